@@ -1,0 +1,129 @@
+"""One small exception hierarchy for the whole library.
+
+Every error carries a message a DIT understands, the process exit code the CLI
+uses for it, and its data (path, position, expected and actual hash) so that
+scripts and reports never have to parse the message. The CLI maps these to exit
+codes in one place; the library never prints or exits.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+
+class ExitCode(IntEnum):
+    """Stable, documented process exit codes (see docs/cli.md)."""
+
+    OK = 0
+    INTERNAL = 1          # a bug: please report it
+    USAGE = 2             # wrong command line or options
+    VERIFY_FAILED = 3     # at least one file did not match its checksum
+    DEVICE = 4            # device missing, write-protected, full, wrong generation, I/O error
+    INCOMPLETE = 5        # the job ran but some files were not copied or changed while read
+    ARCHIVE = 6           # corrupt or unsafe archive, refused restore
+
+
+class LtoArchiveError(Exception):
+    """Base of every error lto-archive raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, **data: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description, for `--json` output and logs."""
+        return {
+            "error": type(self).__name__,
+            "message": self.message,
+            "exit_code": int(self.exit_code),
+            **{k: (str(v) if not isinstance(v, (int, float, str, bool, type(None), list, dict)) else v)
+               for k, v in self.data.items()},
+        }
+
+
+class UsageError(LtoArchiveError):
+    """The request itself is wrong (bad option value, unknown device kind)."""
+
+    exit_code = ExitCode.USAGE
+
+
+# --- devices and media -------------------------------------------------------
+
+class DeviceError(LtoArchiveError):
+    """The tape device or cartridge cannot do what was asked."""
+
+    exit_code = ExitCode.DEVICE
+
+
+class DeviceNotFound(DeviceError):
+    """No device at the given address (not connected, wrong path, no cartridge folder)."""
+
+
+class NoMedium(DeviceError):
+    """The drive is empty."""
+
+
+class WriteProtected(DeviceError):
+    """The cartridge's write-protect tab is set (or it is read-only)."""
+
+
+class GenerationError(DeviceError):
+    """The medium is too old for the job or cannot be written by this drive."""
+
+
+class EndOfMedium(DeviceError):
+    """The tape is physically full: the record was NOT written."""
+
+
+class EndOfData(DeviceError):
+    """Read past the last thing written on this partition (blank tape)."""
+
+
+class MediumError(DeviceError):
+    """The drive reported an unrecoverable read or write error."""
+
+
+# --- sources -----------------------------------------------------------------
+
+class SourceError(LtoArchiveError):
+    """A source folder or file cannot be used (missing, not a folder, name clash)."""
+
+    exit_code = ExitCode.USAGE
+
+
+# --- archives ----------------------------------------------------------------
+
+class ArchiveError(LtoArchiveError):
+    """What is on tape cannot be read as the archive it claims to be."""
+
+    exit_code = ExitCode.ARCHIVE
+
+
+class CorruptArchive(ArchiveError):
+    """A header, checksum or length in the archive is wrong, or it ends too early."""
+
+
+class UnsafePath(ArchiveError):
+    """A member would be written outside the restore folder (../, absolute, symlink)."""
+
+
+class RestoreConflict(ArchiveError):
+    """The restore target exists and --overwrite was not given."""
+
+
+# --- outcomes of whole jobs ---------------------------------------------------
+
+class VerificationFailed(LtoArchiveError):
+    """At least one file read back from tape does not match its recorded checksum."""
+
+    exit_code = ExitCode.VERIFY_FAILED
+
+
+class JobIncomplete(LtoArchiveError):
+    """The job finished, but not every file was copied and proven."""
+
+    exit_code = ExitCode.INCOMPLETE
