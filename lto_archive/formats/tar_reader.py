@@ -1,0 +1,597 @@
+"""A strict, streaming TAR reader.
+
+Why not `tarfile`: in stream mode it treats a damaged header as the end of the
+archive (a restore would silently stop early), it cannot say where on the tape
+a member began, and it copies data through its own buffers. This reader keeps
+the stdlib for what it is good at - `tarfile.TarInfo.frombuf` parses one
+512-byte ustar/gnu/v7 header, checks its checksum and decodes base-256
+numbers - and does the rest itself: pax extended ('x') and global ('g')
+records, GNU long names and link names ('L', 'K'), the ustar prefix field,
+byte offsets of every member, and a clear CorruptArchive for every way a tape
+file can be damaged.
+
+    reader = TarReader(stream)            # any binary stream: read()/readinto()
+    for member in reader:                 # TarMember, in archive order
+        for chunk in reader.iter_data(member):
+            ...                           # memoryview/bytes, member.size in total
+
+Members are yielded only when their header is complete and valid, so when a
+tape file is damaged every member before the damage can still be restored;
+the CorruptArchive comes from the iteration (or from `iter_data` when the
+damage is inside that member's data).
+
+Streams that offer `read_view(n) -> memoryview` (TapeFileReader) are read
+without any copy: data chunks are slices of the tape records themselves.
+Other streams are read with `read()`, so each chunk is a fresh bytes object
+(one copy, the one from the kernel) that stays valid as long as the caller
+keeps it.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Iterator
+
+from ..errors import ArchiveError, CorruptArchive
+
+__all__ = ["TarMember", "TarReader", "BLOCK", "parse_pax_records"]
+
+BLOCK = 512
+ZERO_BLOCK = bytes(BLOCK)
+DEFAULT_CHUNK = 1 << 20
+#: longest pax / GNU long-name record we accept (a damaged size field must not
+#: make us allocate gigabytes)
+MAX_META = 16 << 20
+
+_KINDS = {
+    b"0": "file", b"\0": "file", b"7": "file",
+    b"1": "hardlink", b"2": "symlink", b"3": "chardev", b"4": "blockdev",
+    b"5": "dir", b"6": "fifo",
+}
+_UNSUPPORTED = {
+    b"S": "a GNU sparse file",
+    b"M": "a GNU multi-volume continuation (the member started on another tape)",
+    b"N": "an old GNU long-name record",
+    b"D": "a GNU incremental dump directory",
+    b"X": "a Solaris extended header",
+    b"A": "a Solaris ACL record",
+    b"E": "a Solaris extended attribute",
+    b"I": "an inode-only record",
+}
+_META_TYPES = (b"x", b"g", b"L", b"K", b"V")
+
+
+@dataclass(slots=True, eq=True)
+class TarMember:
+    """One archive member, as stored.
+
+    `path` is '/'-separated exactly as in the archive (pax 'path' or GNU long
+    name wins over the ustar name/prefix), with the trailing '/' of directories
+    stripped. `size` is the number of data bytes that follow the header (0 for
+    directories, links, devices and fifos). `mtime` is a float with the pax
+    precision; `mtime_ns` is the same time as exact integer nanoseconds.
+    `header_offset` is the stream offset of the first block belonging to the
+    member (its pax 'x' or GNU 'L'/'K' blocks when it has them; global 'g'
+    headers belong to no member), `data_offset` that of its first data byte.
+    """
+
+    path: str
+    kind: str
+    size: int
+    mode: int
+    mtime: float
+    uid: int
+    gid: int
+    uname: str
+    gname: str
+    linkname: str
+    pax: dict[str, str] = field(default_factory=dict)
+    header_offset: int = 0
+    data_offset: int = 0
+    mtime_ns: int = 0
+    devmajor: int = 0
+    devminor: int = 0
+
+    @property
+    def is_file(self) -> bool:
+        return self.kind == "file"
+
+    @property
+    def is_dir(self) -> bool:
+        return self.kind == "dir"
+
+    @property
+    def end_offset(self) -> int:
+        """Stream offset just past the member's data padding."""
+        return self.data_offset + _padded(self.size)
+
+
+def _padded(n: int) -> int:
+    return (n + BLOCK - 1) & ~(BLOCK - 1)
+
+
+def _parse_decimal_ns(text: str) -> int:
+    """An exact pax time ("1700000000.123456789", "-1.5") in nanoseconds."""
+    s = text.strip()
+    neg = s.startswith("-")
+    if neg or s.startswith("+"):
+        s = s[1:]
+    whole, dot, frac = s.partition(".")
+    if not whole:
+        whole = "0"
+    if not (whole.isdigit() and whole.isascii()) or (dot and frac and not (frac.isdigit() and frac.isascii())):
+        raise ValueError(text)
+    ns = int(whole) * 1_000_000_000 + int((frac + "000000000")[:9] or "0")
+    return -ns if neg else ns
+
+
+def _pax_int(key: str, value: str) -> int:
+    v = value.strip()
+    if not v or not (v.isdigit() and v.isascii()):
+        raise ValueError(f"pax {key}={value!r} is not a non-negative decimal number")
+    return int(v)
+
+
+def parse_pax_records(data: bytes | bytearray | memoryview) -> dict[str, str]:
+    """Parse the records of a pax extended header ("%d %s=%s\\n" each, UTF-8).
+
+    Values of path, linkpath, uname and gname are decoded as UTF-8 unless the
+    same header says `hdrcharset=BINARY`; bytes that are not UTF-8 are kept as
+    surrogate escapes (os.fsencode gives them back). Trailing NUL padding is
+    accepted. Raises ValueError describing the first bad record."""
+    buf = bytes(data)
+    raw: list[tuple[bytes, bytes]] = []
+    pos = 0
+    n = len(buf)
+    while pos < n:
+        if buf[pos] == 0 and not buf[pos:].strip(b"\0"):
+            break  # NUL padding after the last record
+        sp = buf.find(b" ", pos, min(n, pos + 24))
+        if sp < 0 or not buf[pos:sp].isdigit():
+            raise ValueError(f"bad pax record length at {pos}")
+        length = int(buf[pos:sp])
+        end = pos + length
+        if length <= sp - pos + 1 or end > n or buf[end - 1] != 0x0A:
+            raise ValueError(f"bad pax record at {pos} (length {length})")
+        eq = buf.find(b"=", sp + 1, end)
+        if eq < 0:
+            raise ValueError(f"pax record at {pos} has no '='")
+        raw.append((buf[sp + 1:eq], buf[eq + 1:end - 1]))
+        pos = end
+    out: dict[str, str] = {}
+    for k, v in raw:
+        key = k.decode("utf-8", "surrogateescape")
+        if not key:
+            raise ValueError("pax record with an empty keyword")
+        # UTF-8 by default; with hdrcharset=BINARY the bytes are whatever the
+        # writer's file system had: keep them, as surrogate escapes.
+        out[key] = v.decode("utf-8", "surrogateescape")
+    return out
+
+
+class TarReader:
+    """Iterate over the members of one tar archive read from `stream`.
+
+    `start_offset`: the stream's offset of its first byte in the coordinates
+    you want offsets in (default: `stream.tell()` when the stream can say,
+    else 0). `global_pax`: pax global ('g') values in force at the start, when
+    reading starts in the middle of an archive. `drain`: after the end-of-archive
+    blocks, read and drop the rest of the stream (record padding), so that a
+    TapeFileReader leaves the device at the next tape file.
+
+    After iteration: `ended_cleanly` (end-of-archive blocks found),
+    `end_offset` (offset of the first end-of-archive block), `trailing_bytes`
+    (bytes after that, dropped), `members_read`, `volume_label`.
+    """
+
+    def __init__(
+        self,
+        stream: BinaryIO | Any,
+        *,
+        start_offset: int | None = None,
+        global_pax: dict[str, str] | None = None,
+        drain: bool = True,
+    ) -> None:
+        self._stream = stream
+        self._view = getattr(stream, "read_view", None)
+        self._read = getattr(stream, "read", None)
+        if self._view is None and self._read is None:
+            raise TypeError("TarReader needs a stream with read() or read_view()")
+        if start_offset is None:
+            try:
+                start_offset = int(stream.tell())
+            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+                start_offset = 0
+        self._start = start_offset
+        self._pos = start_offset          # stream offset of the next unread byte
+        self._drain = drain
+        self.global_pax: dict[str, str] = dict(global_pax or {})
+        self._current: TarMember | None = None
+        self._remaining = 0               # data bytes of _current not yet read
+        self._pad = 0                     # padding after _current's data
+        self._data_started = False
+        self._last_path: str | None = None
+        self._done = False
+        self._error: ArchiveError | None = None
+        self.ended_cleanly = False
+        self.end_offset: int | None = None
+        self.trailing_bytes = 0
+        self.members_read = 0
+        self.volume_label: str | None = None
+
+    # --- low-level stream access -----------------------------------------
+    def _read_some(self, n: int):
+        """Up to n bytes (fewer only at end of stream); bytes or memoryview."""
+        if self._view is not None:
+            v = self._view(n)
+            if len(v) == n or not len(v):
+                self._pos += len(v)
+                return v
+            parts = bytearray(v)
+            while len(parts) < n:
+                v = self._view(n - len(parts))
+                if not len(v):
+                    break
+                parts += v
+            self._pos += len(parts)
+            return parts
+        b = self._read(n)
+        if b is None:
+            raise ArchiveError("the stream is non-blocking and had no data; TarReader needs a blocking stream")
+        if len(b) == n or not b:
+            self._pos += len(b)
+            return b
+        parts = bytearray(b)
+        while len(parts) < n:
+            b = self._read(n - len(parts))
+            if not b:
+                break
+            parts += b
+        self._pos += len(parts)
+        return parts
+
+    def _skip(self, n: int) -> int:
+        """Drop up to n bytes; returns how many were there."""
+        if n <= 0:
+            return 0
+        s = self._stream
+        skip = getattr(s, "skip", None)
+        if skip is not None and self._view is not None:
+            k = skip(n)
+            self._pos += k
+            return k
+        try:
+            seekable = s.seekable()
+        except (AttributeError, ValueError, OSError):
+            seekable = False
+        if seekable and n > 65536:
+            cur = s.tell()
+            end = s.seek(0, io.SEEK_END)
+            k = min(n, max(0, end - cur))
+            s.seek(cur + k)
+            self._pos += k
+            return k
+        left = n
+        while left > 0:
+            b = self._read(min(left, DEFAULT_CHUNK))
+            if not b:
+                break
+            left -= len(b)
+        self._pos += n - left
+        return n - left
+
+    # --- errors -------------------------------------------------------------
+    def _after(self) -> str:
+        return f" after {self._last_path!r}" if self._last_path is not None else ""
+
+    def _corrupt(self, message: str, *, offset: int, path: str | None = None, **data: Any) -> CorruptArchive:
+        e = CorruptArchive(message, offset=offset, path=path, **data)
+        self._error = e   # every later call raises the same error
+        return e
+
+    # --- iteration ----------------------------------------------------------
+    def __iter__(self) -> Iterator[TarMember]:
+        while True:
+            m = self.next()
+            if m is None:
+                return
+            yield m
+
+    def next(self) -> TarMember | None:
+        """The next member, or None at the end of the archive."""
+        if self._error is not None:
+            raise self._error
+        if self._done:
+            return None
+        try:
+            self._finish_current()
+            m = self._read_member()
+        except ArchiveError as e:
+            self._error = e
+            raise
+        if m is None:
+            self._done = True
+            return None
+        self._current = m
+        self._remaining = m.size
+        self._pad = _padded(m.size) - m.size
+        self._data_started = False
+        self._last_path = m.path
+        self.members_read += 1
+        return m
+
+    def _finish_current(self) -> None:
+        m = self._current
+        if m is None:
+            return
+        self._current = None
+        want = self._remaining + self._pad
+        if want:
+            got = self._skip(want)
+            if got < self._remaining:
+                done = m.size - self._remaining + got
+                raise self._corrupt(
+                    f"the archive ends inside {m.path!r} after {done} of {m.size} bytes "
+                    f"(at byte {self._pos}): the tape file is truncated",
+                    offset=self._pos, path=m.path, expected=m.size, actual=done)
+            if got < want:
+                raise self._corrupt(
+                    f"the archive ends in the padding after {m.path!r} (at byte {self._pos}): "
+                    f"the tape file is truncated", offset=self._pos, path=m.path)
+        self._remaining = 0
+        self._pad = 0
+
+    def _read_meta_data(self, size: int, what: str, hdr_off: int) -> bytes:
+        if size > MAX_META:
+            raise self._corrupt(
+                f"{what} at byte {hdr_off}{self._after()} claims {size} bytes (limit {MAX_META}): "
+                f"the header is damaged", offset=hdr_off, path=self._last_path)
+        total = _padded(size)
+        data = self._read_some(total) if total else b""
+        if len(data) < total:
+            raise self._corrupt(
+                f"the archive ends inside {what} at byte {hdr_off}{self._after()}: "
+                f"the tape file is truncated", offset=self._pos, path=self._last_path)
+        return bytes(data[:size])
+
+    def _read_member(self) -> TarMember | None:
+        header_offset: int | None = None
+        pax: dict[str, str] = {}
+        longname: str | None = None
+        longlink: str | None = None
+        pending = None   # description of meta blocks read for the member to come
+        while True:
+            off = self._pos
+            buf = self._read_some(BLOCK)
+            if len(buf) < BLOCK:
+                return self._at_eof(off, len(buf), pending)
+            buf = bytes(buf)
+            if buf == ZERO_BLOCK:
+                if pending:
+                    raise self._corrupt(
+                        f"end-of-archive block at byte {off} right after {pending}: "
+                        f"the archive is damaged", offset=off, path=self._last_path)
+                self._end(off)
+                return None
+            try:
+                ti = tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")
+            except (tarfile.HeaderError, ValueError) as e:
+                reason = "checksum mismatch" if "checksum" in str(e) else f"unreadable header: {e}"
+                hint = f" (following {pending})" if pending else ""
+                raise self._corrupt(
+                    f"bad tar header at byte {off}{self._after()}{hint}: {reason}; "
+                    f"the archive is damaged or this is not a tar archive",
+                    offset=off, path=self._last_path) from None
+            t = ti.type
+            if t in _META_TYPES:
+                if t != b"g" and header_offset is None:
+                    header_offset = off
+                size = ti.size
+                if t == b"x" or t == b"g":
+                    what = "a pax extended header" if t == b"x" else "a pax global header"
+                    data = self._read_meta_data(size, what, off)
+                    try:
+                        recs = parse_pax_records(data)
+                    except ValueError as e:
+                        raise self._corrupt(
+                            f"{what} at byte {off}{self._after()} is damaged: {e}",
+                            offset=off, path=self._last_path) from None
+                    if t == b"g":
+                        for k, v in recs.items():
+                            if v == "":
+                                self.global_pax.pop(k, None)
+                            else:
+                                self.global_pax[k] = v
+                    else:
+                        pax.update(recs)
+                        pending = f"the pax header of {recs['path']!r}" if "path" in recs else "a pax header"
+                elif t == b"L":
+                    data = self._read_meta_data(size, "a GNU long name", off)
+                    longname = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+                    pending = f"the GNU long name {longname!r}"
+                elif t == b"K":
+                    data = self._read_meta_data(size, "a GNU long link name", off)
+                    longlink = data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+                    pending = pending or "a GNU long link name"
+                else:  # 'V': GNU volume label, not a member
+                    self._read_meta_data(size, "a GNU volume label", off)
+                    self.volume_label = ti.name
+                    if header_offset == off:
+                        header_offset = None
+                continue
+            if header_offset is None:
+                header_offset = off
+            return self._make_member(buf, ti, header_offset, pax, longname, longlink)
+
+    def _make_member(self, buf: bytes, ti: tarfile.TarInfo, header_offset: int,
+                     pax: dict[str, str], longname: str | None, longlink: str | None) -> TarMember:
+        data_offset = self._pos
+        t = ti.type
+        # name: ustar name (+ prefix when POSIX ustar magic), GNU long name, pax path
+        if longname is not None:
+            path = longname
+        else:
+            path = buf[0:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+            if buf[257:263] == b"ustar\0":
+                prefix = buf[345:500].split(b"\0", 1)[0]
+                if prefix:
+                    path = prefix.decode("utf-8", "surrogateescape") + "/" + path
+        linkname = longlink if longlink is not None else ti.linkname
+        merged = {**self.global_pax, **pax} if self.global_pax else pax
+        for k in [k for k, v in merged.items() if v == ""]:
+            del merged[k]   # an empty value in 'x' cancels a global value
+        if t in _UNSUPPORTED or any(k.startswith("GNU.sparse.") for k in merged):
+            what = _UNSUPPORTED.get(t, "a GNU sparse file")
+            shown = merged.get("path", path)
+            raise ArchiveError(
+                f"member {shown!r} at byte {header_offset} is {what} (type {t.decode('latin-1')!r}), "
+                f"which lto-archive does not restore", offset=header_offset, path=shown, type=t.decode("latin-1"))
+        kind = _KINDS.get(t)
+        if kind is None:
+            shown = merged.get("path", path)
+            raise CorruptArchive(
+                f"member {shown!r} at byte {header_offset} has unknown type {t!r}: "
+                f"the archive is damaged or written by a tool lto-archive does not know",
+                offset=header_offset, path=shown, type=t.decode("latin-1"))
+        size = ti.size
+        mtime_ns = ti.mtime * 1_000_000_000
+        mtime: float = float(ti.mtime)
+        uid, gid, uname, gname = ti.uid, ti.gid, ti.uname, ti.gname
+        if merged:
+            try:
+                if "path" in merged:
+                    path = merged["path"]
+                if "linkpath" in merged:
+                    linkname = merged["linkpath"]
+                if "size" in merged:
+                    size = _pax_int("size", merged["size"])
+                if "uid" in merged:
+                    uid = _pax_int("uid", merged["uid"])
+                if "gid" in merged:
+                    gid = _pax_int("gid", merged["gid"])
+                if "uname" in merged:
+                    uname = merged["uname"]
+                if "gname" in merged:
+                    gname = merged["gname"]
+                if "mtime" in merged:
+                    mtime_ns = _parse_decimal_ns(merged["mtime"])
+                    mtime = float(merged["mtime"])
+            except ValueError as e:
+                raise self._corrupt(
+                    f"the pax header of {path!r} at byte {header_offset} is damaged: {e}",
+                    offset=header_offset, path=path) from None
+        if size < 0:
+            raise self._corrupt(f"member {path!r} at byte {header_offset} has a negative size ({size}): "
+                                f"the header is damaged", offset=header_offset, path=path)
+        if t == b"\0" and path.endswith("/"):
+            kind = "dir"    # v7: a directory is a regular file whose name ends in '/'
+        if kind == "dir":
+            stripped = path.rstrip("/")
+            path = stripped if stripped else "/"
+        if kind not in ("file", "hardlink"):
+            size = 0        # no data blocks follow directories, symlinks, devices, fifos
+        if not path:
+            raise self._corrupt(f"member at byte {header_offset}{self._after()} has an empty name: "
+                                f"the header is damaged", offset=header_offset, path=self._last_path)
+        return TarMember(
+            path=path, kind=kind, size=size, mode=ti.mode & 0o7777, mtime=mtime,
+            uid=uid, gid=gid, uname=uname, gname=gname, linkname=linkname, pax=merged,
+            header_offset=header_offset, data_offset=data_offset, mtime_ns=mtime_ns,
+            devmajor=ti.devmajor, devminor=ti.devminor)
+
+    def _at_eof(self, off: int, got: int, pending: str | None) -> None:
+        if got:
+            raise self._corrupt(
+                f"the archive ends inside a header at byte {off}{self._after()} "
+                f"({got} of {BLOCK} bytes): the tape file is truncated", offset=off, path=self._last_path)
+        if pending:
+            raise self._corrupt(
+                f"the archive ends at byte {off} right after {pending}: the tape file is truncated",
+                offset=off, path=self._last_path)
+        if off == self._start and self.members_read == 0:
+            raise self._corrupt(
+                f"the tape file is empty: no tar header at byte {off}", offset=off, path=None)
+        raise self._corrupt(
+            f"the archive ends at byte {off}{self._after()} without end-of-archive blocks: "
+            f"the tape file is truncated", offset=off, path=self._last_path)
+
+    def _end(self, off: int) -> None:
+        self.ended_cleanly = True
+        self.end_offset = off
+        if self._drain:
+            self.trailing_bytes = self._drain_rest()
+
+    def _drain_rest(self) -> int:
+        skip_to_end = getattr(self._stream, "skip_to_end", None)
+        if skip_to_end is not None:
+            k = skip_to_end()
+            self._pos += k
+            return k
+        total = 0
+        while True:
+            k = self._skip(DEFAULT_CHUNK)
+            total += k
+            if k < DEFAULT_CHUNK:
+                return total
+
+    # --- data -----------------------------------------------------------------
+    def iter_data(self, member: TarMember, chunk_size: int = DEFAULT_CHUNK) -> Iterator[memoryview | bytes]:
+        """Yield the data of `member` (the member last returned) in chunks of at
+        most `chunk_size` bytes, member.size bytes in total, then consume its
+        padding. Chunks from a read_view stream are memoryviews of the tape
+        records (no copy); from other streams, bytes. Raises CorruptArchive when
+        the stream ends inside the data (the chunks yielded before are genuine)."""
+        if member is not self._current or self._data_started:
+            raise ValueError(
+                f"the data of {member.path!r} is no longer available: read it right after the "
+                f"member is returned, once")
+        self._data_started = True
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be positive")
+        view = self._view
+        read = self._read
+        while self._remaining:
+            want = chunk_size if chunk_size < self._remaining else self._remaining
+            if view is not None:
+                chunk = view(want)
+            else:
+                chunk = read(want)
+            k = len(chunk) if chunk is not None else 0
+            if not k:
+                done = member.size - self._remaining
+                self._current = None
+                raise self._corrupt(
+                    f"the archive ends inside {member.path!r} after {done} of {member.size} bytes "
+                    f"(at byte {self._pos}): the tape file is truncated",
+                    offset=self._pos, path=member.path, expected=member.size, actual=done)
+            self._remaining -= k
+            self._pos += k
+            yield chunk
+        if self._pad:
+            pad = self._pad
+            got = self._skip(pad)
+            self._pad = 0
+            if got < pad:
+                self._current = None
+                raise self._corrupt(
+                    f"the archive ends in the padding after {member.path!r} (at byte {self._pos}): "
+                    f"the tape file is truncated", offset=self._pos, path=member.path)
+
+    def read_data(self, member: TarMember) -> bytes:
+        """All data of `member` as one bytes object (small members only)."""
+        return b"".join(self.iter_data(member))
+
+    def readinto_data(self, member: TarMember, sink) -> int:
+        """Write the data of `member` to `sink.write()`; returns bytes written."""
+        n = 0
+        for chunk in self.iter_data(member):
+            sink.write(chunk)
+            n += len(chunk)
+        return n
+
+    @property
+    def offset(self) -> int:
+        """Stream offset of the next unread byte."""
+        return self._pos

@@ -1,0 +1,530 @@
+"""Safe extraction of archive members into a destination folder.
+
+    target = RestoreTarget(Path("/Volumes/RESTORE"), overwrite=False)
+    with target.open_file("A001/clip.mov", mode=0o644, mtime_ns=m.mtime_ns) as f:
+        for chunk in reader.iter_data(m):
+            f.write(chunk)
+        f.commit()                 # only now does "A001/clip.mov" exist
+    target.make_dir("A001", 0o755, mtime_ns=...)
+    target.make_symlink("A001/latest", "clip.mov")
+    target.make_hardlink("A001/copy.mov", "A001/clip.mov")
+    target.finish()                # directory modes and mtimes, last
+
+What it guarantees
+------------------
+- Nothing is created, changed or removed outside `dest`. Every path is walked
+  one component at a time from a descriptor of `dest` opened once, with
+  `openat(O_DIRECTORY | O_NOFOLLOW)`; files are created with
+  `O_CREAT | O_EXCL | O_NOFOLLOW`, and links, renames and unlinks are made
+  relative to the parent's descriptor (`*at` calls). So a symbolic link inside
+  dest - from the archive, left from an earlier restore, or planted while we
+  run - is never followed by a write; only `dest` itself may be a symlink (the
+  user chose it).
+- Member names are refused (UnsafePath, naming the member) when absolute,
+  empty, containing NUL or a '..' component, or when a parent component is a
+  symlink. Symlink members are refused when their target is absolute, has a
+  '..' after a name ("a/../b" cannot be judged without following 'a'), or
+  climbs above dest. Hard links are refused when their target is unsafe by the
+  same rules, or was not restored earlier by this RestoreTarget.
+- A file appears under its real name only when complete: data goes to a
+  temporary name (".lto-restore.<pid>.<n>.part") in the same folder, and
+  `commit()` sets mode and mtime and renames it into place. `abort()` (also on
+  leaving the `with` block without commit) removes it. A killed process can
+  leave such a temporary file, never a half file under the real name.
+- Without `overwrite`, an existing entry is a RestoreConflict and is left
+  untouched; the final placement uses link()+unlink() (or, on file systems
+  without hard links, a check just before rename()), so a file that appears
+  meanwhile is not clobbered. With `overwrite`, files and symlinks are
+  replaced atomically by rename(). A directory is never replaced by anything,
+  and a non-directory in the way of a parent is a RestoreConflict.
+- Existing directories are merged into. Directories we create get their mode
+  and mtime in `finish()` (deepest first), so writing into read-only
+  directories works and their mtimes survive; existing directories keep
+  theirs unless `overwrite`. Ownership is not restored; mode bits are limited
+  to 0o777 (no setuid/setgid/sticky from an archive).
+
+Not guaranteed: a local user who can write inside dest and moves a directory
+out of dest while we hold its descriptor could get our writes outside (no
+symlink trick can).
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import stat
+from pathlib import Path
+from typing import Iterable
+
+from .errors import RestoreConflict, UnsafePath
+
+__all__ = ["RestoreTarget", "RestoreFile", "split_member_path"]
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_MODE_MASK = 0o777
+_counter = itertools.count()
+
+
+def _ns(mtime: float | None, mtime_ns: int | None) -> int | None:
+    if mtime_ns is not None:
+        return int(mtime_ns)
+    if mtime is not None:
+        return round(mtime * 1_000_000_000)
+    return None
+
+
+def split_member_path(relpath: str, *, what: str = "member") -> tuple[str, ...]:
+    """The components of an archive path, '.' and empty ones dropped; raises
+    UnsafePath for absolute paths, '..', NUL and empty names."""
+    if not isinstance(relpath, str):
+        relpath = os.fsdecode(relpath)
+    if relpath == "":
+        raise UnsafePath(f"refusing to restore a {what} with an empty name", path=relpath, reason="empty")
+    if "\0" in relpath:
+        raise UnsafePath(f"refusing to restore {what} {relpath!r}: the name contains a NUL byte",
+                         path=relpath, reason="nul")
+    if relpath.startswith("/"):
+        raise UnsafePath(f"refusing to restore {what} {relpath!r}: it is an absolute path",
+                         path=relpath, reason="absolute")
+    parts = tuple(p for p in relpath.split("/") if p not in ("", "."))
+    if ".." in parts:
+        raise UnsafePath(f"refusing to restore {what} {relpath!r}: it contains a '..' component",
+                         path=relpath, reason="dotdot")
+    return parts
+
+
+class RestoreFile:
+    """A file being restored: write(), then commit() or abort()."""
+
+    def __init__(self, target: "RestoreTarget", relpath: str, parent_fd: int, name: str,
+                 tmp: str, fd: int, mode: int, mtime_ns: int | None, parts: tuple[str, ...]) -> None:
+        self._target = target
+        self.relpath = relpath
+        self._pfd = parent_fd
+        self._name = name
+        self._tmp = tmp
+        self._fd = fd
+        self._mode = mode
+        self._mtime_ns = mtime_ns
+        self._parts = parts
+        self.bytes_written = 0
+        self.committed = False
+        self.closed = False
+
+    def write(self, data) -> int:
+        """Write all of `data` (bytes, bytearray, memoryview)."""
+        if self.closed:
+            raise ValueError(f"{self.relpath!r} is already committed or aborted")
+        fd = self._fd
+        n = len(data)
+        done = os.write(fd, data)
+        if done < n:
+            with memoryview(data) as mv:
+                mv = mv.cast("B")
+                while done < n:
+                    done += os.write(fd, mv[done:])
+        self.bytes_written += n
+        return n
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def commit(self) -> None:
+        """Set mode and mtime, then move the file under its real name."""
+        if self.closed:
+            raise ValueError(f"{self.relpath!r} is already committed or aborted")
+        t = self._target
+        try:
+            os.fchmod(self._fd, self._mode & _MODE_MASK)
+            if self._mtime_ns is not None:
+                os.utime(self._fd, ns=(self._mtime_ns, self._mtime_ns))
+            if t.fsync:
+                os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = -1
+            t._place(self._pfd, self._tmp, self._name, self.relpath)
+        except BaseException:
+            self.abort()
+            raise
+        self.committed = True
+        self.closed = True
+        os.close(self._pfd)
+        t._open_files.discard(self)
+        t._restored.add(self._parts)
+
+    def abort(self) -> None:
+        """Drop the partial file; the real name is left as it was."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        try:
+            os.unlink(self._tmp, dir_fd=self._pfd)
+        except FileNotFoundError:
+            pass
+        os.close(self._pfd)
+        self._target._open_files.discard(self)
+
+    def __enter__(self) -> "RestoreFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.committed:
+            self.abort()
+
+
+class RestoreTarget:
+    """Restore members into `dest` without ever writing outside it.
+
+    `dest` is created if missing. `overwrite`: replace existing files and
+    symlinks (atomically) instead of raising RestoreConflict. `fsync`: flush
+    each file before it is renamed into place.
+    """
+
+    def __init__(self, dest: Path | str, overwrite: bool = False, *, fsync: bool = False) -> None:
+        self.dest = Path(dest)
+        self.overwrite = overwrite
+        self.fsync = fsync
+        self.dest.mkdir(parents=True, exist_ok=True)
+        self._root = os.open(self.dest, _DIR_FLAGS)
+        self._restored: set[tuple[str, ...]] = set()
+        self._dirs: dict[tuple[str, ...], tuple[int, int | None]] = {}
+        self._open_files: set[RestoreFile] = set()
+        self._closed = False
+
+    # --- walking ------------------------------------------------------------
+    def _open_dir(self, parts: Iterable[str], relpath: str, *, create: bool) -> int:
+        """A new descriptor of the directory `parts` under dest, each component
+        opened with O_NOFOLLOW; missing ones are created when `create`."""
+        fd = os.dup(self._root)
+        walked: list[str] = []
+        try:
+            for comp in parts:
+                walked.append(comp)
+                try:
+                    nfd = os.open(comp, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    try:
+                        os.mkdir(comp, 0o755, dir_fd=fd)
+                    except FileExistsError:
+                        pass
+                    nfd = self._open_existing_dir(comp, fd, walked, relpath)
+                except OSError as e:
+                    if e.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                        raise
+                    nfd = self._open_existing_dir(comp, fd, walked, relpath)
+                os.close(fd)
+                fd = nfd
+            return fd
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _open_existing_dir(self, comp: str, fd: int, walked: list[str], relpath: str) -> int:
+        try:
+            return os.open(comp, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
+        except OSError as e:
+            if e.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                raise
+        where = "/".join(walked)
+        st = os.stat(comp, dir_fd=fd, follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            raise UnsafePath(
+                f"refusing to restore {relpath!r}: its parent {where!r} is a symbolic link "
+                f"(writing through it could leave the restore folder)",
+                path=relpath, reason="symlink_parent", parent=where)
+        raise RestoreConflict(
+            f"cannot restore {relpath!r}: {where!r} exists and is not a directory",
+            path=relpath, existing=where)
+
+    @staticmethod
+    def _lstat(name: str, pfd: int) -> os.stat_result | None:
+        try:
+            return os.stat(name, dir_fd=pfd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+
+    def _check_existing(self, st: os.stat_result | None, relpath: str) -> None:
+        if st is None:
+            return
+        if stat.S_ISDIR(st.st_mode):
+            raise RestoreConflict(
+                f"cannot restore {relpath!r}: a directory of that name exists", path=relpath)
+        if not self.overwrite:
+            raise RestoreConflict(
+                f"{relpath!r} already exists in the restore folder (use overwrite to replace it)",
+                path=relpath)
+
+    def _tmp_name(self) -> str:
+        return f".lto-restore.{os.getpid()}.{next(_counter)}.part"
+
+    def _place(self, pfd: int, tmp: str, name: str, relpath: str) -> None:
+        """Move `tmp` to `name` (both in pfd), honouring `overwrite`."""
+        if self.overwrite:
+            try:
+                os.rename(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd)
+            except (IsADirectoryError, FileExistsError, OSError) as e:
+                if isinstance(e, (IsADirectoryError, FileExistsError)) or e.errno in (errno.ENOTEMPTY, errno.EISDIR):
+                    self._unlink_quiet(tmp, pfd)
+                    raise RestoreConflict(
+                        f"cannot restore {relpath!r}: a directory of that name exists", path=relpath) from None
+                raise
+            # rename() is a no-op when both names are links to one file
+            self._unlink_quiet(tmp, pfd)
+            return
+        try:
+            os.link(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd, follow_symlinks=False)
+        except FileExistsError:
+            self._unlink_quiet(tmp, pfd)
+            raise RestoreConflict(
+                f"{relpath!r} already exists in the restore folder (use overwrite to replace it)",
+                path=relpath) from None
+        except OSError as e:
+            if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EXDEV, errno.ENOSYS):
+                raise
+            # no hard links here (FAT, exFAT, some network shares): check, then rename
+            if self._lstat(name, pfd) is not None:
+                self._unlink_quiet(tmp, pfd)
+                raise RestoreConflict(
+                    f"{relpath!r} already exists in the restore folder (use overwrite to replace it)",
+                    path=relpath) from None
+            os.rename(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd)
+            return
+        os.unlink(tmp, dir_fd=pfd)
+
+    @staticmethod
+    def _unlink_quiet(name: str, pfd: int) -> None:
+        try:
+            os.unlink(name, dir_fd=pfd)
+        except FileNotFoundError:
+            pass
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("this RestoreTarget is closed")
+
+    # --- members ------------------------------------------------------------------
+    def open_file(self, relpath: str, mode: int = 0o644, mtime: float | None = None, *,
+                  mtime_ns: int | None = None) -> RestoreFile:
+        """A writable handle for a regular file. Nothing appears under `relpath`
+        until `commit()`. Raises UnsafePath / RestoreConflict before any data."""
+        self._check_open()
+        parts = split_member_path(relpath)
+        if not parts:
+            raise UnsafePath(f"refusing to restore {relpath!r} as a file: it names the restore folder itself",
+                             path=relpath, reason="root")
+        pfd = self._open_dir(parts[:-1], relpath, create=True)
+        try:
+            name = parts[-1]
+            self._check_existing(self._lstat(name, pfd), relpath)
+            tmp = self._tmp_name()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                         0o600, dir_fd=pfd)
+        except BaseException:
+            os.close(pfd)
+            raise
+        h = RestoreFile(self, relpath, pfd, name, tmp, fd, mode, _ns(mtime, mtime_ns), parts)
+        self._open_files.add(h)
+        return h
+
+    def write_file(self, relpath: str, chunks: Iterable, mode: int = 0o644, mtime: float | None = None, *,
+                   mtime_ns: int | None = None) -> int:
+        """Restore a whole file from an iterable of chunks (commit on success,
+        abort on any error). Returns the number of bytes written."""
+        with self.open_file(relpath, mode, mtime, mtime_ns=mtime_ns) as f:
+            for c in chunks:
+                f.write(c)
+            f.commit()
+            return f.bytes_written
+
+    def make_dir(self, relpath: str, mode: int = 0o755, mtime: float | None = None, *,
+                 mtime_ns: int | None = None) -> None:
+        """Create (or merge into) a directory; its mode and mtime are set by finish()."""
+        self._check_open()
+        parts = split_member_path(relpath)
+        if not parts:
+            return   # "./": the restore folder itself keeps its own mode and mtime
+        pfd = self._open_dir(parts[:-1], relpath, create=True)
+        try:
+            name = parts[-1]
+            st = self._lstat(name, pfd)
+            created = False
+            if st is not None and not stat.S_ISDIR(st.st_mode):
+                if not self.overwrite:
+                    raise RestoreConflict(
+                        f"cannot restore directory {relpath!r}: a file or link of that name exists "
+                        f"(use overwrite to replace it)", path=relpath)
+                os.unlink(name, dir_fd=pfd)
+                st = None
+            if st is None:
+                try:
+                    os.mkdir(name, 0o700 | (mode & _MODE_MASK), dir_fd=pfd)
+                    created = True
+                except FileExistsError:
+                    pass
+            # make sure what is there now is a real directory (not a planted symlink)
+            os.close(self._open_existing_dir(name, pfd, list(parts), relpath))
+        finally:
+            os.close(pfd)
+        if created or self.overwrite:
+            self._dirs[parts] = (mode & _MODE_MASK, _ns(mtime, mtime_ns))
+
+    def _check_link_target(self, relpath: str, parts: tuple[str, ...], target: str) -> None:
+        def refuse(why: str, reason: str) -> UnsafePath:
+            return UnsafePath(f"refusing to restore symlink {relpath!r} -> {target!r}: {why}",
+                              path=relpath, target=target, reason=reason)
+        if not isinstance(target, str) or target == "":
+            raise refuse("the target is empty", "empty_target")
+        if "\0" in target:
+            raise refuse("the target contains a NUL byte", "nul")
+        if target.startswith("/"):
+            raise refuse("the target is an absolute path", "absolute_target")
+        comps = [c for c in target.split("/") if c not in ("", ".")]
+        ups = 0
+        seen_name = False
+        for c in comps:
+            if c == "..":
+                if seen_name:
+                    raise refuse("the target has '..' after a name, which could leave the restore folder "
+                                 "through another link", "dotdot_after_name")
+                ups += 1
+            else:
+                seen_name = True
+        if ups > len(parts) - 1:
+            raise refuse("the target points outside the restore folder", "escapes")
+
+    def make_symlink(self, relpath: str, target: str, mtime: float | None = None, *,
+                     mtime_ns: int | None = None) -> None:
+        """Create a symbolic link whose target stays inside dest (see module doc)."""
+        self._check_open()
+        parts = split_member_path(relpath)
+        if not parts:
+            raise UnsafePath(f"refusing to restore {relpath!r} as a symlink: it names the restore folder itself",
+                             path=relpath, reason="root")
+        self._check_link_target(relpath, parts, target)
+        pfd = self._open_dir(parts[:-1], relpath, create=True)
+        try:
+            name = parts[-1]
+            self._check_existing(self._lstat(name, pfd), relpath)
+            if self.overwrite:
+                tmp = self._tmp_name()
+                os.symlink(target, tmp, dir_fd=pfd)
+                self._set_link_time(tmp, pfd, _ns(mtime, mtime_ns))
+                try:
+                    self._place(pfd, tmp, name, relpath)
+                except BaseException:
+                    self._unlink_quiet(tmp, pfd)
+                    raise
+            else:
+                try:
+                    os.symlink(target, name, dir_fd=pfd)
+                except FileExistsError:
+                    raise RestoreConflict(
+                        f"{relpath!r} already exists in the restore folder (use overwrite to replace it)",
+                        path=relpath) from None
+                self._set_link_time(name, pfd, _ns(mtime, mtime_ns))
+        finally:
+            os.close(pfd)
+        self._restored.add(parts)
+
+    @staticmethod
+    def _set_link_time(name: str, pfd: int, ns: int | None) -> None:
+        if ns is None:
+            return
+        try:
+            os.utime(name, ns=(ns, ns), dir_fd=pfd, follow_symlinks=False)
+        except (NotImplementedError, OSError):
+            pass   # some platforms cannot set a link's own time; never follow it instead
+
+    def make_hardlink(self, relpath: str, target_relpath: str) -> None:
+        """Hard-link `relpath` to the already restored member `target_relpath`."""
+        self._check_open()
+        parts = split_member_path(relpath)
+        if not parts:
+            raise UnsafePath(f"refusing to restore {relpath!r} as a hard link: it names the restore folder",
+                             path=relpath, reason="root")
+        try:
+            tparts = split_member_path(target_relpath, what="hard link target")
+        except UnsafePath as e:
+            raise UnsafePath(f"refusing to restore hard link {relpath!r} -> {target_relpath!r}: "
+                             f"{e.message.split(': ', 1)[-1]}", path=relpath, target=target_relpath,
+                             reason=e.data.get("reason")) from None
+        if tparts not in self._restored:
+            raise UnsafePath(
+                f"refusing to restore hard link {relpath!r} -> {target_relpath!r}: the target was not "
+                f"restored before it by this restore", path=relpath, target=target_relpath,
+                reason="target_not_restored")
+        tpfd = self._open_dir(tparts[:-1], target_relpath, create=False)
+        try:
+            pfd = self._open_dir(parts[:-1], relpath, create=True)
+            try:
+                name = parts[-1]
+                self._check_existing(self._lstat(name, pfd), relpath)
+                if self.overwrite:
+                    tmp = self._tmp_name()
+                    os.link(tparts[-1], tmp, src_dir_fd=tpfd, dst_dir_fd=pfd, follow_symlinks=False)
+                    try:
+                        self._place(pfd, tmp, name, relpath)
+                    except BaseException:
+                        self._unlink_quiet(tmp, pfd)
+                        raise
+                else:
+                    try:
+                        os.link(tparts[-1], name, src_dir_fd=tpfd, dst_dir_fd=pfd, follow_symlinks=False)
+                    except FileExistsError:
+                        raise RestoreConflict(
+                            f"{relpath!r} already exists in the restore folder (use overwrite to replace it)",
+                            path=relpath) from None
+            finally:
+                os.close(pfd)
+        finally:
+            os.close(tpfd)
+        self._restored.add(parts)
+
+    # --- the end ----------------------------------------------------------------
+    def finish(self) -> None:
+        """Abort files never committed, then set directory modes and mtimes,
+        deepest first, and close. Safe to call twice."""
+        if self._closed:
+            return
+        try:
+            for h in list(self._open_files):
+                h.abort()
+            for parts in sorted(self._dirs, key=len, reverse=True):
+                mode, ns = self._dirs[parts]
+                try:
+                    fd = self._open_dir(parts, "/".join(parts), create=False)
+                except (FileNotFoundError, UnsafePath, RestoreConflict):
+                    continue
+                try:
+                    os.fchmod(fd, mode)
+                    if ns is not None:
+                        os.utime(fd, ns=(ns, ns))
+                finally:
+                    os.close(fd)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Release the folder without setting directory metadata (open files are aborted)."""
+        if self._closed:
+            return
+        for h in list(self._open_files):
+            h.abort()
+        self._closed = True
+        os.close(self._root)
+
+    def __enter__(self) -> "RestoreTarget":
+        return self
+
+    def __exit__(self, exc_type, *exc: object) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.close()
