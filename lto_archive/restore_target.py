@@ -71,7 +71,8 @@ def _ns(mtime: float | None, mtime_ns: int | None) -> int | None:
     if mtime_ns is not None:
         return int(mtime_ns)
     if mtime is not None:
-        return round(mtime * 1_000_000_000)
+        whole = int(mtime)   # split first: a float has too few digits for ns since 1970
+        return whole * 1_000_000_000 + round((mtime - whole) * 1_000_000_000)
     return None
 
 
