@@ -444,9 +444,10 @@ class TarReader:
             del merged[k]   # an empty value in 'x' cancels a global value
         if t in _UNSUPPORTED or any(k.startswith("GNU.sparse.") for k in merged):
             what = _UNSUPPORTED.get(t, "a GNU sparse file")
-            shown = merged.get("path", path)
+            shown = merged.get("GNU.sparse.name", merged.get("path", path))
+            how = f"type {t.decode('latin-1')!r}" if t in _UNSUPPORTED else "pax GNU.sparse records"
             raise ArchiveError(
-                f"member {shown!r} at byte {header_offset} is {what} (type {t.decode('latin-1')!r}), "
+                f"member {shown!r} at byte {header_offset} is {what} ({how}), "
                 f"which lto-archive does not restore", offset=header_offset, path=shown, type=t.decode("latin-1"))
         kind = _KINDS.get(t)
         if kind is None:

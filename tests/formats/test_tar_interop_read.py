@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lto_archive.errors import CorruptArchive
+from lto_archive.errors import ArchiveError, CorruptArchive
 from lto_archive.formats.tapefile import TapeFileReader
 from lto_archive.formats.tar_reader import TarReader
 from tests.conftest import require_tool
@@ -173,3 +173,34 @@ def test_truncated_gnu_tar_output_is_reported(tmp_path):
     assert done == [("a.bin", 100_000)]
     assert "ends inside 'clip.mov' after 200000 of 300000 bytes" in str(ei.value)
     assert tfr.ended_at_eod
+
+
+def test_gnu_volume_label_is_not_a_member(tmp_path):
+    require_tool("tar")
+    (tmp_path / "f").write_bytes(b"data")
+    out = tmp_path / "v.tar"
+    subprocess.run(["tar", "--format=gnu", "-V", "REEL 7", "-cf", str(out), "-C", str(tmp_path), "f"], check=True)
+    with open(out, "rb") as fh:
+        r = TarReader(fh)
+        members = [(m.path, r.read_data(m)) for m in r]
+    assert members == [("f", b"data")]
+    assert r.volume_label == "REEL 7"
+
+
+@pytest.mark.parametrize("fmt", ["gnu", "pax"])
+def test_gnu_sparse_files_are_refused_by_name(fmt, tmp_path):
+    require_tool("tar")
+    (tmp_path / "before.txt").write_bytes(b"fine")
+    with open(tmp_path / "holes.img", "wb") as fh:
+        fh.truncate(8 << 20)
+        fh.seek(4 << 20)
+        fh.write(b"x" * 4096)
+    out = tmp_path / "s.tar"
+    subprocess.run(["tar", f"--format={fmt}", "--sparse", "-cf", str(out), "-C", str(tmp_path),
+                    "before.txt", "holes.img"], check=True)
+    with open(out, "rb") as fh:
+        r = TarReader(fh)
+        first = r.next()
+        assert first.path == "before.txt" and r.read_data(first) == b"fine"
+        with pytest.raises(ArchiveError, match=r"is a GNU sparse file"):
+            r.next()
