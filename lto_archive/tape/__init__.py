@@ -1,0 +1,57 @@
+"""Tape devices: the TapeDevice interface and its targets.
+
+`open_device(spec)` turns a device spec from the command line into a device:
+
+    vtape:DIR   a virtual cartridge folder (see docs/vtape.md)
+    null:       the null target (keeps nothing; for benchmarks)
+"""
+
+from __future__ import annotations
+
+from ..errors import UsageError, WriteProtected
+from ..generations import check_writable
+from .device import (MAX_RECORD, MIN_RECORD, CartridgeMemory, MediumInfo, Position, TapeDevice,
+                     WriteFlags)
+from .null import NullTape
+from .speed import DriveSpeedModel, SpeedSettings, TapeStats
+from .vtape import Faults, VirtualTape, VTapeSettings, create_vtape
+
+DEVICE_KINDS = ("vtape:DIR", "null:")
+
+__all__ = [
+    "MAX_RECORD", "MIN_RECORD", "CartridgeMemory", "MediumInfo", "Position", "TapeDevice", "WriteFlags",
+    "NullTape", "VirtualTape", "VTapeSettings", "create_vtape", "Faults", "SpeedSettings",
+    "DriveSpeedModel", "TapeStats", "open_device", "check_medium_writable", "DEVICE_KINDS",
+]
+
+
+def open_device(spec: str) -> TapeDevice:
+    """Open the device a spec names ("vtape:/path/to/cartridge", "null:")."""
+    spec = spec.strip()
+    if spec.startswith("/dev/") or spec.startswith("st:"):
+        raise UsageError(f"device {spec!r}: Linux tape drives (st) are not supported yet; "
+                         f"use one of {', '.join(DEVICE_KINDS)}", spec=spec)
+    kind, sep, rest = spec.partition(":")
+    if not sep:
+        raise UsageError(f"device {spec!r} has no kind; use one of {', '.join(DEVICE_KINDS)}", spec=spec)
+    kind = kind.lower()
+    if kind == "vtape":
+        if not rest:
+            raise UsageError("device 'vtape:' needs the cartridge folder, as in vtape:/srv/tapes/ABC123L9",
+                             spec=spec)
+        return VirtualTape(rest)
+    if kind == "null":
+        if rest:
+            raise UsageError(f"device {spec!r}: the null device takes no argument; write 'null:'", spec=spec)
+        return NullTape()
+    raise UsageError(f"unknown device kind {kind!r} in {spec!r}; use one of {', '.join(DEVICE_KINDS)}",
+                     spec=spec)
+
+
+def check_medium_writable(info: MediumInfo, *, allow_old: bool = False) -> None:
+    """Raise WriteProtected or GenerationError unless a job may write the loaded medium."""
+    if info.write_protected:
+        label = info.barcode or "the loaded cartridge"
+        raise WriteProtected(f"cartridge {label} is write-protected: slide its write-protect tab to unlocked "
+                             f"and load it again", barcode=info.barcode)
+    check_writable(info.drive_generation, info.generation, allow_old=allow_old)
