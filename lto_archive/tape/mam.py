@@ -184,8 +184,8 @@ def decode_list(data: bytes) -> list[Attribute]:
 
 def ascii_value(text: str, size: int | None) -> bytes:
     """An ASCII attribute value: left-aligned, space padded to `size`."""
-    raw = text.encode("ascii")
-    if any(c < 0x20 or c > 0x7E for c in raw):
+    raw = text.encode("ascii", "replace")
+    if not text.isascii() or any(c < 0x20 or c > 0x7E for c in raw):
         raise UsageError(f"{text!r} has characters a MAM ASCII attribute cannot hold", value=text)
     if size is None:
         return raw
