@@ -1,0 +1,129 @@
+"""POSIX pax archives written straight into a RecordStream.
+
+Headers come from the stdlib `tarfile` (TarInfo.tobuf, PAX format, UTF-8);
+file data is streamed by the RecordStream without passing through Python
+buffers. The archive ends with the two zero blocks, padded to a whole record.
+"""
+
+from __future__ import annotations
+
+import grp
+import pwd
+import stat as stat_mod
+import tarfile
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, BinaryIO
+
+from ..streaming import RecordStream
+
+BLOCK = tarfile.BLOCKSIZE  # 512
+
+
+@dataclass(frozen=True)
+class MemberPlacement:
+    """Where a member landed in the tape file (byte offsets from its start)."""
+
+    header_offset: int   # first header block (pax header included)
+    data_offset: int
+    size: int            # as declared in the header
+    copied: int          # bytes actually read from the source
+    read_error: OSError | None
+
+    @property
+    def end_offset(self) -> int:
+        """Offset just past the member's data padding."""
+        return self.data_offset + self.size + (-self.size % BLOCK)
+
+
+@lru_cache(maxsize=256)
+def _uname(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return ""
+
+
+@lru_cache(maxsize=256)
+def _gname(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return ""
+
+
+def _pax_time(ns: int) -> str:
+    sec, frac = divmod(ns, 1_000_000_000)
+    return f"{sec}.{frac:09d}".rstrip("0").rstrip(".") if frac else str(sec)
+
+
+class TarWriter:
+    """Writes one pax archive (one tape file) into a RecordStream."""
+
+    def __init__(self, stream: RecordStream) -> None:
+        self.stream = stream
+        self.closed = False
+
+    def _header(self, name: str, kind: bytes, size: int, mode: int, mtime_ns: int,
+                uid: int = 0, gid: int = 0, linkname: str = "") -> bytes:
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.size = size
+        info.mode = stat_mod.S_IMODE(mode)
+        info.mtime = mtime_ns // 1_000_000_000
+        info.uid, info.gid = uid, gid
+        info.uname, info.gname = _uname(uid), _gname(gid)
+        info.linkname = linkname
+        if mtime_ns % 1_000_000_000:
+            info.pax_headers = {"mtime": _pax_time(mtime_ns)}
+        return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+
+    def add_directory(self, name: str, st: Any) -> int:
+        """A directory member; returns its header offset."""
+        offset = self.stream.offset
+        self.stream.write(self._header(name.rstrip("/") + "/", tarfile.DIRTYPE, 0, st.st_mode, st.st_mtime_ns,
+                                       st.st_uid, st.st_gid))
+        return offset
+
+    def add_symlink(self, name: str, target: str, st: Any) -> int:
+        offset = self.stream.offset
+        self.stream.write(self._header(name, tarfile.SYMTYPE, 0, st.st_mode, st.st_mtime_ns,
+                                       st.st_uid, st.st_gid, linkname=target))
+        return offset
+
+    def add_file(self, name: str, source: BinaryIO, st: Any, hasher: Any | None = None) -> MemberPlacement:
+        """Stream a regular file of st.st_size bytes.
+
+        If the source delivers fewer bytes (it shrank or a read failed), the
+        member is completed with zeros so the archive stays valid; the caller
+        sees `copied < size` and must not call the file good.
+        """
+        stream = self.stream
+        header_offset = stream.offset
+        size = st.st_size
+        stream.write(self._header(name, tarfile.REGTYPE, size, st.st_mode, st.st_mtime_ns, st.st_uid, st.st_gid))
+        data_offset = stream.offset
+        copied, error = stream.copy_from(source, size, hasher)
+        if copied < size:
+            stream.zero_fill(size - copied)
+        pad = -size % BLOCK
+        if pad:
+            stream.write(bytes(pad))
+        return MemberPlacement(header_offset, data_offset, size, copied, error)
+
+    def add_bytes(self, name: str, data: bytes, mtime_ns: int, mode: int = 0o644) -> MemberPlacement:
+        """A small member made in memory (manifest, checksum lists)."""
+        header_offset = self.stream.offset
+        self.stream.write(self._header(name, tarfile.REGTYPE, len(data), mode, mtime_ns))
+        data_offset = self.stream.offset
+        self.stream.write(data)
+        pad = -len(data) % BLOCK
+        if pad:
+            self.stream.write(bytes(pad))
+        return MemberPlacement(header_offset, data_offset, len(data), len(data), None)
+
+    def close(self) -> None:
+        """End-of-archive: two zero blocks; the stream pads to a whole record."""
+        if not self.closed:
+            self.stream.write(bytes(2 * BLOCK))
+            self.closed = True

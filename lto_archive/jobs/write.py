@@ -1,0 +1,286 @@
+"""The write job: sources -> one TAR archive (one tape file) with hashes, manifest and copy log."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__, generations
+from ..errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError, WriteProtected
+from ..formats.tar_writer import BLOCK, TarWriter
+from ..hashing import DEFAULT_ALGORITHMS, MultiHasher, parse_algorithms
+from ..manifest import (CHANGED, COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK,
+                        READ_ERROR, SESSION_MEMBER, SKIPPED, UNREADABLE, FileRecord, Manifest,
+                        SessionInfo, iso, utc_now)
+from ..scan import SourceEntry, scan_sources
+from ..streaming import DEFAULT_RECORD_SIZE, RecordStream, check_record_size
+from ..tape.device import TapeDevice, WriteFlags
+from .progress import CountingReader, ProgressCallback, ProgressTracker
+
+TOOL = f"lto-archive {__version__}"
+FORMATS = ("tar",)
+
+
+@dataclass
+class WriteOptions:
+    format: str = "tar"
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+    record_size: int = DEFAULT_RECORD_SIZE
+    operator: str | None = None
+    allow_old_generation: bool = False
+    log_dir: Path | None = None          # where the copy log goes; None: nowhere but the tape
+    device_name: str = ""                # how the user named the device, for the log
+    chunk_size: int | None = None        # streaming buffer size (tests use small ones)
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise UsageError(f"format {self.format!r} is not available yet; use one of {', '.join(FORMATS)}",
+                             format=self.format)
+        self.algorithms = parse_algorithms(self.algorithms)
+        check_record_size(self.record_size)
+
+
+@dataclass
+class WriteResult:
+    """What the job did. `error` is set when the device failed part-way."""
+
+    manifest: Manifest
+    error: LtoArchiveError | None = None
+    log_paths: list[Path] = field(default_factory=list)
+
+    @property
+    def files(self) -> list[FileRecord]:
+        return [f for f in self.manifest.files if f.kind == "file"]
+
+    @property
+    def problems(self) -> list[FileRecord]:
+        return [f for f in self.files if f.status != OK]
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "failed"
+        return "incomplete" if self.problems else "ok"
+
+    def raise_for_status(self) -> None:
+        """Raise the device error, or JobIncomplete naming every file not copied cleanly."""
+        if self.error is not None:
+            raise self.error
+        if self.problems:
+            names = "; ".join(f"{f.path}: {f.status}{' (' + f.message + ')' if f.message else ''}"
+                              for f in self.problems[:20])
+            more = f" and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
+            raise JobIncomplete(f"{len(self.problems)} file(s) not copied cleanly: {names}{more}",
+                                files=[f.path for f in self.problems])
+
+
+def _new_session_id() -> str:
+    return f"{utc_now():%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def _metadata_reserve(entries: int, algorithms: int, record_size: int) -> int:
+    """Room kept for the manifest, checksum lists and copy log at the end."""
+    return 64 * 1024 + entries * (700 + 160 * algorithms) + 2 * record_size
+
+
+def prepare_medium(device: TapeDevice, allow_old: bool) -> None:
+    """Refuse before writing anything: write-protected, or a generation we must not write."""
+    medium = device.medium()
+    if medium.write_protected:
+        raise WriteProtected(f"cartridge {medium.barcode or ''} is write-protected: nothing was written. "
+                             f"Slide the cartridge's write-protect tab to unlock it, or use another tape."
+                             .replace("cartridge  is", "cartridge is"), barcode=medium.barcode)
+    generations.check_writable(medium.drive_generation, medium.generation, allow_old=allow_old)
+
+
+def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteOptions | None = None,
+                  progress: ProgressCallback | None = None) -> WriteResult:
+    """Append one archive session to the tape and return what happened to every file.
+
+    Preconditions (device, medium, sources) raise before anything is written.
+    Per-file problems (unreadable, changed while read, no room) and device
+    failures part-way are reported in the result, never hidden; call
+    `raise_for_status()` to turn them into an exception.
+    """
+    opts = options or WriteOptions()
+    prepare_medium(device, opts.allow_old_generation)
+    entries = scan_sources(list(sources))
+    medium = device.medium()
+
+    device.locate(device.partitions - 1, 0)   # TAR goes to the last (data) partition
+    device.seek_eod()
+    pos = device.position()
+    remaining = device.medium().remaining
+    rs = opts.record_size
+    started = utc_now()
+    session = SessionInfo(
+        session_id=_new_session_id(), tool=TOOL, format=opts.format, algorithms=list(opts.algorithms),
+        record_size=rs, operator=opts.operator or getpass.getuser(), host=socket.gethostname(),
+        sources=[str(Path(s).resolve()) for s in sources], device=opts.device_name or device.name,
+        barcode=medium.barcode, generation=medium.generation.name, tape_file=pos.file_number,
+        partition=pos.partition, start_block=pos.block, started=iso(started))
+    records: list[FileRecord] = []
+    manifest = Manifest(session, records)
+    total_bytes = sum(e.size for e in entries if e.kind == "file")
+    tracker = ProgressTracker("write", progress, total_bytes, sum(1 for e in entries if e.kind == "file"))
+    reserve = _metadata_reserve(len(entries), len(opts.algorithms), rs)
+
+    chunk_kw = {"chunk_size": opts.chunk_size} if opts.chunk_size else {}
+    stream = RecordStream(device, rs, **chunk_kw)
+    writer = TarWriter(stream)
+    error: LtoArchiveError | None = None
+    stopped: str | None = None  # why the remaining files were not taken
+    ends: dict[int, int] = {}   # id(record) -> tape-file offset just past its member
+    try:
+        session_doc = {"format": "lto-archive-session", "version": 1, "session_id": session.session_id,
+                       "algorithms": session.algorithms, "record_size": rs, "tool": TOOL,
+                       "started": session.started, "operator": session.operator, "host": session.host,
+                       "sources": session.sources}
+        writer.add_bytes(SESSION_MEMBER, json.dumps(session_doc, indent=1).encode(), time.time_ns())
+        for entry in entries:
+            rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
+                             mode=entry.st.st_mode & 0o7777, source=str(entry.path))
+            records.append(rec)
+            if stopped:
+                rec.status, rec.message = NOT_WRITTEN, stopped
+                continue
+            if stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
+                stopped = "the cartridge reached its early-warning zone: closed the archive, not written"
+                rec.status, rec.message = NOT_WRITTEN, stopped
+                continue
+            need = 3 * BLOCK + len(entry.name.encode()) + entry.size + BLOCK
+            if stream.offset + need + reserve > remaining:
+                stopped = "no room left on this cartridge: not written"
+                rec.status, rec.message = NOT_WRITTEN, stopped
+                continue
+            _add_entry(writer, stream, entry, rec, opts, tracker, _place(rec, pos, rs))
+            ends[id(rec)] = stream.offset
+        # the tape describes itself: manifest, checksum lists and copy log as last members
+        stream.flush_hashes()
+        _close_session(session, records, started, tracker)
+        now = time.time_ns()
+        for name, data in manifest.checksum_lists().items():
+            writer.add_bytes(f"{META_DIR}/{name}", data, now)
+        writer.add_bytes(COPY_LOG_MEMBER, manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
+        writer.add_bytes(MANIFEST_MEMBER, manifest.to_json(), now)
+        writer.close()
+        stream.close()
+        device.write_filemarks(1)   # the commit point: the archive is complete on tape
+    except DeviceError as exc:
+        stream.abort()
+        error = exc
+        on_tape = max((s.records_written for s in stream.status), default=0) * rs
+        _mark_lost(records, ends, on_tape, exc)
+    tracker.finish()
+    _close_session(session, records, started, tracker, failed=error is not None)
+    result = WriteResult(manifest, error)
+    if opts.log_dir is not None:
+        result.log_paths = write_copy_log(manifest, opts.log_dir)
+    return result
+
+
+def _place(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
+    """A function that records a member's header position on `rec`."""
+    def place(header_offset: int) -> None:
+        rec.tape_file, rec.partition = pos.file_number, pos.partition
+        rec.header_offset = header_offset
+        rec.block = pos.block + header_offset // rs
+        rec.offset = header_offset % rs
+    return place
+
+
+def _add_entry(writer: TarWriter, stream: RecordStream, entry: SourceEntry, rec: FileRecord,
+               opts: WriteOptions, tracker: ProgressTracker, place) -> None:  # type: ignore[no-untyped-def]
+    if entry.kind == "dir":
+        place(writer.add_directory(entry.name, entry.st))
+        return
+    if entry.kind == "symlink":
+        rec.linkname = os.readlink(entry.path)
+        place(writer.add_symlink(entry.name, rec.linkname, entry.st))
+        return
+    if entry.kind == "special":
+        rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
+        return
+    try:
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        rec.status, rec.message = UNREADABLE, f"cannot open: {exc.strerror}"
+        tracker.file_done()
+        return
+    with open(fd, "rb", buffering=0) as raw:
+        before = os.fstat(fd)
+        rec.size = before.st_size
+        rec.mtime = iso(before.st_mtime)
+        tracker.file_started(entry.name)
+        hasher = MultiHasher(opts.algorithms)
+        placement = writer.add_file(entry.name, CountingReader(raw, tracker), before, hasher)
+    place(placement.header_offset)
+    stream.call_after_hashing(lambda: rec.hashes.update(hasher.hexdigests()))
+    tracker.file_done()
+    if placement.read_error is not None:
+        rec.status = READ_ERROR
+        rec.message = (f"read failed after {placement.copied} of {placement.size} bytes: "
+                       f"{placement.read_error.strerror}; rest filled with zeros on tape")
+        return
+    try:
+        after = os.stat(entry.path, follow_symlinks=False)
+    except OSError:
+        after = None
+    if (placement.copied != placement.size or after is None or after.st_size != before.st_size
+            or after.st_mtime_ns != before.st_mtime_ns):
+        rec.status = CHANGED
+        rec.message = ("changed while it was read (size or modification time differ): "
+                       "copy it again once it is stable")
+
+
+def _mark_lost(records: list[FileRecord], ends: dict[int, int], on_tape: int, exc: DeviceError) -> None:
+    """After a device failure: only members whose last byte reached a written record stay good.
+
+    `ends` maps id(record) to the tape-file offset just past the member;
+    `on_tape` is how many bytes of the tape file the device took.
+    """
+    first_lost: FileRecord | None = None
+    for rec in records:
+        end = ends.get(id(rec))
+        if end is not None and end <= on_tape:
+            continue
+        if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN):
+            continue
+        if first_lost is None and end is not None and rec.kind == "file":
+            first_lost = rec
+            rec.status, rec.message = LOST, f"the device failed while writing this file: {exc.message}"
+        else:
+            rec.status, rec.message = NOT_WRITTEN, "the device failed before this file"
+    if first_lost is not None:
+        exc.message = f"{exc.message} (while writing {first_lost.path}; every file before it is complete on tape)"
+        exc.args = (exc.message,)
+        exc.data.setdefault("file", first_lost.path)
+
+
+def _close_session(session: SessionInfo, records: list[FileRecord], started, tracker: ProgressTracker,
+                   failed: bool = False) -> None:  # type: ignore[no-untyped-def]
+    files = [r for r in records if r.kind == "file"]
+    session.finished = iso(utc_now())
+    session.duration_s = round(tracker.elapsed, 3)
+    session.files = sum(1 for r in files if r.status in (OK, CHANGED, READ_ERROR))
+    session.bytes_copied = sum(r.size for r in files if r.status in (OK, CHANGED, READ_ERROR))
+    session.mb_per_s = round(session.bytes_copied / 1e6 / session.duration_s, 1) if session.duration_s else 0.0
+    problems = sum(1 for r in files if r.status != OK)
+    session.status = "failed" if failed else ("incomplete" if problems else "ok")
+
+
+def write_copy_log(manifest: Manifest, log_dir: Path) -> list[Path]:
+    """The copy log next to the job: the manifest as JSON and the printable text."""
+    log_dir = Path(log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    base = log_dir / manifest.session.session_id
+    paths = [base.with_suffix(".json"), base.with_suffix(".log")]
+    paths[0].write_bytes(manifest.to_json())
+    paths[1].write_text(manifest.copy_log_text(), encoding="utf-8", errors="surrogateescape")
+    return paths

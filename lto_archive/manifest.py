@@ -1,0 +1,177 @@
+"""What one archive session holds: the data model of the manifest and copy log.
+
+The same manifest goes onto tape as `.lto-archive/manifest.json` (so the tape
+describes itself without any database) and next to the job as its copy log.
+Encoding (JSON, checksum lists, the printable log) is kept apart from the model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .hashing import CHECKSUM_LISTS, checksum_line
+
+MANIFEST_FORMAT = "lto-archive-manifest"
+MANIFEST_VERSION = 1
+META_DIR = ".lto-archive"
+SESSION_MEMBER = f"{META_DIR}/session.json"
+MANIFEST_MEMBER = f"{META_DIR}/manifest.json"
+COPY_LOG_MEMBER = f"{META_DIR}/copy-log.txt"
+
+# file status values
+OK = "ok"                      # on tape, hashed while read, unchanged: may be verified
+CHANGED = "changed"            # size or mtime differed after reading: never called verified
+READ_ERROR = "read-error"      # the source failed part-way: member padded with zeros
+UNREADABLE = "unreadable"      # could not be opened: not on tape
+NOT_WRITTEN = "not-written"    # no room, or the job stopped before it
+LOST = "lost"                  # was being written when the device failed: not complete on tape
+SKIPPED = "skipped"            # special file (socket, device): not archived
+
+
+@dataclass
+class FileRecord:
+    """One member of the archive, as the copy log and verification need it."""
+
+    path: str
+    kind: str = "file"
+    size: int = 0
+    mtime: str = ""
+    mode: int = 0o644
+    hashes: dict[str, str] = field(default_factory=dict)
+    status: str = OK
+    message: str = ""
+    source: str = ""
+    tape_file: int | None = None
+    partition: int | None = None
+    block: int | None = None       # record where its (first) header starts
+    offset: int | None = None      # byte offset of the header inside that record
+    header_offset: int | None = None  # byte offset in the tape file
+    linkname: str = ""
+
+    @property
+    def provable(self) -> bool:
+        return self.kind == "file" and self.status == OK
+
+
+@dataclass
+class SessionInfo:
+    """Who wrote what, where and when: the copy log's head."""
+
+    session_id: str
+    tool: str
+    format: str
+    algorithms: list[str]
+    record_size: int
+    operator: str
+    host: str
+    sources: list[str]
+    device: str
+    barcode: str | None
+    generation: str
+    tape_file: int | None
+    partition: int | None
+    start_block: int | None
+    started: str
+    finished: str = ""
+    duration_s: float = 0.0
+    bytes_copied: int = 0
+    files: int = 0
+    mb_per_s: float = 0.0
+    status: str = ""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(ts: datetime | float) -> str:
+    if not isinstance(ts, datetime):
+        ts = datetime.fromtimestamp(ts, timezone.utc)
+    return ts.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class Manifest:
+    session: SessionInfo
+    files: list[FileRecord]
+
+    def to_dict(self) -> dict[str, Any]:
+        provable = [f for f in self.files if f.kind == "file"]
+        return {
+            "format": MANIFEST_FORMAT,
+            "version": MANIFEST_VERSION,
+            "session": asdict(self.session),
+            "totals": {
+                "files": len(provable),
+                "bytes": sum(f.size for f in provable),
+                "ok": sum(1 for f in provable if f.status == OK),
+                "problems": sum(1 for f in provable if f.status != OK),
+            },
+            "files": [asdict(f) for f in self.files],
+        }
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False).encode("utf-8") + b"\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Manifest":
+        if data.get("format") != MANIFEST_FORMAT:
+            raise ValueError("not an lto-archive manifest")
+        known = SessionInfo.__dataclass_fields__
+        session = SessionInfo(**{k: v for k, v in data["session"].items() if k in known})
+        fknown = FileRecord.__dataclass_fields__
+        files = [FileRecord(**{k: v for k, v in f.items() if k in fknown}) for f in data["files"]]
+        return cls(session, files)
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> "Manifest":
+        return cls.from_dict(json.loads(raw))
+
+    def checksum_lists(self) -> dict[str, bytes]:
+        """File name -> contents, one list per algorithm, for md5sum -c / xxhsum -c.
+
+        Paths are relative to the restore folder: run the tool from there.
+        """
+        out: dict[str, bytes] = {}
+        for algo in self.session.algorithms:
+            name, _tool = CHECKSUM_LISTS[algo]
+            lines = [checksum_line(algo, f.hashes[algo], f.path)
+                     for f in self.files if f.provable and algo in f.hashes]
+            out[name] = "".join(l for l in lines if l).encode("utf-8", "surrogateescape")
+        return out
+
+    def copy_log_text(self) -> str:
+        """The human copy log (CST RT-030 2.2): who, when, what, where, and every file."""
+        s = self.session
+        lines = [
+            "lto-archive copy log",
+            f"session      {s.session_id}",
+            f"status       {s.status}",
+            f"operator     {s.operator}",
+            f"host         {s.host}",
+            f"tool         {s.tool}",
+            f"started      {s.started}",
+            f"finished     {s.finished}",
+            f"duration     {s.duration_s:.1f} s",
+            f"throughput   {s.mb_per_s:.1f} MB/s",
+            f"source       {', '.join(s.sources)}",
+            f"device       {s.device}",
+            f"barcode      {s.barcode or '-'}",
+            f"generation   {s.generation}",
+            f"format       {s.format}, {s.record_size} byte records",
+            f"tape file    {s.tape_file} (partition {s.partition}, block {s.start_block})",
+            f"hashes       {', '.join(s.algorithms)}",
+            "",
+        ]
+        files = [f for f in self.files if f.kind == "file"]
+        total = sum(f.size for f in files)
+        lines.append(f"files        {len(files)}, {total} bytes")
+        lines.append("")
+        for f in files:
+            hashes = " ".join(f"{a}:{h}" for a, h in f.hashes.items())
+            note = f" ({f.message})" if f.message else ""
+            lines.append(f"{f.status:<12} {f.size:>14}  {f.path}  {hashes}{note}")
+        return "\n".join(lines) + "\n"

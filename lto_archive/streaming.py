@@ -1,0 +1,281 @@
+"""Any byte stream -> fixed-size tape records, written by device threads.
+
+The producer (a format writer) fills large reusable chunk buffers: headers are
+copied in, file data is read straight into them with `readinto` (no copy).
+Hashing of file bytes is registered as tasks on the chunk and runs on a hash
+thread; each device has its own writer thread that slices a chunk into records.
+Chunks are handed over whole (many records at a time), because per-record
+hand-offs cost as much as they save (see docs/design.md, "Measuring speed").
+Memory is bounded by the pool: `chunks * chunk_size`, whatever the job size.
+
+    producer ──chunk──▶ hash thread ──chunk──▶ writer thread per device ──▶ pool
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from .errors import DeviceError, UsageError
+from .tape.device import MAX_RECORD, TapeDevice, WriteFlags
+
+KiB = 1024
+MiB = 1024 * KiB
+DEFAULT_RECORD_SIZE = 512 * KiB
+MIN_RECORD_SIZE = 4 * KiB
+MAX_RECORD_SIZE = 1 * MiB
+DEFAULT_CHUNK_SIZE = 8 * MiB
+DEFAULT_CHUNKS = 8
+
+
+def check_record_size(size: int) -> int:
+    """Tape record sizes we write: 4 KiB .. 1 MiB, a multiple of 512 (tar and cpio blocks)."""
+    if not MIN_RECORD_SIZE <= size <= MAX_RECORD_SIZE or size % 512:
+        raise UsageError(f"block size {size} is not allowed: use 4K .. 1M in multiples of 512 bytes "
+                         f"(512K is the LTFS default and a good choice)", block_size=size)
+    assert size <= MAX_RECORD
+    return size
+
+
+class _Chunk:
+    __slots__ = ("buf", "view", "fill", "tasks", "pending")
+
+    def __init__(self, size: int) -> None:
+        self.buf = bytearray(size)
+        self.view = memoryview(self.buf)
+        self.fill = 0
+        self.tasks: list[tuple[Callable[..., Any], int, int]] = []
+        self.pending = 0
+
+
+_CALL = -1  # task marker: call fn() with no data (runs after all earlier hash tasks)
+
+
+@dataclass
+class DeviceStatus:
+    """What one destination device has taken so far."""
+
+    device: TapeDevice
+    records_written: int = 0
+    flags: WriteFlags = WriteFlags.NONE
+    error: BaseException | None = None
+
+
+@dataclass
+class StreamStats:
+    bytes_written: int = 0
+    records: int = 0
+    devices: list[DeviceStatus] = field(default_factory=list)
+
+
+class RecordStream:
+    """Producer side of the pipeline; one instance per tape file (archive session).
+
+    `offset` is the number of bytes produced so far, i.e. the byte offset in the
+    tape file of the next byte: record number = offset // record_size.
+    """
+
+    def __init__(self, devices: TapeDevice | Sequence[TapeDevice], record_size: int = DEFAULT_RECORD_SIZE,
+                 *, chunk_size: int = DEFAULT_CHUNK_SIZE, chunks: int = DEFAULT_CHUNKS) -> None:
+        self.record_size = check_record_size(record_size)
+        if isinstance(devices, TapeDevice):
+            devices = [devices]
+        if not devices:
+            raise UsageError("a record stream needs at least one device")
+        per_chunk = max(1, chunk_size // record_size)
+        self.chunk_size = per_chunk * record_size
+        self._free: queue.SimpleQueue[_Chunk] = queue.SimpleQueue()
+        for _ in range(max(2, chunks)):
+            self._free.put(_Chunk(self.chunk_size))
+        self._lock = threading.Lock()
+        self.offset = 0
+        self.status = [DeviceStatus(d) for d in devices]
+        self._hash_q: queue.SimpleQueue[_Chunk | threading.Event | None] = queue.SimpleQueue()
+        self._dev_qs: list[queue.SimpleQueue[_Chunk | None]] = [queue.SimpleQueue() for _ in devices]
+        self._hash_error: BaseException | None = None
+        self._threads = [threading.Thread(target=self._hash_loop, name="lto-hash", daemon=True)]
+        self._threads += [threading.Thread(target=self._device_loop, args=(i,), name=f"lto-dev{i}", daemon=True)
+                          for i in range(len(devices))]
+        for t in self._threads:
+            t.start()
+        self._cur = self._free.get()
+        self._closed = False
+
+    # --- what the producer sees -------------------------------------------
+    @property
+    def flags(self) -> WriteFlags:
+        """Early-warning flags seen by any live device so far."""
+        f = WriteFlags.NONE
+        for s in self.status:
+            if s.error is None:
+                f |= s.flags
+        return f
+
+    @property
+    def live_devices(self) -> list[DeviceStatus]:
+        return [s for s in self.status if s.error is None]
+
+    def check(self) -> None:
+        """Raise the device error once no device is left to write to."""
+        if self._hash_error is not None:
+            raise self._hash_error
+        if not self.live_devices:
+            raise self.status[0].error  # type: ignore[misc]
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Copy bytes (headers, padding, metadata) into the stream."""
+        mv = memoryview(data)
+        while mv:
+            cur = self._cur
+            n = min(len(mv), self.chunk_size - cur.fill)
+            cur.view[cur.fill:cur.fill + n] = mv[:n]
+            cur.fill += n
+            self.offset += n
+            mv = mv[n:]
+            if cur.fill == self.chunk_size:
+                self._submit()
+
+    def zero_fill(self, count: int) -> None:
+        zeros = bytes(min(count, self.chunk_size))
+        while count > 0:
+            n = min(count, len(zeros))
+            self.write(zeros[:n] if n < len(zeros) else zeros)
+            count -= n
+
+    def pad_to_record(self) -> None:
+        rest = -self.offset % self.record_size
+        if rest:
+            self.zero_fill(rest)
+
+    def copy_from(self, source: BinaryIO, size: int, hasher: Any | None = None) -> tuple[int, OSError | None]:
+        """Read up to `size` bytes from `source` straight into the stream.
+
+        `hasher.update` sees exactly those bytes, on the hash thread. Returns
+        (bytes copied, the read error if one stopped it); fewer bytes than
+        `size` with no error means the source ended early (it shrank).
+        """
+        update = hasher.update if hasher is not None else None
+        copied = 0
+        while copied < size:
+            cur = self._cur
+            want = min(size - copied, self.chunk_size - cur.fill)
+            start = cur.fill
+            try:
+                n = source.readinto(cur.view[start:start + want])
+            except OSError as exc:
+                return copied, exc
+            if not n:
+                return copied, None
+            if update is not None:
+                cur.tasks.append((update, start, start + n))
+            cur.fill += n
+            copied += n
+            self.offset += n
+            if cur.fill == self.chunk_size:
+                self._submit()
+        return copied, None
+
+    def call_after_hashing(self, fn: Callable[[], None]) -> None:
+        """Run `fn` on the hash thread once every byte given so far is hashed."""
+        self._cur.tasks.append((fn, _CALL, _CALL))
+
+    def flush_hashes(self) -> None:
+        """Wait until every hash task given so far has run (before a manifest is made)."""
+        done = threading.Event()
+        self._hash_q.put(done)
+        done.wait()
+        cur = self._cur
+        for fn, start, end in cur.tasks:
+            fn() if start == _CALL else fn(cur.view[start:end])
+        cur.tasks.clear()
+
+    def close(self) -> StreamStats:
+        """Pad to a whole record, hand over the rest and wait for every device.
+
+        Raises the device error if no device took the whole stream.
+        """
+        if self._closed:
+            raise RuntimeError("stream already closed")
+        self.pad_to_record()
+        if self._cur.fill or self._cur.tasks:
+            self._submit(final=True)
+        self._finish()
+        self.check()
+        return StreamStats(self.offset, self.offset // self.record_size, self.status)
+
+    def abort(self) -> None:
+        """Stop without writing what is still buffered (the job is failing)."""
+        if not self._closed:
+            self._cur.fill = 0
+            self._cur.tasks.clear()
+            self._finish()
+
+    # --- internals ------------------------------------------------------------
+    def _finish(self) -> None:
+        self._closed = True
+        self._hash_q.put(None)
+        for t in self._threads:
+            t.join()
+
+    def _submit(self, final: bool = False) -> None:
+        self.check()
+        self._hash_q.put(self._cur)
+        if not final:
+            self._cur = self._free.get()
+
+    def _release(self, chunk: _Chunk) -> None:
+        with self._lock:
+            chunk.pending -= 1
+            done = chunk.pending == 0
+        if done:
+            chunk.fill = 0
+            chunk.tasks.clear()
+            self._free.put(chunk)
+
+    def _hash_loop(self) -> None:
+        while True:
+            chunk = self._hash_q.get()
+            if isinstance(chunk, threading.Event):
+                chunk.set()
+                continue
+            if chunk is None:
+                for q in self._dev_qs:
+                    q.put(None)
+                return
+            if self._hash_error is None:
+                view = chunk.view
+                try:
+                    for fn, start, end in chunk.tasks:
+                        if start == _CALL:
+                            fn()
+                        else:
+                            fn(view[start:end])
+                except BaseException as exc:  # a bug; surface it to the producer
+                    self._hash_error = exc
+            chunk.pending = len(self._dev_qs)
+            for q in self._dev_qs:
+                q.put(chunk)
+
+    def _device_loop(self, index: int) -> None:
+        status = self.status[index]
+        q = self._dev_qs[index]
+        write = status.device.write_record
+        rs = self.record_size
+        while True:
+            chunk = q.get()
+            if chunk is None:
+                return
+            if status.error is None:
+                view = chunk.view
+                try:
+                    for off in range(0, chunk.fill, rs):
+                        status.flags |= write(view[off:off + rs])
+                        status.records_written += 1
+                except (DeviceError, OSError) as exc:
+                    status.error = exc
+                except BaseException as exc:
+                    status.error = exc
+            self._release(chunk)

@@ -1,0 +1,30 @@
+"""Shared test helpers.
+
+`require_tool("bsdtar")` skips a test when a tool nobody here wrote is missing,
+except when LTO_ARCHIVE_REQUIRE_TOOLS=1 (set by .ci/run): then a missing tool
+fails the test, so CI never passes an interop test by skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path:
+        return path
+    if os.environ.get("LTO_ARCHIVE_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{name} is required (LTO_ARCHIVE_REQUIRE_TOOLS=1) but not installed")
+    pytest.skip(f"{name} not installed")
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES
