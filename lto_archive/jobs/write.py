@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__, generations
-from ..errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError, WriteProtected
+from .. import __version__
+from ..errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
 from ..formats.tar_writer import BLOCK, TarWriter
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher, parse_algorithms
 from ..manifest import (CHANGED, COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK,
@@ -20,6 +20,7 @@ from ..manifest import (CHANGED, COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DI
                         SessionInfo, iso, utc_now)
 from ..scan import SourceEntry, scan_sources
 from ..streaming import DEFAULT_RECORD_SIZE, RecordStream, check_record_size
+from ..tape import check_medium_writable
 from ..tape.device import TapeDevice, WriteFlags
 from .progress import CountingReader, ProgressCallback, ProgressTracker
 
@@ -91,12 +92,7 @@ def _metadata_reserve(entries: int, algorithms: int, record_size: int) -> int:
 
 def prepare_medium(device: TapeDevice, allow_old: bool) -> None:
     """Refuse before writing anything: write-protected, or a generation we must not write."""
-    medium = device.medium()
-    if medium.write_protected:
-        raise WriteProtected(f"cartridge {medium.barcode or ''} is write-protected: nothing was written. "
-                             f"Slide the cartridge's write-protect tab to unlock it, or use another tape."
-                             .replace("cartridge  is", "cartridge is"), barcode=medium.barcode)
-    generations.check_writable(medium.drive_generation, medium.generation, allow_old=allow_old)
+    check_medium_writable(device.medium(), allow_old=allow_old)
 
 
 def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteOptions | None = None,

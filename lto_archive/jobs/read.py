@@ -1,0 +1,340 @@
+"""Reading tapes back: list, verify and restore, one pass over each tape file.
+
+Every job walks the tar members of each tape file in tape order, hashes file
+data as it streams by, and checks it against the archive's own manifest (the
+last member). A restore writes through RestoreTarget, so nothing lands outside
+the destination, and is verified by the same pass.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import (ArchiveError, EndOfData, JobIncomplete, LtoArchiveError, RestoreConflict, UnsafePath,
+                      VerificationFailed)
+from ..formats.tapefile import TapeFileReader
+from ..formats.tar_reader import TarMember, TarReader
+from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
+from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
+from ..restore_target import RestoreTarget
+from ..tape.device import TapeDevice
+from .progress import ProgressCallback, ProgressTracker
+
+
+@dataclass
+class MemberSeen:
+    """A member as found on tape, with the hashes of the bytes read back."""
+
+    path: str
+    kind: str
+    size: int
+    mtime: float
+    tape_file: int
+    block: int
+    offset: int
+    hashes: dict[str, str] = field(default_factory=dict)
+    linkname: str = ""
+
+
+@dataclass
+class TapeFileResult:
+    """One tape file (one archive session) read back."""
+
+    tape_file: int
+    members: list[MemberSeen] = field(default_factory=list)
+    manifest: Manifest | None = None
+    manifest_source: str = ""          # "tape", or the path of a copy log given by the user
+    error: LtoArchiveError | None = None   # damage found while reading
+    verified: list[str] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)     # path, reason, expected, actual
+    unproven: list[dict[str, Any]] = field(default_factory=list)   # recorded as not copied cleanly
+    restored: list[str] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)    # restore refusals (unsafe, exists)
+
+    @property
+    def session_id(self) -> str | None:
+        return self.manifest.session.session_id if self.manifest else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tape_file": self.tape_file,
+            "session_id": self.session_id,
+            "manifest": self.manifest_source or None,
+            "members": len(self.members),
+            "error": self.error.to_dict() if self.error else None,
+            "verified": len(self.verified),
+            "failed": self.failed,
+            "unproven": self.unproven,
+            "restored": len(self.restored),
+            "refused": self.refused,
+        }
+
+
+@dataclass
+class ReadResult:
+    phase: str
+    tape_files: list[TapeFileResult]
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        return [dict(f, tape_file=t.tape_file) for t in self.tape_files for f in t.failed]
+
+    @property
+    def errors(self) -> list[LtoArchiveError]:
+        return [t.error for t in self.tape_files if t.error is not None]
+
+    @property
+    def refused(self) -> list[dict[str, Any]]:
+        return [dict(r, tape_file=t.tape_file) for t in self.tape_files for r in t.refused]
+
+    @property
+    def unproven(self) -> list[dict[str, Any]]:
+        return [dict(u, tape_file=t.tape_file) for t in self.tape_files for u in t.unproven]
+
+    @property
+    def status(self) -> str:
+        if self.failed:
+            return "failed"
+        if self.errors or self.refused:
+            return "damaged" if self.errors else "refused"
+        return "incomplete" if self.unproven else "ok"
+
+    def raise_for_status(self) -> None:
+        """Mismatches first (exit 3), then damage or refusals (exit 6), then unproven files (exit 5)."""
+        if self.failed:
+            names = "; ".join(f"{f['path']}: {f['reason']}" for f in self.failed[:20])
+            raise VerificationFailed(f"{len(self.failed)} file(s) FAILED verification: {names}",
+                                     files=[f["path"] for f in self.failed])
+        if self.errors:
+            raise self.errors[0]
+        if self.refused:
+            first = self.refused[0]
+            raise (UnsafePath if first["reason"] == "unsafe" else RestoreConflict)(
+                f"{len(self.refused)} member(s) not restored: "
+                + "; ".join(f"{r['path']}: {r['message']}" for r in self.refused[:10]),
+                files=[r["path"] for r in self.refused])
+        if self.unproven:
+            raise JobIncomplete(f"{len(self.unproven)} file(s) were not copied cleanly when written and cannot "
+                                f"be proven: " + "; ".join(f"{u['path']}: {u['reason']}" for u in self.unproven[:20]),
+                                files=[u["path"] for u in self.unproven])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"phase": self.phase, "status": self.status, "tape_files": [t.to_dict() for t in self.tape_files]}
+
+
+def _matches(path: str, patterns: list[str]) -> bool:
+    if not patterns:
+        return True
+    return any(fnmatch.fnmatchcase(path, p) or path.startswith(p.rstrip("/") + "/") or path == p.rstrip("/")
+               for p in patterns)
+
+
+def _locate_tape_file(device: TapeDevice, n: int) -> bool:
+    """Position at the start of tape file n; False when there is none."""
+    device.locate(device.partitions - 1, 0)
+    try:
+        if n:
+            device.space_filemarks(n)
+    except EndOfData:
+        return False
+    return not device.position().eod
+
+
+def _tape_file_numbers(device: TapeDevice, only: Iterable[int] | None) -> Iterable[int]:
+    if only is not None:
+        yield from sorted(set(only))
+        return
+    n = 0
+    while True:
+        yield n
+        n += 1
+
+
+class _Walker:
+    """Reads one tape file's members; restore and verify plug in through `target`."""
+
+    def __init__(self, device: TapeDevice, n: int, tracker: ProgressTracker, *, hash_files: bool,
+                 target: RestoreTarget | None, patterns: list[str], algorithms: tuple[str, ...] | None) -> None:
+        self.device, self.n, self.tracker = device, n, tracker
+        self.hash_files, self.target, self.patterns = hash_files, target, patterns
+        self.algorithms = algorithms
+        self.result = TapeFileResult(n)
+
+    def run(self) -> TapeFileResult:
+        stream = TapeFileReader(self.device)
+        reader = TarReader(stream)
+        try:
+            for member in reader:
+                self._member(reader, stream, member)
+        except ArchiveError as exc:
+            self.result.error = exc
+            exc.message = f"tape file {self.n}: {exc.message}"
+            exc.args = (exc.message,)
+            exc.data.setdefault("tape_file", self.n)
+        finally:
+            if not stream.at_end:
+                stream.skip_to_end()
+        return self.result
+
+    def _member(self, reader: TarReader, stream: TapeFileReader, m: TarMember) -> None:
+        res = self.result
+        if m.path == SESSION_MEMBER:
+            doc = json.loads(reader.read_data(m))
+            self.algorithms = self.algorithms or tuple(doc.get("algorithms") or DEFAULT_ALGORITHMS)
+            return
+        if m.path == MANIFEST_MEMBER:
+            raw = reader.read_data(m)
+            if self.target is not None:
+                self._restore_bytes(f"{META_DIR}/tape-file-{self.n}/manifest.json", m, raw)
+            try:
+                res.manifest = Manifest.from_json(raw)
+                res.manifest_source = "tape"
+            except (ValueError, KeyError, TypeError):
+                pass
+            return
+        if m.path.startswith(META_DIR + "/"):
+            if self.target is not None:
+                rel = f"{META_DIR}/tape-file-{self.n}/{m.path[len(META_DIR) + 1:]}"
+                self._restore_bytes(rel, m, reader.read_data(m))
+            return
+        block, offset = stream.block_of(m.header_offset)
+        seen = MemberSeen(m.path, m.kind, m.size, m.mtime, self.n, block, offset, linkname=m.linkname)
+        res.members.append(seen)
+        wanted = _matches(m.path, self.patterns)
+        if m.kind == "file":
+            self.tracker.file_started(m.path)
+        if self.target is not None and wanted:
+            self._restore(reader, m, seen)
+        elif m.kind == "file" and self.hash_files and wanted:
+            hasher = MultiHasher(self.algorithms or DEFAULT_ALGORITHMS)
+            for chunk in reader.iter_data(m):
+                hasher.update(chunk)
+                self.tracker.add_bytes(len(chunk))
+            seen.hashes = hasher.hexdigests()
+        if m.kind == "file":
+            self.tracker.file_done()
+
+    def _refuse(self, path: str, exc: LtoArchiveError) -> None:
+        reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
+        self.result.refused.append({"path": path, "reason": reason, "message": exc.message})
+
+    def _restore_bytes(self, rel: str, m: TarMember, data: bytes) -> None:
+        try:
+            self.target.write_file(rel, [data], m.mode & 0o777, mtime_ns=m.mtime_ns)  # type: ignore[union-attr]
+        except (UnsafePath, RestoreConflict) as exc:
+            self._refuse(rel, exc)
+
+    def _restore(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> None:
+        target = self.target
+        assert target is not None
+        try:
+            if m.kind == "dir":
+                target.make_dir(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns)
+            elif m.kind == "symlink":
+                target.make_symlink(m.path, m.linkname, mtime_ns=m.mtime_ns)
+            elif m.kind == "hardlink":
+                target.make_hardlink(m.path, m.linkname)
+            elif m.kind == "file":
+                hasher = MultiHasher(self.algorithms or DEFAULT_ALGORITHMS)
+                with target.open_file(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns) as out:
+                    for chunk in reader.iter_data(m):
+                        hasher.update(chunk)
+                        out.write(chunk)
+                        self.tracker.add_bytes(len(chunk))
+                    out.commit()
+                seen.hashes = hasher.hexdigests()
+            else:
+                return
+        except (UnsafePath, RestoreConflict) as exc:
+            self._refuse(m.path, exc)
+            return
+        self.result.restored.append(m.path)
+
+
+def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> None:
+    """Check every file the manifest lists against what was read back."""
+    seen = {m.path: m for m in result.members if m.kind == "file"}
+    for rec in manifest.files:
+        if rec.kind != "file" or not _matches(rec.path, patterns):
+            continue
+        if rec.status != OK:
+            if rec.status in ("lost", "not-written", "unreadable", "skipped"):
+                continue  # never claimed to be on tape
+            result.unproven.append({"path": rec.path, "reason": f"{rec.status}: {rec.message}"})
+            continue
+        got = seen.get(rec.path)
+        if got is None:
+            result.failed.append({"path": rec.path, "reason": "missing from the tape file"})
+            continue
+        if got.size != rec.size:
+            result.failed.append({"path": rec.path, "reason": f"size {got.size} on tape, {rec.size} expected"})
+            continue
+        bad = {a: (h, got.hashes.get(a)) for a, h in rec.hashes.items() if got.hashes.get(a) != h}
+        if bad:
+            a, (want, have) = next(iter(bad.items()))
+            result.failed.append({"path": rec.path, "reason": f"{a} mismatch", "algorithm": a,
+                                  "expected": want, "actual": have})
+        else:
+            result.verified.append(rec.path)
+
+
+def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,
+              patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
+              manifest: Manifest | None = None, progress: ProgressCallback | None = None) -> ReadResult:
+    """The one pass behind `ls`, `verify` and `restore`.
+
+    `manifest` (a copy log written next to the job) stands in for a tape
+    file whose own manifest is missing, e.g. after the tape filled mid-job.
+    """
+    pats = list(patterns)
+    tracker = ProgressTracker(phase, progress)
+    target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
+    results: list[TapeFileResult] = []
+    try:
+        for n in _tape_file_numbers(device, tape_files):
+            if not _locate_tape_file(device, n):
+                if tape_files is not None:
+                    raise ArchiveError(f"there is no tape file {n} on this tape", tape_file=n)
+                break
+            algorithms = tuple(manifest.session.algorithms) if manifest else None
+            walker = _Walker(device, n, tracker, hash_files=phase != "list", target=target,
+                             patterns=pats, algorithms=algorithms)
+            res = walker.run()
+            if res.manifest is None and manifest is not None and (
+                    manifest.session.tape_file in (None, n)):
+                res.manifest, res.manifest_source = manifest, "copy log"
+            if phase != "list" and res.manifest is not None:
+                compare(res, res.manifest, pats)
+            results.append(res)
+    finally:
+        if target is not None:
+            target.finish()
+            target.close()
+    tracker.finish()
+    return ReadResult(phase, results)
+
+
+def list_tape(device: TapeDevice, **kw: Any) -> ReadResult:
+    return read_tape(device, "list", **kw)
+
+
+def verify_tape(device: TapeDevice, **kw: Any) -> ReadResult:
+    return read_tape(device, "verify", **kw)
+
+
+def restore_tape(device: TapeDevice, dest: Path, **kw: Any) -> ReadResult:
+    return read_tape(device, "restore", dest=dest, **kw)
+
+
+def load_copy_log(path: Path) -> Manifest:
+    """A copy log JSON written next to a job (or a manifest restored from tape)."""
+    return Manifest.from_json(Path(path).read_bytes())
+
+
+__all__ = ["FileRecord", "ReadResult", "TapeFileResult", "list_tape", "verify_tape", "restore_tape",
+           "read_tape", "load_copy_log", "compare"]
