@@ -1,0 +1,176 @@
+"""`write`, `verify`, `ls`, `restore`: thin over the library jobs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from lto_archive.errors import JobIncomplete
+from lto_archive.hashing import DEFAULT_ALGORITHMS
+from lto_archive.jobs.read import ReadResult, list_tape, load_copy_log, restore_tape, verify_tape
+from lto_archive.jobs.write import WriteOptions, WriteResult, write_archive
+
+from .common import ProgressBar, device_from, emit, human_bytes, parse_size
+
+DEFAULT_LOG_DIR = "lto-archive-logs"
+
+
+def _device_option(f):  # type: ignore[no-untyped-def]
+    return click.option("--device", required=True, help="vtape:DIR (a virtual cartridge) or null:.")(f)
+
+
+def _json_option(f):  # type: ignore[no-untyped-def]
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")(f)
+
+
+def _progress_option(f):  # type: ignore[no-untyped-def]
+    return click.option("--progress/--no-progress", default=None,
+                        help="Progress bar on stderr (default: when stderr is a terminal).")(f)
+
+
+@click.command("write")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@_device_option
+@click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(["tar"]))
+@click.option("--hash", "hashes", default=",".join(DEFAULT_ALGORITHMS), show_default=True,
+              help="Comma-separated: xxh64, xxh3, xxh128, md5, sha1, sha256.")
+@click.option("--block-size", default="512K", show_default=True, help="Tape record size, 4K .. 1M.")
+@click.option("--operator", default=None, help="Name in the copy log (default: the login name).")
+@click.option("--log-dir", default=DEFAULT_LOG_DIR, show_default=True, type=click.Path(path_type=Path),
+              help="Where the copy log of the job is written.")
+@click.option("--allow-old-generation", is_flag=True, help="Allow media older than LTO-5 (against CST RT-030).")
+@_progress_option
+@_json_option
+def write(sources: tuple[Path, ...], device: str, fmt: str, hashes: str, block_size: str, operator: str | None,
+          log_dir: Path, allow_old_generation: bool, progress: bool | None, as_json: bool) -> None:
+    """Write SOURCE folders to tape as one archive, hashing in the same pass."""
+    opts = WriteOptions(format=fmt, algorithms=tuple(hashes.split(",")), record_size=parse_size(block_size),
+                        operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
+                        device_name=device)
+    bar = ProgressBar(progress)
+    with device_from(device) as dev:
+        try:
+            result = write_archive(list(sources), dev, opts, progress=bar)
+        finally:
+            bar.close()
+    emit(_write_dict(result), as_json, lambda: _write_text(result))
+    result.raise_for_status()
+
+
+def _write_dict(r: WriteResult) -> dict:
+    return {"status": r.status, "error": r.error.to_dict() if r.error else None,
+            "session": r.manifest.to_dict()["session"], "log": [str(p) for p in r.log_paths],
+            "problems": [{"path": f.path, "status": f.status, "message": f.message} for f in r.problems]}
+
+
+def _write_text(r: WriteResult) -> None:
+    s = r.manifest.session
+    ok = sum(1 for f in r.files if f.status == "ok")
+    click.echo(f"tape file {s.tape_file} on {s.barcode or s.device}: {ok} of {len(r.files)} files, "
+               f"{human_bytes(s.bytes_copied)} in {s.duration_s:.1f} s ({s.mb_per_s:.0f} MB/s), "
+               f"hashes {', '.join(s.algorithms)}")
+    for f in r.problems:
+        click.secho(f"  {f.status:<12} {f.path}  {f.message}", fg="yellow", err=True)
+    for p in r.log_paths:
+        click.echo(f"copy log: {p}")
+
+
+def _read_text(r: ReadResult, verb: str) -> None:
+    for t in r.tape_files:
+        where = f"tape file {t.tape_file}" + (f" (session {t.session_id})" if t.session_id else "")
+        if r.phase == "list":
+            continue
+        if t.manifest is None:
+            click.echo(f"{where}: {len(t.members)} members read; no lto-archive manifest, nothing to compare")
+        else:
+            click.echo(f"{where}: {len(t.verified)} files verified"
+                       + (f", {len(t.restored)} restored" if verb == "restore" else "")
+                       + (f" (against the {t.manifest_source})" if t.manifest_source != "tape" else ""))
+        for f in t.failed:
+            click.secho(f"  FAILED     {f['path']}: {f['reason']}", fg="red")
+        for u in t.unproven:
+            click.secho(f"  unproven   {u['path']}: {u['reason']}", fg="yellow")
+        for x in t.refused:
+            click.secho(f"  refused    {x['path']}: {x['message']}", fg="red")
+        if t.error:
+            click.secho(f"  damaged    {t.error.message}", fg="red")
+    if r.phase != "list":
+        click.echo(f"result: {r.status}")
+
+
+@click.command("verify")
+@_device_option
+@click.option("--tape-file", "tape_files", type=int, multiple=True, help="Only these tape files (0 = first).")
+@click.option("--manifest", "copy_log", type=click.Path(exists=True, path_type=Path), default=None,
+              help="A job's copy log (.json), for a tape file whose own manifest is missing.")
+@_progress_option
+@_json_option
+def verify(device: str, tape_files: tuple[int, ...], copy_log: Path | None, progress: bool | None,
+           as_json: bool) -> None:
+    """Read every file back and compare its hashes with the manifest."""
+    bar = ProgressBar(progress)
+    with device_from(device) as dev:
+        try:
+            result = verify_tape(dev, tape_files=tape_files or None,
+                                 manifest=load_copy_log(copy_log) if copy_log else None, progress=bar)
+        finally:
+            bar.close()
+    emit(result.to_dict(), as_json, lambda: _read_text(result, "verify"))
+    result.raise_for_status()
+
+
+@click.command("ls")
+@_device_option
+@click.option("--tape-file", "tape_files", type=int, multiple=True)
+@click.option("--long", "-l", "long_", is_flag=True, help="Size, mtime and tape position of each member.")
+@_json_option
+def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> None:
+    """List what is on the tape, tape file by tape file."""
+    with device_from(device) as dev:
+        result = list_tape(dev, tape_files=tape_files or None)
+    data = {"tape_files": [{"tape_file": t.tape_file, "session_id": t.session_id,
+                            "error": t.error.to_dict() if t.error else None,
+                            "members": [vars(m) for m in t.members]} for t in result.tape_files]}
+
+    def text() -> None:
+        for t in result.tape_files:
+            click.echo(f"# tape file {t.tape_file}" + (f"  session {t.session_id}" if t.session_id else ""))
+            for m in t.members:
+                name = m.path + ("/" if m.kind == "dir" else "") + (f" -> {m.linkname}" if m.linkname else "")
+                if long_:
+                    click.echo(f"{m.size:>14}  block {m.block:>8}+{m.offset:<7}  {name}")
+                else:
+                    click.echo(name)
+            if t.error:
+                click.secho(f"  damaged: {t.error.message}", fg="red", err=True)
+    emit(data, as_json, text)
+    if result.errors:
+        raise result.errors[0]
+
+
+@click.command("restore")
+@_device_option
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("patterns", nargs=-1)
+@click.option("--tape-file", "tape_files", type=int, multiple=True)
+@click.option("--overwrite", is_flag=True, help="Replace files that already exist in DEST.")
+@click.option("--manifest", "copy_log", type=click.Path(exists=True, path_type=Path), default=None,
+              help="A job's copy log (.json), for a tape file whose own manifest is missing.")
+@_progress_option
+@_json_option
+def restore(device: str, dest: Path, patterns: tuple[str, ...], tape_files: tuple[int, ...], overwrite: bool,
+            copy_log: Path | None, progress: bool | None, as_json: bool) -> None:
+    """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way."""
+    bar = ProgressBar(progress)
+    with device_from(device) as dev:
+        try:
+            result = restore_tape(dev, dest, patterns=list(patterns), tape_files=tape_files or None,
+                                  overwrite=overwrite, manifest=load_copy_log(copy_log) if copy_log else None,
+                                  progress=bar)
+        finally:
+            bar.close()
+    emit(result.to_dict(), as_json, lambda: _read_text(result, "restore"))
+    result.raise_for_status()
+    if not any(t.restored for t in result.tape_files):
+        raise JobIncomplete("nothing matched: no file was restored", patterns=list(patterns))

@@ -1,0 +1,100 @@
+"""What every command shares: device opening, sizes, --json output, progress bars, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from lto_archive.errors import ExitCode, LtoArchiveError, UsageError
+from lto_archive.jobs.progress import Progress
+from lto_archive.tape import open_device
+from lto_archive.tape.device import TapeDevice
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """"512K" -> 524288; binary units (K, M, G, T), an optional trailing B or iB."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
+    if not m:
+        raise UsageError(f"not a size: {text!r} (examples: 512K, 20G)", value=text)
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def emit(data: dict[str, Any], as_json: bool, text: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=1, ensure_ascii=False, default=str))
+    else:
+        text()
+
+
+@contextmanager
+def device_from(spec: str) -> Iterator[TapeDevice]:
+    dev = open_device(spec)
+    try:
+        yield dev
+    finally:
+        dev.close()
+
+
+def fail(exc: LtoArchiveError, as_json: bool) -> None:
+    """The one place where library errors become messages and exit codes."""
+    if as_json:
+        click.echo(json.dumps({"status": "error", **exc.to_dict()}, indent=1, ensure_ascii=False, default=str))
+    else:
+        click.secho(f"error: {exc.message}", fg="red", err=True)
+    sys.exit(int(exc.exit_code))
+
+
+class ProgressBar:
+    """One status line on stderr: bar, bytes, MB/s, ETA and the current file.
+
+    Drawn only on a terminal (or when forced), so logs and --json stay clean.
+    """
+
+    def __init__(self, enabled: bool | None = None, width: int = 28) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.width = width
+        self._shown = False
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        mb_s = p.rate / 1e6
+        if p.bytes_total:
+            frac = min(1.0, p.bytes_done / p.bytes_total)
+            bar = "#" * int(frac * self.width)
+            eta = "--:--" if p.eta is None else time.strftime("%M:%S", time.gmtime(p.eta))
+            head = (f"{p.phase:<7} [{bar:<{self.width}}] {frac * 100:5.1f}% "
+                    f"{human_bytes(p.bytes_done)}/{human_bytes(p.bytes_total)} {mb_s:7.1f} MB/s ETA {eta}")
+        else:
+            head = f"{p.phase:<7} {human_bytes(p.bytes_done)} {p.files_done} files {mb_s:7.1f} MB/s"
+        name = p.path[-40:]
+        sys.stderr.write("\r\033[K" + head + "  " + name)
+        sys.stderr.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self._shown = False
+
+
+def exit_code_help() -> str:
+    return ", ".join(f"{c.value} {c.name.lower().replace('_', ' ')}" for c in ExitCode)

@@ -1,0 +1,43 @@
+"""The `lto-archive` command: a thin click front end over the library."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from lto_archive import __version__
+from lto_archive.errors import LtoArchiveError
+
+from .archive_cmds import ls, restore, verify, write
+from .common import exit_code_help, fail
+from .demo_cmd import demo
+from .tape_cmds import info, vtape
+
+
+class _Group(click.Group):
+    """Maps every library error to its message and exit code, in one place."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except LtoArchiveError as exc:
+            fail(exc, "--json" in sys.argv[1:])
+
+
+@click.group(cls=_Group, epilog=f"Exit codes: {exit_code_help()}.")
+@click.version_option(__version__, prog_name="lto-archive")
+def cli() -> None:
+    """Write footage to LTO tape in open formats, and prove every copy."""
+
+
+for command in (vtape, info, write, verify, ls, restore, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

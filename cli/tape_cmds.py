@@ -1,0 +1,68 @@
+"""`vtape create` and `info`: cartridges and what the drive says about them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from lto_archive.generations import by_name
+from lto_archive.tape import create_vtape
+
+from .common import device_from, emit, human_bytes, parse_size
+
+
+@click.group("vtape")
+def vtape() -> None:
+    """Virtual LTO cartridges (a folder in the LTFS reference emulator's layout)."""
+
+
+@vtape.command("create")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--generation", default="LTO-9", show_default=True, help="LTO-5 ... LTO-10 (older ones for tests).")
+@click.option("--capacity", default=None, help="e.g. 20G (binary units); default: the generation's native capacity.")
+@click.option("--barcode", default=None, help="Cartridge label, e.g. ABC123L9.")
+@click.option("--partitions", type=click.IntRange(1, 2), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def vtape_create(directory: Path, generation: str, capacity: str | None, barcode: str | None,
+                 partitions: int, as_json: bool) -> None:
+    """Create a blank virtual cartridge in DIRECTORY."""
+    gen = by_name(generation)
+    tape = create_vtape(directory, gen, capacity=parse_size(capacity) if capacity else None,
+                        barcode=barcode, partitions=partitions)
+    info = tape.medium()
+    tape.close()
+    data = {"device": f"vtape:{directory}", "generation": gen.name, "barcode": barcode,
+            "capacity": info.capacity, "partitions": partitions}
+    emit(data, as_json, lambda: click.echo(
+        f"created {gen.name} cartridge {barcode or '(no barcode)'} in {directory}: "
+        f"{human_bytes(info.capacity)}, {partitions} partition(s); use --device vtape:{directory}"))
+
+
+@click.command("info")
+@click.option("--device", required=True, help="vtape:DIR (or null:).")
+@click.option("--json", "as_json", is_flag=True)
+def info(device: str, as_json: bool) -> None:
+    """Medium, generation, barcode, position, space used and left."""
+    with device_from(device) as dev:
+        m = dev.medium()
+        pos = dev.position()
+        data = {"device": device, "barcode": m.barcode, "generation": m.generation.name,
+                "drive_generation": m.drive_generation.name, "density_code": f"0x{m.density_code:02X}",
+                "partitions": m.partitions, "capacity": m.capacity, "remaining": m.remaining,
+                "write_protected": m.write_protected,
+                "position": {"partition": pos.partition, "block": pos.block, "file_number": pos.file_number,
+                             "bop": pos.bop, "eod": pos.eod, "early_warning": pos.early_warning}}
+
+        def text() -> None:
+            click.echo(f"device          {device}")
+            click.echo(f"barcode         {m.barcode or '-'}")
+            click.echo(f"medium          {m.generation.name} (density code 0x{m.density_code:02X}), "
+                       f"drive {m.drive_generation.name}")
+            click.echo(f"partitions      {m.partitions}")
+            click.echo(f"capacity        {human_bytes(m.capacity)}")
+            click.echo(f"left            {human_bytes(m.remaining)} on partition {pos.partition}")
+            click.echo(f"write protected {'yes' if m.write_protected else 'no'}")
+            click.echo(f"position        partition {pos.partition}, block {pos.block}"
+                       f"{', BOP' if pos.bop else ''}{', EOD' if pos.eod else ''}")
+        emit(data, as_json, text)
