@@ -10,6 +10,7 @@ from lto_archive import __version__
 from lto_archive.errors import LtoArchiveError
 
 from .archive_cmds import ls, restore, verify, write
+from .bench_cmd import bench
 from .common import exit_code_help, fail
 from .demo_cmd import demo
 from .tape_cmds import info, vtape
@@ -31,7 +32,7 @@ def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
 
-for command in (vtape, info, write, verify, ls, restore, demo):
+for command in (vtape, info, write, verify, ls, restore, demo, bench):
     cli.add_command(command)
 
 

@@ -27,8 +27,8 @@ MiB = 1024 * KiB
 DEFAULT_RECORD_SIZE = 512 * KiB
 MIN_RECORD_SIZE = 4 * KiB
 MAX_RECORD_SIZE = 1 * MiB
-DEFAULT_CHUNK_SIZE = 8 * MiB
-DEFAULT_CHUNKS = 8
+DEFAULT_CHUNK_SIZE = 2 * MiB   # measured: 2 MiB beats 8 MiB by ~1.7x to a virtual tape (cache-resident hand-offs)
+DEFAULT_CHUNKS = 16
 
 
 def check_record_size(size: int) -> int:
