@@ -1,0 +1,106 @@
+"""The record stream: exact records, hashes of exactly the file bytes, bounded pool, device failures."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from lto_archive.errors import EndOfData, EndOfMedium, UsageError
+from lto_archive.generations import by_name
+from lto_archive.hashing import MultiHasher, checksum_line, parse_algorithms
+from lto_archive.streaming import RecordStream, check_record_size
+from lto_archive.tape import NullTape, create_vtape
+
+
+def _records(tape) -> list[bytes]:
+    """Records of the first tape file (up to a filemark or end of data)."""
+    tape.rewind()
+    out = []
+    try:
+        while rec := tape.read_record():
+            out.append(rec)
+    except EndOfData:
+        pass
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(parts=st.lists(st.binary(max_size=20000), max_size=8),
+       record_size=st.sampled_from([4096, 8192, 65536]),
+       chunk_records=st.integers(1, 4))
+def test_any_stream_becomes_whole_records(tmp_path_factory, parts, record_size, chunk_records):
+    tape = create_vtape(tmp_path_factory.mktemp("t") / "c", by_name("LTO-9"), capacity=64 << 20)
+    stream = RecordStream(tape, record_size, chunk_size=record_size * chunk_records, chunks=2)
+    hashers = []
+    for i, p in enumerate(parts):
+        if i % 2:
+            stream.write(p)
+        else:
+            h = MultiHasher(["md5"])
+            copied, err = stream.copy_from(io.BytesIO(p), len(p), h)
+            assert (copied, err) == (len(p), None)
+            hashers.append((p, h))
+    stats = stream.close()
+    tape.write_filemarks(1)
+    data = b"".join(parts)
+    recs = _records(tape)
+    assert all(len(r) == record_size for r in recs)
+    assert b"".join(recs) == data + bytes(-len(data) % record_size)
+    assert stats.bytes_written == len(data) + (-len(data) % record_size)
+    for p, h in hashers:
+        assert h.hexdigests()["md5"] == hashlib.md5(p).hexdigest()
+    tape.close()
+
+
+def test_fan_out_keeps_the_good_device_when_one_fails(tmp_path):
+    good = create_vtape(tmp_path / "good", by_name("LTO-9"), capacity=64 << 20)
+    bad = create_vtape(tmp_path / "bad", by_name("LTO-9"), capacity=64 << 20)
+    bad.faults.end_of_medium_at = 3 * 4096
+    stream = RecordStream([good, bad], 4096, chunk_size=8192, chunks=2)
+    payload = os.urandom(40000)
+    stream.write(payload)
+    stream.close()   # one device is still alive: no exception
+    assert isinstance(stream.status[1].error, EndOfMedium)
+    assert stream.status[0].error is None
+    assert stream.status[1].records_written == 3
+    assert b"".join(_records(good)).startswith(payload)
+    assert b"".join(_records(bad)) == payload[:3 * 4096]   # what reached the failing tape is intact
+    good.close(), bad.close()
+
+
+def test_the_last_device_failing_raises_to_the_producer(tmp_path):
+    tape = create_vtape(tmp_path / "c", by_name("LTO-9"), capacity=64 << 20)
+    tape.faults.end_of_medium_at = 4096
+    stream = RecordStream(tape, 4096, chunk_size=4096, chunks=2)
+    with pytest.raises(EndOfMedium):
+        for _ in range(50):
+            stream.write(bytes(4096))
+        stream.close()
+    stream.abort()
+    tape.close()
+
+
+def test_short_source_is_reported_not_hidden():
+    stream = RecordStream(NullTape(), 4096)
+    copied, err = stream.copy_from(io.BytesIO(b"x" * 10), 100, None)
+    assert (copied, err) == (10, None)
+    stream.close()
+
+
+@pytest.mark.parametrize("size", [0, 1000, 4095, 2 * 1024 * 1024, 3 << 20])
+def test_record_size_limits(size):
+    with pytest.raises(UsageError):
+        check_record_size(size)
+
+
+def test_hash_names_and_checksum_lines():
+    assert parse_algorithms("XXH128, md5,md5") == ("xxh128", "md5")
+    with pytest.raises(UsageError):
+        parse_algorithms("crc32")
+    assert checksum_line("md5", "ab", "a\\b") == "\\ab  a\\\\b\n"
+    assert checksum_line("xxh3", "ab", "x y") == "XXH3 (x y) = ab\n"
+    assert checksum_line("xxh128", "ab", "new\nline") is None
