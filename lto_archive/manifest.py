@@ -110,11 +110,17 @@ class Manifest:
                 "ok": sum(1 for f in provable if f.status == OK),
                 "problems": sum(1 for f in provable if f.status != OK),
             },
-            "files": [asdict(f) for f in self.files],
+            "files": [dict(vars(f)) for f in self.files],
         }
 
     def to_json(self) -> bytes:
-        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False).encode("utf-8") + b"\n"
+        """One file per line: the C encoder (no indent) keeps 10^5 files fast, lines keep it greppable."""
+        doc = self.to_dict()
+        files = doc.pop("files")
+        head = json.dumps(doc, ensure_ascii=False)[:-1]
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        body = ",\n ".join(dumps(f) for f in files)
+        return f'{head}, "files": [\n {body}\n]}}\n'.encode("utf-8", "surrogateescape")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Manifest":

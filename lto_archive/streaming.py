@@ -88,8 +88,7 @@ class RecordStream:
         per_chunk = max(1, chunk_size // record_size)
         self.chunk_size = per_chunk * record_size
         self._free: queue.SimpleQueue[_Chunk] = queue.SimpleQueue()
-        for _ in range(max(2, chunks)):
-            self._free.put(_Chunk(self.chunk_size))
+        self._chunks_left = max(2, chunks) - 1   # allocated on demand: small jobs stay cheap
         self._lock = threading.Lock()
         self.offset = 0
         self.status = [DeviceStatus(d) for d in devices]
@@ -101,7 +100,7 @@ class RecordStream:
                           for i in range(len(devices))]
         for t in self._threads:
             t.start()
-        self._cur = self._free.get()
+        self._cur = _Chunk(self.chunk_size)
         self._closed = False
 
     # --- what the producer sees -------------------------------------------
@@ -224,7 +223,17 @@ class RecordStream:
         self.check()
         self._hash_q.put(self._cur)
         if not final:
-            self._cur = self._free.get()
+            self._cur = self._next_chunk()
+
+    def _next_chunk(self) -> _Chunk:
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            pass
+        if self._chunks_left > 0:
+            self._chunks_left -= 1
+            return _Chunk(self.chunk_size)
+        return self._free.get()
 
     def _release(self, chunk: _Chunk) -> None:
         with self._lock:
