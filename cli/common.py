@@ -36,11 +36,25 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"
 
 
+_pending_json: list[dict[str, Any]] = []
+
+
+def _echo_json(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, indent=1, ensure_ascii=False, default=str))
+
+
 def emit(data: dict[str, Any], as_json: bool, text: Callable[[], None]) -> None:
+    """Show a command's result. JSON is held back until the command ends (`flush_json`), so that an
+    error raised after the result (e.g. raise_for_status) yields ONE JSON document, not two."""
     if as_json:
-        click.echo(json.dumps(data, indent=1, ensure_ascii=False, default=str))
+        _pending_json.append(data)
     else:
         text()
+
+
+def flush_json() -> None:
+    while _pending_json:
+        _echo_json(_pending_json.pop(0))
 
 
 @contextmanager
@@ -55,7 +69,11 @@ def device_from(spec: str) -> Iterator[TapeDevice]:
 def fail(exc: LtoArchiveError, as_json: bool) -> None:
     """The one place where library errors become messages and exit codes."""
     if as_json:
-        click.echo(json.dumps({"status": "error", **exc.to_dict()}, indent=1, ensure_ascii=False, default=str))
+        doc: dict[str, Any] = {"status": "error", **exc.to_dict()}
+        if _pending_json:            # the command's result, then the error it ended with: one document
+            doc["result"] = _pending_json.pop()
+            _pending_json.clear()
+        _echo_json(doc)
     else:
         click.secho(f"error: {exc.message}", fg="red", err=True)
     sys.exit(int(exc.exit_code))

@@ -11,7 +11,7 @@ from lto_archive.errors import LtoArchiveError
 
 from .archive_cmds import ls, restore, verify, write
 from .bench_cmd import bench
-from .common import exit_code_help, fail
+from .common import exit_code_help, fail, flush_json
 from .demo_cmd import demo
 from .tape_cmds import info, vtape
 
@@ -21,9 +21,12 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
-            return super().invoke(ctx)
+            rv = super().invoke(ctx)
         except LtoArchiveError as exc:
             fail(exc, "--json" in sys.argv[1:])
+        finally:
+            flush_json()   # a result not followed by an error (nothing pending after fail)
+        return rv
 
 
 @click.group(cls=_Group, epilog=f"Exit codes: {exit_code_help()}.")

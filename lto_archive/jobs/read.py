@@ -259,9 +259,12 @@ class _Walker:
 def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> None:
     """Check every file the manifest lists against what was read back."""
     seen = {m.path: m for m in result.members if m.kind == "file"}
+    refused = {r["path"] for r in result.refused}
     for rec in manifest.files:
         if rec.kind != "file" or not _matches(rec.path, patterns):
             continue
+        if rec.path in refused:
+            continue  # not restored (exists, unsafe): reported as a refusal, its bytes were never read
         if rec.status != OK:
             if rec.status in ("lost", "not-written", "unreadable", "skipped"):
                 continue  # never claimed to be on tape
