@@ -24,7 +24,7 @@ record_size = st.integers(8, 2048).map(lambda k: k * 512)          # 4K .. 1M, m
 
 
 @st.composite
-def trees(draw, rs: int) -> dict[str, int | None]:
+def trees(draw, rs: int) -> dict[str, tuple[int, int] | None]:
     """rel path -> (size, seed) for files, None for (empty) folders."""
     out: dict[str, tuple[int, int] | None] = {}
     for _ in range(draw(st.integers(1, 5))):
