@@ -2,8 +2,8 @@
 
 A foreign archive has no `.lto-archive/manifest.json`, so there is nothing to
 verify against: verify_tape reads it through (so damage would be found) and
-reports status ok with zero files verified, no manifest and no failures; it
-never claims a file is proven.
+reports status "incomplete": zero files verified, no manifest, no failures, and
+each foreign tape file listed as unproven; it never claims a file is proven.
 """
 
 from __future__ import annotations
@@ -74,8 +74,11 @@ def contents(root: Path) -> dict:
 
 
 def check_honest_verify(res, n_ours: dict[int, int]) -> None:
-    assert res.status == "ok", res.to_dict()
-    assert res.failed == [] and res.errors == [] and res.unproven == []
+    foreign = [t.tape_file for t in res.tape_files if t.tape_file not in n_ours]
+    assert res.status == ("incomplete" if foreign else "ok"), res.to_dict()
+    assert res.failed == [] and res.errors == []
+    assert [u["tape_file"] for u in res.unproven] == foreign
+    assert all("no lto-archive manifest" in u["reason"] for u in res.unproven)
     for t in res.tape_files:
         if t.tape_file in n_ours:
             assert t.manifest is not None and t.manifest_source == "tape"

@@ -313,6 +313,11 @@ def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | Non
                 res.manifest, res.manifest_source = manifest, "copy log"
             if phase != "list" and res.manifest is not None:
                 compare(res, res.manifest, pats)
+            elif phase == "verify" and res.error is None:
+                # readable is not proven: say so, never let "ok" stand for "nothing compared"
+                res.unproven.append({"path": f"(tape file {n})", "reason": (
+                    f"no lto-archive manifest: {len(res.members)} members read without error, "
+                    f"but there are no recorded hashes to compare with (pass a copy log with --manifest)")})
             results.append(res)
     finally:
         if target is not None:
