@@ -277,6 +277,10 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
         if got.size != rec.size:
             result.failed.append({"path": rec.path, "reason": f"size {got.size} on tape, {rec.size} expected"})
             continue
+        if rec.hashes and not got.hashes:
+            result.failed.append({"path": rec.path, "reason": "not read back to its end: the tape file is "
+                                  "damaged or cut short inside this file"})
+            continue
         bad = {a: (h, got.hashes.get(a)) for a, h in rec.hashes.items() if got.hashes.get(a) != h}
         if bad:
             a, (want, have) = next(iter(bad.items()))
