@@ -95,6 +95,14 @@ class SourceError(LtoArchiveError):
     exit_code = ExitCode.USAGE
 
 
+class UnstorableName(SourceError):
+    """A source file's name cannot be stored in the target format as it is.
+
+    lto-archive never renames a file to make it fit: the DIT renames it on disk
+    (or leaves it out), so what is on tape always matches the source.
+    """
+
+
 # --- archives ----------------------------------------------------------------
 
 class ArchiveError(LtoArchiveError):
