@@ -41,7 +41,7 @@ def check_record_size(size: int) -> int:
 
 
 class _Chunk:
-    __slots__ = ("buf", "view", "fill", "tasks", "pending")
+    __slots__ = ("buf", "view", "fill", "tasks", "pending", "short")
 
     def __init__(self, size: int) -> None:
         self.buf = bytearray(size)
@@ -49,6 +49,8 @@ class _Chunk:
         self.fill = 0
         self.tasks: list[tuple[Callable[..., Any], int, int]] = []
         self.pending = 0
+        # record slots that are not full records: offset in chunk -> real length (0: a filemark)
+        self.short: dict[int, int] = {}
 
 
 _CALL = -1  # task marker: call fn() with no data (runs after all earlier hash tasks)
@@ -59,7 +61,7 @@ class DeviceStatus:
     """What one destination device has taken so far."""
 
     device: TapeDevice
-    records_written: int = 0
+    records_written: int = 0   # record slots taken: records and filemarks (see RecordStream)
     flags: WriteFlags = WriteFlags.NONE
     error: BaseException | None = None
 
@@ -76,6 +78,11 @@ class RecordStream:
 
     `offset` is the number of bytes produced so far, i.e. the byte offset in the
     tape file of the next byte: record number = offset // record_size.
+
+    Formats that write short records or filemarks inside the stream (LTFS) use
+    `end_record` and `filemark`: each takes a whole record *slot*, so the
+    rule "address = start + offset // record_size" stays exact (a filemark
+    takes an address, as on tape); only the real bytes go to the device.
     """
 
     def __init__(self, devices: TapeDevice | Sequence[TapeDevice], record_size: int = DEFAULT_RECORD_SIZE,
@@ -149,6 +156,32 @@ class RecordStream:
         if rest:
             self.zero_fill(rest)
 
+    def end_record(self) -> None:
+        """End the current record here: it goes to tape short, without padding."""
+        used = self.offset % self.record_size
+        if used:
+            self._skip_slot_rest(used)
+
+    def filemark(self) -> None:
+        """Put a filemark in the stream (after ending the current record)."""
+        self.end_record()
+        self._skip_slot_rest(0)
+
+    def _skip_slot_rest(self, used: int) -> None:
+        cur = self._cur
+        start = cur.fill - used
+        cur.short[start] = used
+        rest = self.record_size - used
+        cur.fill += rest
+        self.offset += rest
+        if cur.fill == self.chunk_size:
+            self._submit()
+
+    @property
+    def record_number(self) -> int:
+        """Slots (records and filemarks) begun before the next byte: its record's index."""
+        return self.offset // self.record_size
+
     def copy_from(self, source: BinaryIO, size: int, hasher: Any | None = None) -> tuple[int, OSError | None]:
         """Read up to `size` bytes from `source` straight into the stream.
 
@@ -210,6 +243,7 @@ class RecordStream:
         if not self._closed:
             self._cur.fill = 0
             self._cur.tasks.clear()
+            self._cur.short.clear()
             self._finish()
 
     # --- internals ------------------------------------------------------------
@@ -242,6 +276,7 @@ class RecordStream:
         if done:
             chunk.fill = 0
             chunk.tasks.clear()
+            chunk.short.clear()
             self._free.put(chunk)
 
     def _hash_loop(self) -> None:
@@ -278,10 +313,14 @@ class RecordStream:
             if chunk is None:
                 return
             if status.error is None:
-                view = chunk.view
+                view, short = chunk.view, chunk.short
                 try:
                     for off in range(0, chunk.fill, rs):
-                        status.flags |= write(view[off:off + rs])
+                        n = short.get(off, rs) if short else rs
+                        if n:
+                            status.flags |= write(view[off:off + n])
+                        else:
+                            status.flags |= status.device.write_filemarks(1)
                         status.records_written += 1
                 except (DeviceError, OSError) as exc:
                     status.error = exc

@@ -136,6 +136,11 @@ class TapeDevice(abc.ABC):
     def unload(self) -> None:
         """Rewind and eject. Further I/O raises NoMedium until `load`."""
 
+    def format_partitions(self, count: int) -> None:
+        """Erase the medium and make `count` partitions (1, or 2 for LTFS). Optional."""
+        from ..errors import UsageError
+        raise UsageError(f"{self.name} cannot partition a cartridge")
+
     def close(self) -> None:
         """Release the device (does not rewind or eject)."""
 

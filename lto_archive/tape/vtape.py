@@ -823,6 +823,29 @@ class VirtualTape(TapeDevice):
         self._check_ready()
         return self._eod[partition]
 
+    def format_partitions(self, count: int) -> None:
+        """Erase the cartridge and divide it into `count` partitions (FORMAT MEDIUM)."""
+        self._check_ready()
+        self._check_writable()
+        if count not in (1, 2):
+            raise UsageError(f"a cartridge has 1 or 2 partitions, not {count}", partitions=count)
+        if count > self.generation.partitions:
+            raise GenerationError(f"{self.generation} media cannot be partitioned (LTO-5 and newer can)",
+                                  medium=self.generation.name)
+        self._stop_streaming()
+        for name in os.listdir(self._dfd):
+            if _OBJECT.fullmatch(name):
+                self._unlink(name)
+        for part, cap in enumerate(partition_capacities(self.capacity, count)):
+            self._write_attr(part, mam.MAXIMUM_CAPACITY_IN_PARTITION, mam.BINARY | mam.READ_ONLY_FLAG,
+                             (cap // MiB).to_bytes(8, "big"))
+        for part in range(count):
+            self._touch(f"{part}_0_E")
+        self._emark = [None, None]
+        self._scan()
+        self._part = 0
+        self._block = 0
+
     def load(self) -> None:
         if self._closed:
             self._check_ready()
