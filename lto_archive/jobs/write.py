@@ -8,8 +8,10 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .. import __version__
 from ..errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
@@ -25,7 +27,7 @@ from ..tape.device import TapeDevice, WriteFlags
 from .progress import CountingReader, ProgressCallback, ProgressTracker
 
 TOOL = f"lto-archive {__version__}"
-FORMATS = ("tar",)
+FORMATS = ("tar", "ltfs")
 
 
 @dataclass
@@ -38,6 +40,8 @@ class WriteOptions:
     log_dir: Path | None = None          # where the copy log goes; None: nowhere but the tape
     device_name: str = ""                # how the user named the device, for the log
     chunk_size: int | None = None        # streaming buffer size (tests use small ones)
+    index_every_bytes: int | None = 64 << 30   # LTFS: a data-partition index at least this often...
+    index_every_seconds: float | None = 600.0  # ...and this often, so a crash loses at most that much
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -54,6 +58,7 @@ class WriteResult:
     manifest: Manifest
     error: LtoArchiveError | None = None
     log_paths: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # warnings worth showing (e.g. an LTFS fallback index)
 
     @property
     def files(self) -> list[FileRecord]:
@@ -90,6 +95,16 @@ def _metadata_reserve(entries: int, algorithms: int, record_size: int) -> int:
     return 64 * 1024 + entries * (700 + 160 * algorithms) + 2 * record_size
 
 
+def new_session_info(opts: WriteOptions, sources: list[str | Path], device: TapeDevice, medium: Any,
+                     tape_file: int | None, partition: int | None, block: int | None, started: Any) -> SessionInfo:
+    return SessionInfo(
+        session_id=_new_session_id(), tool=TOOL, format=opts.format, algorithms=list(opts.algorithms),
+        record_size=opts.record_size, operator=opts.operator or getpass.getuser(), host=socket.gethostname(),
+        sources=[str(Path(s).resolve()) for s in sources], device=opts.device_name or device.name,
+        barcode=medium.barcode, generation=medium.generation.name, tape_file=tape_file,
+        partition=partition, start_block=block, started=iso(started))
+
+
 def prepare_medium(device: TapeDevice, allow_old: bool) -> None:
     """Refuse before writing anything: write-protected, or a generation we must not write."""
     check_medium_writable(device.medium(), allow_old=allow_old)
@@ -105,6 +120,9 @@ def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteO
     `raise_for_status()` to turn them into an exception.
     """
     opts = options or WriteOptions()
+    if opts.format == "ltfs":
+        from .ltfs_write import write_ltfs
+        return write_ltfs(sources, device, opts, progress)
     prepare_medium(device, opts.allow_old_generation)
     entries = scan_sources(list(sources))
     medium = device.medium()
@@ -115,12 +133,7 @@ def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteO
     remaining = device.medium().remaining
     rs = opts.record_size
     started = utc_now()
-    session = SessionInfo(
-        session_id=_new_session_id(), tool=TOOL, format=opts.format, algorithms=list(opts.algorithms),
-        record_size=rs, operator=opts.operator or getpass.getuser(), host=socket.gethostname(),
-        sources=[str(Path(s).resolve()) for s in sources], device=opts.device_name or device.name,
-        barcode=medium.barcode, generation=medium.generation.name, tape_file=pos.file_number,
-        partition=pos.partition, start_block=pos.block, started=iso(started))
+    session = new_session_info(opts, sources, device, medium, pos.file_number, pos.partition, pos.block, started)
     records: list[FileRecord] = []
     manifest = Manifest(session, records)
     total_bytes = sum(e.size for e in entries if e.kind == "file")
@@ -203,32 +216,66 @@ def _add_entry(writer: TarWriter, stream: RecordStream, entry: SourceEntry, rec:
     if entry.kind == "special":
         rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
         return
+    placement = copy_source_file(entry, rec, opts, tracker,
+                                 lambda raw, before, hasher: writer.add_file(entry.name, raw, before, hasher))
+    if placement is None:
+        return
+    place(placement.header_offset)
+    stream.call_after_hashing(lambda: rec.hashes.update(placement.hasher.hexdigests()))
+    check_copied(entry, rec, placement.copied, placement.size, placement.read_error, placement.before)
+
+
+@dataclass
+class Copied:
+    """What a format's writer did with one source file (see copy_source_file)."""
+
+    copied: int
+    size: int
+    read_error: OSError | None
+    before: os.stat_result
+    hasher: MultiHasher
+    header_offset: int = 0
+    extra: Any = None
+
+
+def copy_source_file(entry: SourceEntry, rec: FileRecord, opts: WriteOptions, tracker: ProgressTracker,
+                     write_member: Callable[[Any, os.stat_result, MultiHasher], Any]) -> Copied | None:
+    """Open a source file safely and hand it to a format's writer; None when it cannot be opened.
+
+    `write_member(reader, stat_before, hasher)` streams the bytes and returns an
+    object with `copied`, `size`, `read_error` (and, for TAR, `header_offset`).
+    """
     try:
         fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
         rec.status, rec.message = UNREADABLE, f"cannot open: {exc.strerror}"
         tracker.file_done()
-        return
+        return None
     with open(fd, "rb", buffering=0) as raw:
         before = os.fstat(fd)
         rec.size = before.st_size
         rec.mtime = iso(before.st_mtime)
         tracker.file_started(entry.name)
         hasher = MultiHasher(opts.algorithms)
-        placement = writer.add_file(entry.name, CountingReader(raw, tracker), before, hasher)
-    place(placement.header_offset)
-    stream.call_after_hashing(lambda: rec.hashes.update(hasher.hexdigests()))
+        out = write_member(CountingReader(raw, tracker), before, hasher)
     tracker.file_done()
-    if placement.read_error is not None:
+    return Copied(out.copied, out.size, out.read_error, before, hasher,
+                  getattr(out, "header_offset", 0), out)
+
+
+def check_copied(entry: SourceEntry, rec: FileRecord, copied: int, size: int, read_error: OSError | None,
+                 before: os.stat_result, *, zero_filled: bool = True) -> None:
+    """Set READ_ERROR or CHANGED when the bytes taken are not the file as it stands."""
+    if read_error is not None:
         rec.status = READ_ERROR
-        rec.message = (f"read failed after {placement.copied} of {placement.size} bytes: "
-                       f"{placement.read_error.strerror}; rest filled with zeros on tape")
+        rest = "rest filled with zeros on tape" if zero_filled else "only that part is on tape"
+        rec.message = f"read failed after {copied} of {size} bytes: {read_error.strerror}; {rest}"
         return
     try:
         after = os.stat(entry.path, follow_symlinks=False)
     except OSError:
         after = None
-    if (placement.copied != placement.size or after is None or after.st_size != before.st_size
+    if (copied != size or after is None or after.st_size != before.st_size
             or after.st_mtime_ns != before.st_mtime_ns):
         rec.status = CHANGED
         rec.message = ("changed while it was read (size or modification time differ): "

@@ -1,0 +1,193 @@
+"""The write job for LTFS: sources -> one session appended to an LTFS volume.
+
+Same contract as the TAR job (jobs/write.py): preconditions raise before
+anything is written (medium, volume, names that LTFS cannot store, paths
+already on the volume); per-file problems and device failures are reported
+in the result. The session's manifest, checksum lists and copy log become
+files of the volume under `.lto-archive/<session id>/`, so a mounted LTFS
+volume describes itself too; every file's checksums are also stored as
+`ltfs.hash.*` extended attributes in the index.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError
+from ..formats.ltfs.index import times_now
+from ..formats.ltfs.names import check_name
+from ..formats.ltfs.session import Checkpoints, LtfsSession
+from ..formats.ltfs.times import format_time, now_ns
+from ..formats.ltfs.volume import DATA_PARTITION, open_volume
+from ..hashing import MultiHasher
+from ..manifest import LOST, META_DIR, NOT_WRITTEN, SKIPPED, UNREADABLE, FileRecord, Manifest, iso, utc_now
+from ..scan import SourceEntry, scan_sources
+from ..streaming import RecordStream
+from ..tape.device import TapeDevice, WriteFlags
+from .progress import ProgressCallback, ProgressTracker
+from .write import (TOOL, WriteOptions, WriteResult, _close_session, check_copied, copy_source_file,
+                    new_session_info, prepare_medium, write_copy_log)
+
+INDEX_BYTES_PER_ENTRY = 1024   # measured ~700 bytes of index XML per file with two hashes; keep a margin
+
+
+def _times(st: os.stat_result) -> list[str]:
+    m = format_time(st.st_mtime_ns)
+    return [m, format_time(st.st_ctime_ns), m, format_time(st.st_atime_ns), format_time(now_ns())]
+
+
+def _check_names(entries: list[SourceEntry]) -> None:
+    """Refuse, before writing anything, any name LTFS cannot store as it is."""
+    for e in entries:
+        for part in e.name.split("/"):
+            check_name(part, str(e.path))
+
+
+def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions,
+               progress: ProgressCallback | None = None) -> WriteResult:
+    prepare_medium(device, opts.allow_old_generation)
+    entries = scan_sources(list(sources))
+    _check_names(entries)
+    try:
+        state = open_volume(device)
+    except CorruptArchive as exc:
+        raise CorruptArchive(f"{exc.message} (format the cartridge first: lto-archive format --format ltfs)") \
+            from None
+    clashes = [e.name for e in entries if e.kind != "dir" and state.index.lookup(e.name) is not None]
+    if clashes:
+        raise ArchiveError(f"{len(clashes)} path(s) are already on LTFS volume {state.serial or ''}: "
+                           + ", ".join(clashes[:10]) + (" ..." if len(clashes) > 10 else "")
+                           + " (an LTFS volume holds one file per path; write them under another folder)",
+                           files=clashes)
+    opts.record_size = state.block_size     # the volume's block size, whatever was asked
+    medium = device.medium()
+    started = utc_now()
+    stream = RecordStream(device, state.block_size,
+                          **({"chunk_size": opts.chunk_size} if opts.chunk_size else {}))
+    try:
+        session = LtfsSession(device, state, stream, f"{TOOL} - write",
+                              Checkpoints(opts.index_every_bytes, opts.index_every_seconds))
+    except LtoArchiveError:
+        stream.abort()
+        raise
+    info = new_session_info(opts, sources, device, medium, None, DATA_PARTITION, session.base, started)
+    records: list[FileRecord] = []
+    manifest = Manifest(info, records)
+    files = [e for e in entries if e.kind == "file"]
+    tracker = ProgressTracker("write", progress, sum(e.size for e in files), len(files))
+    remaining = device.medium().remaining
+    existing = state.index.highest_file_uid
+    reserve = 2 * INDEX_BYTES_PER_ENTRY * (existing + len(entries) + 16) + 64 * 1024 + 4 * state.block_size
+    covered = 0               # records[:covered] are described by an index the stream has taken
+    checkpoints: list[tuple[int, int]] = []   # (slots the index ends at, records it covers)
+    error: LtoArchiveError | None = None
+    stopped: str | None = None
+    try:
+        for entry in entries:
+            rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
+                             mode=entry.st.st_mode & 0o7777, source=str(entry.path))
+            records.append(rec)
+            if stopped:
+                rec.status, rec.message = NOT_WRITTEN, stopped
+                continue
+            if stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
+                stopped = "the cartridge reached its early-warning zone: closed the volume, not written"
+                rec.status, rec.message = NOT_WRITTEN, stopped
+                continue
+            if stream.offset + entry.size + state.block_size + reserve > remaining:
+                stopped = "no room left on this cartridge (the final index needs its space): not written"
+                rec.status, rec.message = NOT_WRITTEN, stopped
+                continue
+            _add(session, stream, entry, rec, opts, tracker)
+            if session.checkpoint_due():
+                session.write_data_index()
+                checkpoints.append((stream.record_number, len(records)))
+        stream.flush_hashes()
+        _close_session(info, records, started, tracker)
+        _add_metadata(session, manifest)
+        session.write_data_index()
+        checkpoints.append((stream.record_number, len(records)))
+        session.commit()
+    except DeviceError as exc:
+        stream.abort()
+        error = exc
+        on_tape = max((s.records_written for s in stream.status), default=0)
+        covered = max((n for end, n in checkpoints if end <= on_tape), default=0)
+        _mark_unindexed(records, covered, exc)
+    tracker.finish()
+    _close_session(info, records, started, tracker, failed=error is not None)
+    result = WriteResult(manifest, error)
+    result.notes = list(state.notes)
+    if opts.log_dir is not None:
+        result.log_paths = write_copy_log(manifest, opts.log_dir)
+    return result
+
+
+def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
+         tracker: ProgressTracker) -> None:
+    parts = entry.name.split("/")
+    times = _times(entry.st)
+    rec.partition = DATA_PARTITION
+    if entry.kind == "dir":
+        session.add_directory(parts, times)
+        return
+    if entry.kind == "symlink":
+        rec.linkname = os.readlink(entry.path)
+        session.add_symlink(parts, rec.linkname, times)
+        return
+    if entry.kind == "special":
+        rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
+        return
+
+    def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
+        return session.add_file(parts, raw, before.st_size, _times(before), hasher)
+
+    copied = copy_source_file(entry, rec, opts, tracker, write_member)
+    if copied is None:
+        return
+    added = copied.extra
+    rec.block, rec.offset = added.start_block, 0
+    node, hasher = added.node, copied.hasher
+
+    def record_hashes() -> None:
+        rec.hashes.update(hasher.hexdigests())
+        session.set_hashes(node, rec.hashes)
+
+    stream.call_after_hashing(record_hashes)
+    check_copied(entry, rec, copied.copied, copied.size, copied.read_error, copied.before, zero_filled=False)
+
+
+def _add_metadata(session: LtfsSession, manifest: Manifest) -> None:
+    """The manifest, checksum lists and copy log as files of the volume (hashed like any file)."""
+    base = [META_DIR, manifest.session.session_id]
+    times = times_now(now_ns())
+    items = dict(manifest.checksum_lists())
+    items["copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+    items["manifest.json"] = manifest.to_json()
+    algorithms = tuple(manifest.session.algorithms)
+    for name, data in items.items():
+        node = session.add_bytes(base + [name], data, times)
+        h = MultiHasher(algorithms)
+        h.update(data)
+        session.set_hashes(node, h.hexdigests())
+
+
+def _mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) -> None:
+    """After a device failure only what an index on tape describes is on the volume."""
+    first = None
+    for rec in records[covered:]:
+        if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN) or rec.kind != "file":
+            continue
+        if first is None:
+            first = rec
+        rec.status = LOST
+        rec.message = ("the device failed before an index described this file: it is not on the volume "
+                       f"({exc.message})")
+    if first is not None:
+        exc.message = (f"{exc.message} (files from {first.path} on are not in the volume's index; "
+                       f"every file before it is; run 'lto-archive ltfs recover' before writing again)")
+        exc.args = (exc.message,)
+
+
+__all__ = ["write_ltfs"]
