@@ -79,6 +79,7 @@ class TapeFileResult:
 class ReadResult:
     phase: str
     tape_files: list[TapeFileResult]
+    notes: list[str] = field(default_factory=list)   # warnings to show (LTFS: stale or fallback index)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -124,7 +125,8 @@ class ReadResult:
                                 files=[u["path"] for u in self.unproven])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"phase": self.phase, "status": self.status, "tape_files": [t.to_dict() for t in self.tape_files]}
+        return {"phase": self.phase, "status": self.status, "notes": self.notes,
+                "tape_files": [t.to_dict() for t in self.tape_files]}
 
 
 def _matches(path: str, patterns: list[str]) -> bool:
@@ -299,6 +301,10 @@ def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | Non
     file whose own manifest is missing, e.g. after the tape filled mid-job.
     """
     pats = list(patterns)
+    if tape_files is None and manifest is None:
+        from .ltfs_read import is_ltfs, read_ltfs
+        if is_ltfs(device):
+            return read_ltfs(device, phase, patterns=pats, dest=dest, overwrite=overwrite, progress=progress)
     tracker = ProgressTracker(phase, progress)
     target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
     results: list[TapeFileResult] = []

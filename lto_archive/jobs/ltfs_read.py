@@ -1,0 +1,237 @@
+"""Reading LTFS volumes back: list, verify and restore from the current index.
+
+Files are read in order of their first block so the tape moves once, hashed
+as they stream by and compared with the checksums the index stores as
+`ltfs.hash.*` extended attributes (ours or another tool's). Our own sessions'
+manifests (`.lto-archive/<session>/manifest.json` on the volume) add what
+the index cannot say: a file that changed while it was copied is reported
+unproven, never verified. A file with no stored checksum is readable but
+unproven (exit 5), never "ok".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import CorruptArchive, EndOfData, LtoArchiveError, RestoreConflict, UnsafePath
+from ..formats.ltfs.index import MODIFY, File, Index
+from ..formats.ltfs.session import ALGORITHM_OF_XATTR
+from ..formats.ltfs.volume import VolumeState, open_volume, partition_of
+from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS, MultiHasher
+from ..manifest import META_DIR, OK, FileRecord, Manifest, SessionInfo
+from ..restore_target import RestoreTarget
+from ..tape.device import TapeDevice
+from .progress import ProgressCallback, ProgressTracker
+from .read import MemberSeen, ReadResult, TapeFileResult, _matches, compare
+
+NO_CHECKSUM = "no-checksum"
+
+
+def stored_hashes(node: File) -> dict[str, str]:
+    """The checksums an index keeps for a file, by our algorithm names."""
+    out: dict[str, str] = {}
+    for key, value in (node.xattrs or {}).items():
+        algo = ALGORITHM_OF_XATTR.get(key)
+        if algo is None and key.startswith("ltfs.hash."):
+            name = key[len("ltfs.hash."):].lower().removesuffix("sum")
+            algo = name if name in ALGORITHMS else None
+        if algo is not None and isinstance(value, str):
+            out[algo] = value.strip().lower()
+    return out
+
+
+def read_file_bytes(device: TapeDevice, node: File, block_size: int) -> Iterator[memoryview]:
+    """A file's bytes from its extents (holes read as zeros); CorruptArchive when the tape disagrees."""
+    pos = 0
+    where: tuple[int, int] | None = None
+    for ext in sorted(node.extents, key=lambda e: e.file_offset):
+        if ext.file_offset > pos:          # a hole (sparse file): zeros
+            yield memoryview(bytes(ext.file_offset - pos))
+            pos = ext.file_offset
+        part = partition_of(ext.partition)
+        if where != (part, ext.start_block):
+            device.locate(part, ext.start_block)
+        block = ext.start_block
+        skip, left = ext.byte_offset, ext.byte_count
+        while left > 0:
+            try:
+                rec = device.read_record(max(block_size, 1 << 20))
+            except EndOfData:
+                raise CorruptArchive(f"{node.name}: its data at {ext.partition}/{block} runs past the end of "
+                                     f"data (the volume is damaged or cut short)") from None
+            if not rec:
+                raise CorruptArchive(f"{node.name}: a filemark at {ext.partition}/{block} where its data "
+                                     f"should be (the index does not match the tape)")
+            block += 1
+            view = memoryview(rec)[skip:]
+            skip = max(0, skip - len(rec))
+            if len(view) > left:
+                view = view[:left]
+            left -= len(view)
+            pos += len(view)
+            if view:
+                yield view
+        where = (part, block)
+    if node.length > pos:
+        yield memoryview(bytes(node.length - pos))
+
+
+def _session_manifests(device: TapeDevice, ix: Index, block_size: int) -> list[Manifest]:
+    meta = ix.lookup(META_DIR)
+    out = []
+    if meta is None:
+        return out
+    for path, node in ix.files():
+        if path.startswith(META_DIR + "/") and path.endswith("/manifest.json"):
+            try:
+                out.append(Manifest.from_json(b"".join(bytes(v) for v in read_file_bytes(device, node, block_size))))
+            except (LtoArchiveError, ValueError, KeyError, TypeError):
+                continue
+    return out
+
+
+def expected_records(ix: Index, manifests: list[Manifest]) -> Manifest:
+    """What the volume claims, as a manifest: every file with its stored hashes and copy status."""
+    status: dict[str, FileRecord] = {}
+    for m in manifests:
+        for rec in m.files:
+            if rec.kind == "file":
+                status[rec.path] = rec
+    records = []
+    for path, node in ix.files():
+        if node.symlink is not None:
+            continue
+        rec = FileRecord(path=path, kind="file", size=node.length, hashes=stored_hashes(node))
+        ours = status.get(path)
+        if ours is not None and ours.status != OK:
+            rec.status, rec.message = ours.status, ours.message
+        elif not rec.hashes:
+            rec.status = NO_CHECKSUM
+            rec.message = "no checksum is stored for it (written by another tool): readable, but not proven"
+        records.append(rec)
+    session = SessionInfo(session_id=f"ltfs-{ix.volume_uuid}-gen{ix.generation}", tool=ix.creator, format="ltfs",
+                          algorithms=[], record_size=0, operator="", host="", sources=[], device="",
+                          barcode=None, generation="", tape_file=0, partition=None, start_block=None, started="")
+    return Manifest(session, records)
+
+
+def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str, ...] = (),
+              dest: Path | None = None, overwrite: bool = False, progress: ProgressCallback | None = None,
+              state: VolumeState | None = None) -> ReadResult:
+    """The one pass behind `ls`, `verify` and `restore` for an LTFS volume."""
+    pats = list(patterns)
+    state = state or open_volume(device)
+    ix, bs = state.index, state.block_size
+    res = TapeFileResult(0)
+    result = ReadResult(phase, [res])
+    result.notes = list(state.notes)
+    entries = [(p, n) for p, n in ix.walk() if _matches(p, pats)]
+    files = sorted(((p, n) for p, n in entries if isinstance(n, File) and n.symlink is None),
+                   key=lambda pn: (pn[1].start_block is None, pn[1].start_block or 0, pn[0]))
+    mtime = {id(n): n.time_ns(MODIFY) for _, n in entries}
+    for p, n in entries:
+        kind = "dir" if not isinstance(n, File) else ("symlink" if n.symlink is not None else "file")
+        seen = MemberSeen(p, kind, n.length if isinstance(n, File) else 0, mtime[id(n)] / 1e9, 0,
+                          (n.start_block or 0) if isinstance(n, File) else 0, 0,
+                          linkname=(n.symlink or "") if isinstance(n, File) else "")
+        res.members.append(seen)
+    by_path = {m.path: m for m in res.members}
+    if phase == "list":
+        return result
+    manifests = _session_manifests(device, ix, bs)
+    tracker = ProgressTracker(phase, progress, sum(n.length for _, n in files), len(files))
+    target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
+    try:
+        if target is not None:
+            for p, n in entries:
+                if not isinstance(n, File):
+                    _guard(res, p, lambda: target.make_dir(p, 0o755, mtime_ns=mtime[id(n)]))
+        for p, n in files:
+            seen = by_path[p]
+            algorithms = tuple(stored_hashes(n)) or DEFAULT_ALGORITHMS
+            tracker.file_started(p)
+            try:
+                seen.hashes = _read_one(device, n, bs, algorithms, tracker, target, p, mtime[id(n)], res)
+            except CorruptArchive as exc:
+                res.failed.append({"path": p, "reason": exc.message})
+            tracker.file_done()
+        if target is not None:
+            for p, n in entries:
+                if isinstance(n, File) and n.symlink is not None:
+                    _guard(res, p, lambda: target.make_symlink(p, n.symlink, mtime_ns=mtime[id(n)]))
+    finally:
+        if target is not None:
+            target.finish()
+            target.close()
+    tracker.finish()
+    failed_paths = {f["path"] for f in res.failed}
+    expected = expected_records(ix, manifests)
+    unhashed = [r for r in expected.files if r.status == NO_CHECKSUM and _matches(r.path, pats)]
+    if phase != "verify" and unhashed:
+        # as with a TAR file without a manifest: restored, but said plainly that nothing proved them
+        result.notes.append(f"{len(unhashed)} file(s) have no stored checksum (written by another tool): "
+                            f"restored as read, not verified")
+        expected.files = [r for r in expected.files if r.status != NO_CHECKSUM]
+    expected.files = [r for r in expected.files if r.path not in failed_paths]
+    compare(res, expected, pats)
+    return result
+
+
+def _guard(res: TapeFileResult, path: str, action: Any) -> bool:
+    try:
+        action()
+    except (UnsafePath, RestoreConflict) as exc:
+        reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
+        res.refused.append({"path": path, "reason": reason, "message": exc.message})
+        return False
+    if path not in res.restored:
+        res.restored.append(path)
+    return True
+
+
+def _read_one(device: TapeDevice, node: File, bs: int, algorithms: tuple[str, ...], tracker: ProgressTracker,
+              target: RestoreTarget | None, path: str, mtime_ns: int, res: TapeFileResult) -> dict[str, str]:
+    hasher = MultiHasher(algorithms)
+    if target is None:
+        for view in read_file_bytes(device, node, bs):
+            hasher.update(view)
+            tracker.add_bytes(len(view))
+        return hasher.hexdigests()
+    try:
+        out = target.open_file(path, 0o644, mtime_ns=mtime_ns)
+    except (UnsafePath, RestoreConflict) as exc:
+        res.refused.append({"path": path, "reason": "unsafe" if isinstance(exc, UnsafePath) else "exists",
+                            "message": exc.message})
+        return {}
+    with out:
+        for view in read_file_bytes(device, node, bs):
+            hasher.update(view)
+            out.write(view)
+            tracker.add_bytes(len(view))
+        out.commit()
+    res.restored.append(path)
+    return hasher.hexdigests()
+
+
+def is_ltfs(device: TapeDevice) -> bool:
+    """Whether the loaded cartridge carries an LTFS VOL1 (cheap: one record)."""
+    if device.partitions < 2:
+        return False
+    from ..formats.ltfs.label import parse_vol1
+    try:
+        device.locate(0, 0)
+        rec = device.read_record()
+        parse_vol1(rec)
+        return True
+    except (LtoArchiveError, ValueError):
+        return False
+    finally:
+        try:
+            device.locate(device.partitions - 1, 0)
+        except LtoArchiveError:
+            pass
+
+
+__all__ = ["read_ltfs", "read_file_bytes", "stored_hashes", "expected_records", "is_ltfs", "NO_CHECKSUM"]
