@@ -1,0 +1,194 @@
+"""`ltfs check` and `ltfs recover`: the ltfsck equivalents.
+
+A write session that never finished leaves records after the data
+partition's last index (nothing describes them) and an index partition
+older than the data partition. Recovery keeps the last good data-partition
+index as the truth, writes a new index after the leftovers (they are never
+overwritten: with `salvage` they stay reachable, as unproven runs of blocks
+in `_ltfs_lostandfound/`, the folder the reference's ltfsck uses), rewrites
+the index partition, and leaves the volume appendable. The report says
+exactly which blocks were lost or salvaged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...errors import EndOfData
+from ...tape.device import TapeDevice
+from .index import Extent, File, Index, index_xml_chunks, times_now
+from .times import format_time, now_ns
+from .volume import (DATA_PARTITION, FIRST_INDEX_BLOCK, INDEX_PARTITION, VolumeState, _write_records,
+                     open_volume, write_coherency, write_index_partition)
+
+LOST_AND_FOUND = "_ltfs_lostandfound"
+
+
+@dataclass
+class BlockRun:
+    """Consecutive records after the last index, up to a short record (the end of a file as LTFS
+    writers lay them out), a filemark or end of data: most often exactly one lost file."""
+
+    first_block: int
+    last_block: int
+    bytes: int
+    records: list[tuple[int, int]] = field(default_factory=list)   # (block, size)
+
+    def name(self) -> str:
+        return f"partition1_block{self.first_block}-{self.last_block}_{self.bytes}bytes"
+
+
+@dataclass
+class CheckReport:
+    serial: str | None
+    volume_uuid: str
+    consistent: bool
+    source: str
+    generation: int
+    index_partition: dict[str, Any]
+    data_partition: dict[str, Any]
+    notes: list[str]
+    unindexed: list[BlockRun] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    salvaged: list[str] = field(default_factory=list)
+
+    @property
+    def unindexed_bytes(self) -> int:
+        return sum(r.bytes for r in self.unindexed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"serial": self.serial, "volume_uuid": self.volume_uuid, "consistent": self.consistent,
+                "current_index": {"source": self.source, "generation": self.generation},
+                "index_partition": self.index_partition, "data_partition": self.data_partition,
+                "notes": self.notes,
+                "unindexed": [{"first_block": r.first_block, "last_block": r.last_block, "bytes": r.bytes}
+                              for r in self.unindexed],
+                "unindexed_bytes": self.unindexed_bytes, "actions": self.actions, "salvaged": self.salvaged}
+
+
+def _runs_after_index(device: TapeDevice, state: VolumeState) -> list[BlockRun]:
+    start = state.dp.end if state.dp.end is not None else state.dp_eod
+    if start >= state.dp_eod:
+        return []
+    device.locate(DATA_PARTITION, start)
+    runs: list[BlockRun] = []
+    cur: BlockRun | None = None
+    block = start
+    while block < state.dp_eod:
+        try:
+            rec = device.read_record(1 << 22)
+        except EndOfData:
+            break
+        if not rec:
+            cur = None
+        else:
+            if cur is None:
+                cur = BlockRun(block, block, 0)
+                runs.append(cur)
+            cur.last_block = block
+            cur.bytes += len(rec)
+            cur.records.append((block, len(rec)))
+            if len(rec) != state.block_size:
+                cur = None     # a short record ends a file (writers start each file on a new record)
+        block += 1
+    return runs
+
+
+def check_volume(device: TapeDevice) -> CheckReport:
+    """Read-only: what a mount would use, and what a crash left behind."""
+    state = open_volume(device)
+    return _report(state, _runs_after_index(device, state))
+
+
+def _report(state: VolumeState, runs: list[BlockRun]) -> CheckReport:
+    ip, dp = state.ip, state.dp
+    return CheckReport(
+        serial=state.serial, volume_uuid=state.label.volume_uuid, consistent=state.consistent,
+        source=state.source, generation=state.index.generation,
+        index_partition={"generation": ip.index.generation if ip.index else None, "block": ip.block,
+                         "problems": ip.problems},
+        data_partition={"generation": dp.index.generation if dp.index else None, "block": dp.block,
+                        "end_of_data": state.dp_eod, "problems": dp.problems},
+        notes=list(state.notes), unindexed=runs)
+
+
+def _extents(run: BlockRun, block_size: int) -> list[Extent]:
+    """Extents over a run of records: full records merge; a short one ends an extent."""
+    out: list[Extent] = []
+    offset = 0
+    first: int | None = None
+    count = 0
+    for block, size in run.records:
+        if first is None:
+            first, count = block, 0
+        count += size
+        if size != block_size:
+            out.append(Extent(offset, "b", first, 0, count))
+            offset += count
+            first = None
+    if first is not None:
+        out.append(Extent(offset, "b", first, 0, count))
+    return out
+
+
+def recover_volume(device: TapeDevice, *, creator: str, salvage: bool = False) -> CheckReport:
+    """Make the volume consistent and appendable again, from the last good data-partition index."""
+    state = open_volume(device)
+    runs = _runs_after_index(device, state)
+    report = _report(state, runs)
+    if state.consistent:
+        report.actions.append("nothing to do: the volume is consistent")
+        return report
+    ix: Index = state.index
+    bs = state.block_size
+    if runs or state.unindexed_blocks:
+        if salvage and runs:
+            times = times_now(now_ns())
+            folder = ix.make_dirs([LOST_AND_FOUND], times)
+            for run in runs:
+                name = run.name()
+                if name in folder.children:
+                    continue
+                folder.children[name] = File(name, ix.next_uid(), list(times), run.bytes, _extents(run, bs))
+                report.salvaged.append(f"{LOST_AND_FOUND}/{name}")
+        # a new data-partition index after the leftovers, which stay untouched on tape
+        device.locate(DATA_PARTITION, 0)
+        device.seek_eod()
+        pos = device.position().block
+        device.locate(DATA_PARTITION, pos - 1)
+        last_is_fm = device.read_record(1 << 22) == b"" if pos > 0 else False
+        device.seek_eod()
+        if not last_is_fm:
+            device.write_filemarks(1)
+        loc = device.position().block
+        ix.previous = state.dp.index.location if state.dp.index else None
+        ix.generation += 1
+        ix.location = ("b", loc)
+        ix.update_time = format_time(now_ns())
+        ix.creator = creator
+        _write_records(device, index_xml_chunks(ix), bs)
+        device.write_filemarks(1)
+        lost = report.unindexed_bytes
+        report.actions.append(
+            f"wrote index generation {ix.generation} at b/{loc}, after {state.unindexed_blocks} blocks that no "
+            f"index described ({lost} bytes in {len(runs)} run(s)); "
+            + ("they are kept, unproven, in " + LOST_AND_FOUND if salvage and runs else
+               "their data is not in the volume (use --salvage to keep it as unproven blocks)"))
+        dp_block = loc
+        dp_location = ix.location
+    else:
+        assert state.dp.index is not None and state.dp.block is not None
+        dp_block = state.dp.block
+        dp_location = state.dp.index.location
+    ix.previous = dp_location
+    write_index_partition(device, ix, bs)
+    write_coherency(device, ix.volume_uuid, ix.generation, {INDEX_PARTITION: FIRST_INDEX_BLOCK,
+                                                            DATA_PARTITION: dp_block})
+    report.actions.append(f"rewrote the index partition with generation {ix.generation}")
+    after = open_volume(device)
+    report.consistent = after.consistent
+    return report
+
+
+__all__ = ["check_volume", "recover_volume", "CheckReport", "BlockRun", "LOST_AND_FOUND"]
