@@ -32,7 +32,12 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @click.command("write")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @_device_option
-@click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(["tar"]))
+@click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(["tar", "ltfs"]),
+              help="tar: a POSIX pax archive per session; ltfs: append to an LTFS volume (lto-archive format).")
+@click.option("--index-every", default="64G", show_default=True,
+              help="LTFS: write an intermediate index after this much data (a crash loses at most this).")
+@click.option("--index-minutes", default=10.0, show_default=True, type=float,
+              help="LTFS: ...or after this many minutes, whichever comes first.")
 @click.option("--hash", "hashes", default=",".join(DEFAULT_ALGORITHMS), show_default=True,
               help="Comma-separated: xxh64, xxh3, xxh128, md5, sha1, sha256.")
 @click.option("--block-size", default="512K", show_default=True, help="Tape record size, 4K .. 1M.")
@@ -42,12 +47,14 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @click.option("--allow-old-generation", is_flag=True, help="Allow media older than LTO-5 (against CST RT-030).")
 @_progress_option
 @_json_option
-def write(sources: tuple[Path, ...], device: str, fmt: str, hashes: str, block_size: str, operator: str | None,
-          log_dir: Path, allow_old_generation: bool, progress: bool | None, as_json: bool) -> None:
+def write(sources: tuple[Path, ...], device: str, fmt: str, index_every: str, index_minutes: float, hashes: str,
+          block_size: str, operator: str | None, log_dir: Path, allow_old_generation: bool, progress: bool | None,
+          as_json: bool) -> None:
     """Write SOURCE folders to tape as one archive, hashing in the same pass."""
     opts = WriteOptions(format=fmt, algorithms=tuple(hashes.split(",")), record_size=parse_size(block_size),
                         operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
-                        device_name=device)
+                        device_name=device, index_every_bytes=parse_size(index_every),
+                        index_every_seconds=index_minutes * 60)
     bar = ProgressBar(progress)
     with device_from(device) as dev:
         try:
@@ -59,7 +66,7 @@ def write(sources: tuple[Path, ...], device: str, fmt: str, hashes: str, block_s
 
 
 def _write_dict(r: WriteResult) -> dict:
-    return {"status": r.status, "error": r.error.to_dict() if r.error else None,
+    return {"status": r.status, "error": r.error.to_dict() if r.error else None, "notes": r.notes,
             "session": r.manifest.to_dict()["session"], "log": [str(p) for p in r.log_paths],
             "problems": [{"path": f.path, "status": f.status, "message": f.message} for f in r.problems]}
 
@@ -67,7 +74,10 @@ def _write_dict(r: WriteResult) -> dict:
 def _write_text(r: WriteResult) -> None:
     s = r.manifest.session
     ok = sum(1 for f in r.files if f.status == "ok")
-    click.echo(f"tape file {s.tape_file} on {s.barcode or s.device}: {ok} of {len(r.files)} files, "
+    for note in r.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
+    where = f"LTFS session from b/{s.start_block}" if s.format == "ltfs" else f"tape file {s.tape_file}"
+    click.echo(f"{where} on {s.barcode or s.device}: {ok} of {len(r.files)} files, "
                f"{human_bytes(s.bytes_copied)} in {s.duration_s:.1f} s ({s.mb_per_s:.0f} MB/s), "
                f"hashes {', '.join(s.algorithms)}")
     for f in r.problems:
@@ -77,6 +87,8 @@ def _write_text(r: WriteResult) -> None:
 
 
 def _read_text(r: ReadResult, verb: str) -> None:
+    for note in r.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
     for t in r.tape_files:
         where = f"tape file {t.tape_file}" + (f" (session {t.session_id})" if t.session_id else "")
         if r.phase == "list":
@@ -129,11 +141,13 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> 
     """List what is on the tape, tape file by tape file."""
     with device_from(device) as dev:
         result = list_tape(dev, tape_files=tape_files or None)
-    data = {"tape_files": [{"tape_file": t.tape_file, "session_id": t.session_id,
+    data = {"notes": result.notes, "tape_files": [{"tape_file": t.tape_file, "session_id": t.session_id,
                             "error": t.error.to_dict() if t.error else None,
                             "members": [vars(m) for m in t.members]} for t in result.tape_files]}
 
     def text() -> None:
+        for note in result.notes:
+            click.secho(f"note: {note}", fg="yellow", err=True)
         for t in result.tape_files:
             click.echo(f"# tape file {t.tape_file}" + (f"  session {t.session_id}" if t.session_id else ""))
             for m in t.members:

@@ -13,6 +13,7 @@ from .archive_cmds import ls, restore, verify, write
 from .bench_cmd import bench
 from .common import exit_code_help, fail, flush_json
 from .demo_cmd import demo
+from .ltfs_cmds import format_cmd, ltfs
 from .tape_cmds import info, vtape
 
 
@@ -35,7 +36,7 @@ def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
 
-for command in (vtape, info, write, verify, ls, restore, demo, bench):
+for command in (vtape, info, format_cmd, write, verify, ls, restore, ltfs, demo, bench):
     cli.add_command(command)
 
 

@@ -176,6 +176,7 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
         expected.files = [r for r in expected.files if r.status != NO_CHECKSUM]
     expected.files = [r for r in expected.files if r.path not in failed_paths]
     compare(res, expected, pats)
+    res.manifest, res.manifest_source = expected, "LTFS index"
     return result
 
 
