@@ -87,6 +87,14 @@ class MediumError(DeviceError):
     """The drive reported an unrecoverable read or write error."""
 
 
+class ToolMissing(DeviceError):
+    """A program the job needs (mkltfs, ltfs, ltfsck, umount) is not installed where we looked."""
+
+
+class ToolFailed(DeviceError):
+    """An external program (the LTFS software, umount) failed; its own messages are in `data`."""
+
+
 # --- sources -----------------------------------------------------------------
 
 class SourceError(LtoArchiveError):
