@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import re
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -44,15 +45,25 @@ class Extent(NamedTuple):
 class Node:
     """What files and folders share: name, uid, read-only flag, the five times, extended attributes."""
 
-    __slots__ = ("name", "uid", "readonly", "times", "xattrs")
+    __slots__ = ("name", "uid", "readonly", "_t", "xattrs")
 
     def __init__(self, name: str, uid: int, times: list[str], readonly: bool = False,
                  xattrs: dict[str, str | bytes] | None = None) -> None:
         self.name = name
         self.uid = uid
         self.readonly = readonly
-        self.times = times                       # LTFS time texts, in TIME_FIELDS order
-        self.xattrs = xattrs                     # bytes values are not XML text: written as base64
+        self._t = "|".join(times)                # the five LTFS time texts in one string: ~300 bytes less
+        self.xattrs = xattrs                     # per file than a list (10^6 files: 300 MB); bytes values
+                                                 # are not XML text and are written as base64
+
+    @property
+    def times(self) -> list[str]:
+        """The LTFS time texts, in TIME_FIELDS order."""
+        return self._t.split("|")
+
+    @times.setter
+    def times(self, value: list[str]) -> None:
+        self._t = "|".join(value)
 
     def time_ns(self, which: int = MODIFY) -> int:
         return parse_time(self.times[which])
@@ -67,7 +78,7 @@ class File(Node):
         self.name = name   # (Node's fields set here: a million calls of super().__init__ cost a second)
         self.uid = uid
         self.readonly = readonly
-        self.times = times
+        self._t = times if isinstance(times, str) else "|".join(times)
         self.xattrs = xattrs
         self.length = length
         self.extents = extents or []
@@ -320,6 +331,11 @@ def _unescape(b: bytes) -> str:
     return s
 
 
+def _key(b: bytes) -> str:
+    """Xattr keys repeat on every file: one shared string each."""
+    return sys.intern(_unescape(b))
+
+
 def _bool(text: str | None, what: str) -> bool:
     if text in ("true", "1"):
         return True
@@ -416,11 +432,11 @@ def _file_fast(m: re.Match[bytes]) -> File:
             name = raw.decode("utf-8") if b"&" not in raw else _unescape(raw)
     except ValueError as exc:
         raise CorruptArchive(f"LTFS index: bad file name {raw!r}: {exc}") from None
-    f = File(name, int(uid), [t0.decode(), t1.decode(), t2.decode(), t3.decode(), t4.decode()], int(length),
+    f = File(name, int(uid), b"|".join((t0, t1, t2, t3, t4)).decode(), int(length),  # type: ignore[arg-type]
              [Extent(int(a), p.decode(), int(s), int(o), int(c)) for a, p, s, o, c in _EXTENT_ALL.findall(eb)]
              if eb else None, None, ro == b"true", None)
     if xb:
-        f.xattrs = {_unescape(k): _unescape(v) for k, v in _XATTR_ALL.findall(xb)}
+        f.xattrs = {_key(k): _unescape(v) for k, v in _XATTR_ALL.findall(xb)}
     if link is not None:
         f.symlink = _unescape(link)
     return f
