@@ -17,7 +17,17 @@ DEFAULT_LOG_DIR = "lto-archive-logs"
 
 
 def _device_option(f):  # type: ignore[no-untyped-def]
-    return click.option("--device", required=True, help="vtape:DIR (a virtual cartridge) or null:.")(f)
+    return click.option("--device", required=True,
+                        help="vtape:DIR (a virtual cartridge), null:, or ltfs-mount:DIR (a mounted LTFS volume)."
+                        )(f)
+
+
+MOUNT_PREFIX = "ltfs-mount:"
+
+
+def _mountpoint(device: str) -> Path | None:
+    """A mounted LTFS volume (the LTFS software's own FUSE mount) instead of a tape device."""
+    return Path(device[len(MOUNT_PREFIX):]) if device.startswith(MOUNT_PREFIX) else None
 
 
 def _json_option(f):  # type: ignore[no-untyped-def]
@@ -56,11 +66,19 @@ def write(sources: tuple[Path, ...], device: str, fmt: str, index_every: str, in
                         device_name=device, index_every_bytes=parse_size(index_every),
                         index_every_seconds=index_minutes * 60)
     bar = ProgressBar(progress)
-    with device_from(device) as dev:
+    mp = _mountpoint(device)
+    if mp is not None:
+        from lto_archive.jobs.ltfs_mounted import write_to_mount
         try:
-            result = write_archive(list(sources), dev, opts, progress=bar)
+            result = write_to_mount(list(sources), mp, opts, progress=bar)
         finally:
             bar.close()
+    else:
+        with device_from(device) as dev:
+            try:
+                result = write_archive(list(sources), dev, opts, progress=bar)
+            finally:
+                bar.close()
     emit(_write_dict(result), as_json, lambda: _write_text(result))
     result.raise_for_status()
 
@@ -76,7 +94,8 @@ def _write_text(r: WriteResult) -> None:
     ok = sum(1 for f in r.files if f.status == "ok")
     for note in r.notes:
         click.secho(f"note: {note}", fg="yellow", err=True)
-    where = f"LTFS session from b/{s.start_block}" if s.format == "ltfs" else f"tape file {s.tape_file}"
+    where = (f"LTFS session from b/{s.start_block}" if s.start_block is not None else "LTFS session") \
+        if s.format == "ltfs" else f"tape file {s.tape_file}"
     click.echo(f"{where} on {s.barcode or s.device}: {ok} of {len(r.files)} files, "
                f"{human_bytes(s.bytes_copied)} in {s.duration_s:.1f} s ({s.mb_per_s:.0f} MB/s), "
                f"hashes {', '.join(s.algorithms)}")
@@ -122,12 +141,17 @@ def verify(device: str, tape_files: tuple[int, ...], copy_log: Path | None, prog
            as_json: bool) -> None:
     """Read every file back and compare its hashes with the manifest."""
     bar = ProgressBar(progress)
-    with device_from(device) as dev:
-        try:
-            result = verify_tape(dev, tape_files=tape_files or None,
-                                 manifest=load_copy_log(copy_log) if copy_log else None, progress=bar)
-        finally:
-            bar.close()
+    mp = _mountpoint(device)
+    try:
+        if mp is not None:
+            from lto_archive.jobs.ltfs_mounted import verify_mounted
+            result = verify_mounted(mp, manifest=load_copy_log(copy_log) if copy_log else None, progress=bar)
+        else:
+            with device_from(device) as dev:
+                result = verify_tape(dev, tape_files=tape_files or None,
+                                     manifest=load_copy_log(copy_log) if copy_log else None, progress=bar)
+    finally:
+        bar.close()
     emit(result.to_dict(), as_json, lambda: _read_text(result, "verify"))
     result.raise_for_status()
 
@@ -139,8 +163,13 @@ def verify(device: str, tape_files: tuple[int, ...], copy_log: Path | None, prog
 @_json_option
 def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> None:
     """List what is on the tape, tape file by tape file."""
-    with device_from(device) as dev:
-        result = list_tape(dev, tape_files=tape_files or None)
+    mp = _mountpoint(device)
+    if mp is not None:
+        from lto_archive.jobs.ltfs_mounted import list_mounted
+        result = list_mounted(mp)
+    else:
+        with device_from(device) as dev:
+            result = list_tape(dev, tape_files=tape_files or None)
     data = {"notes": result.notes, "tape_files": [{"tape_file": t.tape_file, "session_id": t.session_id,
                             "error": t.error.to_dict() if t.error else None,
                             "members": [vars(m) for m in t.members]} for t in result.tape_files]}
@@ -177,13 +206,19 @@ def restore(device: str, dest: Path, patterns: tuple[str, ...], tape_files: tupl
             copy_log: Path | None, progress: bool | None, as_json: bool) -> None:
     """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way."""
     bar = ProgressBar(progress)
-    with device_from(device) as dev:
-        try:
-            result = restore_tape(dev, dest, patterns=list(patterns), tape_files=tape_files or None,
-                                  overwrite=overwrite, manifest=load_copy_log(copy_log) if copy_log else None,
-                                  progress=bar)
-        finally:
-            bar.close()
+    mp = _mountpoint(device)
+    try:
+        if mp is not None:
+            from lto_archive.jobs.ltfs_mounted import restore_mounted
+            result = restore_mounted(mp, dest, patterns=list(patterns), overwrite=overwrite,
+                                     manifest=load_copy_log(copy_log) if copy_log else None, progress=bar)
+        else:
+            with device_from(device) as dev:
+                result = restore_tape(dev, dest, patterns=list(patterns), tape_files=tape_files or None,
+                                      overwrite=overwrite, manifest=load_copy_log(copy_log) if copy_log else None,
+                                      progress=bar)
+    finally:
+        bar.close()
     emit(result.to_dict(), as_json, lambda: _read_text(result, "restore"))
     result.raise_for_status()
     if not any(t.restored for t in result.tape_files):
