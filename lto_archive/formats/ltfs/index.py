@@ -311,7 +311,7 @@ _XATTR = rb"\s*<xattr>\s*<key>([^<]*)</key>\s*<value>([^<]*)</value>\s*</xattr>"
 _EXTENT = (rb"\s*<extent>\s*<fileoffset>(\d+)</fileoffset>\s*<partition>([a-z])</partition>\s*<startblock>(\d+)"
            rb"</startblock>\s*<byteoffset>(\d+)</byteoffset>\s*<bytecount>(\d+)</bytecount>\s*</extent>")
 _FILE_FAST = re.compile(
-    rb"<file>\s*<name(?P<pct> percentencoded=\"true\")?>(?P<name>[^<]*)</name>\s*<length>(?P<length>\d+)</length>"
+    rb"\s*<file>\s*<name(?P<pct> percentencoded=\"true\")?>(?P<name>[^<]*)</name>\s*<length>(?P<length>\d+)</length>"
     rb"\s*<readonly>(?P<ro>true|false)</readonly>" + _TIMES +
     rb"\s*<fileuid>(?P<uid>\d+)</fileuid>"
     rb"\s*(?:<extendedattributes>(?P<xattrs>(?:" + re.sub(rb"\((?!\?)", rb"(?:", _XATTR) + rb")*)\s*</extendedattributes>)?"
@@ -477,8 +477,21 @@ class _Parser:
             if tag == b"file" and not close:
                 fm = _FILE_FAST.match(buf, m.start())
                 if fm is not None:
-                    f = _file_fast(fm)
-                    self.pos = fm.end()
+                    # the hot loop: a folder's files one after another, without the tag search
+                    children = self.stack[-1].children
+                    match = _FILE_FAST.match
+                    n = 0
+                    while fm is not None:
+                        f = _file_fast(fm)
+                        if f.name in children:
+                            raise CorruptArchive(f"LTFS index: {f.name!r} appears twice in a folder")
+                        children[f.name] = f
+                        n += 1
+                        end = fm.end()
+                        fm = match(buf, end)
+                    self.pos = end
+                    self.files += n
+                    continue
                 else:
                     end = buf.find(b"</file>", m.end())
                     if end < 0:
