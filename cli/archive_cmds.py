@@ -9,7 +9,7 @@ import click
 from lto_archive.errors import JobIncomplete
 from lto_archive.hashing import DEFAULT_ALGORITHMS
 from lto_archive.jobs.read import ReadResult, list_tape, load_copy_log, restore_tape, verify_tape
-from lto_archive.jobs.write import WriteOptions, WriteResult, write_archive
+from lto_archive.jobs.write import WriteOptions, WriteResult, formats, write_archive
 
 from .common import ProgressBar, device_from, emit, human_bytes, parse_size
 
@@ -42,7 +42,7 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @click.command("write")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @_device_option
-@click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(["tar", "ltfs"]),
+@click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(list(formats())),
               help="tar: a POSIX pax archive per session; ltfs: append to an LTFS volume (lto-archive format).")
 @click.option("--index-every", default="64G", show_default=True,
               help="LTFS: write an intermediate index after this much data (a crash loses at most this).")

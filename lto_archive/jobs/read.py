@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import (ArchiveError, EndOfData, JobIncomplete, LtoArchiveError, RestoreConflict, UnsafePath,
                       VerificationFailed)
 from ..formats.tapefile import TapeFileReader
+from ..formats.registry import ArchiveFormat, detect_format
 from ..formats.tar_reader import TarMember, TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
@@ -157,6 +158,19 @@ def _tape_file_numbers(device: TapeDevice, only: Iterable[int] | None) -> Iterab
         n += 1
 
 
+def _peek_format(device: TapeDevice) -> ArchiveFormat | None:
+    """Which format the tape file here holds, from its first record; the position is left unchanged."""
+    try:
+        first = device.read_record()
+    except EndOfData:
+        return None
+    if first:
+        device.space_records(-1)
+    else:
+        device.space_filemarks(-1)
+    return detect_format(first)
+
+
 class _Walker:
     """Reads one tape file's members; restore and verify plug in through `target`."""
 
@@ -168,8 +182,9 @@ class _Walker:
         self.result = TapeFileResult(n)
 
     def run(self) -> TapeFileResult:
+        fmt = _peek_format(self.device)
         stream = TapeFileReader(self.device)
-        reader = TarReader(stream)
+        reader = fmt.reader(stream) if fmt is not None else TarReader(stream)
         try:
             for member in reader:
                 self._member(reader, stream, member)

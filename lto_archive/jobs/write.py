@@ -15,7 +15,8 @@ from typing import Any
 
 from .. import __version__
 from ..errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
-from ..formats.tar_writer import BLOCK, TarWriter
+from ..formats.registry import get_format, names as format_names
+from ..formats.tar_writer import TarWriter
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher, parse_algorithms
 from ..manifest import (CHANGED, COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK,
                         READ_ERROR, SESSION_MEMBER, SKIPPED, UNREADABLE, FileRecord, Manifest,
@@ -27,7 +28,9 @@ from ..tape.device import TapeDevice, WriteFlags
 from .progress import CountingReader, ProgressCallback, ProgressTracker
 
 TOOL = f"lto-archive {__version__}"
-FORMATS = ("tar", "ltfs")
+def formats() -> tuple[str, ...]:
+    """Every format `write --format` takes: the tape-file formats, and LTFS."""
+    return (*format_names(), "ltfs")
 
 
 @dataclass
@@ -44,8 +47,8 @@ class WriteOptions:
     index_every_seconds: float | None = 600.0  # ...and this often, so a crash loses at most that much
 
     def __post_init__(self) -> None:
-        if self.format not in FORMATS:
-            raise UsageError(f"format {self.format!r} is not available yet; use one of {', '.join(FORMATS)}",
+        if self.format not in formats():
+            raise UsageError(f"format {self.format!r} is not available yet; use one of {', '.join(formats())}",
                              format=self.format)
         self.algorithms = parse_algorithms(self.algorithms)
         check_record_size(self.record_size)
@@ -142,7 +145,8 @@ def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteO
 
     chunk_kw = {"chunk_size": opts.chunk_size} if opts.chunk_size else {}
     stream = RecordStream(device, rs, **chunk_kw)
-    writer = TarWriter(stream)
+    fmt = get_format(opts.format)
+    writer = fmt.writer(stream)
     error: LtoArchiveError | None = None
     stopped: str | None = None  # why the remaining files were not taken
     ends: dict[int, int] = {}   # id(record) -> tape-file offset just past its member
@@ -163,7 +167,7 @@ def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteO
                 stopped = "the cartridge reached its early-warning zone: closed the archive, not written"
                 rec.status, rec.message = NOT_WRITTEN, stopped
                 continue
-            need = 3 * BLOCK + len(entry.name.encode()) + entry.size + BLOCK
+            need = fmt.member_overhead(entry.name, entry.size, rs) + entry.size
             if stream.offset + need + reserve > remaining:
                 stopped = "no room left on this cartridge: not written"
                 rec.status, rec.message = NOT_WRITTEN, stopped
