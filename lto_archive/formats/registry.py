@@ -21,11 +21,14 @@ from ..errors import UsageError
 @dataclass(frozen=True)
 class ArchiveFormat:
     name: str
-    writer: Callable[[Any], Any]                 # RecordStream -> writer
+    writer: Callable[..., Any]                   # (RecordStream, session=SessionInfo) -> writer
     reader: Callable[[Any], Any]                 # binary stream -> reader (iterable of members)
     detect: Callable[[bytes], bool]              # first record of a tape file -> is it ours?
     member_overhead: Callable[[str, int, int], int]   # (name, size, record size) -> bytes on tape beyond the data
     description: str = ""
+    # called with the scanned SourceEntry list before anything is written: raise (e.g. UsageError
+    # naming the file) for what this format cannot hold, such as a file too big for its headers
+    preflight: Callable[[list[Any]], None] | None = None
 
 
 _FORMATS: dict[str, ArchiveFormat] = {}

@@ -16,5 +16,9 @@ def _overhead(name: str, size: int, record_size: int) -> int:
     return 3 * BLOCK + len(name.encode("utf-8", "surrogateescape")) + BLOCK
 
 
-register(ArchiveFormat("tar", TarWriter, TarReader, _is_tar, _overhead,
+def _writer(stream, session=None) -> TarWriter:  # type: ignore[no-untyped-def]
+    return TarWriter(stream)
+
+
+register(ArchiveFormat("tar", _writer, TarReader, _is_tar, _overhead,
                        "POSIX pax archive, one per session (GNU tar and bsdtar read it)"))

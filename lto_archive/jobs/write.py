@@ -128,6 +128,9 @@ def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteO
         return write_ltfs(sources, device, opts, progress)
     prepare_medium(device, opts.allow_old_generation)
     entries = scan_sources(list(sources))
+    fmt = get_format(opts.format)
+    if fmt.preflight is not None:
+        fmt.preflight(entries)      # refuse what the format cannot hold, before anything is written
     medium = device.medium()
 
     device.locate(device.partitions - 1, 0)   # TAR goes to the last (data) partition
@@ -145,8 +148,7 @@ def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteO
 
     chunk_kw = {"chunk_size": opts.chunk_size} if opts.chunk_size else {}
     stream = RecordStream(device, rs, **chunk_kw)
-    fmt = get_format(opts.format)
-    writer = fmt.writer(stream)
+    writer = fmt.writer(stream, session=session)
     error: LtoArchiveError | None = None
     stopped: str | None = None  # why the remaining files were not taken
     ends: dict[int, int] = {}   # id(record) -> tape-file offset just past its member
