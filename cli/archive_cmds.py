@@ -43,7 +43,8 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @_device_option
 @click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(list(formats())),
-              help="tar: a POSIX pax archive per session; ltfs: append to an LTFS volume (lto-archive format).")
+              help="tar: a POSIX pax archive per session; cpio / cpio-crc: SVR4 newc (files under 4 GiB); "
+                   "ltfs: append to an LTFS volume (lto-archive format).")
 @click.option("--index-every", default="64G", show_default=True,
               help="LTFS: write an intermediate index after this much data (a crash loses at most this).")
 @click.option("--index-minutes", default=10.0, show_default=True, type=float,
