@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError
-from ..formats.ltfs.index import times_now
+from ..formats.ltfs.index import Directory, times_now
 from ..formats.ltfs.names import check_name
 from ..formats.ltfs.session import Checkpoints, LtfsSession
 from ..formats.ltfs.times import format_time, now_ns
@@ -54,7 +54,9 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions
     except CorruptArchive as exc:
         raise CorruptArchive(f"{exc.message} (format the cartridge first: lto-archive format --format ltfs)") \
             from None
-    clashes = [e.name for e in entries if e.kind != "dir" and state.index.lookup(e.name) is not None]
+    # a file where one is, or a folder where a file is (adding to an existing folder is fine)
+    clashes = [e.name for e in entries if (node := state.index.lookup(e.name)) is not None
+               and (e.kind != "dir" or not isinstance(node, Directory))]
     if clashes:
         raise ArchiveError(f"{len(clashes)} path(s) are already on LTFS volume {state.serial or ''}: "
                            + ", ".join(clashes[:10]) + (" ..." if len(clashes) > 10 else "")

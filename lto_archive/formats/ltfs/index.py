@@ -182,8 +182,9 @@ _CHUNK = 1 << 20
 
 
 def _text(s: str) -> str:
-    if "&" in s or "<" in s or ">" in s:
-        return _xml_escape(s)
+    if "&" in s or "<" in s or ">" in s or "\r" in s:
+        # a literal carriage return would come back as a newline (XML end-of-line handling)
+        return _xml_escape(s, {"\r": "&#13;"})
     return s
 
 
@@ -195,7 +196,7 @@ def _name_xml(name: str) -> str:
                        "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass")) for c in name)
         pct = True
     if pct:
-        return f'<name percentencoded="true">{text}</name>'
+        return f'<name percentencoded="true">{_text(text)}</name>'   # & < > stay plain in %-encoding
     return f"<name>{_text(text)}</name>"
 
 
@@ -323,12 +324,13 @@ _FORBIDDEN = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 
 
 def _unescape(b: bytes) -> str:
-    if b"&" not in b:
+    if b"&" not in b and b"\r" not in b:
         return b.decode("utf-8")
     s = b.decode("utf-8")
-    if "&" in s:
-        s = ET.fromstring(f"<x>{s}</x>").text or ""
-    return s
+    try:   # entities and character references, and end-of-line handling, exactly as an XML parser does
+        return ET.fromstring(f"<x>{s}</x>").text or ""
+    except ET.ParseError as exc:
+        raise CorruptArchive(f"LTFS index: bad text {s[:60]!r} ({exc})") from None
 
 
 def _key(b: bytes) -> str:
@@ -427,7 +429,7 @@ def _file_fast(m: re.Match[bytes]) -> File:
     pct, raw, length, ro, t0, t1, t2, t3, t4, uid, xb, eb, link = m.groups()
     try:
         if pct:
-            name = decode_name(raw.decode("ascii"), True)
+            name = decode_name(_unescape(raw), True)
         else:
             name = raw.decode("utf-8") if b"&" not in raw else _unescape(raw)
     except ValueError as exc:
