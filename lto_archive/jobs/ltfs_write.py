@@ -12,9 +12,10 @@ volume describes itself too; every file's checksums are also stored as
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
-from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError
+from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError, UnstorableName
 from ..formats.ltfs.index import Directory, times_now
 from ..formats.ltfs.names import check_name
 from ..formats.ltfs.session import Checkpoints, LtfsSession
@@ -37,11 +38,20 @@ def _times(st: os.stat_result) -> list[str]:
     return [m, format_time(st.st_ctime_ns), m, format_time(st.st_atime_ns), format_time(now_ns())]
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _check_names(entries: list[SourceEntry]) -> None:
-    """Refuse, before writing anything, any name LTFS cannot store as it is."""
+    """Refuse, before writing anything, any name (or link target) LTFS cannot store as it is."""
     for e in entries:
         for part in e.name.split("/"):
             check_name(part, str(e.path))
+        if e.kind == "symlink":
+            target = os.readlink(e.path)
+            if _NOT_XML.search(target):
+                raise UnstorableName(f"{e.path}: the link target {target!r} holds a control character that an "
+                                     f"LTFS index cannot store; lto-archive never changes it silently - "
+                                     f"fix the link, or use --format tar", path=str(e.path))
 
 
 def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions,

@@ -395,10 +395,6 @@ def test_longest_storable_name_round_trips(tmp_path: Path) -> None:
     dev.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a symlink whose target holds a character XML 1.0 cannot carry (here U+0001) is written raw into "
-    "<symlink>: our fast parser reads it back, but the index is not well-formed XML, so the reference "
-    "(and any XML parser) would refuse the whole volume; the job neither refuses nor encodes it"))
 def test_symlink_target_that_xml_cannot_hold_never_breaks_the_index(tmp_path: Path) -> None:
     import xml.etree.ElementTree as ET
     top = tmp_path / "src" / "card"

@@ -405,10 +405,6 @@ def test_damaged_newest_index_falls_back_loudly(tmp_path: Path) -> None:
     dev.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open_volume calls the intact, newer index-partition index 'stale' when the data partition's newest index "
-    "(the one it points back to) is unreadable, falls back to the older data-partition index, and "
-    "recover_volume then overwrites the index partition: the only good index of the last session is lost"))
 def test_intact_index_partition_is_used_when_only_the_data_partition_index_is_damaged(tmp_path: Path) -> None:
     cart, s1, s2 = _two_sessions(tmp_path)
     dev = VirtualTape(cart)

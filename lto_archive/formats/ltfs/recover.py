@@ -68,7 +68,8 @@ class CheckReport:
 
 
 def _runs_after_index(device: TapeDevice, state: VolumeState) -> list[BlockRun]:
-    start = state.dp.end if state.dp.end is not None else state.dp_eod
+    start = state.indexed_end if state.indexed_end is not None else state.dp.end
+    start = start if start is not None else state.dp_eod
     if start >= state.dp_eod:
         return []
     device.locate(DATA_PARTITION, start)
@@ -142,7 +143,7 @@ def recover_volume(device: TapeDevice, *, creator: str, salvage: bool = False) -
         return report
     ix: Index = state.index
     bs = state.block_size
-    if runs or state.unindexed_blocks:
+    if runs or state.unindexed_blocks or state.damaged_data_index:
         if salvage and runs:
             times = times_now(now_ns())
             folder = ix.make_dirs([LOST_AND_FOUND], times)
@@ -162,7 +163,8 @@ def recover_volume(device: TapeDevice, *, creator: str, salvage: bool = False) -
         if not last_is_fm:
             device.write_filemarks(1)
         loc = device.position().block
-        ix.previous = state.dp.index.location if state.dp.index else None
+        ix.previous = (("b", state.dp.newest_block) if state.damaged_data_index and state.dp.newest_block
+                       else state.dp.index.location if state.dp.index else None)
         ix.generation += 1
         ix.location = ("b", loc)
         ix.update_time = format_time(now_ns())
@@ -170,6 +172,9 @@ def recover_volume(device: TapeDevice, *, creator: str, salvage: bool = False) -
         _write_records(device, index_xml_chunks(ix), bs)
         device.write_filemarks(1)
         lost = report.unindexed_bytes
+        if state.damaged_data_index:
+            report.actions.append(f"the data partition's newest index (b/{state.dp.newest_block}) was unreadable: "
+                                  f"wrote the index partition's good copy to the data partition")
         report.actions.append(
             f"wrote index generation {ix.generation} at b/{loc}, after {state.unindexed_blocks} blocks that no "
             f"index described ({lost} bytes in {len(runs)} run(s)); "

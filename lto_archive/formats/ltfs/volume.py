@@ -37,6 +37,8 @@ class IndexFound:
     block: int | None                # where it starts
     end: int | None = None           # address just past its closing filemark
     problems: list[str] = field(default_factory=list)   # unreadable newer indexes passed over
+    newest_block: int | None = None  # the newest index on the partition, readable or not
+    newest_end: int | None = None
 
 
 @dataclass
@@ -51,12 +53,16 @@ class VolumeState:
     dp: IndexFound
     dp_eod: int
     notes: list[str] = field(default_factory=list)      # said loudly: fallbacks, stale index partition
+    indexed_end: int | None = None   # data-partition address past the index the current one continues
 
     @property
     def unindexed_blocks(self) -> int:
         """Records and filemarks after the data partition's last index (a crash left them)."""
-        end = self.dp.end if self.dp.end is not None else self.dp_eod
+        end = self.indexed_end if self.indexed_end is not None else self.dp.end
+        end = end if end is not None else self.dp_eod
         return max(0, self.dp_eod - end)
+
+    damaged_data_index: bool = False   # the data partition's newest index is unreadable (IP copy in use)
 
     @property
     def stale_index_partition(self) -> bool:
@@ -65,7 +71,7 @@ class VolumeState:
     @property
     def consistent(self) -> bool:
         return not self.unindexed_blocks and not self.stale_index_partition and not self.ip.problems \
-            and not self.dp.problems
+            and not self.dp.problems and not self.damaged_data_index
 
     @property
     def block_size(self) -> int:
@@ -127,6 +133,7 @@ def find_last_index(device: TapeDevice, partition: int, block_size: int, volume_
     eod = device.position().block
     problems: list[str] = []
     pos_fm: int | None = None
+    newest: tuple[int, int] | None = None
     for _ in range(MAX_BACKWARD_FILEMARKS):
         try:
             device.space_filemarks(-1)
@@ -147,6 +154,8 @@ def find_last_index(device: TapeDevice, partition: int, block_size: int, volume_
         except EndOfData:
             first = b""
         if first and _looks_like_index(first):
+            if newest is None:
+                newest = (start, _end_of_object(device, partition, start, eod))
             try:
                 ix = read_index_at(device, partition, start, block_size)
                 if ix.volume_uuid != volume_uuid:
@@ -155,9 +164,19 @@ def find_last_index(device: TapeDevice, partition: int, block_size: int, volume_
                 problems.append(f"the index at {partition_letter(partition)}/{start} cannot be read: {exc.message}")
             else:
                 end = device.position().block
-                return IndexFound(ix, start, end, problems)
+                return IndexFound(ix, start, end, problems, newest[0], newest[1])
         device.locate(partition, fm)
-    return IndexFound(None, None, None, problems)
+    return IndexFound(None, None, None, problems, *(newest or (None, None)))
+
+
+def _end_of_object(device: TapeDevice, partition: int, start: int, eod: int) -> int:
+    """The address just past the filemark that closes the object starting at `start` (or EOD)."""
+    device.locate(partition, start)
+    try:
+        device.space_filemarks(1)
+    except LtoArchiveError:
+        return eod
+    return device.position().block
 
 
 def read_labels(device: TapeDevice) -> tuple[Label, str | None]:
@@ -203,11 +222,26 @@ def open_volume(device: TapeDevice) -> VolumeState:
     if ip.index is None and dp.index is None:
         raise CorruptArchive("no readable LTFS index on either partition: "
                              + "; ".join(ip.problems + dp.problems or ["none was found"]))
-    if (ip.index is not None and (dp.index is None or (ip.index.generation >= dp.index.generation
-                                                      and ip.index.previous == dp.index.location))):
+    # the index partition's copy is current when it is at least as new as the data partition's newest
+    # index and points back to it, even when that one cannot be read (then it is the only good copy)
+    dp_newest = ("b", dp.newest_block) if dp.newest_block is not None else None
+    indexed_end = dp.end
+    if (ip.index is not None and (dp.index is None or ip.index.generation >= dp.index.generation)
+            and dp_newest is not None and ip.index.previous == dp_newest):
         current, source = ip.index, "index partition"
+        indexed_end = dp.newest_end
+        if dp.newest_block != dp.block:
+            notes.append(f"WARNING: the data partition's newest index (b/{dp.newest_block}) cannot be read; "
+                         f"using its copy on the index partition (generation {ip.index.generation}) - "
+                         f"run lto-archive ltfs recover to write a good copy on the data partition")
+        damaged_dp = dp.newest_block != dp.block
+        if damaged_dp:      # said in the note above; not a fallback
+            dp = IndexFound(dp.index, dp.block, dp.end, [], dp.newest_block, dp.newest_end)
     else:
-        assert dp.index is not None
+        damaged_dp = False
+        if dp.index is None:
+            raise CorruptArchive("no readable LTFS index on the data partition, and the index partition's does "
+                                 "not match it: " + "; ".join(ip.problems + dp.problems or ["none was found"]))
         current, source = dp.index, "data partition"
         if ip.index is not None:
             notes.append(f"the index partition is stale (generation {ip.index.generation}); using the data "
@@ -215,10 +249,11 @@ def open_volume(device: TapeDevice) -> VolumeState:
         else:
             notes.append(f"the index partition has no readable index; using the data partition's index "
                          f"generation {dp.index.generation} at b/{dp.block}")
-    for p in ip.problems + dp.problems:
-        notes.append(f"WARNING: {p}; fell back to an older index generation - files written after it "
-                     f"are not shown")
-    state = VolumeState(label, serial, current, source, ip, dp, dp_eod, notes)
+        for p in ip.problems + dp.problems:
+            notes.append(f"WARNING: {p}; fell back to an older index generation - files written after it "
+                         f"are not shown")
+    state = VolumeState(label, serial, current, source, ip, dp, dp_eod, notes, indexed_end)
+    state.damaged_data_index = damaged_dp
     if state.unindexed_blocks:
         notes.append(f"{state.unindexed_blocks} records/filemarks on the data partition after the last index "
                      f"(b/{dp.block}) are not in any index: a write session did not finish "
