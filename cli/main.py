@@ -14,6 +14,7 @@ from .bench_cmd import bench
 from .common import exit_code_help, fail, flush_json
 from .demo_cmd import demo
 from .ltfs_cmds import format_cmd, ltfs
+from .mhl_cmds import mhl
 from .report_cmd import report
 from .tape_cmds import info, vtape
 
@@ -37,7 +38,7 @@ def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
 
-for command in (vtape, info, format_cmd, write, verify, ls, restore, ltfs, report, demo, bench):
+for command in (vtape, info, format_cmd, write, verify, ls, restore, ltfs, report, mhl, demo, bench):
     cli.add_command(command)
 
 
