@@ -10,6 +10,7 @@ from lto_archive import __version__
 from lto_archive.errors import LtoArchiveError
 
 from .archive_cmds import ls, restore, verify, write
+from .axf_cmds import axf
 from .bench_cmd import bench
 from .common import exit_code_help, fail, flush_json
 from .demo_cmd import demo
@@ -38,7 +39,7 @@ def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
 
-for command in (vtape, info, format_cmd, write, verify, ls, restore, ltfs, report, mhl, demo, bench):
+for command in (vtape, info, format_cmd, write, verify, ls, restore, ltfs, axf, report, mhl, demo, bench):
     cli.add_command(command)
 
 

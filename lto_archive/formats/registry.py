@@ -64,6 +64,7 @@ def _load() -> None:
     if _FORMATS:
         return
     from . import tar_format  # noqa: F401
+    from . import axf_format  # noqa: F401
     from . import cpio_format  # noqa: F401
 
 

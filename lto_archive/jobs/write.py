@@ -149,6 +149,8 @@ def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteO
     chunk_kw = {"chunk_size": opts.chunk_size} if opts.chunk_size else {}
     stream = RecordStream(device, rs, **chunk_kw)
     writer = fmt.writer(stream, session=session)
+    if hasattr(writer, "plan"):
+        writer.plan(entries)      # formats that list the files up front (AXF object header)
     error: LtoArchiveError | None = None
     stopped: str | None = None  # why the remaining files were not taken
     ends: dict[int, int] = {}   # id(record) -> tape-file offset just past its member

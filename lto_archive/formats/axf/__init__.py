@@ -1,0 +1,17 @@
+"""The AXF-style container: an open, self-describing tape format in the spirit of
+SMPTE ST 2034-1 (AXF), specified in docs/formats/axf-style.md. It does not claim
+conformance to that standard (whose text is not public).
+
+- structures.py: the binary framing (construct) and the XML / binary payloads
+- writer.py: AxfWriter, one object per session into a RecordStream
+- reader.py: AxfReader, the strict streaming reader the read jobs use; probe_volume
+- scan.py: scan_volume, record-by-record recovery without any index
+"""
+
+from .reader import AxfMember, AxfReader, probe_volume
+from .scan import ScanReport, scan_volume
+from .structures import MAGIC, FrameType
+from .writer import AxfWriter, VolumeState
+
+__all__ = ["AxfMember", "AxfReader", "AxfWriter", "FrameType", "MAGIC", "ScanReport", "VolumeState",
+           "probe_volume", "scan_volume"]

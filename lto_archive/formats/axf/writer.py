@@ -1,0 +1,251 @@
+"""Writes one AXF-style object (one session, one tape file) into a RecordStream.
+
+    [signature][volume header]        only in the tape file that begins the volume
+    [object header]                   at a record boundary; planned file list
+    [file header]                     packed: at the next 512-byte boundary
+      data ... zero padding to R      regular files: data starts at a record boundary
+    [file footer][file header] ...    the footer starts the record after the data
+    [object footer]                   at a record boundary: every member with its checksums
+    [volume footer]                   at a record boundary: supersedes the previous session's
+
+The file footer carries the checksums of the bytes written, so the writer waits
+for the hash thread once per file (`stream.flush_hashes()`): see the
+specification (docs/formats/axf-style.md, "Writing") for the measured cost.
+"""
+
+from __future__ import annotations
+
+import stat as stat_mod
+import uuid as uuid_mod
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from ... import __version__
+from ...hashing import DEFAULT_ALGORITHMS, MultiHasher, hash_bytes
+from ...manifest import iso, utc_now
+from ...streaming import RecordStream
+from .structures import (ALIGN, VERSION, FileFooter, FileHeader, FooterEntry, FrameType, ObjectFooter,
+                         ObjectHeader, ObjectSummary, PlannedFile, VolumeFooter, VolumeHeader, VolumeIdentity,
+                         build_frame, build_signature_text)
+
+CREATOR = f"lto-archive {__version__}"
+SPEC = "docs/formats/axf-style.md of lto-archive (an open container in the spirit of AXF; not SMPTE ST 2034-1)"
+
+
+@dataclass
+class VolumeState:
+    """What a writer knows of the volume it appends to (see reader.probe_volume).
+
+    `identity` None: this tape file begins a new volume (signature + volume header).
+    `objects`: the objects already on the volume, from the newest volume footer found;
+    `complete` False when that list may lack some (the footer could not be read).
+    """
+
+    identity: VolumeIdentity | None = None
+    objects: list[ObjectSummary] = field(default_factory=list)
+    complete: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AxfPlacement:
+    """Where a member landed (byte offsets from the start of the tape file)."""
+
+    header_offset: int
+    data_offset: int
+    size: int
+    copied: int
+    read_error: OSError | None
+    footer_offset: int = 0
+
+
+class AxfWriter:
+    """One AXF-style object in one tape file; the TarWriter interface plus `plan`.
+
+    `metadata`: the user's key/value pairs for the object header (may also be
+    set on `writer.metadata` before the first member is added).
+    """
+
+    def __init__(self, stream: RecordStream, session: Any = None, *, volume: VolumeState | None = None,
+                 metadata: dict[str, str] | None = None, creator: str = CREATOR) -> None:
+        self.stream = stream
+        self.rs = stream.record_size
+        self.session = session
+        self.tape_file: int | None = getattr(session, "tape_file", None)
+        algos = getattr(session, "algorithms", None)
+        self.algorithms: tuple[str, ...] = tuple(algos) if algos else DEFAULT_ALGORITHMS
+        self.creator = creator
+        self.metadata: dict[str, str] = dict(metadata or {})
+        self.planned: list[PlannedFile] | None = None
+        self.object_uuid = uuid_mod.uuid4()
+        self._oid = self.object_uuid.bytes
+        self.volume = volume or VolumeState()
+        self.new_volume = self.volume.identity is None
+        now = iso(utc_now())
+        if self.new_volume:
+            self.volume.identity = VolumeIdentity(
+                volume_uuid=str(uuid_mod.uuid4()), collection_uuid=str(uuid_mod.uuid4()), sequence=1,
+                created=now, creator=creator, label=getattr(session, "barcode", None) or "",
+                first_tape_file=self.tape_file or 0, record_size=self.rs)
+        self.identity: VolumeIdentity = self.volume.identity  # type: ignore[assignment]
+        self.created = getattr(session, "started", None) or now
+        self.entries: list[FooterEntry] = []
+        self._seq = 0
+        self._started = False
+        self.closed = False
+
+    # --- the optional planning call (jobs/write.py makes it when a writer has it) ---------
+    def plan(self, entries: list[Any]) -> None:
+        """The scanned sources (SourceEntry: name, kind, size) listed in the object header."""
+        self.planned = [PlannedFile(e.kind if e.kind in ("file", "dir", "symlink") else "other", e.name,
+                                    e.size if e.kind == "file" else 0) for e in entries]
+
+    # --- framing helpers -------------------------------------------------------------
+    def _frame(self, ftype: FrameType, payload: bytes, sequence: int = 0, object_uuid: bytes | None = None) -> int:
+        offset = self.stream.offset
+        self.stream.write(build_frame(ftype, payload, record_size=self.rs,
+                                      object_uuid=self._oid if object_uuid is None else object_uuid,
+                                      sequence=sequence))
+        return offset
+
+    def _align(self) -> None:
+        rest = -self.stream.offset % ALIGN
+        if rest:
+            self.stream.zero_fill(rest)
+
+    def _session_attrs(self) -> dict[str, str]:
+        s = self.session
+        if s is None:
+            return {"algorithms": ",".join(self.algorithms), "record-size": str(self.rs)}
+        out = {"id": s.session_id, "tool": s.tool, "operator": s.operator, "host": s.host,
+               "algorithms": ",".join(self.algorithms), "record-size": str(self.rs), "device": s.device,
+               "barcode": s.barcode or "", "generation": s.generation, "started": s.started}
+        return {k: str(v) for k, v in out.items()}
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        stream = self.stream
+        ident = self.identity
+        if self.new_volume:
+            sig = build_signature_text({
+                "format-version": str(VERSION), "specification": SPEC, "record-size": str(self.rs),
+                "volume-uuid": ident.volume_uuid, "collection-uuid": ident.collection_uuid,
+                "sequence": str(ident.sequence), "created": ident.created, "creator": ident.creator})
+            self._frame(FrameType.VOLUME_SIGNATURE, sig, object_uuid=bytes(16))
+            stream.pad_to_record()
+            self._frame(FrameType.VOLUME_HEADER, VolumeHeader(ident).to_payload(), object_uuid=bytes(16))
+        stream.pad_to_record()
+        header = ObjectHeader(
+            object_uuid=str(self.object_uuid), created=self.created, creator=self.creator, tape_file=self.tape_file,
+            volume=ident, session=self._session_attrs(), sources=list(getattr(self.session, "sources", None) or []),
+            metadata=self.metadata, planned=self.planned)
+        self._frame(FrameType.OBJECT_HEADER, header.to_payload())
+
+    def _header(self, hdr: FileHeader) -> tuple[int, int]:
+        self._start()
+        self._align()
+        seq = self._seq
+        self._seq += 1
+        return seq, self._frame(FrameType.FILE_HEADER, hdr.to_payload(), sequence=seq)
+
+    # --- members ---------------------------------------------------------------------
+    def add_directory(self, name: str, st: Any) -> int:
+        hdr = FileHeader("dir", name.rstrip("/"), 0, st.st_mode, st.st_mtime_ns, st.st_uid, st.st_gid)
+        seq, off = self._header(hdr)
+        self.entries.append(FooterEntry(seq, "dir", hdr.path, 0, hdr.mode & 0o7777, hdr.mtime_ns, header_offset=off))
+        return off
+
+    def add_symlink(self, name: str, target: str, st: Any) -> int:
+        hdr = FileHeader("symlink", name, 0, st.st_mode, st.st_mtime_ns, st.st_uid, st.st_gid, linkname=target)
+        seq, off = self._header(hdr)
+        self.entries.append(FooterEntry(seq, "symlink", name, 0, hdr.mode & 0o7777, hdr.mtime_ns,
+                                        header_offset=off, linkname=target))
+        return off
+
+    def add_file(self, name: str, source: BinaryIO, st: Any, hasher: Any | None = None) -> AxfPlacement:
+        """Stream a regular file of st.st_size bytes, then its footer with the checksums.
+
+        If the source delivers fewer bytes, the data is completed with zeros and
+        the footer says how many bytes were real (`copied`) and why.
+        """
+        stream = self.stream
+        size = st.st_size
+        hasher = hasher if hasher is not None else MultiHasher(self.algorithms)
+        hdr = FileHeader("file", name, size, stat_mod.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_uid, st.st_gid,
+                         algorithms=tuple(hasher.algorithms))
+        seq, header_offset = self._header(hdr)
+        copied, error = 0, None
+        if size:
+            stream.pad_to_record()
+        data_offset = stream.offset
+        if size:
+            copied, error = stream.copy_from(source, size, hasher)
+            if copied < size:
+                stream.zero_fill(size - copied)
+            stream.pad_to_record()
+        stream.flush_hashes()   # the footer needs the checksums: wait for the hash thread (see module doc)
+        message = ""
+        if copied < size:
+            why = error.strerror if error is not None else "the file shrank while it was read"
+            message = f"source gave {copied} of {size} bytes ({why}); the rest is zeros"
+        footer = FileFooter(name, size, hasher.hexdigests(), copied=copied, mode=hdr.mode, mtime_ns=hdr.mtime_ns,
+                            message=message)
+        footer_offset = self._footer(seq, footer)
+        self.entries.append(FooterEntry(seq, "file", name, size, hdr.mode, hdr.mtime_ns, copied, header_offset,
+                                        data_offset, dict(footer.checksums), message=message))
+        return AxfPlacement(header_offset, data_offset, size, copied, error, footer_offset)
+
+    def add_bytes(self, name: str, data: bytes, mtime_ns: int, mode: int = 0o644) -> AxfPlacement:
+        """A small member made in memory (session.json, manifest, checksum lists)."""
+        stream = self.stream
+        size = len(data)
+        hdr = FileHeader("file", name, size, mode, mtime_ns, algorithms=self.algorithms)
+        seq, header_offset = self._header(hdr)
+        if size:
+            stream.pad_to_record()
+        data_offset = stream.offset
+        if size:
+            stream.write(data)
+            stream.pad_to_record()
+        footer = FileFooter(name, size, hash_bytes(bytes(data), self.algorithms), mode=mode, mtime_ns=mtime_ns)
+        footer_offset = self._footer(seq, footer)
+        self.entries.append(FooterEntry(seq, "file", name, size, mode & 0o7777, mtime_ns, size, header_offset,
+                                        data_offset, dict(footer.checksums)))
+        return AxfPlacement(header_offset, data_offset, size, size, None, footer_offset)
+
+    def _footer(self, seq: int, footer: FileFooter) -> int:
+        self._align()     # at a record boundary after data; packed after the header of an empty file
+        return self._frame(FrameType.FILE_FOOTER, footer.to_payload(), sequence=seq)
+
+    def close(self) -> None:
+        """Object footer, then the volume footer; the stream pads the last record."""
+        if self.closed:
+            return
+        self._start()
+        stream = self.stream
+        finished = iso(utc_now())
+        stream.pad_to_record()
+        self._frame(FrameType.OBJECT_FOOTER, ObjectFooter(str(self.object_uuid), finished, self.entries).to_payload())
+        stream.pad_to_record()
+        files = [e for e in self.entries if e.kind == "file"]
+        this = ObjectSummary(str(self.object_uuid), self.tape_file, self.created, finished, len(files),
+                             sum(e.size for e in files))
+        footer = VolumeFooter(self.identity, self.tape_file, finished, self.creator, [*self.volume.objects, this],
+                              complete=self.volume.complete)
+        self._frame(FrameType.VOLUME_FOOTER, footer.to_payload(), object_uuid=bytes(16))
+        stream.pad_to_record()
+        self.closed = True
+
+
+def member_overhead(name: str, size: int, record_size: int) -> int:
+    """Bytes on tape beyond the data, at most: header (and the padding before the data),
+    padding after the data, footer with up to six checksums."""
+    n = len(name.encode("utf-8", "surrogateescape"))
+    header = 64 + 64 + 6 * 8 + n
+    footer = 64 + 80 + 6 * 80 + n + 512
+    return record_size + (-size % record_size) + -(-header // ALIGN) * ALIGN + -(-footer // ALIGN) * ALIGN
+
+
+__all__ = ["AxfWriter", "AxfPlacement", "VolumeState", "member_overhead", "CREATOR"]

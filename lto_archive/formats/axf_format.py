@@ -1,0 +1,35 @@
+"""Registers the AXF-style container (formats/axf, docs/formats/axf-style.md) with the format registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .axf.reader import AxfReader, probe_volume
+from .axf.structures import MAGIC
+from .axf.writer import AxfWriter, VolumeState, member_overhead
+from .registry import ArchiveFormat, register
+
+
+def _is_axf(record: bytes) -> bool:
+    """Our 8-byte magic at the start of the record. Nothing else is checked here, so that a
+    damaged first structure is reported by the AXF reader (which names the CRC), not as bad TAR."""
+    return record[:8] == MAGIC
+
+
+def _writer(stream, session=None, metadata: dict[str, str] | None = None) -> AxfWriter:  # type: ignore[no-untyped-def]
+    """A writer for one session. Appending (tape file > 0 and nothing written yet): the volume's
+    identity and object list are read from the tape first (probe_volume), so this session's
+    volume footer supersedes the previous one."""
+    volume: VolumeState | None = None
+    if session is not None and session.tape_file and stream.offset == 0:
+        volume = probe_volume(stream.status[0].device)
+    return AxfWriter(stream, session, volume=volume, metadata=metadata)
+
+
+def _reader(stream: Any) -> AxfReader:
+    return AxfReader(stream)
+
+
+register(ArchiveFormat("axf", _writer, _reader, _is_axf, member_overhead,
+                       "AXF-style container: self-describing objects with per-file checksum footers, "
+                       "recoverable by scanning (docs/formats/axf-style.md)"))
