@@ -44,6 +44,7 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @_device_option
 @click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(list(formats())),
               help="tar: a POSIX pax archive per session; cpio / cpio-crc: SVR4 newc (files under 4 GiB); "
+                   "axf: our open self-describing container (docs/formats/axf-style.md); "
                    "ltfs: append to an LTFS volume (lto-archive format).")
 @click.option("--index-every", default="64G", show_default=True,
               help="LTFS: write an intermediate index after this much data (a crash loses at most this).")

@@ -59,13 +59,18 @@ def detect_format(first_record: bytes) -> ArchiveFormat | None:
     return None
 
 
+_loaded = False
+
+
 def _load() -> None:
-    """Import the format modules (each registers itself) on first use."""
-    if _FORMATS:
+    """Import the format modules (each registers itself) on first use, in this order."""
+    global _loaded
+    if _loaded:
         return
+    _loaded = True
     from . import tar_format  # noqa: F401
-    from . import axf_format  # noqa: F401
     from . import cpio_format  # noqa: F401
+    from . import axf_format  # noqa: F401
 
 
 __all__ = ["ArchiveFormat", "register", "get_format", "names", "detect_format"]
