@@ -1,0 +1,228 @@
+"""`catalog search | import | export | tapes | set-location | plan`: what is on which tape, and where."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lto_archive.catalog import Catalog, ENV_VAR, export, import_tape, restore_plan, search
+from lto_archive.catalog.search import FileHit, search_document
+from lto_archive.errors import UsageError
+
+from .common import device_from, emit, human_bytes
+
+DEFAULT_HELP = f"${ENV_VAR}, else ~/.local/share/lto-archive/catalog.sqlite"
+
+
+def catalog_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--catalog PATH` (parameter `catalog_path`, None = the default catalog); for every command that uses it."""
+    return click.option("--catalog", "catalog_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+                        help=f"The SQLite catalog (default: {DEFAULT_HELP}).")(f)
+
+
+def open_catalog(catalog_path: Path | None, *, create: bool = True) -> Catalog:
+    return Catalog.open(catalog_path, create=create)
+
+
+def _json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")(f)
+
+
+def _filters(f: Callable[..., Any]) -> Callable[..., Any]:
+    for opt in reversed([
+        click.argument("pattern", required=False),
+        click.option("--hash", "hash_", default=None, help="A checksum or its first digits (any algorithm; "
+                                                          "'md5:1a2b' for one)."),
+        click.option("--camera", default=None, help="Camera letter read from the path (A001C007 -> A)."),
+        click.option("--reel", default=None, help="Reel/card number read from the path (A001C007 -> 001)."),
+        click.option("--since", default=None, help="From this date or time (2026-03-15, 2026-03-15T14:00, ...Z)."),
+        click.option("--until", default=None, help="Up to this date (the whole day) or time."),
+        click.option("--by", "date_field", type=click.Choice(["mtime", "written"]), default="mtime",
+                     show_default=True, help="Dates apply to the file's modification time, or to when it was written."),
+        click.option("--tape", "destination", default=None, help="Only copies on this tape (barcode) or folder."),
+        click.option("--reel-regex", default=None,
+                     help="Regular expression with named groups camera and reel, for other naming schemes."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _criteria(pattern: str | None, hash_: str | None, camera: str | None, reel: str | None, since: str | None,
+              until: str | None, date_field: str, destination: str | None, reel_regex: str | None) -> dict[str, Any]:
+    return {k: v for k, v in {"pattern": pattern, "hash": hash_, "camera": camera, "reel": reel, "since": since,
+                              "until": until, "destination": destination, "reel_regex": reel_regex}.items()
+            if v is not None} | ({"date_field": date_field} if since or until else {})
+
+
+def _run_search(cat: Catalog, c: dict[str, Any], limit: int | None = None) -> list[FileHit]:
+    return search(cat, c.get("pattern"), hash=c.get("hash"), camera=c.get("camera"), reel=c.get("reel"),
+                  since=c.get("since"), until=c.get("until"), date_field=c.get("date_field", "mtime"),
+                  destination=c.get("destination"), reel_regex=c.get("reel_regex"), limit=limit)
+
+
+@click.group("catalog")
+def catalog() -> None:
+    """The catalog of what is on which tape: search it, rebuild it from tapes, export it."""
+
+
+@catalog.command("search")
+@_filters
+@click.option("--limit", type=int, default=None, help="At most this many files.")
+@catalog_option
+@_json_option
+def search_cmd(pattern: str | None, hash_: str | None, camera: str | None, reel: str | None, since: str | None,
+               until: str | None, date_field: str, destination: str | None, reel_regex: str | None,
+               limit: int | None, catalog_path: Path | None, as_json: bool) -> None:
+    """Which tapes and folders hold the files matching PATTERN (and the options), and where on them.
+
+    PATTERN without wildcards is part of the path (A001C007); with * ? [...] it is
+    a glob on the file name, or on the whole path when it holds a '/'. Case is ignored.
+    """
+    crit = _criteria(pattern, hash_, camera, reel, since, until, date_field, destination, reel_regex)
+    with open_catalog(catalog_path, create=False) as cat:
+        hits = _run_search(cat, crit, limit)
+        doc = search_document(hits, crit) | {"catalog": str(cat.path)}
+
+    def text() -> None:
+        for h in hits:
+            who = " ".join(x for x in (f"camera {h.camera}" if h.camera else "", f"reel {h.reel}" if h.reel else "")
+                           if x)
+            click.echo(f"{h.path}  {human_bytes(h.size)}  mtime {h.mtime}" + (f"  {who}" if who else ""))
+            if h.hashes:
+                click.echo("    " + "  ".join(f"{a}:{x}" for a, x in h.hashes.items()))
+            for c in h.copies:
+                click.echo(f"    {_where(c)}")
+            if not h.copies:
+                click.secho("    no copy recorded", fg="yellow")
+        click.echo(f"{len(hits)} file(s), {sum(len(h.copies) for h in hits)} copies")
+    emit(doc, as_json, text)
+
+
+def _where(c: Any) -> str:
+    if c.kind == "folder":
+        place = f"folder {c.folder}"
+    elif c.format == "ltfs":
+        place = f"LTFS, partition {c.partition}, block {c.block}"
+    else:
+        place = f"{c.format}, tape file {c.tape_file}, block {c.block}+{c.block_offset}"
+    shelf = f" ({c.location})" if c.location else ""
+    proof = f"verified {c.verified}" if c.verified else "never verified"
+    if c.last_result and c.last_result != "ok":
+        proof += f", last check {c.last_result} {c.last_check}"
+    status = "" if c.status == "ok" else f" [{c.status}]"
+    return f"{c.destination}{shelf}: {place}; written {c.written} by {c.operator or '?'}; {proof}{status}"
+
+
+@catalog.command("import")
+@click.option("--device", required=True, help="vtape:DIR: the cartridge to read (its manifests or LTFS index).")
+@catalog_option
+@_json_option
+def import_cmd(device: str, catalog_path: Path | None, as_json: bool) -> None:
+    """Rebuild the catalog entries of the loaded cartridge from the tape itself (safe to repeat)."""
+    if device.startswith("ltfs-mount:"):
+        raise UsageError("catalog import reads the cartridge itself: give its device (vtape:DIR), not a mount")
+    with device_from(device) as dev, open_catalog(catalog_path) as cat:
+        rec = import_tape(cat, dev)
+        doc = {"status": "ok", "catalog": str(cat.path), **rec.to_dict()}
+
+    def text() -> None:
+        for note in rec.notes:
+            click.secho(f"note: {note}", fg="yellow", err=True)
+        click.echo(f"{rec.destination or device}: {len(rec.jobs)} session(s), {rec.files} file copies catalogued "
+                   f"in {doc['catalog']}")
+    emit(doc, as_json, text)
+
+
+@catalog.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True)
+@click.option("--output", "-o", required=True, help="File to write ('-' for standard output).")
+@_filters
+@catalog_option
+@_json_option
+def export_cmd(fmt: str, output: str, pattern: str | None, hash_: str | None, camera: str | None, reel: str | None,
+               since: str | None, until: str | None, date_field: str, destination: str | None,
+               reel_regex: str | None, catalog_path: Path | None, as_json: bool) -> None:
+    """Export the whole catalog, or the files matching PATTERN and the options, as CSV or JSON.
+
+    CSV: one line per copy (file, hashes, tape, position, job, last verification).
+    JSON: the whole catalog (tapes, jobs, files with their copies), or the search results.
+    """
+    crit = _criteria(pattern, hash_, camera, reel, since, until, date_field, destination, reel_regex)
+    with open_catalog(catalog_path, create=False) as cat:
+        hits = _run_search(cat, crit) if crit else None
+        if output == "-":
+            n = export(cat, fmt, sys.stdout, hits)
+            sys.stdout.flush()
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as fp:
+                n = export(cat, fmt, fp, hits)
+        doc = {"status": "ok", "catalog": str(cat.path), "format": fmt, "output": output,
+               "rows" if fmt == "csv" else "files": n}
+    if output != "-":
+        emit(doc, as_json, lambda: click.echo(f"exported {n} {'rows' if fmt == 'csv' else 'files'} to {output}"))
+
+
+@catalog.command("tapes")
+@click.option("--folders/--no-folders", default=True, help="Also list folder destinations.")
+@catalog_option
+@_json_option
+def tapes_cmd(folders: bool, catalog_path: Path | None, as_json: bool) -> None:
+    """Every tape (and folder) in the catalog, with its shelf location and what is on it."""
+    with open_catalog(catalog_path, create=False) as cat:
+        tapes = cat.tapes(include_folders=folders)
+        doc = {"catalog": str(cat.path), "tapes": tapes}
+
+    def text() -> None:
+        for t in tapes:
+            what = t["folder"] if t["kind"] == "folder" else f"{t['generation'] or '?'} {t['format'] or ''}".strip()
+            click.echo(f"{t['label']:<16} {what:<14} {t['files']:>8} files {human_bytes(t['bytes']):>10}  "
+                       f"last verified {t['last_verified'] or 'never'}  {t['location'] or '(no location)'}")
+        if not tapes:
+            click.echo("the catalog holds no tape yet")
+    emit(doc, as_json, text)
+
+
+@catalog.command("set-location")
+@click.argument("barcode")
+@click.argument("location")
+@catalog_option
+@_json_option
+def set_location_cmd(barcode: str, location: str, catalog_path: Path | None, as_json: bool) -> None:
+    """Record where the cartridge BARCODE is kept ("Shelf 3", "vault, box 12"; "" clears it)."""
+    with open_catalog(catalog_path, create=False) as cat:
+        row = cat.set_location(barcode, location)
+    emit({"status": "ok", "tape": row["label"], "location": location}, as_json,
+         lambda: click.echo(f"{row['label']}: {location or '(no location)'}"))
+
+
+@catalog.command("plan")
+@click.argument("paths", nargs=-1, required=True)
+@catalog_option
+@_json_option
+def plan_cmd(paths: tuple[str, ...], catalog_path: Path | None, as_json: bool) -> None:
+    """Which cartridges to load to restore PATHS (globs, files or folders), and their files in tape order."""
+    with open_catalog(catalog_path, create=False) as cat:
+        plan = restore_plan(cat, list(paths))
+    doc = plan.to_dict()
+
+    def text() -> None:
+        for c in plan:
+            info = plan.tapes.get(c.barcode, {})
+            click.echo(f"load {c.barcode}" + (f" ({info['location']})" if info.get("location") else "")
+                       + f": {len(c.entries)} file(s), {human_bytes(sum(e.size for e in c.entries))}")
+            for e in c.entries:
+                where = (f"block {e.block}" if e.format == "ltfs"
+                         else f"tape file {e.tape_file} block {e.block}+{e.block_offset}")
+                click.echo(f"    {where:<28} {e.path}")
+        for p in plan.not_on_tape:
+            click.secho(f"not on any tape: {p}", fg="yellow", err=True)
+        for p in plan.unmatched:
+            click.secho(f"no catalogued file matches: {p}", fg="yellow", err=True)
+    emit(doc, as_json, text)
+
+
+__all__ = ["catalog", "catalog_option", "open_catalog"]

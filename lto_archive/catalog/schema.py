@@ -1,0 +1,198 @@
+"""The catalog's schema and its migrations.
+
+A catalog records the version of its schema in the `schema_version` table
+(one row per migration applied, with when and what). `MIGRATIONS` is the
+ordered list of steps; each runs in one transaction together with its
+`schema_version` row, so a catalog is always at a version, never between two.
+Opening an older catalog applies the missing steps; opening a catalog made
+by a newer lto-archive is refused (this version cannot know what the newer
+tables mean, and must not write rows they would contradict).
+
+Rules for new steps: append, never edit a released step; add columns with
+defaults (old rows stay valid); copy data forward in the same step when a
+table must be rebuilt.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from ..errors import ExitCode, LtoArchiveError
+from ..manifest import iso, utc_now
+
+
+class CatalogError(LtoArchiveError):
+    """The catalog cannot be opened or used (newer schema, not a catalog, locked, damaged)."""
+
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_V1 = (
+    # where copies live: a cartridge (kind 'tape') or a folder on disk (kind 'folder')
+    """CREATE TABLE destinations (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL CHECK (kind IN ('tape', 'folder')),
+        label        TEXT NOT NULL UNIQUE,  -- barcode, 'ltfs:<uuid>', 'device:<name>' or the folder path
+        barcode      TEXT UNIQUE,
+        volume_uuid  TEXT UNIQUE,           -- LTFS volume UUID
+        generation   TEXT,                  -- LTO-9 ...
+        format       TEXT,                  -- formats seen on it: 'ltfs', 'tar', 'cpio,tar' ...
+        capacity     INTEGER,               -- bytes, native
+        used         INTEGER,               -- bytes, the drive's estimate when last seen (one-partition media)
+        location     TEXT NOT NULL DEFAULT '',   -- free text: 'Shelf 3, box 12', 'sent to lab 2026-01-04'
+        folder       TEXT UNIQUE,           -- kind 'folder': its absolute path
+        first_seen   TEXT NOT NULL,
+        last_seen    TEXT NOT NULL
+    )""",
+    # one write session (an archive, an LTFS session), or a pseudo-job for what a tape holds without one
+    """CREATE TABLE jobs (
+        id             INTEGER PRIMARY KEY,
+        session_id     TEXT NOT NULL UNIQUE,
+        destination_id INTEGER NOT NULL REFERENCES destinations(id),
+        tool           TEXT NOT NULL DEFAULT '',
+        format         TEXT NOT NULL DEFAULT '',
+        operator       TEXT NOT NULL DEFAULT '',
+        host           TEXT NOT NULL DEFAULT '',
+        device         TEXT NOT NULL DEFAULT '',
+        started        TEXT NOT NULL DEFAULT '',
+        finished       TEXT NOT NULL DEFAULT '',
+        status         TEXT NOT NULL DEFAULT '',
+        algorithms     TEXT NOT NULL DEFAULT '[]',   -- JSON list
+        sources        TEXT NOT NULL DEFAULT '[]',   -- JSON list
+        record_size    INTEGER,
+        tape_file      INTEGER,
+        partition      INTEGER,
+        start_block    INTEGER,
+        recorded_from  TEXT NOT NULL DEFAULT ''      -- 'job', 'tape', 'verify': how the catalog learned it
+    )""",
+    # one file's content: the same clip on three tapes is one row here and three copies
+    """CREATE TABLE files (
+        id     INTEGER PRIMARY KEY,
+        path   TEXT NOT NULL,       -- relative path as archived ('A001_C007/CLIPS/A001C007_x.mxf')
+        name   TEXT NOT NULL,       -- its last component, for name searches
+        size   INTEGER NOT NULL,
+        mtime  TEXT NOT NULL DEFAULT ''   -- ISO 8601 UTC, as in the manifest
+    )""",
+    "CREATE INDEX files_path ON files(path, size, mtime)",
+    "CREATE INDEX files_name ON files(name)",
+    "CREATE INDEX files_mtime ON files(mtime)",
+    """CREATE TABLE file_hashes (
+        file_id    INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        algorithm  TEXT NOT NULL,
+        hex        TEXT NOT NULL,   -- lowercase
+        PRIMARY KEY (file_id, algorithm)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX file_hashes_hex ON file_hashes(hex)",
+    # a file on a destination, written by a job, at a position
+    """CREATE TABLE copies (
+        id             INTEGER PRIMARY KEY,
+        file_id        INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        destination_id INTEGER NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+        job_id         INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        tape_file      INTEGER,     -- TAR/CPIO: the tape file (archive) number
+        partition      INTEGER,
+        block          INTEGER,     -- the record holding its (first) header / its first data block (LTFS)
+        block_offset   INTEGER,     -- byte offset of the header in that record
+        header_offset  INTEGER,     -- byte offset of the header in the tape file
+        status         TEXT NOT NULL DEFAULT 'ok',   -- the write's status: ok, changed, read-error, unproven
+        UNIQUE (destination_id, job_id, file_id)
+    )""",
+    "CREATE INDEX copies_file ON copies(file_id)",
+    "CREATE INDEX copies_job ON copies(job_id)",
+)
+
+_V2 = (
+    # every read-back of a copy: verify, restore (which verifies too)
+    """CREATE TABLE verifications (
+        id       INTEGER PRIMARY KEY,
+        copy_id  INTEGER NOT NULL REFERENCES copies(id) ON DELETE CASCADE,
+        at       TEXT NOT NULL,
+        who      TEXT NOT NULL DEFAULT '',
+        host     TEXT NOT NULL DEFAULT '',
+        phase    TEXT NOT NULL DEFAULT 'verify',  -- verify, restore
+        result   TEXT NOT NULL CHECK (result IN ('ok', 'failed', 'unproven')),
+        message  TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX verifications_copy ON verifications(copy_id, at)",
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
+    Migration(2, "verifications; settings", _V2),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version      INTEGER PRIMARY KEY,
+    description  TEXT NOT NULL,
+    applied      TEXT NOT NULL
+)"""
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The catalog's schema version; 0 for an empty database."""
+    has = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").fetchone()
+    if not has:
+        others = conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table' "
+                              "AND name NOT LIKE 'sqlite_%'").fetchone()[0]
+        if others:
+            raise CatalogError("this SQLite database is not an lto-archive catalog (it has tables but no "
+                               "schema_version): refusing to touch it")
+        return 0
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def check_version(conn: sqlite3.Connection, path: str = "") -> int:
+    """The catalog's version; CatalogError when a newer lto-archive made it (nothing is changed)."""
+    version = current_version(conn)
+    if version > SCHEMA_VERSION:
+        where = f" {path}" if path else ""
+        raise CatalogError(
+            f"the catalog{where} has schema version {version}, made by a newer lto-archive; this one "
+            f"knows version {SCHEMA_VERSION} at most: upgrade lto-archive (the catalog was not changed)",
+            catalog=path, version=version, supported=SCHEMA_VERSION)
+    return version
+
+
+def migrate(conn: sqlite3.Connection, target: int | None = None, *, path: str = "") -> int:
+    """Bring the catalog to `target` (default: the newest this version knows); return the version.
+
+    The connection must be in autocommit mode (isolation_level=None): each step
+    runs in its own BEGIN IMMEDIATE ... COMMIT, and rolls back whole on error.
+    """
+    target = SCHEMA_VERSION if target is None else target
+    version = check_version(conn, path)
+    for step in MIGRATIONS:
+        if step.version <= version or step.version > target:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            now_at = current_version(conn)   # another process may have migrated while we waited
+            if now_at >= step.version:
+                conn.execute("COMMIT")
+                version = now_at
+                continue
+            conn.execute(_VERSION_TABLE)
+            for sql in step.statements:
+                conn.execute(sql)
+            conn.execute("INSERT INTO schema_version(version, description, applied) VALUES (?, ?, ?)",
+                         (step.version, step.description, iso(utc_now())))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        version = step.version
+    return version
+
+
+__all__ = ["CatalogError", "Migration", "MIGRATIONS", "SCHEMA_VERSION", "current_version", "check_version", "migrate"]
