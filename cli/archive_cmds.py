@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
 
-from lto_archive.errors import JobIncomplete
+from lto_archive.catalog import record_read, record_write
+from lto_archive.errors import JobIncomplete, UsageError
 from lto_archive.hashing import DEFAULT_ALGORITHMS
 from lto_archive.jobs.read import ReadResult, list_tape, load_copy_log, restore_tape, verify_tape
 from lto_archive.jobs.write import WriteOptions, WriteResult, formats, write_archive
 
+from .catalog_cmds import catalog_option, open_catalog
 from .common import ProgressBar, device_from, emit, human_bytes, parse_size
 
 DEFAULT_LOG_DIR = "lto-archive-logs"
@@ -41,7 +44,10 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 
 @click.command("write")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@_device_option
+@click.option("--device", "devices", required=True, multiple=True,
+              help="vtape:DIR, null:, or ltfs-mount:DIR; repeat for several tapes written in one pass.")
+@click.option("--copy-to", "copy_to", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Also copy into this folder (a shuttle drive, a RAID), from the same read; repeatable.")
 @click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(list(formats())),
               help="tar: a POSIX pax archive per session; cpio / cpio-crc: SVR4 newc (files under 4 GiB); "
                    "axf: our open self-describing container (docs/formats/axf-style.md); "
@@ -56,37 +62,71 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @click.option("--operator", default=None, help="Name in the copy log (default: the login name).")
 @click.option("--log-dir", default=DEFAULT_LOG_DIR, show_default=True, type=click.Path(path_type=Path),
               help="Where the copy log of the job is written.")
+@click.option("--verify/--no-verify", "verify_after", default=None,
+              help="Read every destination back after writing (default: on with several destinations).")
 @click.option("--allow-old-generation", is_flag=True, help="Allow media older than LTO-5 (against CST RT-030).")
+@catalog_option
+@click.option("--no-catalog", is_flag=True, help="Do not record the job in the catalog.")
 @_progress_option
 @_json_option
-def write(sources: tuple[Path, ...], device: str, fmt: str, index_every: str, index_minutes: float, hashes: str,
-          block_size: str, operator: str | None, log_dir: Path, allow_old_generation: bool, progress: bool | None,
-          as_json: bool) -> None:
-    """Write SOURCE folders to tape as one archive, hashing in the same pass."""
+def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Path, ...], fmt: str, index_every: str,
+          index_minutes: float, hashes: str, block_size: str, operator: str | None, log_dir: Path,
+          verify_after: bool | None, allow_old_generation: bool, catalog_path: Path | None, no_catalog: bool,
+          progress: bool | None, as_json: bool) -> None:
+    """Write SOURCE folders to tape(s) as one archive, hashing in the same pass; copy to folders too."""
+    several = len(devices) + len(copy_to) > 1
     opts = WriteOptions(format=fmt, algorithms=tuple(hashes.split(",")), record_size=parse_size(block_size),
                         operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
-                        device_name=device, index_every_bytes=parse_size(index_every),
-                        index_every_seconds=index_minutes * 60)
+                        device_name=",".join(devices), index_every_bytes=parse_size(index_every),
+                        index_every_seconds=index_minutes * 60,
+                        verify=several if verify_after is None else verify_after)
     bar = ProgressBar(progress)
-    mp = _mountpoint(device)
+    mp = _mountpoint(devices[0])
     if mp is not None:
+        if several:
+            raise UsageError("a mounted LTFS volume (ltfs-mount:) is written on its own, without other destinations")
         from lto_archive.jobs.ltfs_mounted import write_to_mount
         try:
             result = write_to_mount(list(sources), mp, opts, progress=bar)
         finally:
             bar.close()
+        if not no_catalog:
+            with open_catalog(catalog_path) as cat:
+                record_write(cat, result, None)
     else:
-        with device_from(device) as dev:
+        with ExitStack() as stack:
+            devs = [stack.enter_context(device_from(d)) for d in devices]
             try:
-                result = write_archive(list(sources), dev, opts, progress=bar)
+                result = write_archive(list(sources), devs, opts, progress=bar, folders=list(copy_to))
             finally:
                 bar.close()
+            if not no_catalog:
+                _record_write(catalog_path, result, devs, copy_to, fmt)
     emit(_write_dict(result), as_json, lambda: _write_text(result))
     result.raise_for_status()
 
 
+def _record_write(catalog_path: Path | None, result: WriteResult, devs: list, copy_to: tuple[Path, ...],
+                  fmt: str) -> None:
+    """Every tape and folder of the job into the catalog, each with its own positions."""
+    with open_catalog(catalog_path) as cat:
+        for i, dev in enumerate(devs):
+            if result.destinations and i < len(result.destinations) and \
+                    result.destinations[i].get("status") == "failed":
+                continue
+            uuid = None
+            if fmt == "ltfs":
+                from lto_archive.formats.ltfs.volume import open_volume
+                uuid = open_volume(dev).label.volume_uuid
+            record_write(cat, result.for_destination(i), dev.medium(), volume_uuid=uuid)
+        for d in result.destinations:
+            if d.get("kind") == "folder" and d.get("status") != "failed":
+                record_write(cat, result, None, folder=Path(d["destination"]))
+
+
 def _write_dict(r: WriteResult) -> dict:
     return {"status": r.status, "error": r.error.to_dict() if r.error else None, "notes": r.notes,
+            "destinations": r.destinations,
             "session": r.manifest.to_dict()["session"], "log": [str(p) for p in r.log_paths],
             "problems": [{"path": f.path, "status": f.status, "message": f.message} for f in r.problems]}
 
@@ -103,6 +143,15 @@ def _write_text(r: WriteResult) -> None:
                f"hashes {', '.join(s.algorithms)}")
     for f in r.problems:
         click.secho(f"  {f.status:<12} {f.path}  {f.message}", fg="yellow", err=True)
+    for d in r.destinations:
+        proven = f", {d['verified']} files proven by read-back" if d.get("verified") is not None else ""
+        line = f"  {d['kind']:<6} {d['destination']}: {d['status']}{proven}"
+        click.secho(line + (f" - {d['error']}" if d.get("error") else ""),
+                    fg=None if d["status"] == "ok" else "red")
+        for f in d.get("failed") or []:
+            click.secho(f"         FAILED {f['path']}: {f['reason']}", fg="red")
+        for n in d.get("notes") or []:
+            click.secho(f"         note: {n}", fg="yellow", err=True)
     for p in r.log_paths:
         click.echo(f"copy log: {p}")
 
@@ -137,10 +186,12 @@ def _read_text(r: ReadResult, verb: str) -> None:
 @click.option("--tape-file", "tape_files", type=int, multiple=True, help="Only these tape files (0 = first).")
 @click.option("--manifest", "copy_log", type=click.Path(exists=True, path_type=Path), default=None,
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
+@catalog_option
+@click.option("--no-catalog", is_flag=True, help="Do not record the verification in the catalog.")
 @_progress_option
 @_json_option
-def verify(device: str, tape_files: tuple[int, ...], copy_log: Path | None, progress: bool | None,
-           as_json: bool) -> None:
+def verify(device: str, tape_files: tuple[int, ...], copy_log: Path | None, catalog_path: Path | None,
+           no_catalog: bool, progress: bool | None, as_json: bool) -> None:
     """Read every file back and compare its hashes with the manifest."""
     bar = ProgressBar(progress)
     mp = _mountpoint(device)
@@ -152,6 +203,9 @@ def verify(device: str, tape_files: tuple[int, ...], copy_log: Path | None, prog
             with device_from(device) as dev:
                 result = verify_tape(dev, tape_files=tape_files or None,
                                      manifest=load_copy_log(copy_log) if copy_log else None, progress=bar)
+                if not no_catalog:
+                    with open_catalog(catalog_path) as cat:
+                        record_read(cat, result, dev.medium())
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: _read_text(result, "verify"))
@@ -202,10 +256,13 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> 
 @click.option("--overwrite", is_flag=True, help="Replace files that already exist in DEST.")
 @click.option("--manifest", "copy_log", type=click.Path(exists=True, path_type=Path), default=None,
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
+@catalog_option
+@click.option("--no-catalog", is_flag=True, help="Do not record what the restore proved in the catalog.")
 @_progress_option
 @_json_option
 def restore(device: str, dest: Path, patterns: tuple[str, ...], tape_files: tuple[int, ...], overwrite: bool,
-            copy_log: Path | None, progress: bool | None, as_json: bool) -> None:
+            copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, progress: bool | None,
+            as_json: bool) -> None:
     """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way."""
     bar = ProgressBar(progress)
     mp = _mountpoint(device)
@@ -219,6 +276,9 @@ def restore(device: str, dest: Path, patterns: tuple[str, ...], tape_files: tupl
                 result = restore_tape(dev, dest, patterns=list(patterns), tape_files=tape_files or None,
                                       overwrite=overwrite, manifest=load_copy_log(copy_log) if copy_log else None,
                                       progress=bar)
+                if not no_catalog:
+                    with open_catalog(catalog_path) as cat:
+                        record_read(cat, result, dev.medium())
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: _read_text(result, "restore"))

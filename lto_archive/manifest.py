@@ -81,6 +81,8 @@ class SessionInfo:
     files: int = 0
     mb_per_s: float = 0.0
     status: str = ""
+    destinations: list[dict] = field(default_factory=list)   # every tape/folder of a fan-out job
+
 
 
 def utc_now() -> datetime:

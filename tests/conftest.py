@@ -25,6 +25,12 @@ def require_tool(name: str) -> str:
     pytest.skip(f"{name} not installed")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_catalog(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The CLI records every job in the default catalog: keep the tests' out of the user's home."""
+    os.environ.setdefault("LTO_ARCHIVE_CATALOG", str(tmp_path_factory.mktemp("catalog") / "catalog.sqlite"))
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES

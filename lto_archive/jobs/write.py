@@ -8,7 +8,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from ..scan import SourceEntry, scan_sources
 from ..streaming import DEFAULT_RECORD_SIZE, RecordStream, check_record_size
 from ..tape import check_medium_writable
 from ..tape.device import TapeDevice, WriteFlags
+from .folder_dest import FolderDestination, FolderFile, Tee
 from .progress import CountingReader, ProgressCallback, ProgressTracker
 
 TOOL = f"lto-archive {__version__}"
@@ -43,6 +44,7 @@ class WriteOptions:
     log_dir: Path | None = None          # where the copy log goes; None: nowhere but the tape
     device_name: str = ""                # how the user named the device, for the log
     chunk_size: int | None = None        # streaming buffer size (tests use small ones)
+    verify: bool = False                 # read every destination back after writing (several destinations: on)
     index_every_bytes: int | None = 64 << 30   # LTFS: a data-partition index at least this often...
     index_every_seconds: float | None = 600.0  # ...and this often, so a crash loses at most that much
 
@@ -62,6 +64,7 @@ class WriteResult:
     error: LtoArchiveError | None = None
     log_paths: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # warnings worth showing (e.g. an LTFS fallback index)
+    destinations: list[dict[str, Any]] = field(default_factory=list)   # per tape / folder: what is proven
 
     @property
     def files(self) -> list[FileRecord]:
@@ -75,12 +78,36 @@ class WriteResult:
     def status(self) -> str:
         if self.error is not None:
             return "failed"
+        if any(d.get("status") not in ("ok", None) for d in self.destinations):
+            return "incomplete"
         return "incomplete" if self.problems else "ok"
+
+    def for_destination(self, i: int) -> "WriteResult":
+        """This result as tape destination `i` holds it: the same files at that tape's own positions."""
+        import copy
+        if i == 0 or i >= len(self.manifest.session.destinations):
+            return self
+        first, dest = self.manifest.session.destinations[0], self.manifest.session.destinations[i]
+        m = copy.deepcopy(self.manifest)
+        m.session.device, m.session.barcode = dest.get("device", ""), dest.get("barcode")
+        m.session.tape_file, m.session.start_block = dest.get("tape_file"), dest.get("start_block")
+        for rec in m.files:
+            if rec.block is not None and first.get("start_block") is not None and dest.get("start_block") is not None:
+                rec.block = rec.block - first["start_block"] + dest["start_block"]
+            if rec.tape_file is not None:
+                rec.tape_file = dest.get("tape_file")
+        return WriteResult(m, self.error, self.log_paths, self.notes, self.destinations)
 
     def raise_for_status(self) -> None:
         """Raise the device error, or JobIncomplete naming every file not copied cleanly."""
         if self.error is not None:
             raise self.error
+        bad = [d for d in self.destinations if d.get("status") not in ("ok", None)]
+        if bad and not self.problems:
+            raise JobIncomplete("not every destination holds a proven copy: " + "; ".join(
+                f"{d['destination']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else "")
+                + (f", {len(d['failed'])} file(s) failed" if d.get("failed") else "") for d in bad),
+                destinations=[d["destination"] for d in bad])
         if self.problems:
             names = "; ".join(f"{f.path}: {f.status}{' (' + f.message + ')' if f.message else ''}"
                               for f in self.problems[:20])
@@ -113,47 +140,77 @@ def prepare_medium(device: TapeDevice, allow_old: bool) -> None:
     check_medium_writable(device.medium(), allow_old=allow_old)
 
 
-def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteOptions | None = None,
-                  progress: ProgressCallback | None = None) -> WriteResult:
-    """Append one archive session to the tape and return what happened to every file.
+def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeDevice],
+                  options: WriteOptions | None = None, progress: ProgressCallback | None = None,
+                  folders: Sequence[str | Path] = ()) -> WriteResult:
+    """Append one archive session to the tape(s), copy to the folders, and say what happened to every file.
 
-    Preconditions (device, medium, sources) raise before anything is written.
-    Per-file problems (unreadable, changed while read, no room) and device
-    failures part-way are reported in the result, never hidden; call
-    `raise_for_status()` to turn them into an exception.
+    The sources are read once and fanned out: every tape gets the same tape
+    file (one RecordStream, a writer thread per drive), every folder a copy fed
+    from the same buffers. A destination that fails is dropped and reported;
+    the others go on. Preconditions (devices, media, sources, room on the
+    folders) raise before anything is written. Per-file problems (unreadable,
+    changed while read, no room) and device failures part-way are reported in
+    the result, never hidden; call `raise_for_status()` to turn them into an
+    exception. With `options.verify` (the default for several destinations)
+    each destination is read back and proven on its own.
     """
     opts = options or WriteOptions()
+    devices = [device] if isinstance(device, TapeDevice) else list(device)
+    if not devices:
+        raise UsageError("a write job needs at least one tape device")
+    dests = [FolderDestination(f) for f in folders]
     if opts.format == "ltfs":
+        if len(devices) > 1 or dests:
+            raise UsageError("LTFS sessions go to one cartridge at a time for now (each volume places files at "
+                             "its own blocks); write TAR, CPIO to several tapes and folders in one pass")
         from .ltfs_write import write_ltfs
-        return write_ltfs(sources, device, opts, progress)
-    prepare_medium(device, opts.allow_old_generation)
+        return write_ltfs(sources, devices[0], opts, progress)
+    if len(devices) > 1 and opts.format == "axf":
+        raise UsageError("AXF volumes go to one cartridge at a time for now (each carries its own volume "
+                         "history); use TAR or CPIO for several tapes in one pass")
+    for dev in devices:
+        prepare_medium(dev, opts.allow_old_generation)
     entries = scan_sources(list(sources))
     fmt = get_format(opts.format)
     if fmt.preflight is not None:
         fmt.preflight(entries)      # refuse what the format cannot hold, before anything is written
+    total_bytes = sum(e.size for e in entries if e.kind == "file")
+    for d in dests:
+        d.check_space(total_bytes)
+    device = devices[0]
     medium = device.medium()
 
-    device.locate(device.partitions - 1, 0)   # TAR goes to the last (data) partition
-    device.seek_eod()
-    pos = device.position()
-    remaining = device.medium().remaining
+    starts = []
+    for dev in devices:
+        dev.locate(dev.partitions - 1, 0)   # TAR goes to the last (data) partition
+        dev.seek_eod()
+        starts.append(dev.position())
+    pos = starts[0]
+    remaining = min(dev.medium().remaining for dev in devices)
     rs = opts.record_size
     started = utc_now()
     session = new_session_info(opts, sources, device, medium, pos.file_number, pos.partition, pos.block, started)
     records: list[FileRecord] = []
     manifest = Manifest(session, records)
-    total_bytes = sum(e.size for e in entries if e.kind == "file")
     tracker = ProgressTracker("write", progress, total_bytes, sum(1 for e in entries if e.kind == "file"))
     reserve = _metadata_reserve(len(entries), len(opts.algorithms), rs)
+    session.destinations = [{"kind": "tape", "device": getattr(d, "name", ""), "barcode": d.medium().barcode,
+                             "tape_file": p.file_number, "partition": p.partition, "start_block": p.block}
+                            for d, p in zip(devices, starts)] + [{"kind": "folder", "destination": str(f.root)}
+                                                                 for f in dests]
+    for d in dests:
+        d.open()
 
     chunk_kw = {"chunk_size": opts.chunk_size} if opts.chunk_size else {}
-    stream = RecordStream(device, rs, **chunk_kw)
+    stream = RecordStream(devices, rs, **chunk_kw)
     writer = fmt.writer(stream, session=session)
     if hasattr(writer, "plan"):
         writer.plan(entries)      # formats that list the files up front (AXF object header)
     error: LtoArchiveError | None = None
     stopped: str | None = None  # why the remaining files were not taken
     ends: dict[int, int] = {}   # id(record) -> tape-file offset just past its member
+    meta: dict[str, bytes] = {}  # manifest, checksum lists, copy log: on tape and in every folder
     try:
         session_doc = {"format": "lto-archive-session", "version": 1, "session_id": session.session_id,
                        "algorithms": session.algorithms, "record_size": rs, "tool": TOOL,
@@ -176,19 +233,25 @@ def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteO
                 stopped = "no room left on this cartridge: not written"
                 rec.status, rec.message = NOT_WRITTEN, stopped
                 continue
-            _add_entry(writer, stream, entry, rec, opts, tracker, _place(rec, pos, rs))
+            _add_entry(writer, stream, entry, rec, opts, tracker, _place(rec, pos, rs), dests)
             ends[id(rec)] = stream.offset
         # the tape describes itself: manifest, checksum lists and copy log as last members
         stream.flush_hashes()
         _close_session(session, records, started, tracker)
         now = time.time_ns()
-        for name, data in manifest.checksum_lists().items():
-            writer.add_bytes(f"{META_DIR}/{name}", data, now)
-        writer.add_bytes(COPY_LOG_MEMBER, manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
-        writer.add_bytes(MANIFEST_MEMBER, manifest.to_json(), now)
+        meta.update((f"{META_DIR}/{name}", data) for name, data in manifest.checksum_lists().items())
+        meta[COPY_LOG_MEMBER] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+        meta[MANIFEST_MEMBER] = manifest.to_json()
+        for name, data in meta.items():
+            writer.add_bytes(name, data, now)
         writer.close()
         stream.close()
-        device.write_filemarks(1)   # the commit point: the archive is complete on tape
+        for st in stream.live_devices:
+            try:
+                st.device.write_filemarks(1)   # the commit point: the archive is complete on this tape
+            except DeviceError as exc:
+                st.error = exc
+        stream.check()
     except DeviceError as exc:
         stream.abort()
         error = exc
@@ -196,10 +259,62 @@ def write_archive(sources: list[str | Path], device: TapeDevice, options: WriteO
         _mark_lost(records, ends, on_tape, exc)
     tracker.finish()
     _close_session(session, records, started, tracker, failed=error is not None)
+    for d in dests:
+        for name, data in meta.items():
+            d.write_bytes(f"{META_DIR}/{session.session_id}/{name[len(META_DIR) + 1:]}", data)
+        d.close()
     result = WriteResult(manifest, error)
+    result.destinations = _destination_results(stream, starts, dests, error)
+    if opts.verify or len(devices) + len(dests) > 1:
+        _verify_destinations(result, devices, stream, dests, opts)
     if opts.log_dir is not None:
         result.log_paths = write_copy_log(manifest, opts.log_dir)
     return result
+
+
+def _destination_results(stream: RecordStream, starts: list[Any], dests: list[FolderDestination],
+                         error: LtoArchiveError | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for st, p in zip(stream.status, starts):
+        med = None
+        try:
+            med = st.device.medium().barcode
+        except LtoArchiveError:
+            pass
+        err = st.error if st.error is not None else error
+        out.append({"kind": "tape", "destination": med or getattr(st.device, "name", "tape"),
+                    "device": getattr(st.device, "name", ""), "tape_file": p.file_number, "start_block": p.block,
+                    "status": "failed" if err is not None else "ok",
+                    "error": (getattr(err, "message", None) or str(err)) if err is not None else "",
+                    "verified": None, "failed": []})
+    for d in dests:
+        out.append(d.result.to_dict())
+    return out
+
+
+def _verify_destinations(result: WriteResult, devices: list[TapeDevice], stream: RecordStream,
+                         dests: list[FolderDestination], opts: WriteOptions) -> None:
+    """Read every destination back on its own: per destination, per file, what is proven."""
+    from .read import verify_tape
+    for info, st in zip(result.destinations, stream.status):
+        if info["status"] == "failed" or info["tape_file"] is None:
+            continue
+        try:
+            r = verify_tape(st.device, tape_files=[info["tape_file"]])
+        except LtoArchiveError as exc:
+            info.update(status="failed", error=exc.message)
+            continue
+        t = r.tape_files[0]
+        info["verified"] = len(t.verified)
+        info["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in t.failed]
+        if t.failed or t.error is not None:
+            info["status"] = "failed"
+            info["error"] = t.error.message if t.error is not None else f"{len(t.failed)} file(s) failed read-back"
+    expected = {r.path: r.hashes for r in result.files if r.status == OK and r.hashes}
+    for d, info in zip(dests, result.destinations[len(stream.status):]):
+        if d.alive:
+            d.verify(expected, tuple(opts.algorithms))
+        info.update(d.result.to_dict())
 
 
 def _place(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
@@ -213,24 +328,40 @@ def _place(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
 
 
 def _add_entry(writer: TarWriter, stream: RecordStream, entry: SourceEntry, rec: FileRecord,
-               opts: WriteOptions, tracker: ProgressTracker, place) -> None:  # type: ignore[no-untyped-def]
+               opts: WriteOptions, tracker: ProgressTracker, place,  # type: ignore[no-untyped-def]
+               dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
     if entry.kind == "dir":
         place(writer.add_directory(entry.name, entry.st))
+        for d in dests:
+            d.make_dir(entry.name, entry.st.st_mode & 0o7777, entry.st.st_mtime_ns)
         return
     if entry.kind == "symlink":
         rec.linkname = os.readlink(entry.path)
         place(writer.add_symlink(entry.name, rec.linkname, entry.st))
+        for d in dests:
+            d.make_symlink(entry.name, rec.linkname, entry.st.st_mtime_ns)
         return
     if entry.kind == "special":
         rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
         return
-    placement = copy_source_file(entry, rec, opts, tracker,
-                                 lambda raw, before, hasher: writer.add_file(entry.name, raw, before, hasher))
+    copies: list[FolderFile] = []
+
+    def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
+        for d in dests:
+            f = d.open_file(entry.name, before.st_mode & 0o7777, before.st_mtime_ns)
+            if f is not None:
+                copies.append(f)
+        return writer.add_file(entry.name, raw, before, Tee(hasher, copies) if copies else hasher)
+
+    placement = copy_source_file(entry, rec, opts, tracker, write_member)
     if placement is None:
         return
     place(placement.header_offset)
     stream.call_after_hashing(lambda: rec.hashes.update(placement.hasher.hexdigests()))
     check_copied(entry, rec, placement.copied, placement.size, placement.read_error, placement.before)
+    if copies:
+        good = rec.status == OK
+        stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
 
 
 @dataclass

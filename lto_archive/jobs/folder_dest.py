@@ -1,0 +1,192 @@
+"""Folder destinations (a shuttle drive, a RAID) fed from the same read as the tapes.
+
+The write job reads each source file once; its bytes reach every folder
+through the hash thread (`Tee.update` hashes, then writes each folder's copy),
+so a slow folder holds the others back only within the stream's buffer pool.
+Files are created through RestoreTarget: nothing outside the folder, never an
+overwrite, a temporary name until the copy is complete. A folder that fails
+(disk full, unplugged) is dropped and reported; the other destinations go on.
+Afterwards every copy is read back and compared with the hashes of the pass.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import LtoArchiveError, RestoreConflict, UnsafePath, UsageError
+from ..hashing import MultiHasher
+from ..restore_target import RestoreTarget
+
+FILL_WARNING = 0.80       # RT-030 3.1.3: do not fill a disk past 80 %
+
+
+@dataclass
+class FolderResult:
+    """What happened at one folder destination, file by file."""
+
+    root: Path
+    status: str = "ok"                 # ok | failed | incomplete
+    error: str = ""
+    notes: list[str] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)     # path -> why (write or verify)
+    verified: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "folder", "destination": str(self.root), "status": self.status, "error": self.error,
+                "notes": self.notes, "written": len(self.written), "verified": len(self.verified),
+                "failed": [{"path": p, "reason": r} for p, r in self.failed.items()]}
+
+
+class FolderDestination:
+    """One folder the job copies into; thread-safe for the producer and the hash thread."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self.result = FolderResult(self.root)
+        self._lock = threading.Lock()
+        self._target: RestoreTarget | None = None
+
+    # --- before anything is written ------------------------------------------------
+    def check_space(self, total_bytes: int) -> None:
+        """Refuse a copy that would fill the disk; warn past 80 % (RT-030 3.1.3)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        st = os.statvfs(self.root)
+        size = st.f_blocks * st.f_frsize
+        free = st.f_bavail * st.f_frsize
+        if total_bytes >= free:
+            raise UsageError(f"{self.root}: the copy needs {total_bytes / 1e9:.2f} GB but only {free / 1e9:.2f} GB "
+                             f"are free: it would fill the disk completely; use another drive",
+                             destination=str(self.root))
+        used_after = size - free + total_bytes
+        if size and used_after / size > FILL_WARNING:
+            self.result.notes.append(
+                f"{self.root}: the disk will be {100 * used_after / size:.0f} % full after this copy "
+                f"(CST RT-030 advises not to fill a disk past 80 %)")
+
+    def open(self) -> None:
+        self._target = RestoreTarget(self.root, overwrite=False)
+
+    @property
+    def alive(self) -> bool:
+        return self.result.status != "failed"
+
+    def fail(self, exc: BaseException) -> None:
+        with self._lock:
+            if self.result.status != "failed":
+                self.result.status = "failed"
+                why = getattr(exc, "strerror", None) or getattr(exc, "message", None) or str(exc)
+                self.result.error = f"{self.root}: {why}: this destination was dropped; the others went on"
+
+    # --- writing -----------------------------------------------------------------------
+    def _guard(self, path: str, action: Any) -> Any:
+        if not self.alive or self._target is None:
+            return None
+        try:
+            with self._lock:
+                return action(self._target)
+        except (UnsafePath, RestoreConflict) as exc:
+            self.result.failed[path] = exc.message
+        except OSError as exc:
+            self.fail(exc)
+        return None
+
+    def make_dir(self, path: str, mode: int, mtime_ns: int | None) -> None:
+        self._guard(path, lambda t: t.make_dir(path, mode, mtime_ns=mtime_ns))
+
+    def make_symlink(self, path: str, target: str, mtime_ns: int | None) -> None:
+        self._guard(path, lambda t: t.make_symlink(path, target, mtime_ns=mtime_ns))
+
+    def write_bytes(self, path: str, data: bytes, mode: int = 0o644) -> None:
+        if self._guard(path, lambda t: t.write_file(path, [data], mode)) is not None:
+            self.result.written.append(path)
+
+    def open_file(self, path: str, mode: int, mtime_ns: int | None) -> "FolderFile | None":
+        handle = self._guard(path, lambda t: t.open_file(path, mode, mtime_ns=mtime_ns))
+        return FolderFile(self, path, handle) if handle is not None else None
+
+    def close(self) -> None:
+        if self._target is not None:
+            try:
+                with self._lock:
+                    self._target.finish()
+                    self._target.close()
+            except (OSError, LtoArchiveError) as exc:
+                self.fail(exc)
+            self._target = None
+
+    # --- proving ------------------------------------------------------------------------
+    def verify(self, expected: dict[str, dict[str, str]], algorithms: tuple[str, ...]) -> None:
+        """Read every copied file back and compare with the hashes computed while it was read."""
+        for path in self.result.written:
+            want = expected.get(path)
+            if want is None:
+                continue        # our own metadata files: not footage
+            h = MultiHasher(algorithms)
+            try:
+                with open(self.root / path, "rb", buffering=0) as f:
+                    while chunk := f.read(8 << 20):
+                        h.update(chunk)
+            except OSError as exc:
+                self.result.failed[path] = f"cannot be read back: {exc.strerror}"
+                continue
+            got = h.hexdigests()
+            bad = [a for a in want if a in got and got[a] != want[a]]
+            if bad:
+                self.result.failed[path] = f"{bad[0]} mismatch: {want[bad[0]]} expected, {got[bad[0]]} read back"
+            else:
+                self.result.verified.append(path)
+        if self.result.status == "ok" and self.result.failed:
+            self.result.status = "incomplete"
+
+
+class FolderFile:
+    """One file being copied into a folder; written on the hash thread."""
+
+    def __init__(self, dest: FolderDestination, path: str, handle: Any) -> None:
+        self.dest, self.path, self.handle = dest, path, handle
+        self.broken = False
+
+    def write(self, view: memoryview) -> None:
+        if self.broken or not self.dest.alive:
+            return
+        try:
+            self.handle.write(view)
+        except OSError as exc:
+            self.broken = True
+            self.dest.fail(exc)
+
+    def finish(self, ok: bool) -> None:
+        """Commit the copy (or drop it when the source read failed or the folder failed)."""
+        try:
+            if ok and not self.broken and self.dest.alive:
+                with self.dest._lock:
+                    self.handle.commit()
+                self.dest.result.written.append(self.path)
+            else:
+                with self.dest._lock:
+                    self.handle.abort()
+        except OSError as exc:
+            self.dest.fail(exc)
+
+
+class Tee:
+    """A hasher that also feeds the folder copies of the file it hashes (runs on the hash thread)."""
+
+    def __init__(self, hasher: MultiHasher, files: list[FolderFile]) -> None:
+        self.hasher, self.files = hasher, files
+
+    def update(self, view: memoryview) -> None:
+        self.hasher.update(view)
+        for f in self.files:
+            f.write(view)
+
+    def hexdigests(self) -> dict[str, str]:
+        return self.hasher.hexdigests()
+
+
+__all__ = ["FolderDestination", "FolderFile", "FolderResult", "Tee", "FILL_WARNING"]
