@@ -25,6 +25,7 @@ from ..scan import SourceEntry, scan_sources
 from ..streaming import DEFAULT_RECORD_SIZE, RecordStream, check_record_size
 from ..tape import check_medium_writable
 from ..tape.device import TapeDevice, WriteFlags
+from . import mhl_job
 from .folder_dest import FolderDestination, FolderFile, Tee
 from .progress import CountingReader, ProgressCallback, ProgressTracker
 
@@ -172,6 +173,8 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
     for dev in devices:
         prepare_medium(dev, opts.allow_old_generation)
     entries = scan_sources(list(sources))
+    cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
+    opts.algorithms = algorithms   # what the cards' ASC MHL histories need to be verified, too
     fmt = get_format(opts.format)
     if fmt.preflight is not None:
         fmt.preflight(entries)      # refuse what the format cannot hold, before anything is written
@@ -237,8 +240,11 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
             ends[id(rec)] = stream.offset
         # the tape describes itself: manifest, checksum lists and copy log as last members
         stream.flush_hashes()
+        mhl_job.finish(cards, manifest)      # ingest check against the cards' histories, new generations
         _close_session(session, records, started, tracker)
         now = time.time_ns()
+        for card in cards:
+            meta.update(card.files)
         meta.update((f"{META_DIR}/{name}", data) for name, data in manifest.checksum_lists().items())
         meta[COPY_LOG_MEMBER] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
         meta[MANIFEST_MEMBER] = manifest.to_json()
@@ -261,7 +267,10 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
     _close_session(session, records, started, tracker, failed=error is not None)
     for d in dests:
         for name, data in meta.items():
-            d.write_bytes(f"{META_DIR}/{session.session_id}/{name[len(META_DIR) + 1:]}", data)
+            if name.startswith(META_DIR + "/"):
+                d.write_bytes(f"{META_DIR}/{session.session_id}/{name[len(META_DIR) + 1:]}", data)
+            else:
+                d.write_bytes(name, data)       # a card's ASC MHL history, at the card's root
         d.close()
     result = WriteResult(manifest, error)
     result.destinations = _destination_results(stream, starts, dests, error)
