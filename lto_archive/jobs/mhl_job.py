@@ -8,7 +8,9 @@ After the pass, each card gets a new generation (process "transfer", creator
 from the session) appended to its history; the whole `ascmhl/` folder is
 written with every copy: as members of the tape file, and into every folder
 destination. The card's own `ascmhl/` files are therefore not copied as plain
-files (the updated history replaces them).
+files (the updated history replaces them). A card without a history gets one
+that starts here: in folders at the card's root, on tape with the tape's own
+metadata (so listings of the card stay what the card holds).
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..manifest import CHANGED, OK, Manifest
+from ..manifest import CHANGED, META_DIR, OK, Manifest
 from ..mhl.model import HISTORY_FOLDER, History
 from ..mhl.reader import read_history
-from ..mhl.writer import formats_to_hash, generation_from_manifest, history_files
+from ..mhl.writer import formats_to_hash, generation_from_manifest, history_files, storable
 from ..scan import SourceEntry
 
 
@@ -27,8 +29,20 @@ from ..scan import SourceEntry
 class CardHistory:
     top: str                         # the card's name in the archive (first path component)
     prior: History | None
-    files: dict[str, bytes] = field(default_factory=dict)   # "<top>/ascmhl/..." -> bytes, after `finish`
+    files: dict[str, bytes] = field(default_factory=dict)   # "ascmhl/..." -> bytes, after `finish`
     outcomes: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def tape_members(self) -> dict[str, bytes]:
+        """Where the history goes in a tape file: at the card's root when the card came with one (it
+        replaces the card's own `ascmhl/` files), else with the tape's metadata
+        (`.lto-archive/mhl/<card>/ascmhl/`, itself a history root)."""
+        base = self.top if self.prior is not None else f"{META_DIR}/mhl/{self.top}"
+        return {f"{base}/{rel}": data for rel, data in self.files.items()}
+
+    def folder_files(self) -> dict[str, bytes]:
+        """In a folder destination the history sits at the copied card's root, where ASC MHL tools look."""
+        return {f"{self.top}/{rel}": data for rel, data in self.files.items()}
 
 
 def prepare(sources: list[str | Path], entries: list[SourceEntry], algorithms: tuple[str, ...]
@@ -56,7 +70,13 @@ def finish(cards: list[CardHistory], manifest: Manifest) -> None:
     """Build each card's new generation; mark files that contradict the card's history."""
     by_path = {r.path: r for r in manifest.files}
     for card in cards:
-        build = generation_from_manifest(manifest, card.top, prior=card.prior)
+        # names XML cannot hold (control characters) stay out of the history, said in the notes
+        kept = [r for r in manifest.files if storable(r.path)]
+        left_out = [r.path for r in manifest.files if r.path.startswith(card.top + "/") and not storable(r.path)]
+        if left_out:
+            card.notes.append(f"{len(left_out)} file(s) of {card.top} have names an ASC MHL manifest cannot hold "
+                              f"and are not in its history: {', '.join(repr(p) for p in left_out[:5])}")
+        build = generation_from_manifest(Manifest(manifest.session, kept), card.top, prior=card.prior)
         for rel, outcome in build.outcomes.items():
             card.outcomes[outcome] = card.outcomes.get(outcome, 0) + 1
             rec = by_path.get(f"{card.top}/{rel}")
@@ -65,8 +85,7 @@ def finish(cards: list[CardHistory], manifest: Manifest) -> None:
                 rec.status = CHANGED
                 rec.message = (f"differs from the card's ASC MHL history ({fmt} {got}, recorded {want}): "
                                f"the card was altered after it was first hashed")
-        for rel, data in history_files(card.top, build.generation, card.prior).items():
-            card.files[f"{card.top}/{rel}"] = data
+        card.files.update(history_files(card.top, build.generation, card.prior))
 
 
 __all__ = ["CardHistory", "prepare", "finish"]

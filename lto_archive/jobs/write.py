@@ -244,7 +244,7 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
         _close_session(session, records, started, tracker)
         now = time.time_ns()
         for card in cards:
-            meta.update(card.files)
+            meta.update(card.tape_members())
         meta.update((f"{META_DIR}/{name}", data) for name, data in manifest.checksum_lists().items())
         meta[COPY_LOG_MEMBER] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
         meta[MANIFEST_MEMBER] = manifest.to_json()
@@ -267,12 +267,14 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
     _close_session(session, records, started, tracker, failed=error is not None)
     for d in dests:
         for name, data in meta.items():
-            if name.startswith(META_DIR + "/"):
+            if name.startswith(META_DIR + "/") and not name.startswith(f"{META_DIR}/mhl/"):
                 d.write_bytes(f"{META_DIR}/{session.session_id}/{name[len(META_DIR) + 1:]}", data)
-            else:
-                d.write_bytes(name, data)       # a card's ASC MHL history, at the card's root
+        for card in cards:
+            for name, data in card.folder_files().items():
+                d.write_bytes(name, data)       # the card's ASC MHL history, at the copied card's root
         d.close()
     result = WriteResult(manifest, error)
+    result.notes.extend(n for card in cards for n in card.notes)
     result.destinations = _destination_results(stream, starts, dests, error)
     if opts.verify or len(devices) + len(dests) > 1:
         _verify_destinations(result, devices, stream, dests, opts)

@@ -276,9 +276,10 @@ def test_cli_write_verify_ls_and_scan(tmp_path: Path) -> None:
     assert doc["tape_files"][0]["verified"] == 3
     assert "card/a.bin" in run("ls", "--device", f"vtape:{tape}", check=0).stdout
     doc = json.loads(run("axf", "scan", "--device", f"vtape:{tape}", "--json", check=0).stdout)
-    assert doc["status"] == "ok" and doc["totals"]["proven"] == 3 + 5   # the card and the job's own members
+    # the card, the job's own members and the card's ASC MHL history (generation + chain)
+    assert doc["status"] == "ok" and doc["totals"]["proven"] == 3 + 5 + 2
     out = run("axf", "scan", "--device", f"vtape:{tape}", "--restore", tmp_path / "dest", check=0).stdout
-    assert "8 of 8 files proven" in out and "8 restored" in out
+    assert "10 of 10 files proven" in out and "10 restored" in out
     assert (tmp_path / "dest" / "card" / "a.bin").read_bytes() == (card / "a.bin").read_bytes()
 
 
@@ -300,7 +301,9 @@ def test_frame_types_in_tape_order(tmp_path: Path) -> None:
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # ... card (dir)
         (F.FILE_HEADER.name, False),                                    # card/a.bin
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False), (F.FILE_FOOTER.name, False),   # card/e.bin (empty)
-        (F.FILE_HEADER.name, False),                                    # checksums.xxh128
+        (F.FILE_HEADER.name, False),                                    # the card's new ASC MHL generation
+        (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # ... and its ascmhl_chain.xml
+        (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # checksums.xxh128
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # checksums.md5
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # copy-log.txt
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # manifest.json

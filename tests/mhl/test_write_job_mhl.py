@@ -68,6 +68,21 @@ def test_card_altered_after_its_history_is_never_verified(tmp_path: Path) -> Non
         r.raise_for_status()
 
 
+def test_card_without_history_gets_one_in_folders_and_in_the_tape_metadata(tmp_path: Path) -> None:
+    card = tmp_path / "A002"
+    _card(card)
+    tape = create_vtape(tmp_path / "t", "LTO-9", capacity=128 << 20)
+    r = write_archive([card], tape, _opts(), folders=[tmp_path / "shuttle"])
+    r.raise_for_status()
+    h = read_history(tmp_path / "shuttle" / "A002")
+    assert [g.process for g in h.generations] == ["transfer"]
+    restore_tape(tape, tmp_path / "out").raise_for_status()
+    assert not (tmp_path / "out" / "A002" / "ascmhl").exists()          # the card restores as it was
+    meta = list((tmp_path / "out" / ".lto-archive").rglob("ascmhl_chain.xml"))
+    assert len(meta) == 1 and meta[0].parent.name == "ascmhl" and meta[0].parent.parent.name == "A002"
+    assert read_history(meta[0].parent.parent).generations[0].process == "transfer"
+
+
 @pytest.mark.interop
 def test_reference_tool_verifies_the_history_in_a_job_folder_destination(tmp_path: Path, ascmhl: Ascmhl) -> None:
     card = tmp_path / "A001"
