@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from lto_archive.catalog import record_read, record_write
-from lto_archive.errors import JobIncomplete, UsageError
+from lto_archive.errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
 from lto_archive.hashing import DEFAULT_ALGORITHMS
 from lto_archive.jobs.read import ReadResult, list_tape, load_copy_log, restore_tape, verify_tape
 from lto_archive.jobs.write import WriteOptions, WriteResult, formats, write_archive
@@ -163,12 +163,13 @@ def _read_text(r: ReadResult, verb: str) -> None:
         where = f"tape file {t.tape_file}" + (f" (session {t.session_id})" if t.session_id else "")
         if r.phase == "list":
             continue
-        if t.manifest is None:
+        if t.manifest is None and not t.verified and not t.failed:
             click.echo(f"{where}: {len(t.members)} members read; no lto-archive manifest, nothing to compare")
         else:
+            source = t.manifest_source if t.manifest is not None else "catalog"
             click.echo(f"{where}: {len(t.verified)} files verified"
                        + (f", {len(t.restored)} restored" if verb == "restore" else "")
-                       + (f" (against the {t.manifest_source})" if t.manifest_source != "tape" else ""))
+                       + (f" (against the {source})" if source != "tape" else ""))
         for f in t.failed:
             click.secho(f"  FAILED     {f['path']}: {f['reason']}", fg="red")
         for u in t.unproven:
@@ -249,21 +250,31 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> 
 
 
 @click.command("restore")
-@_device_option
+@click.option("--device", "devices", multiple=True,
+              help="vtape:DIR, or ltfs-mount:DIR. With --from-catalog: every cartridge the plan names (repeat).")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("patterns", nargs=-1)
 @click.option("--tape-file", "tape_files", type=int, multiple=True)
 @click.option("--overwrite", is_flag=True, help="Replace files that already exist in DEST.")
 @click.option("--manifest", "copy_log", type=click.Path(exists=True, path_type=Path), default=None,
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
+@click.option("--from-catalog", is_flag=True,
+              help="PATTERNs are looked up in the catalog: it names the cartridges to load and each file is "
+                   "read by locating straight to it, in tape order (without --device: just the plan).")
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record what the restore proved in the catalog.")
 @_progress_option
 @_json_option
-def restore(device: str, dest: Path, patterns: tuple[str, ...], tape_files: tuple[int, ...], overwrite: bool,
-            copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, progress: bool | None,
-            as_json: bool) -> None:
+def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tape_files: tuple[int, ...],
+            overwrite: bool, copy_log: Path | None, from_catalog: bool, catalog_path: Path | None, no_catalog: bool,
+            progress: bool | None, as_json: bool) -> None:
     """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way."""
+    if from_catalog:
+        _restore_from_catalog(devices, dest, patterns, overwrite, catalog_path, no_catalog, progress, as_json)
+        return
+    if len(devices) != 1:
+        raise UsageError("restore needs one --device (or --from-catalog to restore across cartridges)")
+    device = devices[0]
     bar = ProgressBar(progress)
     mp = _mountpoint(device)
     try:
@@ -285,3 +296,43 @@ def restore(device: str, dest: Path, patterns: tuple[str, ...], tape_files: tupl
     result.raise_for_status()
     if not any(t.restored for t in result.tape_files):
         raise JobIncomplete("nothing matched: no file was restored", patterns=list(patterns))
+
+
+def _restore_from_catalog(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], overwrite: bool,
+                          catalog_path: Path | None, no_catalog: bool, progress: bool | None, as_json: bool) -> None:
+    """The catalog names the cartridges; each given --device is matched to one by its barcode (or LTFS uuid)."""
+    from lto_archive.jobs.catalog_restore import (load_instruction_lines, plan_document, plan_restore,
+                                                  restore_from_plan)
+    if not patterns:
+        raise UsageError("--from-catalog needs the PATHs (or patterns) to restore")
+    with open_catalog(catalog_path, create=False) as cat:
+        plan = plan_restore(cat, list(patterns))
+        if not devices:
+            emit(plan_document(plan), as_json, lambda: [click.echo(line) for line in load_instruction_lines(plan)])
+            return
+        with ExitStack() as stack:
+            opened = [stack.enter_context(device_from(d)) for d in devices]
+
+            def open_cartridge(label: str):  # type: ignore[no-untyped-def]
+                for dev in opened:
+                    if (dev.medium().barcode or "").upper() == label.upper():
+                        return dev
+                if label.startswith("ltfs:"):
+                    from lto_archive.formats.ltfs.volume import open_volume
+                    for dev in opened:
+                        try:
+                            if open_volume(dev).label.volume_uuid == label[5:]:
+                                return dev
+                        except LtoArchiveError:
+                            continue
+                raise DeviceError(f"cartridge {label} is needed but none of the given devices holds it: load it "
+                                  f"and name it with --device", barcode=label)
+
+            bar = ProgressBar(progress)
+            try:
+                result = restore_from_plan(plan, open_cartridge, dest, overwrite=overwrite, progress=bar,
+                                           catalog=None if no_catalog else cat)
+            finally:
+                bar.close()
+    emit(result.to_dict(), as_json, lambda: _read_text(result, "restore"))
+    result.raise_for_status()

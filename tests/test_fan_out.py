@@ -34,7 +34,7 @@ def _card(root: Path, files: int = 6) -> dict[str, bytes]:
 
 def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*")
-            if p.is_file() and ".lto-archive" not in p.parts}
+            if p.is_file() and ".lto-archive" not in p.parts and "ascmhl" not in p.parts}
 
 
 def _opts(**kw) -> WriteOptions:  # type: ignore[no-untyped-def]
@@ -70,6 +70,7 @@ def test_two_tapes_and_a_folder_from_one_read_each_proven(tmp_path: Path) -> Non
     folder = r.destinations[2]
     assert folder["status"] == "ok" and folder["verified"] == len(files)
     assert _tree(tmp_path / "shuttle") == files
+    assert (tmp_path / "shuttle" / "card" / "ascmhl" / "ascmhl_chain.xml").is_file()   # the card's ASC MHL
     for name, dev in (("A", a), ("B", b)):
         out = tmp_path / f"restore-{name}"
         restore_tape(dev, out, patterns=["card"]).raise_for_status()
@@ -168,3 +169,27 @@ def test_cli_double_backup_records_every_copy_in_the_catalog(tmp_path: Path) -> 
     where = sorted((cp.destination if hasattr(cp, "destination") else cp["destination"]) for cp in hits[0].copies)
     assert len(where) == 3 and any("LTA001L9" in str(w) for w in where) and any("LTA002L9" in str(w) for w in where)
     assert files
+
+
+def test_cli_restore_from_catalog_names_the_cartridge_and_restores_by_locating(tmp_path: Path) -> None:
+    files = _card(tmp_path / "card", 4)
+    for n, bc in (("A", "LTA001L9"), ("B", "LTA002L9")):
+        create_vtape(tmp_path / n, "LTO-9", capacity=256 << 20, barcode=bc).close()
+    cat = str(tmp_path / "cat.sqlite")
+    run = CliRunner().invoke
+    res = run(cli, ["write", str(tmp_path / "card"), "--device", f"vtape:{tmp_path / 'A'}", "--block-size", "64K",
+                    "--catalog", cat, "--log-dir", str(tmp_path / "logs")])
+    assert res.exit_code == 0, res.output
+    want = "card/A001/CLIP/A001C002.mov"
+    plan = run(cli, ["restore", "--from-catalog", "--catalog", cat, str(tmp_path / "out"), want, "--json"])
+    assert plan.exit_code == 0, plan.output
+    doc = json.loads(plan.output)
+    assert [c["barcode"] for c in doc["cartridges"]] == ["LTA001L9"]
+    assert not (tmp_path / "out").exists()                  # a plan only
+    wrong = run(cli, ["restore", "--from-catalog", "--catalog", cat, "--device", f"vtape:{tmp_path / 'B'}",
+                      str(tmp_path / "out"), want])
+    assert wrong.exit_code == 4 and "LTA001L9" in wrong.output
+    ok = run(cli, ["restore", "--from-catalog", "--catalog", cat, "--device", f"vtape:{tmp_path / 'B'}",
+                   "--device", f"vtape:{tmp_path / 'A'}", str(tmp_path / "out"), want])
+    assert ok.exit_code == 0, ok.output
+    assert _tree(tmp_path / "out") == {want: files[want]}
