@@ -193,3 +193,23 @@ def test_cli_restore_from_catalog_names_the_cartridge_and_restores_by_locating(t
                    "--device", f"vtape:{tmp_path / 'A'}", str(tmp_path / "out"), want])
     assert ok.exit_code == 0, ok.output
     assert _tree(tmp_path / "out") == {want: files[want]}
+
+
+def test_ltfs_tape_and_a_folder_in_one_pass(tmp_path: Path) -> None:
+    from lto_archive.formats.ltfs.volume import format_volume, open_volume
+    files = _card(tmp_path / "card", 3)
+    tape = create_vtape(tmp_path / "L", "LTO-9", capacity=256 << 20, partitions=2, barcode="LTF001L9")
+    format_volume(tape, creator="t", serial="LTF001", block_size=65536)
+    r = write_archive([tmp_path / "card"], tape, WriteOptions(format="ltfs"), folders=[tmp_path / "shuttle"])
+    assert r.status == "ok", r.destinations
+    assert [(d["kind"], d["status"], d["verified"]) for d in r.destinations] == [
+        ("tape", "ok", 3), ("folder", "ok", 3)]
+    assert _tree(tmp_path / "shuttle") == files
+    assert (tmp_path / "shuttle" / "card" / "ascmhl" / "ascmhl_chain.xml").is_file()
+    state = open_volume(tape)
+    assert state.consistent
+    paths = {p for p, _ in state.index.files()}
+    assert any(p.endswith("/mhl/card/ascmhl/ascmhl_chain.xml") for p in paths)   # the card's history, on tape
+    out = tmp_path / "out"
+    restore_tape(tape, out, patterns=["card"]).raise_for_status()
+    assert _tree(out) == files

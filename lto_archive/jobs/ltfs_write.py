@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError, UnstorableName
@@ -27,6 +28,8 @@ from ..scan import SourceEntry, scan_sources
 from ..streaming import RecordStream
 from ..tape.device import TapeDevice, WriteFlags
 from .progress import ProgressCallback, ProgressTracker
+from . import mhl_job
+from .folder_dest import FolderDestination, FolderFile, Tee
 from .write import (TOOL, WriteOptions, WriteResult, _close_session, check_copied, copy_source_file,
                     new_session_info, prepare_medium, write_copy_log)
 
@@ -55,10 +58,14 @@ def _check_names(entries: list[SourceEntry]) -> None:
 
 
 def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions,
-               progress: ProgressCallback | None = None) -> WriteResult:
+               progress: ProgressCallback | None = None, folders: Sequence[str | Path] = ()) -> WriteResult:
     prepare_medium(device, opts.allow_old_generation)
     entries = scan_sources(list(sources))
+    cards, entries, opts.algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
     _check_names(entries)
+    dests = [FolderDestination(f) for f in folders]
+    for d in dests:
+        d.check_space(sum(e.size for e in entries if e.kind == "file"))
     try:
         state = open_volume(device)
     except CorruptArchive as exc:
@@ -90,6 +97,8 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions
     tracker = ProgressTracker("write", progress, sum(e.size for e in files), len(files))
     remaining = device.medium().remaining
     existing = state.index.highest_file_uid
+    for d in dests:
+        d.open()
     reserve = 2 * INDEX_BYTES_PER_ENTRY * (existing + len(entries) + 16) + 64 * 1024 + 4 * state.block_size
     covered = 0               # records[:covered] are described by an index the stream has taken
     checkpoints: list[tuple[int, int]] = []   # (slots the index ends at, records it covers)
@@ -111,13 +120,17 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions
                 stopped = "no room left on this cartridge (the final index needs its space): not written"
                 rec.status, rec.message = NOT_WRITTEN, stopped
                 continue
-            _add(session, stream, entry, rec, opts, tracker)
+            _add(session, stream, entry, rec, opts, tracker, dests)
             if session.checkpoint_due():
                 session.write_data_index()
                 checkpoints.append((stream.record_number, len(records)))
         stream.flush_hashes()
+        mhl_job.finish(cards, manifest)      # ingest check against the cards' histories, new generations
         _close_session(info, records, started, tracker)
-        _add_metadata(session, manifest)
+        # one file per path on LTFS: a card's new history sits in this session's metadata folder
+        history = {k: v for card in cards
+                   for k, v in card.tape_members(f"{META_DIR}/{info.session_id}/mhl").items()}
+        _add_metadata(session, manifest, history)
         session.write_data_index()
         checkpoints.append((stream.record_number, len(records)))
         session.commit()
@@ -130,30 +143,77 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions
     tracker.finish()
     _close_session(info, records, started, tracker, failed=error is not None)
     result = WriteResult(manifest, error)
-    result.notes = list(state.notes)
+    result.notes = list(state.notes) + [n for card in cards for n in card.notes]
+    if dests or opts.verify:
+        _finish_destinations(result, device, dests, cards, manifest, error, opts)
     if opts.log_dir is not None:
         result.log_paths = write_copy_log(manifest, opts.log_dir)
     return result
 
 
+def _finish_destinations(result: WriteResult, device: TapeDevice, dests: list[FolderDestination],
+                         cards: list[mhl_job.CardHistory], manifest: Manifest, error: LtoArchiveError | None,
+                         opts: WriteOptions) -> None:
+    """Folders get the metadata and the cards' histories; the tape and every folder are read back."""
+    from .ltfs_read import read_ltfs
+    meta = dict(manifest.checksum_lists())
+    meta["copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+    meta["manifest.json"] = manifest.to_json()
+    for d in dests:
+        for name, data in meta.items():
+            d.write_bytes(f"{META_DIR}/{manifest.session.session_id}/{name}", data)
+        for card in cards:
+            for name, data in card.folder_files().items():
+                d.write_bytes(name, data)
+        d.close()
+    tape: dict = {"kind": "tape", "destination": manifest.session.barcode or device.name, "device": device.name,
+                  "tape_file": None, "start_block": manifest.session.start_block,
+                  "status": "failed" if error is not None else "ok",
+                  "error": error.message if error is not None else "", "verified": None, "failed": []}
+    if error is None:
+        tops = sorted({r.path.split("/", 1)[0] for r in manifest.files})
+        r = read_ltfs(device, "verify", patterns=tops)
+        wanted = {f.path for f in manifest.files if f.kind == "file" and f.status == "ok"}
+        tape["verified"] = len([p for p in r.tape_files[0].verified if p in wanted])
+        tape["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in r.failed]
+        if r.failed:
+            tape["status"], tape["error"] = "failed", f"{len(r.failed)} file(s) failed read-back"
+    expected = {f.path: f.hashes for f in manifest.files if f.status == "ok" and f.hashes}
+    result.destinations = [tape]
+    for d in dests:
+        if d.alive:
+            d.verify(expected, tuple(opts.algorithms))
+        result.destinations.append(d.result.to_dict())
+
+
 def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
-         tracker: ProgressTracker) -> None:
+         tracker: ProgressTracker, dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
     parts = entry.name.split("/")
     times = _times(entry.st)
     rec.partition = DATA_PARTITION
     if entry.kind == "dir":
         session.add_directory(parts, times)
+        for d in dests:
+            d.make_dir(entry.name, entry.st.st_mode & 0o7777, entry.st.st_mtime_ns)
         return
     if entry.kind == "symlink":
         rec.linkname = os.readlink(entry.path)
         session.add_symlink(parts, rec.linkname, times)
+        for d in dests:
+            d.make_symlink(entry.name, rec.linkname, entry.st.st_mtime_ns)
         return
     if entry.kind == "special":
         rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
         return
 
+    copies: list[FolderFile] = []
+
     def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
-        return session.add_file(parts, raw, before.st_size, _times(before), hasher)
+        for d in dests:
+            f = d.open_file(entry.name, before.st_mode & 0o7777, before.st_mtime_ns)
+            if f is not None:
+                copies.append(f)
+        return session.add_file(parts, raw, before.st_size, _times(before), Tee(hasher, copies) if copies else hasher)
 
     copied = copy_source_file(entry, rec, opts, tracker, write_member)
     if copied is None:
@@ -168,12 +228,21 @@ def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: Fi
 
     stream.call_after_hashing(record_hashes)
     check_copied(entry, rec, copied.copied, copied.size, copied.read_error, copied.before, zero_filled=False)
+    if copies:
+        good = rec.status == "ok"
+        stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
 
 
-def _add_metadata(session: LtfsSession, manifest: Manifest) -> None:
-    """The manifest, checksum lists and copy log as files of the volume (hashed like any file)."""
+def _add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
+    """The manifest, checksum lists, copy log (and the cards' ASC MHL) as files of the volume, hashed."""
     base = [META_DIR, manifest.session.session_id]
     times = times_now(now_ns())
+    algorithms = tuple(manifest.session.algorithms)
+    for path, data in (history or {}).items():
+        node = session.add_bytes(path.split("/"), data, times)
+        h = MultiHasher(algorithms)
+        h.update(data)
+        session.set_hashes(node, h.hexdigests())
     items = dict(manifest.checksum_lists())
     items["copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
     items["manifest.json"] = manifest.to_json()

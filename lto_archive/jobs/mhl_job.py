@@ -33,11 +33,11 @@ class CardHistory:
     outcomes: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def tape_members(self) -> dict[str, bytes]:
+    def tape_members(self, meta_base: str = f"{META_DIR}/mhl") -> dict[str, bytes]:
         """Where the history goes in a tape file: at the card's root when the card came with one (it
         replaces the card's own `ascmhl/` files), else with the tape's metadata
         (`.lto-archive/mhl/<card>/ascmhl/`, itself a history root)."""
-        base = self.top if self.prior is not None else f"{META_DIR}/mhl/{self.top}"
+        base = self.top if self.prior is not None else f"{meta_base}/{self.top}"
         return {f"{base}/{rel}": data for rel, data in self.files.items()}
 
     def folder_files(self) -> dict[str, bytes]:

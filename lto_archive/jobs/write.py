@@ -162,11 +162,11 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
         raise UsageError("a write job needs at least one tape device")
     dests = [FolderDestination(f) for f in folders]
     if opts.format == "ltfs":
-        if len(devices) > 1 or dests:
+        if len(devices) > 1:
             raise UsageError("LTFS sessions go to one cartridge at a time for now (each volume places files at "
-                             "its own blocks); write TAR, CPIO to several tapes and folders in one pass")
+                             "its own blocks); add folders with --copy-to, or write TAR/CPIO to several tapes")
         from .ltfs_write import write_ltfs
-        return write_ltfs(sources, devices[0], opts, progress)
+        return write_ltfs(sources, devices[0], opts, progress, folders=list(folders))
     if len(devices) > 1 and opts.format == "axf":
         raise UsageError("AXF volumes go to one cartridge at a time for now (each carries its own volume "
                          "history); use TAR or CPIO for several tapes in one pass")
