@@ -11,6 +11,7 @@ from lto_archive.errors import LtoArchiveError
 
 from .archive_cmds import ls, restore, verify, write
 from .axf_cmds import axf
+from .baf_cmds import baf
 from .bench_cmd import bench
 from .catalog_cmds import catalog
 from .common import exit_code_help, fail, flush_json
@@ -40,7 +41,8 @@ def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
 
-for command in (vtape, info, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, report, mhl, demo, bench):
+for command in (vtape, info, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, report, mhl, baf, demo,
+                bench):
     cli.add_command(command)
 
 
