@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import LtoArchiveError, RestoreConflict, UnsafePath, UsageError
 from ..hashing import MultiHasher
+from ..manifest import META_DIR
 from ..restore_target import RestoreTarget
 
 FILL_WARNING = 0.80       # RT-030 3.1.3: do not fill a disk past 80 %
@@ -189,4 +190,55 @@ class Tee:
         return self.hasher.hexdigests()
 
 
-__all__ = ["FolderDestination", "FolderFile", "FolderResult", "Tee", "FILL_WARNING"]
+def mirror_entry(dests: list[FolderDestination], name: str, st: os.stat_result, linkname: str | None = None) -> None:
+    """A folder or a symbolic link of the source, made in every folder destination."""
+    for d in dests:
+        if linkname is None:
+            d.make_dir(name, st.st_mode & 0o7777, st.st_mtime_ns)
+        else:
+            d.make_symlink(name, linkname, st.st_mtime_ns)
+
+
+def open_copies(dests: list[FolderDestination], name: str, st: os.stat_result) -> list[FolderFile]:
+    """Open `name` in every live folder destination (skipping those that refuse it)."""
+    return [f for f in (d.open_file(name, st.st_mode & 0o7777, st.st_mtime_ns) for d in dests) if f is not None]
+
+
+def feeding(hasher: MultiHasher, copies: list[FolderFile]) -> MultiHasher | Tee:
+    """What a format writer should hash into: the hasher itself, or a Tee that also feeds the copies."""
+    return Tee(hasher, copies) if copies else hasher
+
+
+def job_files(manifest: Any, cards: list[Any]) -> dict[str, bytes]:
+    """What a folder copy holds besides the footage: the job's manifest, checksum lists and copy log
+    (under `.lto-archive/<session>/`) and each card's ASC MHL history at the card's root."""
+    base = f"{META_DIR}/{manifest.session.session_id}"
+    files = {f"{base}/{name}": data for name, data in manifest.checksum_lists().items()}
+    files[f"{base}/copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+    files[f"{base}/manifest.json"] = manifest.to_json()
+    for card in cards:
+        files.update(card.folder_files())
+    return files
+
+
+def close_folders(dests: list[FolderDestination], files: dict[str, bytes]) -> None:
+    """Write the job's metadata (and the cards' histories) into every folder, then close them."""
+    for d in dests:
+        for name, data in files.items():
+            d.write_bytes(name, data)
+        d.close()
+
+
+def verify_folders(dests: list[FolderDestination], expected: dict[str, dict[str, str]],
+                   algorithms: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Read every folder copy back; one result per folder."""
+    out = []
+    for d in dests:
+        if d.alive:
+            d.verify(expected, algorithms)
+        out.append(d.result.to_dict())
+    return out
+
+
+__all__ = ["FolderDestination", "FolderFile", "FolderResult", "Tee", "FILL_WARNING", "mirror_entry", "open_copies",
+           "feeding", "job_files", "close_folders", "verify_folders"]

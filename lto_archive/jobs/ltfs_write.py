@@ -29,7 +29,8 @@ from ..streaming import RecordStream
 from ..tape.device import TapeDevice, WriteFlags
 from .progress import ProgressCallback, ProgressTracker
 from . import mhl_job
-from .folder_dest import FolderDestination, FolderFile, Tee
+from .folder_dest import (FolderDestination, FolderFile, close_folders, feeding, job_files, mirror_entry,
+                          open_copies, verify_folders)
 from .write import (TOOL, WriteOptions, WriteResult, _close_session, check_copied, copy_source_file,
                     new_session_info, prepare_medium, write_copy_log)
 
@@ -156,16 +157,7 @@ def _finish_destinations(result: WriteResult, device: TapeDevice, dests: list[Fo
                          opts: WriteOptions) -> None:
     """Folders get the metadata and the cards' histories; the tape and every folder are read back."""
     from .ltfs_read import read_ltfs
-    meta = dict(manifest.checksum_lists())
-    meta["copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
-    meta["manifest.json"] = manifest.to_json()
-    for d in dests:
-        for name, data in meta.items():
-            d.write_bytes(f"{META_DIR}/{manifest.session.session_id}/{name}", data)
-        for card in cards:
-            for name, data in card.folder_files().items():
-                d.write_bytes(name, data)
-        d.close()
+    close_folders(dests, job_files(manifest, cards))
     tape: dict = {"kind": "tape", "destination": manifest.session.barcode or device.name, "device": device.name,
                   "tape_file": None, "start_block": manifest.session.start_block,
                   "status": "failed" if error is not None else "ok",
@@ -179,11 +171,7 @@ def _finish_destinations(result: WriteResult, device: TapeDevice, dests: list[Fo
         if r.failed:
             tape["status"], tape["error"] = "failed", f"{len(r.failed)} file(s) failed read-back"
     expected = {f.path: f.hashes for f in manifest.files if f.status == "ok" and f.hashes}
-    result.destinations = [tape]
-    for d in dests:
-        if d.alive:
-            d.verify(expected, tuple(opts.algorithms))
-        result.destinations.append(d.result.to_dict())
+    result.destinations = [tape] + verify_folders(dests, expected, tuple(opts.algorithms))
 
 
 def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
@@ -193,14 +181,12 @@ def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: Fi
     rec.partition = DATA_PARTITION
     if entry.kind == "dir":
         session.add_directory(parts, times)
-        for d in dests:
-            d.make_dir(entry.name, entry.st.st_mode & 0o7777, entry.st.st_mtime_ns)
+        mirror_entry(dests, entry.name, entry.st)
         return
     if entry.kind == "symlink":
         rec.linkname = os.readlink(entry.path)
         session.add_symlink(parts, rec.linkname, times)
-        for d in dests:
-            d.make_symlink(entry.name, rec.linkname, entry.st.st_mtime_ns)
+        mirror_entry(dests, entry.name, entry.st, rec.linkname)
         return
     if entry.kind == "special":
         rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
@@ -209,11 +195,8 @@ def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: Fi
     copies: list[FolderFile] = []
 
     def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
-        for d in dests:
-            f = d.open_file(entry.name, before.st_mode & 0o7777, before.st_mtime_ns)
-            if f is not None:
-                copies.append(f)
-        return session.add_file(parts, raw, before.st_size, _times(before), Tee(hasher, copies) if copies else hasher)
+        copies.extend(open_copies(dests, entry.name, before))
+        return session.add_file(parts, raw, before.st_size, _times(before), feeding(hasher, copies))
 
     copied = copy_source_file(entry, rec, opts, tracker, write_member)
     if copied is None:

@@ -26,7 +26,8 @@ from ..streaming import DEFAULT_RECORD_SIZE, RecordStream, check_record_size
 from ..tape import check_medium_writable
 from ..tape.device import TapeDevice, WriteFlags
 from . import mhl_job
-from .folder_dest import FolderDestination, FolderFile, Tee
+from .folder_dest import (FolderDestination, FolderFile, close_folders, feeding, job_files, mirror_entry,
+                          open_copies, verify_folders)
 from .progress import CountingReader, ProgressCallback, ProgressTracker
 
 TOOL = f"lto-archive {__version__}"
@@ -265,14 +266,7 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
         _mark_lost(records, ends, on_tape, exc)
     tracker.finish()
     _close_session(session, records, started, tracker, failed=error is not None)
-    for d in dests:
-        for name, data in meta.items():
-            if name.startswith(META_DIR + "/") and not name.startswith(f"{META_DIR}/mhl/"):
-                d.write_bytes(f"{META_DIR}/{session.session_id}/{name[len(META_DIR) + 1:]}", data)
-        for card in cards:
-            for name, data in card.folder_files().items():
-                d.write_bytes(name, data)       # the card's ASC MHL history, at the copied card's root
-        d.close()
+    close_folders(dests, job_files(manifest, cards))
     result = WriteResult(manifest, error)
     result.notes.extend(n for card in cards for n in card.notes)
     result.destinations = _destination_results(stream, starts, dests, error)
@@ -322,10 +316,7 @@ def _verify_destinations(result: WriteResult, devices: list[TapeDevice], stream:
             info["status"] = "failed"
             info["error"] = t.error.message if t.error is not None else f"{len(t.failed)} file(s) failed read-back"
     expected = {r.path: r.hashes for r in result.files if r.status == OK and r.hashes}
-    for d, info in zip(dests, result.destinations[len(stream.status):]):
-        if d.alive:
-            d.verify(expected, tuple(opts.algorithms))
-        info.update(d.result.to_dict())
+    result.destinations[len(stream.status):] = verify_folders(dests, expected, tuple(opts.algorithms))
 
 
 def _place(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
@@ -343,14 +334,12 @@ def _add_entry(writer: TarWriter, stream: RecordStream, entry: SourceEntry, rec:
                dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
     if entry.kind == "dir":
         place(writer.add_directory(entry.name, entry.st))
-        for d in dests:
-            d.make_dir(entry.name, entry.st.st_mode & 0o7777, entry.st.st_mtime_ns)
+        mirror_entry(dests, entry.name, entry.st)
         return
     if entry.kind == "symlink":
         rec.linkname = os.readlink(entry.path)
         place(writer.add_symlink(entry.name, rec.linkname, entry.st))
-        for d in dests:
-            d.make_symlink(entry.name, rec.linkname, entry.st.st_mtime_ns)
+        mirror_entry(dests, entry.name, entry.st, rec.linkname)
         return
     if entry.kind == "special":
         rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
@@ -358,11 +347,8 @@ def _add_entry(writer: TarWriter, stream: RecordStream, entry: SourceEntry, rec:
     copies: list[FolderFile] = []
 
     def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
-        for d in dests:
-            f = d.open_file(entry.name, before.st_mode & 0o7777, before.st_mtime_ns)
-            if f is not None:
-                copies.append(f)
-        return writer.add_file(entry.name, raw, before, Tee(hasher, copies) if copies else hasher)
+        copies.extend(open_copies(dests, entry.name, before))
+        return writer.add_file(entry.name, raw, before, feeding(hasher, copies))
 
     placement = copy_source_file(entry, rec, opts, tracker, write_member)
     if placement is None:
