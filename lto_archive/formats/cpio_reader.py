@@ -57,13 +57,13 @@ ArchiveError.
 
 from __future__ import annotations
 
-import io
 import stat as stat_mod
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator
 
-from ..errors import ArchiveError, CorruptArchive
+from ..errors import ArchiveError
+from .member_stream import DEFAULT_CHUNK, MemberStreamReader
 from .cpio_writer import byte_sum
 
 __all__ = ["CpioMember", "CpioReader", "NEWC", "CRC", "ODC", "MAGICS", "BINARY_MAGICS"]
@@ -76,7 +76,6 @@ BINARY_MAGICS = (b"\xc7\x71", b"\x71\xc7")     # 0o070707 as a little- or big-en
 _NEWC_HEADER = 110
 _ODC_HEADER = 76
 TRAILER_NAME = "TRAILER!!!"
-DEFAULT_CHUNK = 1 << 20
 #: longest name / symlink target we accept (a damaged size field must not make us allocate gigabytes)
 MAX_NAME = 1 << 20
 _HEX = b"0123456789abcdefABCDEF"
@@ -148,7 +147,7 @@ def _kind(mode: int) -> str:
     return "other"
 
 
-class CpioReader:
+class CpioReader(MemberStreamReader):
     """Iterate over the members of one cpio archive read from `stream`.
 
     `start_offset`: the stream's offset of its first byte (default
@@ -164,18 +163,7 @@ class CpioReader:
     """
 
     def __init__(self, stream: BinaryIO | Any, *, start_offset: int | None = None, drain: bool = True) -> None:
-        self._stream = stream
-        self._view = getattr(stream, "read_view", None)
-        self._read = getattr(stream, "read", None)
-        if self._view is None and self._read is None:
-            raise TypeError("CpioReader needs a stream with read() or read_view()")
-        if start_offset is None:
-            try:
-                start_offset = int(stream.tell())
-            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-                start_offset = 0
-        self._start = start_offset
-        self._pos = start_offset
+        self._open_stream(stream, start_offset)
         self._drain = drain
         self.format: str | None = None
         self._magic: bytes | None = None
@@ -198,85 +186,8 @@ class CpioReader:
         #: members whose data did not match the header's crc: path, offset, expected, actual
         self.crc_mismatches: list[dict[str, Any]] = []
 
-    # --- low-level stream access -----------------------------------------
-    def _read_some(self, n: int) -> bytes | bytearray | memoryview:
-        """Up to n bytes (fewer only at end of stream)."""
-        if n <= 0:
-            return b""
-        if self._view is not None:
-            v = self._view(n)
-            if len(v) == n or not len(v):
-                self._pos += len(v)
-                return v
-            parts = bytearray(v)
-            while len(parts) < n:
-                v = self._view(n - len(parts))
-                if not len(v):
-                    break
-                parts += v
-            self._pos += len(parts)
-            return parts
-        b = self._read(n)
-        if b is None:
-            raise ArchiveError("the stream is non-blocking and had no data; CpioReader needs a blocking stream")
-        if len(b) == n or not b:
-            self._pos += len(b)
-            return b
-        parts = bytearray(b)
-        while len(parts) < n:
-            b = self._read(n - len(parts))
-            if not b:
-                break
-            parts += b
-        self._pos += len(parts)
-        return parts
-
-    def _skip(self, n: int) -> int:
-        """Drop up to n bytes; returns how many were there."""
-        if n <= 0:
-            return 0
-        s = self._stream
-        skip = getattr(s, "skip", None)
-        if skip is not None and self._view is not None:
-            k = skip(n)
-            self._pos += k
-            return k
-        try:
-            seekable = s.seekable()
-        except (AttributeError, ValueError, OSError):
-            seekable = False
-        if seekable and n > 65536:
-            cur = s.tell()
-            end = s.seek(0, io.SEEK_END)
-            k = min(n, max(0, end - cur))
-            s.seek(cur + k)
-            self._pos += k
-            return k
-        left = n
-        while left > 0:
-            b = self._read(min(left, DEFAULT_CHUNK))
-            if not b:
-                break
-            left -= len(b)
-        self._pos += n - left
-        return n - left
-
-    # --- errors -------------------------------------------------------------
-    def _after(self) -> str:
-        return f" after {self._last_path!r}" if self._last_path is not None else ""
-
-    def _corrupt(self, message: str, *, offset: int, path: str | None = None, **data: Any) -> CorruptArchive:
-        e = CorruptArchive(message, offset=offset, path=path, **data)
-        self._error = e   # every later call raises the same error
-        return e
-
-    # --- iteration ----------------------------------------------------------
     def __iter__(self) -> Iterator[CpioMember]:
-        while True:
-            m = self.next()
-            if m is None:
-                return
-            yield m
+        return super().__iter__()
 
     def next(self) -> CpioMember | None:
         """The next member, or None after the trailer."""

@@ -29,18 +29,17 @@ keeps it.
 
 from __future__ import annotations
 
-import io
 import tarfile
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterator
 
 from ..errors import ArchiveError, CorruptArchive
+from .member_stream import DEFAULT_CHUNK, MemberStreamReader
 
 __all__ = ["TarMember", "TarReader", "BLOCK", "parse_pax_records"]
 
 BLOCK = 512
 ZERO_BLOCK = bytes(BLOCK)
-DEFAULT_CHUNK = 1 << 20
 #: longest pax / GNU long-name record we accept (a damaged size field must not
 #: make us allocate gigabytes)
 MAX_META = 16 << 20
@@ -171,7 +170,7 @@ def parse_pax_records(data: bytes | bytearray | memoryview) -> dict[str, str]:
     return out
 
 
-class TarReader:
+class TarReader(MemberStreamReader):
     """Iterate over the members of one tar archive read from `stream`.
 
     `start_offset`: the stream's offset of its first byte in the coordinates
@@ -194,18 +193,7 @@ class TarReader:
         global_pax: dict[str, str] | None = None,
         drain: bool = True,
     ) -> None:
-        self._stream = stream
-        self._view = getattr(stream, "read_view", None)
-        self._read = getattr(stream, "read", None)
-        if self._view is None and self._read is None:
-            raise TypeError("TarReader needs a stream with read() or read_view()")
-        if start_offset is None:
-            try:
-                start_offset = int(stream.tell())
-            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-                start_offset = 0
-        self._start = start_offset
-        self._pos = start_offset          # stream offset of the next unread byte
+        self._open_stream(stream, start_offset)
         self._drain = drain
         self.global_pax: dict[str, str] = dict(global_pax or {})
         self._current: TarMember | None = None
@@ -221,83 +209,8 @@ class TarReader:
         self.members_read = 0
         self.volume_label: str | None = None
 
-    # --- low-level stream access -----------------------------------------
-    def _read_some(self, n: int):
-        """Up to n bytes (fewer only at end of stream); bytes or memoryview."""
-        if self._view is not None:
-            v = self._view(n)
-            if len(v) == n or not len(v):
-                self._pos += len(v)
-                return v
-            parts = bytearray(v)
-            while len(parts) < n:
-                v = self._view(n - len(parts))
-                if not len(v):
-                    break
-                parts += v
-            self._pos += len(parts)
-            return parts
-        b = self._read(n)
-        if b is None:
-            raise ArchiveError("the stream is non-blocking and had no data; TarReader needs a blocking stream")
-        if len(b) == n or not b:
-            self._pos += len(b)
-            return b
-        parts = bytearray(b)
-        while len(parts) < n:
-            b = self._read(n - len(parts))
-            if not b:
-                break
-            parts += b
-        self._pos += len(parts)
-        return parts
-
-    def _skip(self, n: int) -> int:
-        """Drop up to n bytes; returns how many were there."""
-        if n <= 0:
-            return 0
-        s = self._stream
-        skip = getattr(s, "skip", None)
-        if skip is not None and self._view is not None:
-            k = skip(n)
-            self._pos += k
-            return k
-        try:
-            seekable = s.seekable()
-        except (AttributeError, ValueError, OSError):
-            seekable = False
-        if seekable and n > 65536:
-            cur = s.tell()
-            end = s.seek(0, io.SEEK_END)
-            k = min(n, max(0, end - cur))
-            s.seek(cur + k)
-            self._pos += k
-            return k
-        left = n
-        while left > 0:
-            b = self._read(min(left, DEFAULT_CHUNK))
-            if not b:
-                break
-            left -= len(b)
-        self._pos += n - left
-        return n - left
-
-    # --- errors -------------------------------------------------------------
-    def _after(self) -> str:
-        return f" after {self._last_path!r}" if self._last_path is not None else ""
-
-    def _corrupt(self, message: str, *, offset: int, path: str | None = None, **data: Any) -> CorruptArchive:
-        e = CorruptArchive(message, offset=offset, path=path, **data)
-        self._error = e   # every later call raises the same error
-        return e
-
-    # --- iteration ----------------------------------------------------------
     def __iter__(self) -> Iterator[TarMember]:
-        while True:
-            m = self.next()
-            if m is None:
-                return
-            yield m
+        return super().__iter__()
 
     def next(self) -> TarMember | None:
         """The next member, or None at the end of the archive."""

@@ -18,12 +18,12 @@ After a member's data, its file footer is read when the reader moves on
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterator
 
 from ...errors import ArchiveError, CorruptArchive, DeviceError, EndOfData
 from ...tape.device import MAX_RECORD, TapeDevice
+from ..member_stream import DEFAULT_CHUNK, MemberStreamReader
 from .structures import (ALIGN, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame, FrameType, ObjectFooter,
                          ObjectHeader, VolumeFooter, VolumeHeader, VolumeIdentity, check_payload,
                          parse_frame_header, parse_payload)
@@ -31,7 +31,6 @@ from .writer import VolumeState
 
 __all__ = ["AxfMember", "AxfReader", "probe_volume", "read_frame_at"]
 
-DEFAULT_CHUNK = 1 << 20
 
 
 @dataclass(slots=True, eq=True)
@@ -68,7 +67,7 @@ class AxfMember:
         return self.kind == "dir"
 
 
-class AxfReader:
+class AxfReader(MemberStreamReader):
     """Iterate over the members of one AXF-style tape file read from `stream`.
 
     After iteration: `ended_cleanly` (the volume footer was read), `signature`,
@@ -76,18 +75,7 @@ class AxfReader:
     """
 
     def __init__(self, stream: BinaryIO | Any, *, start_offset: int | None = None, drain: bool = True) -> None:
-        self._stream = stream
-        self._view = getattr(stream, "read_view", None)
-        self._read = getattr(stream, "read", None)
-        if self._view is None and self._read is None:
-            raise TypeError("AxfReader needs a stream with read() or read_view()")
-        if start_offset is None:
-            try:
-                start_offset = int(stream.tell())
-            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-                start_offset = 0
-        self._start = start_offset
-        self._pos = start_offset
+        self._open_stream(stream, start_offset)
         self._drain = drain
         self.rs = 0                       # the record size R, from the first frame
         self.signature: dict[str, str] | None = None
@@ -109,35 +97,8 @@ class AxfReader:
 
     # --- stream access -------------------------------------------------------------
     def _read_some(self, n: int) -> bytes:
-        out = bytearray()
-        while len(out) < n:
-            if self._view is not None:
-                chunk = self._view(n - len(out))
-            else:
-                chunk = self._read(n - len(out))
-                if chunk is None:
-                    raise ArchiveError("the stream is non-blocking and had no data; AxfReader needs a blocking stream")
-            if not len(chunk):
-                break
-            out += chunk
-        self._pos += len(out)
-        return bytes(out)
-
-    def _skip(self, n: int) -> int:
-        if n <= 0:
-            return 0
-        skip = getattr(self._stream, "skip", None)
-        if skip is not None and self._view is not None:
-            k = skip(n)
-        else:
-            k = 0
-            while k < n:
-                b = self._read(min(n - k, DEFAULT_CHUNK))
-                if not b:
-                    break
-                k += len(b)
-        self._pos += k
-        return k
+        """Up to n bytes, always as bytes (the frame parsers slice and compare them)."""
+        return bytes(super()._read_some(n))
 
     def _where(self) -> str:
         rec = f", record {(self._pos - self._start) // self.rs}" if self.rs else ""
@@ -196,11 +157,7 @@ class AxfReader:
 
     # --- iteration -------------------------------------------------------------------
     def __iter__(self) -> Iterator[AxfMember]:
-        while True:
-            m = self.next()
-            if m is None:
-                return
-            yield m
+        return super().__iter__()
 
     def next(self) -> AxfMember | None:
         if self._error is not None:

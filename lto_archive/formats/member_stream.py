@@ -1,0 +1,122 @@
+"""What the archive readers (TAR, CPIO, AXF) share: one byte stream, read and skipped by offset.
+
+A reader takes a TapeFileReader (`read_view`, `skip`: no copies) or any binary
+stream (`read`); it counts the stream offset of the next unread byte itself, so
+member positions mean the same whatever the stream is. Once an archive is found
+damaged, that error sticks: every later call raises it again.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any, BinaryIO, Iterator
+
+from ..errors import ArchiveError, CorruptArchive
+
+DEFAULT_CHUNK = 1 << 20
+
+
+class MemberStreamReader:
+    """Base of the format readers: stream access, offsets, the sticky error, iteration over `next()`."""
+
+    _stream: Any
+    _error: ArchiveError | None
+    _last_path: str | None
+
+    def _open_stream(self, stream: BinaryIO | Any, start_offset: int | None) -> None:
+        self._stream = stream
+        self._view = getattr(stream, "read_view", None)
+        self._read = getattr(stream, "read", None)
+        if self._view is None and self._read is None:
+            raise TypeError(f"{type(self).__name__} needs a stream with read() or read_view()")
+        if start_offset is None:
+            try:
+                start_offset = int(stream.tell())
+            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+                start_offset = 0
+        self._start = start_offset
+        self._pos = start_offset          # stream offset of the next unread byte
+
+    def _read_some(self, n: int) -> Any:
+        """Up to n bytes (fewer only at end of stream); bytes, bytearray or memoryview."""
+        if n <= 0:
+            return b""
+        if self._view is not None:
+            v = self._view(n)
+            if len(v) == n or not len(v):
+                self._pos += len(v)
+                return v
+            parts = bytearray(v)
+            while len(parts) < n:
+                v = self._view(n - len(parts))
+                if not len(v):
+                    break
+                parts += v
+            self._pos += len(parts)
+            return parts
+        b = self._read(n)
+        if b is None:
+            raise ArchiveError(f"the stream is non-blocking and had no data; {type(self).__name__} needs a "
+                               f"blocking stream")
+        if len(b) == n or not b:
+            self._pos += len(b)
+            return b
+        parts = bytearray(b)
+        while len(parts) < n:
+            b = self._read(n - len(parts))
+            if not b:
+                break
+            parts += b
+        self._pos += len(parts)
+        return parts
+
+    def _skip(self, n: int) -> int:
+        """Drop up to n bytes; returns how many were there."""
+        if n <= 0:
+            return 0
+        s = self._stream
+        skip = getattr(s, "skip", None)
+        if skip is not None and self._view is not None:
+            k = skip(n)
+            self._pos += k
+            return k
+        try:
+            seekable = s.seekable()
+        except (AttributeError, ValueError, OSError):
+            seekable = False
+        if seekable and n > 65536:
+            cur = s.tell()
+            end = s.seek(0, io.SEEK_END)
+            k = min(n, max(0, end - cur))
+            s.seek(cur + k)
+            self._pos += k
+            return k
+        left = n
+        while left > 0:
+            b = self._read(min(left, DEFAULT_CHUNK))
+            if not b:
+                break
+            left -= len(b)
+        self._pos += n - left
+        return n - left
+
+    def _after(self) -> str:
+        return f" after {self._last_path!r}" if self._last_path is not None else ""
+
+    def _corrupt(self, message: str, *, offset: int, path: str | None = None, **data: Any) -> CorruptArchive:
+        e = CorruptArchive(message, offset=offset, path=path, **data)
+        self._error = e   # every later call raises the same error
+        return e
+
+    def next(self) -> Any:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            m = self.next()
+            if m is None:
+                return
+            yield m
+
+
+__all__ = ["MemberStreamReader", "DEFAULT_CHUNK"]
