@@ -495,20 +495,3 @@ class CpioReader(MemberStreamReader):
             # reported when the archive ends (see the module notes): the stream is still in step
             self.crc_mismatches.append({"path": member.path, "offset": member.header_offset,
                                         "expected": f"{member.check:08x}", "actual": f"{total & 0xFFFFFFFF:08x}"})
-
-    def read_data(self, member: CpioMember) -> bytes:
-        """All data of `member` as one bytes object (small members only)."""
-        return b"".join(self.iter_data(member))
-
-    def readinto_data(self, member: CpioMember, sink: Any) -> int:
-        """Write the data of `member` to `sink.write()`; returns bytes written."""
-        n = 0
-        for chunk in self.iter_data(member):
-            sink.write(chunk)
-            n += len(chunk)
-        return n
-
-    @property
-    def offset(self) -> int:
-        """Stream offset of the next unread byte."""
-        return self._pos

@@ -111,6 +111,26 @@ class MemberStreamReader:
     def next(self) -> Any:
         raise NotImplementedError
 
+    def iter_data(self, member: Any, chunk_size: int = DEFAULT_CHUNK) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def read_data(self, member: Any) -> bytes:
+        """All data of `member` as one bytes object (small members only)."""
+        return b"".join(self.iter_data(member))
+
+    def readinto_data(self, member: Any, sink: Any) -> int:
+        """Write the data of `member` to `sink.write()`; returns bytes written."""
+        n = 0
+        for chunk in self.iter_data(member):
+            sink.write(chunk)
+            n += len(chunk)
+        return n
+
+    @property
+    def offset(self) -> int:
+        """Stream offset of the next unread byte."""
+        return self._pos
+
     def __iter__(self) -> Iterator[Any]:
         while True:
             m = self.next()

@@ -492,20 +492,3 @@ class TarReader(MemberStreamReader):
                 raise self._corrupt(
                     f"the archive ends in the padding after {member.path!r} (at byte {self._pos}): "
                     f"the tape file is truncated", offset=self._pos, path=member.path)
-
-    def read_data(self, member: TarMember) -> bytes:
-        """All data of `member` as one bytes object (small members only)."""
-        return b"".join(self.iter_data(member))
-
-    def readinto_data(self, member: TarMember, sink) -> int:
-        """Write the data of `member` to `sink.write()`; returns bytes written."""
-        n = 0
-        for chunk in self.iter_data(member):
-            sink.write(chunk)
-            n += len(chunk)
-        return n
-
-    @property
-    def offset(self) -> int:
-        """Stream offset of the next unread byte."""
-        return self._pos

@@ -309,12 +309,6 @@ class AxfReader(MemberStreamReader):
             self._pos += k
             yield chunk
 
-    def read_data(self, member: AxfMember) -> bytes:
-        return b"".join(bytes(c) for c in self.iter_data(member))
-
-    @property
-    def offset(self) -> int:
-        return self._pos
 
 
 # --- reading frames straight from a device (probe, scanner) ---------------------------
