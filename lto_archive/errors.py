@@ -95,6 +95,32 @@ class ToolFailed(DeviceError):
     """An external program (the LTFS software, umount) failed; its own messages are in `data`."""
 
 
+# --- tape libraries (medium changers) ----------------------------------------
+
+class ChangerError(DeviceError):
+    """The library's robot cannot do what was asked (see lto_archive/library)."""
+
+
+class EmptySlot(ChangerError):
+    """The slot (or drive) to take a cartridge from holds none."""
+
+
+class SlotFull(ChangerError):
+    """The slot (or drive) to put a cartridge into already holds one."""
+
+
+class DriveFull(SlotFull):
+    """The drive to load already holds a cartridge."""
+
+
+class ChangerBusy(ChangerError):
+    """Another process is using the changer (or the drive) right now."""
+
+
+class CartridgeNotFound(ChangerError):
+    """No cartridge with that barcode is in the library."""
+
+
 # --- sources -----------------------------------------------------------------
 
 class SourceError(LtoArchiveError):

@@ -1,0 +1,183 @@
+"""The one interface every tape library (medium changer) implements.
+
+A library has numbered drives and numbered slots (storage and import/export),
+each empty or holding one cartridge known by its barcode. The robot moves a
+cartridge slot -> drive (load), drive -> slot (unload) and slot -> slot
+(transfer). Numbers are the changer's own: drives from 0 (mtx's "Data Transfer
+Element N"), slots from 1 (mtx's "Storage Element N"), so what we print is
+what `mtx status` prints.
+
+Implementations: `VirtualLibrary` (vlib:DIR, folders and renames) and
+`MtxLibrary` (a real changer through `mtx`). Jobs use only this module.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CartridgeNotFound, DriveFull, UsageError
+
+if TYPE_CHECKING:
+    from ..tape.device import TapeDevice
+
+LIBRARY_KINDS = ("vlib:DIR", "/dev/sgN", "mtx:/dev/sgN")
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    """A storage (or import/export) slot."""
+
+    number: int
+    barcode: str | None
+    full: bool
+    import_export: bool = False
+
+
+@dataclass(frozen=True)
+class DriveInfo:
+    """A drive; `device` is the spec open_device() accepts for it (None when unknown)."""
+
+    number: int
+    full: bool
+    barcode: str | None
+    source_slot: int | None
+    device: str | None
+
+
+@dataclass(frozen=True)
+class LibraryStatus:
+    """A snapshot of where every cartridge is."""
+
+    drives: list[DriveInfo]
+    slots: list[SlotInfo]
+
+    def locate(self, barcode: str) -> SlotInfo | DriveInfo | None:
+        """Where the cartridge with this barcode is (drive first), or None."""
+        for place in (*self.drives, *self.slots):
+            if place.full and place.barcode == barcode:
+                return place
+        return None
+
+    def free_drive(self) -> int | None:
+        """The lowest-numbered empty drive, or None when every drive is full."""
+        return next((d.number for d in self.drives if not d.full), None)
+
+    def empty_slot(self, *, import_export: bool = False) -> int | None:
+        """The lowest-numbered empty storage slot (or import/export slot), or None."""
+        return next((s.number for s in self.slots if not s.full and s.import_export == import_export), None)
+
+    def barcodes(self) -> list[str]:
+        """Every barcode in the library: drives first, then slots in order."""
+        return [p.barcode for p in (*self.drives, *self.slots) if p.full and p.barcode]
+
+    def drive(self, number: int) -> DriveInfo:
+        for d in self.drives:
+            if d.number == number:
+                return d
+        raise UsageError(f"the library has no drive {number} (drives: "
+                         f"{', '.join(str(d.number) for d in self.drives) or 'none'})", drive=number)
+
+    def slot(self, number: int) -> SlotInfo:
+        for s in self.slots:
+            if s.number == number:
+                return s
+        numbers = [s.number for s in self.slots]
+        span = f"{min(numbers)}-{max(numbers)}" if numbers else "none"
+        raise UsageError(f"the library has no slot {number} (slots: {span})", slot=number)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"drives": [asdict(d) for d in self.drives], "slots": [asdict(s) for s in self.slots]}
+
+
+class Library(abc.ABC):
+    """A medium changer with its drives. Every move raises a ChangerError subclass
+    (EmptySlot, DriveFull/SlotFull, ChangerBusy, CartridgeNotFound) naming the
+    slot, drive and barcode; nothing is moved when a move fails."""
+
+    name: str = "library"
+
+    @abc.abstractmethod
+    def status(self) -> LibraryStatus:
+        """Where every cartridge is now."""
+
+    @abc.abstractmethod
+    def load(self, slot: int, drive: int) -> None:
+        """Move the cartridge in `slot` into `drive`."""
+
+    @abc.abstractmethod
+    def unload(self, drive: int, slot: int | None = None) -> None:
+        """Move the cartridge in `drive` to `slot` (default: back to its source slot,
+        else the first empty storage slot)."""
+
+    @abc.abstractmethod
+    def transfer(self, source_slot: int, dest_slot: int) -> None:
+        """Move a cartridge from one slot to another (e.g. to an import/export slot)."""
+
+    @abc.abstractmethod
+    def open_drive(self, drive: int) -> "TapeDevice":
+        """The cartridge loaded in `drive` as a TapeDevice."""
+
+    def load_barcode(self, barcode: str, drive: int | None = None) -> int:
+        """Load the cartridge labelled `barcode` into `drive` (default: a free drive)
+        and return the drive number. Already in a drive: that drive, nothing moves
+        (with `drive` given and different, it is moved there)."""
+        st = self.status()
+        place = st.locate(barcode)
+        if place is None:
+            known = ", ".join(st.barcodes()) or "none"
+            raise CartridgeNotFound(f"no cartridge with barcode {barcode} in library {self.name} "
+                                    f"(it holds: {known})", barcode=barcode, library=self.name)
+        if isinstance(place, DriveInfo):
+            if drive is None or drive == place.number:
+                return place.number
+            st.drive(drive)
+            self.unload(place.number)
+            st = self.status()
+            place = st.locate(barcode)
+            assert isinstance(place, SlotInfo)
+        if drive is None:
+            drive = st.free_drive()
+            if drive is None:
+                held = ", ".join(f"drive {d.number}: {d.barcode or 'no label'}" for d in st.drives)
+                raise DriveFull(f"cannot load {barcode}: every drive of library {self.name} is full "
+                                f"({held}); unload one first", barcode=barcode, library=self.name)
+        self.load(place.number, drive)
+        return drive
+
+    def close(self) -> None:
+        """Release whatever the library object holds (not the cartridges)."""
+
+    def __enter__(self) -> "Library":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_library(spec: str, *, drive_devices: dict[int, str] | None = None) -> Library:
+    """Open the library a spec names: "vlib:DIR", "/dev/sgN" or "mtx:/dev/sgN".
+
+    `drive_devices` maps changer drive numbers to tape device specs for real
+    changers (see docs/library.md); the virtual library knows its own drives.
+    """
+    spec = spec.strip()
+    kind, sep, rest = spec.partition(":")
+    if sep and kind.lower() == "vlib":
+        if not rest:
+            raise UsageError("library 'vlib:' needs the library folder, as in vlib:/srv/vlib", spec=spec)
+        from .vlib import VirtualLibrary
+        return VirtualLibrary(rest)
+    if sep and kind.lower() == "mtx":
+        if not rest:
+            raise UsageError("library 'mtx:' needs the changer's device, as in mtx:/dev/sg3", spec=spec)
+        from .mtx import MtxLibrary
+        return MtxLibrary(rest, drive_devices=drive_devices)
+    if spec.startswith("/dev/"):
+        if any(spec.startswith(p) for p in ("/dev/nst", "/dev/st", "/dev/tape")):
+            raise UsageError(f"{spec} is a tape drive, not a changer: a library is its changer's device "
+                             f"(/dev/sgN; `lsscsi -g` lists it as 'mediumx')", spec=spec)
+        from .mtx import MtxLibrary
+        return MtxLibrary(spec, drive_devices=drive_devices)
+    raise UsageError(f"unknown library {spec!r}; use one of {', '.join(LIBRARY_KINDS)}", spec=spec)
