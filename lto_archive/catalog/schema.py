@@ -125,9 +125,18 @@ _V2 = (
     "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
+_V3 = (
+    # folder destinations: the filesystem volume they are on (lto_archive/folder_volume.py), so that two
+    # folders of one disk are not two copies, and a disk mounted elsewhere later is the same destination
+    "ALTER TABLE destinations ADD COLUMN volume_id TEXT",      # 'fs-uuid:...', 'fsid:...', 'device:M:m'
+    "ALTER TABLE destinations ADD COLUMN volume_path TEXT",    # the folder inside that filesystem ('/DAY1')
+    "CREATE INDEX destinations_volume ON destinations(volume_id, volume_path)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
+    Migration(3, "folder destinations: filesystem volume identity", _V3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
