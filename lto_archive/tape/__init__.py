@@ -3,6 +3,7 @@
 `open_device(spec)` turns a device spec from the command line into a device:
 
     vtape:DIR   a virtual cartridge folder (see docs/vtape.md)
+    vlib:DIR    the loaded drive of a virtual library (see docs/library.md)
     null:       the null target (keeps nothing; for benchmarks)
 """
 
@@ -16,7 +17,7 @@ from .null import NullTape
 from .speed import DriveSpeedModel, SpeedSettings, TapeStats
 from .vtape import Faults, VirtualTape, VTapeSettings, create_vtape
 
-DEVICE_KINDS = ("vtape:DIR", "null:")
+DEVICE_KINDS = ("vtape:DIR", "vlib:DIR", "null:")
 
 __all__ = [
     "MAX_RECORD", "MIN_RECORD", "CartridgeMemory", "MediumInfo", "Position", "TapeDevice", "WriteFlags",
@@ -40,6 +41,9 @@ def open_device(spec: str) -> TapeDevice:
             raise UsageError("device 'vtape:' needs the cartridge folder, as in vtape:/srv/tapes/ABC123L9",
                              spec=spec)
         return VirtualTape(rest)
+    if kind == "vlib":   # a virtual library: the cartridge in its first loaded drive
+        from ..library.vlib import open_first_loaded   # lazy: the library package imports this one
+        return open_first_loaded(rest)
     if kind == "null":
         if rest:
             raise UsageError(f"device {spec!r}: the null device takes no argument; write 'null:'", spec=spec)
