@@ -14,14 +14,17 @@ from lto_archive.jobs.read import ReadResult, list_tape, load_copy_log, restore_
 from lto_archive.jobs.write import WriteOptions, WriteResult, formats, write_archive
 
 from .catalog_cmds import catalog_option, open_catalog
-from .common import ProgressBar, device_from, emit, human_bytes, parse_size
+from .common import (ProgressBar, device_from, device_or_library, emit, human_bytes, library_options,
+                     optional_device_or_library, parse_size)
 
 DEFAULT_LOG_DIR = "lto-archive-logs"
 
 
 def _device_option(f):  # type: ignore[no-untyped-def]
-    return click.option("--device", required=True,
-                        help="vtape:DIR (a virtual cartridge), null:, or ltfs-mount:DIR (a mounted LTFS volume)."
+    f = library_options()(f)
+    return click.option("--device", callback=device_or_library,
+                        help="vtape:DIR (a virtual cartridge), vlib:DIR (a virtual library's loaded drive), null:, "
+                             "or ltfs-mount:DIR (a mounted LTFS volume); with --library and --barcode: optional."
                         )(f)
 
 
@@ -44,8 +47,9 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 
 @click.command("write")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--device", "devices", required=True, multiple=True,
-              help="vtape:DIR, null:, or ltfs-mount:DIR; repeat for several tapes written in one pass.")
+@click.option("--device", "devices", multiple=True, callback=device_or_library,
+              help="vtape:DIR, vlib:DIR, null:, or ltfs-mount:DIR; repeat for several tapes written in one pass.")
+@library_options()
 @click.option("--copy-to", "copy_to", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Also copy into this folder (a shuttle drive, a RAID), from the same read; repeatable.")
 @click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(list(formats())),
@@ -250,8 +254,10 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> 
 
 
 @click.command("restore")
-@click.option("--device", "devices", multiple=True,
-              help="vtape:DIR, or ltfs-mount:DIR. With --from-catalog: every cartridge the plan names (repeat).")
+@click.option("--device", "devices", multiple=True, callback=optional_device_or_library,
+              help="vtape:DIR, vlib:DIR, or ltfs-mount:DIR. With --from-catalog: every cartridge the plan names "
+                   "(repeat).")
+@library_options()
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("patterns", nargs=-1)
 @click.option("--tape-file", "tape_files", type=int, multiple=True)

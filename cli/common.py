@@ -57,9 +57,66 @@ def flush_json() -> None:
         _echo_json(_pending_json.pop(0))
 
 
+_LIBRARY_KEY = "lto_archive.library"
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """--library / --barcode / --drive-device: kept in the context for device_from."""
+    if value not in (None, ()):
+        ctx.meta.setdefault(_LIBRARY_KEY, {})[param.name] = value
+    return value
+
+
+def library_options(*, barcode: bool = True):  # type: ignore[no-untyped-def]
+    """--library, --barcode and --drive-device for a command that opens a --device: with --barcode,
+    device_from loads that cartridge into a free drive of the library and opens it. `barcode=False`
+    when the command has its own --barcode option (give it `callback=remember_barcode`)."""
+    def deco(f):  # type: ignore[no-untyped-def]
+        f = click.option("--drive-device", "drive_device", multiple=True, expose_value=False, is_eager=True,
+                         callback=_remember, help="Library drive N is this device: N=/dev/nstX (repeatable).")(f)
+        if barcode:
+            f = click.option("--barcode", "barcode", default=None, expose_value=False, callback=_remember,
+                             help="Load the cartridge with this label from the library first (e.g. LTA002L9).")(f)
+        return click.option("--library", "library", default=None, expose_value=False, is_eager=True,
+                            callback=_remember, help="The tape library: vlib:DIR, /dev/sgN or mtx:/dev/sgN.")(f)
+    return deco
+
+
+remember_barcode = _remember
+
+
+def device_or_library(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Callback of --device: without it, the --library (with --barcode) names the device."""
+    if value in (None, ()):
+        lib = ctx.meta.get(_LIBRARY_KEY, {}).get("library")
+        if lib is None:
+            raise click.MissingParameter(ctx=ctx, param=param)
+        return (lib,) if param.multiple else lib
+    return value
+
+
+def optional_device_or_library(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Callback of an optional --device: the --library names the device when it is given."""
+    lib = ctx.meta.get(_LIBRARY_KEY, {}).get("library")
+    if value in (None, ()) and lib is not None:
+        return (lib,) if param.multiple else lib
+    return value
+
+
+def _open(spec: str) -> TapeDevice:
+    ctx = click.get_current_context(silent=True)
+    sel = ctx.meta.get(_LIBRARY_KEY, {}) if ctx is not None else {}
+    if sel.get("barcode") or spec == sel.get("library"):
+        from lto_archive.library.cartridge import open_cartridge
+        from lto_archive.library.mtx import parse_drive_devices
+        return open_cartridge(spec, sel["barcode"], library=sel.get("library"),
+                              drive_devices=parse_drive_devices(sel.get("drive_device", ())))
+    return open_device(spec)
+
+
 @contextmanager
 def device_from(spec: str) -> Iterator[TapeDevice]:
-    dev = open_device(spec)
+    dev = _open(spec)
     try:
         yield dev
     finally:

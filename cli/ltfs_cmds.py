@@ -9,7 +9,7 @@ from lto_archive.formats.ltfs.recover import CheckReport, check_volume, recover_
 from lto_archive.formats.ltfs.volume import format_volume, read_labels
 from lto_archive.jobs.write import TOOL, prepare_medium
 
-from .common import device_from, emit, parse_size
+from .common import device_from, device_or_library, emit, library_options, parse_size, remember_barcode
 
 
 def _serial_from(barcode: str | None, serial: str | None) -> str | None:
@@ -30,9 +30,12 @@ def _has_data(dev) -> bool:  # type: ignore[no-untyped-def]
 
 
 @click.command("format")
-@click.option("--device", required=True, help="vtape:DIR (a virtual cartridge).")
+@click.option("--device", callback=device_or_library, help="vtape:DIR (a virtual cartridge), vlib:DIR.")
+@library_options(barcode=False)
 @click.option("--format", "fmt", default="ltfs", show_default=True, type=click.Choice(["ltfs"]))
-@click.option("--barcode", default=None, help="Cartridge label; its first 6 characters become the volume serial.")
+@click.option("--barcode", default=None, callback=remember_barcode,
+              help="Cartridge label; its first 6 characters become the volume serial. With --library (or "
+                   "--device vlib:DIR): the cartridge to load first.")
 @click.option("--serial", default=None, help="Volume serial (6 characters A-Z 0-9), if not from the barcode.")
 @click.option("--volume-name", default="", help="Shown as the volume's name when mounted.")
 @click.option("--block-size", default="512K", show_default=True, help="LTFS block size (512K is the standard).")

@@ -9,7 +9,7 @@ import click
 from lto_archive.generations import by_name
 from lto_archive.tape import create_vtape
 
-from .common import device_from, emit, human_bytes, parse_size
+from .common import device_from, device_or_library, emit, human_bytes, library_options, parse_size
 
 
 @click.group("vtape")
@@ -40,7 +40,8 @@ def vtape_create(directory: Path, generation: str, capacity: str | None, barcode
 
 
 @click.command("info")
-@click.option("--device", required=True, help="vtape:DIR (or null:).")
+@click.option("--device", callback=device_or_library, help="vtape:DIR, vlib:DIR (or null:).")
+@library_options()
 @click.option("--json", "as_json", is_flag=True)
 def info(device: str, as_json: bool) -> None:
     """Medium, generation, barcode, position, space used and left."""

@@ -277,14 +277,3 @@ class _ChangerLock:
             os.close(self.fd)
             self.fd = None
 
-
-def open_first_loaded(path: str | os.PathLike[str]) -> TapeDevice:
-    """`--device vlib:DIR`: the cartridge in the lowest-numbered full drive."""
-    lib = VirtualLibrary(path)
-    st = lib.status()
-    loaded = [d for d in st.drives if d.full]
-    if not loaded:
-        raise UsageError(f"no drive of {lib.name} holds a cartridge: load one "
-                         f"(`lto-archive library load --library {lib.name} BARCODE`) or pass --barcode",
-                         library=lib.name)
-    return lib.open_drive(loaded[0].number)

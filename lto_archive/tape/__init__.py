@@ -42,8 +42,8 @@ def open_device(spec: str) -> TapeDevice:
                              spec=spec)
         return VirtualTape(rest)
     if kind == "vlib":   # a virtual library: the cartridge in its first loaded drive
-        from ..library.vlib import open_first_loaded   # lazy: the library package imports this one
-        return open_first_loaded(rest)
+        from ..library.cartridge import open_cartridge   # lazy: the library package imports this one
+        return open_cartridge(spec, None)
     if kind == "null":
         if rest:
             raise UsageError(f"device {spec!r}: the null device takes no argument; write 'null:'", spec=spec)

@@ -1,0 +1,97 @@
+"""The library commands end to end, through the real `lto-archive` command:
+`vlib create`, `library status|load|unload|transfer`, and `--barcode` on the device commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..bad_input_helpers import card_files, make_card, restored_files, run, tape_objects
+
+
+def test_vlib_create_and_status(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    cp = run("vlib", "create", lib, "--drives", "2", "--slots", "8", "--generation", "LTO-9", "--capacity", "100M",
+             check=0)
+    assert "LTA001L9 .. LTA008L9" in cp.stdout
+    out = run("library", "status", "--library", f"vlib:{lib}", check=0).stdout.splitlines()
+    assert out[0] == f"library vlib:{lib}: 2 drive(s), 8 slot(s), 8 cartridge(s)"
+    assert out[1].split() == ["drive", "0", "empty"] and out[3].split() == ["slot", "1", "LTA001L9"]
+    doc = json.loads(run("library", "status", "--library", f"vlib:{lib}", "--json", check=0).stdout)
+    assert [s["barcode"] for s in doc["slots"]] == [f"LTA00{i}L9" for i in range(1, 9)]
+    assert [d["full"] for d in doc["drives"]] == [False, False]
+
+
+def test_load_unload_transfer_commands(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    run("vlib", "create", lib, "--drives", "1", "--slots", "3", "--import-export", "1", "--capacity", "8M", check=0)
+    spec = f"vlib:{lib}"
+    cp = run("library", "load", "--library", spec, "LTA002L9", check=0)
+    assert cp.stdout.startswith(f"loaded LTA002L9 into drive 0 (vtape:{lib}/drives/0/LTA002L9)")
+    cp = run("library", "load", "--library", spec, "LTA003L9", check=4)
+    assert "every drive" in cp.stderr and "drive 0: LTA002L9" in cp.stderr and "Traceback" not in cp.stderr
+    cp = run("library", "load", "--library", spec, "--slot", "1", check=4)
+    assert "cannot load slot 1: every drive" in cp.stderr
+    cp = run("library", "load", "--library", spec, "--slot", "1", "--drive", "0", check=4)
+    assert "drive 0 already holds LTA002L9" in cp.stderr
+    cp = run("library", "unload", "--library", spec, "--slot", "4", check=0)  # into the import/export slot
+    assert cp.stdout.strip() == "unloaded LTA002L9 from drive 0 into slot 4"
+    cp = run("library", "unload", "--library", spec, check=2)
+    assert "none is full" in cp.stderr
+    doc = json.loads(run("library", "transfer", "--library", spec, "4", "2", "--json", check=0).stdout)
+    assert doc == {"library": spec, "barcode": "LTA002L9", "from_slot": 4, "to_slot": 2}
+    cp = run("library", "transfer", "--library", spec, "4", "1", "--json", check=4)
+    assert json.loads(cp.stdout)["error"] == "EmptySlot"
+    cp = run("library", "load", "--library", spec, "ZZZ999L9", check=4)
+    assert "no cartridge with barcode ZZZ999L9" in cp.stderr
+    cp = run("library", "status", "--library", "floppy:/x", check=2)
+    assert "unknown library" in cp.stderr
+
+
+def test_write_and_restore_by_barcode_byte_exact(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    run("vlib", "create", lib, "--drives", "2", "--slots", "4", "--capacity", "64M", check=0)
+    card = make_card(tmp_path / "src", sizes={"A001C001.mov": 700_000, "sub/A001C002.mov": 300_000, "x.txt": 5})
+    cp = run("write", card, "--device", f"vlib:{lib}", "--barcode", "LTA002L9", "--block-size", "64K",
+             "--log-dir", tmp_path / "logs", "--no-progress", check=0)
+    assert "LTA002L9" in cp.stdout
+    status = json.loads(run("library", "status", "--library", f"vlib:{lib}", "--json", check=0).stdout)
+    assert status["drives"][0]["barcode"] == "LTA002L9"
+    assert tape_objects(lib / "drives/0/LTA002L9")     # the bytes are on that cartridge...
+    assert all(not (lib / f"slots/{n}/LTA00{n}L9/0_1_R").exists() for n in (1, 3, 4))   # ...and no other
+    run("library", "unload", "--library", f"vlib:{lib}", check=0)
+    run("library", "load", "--library", f"vlib:{lib}", "LTA001L9", check=0)      # a different one in drive 0
+    # --library + --barcode without --device: loads LTA002L9 into the free drive 1 and reads it there
+    run("verify", "--library", f"vlib:{lib}", "--barcode", "LTA002L9", "--no-progress", check=0)
+    dest = tmp_path / "restored"
+    run("restore", dest, "--device", f"vlib:{lib}", "--barcode", "LTA002L9", "--no-progress", check=0)
+    assert restored_files(dest) == card_files(card)
+    doc = json.loads(run("info", "--library", f"vlib:{lib}", "--barcode", "LTA002L9", "--json", check=0).stdout)
+    assert doc["barcode"] == "LTA002L9"
+    listing = run("ls", "--device", f"vlib:{lib}", "--barcode", "LTA002L9", check=0).stdout
+    assert "card/A001C001.mov" in listing
+    # --device vlib: without --barcode: the first loaded drive (drive 0, LTA001L9, blank)
+    doc = json.loads(run("info", "--device", f"vlib:{lib}", "--json", check=0).stdout)
+    assert doc["barcode"] == "LTA001L9"
+
+
+def test_barcode_errors_leave_tapes_alone(tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    run("vlib", "create", lib, "--drives", "1", "--slots", "2", "--capacity", "8M", check=0)
+    card = make_card(tmp_path / "src")
+    run("write", card, "--device", f"vlib:{lib}", "--barcode", "LTA001L9", "--log-dir", tmp_path / "logs",
+        "--no-progress", check=0)
+    before = tape_objects(lib / "drives/0/LTA001L9")
+    cp = run("write", card, "--device", f"vlib:{lib}", "--barcode", "LTA002L9", "--log-dir", tmp_path / "logs",
+             "--no-progress", check=4)          # the only drive holds LTA001L9
+    assert "every drive" in cp.stderr and "unload one first" in cp.stderr
+    cp = run("write", card, "--device", f"vlib:{lib}", "--barcode", "NOPE01L9", "--log-dir", tmp_path / "logs",
+             "--no-progress", check=4)
+    assert "no cartridge with barcode NOPE01L9" in cp.stderr
+    cp = run("write", card, "--device", f"vtape:{lib}/drives/0/LTA001L9", "--barcode", "LTA001L9",
+             "--log-dir", tmp_path / "logs", "--no-progress", check=2)
+    assert "--barcode selects a cartridge in a library" in cp.stderr
+    assert tape_objects(lib / "drives/0/LTA001L9") == before
+    run("library", "unload", "--library", f"vlib:{lib}", check=0)
+    cp = run("ls", "--device", f"vlib:{lib}", check=2)
+    assert "no drive of" in cp.stderr and "--barcode" in cp.stderr
