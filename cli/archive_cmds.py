@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from lto_archive.catalog import record_read, record_write
+from lto_archive.catalog import record_job, record_read, record_write
 from lto_archive.errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
 from lto_archive.hashing import DEFAULT_ALGORITHMS
 from lto_archive.jobs.read import ReadResult, list_tape, load_copy_log, restore_tape, verify_tape
@@ -112,20 +112,9 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
 
 def _record_write(catalog_path: Path | None, result: WriteResult, devs: list, copy_to: tuple[Path, ...],
                   fmt: str) -> None:
-    """Every tape and folder of the job into the catalog, each with its own positions."""
+    """Every tape and folder of the job into the catalog, each with its own positions and read-back."""
     with open_catalog(catalog_path) as cat:
-        for i, dev in enumerate(devs):
-            if result.destinations and i < len(result.destinations) and \
-                    result.destinations[i].get("status") == "failed":
-                continue
-            uuid = None
-            if fmt == "ltfs":
-                from lto_archive.formats.ltfs.volume import open_volume
-                uuid = open_volume(dev).label.volume_uuid
-            record_write(cat, result.for_destination(i), dev.medium(), volume_uuid=uuid)
-        for d in result.destinations:
-            if d.get("kind") == "folder" and d.get("status") != "failed":
-                record_write(cat, result, None, folder=Path(d["destination"]))
+        record_job(cat, result, devs)
 
 
 def _write_dict(r: WriteResult) -> dict:
@@ -187,7 +176,13 @@ def _read_text(r: ReadResult, verb: str) -> None:
 
 
 @click.command("verify")
-@_device_option
+@click.option("--device", default=None, callback=optional_device_or_library,
+              help="vtape:DIR (a virtual cartridge), vlib:DIR, null:, or ltfs-mount:DIR (a mounted LTFS volume).")
+@library_options()
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Instead of a tape: a folder a write job copied to (--copy-to), read back against the job "
+                   "manifests it holds.")
+@click.option("--operator", default=None, help="Who verifies, in the catalog (default: the login name).")
 @click.option("--tape-file", "tape_files", type=int, multiple=True, help="Only these tape files (0 = first).")
 @click.option("--manifest", "copy_log", type=click.Path(exists=True, path_type=Path), default=None,
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
@@ -195,9 +190,15 @@ def _read_text(r: ReadResult, verb: str) -> None:
 @click.option("--no-catalog", is_flag=True, help="Do not record the verification in the catalog.")
 @_progress_option
 @_json_option
-def verify(device: str, tape_files: tuple[int, ...], copy_log: Path | None, catalog_path: Path | None,
-           no_catalog: bool, progress: bool | None, as_json: bool) -> None:
-    """Read every file back and compare its hashes with the manifest."""
+def verify(device: str | None, folder: Path | None, operator: str | None, tape_files: tuple[int, ...],
+           copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, progress: bool | None,
+           as_json: bool) -> None:
+    """Read every file back and compare its hashes with the manifest (of a tape, or of a folder copy)."""
+    if (device is None) == (folder is None):
+        raise UsageError("verify needs either --device (a tape) or --folder (a folder copy)")
+    if folder is not None:
+        _verify_folder(folder, operator, catalog_path, no_catalog, as_json)
+        return
     bar = ProgressBar(progress)
     mp = _mountpoint(device)
     try:
@@ -210,10 +211,35 @@ def verify(device: str, tape_files: tuple[int, ...], copy_log: Path | None, cata
                                      manifest=load_copy_log(copy_log) if copy_log else None, progress=bar)
                 if not no_catalog:
                     with open_catalog(catalog_path) as cat:
-                        record_read(cat, result, dev.medium())
+                        record_read(cat, result, dev.medium(), operator)
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: _read_text(result, "verify"))
+    result.raise_for_status()
+
+
+def _verify_folder(folder: Path, operator: str | None, catalog_path: Path | None, no_catalog: bool,
+                   as_json: bool) -> None:
+    from lto_archive.catalog import record_folder_read
+    from lto_archive.jobs.folder_verify import verify_folder
+    result = verify_folder(folder)
+    doc = result.to_dict()
+    if not no_catalog:
+        with open_catalog(catalog_path) as cat:
+            doc["recorded"] = record_folder_read(cat, result, operator).to_dict()
+
+    def text() -> None:
+        for note in result.notes:
+            click.secho(f"note: {note}", fg="yellow", err=True)
+        for s in result.sessions:
+            click.echo(f"session {s.session_id}: {len(s.verified)} files verified")
+            for f in s.failed:
+                click.secho(f"  FAILED     {f['path']}: {f['reason']}", fg="red")
+            for u in s.unproven:
+                click.secho(f"  unproven   {u['path']}: {u['reason']}", fg="yellow")
+        click.echo(f"{result.root} ({result.volume.volume_id if result.volume else 'volume unknown'}): "
+                   f"result: {result.status}")
+    emit(doc, as_json, text)
     result.raise_for_status()
 
 

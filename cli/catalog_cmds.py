@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from lto_archive.catalog import Catalog, ENV_VAR, export, import_tape, restore_plan, search
+from lto_archive.catalog import Catalog, ENV_VAR, export, import_folder, import_tape, restore_plan, search
 from lto_archive.catalog.search import FileHit, search_document
 from lto_archive.errors import UsageError
 
@@ -118,16 +118,25 @@ def _where(c: Any) -> str:
 
 
 @catalog.command("import")
-@click.option("--device", required=True, help="vtape:DIR: the cartridge to read (its manifests or LTFS index).")
+@click.option("--device", default=None, help="vtape:DIR: the cartridge to read (its manifests or LTFS index).")
+@click.option("--folder", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Instead of a tape: a folder copy (write --copy-to), from the job manifests it holds.")
 @catalog_option
 @_json_option
-def import_cmd(device: str, catalog_path: Path | None, as_json: bool) -> None:
-    """Rebuild the catalog entries of the loaded cartridge from the tape itself (safe to repeat)."""
-    if device.startswith("ltfs-mount:"):
-        raise UsageError("catalog import reads the cartridge itself: give its device (vtape:DIR), not a mount")
-    with device_from(device) as dev, open_catalog(catalog_path) as cat:
-        rec = import_tape(cat, dev)
-        doc = {"status": "ok", "catalog": str(cat.path), **rec.to_dict()}
+def import_cmd(device: str | None, folder: Path | None, catalog_path: Path | None, as_json: bool) -> None:
+    """Rebuild the catalog entries of the loaded cartridge (or of a folder copy) from itself (safe to repeat)."""
+    if (device is None) == (folder is None):
+        raise UsageError("catalog import needs either --device (a cartridge) or --folder (a folder copy)")
+    if folder is not None:
+        with open_catalog(catalog_path) as cat:
+            rec = import_folder(cat, folder)
+            doc = {"status": "ok", "catalog": str(cat.path), **rec.to_dict()}
+    else:
+        if device.startswith("ltfs-mount:"):   # type: ignore[union-attr]
+            raise UsageError("catalog import reads the cartridge itself: give its device (vtape:DIR), not a mount")
+        with device_from(device) as dev, open_catalog(catalog_path) as cat:   # type: ignore[arg-type]
+            rec = import_tape(cat, dev)
+            doc = {"status": "ok", "catalog": str(cat.path), **rec.to_dict()}
 
     def text() -> None:
         for note in rec.notes:

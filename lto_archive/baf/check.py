@@ -118,6 +118,14 @@ class CopyProof:
     last_check_by: str | None = None
     last_check_result: str | None = None   # ok, failed, unproven
     last_check_message: str = ""
+    volume_id: str | None = None           # a folder's filesystem volume (lto_archive/folder_volume.py)
+
+    @property
+    def medium(self) -> str:
+        """What makes two copies distinct: the cartridge, or the disk a folder is on (its volume)."""
+        if self.kind == "folder" and self.volume_id:
+            return f"volume {self.volume_id}"
+        return f"{self.kind} {self.destination}"
 
     @property
     def counts(self) -> bool:
@@ -147,9 +155,14 @@ class CopyProof:
             return "never verified"
         return f"verified {self.verified_at[:10]} by {self.verified_by or '?'}"
 
-    def why_not(self) -> str:
-        """Why this copy does not count (empty when it does)."""
+    def why_not(self, counted: "list[CopyProof] | None" = None) -> str:
+        """Why this copy does not count (empty when it does); `counted`: the copies that count."""
         on = f"copy on {self.destination}" if self.kind == "tape" else f"copy in {self.folder or self.destination}"
+        same = next((c for c in counted or [] if c.medium == self.medium and c.destination != self.destination),
+                    None)
+        if same is not None and self.counts:
+            return (f"{on} is on the same disk ({self.volume_id}) as the copy in {same.folder or same.destination}: "
+                    f"one disk is one copy")
         if self.status != OK:
             return f"{on} was written as {self.status!r} (not proven when written)"
         if self.last_check_result is None:
@@ -249,7 +262,7 @@ class CardCheck:
 _COPIES_SQL = (
     "SELECT c.id, c.file_id, d.label, d.kind, d.barcode, d.volume_uuid, d.folder, d.location, d.generation, "
     "j.format, c.tape_file, c.partition, c.block, c.block_offset, c.header_offset, j.session_id, j.started, "
-    "j.operator, j.host, c.status, d.id "
+    "j.operator, j.host, c.status, d.id, d.volume_id "
     "FROM copies c JOIN destinations d ON d.id = c.destination_id JOIN jobs j ON j.id = c.job_id "
     "WHERE c.file_id = ? ORDER BY d.label, j.started, c.id")
 
@@ -285,7 +298,7 @@ class _Lookup:
         for row in self.conn.execute(_COPIES_SQL, (file_id,)).fetchall():
             cid = row[0]
             proof = CopyProof(*row[2:15], session_id=row[15], written_at=row[16] or "", written_by=row[17] or "",
-                              written_host=row[18] or "", status=row[19])
+                              written_host=row[18] or "", status=row[19], volume_id=row[21])
             last = self.conn.execute("SELECT at, who, result, message FROM verifications WHERE copy_id = ? "
                                      "ORDER BY at DESC, id DESC LIMIT 1", (cid,)).fetchone()
             if last is not None:
@@ -451,14 +464,18 @@ def _check_file(lookup: _Lookup, name: str, path: Path, st: os.stat_result, n: i
     for _, known in matching:
         for a, h in known.items():
             fc.catalog_hashes.setdefault(a, h)
-    best: dict[int, CopyProof] = {}                   # per destination: the most recently proven copy
+    best: dict[str, CopyProof] = {}     # per cartridge or disk (folders: their volume): the latest proven copy
     others: list[CopyProof] = []
     for fid, _ in matching:
-        for dest, proof in lookup.copies(fid):
+        for _dest, proof in lookup.copies(fid):
             if proof.counts:
-                cur = best.get(dest)
+                cur = best.get(proof.medium)
                 if cur is None or (proof.verified_at or "") > (cur.verified_at or ""):
-                    best[dest] = proof
+                    if cur is not None and cur.destination != proof.destination:
+                        others.append(cur)
+                    best[proof.medium] = proof
+                elif cur.destination != proof.destination:
+                    others.append(proof)
             else:
                 others.append(proof)
     fc.copies = sorted(best.values(), key=lambda p: (p.kind != "tape", p.destination))
@@ -479,7 +496,7 @@ def _check_file(lookup: _Lookup, name: str, path: Path, st: os.stat_result, n: i
         fc.reasons.append(f"no verified copy (0 of {n})")
     seen = set()
     for p in fc.others:
-        why = p.why_not()
+        why = p.why_not(fc.copies)
         if why and why not in seen:
             seen.add(why)
             fc.reasons.append(why)

@@ -11,13 +11,15 @@ The tapes stay the source of truth: `import_tape` rebuilds a cartridge's
 entries from its manifests or LTFS index. See docs/catalog.md.
 """
 
-from .record import Recorded, import_tape, record_read, record_write
+from .record import (Recorded, import_folder, import_tape, record_folder_read, record_job, record_read, record_write,
+                     tape_used)
 from .schema import MIGRATIONS, SCHEMA_VERSION, CatalogError
 from .search import (CAMERA_REEL, CartridgePlan, CopyHit, FileHit, PlanEntry, RestorePlan, camera_reel,
                      catalog_document, export, parse_when, restore_plan, search, write_csv)
 from .store import ENV_VAR, Catalog, default_path
 
 __all__ = ["Catalog", "CatalogError", "default_path", "ENV_VAR", "MIGRATIONS", "SCHEMA_VERSION", "Recorded",
-           "record_write", "record_read", "import_tape", "search", "restore_plan", "export", "write_csv",
+           "record_write", "record_read", "record_job", "import_tape", "import_folder", "record_folder_read",
+           "tape_used", "search", "restore_plan", "export", "write_csv",
            "catalog_document", "camera_reel", "parse_when", "CAMERA_REEL", "FileHit", "CopyHit", "PlanEntry",
            "CartridgePlan", "RestorePlan"]

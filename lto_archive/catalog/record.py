@@ -35,15 +35,19 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ArchiveError, EndOfData, LtoArchiveError
 from ..manifest import (CHANGED, MANIFEST_MEMBER, META_DIR, OK, READ_ERROR, SESSION_MEMBER, FileRecord, Manifest,
                         SessionInfo, iso, utc_now)
+from ..folder_volume import folder_volume
+from ..tape import mam
 from ..tape.device import MediumInfo, TapeDevice
 from .schema import CatalogError
 from .store import Catalog
 
 if TYPE_CHECKING:
+    from ..jobs.folder_verify import FolderVerifyResult
     from ..jobs.read import ReadResult
     from ..jobs.write import WriteResult
 
 ON_MEDIUM = frozenset({OK, CHANGED, READ_ERROR})
+MiB = 1 << 20
 UNPROVEN = "unproven"      # copy status: on tape, but nothing recorded to prove it (no manifest, no checksum)
 
 
@@ -78,6 +82,33 @@ def _used(medium: MediumInfo | None) -> int | None:
     return max(0, medium.capacity - medium.remaining)
 
 
+def tape_used(device: TapeDevice) -> int | None:
+    """Bytes used on the loaded cartridge, every partition (LTFS: index + data partition), without moving.
+
+    One partition: the drive's estimate (capacity - remaining, as `device.medium()`
+    says). Two (LTFS): the cartridge memory as the drive keeps it up to date, per
+    partition MAXIMUM CAPACITY IN PARTITION minus REMAINING CAPACITY IN PARTITION
+    (MAM 0x0001 and 0x0000, in MiB), summed; None when the device has no
+    cartridge memory or lacks them (unknown, never guessed).
+    """
+    try:
+        medium = device.medium()
+        if medium.partitions == 1:
+            return _used(medium)
+        read = getattr(device, "read_attribute", None)
+        if read is None:
+            return None
+        total = 0
+        for p in range(medium.partitions):
+            most, left = read(p, mam.MAXIMUM_CAPACITY_IN_PARTITION), read(p, mam.REMAINING_CAPACITY_IN_PARTITION)
+            if most is None or left is None:
+                return None
+            total += max(0, int.from_bytes(most, "big") - int.from_bytes(left, "big")) * MiB
+        return total
+    except LtoArchiveError:
+        return None
+
+
 def tape_label(barcode: str | None, volume_uuid: str | None, device: str | None) -> str:
     """How the catalog names a cartridge: its barcode, else its LTFS volume UUID, else the device it was in."""
     if barcode:
@@ -88,12 +119,13 @@ def tape_label(barcode: str | None, volume_uuid: str | None, device: str | None)
 
 
 def _tape_destination(catalog: Catalog, medium: MediumInfo | None, *, barcode: str | None,
-                      volume_uuid: str | None, device: str | None, generation: str | None, fmt: str | None) -> int:
+                      volume_uuid: str | None, device: str | None, generation: str | None, fmt: str | None,
+                      used: int | None = None) -> int:
     barcode = (medium.barcode if medium is not None else None) or barcode
     return catalog.destination(
         "tape", label=tape_label(barcode, volume_uuid, device), barcode=barcode, volume_uuid=volume_uuid,
         generation=_generation_name(medium, generation), fmt=fmt,
-        capacity=medium.capacity if medium is not None else None, used=_used(medium))
+        capacity=medium.capacity if medium is not None else None, used=used if used is not None else _used(medium))
 
 
 def _job_fields(s: SessionInfo) -> dict[str, Any]:
@@ -131,29 +163,177 @@ def _record_manifest(catalog: Catalog, dest: int, manifest: Manifest, recorded_f
 # --- after a write job -------------------------------------------------------------------------
 
 def record_write(catalog: Catalog, result: "WriteResult", medium: MediumInfo | None, volume_uuid: str | None = None,
-                 folder: Path | None = None) -> Recorded:
+                 folder: Path | None = None, *, used: int | None = None) -> Recorded:
     """Record a finished write job (a jobs.write.WriteResult) in the catalog.
 
     `medium`: the loaded cartridge (`device.medium()` after the job) for its
     barcode, generation, capacity and use; None when unknown (the session's
     barcode is used). `volume_uuid`: the LTFS volume's (`open_volume(dev).label
     .volume_uuid`), so that a cartridge without barcode is still one volume.
-    `folder`: the copy went to this folder, not to tape (no tape positions).
+    `used`: bytes used on the cartridge (`tape_used(device)`; default: the
+    drive's estimate for one-partition cartridges).
+    `folder`: the copy went to this folder, not to tape (no tape positions): a
+    destination of its own, with the filesystem volume it is on; the files the
+    job wrote there and, when the job read them back (`result.folders`), one
+    verification each.
     """
     manifest: Manifest = result.manifest
     s = manifest.session
     out = Recorded()
+    status = getattr(result, "status", None) or s.status
     with catalog.transaction():
         if folder is not None:
-            path = str(Path(folder).resolve())
-            dest = catalog.destination("folder", label=path, folder=path, fmt=s.format)
-            out.destination = path
+            _record_folder_write(catalog, result, Path(folder), status, out)
+            return out
+        dest = _tape_destination(catalog, medium, barcode=s.barcode, volume_uuid=volume_uuid, device=s.device,
+                                 generation=s.generation, fmt=s.format, used=used)
+        out.destination = _label_of(catalog, dest)
+        _record_manifest(catalog, dest, manifest, "job", out, status=status)
+    return out
+
+
+def _folder_destination(catalog: Catalog, root: Path, fmt: str | None) -> int:
+    path = str(root.resolve())
+    try:
+        volume = folder_volume(path)
+    except OSError:
+        volume = None               # unplugged since: known by its path only
+    return catalog.folder_destination(path, volume, fmt)
+
+
+def _record_folder_write(catalog: Catalog, result: "WriteResult", root: Path, status: str, out: Recorded) -> None:
+    manifest: Manifest = result.manifest
+    s = manifest.session
+    dest = _folder_destination(catalog, root, s.format)
+    out.destination = _label_of(catalog, dest)
+    path = str(root.resolve())
+    done = next((f for f in getattr(result, "folders", None) or [] if str(Path(f.root).resolve()) == path), None)
+    if done is None:            # only the manifest is known: every file it put on the medium
+        _record_manifest(catalog, dest, manifest, "job", out, status=status, positions=False)
+        return
+    fields = _job_fields(s)
+    fields["status"] = status
+    job = catalog.job(s.session_id, dest, "job", **fields)
+    out.jobs.append(s.session_id)
+    written, verified = set(done.written), set(done.verified)
+    for rec in manifest.files:
+        if rec.kind != "file" or rec.status != OK or rec.path not in written:
+            continue            # only clean copies go to folders; a refused or lost one is not there
+        cid = _record_copy(catalog, dest, job, rec, where=(None,) * 5)
+        out.files += 1
+        if done.verified_at is None:
+            continue
+        if rec.path in verified:
+            result_, why = "ok", ""
+        elif rec.path in done.failed:
+            result_, why = "failed", done.failed[rec.path]
         else:
-            dest = _tape_destination(catalog, medium, barcode=s.barcode, volume_uuid=volume_uuid, device=s.device,
-                                     generation=s.generation, fmt=s.format)
-            out.destination = _label_of(catalog, dest)
-        _record_manifest(catalog, dest, manifest, "job", out, status=getattr(result, "status", None) or s.status,
-                         positions=folder is None)
+            continue
+        catalog.add_verification(cid, at=done.verified_at, who=s.operator, host=s.host, phase="verify",
+                                 result=result_, message=why)
+        out.verifications += 1
+
+
+def record_job(catalog: Catalog, result: "WriteResult", devices: "list[TapeDevice]") -> list[Recorded]:
+    """Every destination of a write job: each tape at its own positions with its use, each folder, and
+    the read-back the job did of each (`result.readbacks`, `result.folders`) as verifications.
+
+    A tape the job dropped (the device failed) is not recorded; one whose read-back failed is, with
+    the failures. `devices`: the job's tape devices, in the order given to write_archive.
+    """
+    out = []
+    ltfs = result.manifest.session.format == "ltfs"
+    who = result.manifest.session.operator or None
+    for i, dev in enumerate(devices):
+        info = result.destinations[i] if i < len(result.destinations) else {}
+        if info.get("status") == "failed" and i not in result.readbacks:
+            continue
+        uuid = None
+        if ltfs:
+            from ..formats.ltfs.volume import open_volume
+            uuid = open_volume(dev).label.volume_uuid
+        medium = dev.medium()
+        rec = record_write(catalog, result.for_destination(i), medium, volume_uuid=uuid, used=tape_used(dev))
+        readback = result.readbacks.get(i)
+        if readback is not None:
+            proved = record_read(catalog, readback, medium, who, volume_uuid=uuid)
+            rec.verifications += proved.verifications
+            rec.notes.extend(proved.notes)
+        out.append(rec)
+    for done in result.folders:
+        if done.status != "failed":
+            out.append(record_write(catalog, result, None, folder=done.root))
+    return out
+
+
+# --- folders: verified later, rebuilt from their own manifests ------------------------------------
+
+def _catalogue_folder(catalog: Catalog, root: Path, manifests: list[Manifest], recorded_from: str,
+                      out: Recorded) -> int:
+    """The folder's jobs and the files each copied cleanly that are in the folder now (idempotent)."""
+    fmts = ",".join(sorted({m.session.format for m in manifests if m.session.format}))
+    dest = _folder_destination(catalog, root, fmts or None)
+    out.destination = _label_of(catalog, dest)
+    for m in manifests:
+        job = catalog.job(m.session.session_id, dest, recorded_from, **_job_fields(m.session))
+        out.jobs.append(m.session.session_id)
+        for rec in m.files:
+            if rec.kind == "file" and rec.status == OK and (root / rec.path).is_file() \
+                    and not (root / rec.path).is_symlink():
+                _record_copy(catalog, dest, job, rec, where=(None,) * 5)
+                out.files += 1
+    return dest
+
+
+def import_folder(catalog: Catalog, root: str | Path) -> Recorded:
+    """Rebuild a folder destination's entries from the job manifests it holds (`.lto-archive/*/manifest.json`).
+
+    Each job's cleanly copied files that are in the folder now are catalogued
+    as copies on it (nothing is hashed: `verify_folder` proves them). Safe to repeat.
+    """
+    from ..jobs.folder_verify import folder_manifests
+    root = Path(root)
+    if not root.is_dir():
+        raise CatalogError(f"{root} is not a folder (is the drive mounted?)", folder=str(root))
+    manifests, notes = folder_manifests(root)
+    out = Recorded(notes=notes)
+    if not manifests:
+        out.notes.append(f"{root} holds no lto-archive job manifest: nothing to import")
+        return out
+    with catalog.transaction():
+        _catalogue_folder(catalog, root, manifests, "folder", out)
+    return out
+
+
+def record_folder_read(catalog: Catalog, result: "FolderVerifyResult", who: str | None = None) -> Recorded:
+    """Record what `jobs.folder_verify.verify_folder` proved: one verification per file read back.
+
+    A folder (or a job in it) the catalog does not know yet is catalogued from its manifests first.
+    """
+    out = Recorded(notes=list(result.notes))
+    if not result.sessions:
+        return out
+    who = who or getpass.getuser()
+    host = socket.gethostname()
+    with catalog.transaction():
+        dest = _catalogue_folder(catalog, result.root, [s.manifest for s in result.sessions], "verify", Recorded())
+        out.destination = _label_of(catalog, dest)
+        for s in result.sessions:
+            out.jobs.append(s.session_id)
+            job = catalog.conn.execute("SELECT id FROM jobs WHERE session_id = ?", (s.session_id,)).fetchone()[0]
+            for path, res, why in ([(p, "ok", "") for p in s.verified]
+                                   + [(f["path"], "failed", f["reason"]) for f in s.failed]
+                                   + [(u["path"], "unproven", u["reason"]) for u in s.unproven]):
+                found = catalog.conn.execute(
+                    "SELECT c.id FROM copies c JOIN files f ON f.id = c.file_id WHERE c.destination_id = ? AND "
+                    "c.job_id = ? AND f.path = ? ORDER BY c.id DESC LIMIT 1", (dest, job, path)).fetchone()
+                if found is None:
+                    out.unmatched.append(path)
+                    continue
+                catalog.add_verification(int(found[0]), at=result.at, who=who, host=host, phase="verify",
+                                         result=res, message=why)
+                out.verifications += 1
+                out.files += 1
     return out
 
 
@@ -306,7 +486,8 @@ def import_tape(catalog: Catalog, device: TapeDevice) -> Recorded:
         fmts = ",".join(sorted({(f.manifest.session.format if f.manifest else f.format) or "" for f in found} - {""}))
         dest = _tape_destination(catalog, medium, barcode=first.barcode if first else None, volume_uuid=None,
                                  device=first.device if first else getattr(device, "name", None),
-                                 generation=first.generation if first else None, fmt=fmts or None)
+                                 generation=first.generation if first else None, fmt=fmts or None,
+                                 used=tape_used(device))
         label = out.destination = _label_of(catalog, dest)
         partition = device.partitions - 1
         for f in found:
@@ -390,7 +571,8 @@ def _import_ltfs(catalog: Catalog, device: TapeDevice, medium: MediumInfo) -> Re
     with catalog.transaction():
         first = manifests[0].session if manifests else None
         dest = _tape_destination(catalog, medium, barcode=first.barcode if first else None, volume_uuid=uuid,
-                                 device=first.device if first else None, generation=None, fmt="ltfs")
+                                 device=first.device if first else None, generation=None, fmt="ltfs",
+                                 used=tape_used(device))
         out.destination = _label_of(catalog, dest)
         jobs: dict[str, int] = {}
         for m in manifests:
@@ -419,5 +601,5 @@ def _import_ltfs(catalog: Catalog, device: TapeDevice, medium: MediumInfo) -> Re
     return out
 
 
-__all__ = ["record_write", "record_read", "import_tape", "Recorded", "tape_label", "ON_MEDIUM", "UNPROVEN",
-           "CatalogError"]
+__all__ = ["record_write", "record_read", "record_job", "import_tape", "import_folder", "record_folder_read",
+           "tape_used", "Recorded", "tape_label", "ON_MEDIUM", "UNPROVEN", "CatalogError"]

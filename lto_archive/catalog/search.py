@@ -125,6 +125,7 @@ class CopyHit:
     verified: str | None = None      # last verification that proved it
     last_check: str | None = None    # last verification of any result...
     last_result: str | None = None   # ...and its result (ok, failed, unproven)
+    volume_id: str | None = None     # a folder's filesystem volume ('fs-uuid:...'): one disk, one copy
 
 
 @dataclass
@@ -230,7 +231,8 @@ _COPY_SQL = (
     "j.record_size, c.status, "
     "(SELECT max(v.at) FROM verifications v WHERE v.copy_id = c.id AND v.result = 'ok'), "
     "(SELECT v.at FROM verifications v WHERE v.copy_id = c.id ORDER BY v.at DESC, v.id DESC LIMIT 1), "
-    "(SELECT v.result FROM verifications v WHERE v.copy_id = c.id ORDER BY v.at DESC, v.id DESC LIMIT 1) "
+    "(SELECT v.result FROM verifications v WHERE v.copy_id = c.id ORDER BY v.at DESC, v.id DESC LIMIT 1), "
+    "d.volume_id "
     "FROM copies c JOIN destinations d ON d.id = c.destination_id JOIN jobs j ON j.id = c.job_id "
 )
 
@@ -255,7 +257,7 @@ def _fill(catalog: Catalog, hits: dict[int, FileHit], dest_id: int | None = None
 
 _COPY_COLUMNS = ["destination", "kind", "barcode", "volume_uuid", "folder", "location", "generation", "format",
                  "session_id", "written", "operator", "tape_file", "partition", "block", "block_offset",
-                 "header_offset", "record_size", "status", "verified", "last_check", "last_result"]
+                 "header_offset", "record_size", "status", "verified", "last_check", "last_result", "volume_id"]
 
 
 def rows(hits: Iterable[FileHit]) -> tuple[list[str], list[dict[str, Any]]]:

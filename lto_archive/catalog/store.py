@@ -24,10 +24,14 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..manifest import iso, utc_now
+from ..folder_volume import STABLE_KINDS
 from .schema import SCHEMA_VERSION, CatalogError, check_version, current_version, migrate
+
+if TYPE_CHECKING:
+    from ..folder_volume import FolderVolume
 
 ENV_VAR = "LTO_ARCHIVE_CATALOG"
 BUSY_TIMEOUT_S = 30.0
@@ -198,6 +202,43 @@ class Catalog:
                  now, row["id"]))
             return int(row["id"])
 
+    def folder_destination(self, path: str, volume: "FolderVolume | None", fmt: str | None = None) -> int:
+        """The id of the folder destination at `path` (absolute) on `volume`, made or brought up to date.
+
+        Found by its volume and its path inside it when the volume's identity is
+        stable (a shuttle drive mounted elsewhere later is the same destination),
+        else by its path. Another disk mounted where a known folder was is another
+        destination: its label (and `folder`) is 'PATH [volume id]'.
+        """
+        now = iso(utc_now())
+        vid = volume.volume_id if volume is not None else None
+        vpath = volume.path_in_volume if volume is not None else None
+        with self.transaction():
+            row = None
+            if volume is not None and volume.stable and vpath:
+                rows = self._q("SELECT * FROM destinations WHERE kind = 'folder' AND volume_id = ? AND "
+                               "volume_path = ? ORDER BY id", (vid, vpath))
+                row = rows[0] if rows else None
+            label = path
+            if row is None:
+                row = self.find_destination(folder=path)
+                if row is not None and (row["kind"] != "folder" or (
+                        vid and row["volume_id"] and row["volume_id"] != vid and volume is not None
+                        and volume.stable and row["volume_id"].split(":", 1)[0] in STABLE_KINDS)):
+                    label = f"{path} [{vid}]"
+                    row = self.find_destination(folder=label)
+            if row is None:
+                cur = self.conn.execute(
+                    "INSERT INTO destinations(kind, label, format, folder, volume_id, volume_path, first_seen, "
+                    "last_seen) VALUES ('folder', ?, ?, ?, ?, ?, ?, ?)",
+                    (label, _merge_formats(None, fmt), label, vid, vpath, now, now))
+                return int(cur.lastrowid)  # type: ignore[arg-type]
+            self.conn.execute(
+                "UPDATE destinations SET format = ?, volume_id = coalesce(?, volume_id), "
+                "volume_path = coalesce(?, volume_path), last_seen = ? WHERE id = ?",
+                (_merge_formats(row["format"], fmt), vid, vpath, now, row["id"]))
+            return int(row["id"])
+
     def set_location(self, tape: str, location: str) -> dict[str, Any]:
         """Set the free-text shelf location of a destination named by barcode, label or volume UUID."""
         row = self.find_destination(barcode=tape, volume_uuid=tape, label=tape)
@@ -214,7 +255,7 @@ class Catalog:
         where = "" if include_folders else "WHERE d.kind = 'tape'"
         rows = self._q(
             "SELECT d.kind, d.label, d.barcode, d.volume_uuid, d.generation, d.format, d.capacity, d.used, "
-            "d.location, d.folder, d.first_seen, d.last_seen, "
+            "d.location, d.folder, d.volume_id, d.volume_path, d.first_seen, d.last_seen, "
             "(SELECT count(*) FROM jobs j WHERE j.destination_id = d.id) AS jobs, "
             "(SELECT count(*) FROM copies c WHERE c.destination_id = d.id) AS files, "
             "(SELECT coalesce(sum(f.size), 0) FROM copies c JOIN files f ON f.id = c.file_id "
@@ -328,8 +369,10 @@ class Catalog:
         Two catalogs holding the same knowledge dump equal, whatever order it was learned in
         (used to prove that a catalog rebuilt from the tapes equals the one the jobs wrote).
         """
+        have = {r[1] for r in self.conn.execute("PRAGMA table_info(destinations)")}
+        extra = "".join(f", {c}" for c in ("volume_id", "volume_path") if c in have)   # schema 3 on
         dests = self._q("SELECT id, kind, label, barcode, volume_uuid, generation, format, capacity, used, "
-                        "location, folder FROM destinations ORDER BY label")
+                        f"location, folder{extra} FROM destinations ORDER BY label")
         label_of = {d.pop("id"): d["label"] for d in dests}
         jobs = self._q("SELECT j.*, d.label AS destination FROM jobs j JOIN destinations d ON d.id = j.destination_id "
                        "ORDER BY j.session_id")

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import LtoArchiveError, RestoreConflict, UnsafePath, UsageError
 from ..hashing import MultiHasher
-from ..manifest import META_DIR
+from ..manifest import META_DIR, iso, utc_now
 from ..restore_target import RestoreTarget
 
 FILL_WARNING = 0.80       # RT-030 3.1.3: do not fill a disk past 80 %
@@ -36,6 +36,7 @@ class FolderResult:
     written: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)     # path -> why (write or verify)
     verified: list[str] = field(default_factory=list)
+    verified_at: str | None = None     # when the read-back ended (ISO UTC); None: not read back
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "folder", "destination": str(self.root), "status": self.status, "error": self.error,
@@ -127,22 +128,34 @@ class FolderDestination:
             want = expected.get(path)
             if want is None:
                 continue        # our own metadata files: not footage
-            h = MultiHasher(algorithms)
-            try:
-                with open(self.root / path, "rb", buffering=0) as f:
-                    while chunk := f.read(8 << 20):
-                        h.update(chunk)
-            except OSError as exc:
-                self.result.failed[path] = f"cannot be read back: {exc.strerror}"
-                continue
-            got = h.hexdigests()
-            bad = [a for a in want if a in got and got[a] != want[a]]
-            if bad:
-                self.result.failed[path] = f"{bad[0]} mismatch: {want[bad[0]]} expected, {got[bad[0]]} read back"
+            why = read_back(self.root / path, want, algorithms)
+            if why:
+                self.result.failed[path] = why
             else:
                 self.result.verified.append(path)
+        self.result.verified_at = iso(utc_now())
         if self.result.status == "ok" and self.result.failed:
             self.result.status = "incomplete"
+
+
+def read_back(path: Path, want: dict[str, str], algorithms: tuple[str, ...] | None = None) -> str:
+    """Read a folder copy and compare it with the expected hashes: '' when it matches, else why not."""
+    h = MultiHasher(algorithms or tuple(want))
+    try:
+        with open(path, "rb", buffering=0) as f:
+            while chunk := f.read(8 << 20):
+                h.update(chunk)
+    except FileNotFoundError:
+        return "missing from the folder"
+    except OSError as exc:
+        return f"cannot be read back: {exc.strerror}"
+    got = h.hexdigests()
+    bad = [a for a in want if a in got and got[a] != want[a].lower()]
+    if bad:
+        return f"{bad[0]} mismatch: {want[bad[0]]} expected, {got[bad[0]]} read back"
+    if not any(a in got for a in want):
+        return "no checksum to compare with"
+    return ""
 
 
 class FolderFile:
@@ -188,6 +201,11 @@ class Tee:
 
     def hexdigests(self) -> dict[str, str]:
         return self.hasher.hexdigests()
+
+    @property
+    def algorithms(self) -> tuple[str, ...]:
+        """What the hasher computes (the AXF file header names them before the data)."""
+        return self.hasher.algorithms
 
 
 def mirror_entry(dests: list[FolderDestination], name: str, st: os.stat_result, linkname: str | None = None) -> None:
@@ -241,4 +259,4 @@ def verify_folders(dests: list[FolderDestination], expected: dict[str, dict[str,
 
 
 __all__ = ["FolderDestination", "FolderFile", "FolderResult", "Tee", "FILL_WARNING", "mirror_entry", "open_copies",
-           "feeding", "job_files", "close_folders", "verify_folders"]
+           "feeding", "job_files", "close_folders", "verify_folders", "read_back"]

@@ -16,12 +16,12 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError, UnstorableName
+from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError, UnstorableName, UsageError
 from ..formats.ltfs.index import Directory, times_now
 from ..formats.ltfs.names import check_name
 from ..formats.ltfs.session import Checkpoints, LtfsSession
 from ..formats.ltfs.times import format_time, now_ns
-from ..formats.ltfs.volume import DATA_PARTITION, open_volume
+from ..formats.ltfs.volume import DATA_PARTITION, VolumeState, open_volume
 from ..hashing import MultiHasher
 from ..manifest import LOST, META_DIR, NOT_WRITTEN, SKIPPED, UNREADABLE, FileRecord, Manifest, iso, utc_now
 from ..scan import SourceEntry, scan_sources
@@ -58,15 +58,8 @@ def _check_names(entries: list[SourceEntry]) -> None:
                                      f"fix the link, or use --format tar", path=str(e.path))
 
 
-def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions,
-               progress: ProgressCallback | None = None, folders: Sequence[str | Path] = ()) -> WriteResult:
-    prepare_medium(device, opts.allow_old_generation)
-    entries = scan_sources(list(sources))
-    cards, entries, opts.algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
-    _check_names(entries)
-    dests = [FolderDestination(f) for f in folders]
-    for d in dests:
-        d.check_space(sum(e.size for e in entries if e.kind == "file"))
+def _open_volume(device: TapeDevice, entries: list[SourceEntry]) -> VolumeState:
+    """The volume's current state; refuse paths it already holds (before anything is written)."""
     try:
         state = open_volume(device)
     except CorruptArchive as exc:
@@ -80,31 +73,70 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions
                            + ", ".join(clashes[:10]) + (" ..." if len(clashes) > 10 else "")
                            + " (an LTFS volume holds one file per path; write them under another folder)",
                            files=clashes)
+    return state
+
+
+def write_ltfs(sources: list[str | Path], device: TapeDevice | Sequence[TapeDevice], opts: WriteOptions,
+               progress: ProgressCallback | None = None, folders: Sequence[str | Path] = ()) -> WriteResult:
+    """One session appended to every LTFS volume (one per device), the sources read once.
+
+    The file records are the same on every volume; each volume gets its own
+    indexes (jobs/../formats/ltfs/session.py). A volume whose device fails is
+    dropped and reported; the others are completed.
+    """
+    devices = [device] if isinstance(device, TapeDevice) else list(device)
+    for dev in devices:
+        prepare_medium(dev, opts.allow_old_generation)
+    entries = scan_sources(list(sources))
+    cards, entries, opts.algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
+    _check_names(entries)
+    dests = [FolderDestination(f) for f in folders]
+    for d in dests:
+        d.check_space(sum(e.size for e in entries if e.kind == "file"))
+    states = [_open_volume(dev, entries) for dev in devices]
+    if len({s.block_size for s in states}) > 1:
+        raise UsageError("these LTFS volumes were formatted with different block sizes ("
+                         + ", ".join(f"{s.serial or dev.name}: {s.block_size}" for s, dev in zip(states, devices))
+                         + "); one pass writes the same records to each: write them separately")
+    if len({s.label.volume_uuid for s in states}) < len(states):
+        raise UsageError("the same LTFS volume is named twice (one volume UUID): give each cartridge once")
+    state = states[0]
     opts.record_size = state.block_size     # the volume's block size, whatever was asked
+    device = devices[0]
     medium = device.medium()
     started = utc_now()
-    stream = RecordStream(device, state.block_size,
+    stream = RecordStream(devices, state.block_size,
                           **({"chunk_size": opts.chunk_size} if opts.chunk_size else {}))
     try:
-        session = LtfsSession(device, state, stream, f"{TOOL} - write",
+        session = LtfsSession(list(zip(devices, states)), stream, f"{TOOL} - write",
                               Checkpoints(opts.index_every_bytes, opts.index_every_seconds))
     except LtoArchiveError:
         stream.abort()
         raise
-    info = new_session_info(opts, sources, device, medium, None, DATA_PARTITION, session.base, started)
+    info = new_session_info(opts, sources, device, medium, None, DATA_PARTITION, session.volumes[0].start, started)
+    info.destinations = [{"kind": "tape", "device": getattr(dev, "name", ""), "barcode": dev.medium().barcode,
+                          "volume_uuid": v.index.volume_uuid, "tape_file": None, "partition": DATA_PARTITION,
+                          "start_block": v.start} for dev, v in zip(devices, session.volumes)] \
+        + [{"kind": "folder", "destination": str(f.root)} for f in dests]
     records: list[FileRecord] = []
     manifest = Manifest(info, records)
     files = [e for e in entries if e.kind == "file"]
     tracker = ProgressTracker("write", progress, sum(e.size for e in files), len(files))
-    remaining = device.medium().remaining
-    existing = state.index.highest_file_uid
+    remaining = min(dev.medium().remaining for dev in devices)
+    existing = max(s.index.highest_file_uid for s in states)
     for d in dests:
         d.open()
     reserve = 2 * INDEX_BYTES_PER_ENTRY * (existing + len(entries) + 16) + 64 * 1024 + 4 * state.block_size
-    covered = 0               # records[:covered] are described by an index the stream has taken
-    checkpoints: list[tuple[int, int]] = []   # (slots the index ends at, records it covers)
+    covered = [0] * len(devices)    # per volume: records[:n] are described by an index on it
+    blocks: list[dict[str, int]] = [{} for _ in devices]   # per volume: where each file starts
     error: LtoArchiveError | None = None
     stopped: str | None = None
+
+    def indexed() -> None:
+        for i, st in enumerate(stream.status):
+            if st.error is None:
+                covered[i] = len(records)
+
     try:
         for entry in entries:
             rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
@@ -117,14 +149,14 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions
                 stopped = "the cartridge reached its early-warning zone: closed the volume, not written"
                 rec.status, rec.message = NOT_WRITTEN, stopped
                 continue
-            if stream.offset + entry.size + state.block_size + reserve > remaining:
+            if stream.device_offset + entry.size + state.block_size + reserve > remaining:
                 stopped = "no room left on this cartridge (the final index needs its space): not written"
                 rec.status, rec.message = NOT_WRITTEN, stopped
                 continue
-            _add(session, stream, entry, rec, opts, tracker, dests)
+            _add(session, stream, entry, rec, opts, tracker, dests, blocks)
             if session.checkpoint_due():
                 session.write_data_index()
-                checkpoints.append((stream.record_number, len(records)))
+                indexed()
         stream.flush_hashes()
         mhl_job.finish(cards, manifest)      # ingest check against the cards' histories, new generations
         _close_session(info, records, started, tracker)
@@ -133,49 +165,69 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice, opts: WriteOptions
                    for k, v in card.tape_members(f"{META_DIR}/{info.session_id}/mhl").items()}
         _add_metadata(session, manifest, history)
         session.write_data_index()
-        checkpoints.append((stream.record_number, len(records)))
+        indexed()
         session.commit()
     except DeviceError as exc:
         stream.abort()
         error = exc
-        on_tape = max((s.records_written for s in stream.status), default=0)
-        covered = max((n for end, n in checkpoints if end <= on_tape), default=0)
-        _mark_unindexed(records, covered, exc)
+        _mark_unindexed(records, max(covered), exc)
     tracker.finish()
     _close_session(info, records, started, tracker, failed=error is not None)
     result = WriteResult(manifest, error)
-    result.notes = list(state.notes) + [n for card in cards for n in card.notes]
-    if dests or opts.verify:
-        _finish_destinations(result, device, dests, cards, manifest, error, opts)
+    result.notes = [n for s in states for n in s.notes] + [n for card in cards for n in card.notes]
+    result.blocks = {i: b for i, b in enumerate(blocks) if i}
+    if dests or opts.verify or len(devices) > 1:
+        _finish_destinations(result, session, stream, covered, records, dests, cards, manifest, error, opts)
     if opts.log_dir is not None:
         result.log_paths = write_copy_log(manifest, opts.log_dir)
     return result
 
 
-def _finish_destinations(result: WriteResult, device: TapeDevice, dests: list[FolderDestination],
-                         cards: list[mhl_job.CardHistory], manifest: Manifest, error: LtoArchiveError | None,
-                         opts: WriteOptions) -> None:
-    """Folders get the metadata and the cards' histories; the tape and every folder are read back."""
+def _finish_destinations(result: WriteResult, session: LtfsSession, stream: RecordStream, covered: list[int],
+                         records: list[FileRecord], dests: list[FolderDestination], cards: list[mhl_job.CardHistory],
+                         manifest: Manifest, error: LtoArchiveError | None, opts: WriteOptions) -> None:
+    """Folders get the metadata and the cards' histories; every volume and folder is read back on its own."""
     from .ltfs_read import read_ltfs
     close_folders(dests, job_files(manifest, cards))
-    tape: dict = {"kind": "tape", "destination": manifest.session.barcode or device.name, "device": device.name,
-                  "tape_file": None, "start_block": manifest.session.start_block,
-                  "status": "failed" if error is not None else "ok",
-                  "error": error.message if error is not None else "", "verified": None, "failed": []}
-    if error is None:
+    tapes = []
+    for i, (v, st) in enumerate(zip(session.volumes, stream.status)):
+        err = st.error if st.error is not None else error
+        dev = v.device
+        tape: dict = {"kind": "tape", "destination": _barcode(dev) or dev.name, "device": dev.name,
+                      "volume_uuid": v.index.volume_uuid, "tape_file": None, "start_block": v.start,
+                      "status": "failed" if err is not None else "ok",
+                      "error": (getattr(err, "message", None) or str(err)) if err is not None else "",
+                      "verified": None, "failed": []}
+        tapes.append(tape)
+        if err is not None:
+            lost = [r.path for r in records[covered[i]:] if r.kind == "file" and r.status == "ok"]
+            if lost:
+                tape["error"] += (f" (files from {lost[0]} on are not in this volume's index; "
+                                  f"run 'lto-archive ltfs recover' on it before writing again)")
+            tape["failed"] = [{"path": p, "reason": "not on this volume: its device failed before an index "
+                               "described it"} for p in lost]
+            continue
         tops = sorted({r.path.split("/", 1)[0] for r in manifest.files})
-        r = read_ltfs(device, "verify", patterns=tops)
+        r = read_ltfs(dev, "verify", patterns=tops)
         wanted = {f.path for f in manifest.files if f.kind == "file" and f.status == "ok"}
         tape["verified"] = len([p for p in r.tape_files[0].verified if p in wanted])
         tape["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in r.failed]
         if r.failed:
             tape["status"], tape["error"] = "failed", f"{len(r.failed)} file(s) failed read-back"
     expected = {f.path: f.hashes for f in manifest.files if f.status == "ok" and f.hashes}
-    result.destinations = [tape] + verify_folders(dests, expected, tuple(opts.algorithms))
+    result.destinations = tapes + verify_folders(dests, expected, tuple(opts.algorithms))
+
+
+def _barcode(device: TapeDevice) -> str | None:
+    try:
+        return device.medium().barcode
+    except LtoArchiveError:
+        return None
 
 
 def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
-         tracker: ProgressTracker, dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
+         tracker: ProgressTracker, dests: list[FolderDestination] = (),  # type: ignore[assignment]
+         blocks: list[dict[str, int]] | None = None) -> None:
     parts = entry.name.split("/")
     times = _times(entry.st)
     rec.partition = DATA_PARTITION
@@ -203,11 +255,14 @@ def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: Fi
         return
     added = copied.extra
     rec.block, rec.offset = added.start_block, 0
-    node, hasher = added.node, copied.hasher
+    for per_volume, start in zip(blocks or [], added.start_blocks):
+        if start is not None:
+            per_volume[rec.path] = start
+    hasher = copied.hasher
 
     def record_hashes() -> None:
         rec.hashes.update(hasher.hexdigests())
-        session.set_hashes(node, rec.hashes)
+        session.set_hashes(added, rec.hashes)
 
     stream.call_after_hashing(record_hashes)
     check_copied(entry, rec, copied.copied, copied.size, copied.read_error, copied.before, zero_filled=False)
@@ -222,19 +277,19 @@ def _add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, b
     times = times_now(now_ns())
     algorithms = tuple(manifest.session.algorithms)
     for path, data in (history or {}).items():
-        node = session.add_bytes(path.split("/"), data, times)
+        added = session.add_bytes(path.split("/"), data, times)
         h = MultiHasher(algorithms)
         h.update(data)
-        session.set_hashes(node, h.hexdigests())
+        session.set_hashes(added, h.hexdigests())
     items = dict(manifest.checksum_lists())
     items["copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
     items["manifest.json"] = manifest.to_json()
     algorithms = tuple(manifest.session.algorithms)
     for name, data in items.items():
-        node = session.add_bytes(base + [name], data, times)
+        added = session.add_bytes(base + [name], data, times)
         h = MultiHasher(algorithms)
         h.update(data)
-        session.set_hashes(node, h.hexdigests())
+        session.set_hashes(added, h.hexdigests())
 
 
 def _mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) -> None:

@@ -26,8 +26,8 @@ from ..streaming import DEFAULT_RECORD_SIZE, RecordStream, check_record_size
 from ..tape import check_medium_writable
 from ..tape.device import TapeDevice, WriteFlags
 from . import mhl_job
-from .folder_dest import (FolderDestination, FolderFile, close_folders, feeding, job_files, mirror_entry,
-                          open_copies, verify_folders)
+from .folder_dest import (FolderDestination, FolderFile, FolderResult, close_folders, feeding, job_files,
+                          mirror_entry, open_copies, verify_folders)
 from .progress import CountingReader, ProgressCallback, ProgressTracker
 
 TOOL = f"lto-archive {__version__}"
@@ -67,6 +67,9 @@ class WriteResult:
     log_paths: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)   # warnings worth showing (e.g. an LTFS fallback index)
     destinations: list[dict[str, Any]] = field(default_factory=list)   # per tape / folder: what is proven
+    folders: list[FolderResult] = field(default_factory=list)          # per folder: the files written, proven
+    readbacks: dict[int, Any] = field(default_factory=dict)   # tape index -> its read-back (jobs.read.ReadResult)
+    blocks: dict[int, dict[str, int]] = field(default_factory=dict)   # LTFS: tape index -> path -> its start block
 
     @property
     def files(self) -> list[FileRecord]:
@@ -87,18 +90,25 @@ class WriteResult:
     def for_destination(self, i: int) -> "WriteResult":
         """This result as tape destination `i` holds it: the same files at that tape's own positions."""
         import copy
+        import dataclasses
         if i == 0 or i >= len(self.manifest.session.destinations):
             return self
         first, dest = self.manifest.session.destinations[0], self.manifest.session.destinations[i]
         m = copy.deepcopy(self.manifest)
         m.session.device, m.session.barcode = dest.get("device", ""), dest.get("barcode")
         m.session.tape_file, m.session.start_block = dest.get("tape_file"), dest.get("start_block")
+        own = self.blocks.get(i)                   # LTFS: each volume's indexes move its blocks on
+        lead = dest.get("lead", 0) - first.get("lead", 0)   # AXF: its own volume structures before the object
         for rec in m.files:
-            if rec.block is not None and first.get("start_block") is not None and dest.get("start_block") is not None:
-                rec.block = rec.block - first["start_block"] + dest["start_block"]
+            if own is not None:
+                rec.block = own.get(rec.path)
+            elif rec.block is not None and first.get("start_block") is not None and dest.get("start_block") is not None:
+                if rec.header_offset is not None:
+                    rec.header_offset += lead          # a whole number of records: rec.offset stays
+                rec.block = rec.block - first["start_block"] + dest["start_block"] + lead // m.session.record_size
             if rec.tape_file is not None:
                 rec.tape_file = dest.get("tape_file")
-        return WriteResult(m, self.error, self.log_paths, self.notes, self.destinations)
+        return dataclasses.replace(self, manifest=m)
 
     def raise_for_status(self) -> None:
         """Raise the device error, or JobIncomplete naming every file not copied cleanly."""
@@ -163,14 +173,8 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
         raise UsageError("a write job needs at least one tape device")
     dests = [FolderDestination(f) for f in folders]
     if opts.format == "ltfs":
-        if len(devices) > 1:
-            raise UsageError("LTFS sessions go to one cartridge at a time for now (each volume places files at "
-                             "its own blocks); add folders with --copy-to, or write TAR/CPIO to several tapes")
         from .ltfs_write import write_ltfs
-        return write_ltfs(sources, devices[0], opts, progress, folders=list(folders))
-    if len(devices) > 1 and opts.format == "axf":
-        raise UsageError("AXF volumes go to one cartridge at a time for now (each carries its own volume "
-                         "history); use TAR or CPIO for several tapes in one pass")
+        return write_ltfs(sources, devices, opts, progress, folders=list(folders))
     for dev in devices:
         prepare_medium(dev, opts.allow_old_generation)
     entries = scan_sources(list(sources))
@@ -233,7 +237,7 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
                 rec.status, rec.message = NOT_WRITTEN, stopped
                 continue
             need = fmt.member_overhead(entry.name, entry.size, rs) + entry.size
-            if stream.offset + need + reserve > remaining:
+            if stream.device_offset + need + reserve > remaining:
                 stopped = "no room left on this cartridge: not written"
                 rec.status, rec.message = NOT_WRITTEN, stopped
                 continue
@@ -248,6 +252,9 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
             meta.update(card.tape_members())
         meta.update((f"{META_DIR}/{name}", data) for name, data in manifest.checksum_lists().items())
         meta[COPY_LOG_MEMBER] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+        for dest, lead in zip(session.destinations, getattr(writer, "leads", ())):
+            if lead:
+                dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
         meta[MANIFEST_MEMBER] = manifest.to_json()
         for name, data in meta.items():
             writer.add_bytes(name, data, now)
@@ -270,6 +277,7 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
     result = WriteResult(manifest, error)
     result.notes.extend(n for card in cards for n in card.notes)
     result.destinations = _destination_results(stream, starts, dests, error)
+    result.folders = [d.result for d in dests]
     if opts.verify or len(devices) + len(dests) > 1:
         _verify_destinations(result, devices, stream, dests, opts)
     if opts.log_dir is not None:
@@ -301,7 +309,7 @@ def _verify_destinations(result: WriteResult, devices: list[TapeDevice], stream:
                          dests: list[FolderDestination], opts: WriteOptions) -> None:
     """Read every destination back on its own: per destination, per file, what is proven."""
     from .read import verify_tape
-    for info, st in zip(result.destinations, stream.status):
+    for i, (info, st) in enumerate(zip(result.destinations, stream.status)):
         if info["status"] == "failed" or info["tape_file"] is None:
             continue
         try:
@@ -309,6 +317,7 @@ def _verify_destinations(result: WriteResult, devices: list[TapeDevice], stream:
         except LtoArchiveError as exc:
             info.update(status="failed", error=exc.message)
             continue
+        result.readbacks[i] = r
         t = r.tape_files[0]
         info["verified"] = len(t.verified)
         info["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in t.failed]

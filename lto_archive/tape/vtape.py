@@ -912,6 +912,9 @@ class VirtualTape(TapeDevice):
 
     # --- cartridge memory (CartridgeMemory protocol) ----------------------------------
     def _read_attr(self, partition: int, attr_id: int) -> mam.Attribute | None:
+        if attr_id == mam.REMAINING_CAPACITY_IN_PARTITION:     # kept up to date by the drive, as a real one does
+            left = max(0, self._cap[partition] - self._cum[partition][self._eod[partition]]) // MiB
+            return mam.Attribute(attr_id, mam.BINARY | mam.READ_ONLY_FLAG, left.to_bytes(8, "big"))
         try:
             fd = os.open(mam.filename(partition, attr_id), _READ_FLAGS, dir_fd=self._dfd)
         except FileNotFoundError:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from lto_archive.catalog import Catalog, record_read, record_write
+from lto_archive.catalog import Catalog, record_read, record_write, tape_used
 from lto_archive.formats.ltfs.volume import format_volume, open_volume
 from lto_archive.jobs.read import verify_tape
 from lto_archive.jobs.write import WriteOptions, write_archive
@@ -59,7 +59,7 @@ def write_to(cat: Catalog, dev: VirtualTape, sources: list[Path], fmt: str = "ta
                                                       index_every_seconds=None))
     assert result.status == "ok", result.problems
     uuid = open_volume(dev).label.volume_uuid if fmt == "ltfs" else None
-    record_write(cat, result, dev.medium(), volume_uuid=uuid)
+    record_write(cat, result, dev.medium(), volume_uuid=uuid, used=tape_used(dev))
     return result
 
 

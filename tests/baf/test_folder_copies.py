@@ -1,0 +1,94 @@
+"""Folder copies (write --copy-to) count as destinations of their own: one tape + one shuttle drive is two copies;
+a folder damaged after the job and verified again is refused; two folders on one disk are one copy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lto_archive.baf import check_card, issue_certificate
+from lto_archive.baf.check import COVERED, TOO_FEW, NotSafeToFormat
+from lto_archive.catalog import record_folder_read, record_job, search
+from lto_archive.folder_volume import folder_volume
+from lto_archive.jobs.folder_verify import verify_folder
+from lto_archive.jobs.write import WriteOptions, write_archive
+
+from .conftest import Lab
+
+CLIP = "A001_C007/CLIPS/A001C007_260315_R1AB.mxf"
+
+
+def write_with_folders(lab: Lab, barcode: str, folders: list[Path]):  # type: ignore[no-untyped-def]
+    dev = lab.tape(barcode)
+    result = write_archive([lab.card], dev, WriteOptions(record_size=16384, chunk_size=65536, operator="Jane DIT"),
+                           folders=folders)
+    assert result.status == "ok", result.destinations
+    record_job(lab.catalog, result, [dev])
+    return result
+
+
+def test_a_tape_and_a_shuttle_drive_are_two_copies_until_the_drive_is_damaged(lab: Lab) -> None:
+    shuttle = lab.root / "shuttle"
+    write_with_folders(lab, "LTA001L9", [shuttle])
+    # the job read both back: the catalog holds both verifications, nothing else was run
+    check = check_card(lab.catalog, lab.card, 2)
+    assert check.covered, [f.reasons for f in check.missing]
+    cert = issue_certificate(lab.catalog, lab.card, 2, operator="Lab QC")
+    f = next(f for f in cert.content["files"] if f["path"] == CLIP)
+    kinds = {c["kind"]: c for c in f["copies"]}
+    assert set(kinds) == {"tape", "folder"} and kinds["tape"]["barcode"] == "LTA001L9"
+    assert kinds["folder"]["folder"] == str(shuttle.resolve())
+    assert kinds["folder"]["verified"]["by"] == "Jane DIT" and kinds["folder"]["verified"]["result"] == "ok"
+    assert [d["kind"] for d in cert.content["destinations"]] == ["tape", "folder"]
+    hit = search(lab.catalog, CLIP)[0]
+    folder_copy = next(c for c in hit.copies if c.kind == "folder")
+    assert folder_copy.volume_id == folder_volume(shuttle).volume_id and folder_copy.last_result == "ok"
+
+    # a week later the shuttle drive has one damaged clip: verified again, the failure is recorded
+    damaged = shuttle / CLIP
+    data = bytearray(damaged.read_bytes())
+    data[1000] ^= 0x40
+    damaged.write_bytes(bytes(data))
+    vr = verify_folder(shuttle)
+    assert vr.status == "failed" and [x["path"] for x in vr.failed] == [CLIP]
+    assert "xxh128 mismatch" in vr.failed[0]["reason"] and len(vr.verified) == 3
+    rec = record_folder_read(lab.catalog, vr, "Lab QC")
+    assert rec.verifications == 4 and not rec.unmatched and rec.destination == str(shuttle.resolve())
+    check = check_card(lab.catalog, lab.card, 2)
+    assert [m.path for m in check.missing] == [CLIP] and check.missing[0].state == TOO_FEW
+    why = " ".join(check.missing[0].reasons)
+    assert "only 1 of 2" in why and f"copy in {shuttle.resolve()} failed its last check" in why
+    assert "by Lab QC" in why and "xxh128 mismatch" in why
+    with pytest.raises(NotSafeToFormat, match="A001C007_260315_R1AB.mxf"):
+        issue_certificate(lab.catalog, lab.card, 2)
+    # the other files are still covered by the tape and the drive
+    assert all(f.state == COVERED for f in check.files if f.path != CLIP)
+
+
+def test_two_folders_on_one_disk_are_one_copy(lab: Lab) -> None:
+    a, b = lab.root / "raid" / "copy1", lab.root / "raid" / "copy2"
+    write_with_folders(lab, "LTA001L9", [a, b])
+    assert folder_volume(a).volume_id == folder_volume(b).volume_id
+    assert check_card(lab.catalog, lab.card, 2).covered            # the tape + that disk
+    check = check_card(lab.catalog, lab.card, 3)
+    assert len(check.missing) == 4 and {m.state for m in check.missing} == {TOO_FEW}
+    clip = next(m for m in check.missing if m.path == CLIP)
+    assert len(clip.copies) == 2 and {c.kind for c in clip.copies} == {"tape", "folder"}
+    assert any("same disk" in r and "one disk is one copy" in r for r in clip.reasons), clip.reasons
+    # both folders are in the catalog, each a destination of its own
+    hit = search(lab.catalog, CLIP)[0]
+    assert sorted(c.folder for c in hit.copies if c.kind == "folder") == [str(a.resolve()), str(b.resolve())]
+
+
+def test_folders_on_two_disks_are_two_copies(lab: Lab, tmp_path: Path) -> None:
+    other = Path("/dev/shm")
+    if not other.is_dir() or not os.access(other, os.W_OK) or \
+            os.stat(other).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs a second filesystem (/dev/shm, writable)")
+    import tempfile
+    with tempfile.TemporaryDirectory(dir=other) as d:
+        write_with_folders(lab, "LTA001L9", [lab.root / "raid", Path(d) / "shuttle"])
+        check = check_card(lab.catalog, lab.card, 3)
+        assert check.covered, [m.reasons for m in check.missing]
