@@ -56,6 +56,15 @@ class _Chunk:
 _CALL = -1  # task marker: call fn() with no data (runs after all earlier hash tasks)
 
 
+class _Barrier:
+    """Passed down the pipeline by `sync`: each device thread sets its event when it gets there."""
+
+    __slots__ = ("events",)
+
+    def __init__(self, events: list[threading.Event]) -> None:
+        self.events = events
+
+
 @dataclass
 class DeviceStatus:
     """What one destination device has taken so far."""
@@ -64,6 +73,22 @@ class DeviceStatus:
     records_written: int = 0   # record slots taken: records and filemarks (see RecordStream)
     flags: WriteFlags = WriteFlags.NONE
     error: BaseException | None = None
+    own_slots: int = 0         # records and filemarks written to this device alone (RecordStream.each_device)
+
+    def write_own(self, data: bytes | bytearray | memoryview, record_size: int, *, pad: bool = False) -> None:
+        """Write bytes straight to this device as records of `record_size`; the last one
+        short, or zero-padded to a whole record with `pad`. Only inside `each_device`."""
+        mv = memoryview(data)
+        for off in range(0, len(mv), record_size):
+            rec = mv[off:off + record_size]
+            if pad and len(rec) < record_size:
+                rec = memoryview(bytes(rec) + bytes(record_size - len(rec)))
+            self.flags |= self.device.write_record(rec)
+            self.own_slots += 1
+
+    def filemark_own(self) -> None:
+        self.flags |= self.device.write_filemarks(1)
+        self.own_slots += 1
 
 
 @dataclass
@@ -83,6 +108,11 @@ class RecordStream:
     `end_record` and `filemark`: each takes a whole record *slot*, so the
     rule "address = start + offset // record_size" stays exact (a filemark
     takes an address, as on tape); only the real bytes go to the device.
+
+    What differs per device (an LTFS volume's index, an AXF volume's header and
+    footer) is written with `each_device` at a record boundary, once every
+    device has taken the shared records: a device's address of shared slot k is
+    then its start + its `own_slots` so far + k.
     """
 
     def __init__(self, devices: TapeDevice | Sequence[TapeDevice], record_size: int = DEFAULT_RECORD_SIZE,
@@ -99,8 +129,8 @@ class RecordStream:
         self._lock = threading.Lock()
         self.offset = 0
         self.status = [DeviceStatus(d) for d in devices]
-        self._hash_q: queue.SimpleQueue[_Chunk | threading.Event | None] = queue.SimpleQueue()
-        self._dev_qs: list[queue.SimpleQueue[_Chunk | None]] = [queue.SimpleQueue() for _ in devices]
+        self._hash_q: queue.SimpleQueue[_Chunk | threading.Event | _Barrier | None] = queue.SimpleQueue()
+        self._dev_qs: list[queue.SimpleQueue[_Chunk | _Barrier | None]] = [queue.SimpleQueue() for _ in devices]
         self._hash_error: BaseException | None = None
         self._threads = [threading.Thread(target=self._hash_loop, name="lto-hash", daemon=True)]
         self._threads += [threading.Thread(target=self._device_loop, args=(i,), name=f"lto-dev{i}", daemon=True)
@@ -210,6 +240,39 @@ class RecordStream:
                 self._submit()
         return copied, None
 
+    @property
+    def device_offset(self) -> int:
+        """The furthest any live device has got: shared bytes plus its own records (room checks)."""
+        own = max((s.own_slots for s in self.live_devices), default=0)
+        return self.offset + own * self.record_size
+
+    def sync(self) -> None:
+        """Hand over everything taken so far and wait until every device has written it
+        (and every hash task has run). Only at a record boundary."""
+        if self.offset % self.record_size:
+            raise RuntimeError("sync inside a record: end or pad the record first")
+        if self._cur.fill or self._cur.tasks:
+            self._submit()
+        done = [threading.Event() for _ in self._dev_qs]
+        self._hash_q.put(_Barrier(done))
+        for ev in done:
+            ev.wait()
+        self.check()
+
+    def each_device(self, fn: Callable[[int, DeviceStatus], None]) -> None:
+        """Write something of each device's own: `fn(i, status)` calls `status.write_own` /
+        `status.filemark_own`, after every shared record so far is on every device.
+        A device that fails is dropped, as one failing in the stream; raises once none is left."""
+        if not self._closed:
+            self.sync()
+        for i, st in enumerate(self.status):
+            if st.error is None:
+                try:
+                    fn(i, st)
+                except (DeviceError, OSError) as exc:
+                    st.error = exc
+        self.check()
+
     def call_after_hashing(self, fn: Callable[[], None]) -> None:
         """Run `fn` on the hash thread once every byte given so far is hashed."""
         self._cur.tasks.append((fn, _CALL, _CALL))
@@ -285,10 +348,12 @@ class RecordStream:
             if isinstance(chunk, threading.Event):
                 chunk.set()
                 continue
-            if chunk is None:
+            if chunk is None or isinstance(chunk, _Barrier):
                 for q in self._dev_qs:
-                    q.put(None)
-                return
+                    q.put(chunk)
+                if chunk is None:
+                    return
+                continue
             if self._hash_error is None:
                 view = chunk.view
                 try:
@@ -312,6 +377,9 @@ class RecordStream:
             chunk = q.get()
             if chunk is None:
                 return
+            if isinstance(chunk, _Barrier):
+                chunk.events[index].set()
+                continue
             if status.error is None:
                 view, short = chunk.view, chunk.short
                 try:

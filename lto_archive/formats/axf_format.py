@@ -17,13 +17,13 @@ def _is_axf(record: bytes) -> bool:
 
 
 def _writer(stream, session=None, metadata: dict[str, str] | None = None) -> AxfWriter:  # type: ignore[no-untyped-def]
-    """A writer for one session. Appending (tape file > 0 and nothing written yet): the volume's
-    identity and object list are read from the tape first (probe_volume), so this session's
-    volume footer supersedes the previous one."""
-    volume: VolumeState | None = None
-    if session is not None and session.tape_file and stream.offset == 0:
-        volume = probe_volume(stream.status[0].device)
-    return AxfWriter(stream, session, volume=volume, metadata=metadata)
+    """A writer for one session. Appending (nothing written yet): each volume's identity and
+    object list are read from its tape first (probe_volume), so this session's volume footer
+    supersedes the previous one there."""
+    volumes: list[VolumeState] | None = None
+    if session is not None and stream.offset == 0:
+        volumes = [probe_volume(st.device) for st in stream.status]
+    return AxfWriter(stream, session, volume=volumes, metadata=metadata)
 
 
 def _reader(stream: Any) -> AxfReader:

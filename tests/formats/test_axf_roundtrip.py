@@ -297,7 +297,7 @@ def test_frame_types_in_tape_order(tmp_path: Path) -> None:
     F = FrameType
     assert seq == [
         (F.VOLUME_SIGNATURE.name, True), (F.VOLUME_HEADER.name, True), (F.OBJECT_HEADER.name, True),
-        (F.FILE_HEADER.name, False),                                    # session.json (packed)
+        (F.FILE_HEADER.name, True),           # session.json: the object header is the volume's own record
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # ... card (dir)
         (F.FILE_HEADER.name, False),                                    # card/a.bin
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False), (F.FILE_FOOTER.name, False),   # card/e.bin (empty)

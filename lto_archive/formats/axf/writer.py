@@ -11,19 +11,26 @@
 The file footer carries the checksums of the bytes written, so the writer waits
 for the hash thread once per file (`stream.flush_hashes()`): see the
 specification (docs/formats/axf-style.md, "Writing") for the measured cost.
+
+What belongs to a volume (signature, volume header, object header, object
+footer, volume footer) is written to each device on its own
+(`RecordStream.each_device`), so one pass fills several cartridges, each
+with its own volume history; the members between are shared records. Each
+structure of a volume stands alone in its record(s), so the first file
+header begins a record (the 2.3 rule allows both).
 """
 
 from __future__ import annotations
 
 import stat as stat_mod
 import uuid as uuid_mod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
 from ... import __version__
 from ...hashing import DEFAULT_ALGORITHMS, MultiHasher, hash_bytes
 from ...manifest import iso, utc_now
-from ...streaming import RecordStream
+from ...streaming import DeviceStatus, RecordStream
 from .structures import (ALIGN, VERSION, FileFooter, FileHeader, FooterEntry, FrameType, ObjectFooter,
                          ObjectHeader, ObjectSummary, PlannedFile, VolumeFooter, VolumeHeader, VolumeIdentity,
                          build_frame, build_signature_text)
@@ -64,14 +71,26 @@ class AxfWriter:
 
     `metadata`: the user's key/value pairs for the object header (may also be
     set on `writer.metadata` before the first member is added).
+    `volume`: what each device's volume says (one per device of the stream;
+    one VolumeState or None for a single device). Offsets the writer returns
+    are those of the first device's tape file; `leads[i]` is where the shared
+    bytes begin in device i's tape file.
     """
 
-    def __init__(self, stream: RecordStream, session: Any = None, *, volume: VolumeState | None = None,
+    def __init__(self, stream: RecordStream, session: Any = None, *,
+                 volume: VolumeState | list[VolumeState] | None = None,
                  metadata: dict[str, str] | None = None, creator: str = CREATOR) -> None:
         self.stream = stream
         self.rs = stream.record_size
         self.session = session
+        n = len(stream.status)
+        tapes = [d for d in getattr(session, "destinations", None) or [] if d.get("kind") == "tape"]
         self.tape_file: int | None = getattr(session, "tape_file", None)
+        self.tape_files: list[int | None] = [d.get("tape_file") for d in tapes] if len(tapes) == n \
+            else [self.tape_file] * n
+        self._barcodes = [d.get("barcode") for d in tapes] if len(tapes) == n \
+            else [getattr(session, "barcode", None)] * n
+        self._devices = [d.get("device") for d in tapes] if len(tapes) == n else [None] * n
         algos = getattr(session, "algorithms", None)
         self.algorithms: tuple[str, ...] = tuple(algos) if algos else DEFAULT_ALGORITHMS
         self.creator = creator
@@ -79,15 +98,23 @@ class AxfWriter:
         self.planned: list[PlannedFile] | None = None
         self.object_uuid = uuid_mod.uuid4()
         self._oid = self.object_uuid.bytes
-        self.volume = volume or VolumeState()
-        self.new_volume = self.volume.identity is None
+        volumes = volume if isinstance(volume, list) else [volume or VolumeState()] + \
+            [VolumeState() for _ in range(n - 1)]
+        if len(volumes) != n:
+            raise ValueError("one VolumeState per device of the stream")
+        self.volumes = volumes
+        self.new_volumes = [v.identity is None for v in volumes]
         now = iso(utc_now())
-        if self.new_volume:
-            self.volume.identity = VolumeIdentity(
-                volume_uuid=str(uuid_mod.uuid4()), collection_uuid=str(uuid_mod.uuid4()), sequence=1,
-                created=now, creator=creator, label=getattr(session, "barcode", None) or "",
-                first_tape_file=self.tape_file or 0, record_size=self.rs)
+        for v, tape_file, barcode in zip(volumes, self.tape_files, self._barcodes):
+            if v.identity is None:
+                v.identity = VolumeIdentity(
+                    volume_uuid=str(uuid_mod.uuid4()), collection_uuid=str(uuid_mod.uuid4()), sequence=1,
+                    created=now, creator=creator, label=barcode or "", first_tape_file=tape_file or 0,
+                    record_size=self.rs)
+        self.volume = volumes[0]
+        self.new_volume = self.new_volumes[0]
         self.identity: VolumeIdentity = self.volume.identity  # type: ignore[assignment]
+        self.leads = [0] * n
         self.created = getattr(session, "started", None) or now
         self.entries: list[FooterEntry] = []
         self._seq = 0
@@ -101,47 +128,61 @@ class AxfWriter:
                                     e.size if e.kind == "file" else 0) for e in entries]
 
     # --- framing helpers -------------------------------------------------------------
+    def _frame_bytes(self, ftype: FrameType, payload: bytes, sequence: int = 0,
+                     object_uuid: bytes | None = None) -> bytes:
+        return build_frame(ftype, payload, record_size=self.rs,
+                           object_uuid=self._oid if object_uuid is None else object_uuid, sequence=sequence)
+
     def _frame(self, ftype: FrameType, payload: bytes, sequence: int = 0, object_uuid: bytes | None = None) -> int:
-        offset = self.stream.offset
-        self.stream.write(build_frame(ftype, payload, record_size=self.rs,
-                                      object_uuid=self._oid if object_uuid is None else object_uuid,
-                                      sequence=sequence))
+        """A shared structure into the stream; its offset in the first device's tape file."""
+        offset = self.stream.offset + self.leads[0]
+        self.stream.write(self._frame_bytes(ftype, payload, sequence, object_uuid))
         return offset
+
+    def _own_frame(self, st: DeviceStatus, ftype: FrameType, payload: bytes, object_uuid: bytes | None = None) -> None:
+        """A structure of one volume, alone in its record(s), straight to its device."""
+        st.write_own(self._frame_bytes(ftype, payload, object_uuid=object_uuid), self.rs, pad=True)
 
     def _align(self) -> None:
         rest = -self.stream.offset % ALIGN
         if rest:
             self.stream.zero_fill(rest)
 
-    def _session_attrs(self) -> dict[str, str]:
+    def _session_attrs(self, i: int = 0) -> dict[str, str]:
         s = self.session
         if s is None:
             return {"algorithms": ",".join(self.algorithms), "record-size": str(self.rs)}
         out = {"id": s.session_id, "tool": s.tool, "operator": s.operator, "host": s.host,
-               "algorithms": ",".join(self.algorithms), "record-size": str(self.rs), "device": s.device,
-               "barcode": s.barcode or "", "generation": s.generation, "started": s.started}
+               "algorithms": ",".join(self.algorithms), "record-size": str(self.rs),
+               "device": self._devices[i] or s.device, "barcode": self._barcodes[i] or "",
+               "generation": s.generation, "started": s.started}
         return {k: str(v) for k, v in out.items()}
 
     def _start(self) -> None:
         if self._started:
             return
         self._started = True
-        stream = self.stream
-        ident = self.identity
-        if self.new_volume:
+        self.stream.pad_to_record()
+        self.stream.each_device(self._write_start)
+        self.leads = [st.own_slots * self.rs for st in self.stream.status]
+
+    def _write_start(self, i: int, st: DeviceStatus) -> None:
+        """Volume i's signature and header (a new volume) and its object header."""
+        ident = self.volumes[i].identity
+        assert ident is not None
+        if self.new_volumes[i]:
             sig = build_signature_text({
                 "format-version": str(VERSION), "specification": SPEC, "record-size": str(self.rs),
                 "volume-uuid": ident.volume_uuid, "collection-uuid": ident.collection_uuid,
                 "sequence": str(ident.sequence), "created": ident.created, "creator": ident.creator})
-            self._frame(FrameType.VOLUME_SIGNATURE, sig, object_uuid=bytes(16))
-            stream.pad_to_record()
-            self._frame(FrameType.VOLUME_HEADER, VolumeHeader(ident).to_payload(), object_uuid=bytes(16))
-        stream.pad_to_record()
+            self._own_frame(st, FrameType.VOLUME_SIGNATURE, sig, object_uuid=bytes(16))
+            self._own_frame(st, FrameType.VOLUME_HEADER, VolumeHeader(ident).to_payload(), object_uuid=bytes(16))
         header = ObjectHeader(
-            object_uuid=str(self.object_uuid), created=self.created, creator=self.creator, tape_file=self.tape_file,
-            volume=ident, session=self._session_attrs(), sources=list(getattr(self.session, "sources", None) or []),
-            metadata=self.metadata, planned=self.planned)
-        self._frame(FrameType.OBJECT_HEADER, header.to_payload())
+            object_uuid=str(self.object_uuid), created=self.created, creator=self.creator,
+            tape_file=self.tape_files[i], volume=ident, session=self._session_attrs(i),
+            sources=list(getattr(self.session, "sources", None) or []), metadata=self.metadata,
+            planned=self.planned)
+        self._own_frame(st, FrameType.OBJECT_HEADER, header.to_payload())
 
     def _header(self, hdr: FileHeader) -> tuple[int, int]:
         self._start()
@@ -179,7 +220,7 @@ class AxfWriter:
         copied, error = 0, None
         if size:
             stream.pad_to_record()
-        data_offset = stream.offset
+        data_offset = stream.offset + self.leads[0]
         if size:
             copied, error = stream.copy_from(source, size, hasher)
             if copied < size:
@@ -205,7 +246,7 @@ class AxfWriter:
         seq, header_offset = self._header(hdr)
         if size:
             stream.pad_to_record()
-        data_offset = stream.offset
+        data_offset = stream.offset + self.leads[0]
         if size:
             stream.write(data)
             stream.pad_to_record()
@@ -224,19 +265,25 @@ class AxfWriter:
         if self.closed:
             return
         self._start()
-        stream = self.stream
         finished = iso(utc_now())
-        stream.pad_to_record()
-        self._frame(FrameType.OBJECT_FOOTER, ObjectFooter(str(self.object_uuid), finished, self.entries).to_payload())
-        stream.pad_to_record()
-        files = [e for e in self.entries if e.kind == "file"]
-        this = ObjectSummary(str(self.object_uuid), self.tape_file, self.created, finished, len(files),
-                             sum(e.size for e in files))
-        footer = VolumeFooter(self.identity, self.tape_file, finished, self.creator, [*self.volume.objects, this],
-                              complete=self.volume.complete)
-        self._frame(FrameType.VOLUME_FOOTER, footer.to_payload(), object_uuid=bytes(16))
-        stream.pad_to_record()
+        self.stream.pad_to_record()
+        self.stream.each_device(lambda i, st: self._write_end(i, st, finished))
         self.closed = True
+
+    def _write_end(self, i: int, st: DeviceStatus, finished: str) -> None:
+        """Volume i's object footer (the members at its own offsets) and its volume footer."""
+        shift = self.leads[i] - self.leads[0]
+        entries = [replace(e, header_offset=e.header_offset + shift,
+                           data_offset=e.data_offset + shift if e.kind == "file" else e.data_offset)
+                   for e in self.entries] if shift else self.entries
+        self._own_frame(st, FrameType.OBJECT_FOOTER, ObjectFooter(str(self.object_uuid), finished, entries).to_payload())
+        files = [e for e in self.entries if e.kind == "file"]
+        volume = self.volumes[i]
+        this = ObjectSummary(str(self.object_uuid), self.tape_files[i], self.created, finished, len(files),
+                             sum(e.size for e in files))
+        footer = VolumeFooter(volume.identity, self.tape_files[i], finished, self.creator,  # type: ignore[arg-type]
+                              [*volume.objects, this], complete=volume.complete)
+        self._own_frame(st, FrameType.VOLUME_FOOTER, footer.to_payload(), object_uuid=bytes(16))
 
 
 def member_overhead(name: str, size: int, record_size: int) -> int:

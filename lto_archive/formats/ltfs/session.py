@@ -7,17 +7,21 @@ filemark) is written at every checkpoint and at commit; commit then rewrites
 the index partition and the cartridge memory's coherency information. If
 the writer dies between checkpoints, what the last index describes is intact
 and everything after it is found by `ltfs recover`.
+
+Several volumes take one session at once (one RecordStream, a device each):
+the file records are shared, the indexes are each volume's own (LtfsVolume),
+written to its device alone at every checkpoint (RecordStream.each_device).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from ...errors import ArchiveError
-from ...streaming import RecordStream
+from ...streaming import DeviceStatus, RecordStream
 from ...tape.device import TapeDevice
 from .index import Directory, Extent, File, Index, index_xml_chunks
 from .times import format_time, now_ns
@@ -41,88 +45,142 @@ class Checkpoints:
 
 @dataclass
 class AddedFile:
-    node: File
-    start_block: int | None
+    node: File                # the file in the first volume's index
+    start_block: int | None   # ... and where its extent starts there
     size: int                 # what the source's size was when it was opened
     copied: int               # what went to tape (the index says this length)
     read_error: OSError | None
+    nodes: list[File] = field(default_factory=list)                 # per volume
+    start_blocks: list[int | None] = field(default_factory=list)    # per volume
 
 
-class LtfsSession:
-    """Appends files to an open volume through a RecordStream on its device."""
+class LtfsVolume:
+    """One volume's side of a session: its own index, generations and back pointers.
 
-    def __init__(self, device: TapeDevice, state: VolumeState, stream: RecordStream, creator: str,
-                 checkpoints: Checkpoints | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    Its data partition holds the session's shared records from `start` on;
+    index objects are its own, so shared slot k lies at
+    `start + own_slots + k` (own_slots: the records and filemarks of the
+    indexes written to this volume so far in the session).
+    """
+
+    def __init__(self, device: TapeDevice, state: VolumeState, record_size: int) -> None:
         if state.unindexed_blocks:
             raise ArchiveError(
                 f"LTFS volume {state.serial or ''}: a previous write session did not finish "
                 f"({state.unindexed_blocks} blocks after the last index); run 'lto-archive ltfs recover' "
                 f"before writing to it", unindexed_blocks=state.unindexed_blocks)
-        if stream.record_size != state.block_size:
+        if record_size != state.block_size:
             raise ArchiveError(f"this LTFS volume was formatted with {state.block_size}-byte blocks; "
-                               f"write it with that block size, not {stream.record_size}")
-        self.device, self.state, self.stream, self.creator = device, state, stream, creator
+                               f"write it with that block size, not {record_size}")
+        self.device, self.state = device, state
         self.index: Index = state.index
+        device.locate(DATA_PARTITION, 0)
+        device.seek_eod()
+        self.start = device.position().block
+        self.dp_location: tuple[str, int] | None = state.dp.index.location if state.dp.index else None
+        self.indexes_written = 0
+
+    def block(self, status: DeviceStatus, slot: int) -> int:
+        return self.start + status.own_slots + slot
+
+    def write_index(self, status: DeviceStatus, slot: int, creator: str) -> None:
+        """Filemark, this volume's index, filemark: straight to its device, after the shared records."""
+        status.filemark_own()
+        ix = self.index
+        ix.generation += 1
+        ix.location = ("b", self.block(status, slot))
+        ix.previous = self.dp_location
+        ix.update_time = format_time(now_ns())
+        ix.creator = creator
+        status.write_own(b"".join(index_xml_chunks(ix)), self.state.block_size)
+        status.filemark_own()
+        self.dp_location = ix.location
+        self.indexes_written += 1
+
+    def write_index_partition(self) -> None:
+        """The index partition's copy and the cartridge memory's coherency: the session is committed."""
+        dp_block = self.index.location[1]
+        self.index.previous = self.dp_location
+        write_index_partition(self.device, self.index, self.state.block_size)
+        write_coherency(self.device, self.index.volume_uuid, self.index.generation,
+                        {INDEX_PARTITION: FIRST_INDEX_BLOCK, DATA_PARTITION: dp_block})
+
+
+class LtfsSession:
+    """Appends files to open volumes, one per device of a RecordStream, the data written once.
+
+    The file records are the same on every volume; each volume places them at
+    its own blocks in its own index (volumes may start at different blocks and
+    hold different files), and gets its own indexes at every checkpoint.
+    """
+
+    def __init__(self, volumes: list[tuple[TapeDevice, VolumeState]], stream: RecordStream, creator: str,
+                 checkpoints: Checkpoints | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        if len(volumes) != len(stream.status):
+            raise ValueError("one volume per device of the stream")
+        self.volumes = [LtfsVolume(dev, state, stream.record_size) for dev, state in volumes]
+        self.stream, self.creator = stream, creator
         self.checkpoints = checkpoints or Checkpoints()
         self.clock = clock
         self._last_checkpoint = clock()
         self._bytes_since = 0
-        device.locate(DATA_PARTITION, 0)
-        device.seek_eod()
-        self.base = device.position().block
-        self.dp_location: tuple[str, int] | None = state.dp.index.location if state.dp.index else None
         self.indexes_written = 0
         self.changed = False
 
+    @property
+    def live(self) -> list[tuple[LtfsVolume, DeviceStatus]]:
+        return [(v, st) for v, st in zip(self.volumes, self.stream.status) if st.error is None]
+
     # --- placing entries ---------------------------------------------------------
-    def _parent(self, parts: list[str], times: list[str]) -> Directory:
-        return self.index.make_dirs(parts[:-1], times)
-
-    def exists(self, parts: list[str]) -> bool:
-        return self.index.lookup("/".join(parts)) is not None
-
-    def add_directory(self, parts: list[str], times: list[str]) -> Directory:
+    def add_directory(self, parts: list[str], times: list[str]) -> None:
         self.changed = True
-        d = self.index.make_dirs(parts, times)
-        d.times = list(times)
-        return d
+        for v in self.volumes:
+            d = v.index.make_dirs(parts, times)
+            d.times = list(times)
 
     def add_file(self, parts: list[str], source: BinaryIO, size: int, times: list[str],
                  hasher: Any | None = None) -> AddedFile:
-        """Stream one file's bytes as a new extent; the index entry gets the length actually copied."""
-        parent = self._parent(parts, times)
+        """Stream one file's bytes as a new extent; each index entry gets the length actually copied."""
+        path = "/".join(parts)
         name = parts[-1]
-        if name in parent.children:
-            raise ArchiveError(f"{'/'.join(parts)} is already on this LTFS volume", path="/".join(parts))
+        parents = [v.index.make_dirs(parts[:-1], times) for v in self.volumes]
+        for parent in parents:
+            if name in parent.children:
+                raise ArchiveError(f"{path} is already on this LTFS volume", path=path)
         stream = self.stream
-        start = self.base + stream.record_number
+        slot = stream.record_number
         copied, err = stream.copy_from(source, size, hasher)
         stream.end_record()
-        node = File(name, self.index.next_uid(), list(times), copied,
-                    [Extent(0, "b", start, 0, copied)] if copied else None)
-        parent.children[name] = node
+        nodes: list[File] = []
+        starts: list[int | None] = []
+        for v, st, parent in zip(self.volumes, stream.status, parents):
+            start = v.block(st, slot)
+            node = File(name, v.index.next_uid(), list(times), copied,
+                        [Extent(0, "b", start, 0, copied)] if copied else None)
+            parent.children[name] = node
+            nodes.append(node)
+            starts.append(start if copied else None)
         self.changed = True
         self._bytes_since += copied
-        return AddedFile(node, start if copied else None, size, copied, err)
+        return AddedFile(nodes[0], starts[0], size, copied, err, nodes, starts)
 
-    def add_bytes(self, parts: list[str], data: bytes, times: list[str]) -> File:
+    def add_bytes(self, parts: list[str], data: bytes, times: list[str]) -> AddedFile:
         import io
-        return self.add_file(parts, io.BytesIO(data), len(data), times).node
+        return self.add_file(parts, io.BytesIO(data), len(data), times)
 
-    def add_symlink(self, parts: list[str], target: str, times: list[str]) -> File:
-        parent = self._parent(parts, times)
-        node = File(parts[-1], self.index.next_uid(), list(times), 0, None, target)
-        parent.children[parts[-1]] = node
+    def add_symlink(self, parts: list[str], target: str, times: list[str]) -> None:
+        for v in self.volumes:
+            parent = v.index.make_dirs(parts[:-1], times)
+            parent.children[parts[-1]] = File(parts[-1], v.index.next_uid(), list(times), 0, None, target)
         self.changed = True
-        return node
 
-    def set_hashes(self, node: File, digests: dict[str, str]) -> None:
-        """Called on the hash thread once the file's bytes are hashed."""
-        xattrs = dict(node.xattrs or {})
-        for algo, hexdigest in digests.items():
-            key = HASH_XATTRS.get(algo, HASH_XATTR_PREFIX + algo)
-            xattrs[key] = hexdigest
-        node.xattrs = xattrs
+    def set_hashes(self, added: AddedFile, digests: dict[str, str]) -> None:
+        """Called on the hash thread once the file's bytes are hashed: into every volume's index."""
+        for node in added.nodes:
+            xattrs = dict(node.xattrs or {})
+            for algo, hexdigest in digests.items():
+                xattrs[HASH_XATTRS.get(algo, HASH_XATTR_PREFIX + algo)] = hexdigest
+            node.xattrs = xattrs
 
     # --- indexes ---------------------------------------------------------------------
     def checkpoint_due(self) -> bool:
@@ -132,37 +190,22 @@ class LtfsSession:
             or (c.every_seconds is not None and self.clock() - self._last_checkpoint >= c.every_seconds)))
 
     def write_data_index(self) -> None:
-        """Filemark, index, filemark on the data partition: everything added so far is now findable."""
-        stream = self.stream
-        stream.flush_hashes()
-        stream.filemark()
-        ix = self.index
-        ix.generation += 1
-        ix.location = ("b", self.base + stream.record_number)
-        ix.previous = self.dp_location
-        ix.update_time = format_time(now_ns())
-        ix.creator = self.creator
-        for chunk in index_xml_chunks(ix):
-            stream.write(chunk)
-        stream.end_record()
-        stream.filemark()
-        self.dp_location = ix.location
+        """Each volume's index on its data partition, once every device holds the data before it:
+        everything added so far is then findable on every volume still going."""
+        slot = self.stream.record_number
+        self.stream.each_device(lambda i, st: self.volumes[i].write_index(st, slot, self.creator))
         self.indexes_written += 1
         self.changed = False
         self._bytes_since = 0
         self._last_checkpoint = self.clock()
 
-    def commit(self) -> Index:
-        """Final data-partition index, wait for the device, then the index partition and coherency."""
+    def commit(self) -> None:
+        """Final data-partition indexes, then every volume's index partition and coherency."""
         if self.changed or not self.indexes_written:
             self.write_data_index()
         self.stream.close()
-        dp_block = self.index.location[1]
-        self.index.previous = self.dp_location
-        write_index_partition(self.device, self.index, self.state.block_size)
-        write_coherency(self.device, self.index.volume_uuid, self.index.generation,
-                        {INDEX_PARTITION: FIRST_INDEX_BLOCK, DATA_PARTITION: dp_block})
-        return self.index
+        self.stream.each_device(lambda i, st: self.volumes[i].write_index_partition())
 
 
-__all__ = ["LtfsSession", "Checkpoints", "AddedFile", "HASH_XATTRS", "ALGORITHM_OF_XATTR", "HASH_XATTR_PREFIX"]
+__all__ = ["LtfsSession", "LtfsVolume", "Checkpoints", "AddedFile", "HASH_XATTRS", "ALGORITHM_OF_XATTR",
+           "HASH_XATTR_PREFIX"]
