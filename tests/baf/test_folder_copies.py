@@ -92,3 +92,39 @@ def test_folders_on_two_disks_are_two_copies(lab: Lab, tmp_path: Path) -> None:
         write_with_folders(lab, "LTA001L9", [lab.root / "raid", Path(d) / "shuttle"])
         check = check_card(lab.catalog, lab.card, 3)
         assert check.covered, [m.reasons for m in check.missing]
+
+
+def test_cli_tape_and_shuttle_drive_then_verify_folder(lab: Lab, tmp_path: Path) -> None:
+    """The DIT's day through the real commands: write to a tape and a shuttle drive, OK to format with
+    --copies 2; the drive damaged later, `verify --folder` records it, `baf` refuses naming the file."""
+    import json
+
+    from ..bad_input_helpers import run
+    lab.tape("LTA001L9").close()
+    del lab.tapes["LTA001L9"]
+    cat, shuttle = tmp_path / "cat.sqlite", tmp_path / "SHUTTLE01"
+    run("write", lab.card, "--device", f"vtape:{lab.root / 'tapes' / 'LTA001L9'}", "--copy-to", shuttle,
+        "--block-size", "16K", "--catalog", cat, "--log-dir", tmp_path / "logs", "--operator", "Jane DIT", check=0)
+    doc = json.loads(run("baf", lab.card, "--copies", "2", "--catalog", cat, "--output", tmp_path / "ok.json",
+                         "--json", check=0).stdout)
+    assert doc["status"] == "ok"
+    cert = json.loads((tmp_path / "ok.json").read_text())["content"]
+    assert {d["kind"] for d in cert["destinations"]} == {"tape", "folder"}
+    found = json.loads(run("catalog", "search", "A001C007_260315", "--catalog", cat, "--json", check=0).stdout)
+    copies = found["results"][0]["copies"]
+    assert sorted(c["kind"] for c in copies) == ["folder", "tape"]
+    assert next(c for c in copies if c["kind"] == "folder")["volume_id"]
+    exported = run("catalog", "export", "--format", "csv", "-o", "-", "--catalog", cat, check=0).stdout
+    assert f",folder,,,{shuttle.resolve()}," in exported
+
+    clip = shuttle / CLIP
+    clip.write_bytes(clip.read_bytes()[:-1] + b"\0")
+    cp = run("verify", "--folder", shuttle, "--catalog", cat, "--operator", "Lab QC")
+    assert cp.returncode == 3 and "A001C007_260315_R1AB.mxf" in cp.stdout + cp.stderr
+    cp = run("baf", lab.card, "--copies", "2", "--catalog", cat, "--output", tmp_path / "no.json")
+    assert cp.returncode == 5 and CLIP in cp.stderr and "failed its last check" in cp.stderr
+    assert not (tmp_path / "no.json").exists()
+    # other files of the card are still proven on both: only the damaged clip is named
+    assert "A001C008" not in cp.stderr
+    cp = run("verify", "--folder", tmp_path / "nowhere", "--catalog", cat)
+    assert cp.returncode == 2 and "Traceback" not in cp.stderr

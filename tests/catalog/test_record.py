@@ -12,13 +12,16 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lto_archive.catalog import Catalog, import_tape, record_read, record_write, search
+from lto_archive.catalog import (Catalog, import_folder, import_tape, record_job, record_read, record_write, search,
+                                 tape_used)
+from lto_archive.folder_volume import folder_volume
+from lto_archive.jobs.write import write_archive
 from lto_archive.formats.ltfs.volume import format_volume, open_volume
 from lto_archive.jobs.read import verify_tape
 from lto_archive.jobs.write import formats
 from lto_archive.tape import create_vtape
 
-from .conftest import MiB, Shoot, ltfs_tape, make_file, tar_tape, write_and_record
+from .conftest import MiB, Shoot, ltfs_tape, make_file, opts, tar_tape, write_and_record
 
 
 def comparable(cat: Catalog) -> dict[str, Any]:
@@ -60,7 +63,7 @@ def test_rebuilt_from_tapes_equals_catalog_written_by_the_jobs(shoot: Shoot) -> 
     cat = rebuild(shoot.root, list(shoot.tapes.values()))
     assert comparable(cat) == written
     ltfs = next(t for t in cat.tapes() if t["label"] == "LTF003L9")
-    assert ltfs["volume_uuid"] and ltfs["format"] == "ltfs"
+    assert ltfs["volume_uuid"] and ltfs["format"] == "ltfs" and ltfs["used"] is not None
     assert next(t for t in cat.tapes() if t["label"] == "CPI002L9")["format"] == "cpio,cpio-crc"
     cat.close()
 
@@ -163,6 +166,61 @@ def test_folder_destination(tmp_path: Path, shoot: Shoot) -> None:
     hit = search(shoot.catalog, "A001C007_210315_R1AB.mxf")[0]
     f = next(c for c in hit.copies if c.kind == "folder")
     assert f.folder == str(folder.resolve()) and f.block is None and f.tape_file is None
+
+
+def test_rebuilt_from_tapes_and_folder_copies_equals_catalog_written_by_the_jobs(tmp_path: Path,
+                                                                                shoot: Shoot) -> None:
+    """A job to a tape and two folders: import_tape cannot see the folders; import_folder rebuilds them from
+    the job manifests each holds, and the rebuilt catalog equals the written one (tapes imported first)."""
+    dev = shoot.device("TAR001L9")
+    shuttle, raid = tmp_path / "SHUTTLE01", tmp_path / "RAID" / "DAY3"
+    result = write_archive([shoot.cards["RED"], shoot.cards["SOUND"]], dev, opts("tar"), folders=[shuttle, raid])
+    assert result.status == "ok", result.destinations
+    recs = record_job(shoot.catalog, result, [dev])
+    assert [r.destination for r in recs] == ["TAR001L9", str(shuttle.resolve()), str(raid.resolve())]
+    assert [r.verifications for r in recs] == [2, 2, 2]       # the job's read-back of each destination
+    written = comparable(shoot.catalog)
+    folders = [d for d in written["destinations"] if d["kind"] == "folder"]
+    assert [(d["folder"], d["format"], d["volume_path"]) for d in folders] == [
+        (str(raid.resolve()), "tar", folder_volume(raid).path_in_volume),
+        (str(shuttle.resolve()), "tar", folder_volume(shuttle).path_in_volume)]
+    assert folders[0]["volume_id"] == folders[1]["volume_id"] == folder_volume(tmp_path).volume_id
+    only_tapes = rebuild(shoot.root, list(shoot.tapes.values()), "tapes-only.sqlite")
+    assert not [d for d in comparable(only_tapes)["destinations"] if d["kind"] == "folder"]
+    only_tapes.close()
+    cat = rebuild(shoot.root, list(shoot.tapes.values()))
+    for f in (shuttle, raid):
+        out = import_folder(cat, f)
+        assert out.files == 2 and out.jobs == [result.manifest.session.session_id]
+    assert comparable(cat) == written
+    import_folder(cat, shuttle)                                 # idempotent
+    assert comparable(cat) == written
+    cat.close()
+
+
+def test_used_of_an_ltfs_cartridge_is_both_partitions(tmp_path: Path) -> None:
+    media = tmp_path / "m"
+    make_file(media / "A010_C001" / "A010C001_x.mxf", os.urandom(3 * MiB + 12345), "2022-01-01T00:00:00")
+    dev = ltfs_tape(tmp_path / "v", "LTU001L9")
+    cat = Catalog.open(tmp_path / "c.sqlite")
+    before = dev.used_bytes(0) + dev.used_bytes(1)
+    result = write_archive([media / "A010_C001"], dev, opts("ltfs"))
+    assert result.status == "ok"
+    record_job(cat, result, [dev])
+    on_tape = dev.used_bytes(0) + dev.used_bytes(1)             # what the virtual drive holds, both partitions
+    assert on_tape > before + 3 * MiB
+    used = cat.tapes()[0]["used"]
+    assert used is not None and abs(used - on_tape) < 2 * MiB   # the drive reports MiB per partition
+    assert used == tape_used(dev)
+    rebuilt = rebuild(tmp_path, [dev])                          # import reads the same from the cartridge
+    assert rebuilt.tapes()[0]["used"] == used
+    # the one-partition estimate is unchanged: capacity - remaining
+    tar = tar_tape(tmp_path / "t", "TAU001L9")
+    write_and_record(cat, tar, [media / "A010_C001"], "tar")
+    t = next(t for t in cat.tapes() if t["label"] == "TAU001L9")
+    assert t["used"] == tar.used_bytes(0) == tape_used(tar)
+    for c in (cat, rebuilt):
+        c.close()
 
 
 def test_barcode_learned_later_relabels_an_ltfs_volume(tmp_path: Path) -> None:
