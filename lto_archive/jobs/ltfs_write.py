@@ -209,6 +209,7 @@ def _finish_destinations(result: WriteResult, session: LtfsSession, stream: Reco
             continue
         tops = sorted({r.path.split("/", 1)[0] for r in manifest.files})
         r = read_ltfs(dev, "verify", patterns=tops)
+        result.readbacks[i] = r          # the catalog records it as this copy's verification
         wanted = {f.path for f in manifest.files if f.kind == "file" and f.status == "ok"}
         tape["verified"] = len([p for p in r.tape_files[0].verified if p in wanted])
         tape["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in r.failed]
@@ -216,6 +217,7 @@ def _finish_destinations(result: WriteResult, session: LtfsSession, stream: Reco
             tape["status"], tape["error"] = "failed", f"{len(r.failed)} file(s) failed read-back"
     expected = {f.path: f.hashes for f in manifest.files if f.status == "ok" and f.hashes}
     result.destinations = tapes + verify_folders(dests, expected, tuple(opts.algorithms))
+    result.folders = [d.result for d in dests]
 
 
 def _barcode(device: TapeDevice) -> str | None:

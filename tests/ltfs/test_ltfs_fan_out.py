@@ -216,6 +216,9 @@ def test_cli_two_ltfs_volumes_recorded_in_the_catalog_at_their_own_blocks(tmp_pa
     copies = {cp.barcode: cp for cp in hits[0].copies}
     assert set(copies) == {"LTA001L9", "LTB001L9"}
     assert copies["LTB001L9"].block == want
+    assert copies["LTB001L9"].volume_uuid == open_volume(b).label.volume_uuid
+    # the job's read-back of each volume is recorded as that copy's verification
+    assert all(cp.verified and cp.last_result == "ok" for cp in copies.values()), copies
     assert files
 
 
