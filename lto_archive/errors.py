@@ -123,6 +123,11 @@ class CartridgeNotFound(ChangerError):
 
 # --- sources -----------------------------------------------------------------
 
+class NoNextCartridge(DeviceError):
+    """A job that spans cartridges needs another one and gets none: the library has no more
+    matching blank or appendable cartridge, or the operator / --next-tape-command stopped it."""
+
+
 class SourceError(LtoArchiveError):
     """A source folder or file cannot be used (missing, not a folder, name clash)."""
 

@@ -50,6 +50,10 @@ class FileRecord:
     offset: int | None = None      # byte offset of the header inside that record
     header_offset: int | None = None  # byte offset in the tape file
     linkname: str = ""
+    # a file split across the cartridges of a span set (docs/spanning.md): this record is one
+    # part, `hashes` are the part's; {"number", "offset", "length", "size" (whole file),
+    # "last" (bool), "file_hashes" (the whole file's, known on the cartridge of the last part)}
+    part: dict | None = None
 
     @property
     def provable(self) -> bool:
@@ -82,6 +86,9 @@ class SessionInfo:
     mb_per_s: float = 0.0
     status: str = ""
     destinations: list[dict] = field(default_factory=list)   # every tape/folder of a fan-out job
+    # a job that spans cartridges (docs/spanning.md): {"set_id", "job", "sequence", "last",
+    # "previous", "data_tape_file", "manifest_tape_file"}; empty for a one-cartridge job
+    span: dict = field(default_factory=dict)
 
 
 
@@ -146,8 +153,10 @@ class Manifest:
         out: dict[str, bytes] = {}
         for algo in self.session.algorithms:
             name, _tool = CHECKSUM_LISTS[algo]
-            lines = [checksum_line(algo, f.hashes[algo], f.path)
-                     for f in self.files if f.provable and algo in f.hashes]
+            # a file split across cartridges is listed (whole) where its last part is
+            whole = [(f.part.get("file_hashes") or {}) if f.part else f.hashes for f in self.files]
+            lines = [checksum_line(algo, h[algo], f.path)
+                     for f, h in zip(self.files, whole) if f.provable and algo in h]
             out[name] = "".join(l for l in lines if l).encode("utf-8", "surrogateescape")
         return out
 

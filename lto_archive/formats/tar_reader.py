@@ -25,6 +25,17 @@ without any copy: data chunks are slices of the tape records themselves.
 Other streams are read with `read()`, so each chunk is a fresh bytes object
 (one copy, the one from the kernel) that stays valid as long as the caller
 keeps it.
+
+Multi-volume archives (GNU tar `-M`, and lto-archive jobs that span
+cartridges): a volume may begin with the rest of a file from the previous
+volume, as GNU tar writes it - a pax global header with GNU.volume.filename /
+size / offset then a regular member `DIR/GNUFileParts/NAME.N`, or in GNU
+format an 'M' header - and is yielded as that file with `part_offset` set.
+With `volume=True` a volume may end without end-of-archive blocks, also inside
+a file's data on a block boundary: `continues` is then True and `cut` says
+which member was cut after how many data bytes. Without `volume`, a
+continuation reads as GNU tar without -M reads it: the member
+`DIR/GNUFileParts/NAME.N`, or an error for an 'M' header.
 """
 
 from __future__ import annotations
@@ -51,7 +62,7 @@ _KINDS = {
 }
 _UNSUPPORTED = {
     b"S": "a GNU sparse file",
-    b"M": "a GNU multi-volume continuation (the member started on another tape)",
+    b"M": "a GNU multi-volume continuation (the member started on another tape; read the volumes in order)",
     b"N": "an old GNU long-name record",
     b"D": "a GNU incremental dump directory",
     b"X": "a Solaris extended header",
@@ -92,6 +103,7 @@ class TarMember:
     mtime_ns: int = 0
     devmajor: int = 0
     devminor: int = 0
+    part_offset: int | None = None   # a multi-volume continuation: where in the whole file its data begins
 
     @property
     def is_file(self) -> bool:
@@ -105,6 +117,15 @@ class TarMember:
     def end_offset(self) -> int:
         """Stream offset just past the member's data padding."""
         return self.data_offset + _padded(self.size)
+
+
+def _octal(field: bytes) -> int:
+    """A numeric header field (octal, NUL/space padded; empty is 0)."""
+    text = field.split(b"\0", 1)[0].strip()
+    try:
+        return int(text, 8) if text else 0
+    except ValueError:
+        return -1
 
 
 def _padded(n: int) -> int:
@@ -192,6 +213,7 @@ class TarReader(MemberStreamReader):
         start_offset: int | None = None,
         global_pax: dict[str, str] | None = None,
         drain: bool = True,
+        volume: bool = False,
     ) -> None:
         self._open_stream(stream, start_offset)
         self._drain = drain
@@ -208,6 +230,10 @@ class TarReader(MemberStreamReader):
         self.trailing_bytes = 0
         self.members_read = 0
         self.volume_label: str | None = None
+        self._volume = volume
+        self._continuation: tuple[str, int, int] | None = None   # GNU.volume.filename, size, offset
+        self.continues = False                   # volume mode: the archive goes on in the next volume
+        self.cut: tuple[TarMember, int] | None = None   # ...inside this member, after this many data bytes
 
     def __iter__(self) -> Iterator[TarMember]:
         return super().__iter__()
@@ -243,6 +269,8 @@ class TarReader(MemberStreamReader):
         want = self._remaining + self._pad
         if want:
             got = self._skip(want)
+            if got < self._remaining and self._cut_by_volume_end(m, m.size - self._remaining + got):
+                return
             if got < self._remaining:
                 done = m.size - self._remaining + got
                 raise self._corrupt(
@@ -311,6 +339,9 @@ class TarReader(MemberStreamReader):
                         raise self._corrupt(
                             f"{what} at byte {off}{self._after()} is damaged: {e}",
                             offset=off, path=self._last_path) from None
+                    if t == b"g" and self._volume and "GNU.volume.filename" in recs:
+                        self._continuation = self._volume_keywords(recs, off)
+                        recs = {k: v for k, v in recs.items() if not k.startswith("GNU.volume.")}
                     if t == b"g":
                         for k, v in recs.items():
                             if v == "":
@@ -334,9 +365,30 @@ class TarReader(MemberStreamReader):
                     if header_offset == off:
                         header_offset = None
                 continue
+            if t == b"M" and self._volume and not self._continuation and _octal(buf[369:381]) == 0:
+                continue   # GNU tar's "continuation" of a member not begun yet: its own header follows
             if header_offset is None:
                 header_offset = off
             return self._make_member(buf, ti, header_offset, pax, longname, longlink)
+
+    def _volume_keywords(self, recs: dict[str, str], off: int) -> tuple[str, int, int]:
+        try:
+            return (recs["GNU.volume.filename"], _pax_int("GNU.volume.size", recs.get("GNU.volume.size", "")),
+                    _pax_int("GNU.volume.offset", recs.get("GNU.volume.offset", "")))
+        except ValueError as e:
+            raise self._corrupt(f"the multi-volume header at byte {off} is damaged: {e}", offset=off,
+                                path=recs.get("GNU.volume.filename")) from None
+
+    def _cut_by_volume_end(self, m: TarMember, done: int) -> bool:
+        """Volume mode: the volume ended inside `m` on a block boundary - it goes on in the next one."""
+        if not self._volume or done % BLOCK:
+            return False
+        self.cut = (m, done)
+        self.continues = True
+        self._current = None
+        self._remaining = self._pad = 0
+        self._done = True
+        return True
 
     def _make_member(self, buf: bytes, ti: tarfile.TarInfo, header_offset: int,
                      pax: dict[str, str], longname: str | None, longlink: str | None) -> TarMember:
@@ -355,6 +407,19 @@ class TarReader(MemberStreamReader):
         merged = {**self.global_pax, **pax} if self.global_pax else pax
         for k in [k for k, v in merged.items() if v == ""]:
             del merged[k]   # an empty value in 'x' cancels a global value
+        part_offset: int | None = None
+        if t == b"M" and self._volume:    # GNU format continuation: name, size left, offset in the 'offset' field
+            part_offset = _octal(buf[369:381])
+            t = b"0"
+        elif self._continuation is not None:
+            name, left, part_offset = self._continuation
+            merged = {k: v for k, v in merged.items() if k != "path"}
+            path = name
+            if ti.size != left:
+                raise self._corrupt(f"the continuation of {name!r} at byte {header_offset} holds {ti.size} bytes "
+                                    f"but its volume header says {left}: the archive is damaged",
+                                    offset=header_offset, path=name)
+        self._continuation = None
         if t in _UNSUPPORTED or any(k.startswith("GNU.sparse.") for k in merged):
             what = _UNSUPPORTED.get(t, "a GNU sparse file")
             shown = merged.get("GNU.sparse.name", merged.get("path", path))
@@ -413,9 +478,12 @@ class TarReader(MemberStreamReader):
             path=path, kind=kind, size=size, mode=ti.mode & 0o7777, mtime=mtime,
             uid=uid, gid=gid, uname=uname, gname=gname, linkname=linkname, pax=merged,
             header_offset=header_offset, data_offset=data_offset, mtime_ns=mtime_ns,
-            devmajor=ti.devmajor, devminor=ti.devminor)
+            devmajor=ti.devmajor, devminor=ti.devminor, part_offset=part_offset)
 
     def _at_eof(self, off: int, got: int, pending: str | None) -> None:
+        if self._volume and not got and not pending and self._continuation is None:
+            self.continues = True      # a volume that ends between members: the next one goes on
+            return None
         if got:
             raise self._corrupt(
                 f"the archive ends inside a header at byte {off}{self._after()} "
@@ -475,6 +543,8 @@ class TarReader(MemberStreamReader):
             k = len(chunk) if chunk is not None else 0
             if not k:
                 done = member.size - self._remaining
+                if self._cut_by_volume_end(member, done):
+                    return
                 self._current = None
                 raise self._corrupt(
                     f"the archive ends inside {member.path!r} after {done} of {member.size} bytes "

@@ -3,11 +3,19 @@
 Headers come from the stdlib `tarfile` (TarInfo.tobuf, PAX format, UTF-8);
 file data is streamed by the RecordStream without passing through Python
 buffers. The archive ends with the two zero blocks, padded to a whole record.
+
+A job that spans cartridges writes one archive in several volumes, in GNU
+tar's multi-volume layout for POSIX archives (what `tar --format=posix -cM`
+writes, so `tar -xM` joins the volumes; see docs/spanning.md): a volume that
+more volumes follow ends on a record boundary without end-of-archive blocks,
+possibly inside a file (`add_file_part`); the next volume starts with the
+rest of that file (`add_continuation`).
 """
 
 from __future__ import annotations
 
 import grp
+import posixpath
 import pwd
 import stat as stat_mod
 import tarfile
@@ -121,6 +129,63 @@ class TarWriter:
         if pad:
             self.stream.write(bytes(pad))
         return MemberPlacement(header_offset, data_offset, len(data), len(data), None)
+
+    def add_file_part(self, name: str, source: BinaryIO, st: Any, length: int,
+                      hasher: Any | None = None) -> MemberPlacement:
+        """The first part of a file that continues on the next volume: its header with
+        the whole size, then only `length` bytes (a multiple of 512: the volume must end
+        on a block, as GNU tar's do). Call `end_volume` right after."""
+        if length % BLOCK or not 0 < length < st.st_size:
+            raise ValueError(f"a file part must be a whole number of blocks shorter than the file ({length})")
+        stream = self.stream
+        header_offset = stream.offset
+        stream.write(self._part_headers(name, st, 0, 1))
+        data_offset = stream.offset
+        copied, error = stream.copy_from(source, length, hasher)
+        if copied < length:
+            stream.zero_fill(length - copied)
+        return MemberPlacement(header_offset, data_offset, st.st_size, copied, error)
+
+    def part_overhead(self, name: str, st: Any, offset: int = 0, volume: int = 1) -> int:
+        """Bytes of headers before the data of a file's part starting at `offset` on volume `volume`."""
+        return len(self._part_headers(name, st, offset, volume))
+
+    def _part_headers(self, name: str, st: Any, offset: int, volume: int) -> bytes:
+        if offset == 0:
+            return self._header(name, tarfile.REGTYPE, st.st_size, st.st_mode, st.st_mtime_ns, st.st_uid, st.st_gid)
+        rest = st.st_size - offset
+        head, base = posixpath.split(name)
+        return tarfile.TarInfo.create_pax_global_header({
+            "GNU.volume.filename": name, "GNU.volume.size": str(rest), "GNU.volume.offset": str(offset)}) + \
+            self._header(f"{head or '.'}/GNUFileParts/{base}.{volume}", tarfile.REGTYPE, rest, 0o644,
+                         st.st_mtime_ns, st.st_uid, st.st_gid)
+
+    def add_continuation(self, name: str, source: BinaryIO, st: Any, offset: int, length: int, volume: int,
+                         hasher: Any | None = None) -> MemberPlacement:
+        """The rest of a file begun on an earlier volume, from byte `offset`: GNU tar's POSIX
+        continuation, a global header with GNU.volume.filename/size/offset, then a regular
+        member `DIR/GNUFileParts/NAME.VOLUME` holding the rest (`length` bytes of it on this
+        volume; fewer than the rest only when it continues again). `volume` counts from 1."""
+        rest = st.st_size - offset
+        if not 0 < offset < st.st_size or not 0 < length <= rest or (length < rest and length % BLOCK):
+            raise ValueError(f"bad continuation: offset {offset}, length {length} of {st.st_size} bytes")
+        stream = self.stream
+        header_offset = stream.offset
+        stream.write(self._part_headers(name, st, offset, volume))
+        data_offset = stream.offset
+        copied, error = stream.copy_from(source, length, hasher)
+        if copied < length:
+            stream.zero_fill(length - copied)
+        if length == rest and rest % BLOCK:
+            stream.write(bytes(-rest % BLOCK))
+        return MemberPlacement(header_offset, data_offset, rest, copied, error)
+
+    def end_volume(self) -> None:
+        """End this volume: more volumes follow, so no end-of-archive blocks; the last record
+        ends here, short if need be (zeros would read as the end of the archive)."""
+        if not self.closed:
+            self.stream.end_record()
+            self.closed = True
 
     def close(self) -> None:
         """End-of-archive: two zero blocks; the stream pads to a whole record."""

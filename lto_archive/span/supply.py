@@ -1,0 +1,208 @@
+"""Where a job that spans cartridges gets its next cartridge.
+
+A `CartridgeSupply` hands out cartridges as loaded TapeDevices: `first()` the one
+to start on, `next(full, ...)` the following one once `full` is full (it unloads
+`full` first). Three kinds:
+
+- `LibrarySupply`: a library (vlib:DIR, mtx) loads the next cartridge whose barcode
+  matches a pattern and that is blank or appendable, and puts the full one back.
+- `CommandSupply`: one drive; `--next-tape-command CMD` is run to change the
+  cartridge (an autoloader script, a test); its exit status 0 means "loaded".
+- `PromptSupply`: one drive; the operator is asked to load the next cartridge.
+
+Every supply refuses a cartridge it already handed out in this set (the same
+barcode twice), a write-protected one, or one of a generation we must not write.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from collections.abc import Callable
+from typing import Protocol
+
+from ..errors import DeviceError, LtoArchiveError, NoNextCartridge, UsageError
+from ..library.base import Library
+from ..tape import check_medium_writable, open_device
+from ..tape.device import TapeDevice
+
+
+class CartridgeSupply(Protocol):
+    """Hands a spanning job its cartridges, one at a time, in one drive."""
+
+    drive: str    # how to name the drive to the operator
+
+    def first(self) -> TapeDevice:
+        """The cartridge to start the set on, loaded."""
+
+    def next(self, full: TapeDevice, set_id: str, sequence: int) -> TapeDevice:
+        """Unload `full` and load the cartridge for volume `sequence` (counted from 1).
+        Raises NoNextCartridge when there is none."""
+
+    def close(self) -> None:
+        """Release the drive (the cartridge stays loaded)."""
+
+
+def _usable(dev: TapeDevice, allow_old: bool, used: set[str]) -> str | None:
+    """Why `dev`'s cartridge cannot take the next volume, or None when it can."""
+    try:
+        med = dev.medium()
+        check_medium_writable(med, allow_old=allow_old)
+    except LtoArchiveError as exc:
+        return exc.message
+    if med.barcode and med.barcode in used:
+        return f"{med.barcode} already holds a volume of this set"
+    if med.partitions > 1:
+        return f"{med.barcode or 'the cartridge'} is partitioned (an LTFS volume): a TAR set does not go on it"
+    return None
+
+
+class LibrarySupply:
+    """Cartridges from a library: the next matching barcode, in label order, that is blank or appendable."""
+
+    def __init__(self, library: Library, pattern: str = "*", *, drive: int | None = None,
+                 allow_old: bool = False, first_barcode: str | None = None) -> None:
+        self.library, self.pattern, self.allow_old = library, pattern.upper(), allow_old
+        self.first_barcode = first_barcode
+        self._drive = drive
+        self.used: set[str] = set()
+        self.skipped: list[str] = []     # "BARCODE: why" for every cartridge passed over
+        self.drive = f"{library.name} drive {drive if drive is not None else '?'}"
+
+    def _candidates(self) -> list[str]:
+        codes = sorted(b for b in self.library.status().barcodes() if fnmatch.fnmatchcase(b.upper(), self.pattern))
+        if self.first_barcode and self.first_barcode in codes:
+            codes.remove(self.first_barcode)
+            codes.insert(0, self.first_barcode)
+        return [b for b in codes if b not in self.used and not any(s.startswith(b + ":") for s in self.skipped)]
+
+    def _load_next(self) -> TapeDevice:
+        for barcode in self._candidates():
+            drive = self.library.load_barcode(barcode, self._drive)
+            self._drive = drive
+            self.drive = f"{self.library.name} drive {drive}"
+            dev = self.library.open_drive(drive)
+            why = _usable(dev, self.allow_old, self.used)
+            if why is None:
+                self.used.add(barcode)
+                return dev
+            self.skipped.append(f"{barcode}: {why}")
+            dev.close()
+            self.library.unload(drive)
+        tried = "; ".join(self.skipped) or "none matches"
+        raise NoNextCartridge(f"no blank or appendable cartridge matching {self.pattern!r} is left in "
+                              f"{self.library.name} ({tried})", library=self.library.name, pattern=self.pattern)
+
+    def first(self) -> TapeDevice:
+        return self._load_next()
+
+    def next(self, full: TapeDevice, set_id: str, sequence: int) -> TapeDevice:
+        full.close()
+        if self._drive is not None:
+            self.library.unload(self._drive)
+        return self._load_next()
+
+    def close(self) -> None:
+        pass
+
+
+class _OneDrive:
+    """A single drive whose cartridge is changed from outside (a command or the operator)."""
+
+    def __init__(self, spec: str, allow_old: bool) -> None:
+        self.spec, self.drive, self.allow_old = spec, spec, allow_old
+        self.used: set[str] = set()
+
+    def _open(self) -> TapeDevice:
+        dev = open_device(self.spec)
+        why = _usable(dev, self.allow_old, self.used)
+        if why is not None:
+            dev.close()
+            raise NoNextCartridge(f"the cartridge in {self.spec} cannot take the next volume: {why}",
+                                  device=self.spec)
+        barcode = dev.medium().barcode
+        if barcode:
+            self.used.add(barcode)
+        return dev
+
+    def first(self) -> TapeDevice:
+        return self._open()
+
+    @staticmethod
+    def _unload(full: TapeDevice) -> None:
+        try:
+            full.unload()
+        except DeviceError:
+            pass          # a drive that cannot eject: the operator or the command takes it out
+        full.close()
+
+    def close(self) -> None:
+        pass
+
+
+class CommandSupply(_OneDrive):
+    """`--next-tape-command CMD`: run through the shell with LTO_ARCHIVE_DRIVE, LTO_ARCHIVE_SET,
+    LTO_ARCHIVE_SEQUENCE (the volume wanted) and LTO_ARCHIVE_FULL_BARCODE in its environment."""
+
+    def __init__(self, spec: str, command: str, *, allow_old: bool = False) -> None:
+        super().__init__(spec, allow_old)
+        self.command = command
+
+    def next(self, full: TapeDevice, set_id: str, sequence: int) -> TapeDevice:
+        barcode = full.medium().barcode or ""
+        self._unload(full)
+        env = dict(os.environ, LTO_ARCHIVE_DRIVE=self.spec, LTO_ARCHIVE_SET=set_id,
+                   LTO_ARCHIVE_SEQUENCE=str(sequence), LTO_ARCHIVE_FULL_BARCODE=barcode)
+        try:
+            proc = subprocess.run(self.command, shell=True, env=env)
+        except OSError as exc:
+            raise NoNextCartridge(f"--next-tape-command could not run: {exc.strerror}", command=self.command) \
+                from None
+        if proc.returncode != 0:
+            raise NoNextCartridge(f"--next-tape-command exited {proc.returncode}: no cartridge for volume "
+                                  f"{sequence}; the set stops at volume {sequence - 1}",
+                                  command=self.command, status=proc.returncode)
+        return self._open()
+
+
+class PromptSupply(_OneDrive):
+    """The operator changes the cartridge: `ask(message) -> bool` (False: stop the job)."""
+
+    def __init__(self, spec: str, ask: Callable[[str], bool], *, allow_old: bool = False) -> None:
+        super().__init__(spec, allow_old)
+        self.ask = ask
+
+    def next(self, full: TapeDevice, set_id: str, sequence: int) -> TapeDevice:
+        barcode = full.medium().barcode or "the cartridge"
+        self._unload(full)
+        message = (f"{barcode} is full and unloaded (volume {sequence - 1} of set {set_id}). "
+                   f"Load the next cartridge into {self.spec} and press Enter (q to stop)")
+        while True:
+            if not self.ask(message):
+                raise NoNextCartridge(f"stopped by the operator: no cartridge for volume {sequence}",
+                                      device=self.spec)
+            try:
+                return self._open()
+            except (NoNextCartridge, DeviceError) as exc:
+                message = f"{exc.message}. Load another cartridge into {self.spec} and press Enter (q to stop)"
+
+
+def supply_for(spec: str, *, library: str | None = None, barcodes: str = "*", next_command: str | None = None,
+               ask: Callable[[str], bool] | None = None, allow_old: bool = False) -> CartridgeSupply:
+    """The supply a command line asks for: a library (`--library`, or a vlib:/changer `--device`),
+    a command, or the operator."""
+    from ..library.base import open_library
+    lib_spec = library or (spec if spec.startswith("vlib:") else None)
+    if lib_spec:
+        drive = None
+        return LibrarySupply(open_library(lib_spec), barcodes, drive=drive, allow_old=allow_old)
+    if next_command:
+        return CommandSupply(spec, next_command, allow_old=allow_old)
+    if ask is None:
+        raise UsageError("a job that spans cartridges on one drive needs --next-tape-command, or a terminal "
+                         "to ask for the next cartridge")
+    return PromptSupply(spec, ask, allow_old=allow_old)
+
+
+__all__ = ["CartridgeSupply", "LibrarySupply", "CommandSupply", "PromptSupply", "supply_for"]

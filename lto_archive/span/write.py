@@ -1,0 +1,369 @@
+"""A write job that spans cartridges: one archive in volumes, one volume per cartridge.
+
+Each cartridge gets, at its end of data (docs/spanning.md):
+
+    [ volume N: a TAR volume in GNU tar's multi-volume layout ] FM [ its metadata archive ] FM
+
+The volume starts with the rest of a file split at the end of volume N-1 (if
+any), then `.lto-archive/session.json` (with the set), then whole members. A
+volume that more volumes follow ends on a record boundary without end-of-archive
+blocks (so `tar -xM` goes on to the next volume); the last one ends normally.
+The metadata archive right after is an ordinary tar archive holding the
+volume's manifest, checksum lists and copy log: every cartridge describes
+itself, including which part of a split file it holds.
+
+Files stay whole: a file that does not fit in the room left goes to the next
+cartridge. A file that would not fit even on an empty cartridge, or any file
+with `split_files`, fills this cartridge and continues on the next. TAR only
+for now (CPIO, AXF and LTFS sets are not written yet).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from ..errors import DeviceError, LtoArchiveError, NoNextCartridge, UsageError
+from ..formats.registry import get_format
+from ..formats.tar_writer import BLOCK, TarWriter
+from ..hashing import MultiHasher
+from ..jobs.progress import ProgressCallback, ProgressTracker
+from ..jobs.write import (TOOL, WriteOptions, WriteResult, _add_entry, _close_session, _mark_lost,
+                          _metadata_reserve, _new_session_id, _place, check_copied, copy_source_file,
+                          new_session_info, prepare_medium, write_copy_log)
+from ..manifest import (COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SESSION_MEMBER,
+                        SKIPPED, FileRecord, Manifest, iso, utc_now)
+from ..scan import SourceEntry, scan_sources
+from ..streaming import RecordStream
+from ..tape.device import MediumInfo, TapeDevice, WriteFlags
+from .supply import CartridgeSupply
+
+
+@dataclass
+class SpanResult:
+    """What a spanning job did: one WriteResult per cartridge (its manifest), in set order."""
+
+    set_id: str
+    job_id: str
+    volumes: list[WriteResult] = field(default_factory=list)
+    media: list[MediumInfo] = field(default_factory=list)   # each cartridge as it was when its volume closed
+    error: LtoArchiveError | None = None
+    notes: list[str] = field(default_factory=list)
+    log_paths: list[Path] = field(default_factory=list)
+
+    @property
+    def barcodes(self) -> list[str | None]:
+        return [v.manifest.session.barcode for v in self.volumes]
+
+    @property
+    def files(self) -> list[FileRecord]:
+        """Every file of the job once: a split file as its last part's record."""
+        out: dict[str, FileRecord] = {}
+        for v in self.volumes:
+            for f in v.files:
+                out[f.path] = f
+        return list(out.values())
+
+    @property
+    def problems(self) -> list[FileRecord]:
+        return [f for f in self.files if f.status != OK or (f.part and not f.part.get("last"))]
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "failed"
+        return "incomplete" if self.problems else "ok"
+
+    def raise_for_status(self) -> None:
+        if self.error is not None:
+            raise self.error
+        if self.volumes:
+            WriteResult(Manifest(self.volumes[-1].manifest.session, self.files)).raise_for_status()
+
+
+class _Both:
+    """Hashes a part's bytes into the whole file's hasher and the part's own (on the hash thread)."""
+
+    def __init__(self, whole: Any, part: MultiHasher) -> None:
+        self.whole, self.part = whole, part
+
+    def update(self, view: memoryview) -> None:
+        self.whole.update(view)
+        self.part.update(view)
+
+
+@dataclass
+class _Volume:
+    sequence: int
+    device: TapeDevice
+    medium: MediumInfo
+    start: Any                       # Position of the volume's first record
+    stream: RecordStream
+    writer: TarWriter
+    manifest: Manifest
+    started: Any
+    ends: dict[int, int] = field(default_factory=dict)
+
+
+class _SpanJob:
+    def __init__(self, sources: list[str | Path], supply: CartridgeSupply, opts: WriteOptions,
+                 tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool) -> None:
+        self.sources, self.supply, self.opts, self.tracker = sources, supply, opts, tracker
+        self.split_files = split_files
+        self.fmt = get_format(opts.format)
+        self.rs = opts.record_size
+        self.reserve = _metadata_reserve(len(entries), len(opts.algorithms), self.rs)
+        self.job_id = _new_session_id()
+        self.set_id = str(uuid.uuid4())
+        self.result = SpanResult(self.set_id, self.job_id)
+        self.vol: _Volume | None = None
+
+    # --- volumes ----------------------------------------------------------------------------
+    def open_volume(self, dev: TapeDevice, continuing: bool = False) -> None:
+        prepare_medium(dev, self.opts.allow_old_generation)
+        dev.locate(dev.partitions - 1, 0)
+        dev.seek_eod()
+        pos = dev.position()
+        medium = dev.medium()
+        seq = len(self.result.volumes) + 1
+        started = utc_now()
+        session = new_session_info(self.opts, self.sources, dev, medium, pos.file_number, pos.partition,
+                                   pos.block, started)
+        session.device = getattr(dev, "name", "") or session.device
+        session.session_id = f"{self.job_id}-vol{seq}"
+        previous = self.result.volumes[-1].manifest.session.barcode if self.result.volumes else None
+        session.span = {"set_id": self.set_id, "job": self.job_id, "sequence": seq, "last": False,
+                        "previous": previous, "data_tape_file": pos.file_number,
+                        "manifest_tape_file": pos.file_number + 1 if pos.file_number is not None else None}
+        chunk_kw = {"chunk_size": self.opts.chunk_size} if self.opts.chunk_size else {}
+        stream = RecordStream(dev, self.rs, **chunk_kw)
+        self.vol = _Volume(seq, dev, medium, pos, stream, TarWriter(stream), Manifest(session, []), started)
+        self.result.volumes.append(WriteResult(self.vol.manifest))
+        if not continuing:
+            self.session_member()
+
+    def session_member(self) -> None:
+        vol = self.vol
+        s = vol.manifest.session
+        doc = {"format": "lto-archive-session", "version": 1, "session_id": s.session_id,
+               "algorithms": s.algorithms, "record_size": self.rs, "tool": TOOL, "started": s.started,
+               "operator": s.operator, "host": s.host, "sources": s.sources,
+               "span": {k: s.span[k] for k in ("set_id", "job", "sequence", "previous")}}
+        vol.writer.add_bytes(SESSION_MEMBER, json.dumps(doc, indent=1).encode(), time.time_ns())
+
+    def room(self) -> int:
+        """Bytes the volume can still take before the metadata reserve."""
+        vol = self.vol
+        if vol.stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
+            return 0
+        return vol.medium.remaining - self.reserve - vol.stream.offset
+
+    def close_volume(self, last: bool) -> None:
+        """End the volume, then write its metadata archive: the cartridge describes itself."""
+        vol = self.vol
+        if last:
+            vol.writer.close()
+        else:
+            vol.writer.end_volume()
+        vol.stream.close()                 # every hash task has run once the stream is closed
+        vol.device.write_filemarks(1)
+        s = vol.manifest.session
+        s.span["last"] = last
+        _close_session(s, vol.manifest.files, vol.started, self.tracker)
+        meta = RecordStream(vol.device, self.rs)
+        w = TarWriter(meta)
+        now = time.time_ns()
+        for name, data in vol.manifest.checksum_lists().items():
+            w.add_bytes(f"{META_DIR}/{name}", data, now)
+        w.add_bytes(COPY_LOG_MEMBER, vol.manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
+        w.add_bytes(MANIFEST_MEMBER, vol.manifest.to_json(), now)
+        w.close()
+        meta.close()
+        vol.device.write_filemarks(1)
+        self.result.media.append(vol.device.medium())
+
+    def roll(self, continuing: bool = False) -> None:
+        """This cartridge is full: close its volume, get the next one from the supply."""
+        self.close_volume(last=False)
+        full = self.vol.device
+        self.vol = None
+        dev = self.supply.next(full, self.set_id, len(self.result.volumes) + 1)
+        self.open_volume(dev, continuing)
+
+    # --- members ------------------------------------------------------------------------------
+    def add(self, entry: SourceEntry) -> None:
+        rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
+                         mode=entry.st.st_mode & 0o7777, source=str(entry.path))
+        if entry.kind == "special":
+            rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
+            self.vol.manifest.files.append(rec)
+            return
+        size = entry.size if entry.kind == "file" else 0
+        need = self.fmt.member_overhead(entry.name, size, self.rs) + size
+        if need > self.room():
+            whole_room = self.vol.medium.capacity // max(1, self.vol.medium.partitions) - self.reserve - 4 * self.rs
+            if entry.kind == "file" and size > 2 * BLOCK and (self.split_files or need > whole_room):
+                self.add_split(entry, rec)
+                return
+            self.roll()
+        self.vol.manifest.files.append(rec)
+        _add_entry(self.vol.writer, self.vol.stream, entry, rec, self.opts, self.tracker,
+                   _place(rec, self.vol.start, self.rs))
+        self.vol.ends[id(rec)] = self.vol.stream.offset
+
+    def add_split(self, entry: SourceEntry, first: FileRecord) -> None:
+        """Write a file in parts: fill this volume, go on on the next, until its end."""
+        parts: list[FileRecord] = []
+
+        def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
+            offset, copied, error = 0, 0, None
+            size = before.st_size
+            while True:
+                vol = self.vol
+                overhead = vol.writer.part_overhead(entry.name, before, offset, vol.sequence)
+                rest = size - offset
+                room = self.room() - overhead
+                if offset and rest + (-rest % BLOCK) <= room:
+                    length = rest
+                else:   # what fits, ending on a record boundary so that the volume's records stay whole
+                    end = (vol.stream.offset + overhead + max(0, room)) // self.rs * self.rs
+                    length = min(end - vol.stream.offset - overhead, rest - 1) // BLOCK * BLOCK
+                    if length <= 0:
+                        self.roll(continuing=offset > 0)
+                        if offset == 0 and self.fmt.member_overhead(entry.name, size, self.rs) + size <= self.room():
+                            return self._whole(entry, first, raw, before, hasher)
+                        continue
+                rec = first if offset == 0 else FileRecord(
+                    path=entry.name, size=size, mtime=first.mtime, mode=first.mode, source=first.source)
+                rec.part = {"number": len(parts) + 1, "offset": offset, "length": length, "size": size,
+                            "last": offset + length == size, "file_hashes": {}}
+                part_hasher = MultiHasher(self.opts.algorithms)
+                tee = _Both(hasher, part_hasher)
+                if offset == 0:
+                    placed = vol.writer.add_file_part(entry.name, raw, before, length, tee)
+                else:
+                    placed = vol.writer.add_continuation(entry.name, raw, before, offset, length, vol.sequence, tee)
+                vol.manifest.files.append(rec)
+                _place(rec, vol.start, self.rs)(placed.header_offset)
+                vol.ends[id(rec)] = vol.stream.offset
+                vol.stream.call_after_hashing(lambda r=rec, h=part_hasher: r.hashes.update(h.hexdigests()))
+                parts.append(rec)
+                copied += placed.copied
+                error = error or placed.read_error
+                offset += length
+                if offset >= size:
+                    vol.stream.call_after_hashing(lambda: [p.part["file_hashes"].update(hasher.hexdigests())
+                                                           for p in parts])
+                    if rec is not first:
+                        self.session_member()    # a continued volume describes itself after the rest of the file
+                    return SimpleNamespace(copied=copied, size=size, read_error=error)
+                self.roll(continuing=True)
+
+        out = copy_source_file(entry, first, self.opts, self.tracker, write_member)
+        if out is None:                      # could not be opened: nothing written
+            self.vol.manifest.files.append(first)
+            return
+        if parts:
+            check_copied(entry, parts[-1], out.copied, out.size, out.read_error, out.before)
+            if parts[-1].status != OK:
+                for p in parts[:-1]:
+                    p.message = f"the whole file is {parts[-1].status}: see part {len(parts)}"
+
+    def _whole(self, entry: SourceEntry, rec: FileRecord, raw, before, hasher):  # type: ignore[no-untyped-def]
+        vol = self.vol
+        vol.manifest.files.append(rec)
+        placed = vol.writer.add_file(entry.name, raw, before, hasher)
+        _place(rec, vol.start, self.rs)(placed.header_offset)
+        vol.ends[id(rec)] = vol.stream.offset
+        vol.stream.call_after_hashing(lambda: rec.hashes.update(hasher.hexdigests()))
+        return SimpleNamespace(copied=placed.copied, size=placed.size, read_error=placed.read_error)
+
+
+def write_span(sources: list[str | Path], supply: CartridgeSupply, options: WriteOptions | None = None,
+               progress: ProgressCallback | None = None, *, split_files: bool = False) -> SpanResult:
+    """Write `sources` as one archive over as many cartridges as `supply` hands out.
+
+    Preconditions (format, sources, the first cartridge) raise before anything is
+    written. A cartridge that fills is closed with its manifest and the job goes on
+    on the next; when the supply has none left (NoNextCartridge) or a device fails,
+    the result carries the error, every volume closed before still describes itself,
+    and the files not written are listed as such.
+    """
+    opts = options or WriteOptions()
+    if opts.format != "tar":
+        raise UsageError(f"a job that spans cartridges is written as TAR for now, not {opts.format}: "
+                         f"use --format tar (CPIO, AXF and LTFS sets are not supported yet)", format=opts.format)
+    entries = scan_sources(list(sources))
+    fmt = get_format(opts.format)
+    if fmt.preflight is not None:
+        fmt.preflight(entries)
+    total = sum(e.size for e in entries if e.kind == "file")
+    tracker = ProgressTracker("write", progress, total, sum(1 for e in entries if e.kind == "file"))
+    job = _SpanJob(sources, supply, opts, tracker, entries, split_files)
+    job.open_volume(supply.first())
+    result = job.result
+    pending = list(entries)
+    try:
+        while pending:
+            job.add(pending[0])
+            pending.pop(0)
+        job.close_volume(last=True)
+    except DeviceError as exc:
+        result.error = exc
+        _fail(job, exc, pending)
+    tracker.finish()
+    for v in result.volumes:      # the copy logs next to the job know what later cartridges learned
+        for f in v.files:
+            if f.part and not f.part.get("file_hashes"):
+                last = next((g for g in result.files if g.path == f.path and g.part), None)
+                if last is not None and last.part.get("file_hashes"):
+                    f.part["file_hashes"] = dict(last.part["file_hashes"])
+    if opts.log_dir is not None:
+        for v in result.volumes:
+            result.log_paths.extend(write_copy_log(v.manifest, opts.log_dir))
+    supply.close()
+    return result
+
+
+def _fail(job: _SpanJob, exc: DeviceError, pending: list[SourceEntry]) -> None:
+    """The set stops here: say which file on which cartridge, and what was not written."""
+    vol = job.vol
+    result = job.result
+    why = "the set ran out of cartridges" if isinstance(exc, NoNextCartridge) else "the device failed"
+    last = result.volumes[-1] if result.volumes else None
+    if vol is not None:
+        vol.stream.abort()
+        on_tape = max((s.records_written for s in vol.stream.status), default=0) * job.rs
+        _mark_lost(vol.manifest.files, vol.ends, on_tape, exc)
+        _close_session(vol.manifest.session, vol.manifest.files, vol.started, job.tracker, failed=True)
+    if last is not None:
+        s = last.manifest.session
+        barcode = s.barcode or s.device
+        where = f"volume {s.span['sequence']} on {barcode}" if vol is not None else \
+            f"after volume {s.span['sequence']} on {barcode}"
+        exc.message = f"{exc.message} ({where}, set {job.set_id})"
+        exc.args = (exc.message,)
+        exc.data.setdefault("barcode", barcode)
+        exc.data.setdefault("set_id", job.set_id)
+    started = pending[0].name if pending else None
+    for entry in pending:
+        rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
+                         mode=entry.st.st_mode & 0o7777, source=str(entry.path), status=NOT_WRITTEN,
+                         message=f"{why}: not written")
+        if last is not None and not any(f.path == rec.path for f in last.manifest.files):
+            last.manifest.files.append(rec)
+    if started is not None:
+        for v in result.volumes:
+            for f in v.manifest.files:
+                if f.path == started and f.part and f.status == OK:
+                    f.message = f"only part of this file is on tape: {why}"
+    if last is not None:
+        last.error = exc
+
+
+__all__ = ["SpanResult", "write_span"]
