@@ -2,6 +2,7 @@
 
 `open_device(spec)` turns a device spec from the command line into a device:
 
+    /dev/nst0   a Linux tape drive, non-rewinding node (also st:/dev/nst0?block=512K; see docs/st.md)
     vtape:DIR   a virtual cartridge folder (see docs/vtape.md)
     vlib:DIR    the loaded drive of a virtual library (see docs/library.md)
     null:       the null target (keeps nothing; for benchmarks)
@@ -17,7 +18,7 @@ from .null import NullTape
 from .speed import DriveSpeedModel, SpeedSettings, TapeStats
 from .vtape import Faults, VirtualTape, VTapeSettings, create_vtape
 
-DEVICE_KINDS = ("vtape:DIR", "vlib:DIR", "null:")
+DEVICE_KINDS = ("/dev/nstN", "vtape:DIR", "vlib:DIR", "null:")
 
 __all__ = [
     "MAX_RECORD", "MIN_RECORD", "CartridgeMemory", "MediumInfo", "Position", "TapeDevice", "WriteFlags",
@@ -29,9 +30,10 @@ __all__ = [
 def open_device(spec: str) -> TapeDevice:
     """Open the device a spec names ("vtape:/path/to/cartridge", "null:")."""
     spec = spec.strip()
-    if spec.startswith("/dev/") or spec.startswith("st:"):
-        raise UsageError(f"device {spec!r}: Linux tape drives (st) are not supported yet; "
-                         f"use one of {', '.join(DEVICE_KINDS)}", spec=spec)
+    if spec.startswith("/dev/") or spec.startswith("st:"):   # a Linux st drive (docs/st.md)
+        from .st import StTape, parse_spec
+        path, options = parse_spec(spec)
+        return StTape(path, options)
     kind, sep, rest = spec.partition(":")
     if not sep:
         raise UsageError(f"device {spec!r} has no kind; use one of {', '.join(DEVICE_KINDS)}", spec=spec)

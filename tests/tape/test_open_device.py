@@ -26,9 +26,19 @@ def test_bad_specs(spec):
         assert "vtape:DIR" in err.value.message and "null:" in err.value.message
 
 
-def test_st_not_supported_yet():
-    with pytest.raises(UsageError, match="not supported yet"):
-        open_device("/dev/nst0")
+@pytest.mark.parametrize("spec", ["/dev/st0", "st:/dev/st1", "/dev/st0l"])
+def test_rewinding_st_nodes_are_refused_naming_the_non_rewinding_one(spec):
+    with pytest.raises(UsageError, match=r"non-rewinding /dev/nst\d"):
+        open_device(spec)
+
+
+def test_missing_st_device(tmp_path):
+    with pytest.raises(DeviceNotFound, match="no tape device"):
+        open_device(f"st:{tmp_path / 'nst7'}")
+    with pytest.raises(UsageError, match="not a SCSI tape"):
+        open_device("st:/dev/null")
+    with pytest.raises(UsageError, match="unknown st option"):
+        open_device("st:/dev/nst0?blocks=512")
 
 
 def test_missing_vtape(tmp_path):
