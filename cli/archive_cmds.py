@@ -333,17 +333,18 @@ def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tap
 def _restore_from_catalog(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], overwrite: bool,
                           catalog_path: Path | None, no_catalog: bool, progress: bool | None, as_json: bool) -> None:
     """The catalog names the cartridges; each given --device is matched to one by its barcode (or LTFS uuid)."""
-    from lto_archive.jobs.catalog_restore import (load_instruction_lines, plan_document, plan_restore,
-                                                  restore_from_plan)
+    from lto_archive.jobs.catalog_restore import (load_instruction_lines, loaded_labels, plan_document,
+                                                  plan_restore, restore_from_plan)
     if not patterns:
         raise UsageError("--from-catalog needs the PATHs (or patterns) to restore")
     with open_catalog(catalog_path, create=False) as cat:
-        plan = plan_restore(cat, list(patterns))
         if not devices:
+            plan = plan_restore(cat, list(patterns))
             emit(plan_document(plan), as_json, lambda: [click.echo(line) for line in load_instruction_lines(plan)])
             return
         with ExitStack() as stack:
             opened = [stack.enter_context(device_from(d)) for d in devices]
+            plan = plan_restore(cat, list(patterns), loaded=loaded_labels(opened))   # what is loaded first
 
             def open_cartridge(label: str):  # type: ignore[no-untyped-def]
                 for dev in opened:

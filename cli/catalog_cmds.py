@@ -210,18 +210,22 @@ def set_location_cmd(barcode: str, location: str, catalog_path: Path | None, as_
 
 @catalog.command("plan")
 @click.argument("paths", nargs=-1, required=True)
+@click.option("--loaded", multiple=True, metavar="BARCODE",
+              help="A cartridge already in a drive (repeatable): what it holds is read from it first.")
 @catalog_option
 @_json_option
-def plan_cmd(paths: tuple[str, ...], catalog_path: Path | None, as_json: bool) -> None:
-    """Which cartridges to load to restore PATHS (globs, files or folders), and their files in tape order."""
+def plan_cmd(paths: tuple[str, ...], loaded: tuple[str, ...], catalog_path: Path | None, as_json: bool) -> None:
+    """Which cartridges to load to restore PATHS (globs, files or folders), and their files in tape order:
+    the fewest cartridges, those already loaded first."""
     with open_catalog(catalog_path, create=False) as cat:
-        plan = restore_plan(cat, list(paths))
+        plan = restore_plan(cat, list(paths), loaded=loaded)
     doc = plan.to_dict()
 
     def text() -> None:
         for c in plan:
             info = plan.tapes.get(c.barcode, {})
-            click.echo(f"load {c.barcode}" + (f" ({info['location']})" if info.get("location") else "")
+            verb = "already loaded:" if c.barcode in plan.loaded else "load"
+            click.echo(f"{verb} {c.barcode}" + (f" ({info['location']})" if info.get("location") else "")
                        + f": {len(c.entries)} file(s), {human_bytes(sum(e.size for e in c.entries))}")
             for e in c.entries:
                 where = (f"block {e.block}" if e.format == "ltfs"

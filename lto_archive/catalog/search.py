@@ -364,7 +364,8 @@ class RestorePlan(list):  # type: ignore[type-arg]
 
     `tapes[barcode]`: its shelf location, volume UUID, generation, formats.
     `unmatched`: patterns that name no catalogued file. `not_on_tape`: files
-    the catalog knows only on folders (or with no copy at all).
+    the catalog knows only on folders (or with no copy at all). `loaded`: the
+    cartridges of the plan that are already in a drive (they come first).
     """
 
     def __init__(self) -> None:
@@ -372,10 +373,11 @@ class RestorePlan(list):  # type: ignore[type-arg]
         self.tapes: dict[str, dict[str, Any]] = {}
         self.unmatched: list[str] = []
         self.not_on_tape: list[str] = []
+        self.loaded: list[str] = []
 
     def to_dict(self) -> dict[str, Any]:
         return {"cartridges": [{"barcode": c.barcode, **self.tapes.get(c.barcode, {}), "files": len(c.entries),
-                                "bytes": sum(e.size for e in c.entries),
+                                "bytes": sum(e.size for e in c.entries), "loaded": c.barcode in self.loaded,
                                 "entries": [asdict(e) for e in c.entries]} for c in self],
                 "unmatched": self.unmatched, "not_on_tape": self.not_on_tape}
 
@@ -390,13 +392,17 @@ def _match_sql(patterns: Sequence[str]) -> tuple[str, list[str]]:
     return " OR ".join(conds), args
 
 
-def restore_plan(catalog: Catalog, paths: Sequence[str]) -> RestorePlan:
+def restore_plan(catalog: Catalog, paths: Sequence[str], *, loaded: Sequence[str] = ()) -> RestorePlan:
     """Which cartridges to load to restore these paths (globs, exact paths or folders), files in tape order.
 
-    Each file is taken from one tape copy: few cartridges (greedy: the tape
-    holding most of what is still needed first, ties by barcode), sound copies
-    (written ok, last check not failed) before others; on one tape, verified
-    copies and later jobs first.
+    Each file is taken from one tape copy, sound copies (written ok, last check
+    not failed) before others: first from the cartridges already `loaded`
+    (barcodes, LTFS volume UUIDs or catalog labels of what the drives hold: no
+    trip to the shelf), then from the fewest other cartridges that hold the
+    rest (the minimum set; past MAX_EXACT_COVER candidate sets, greedy: the
+    tape holding most of what is still needed first). Ties by barcode; on one
+    tape, verified copies and later jobs first. Loaded cartridges come first in
+    the plan, then the others, most files first.
     """
     plan = RestorePlan()
     if not paths:
@@ -423,19 +429,29 @@ def restore_plan(catalog: Catalog, paths: Sequence[str]) -> RestorePlan:
     plan.not_on_tape.sort()
     need = set(options)
     chosen: dict[str, list[tuple[int, CopyHit]]] = {}
+    in_drives = []
+    for name in loaded:
+        row = catalog.find_destination(barcode=name, volume_uuid=name, label=name)
+        if row is not None and row["kind"] == "tape" and row["label"] not in in_drives:
+            in_drives.append(row["label"])
     # first from copies that are sound (written ok, last check not failed), then from whatever is left
     for acceptable in (_sound, lambda c: True):
-        while need:
-            by_tape: dict[str, list[int]] = {}
-            for fid in need:
-                for label in dict.fromkeys(c.destination for c in options[fid]):
-                    if acceptable(_best_on(options[fid], label)):
-                        by_tape.setdefault(label, []).append(fid)
-            if not by_tape:
-                break
-            label = max(by_tape, key=lambda lb: (len(by_tape[lb]), _neg(lb)))
-            chosen.setdefault(label, []).extend((fid, _best_on(options[fid], label)) for fid in by_tape[label])
-            need -= set(by_tape[label])
+        by_tape: dict[str, set[int]] = {}
+        for fid in need:
+            for label in dict.fromkeys(c.destination for c in options[fid]):
+                if acceptable(_best_on(options[fid], label)):
+                    by_tape.setdefault(label, set()).add(fid)
+        for label in in_drives:                                  # already loaded: take all they can give
+            take = by_tape.get(label, set()) & need
+            if take:
+                chosen.setdefault(label, []).extend((fid, _best_on(options[fid], label)) for fid in sorted(take))
+                need -= take
+        for label in _fewest_cartridges({lb: fids & need for lb, fids in by_tape.items() if lb not in in_drives}):
+            take = by_tape[label] & need
+            if take:
+                chosen.setdefault(label, []).extend((fid, _best_on(options[fid], label)) for fid in sorted(take))
+                need -= take
+    plan.loaded = [label for label in in_drives if label in chosen]
     for label, picks in chosen.items():
         entries = [PlanEntry(hits[fid].path, hits[fid].size, hits[fid].mtime, hits[fid].hashes, c.session_id,
                              c.format, c.tape_file, c.partition, c.block, c.block_offset, c.header_offset,
@@ -447,6 +463,46 @@ def restore_plan(catalog: Catalog, paths: Sequence[str]) -> RestorePlan:
         plan.tapes[label] = {"location": c0.location, "volume_uuid": c0.volume_uuid, "generation": c0.generation,
                              "formats": sorted({c.format for _, c in picks})}
     return plan
+
+
+#: candidate cartridge sets tried, at most, to find the fewest cartridges exactly (then greedy)
+MAX_EXACT_COVER = 20_000
+
+
+def _fewest_cartridges(holds: dict[str, set[int]]) -> list[str]:
+    """The fewest cartridges that together hold every file any of them holds, in the order to load them
+    (most files first, ties by label). Exact while cheap (set cover is NP-hard), else greedy."""
+    from itertools import combinations
+    from math import comb
+
+    holds = {lb: f for lb, f in holds.items() if f}
+    every = set().union(*holds.values()) if holds else set()
+    greedy: list[str] = []
+    left = set(every)
+    while left:
+        label = max(holds, key=lambda lb: (len(holds[lb] & left), _neg(lb)))
+        greedy.append(label)
+        left -= holds[label]
+    best = greedy
+    labels = sorted(holds)
+    tried = 0
+    for k in range(1, len(greedy)):
+        tried += comb(len(labels), k)
+        if tried > MAX_EXACT_COVER:
+            break
+        found = [c for c in combinations(labels, k) if set().union(*(holds[lb] for lb in c)) == every]
+        if found:
+            best = list(max(found, key=lambda c: (sum(len(holds[lb]) for lb in c), [_neg(lb) for lb in c])))
+            break
+    # load order: the one holding most of what is still needed first
+    order, left = [], set(every)
+    rest = list(best)
+    while rest:
+        label = max(rest, key=lambda lb: (len(holds[lb] & left), _neg(lb)))
+        order.append(label)
+        rest.remove(label)
+        left -= holds[label]
+    return order
 
 
 def _sound(c: CopyHit) -> bool:
@@ -474,4 +530,4 @@ class _neg(str):
 
 __all__ = ["search", "camera_reel", "CAMERA_REEL", "parse_when", "FileHit", "CopyHit", "rows", "write_csv",
            "export", "catalog_document", "search_document", "restore_plan", "RestorePlan", "CartridgePlan",
-           "PlanEntry", "REEL_REGEX_SETTING"]
+           "PlanEntry", "REEL_REGEX_SETTING", "MAX_EXACT_COVER"]

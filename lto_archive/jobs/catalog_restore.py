@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ..catalog.search import CartridgePlan, PlanEntry, RestorePlan
     from ..catalog.store import Catalog
 
-__all__ = ["plan_restore", "load_instructions", "load_instruction_lines", "plan_document", "restore_from_plan",
+__all__ = ["plan_restore", "loaded_labels", "load_instructions", "load_instruction_lines", "plan_document", "restore_from_plan",
            "WrongCartridge", "CartridgeFileResult", "CatalogRestoreResult", "READ_THROUGH", "LTFS"]
 
 MiB = 1 << 20
@@ -65,24 +65,48 @@ _MEDIA_ERRORS = (ArchiveError, MediumError, EndOfData)   # damage under one file
 
 # --- the plan and what to load -------------------------------------------------------------------
 
-def plan_restore(catalog: "Catalog", paths: Sequence[str]) -> "RestorePlan":
-    """The cartridges to load and the files on each, in tape order (catalog.search.restore_plan)."""
+def plan_restore(catalog: "Catalog", paths: Sequence[str], loaded: Sequence[str] = ()) -> "RestorePlan":
+    """The cartridges to load and the files on each, in tape order (catalog.search.restore_plan).
+
+    `loaded`: barcodes (or LTFS volume UUIDs) of the cartridges already in the drives: what they hold is
+    read from them first, and only the fewest other cartridges are asked for.
+    """
     from ..catalog.search import restore_plan
-    return restore_plan(catalog, paths)
+    return restore_plan(catalog, paths, loaded=loaded)
+
+
+def loaded_labels(devices: Iterable[TapeDevice]) -> list[str]:
+    """What each drive holds, as restore_plan takes it: its barcode, else its LTFS volume UUID."""
+    out = []
+    for dev in devices:
+        try:
+            barcode = dev.medium().barcode
+        except LtoArchiveError:
+            continue                # an empty drive
+        if barcode:
+            out.append(barcode)
+            continue
+        try:
+            from ..formats.ltfs.volume import open_volume
+            out.append(open_volume(dev).label.volume_uuid)
+        except (LtoArchiveError, ValueError):
+            pass
+    return out
 
 
 def load_instructions(plan: "RestorePlan") -> list[dict[str, Any]]:
     """One dict per cartridge, in the order to load them (the order restore_from_plan reads them):
 
     order (1, 2, ...), barcode (the catalog's label: barcode, or 'ltfs:<uuid>' / 'device:<name>'
-    when it knows none), location (shelf, free text, '' when unknown), volume_uuid, generation,
+    when it knows none), loaded (already in a drive: nothing to fetch), location (shelf, free text, '' when unknown), volume_uuid, generation,
     formats, files, bytes, tape_files (tape file numbers to visit; LTFS files have none), paths.
     """
     out = []
     for i, cart in enumerate(plan, 1):
         info = plan.tapes.get(cart.barcode, {})
         tape_files = sorted({e.tape_file for e in cart.entries if e.tape_file is not None and e.format != LTFS})
-        out.append({"order": i, "barcode": cart.barcode, "location": info.get("location") or "",
+        out.append({"order": i, "barcode": cart.barcode, "loaded": cart.barcode in plan.loaded,
+                    "location": info.get("location") or "",
                     "volume_uuid": info.get("volume_uuid"), "generation": info.get("generation"),
                     "formats": sorted({e.format for e in cart.entries}), "files": len(cart.entries),
                     "bytes": sum(e.size for e in cart.entries), "tape_files": tape_files,
@@ -103,7 +127,10 @@ def load_instruction_lines(plan: "RestorePlan") -> list[str]:
     lines = []
     for step in load_instructions(plan):
         where = f" ({step['location']})" if step["location"] else " (shelf location unknown)"
-        lines.append(f"{step['order']}. load {step['barcode']}{where}: {step['files']} file(s), "
+        verb = "already loaded:" if step["loaded"] else "load"
+        if step["loaded"]:
+            where = ""
+        lines.append(f"{step['order']}. {verb} {step['barcode']}{where}: {step['files']} file(s), "
                      f"{_size(step['bytes'])}, {'/'.join(step['formats'])}")
     lines += [f"not in the catalog: {p}" for p in plan.unmatched]
     lines += [f"no tape copy in the catalog: {p}" for p in plan.not_on_tape]
