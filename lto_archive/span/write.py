@@ -326,6 +326,8 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     if opts.log_dir is not None:
         for v in result.volumes:
             result.log_paths.extend(write_copy_log(v.manifest, opts.log_dir))
+    if job.vol is not None:
+        job.vol.device.close()     # the cartridge stays in the drive; `result.media` says what it was
     supply.close()
     return result
 

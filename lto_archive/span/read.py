@@ -1,0 +1,347 @@
+"""Reading a span set back: verify or restore its volumes in order, joining split files.
+
+    loader = LibraryLoader(open_library("vlib:/srv/vlib"), ["LTA001L9", "LTA002L9", "LTA003L9"])
+    result = read_span(loader, "restore", dest=Path("/restore"))
+    result.raise_for_status()
+
+A `VolumeLoader` gives the cartridge holding volume N (`load(n)`) and takes it
+back (`done(dev)`): from a library by barcode, or on one drive through
+--next-tape-command or the operator. Each cartridge's own metadata archive
+says which tape file holds the volume, which set and which sequence number it
+is, and which part of a split file it holds; a cartridge that is not the
+volume asked for is refused (WrongCartridge). The set ends at the volume whose
+manifest says it is the last.
+
+Every whole file is proven against its cartridge's manifest. A split file is
+proven part by part (each part's hashes, on its cartridge) and as a whole (the
+whole file's hashes, on the cartridge of its last part); restored, it appears
+under its name only once every part is written.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import ArchiveError, DeviceError, EndOfData, LtoArchiveError, NoNextCartridge, UsageError
+from ..formats.tapefile import TapeFileReader
+from ..formats.tar_reader import TarReader
+from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
+from ..jobs.catalog_restore import WrongCartridge
+from ..jobs.progress import ProgressCallback, ProgressTracker
+from ..jobs.read import MemberSeen, ReadResult, TapeFileResult, _locate_tape_file, _matches, compare
+from ..library.base import DriveInfo, Library
+from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
+from ..restore_target import RestoreFile, RestoreTarget
+from ..tape import open_device
+from ..tape.device import MediumInfo, TapeDevice
+
+
+class VolumeLoader(Protocol):
+    def load(self, sequence: int, set_id: str | None) -> TapeDevice:
+        """The cartridge holding volume `sequence` (from 1), loaded."""
+
+    def done(self, dev: TapeDevice) -> None:
+        """Finished with this cartridge."""
+
+
+class LibraryLoader:
+    """Volumes from a library, by barcode in set order (from the catalog, or given)."""
+
+    def __init__(self, library: Library, barcodes: list[str]) -> None:
+        self.library, self.barcodes = library, list(barcodes)
+        self._drive: int | None = None
+
+    def load(self, sequence: int, set_id: str | None) -> TapeDevice:
+        if sequence > len(self.barcodes):
+            raise NoNextCartridge(f"volume {sequence} of the set was asked for, but only {len(self.barcodes)} "
+                                  f"cartridge(s) were named ({', '.join(self.barcodes)})", sequence=sequence)
+        barcode = self.barcodes[sequence - 1]
+        st = self.library.status()
+        if self._drive is None and st.free_drive() is None and not isinstance(st.locate(barcode), DriveInfo):
+            self._drive = st.drives[0].number      # every drive is full: put drive 0's cartridge away
+            self.library.unload(self._drive)
+        self._drive = self.library.load_barcode(barcode, self._drive)
+        return self.library.open_drive(self._drive)
+
+    def done(self, dev: TapeDevice) -> None:
+        dev.close()
+        if self._drive is not None:
+            self.library.unload(self._drive)
+
+
+class DriveLoader:
+    """Volumes through one drive: the first is loaded already; for the next, `--next-tape-command`
+    runs (LTO_ARCHIVE_DRIVE, LTO_ARCHIVE_SET, LTO_ARCHIVE_SEQUENCE set) or the operator is asked."""
+
+    def __init__(self, spec: str, *, command: str | None = None, ask: Callable[[str], bool] | None = None) -> None:
+        self.spec, self.command, self.ask = spec, command, ask
+
+    def load(self, sequence: int, set_id: str | None) -> TapeDevice:
+        if sequence > 1:
+            if self.command:
+                env = dict(os.environ, LTO_ARCHIVE_DRIVE=self.spec, LTO_ARCHIVE_SET=set_id or "",
+                           LTO_ARCHIVE_SEQUENCE=str(sequence), LTO_ARCHIVE_FULL_BARCODE="")
+                code = subprocess.run(self.command, shell=True, env=env).returncode
+                if code:
+                    raise NoNextCartridge(f"--next-tape-command exited {code}: volume {sequence} of set {set_id} "
+                                          f"was not loaded", sequence=sequence, status=code)
+            elif self.ask is None or not self.ask(f"Load volume {sequence} of set {set_id} into {self.spec} and "
+                                                  f"press Enter (q to stop)"):
+                raise NoNextCartridge(f"volume {sequence} of set {set_id} was not loaded", sequence=sequence)
+        return open_device(self.spec)
+
+    def done(self, dev: TapeDevice) -> None:
+        try:
+            dev.unload()
+        except DeviceError:
+            pass
+        dev.close()
+
+
+@dataclass
+class SpanReadResult(ReadResult):
+    """One TapeFileResult per volume (its cartridge's data tape file); `barcodes` and `media` in set order."""
+
+    set_id: str | None = None
+    barcodes: list[str | None] = field(default_factory=list)
+    media: list[MediumInfo] = field(default_factory=list)
+    complete: bool = False          # the last volume of the set was read
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "set_id": self.set_id, "barcodes": self.barcodes, "complete": self.complete}
+
+
+def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest | None:
+    """The manifest of volume `sequence` of `set_id` (any set when None) on this cartridge, or None.
+
+    Only the metadata archives are read whole; of any other tape file, its first record."""
+    found: Manifest | None = None
+    n = 0
+    while _locate_tape_file(dev, n):
+        try:
+            first = dev.read_record()
+        except EndOfData:
+            break
+        try:
+            head = TarReader(io.BytesIO(bytes(first)), drain=False).next() if first else None
+        except ArchiveError:
+            head = None
+        if head is not None and head.path.startswith(META_DIR + "/") and head.path != SESSION_MEMBER:
+            man = _manifest_of(dev, n)
+            span = man.session.span if man is not None else {}
+            if span and span.get("sequence") == sequence and set_id in (None, span.get("set_id")):
+                found = man
+        n += 1
+    return found
+
+
+def _manifest_of(dev: TapeDevice, n: int) -> Manifest | None:
+    _locate_tape_file(dev, n)
+    stream = TapeFileReader(dev)
+    reader = TarReader(stream)
+    try:
+        for m in reader:
+            if m.path == MANIFEST_MEMBER:
+                return Manifest.from_json(reader.read_data(m))
+    except (ArchiveError, ValueError, KeyError, TypeError):
+        return None
+    return None
+
+
+class _Open:
+    """A split file being joined: its whole-file hasher and, when restoring, the file being written."""
+
+    def __init__(self, path: str, size: int, hasher: MultiHasher, out: RestoreFile | None) -> None:
+        self.path, self.size, self.hasher, self.out = path, size, hasher, out
+        self.done = 0
+
+
+def read_span(loader: VolumeLoader, phase: str, *, set_id: str | None = None, dest: Path | None = None,
+              overwrite: bool = False, patterns: list[str] | tuple[str, ...] = (),
+              progress: ProgressCallback | None = None) -> SpanReadResult:
+    """Verify ("verify") or restore ("restore", into `dest`) a whole span set, volume by volume."""
+    if phase not in ("verify", "restore"):
+        raise UsageError(f"a span set is verified or restored, not {phase!r}")
+    pats = list(patterns)
+    tracker = ProgressTracker(phase, progress)
+    target = RestoreTarget(Path(dest), overwrite=overwrite) if phase == "restore" else None
+    result = SpanReadResult(phase, [], set_id=set_id)
+    state: dict[str, Any] = {"open": None}
+    try:
+        sequence = 1
+        while True:
+            try:
+                dev = loader.load(sequence, result.set_id)
+            except LtoArchiveError as exc:
+                _missing_rest(result, state, exc, sequence)
+                break
+            try:
+                last = _read_volume(dev, sequence, result, state, target, pats, tracker)
+            finally:
+                loader.done(dev)
+            if last is None or last:
+                result.complete = bool(last)
+                break
+            sequence += 1
+    finally:
+        op: _Open | None = state["open"]
+        if op is not None and op.out is not None:
+            op.out.abort()
+        if target is not None:
+            target.finish()
+            target.close()
+    tracker.finish()
+    return result
+
+
+def _missing_rest(result: SpanReadResult, state: dict[str, Any], exc: LtoArchiveError, sequence: int) -> None:
+    t = TapeFileResult(-1, error=exc)
+    op: _Open | None = state["open"]
+    if op is not None:
+        t.failed.append({"path": op.path, "reason": f"split across cartridges: volume {sequence} with the rest "
+                                                    f"of the file was not read ({exc.message})"})
+    result.tape_files.append(t)
+
+
+def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: dict[str, Any],
+                 target: RestoreTarget | None, pats: list[str], tracker: ProgressTracker) -> bool | None:
+    """Read one volume; True when it is the set's last, False when more follow, None when it is not there."""
+    medium = dev.medium()
+    man = find_volume(dev, result.set_id, sequence)
+    if man is None:
+        exc = WrongCartridge(f"{medium.barcode or 'the cartridge'} holds no volume {sequence} of "
+                             f"{'set ' + result.set_id if result.set_id else 'a span set'}",
+                             barcode=medium.barcode, sequence=sequence)
+        _missing_rest(result, state, exc, sequence)
+        return None
+    span = man.session.span
+    result.set_id = span["set_id"]
+    result.barcodes.append(medium.barcode)
+    result.media.append(medium)
+    n = span["data_tape_file"]
+    res = TapeFileResult(n, manifest=man, manifest_source="tape")
+    result.tape_files.append(res)
+    algorithms = tuple(man.session.algorithms) or DEFAULT_ALGORITHMS
+    parts = {f.path: f for f in man.files if f.part}
+    seen_parts: dict[str, MemberSeen] = {}
+    _locate_tape_file(dev, n)
+    stream = TapeFileReader(dev)
+    reader = TarReader(stream, volume=True)
+    try:
+        for m in reader:
+            if m.path.startswith(META_DIR + "/"):
+                continue
+            block, offset = stream.block_of(m.header_offset)
+            seen = MemberSeen(m.path, m.kind, m.size, m.mtime, n, block, offset, linkname=m.linkname)
+            wanted = _matches(m.path, pats)
+            if m.part_offset is not None or m.path in parts:
+                seen_parts[m.path] = seen
+                _part(reader, m, seen, parts.get(m.path), res, state, target if wanted else None, algorithms,
+                      tracker)
+                continue
+            res.members.append(seen)
+            if m.kind == "file":
+                tracker.file_started(m.path)
+            if not wanted:
+                continue
+            _whole(reader, m, seen, res, target, algorithms, tracker)
+    except ArchiveError as exc:
+        res.error = exc
+    finally:
+        if not stream.at_end:
+            stream.skip_to_end()
+    whole = replace(man, files=[f for f in man.files if not f.part])
+    compare(res, whole, pats)
+    for path, rec in parts.items():
+        if _matches(path, pats) and path not in seen_parts and rec.status == OK:
+            res.failed.append({"path": path, "reason": f"part {rec.part['number']} is missing from the volume"})
+    return bool(span.get("last"))
+
+
+def _whole(reader: TarReader, m: Any, seen: MemberSeen, res: TapeFileResult, target: RestoreTarget | None,
+           algorithms: tuple[str, ...], tracker: ProgressTracker) -> None:
+    from ..jobs.read import _Walker
+    if target is None:
+        if m.kind == "file":
+            hasher = MultiHasher(algorithms)
+            for chunk in reader.iter_data(m):
+                hasher.update(chunk)
+                tracker.add_bytes(len(chunk))
+            seen.hashes = hasher.hexdigests()
+        return
+    walker = _Walker(None, res.tape_file, tracker, hash_files=True, target=target,  # type: ignore[arg-type]
+                     patterns=[], algorithms=algorithms)
+    walker.result = res                       # restore one member exactly as `restore` does
+    walker._restore(reader, m, seen)
+
+
+def _part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, res: TapeFileResult,
+          state: dict[str, Any], target: RestoreTarget | None, algorithms: tuple[str, ...],
+          tracker: ProgressTracker) -> None:
+    """One part of a split file: check it follows on, hash it, write it on; prove it, and the whole at its end."""
+    op: _Open | None = state["open"]
+    if m.part_offset is None:            # the first part: the member's header has the whole size
+        if op is not None:
+            res.failed.append({"path": op.path, "reason": "its next part is not at the start of this volume"})
+        out = None
+        if target is not None:
+            try:
+                out = target.open_file(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns)
+            except (ArchiveError,) as exc:
+                res.refused.append({"path": m.path, "reason": "exists", "message": exc.message})
+        op = _Open(m.path, m.size, MultiHasher(algorithms), out)
+        state["open"] = op
+    elif op is None or op.path != m.path or op.done != m.part_offset:
+        where = "no file is open" if op is None else f"{op.path} has {op.done} bytes"
+        res.failed.append({"path": m.path, "reason": f"a part from byte {m.part_offset} of it, but {where}: "
+                                                     f"the volumes are out of order or one is missing"})
+        for _ in reader.iter_data(m):
+            pass
+        return
+    part_hasher = MultiHasher(algorithms)
+    tracker.file_started(m.path)
+    n = 0
+    for chunk in reader.iter_data(m):
+        part_hasher.update(chunk)
+        op.hasher.update(chunk)
+        if op.out is not None:
+            op.out.write(chunk)
+        n += len(chunk)
+        tracker.add_bytes(len(chunk))
+    op.done += n
+    seen.size = n
+    seen.hashes = part_hasher.hexdigests()
+    res.members.append(seen)
+    if rec is None:
+        res.unproven.append({"path": m.path, "reason": "a part not listed in the cartridge's manifest"})
+    elif rec.part.get("length") != n:
+        res.failed.append({"path": m.path, "reason": f"part {rec.part['number']}: {n} bytes on tape, "
+                                                     f"{rec.part.get('length')} expected"})
+    elif any(seen.hashes.get(a) != h for a, h in rec.hashes.items()):
+        res.failed.append({"path": m.path, "reason": f"part {rec.part['number']}: checksum mismatch"})
+    if op.done < op.size:
+        return                              # goes on in the next volume
+    state["open"] = None
+    tracker.file_done()
+    whole = (rec.part.get("file_hashes") if rec is not None else None) or {}
+    got = op.hasher.hexdigests()
+    bad = [a for a, h in whole.items() if got.get(a) != h]
+    if not whole:
+        res.unproven.append({"path": m.path, "reason": "no whole-file checksum recorded"})
+    elif bad:
+        res.failed.append({"path": m.path, "reason": f"the joined file's {bad[0]} does not match",
+                           "algorithm": bad[0], "expected": whole[bad[0]], "actual": got.get(bad[0])})
+    elif not any(f["path"] == m.path for f in res.failed):
+        res.verified.append(m.path)
+    if op.out is not None:
+        op.out.commit()
+        res.restored.append(m.path)
+
+
+__all__ = ["VolumeLoader", "LibraryLoader", "DriveLoader", "SpanReadResult", "find_volume", "read_span"]
