@@ -133,10 +133,31 @@ _V3 = (
     "CREATE INDEX destinations_volume ON destinations(volume_id, volume_path)",
 )
 
+_V4 = (
+    # a job that spans cartridges (lto_archive/span): one row per volume, i.e. per cartridge, in set order
+    """CREATE TABLE span_volumes (
+        set_id             TEXT NOT NULL,
+        sequence           INTEGER NOT NULL,      -- 1, 2, ... in the order the cartridges were written
+        job_id             INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,   -- the volume's session
+        destination_id     INTEGER NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+        span_job           TEXT NOT NULL DEFAULT '',   -- the job all volumes belong to
+        last               INTEGER NOT NULL DEFAULT 0, -- 1: the set's last volume
+        data_tape_file     INTEGER,
+        manifest_tape_file INTEGER,
+        PRIMARY KEY (set_id, sequence)
+    )""",
+    "CREATE INDEX span_volumes_job ON span_volumes(job_id)",
+    # a copy that is one part of a file split across cartridges (the file row is the whole file)
+    "ALTER TABLE copies ADD COLUMN part_number INTEGER",
+    "ALTER TABLE copies ADD COLUMN part_offset INTEGER",
+    "ALTER TABLE copies ADD COLUMN part_length INTEGER",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
     Migration(3, "folder destinations: filesystem volume identity", _V3),
+    Migration(4, "span sets: cartridges of a job that spans several; parts of split files", _V4),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
