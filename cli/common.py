@@ -82,7 +82,12 @@ def library_options(*, barcode: bool = True):  # type: ignore[no-untyped-def]
     return deco
 
 
-remember_barcode = _remember
+def remember_barcode(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A command's own --barcode (format: the volume's label): selects the cartridge only
+    when a library is in play (--library, or --device vlib:DIR)."""
+    if value is not None:
+        ctx.meta.setdefault(_LIBRARY_KEY, {})["label"] = value
+    return value
 
 
 def device_or_library(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -106,10 +111,13 @@ def optional_device_or_library(ctx: click.Context, param: click.Parameter, value
 def _open(spec: str) -> TapeDevice:
     ctx = click.get_current_context(silent=True)
     sel = ctx.meta.get(_LIBRARY_KEY, {}) if ctx is not None else {}
-    if sel.get("barcode") or spec == sel.get("library"):
+    barcode = sel.get("barcode")
+    if barcode is None and (sel.get("library") or spec.startswith("vlib:")):
+        barcode = sel.get("label")
+    if barcode or spec == sel.get("library"):
         from lto_archive.library.cartridge import open_cartridge
         from lto_archive.library.mtx import parse_drive_devices
-        return open_cartridge(spec, sel["barcode"], library=sel.get("library"),
+        return open_cartridge(spec, barcode, library=sel.get("library"),
                               drive_devices=parse_drive_devices(sel.get("drive_device", ())))
     return open_device(spec)
 
