@@ -1,10 +1,7 @@
 """`lto-archive report`: the digital rushes report (CST RT-030 2.3.2) of camera cards.
 
-TODO(catalog): `--catalog PATH` is accepted and recorded in the report only (Report.catalog,
-"catalog" in JSON, a header line in HTML). The catalog (lto_archive/catalog/) was being
-written alongside this command and was not committed yet; once it is, open it
-(`Catalog.open(path)`), look each clip's files up (`search(cat, path)`: their `copies`, i.e.
-barcodes and when last verified) and add a "copies" column to the report.
+With `--catalog PATH` each clip also says where its copies are: the tapes (barcodes) and
+folders holding its files, and whether each was verified (lto_archive/report/copies.py).
 """
 
 from __future__ import annotations
@@ -48,8 +45,9 @@ def _format_of(fmt: str | None, output: str) -> str:
                    "files that record none: a WAV's BWF time reference as timecode, a frame folder's duration.")
 @click.option("--production", default=None, help="Production name, in the report's header.")
 @click.option("--operator", default=None, help="DIT / data wrangler, in the report's header.")
-@click.option("--catalog", default=None, type=click.Path(dir_okay=True, path_type=Path),
-              help="Catalog to consult (recorded in the report; lookups to come).")
+@click.option("--catalog", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="The catalog: each clip's copies (tapes by barcode, folders), verified or not, in a "
+                   "Copies column. Without it the report says nothing about copies.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (not the report) as JSON.")
 def report(sources: tuple[str, ...], fmt: str | None, output: str, naming: str | None, card_folder: str | None,
            rate: str | None, production: str | None, operator: str | None, catalog: Path | None,
@@ -66,6 +64,8 @@ def report(sources: tuple[str, ...], fmt: str | None, output: str, naming: str |
     totals = rep.totals()
     result = {"status": "ok", "output": str(written) if written else "-", "format": fmt, **totals,
               "clips_list": [c.path for c in rep.clips]}
+    if rep.catalog is not None:
+        result["clips_without_verified_copy"] = [c.path for c in rep.clips if not c.proven_copies()]
 
     def text() -> None:
         if written is None:

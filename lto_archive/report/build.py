@@ -9,13 +9,19 @@ from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .. import __version__
 from .clips import AUDIO_EXT, FRAME_EXT, ClipGroup, group_clips, raw_label
+from .copies import add_copies
 from .model import ClipReport, Field, Report
 from .naming import NamingConvention, naming_convention
 from .probe import (FFPROBE_TIMEOUT, ProbeInfo, bwf_timecode, find_ffprobe, interpret, read_dpx_header,
                     run_ffprobe, time_of_day)
 from .timecode import clock, format_timecode, parse_rate, parse_timecode, rate_display
+
+if TYPE_CHECKING:
+    from ..catalog.store import Catalog
 
 _NAME_FIELDS = (("camera", "camera"), ("reel", "reel"), ("clip_number", "clip"), ("scene", "scene"),
                 ("shot", "shot"), ("take", "take"), ("date", "date"))
@@ -34,7 +40,7 @@ def ffprobe_version(exe: str) -> str:
 
 def build_report(sources: list[str | os.PathLike[str]], *, naming: NamingConvention | str | Path | None = None,
                  rate: str | Fraction | int | None = None, production: str | None = None,
-                 operator: str | None = None, catalog: str | os.PathLike[str] | None = None,
+                 operator: str | None = None, catalog: "str | os.PathLike[str] | Catalog | None" = None,
                  ffprobe: str | os.PathLike[str] | None = None, timeout: float = FFPROBE_TIMEOUT,
                  workers: int | None = None, created: datetime | None = None) -> Report:
     """Group the sources' files into clips, read each clip's metadata with ffprobe, and name its
@@ -43,11 +49,29 @@ def build_report(sources: list[str | os.PathLike[str]], *, naming: NamingConvent
     `rate` is the project frame rate: used, and marked as assumed, only for clips whose files
     record none (a WAV's BWF time reference as timecode, a frame sequence's duration in seconds).
     Without it, the rate every video clip of the report shares is assumed (and said so).
-    `catalog` is stored in the report only, for now.
+    `catalog` (a path, or an open lto_archive.catalog.Catalog): each clip's copies, the tapes
+    and folders holding its files and whether they were verified (report.copies); a path must
+    name an existing catalog.
     """
     convention = naming if isinstance(naming, NamingConvention) else naming_convention(naming)
     project = parse_rate(rate) if rate is not None else None
     exe = find_ffprobe(ffprobe)                     # before any work: a clear error if it is missing
+    from ..catalog.store import Catalog
+    cat = catalog if isinstance(catalog, Catalog) or catalog is None else Catalog.open(catalog, create=False)
+    try:
+        rep = _build(sources, convention, project, exe, timeout, workers, production, operator, created)
+        if cat is not None:
+            add_copies(rep, cat)
+            rep.catalog = os.fspath(cat.path)
+    finally:
+        if cat is not None and cat is not catalog:
+            cat.close()
+    return rep
+
+
+def _build(sources: list[str | os.PathLike[str]], convention: NamingConvention, project: Fraction | None, exe: str,
+           timeout: float, workers: int | None, production: str | None, operator: str | None,
+           created: datetime | None) -> Report:
     groups, others = group_clips([Path(s) for s in sources])
 
     def probe(g: ClipGroup) -> ProbeInfo:
@@ -87,7 +111,7 @@ def build_report(sources: list[str | os.PathLike[str]], *, naming: NamingConvent
         clips=clips, other_files=others, sources=[os.fspath(s) for s in sources],
         created=(created or datetime.now().astimezone()).isoformat(timespec="seconds"),
         generator=f"lto-archive {__version__}, {ffprobe_version(exe)}",
-        production=production, operator=operator, catalog=os.fspath(catalog) if catalog else None,
+        production=production, operator=operator, catalog=None,
         naming=list(convention.texts), card_folder=convention.card_folder.pattern, project_rate=project_rate)
 
 

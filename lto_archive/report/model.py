@@ -157,6 +157,21 @@ class ClipReport:
     frames: FrameRange | None = None
     naming_extra: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    copies: list[Any] | None = None   # with a catalog: report.copies.ClipCopy per destination holding it
+
+    def copies_text(self) -> str:
+        """'LTA001L9 verified 2026-11-23; /media/SHUTTLE01 NOT verified', or 'no copy in the catalog'."""
+        if self.copies is None:
+            return ""
+        return "; ".join(c.text() for c in self.copies) or "no copy in the catalog"
+
+    def tapes(self) -> list[str]:
+        """Barcodes of the cartridges holding every file of the clip."""
+        return [c.barcode or c.destination for c in self.copies or [] if c.kind == "tape" and c.complete]
+
+    def proven_copies(self) -> int:
+        """Destinations (cartridges, folders) holding every file of the clip, each verified."""
+        return sum(1 for c in self.copies or [] if c.proven)
 
     @property
     def media_files(self) -> list[FileEntry]:
@@ -197,6 +212,8 @@ class ClipReport:
             "frames": self.frames.to_json() if self.frames else None,
             "naming_extra": self.naming_extra,
             "notes": self.notes,
+            **({} if self.copies is None else {"copies": [c.to_json() for c in self.copies],
+                                              "tapes": self.tapes(), "proven_copies": self.proven_copies()}),
         }
 
 

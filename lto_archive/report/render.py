@@ -26,6 +26,8 @@ FORMATS = ("csv", "json", "html")
 CSV_COLUMNS = (["Clip", "Path", "Source", "Kind"] + [title for _, title in CLIP_FIELDS]
                + ["Files", "Size (bytes)", "File names", "First frame", "Last frame", "Missing frames",
                   "Sidecars", "Notes"])
+#: with a catalog (report --catalog): where each clip's copies are
+COPY_COLUMNS = ["Tapes", "Verified copies", "Copies"]
 
 
 def _notes(c: ClipReport) -> list[str]:
@@ -37,14 +39,16 @@ def _notes(c: ClipReport) -> list[str]:
 def render_csv(report: Report) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(CSV_COLUMNS)
+    copies = report.catalog is not None
+    w.writerow(CSV_COLUMNS + (COPY_COLUMNS if copies else []))
     for c in report.clips:
         fr = c.frames
         w.writerow([c.name, c.path, c.source, c.kind]
                    + [f.display() for _, _, f in c.fields()]
                    + [len(c.media_files), c.size, _csv_names(c),
                       fr.first if fr else "", fr.last if fr else "", fr.missing_text(10_000) if fr else "",
-                      "; ".join(f.path for f in c.sidecars), " | ".join(_notes(c))])
+                      "; ".join(f.path for f in c.sidecars), " | ".join(_notes(c))]
+                   + ([" ".join(c.tapes()), c.proven_copies(), c.copies_text()] if copies else []))
     return buf.getvalue()
 
 
@@ -153,8 +157,9 @@ def render_html(report: Report) -> str:
                + "".join(f"<span>camera {_e(k)}: {v}</span>" for k, v in t["clips_per_camera"].items())
                + "</p>")
 
+    copies = report.catalog is not None
     heads = ["#", "Clip", "Card", "Cam", "Reel", "Scene", "Shot", "Take", "Type", "Codec", "Start TC", "End TC",
-             "Duration", "Rate", "Resolution", "Audio", "Files", "Size"]
+             "Duration", "Rate", "Resolution", "Audio", "Files", "Size"] + (["Copies"] if copies else [])
     out.append('<table class="clips"><thead><tr>'
                + "".join(f'<th{" class=num" if h in ("#", "Size") else ""}>{_e(h)}</th>' for h in heads)
                + "</tr></thead><tbody>")
@@ -181,13 +186,16 @@ def render_html(report: Report) -> str:
             + _cell(c.resolution, notes) + _cell(c.audio, notes)
             + f'<td class="num">{len(c.media_files)}' + (f"+{len(c.sidecars)}" if c.sidecars else "") + "</td>"
             + f'<td class="num">{_e(human_size(c.size))}<br><span class="small">{c.size:,} B</span></td>'
-            "</tr>")
+            + (_copies_cell(c) if copies else "")
+            + "</tr>")
     out.append("</tbody><tfoot><tr>"
                f'<td colspan="12">{t["clips"]} clips</td>'
                f'<td class="tc">{_e(dur)}</td><td colspan="3"></td>'
                f'<td class="num">{sum(len(c.files) for c in report.clips)}</td>'
                f'<td class="num">{_e(human_size(sum(c.size for c in report.clips)))}</td>'
-               "</tr></tfoot></table>")
+               + (f"<td>{sum(1 for c in report.clips if c.proven_copies() >= 2)} clip(s) with 2+ verified "
+                  f"copies</td>" if copies else "")
+               + "</tr></tfoot></table>")
 
     takes = t["takes_per_shot"]
     if takes:
@@ -209,6 +217,14 @@ def render_html(report: Report) -> str:
                "nothing is guessed.</footer>")
     out += ["</body>", "</html>", ""]
     return "\n".join(out)
+
+
+def _copies_cell(c: ClipReport) -> str:
+    """One line per destination: bold when every file of the clip is on it and verified."""
+    if not c.copies:
+        return '<td><span class="na">no copy in the catalog</span></td>'
+    lines = [(f"<b>{_e(x.text())}</b>" if x.proven else _e(x.text())) for x in c.copies]
+    return '<td class="small">' + "<br>".join(lines) + "</td>"
 
 
 def render(report: Report, fmt: str) -> str:

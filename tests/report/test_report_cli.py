@@ -24,8 +24,7 @@ def _ffprobe() -> None:
 
 
 def test_report_in_every_format(tmp_path: Path) -> None:
-    common = ["--rate", "25", "--production", "Le Film", "--operator", "Jane DIT",
-              "--catalog", tmp_path / "catalog.sqlite"]
+    common = ["--rate", "25", "--production", "Le Film", "--operator", "Jane DIT"]
     cp = run("report", *CARDS, "--format", "csv", "--output", tmp_path / "r.csv", *common, check=0)
     assert cp.stdout.startswith("5 clips, 11 files") and "fields not available" in cp.stdout
     rows = {r["Clip"]: r for r in csv.DictReader((tmp_path / "r.csv").open(newline=""))}
@@ -37,7 +36,7 @@ def test_report_in_every_format(tmp_path: Path) -> None:
     result = json.loads(cp.stdout)
     assert result["status"] == "ok" and result["format"] == "json" and result["clips"] == 5
     doc = json.loads((tmp_path / "r.json").read_text())
-    assert doc["catalog"] == str(tmp_path / "catalog.sqlite") and doc["production"] == "Le Film"
+    assert doc["catalog"] is None and doc["production"] == "Le Film" and "copies" not in doc["clips"][0]
     assert {c["name"]: c["duration_frames"]["value"] for c in doc["clips"]}[MXF.stem] == 48
 
     run("report", *CARDS, "--format", "html", "-o", tmp_path / "r.htm", *common, check=0)
@@ -70,6 +69,8 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert cp.returncode == 2 and "does not exist" in cp.stderr
     cp = run("report", *CARDS, "-o", tmp_path / "no-such-folder" / "r.csv")
     assert cp.returncode == 2 and "does not exist" in cp.stderr
+    cp = run("report", *CARDS, "-o", tmp_path / "r.csv", "--catalog", tmp_path / "none.sqlite")
+    assert cp.returncode == 2 and "no catalog" in cp.stderr and not (tmp_path / "none.sqlite").exists()
     assert not any(tmp_path.glob("r.*"))
 
 
