@@ -108,9 +108,15 @@ def optional_device_or_library(ctx: click.Context, param: click.Parameter, value
     return value
 
 
-def _open(spec: str) -> TapeDevice:
+def library_selection() -> dict[str, Any]:
+    """What the command line said about the library: {"library", "barcode", "label", "drive_device"}
+    (only the keys given). For commands that need the library itself (e.g. spanning)."""
     ctx = click.get_current_context(silent=True)
-    sel = ctx.meta.get(_LIBRARY_KEY, {}) if ctx is not None else {}
+    return dict(ctx.meta.get(_LIBRARY_KEY, {})) if ctx is not None else {}
+
+
+def _open(spec: str) -> TapeDevice:
+    sel = library_selection()
     barcode = sel.get("barcode")
     if barcode is None and (sel.get("library") or spec.startswith("vlib:")):
         barcode = sel.get("label")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ..bad_input_helpers import card_files, make_card, restored_files, run, tape_objects
@@ -95,3 +96,14 @@ def test_barcode_errors_leave_tapes_alone(tmp_path: Path) -> None:
     run("library", "unload", "--library", f"vlib:{lib}", check=0)
     cp = run("ls", "--device", f"vlib:{lib}", check=2)
     assert "no drive of" in cp.stderr and "--barcode" in cp.stderr
+
+
+def test_format_by_barcode_in_a_vlib(tmp_path: Path) -> None:
+    """format's own --barcode is the volume label; with a vlib it also picks the cartridge."""
+    lib = tmp_path / "lib"
+    run("vlib", "create", lib, "--drives", "1", "--slots", "2", "--capacity", "32M", "--partitions", "2", check=0)
+    doc = json.loads(run("format", "--device", f"vlib:{lib}", "--barcode", "LTA002L9", "--block-size", "16K",
+                         "--json", check=0).stdout)
+    assert doc["serial"] == "LTA002"
+    assert (lib / "drives/0/LTA002L9/1_0_R").exists() or (lib / "drives/0/LTA002L9/1_1_R").exists()
+    assert not any(n.endswith("_R") for n in os.listdir(lib / "slots/1/LTA001L9"))
