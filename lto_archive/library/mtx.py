@@ -24,6 +24,8 @@ import os
 import re
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ from .base import DriveInfo, Library, LibraryStatus, SlotInfo
 
 STATUS_TIMEOUT = 300.0     # a library may inventory first
 MOVE_TIMEOUT = 900.0       # a robot move plus a drive's unload can take minutes
+READY_TIMEOUT = 180.0      # a freshly loaded LTO drive threads the tape for ~15-60 s before it is ready
 
 _HEADER = re.compile(r"\s*Storage Changer\s+(?P<dev>.*?):\s*(?P<drives>\d+)\s+Drives?,\s*(?P<slots>\d+)\s+Slots?"
                      r"\s*\(\s*(?P<ie>\d+)\s+Import/Export\s*\)")
@@ -196,13 +199,16 @@ class MtxLibrary(Library):
 
     def __init__(self, device: str, *, drive_devices: dict[int, str] | None = None, mtx: str = "mtx",
                  status_timeout: float = STATUS_TIMEOUT, move_timeout: float = MOVE_TIMEOUT,
-                 eject_before_unload: bool = True) -> None:
+                 eject_before_unload: bool = True, ready_timeout: float = READY_TIMEOUT,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.device = device
         self.name = device
         self.mtx = mtx
         self.status_timeout = status_timeout
         self.move_timeout = move_timeout
         self.eject_before_unload = eject_before_unload
+        self.ready_timeout = ready_timeout
+        self._sleep = sleep
         self._given = dict(drive_devices or {}) or default_drive_devices(device)
         self._devices: dict[int, str] | None = None
 
@@ -308,7 +314,15 @@ class MtxLibrary(Library):
             raise UsageError(f"which tape device is drive {drive} of {self.device}? Name it: "
                              f"--drive-device {drive}=/dev/nstN (see docs/library.md)", drive=drive)
         from ..tape import open_device
-        return open_device(d.device)
+        waited = 0.0
+        while True:   # the changer says the drive holds it: NoMedium means it is still threading
+            try:
+                return open_device(d.device)
+            except NoMedium:
+                if waited >= self.ready_timeout:
+                    raise
+            self._sleep(2.0)
+            waited += 2.0
 
     def __repr__(self) -> str:
         return f"<MtxLibrary {self.device}>"

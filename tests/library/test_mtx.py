@@ -203,3 +203,28 @@ def test_mtx_missing_and_timeout(tmp_path: Path, fake_mtx: Path, monkeypatch: py
     slow.chmod(0o755)
     with pytest.raises(ChangerBusy, match="did not answer within 1 s"):
         MtxLibrary("/dev/sg2", mtx=str(slow), status_timeout=1).status()
+
+
+def test_open_drive_waits_while_a_loaded_drive_threads(fake_mtx: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The changer says drive 0 is full; the drive answers 'no medium' twice (threading), then opens."""
+    import lto_archive.tape as tape
+    from lto_archive.errors import NoMedium
+    from lto_archive.tape import NullTape
+    answers: list[object] = [NoMedium("not ready"), NoMedium("not ready"), NullTape()]
+    opened: list[str] = []
+
+    def fake_open(spec: str):  # type: ignore[no-untyped-def]
+        opened.append(spec)
+        a = answers.pop(0)
+        if isinstance(a, Exception):
+            raise a
+        return a
+
+    monkeypatch.setattr(tape, "open_device", fake_open)
+    slept: list[float] = []
+    lib = MtxLibrary("/dev/sg2", drive_devices={0: "/dev/nst0"}, sleep=slept.append, ready_timeout=10)
+    assert isinstance(lib.open_drive(0), NullTape)
+    assert opened == ["/dev/nst0"] * 3 and slept == [2.0, 2.0]
+    answers[:] = [NoMedium("gone")] * 10
+    with pytest.raises(NoMedium):
+        MtxLibrary("/dev/sg2", drive_devices={0: "/dev/nst0"}, sleep=lambda s: None, ready_timeout=4).open_drive(0)
