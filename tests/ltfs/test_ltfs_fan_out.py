@@ -20,7 +20,7 @@ from lto_archive.formats.ltfs.volume import DATA_PARTITION, format_volume, open_
 from lto_archive.jobs.read import restore_tape
 from lto_archive.jobs.write import WriteOptions, write_archive
 from lto_archive.manifest import OK
-from lto_archive.tape import VirtualTape, create_vtape
+from lto_archive.tape import VirtualTape, create_vtape, mam
 from lto_archive.tape.vtape import Faults
 from lto_archive_cli.main import cli
 
@@ -101,6 +101,9 @@ def test_two_volumes_one_already_used_each_consistent_with_its_own_indexes(tmp_p
         assert report.consistent and not report.unindexed, report.notes
         state = open_volume(dev)
         assert state.consistent and state.source == "index partition"
+        # the cartridge memory points at this volume's own newest index
+        coh = mam.VolumeCoherency.decode_value(dev.read_attribute(DATA_PARTITION, mam.VOLUME_COHERENCY_INFORMATION))
+        assert (coh.generation, coh.block) == (state.index.generation, state.dp.block)
         assert restored(dev, tmp_path / f"out-{name}", "card") == files
     assert restored(b, tmp_path / "old-B", "old") == old          # what B held is still there
     # periodic indexes on both: each volume's own chain of generations, each index's files readable
