@@ -104,7 +104,7 @@ def search_cmd(pattern: str | None, hash_: str | None, camera: str | None, reel:
 
 def _where(c: Any) -> str:
     if c.kind == "folder":
-        place = f"folder {c.folder}"
+        place = f"folder {c.folder}" + (f" on {c.volume_id}" if c.volume_id else "")
     elif c.format == "ltfs":
         place = f"LTFS, partition {c.partition}, block {c.block}"
     else:
@@ -187,7 +187,8 @@ def tapes_cmd(folders: bool, catalog_path: Path | None, as_json: bool) -> None:
 
     def text() -> None:
         for t in tapes:
-            what = t["folder"] if t["kind"] == "folder" else f"{t['generation'] or '?'} {t['format'] or ''}".strip()
+            what = (f"folder on {t['volume_id'] or 'an unknown disk'}" if t["kind"] == "folder"
+                    else f"{t['generation'] or '?'} {t['format'] or ''}".strip())
             click.echo(f"{t['label']:<16} {what:<14} {t['files']:>8} files {human_bytes(t['bytes']):>10}  "
                        f"last verified {t['last_verified'] or 'never'}  {t['location'] or '(no location)'}")
         if not tapes:
