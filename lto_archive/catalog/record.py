@@ -152,10 +152,16 @@ def _record_manifest(catalog: Catalog, dest: int, manifest: Manifest, recorded_f
     if status:
         fields["status"] = status
     job = catalog.job(s.session_id, dest, recorded_from, **fields)
+    from ..span.catalog import record_part, record_span_volume
     for rec in manifest.files:
         if rec.kind == "file" and rec.status in ON_MEDIUM:
-            _record_copy(catalog, dest, job, rec, where=None if positions else (None,) * 5)
+            if rec.part:      # one part of a file split across the cartridges of a span set
+                record_part(catalog, dest, job, rec, positions)
+            else:
+                _record_copy(catalog, dest, job, rec, where=None if positions else (None,) * 5)
             out.files += 1
+    if s.span:
+        record_span_volume(catalog, s, dest, job)
     out.jobs.append(s.session_id)
     return job
 
@@ -490,7 +496,12 @@ def import_tape(catalog: Catalog, device: TapeDevice) -> Recorded:
                                  used=tape_used(device))
         label = out.destination = _label_of(catalog, dest)
         partition = device.partitions - 1
+        from ..span.catalog import record_part, record_span_volume
+        spanned = {f.manifest.session.span.get("data_tape_file") for f in found
+                   if f.manifest is not None and f.manifest.session.span}
         for f in found:
+            if f.manifest is None and f.number in spanned:
+                continue      # a span set's volume: its manifest is the next tape file's
             if f.error:
                 out.notes.append(f"tape file {f.number}: {f.error}")
             if f.manifest is not None:
@@ -504,8 +515,13 @@ def import_tape(catalog: Catalog, device: TapeDevice) -> Recorded:
                     if rec.block is None and rec.path in seen:     # a manifest without positions: as read
                         blk, off, hdr = seen[rec.path]
                         where = (f.number, partition, blk, off, hdr)
-                    _record_copy(catalog, dest, job, rec, where=where)
+                    if rec.part:
+                        record_part(catalog, dest, job, rec)
+                    else:
+                        _record_copy(catalog, dest, job, rec, where=where)
                     out.files += 1
+                if f.manifest.session.span:
+                    record_span_volume(catalog, f.manifest.session, dest, job)
                 continue
             # no manifest: what the tape shows, unproven
             s = f.session or {}

@@ -1,0 +1,83 @@
+"""The catalog side of span sets: which cartridges hold a set, in order, and the parts of split files.
+
+`record_part` and `record_span_volume` are called by lto_archive.catalog.record
+for every manifest it records (after a job, a verify, an import): a part's
+file row is the whole file (the whole file's hashes, once a manifest that
+knows them is seen), its copy row says which part of it the cartridge holds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..manifest import FileRecord, SessionInfo
+
+if TYPE_CHECKING:
+    from ..catalog.store import Catalog
+    from .write import SpanResult
+
+
+def record_part(catalog: "Catalog", dest: int, job: int, rec: FileRecord, positions: bool = True) -> int:
+    """One part of a split file on cartridge `dest`: a copy of the whole file, with its part number/offset/length."""
+    part = rec.part or {}
+    fid = catalog.file(rec.path, rec.size, rec.mtime, part.get("file_hashes") or {})
+    where: dict[str, Any] = {}
+    if positions:
+        where = {"tape_file": rec.tape_file, "partition": rec.partition, "block": rec.block,
+                 "block_offset": rec.offset, "header_offset": rec.header_offset}
+    cid = catalog.copy(fid, dest, job, status=rec.status, **where)
+    catalog.conn.execute("UPDATE copies SET part_number = ?, part_offset = ?, part_length = ? WHERE id = ?",
+                         (part.get("number"), part.get("offset"), part.get("length"), cid))
+    return cid
+
+
+def record_span_volume(catalog: "Catalog", session: SessionInfo, dest: int, job: int) -> None:
+    """The volume a session is in its set (from its manifest's `span`)."""
+    span = session.span
+    catalog.conn.execute(
+        "INSERT INTO span_volumes(set_id, sequence, job_id, destination_id, span_job, last, data_tape_file, "
+        "manifest_tape_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(set_id, sequence) DO UPDATE SET "
+        "job_id = excluded.job_id, destination_id = excluded.destination_id, last = excluded.last",
+        (span["set_id"], span["sequence"], job, dest, span.get("job") or "", 1 if span.get("last") else 0,
+         span.get("data_tape_file"), span.get("manifest_tape_file")))
+
+
+def record_span_write(catalog: "Catalog", result: "SpanResult") -> list[str]:
+    """Every cartridge of a spanning job into the catalog; returns their labels in set order."""
+    from ..catalog.record import record_write
+    labels = []
+    for vol, medium in zip(result.volumes, result.media + [None] * len(result.volumes)):
+        labels.append(record_write(catalog, vol, medium).destination or "")
+    return labels
+
+
+def span_sets(catalog: "Catalog") -> list[dict[str, Any]]:
+    """Every set the catalog knows: id, job, cartridges in order, whether its last volume is known."""
+    rows = catalog.conn.execute(
+        "SELECT v.set_id, v.span_job, v.sequence, v.last, d.label, d.location, j.started FROM span_volumes v "
+        "JOIN destinations d ON d.id = v.destination_id JOIN jobs j ON j.id = v.job_id "
+        "ORDER BY j.started, v.set_id, v.sequence").fetchall()
+    sets: dict[str, dict[str, Any]] = {}
+    for set_id, job, seq, last, label, location, started in rows:
+        s = sets.setdefault(set_id, {"set_id": set_id, "job": job, "started": started, "volumes": [],
+                                     "complete": False})
+        s["volumes"].append({"sequence": seq, "cartridge": label, "location": location, "last": bool(last)})
+        s["complete"] = s["complete"] or bool(last)
+    for s in sets.values():     # complete: volumes 1..last, none missing
+        seqs = [v["sequence"] for v in s["volumes"]]
+        s["complete"] = s["complete"] and seqs == list(range(1, len(seqs) + 1))
+    return list(sets.values())
+
+
+def set_cartridges(catalog: "Catalog", set_id: str) -> list[str]:
+    """The cartridges of a set (a set id or its first characters, or the job id), in order."""
+    from ..errors import UsageError
+    found = [s for s in span_sets(catalog) if s["set_id"].startswith(set_id) or s["job"] == set_id]
+    if len(found) != 1:
+        known = ", ".join(s["set_id"][:8] for s in span_sets(catalog)) or "none"
+        raise UsageError(f"{'no' if not found else 'more than one'} span set matches {set_id!r} in the catalog "
+                         f"(sets: {known})", set_id=set_id)
+    return [v["cartridge"] for v in found[0]["volumes"]]
+
+
+__all__ = ["record_part", "record_span_volume", "record_span_write", "span_sets", "set_cartridges"]
