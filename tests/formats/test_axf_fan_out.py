@@ -151,3 +151,15 @@ def test_property_two_cartridges_one_prefilled(tmp_path_factory, sizes, old, pre
         rep = scan_volume(dev)
         assert rep.status == "ok" and not rep.damaged
         assert restored(dev, tmp / f"out-{name}", "card") == files
+
+
+def test_one_cartridge_and_a_folder(tmp_path: Path) -> None:
+    """AXF with --copy-to: the file header names the hash algorithms before the data, through the folder Tee."""
+    files = card(tmp_path / "card", [12_000, 0, 70_000])
+    a = tape(tmp_path / "A", "AXA001L9")
+    r = write_archive([tmp_path / "card"], a, opts(), folders=[tmp_path / "shuttle"])
+    assert r.status == "ok", r.destinations
+    assert [(d["kind"], d["status"], d["verified"]) for d in r.destinations] == [
+        ("tape", "ok", len(files)), ("folder", "ok", len(files))]
+    assert {p: (tmp_path / "shuttle" / p).read_bytes() for p in files} == files
+    assert scan_volume(a).status == "ok" and restored(a, tmp_path / "out", "card") == files
