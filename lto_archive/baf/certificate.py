@@ -63,8 +63,9 @@ SIGNED_PREFIX = f"{DOCUMENT_FORMAT}/{VERSION} "
 SCRIPT_ID = "lto-archive-baf-certificate"
 FORMATS = ("json", "html")
 RULE = ("every file on the card, hashed when the certificate was issued, has at least {n} copies of the same "
-        "bytes (same size and checksum) on {n} distinct destinations, each written without problem and proven by "
-        "its latest read-back (verify or restore)")
+        "bytes (same size and checksum) on {n} distinct destinations (cartridges, or disks: folders on one "
+        "filesystem volume count once), each written without problem and proven by its latest read-back "
+        "(verify or restore)")
 
 
 class CertificateInvalid(VerificationFailed):
@@ -113,7 +114,7 @@ def _unb64(text: Any) -> bytes:
 
 def _copy_entry(p: CopyProof) -> dict[str, Any]:
     return {"destination": p.destination, "kind": p.kind, "barcode": p.barcode, "volume_uuid": p.volume_uuid,
-            "folder": p.folder, "location": p.location, "generation": p.generation, "format": p.format,
+            "folder": p.folder, "volume_id": p.volume_id, "location": p.location, "generation": p.generation, "format": p.format,
             "position": {"tape_file": p.tape_file, "partition": p.partition, "block": p.block,
                          "block_offset": p.block_offset, "header_offset": p.header_offset},
             "session_id": p.session_id,
@@ -135,7 +136,8 @@ def build_content(check: CardCheck, *, operator: str | None = None, signing_key:
         for c in f.copies:
             d = dests.setdefault(c.destination, {
                 "destination": c.destination, "kind": c.kind, "barcode": c.barcode, "volume_uuid": c.volume_uuid,
-                "folder": c.folder, "location": c.location, "generation": c.generation, "formats": [],
+                "folder": c.folder, "volume_id": c.volume_id, "location": c.location, "generation": c.generation,
+                "formats": [],
                 "files": 0, "bytes": 0})
             if c.format not in d["formats"]:
                 d["formats"] = sorted([*d["formats"], c.format])

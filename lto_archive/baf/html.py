@@ -129,12 +129,12 @@ def render_html(document: dict[str, Any]) -> str:
     dests = _l(c.get("destinations"))
     out.append(f"<h2>Destinations: {len(dests)}</h2>")
     out.append('<table class="grid"><thead><tr><th>Cartridge / folder</th><th>Kind</th><th>Generation</th>'
-               '<th>Format</th><th>Shelf location</th><th>LTFS volume</th><th class="num">Files</th>'
+               '<th>Format</th><th>Shelf location</th><th>Volume (LTFS, or disk)</th><th class="num">Files</th>'
                '<th class="num">Size</th></tr></thead><tbody>')
     for d in map(_d, dests):
         out.append(f'<tr><td><b>{_e(_place(d))}</b></td><td>{_e(d.get("kind"))}</td>'
                    f'<td>{_e(d.get("generation") or "")}</td><td>{_e(", ".join(map(str, _l(d.get("formats")))))}</td>'
-                   f'<td>{_e(d.get("location") or "")}</td><td class="mono small">{_e(d.get("volume_uuid") or "")}</td>'
+                   f'<td>{_e(d.get("location") or "")}</td><td class="mono small">{_e(d.get("volume_uuid") or d.get("volume_id") or "")}</td>'
                    f'<td class="num">{_e(d.get("files"))}</td><td class="num">{_size(d.get("bytes"))}</td></tr>')
     out.append("</tbody></table>")
 

@@ -40,6 +40,7 @@ def test_a_tape_and_a_shuttle_drive_are_two_copies_until_the_drive_is_damaged(la
     kinds = {c["kind"]: c for c in f["copies"]}
     assert set(kinds) == {"tape", "folder"} and kinds["tape"]["barcode"] == "LTA001L9"
     assert kinds["folder"]["folder"] == str(shuttle.resolve())
+    assert kinds["folder"]["volume_id"] == folder_volume(shuttle).volume_id and kinds["tape"]["volume_id"] is None
     assert kinds["folder"]["verified"]["by"] == "Jane DIT" and kinds["folder"]["verified"]["result"] == "ok"
     assert [d["kind"] for d in cert.content["destinations"]] == ["tape", "folder"]
     hit = search(lab.catalog, CLIP)[0]
