@@ -69,15 +69,34 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @click.option("--verify/--no-verify", "verify_after", default=None,
               help="Read every destination back after writing (default: on with several destinations).")
 @click.option("--allow-old-generation", is_flag=True, help="Allow media older than LTO-5 (against CST RT-030).")
+@click.option("--span", "span_set", is_flag=True,
+              help="Go on on the next cartridge when this one is full (docs/spanning.md): from the --library, "
+                   "by --next-tape-command, or by asking.")
+@click.option("--barcodes", "barcode_pattern", default="*", show_default=True,
+              help="--span from a library: the cartridges it may use, by label pattern (e.g. 'LTA*').")
+@click.option("--next-tape-command", default=None,
+              help="--span on one drive: run CMD to load the next cartridge (env LTO_ARCHIVE_DRIVE, LTO_ARCHIVE_SET, "
+                   "LTO_ARCHIVE_SEQUENCE, LTO_ARCHIVE_FULL_BARCODE); a nonzero exit stops the job cleanly.")
+@click.option("--split-files", is_flag=True,
+              help="--span: split any file at the end of a cartridge (default: only files larger than a cartridge).")
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record the job in the catalog.")
 @_progress_option
 @_json_option
 def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Path, ...], fmt: str, index_every: str,
           index_minutes: float, hashes: str, block_size: str, operator: str | None, log_dir: Path,
-          verify_after: bool | None, allow_old_generation: bool, catalog_path: Path | None, no_catalog: bool,
+          verify_after: bool | None, allow_old_generation: bool, span_set: bool, barcode_pattern: str,
+          next_tape_command: str | None, split_files: bool, catalog_path: Path | None, no_catalog: bool,
           progress: bool | None, as_json: bool) -> None:
     """Write SOURCE folders to tape(s) as one archive, hashing in the same pass; copy to folders too."""
+    if span_set:
+        from .span_cmds import write_span_command
+        opts = WriteOptions(format=fmt, algorithms=tuple(hashes.split(",")), record_size=parse_size(block_size),
+                            operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
+                            device_name=",".join(devices))
+        write_span_command(list(sources), devices, copy_to, opts, barcode_pattern, next_tape_command, split_files,
+                           catalog_path, no_catalog, progress, as_json)
+        return
     several = len(devices) + len(copy_to) > 1
     opts = WriteOptions(format=fmt, algorithms=tuple(hashes.split(",")), record_size=parse_size(block_size),
                         operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,

@@ -20,6 +20,7 @@ from .library_cmds import library, vlib
 from .ltfs_cmds import format_cmd, ltfs
 from .mhl_cmds import mhl
 from .report_cmd import report
+from .span_cmds import span
 from .tape_cmds import info, vtape
 
 
@@ -42,7 +43,7 @@ def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
 
-for command in (vtape, vlib, library, info, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, report, mhl, baf, demo,
+for command in (vtape, vlib, library, info, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, span, report, mhl, baf, demo,
                 bench):
     cli.add_command(command)
 

@@ -1,0 +1,229 @@
+"""`write --span` and `span list|verify|restore`: jobs that span cartridges (docs/spanning.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from lto_archive.catalog.record import record_read
+from lto_archive.errors import JobIncomplete, UsageError
+from lto_archive.jobs.write import WriteOptions
+from lto_archive.library.base import open_library
+from lto_archive.span.catalog import record_span_write, set_cartridges, span_sets
+from lto_archive.span.read import DriveLoader, LibraryLoader, SpanReadResult, read_span
+from lto_archive.span.supply import CartridgeSupply, CommandSupply, LibrarySupply, PromptSupply
+from lto_archive.span.write import SpanResult, write_span
+
+from .catalog_cmds import catalog_option, open_catalog
+from .common import ProgressBar, emit, human_bytes
+
+_LIBRARY_KEY = "lto_archive.library"
+
+
+def _selection() -> dict[str, Any]:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_LIBRARY_KEY, {}) if ctx is not None else {}
+
+
+def _library_spec(device: str | None) -> str | None:
+    lib = _selection().get("library")
+    if lib:
+        return lib
+    if device and (device.startswith(("vlib:", "mtx:", "/dev/sg"))):
+        return device
+    return None
+
+
+def _open_library(spec: str):  # type: ignore[no-untyped-def]
+    from lto_archive.library.mtx import parse_drive_devices
+    return open_library(spec, drive_devices=parse_drive_devices(_selection().get("drive_device", ())) or None)
+
+
+def _ask(message: str) -> bool:
+    answer = click.prompt(message, default="", show_default=False, err=True)
+    return answer.strip().lower() not in ("q", "quit", "stop", "n", "no")
+
+
+def _one_drive(kind: str) -> None:
+    if not sys.stdin.isatty():
+        raise UsageError(f"{kind} on one drive needs --next-tape-command (or a terminal to ask for the next "
+                         f"cartridge); with a library give --library or a vlib:/changer --device")
+
+
+def write_span_command(sources: list[Path], devices: tuple[str, ...], copy_to: tuple[Path, ...], opts: WriteOptions,
+                       pattern: str, next_command: str | None, split_files: bool, catalog_path: Path | None,
+                       no_catalog: bool, progress: bool | None, as_json: bool) -> None:
+    """`write --span`: the supply from the command line, the job, the catalog, the report."""
+    if len(devices) > 1 or copy_to:
+        raise UsageError("--span writes one cartridge at a time: give one --device (or a --library), "
+                         "without --copy-to")
+    lib = _library_spec(devices[0] if devices else None)
+    supply: CartridgeSupply
+    if lib is not None:
+        supply = LibrarySupply(_open_library(lib), pattern, allow_old=opts.allow_old_generation,
+                               first_barcode=_selection().get("barcode"))
+    elif next_command:
+        supply = CommandSupply(devices[0], next_command, allow_old=opts.allow_old_generation)
+    else:
+        _one_drive("--span")
+        supply = PromptSupply(devices[0], _ask, allow_old=opts.allow_old_generation)
+    bar = ProgressBar(progress)
+    try:
+        result = write_span(list(sources), supply, opts, bar, split_files=split_files)
+    finally:
+        bar.close()
+    if not no_catalog and result.volumes:
+        with open_catalog(catalog_path) as cat:
+            record_span_write(cat, result)
+    emit(_span_dict(result), as_json, lambda: _span_text(result))
+    result.raise_for_status()
+
+
+def _span_dict(r: SpanResult) -> dict[str, Any]:
+    return {"status": r.status, "error": r.error.to_dict() if r.error else None, "set_id": r.set_id, "job": r.job_id,
+            "cartridges": [{"sequence": v.manifest.session.span.get("sequence"), "barcode": v.manifest.session.barcode,
+                            "tape_file": v.manifest.session.tape_file, "last": v.manifest.session.span.get("last"),
+                            "files": len([f for f in v.files if not f.part]),
+                            "parts": [{"path": f.path, **{k: f.part[k] for k in ("number", "offset", "length")}}
+                                      for f in v.files if f.part],
+                            "bytes": v.manifest.session.bytes_copied} for v in r.volumes],
+            "log": [str(p) for p in r.log_paths],
+            "problems": [{"path": f.path, "status": f.status, "message": f.message} for f in r.problems]}
+
+
+def _span_text(r: SpanResult) -> None:
+    ok = sum(1 for f in r.files if f.status == "ok" and not (f.part and not f.part.get("last")))
+    click.echo(f"span set {r.set_id} (job {r.job_id}): {len(r.volumes)} cartridge(s), {ok} of {len(r.files)} files")
+    for v in r.volumes:
+        s = v.manifest.session
+        parts = [f"part {f.part['number']} of {f.path} ({human_bytes(f.part['length'])})" for f in v.files if f.part]
+        whole = len([f for f in v.files if not f.part and f.status == "ok"])
+        click.echo(f"  {s.span.get('sequence'):>3}  {s.barcode or s.device}  tape file {s.tape_file}: {whole} files"
+                   + (", " + ", ".join(parts) if parts else "") + (" (last)" if s.span.get("last") else ""))
+    for f in r.problems:
+        click.secho(f"  {f.status:<12} {f.path}  {f.message}", fg="yellow", err=True)
+    for p in r.log_paths:
+        click.echo(f"copy log: {p}")
+
+
+@click.group("span")
+def span() -> None:
+    """Sets of cartridges written by `write --span`: list, verify, restore."""
+
+
+@span.command("list")
+@catalog_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
+def span_list(catalog_path: Path | None, as_json: bool) -> None:
+    """The span sets in the catalog, with their cartridges in order."""
+    with open_catalog(catalog_path) as cat:
+        sets = span_sets(cat)
+
+    def text() -> None:
+        for s in sets:
+            state = "complete" if s["complete"] else "INCOMPLETE"
+            click.echo(f"{s['set_id']}  job {s['job']}  {len(s['volumes'])} cartridge(s), {state}")
+            for v in s["volumes"]:
+                where = f"  ({v['location']})" if v["location"] else ""
+                click.echo(f"  {v['sequence']:>3}  {v['cartridge']}{where}")
+    emit({"sets": sets}, as_json, text)
+
+
+def _read_options(f):  # type: ignore[no-untyped-def]
+    for opt in reversed([
+        click.option("--device", default=None, help="The drive holding volume 1 (one-drive sets), or vlib:DIR."),
+        click.option("--library", default=None, help="The library holding the set: vlib:DIR, /dev/sgN."),
+        click.option("--drive-device", "drive_device", multiple=True,
+                     help="Library drive N is this device: N=/dev/nstX (repeatable)."),
+        click.option("--set", "set_id", default=None, help="The set (its id or first characters, or the job id): "
+                                                           "the catalog names its cartridges."),
+        click.option("--cartridges", default=None, help="The set's cartridges in order: B1,B2,B3 (instead of --set)."),
+        click.option("--next-tape-command", default=None,
+                     help="One drive: run CMD to load the next volume (env LTO_ARCHIVE_SEQUENCE, LTO_ARCHIVE_SET)."),
+        catalog_option,
+        click.option("--no-catalog", is_flag=True, help="Do not record what was proven in the catalog."),
+        click.option("--progress/--no-progress", default=None, help="Progress bar on stderr."),
+        click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout."),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _run(phase: str, dest: Path | None, overwrite: bool, patterns: tuple[str, ...], device: str | None,
+         library: str | None, drive_device: tuple[str, ...], set_id: str | None, cartridges: str | None,
+         next_tape_command: str | None, catalog_path: Path | None, no_catalog: bool, progress: bool | None,
+         as_json: bool) -> None:
+    ctx = click.get_current_context()
+    if drive_device:
+        ctx.meta.setdefault(_LIBRARY_KEY, {})["drive_device"] = drive_device
+    lib = library or (device if device and device.startswith(("vlib:", "mtx:", "/dev/sg")) else None)
+    barcodes = [b.strip() for b in cartridges.split(",") if b.strip()] if cartridges else []
+    full_id = None
+    if set_id and not barcodes:
+        with open_catalog(catalog_path, create=False) as cat:
+            barcodes = set_cartridges(cat, set_id)
+            full_id = next(s["set_id"] for s in span_sets(cat)
+                           if s["set_id"].startswith(set_id) or s["job"] == set_id)
+    if lib is not None:
+        if not barcodes:
+            raise UsageError("reading a set from a library needs --set (the catalog names its cartridges) or "
+                             "--cartridges B1,B2,...")
+        loader: Any = LibraryLoader(_open_library(lib), barcodes)
+    elif device:
+        if not next_tape_command:
+            _one_drive(f"span {phase}")
+        loader = DriveLoader(device, command=next_tape_command, ask=_ask)
+    else:
+        raise UsageError(f"span {phase} needs --library (or a vlib: --device) or the --device holding volume 1")
+    bar = ProgressBar(progress)
+    try:
+        result = read_span(loader, phase, set_id=full_id, dest=dest, overwrite=overwrite, patterns=patterns,
+                           progress=bar)
+    finally:
+        bar.close()
+    if not no_catalog:
+        with open_catalog(catalog_path) as cat:
+            for t, medium in zip([t for t in result.tape_files if t.manifest is not None], result.media):
+                record_read(cat, SpanReadResult(phase, [t]), medium)
+    emit(result.to_dict(), as_json, lambda: _read_text(result))
+    result.raise_for_status()
+    if not result.complete:
+        raise JobIncomplete(f"the set was not read to its last volume ({len(result.barcodes)} read: "
+                            f"{', '.join(b or '?' for b in result.barcodes)})", set_id=result.set_id)
+
+
+def _read_text(r: SpanReadResult) -> None:
+    click.echo(f"span set {r.set_id}: {len(r.barcodes)} cartridge(s) read"
+               + ("" if r.complete else ", NOT to its last volume"))
+    for t, barcode in zip(r.tape_files, r.barcodes + [None] * len(r.tape_files)):
+        click.echo(f"  {barcode or '-'}: {len(t.verified)} files verified"
+                   + (f", {len(t.restored)} restored" if r.phase == "restore" else ""))
+        for f in t.failed:
+            click.secho(f"    FAILED   {f['path']}: {f['reason']}", fg="red")
+        for u in t.unproven:
+            click.secho(f"    unproven {u['path']}: {u['reason']}", fg="yellow")
+        for x in t.refused:
+            click.secho(f"    refused  {x['path']}: {x['message']}", fg="red")
+        if t.error:
+            click.secho(f"    error    {t.error.message}", fg="red")
+    click.echo(f"result: {r.status}")
+
+
+@span.command("verify")
+@_read_options
+def span_verify(**kw: Any) -> None:
+    """Read every volume of a set in order; prove every file, every part and every joined file."""
+    _run("verify", None, False, (), **kw)
+
+
+@span.command("restore")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("patterns", nargs=-1)
+@click.option("--overwrite", is_flag=True, help="Replace files that already exist in DEST.")
+@_read_options
+def span_restore(dest: Path, patterns: tuple[str, ...], overwrite: bool, **kw: Any) -> None:
+    """Restore a set (all files, or those matching PATTERNs) into DEST, joining split files, verifying on the way."""
+    _run("restore", dest, overwrite, patterns, **kw)
