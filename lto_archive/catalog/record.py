@@ -4,6 +4,13 @@
   write job, its session, files, hashes and positions.
 - `record_read(catalog, result, medium, who=None)`: after verify or restore, one
   verification row per file read back (ok, failed, unproven).
+- `record_job(catalog, result, devices)`: every destination of a write job (each
+  tape with its own positions and `tape_used`, each `--copy-to` folder) and the
+  job's read-back of each, as verifications.
+- `record_folder_read(catalog, result, who)`, `import_folder(catalog, root)`: a
+  folder copy verified later (jobs.folder_verify), or rebuilt from the job
+  manifests it holds. A folder destination records the filesystem volume it
+  is on (folder_volume.py): two folders of one disk are one copy for `baf`.
 - `import_tape(catalog, device)`: rebuild the entries of the loaded cartridge
   from the tape alone: each tape file's `.lto-archive/manifest.json` (TAR,
   CPIO, any registered format), or for an LTFS volume its current index with
