@@ -221,20 +221,19 @@ def _record_folder_write(catalog: Catalog, result: "WriteResult", root: Path, st
     out.destination = _label_of(catalog, dest)
     path = str(root.resolve())
     done = next((f for f in getattr(result, "folders", None) or [] if str(Path(f.root).resolve()) == path), None)
-    if done is None:            # only the manifest is known: every file it put on the medium
-        _record_manifest(catalog, dest, manifest, "job", out, status=status, positions=False)
-        return
     fields = _job_fields(s)
     fields["status"] = status
     job = catalog.job(s.session_id, dest, "job", **fields)
     out.jobs.append(s.session_id)
-    written, verified = set(done.written), set(done.verified)
+    # what the folder got: as the job reports it, else (only the manifest is known) every clean copy
+    written = set(done.written) if done is not None else {r.path for r in manifest.files}
+    verified = set(done.verified) if done is not None else set()
     for rec in manifest.files:
         if rec.kind != "file" or rec.status != OK or rec.path not in written:
             continue            # only clean copies go to folders; a refused or lost one is not there
         cid = _record_copy(catalog, dest, job, rec, where=(None,) * 5)
         out.files += 1
-        if done.verified_at is None:
+        if done is None or done.verified_at is None:
             continue
         if rec.path in verified:
             result_, why = "ok", ""

@@ -129,3 +129,23 @@ def test_cli_tape_and_shuttle_drive_then_verify_folder(lab: Lab, tmp_path: Path)
     assert "A001C008" not in cp.stderr
     cp = run("verify", "--folder", tmp_path / "nowhere", "--catalog", cat)
     assert cp.returncode == 2 and "Traceback" not in cp.stderr
+
+
+def test_a_copy_the_folder_refused_is_not_recorded_there(lab: Lab) -> None:
+    """The same card copied again to the same shuttle drive: the drive keeps the first copies (never
+    overwritten), the second job's refused files are not copies on it, and nothing proven is lost."""
+    shuttle = lab.root / "shuttle"
+    first = write_with_folders(lab, "LTA001L9", [shuttle])
+    before = {p: (shuttle / p).read_bytes() for p in (CLIP, "A001_C007/A001C007_260315_R1AB.xml")}
+    dev = lab.tape("LTA002L9")
+    again = write_archive([lab.card], dev, WriteOptions(record_size=16384, chunk_size=65536, operator="Bob"),
+                          folders=[shuttle])
+    folder = again.destinations[1]
+    assert folder["status"] == "incomplete" and {f["path"] for f in folder["failed"]} >= set(before)
+    recs = record_job(lab.catalog, again, [dev])
+    assert recs[1].files == 0 and recs[1].verifications == 0            # nothing of the second job is there
+    assert {p: (shuttle / p).read_bytes() for p in before} == before
+    hit = search(lab.catalog, CLIP)[0]
+    on_shuttle = [c for c in hit.copies if c.kind == "folder"]
+    assert [c.session_id for c in on_shuttle] == [first.manifest.session.session_id]
+    assert check_card(lab.catalog, lab.card, 3).covered                 # two tapes and the drive
