@@ -138,6 +138,7 @@ class Driver(Protocol):
     def op(self, op: int, count: int = 1) -> None: ...
     def status(self) -> io.DriveStatus: ...
     def tell(self) -> int: ...
+    def long_position(self) -> tuple[int, int, int] | None: ...
     def inquiry(self) -> tuple[str, str]: ...
     def close(self) -> None: ...
 
@@ -147,6 +148,7 @@ class StDriver:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self._scsi: Any = None
         flags = os.O_RDWR | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
         try:
             self.fd = os.open(path, flags)
@@ -171,6 +173,20 @@ class StDriver:
 
     def tell(self) -> int:
         return io.mt_pos(self.fd)
+
+    def long_position(self) -> tuple[int, int, int] | None:
+        """(partition, block, file number) from READ POSITION long form through SG_IO; None if unanswered."""
+        if self._scsi is False:
+            return None
+        try:
+            if self._scsi is None:
+                from .scsi.device import ScsiDevice
+                self._scsi = ScsiDevice(self.fd, name=self.path)
+            p = self._scsi.read_position()
+            return p.partition, p.block, p.file_number
+        except (ImportError, OSError, DeviceError, ValueError):
+            self._scsi = False       # not asked again on this open
+            return None
 
     def inquiry(self) -> tuple[str, str]:
         """Vendor and product id, as the kernel keeps them from INQUIRY (sysfs; no SCSI command)."""
@@ -493,7 +509,12 @@ class StTape(TapeDevice):
         if len(data) == size and not blk:
             st = self._safe_status()
             if st is not None and (st.eot or st.eod) and data.count(0) == len(data):
-                # the emulator's answer at end of data: a record of zeros of the size asked for
+                # the emulator's answer at end of data: a record of zeros of the size asked for. The
+                # driver now believes it is past early warning; MTEOM (we are at EOD) clears that
+                try:
+                    self._drv.op(io.MTEOM, 1)
+                except OSError:
+                    pass
                 return self._at_eod()
         if self._counted() and here is not None:
             self._addr = here + (len(data) // blk if blk else 1)
@@ -577,6 +598,9 @@ class StTape(TapeDevice):
         else:
             part = st.partition if st.partition >= 0 else 0
             fileno = st.file_number if 0 <= st.file_number < 0x7FFFFF else None
+            longpos = self._drv.long_position()
+            if longpos is not None and longpos[1] == here:
+                part, fileno = longpos[0], longpos[2]
         eod = self._is_eod(here)
         ew = self._ew_seen or st.eot
         return Position(partition=part, block=here, file_number=fileno, bop=here == 0, eod=eod,
@@ -707,9 +731,13 @@ class StTape(TapeDevice):
             self._op(io.MTEOM)
             self._eod_here = True
             return
-        if self._eod is not None:
-            self._counted_locate(self._eod)
-            return
+        if self._eod is None:
+            self._learn_eod()
+        self._op(io.MTEOM)          # cheap, and leaves the driver's state clean for writing
+        self._addr = self._eod
+        self._file = len(self._fms)
+
+    def _learn_eod(self) -> None:
         # forward over everything, learning the filemarks: the only way to count without READ POSITION
         self._say_once("seek_eod", f"{self.path}: counting the records to end of data by reading them "
                        f"(the drive does not answer READ POSITION)")

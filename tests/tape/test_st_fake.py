@@ -1,0 +1,191 @@
+"""StTape over a model of the st driver (st_fake.py): the conformance suite in both position modes,
+early warning, end of medium and errno mapping, without a drive."""
+
+from __future__ import annotations
+
+import errno
+import logging
+
+import pytest
+
+from lto_archive.errors import DeviceError, EndOfMedium, NoMedium, UsageError, WriteProtected
+from lto_archive.generations import GENERATIONS
+from lto_archive.tape import check_medium_writable
+from lto_archive.tape import st_ioctl as io
+from lto_archive.tape.device import WriteFlags
+from lto_archive.tape.st import StOptions, StTape, parse_spec
+
+from .conformance import DeviceFactory, TapeConformance
+from .st_fake import FakeStDriver
+
+
+def tape(**kw) -> StTape:  # type: ignore[no-untyped-def]
+    opts = kw.pop("options", None)
+    return StTape("/dev/nst0", opts, driver=FakeStDriver(**kw))
+
+
+class FakeFactory(DeviceFactory):
+    def __init__(self, positioned: bool) -> None:
+        self.positioned = positioned
+
+    def blank(self) -> StTape:
+        return tape(positioned=self.positioned)
+
+    def write_protected(self) -> StTape:
+        return tape(positioned=self.positioned, write_protected=True)
+
+
+class TestStOverDrivePosition(TapeConformance):
+    @pytest.fixture
+    def factory(self):
+        return FakeFactory(positioned=True)
+
+
+class TestStCountingItself(TapeConformance):
+    @pytest.fixture
+    def factory(self):
+        return FakeFactory(positioned=False)
+
+
+@pytest.mark.parametrize("positioned", [True, False])
+def test_a_second_open_finds_the_same_addresses(positioned: bool) -> None:
+    drv = FakeStDriver(positioned=positioned)
+    dev = StTape("/dev/nst0", driver=drv)
+    for item in ("a000", "b000", "F", "c000", "F", "d000"):
+        dev.write_filemarks(1) if item == "F" else dev.write_record(item.encode())
+    dev.close()
+    dev = StTape("/dev/nst0", driver=drv)       # the same cartridge, a new process
+    dev.seek_eod()
+    pos = dev.position()
+    assert (pos.block, pos.file_number, pos.eod) == (6, 2, True)
+    dev.locate(0, 3)
+    assert dev.read_record() == b"c000"
+    dev.locate(0, 1)
+    assert dev.position().file_number == 0 and dev.read_record() == b"b000"
+
+
+def test_counting_mode_says_so_once(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="lto_archive.tape.st"):
+        dev = tape(positioned=False)
+        dev.rewind()
+        dev.load()
+    assert dev.position_source == "counted"
+    assert sum("READ POSITION" in r.message for r in caplog.records) == 1
+
+
+def test_early_warning_is_reported_and_st_s_refused_write_retried() -> None:
+    dev = tape(early_warning_at=10_000)
+    flags = [dev.write_record(bytes(3000)) for _ in range(3)]
+    assert flags == [WriteFlags.NONE] * 3
+    f = dev.write_record(bytes(3000))          # crosses early warning: the driver says EOT
+    assert f & WriteFlags.EARLY_WARNING
+    f = dev.write_record(bytes(3000))          # st refuses this one once (ENOSPC): retried, written
+    assert f & WriteFlags.EARLY_WARNING
+    assert dev.position().block == 5 and dev.position().early_warning
+    dev.rewind()
+    assert [len(dev.read_record()) for _ in range(5)] == [3000] * 5
+
+
+def test_room_past_early_warning_is_limited_then_end_of_medium() -> None:
+    dev = tape(early_warning_at=1000, options=StOptions(ew_room=5000))
+    dev.write_record(bytes(2000))              # crosses early warning
+    n = 1
+    with pytest.raises(EndOfMedium, match="full"):
+        while True:
+            dev.write_record(bytes(2000))
+            n += 1
+    assert n == 3                              # 2 x 2000 bytes past early warning fit in 5000
+    assert dev.position().block == 3 and dev.position().eod
+    dev.write_filemarks(1)                     # closing the session still works
+    assert dev.medium().remaining == 1000
+
+
+def test_hard_end_of_medium_writes_nothing() -> None:
+    dev = tape(hard_end_at=5000, options=StOptions(ew_room=0))
+    dev.write_record(bytes(4000))
+    with pytest.raises(EndOfMedium):
+        dev.write_record(bytes(2000))
+    dev.rewind()
+    assert len(dev.read_record()) == 4000
+
+
+def test_write_protected_cartridge() -> None:
+    dev = tape(write_protected=True)
+    info = dev.medium()
+    assert info.write_protected
+    with pytest.raises(WriteProtected, match="write-protected"):
+        check_medium_writable(info)
+    with pytest.raises(WriteProtected):
+        dev.write_record(b"abcd")
+
+
+@pytest.mark.parametrize("code,kind,text", [
+    (errno.ENOMEDIUM, NoMedium, "no cartridge"),
+    (errno.EACCES, WriteProtected, "write-protected"),
+    (errno.EROFS, WriteProtected, "write-protected"),
+    (errno.EBUSY, DeviceError, "drive busy, another program has it open"),
+    (errno.ENOSPC, EndOfMedium, "full"),
+])
+def test_errno_mapping(code: int, kind: type, text: str) -> None:
+    dev = tape()
+    err = dev._error(OSError(code, "x"), "write")
+    assert isinstance(err, kind) and text in err.message
+
+
+def test_open_errors_are_mapped() -> None:
+    dev = tape()
+    for code, kind, text in ((errno.EBUSY, DeviceError, "busy"), (errno.ENOENT, DeviceError, "no tape device"),
+                             (errno.EACCES, DeviceError, "group 'tape'")):
+        err = dev._open_error(OSError(code, "x"))
+        assert isinstance(err, kind) and text in err.message
+
+
+def test_empty_drive_refuses_to_open() -> None:
+    drv = FakeStDriver()
+    drv.loaded = False
+    with pytest.raises(NoMedium, match="no cartridge in /dev/nst0"):
+        StTape("/dev/nst0", driver=drv)
+    assert drv.closed
+
+
+def test_generations_from_inquiry_and_density() -> None:
+    info = tape(product=("HP", "Ultrium 8-SCSI"), density=0x5C).medium()
+    assert (info.drive_generation.name, info.generation.name, info.density_code) == ("LTO-8", "LTO-7", 0x5C)
+    check_medium_writable(info)
+    # no density code (the emulator): the drive's own generation, said once
+    info = tape(product=("IBM", "ULT3580-TD9"), density=0).medium()
+    assert info.generation == info.drive_generation == GENERATIONS["LTO-9"]
+    # an LTO-4 drive with its medium is refused by the generation rules
+    info = tape(product=("IBM", "ULT3580-TD4"), density=0x46).medium()
+    with pytest.raises(Exception, match="older than LTO-5"):
+        check_medium_writable(info)
+
+
+def test_immediate_filemarks_and_locking() -> None:
+    drv = FakeStDriver()
+    dev = StTape("/dev/nst0", driver=drv)
+    dev.write_record(b"abcd")
+    assert drv.locked                                  # a job is writing: the cartridge stays in
+    dev.write_filemarks(1, immediate=True)
+    assert (io.MTWEOFI, 1) in drv.ops and drv.locked
+    dev.write_filemarks(1)                             # the commit point
+    assert (io.MTWEOF, 1) in drv.ops and not drv.locked
+    dev.write_filemarks(0)
+    assert (io.MTWEOF, 0) in drv.ops
+
+
+def test_fixed_block_mode() -> None:
+    drv = FakeStDriver()
+    dev = StTape("/dev/nst0", StOptions(block=1024), driver=drv)
+    assert (io.MTSETBLK, 1024) in drv.ops
+    with pytest.raises(UsageError, match="fixed-block"):
+        dev.write_record(bytes(1000))
+
+
+def test_spec_options() -> None:
+    assert parse_spec("/dev/nst0") == ("/dev/nst0", StOptions())
+    path, o = parse_spec("st:/dev/nst1?block=512K&ew_room=64M&max_record=2M")
+    assert (path, o.block, o.ew_room, o.max_record) == ("/dev/nst1", 512 * 1024, 64 << 20, 2 << 20)
+    for bad in ("st:/dev/nst0?block=abc", "st:/dev/nst0?speed=1", "st:?block=1"):
+        with pytest.raises(UsageError):
+            parse_spec(bad)
