@@ -57,3 +57,27 @@ def test_a_real_folder(tmp_path: Path) -> None:
     assert real.endswith(v.path_in_volume.rstrip("/")) or v.path_in_volume == "/"
     with pytest.raises(OSError):
         fv.folder_volume(tmp_path / "missing")
+
+
+def test_folder_destinations_follow_the_disk(tmp_path: Path) -> None:
+    from lto_archive.catalog import Catalog
+    with Catalog.open(tmp_path / "c.sqlite") as cat:
+        a = fv.FolderVolume("fs-uuid:aaaa", "/media/SHUTTLE01", "/DAY1")
+        first = cat.folder_destination("/media/SHUTTLE01/DAY1", a, "tar")
+        # the same disk mounted elsewhere later: the same destination
+        moved = fv.FolderVolume("fs-uuid:aaaa", "/mnt/usb", "/DAY1")
+        assert cat.folder_destination("/mnt/usb/DAY1", moved, "cpio") == first
+        # another disk mounted where the first was: another destination, named apart
+        b = fv.FolderVolume("fs-uuid:bbbb", "/media/SHUTTLE01", "/DAY1")
+        other = cat.folder_destination("/media/SHUTTLE01/DAY1", b, "tar")
+        assert other != first
+        assert cat.folder_destination("/media/SHUTTLE01/DAY1", b) == other
+        # a volume known only by its device number is the path's, whatever number it has after a reboot
+        c1 = fv.FolderVolume("device:0:51", "/scratch", "/x")
+        third = cat.folder_destination("/scratch/x", c1)
+        assert cat.folder_destination("/scratch/x", fv.FolderVolume("device:0:77", "/scratch", "/x")) == third
+        rows = {r["label"]: r for r in cat.tapes()}
+        assert rows["/media/SHUTTLE01/DAY1"]["volume_id"] == "fs-uuid:aaaa"
+        assert rows["/media/SHUTTLE01/DAY1"]["format"] == "cpio,tar"
+        assert rows["/media/SHUTTLE01/DAY1 [fs-uuid:bbbb]"]["folder"] == "/media/SHUTTLE01/DAY1 [fs-uuid:bbbb]"
+        assert rows["/scratch/x"]["volume_id"] == "device:0:77"
