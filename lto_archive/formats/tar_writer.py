@@ -146,6 +146,20 @@ class TarWriter:
             stream.zero_fill(length - copied)
         return MemberPlacement(header_offset, data_offset, st.st_size, copied, error)
 
+    def start_part(self, name: str, st: Any, offset: int = 0, volume: int = 1) -> int:
+        """The headers of a file's data from byte `offset` (0: the file's own header, with its whole
+        size; else GNU tar's continuation, see `add_continuation`); returns the header offset. The
+        caller streams the data, then ends the volume inside it (after a whole number of blocks)
+        or calls `pad_data(st.st_size - offset)` after the last byte."""
+        header_offset = self.stream.offset
+        self.stream.write(self._part_headers(name, st, offset, volume))
+        return header_offset
+
+    def pad_data(self, length: int) -> None:
+        """Zeros after a member's `length` data bytes up to the next 512-byte block."""
+        if length % BLOCK:
+            self.stream.write(bytes(-length % BLOCK))
+
     def part_overhead(self, name: str, st: Any, offset: int = 0, volume: int = 1) -> int:
         """Bytes of headers before the data of a file's part starting at `offset` on volume `volume`."""
         return len(self._part_headers(name, st, offset, volume))

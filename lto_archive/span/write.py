@@ -205,19 +205,28 @@ class _SpanJob:
             return
         size = entry.size if entry.kind == "file" else 0
         need = self.fmt.member_overhead(entry.name, size, self.rs) + size
-        if need > self.room():
+        rolled = False
+        while need > self.room():
             whole_room = self.vol.medium.capacity // max(1, self.vol.medium.partitions) - self.reserve - 4 * self.rs
-            if entry.kind == "file" and size > 2 * BLOCK and (self.split_files or need > whole_room):
-                self.add_split(entry, rec)
-                return
+            if entry.kind == "file" and size > 2 * BLOCK and (self.split_files or need > whole_room or rolled):
+                break                       # split: fill this cartridge, go on on the next
+            if rolled:
+                raise NoNextCartridge(f"{entry.name} does not fit on an empty cartridge "
+                                      f"({self.vol.manifest.session.barcode or 'the next one'})", path=entry.name)
             self.roll()
+            rolled = True
+        if entry.kind == "file":
+            self.add_file(entry, rec)
+            return
         self.vol.manifest.files.append(rec)
         _add_entry(self.vol.writer, self.vol.stream, entry, rec, self.opts, self.tracker,
                    _place(rec, self.vol.start, self.rs))
         self.vol.ends[id(rec)] = self.vol.stream.offset
 
-    def add_split(self, entry: SourceEntry, first: FileRecord) -> None:
-        """Write a file in parts: fill this volume, go on on the next, until its end."""
+    def add_file(self, entry: SourceEntry, first: FileRecord) -> None:
+        """Write a regular file, in parts where a volume fills: at the room planned from the
+        medium's size, or where the drive reports early warning (real drives do not say how
+        much room is left). Each part ends on a record boundary; the next volume goes on."""
         parts: list[FileRecord] = []
 
         def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
@@ -228,37 +237,38 @@ class _SpanJob:
                 overhead = vol.writer.part_overhead(entry.name, before, offset, vol.sequence)
                 rest = size - offset
                 room = self.room() - overhead
-                if offset and rest + (-rest % BLOCK) <= room:
-                    length = rest
-                else:   # what fits, ending on a record boundary so that the volume's records stay whole
+                if rest + (-rest % BLOCK) <= room:
+                    plan = rest
+                else:    # what fits, ending on a record boundary so that the volume's records stay whole
                     end = (vol.stream.offset + overhead + max(0, room)) // self.rs * self.rs
-                    length = min(end - vol.stream.offset - overhead, rest - 1) // BLOCK * BLOCK
-                    if length <= 0:
+                    plan = min(end - vol.stream.offset - overhead, rest - 1) // BLOCK * BLOCK
+                    if plan <= 0 or rest <= 2 * BLOCK:
                         self.roll(continuing=offset > 0)
-                        if offset == 0 and self.fmt.member_overhead(entry.name, size, self.rs) + size <= self.room():
-                            return self._whole(entry, first, raw, before, hasher)
                         continue
                 rec = first if offset == 0 else FileRecord(
                     path=entry.name, size=size, mtime=first.mtime, mode=first.mode, source=first.source)
-                rec.part = {"number": len(parts) + 1, "offset": offset, "length": length, "size": size,
-                            "last": offset + length == size, "file_hashes": {}}
-                part_hasher = MultiHasher(self.opts.algorithms)
-                tee = _Both(hasher, part_hasher)
-                if offset == 0:
-                    placed = vol.writer.add_file_part(entry.name, raw, before, length, tee)
-                else:
-                    placed = vol.writer.add_continuation(entry.name, raw, before, offset, length, vol.sequence, tee)
+                part_hasher = MultiHasher(self.opts.algorithms) if offset else None
+                header = vol.writer.start_part(entry.name, before, offset, vol.sequence)
+                n, got, err = self._copy(raw, plan, hasher if part_hasher is None else _Both(hasher, part_hasher))
+                error = error or err
+                copied += got
                 vol.manifest.files.append(rec)
-                _place(rec, vol.start, self.rs)(placed.header_offset)
+                _place(rec, vol.start, self.rs)(header)
+                done = offset + n == size
+                if done:
+                    vol.writer.pad_data(rest)
                 vol.ends[id(rec)] = vol.stream.offset
-                vol.stream.call_after_hashing(lambda r=rec, h=part_hasher: r.hashes.update(h.hexdigests()))
-                parts.append(rec)
-                copied += placed.copied
-                error = error or placed.read_error
-                offset += length
-                if offset >= size:
-                    vol.stream.call_after_hashing(lambda: [p.part["file_hashes"].update(hasher.hexdigests())
-                                                           for p in parts])
+                if not (offset == 0 and done):      # a part: its own hashes (part 1: the file's so far)
+                    rec.part = {"number": len(parts) + 1, "offset": offset, "length": n, "size": size,
+                                "last": done, "file_hashes": {}}
+                    h = part_hasher or hasher
+                    vol.stream.call_after_hashing(lambda r=rec, h=h: r.hashes.update(h.hexdigests()))
+                    parts.append(rec)
+                offset += n
+                if done:
+                    if parts:
+                        vol.stream.call_after_hashing(
+                            lambda: [p.part["file_hashes"].update(hasher.hexdigests()) for p in parts])
                     if rec is not first:
                         self.session_member()    # a continued volume describes itself after the rest of the file
                     return SimpleNamespace(copied=copied, size=size, read_error=error)
@@ -268,20 +278,39 @@ class _SpanJob:
         if out is None:                      # could not be opened: nothing written
             self.vol.manifest.files.append(first)
             return
-        if parts:
-            check_copied(entry, parts[-1], out.copied, out.size, out.read_error, out.before)
-            if parts[-1].status != OK:
-                for p in parts[:-1]:
-                    p.message = f"the whole file is {parts[-1].status}: see part {len(parts)}"
+        last = parts[-1] if parts else first
+        check_copied(entry, last, out.copied, out.size, out.read_error, out.before)
+        if parts and last.status != OK:
+            for p in parts[:-1]:
+                p.message = f"the whole file is {last.status}: see part {len(parts)}"
+        if not parts:
+            self.vol.stream.call_after_hashing(lambda: first.hashes.update(out.hasher.hexdigests()))
 
-    def _whole(self, entry: SourceEntry, rec: FileRecord, raw, before, hasher):  # type: ignore[no-untyped-def]
-        vol = self.vol
-        vol.manifest.files.append(rec)
-        placed = vol.writer.add_file(entry.name, raw, before, hasher)
-        _place(rec, vol.start, self.rs)(placed.header_offset)
-        vol.ends[id(rec)] = vol.stream.offset
-        vol.stream.call_after_hashing(lambda: rec.hashes.update(hasher.hexdigests()))
-        return SimpleNamespace(copied=placed.copied, size=placed.size, read_error=placed.read_error)
+    def _copy(self, raw, length: int, hasher: Any) -> tuple[int, int, OSError | None]:  # type: ignore[no-untyped-def]
+        """Copy up to `length` bytes in slices ending on record boundaries; stop early, after a
+        slice, once the drive reports early warning. Returns (bytes in the member, bytes read
+        from the source, read error); a source that ends early or fails is completed with zeros."""
+        stream, rs = self.vol.stream, self.rs
+        step = max(rs, stream.chunk_size)
+        done = read = 0
+        error: OSError | None = None
+        while done < length:
+            left = length - done
+            target = stream.offset + min(left, step)
+            if target - stream.offset < left:
+                target = max(target // rs * rs, stream.offset + min(left, rs - stream.offset % rs))
+            n = target - stream.offset
+            got = 0
+            if error is None:
+                got, error = stream.copy_from(raw, n, hasher)
+            if got < n:
+                stream.zero_fill(n - got)
+            done += n
+            read += got
+            if done < length and stream.offset % rs == 0 and stream.flags & (
+                    WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
+                break
+        return done, read, error
 
 
 def write_span(sources: list[str | Path], supply: CartridgeSupply, options: WriteOptions | None = None,
