@@ -8,8 +8,8 @@ A job that spans cartridges writes one archive in several volumes, in GNU
 tar's multi-volume layout for POSIX archives (what `tar --format=posix -cM`
 writes, so `tar -xM` joins the volumes; see docs/spanning.md): a volume that
 more volumes follow ends on a record boundary without end-of-archive blocks,
-possibly inside a file (`add_file_part`); the next volume starts with the
-rest of that file (`add_continuation`).
+possibly inside a file; the next volume starts with the rest of that file
+(`start_part` writes either header).
 """
 
 from __future__ import annotations
@@ -130,27 +130,15 @@ class TarWriter:
             self.stream.write(bytes(pad))
         return MemberPlacement(header_offset, data_offset, len(data), len(data), None)
 
-    def add_file_part(self, name: str, source: BinaryIO, st: Any, length: int,
-                      hasher: Any | None = None) -> MemberPlacement:
-        """The first part of a file that continues on the next volume: its header with
-        the whole size, then only `length` bytes (a multiple of 512: the volume must end
-        on a block, as GNU tar's do). Call `end_volume` right after."""
-        if length % BLOCK or not 0 < length < st.st_size:
-            raise ValueError(f"a file part must be a whole number of blocks shorter than the file ({length})")
-        stream = self.stream
-        header_offset = stream.offset
-        stream.write(self._part_headers(name, st, 0, 1))
-        data_offset = stream.offset
-        copied, error = stream.copy_from(source, length, hasher)
-        if copied < length:
-            stream.zero_fill(length - copied)
-        return MemberPlacement(header_offset, data_offset, st.st_size, copied, error)
-
     def start_part(self, name: str, st: Any, offset: int = 0, volume: int = 1) -> int:
-        """The headers of a file's data from byte `offset` (0: the file's own header, with its whole
-        size; else GNU tar's continuation, see `add_continuation`); returns the header offset. The
-        caller streams the data, then ends the volume inside it (after a whole number of blocks)
-        or calls `pad_data(st.st_size - offset)` after the last byte."""
+        """The headers of a file's data from byte `offset`; returns the header offset.
+
+        0: the file's own header, with its whole size. Else GNU tar's POSIX continuation:
+        a global header with GNU.volume.filename/size/offset (size: the bytes left), then
+        a regular member `DIR/GNUFileParts/NAME.VOLUME` of that many bytes (`volume`
+        counts from 1). The caller streams the data, then ends the volume inside it (after
+        a whole number of blocks, `end_volume`) or calls `pad_data(st.st_size - offset)`
+        after the last byte."""
         header_offset = self.stream.offset
         self.stream.write(self._part_headers(name, st, offset, volume))
         return header_offset
@@ -173,26 +161,6 @@ class TarWriter:
             "GNU.volume.filename": name, "GNU.volume.size": str(rest), "GNU.volume.offset": str(offset)}) + \
             self._header(f"{head or '.'}/GNUFileParts/{base}.{volume}", tarfile.REGTYPE, rest, 0o644,
                          st.st_mtime_ns, st.st_uid, st.st_gid)
-
-    def add_continuation(self, name: str, source: BinaryIO, st: Any, offset: int, length: int, volume: int,
-                         hasher: Any | None = None) -> MemberPlacement:
-        """The rest of a file begun on an earlier volume, from byte `offset`: GNU tar's POSIX
-        continuation, a global header with GNU.volume.filename/size/offset, then a regular
-        member `DIR/GNUFileParts/NAME.VOLUME` holding the rest (`length` bytes of it on this
-        volume; fewer than the rest only when it continues again). `volume` counts from 1."""
-        rest = st.st_size - offset
-        if not 0 < offset < st.st_size or not 0 < length <= rest or (length < rest and length % BLOCK):
-            raise ValueError(f"bad continuation: offset {offset}, length {length} of {st.st_size} bytes")
-        stream = self.stream
-        header_offset = stream.offset
-        stream.write(self._part_headers(name, st, offset, volume))
-        data_offset = stream.offset
-        copied, error = stream.copy_from(source, length, hasher)
-        if copied < length:
-            stream.zero_fill(length - copied)
-        if length == rest and rest % BLOCK:
-            stream.write(bytes(-rest % BLOCK))
-        return MemberPlacement(header_offset, data_offset, rest, copied, error)
 
     def end_volume(self) -> None:
         """End this volume: more volumes follow, so no end-of-archive blocks; the last record

@@ -36,7 +36,7 @@ from ..jobs.progress import ProgressCallback, ProgressTracker
 from ..jobs.write import (TOOL, WriteOptions, WriteResult, _add_entry, _close_session, _mark_lost,
                           _metadata_reserve, _new_session_id, _place, check_copied, copy_source_file,
                           new_session_info, prepare_medium, write_copy_log)
-from ..manifest import (COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SESSION_MEMBER,
+from ..manifest import (COPY_LOG_MEMBER, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SESSION_MEMBER,
                         SKIPPED, FileRecord, Manifest, iso, utc_now)
 from ..scan import SourceEntry, scan_sources
 from ..streaming import RecordStream
