@@ -23,7 +23,7 @@ DEFAULT_LOG_DIR = "lto-archive-logs"
 def _device_option(f):  # type: ignore[no-untyped-def]
     f = library_options()(f)
     return click.option("--device", callback=device_or_library,
-                        help="vtape:DIR (a virtual cartridge), vlib:DIR (a virtual library's loaded drive), null:, "
+                        help="/dev/nstN (a tape drive; st:/dev/nstN?block=512K), vtape:DIR (a virtual cartridge), vlib:DIR (a virtual library's loaded drive), null:, "
                              "or ltfs-mount:DIR (a mounted LTFS volume); with --library and --barcode: optional."
                         )(f)
 
@@ -48,7 +48,7 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @click.command("write")
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--device", "devices", multiple=True, callback=device_or_library,
-              help="vtape:DIR, vlib:DIR, null:, or ltfs-mount:DIR; repeat for several tapes written in one pass.")
+              help="/dev/nstN, vtape:DIR, vlib:DIR, null:, or ltfs-mount:DIR; repeat for several tapes written in one pass.")
 @library_options()
 @click.option("--copy-to", "copy_to", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Also copy into this folder (a shuttle drive, a RAID), from the same read; repeatable.")
@@ -196,7 +196,7 @@ def _read_text(r: ReadResult, verb: str) -> None:
 
 @click.command("verify")
 @click.option("--device", default=None, callback=optional_device_or_library,
-              help="vtape:DIR (a virtual cartridge), vlib:DIR, null:, or ltfs-mount:DIR (a mounted LTFS volume).")
+              help="/dev/nstN (a tape drive), vtape:DIR (a virtual cartridge), vlib:DIR, null:, or ltfs-mount:DIR (a mounted LTFS volume).")
 @library_options()
 @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Instead of a tape: a folder a write job copied to (--copy-to), read back against the job "
@@ -300,7 +300,7 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> 
 
 @click.command("restore")
 @click.option("--device", "devices", multiple=True, callback=optional_device_or_library,
-              help="vtape:DIR, vlib:DIR, or ltfs-mount:DIR. With --from-catalog: every cartridge the plan names "
+              help="/dev/nstN, vtape:DIR, vlib:DIR, or ltfs-mount:DIR. With --from-catalog: every cartridge the plan names "
                    "(repeat).")
 @library_options()
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))

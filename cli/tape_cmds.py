@@ -40,7 +40,7 @@ def vtape_create(directory: Path, generation: str, capacity: str | None, barcode
 
 
 @click.command("info")
-@click.option("--device", callback=device_or_library, help="vtape:DIR, vlib:DIR (or null:).")
+@click.option("--device", callback=device_or_library, help="/dev/nstN (a tape drive), vtape:DIR, vlib:DIR (or null:).")
 @library_options()
 @click.option("--json", "as_json", is_flag=True)
 def info(device: str, as_json: bool) -> None:
