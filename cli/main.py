@@ -16,6 +16,7 @@ from .bench_cmd import bench
 from .catalog_cmds import catalog
 from .common import exit_code_help, fail, flush_json
 from .demo_cmd import demo
+from .drive_cmds import drive
 from .library_cmds import library, vlib
 from .ltfs_cmds import format_cmd, ltfs
 from .mhl_cmds import mhl
@@ -43,7 +44,7 @@ def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
 
-for command in (vtape, vlib, library, info, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, span, report, mhl, baf, demo,
+for command in (vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, span, report, mhl, baf, demo,
                 bench):
     cli.add_command(command)
 

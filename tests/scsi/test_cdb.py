@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lto_archive.tape.scsi import cdb
@@ -54,6 +54,7 @@ def test_read_and_write_attribute():
     assert cdb.write_attribute(0, 37) == H("8d 01 00 00 00 00 00 00 00 00 00 00 00 25 00 00")
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.integers(0, 255), st.integers(0, 2**64 - 1), st.booleans(), st.booleans())
 def test_locate16_round_trip(partition, block, cp, immed):
     p = cdb.Locate16Cdb.parse(cdb.locate16(partition, block, change_partition=cp, immed=immed))
@@ -61,6 +62,7 @@ def test_locate16_round_trip(partition, block, cp, immed):
     assert p.flags.dest_type == 0 and p.flags2.bam is False
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.integers(0, 255), st.integers(0, 0xFFFF), st.integers(0, 2**32 - 1))
 def test_read_attribute_round_trip(partition, first, alloc):
     raw = cdb.read_attribute(partition, first, allocation_length=alloc)
@@ -70,6 +72,7 @@ def test_read_attribute_round_trip(partition, first, alloc):
         partition, first, alloc, cdb.ATTRIBUTE_VALUES)
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.integers(0, 63), st.integers(0, 3), st.integers(0, 255), st.integers(0, 0xFFFF), st.booleans())
 def test_mode_sense10_round_trip(page, pc, subpage, alloc, dbd):
     p = cdb.ModeSense10Cdb.parse(cdb.mode_sense10(page, allocation_length=alloc, pc=pc, subpage=subpage, dbd=dbd))
@@ -77,6 +80,7 @@ def test_mode_sense10_round_trip(page, pc, subpage, alloc, dbd):
         page, pc, subpage, alloc, dbd)
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.integers(0, 0xFFFF), st.booleans())
 def test_report_density_round_trip(alloc, media):
     p = cdb.ReportDensitySupportCdb.parse(cdb.report_density_support(media=media, allocation_length=alloc))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lto_archive.tape.scsi.mode import (SIZE_REST, MediumPartitionPage, ModeHeader6, ModeHeader10, find_page,
@@ -61,6 +61,7 @@ def test_find_page_skips_other_pages_and_subpages():
     assert find_page(pages, 0x10) is None
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.integers(0, 255), st.booleans(), st.integers(0, 7), st.integers(0, 15), st.integers(0, 255),
        st.integers(0, 0xFFFFFF), st.integers(0, 0xFFFFFF), st.booleans())
 def test_mode_data_round_trip(medium_type, wp, buffered, speed, density, blocks, length, ten):
@@ -77,6 +78,7 @@ def test_mode_data_round_trip(medium_type, wp, buffered, speed, density, blocks,
             h.block_length) == (medium_type, wp, buffered, speed, density, blocks, length)
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.integers(0, 63), st.integers(0, 63), st.lists(st.integers(0, 0xFFFF), max_size=64), st.integers(0, 3),
        st.integers(0, 15))
 def test_partition_page_round_trip(max_add, defined, sizes, psum, units):

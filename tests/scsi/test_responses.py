@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lto_archive.generations import GENERATIONS
@@ -66,6 +66,7 @@ def test_long_position_fields():
     assert pos.lonu
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.booleans(), st.booleans(), st.booleans(), st.booleans(), st.booleans(), st.integers(0, 2**32 - 1),
        st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1))
 def test_long_position_round_trip(bop, eop, mpu, lonu, bpew, part, block, files):
@@ -99,6 +100,7 @@ def test_density_support_ignores_a_cut_descriptor_and_bytes_past_available_lengt
     assert [d.primary_density_code for d in parse_density_support(one)] == [0x60]
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.lists(st.tuples(st.integers(0, 255), st.booleans(), st.booleans(), st.integers(0, 2**32 - 1),
                           st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/ ", max_size=20).map(str.rstrip)),
                 max_size=5))
@@ -127,6 +129,7 @@ def test_read_attribute_cut_attribute_left_out():
     assert [a.id for a in attrs] == [mam.BARCODE] and available == len(data) - 4 + 76
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.lists(st.tuples(st.integers(0, 0xFFFF), st.sampled_from([0, 1, 2, 0x81]), st.binary(max_size=40)),
                 max_size=6))
 def test_attribute_list_round_trip(items):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lto_archive.errors import (DeviceError, EndOfData, EndOfMedium, GenerationError, MediumError, NoMedium,
@@ -68,6 +68,7 @@ def test_non_standard_sense_is_refused(raw):
         decode_sense(raw)
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.binary(max_size=64))
 def test_any_bytes_decode_or_value_error(raw):
     try:
@@ -77,6 +78,7 @@ def test_any_bytes_decode_or_value_error(raw):
     assert 0 <= s.key <= 0xF and s.message
 
 
+@settings(deadline=None)  # no timing in tests: the machine is shared
 @given(st.integers(0, 15), st.integers(0, 255), st.integers(0, 255), st.booleans(), st.booleans(), st.booleans(),
        st.none() | st.integers(0, 2**32 - 1), st.booleans())
 def test_fixed_sense_round_trip(key, asc, ascq, fm, eom, ili, info, deferred):

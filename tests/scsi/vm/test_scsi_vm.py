@@ -15,9 +15,11 @@ LTO drive run instead (nothing is written).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -99,6 +101,24 @@ def test_tgt_partition_is_refused_and_the_tape_keeps_its_data():
         assert os.read(fd, 1024 * 1024) == record
     finally:
         os.close(fd)
+
+
+@vm_only
+def test_tgt_drive_info_cli():
+    ensure_loaded()
+    proc = subprocess.run([sys.executable, "-m", "lto_archive_cli.main", "drive", "info", DRIVES[0], "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    d = json.loads(proc.stdout)
+    assert (d["vendor"], d["product"], d["drive_generation"], d["loaded"]) == ("IBM", "ULT3580-TD9", "LTO-9", True)
+    assert d["block_limits"] == {"minimum": 4, "maximum": 1024 * 1024}
+    assert d["position"] is None and d["cartridge_memory"] is None and d["medium_generation"] is None
+    assert set(d["not_reported"]) == {"position (READ POSITION)", "medium densities (REPORT DENSITY SUPPORT)",
+                                      "cartridge memory (READ ATTRIBUTE)", "medium generation"}
+    text = subprocess.run([sys.executable, "-m", "lto_archive_cli.main", "drive", "info", DRIVES[0]],
+                          capture_output=True, text=True)
+    assert text.returncode == 0 and "IBM ULT3580-TD9" in text.stdout
+    print(text.stdout)
 
 
 def mtx(*args: str) -> str:
