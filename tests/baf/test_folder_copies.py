@@ -129,6 +129,15 @@ def test_cli_tape_and_shuttle_drive_then_verify_folder(lab: Lab, tmp_path: Path)
     assert "A001C008" not in cp.stderr
     cp = run("verify", "--folder", tmp_path / "nowhere", "--catalog", cat)
     assert cp.returncode == 2 and "Traceback" not in cp.stderr
+    cp = run("verify", "--catalog", cat)
+    assert cp.returncode == 2 and "--device" in cp.stderr and "--folder" in cp.stderr
+    # a catalog rebuilt from the drive alone knows its copies (and the drive's disk)
+    doc = json.loads(run("catalog", "import", "--folder", shuttle, "--catalog", tmp_path / "new.sqlite", "--json",
+                         check=0).stdout)
+    assert doc["files"] == 4 and doc["destination"] == str(shuttle.resolve())
+    tapes = json.loads(run("catalog", "tapes", "--catalog", tmp_path / "new.sqlite", "--json", check=0).stdout)
+    assert [(t["kind"], t["files"], t["volume_id"] == folder_volume(shuttle).volume_id)
+            for t in tapes["tapes"]] == [("folder", 4, True)]
 
 
 def test_a_copy_the_folder_refused_is_not_recorded_there(lab: Lab) -> None:
