@@ -24,7 +24,9 @@ added after the copy is caught); then, per file:
    'unproven') and whose latest read-back (verify or restore) was ok. A copy
    whose last check failed does not count, whatever it proved before.
 4. Distinct destinations among them: two jobs writing the same clip to one
-   cartridge are one copy. The file is covered when there are at least N.
+   cartridge are one copy, and two folders on one filesystem volume (one
+   disk: CopyProof.medium) are one copy. The file is covered when there are
+   at least N.
 
 Anything else is a refusal naming, per file, what is missing ("no copy",
 "only 1 of 2 verified copies (...)", "changed on the card since it was copied
