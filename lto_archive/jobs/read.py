@@ -9,6 +9,7 @@ the destination, and is verified by the same pass.
 from __future__ import annotations
 
 import fnmatch
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class MemberSeen:
     offset: int
     hashes: dict[str, str] = field(default_factory=dict)
     linkname: str = ""
+    part: bool = False     # one part of a file split across the cartridges of a span set: `size` bytes of it
 
 
 @dataclass
@@ -158,8 +160,8 @@ def _tape_file_numbers(device: TapeDevice, only: Iterable[int] | None) -> Iterab
         n += 1
 
 
-def _peek_format(device: TapeDevice) -> ArchiveFormat | None:
-    """Which format the tape file here holds, from its first record; the position is left unchanged."""
+def _peek_first(device: TapeDevice) -> bytes | None:
+    """The first record of the tape file here (b"" at a filemark, None at EOD); the position is left unchanged."""
     try:
         first = device.read_record()
     except EndOfData:
@@ -168,7 +170,30 @@ def _peek_format(device: TapeDevice) -> ArchiveFormat | None:
         device.space_records(-1)
     else:
         device.space_filemarks(-1)
-    return detect_format(first)
+    return bytes(first)
+
+
+def _peek_format(device: TapeDevice) -> ArchiveFormat | None:
+    """Which format the tape file here holds, from its first record; the position is left unchanged."""
+    first = _peek_first(device)
+    return None if first is None else detect_format(first)
+
+
+def _is_span_volume(first: bytes | None) -> bool:
+    """A volume of a span set (docs/spanning.md): it starts with a continued file, or with a
+    session.json that names its set."""
+    if not first:
+        return False
+    try:
+        r = TarReader(io.BytesIO(first), volume=True, drain=False)
+        m = r.next()
+        if m is None:
+            return False
+        if m.part_offset is not None:
+            return True
+        return m.path == SESSION_MEMBER and bool(json.loads(r.read_data(m)).get("span"))
+    except (ArchiveError, ValueError):
+        return False
 
 
 class _Walker:
@@ -182,9 +207,14 @@ class _Walker:
         self.result = TapeFileResult(n)
 
     def run(self) -> TapeFileResult:
-        fmt = _peek_format(self.device)
+        first = _peek_first(self.device)
+        fmt = detect_format(first) if first is not None else None
         stream = TapeFileReader(self.device)
-        reader = fmt.reader(stream) if fmt is not None else TarReader(stream)
+        self.volume = (fmt is None or fmt.name == "tar") and _is_span_volume(first)
+        if self.volume:
+            reader: Any = TarReader(stream, volume=True)
+        else:
+            reader = fmt.reader(stream) if fmt is not None else TarReader(stream)
         try:
             for member in reader:
                 self._member(reader, stream, member)
@@ -225,6 +255,8 @@ class _Walker:
         wanted = _matches(m.path, self.patterns)
         if m.kind == "file":
             self.tracker.file_started(m.path)
+        if self.volume and m.kind == "file" and wanted and self._part(reader, m, seen):
+            return
         if self.target is not None and wanted:
             self._restore(reader, m, seen)
         elif m.kind == "file" and self.hash_files and wanted:
@@ -235,6 +267,29 @@ class _Walker:
             seen.hashes = hasher.hexdigests()
         if m.kind == "file":
             self.tracker.file_done()
+
+    def _part(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> bool:
+        """A span volume's member that may be a part of a split file: hash it; a part is never
+        restored alone (its file is whole only with the set). False: a whole file, restore it."""
+        if m.part_offset is None and (self.target is not None or not self.hash_files):
+            return False      # restored (or listed) as a whole file; `_restore` drops it if the volume cuts it
+        hasher = MultiHasher(self.algorithms or DEFAULT_ALGORITHMS)
+        n = 0
+        for chunk in reader.iter_data(m):
+            hasher.update(chunk)
+            n += len(chunk)
+            self.tracker.add_bytes(len(chunk))
+        seen.hashes = hasher.hexdigests()
+        if m.part_offset is not None or (reader.cut is not None and reader.cut[0] is m):
+            seen.size, seen.part = n, True
+            if self.target is not None:
+                self._part_not_restored(m.path)
+        self.tracker.file_done()
+        return True
+
+    def _part_not_restored(self, path: str) -> None:
+        self.result.unproven.append({"path": path, "reason": "a part of a file split across the cartridges of a "
+                                     "span set: not restored alone (restore the set: lto-archive span restore)"})
 
     def _refuse(self, path: str, exc: LtoArchiveError) -> None:
         reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
@@ -263,6 +318,10 @@ class _Walker:
                         hasher.update(chunk)
                         out.write(chunk)
                         self.tracker.add_bytes(len(chunk))
+                    if reader_cut(reader, m):      # a span volume ends inside it: only a part, dropped
+                        seen.size, seen.part, seen.hashes = out.bytes_written, True, hasher.hexdigests()
+                        self._part_not_restored(m.path)
+                        return
                     out.commit()
                 seen.hashes = hasher.hexdigests()
             else:
@@ -271,6 +330,12 @@ class _Walker:
             self._refuse(m.path, exc)
             return
         self.result.restored.append(m.path)
+
+
+def reader_cut(reader: Any, m: Any) -> bool:
+    """True when a span volume ended inside member `m` (it goes on on the next cartridge)."""
+    cut = getattr(reader, "cut", None)
+    return cut is not None and cut[0] is m
 
 
 def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> None:
@@ -291,8 +356,11 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
         if got is None:
             result.failed.append({"path": rec.path, "reason": "missing from the tape file"})
             continue
-        if got.size != rec.size:
-            result.failed.append({"path": rec.path, "reason": f"size {got.size} on tape, {rec.size} expected"})
+        if rec.part and any(u["path"] == rec.path for u in result.unproven):
+            continue      # a part, not restored alone: already said
+        size = rec.part["length"] if rec.part else rec.size
+        if got.size != size:
+            result.failed.append({"path": rec.path, "reason": f"size {got.size} on tape, {size} expected"})
             continue
         if rec.hashes and not got.hashes:
             result.failed.append({"path": rec.path, "reason": "not read back to its end: the tape file is "
@@ -323,16 +391,28 @@ def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | Non
     tracker = ProgressTracker(phase, progress)
     target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
     results: list[TapeFileResult] = []
+    consumed: set[int] = set()    # metadata tape files of span volumes, read with their volume
     try:
         for n in _tape_file_numbers(device, tape_files):
             if not _locate_tape_file(device, n):
                 if tape_files is not None:
                     raise ArchiveError(f"there is no tape file {n} on this tape", tape_file=n)
                 break
+            if n in consumed:
+                continue
             algorithms = tuple(manifest.session.algorithms) if manifest else None
             walker = _Walker(device, n, tracker, hash_files=phase != "list", target=target,
                              patterns=pats, algorithms=algorithms)
             res = walker.run()
+            if walker.volume and res.manifest is None and _locate_tape_file(device, n + 1):
+                # a span set's volume: its manifest is the next tape file's (docs/spanning.md)
+                meta = _Walker(device, n + 1, tracker, hash_files=False, target=target, patterns=pats,
+                               algorithms=algorithms).run()
+                consumed.add(n + 1)
+                if meta.manifest is not None and meta.manifest.session.span.get("data_tape_file") == n:
+                    res.manifest, res.manifest_source = meta.manifest, "tape"
+                    if res.error is None and meta.error is not None:
+                        res.error = meta.error
             if res.manifest is None and manifest is not None and (
                     manifest.session.tape_file in (None, n)):
                 res.manifest, res.manifest_source = manifest, "copy log"

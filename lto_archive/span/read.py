@@ -56,6 +56,7 @@ class LibraryLoader:
     def __init__(self, library: Library, barcodes: list[str]) -> None:
         self.library, self.barcodes = library, list(barcodes)
         self._drive: int | None = None
+        self.current_barcode: str | None = None
 
     def load(self, sequence: int, set_id: str | None) -> TapeDevice:
         if sequence > len(self.barcodes):
@@ -67,6 +68,7 @@ class LibraryLoader:
             self._drive = st.drives[0].number      # every drive is full: put drive 0's cartridge away
             self.library.unload(self._drive)
         self._drive = self.library.load_barcode(barcode, self._drive)
+        self.current_barcode = barcode
         return self.library.open_drive(self._drive)
 
     def done(self, dev: TapeDevice) -> None:
@@ -120,8 +122,8 @@ class SpanReadResult(ReadResult):
 def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest | None:
     """The manifest of volume `sequence` of `set_id` (any set when None) on this cartridge, or None.
 
-    Only the metadata archives are read whole; of any other tape file, its first record."""
-    found: Manifest | None = None
+    Only the metadata archives are read whole; of any other tape file, its first record. The
+    first match is taken (a set puts one volume on a cartridge)."""
     n = 0
     while _locate_tape_file(dev, n):
         try:
@@ -136,9 +138,9 @@ def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest 
             man = _manifest_of(dev, n)
             span = man.session.span if man is not None else {}
             if span and span.get("sequence") == sequence and set_id in (None, span.get("set_id")):
-                found = man
+                return man     # (not reading on past it: some drives return junk, not EOD, at end of data)
         n += 1
-    return found
+    return None
 
 
 def _manifest_of(dev: TapeDevice, n: int) -> Manifest | None:
@@ -182,7 +184,7 @@ def read_span(loader: VolumeLoader, phase: str, *, set_id: str | None = None, de
                 _missing_rest(result, state, exc, sequence)
                 break
             try:
-                last = _read_volume(dev, sequence, result, state, target, pats, tracker)
+                last = _read_volume(dev, sequence, result, state, target, pats, tracker, loader)
             finally:
                 loader.done(dev)
             if last is None or last:
@@ -210,9 +212,13 @@ def _missing_rest(result: SpanReadResult, state: dict[str, Any], exc: LtoArchive
 
 
 def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: dict[str, Any],
-                 target: RestoreTarget | None, pats: list[str], tracker: ProgressTracker) -> bool | None:
+                 target: RestoreTarget | None, pats: list[str], tracker: ProgressTracker,
+                 loader_barcode: Any = None) -> bool | None:
     """Read one volume; True when it is the set's last, False when more follow, None when it is not there."""
     medium = dev.medium()
+    known = getattr(loader_barcode, "current_barcode", None)
+    if medium.barcode is None and known:
+        medium = replace(medium, barcode=known)
     man = find_volume(dev, result.set_id, sequence)
     if man is None:
         exc = WrongCartridge(f"{medium.barcode or 'the cartridge'} holds no volume {sequence} of "

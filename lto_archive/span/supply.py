@@ -68,6 +68,7 @@ class LibrarySupply:
         self._drive = drive
         self.used: set[str] = set()
         self.skipped: list[str] = []     # "BARCODE: why" for every cartridge passed over
+        self.current_barcode: str | None = None   # the label the robot read (drives without MAM do not say it)
         self.drive = f"{library.name} drive {drive if drive is not None else '?'}"
 
     def _candidates(self) -> list[str]:
@@ -86,6 +87,7 @@ class LibrarySupply:
             why = _usable(dev, self.allow_old, self.used)
             if why is None:
                 self.used.add(barcode)
+                self.current_barcode = barcode
                 return dev
             self.skipped.append(f"{barcode}: {why}")
             dev.close()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -129,12 +129,13 @@ class _SpanJob:
         dev.locate(dev.partitions - 1, 0)
         dev.seek_eod()
         pos = dev.position()
-        medium = dev.medium()
+        medium = self._labelled(dev.medium())
         seq = len(self.result.volumes) + 1
         started = utc_now()
         session = new_session_info(self.opts, self.sources, dev, medium, pos.file_number, pos.partition,
                                    pos.block, started)
         session.device = getattr(dev, "name", "") or session.device
+        session.barcode = medium.barcode
         session.session_id = f"{self.job_id}-vol{seq}"
         previous = self.result.volumes[-1].manifest.session.barcode if self.result.volumes else None
         session.span = {"set_id": self.set_id, "job": self.job_id, "sequence": seq, "last": False,
@@ -185,7 +186,12 @@ class _SpanJob:
         w.close()
         meta.close()
         vol.device.write_filemarks(1)
-        self.result.media.append(vol.device.medium())
+        self.result.media.append(self._labelled(vol.device.medium()))
+
+    def _labelled(self, medium: MediumInfo) -> MediumInfo:
+        """The medium with the label the library read, when the drive does not report one (no MAM)."""
+        known = getattr(self.supply, "current_barcode", None)
+        return medium if medium.barcode or not known else replace(medium, barcode=known)
 
     def roll(self, continuing: bool = False) -> None:
         """This cartridge is full: close its volume, get the next one from the supply."""
