@@ -416,6 +416,36 @@ class CpioWriter:
             return total, exc
         return total, None
 
+    # --- parts of a file split across the cartridges of a span set (docs/spanning.md) -----------
+    @staticmethod
+    def part_name(name: str, number: int) -> str:
+        """The member holding part `number` (from 1) of a split file: `NAME.part0001`, ... so that
+        `cpio -i` then `cat NAME.part* > NAME` joins them (the manifest lists each part)."""
+        return f"{name}.part{number:04d}"
+
+    def part_overhead(self, name: str, st: Any, offset: int = 0, volume: int = 1) -> int:
+        return HEADER_SIZE + len(_encode(self.part_name(name, 9999))) + 4
+
+    def start_part(self, name: str, st: Any, offset: int = 0, volume: int = 1, *, length: int,
+                   number: int) -> int:
+        """The header of `length` bytes of a file from byte `offset`: the file itself when that is
+        all of it, else the member `NAME.partNNNN`. The caller streams the data, then `pad_data`."""
+        if self.crc:
+            raise ValueError("cpio-crc parts are not written (a part's sum would need its own pass)")
+        whole = offset == 0 and length == st.st_size
+        member = name if whole else self.part_name(name, number)
+        self._check_open(member)
+        mode = stat_mod.S_IFREG | stat_mod.S_IMODE(st.st_mode)
+        header_offset, _ = self._write_header(member, mode, length, st.st_mtime_ns, st.st_uid, st.st_gid)
+        return header_offset
+
+    def pad_data(self, length: int) -> None:
+        self._pad_data(length)
+
+    def end_volume(self) -> None:
+        """A cpio volume is a whole archive: it ends with its trailer like any other."""
+        self.close()
+
     def close(self) -> None:
         """End of archive: the TRAILER!!! member, then zeros to a whole tape record."""
         if self.closed:

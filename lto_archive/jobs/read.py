@@ -179,17 +179,18 @@ def _peek_format(device: TapeDevice) -> ArchiveFormat | None:
     return None if first is None else detect_format(first)
 
 
-def _is_span_volume(first: bytes | None) -> bool:
-    """A volume of a span set (docs/spanning.md): it starts with a continued file, or with a
+def _is_span_volume(first: bytes | None, fmt: ArchiveFormat | None) -> bool:
+    """A volume of a span set (docs/spanning.md): it starts with a continued file (TAR), or with a
     session.json that names its set."""
     if not first:
         return False
     try:
-        r = TarReader(io.BytesIO(first), volume=True, drain=False)
+        tar = fmt is None or fmt.name == "tar"
+        r = TarReader(io.BytesIO(first), volume=True, drain=False) if tar else fmt.reader(io.BytesIO(first))
         m = r.next()
         if m is None:
             return False
-        if m.part_offset is not None:
+        if getattr(m, "part_offset", None) is not None:
             return True
         return m.path == SESSION_MEMBER and bool(json.loads(r.read_data(m)).get("span"))
     except (ArchiveError, ValueError):
@@ -210,8 +211,8 @@ class _Walker:
         first = _peek_first(self.device)
         fmt = detect_format(first) if first is not None else None
         stream = TapeFileReader(self.device)
-        self.volume = (fmt is None or fmt.name == "tar") and _is_span_volume(first)
-        if self.volume:
+        self.volume = _is_span_volume(first, fmt)
+        if self.volume and (fmt is None or fmt.name == "tar"):
             reader: Any = TarReader(stream, volume=True)
         else:
             reader = fmt.reader(stream) if fmt is not None else TarReader(stream)
@@ -271,7 +272,8 @@ class _Walker:
     def _part(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> bool:
         """A span volume's member that may be a part of a split file: hash it; a part is never
         restored alone (its file is whole only with the set). False: a whole file, restore it."""
-        if m.part_offset is None and (self.target is not None or not self.hash_files):
+        continued = getattr(m, "part_offset", None) is not None
+        if not continued and (self.target is not None or not self.hash_files):
             return False      # restored (or listed) as a whole file; `_restore` drops it if the volume cuts it
         hasher = MultiHasher(self.algorithms or DEFAULT_ALGORITHMS)
         n = 0
@@ -280,7 +282,7 @@ class _Walker:
             n += len(chunk)
             self.tracker.add_bytes(len(chunk))
         seen.hashes = hasher.hexdigests()
-        if m.part_offset is not None or (reader.cut is not None and reader.cut[0] is m):
+        if continued or reader_cut(reader, m):
             seen.size, seen.part = n, True
             if self.target is not None:
                 self._part_not_restored(m.path)
@@ -352,7 +354,7 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
                 continue  # never claimed to be on tape
             result.unproven.append({"path": rec.path, "reason": f"{rec.status}: {rec.message}"})
             continue
-        got = seen.get(rec.path)
+        got = seen.get(rec.part.get("member", rec.path) if rec.part else rec.path)
         if got is None:
             result.failed.append({"path": rec.path, "reason": "missing from the tape file"})
             continue

@@ -29,12 +29,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import ArchiveError, DeviceError, EndOfData, LtoArchiveError, NoNextCartridge, UsageError
+from ..formats.registry import detect_format
 from ..formats.tapefile import TapeFileReader
 from ..formats.tar_reader import TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..jobs.catalog_restore import WrongCartridge
 from ..jobs.progress import ProgressCallback, ProgressTracker
-from ..jobs.read import MemberSeen, ReadResult, TapeFileResult, _locate_tape_file, _matches, compare
+from ..jobs.read import MemberSeen, ReadResult, TapeFileResult, _locate_tape_file, _matches, _peek_format, compare
 from ..library.base import DriveInfo, Library
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
 from ..restore_target import RestoreFile, RestoreTarget
@@ -130,12 +131,13 @@ def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest 
             first = dev.read_record()
         except EndOfData:
             break
+        fmt = detect_format(bytes(first)) if first else None
         try:
-            head = TarReader(io.BytesIO(bytes(first)), drain=False).next() if first else None
+            head = fmt.reader(io.BytesIO(bytes(first))).next() if fmt is not None else None
         except ArchiveError:
             head = None
         if head is not None and head.path.startswith(META_DIR + "/") and head.path != SESSION_MEMBER:
-            man = _manifest_of(dev, n)
+            man = _manifest_of(dev, n, fmt)
             span = man.session.span if man is not None else {}
             if span and span.get("sequence") == sequence and set_id in (None, span.get("set_id")):
                 return man     # (not reading on past it: some drives return junk, not EOD, at end of data)
@@ -143,10 +145,10 @@ def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest 
     return None
 
 
-def _manifest_of(dev: TapeDevice, n: int) -> Manifest | None:
+def _manifest_of(dev: TapeDevice, n: int, fmt: Any) -> Manifest | None:
     _locate_tape_file(dev, n)
     stream = TapeFileReader(dev)
-    reader = TarReader(stream)
+    reader = fmt.reader(stream)
     try:
         for m in reader:
             if m.path == MANIFEST_MEMBER:
@@ -234,11 +236,12 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     res = TapeFileResult(n, manifest=man, manifest_source="tape")
     result.tape_files.append(res)
     algorithms = tuple(man.session.algorithms) or DEFAULT_ALGORITHMS
-    parts = {f.path: f for f in man.files if f.part}
+    parts = {f.part.get("member", f.path): f for f in man.files if f.part}    # by member name
     seen_parts: dict[str, MemberSeen] = {}
     _locate_tape_file(dev, n)
+    fmt = _peek_format(dev)
     stream = TapeFileReader(dev)
-    reader = TarReader(stream, volume=True)
+    reader = fmt.reader(stream) if fmt is not None and fmt.name != "tar" else TarReader(stream, volume=True)
     try:
         for m in reader:
             if m.path.startswith(META_DIR + "/"):
@@ -246,7 +249,7 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
             block, offset = stream.block_of(m.header_offset)
             seen = MemberSeen(m.path, m.kind, m.size, m.mtime, n, block, offset, linkname=m.linkname)
             wanted = _matches(m.path, pats)
-            if m.part_offset is not None or m.path in parts:
+            if getattr(m, "part_offset", None) is not None or m.path in parts:
                 seen_parts[m.path] = seen
                 _part(reader, m, seen, parts.get(m.path), res, state, target if wanted else None, algorithms,
                       tracker)
@@ -264,8 +267,9 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
             stream.skip_to_end()
     whole = replace(man, files=[f for f in man.files if not f.part])
     compare(res, whole, pats)
-    for path, rec in parts.items():
-        if _matches(path, pats) and path not in seen_parts and rec.status == OK:
+    for member, rec in parts.items():
+        path = rec.path
+        if _matches(path, pats) and member not in seen_parts and rec.status == OK:
             res.failed.append({"path": path, "reason": f"part {rec.part['number']} is missing from the volume"})
     return bool(span.get("last"))
 
@@ -290,28 +294,33 @@ def _whole(reader: TarReader, m: Any, seen: MemberSeen, res: TapeFileResult, tar
 def _part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, res: TapeFileResult,
           state: dict[str, Any], target: RestoreTarget | None, algorithms: tuple[str, ...],
           tracker: ProgressTracker) -> None:
-    """One part of a split file: check it follows on, hash it, write it on; prove it, and the whole at its end."""
+    """One part of a split file: check it follows on, hash it, write it on; prove it, and the whole at its end.
+    TAR: the member is the file (its first part's header has the whole size; a continuation says its
+    offset); CPIO: the member `NAME.partNNNN`, which the manifest's record places."""
     op: _Open | None = state["open"]
-    if m.part_offset is None:            # the first part: the member's header has the whole size
+    path = rec.path if rec is not None else m.path
+    offset = getattr(m, "part_offset", None) if getattr(m, "part_offset", None) is not None else (rec.part["offset"] if rec is not None else 0)
+    size = rec.part["size"] if rec is not None else m.size
+    if offset == 0:                      # the first part
         if op is not None:
             res.failed.append({"path": op.path, "reason": "its next part is not at the start of this volume"})
         out = None
         if target is not None:
             try:
-                out = target.open_file(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns)
+                out = target.open_file(path, m.mode & 0o777, mtime_ns=m.mtime_ns)
             except (ArchiveError,) as exc:
-                res.refused.append({"path": m.path, "reason": "exists", "message": exc.message})
-        op = _Open(m.path, m.size, MultiHasher(algorithms), out)
+                res.refused.append({"path": path, "reason": "exists", "message": exc.message})
+        op = _Open(path, size, MultiHasher(algorithms), out)
         state["open"] = op
-    elif op is None or op.path != m.path or op.done != m.part_offset:
+    elif op is None or op.path != path or op.done != offset:
         where = "no file is open" if op is None else f"{op.path} has {op.done} bytes"
-        res.failed.append({"path": m.path, "reason": f"a part from byte {m.part_offset} of it, but {where}: "
-                                                     f"the volumes are out of order or one is missing"})
+        res.failed.append({"path": path, "reason": f"a part from byte {offset} of it, but {where}: "
+                                                   f"the volumes are out of order or one is missing"})
         for _ in reader.iter_data(m):
             pass
         return
     part_hasher = MultiHasher(algorithms)
-    tracker.file_started(m.path)
+    tracker.file_started(path)
     n = 0
     for chunk in reader.iter_data(m):
         part_hasher.update(chunk)
@@ -325,12 +334,12 @@ def _part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, r
     seen.hashes = part_hasher.hexdigests()
     res.members.append(seen)
     if rec is None:
-        res.unproven.append({"path": m.path, "reason": "a part not listed in the cartridge's manifest"})
+        res.unproven.append({"path": path, "reason": "a part not listed in the cartridge's manifest"})
     elif rec.part.get("length") != n:
-        res.failed.append({"path": m.path, "reason": f"part {rec.part['number']}: {n} bytes on tape, "
+        res.failed.append({"path": path, "reason": f"part {rec.part['number']}: {n} bytes on tape, "
                                                      f"{rec.part.get('length')} expected"})
     elif any(seen.hashes.get(a) != h for a, h in rec.hashes.items()):
-        res.failed.append({"path": m.path, "reason": f"part {rec.part['number']}: checksum mismatch"})
+        res.failed.append({"path": path, "reason": f"part {rec.part['number']}: checksum mismatch"})
     if op.done < op.size:
         return                              # goes on in the next volume
     state["open"] = None
@@ -339,15 +348,15 @@ def _part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, r
     got = op.hasher.hexdigests()
     bad = [a for a, h in whole.items() if got.get(a) != h]
     if not whole:
-        res.unproven.append({"path": m.path, "reason": "no whole-file checksum recorded"})
+        res.unproven.append({"path": path, "reason": "no whole-file checksum recorded"})
     elif bad:
-        res.failed.append({"path": m.path, "reason": f"the joined file's {bad[0]} does not match",
+        res.failed.append({"path": path, "reason": f"the joined file's {bad[0]} does not match",
                            "algorithm": bad[0], "expected": whole[bad[0]], "actual": got.get(bad[0])})
-    elif not any(f["path"] == m.path for f in res.failed):
-        res.verified.append(m.path)
+    elif not any(f["path"] == path for f in res.failed):
+        res.verified.append(path)
     if op.out is not None:
         op.out.commit()
-        res.restored.append(m.path)
+        res.restored.append(path)
 
 
 __all__ = ["VolumeLoader", "LibraryLoader", "DriveLoader", "SpanReadResult", "find_volume", "read_span"]

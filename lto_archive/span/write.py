@@ -30,7 +30,7 @@ from typing import Any
 
 from ..errors import DeviceError, LtoArchiveError, NoNextCartridge, UsageError
 from ..formats.registry import get_format
-from ..formats.tar_writer import BLOCK, TarWriter
+from ..formats.tar_writer import BLOCK
 from ..hashing import MultiHasher
 from ..jobs.progress import ProgressCallback, ProgressTracker
 from ..jobs.write import (TOOL, WriteOptions, WriteResult, _add_entry, _close_session, _mark_lost,
@@ -104,7 +104,7 @@ class _Volume:
     medium: MediumInfo
     start: Any                       # Position of the volume's first record
     stream: RecordStream
-    writer: TarWriter
+    writer: Any                      # TarWriter or CpioWriter
     manifest: Manifest
     started: Any
     ends: dict[int, int] = field(default_factory=dict)
@@ -143,9 +143,11 @@ class _SpanJob:
                         "manifest_tape_file": pos.file_number + 1 if pos.file_number is not None else None}
         chunk_kw = {"chunk_size": self.opts.chunk_size} if self.opts.chunk_size else {}
         stream = RecordStream(dev, self.rs, **chunk_kw)
-        self.vol = _Volume(seq, dev, medium, pos, stream, TarWriter(stream), Manifest(session, []), started)
+        self.vol = _Volume(seq, dev, medium, pos, stream, self.fmt.writer(stream, session=session),
+                           Manifest(session, []), started)
         self.result.volumes.append(WriteResult(self.vol.manifest))
-        if not continuing:
+        self.defer_session = continuing and self.fmt.name == "tar"   # GNU tar wants the continuation first
+        if not self.defer_session:
             self.session_member()
 
     def session_member(self) -> None:
@@ -177,7 +179,7 @@ class _SpanJob:
         s.span["last"] = last
         _close_session(s, vol.manifest.files, vol.started, self.tracker)
         meta = RecordStream(vol.device, self.rs)
-        w = TarWriter(meta)
+        w = self.fmt.writer(meta, session=s)
         now = time.time_ns()
         for name, data in vol.manifest.checksum_lists().items():
             w.add_bytes(f"{META_DIR}/{name}", data, now)
@@ -254,8 +256,10 @@ class _SpanJob:
                 rec = first if offset == 0 else FileRecord(
                     path=entry.name, size=size, mtime=first.mtime, mode=first.mode, source=first.source)
                 part_hasher = MultiHasher(self.opts.algorithms) if offset else None
-                header = vol.writer.start_part(entry.name, before, offset, vol.sequence)
-                n, got, err = self._copy(raw, plan, hasher if part_hasher is None else _Both(hasher, part_hasher))
+                number = len(parts) + 1
+                header = vol.writer.start_part(entry.name, before, offset, vol.sequence, length=plan, number=number)
+                n, got, err = self._copy(raw, plan, hasher if part_hasher is None else _Both(hasher, part_hasher),
+                                         cut=self.fmt.name == "tar")
                 error = error or err
                 copied += got
                 vol.manifest.files.append(rec)
@@ -265,8 +269,10 @@ class _SpanJob:
                     vol.writer.pad_data(rest)
                 vol.ends[id(rec)] = vol.stream.offset
                 if not (offset == 0 and done):      # a part: its own hashes (part 1: the file's so far)
-                    rec.part = {"number": len(parts) + 1, "offset": offset, "length": n, "size": size,
-                                "last": done, "file_hashes": {}}
+                    member = vol.writer.part_name(entry.name, number) if hasattr(vol.writer, "part_name") \
+                        else entry.name
+                    rec.part = {"number": number, "offset": offset, "length": n, "size": size, "last": done,
+                                "member": member, "file_hashes": {}}
                     h = part_hasher or hasher
                     vol.stream.call_after_hashing(lambda r=rec, h=h: r.hashes.update(h.hexdigests()))
                     parts.append(rec)
@@ -275,8 +281,9 @@ class _SpanJob:
                     if parts:
                         vol.stream.call_after_hashing(
                             lambda: [p.part["file_hashes"].update(hasher.hexdigests()) for p in parts])
-                    if rec is not first:
+                    if rec is not first and self.defer_session:
                         self.session_member()    # a continued volume describes itself after the rest of the file
+                        self.defer_session = False
                     return SimpleNamespace(copied=copied, size=size, read_error=error)
                 self.roll(continuing=True)
 
@@ -292,9 +299,11 @@ class _SpanJob:
         if not parts:
             self.vol.stream.call_after_hashing(lambda: first.hashes.update(out.hasher.hexdigests()))
 
-    def _copy(self, raw, length: int, hasher: Any) -> tuple[int, int, OSError | None]:  # type: ignore[no-untyped-def]
-        """Copy up to `length` bytes in slices ending on record boundaries; stop early, after a
-        slice, once the drive reports early warning. Returns (bytes in the member, bytes read
+    def _copy(self, raw, length: int, hasher: Any, cut: bool = True  # type: ignore[no-untyped-def]
+              ) -> tuple[int, int, OSError | None]:
+        """Copy up to `length` bytes in slices ending on record boundaries; with `cut` (TAR, whose
+        headers do not say a part's length) stop early, after a slice, once the drive reports
+        early warning. Returns (bytes in the member, bytes read
         from the source, read error); a source that ends early or fails is completed with zeros."""
         stream, rs = self.vol.stream, self.rs
         step = max(rs, stream.chunk_size)
@@ -313,7 +322,7 @@ class _SpanJob:
                 stream.zero_fill(n - got)
             done += n
             read += got
-            if done < length and stream.offset % rs == 0 and stream.flags & (
+            if cut and done < length and stream.offset % rs == 0 and stream.flags & (
                     WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
                 break
         return done, read, error
@@ -330,9 +339,9 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     and the files not written are listed as such.
     """
     opts = options or WriteOptions()
-    if opts.format != "tar":
-        raise UsageError(f"a job that spans cartridges is written as TAR for now, not {opts.format}: "
-                         f"use --format tar (CPIO, AXF and LTFS sets are not supported yet)", format=opts.format)
+    if opts.format not in ("tar", "cpio"):
+        raise UsageError(f"a job that spans cartridges is written as TAR or CPIO (newc) for now, not "
+                         f"{opts.format} (AXF-style and LTFS sets are not supported yet)", format=opts.format)
     entries = scan_sources(list(sources))
     fmt = get_format(opts.format)
     if fmt.preflight is not None:
