@@ -182,16 +182,21 @@ def _read_text(r: ReadResult, verb: str) -> None:
             click.echo(f"{where}: {len(t.verified)} files verified"
                        + (f", {len(t.restored)} restored" if verb == "restore" else "")
                        + (f" (against the {source})" if source != "tape" else ""))
-        for f in t.failed:
-            click.secho(f"  FAILED     {f['path']}: {f['reason']}", fg="red")
-        for u in t.unproven:
-            click.secho(f"  unproven   {u['path']}: {u['reason']}", fg="yellow")
-        for x in t.refused:
-            click.secho(f"  refused    {x['path']}: {x['message']}", fg="red")
-        if t.error:
-            click.secho(f"  damaged    {t.error.message}", fg="red")
+        tape_file_problems(t)
     if r.phase != "list":
         click.echo(f"result: {r.status}")
+
+
+def tape_file_problems(t, indent: str = "  ") -> None:  # type: ignore[no-untyped-def]
+    """What went wrong in one tape file (a TapeFileResult): failed, unproven, refused, damage."""
+    for f in t.failed:
+        click.secho(f"{indent}FAILED     {f['path']}: {f['reason']}", fg="red")
+    for u in t.unproven:
+        click.secho(f"{indent}unproven   {u['path']}: {u['reason']}", fg="yellow")
+    for x in t.refused:
+        click.secho(f"{indent}refused    {x['path']}: {x['message']}", fg="red")
+    if t.error:
+        click.secho(f"{indent}damaged    {t.error.message}", fg="red")
 
 
 @click.command("verify")

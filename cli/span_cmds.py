@@ -17,6 +17,7 @@ from lto_archive.span.read import DriveLoader, LibraryLoader, SpanReadResult, re
 from lto_archive.span.supply import CartridgeSupply, CommandSupply, LibrarySupply, PromptSupply
 from lto_archive.span.write import SpanResult, write_span
 
+from .archive_cmds import tape_file_problems
 from .catalog_cmds import catalog_option, open_catalog
 from .common import ProgressBar, emit, human_bytes
 
@@ -201,14 +202,7 @@ def _read_text(r: SpanReadResult) -> None:
     for t, barcode in zip(r.tape_files, r.barcodes + [None] * len(r.tape_files)):
         click.echo(f"  {barcode or '-'}: {len(t.verified)} files verified"
                    + (f", {len(t.restored)} restored" if r.phase == "restore" else ""))
-        for f in t.failed:
-            click.secho(f"    FAILED   {f['path']}: {f['reason']}", fg="red")
-        for u in t.unproven:
-            click.secho(f"    unproven {u['path']}: {u['reason']}", fg="yellow")
-        for x in t.refused:
-            click.secho(f"    refused  {x['path']}: {x['message']}", fg="red")
-        if t.error:
-            click.secho(f"    error    {t.error.message}", fg="red")
+        tape_file_problems(t, "    ")
     click.echo(f"result: {r.status}")
 
 
