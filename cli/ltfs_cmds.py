@@ -34,7 +34,7 @@ def _has_data(dev) -> bool:  # type: ignore[no-untyped-def]
 @library_options(barcode=False)
 @click.option("--format", "fmt", default="ltfs", show_default=True, type=click.Choice(["ltfs"]))
 @click.option("--barcode", default=None, callback=remember_barcode,
-              help="Cartridge label; its first 6 characters become the volume serial. With --library (or "
+              help="Cartridge label (default: the one the cartridge carries); its first 6 characters become the volume serial. With --library (or "
                    "--device vlib:DIR): the cartridge to load first.")
 @click.option("--serial", default=None, help="Volume serial (6 characters A-Z 0-9), if not from the barcode.")
 @click.option("--volume-name", default="", help="Shown as the volume's name when mounted.")
@@ -54,7 +54,7 @@ def format_cmd(device: str, fmt: str, barcode: str | None, serial: str | None, v
             what = "an LTFS volume" if _is_ltfs(dev) else "data"
             raise UsageError(f"the cartridge in {device} already holds {what}: formatting erases it all; "
                              f"add --force if that is what you want", device=device)
-        state = format_volume(dev, creator=f"{TOOL} - format", serial=_serial_from(barcode, serial),
+        state = format_volume(dev, creator=f"{TOOL} - format", serial=_serial_from(barcode or dev.medium().barcode, serial),
                               volume_name=volume_name, block_size=bs)
     data = {"status": "ok", "serial": state.serial, "volume_uuid": state.label.volume_uuid,
             "volume_name": volume_name, "block_size": bs, "generation": state.index.generation}

@@ -201,9 +201,9 @@ def _finish_destinations(result: WriteResult, session: LtfsSession, stream: Reco
         tapes.append(tape)
         if err is not None:
             lost = [r.path for r in records[covered[i]:] if r.kind == "file" and r.status == "ok"]
-            if lost:
-                tape["error"] += (f" (files from {lost[0]} on are not in this volume's index; "
-                                  f"run 'lto-archive ltfs recover' on it before writing again)")
+            tape["error"] += (f" (files from {lost[0]} on are not in this volume's index; " if lost else
+                              " (every file is in an index on the data partition, but the volume was not "
+                              "closed; ") + "run 'lto-archive ltfs recover' on it before writing again)"
             tape["failed"] = [{"path": p, "reason": "not on this volume: its device failed before an index "
                                "described it"} for p in lost]
             continue
@@ -305,10 +305,10 @@ def _mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) -
         rec.status = LOST
         rec.message = ("the device failed before an index described this file: it is not on the volume "
                        f"({exc.message})")
-    if first is not None:
-        exc.message = (f"{exc.message} (files from {first.path} on are not in the volume's index; "
-                       f"every file before it is; run 'lto-archive ltfs recover' before writing again)")
-        exc.args = (exc.message,)
+    lost = (f"files from {first.path} on are not in the volume's index; every file before it is"
+            if first is not None else "every file is in an index on the data partition, but the volume was not closed")
+    exc.message = f"{exc.message} ({lost}; run 'lto-archive ltfs recover' before writing again)"
+    exc.args = (exc.message,)
 
 
 __all__ = ["write_ltfs"]

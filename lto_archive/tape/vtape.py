@@ -293,6 +293,7 @@ class VirtualTape(TapeDevice):
     def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], float] | None = None,
                  sleep: Callable[[float], None] | None = None) -> None:
         self.path = Path(path)
+        self.name = f"vtape:{self.path}"   # which cartridge, in job results and messages
         self._clock = clock
         self._sleep = sleep
         self._dfd: int | None = None

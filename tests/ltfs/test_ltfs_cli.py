@@ -120,6 +120,15 @@ def test_format_write_ls_verify_restore_check(tmp_path: Path) -> None:
     assert doc["current_index"]["generation"] >= 3       # format's, >= 1 checkpoint, the final one
 
 
+def test_format_takes_the_serial_from_the_cartridge_label(tmp_path: Path) -> None:
+    """Like mkltfs: without --barcode/--serial the volume serial comes from the cartridge's own barcode."""
+    cart = tmp_path / "tape"
+    jrun("vtape", "create", cart, "--capacity", "64M", "--partitions", "2", "--barcode", "XYZ789L9")
+    doc = jrun("format", "--device", f"vtape:{cart}", "--block-size", "16K")
+    assert doc["serial"] == "XYZ789" and (cart / "0_0_R").read_bytes()[4:10] == b"XYZ789"
+    assert jrun("ltfs", "check", "--device", f"vtape:{cart}")["serial"] == "XYZ789"
+
+
 def test_format_refuses_a_cartridge_with_data_without_force(tmp_path: Path) -> None:
     cart, dev, first = formatted(tmp_path)
     source(tmp_path / "src" / "card", 2)

@@ -167,6 +167,7 @@ def test_a_volume_failing_in_its_index_partition_is_dropped(tmp_path: Path) -> N
     r = write_archive([tmp_path / "card"], [a, b], opts())
     assert [d["status"] for d in r.destinations] == ["ok", "failed"]
     assert r.destinations[1]["failed"] == []     # every file is in B's data-partition index
+    assert "was not closed" in r.destinations[1]["error"] and "ltfs recover" in r.destinations[1]["error"]
     assert check_volume(a).consistent and restored(a, tmp_path / "out-A", "card") == files
     b.faults.clear()
     state = open_volume(b)
