@@ -17,7 +17,7 @@ import abc
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CartridgeNotFound, DriveFull, UsageError
+from ..errors import CartridgeNotFound, DriveFull, EmptySlot, SlotFull, UsageError
 
 if TYPE_CHECKING:
     from ..tape.device import TapeDevice
@@ -89,6 +89,49 @@ class LibraryStatus:
 
     def to_dict(self) -> dict[str, Any]:
         return {"drives": [asdict(d) for d in self.drives], "slots": [asdict(s) for s in self.slots]}
+
+    # --- the checks before a move (every Library makes them, so refusals read the same) ---
+    def check_load(self, slot: int, drive: int) -> SlotInfo:
+        """The slot to load from; DriveFull / EmptySlot (naming both) when the move cannot be made."""
+        s, d = self.slot(slot), self.drive(drive)
+        what = f"cannot load slot {slot} into drive {drive}"
+        if d.full:
+            src = f" (from slot {d.source_slot})" if d.source_slot is not None else ""
+            raise DriveFull(f"{what}: drive {drive} already holds {d.barcode or 'a cartridge'}{src}; unload it "
+                            f"first", slot=slot, drive=drive, barcode=d.barcode)
+        if not s.full:
+            raise EmptySlot(f"{what}: slot {slot} is empty", slot=slot, drive=drive)
+        return s
+
+    def check_unload(self, drive: int, slot: int | None = None) -> tuple[DriveInfo, int]:
+        """The drive and the slot to unload into: `slot`, else the source slot if empty, else the
+        first empty storage slot. EmptySlot / SlotFull when the move cannot be made."""
+        d = self.drive(drive)
+        if not d.full:
+            raise EmptySlot(f"cannot unload drive {drive}: it is empty", drive=drive)
+        label = d.barcode or "the cartridge"
+        if slot is None:
+            home = d.source_slot
+            slot = home if home is not None and any(s.number == home and not s.full for s in self.slots)                 else self.empty_slot()
+            if slot is None:
+                raise SlotFull(f"cannot unload {label} from drive {drive}: every storage slot is full",
+                               drive=drive, barcode=d.barcode)
+        dest = self.slot(slot)
+        if dest.full:
+            raise SlotFull(f"cannot unload {label} from drive {drive} into slot {slot}: it holds "
+                           f"{dest.barcode or 'a cartridge'}", drive=drive, slot=slot, barcode=d.barcode)
+        return d, slot
+
+    def check_transfer(self, source_slot: int, dest_slot: int) -> SlotInfo:
+        """The slot to move from; EmptySlot / SlotFull when the move cannot be made."""
+        s, dest = self.slot(source_slot), self.slot(dest_slot)
+        if not s.full:
+            raise EmptySlot(f"cannot transfer from slot {source_slot}: it is empty", slot=source_slot)
+        if dest.full and dest_slot != source_slot:
+            raise SlotFull(f"cannot transfer {s.barcode or 'the cartridge'} from slot {source_slot} to slot "
+                           f"{dest_slot}: it holds {dest.barcode or 'a cartridge'}", slot=dest_slot,
+                           barcode=s.barcode)
+        return s
 
 
 class Library(abc.ABC):

@@ -247,34 +247,13 @@ class MtxLibrary(Library):
         return self.mtx_status().status
 
     def load(self, slot: int, drive: int) -> None:
-        st = self.status()
-        s, d = st.slot(slot), st.drive(drive)
+        self.status().check_load(slot, drive)
         what = f"loading slot {slot} into drive {drive}"
-        if d.full:
-            raise DriveFull(f"{what}: drive {drive} already holds {d.barcode or 'a cartridge'}"
-                            f"{f' (from slot {d.source_slot})' if d.source_slot else ''}; unload it first",
-                            slot=slot, drive=drive, barcode=d.barcode)
-        if not s.full:
-            raise EmptySlot(f"{what}: slot {slot} is empty", slot=slot, drive=drive)
         self._run(["load", str(slot), str(drive)], what=what, timeout=self.move_timeout, slot=slot, drive=drive)
 
     def unload(self, drive: int, slot: int | None = None) -> None:
-        st = self.status()
-        d = st.drive(drive)
-        if not d.full:
-            raise EmptySlot(f"cannot unload drive {drive}: it is empty", drive=drive)
-        if slot is None:
-            home = d.source_slot
-            slot = home if home is not None and any(s.number == home and not s.full for s in st.slots) \
-                else st.empty_slot()
-            if slot is None:
-                raise SlotFull(f"cannot unload {d.barcode or 'the cartridge'} from drive {drive}: every storage "
-                               f"slot is full", drive=drive, barcode=d.barcode)
-        dest = st.slot(slot)
+        d, slot = self.status().check_unload(drive, slot)
         what = f"unloading drive {drive} ({d.barcode or 'no label'}) into slot {slot}"
-        if dest.full:
-            raise SlotFull(f"{what}: slot {slot} holds {dest.barcode or 'a cartridge'}", drive=drive, slot=slot,
-                           barcode=d.barcode)
         if self.eject_before_unload and d.device:
             self._eject(d.device)
         self._run(["unload", str(slot), str(drive)], what=what, timeout=self.move_timeout, slot=slot, drive=drive)
@@ -292,16 +271,10 @@ class MtxLibrary(Library):
             dev.close()
 
     def transfer(self, source_slot: int, dest_slot: int) -> None:
-        st = self.status()
-        s, dest = st.slot(source_slot), st.slot(dest_slot)
-        what = f"moving slot {source_slot} to slot {dest_slot}"
-        if not s.full:
-            raise EmptySlot(f"{what}: slot {source_slot} is empty", slot=source_slot)
+        self.status().check_transfer(source_slot, dest_slot)
         if source_slot == dest_slot:
             return
-        if dest.full:
-            raise SlotFull(f"{what}: slot {dest_slot} holds {dest.barcode or 'a cartridge'}", slot=dest_slot,
-                           barcode=s.barcode)
+        what = f"moving slot {source_slot} to slot {dest_slot}"
         self._run(["transfer", str(source_slot), str(dest_slot)], what=what, timeout=self.move_timeout,
                   slot=source_slot, dest=dest_slot)
 

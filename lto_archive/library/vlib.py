@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import (ChangerBusy, DeviceError, DeviceNotFound, DriveFull, EmptySlot, NoMedium, SlotFull,
-                      UsageError)
+from ..errors import ChangerBusy, DeviceError, DeviceNotFound, NoMedium, SlotFull, UsageError
 from ..generations import Generation, by_name
 from ..tape.device import TapeDevice
 from ..tape.vtape import VirtualTape, create_vtape
@@ -180,15 +179,8 @@ class VirtualLibrary(Library):
 
     def load(self, slot: int, drive: int) -> None:
         with self._locked():
-            st = self.status()
-            s, d = st.slot(slot), st.drive(drive)
-            if d.full:
-                raise DriveFull(f"cannot load slot {slot} into drive {drive}: drive {drive} already holds "
-                                f"{d.barcode} (from slot {d.source_slot}); unload it first",
-                                slot=slot, drive=drive, barcode=d.barcode)
-            if not s.full or s.barcode is None:
-                raise EmptySlot(f"cannot load slot {slot} into drive {drive}: slot {slot} is empty", slot=slot,
-                                drive=drive)
+            s = self.status().check_load(slot, drive)
+            assert s.barcode is not None     # a vlib cartridge is its folder's name
             src = self._slot_dir(slot) / s.barcode
             self._check_idle(src, f"slot {slot}")
             tmp = self._drive_dir(drive) / f"{SOURCE_NAME}.tmp"
@@ -198,23 +190,8 @@ class VirtualLibrary(Library):
 
     def unload(self, drive: int, slot: int | None = None) -> None:
         with self._locked():
-            st = self.status()
-            d = st.drive(drive)
-            if not d.full or d.barcode is None:
-                raise EmptySlot(f"cannot unload drive {drive}: it is empty", drive=drive)
-            if slot is None:
-                home = d.source_slot
-                if home is not None and any(s.number == home and not s.full for s in st.slots):
-                    slot = home
-                else:
-                    slot = st.empty_slot()
-                    if slot is None:
-                        raise SlotFull(f"cannot unload {d.barcode} from drive {drive}: every storage slot of "
-                                       f"{self.name} is full", drive=drive, barcode=d.barcode)
-            dest = st.slot(slot)
-            if dest.full:
-                raise SlotFull(f"cannot unload {d.barcode} from drive {drive} into slot {slot}: it holds "
-                               f"{dest.barcode}", drive=drive, slot=slot, barcode=d.barcode)
+            d, slot = self.status().check_unload(drive, slot)
+            assert d.barcode is not None
             src = self._drive_dir(drive) / d.barcode
             self._check_idle(src, f"drive {drive}")
             self._move(src, self._slot_dir(slot) / d.barcode)
@@ -225,15 +202,10 @@ class VirtualLibrary(Library):
 
     def transfer(self, source_slot: int, dest_slot: int) -> None:
         with self._locked():
-            st = self.status()
-            s, dest = st.slot(source_slot), st.slot(dest_slot)
-            if not s.full or s.barcode is None:
-                raise EmptySlot(f"cannot transfer from slot {source_slot}: it is empty", slot=source_slot)
+            s = self.status().check_transfer(source_slot, dest_slot)
+            assert s.barcode is not None
             if source_slot == dest_slot:
                 return
-            if dest.full:
-                raise SlotFull(f"cannot transfer {s.barcode} from slot {source_slot} to slot {dest_slot}: "
-                               f"it holds {dest.barcode}", slot=dest_slot, barcode=s.barcode)
             src = self._slot_dir(source_slot) / s.barcode
             self._check_idle(src, f"slot {source_slot}")
             self._move(src, self._slot_dir(dest_slot) / s.barcode)
