@@ -154,3 +154,36 @@ def test_end_of_medium_inside_a_file(tmp_path: Path) -> None:
     r = verify_tape(vt, tape_files=[0], manifest=log)
     vt.close()
     assert r.tape_files[0].verified == ["card/CLIPS/a.mov"]
+
+
+def test_the_operator_is_asked_and_a_wrong_cartridge_is_refused(tmp_path: Path) -> None:
+    """One drive, no command: the operator is asked; loading the full cartridge again is refused and asked
+    again; 'q' stops the job cleanly. Reading back, a cartridge that is not the volume asked for is refused."""
+    from lto_archive.span.supply import PromptSupply
+    card = make_card(tmp_path, SIZES)
+    carts = [tmp_path / f"cart{i}" for i in (1, 2)]
+    for i, c in enumerate(carts, 1):
+        create_vtape(c, "LTO-9", capacity=8 * MiB, barcode=f"OPR00{i}L9").close()
+    drive = tmp_path / "drive"
+    os.symlink(carts[0], drive)
+    asked: list[str] = []
+    answers = iter(["same", "next", "q"])
+
+    def ask(message: str) -> bool:
+        asked.append(message)
+        answer = next(answers)
+        if answer == "next":
+            os.remove(drive)
+            os.symlink(carts[1], drive)
+        return answer != "q"
+
+    result = write_span([card], PromptSupply(f"vtape:{drive}", ask), WriteOptions(record_size=RS))
+    assert "Load the next cartridge" in asked[0] and "OPR001L9 is full" in asked[0]
+    assert "OPR001L9 already holds a volume of this set" in asked[1]
+    assert isinstance(result.error, NoNextCartridge) and "stopped by the operator" in result.error.message
+    assert result.barcodes == ["OPR001L9", "OPR002L9"]
+
+    os.remove(drive)
+    os.symlink(carts[1], drive)      # volume 2 loaded where volume 1 is wanted
+    r = read_span(DriveLoader(f"vtape:{drive}", command="exit 1"), "verify")
+    assert r.errors and "holds no volume 1" in r.errors[0].message
