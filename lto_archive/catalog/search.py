@@ -126,6 +126,7 @@ class CopyHit:
     last_check: str | None = None    # last verification of any result...
     last_result: str | None = None   # ...and its result (ok, failed, unproven)
     volume_id: str | None = None     # a folder's filesystem volume ('fs-uuid:...'): one disk, one copy
+    part: int | None = None          # one part of a file split across the cartridges of a span set
 
 
 @dataclass
@@ -232,7 +233,7 @@ _COPY_SQL = (
     "(SELECT max(v.at) FROM verifications v WHERE v.copy_id = c.id AND v.result = 'ok'), "
     "(SELECT v.at FROM verifications v WHERE v.copy_id = c.id ORDER BY v.at DESC, v.id DESC LIMIT 1), "
     "(SELECT v.result FROM verifications v WHERE v.copy_id = c.id ORDER BY v.at DESC, v.id DESC LIMIT 1), "
-    "d.volume_id "
+    "d.volume_id, c.part_number "
     "FROM copies c JOIN destinations d ON d.id = c.destination_id JOIN jobs j ON j.id = c.job_id "
 )
 
@@ -364,8 +365,10 @@ class RestorePlan(list):  # type: ignore[type-arg]
 
     `tapes[barcode]`: its shelf location, volume UUID, generation, formats.
     `unmatched`: patterns that name no catalogued file. `not_on_tape`: files
-    the catalog knows only on folders (or with no copy at all). `loaded`: the
-    cartridges of the plan that are already in a drive (they come first).
+    the catalog knows only on folders (or with no copy at all); `split`: those of
+    them that are on tape only in parts across a span set (`lto-archive span
+    restore` joins them). `loaded`: the cartridges of the plan that are already
+    in a drive (they come first).
     """
 
     def __init__(self) -> None:
@@ -373,13 +376,14 @@ class RestorePlan(list):  # type: ignore[type-arg]
         self.tapes: dict[str, dict[str, Any]] = {}
         self.unmatched: list[str] = []
         self.not_on_tape: list[str] = []
+        self.split: list[str] = []
         self.loaded: list[str] = []
 
     def to_dict(self) -> dict[str, Any]:
         return {"cartridges": [{"barcode": c.barcode, **self.tapes.get(c.barcode, {}), "files": len(c.entries),
                                 "bytes": sum(e.size for e in c.entries), "loaded": c.barcode in self.loaded,
                                 "entries": [asdict(e) for e in c.entries]} for c in self],
-                "unmatched": self.unmatched, "not_on_tape": self.not_on_tape}
+                "unmatched": self.unmatched, "not_on_tape": self.not_on_tape, "split": self.split}
 
 
 def _match_sql(patterns: Sequence[str]) -> tuple[str, list[str]]:
@@ -419,14 +423,17 @@ def restore_plan(catalog: Catalog, paths: Sequence[str], *, loaded: Sequence[str
     # per file: its usable tape copies, best first
     options: dict[int, list[CopyHit]] = {}
     for fid, h in hits.items():
-        tape = [c for c in h.copies if c.kind == "tape"]
+        tape = [c for c in h.copies if c.kind == "tape" and c.part is None]
         tape.sort(key=lambda c: (c.status != OK, c.last_result == "failed", c.verified is None,
                                  _neg(c.written or ""), c.destination))
         if tape:
             options[fid] = tape
         else:
             plan.not_on_tape.append(h.path)
+            if any(c.part is not None for c in h.copies):
+                plan.split.append(h.path)
     plan.not_on_tape.sort()
+    plan.split.sort()
     need = set(options)
     chosen: dict[str, list[tuple[int, CopyHit]]] = {}
     in_drives = []

@@ -133,7 +133,8 @@ def load_instruction_lines(plan: "RestorePlan") -> list[str]:
         lines.append(f"{step['order']}. {verb} {step['barcode']}{where}: {step['files']} file(s), "
                      f"{_size(step['bytes'])}, {'/'.join(step['formats'])}")
     lines += [f"not in the catalog: {p}" for p in plan.unmatched]
-    lines += [f"no tape copy in the catalog: {p}" for p in plan.not_on_tape]
+    lines += [f"split across the cartridges of a span set (restore it with lto-archive span restore): {p}"
+              if p in plan.split else f"no tape copy in the catalog: {p}" for p in plan.not_on_tape]
     return lines
 
 
@@ -179,6 +180,7 @@ class CatalogRestoreResult(ReadResult):
 
     unmatched: list[str] = field(default_factory=list)
     not_on_tape: list[str] = field(default_factory=list)
+    split: list[str] = field(default_factory=list)            # of not_on_tape: only in parts of a span set
     cartridges: list[str] = field(default_factory=list)      # labels, in the order they were read
     recorded: list["Recorded"] = field(default_factory=list)
 
@@ -186,8 +188,9 @@ class CatalogRestoreResult(ReadResult):
     def missing(self) -> list[dict[str, Any]]:
         return ([{"path": p, "reason": "no catalogued file matches it", "tape_file": None, "barcode": None}
                  for p in self.unmatched]
-                + [{"path": p, "reason": "the catalog knows no tape copy of it", "tape_file": None, "barcode": None}
-                   for p in self.not_on_tape])
+                + [{"path": p, "reason": "split across the cartridges of a span set: restore it with "
+                    "lto-archive span restore" if p in self.split else "the catalog knows no tape copy of it",
+                    "tape_file": None, "barcode": None} for p in self.not_on_tape])
 
     @property
     def unproven(self) -> list[dict[str, Any]]:
@@ -237,7 +240,8 @@ def restore_from_plan(plan: "RestorePlan", open_cartridge: Callable[[str], TapeD
     is raised with the work done so far as its `result` attribute (already recorded when `catalog`).
     """
     result = CatalogRestoreResult("restore", [], unmatched=list(plan.unmatched),
-                                  not_on_tape=list(plan.not_on_tape))
+                                  not_on_tape=list(plan.not_on_tape),
+                                  split=list(plan.split))
     for m in result.missing:
         result.notes.append(f"{m['path']}: {m['reason']}: not restored")
     _note_duplicates(plan, result)

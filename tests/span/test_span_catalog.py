@@ -64,3 +64,18 @@ def test_the_catalog_lists_the_set(tmp_path: Path) -> None:
         assert _parts(cat) == _parts(Catalog.open(tmp_path / "cat.sqlite"))
         unproven = cat.conn.execute("SELECT count(*) FROM copies WHERE status = 'unproven'").fetchone()[0]
         assert unproven == 0                       # the volumes are not mistaken for foreign tape files
+
+
+def test_restore_from_catalog_does_not_take_a_part_for_the_file(tmp_path: Path) -> None:
+    from lto_archive.catalog.search import restore_plan
+    from lto_archive.jobs.catalog_restore import load_instruction_lines
+    card = make_card(tmp_path, SIZES)
+    lib = make_library(tmp_path / "lib", cartridges=3, capacity=8 * MiB)
+    result = write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(record_size=RS))
+    with Catalog.open(tmp_path / "cat.sqlite") as cat:
+        record_span_write(cat, result)
+        plan = restore_plan(cat, ["card/CLIPS"])
+        assert plan.split == ["card/CLIPS/big.mov"] and plan.not_on_tape == ["card/CLIPS/big.mov"]
+        files = sorted(e.path for c in plan for e in c.entries)
+        assert files == ["card/CLIPS/a.mov", "card/CLIPS/b.mov", "card/CLIPS/c.mov"]
+        assert any("span restore" in line and "big.mov" in line for line in load_instruction_lines(plan))
