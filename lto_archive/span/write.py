@@ -14,8 +14,11 @@ itself, including which part of a split file it holds.
 
 Files stay whole: a file that does not fit in the room left goes to the next
 cartridge. A file that would not fit even on an empty cartridge, or any file
-with `split_files`, fills this cartridge and continues on the next. TAR only
-for now (CPIO, AXF and LTFS sets are not written yet).
+with `split_files`, fills this cartridge and continues on the next; a TAR
+volume also ends inside a file where the drive reports early warning (real
+drives do not say how much room is left). CPIO: every volume is a whole
+archive and a split file is stored as members NAME.part0001, NAME.part0002, ...
+AXF-style and LTFS sets are not written yet.
 """
 
 from __future__ import annotations
@@ -122,6 +125,7 @@ class _SpanJob:
         self.set_id = str(uuid.uuid4())
         self.result = SpanResult(self.set_id, self.job_id)
         self.vol: _Volume | None = None
+        self.defer_session = False     # TAR: the open volume's session.json comes after a continued file
 
     # --- volumes ----------------------------------------------------------------------------
     def open_volume(self, dev: TapeDevice, continuing: bool = False) -> None:
