@@ -95,7 +95,7 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
                             operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
                             device_name=",".join(devices))
         write_span_command(list(sources), devices, copy_to, opts, barcode_pattern, next_tape_command, split_files,
-                           catalog_path, no_catalog, progress, as_json)
+                           catalog_path, no_catalog, progress, as_json, verify=bool(verify_after))
         return
     several = len(devices) + len(copy_to) > 1
     opts = WriteOptions(format=fmt, algorithms=tuple(hashes.split(",")), record_size=parse_size(block_size),

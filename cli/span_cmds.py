@@ -56,12 +56,16 @@ def _one_drive(kind: str) -> None:
 
 def write_span_command(sources: list[Path], devices: tuple[str, ...], copy_to: tuple[Path, ...], opts: WriteOptions,
                        pattern: str, next_command: str | None, split_files: bool, catalog_path: Path | None,
-                       no_catalog: bool, progress: bool | None, as_json: bool) -> None:
-    """`write --span`: the supply from the command line, the job, the catalog, the report."""
+                       no_catalog: bool, progress: bool | None, as_json: bool, verify: bool = False) -> None:
+    """`write --span`: the supply from the command line, the job, the catalog, the report; with
+    `verify` (a library only: the cartridges must come back) the set is read back and proven."""
     if len(devices) > 1 or copy_to:
         raise UsageError("--span writes one cartridge at a time: give one --device (or a --library), "
                          "without --copy-to")
     lib = _library_spec(devices[0] if devices else None)
+    if verify and lib is None:
+        raise UsageError("--verify with --span needs a library (the cartridges must come back to the drive); "
+                         "on one drive, read the set back later with `lto-archive span verify`")
     supply: CartridgeSupply
     if lib is not None:
         supply = LibrarySupply(_open_library(lib), pattern, allow_old=opts.allow_old_generation,
@@ -79,8 +83,24 @@ def write_span_command(sources: list[Path], devices: tuple[str, ...], copy_to: t
     if not no_catalog and result.volumes:
         with open_catalog(catalog_path) as cat:
             record_span_write(cat, result)
-    emit(_span_dict(result), as_json, lambda: _span_text(result))
+    check: SpanReadResult | None = None
+    if verify and result.error is None and lib is not None:
+        check = read_span(LibraryLoader(_open_library(lib), [b for b in result.barcodes if b]), "verify",
+                          set_id=result.set_id)
+        if not no_catalog:
+            _record_reads(catalog_path, check)
+    doc = _span_dict(result)
+    if check is not None:
+        doc["verify"] = check.to_dict()
+
+    def text() -> None:
+        _span_text(result)
+        if check is not None:
+            _read_text(check)
+    emit(doc, as_json, text)
     result.raise_for_status()
+    if check is not None:
+        check.raise_for_status()
 
 
 def _span_dict(r: SpanResult) -> dict[str, Any]:
@@ -186,14 +206,19 @@ def _run(phase: str, dest: Path | None, overwrite: bool, patterns: tuple[str, ..
     finally:
         bar.close()
     if not no_catalog:
-        with open_catalog(catalog_path) as cat:
-            for t, medium in zip([t for t in result.tape_files if t.manifest is not None], result.media):
-                record_read(cat, SpanReadResult(phase, [t]), medium)
+        _record_reads(catalog_path, result)
     emit(result.to_dict(), as_json, lambda: _read_text(result))
     result.raise_for_status()
     if not result.complete:
         raise JobIncomplete(f"the set was not read to its last volume ({len(result.barcodes)} read: "
                             f"{', '.join(b or '?' for b in result.barcodes)})", set_id=result.set_id)
+
+
+def _record_reads(catalog_path: Path | None, result: SpanReadResult) -> None:
+    """What a verify or restore of a set proved, per cartridge, into the catalog."""
+    with open_catalog(catalog_path) as cat:
+        for t, medium in zip([t for t in result.tape_files if t.manifest is not None], result.media):
+            record_read(cat, SpanReadResult(result.phase, [t]), medium)
 
 
 def _read_text(r: SpanReadResult) -> None:

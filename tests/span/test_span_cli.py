@@ -26,8 +26,8 @@ def test_write_list_restore_verify_a_set(tmp_path: Path) -> None:
     lib = tmp_path / "lib"
     _cli("vlib", "create", lib, "--drives", "1", "--slots", "4", "--cartridges", "3", "--capacity", "8M")
     doc = _cli("write", card, "--device", f"vlib:{lib}", "--span", "--barcodes", "LTA*", "--block-size", "64K",
-               "--log-dir", tmp_path / "logs", "--catalog", cat, "--no-progress")
-    assert doc["status"] == "ok"
+               "--log-dir", tmp_path / "logs", "--catalog", cat, "--no-progress", "--verify")
+    assert doc["status"] == "ok" and doc["verify"]["status"] == "ok" and doc["verify"]["complete"]
     assert [c["barcode"] for c in doc["cartridges"]] == ["LTA001L9", "LTA002L9", "LTA003L9"]
     assert [p["number"] for c in doc["cartridges"] for p in c["parts"]] == [1, 2, 3]
     assert len(doc["log"]) == 6                     # each cartridge's copy log, JSON and text
@@ -50,6 +50,10 @@ def test_one_drive_and_a_command_that_gives_up(tmp_path: Path) -> None:
         _cli("vtape", "create", c, "--capacity", "8M", "--barcode", f"ONE00{i}L9")
     os.symlink(carts[0], tmp_path / "drive")
     command = _drive_script(tmp_path, carts)       # two cartridges for a job that needs three
+    res = CliRunner().invoke(cli, ["write", str(card), "--device", f"vtape:{tmp_path / 'drive'}", "--span",
+                                   "--next-tape-command", command, "--verify", "--no-progress"])
+    assert res.exit_code == 2 and "needs a library" in res.output      # refused before anything is written
+    assert not (tmp_path / "calls").exists()
     doc = _cli("write", card, "--device", f"vtape:{tmp_path / 'drive'}", "--span", "--next-tape-command", command,
                "--block-size", "64K", "--log-dir", tmp_path / "logs", "--catalog", tmp_path / "c.sqlite",
                "--no-progress", code=4)
