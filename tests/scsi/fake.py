@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from lto_archive.tape.scsi.sense import FixedSense
+from lto_archive.tape.scsi.sense import (DescriptorSenseHeader, FixedSense, InformationDescriptor,
+                                         StreamCommandsDescriptor)
 from lto_archive.tape.scsi.sg_io import CHECK_CONDITION, GOOD, Response
 
 Answer = Response | Callable[[bytes, bytes | None], Response]
@@ -26,6 +27,21 @@ def fixed_sense(key: int, asc: int = 0, ascq: int = 0, *, filemark: bool = False
         "information": information or 0, "additional_length": 10, "command_specific": 0,
         "asc": asc, "ascq": ascq, "fru": 0, "sense_key_specific": b"\x00\x00\x00", "additional": b"",
     })
+
+
+def descriptor_sense(key: int, asc: int = 0, ascq: int = 0, *, filemark: bool = False, eom: bool = False,
+                     ili: bool = False, information: int | None = None, deferred: bool = False) -> bytes:
+    """Descriptor-format sense (SPC-4 4.5.2) with an information and a stream commands descriptor."""
+    body = b""
+    if information is not None:
+        body += bytes([0x00, 0x0A]) + InformationDescriptor.build({"flags": {"valid": True},
+                                                                   "information": information})
+    if filemark or eom or ili:
+        body += bytes([0x04, 0x02]) + StreamCommandsDescriptor.build(
+            {"flags": {"filemark": filemark, "eom": eom, "ili": ili}})
+    return DescriptorSenseHeader.build({"head": {"response_code": 0x73 if deferred else 0x72},
+                                        "key": {"sense_key": key}, "asc": asc, "ascq": ascq,
+                                        "flags": {"sdat_ovfl": False}, "additional_length": len(body)}) + body
 
 
 def good(data: bytes = b"") -> Response:

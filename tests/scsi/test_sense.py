@@ -12,7 +12,7 @@ from lto_archive.tape.scsi import ScsiError, ScsiUnsupported, decode_sense, sens
 from lto_archive.tape.scsi.sense import TABLE
 
 from .examples import TGT_INVALID_OPCODE_SENSE
-from .fake import fixed_sense
+from .fake import descriptor_sense, fixed_sense
 
 H = bytes.fromhex
 
@@ -85,6 +85,24 @@ def test_fixed_sense_round_trip(key, asc, ascq, fm, eom, ili, info, deferred):
     s = decode_sense(fixed_sense(key, asc, ascq, filemark=fm, eom=eom, ili=ili, information=info, deferred=deferred))
     assert (s.key, s.asc, s.ascq, s.filemark, s.eom, s.ili, s.information, s.deferred) == (
         key, asc, ascq, fm, eom, ili, info, deferred)
+
+
+@settings(deadline=None)  # no timing in tests: the machine is shared
+@given(st.integers(0, 15), st.integers(0, 255), st.integers(0, 255), st.booleans(), st.booleans(), st.booleans(),
+       st.none() | st.integers(0, 2**64 - 1), st.booleans())
+def test_descriptor_sense_round_trip(key, asc, ascq, fm, eom, ili, info, deferred):
+    raw = descriptor_sense(key, asc, ascq, filemark=fm, eom=eom, ili=ili, information=info, deferred=deferred)
+    s = decode_sense(raw)
+    assert (s.key, s.asc, s.ascq, s.filemark, s.eom, s.ili, s.information, s.deferred) == (
+        key, asc, ascq, fm, eom, ili, info, deferred)
+    assert s.response_code == (0x73 if deferred else 0x72)
+
+
+def test_descriptor_and_fixed_sense_map_to_the_same_error():
+    for key, asc, ascq, flags, cls, _ in CASES:
+        a = sense_to_error(decode_sense(fixed_sense(key, asc, ascq, **flags)))
+        b = sense_to_error(decode_sense(descriptor_sense(key, asc, ascq, **flags)))
+        assert type(a) is type(b) is cls and a.message == b.message
 
 
 # key, asc, ascq, flags -> error class, words the message must hold

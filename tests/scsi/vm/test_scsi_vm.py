@@ -133,9 +133,11 @@ def drive0_full() -> bool:
 
 
 def ensure_loaded() -> None:
-    """With a changer (drives start empty) put a cartridge in drive 0; without one it is loaded."""
+    """With a changer (drives start empty) put a cartridge in drive 0; without one it is loaded.
+    Variable block mode, whatever tests before these left (tgt's block limits follow the mode)."""
     if CHANGER and not drive0_full():
         mtx("load", "1", "0")
+    mt(DRIVES[0], "setblk", "0")
 
 
 @pytest.mark.skipif(not (IN_VM and DRIVES and CHANGER), reason="runs inside tapevm with a changer (--changer)")
