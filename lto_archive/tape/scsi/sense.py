@@ -181,14 +181,14 @@ def decode_sense(data: bytes) -> Sense:
 
 
 # --- what each condition means -------------------------------------------------
-# key (None: any), ASC, ASCQ (None: any) -> message, error class.
+# key (None: any), ASC (None: any), ASCQ (None: any) -> message, error class.
 # The first matching row wins: specific rows come before wildcards.
 _INCOMPATIBLE = ("cartridge generation not supported by this drive (or not an LTO data cartridge): "
                  "use a cartridge this drive can read and write", GenerationError)
 _NO_MEDIUM = ("no cartridge in the drive: load one", NoMedium)
 _CLEANING = ("the drive asks for cleaning: run a cleaning cartridge through it before the next job", None)
 
-TABLE: tuple[tuple[int | None, int, int | None, str, type[DeviceError] | None], ...] = (
+TABLE: tuple[tuple[int | None, int | None, int | None, str, type[DeviceError] | None], ...] = (
     # not ready
     (NOT_READY, 0x3A, None, *_NO_MEDIUM),
     (NOT_READY, 0x04, 0x01, "the drive is getting ready (loading, threading or calibrating the cartridge; "
@@ -279,7 +279,7 @@ def _lookup(sense: Sense) -> tuple[str, type[DeviceError] | None] | None:
     for key, asc, ascq, text, cls in TABLE:
         if key is not None and key != sense.key:
             continue
-        if asc != sense.asc or (ascq is not None and ascq != sense.ascq):
+        if (asc is not None and asc != sense.asc) or (ascq is not None and ascq != sense.ascq):
             continue
         return text, cls
     if sense.eom and sense.key in (NO_SENSE, VOLUME_OVERFLOW):
