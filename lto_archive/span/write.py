@@ -23,6 +23,7 @@ AXF-style and LTFS sets are not written yet.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 import uuid
@@ -35,6 +36,7 @@ from ..errors import DeviceError, LtoArchiveError, NoNextCartridge, UsageError
 from ..formats.registry import get_format
 from ..formats.tar_writer import BLOCK
 from ..hashing import MultiHasher
+from ..jobs import mhl_job
 from ..jobs.progress import ProgressCallback, ProgressTracker
 from ..jobs.write import (TOOL, WriteOptions, WriteResult, _add_entry, _close_session, _mark_lost,
                           _metadata_reserve, _new_session_id, _place, check_copied, copy_source_file,
@@ -115,8 +117,10 @@ class _Volume:
 
 class _SpanJob:
     def __init__(self, sources: list[str | Path], supply: CartridgeSupply, opts: WriteOptions,
-                 tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool) -> None:
+                 tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool,
+                 cards: list[Any] = ()) -> None:  # type: ignore[assignment]
         self.sources, self.supply, self.opts, self.tracker = sources, supply, opts, tracker
+        self.cards = list(cards)
         self.split_files = split_files
         self.fmt = get_format(opts.format)
         self.rs = opts.record_size
@@ -181,12 +185,18 @@ class _SpanJob:
         vol.device.write_filemarks(1)
         s = vol.manifest.session
         s.span["last"] = last
+        if last:
+            self._card_histories()
         _close_session(s, vol.manifest.files, vol.started, self.tracker)
         meta = RecordStream(vol.device, self.rs)
         w = self.fmt.writer(meta, session=s)
         now = time.time_ns()
-        for name, data in vol.manifest.checksum_lists().items():
+        for name, data in vol.manifest.checksum_lists().items():    # first: it marks a metadata archive
             w.add_bytes(f"{META_DIR}/{name}", data, now)
+        if last:
+            for card in self.cards:          # the cards' ASC MHL histories, with the set's last volume
+                for name, data in card.tape_members().items():
+                    w.add_bytes(name, data, now)
         w.add_bytes(COPY_LOG_MEMBER, vol.manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
         w.add_bytes(MANIFEST_MEMBER, vol.manifest.to_json(), now)
         w.close()
@@ -198,6 +208,22 @@ class _SpanJob:
         """The medium with the label the library read, when the drive does not report one (no MAM)."""
         known = getattr(self.supply, "current_barcode", None)
         return medium if medium.barcode or not known else replace(medium, barcode=known)
+
+    def _card_histories(self) -> None:
+        """The cards' new ASC MHL generations, from every file of the set (a split file by its
+        whole-file hashes); a file that contradicts its card's history becomes CHANGED."""
+        if not self.cards:
+            return
+        whole: list[FileRecord] = []
+        for f in self.result.files:
+            rec = copy.copy(f)
+            if f.part:
+                rec.hashes, rec.part = dict(f.part.get("file_hashes") or {}), None
+            whole.append(rec)
+        mhl_job.finish(self.cards, Manifest(self.vol.manifest.session, whole))
+        for f, rec in zip(self.result.files, whole):
+            if rec.status != f.status:
+                f.status, f.message = rec.status, rec.message
 
     def roll(self, continuing: bool = False) -> None:
         """This cartridge is full: close its volume, get the next one from the supply."""
@@ -347,12 +373,14 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
         raise UsageError(f"a job that spans cartridges is written as TAR or CPIO (newc) for now, not "
                          f"{opts.format} (AXF-style and LTFS sets are not supported yet)", format=opts.format)
     entries = scan_sources(list(sources))
+    cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
+    opts.algorithms = algorithms    # what the cards' ASC MHL histories need to be verified, too
     fmt = get_format(opts.format)
     if fmt.preflight is not None:
         fmt.preflight(entries)
     total = sum(e.size for e in entries if e.kind == "file")
     tracker = ProgressTracker("write", progress, total, sum(1 for e in entries if e.kind == "file"))
-    job = _SpanJob(sources, supply, opts, tracker, entries, split_files)
+    job = _SpanJob(sources, supply, opts, tracker, entries, split_files, cards)
     job.open_volume(supply.first())
     result = job.result
     pending = list(entries)
@@ -365,6 +393,7 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
         result.error = exc
         _fail(job, exc, pending)
     tracker.finish()
+    result.notes.extend(n for card in cards for n in card.notes)
     for v in result.volumes:      # the copy logs next to the job know what later cartridges learned
         for f in v.files:
             if f.part and not f.part.get("file_hashes"):
