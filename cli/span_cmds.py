@@ -19,14 +19,7 @@ from lto_archive.span.write import SpanResult, write_span
 
 from .archive_cmds import tape_file_problems
 from .catalog_cmds import catalog_option, open_catalog
-from .common import ProgressBar, emit, human_bytes
-
-_LIBRARY_KEY = "lto_archive.library"
-
-
-def _selection() -> dict[str, Any]:
-    ctx = click.get_current_context(silent=True)
-    return ctx.meta.get(_LIBRARY_KEY, {}) if ctx is not None else {}
+from .common import ProgressBar, emit, human_bytes, library_selection as _selection
 
 
 def _library_spec(device: str | None) -> str | None:
@@ -38,9 +31,10 @@ def _library_spec(device: str | None) -> str | None:
     return None
 
 
-def _open_library(spec: str):  # type: ignore[no-untyped-def]
+def _open_library(spec: str, drive_device: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
     from lto_archive.library.mtx import parse_drive_devices
-    return open_library(spec, drive_devices=parse_drive_devices(_selection().get("drive_device", ())) or None)
+    given = drive_device or _selection().get("drive_device", ())
+    return open_library(spec, drive_devices=parse_drive_devices(given) or None)
 
 
 def _ask(message: str) -> bool:
@@ -177,9 +171,6 @@ def _run(phase: str, dest: Path | None, overwrite: bool, patterns: tuple[str, ..
          library: str | None, drive_device: tuple[str, ...], set_id: str | None, cartridges: str | None,
          next_tape_command: str | None, catalog_path: Path | None, no_catalog: bool, progress: bool | None,
          as_json: bool) -> None:
-    ctx = click.get_current_context()
-    if drive_device:
-        ctx.meta.setdefault(_LIBRARY_KEY, {})["drive_device"] = drive_device
     lib = library or (device if device and device.startswith(("vlib:", "mtx:", "/dev/sg")) else None)
     barcodes = [b.strip() for b in cartridges.split(",") if b.strip()] if cartridges else []
     full_id = None
@@ -192,7 +183,7 @@ def _run(phase: str, dest: Path | None, overwrite: bool, patterns: tuple[str, ..
         if not barcodes:
             raise UsageError("reading a set from a library needs --set (the catalog names its cartridges) or "
                              "--cartridges B1,B2,...")
-        loader: Any = LibraryLoader(_open_library(lib), barcodes)
+        loader: Any = LibraryLoader(_open_library(lib, drive_device), barcodes)
     elif device:
         if not next_tape_command:
             _one_drive(f"span {phase}")
