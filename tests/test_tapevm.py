@@ -21,11 +21,11 @@ def _check(code: int, output: str) -> None:
 
 def test_st_backend_in_tapevm() -> None:
     """Conformance suite first (on the blank cartridge), then interop and bad input on /dev/nst0."""
-    _check(*run_in_tapevm(["tests/tape/test_st_conformance.py", "tests/st"], tape_size_mb=40,
+    _check(*run_in_tapevm(["tests/tape/test_st_conformance.py", "tests/st", "tests/scsi/vm"], tape_size_mb=40,
                           env={"LTO_ARCHIVE_TEST_TAPE": "/dev/nst0"}))
 
 
 def test_empty_drive_in_tapevm() -> None:
     """With a changer every drive starts empty: the commands say so (exit 4)."""
-    _check(*run_in_tapevm(["tests/st/test_empty_drive.py"], tapes=2, tape_size_mb=40, changer=True,
+    _check(*run_in_tapevm(["tests/st/test_empty_drive.py", "tests/scsi/vm"], tapes=2, tape_size_mb=40, changer=True,
                           env={"LTO_ARCHIVE_TEST_EMPTY_DRIVE": "1"}))
