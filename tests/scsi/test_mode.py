@@ -15,7 +15,8 @@ from . import examples as ex
 def test_tgt_mode_sense6_and_10():
     for raw, ten in ((ex.TGT_MODE_SENSE6, False), (ex.TGT_MODE_SENSE10, True)):
         h = parse_mode_data(raw, ten=ten).header
-        assert (h.density_code, h.block_length, h.write_protected, h.buffered_mode, h.medium_type) == (0, 0, False, 1, 0)
+        assert (h.density_code, h.block_length, h.write_protected, h.buffered_mode, h.medium_type) == (
+            0, 0, False, 1, 0)
 
 
 def test_lto9_write_protected_and_fixed_block_lto8():
