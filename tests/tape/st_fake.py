@@ -23,7 +23,8 @@ def _err(code: int) -> OSError:
 class FakeStDriver:
     def __init__(self, *, positioned: bool = True, write_protected: bool = False,
                  early_warning_at: int | None = None, hard_end_at: int | None = None,
-                 product: tuple[str, str] = ("IBM", "ULT3580-TD9"), density: int = 0x60) -> None:
+                 product: tuple[str, str] = ("IBM", "ULT3580-TD9"), density: int = 0x60,
+                 junk_at_eod: bool = False) -> None:
         self.objects: list[bytes | None] = []
         self.pos = 0
         self.positioned = positioned
@@ -38,6 +39,9 @@ class FakeStDriver:
         self.refuse_next_write = False
         self.ops: list[tuple[int, int]] = []
         self.closed = False
+        self.junk_at_eod = junk_at_eod   # the tapevm emulator: zeros of the size asked for, EOT flag
+        self.eot_flag = False
+        self.mam = None           # a scsi.device.CartridgeMemoryInfo, when the drive reads the MAM
 
     # --- helpers --------------------------------------------------------------------
     def _used(self) -> int:
@@ -54,6 +58,9 @@ class FakeStDriver:
     def read(self, size: int) -> bytes:
         self._need_medium()
         if self.pos >= len(self.objects):
+            if self.junk_at_eod:
+                self.eot_flag = True
+                return bytes(size)
             self.eod_flag = True
             raise _err(errno.EIO)
         obj = self.objects[self.pos]
@@ -77,7 +84,7 @@ class FakeStDriver:
         self._truncate()
         self.objects.append(bytes(data))
         self.pos += 1
-        self.eod_flag = False
+        self.eod_flag = self.eot_flag = False
         if self.early_warning_at is not None and self._used() > self.early_warning_at:
             self.refuse_next_write = True
         return n
@@ -91,7 +98,7 @@ class FakeStDriver:
             self.locked = op == io.MTLOCK if op != io.MTSETBLK else self.locked
             return
         self._need_medium()
-        self.eod_flag = False
+        self.eod_flag = self.eot_flag = False
         objs = self.objects
         if op == io.MTREW:
             self.pos = 0
@@ -155,7 +162,7 @@ class FakeStDriver:
                 gstat |= io.GMT_BOT
             if self.eod_flag:
                 gstat |= io.GMT_EOD
-            if self.early_warning_at is not None and self._used() > self.early_warning_at:
+            if self.eot_flag or (self.early_warning_at is not None and self._used() > self.early_warning_at):
                 gstat |= io.GMT_EOT
             if self.write_protected:
                 gstat |= io.GMT_WR_PROT
@@ -175,6 +182,9 @@ class FakeStDriver:
         if not self.positioned or not self.loaded:
             return None
         return 0, self.pos, sum(1 for o in self.objects[:self.pos] if o is FM)
+
+    def cartridge_memory(self):  # type: ignore[no-untyped-def]
+        return self.mam
 
     def inquiry(self) -> tuple[str, str]:
         return self.product

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from lto_archive.errors import DeviceError, EndOfMedium, NoMedium, UsageError, WriteProtected
+from lto_archive.errors import DeviceError, EndOfData, EndOfMedium, NoMedium, UsageError, WriteProtected
 from lto_archive.generations import GENERATIONS
 from lto_archive.tape import check_medium_writable
 from lto_archive.tape import st_ioctl as io
@@ -25,11 +25,12 @@ def tape(**kw) -> StTape:  # type: ignore[no-untyped-def]
 
 
 class FakeFactory(DeviceFactory):
-    def __init__(self, positioned: bool) -> None:
+    def __init__(self, positioned: bool, junk_at_eod: bool = False) -> None:
         self.positioned = positioned
+        self.junk_at_eod = junk_at_eod
 
     def blank(self) -> StTape:
-        return tape(positioned=self.positioned)
+        return tape(positioned=self.positioned, junk_at_eod=self.junk_at_eod)
 
     def write_protected(self) -> StTape:
         return tape(positioned=self.positioned, write_protected=True)
@@ -45,6 +46,14 @@ class TestStCountingItself(TapeConformance):
     @pytest.fixture
     def factory(self):
         return FakeFactory(positioned=False)
+
+
+class TestStLikeTheEmulator(TapeConformance):
+    """No READ POSITION, and zeros instead of EOD (tapevm's drive)."""
+
+    @pytest.fixture
+    def factory(self):
+        return FakeFactory(positioned=False, junk_at_eod=True)
 
 
 @pytest.mark.parametrize("positioned", [True, False])
@@ -189,3 +198,28 @@ def test_spec_options() -> None:
     for bad in ("st:/dev/nst0?block=abc", "st:/dev/nst0?speed=1", "st:?block=1"):
         with pytest.raises(UsageError):
             parse_spec(bad)
+
+
+def test_cartridge_memory_gives_barcode_and_capacity() -> None:
+    from lto_archive.tape.scsi.device import CartridgeMemoryInfo
+    drv = FakeStDriver(density=0)
+    drv.mam = CartridgeMemoryInfo(barcode="ABC123L8", medium_serial="X", medium_type=0, manufacture_date=None,
+                                  load_count=3, remaining_capacity_mb=1000, max_capacity_mb=11_444_224,
+                                  density_code=0x5E)
+    info = StTape("/dev/nst0", driver=drv).medium()
+    assert (info.barcode, info.generation.name, info.remaining) == ("ABC123L8", "LTO-8", 1000 * 1024 * 1024)
+
+
+def test_the_emulator_s_zeros_at_end_of_data_are_end_of_data() -> None:
+    drv = FakeStDriver(positioned=False, junk_at_eod=True)
+    dev = StTape("/dev/nst0", driver=drv)
+    dev.write_record(b"abcd")
+    dev.write_filemarks(1)
+    dev.close()
+    dev = StTape("/dev/nst0", driver=drv)        # EOD not known to this open
+    assert dev.read_record() == b"abcd" and dev.read_record() == b""
+    with pytest.raises(EndOfData):
+        dev.read_record()
+    assert (io.MTEOM, 1) in drv.ops               # the driver's early-warning state is cleared
+    assert dev.position().eod and dev.position().block == 2
+    assert dev.write_record(b"efgh") == WriteFlags.NONE
