@@ -15,7 +15,7 @@ from lto_archive.jobs.write import WriteOptions, WriteResult, formats, write_arc
 
 from .catalog_cmds import catalog_option, open_catalog
 from .common import (ProgressBar, device_from, device_or_library, emit, human_bytes, library_options,
-                     optional_device_or_library, parse_size)
+                     library_selection, optional_device_or_library, parse_size)
 
 DEFAULT_LOG_DIR = "lto-archive-logs"
 
@@ -366,6 +366,12 @@ def _restore_from_catalog(devices: tuple[str, ...], dest: Path, patterns: tuple[
             plan = plan_restore(cat, list(patterns))
             emit(plan_document(plan), as_json, lambda: [click.echo(line) for line in load_instruction_lines(plan)])
             return
+        lib_spec = library_selection().get("library") or (devices[0] if devices[0].startswith("vlib:") else None)
+        if lib_spec is not None and set(devices) == {lib_spec}:
+            result = _restore_catalog_from_library(cat, lib_spec, patterns, dest, overwrite, no_catalog, progress)
+            emit(result.to_dict(), as_json, lambda: _read_text(result, "restore"))
+            result.raise_for_status()
+            return
         with ExitStack() as stack:
             opened = [stack.enter_context(device_from(d)) for d in devices]
             plan = plan_restore(cat, list(patterns), loaded=loaded_labels(opened))   # what is loaded first
@@ -393,3 +399,32 @@ def _restore_from_catalog(devices: tuple[str, ...], dest: Path, patterns: tuple[
                 bar.close()
     emit(result.to_dict(), as_json, lambda: _read_text(result, "restore"))
     result.raise_for_status()
+
+
+def _restore_catalog_from_library(cat, lib_spec: str, patterns: tuple[str, ...],  # type: ignore[no-untyped-def]
+                                  dest: Path, overwrite: bool, no_catalog: bool, progress: bool | None):
+    """restore --from-catalog --library L: the robot loads each cartridge the plan names, in plan order
+    (what the drives hold already is read first)."""
+    from lto_archive.jobs.catalog_restore import plan_restore, restore_from_plan
+    from lto_archive.library import open_library
+    from lto_archive.library.mtx import parse_drive_devices
+    from lto_archive.span.read import LibraryLoader
+    lib = open_library(lib_spec, drive_devices=parse_drive_devices(library_selection().get("drive_device", ())))
+    plan = plan_restore(cat, list(patterns), loaded=[d.barcode for d in lib.status().drives if d.barcode])
+    loader = LibraryLoader(lib, [c.barcode for c in plan])
+    current: list = []
+
+    def open_cartridge(label: str):  # type: ignore[no-untyped-def]
+        if current:
+            loader.done(current.pop())      # put the previous one away: its drive takes the next
+        current.append(loader.load(loader.barcodes.index(label) + 1, None))
+        return current[-1]
+
+    bar = ProgressBar(progress)
+    try:
+        return restore_from_plan(plan, open_cartridge, dest, overwrite=overwrite, progress=bar,
+                                 catalog=None if no_catalog else cat)
+    finally:
+        bar.close()
+        if current:
+            current.pop().close()           # the last one stays in its drive

@@ -107,3 +107,27 @@ def test_format_by_barcode_in_a_vlib(tmp_path: Path) -> None:
     assert doc["serial"] == "LTA002"
     assert (lib / "drives/0/LTA002L9/1_0_R").exists() or (lib / "drives/0/LTA002L9/1_1_R").exists()
     assert not any(n.endswith("_R") for n in os.listdir(lib / "slots/1/LTA001L9"))
+
+
+def test_restore_from_catalog_loads_each_cartridge(tmp_path: Path) -> None:
+    """restore --from-catalog --library: the plan names two cartridges, the robot loads each in turn
+    (one drive: the first is put away for the second), every file byte-exact."""
+    lib = tmp_path / "lib"
+    cat = tmp_path / "catalog.sqlite"
+    run("vlib", "create", lib, "--drives", "1", "--slots", "3", "--capacity", "32M", check=0)
+    day1 = make_card(tmp_path / "d1", name="A001", sizes={"C001.mov": 400_000, "C002.mov": 90_000})
+    day2 = make_card(tmp_path / "d2", name="B001", sizes={"C001.mov": 300_000}, seed=2)
+    for card, label in ((day1, "LTA002L9"), (day2, "LTA003L9")):
+        run("write", card, "--device", f"vlib:{lib}", "--barcode", label, "--catalog", cat, "--block-size", "64K",
+            "--log-dir", tmp_path / "logs", "--no-progress", check=0)
+        run("library", "unload", "--library", f"vlib:{lib}", check=0)
+    run("library", "load", "--library", f"vlib:{lib}", "LTA001L9", check=0)   # something else in the drive
+    dest = tmp_path / "restored"
+    cp = run("restore", "--from-catalog", "--library", f"vlib:{lib}", "--catalog", cat, dest, "A001/*", "B001/*",
+             "--no-progress", "--json", check=0)
+    doc = json.loads(cp.stdout)
+    assert doc["cartridges"] == ["LTA002L9", "LTA003L9"]
+    assert restored_files(dest) == {**card_files(day1), **card_files(day2)}
+    st = json.loads(run("library", "status", "--library", f"vlib:{lib}", "--json", check=0).stdout)
+    assert st["drives"][0]["barcode"] == "LTA003L9" and sorted(
+        s["barcode"] for s in st["slots"] if s["full"]) == ["LTA001L9", "LTA002L9"]
