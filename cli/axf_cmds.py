@@ -8,7 +8,7 @@ import click
 
 from lto_archive.formats.axf.scan import FAILED, MISSING, PROVEN, UNPROVEN, ScanReport, scan_volume
 
-from .common import device_from, emit, human_bytes
+from .common import device_from, device_or_library, emit, human_bytes, library_options
 
 
 @click.group("axf")
@@ -55,7 +55,8 @@ def _text(report: ScanReport, dest: Path | None, verbose: bool) -> None:
 
 
 @axf.command("scan")
-@click.option("--device", required=True, help="vtape:DIR (a virtual cartridge).")
+@click.option("--device", callback=device_or_library, help="vtape:DIR (a virtual cartridge), vlib:DIR.")
+@library_options()
 @click.option("--restore", "dest", default=None, type=click.Path(path_type=Path),
               help="Restore every proven file (and the folders and links found) into DEST.")
 @click.option("--overwrite", is_flag=True, help="Replace files that already exist in DEST.")

@@ -13,7 +13,7 @@ from lto_archive.catalog import Catalog, ENV_VAR, export, import_folder, import_
 from lto_archive.catalog.search import FileHit, search_document
 from lto_archive.errors import UsageError
 
-from .common import device_from, emit, human_bytes
+from .common import device_from, emit, human_bytes, library_options, optional_device_or_library
 
 DEFAULT_HELP = f"${ENV_VAR}, else ~/.local/share/lto-archive/catalog.sqlite"
 
@@ -118,7 +118,10 @@ def _where(c: Any) -> str:
 
 
 @catalog.command("import")
-@click.option("--device", default=None, help="vtape:DIR: the cartridge to read (its manifests or LTFS index).")
+@click.option("--device", default=None, callback=optional_device_or_library,
+              help="vtape:DIR (or vlib:DIR, --library L --barcode B): the cartridge to read (its manifests or LTFS "
+                   "index).")
+@library_options()
 @click.option("--folder", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="Instead of a tape: a folder copy (write --copy-to), from the job manifests it holds.")
 @catalog_option

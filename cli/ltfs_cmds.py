@@ -95,7 +95,8 @@ def _report_text(r: CheckReport) -> None:
 
 
 @ltfs.command("check")
-@click.option("--device", required=True, help="vtape:DIR")
+@click.option("--device", callback=device_or_library, help="vtape:DIR, vlib:DIR")
+@library_options()
 @click.option("--json", "as_json", is_flag=True)
 def check(device: str, as_json: bool) -> None:
     """Say whether the volume is consistent, and what a crash left behind (changes nothing)."""
@@ -108,7 +109,8 @@ def check(device: str, as_json: bool) -> None:
 
 
 @ltfs.command("recover")
-@click.option("--device", required=True, help="vtape:DIR")
+@click.option("--device", callback=device_or_library, help="vtape:DIR, vlib:DIR")
+@library_options()
 @click.option("--salvage", is_flag=True,
               help=f"Keep data found after the last index as unproven files in _ltfs_lostandfound/.")
 @click.option("--json", "as_json", is_flag=True)

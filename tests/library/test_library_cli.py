@@ -131,3 +131,22 @@ def test_restore_from_catalog_loads_each_cartridge(tmp_path: Path) -> None:
     st = json.loads(run("library", "status", "--library", f"vlib:{lib}", "--json", check=0).stdout)
     assert st["drives"][0]["barcode"] == "LTA003L9" and sorted(
         s["barcode"] for s in st["slots"] if s["full"]) == ["LTA001L9", "LTA002L9"]
+
+
+def test_other_device_commands_take_a_barcode(tmp_path: Path) -> None:
+    """catalog import, axf scan, ltfs check: the same --library/--barcode selection."""
+    lib = tmp_path / "lib"
+    cat = tmp_path / "catalog.sqlite"
+    run("vlib", "create", lib, "--drives", "1", "--slots", "2", "--capacity", "32M", check=0)
+    card = make_card(tmp_path / "src")
+    run("write", card, "--library", f"vlib:{lib}", "--barcode", "LTA002L9", "--format", "axf", "--no-catalog",
+        "--log-dir", tmp_path / "logs", "--no-progress", check=0)
+    run("library", "unload", "--library", f"vlib:{lib}", check=0)
+    doc = json.loads(run("catalog", "import", "--library", f"vlib:{lib}", "--barcode", "LTA002L9",
+                         "--catalog", cat, "--json", check=0).stdout)
+    assert doc["status"] == "ok"
+    run("axf", "scan", "--library", f"vlib:{lib}", "--barcode", "LTA002L9", "--restore", tmp_path / "scan",
+        check=0)
+    assert restored_files(tmp_path / "scan") == card_files(card)
+    cp = run("ltfs", "check", "--device", f"vlib:{lib}", check=6)          # the loaded AXF cartridge: not LTFS
+    assert "one partition: it is not an LTFS volume" in cp.stderr
