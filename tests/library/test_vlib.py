@@ -275,3 +275,44 @@ def test_open_library_and_open_device_vlib(lib: VirtualLibrary, tmp_path: Path) 
         open_library("/dev/nst0")
     with pytest.raises(UsageError, match="needs the library folder"):
         open_library("vlib:")
+
+
+_WORKER = textwrap.dedent("""
+    import random, sys
+    from lto_archive.errors import ChangerError, UsageError
+    from lto_archive.library.vlib import VirtualLibrary
+    lib = VirtualLibrary(sys.argv[1], lock_timeout=30)
+    rnd = random.Random(int(sys.argv[2]))
+    for _ in range(25):
+        op = rnd.choice(["load", "unload", "transfer", "barcode"])
+        try:
+            if op == "load":
+                lib.load(rnd.randint(1, 5), rnd.randint(0, 1))
+            elif op == "unload":
+                lib.unload(rnd.randint(0, 1))
+            elif op == "transfer":
+                lib.transfer(rnd.randint(1, 5), rnd.randint(1, 5))
+            else:
+                lib.load_barcode(rnd.choice(["LTA001L9", "LTA002L9", "LTA003L9"]))
+        except (ChangerError, UsageError):
+            pass
+""")
+
+
+def test_concurrent_processes_never_lose_a_cartridge(tmp_path: Path) -> None:
+    """Three processes move cartridges at once (each waits for the changer lock): afterwards every
+    barcode is in exactly one place and each cartridge still opens."""
+    lib = create_vlib(tmp_path / "lib", drives=2, slots=4, capacity=MB, cartridges=3, import_export=1)
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER)
+    procs = [subprocess.Popen([sys.executable, str(script), str(lib.path), str(seed)]) for seed in (1, 2, 3)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0, 0]
+    assert sorted(where(lib)) == ["LTA001L9", "LTA002L9", "LTA003L9"]
+    st_ = lib.status()
+    for d in st_.drives:
+        if d.full:
+            lib.unload(d.number)
+    for s in lib.status().slots:
+        if s.full:
+            with VirtualTape(lib.path / "slots" / str(s.number) / s.barcode) as vt:
+                assert vt.medium().barcode == s.barcode
