@@ -175,7 +175,11 @@ class Library(abc.ABC):
         if isinstance(place, DriveInfo):
             if drive is None or drive == place.number:
                 return place.number
-            st.drive(drive)
+            target = st.drive(drive)
+            if target.full:     # checked before anything moves: a refused request moves nothing
+                raise DriveFull(f"cannot move {barcode} from drive {place.number} to drive {drive}: drive {drive} "
+                                f"already holds {target.barcode or 'a cartridge'}; unload it first",
+                                barcode=barcode, drive=drive)
             self.unload(place.number)
             st = self.status()
             place = st.locate(barcode)
