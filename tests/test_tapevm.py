@@ -22,7 +22,7 @@ def _check(code: int, output: str) -> None:
 def test_st_backend_in_tapevm() -> None:
     """Conformance suite first (on the blank cartridge), then interop and bad input on /dev/nst0."""
     _check(*run_in_tapevm(["tests/tape/test_st_conformance.py", "tests/st", "tests/scsi/vm"], tape_size_mb=40,
-                          env={"LTO_ARCHIVE_TEST_TAPE": "/dev/nst0"}))
+                          env={"LTO_ARCHIVE_TEST_TAPE": "/dev/nst0"}, pytest_args=("-rs",)))
 
 
 def test_empty_drive_in_tapevm() -> None:

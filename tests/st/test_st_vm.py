@@ -223,8 +223,9 @@ def test_end_of_medium_inside_a_file_names_it_and_keeps_the_rest(nst: str, tmp_p
     assert "full" in cp.stderr and "card/f2.bin" in cp.stderr
     log_path, log = copy_log(tmp_path / "logs")
     st = statuses(log)
-    assert (st["card/f0.bin"], st["card/f1.bin"], st["card/f2.bin"], st["card/f3.bin"]) == \
-        ("ok", "ok", "lost", "not-written")
+    assert (st["card/f0.bin"], st["card/f1.bin"], st["card/f2.bin"]) == ("ok", "ok", "lost")
+    # f3: "not-written", or not in the log at all when the job stopped before reaching it
+    assert st.get("card/f3.bin", "not-written") == "not-written"
     # every file committed before the end verifies and restores against the copy log
     cp = run("verify", "--device", nst, "--tape-file", "1", "--manifest", log_path, "--json", "--no-catalog")
     doc = json.loads(cp.stdout)
