@@ -440,7 +440,8 @@ def _mark_lost(records: list[FileRecord], ends: dict[int, int], on_tape: int, ex
             continue
         if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN):
             continue
-        if first_lost is None and end is not None and rec.kind == "file":
+        # a file is lost when some of it went out: it has an end, or it is the one being written
+        if first_lost is None and rec.kind == "file" and (end is not None or rec is records[-1]):
             first_lost = rec
             rec.status, rec.message = LOST, f"the device failed while writing this file: {exc.message}"
         else:

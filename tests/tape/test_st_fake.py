@@ -223,3 +223,22 @@ def test_the_emulator_s_zeros_at_end_of_data_are_end_of_data() -> None:
     assert (io.MTEOM, 1) in drv.ops               # the driver's early-warning state is cleared
     assert dev.position().eod and dev.position().block == 2
     assert dev.write_record(b"efgh") == WriteFlags.NONE
+
+
+def test_write_job_end_of_medium_inside_a_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The write job on an st drive that ends inside a big file: that file is lost and named, the
+    ones before are complete, whatever the read-ahead of the job when the drive gave up."""
+    from lto_archive.jobs.write import WriteOptions, write_archive
+    from lto_archive.manifest import LOST, OK
+    from tests.bad_input_helpers import make_card
+
+    card = make_card(tmp_path / "src", sizes={"a.bin": 100_000, "b.bin": 100_000, "c.bin": 4_000_000,
+                                              "d.bin": 1000})
+    dev = tape(hard_end_at=600_000, options=StOptions(ew_room=0))
+    result = write_archive([card], dev, WriteOptions(record_size=16 * 1024, chunk_size=16 * 1024))
+    assert isinstance(result.error, EndOfMedium)
+    status = {r.path: r.status for r in result.manifest.files if r.kind == "file"}
+    assert status["card/a.bin"] == status["card/b.bin"] == OK
+    assert status["card/c.bin"] == LOST
+    assert status.get("card/d.bin", "not-written") == "not-written"
+    assert "card/c.bin" in result.error.message
