@@ -139,6 +139,7 @@ class Driver(Protocol):
     def status(self) -> io.DriveStatus: ...
     def tell(self) -> int: ...
     def long_position(self) -> tuple[int, int, int] | None: ...
+    def cartridge_memory(self) -> Any | None: ...
     def inquiry(self) -> tuple[str, str]: ...
     def close(self) -> None: ...
 
@@ -149,6 +150,7 @@ class StDriver:
     def __init__(self, path: str) -> None:
         self.path = path
         self._scsi: Any = None
+        self._no_position = False
         flags = os.O_RDWR | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
         try:
             self.fd = os.open(path, flags)
@@ -176,17 +178,27 @@ class StDriver:
 
     def long_position(self) -> tuple[int, int, int] | None:
         """(partition, block, file number) from READ POSITION long form through SG_IO; None if unanswered."""
-        if self._scsi is False:
+        if self._no_position:
             return None
         try:
-            if self._scsi is None:
-                from .scsi.device import ScsiDevice
-                self._scsi = ScsiDevice(self.fd, name=self.path)
-            p = self._scsi.read_position()
+            p = self._scsi_device().read_position()
             return p.partition, p.block, p.file_number
         except (ImportError, OSError, DeviceError, ValueError):
-            self._scsi = False       # not asked again on this open
+            self._no_position = True       # not asked again on this open
             return None
+
+    def cartridge_memory(self) -> Any | None:
+        """The cartridge memory (barcode, capacities; scsi.device.CartridgeMemoryInfo) or None."""
+        try:
+            return self._scsi_device().cartridge_memory(0)
+        except (ImportError, OSError, DeviceError, ValueError):
+            return None
+
+    def _scsi_device(self) -> Any:
+        if self._scsi is None:
+            from .scsi.device import ScsiDevice   # SG_IO on the st node itself
+            self._scsi = ScsiDevice(self.fd, name=self.path)
+        return self._scsi
 
     def inquiry(self) -> tuple[str, str]:
         """Vendor and product id, as the kernel keeps them from INQUIRY (sysfs; no SCSI command)."""
@@ -272,6 +284,7 @@ class StTape(TapeDevice):
         self._fms: dict[int, int] = {}  # filemark index -> its address (what we have seen)
         self._eod: int | None = None    # EOD address once known
         self._eod_here = False          # EOD is the current position (positioned mode, after a write)
+        self._mam: Any = None           # cartridge memory, read once per load (False: none)
         self._ew_seen = False
         self._after_ew = 0              # bytes written past early warning
 
@@ -756,23 +769,30 @@ class StTape(TapeDevice):
         self._check()
         st = self._status()
         drive = self.drive_generation()
+        if self._mam is None:
+            self._mam = self._drv.cartridge_memory() or False
+        mam = self._mam or None
+        density = st.density_code or (mam.density_code if mam is not None and mam.density_code else 0)
         medium = drive
-        if st.density_code:
+        if density:
             try:
-                medium = by_density_code(st.density_code)
+                medium = by_density_code(density)
             except DeviceError:
                 medium = drive
         else:
             self._say_once("density", f"{self.path}: the drive reports no density code; taking the cartridge "
                            f"for a {drive} medium (the drive's own generation)")
         capacity = medium.capacity
+        remaining = capacity
+        if mam is not None and mam.max_capacity_mb:
+            capacity = mam.max_capacity_mb * MiB
+        if mam is not None and mam.remaining_capacity_mb is not None:
+            remaining = mam.remaining_capacity_mb * MiB      # as of the last unload: an estimate
         if self._ew_seen:
             remaining = max(0, self.options.ew_room - self._after_ew) if self.options.ew_room else 0
-        else:
-            remaining = capacity
-        return MediumInfo(generation=medium, drive_generation=drive, density_code=st.density_code, barcode=None,
-                          partitions=self.partitions, capacity=capacity, remaining=remaining,
-                          write_protected=st.write_protected)
+        return MediumInfo(generation=medium, drive_generation=drive, density_code=density,
+                          barcode=mam.barcode if mam is not None else None, partitions=self.partitions,
+                          capacity=capacity, remaining=min(remaining, capacity), write_protected=st.write_protected)
 
     def drive_generation(self) -> Generation:
         vendor, product = self._drv.inquiry()
