@@ -1,8 +1,8 @@
 """The st backend on the kernel's real st driver, inside tapevm (tests/tapevm_helpers.py).
 
 Each test boots one VM (a minute or more under emulation) and runs a batch of tests there;
-deselect them with `-m "not tapevm"`. Library tests add their own run here, e.g.
-run_in_tapevm(["tests/library_vm"], drives=2, tapes=6, tape_size_mb=100, changer=True).
+deselect them with `-m "not tapevm"`. The VM with a changer (drives start empty) is booted once, by
+tests/library/test_library_tapevm.py, for the empty-drive, SCSI and library tests.
 """
 
 from __future__ import annotations
@@ -24,8 +24,3 @@ def test_st_backend_in_tapevm() -> None:
     _check(*run_in_tapevm(["tests/tape/test_st_conformance.py", "tests/st", "tests/scsi/vm"], tape_size_mb=40,
                           env={"LTO_ARCHIVE_TEST_TAPE": "/dev/nst0"}, pytest_args=("-rs",)))
 
-
-def test_empty_drive_in_tapevm() -> None:
-    """With a changer every drive starts empty: the commands say so (exit 4)."""
-    _check(*run_in_tapevm(["tests/st/test_empty_drive.py", "tests/scsi/vm"], tapes=2, tape_size_mb=40, changer=True,
-                          env={"LTO_ARCHIVE_TEST_EMPTY_DRIVE": "1"}))
