@@ -30,7 +30,7 @@ def _has_data(dev) -> bool:  # type: ignore[no-untyped-def]
 
 
 @click.command("format")
-@click.option("--device", callback=device_or_library, help="vtape:DIR (a virtual cartridge), vlib:DIR; LTFS on /dev/nstN needs partitions, not handled by the st backend yet.")
+@click.option("--device", callback=device_or_library, help="vtape:DIR (a virtual cartridge), vlib:DIR, or st:/dev/nstN (a drive that can partition: LTO-5 or newer).")
 @library_options(barcode=False)
 @click.option("--format", "fmt", default="ltfs", show_default=True, type=click.Choice(["ltfs"]))
 @click.option("--barcode", default=None, callback=remember_barcode,

@@ -140,6 +140,9 @@ class Driver(Protocol):
     def tell(self) -> int: ...
     def long_position(self) -> tuple[int, int, int] | None: ...
     def cartridge_memory(self) -> Any | None: ...
+    def partition_count(self) -> int | None: ...
+    def format_partitions(self, count: int) -> None: ...
+    def locate_partition(self, partition: int, block: int) -> None: ...
     def inquiry(self) -> tuple[str, str]: ...
     def close(self) -> None: ...
 
@@ -193,6 +196,21 @@ class StDriver:
             return self._scsi_device().cartridge_memory(0)
         except (ImportError, OSError, DeviceError, ValueError):
             return None
+
+    def partition_count(self) -> int | None:
+        """Partitions defined on the cartridge (MODE SENSE page 0x11); None if unanswered."""
+        try:
+            return int(self._scsi_device().medium_partitions()[0])
+        except (ImportError, OSError, DeviceError, ValueError):
+            return None
+
+    def format_partitions(self, count: int) -> None:
+        """MODE SELECT page 0x11 + FORMAT MEDIUM through SG_IO (ScsiUnsupported when refused)."""
+        self._scsi_device().partition(count)
+
+    def locate_partition(self, partition: int, block: int) -> None:
+        """LOCATE(16) with the change-partition bit through SG_IO (ScsiUnsupported when refused)."""
+        self._scsi_device().locate(partition, block)
 
     def _scsi_device(self) -> Any:
         if self._scsi is None:
@@ -285,6 +303,7 @@ class StTape(TapeDevice):
         self._eod: int | None = None    # EOD address once known
         self._eod_here = False          # EOD is the current position (positioned mode, after a write)
         self._mam: Any = None           # cartridge memory, read once per load (False: none)
+        self._nparts: int | None = None  # partitions on the cartridge, asked once per load
         self._ew_seen = False
         self._after_ew = 0              # bytes written past early warning
 
@@ -548,6 +567,8 @@ class StTape(TapeDevice):
     def rewind(self) -> None:
         self._check()
         self._eod_here = False
+        if self._nparts is not None and self._nparts > 1:
+            self._eod = None            # what was known was of the partition we leave
         self._op(io.MTREW)
         self._moved(0, 0)
 
@@ -556,11 +577,14 @@ class StTape(TapeDevice):
         self._eod_here = False
         if block < 0:
             raise UsageError(f"block {block} is not a tape address", block=block)
+        if partition >= self.partitions:
+            raise DeviceError(f"the cartridge in {self.path} has {self.partitions} partition(s): there is "
+                              f"no partition {partition}", partition=partition)
+        if self.partitions > 1 and not self._counted():
+            return self._scsi_locate(partition, block)
         if partition != self._partition_now():
-            if partition >= self.partitions:
-                raise DeviceError(f"the cartridge in {self.path} has {self.partitions} partition(s): there is "
-                                  f"no partition {partition}", partition=partition)
-            self._op(io.MTSETPART, partition)
+            raise DeviceError(f"{self.path}: the drive does not report its position, so lto-archive cannot "
+                              f"move to partition {partition}", partition=partition)
         if not self._counted():
             try:
                 self._drv.op(io.MTSEEK, block)
@@ -574,8 +598,30 @@ class StTape(TapeDevice):
             return
         self._counted_locate(block)
 
+    def _scsi_locate(self, partition: int, block: int) -> None:
+        """LOCATE(16) through SG_IO: st's MTSEEK cannot change partition (st's state is stale after it)."""
+        from .scsi.sense import ScsiUnsupported
+        if partition != self._partition_now():
+            self._eod = None
+        try:
+            self._drv.locate_partition(partition, block)
+        except ScsiUnsupported:
+            raise DeviceError(f"{self.path}: the drive refuses LOCATE(16), so lto-archive cannot move between "
+                              f"the cartridge's partitions (partition {partition} block {block})",
+                              partition=partition, block=block) from None
+        except EndOfData:
+            here = self._here()
+            self._eod = here
+            raise EndOfData(f"cannot locate to block {block} of partition {partition}: end of data is at "
+                            f"block {here}", partition=partition, block=block, eod=here) from None
+        except OSError as exc:
+            raise self._error(exc, "LOCATE") from None
+
     def _partition_now(self) -> int:
-        return self._status().partition if self.partitions > 1 else 0
+        if self.partitions <= 1:
+            return 0
+        longpos = None if self._counted() else self._drv.long_position()
+        return longpos[0] if longpos is not None else 0
 
     def _counted_locate(self, block: int) -> None:
         """Rewind (if going back) and space forward: the only safe way without LOCATE."""
@@ -763,7 +809,34 @@ class StTape(TapeDevice):
     # --- the cartridge ----------------------------------------------------------------------------
     @property
     def partitions(self) -> int:
-        return 1
+        """From MODE SENSE page 0x11 (asked once per load); 1 when the drive does not answer it."""
+        if self._nparts is None:
+            n = self._drv.partition_count() if self._loaded else None
+            if n is None:
+                self._say_once("partitions", f"{self.path}: the drive does not answer MODE SENSE page 0x11; "
+                               f"taking the cartridge for one partition")
+                n = 1
+            self._nparts = n
+        return self._nparts
+
+    def format_partitions(self, count: int) -> None:
+        """Erase the cartridge and make `count` partitions (LTFS: 2) through SG_IO, then rewind st."""
+        self._check()
+        if count not in (1, 2):
+            raise UsageError(f"an LTO cartridge takes 1 or 2 partitions, not {count}", count=count)
+        from .scsi.sense import ScsiUnsupported
+        try:
+            self._drv.format_partitions(count)
+        except ScsiUnsupported:
+            raise UsageError(f"{self.path}: this drive cannot partition a cartridge (it refused MODE SELECT "
+                             f"page 0x11 / FORMAT MEDIUM); LTFS needs a partition-capable drive (LTO-5 or "
+                             f"newer). Nothing on the tape was changed.", path=self.path, partitions=count) from None
+        except OSError as exc:
+            raise self._error(exc, "FORMAT MEDIUM") from None
+        finally:
+            # the commands bypassed st: its counters are stale until st rewinds itself
+            self._op(io.MTREW)
+            self._reset_tracking()
 
     def medium(self) -> MediumInfo:
         self._check()

@@ -349,3 +349,13 @@ def test_given_fd_is_left_open(tmp_path):
         os.fstat(fd)
     finally:
         os.close(fd)
+
+
+def test_medium_partitions_from_page_0x11():
+    dev, drive = device({cdb.MODE_SENSE_10: good(ex.LTO_PARTITION_PAGE_SENSE)})
+    assert dev.medium_partitions() == (ex.LTO_PARTITION_PAGE_SENSE[19] + 1, ex.LTO_PARTITION_PAGE_SENSE[18] + 1)
+    assert drive.opcodes == [cdb.MODE_SENSE_10]                 # reading the page changes nothing
+    assert drive.sent[0].cdb == H("5a 00 11 00 00 00 00 04 00 00")
+    dev, drive = device({cdb.MODE_SENSE_10: INVALID_FIELD})     # tgt: the StTape falls back to 1
+    with pytest.raises(ScsiUnsupported):
+        dev.medium_partitions()

@@ -5,13 +5,21 @@ filemark, EIO with the EOD status at end of data, MTFSR/MTBSR stopped by a filem
 MTBSF ending on the BOT side of the filemark, early warning as an alternation of ENOSPC and
 successful writes, ENOMEDIUM when unloaded, EACCES when write-protected. `positioned=False`
 makes READ POSITION fail (as on the tapevm emulator), so StTape counts itself.
+
+Partitions: `scsi_partitions=True` models a drive (LTO-5+) that answers, through SG_IO,
+MODE SENSE page 0x11 (partition_count), MODE SELECT + FORMAT MEDIUM (format_partitions) and
+LOCATE(16) with the change-partition bit (locate_partition); `False` models one that refuses
+them with ScsiUnsupported. Those commands bypass st: st's own idea of the partition
+(status().partition) stays what it was, as the real driver's does.
 """
 
 from __future__ import annotations
 
 import errno
 
+from lto_archive.errors import EndOfData
 from lto_archive.tape import st_ioctl as io
+from lto_archive.tape.scsi.sense import ScsiUnsupported
 
 FM = None
 
@@ -24,9 +32,12 @@ class FakeStDriver:
     def __init__(self, *, positioned: bool = True, write_protected: bool = False,
                  early_warning_at: int | None = None, hard_end_at: int | None = None,
                  product: tuple[str, str] = ("IBM", "ULT3580-TD9"), density: int = 0x60,
-                 junk_at_eod: bool = False) -> None:
-        self.objects: list[bytes | None] = []
+                 junk_at_eod: bool = False, scsi_partitions: bool = True, partitions: int = 1) -> None:
+        self.parts: list[list[bytes | None]] = [[] for _ in range(partitions)]
+        self.part = 0             # the partition the drive is on
         self.pos = 0
+        self.scsi_partitions = scsi_partitions
+        self.scsi: list[tuple] = []   # the pass-through commands answered, in order
         self.positioned = positioned
         self.write_protected = write_protected
         self.early_warning_at = early_warning_at
@@ -42,6 +53,15 @@ class FakeStDriver:
         self.junk_at_eod = junk_at_eod   # the tapevm emulator: zeros of the size asked for, EOT flag
         self.eot_flag = False
         self.mam = None           # a scsi.device.CartridgeMemoryInfo, when the drive reads the MAM
+
+    @property
+    def objects(self) -> list[bytes | None]:
+        """The current partition's objects."""
+        return self.parts[self.part]
+
+    @objects.setter
+    def objects(self, value: list[bytes | None]) -> None:
+        self.parts[self.part] = value
 
     # --- helpers --------------------------------------------------------------------
     def _used(self) -> int:
@@ -92,7 +112,7 @@ class FakeStDriver:
     def op(self, op: int, count: int = 1) -> None:
         self.ops.append((op, count))
         if op in (io.MTLOAD,):
-            self.loaded, self.pos = True, 0
+            self.loaded, self.part, self.pos = True, 0, 0
             return
         if op in (io.MTSETBLK, io.MTLOCK, io.MTUNLOCK):
             self.locked = op == io.MTLOCK if op != io.MTSETBLK else self.locked
@@ -101,9 +121,9 @@ class FakeStDriver:
         self.eod_flag = self.eot_flag = False
         objs = self.objects
         if op == io.MTREW:
-            self.pos = 0
+            self.part, self.pos = 0, 0
         elif op in (io.MTOFFL, io.MTUNLOAD):
-            self.loaded, self.pos, self.locked = False, 0, False
+            self.loaded, self.part, self.pos, self.locked = False, 0, 0, False
         elif op in (io.MTWEOF, io.MTWEOFI):
             if self.write_protected:
                 raise _err(errno.EACCES)
@@ -181,10 +201,45 @@ class FakeStDriver:
     def long_position(self) -> tuple[int, int, int] | None:
         if not self.positioned or not self.loaded:
             return None
-        return 0, self.pos, sum(1 for o in self.objects[:self.pos] if o is FM)
+        return self.part, self.pos, sum(1 for o in self.objects[:self.pos] if o is FM)
 
     def cartridge_memory(self):  # type: ignore[no-untyped-def]
         return self.mam
+
+    # --- SCSI pass-through (SG_IO on the st node) ----------------------------------------------
+    def _scsi(self, command: str, *args: int) -> None:
+        if not self.scsi_partitions:
+            raise ScsiUnsupported(f"/dev/nst0: {command}: ILLEGAL REQUEST, invalid command operation code",
+                                  command=command)
+        self._need_medium()
+        self.scsi.append((command, *args))
+
+    def partition_count(self) -> int | None:
+        if not self.scsi_partitions or not self.loaded:
+            return None
+        self.scsi.append(("MODE SENSE", 0x11))
+        return len(self.parts)
+
+    def format_partitions(self, count: int) -> None:
+        self.scsi.append(("REWIND",))
+        self._scsi("MODE SENSE", 0x11)
+        self.part, self.pos = 0, 0
+        if self.write_protected:
+            raise _err(errno.EACCES)
+        self.scsi.append(("MODE SELECT", 0x11, count))
+        self.scsi.append(("FORMAT MEDIUM", count))
+        self.parts = [[] for _ in range(count)]
+
+    def locate_partition(self, partition: int, block: int) -> None:
+        if partition >= len(self.parts):
+            raise _err(errno.EINVAL)
+        self._scsi("LOCATE(16)", partition, block)
+        self.part = partition
+        self.eod_flag = self.eot_flag = False
+        if block > len(self.objects):
+            self.pos = len(self.objects)
+            raise EndOfData("end of data: nothing more is written on this partition")
+        self.pos = block
 
     def inquiry(self) -> tuple[str, str]:
         return self.product

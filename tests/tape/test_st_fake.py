@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 
 import pytest
 
@@ -34,6 +35,13 @@ class FakeFactory(DeviceFactory):
 
     def write_protected(self) -> StTape:
         return tape(positioned=self.positioned, write_protected=True)
+
+    def two_partitions(self) -> StTape:
+        if not self.positioned:
+            return super().two_partitions()      # counting itself, StTape cannot change partition
+        dev = tape(positioned=True)
+        dev.format_partitions(2)                 # MODE SELECT page 0x11 + FORMAT MEDIUM through SG_IO
+        return dev
 
 
 class TestStOverDrivePosition(TapeConformance):
@@ -242,3 +250,85 @@ def test_write_job_end_of_medium_inside_a_file(tmp_path) -> None:  # type: ignor
     assert status["card/c.bin"] == LOST
     assert status.get("card/d.bin", "not-written") == "not-written"
     assert "card/c.bin" in result.error.message
+
+
+# --- partitions (MODE SENSE/SELECT page 0x11, FORMAT MEDIUM, LOCATE(16) through SG_IO) ----------------
+def test_partitions_come_from_the_medium_partition_page(caplog: pytest.LogCaptureFixture) -> None:
+    assert tape(partitions=2).partitions == 2
+    assert tape(partitions=2).medium().partitions == 2
+    with caplog.at_level(logging.WARNING):
+        dev = tape(partitions=1, scsi_partitions=False)
+        assert dev.partitions == 1 and dev.medium().partitions == 1
+    assert sum("MODE SENSE page 0x11" in r.message for r in caplog.records) == 1
+
+
+def test_format_partitions_goes_through_scsi_then_rewinds_st() -> None:
+    dev = tape()
+    dev.write_record(b"old")
+    drv = dev._drv
+    dev.format_partitions(2)
+    assert [c[0] for c in drv.scsi] == ["REWIND", "MODE SENSE", "MODE SELECT", "FORMAT MEDIUM"]
+    assert drv.ops[-1] == (io.MTREW, 1)                  # st's own counters made right again
+    assert dev.partitions == 2 and drv.parts == [[], []]
+    dev.locate(1, 0)
+    dev.write_record(b"one")
+    p = dev.position()
+    assert (p.partition, p.block, p.eod) == (1, 1, True)
+    assert drv.status().partition == 0                  # st's idea is stale: position() asks the drive
+    assert drv.scsi[-1] == ("LOCATE(16)", 1, 0)
+    with pytest.raises(DeviceError, match="no partition 2"):
+        dev.locate(2, 0)
+    with pytest.raises(EndOfData):
+        dev.locate(0, 5)
+    with pytest.raises(UsageError, match="1 or 2 partitions"):
+        dev.format_partitions(3)
+
+
+def test_a_drive_that_cannot_partition_leaves_the_tape_untouched() -> None:
+    dev = tape(scsi_partitions=False)
+    for i in range(3):
+        dev.write_record(f"keep {i}".encode())
+    dev.write_filemarks(1)
+    drv = dev._drv
+    before = [list(p) for p in drv.parts]
+    with pytest.raises(UsageError, match=r"cannot partition.*LTFS needs a partition-capable drive \(LTO-5"):
+        dev.format_partitions(2)
+    assert drv.parts == before and dev.partitions == 1
+    from lto_archive.formats.ltfs.volume import format_volume
+    with pytest.raises(UsageError, match="cannot partition"):
+        format_volume(dev, creator="t", block_size=4096)
+    assert drv.parts == before
+    dev.rewind()
+    assert [dev.read_record() for _ in range(4)] == [b"keep 0", b"keep 1", b"keep 2", b""]
+
+
+def test_a_drive_without_locate_16_cannot_change_partition() -> None:
+    drv = FakeStDriver(partitions=2)
+    dev = StTape("/dev/nst0", driver=drv)
+    assert dev.partitions == 2
+    drv.scsi_partitions = False          # MODE SENSE was answered; LOCATE(16) is refused
+    with pytest.raises(DeviceError, match="refuses LOCATE"):
+        dev.locate(1, 0)
+
+
+def test_ltfs_format_write_restore_on_a_two_partition_st_drive(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from lto_archive.formats.ltfs.volume import format_volume, open_volume
+    from lto_archive.jobs.read import restore_tape
+    from lto_archive.jobs.write import WriteOptions, write_archive
+    src = tmp_path / "card"
+    (src / "sub").mkdir(parents=True)
+    files = {"card/a.bin": bytes(range(256)) * 300, "card/sub/b.mov": os.urandom(200_000), "card/empty": b""}
+    for rel, data in files.items():
+        (tmp_path / rel).write_bytes(data)
+    dev = tape()
+    assert dev.partitions == 1
+    format_volume(dev, creator="t", serial="ST0001", volume_name="Vol", block_size=65536)
+    assert dev.partitions == 2 and [c[0] for c in dev._drv.scsi].count("FORMAT MEDIUM") == 1
+    opts = WriteOptions(format="ltfs", index_every_bytes=None, index_every_seconds=None, chunk_size=65536)
+    assert write_archive([src], dev, opts).status == "ok"
+    assert open_volume(dev).consistent
+    r = restore_tape(dev, tmp_path / "dest", patterns=["card"])
+    r.raise_for_status()
+    for rel, data in files.items():
+        assert (tmp_path / "dest" / rel).read_bytes() == data
+    dev.close()

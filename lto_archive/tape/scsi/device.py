@@ -13,12 +13,13 @@ import datetime as _dt
 import errno
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from ...errors import DeviceError, DeviceNotFound, GenerationError, UsageError
 from ...generations import Generation, by_density_code
 from .. import mam
 from . import cdb
-from .mode import (MEDIUM_PARTITION_PAGE, SIZE_REST, MediumPartitionPage, ModeParameters, find_page,
+from .mode import (MEDIUM_PARTITION_PAGE, SIZE_REST, MediumPartitionPage, ModeData, ModeParameters, find_page,
                    mode_select_header10, parse_mode_data, partition_page)
 from .responses import (DENSITY_DESCRIPTOR_SIZE, BlockLimits, DensityDescriptor, Inquiry, LongPosition,
                         build_attribute_list, parse_attributes, parse_block_limits, parse_density_support,
@@ -351,15 +352,7 @@ class ScsiDevice:
         """
         sizes = _partition_sizes(count, sizes_mb)
         self._rewind()
-        data = self.execute(cdb.mode_sense10(MEDIUM_PARTITION_PAGE, allocation_length=1024), data_in=1024)
-        try:
-            md = parse_mode_data(data, ten=True)
-            page = find_page(md.pages, MEDIUM_PARTITION_PAGE)
-            if page is None:
-                raise ValueError("the answer has no medium partition page")
-            current = MediumPartitionPage.parse(page)
-        except ValueError as exc:
-            raise self._malformed(cdb.MODE_SENSE_10, exc) from exc
+        md, current = self._partition_page()
         if count - 1 > current.max_additional_partitions:
             raise GenerationError(
                 f"{self.name}: this drive and cartridge take at most {current.max_additional_partitions + 1} "
@@ -371,6 +364,23 @@ class ScsiDevice:
             md.block_descriptors) + partition_page(current, count, sizes)
         self.execute(cdb.mode_select10(len(params)), data_out=params)
         self.execute(cdb.format_medium(cdb.FORMAT_PARTITION))
+
+    def medium_partitions(self) -> tuple[int, int]:
+        """(partitions defined on the cartridge, most the drive and cartridge take), from page 0x11."""
+        _, page = self._partition_page()
+        return page.additional_partitions_defined + 1, page.max_additional_partitions + 1
+
+    def _partition_page(self) -> tuple[ModeData, Any]:
+        """MODE SENSE(10) of the medium partition page (0x11): the mode data and the parsed page."""
+        data = self.execute(cdb.mode_sense10(MEDIUM_PARTITION_PAGE, allocation_length=1024), data_in=1024)
+        try:
+            md = parse_mode_data(data, ten=True)
+            page = find_page(md.pages, MEDIUM_PARTITION_PAGE)
+            if page is None:
+                raise ValueError("the answer has no medium partition page")
+            return md, MediumPartitionPage.parse(page)
+        except ValueError as exc:
+            raise self._malformed(cdb.MODE_SENSE_10, exc) from exc
 
 
 def _partition_sizes(count: int, sizes_mb: list[int | None] | None) -> list[int]:
