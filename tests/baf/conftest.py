@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from lto_archive.catalog import Catalog, record_read, record_write, tape_used
-from lto_archive.formats.ltfs.volume import format_volume, open_volume
+from lto_archive.formats.ltfs.volume import open_volume
 from lto_archive.jobs.read import verify_tape
 from lto_archive.jobs.write import WriteOptions, write_archive
-from lto_archive.tape import VirtualTape, create_vtape
+from lto_archive.tape import VirtualTape
 
-MiB = 1 << 20
+from ..catalog.conftest import ltfs_tape, tar_tape
 
 
 def ts(text: str) -> float:
@@ -40,16 +40,6 @@ def make_card(root: Path, name: str = "A001_C007") -> Path:
     make_file(card / "EMPTY.bin", b"", "2026-03-15T09:00:02")
     (card / "LOST.DIR").mkdir()
     return card
-
-
-def tar_tape(path: Path, barcode: str) -> VirtualTape:
-    return create_vtape(path, "LTO-9", capacity=64 * MiB, barcode=barcode)
-
-
-def ltfs_tape(path: Path, barcode: str) -> VirtualTape:
-    dev = create_vtape(path, "LTO-9", capacity=64 * MiB, barcode=barcode, partitions=2)
-    format_volume(dev, creator="lto-archive tests", serial=barcode[:6], volume_name="DAY", block_size=4096)
-    return dev
 
 
 def write_to(cat: Catalog, dev: VirtualTape, sources: list[Path], fmt: str = "tar",

@@ -3,7 +3,6 @@ tape, each volume keeps its own signature, headers, footers and history; a faili
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,12 @@ from lto_archive.errors import JobIncomplete
 from lto_archive.formats.axf import AxfReader, scan_volume
 from lto_archive.formats.axf.structures import MAGIC
 from lto_archive.formats.tapefile import TapeFileReader
-from lto_archive.jobs.read import restore_tape
 from lto_archive.jobs.write import WriteOptions, write_archive
 from lto_archive.manifest import OK
 from lto_archive.tape import VirtualTape, create_vtape
 from lto_archive.tape.vtape import Faults
+
+from ..fan_out_helpers import card, restored
 
 KiB = 1024
 RS = 8 * KiB
@@ -28,25 +28,8 @@ def opts(**kw) -> WriteOptions:  # type: ignore[no-untyped-def]
     return WriteOptions(format="axf", record_size=RS, chunk_size=4 * RS, **kw)
 
 
-def card(root: Path, sizes: list[int]) -> dict[str, bytes]:
-    out = {}
-    for i, n in enumerate(sizes):
-        p = root / "A001" / f"C{i:03d}.mov"
-        p.parent.mkdir(parents=True, exist_ok=True)
-        data = os.urandom(n)
-        p.write_bytes(data)
-        out[f"{root.name}/A001/C{i:03d}.mov"] = data
-    return out
-
-
 def tape(path: Path, barcode: str) -> VirtualTape:
     return create_vtape(path, "LTO-9", capacity=256 << 20, barcode=barcode)
-
-
-def restored(dev: VirtualTape, dest: Path, top: str) -> dict[str, bytes]:
-    restore_tape(dev, dest, patterns=[top]).raise_for_status()
-    return {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*")
-            if p.is_file() and ".lto-archive" not in p.parts and "ascmhl" not in p.parts}
 
 
 def tape_file(dev: VirtualTape, n: int) -> AxfReader:

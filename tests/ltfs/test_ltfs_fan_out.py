@@ -4,7 +4,6 @@ each volume with its own blocks, indexes, generations and back pointers; a faili
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,15 @@ from lto_archive.errors import JobIncomplete, MediumError, UsageError
 from lto_archive.formats.ltfs.index import Index
 from lto_archive.formats.ltfs.recover import check_volume, recover_volume
 from lto_archive.formats.ltfs.volume import DATA_PARTITION, format_volume, open_volume, read_index_at
-from lto_archive.jobs.read import restore_tape
 from lto_archive.jobs.write import WriteOptions, write_archive
 from lto_archive.manifest import OK
 from lto_archive.tape import VirtualTape, create_vtape, mam
 from lto_archive.tape.vtape import Faults
 from lto_archive_cli.main import cli
 
+from ..fan_out_helpers import card, restored
+
 BS = 4096
-META = ".lto-archive"
 
 
 def opts(**kw) -> WriteOptions:  # type: ignore[no-untyped-def]
@@ -38,23 +37,6 @@ def volume(path: Path, barcode: str, serial: str) -> VirtualTape:
     dev = create_vtape(path, "LTO-9", capacity=64 << 20, partitions=2, barcode=barcode)
     format_volume(dev, creator="t", serial=serial, volume_name=serial, block_size=BS)
     return dev
-
-
-def card(root: Path, sizes: list[int]) -> dict[str, bytes]:
-    out = {}
-    for i, n in enumerate(sizes):
-        p = root / "A001" / f"C{i:03d}.mov"
-        p.parent.mkdir(parents=True, exist_ok=True)
-        data = os.urandom(n)
-        p.write_bytes(data)
-        out[f"{root.name}/A001/C{i:03d}.mov"] = data
-    return out
-
-
-def restored(dev: VirtualTape, dest: Path, top: str) -> dict[str, bytes]:
-    restore_tape(dev, dest, patterns=[top]).raise_for_status()
-    return {str(p.relative_to(dest)): p.read_bytes() for p in dest.rglob("*")
-            if p.is_file() and META not in p.parts and "ascmhl" not in p.parts}
 
 
 def index_chain(dev: VirtualTape) -> list[Index]:
