@@ -23,6 +23,15 @@ MIN_RECORD = 1
 MAX_RECORD = 4 * 1024 * 1024  # the LTFS file backend's limit; Linux st usually caps at 1 MiB
 
 
+def record_length(data: bytes | bytearray | memoryview) -> int:
+    """The length of a record to write, refused unless 1 .. MAX_RECORD bytes (every device's rule)."""
+    n = data.nbytes if type(data) is memoryview else len(data)
+    if n < 1 or n > MAX_RECORD:
+        from ..errors import UsageError
+        raise UsageError(f"record of {n} bytes: records are 1 .. {MAX_RECORD} bytes", size=n)
+    return n
+
+
 class WriteFlags(IntFlag):
     """What a successful write learned about the room left on the medium."""
 

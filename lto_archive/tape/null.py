@@ -13,7 +13,7 @@ from bisect import bisect_left
 
 from ..errors import DeviceError, EndOfData, EndOfMedium, NoMedium, UsageError
 from ..generations import GENERATIONS, Generation
-from .device import MAX_RECORD, MediumInfo, Position, TapeDevice, WriteFlags
+from .device import MAX_RECORD, MediumInfo, Position, TapeDevice, WriteFlags, record_length
 from .speed import TapeStats
 from .vtape import partition_capacities, warning_points
 
@@ -71,9 +71,7 @@ class NullTape(TapeDevice):
     def write_record(self, data: bytes | bytearray | memoryview) -> WriteFlags:
         if not self._loaded:
             self._check()
-        n = data.nbytes if type(data) is memoryview else len(data)
-        if n < 1 or n > MAX_RECORD:
-            raise UsageError(f"record of {n} bytes: records are 1 .. {MAX_RECORD} bytes", size=n)
+        n = record_length(data)
         p = self._part
         b = self._block
         cum = self._cum[p]

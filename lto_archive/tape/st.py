@@ -45,7 +45,7 @@ from ..errors import (DeviceError, DeviceNotFound, EndOfData, EndOfMedium, Mediu
                       WriteProtected)
 from ..generations import GENERATIONS, Generation, by_density_code
 from . import st_ioctl as io
-from .device import MAX_RECORD, MediumInfo, Position, TapeDevice, WriteFlags
+from .device import MAX_RECORD, MediumInfo, Position, TapeDevice, WriteFlags, record_length
 
 log = logging.getLogger(__name__)
 
@@ -402,9 +402,7 @@ class StTape(TapeDevice):
     def write_record(self, data: bytes | bytearray | memoryview) -> WriteFlags:
         if not self._loaded:
             self._check()
-        n = data.nbytes if type(data) is memoryview else len(data)
-        if n < 1 or n > MAX_RECORD:
-            raise UsageError(f"record of {n} bytes: records are 1 .. {MAX_RECORD} bytes", size=n)
+        n = record_length(data)
         blk = self.options.block
         if blk and n % blk:
             raise UsageError(f"{self.path} is in fixed-block mode ({blk} bytes): a record of {n} bytes does not "

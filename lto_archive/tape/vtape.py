@@ -43,7 +43,7 @@ from ..errors import (DeviceError, DeviceNotFound, EndOfData, EndOfMedium, Gener
                       MediumError, NoMedium, UsageError, WriteProtected)
 from ..generations import GENERATIONS, Generation, by_cart_type, by_density_code, by_name
 from . import mam
-from .device import MAX_RECORD, MediumInfo, Position, TapeDevice, WriteFlags
+from .device import MAX_RECORD, MediumInfo, Position, TapeDevice, WriteFlags, record_length
 from .speed import DriveSpeedModel, SpeedSettings, TapeStats
 
 CONF_NAME = "filedebug_tc_conf.xml"
@@ -540,9 +540,7 @@ class VirtualTape(TapeDevice):
     def write_record(self, data: bytes | bytearray | memoryview) -> WriteFlags:
         if not self._ready:
             self._check_ready()
-        n = data.nbytes if type(data) is memoryview else len(data)
-        if n < 1 or n > MAX_RECORD:
-            raise UsageError(f"record of {n} bytes: records are 1 .. {MAX_RECORD} bytes", size=n)
+        n = record_length(data)
         if self._vcr_pending:
             self._check_writable()
             self._bump_vcr()
