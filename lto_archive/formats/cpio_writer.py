@@ -228,6 +228,8 @@ class CpioWriter:
         self.closed = False
         self._ino = itertools.count(1)
         self._buf: bytearray | None = None
+        self._part_sum: tuple[Any, int] | None = None     # cpio-crc part: (its summing tee, the header's sum)
+        self._part_pre_error: OSError | None = None
 
     # --- headers ------------------------------------------------------------
     def _check_open(self, name: str) -> None:
@@ -427,17 +429,48 @@ class CpioWriter:
         return HEADER_SIZE + len(_encode(self.part_name(name, 9999))) + 4
 
     def start_part(self, name: str, st: Any, offset: int = 0, volume: int = 1, *, length: int,
-                   number: int) -> int:
+                   number: int, source: Any = None) -> int:
         """The header of `length` bytes of a file from byte `offset`: the file itself when that is
-        all of it, else the member `NAME.partNNNN`. The caller streams the data, then `pad_data`."""
-        if self.crc:
-            raise ValueError("cpio-crc parts are not written (a part's sum would need its own pass)")
+        all of it, else the member `NAME.partNNNN`. The caller streams the data (cpio-crc: through
+        `part_hasher`), then `pad_data`. cpio-crc sums the part from `source`'s descriptor first
+        (the sum goes in the header), reading it twice as a whole file over the buffer limit is."""
         whole = offset == 0 and length == st.st_size
         member = name if whole else self.part_name(name, number)
         self._check_open(member)
+        check = 0
+        self._part_sum = None
+        if self.crc:
+            fd = _fileno(source)
+            if fd is None:
+                raise ValueError("a cpio-crc part is summed from the source file's descriptor before its header")
+            check, self._part_pre_error = self._presum_fd(fd, length)
+            check &= _MASK
+            self._part_sum = _SumTee(None), check
         mode = stat_mod.S_IFREG | stat_mod.S_IMODE(st.st_mode)
-        header_offset, _ = self._write_header(member, mode, length, st.st_mtime_ns, st.st_uid, st.st_gid)
+        header_offset, _ = self._write_header(member, mode, length, st.st_mtime_ns, st.st_uid, st.st_gid,
+                                              check=check)
         return header_offset
+
+    def part_hasher(self, hasher: Any) -> Any:
+        """What the part's bytes go through: cpio-crc also sums them, to compare with its header."""
+        if self._part_sum is None:
+            return hasher
+        tee = _SumTee(hasher)
+        self._part_sum = tee, self._part_sum[1]
+        return tee
+
+    def part_error(self) -> OSError | None:
+        """cpio-crc, once the part's hash tasks have run: an error when the bytes copied do not sum
+        to what the header says (the file changed between the two passes, or could not be read)."""
+        if self._part_sum is None:
+            return None
+        tee, check = self._part_sum
+        self._part_sum = None
+        if tee.total & _MASK == check:
+            return None
+        return self._part_pre_error or OSError(
+            errno.EIO, "the part's bytes differed between the checksum pass and the copy (changed in place): "
+                       "the crc stored in the cpio header does not match the data on tape")
 
     def pad_data(self, length: int) -> None:
         self._pad_data(length)

@@ -131,7 +131,7 @@ class TarWriter:
         return MemberPlacement(header_offset, data_offset, len(data), len(data), None)
 
     def start_part(self, name: str, st: Any, offset: int = 0, volume: int = 1, *, length: int | None = None,
-                   number: int = 1) -> int:
+                   number: int = 1, source: Any = None) -> int:
         """The headers of a file's data from byte `offset`; returns the header offset.
 
         0: the file's own header, with its whole size. Else GNU tar's POSIX continuation:
@@ -139,8 +139,8 @@ class TarWriter:
         a regular member `DIR/GNUFileParts/NAME.VOLUME` of that many bytes (`volume`
         counts from 1). The caller streams the data, then ends the volume inside it (after
         a whole number of blocks, `end_volume`) or calls `pad_data(st.st_size - offset)`
-        after the last byte. (`length`, `number`: what formats that name parts need; TAR's
-        headers do not depend on them, so a part may end earlier than planned.)"""
+        after the last byte. (`length`, `number`, `source`: what formats that name or sum parts
+        need; TAR's headers do not depend on them, so a part may end earlier than planned.)"""
         header_offset = self.stream.offset
         self.stream.write(self._part_headers(name, st, offset, volume))
         return header_offset

@@ -287,9 +287,15 @@ class _SpanJob:
                     path=entry.name, size=size, mtime=first.mtime, mode=first.mode, source=first.source)
                 part_hasher = MultiHasher(self.opts.algorithms) if offset else None
                 number = len(parts) + 1
-                header = vol.writer.start_part(entry.name, before, offset, vol.sequence, length=plan, number=number)
-                n, got, err = self._copy(raw, plan, hasher if part_hasher is None else _Both(hasher, part_hasher),
+                header = vol.writer.start_part(entry.name, before, offset, vol.sequence, length=plan, number=number,
+                                               source=raw)
+                hashing = hasher if part_hasher is None else _Both(hasher, part_hasher)
+                summing = getattr(vol.writer, "part_hasher", None)      # cpio-crc: its header's sum, checked
+                n, got, err = self._copy(raw, plan, summing(hashing) if summing else hashing,
                                          cut=self.fmt.name == "tar")
+                if summing:
+                    vol.stream.flush_hashes()
+                    err = err or vol.writer.part_error()
                 error = error or err
                 copied += got
                 vol.manifest.files.append(rec)
@@ -369,8 +375,8 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     and the files not written are listed as such.
     """
     opts = options or WriteOptions()
-    if opts.format not in ("tar", "cpio"):
-        raise UsageError(f"a job that spans cartridges is written as TAR or CPIO (newc) for now, not "
+    if opts.format not in ("tar", "cpio", "cpio-crc"):
+        raise UsageError(f"a job that spans cartridges is written as TAR or CPIO (newc or crc) for now, not "
                          f"{opts.format} (AXF-style and LTFS sets are not supported yet)", format=opts.format)
     entries = scan_sources(list(sources))
     cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
