@@ -221,6 +221,10 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     known = getattr(loader_barcode, "current_barcode", None)
     if medium.barcode is None and known:
         medium = replace(medium, barcode=known)
+    from ..jobs.ltfs_read import is_ltfs
+    if is_ltfs(dev):            # an LTFS set: each cartridge an LTFS volume (span/ltfs_read.py)
+        from .ltfs_read import read_ltfs_volume
+        return read_ltfs_volume(dev, sequence, result, state, target, pats, tracker, medium)
     man = find_volume(dev, result.set_id, sequence)
     if man is None:
         exc = WrongCartridge(f"{medium.barcode or 'the cartridge'} holds no volume {sequence} of "

@@ -44,8 +44,9 @@ class CartridgeSupply(Protocol):
         """Release the drive (the cartridge stays loaded)."""
 
 
-def _usable(dev: TapeDevice, allow_old: bool, used: set[str]) -> str | None:
-    """Why `dev`'s cartridge cannot take the next volume, or None when it can."""
+def _usable(dev: TapeDevice, allow_old: bool, used: set[str], ltfs: bool = False) -> str | None:
+    """Why `dev`'s cartridge cannot take the next volume, or None when it can. An LTFS set (`ltfs`)
+    takes LTFS volumes only (a blank cartridge is not formatted for it: docs/spanning.md)."""
     try:
         med = dev.medium()
         check_medium_writable(med, allow_old=allow_old)
@@ -53,6 +54,9 @@ def _usable(dev: TapeDevice, allow_old: bool, used: set[str]) -> str | None:
         return exc.message
     if med.barcode and med.barcode in used:
         return f"{med.barcode} already holds a volume of this set"
+    if ltfs:
+        from .ltfs_span import ltfs_unusable
+        return ltfs_unusable(dev, med)
     if med.partitions > 1:
         return f"{med.barcode or 'the cartridge'} is partitioned (an LTFS volume): a TAR set does not go on it"
     return None
@@ -65,6 +69,7 @@ class LibrarySupply:
                  allow_old: bool = False, first_barcode: str | None = None) -> None:
         self.library, self.pattern, self.allow_old = library, pattern.upper(), allow_old
         self.first_barcode = first_barcode
+        self.ltfs = False          # an LTFS set: LTFS volumes only
         self._drive = drive
         self.used: set[str] = set()
         self.skipped: list[str] = []     # "BARCODE: why" for every cartridge passed over
@@ -84,7 +89,7 @@ class LibrarySupply:
             self._drive = drive
             self.drive = f"{self.library.name} drive {drive}"
             dev = self.library.open_drive(drive)
-            why = _usable(dev, self.allow_old, self.used)
+            why = _usable(dev, self.allow_old, self.used, getattr(self, "ltfs", False))
             if why is None:
                 self.used.add(barcode)
                 self.current_barcode = barcode
@@ -115,10 +120,11 @@ class _OneDrive:
     def __init__(self, spec: str, allow_old: bool) -> None:
         self.spec, self.drive, self.allow_old = spec, spec, allow_old
         self.used: set[str] = set()
+        self.ltfs = False          # an LTFS set: LTFS volumes only
 
     def _open(self) -> TapeDevice:
         dev = open_device(self.spec)
-        why = _usable(dev, self.allow_old, self.used)
+        why = _usable(dev, self.allow_old, self.used, getattr(self, "ltfs", False))
         if why is not None:
             dev.close()
             raise NoNextCartridge(f"the cartridge in {self.spec} cannot take the next volume: {why}",

@@ -375,6 +375,9 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     and the files not written are listed as such.
     """
     opts = options or WriteOptions()
+    if opts.format == "ltfs":       # each cartridge its own LTFS volume (span/ltfs_span.py)
+        from .ltfs_span import write_ltfs_span
+        return write_ltfs_span(sources, supply, opts, progress, split_files=split_files)
     if opts.format not in ("tar", "cpio", "cpio-crc"):
         raise UsageError(f"a job that spans cartridges is written as TAR or CPIO (newc or crc) for now, not "
                          f"{opts.format} (AXF-style and LTFS sets are not supported yet)", format=opts.format)

@@ -1,0 +1,132 @@
+"""Reading one cartridge of an LTFS span set (span/read.py's `read_span` calls it for LTFS volumes).
+
+The volume's current index says where every file is; the set's manifest
+(`.lto-archive/<job>-volN/manifest.json`, a file of the volume) says which of
+them belong to volume N of the set: whole files and parts (`NAME.partNNNN`).
+They are read in the order of their first block, so the tape moves once; a
+whole file is proven against the manifest, and its `ltfs.hash.*` checksums
+must agree with it; a part goes to span/read.py's joiner, which proves it and,
+at the last part, the joined file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any
+
+from ..errors import CorruptArchive, LtoArchiveError
+from ..formats.ltfs.index import MODIFY, File
+from ..formats.ltfs.volume import VolumeState, open_volume
+from ..hashing import DEFAULT_ALGORITHMS
+from ..jobs.catalog_restore import WrongCartridge
+from ..jobs.ltfs_read import _read_one, _session_manifests, read_file_bytes, stored_hashes
+from ..jobs.progress import ProgressTracker
+from ..jobs.read import MemberSeen, TapeFileResult, _matches, compare
+from ..manifest import OK, Manifest
+from ..restore_target import RestoreTarget
+from ..tape.device import MediumInfo, TapeDevice
+
+
+def find_ltfs_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> tuple[VolumeState, Manifest] | None:
+    """The volume's state and the manifest of volume `sequence` of `set_id` (any set when None), or None."""
+    try:
+        state = open_volume(dev)
+    except LtoArchiveError:
+        return None
+    for man in _session_manifests(dev, state.index, state.block_size):
+        span = man.session.span or {}
+        if span.get("sequence") == sequence and set_id in (None, span.get("set_id")):
+            return state, man
+    return None
+
+
+class _NodeReader:
+    """What span/read.py's part joiner reads from: a member's bytes (here: an LTFS file's extents)."""
+
+    def __init__(self, dev: TapeDevice, block_size: int) -> None:
+        self.dev, self.block_size = dev, block_size
+
+    def iter_data(self, m: Any) -> Iterator[memoryview]:
+        return read_file_bytes(self.dev, m.node, self.block_size)
+
+
+def read_ltfs_volume(dev: TapeDevice, sequence: int, result: Any, state: dict[str, Any],
+                     target: RestoreTarget | None, pats: list[str], tracker: ProgressTracker,
+                     medium: MediumInfo) -> bool | None:
+    """Read volume `sequence` of an LTFS set; True when it is the set's last, False when more follow,
+    None when this cartridge does not hold it (WrongCartridge reported)."""
+    from .read import _missing_rest, _part
+    found = find_ltfs_volume(dev, result.set_id, sequence)
+    if found is None:
+        exc = WrongCartridge(f"{medium.barcode or 'the cartridge'} holds no volume {sequence} of "
+                             f"{'set ' + result.set_id if result.set_id else 'a span set'}",
+                             barcode=medium.barcode, sequence=sequence)
+        _missing_rest(result, state, exc, sequence)
+        return None
+    vs, man = found
+    span = man.session.span
+    result.set_id = span["set_id"]
+    result.barcodes.append(medium.barcode)
+    result.media.append(medium)
+    res = TapeFileResult(0, manifest=man, manifest_source="LTFS volume file")
+    result.tape_files.append(res)
+    algorithms = tuple(man.session.algorithms) or DEFAULT_ALGORITHMS
+    ix, bs = vs.index, vs.block_size
+    todo: list[tuple[int, Any, File]] = []
+    for rec in man.files:
+        if not _matches(rec.path, pats):
+            continue
+        if rec.kind == "dir" and target is not None:
+            _safely(res, rec.path, lambda p=rec.path: target.make_dir(p, 0o755))
+        if rec.kind != "file":
+            continue
+        member = rec.part["member"] if rec.part else rec.path
+        node = ix.lookup(member)
+        if not isinstance(node, File) or node.symlink is not None:
+            if rec.status == OK:
+                res.failed.append({"path": rec.path, "reason": f"{member} is not in the volume's index"})
+            continue
+        if rec.status == OK and stored_hashes(node) and any(
+                stored_hashes(node).get(a) not in (None, h) for a, h in rec.hashes.items()):
+            res.failed.append({"path": rec.path, "reason": f"the index's ltfs.hash checksums of {member} "
+                                                           f"differ from the manifest's"})
+        todo.append((node.start_block if node.start_block is not None else -1, rec, node))
+    reader = _NodeReader(dev, bs)
+    for _, rec, node in sorted(todo, key=lambda t: t[0]):
+        member = rec.part["member"] if rec.part else rec.path
+        mtime_ns = node.time_ns(MODIFY)
+        seen = MemberSeen(member, "file", node.length, mtime_ns / 1e9, 0, node.start_block or 0, 0)
+        try:
+            if rec.part:
+                m = SimpleNamespace(path=member, node=node, size=node.length, mode=rec.mode or 0o644,
+                                    mtime_ns=mtime_ns, part_offset=rec.part["offset"])
+                _part(reader, m, seen, rec, res, state, target, algorithms, tracker)
+                continue
+            res.members.append(seen)
+            tracker.file_started(rec.path)
+            seen.hashes = _read_one(dev, node, bs, algorithms, tracker, target, rec.path, mtime_ns, res)
+            tracker.file_done()
+        except CorruptArchive as exc:
+            res.failed.append({"path": rec.path, "reason": f"{exc.message} ({medium.barcode or 'this cartridge'})"})
+    if target is not None:
+        for rec in man.files:
+            if rec.kind == "symlink" and rec.linkname and _matches(rec.path, pats):
+                _safely(res, rec.path, lambda r=rec: target.make_symlink(r.path, r.linkname))
+    failed = {f["path"] for f in res.failed}
+    whole = replace(man, files=[f for f in man.files if not f.part and f.path not in failed])
+    compare(res, whole, pats)
+    return bool(span.get("last"))
+
+
+def _safely(res: TapeFileResult, path: str, action: Any) -> None:
+    from ..errors import RestoreConflict, UnsafePath
+    try:
+        action()
+    except (UnsafePath, RestoreConflict) as exc:
+        res.refused.append({"path": path, "reason": "unsafe" if isinstance(exc, UnsafePath) else "exists",
+                            "message": exc.message})
+
+
+__all__ = ["find_ltfs_volume", "read_ltfs_volume"]

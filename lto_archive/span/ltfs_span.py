@@ -1,0 +1,330 @@
+"""A spanning job written as LTFS: every cartridge of the set is a complete LTFS volume of its own.
+
+Each cartridge must already be formatted as LTFS (`lto-archive format`): the job
+appends one session to it, as `write --format ltfs` does (data partition, index
+at checkpoints and at the end, index partition and cartridge memory at commit),
+so any LTFS reader mounts it alone. Blank cartridges are passed over (the
+supply says "format it first"): a spanning job never partitions or erases one.
+
+Files stay whole: a file that does not fit in the room left goes to the next
+cartridge. A file larger than an empty cartridge (or, with `split_files`, any
+file at a cartridge's end) is stored in parts, ordinary LTFS files named as
+CPIO parts (`NAME.part0001`, `NAME.part0002`, ...: `cat NAME.part* > NAME`
+joins them). Each part carries its own `ltfs.hash.*` checksums in the index and
+is listed in its cartridge's manifest (`files[].part`: number, offset, length,
+size, last, member, and the whole file's hashes on the cartridge of the last part).
+
+The manifest (`.lto-archive/<job>-volN/manifest.json`, a file of the volume)
+carries `session.span` = {set_id, job, sequence, last, previous} as TAR/CPIO sets.
+Room is planned from what the data partition has left (`medium().remaining`)
+minus a reserve for the final index and the session's metadata files; a volume
+that reports early warning takes no new file and is closed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from ..errors import DeviceError, LtoArchiveError, NoNextCartridge
+from ..formats.cpio_writer import CpioWriter
+from ..formats.ltfs.session import Checkpoints, LtfsSession
+from ..formats.ltfs.volume import DATA_PARTITION, VolumeState
+from ..hashing import MultiHasher
+from ..jobs import mhl_job
+from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, _add, _add_metadata, _check_names, _mark_unindexed, \
+    _open_volume, _times
+from ..jobs.progress import ProgressCallback, ProgressTracker
+from ..jobs.write import (TOOL, WriteOptions, WriteResult, _close_session, _metadata_reserve, _new_session_id,
+                          check_copied, copy_source_file, new_session_info, prepare_medium, write_copy_log)
+from ..manifest import META_DIR, OK, SKIPPED, FileRecord, Manifest, iso, utc_now
+from ..scan import SourceEntry, scan_sources
+from ..streaming import RecordStream
+from ..tape.device import MediumInfo, TapeDevice, WriteFlags
+from .supply import CartridgeSupply
+from .write import SpanResult, _Both, _fail, _SpanJob
+
+part_name = CpioWriter.part_name      # NAME.part0001: the same names as CPIO parts
+
+
+@dataclass
+class _Volume:
+    """The cartridge being written: its LTFS session and the manifest of what it gets."""
+
+    sequence: int
+    device: TapeDevice
+    state: VolumeState
+    stream: RecordStream
+    session: LtfsSession
+    manifest: Manifest
+    started: Any
+    remaining: int                   # bytes the data partition had left when the session started
+    covered: int = 0                 # manifest.files[:covered] are described by an index on tape
+    ends: dict[int, int] = field(default_factory=dict)    # for span.write._fail: nothing past what is indexed
+
+    @property
+    def block_size(self) -> int:
+        return self.state.block_size
+
+
+class _LtfsSpanJob:
+    def __init__(self, sources: list[str | Path], supply: CartridgeSupply, opts: WriteOptions,
+                 tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool,
+                 cards: list[Any]) -> None:
+        self.sources, self.supply, self.opts, self.tracker = sources, supply, opts, tracker
+        self.entries, self.cards, self.split_files = entries, list(cards), split_files
+        self.job_id = _new_session_id()
+        self.set_id = str(uuid.uuid4())
+        self.result = SpanResult(self.set_id, self.job_id)
+        self.vol: _Volume | None = None
+        self.rs = opts.record_size      # (span.write._fail reads it; LTFS volumes use their own block size)
+
+    # --- volumes ----------------------------------------------------------------------------
+    def open_volume(self, dev: TapeDevice) -> None:
+        """Start this job's session on the LTFS volume in `dev`; a volume that already holds one of the
+        job's paths is passed over (an LTFS volume holds one file per path)."""
+        seq = len(self.result.volumes) + 1
+        while True:
+            try:
+                prepare_medium(dev, self.opts.allow_old_generation)
+                state = _open_volume(dev, self.entries)
+                dev.locate(DATA_PARTITION, 0)
+                dev.seek_eod()
+                left = dev.medium().remaining - self.reserve(state) - 8 * state.block_size
+                why = None if left > 0 else "no room left on its data partition"
+            except LtoArchiveError as exc:
+                why = exc.message
+            if why is None:
+                break
+            self.result.notes.append(f"{self._label(dev)} passed over: {why}")
+            dev = self.supply.next(dev, self.set_id, seq)
+        stream = RecordStream(dev, state.block_size,
+                              **({"chunk_size": self.opts.chunk_size} if self.opts.chunk_size else {}))
+        session = LtfsSession([(dev, state)], stream, f"{TOOL} - write",
+                              Checkpoints(self.opts.index_every_bytes, self.opts.index_every_seconds))
+        medium = self._labelled(dev.medium())          # the data partition: the session is at its end
+        started = utc_now()
+        info = new_session_info(self.opts, self.sources, dev, medium, None, DATA_PARTITION,
+                                session.volumes[0].start, started)
+        info.format, info.record_size = "ltfs", state.block_size
+        info.device = getattr(dev, "name", "") or info.device
+        info.barcode = medium.barcode
+        info.session_id = f"{self.job_id}-vol{seq}"
+        previous = self.result.volumes[-1].manifest.session.barcode if self.result.volumes else None
+        info.span = {"set_id": self.set_id, "job": self.job_id, "sequence": seq, "last": False,
+                     "previous": previous, "volume_uuid": state.label.volume_uuid}
+        info.destinations = [{"kind": "tape", "device": info.device, "barcode": medium.barcode,
+                              "volume_uuid": state.label.volume_uuid, "tape_file": None,
+                              "partition": DATA_PARTITION, "start_block": session.volumes[0].start}]
+        self.vol = _Volume(seq, dev, state, stream, session, Manifest(info, []), started, medium.remaining)
+        self.result.volumes.append(WriteResult(self.vol.manifest))
+
+    def reserve(self, state: VolumeState) -> int:
+        """Room kept for the final data-partition index and the session's metadata files."""
+        entries = state.index.highest_file_uid + len(self.entries) + 16
+        return (2 * INDEX_BYTES_PER_ENTRY * entries + _metadata_reserve(len(self.entries), len(self.opts.algorithms),
+                                                                        state.block_size) + 4 * state.block_size)
+
+    def room(self) -> int:
+        """Bytes of file data this volume can still take (0 once the drive warns of the end)."""
+        vol = self.vol
+        if vol.stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
+            return 0
+        return vol.remaining - self.reserve(vol.state) - vol.stream.device_offset - vol.block_size
+
+    def empty_room(self) -> int:
+        """About what an empty cartridge like this one takes (whether a file must be split at all)."""
+        vol = self.vol
+        dev = vol.device
+        cap = getattr(dev, "partition_capacity", None)
+        data = cap(DATA_PARTITION) if cap is not None else vol.remaining + vol.stream.device_offset
+        return data - self.reserve(vol.state) - 8 * vol.block_size
+
+    def checkpoint(self) -> None:
+        vol = self.vol
+        if vol.session.checkpoint_due():
+            vol.session.write_data_index()
+            vol.covered = len(vol.manifest.files)
+
+    def close_volume(self, last: bool) -> None:
+        """The session's metadata files, final index and index partition: the cartridge describes itself."""
+        vol = self.vol
+        vol.stream.flush_hashes()
+        s = vol.manifest.session
+        s.span["last"] = last
+        history: dict[str, bytes] = {}
+        if last and self.cards:
+            _SpanJob._card_histories(self)  # type: ignore[arg-type]   # (needs .cards, .result, .vol.manifest)
+            history = {k: v for card in self.cards
+                       for k, v in card.tape_members(f"{META_DIR}/{s.session_id}/mhl").items()}
+        _close_session(s, vol.manifest.files, vol.started, self.tracker)
+        _add_metadata(vol.session, vol.manifest, history)
+        vol.session.commit()
+        vol.covered = len(vol.manifest.files)
+        self.result.media.append(self._labelled(vol.device.medium()))
+
+    def roll(self) -> None:
+        """This cartridge is full: close its volume, get the next one from the supply."""
+        self.close_volume(last=False)
+        full = self.vol.device
+        self.vol = None
+        self.open_volume(self.supply.next(full, self.set_id, len(self.result.volumes) + 1))
+
+    def _labelled(self, medium: MediumInfo) -> MediumInfo:
+        known = getattr(self.supply, "current_barcode", None)
+        return medium if medium.barcode or not known else replace(medium, barcode=known)
+
+    def _label(self, dev: TapeDevice) -> str:
+        try:
+            return self._labelled(dev.medium()).barcode or getattr(dev, "name", "the cartridge")
+        except LtoArchiveError:
+            return getattr(dev, "name", "the cartridge")
+
+    # --- entries --------------------------------------------------------------------------
+    def add(self, entry: SourceEntry) -> None:
+        rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
+                         mode=entry.st.st_mode & 0o7777, source=str(entry.path))
+        if entry.kind == "special":
+            rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
+            self.vol.manifest.files.append(rec)
+            return
+        need = entry.size if entry.kind == "file" else 0
+        rolled = False
+        while need > self.room() or self.room() < 0:
+            if entry.kind == "file" and need > 0 and (self.split_files or need > self.empty_room() or rolled):
+                break                          # split: fill this cartridge, go on on the next
+            if rolled:
+                raise NoNextCartridge(f"{entry.name} does not fit on an empty cartridge "
+                                      f"({self.vol.manifest.session.barcode or 'the next one'})", path=entry.name)
+            self.roll()
+            rolled = True
+        if entry.kind == "file" and need > max(0, self.room()):
+            self.add_split(entry, rec)
+        else:
+            self.vol.manifest.files.append(rec)
+            _add(self.vol.session, self.vol.stream, entry, rec, self.opts, self.tracker)
+        self.checkpoint()
+
+    def add_split(self, entry: SourceEntry, first: FileRecord) -> None:
+        """A file in parts NAME.part0001, ...: each fills the room a volume has left, the last the rest."""
+        parts: list[FileRecord] = []
+
+        def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
+            offset, copied, error = 0, 0, None
+            size = before.st_size
+            while True:
+                vol = self.vol
+                rest, room = size - offset, self.room()
+                plan = rest if rest <= room else room // vol.block_size * vol.block_size
+                if plan <= 0:
+                    self.roll()
+                    continue
+                times = _times(before)
+                if offset == 0 and plan == rest:       # it fits whole after all (on a fresh cartridge)
+                    vol.manifest.files.append(first)
+                    added = vol.session.add_file(entry.name.split("/"), raw, plan, times, hasher)
+                    first.partition, first.block, first.offset = DATA_PARTITION, added.start_block, 0
+                    vol.stream.call_after_hashing(lambda s=vol.session, a=added: (
+                        first.hashes.update(hasher.hexdigests()), s.set_hashes(a, first.hashes)))
+                    return SimpleNamespace(copied=added.copied, size=size, read_error=added.read_error)
+                number = len(parts) + 1
+                member = part_name(entry.name, number)
+                rec = first if offset == 0 else FileRecord(
+                    path=entry.name, size=size, mtime=first.mtime, mode=first.mode, source=first.source)
+                part_hasher = MultiHasher(self.opts.algorithms)
+                vol.manifest.files.append(rec)
+                added = vol.session.add_file(member.split("/"), raw, plan, times, _Both(hasher, part_hasher))
+                n = added.copied
+                error = error or added.read_error
+                copied += n
+                done = offset + n >= size or n < plan     # a source that ends early: its last part
+                rec.partition, rec.block, rec.offset = DATA_PARTITION, added.start_block, 0
+                rec.part = {"number": number, "offset": offset, "length": n, "size": size, "last": done,
+                            "member": member, "file_hashes": {}}
+                vol.stream.call_after_hashing(lambda r=rec, h=part_hasher, s=vol.session, a=added: (
+                    r.hashes.update(h.hexdigests()), s.set_hashes(a, r.hashes)))
+                parts.append(rec)
+                offset += n
+                if done:
+                    vol.stream.call_after_hashing(
+                        lambda: [p.part["file_hashes"].update(hasher.hexdigests()) for p in parts])
+                    return SimpleNamespace(copied=copied, size=size, read_error=error)
+                self.roll()
+
+        out = copy_source_file(entry, first, self.opts, self.tracker, write_member)
+        if out is None:                      # could not be opened: nothing written
+            self.vol.manifest.files.append(first)
+            return
+        last = parts[-1] if parts else first
+        check_copied(entry, last, out.copied, out.size, out.read_error, out.before, zero_filled=False)
+        if parts and last.status != OK:
+            for p in parts[:-1]:
+                p.message = f"the whole file is {last.status}: see part {len(parts)}"
+
+
+def write_ltfs_span(sources: list[str | Path], supply: CartridgeSupply, opts: WriteOptions,
+                    progress: ProgressCallback | None = None, *, split_files: bool = False) -> SpanResult:
+    """`write_span` for `--format ltfs`: the same contract (span/write.py), one LTFS session per cartridge."""
+    entries = scan_sources(list(sources))
+    cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
+    opts.algorithms = algorithms
+    _check_names(entries)
+    total = sum(e.size for e in entries if e.kind == "file")
+    tracker = ProgressTracker("write", progress, total, sum(1 for e in entries if e.kind == "file"))
+    setattr(supply, "ltfs", True)            # the supply takes LTFS volumes, not blank cartridges
+    job = _LtfsSpanJob(sources, supply, opts, tracker, entries, split_files, cards)
+    job.open_volume(supply.first())
+    result = job.result
+    pending = list(entries)
+    try:
+        while pending:
+            job.add(pending[0])
+            pending.pop(0)
+        job.close_volume(last=True)
+    except DeviceError as exc:
+        result.error = exc
+        vol = job.vol
+        if vol is not None:
+            vol.stream.abort()
+            _mark_unindexed(vol.manifest.files, vol.covered, exc)
+            vol.ends = {id(r): 0 for r in vol.manifest.files}    # already judged by what an index holds
+        _fail(job, exc, pending)        # type: ignore[arg-type]
+    tracker.finish()
+    result.notes.extend(n for card in cards for n in card.notes)
+    for v in result.volumes:      # the copy logs next to the job know what later cartridges learned
+        for f in v.files:
+            if f.part and not f.part.get("file_hashes"):
+                last = next((g for g in result.files if g.path == f.path and g.part), None)
+                if last is not None and last.part.get("file_hashes"):
+                    f.part["file_hashes"] = dict(last.part["file_hashes"])
+    if opts.log_dir is not None:
+        for v in result.volumes:
+            result.log_paths.extend(write_copy_log(v.manifest, opts.log_dir))
+    if job.vol is not None:
+        job.vol.device.close()
+    supply.close()
+    return result
+
+
+def ltfs_unusable(dev: TapeDevice, med: MediumInfo) -> str | None:
+    """Why the cartridge in `dev` cannot take a volume of an LTFS set, or None (supply.py asks)."""
+    from ..formats.ltfs.volume import open_volume
+    from ..jobs.ltfs_read import is_ltfs
+    label = med.barcode or "the cartridge"
+    if med.partitions < 2 or not is_ltfs(dev):
+        return (f"{label} is not an LTFS volume (blank, or written as TAR/CPIO): an LTFS set goes on formatted "
+                f"cartridges only - format it first (lto-archive format --barcode {label})")
+    try:
+        state = open_volume(dev)
+    except LtoArchiveError as exc:
+        return f"{label}: {exc.message}"
+    if state.unindexed_blocks:
+        return f"{label}: a previous LTFS write session did not finish (run 'lto-archive ltfs recover' on it)"
+    return None
+
+
+__all__ = ["write_ltfs_span", "ltfs_unusable", "part_name"]
