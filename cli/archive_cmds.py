@@ -93,7 +93,8 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
         from .span_cmds import write_span_command
         opts = WriteOptions(format=fmt, algorithms=tuple(hashes.split(",")), record_size=parse_size(block_size),
                             operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
-                            device_name=",".join(devices))
+                            device_name=",".join(devices), index_every_bytes=parse_size(index_every),
+                            index_every_seconds=index_minutes * 60)
         write_span_command(list(sources), devices, copy_to, opts, barcode_pattern, next_tape_command, split_files,
                            catalog_path, no_catalog, progress, as_json, verify=bool(verify_after))
         return
