@@ -30,6 +30,12 @@ def _text(report: ScanReport, dest: Path | None, verbose: bool) -> None:
         for f in sorted(o.files.values(), key=lambda f: f.seq):
             if f.kind != "file":
                 continue
+            if f.status == PROVEN and f.segment_size is not None:     # a spanned file's part (spec 7.3)
+                more = "; continues on the next cartridge" if f.continues else \
+                    ("; joined with the earlier segments" if f.joined else "")
+                click.echo(f"  segment: {f.path}: bytes {f.segment_offset}-{f.segment_offset + f.segment_size} "
+                           f"of {f.size}, proven" + (", restored" if f.restored else "") + more)
+                continue
             if f.status == PROVEN:
                 if verbose:
                     how = "" if f.proof == "file footer" else f" (by the {f.proof})"

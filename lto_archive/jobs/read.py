@@ -58,6 +58,7 @@ class TapeFileResult:
     unproven: list[dict[str, Any]] = field(default_factory=list)   # recorded as not copied cleanly
     restored: list[str] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)    # restore refusals (unsafe, exists)
+    parts_verified: list[str] = field(default_factory=list)    # span sets: files whose part here is proven
 
     @property
     def session_id(self) -> str | None:
@@ -75,6 +76,7 @@ class TapeFileResult:
             "unproven": self.unproven,
             "restored": len(self.restored),
             "refused": self.refused,
+            "parts_verified": self.parts_verified,
         }
 
 
@@ -234,6 +236,7 @@ class _Walker:
         if m.path == SESSION_MEMBER:
             doc = json.loads(reader.read_data(m))
             self.algorithms = self.algorithms or tuple(doc.get("algorithms") or DEFAULT_ALGORITHMS)
+            self.volume = self.volume or bool(doc.get("span"))    # AXF: a span volume says so first
             return
         if m.path == MANIFEST_MEMBER:
             raw = reader.read_data(m)

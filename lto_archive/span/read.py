@@ -132,6 +132,8 @@ def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest 
         except EndOfData:
             break
         fmt = detect_format(bytes(first)) if first else None
+        if fmt is not None and fmt.name == "axf":
+            first = _axf_head(dev, first)
         try:
             head = fmt.reader(io.BytesIO(bytes(first))).next() if fmt is not None else None
         except ArchiveError:
@@ -143,6 +145,21 @@ def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest 
                 return man     # (not reading on past it: some drives return junk, not EOD, at end of data)
         n += 1
     return None
+
+
+def _axf_head(dev: TapeDevice, first: bytes, records: int = 4) -> bytes:
+    """An AXF-style tape file's first records: its volume signature and header (when it begins a
+    volume) and object header each take records of their own before the first file header."""
+    head = bytes(first)
+    for _ in range(records - 1):
+        try:
+            rec = dev.read_record()
+        except EndOfData:
+            break
+        if not rec:
+            break
+        head += bytes(rec)
+    return head
 
 
 def _manifest_of(dev: TapeDevice, n: int, fmt: Any) -> Manifest | None:

@@ -130,6 +130,8 @@ class _SpanJob:
         self.result = SpanResult(self.set_id, self.job_id)
         self.vol: _Volume | None = None
         self.defer_session = False     # TAR: the open volume's session.json comes after a continued file
+        self.axf_object = str(uuid.uuid4())    # AXF: the set is one object over its volumes (spec 7.3)
+        self.axf_volumes: list[str] = []       # AXF: each cartridge's volume UUID, in set order
 
     # --- volumes ----------------------------------------------------------------------------
     def open_volume(self, dev: TapeDevice, continuing: bool = False) -> None:
@@ -154,6 +156,11 @@ class _SpanJob:
         self.vol = _Volume(seq, dev, medium, pos, stream, self.fmt.writer(stream, session=session),
                            Manifest(session, []), started)
         self.result.volumes.append(WriteResult(self.vol.manifest))
+        join = getattr(self.vol.writer, "join_collection", None)
+        if join is not None:     # AXF: part `seq` of the set's object; a blank cartridge begins volume `seq`
+            prev = self.axf_volumes[-1] if self.axf_volumes else ""
+            join(self.set_id, seq, prev, object_uuid=self.axf_object, part=seq, continued_from=prev)
+            self.axf_volumes.append(self.vol.writer.identity.volume_uuid)
         self.defer_session = continuing and self.fmt.name == "tar"   # GNU tar wants the continuation first
         if not self.defer_session:
             self.session_member()
@@ -172,11 +179,13 @@ class _SpanJob:
         vol = self.vol
         if vol.stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
             return 0
-        return vol.medium.remaining - self.reserve - vol.stream.offset
+        closing = getattr(vol.writer, "closing_room", None)    # AXF: its footers and metadata object
+        return vol.medium.remaining - self.reserve - vol.stream.device_offset - (closing() if closing else 0)
 
     def close_volume(self, last: bool) -> None:
         """End the volume, then write its metadata archive: the cartridge describes itself."""
         vol = self.vol
+        self._collection_continues(vol.writer, last)
         if last:
             vol.writer.close()
         else:
@@ -190,6 +199,7 @@ class _SpanJob:
         _close_session(s, vol.manifest.files, vol.started, self.tracker)
         meta = RecordStream(vol.device, self.rs)
         w = self.fmt.writer(meta, session=s)
+        self._collection_continues(w, last)
         now = time.time_ns()
         for name, data in vol.manifest.checksum_lists().items():    # first: it marks a metadata archive
             w.add_bytes(f"{META_DIR}/{name}", data, now)
@@ -203,6 +213,12 @@ class _SpanJob:
         meta.close()
         vol.device.write_filemarks(1)
         self.result.media.append(self._labelled(vol.device.medium()))
+
+    def _collection_continues(self, writer: Any, last: bool) -> None:
+        """AXF: a volume of the set's collection says in its volume footer that the collection goes
+        on (not the last one; not a volume appended to, whose identity is its own)."""
+        if hasattr(writer, "in_collection"):
+            writer.collection_continues = not last and writer.in_collection(self.set_id)
 
     def _labelled(self, medium: MediumInfo) -> MediumInfo:
         """The medium with the label the library read, when the drive does not report one (no MAM)."""
@@ -301,7 +317,10 @@ class _SpanJob:
                 vol.manifest.files.append(rec)
                 _place(rec, vol.start, self.rs)(header)
                 done = offset + n == size
-                if done:
+                finish = getattr(vol.writer, "finish_part", None)
+                if finish is not None:    # AXF: the segment's footer with its checksums (the file's at its end)
+                    finish(part_hasher or hasher, hasher if done else None, got)
+                elif done:
                     vol.writer.pad_data(rest)
                 vol.ends[id(rec)] = vol.stream.offset
                 if not (offset == 0 and done):      # a part: its own hashes (part 1: the file's so far)
@@ -378,9 +397,9 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     if opts.format == "ltfs":       # each cartridge its own LTFS volume (span/ltfs_span.py)
         from .ltfs_span import write_ltfs_span
         return write_ltfs_span(sources, supply, opts, progress, split_files=split_files)
-    if opts.format not in ("tar", "cpio", "cpio-crc"):
-        raise UsageError(f"a job that spans cartridges is written as TAR or CPIO (newc or crc) for now, not "
-                         f"{opts.format} (AXF-style and LTFS sets are not supported yet)", format=opts.format)
+    if opts.format not in ("tar", "cpio", "cpio-crc", "axf"):
+        raise UsageError(f"a job that spans cartridges is written as TAR or CPIO (newc or crc), AXF-style or "
+                         f"LTFS, not {opts.format}", format=opts.format)
     entries = scan_sources(list(sources))
     cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
     opts.algorithms = algorithms    # what the cards' ASC MHL histories need to be verified, too

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO, Iterator
 from ...errors import ArchiveError, CorruptArchive, DeviceError, EndOfData
 from ...tape.device import MAX_RECORD, TapeDevice
 from ..member_stream import DEFAULT_CHUNK, MemberStreamReader
-from .structures import (ALIGN, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame, FrameType, ObjectFooter,
+from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame, FrameType, ObjectFooter,
                          ObjectHeader, VolumeFooter, VolumeHeader, VolumeIdentity, check_payload,
                          parse_frame_header, parse_payload)
 from .writer import VolumeState
@@ -57,6 +57,9 @@ class AxfMember:
     object_uuid: str = ""
     algorithms: tuple[str, ...] = ()
     footer: FileFooter | None = None
+    part_offset: int | None = None     # a segment of a file that spans volumes (7.3): its offset in the file
+    file_size: int = 0                 # the whole file's size (= size unless a segment)
+    continues: bool = False            # a segment that goes on in the next volume
 
     @property
     def is_file(self) -> bool:
@@ -238,16 +241,19 @@ class AxfReader(MemberStreamReader):
         if frame.sequence != len(self._members):
             raise self._corrupt(f"file header number {frame.sequence} where number {len(self._members)} "
                                 f"was expected: a member is missing")
-        if h.flags or h.segment_offset:
-            raise self._corrupt(f"{h.path!r} is a segment of a file that spans volumes; reading spanned "
-                                f"files is not implemented yet", reason="spanned")
+        spanned = h.kind == "file" and bool(h.flags & (FLAG_CONTINUES | FLAG_CONTINUED))
+        if h.kind == "file" and not spanned and (h.segment_offset or h.segment_size != h.size):
+            raise self._corrupt(f"{h.path!r}: a segment ({h.segment_offset}+{h.segment_size} of {h.size} bytes) "
+                                f"without the flags of a spanned file: the header is inconsistent", reason="segment")
         header_offset = self._pos - frame.total_length
         if h.kind == "file" and h.segment_size:
             self._to_record_boundary(f"the data of {h.path!r}")
-        m = AxfMember(path=h.path, kind=h.kind, size=h.size if h.kind == "file" else 0, mode=h.mode & 0o7777,
-                      mtime=h.mtime_ns / 1e9, uid=h.uid, gid=h.gid, uname="", gname="", linkname=h.linkname,
-                      header_offset=header_offset, data_offset=self._pos, mtime_ns=h.mtime_ns, seq=frame.sequence,
-                      object_uuid=frame.object_id or "", algorithms=h.algorithms)
+        m = AxfMember(path=h.path, kind=h.kind, size=(h.segment_size or 0) if h.kind == "file" else 0,
+                      mode=h.mode & 0o7777, mtime=h.mtime_ns / 1e9, uid=h.uid, gid=h.gid, uname="", gname="",
+                      linkname=h.linkname, header_offset=header_offset, data_offset=self._pos, mtime_ns=h.mtime_ns,
+                      seq=frame.sequence, object_uuid=frame.object_id or "", algorithms=h.algorithms,
+                      part_offset=h.segment_offset if spanned else None,
+                      file_size=h.size if h.kind == "file" else 0, continues=bool(h.flags & FLAG_CONTINUES))
         self._members.append(m)
         self.members_read += 1
         self._current = m
@@ -275,9 +281,10 @@ class AxfReader(MemberStreamReader):
         frame, f = self._read_frame(f"the file footer of {m.path!r}", packed=not m.size)
         if frame.type != FrameType.FILE_FOOTER or frame.sequence != m.seq or frame.object_uuid != self._object_uuid:
             raise self._corrupt(f"a {frame.type_name} follows the data of {m.path!r} where its file footer belongs")
-        if f.path != m.path or f.size != m.size:
-            raise self._corrupt(f"the file footer after {m.path!r} names {f.path!r} ({f.size} bytes): "
-                                f"the archive is inconsistent")
+        if f.path != m.path or f.size != m.file_size or (f.segment_offset, f.segment_size) != (
+                m.part_offset or 0, m.size) or (f.flags ^ (self._cur_header.flags if self._cur_header else 0)) & 3:
+            raise self._corrupt(f"the file footer after {m.path!r} names {f.path!r} ({f.size} bytes, segment "
+                                f"{f.segment_offset}+{f.segment_size}): the archive is inconsistent")
         m.footer = f
 
     def _check_object_footer(self, footer: ObjectFooter) -> None:

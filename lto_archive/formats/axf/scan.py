@@ -19,6 +19,7 @@ name and renamed into place only once their checksums match.
 from __future__ import annotations
 
 import json
+import os
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from ...hashing import ALGORITHMS, MultiHasher
 from ...manifest import CHANGED, MANIFEST_MEMBER, META_DIR, OK, READ_ERROR
 from ...restore_target import RestoreTarget
 from ...tape.device import MAX_RECORD, TapeDevice
-from .structures import (ALIGN, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame, FrameType, ObjectFooter,
+from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame, FrameType, ObjectFooter,
                          ObjectHeader, VolumeFooter, check_payload, parse_frame_header, parse_payload)
 
 __all__ = ["scan_volume", "ScanReport", "ScannedFile", "ScannedObject", "Damage"]
@@ -58,6 +59,13 @@ class ScannedFile:
     mode: int = 0o644
     mtime_ns: int = 0
     checksums: dict[str, str] = field(default_factory=dict)     # as written
+    # a segment of a file that spans volumes (spec 7.3): `size` is the whole file's; restored as
+    # PATH.axf-segment-OFFSET until the last segment is proven, then joined into PATH
+    segment_offset: int = 0
+    segment_size: int | None = None
+    continues: bool = False           # the file goes on in the next volume
+    continued: bool = False           # this segment continues a file begun on an earlier volume
+    joined: bool = False              # the whole file was joined from its segments and proven
     # where the data is, to read it again (not reported)
     _data_block: int | None = None
     _seg: int = 0
@@ -361,6 +369,9 @@ class _Scanner:
         obj = self.obj(frame)
         f = ScannedFile(obj.uuid, frame.sequence, h.path, h.kind, h.size, self.tape_file, block,
                         linkname=h.linkname, mode=h.mode, mtime_ns=h.mtime_ns)
+        if h.kind == "file" and h.flags & (FLAG_CONTINUES | FLAG_CONTINUED):
+            f.segment_offset, f.segment_size = h.segment_offset, h.segment_size
+            f.continues, f.continued = bool(h.flags & FLAG_CONTINUES), bool(h.flags & FLAG_CONTINUED)
         obj.files[frame.sequence] = f
         if h.kind != "file":
             self.restore_other(f)
@@ -435,7 +446,10 @@ class _Scanner:
             return None
 
     def dest_path(self, f: ScannedFile) -> str:
-        """Each session's .lto-archive files go to .lto-archive/tape-file-N/, as `restore` does."""
+        """Each session's .lto-archive files go to .lto-archive/tape-file-N/, as `restore` does;
+        a segment of a spanned file to PATH.axf-segment-OFFSET (joined once the last is proven)."""
+        if f.segment_size is not None:
+            return f"{f.path}.axf-segment-{f.segment_offset:015d}"
         if f.path.startswith(META_DIR + "/"):
             return f"{META_DIR}/tape-file-{f.tape_file}/{f.path[len(META_DIR) + 1:]}"
         return f.path
@@ -486,6 +500,55 @@ class _Scanner:
             f.restored = True
         except (UnsafePath, RestoreConflict) as exc:
             self.refuse(f, exc)
+            return
+        if f.segment_size is not None and not f.continues:
+            self.join(f, dict(getattr(footer, "file_checksums", None) or {}))
+
+    def join(self, f: ScannedFile, whole: dict[str, str]) -> None:
+        """The last segment of a spanned file is restored: join PATH.axf-segment-* (restored from
+        this and earlier volumes, in segment_offset order) into PATH, proven by the whole file's
+        checksums from the last segment's footer; the segments are removed once it is in place."""
+        target = self.target
+        assert target is not None
+        known = {a: h for a, h in whole.items() if a in ALGORITHMS}
+        folder = target.dest / f.path
+        stem = folder.name + ".axf-segment-"
+        names = os.listdir(folder.parent) if folder.parent.is_dir() else []
+        pieces = sorted((int(n[len(stem):]), folder.parent / n) for n in names
+                        if n.startswith(stem) and n[len(stem):].isdigit())
+        at = 0
+        for offset, p in pieces:
+            if offset != at:
+                break
+            at += p.stat().st_size
+        if at != f.size or not known:
+            why = "no whole-file checksum in its footer" if not known else \
+                f"the segments restored so far hold {at} of its {f.size} bytes (scan the earlier cartridges " \
+                f"of the set into the same folder first)"
+            self.report.notes.append(f"{f.path}: its segments are not joined: {why}")
+            return
+        hasher = MultiHasher(list(known))
+        try:
+            out = target.open_file(f.path, f.mode & 0o777, mtime_ns=f.mtime_ns)
+        except (UnsafePath, RestoreConflict) as exc:
+            self.refuse(f, exc)
+            return
+        for _, p in pieces:
+            with open(p, "rb") as src:
+                while chunk := src.read(1 << 20):
+                    hasher.update(chunk)
+                    out.write(chunk)
+        got = hasher.hexdigests()
+        bad = [a for a, h in known.items() if got.get(a) != h]
+        if bad:
+            out.abort()
+            f.status, f.reason = FAILED, (f"its segments are proven, but the joined file's {bad[0]} does not "
+                                          f"match the whole file's checksum")
+            return
+        out.commit()
+        for _, p in pieces:
+            p.unlink()
+        f.joined = True
 
     def orphan_footer(self, frame: Frame, footer: FileFooter, block: int, off: int, rs: int) -> None:
         """A file footer whose header was lost: its data is the records right before it."""

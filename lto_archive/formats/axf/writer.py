@@ -31,9 +31,9 @@ from ... import __version__
 from ...hashing import DEFAULT_ALGORITHMS, MultiHasher, hash_bytes
 from ...manifest import iso, utc_now
 from ...streaming import DeviceStatus, RecordStream
-from .structures import (ALIGN, VERSION, FileFooter, FileHeader, FooterEntry, FrameType, ObjectFooter,
-                         ObjectHeader, ObjectSummary, PlannedFile, VolumeFooter, VolumeHeader, VolumeIdentity,
-                         build_frame, build_signature_text)
+from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, VERSION, FileFooter, FileHeader, FooterEntry,
+                         FrameType, ObjectFooter, ObjectHeader, ObjectSummary, PlannedFile, VolumeFooter,
+                         VolumeHeader, VolumeIdentity, build_frame, build_signature_text)
 
 CREATOR = f"lto-archive {__version__}"
 SPEC = "docs/formats/axf-style.md of lto-archive (an open container in the spirit of AXF; not SMPTE ST 2034-1)"
@@ -120,6 +120,31 @@ class AxfWriter:
         self._seq = 0
         self._started = False
         self.closed = False
+        self.part, self.continued_from = 1, ""      # span sets (join_collection)
+        self.object_continues = False               # end_volume: the object goes on in the next volume
+        self.collection_continues = False           # ... and so does the volume's collection
+        self._segment: tuple[int, FileHeader, int, int] | None = None
+
+    # --- span sets: one object over the volumes of a collection (spec 7.3) -------------
+    def join_collection(self, collection: str, sequence: int, previous_volume: str = "", *,
+                        object_uuid: str | None = None, part: int = 1, continued_from: str = "") -> None:
+        """Make this tape file part `part` of object `object_uuid` (the same UUID on every volume
+        of a span set), and a volume this writer begins volume `sequence` of `collection`. A volume
+        appended to (7.1) keeps the identity its header states. Call before the first member."""
+        if self._started:
+            raise ValueError("join_collection must come before the first member")
+        if object_uuid is not None:
+            self.object_uuid = uuid_mod.UUID(object_uuid)
+            self._oid = self.object_uuid.bytes
+        self.part, self.continued_from = part, continued_from
+        if self.new_volume:
+            ident = replace(self.identity, collection_uuid=collection, sequence=sequence,
+                            previous_volume=previous_volume)
+            self.volume.identity = self.identity = ident
+
+    def in_collection(self, collection: str) -> bool:
+        """This writer's volume belongs to `collection` (it was begun by the set)."""
+        return self.identity.collection_uuid == collection
 
     # --- the optional planning call (jobs/write.py makes it when a writer has it) ---------
     def plan(self, entries: list[Any]) -> None:
@@ -181,7 +206,7 @@ class AxfWriter:
             object_uuid=str(self.object_uuid), created=self.created, creator=self.creator,
             tape_file=self.tape_files[i], volume=ident, session=self._session_attrs(i),
             sources=list(getattr(self.session, "sources", None) or []), metadata=self.metadata,
-            planned=self.planned)
+            planned=self.planned, part=self.part, continued_from=self.continued_from)
         self._own_frame(st, FrameType.OBJECT_HEADER, header.to_payload())
 
     def _header(self, hdr: FileHeader) -> tuple[int, int]:
@@ -256,6 +281,69 @@ class AxfWriter:
                                         data_offset, dict(footer.checksums)))
         return AxfPlacement(header_offset, data_offset, size, size, None, footer_offset)
 
+    def closing_room(self, meta_members: int = 8) -> int:
+        """Bytes the volume still needs after its members, at most: the object footer (every member
+        with its checksums) and volume footer, then a span job's metadata object in a tape file of
+        its own (object header and footers, and per member its header, footer and paddings; the
+        member data is the caller's reserve). Each of them takes whole records."""
+        footer = (len(self.entries) + 1) * 768 + 8192
+        return (-(-footer // self.rs) + 1 + 3 + 2 * meta_members) * self.rs
+
+    # --- segments: the part API of the span job (span/write.py), as TarWriter/CpioWriter have it ---
+    def part_overhead(self, name: str, st: Any, offset: int = 0, volume: int = 1) -> int:
+        """Bytes a segment takes beyond its data, at most (header, footer, the paddings to R)."""
+        return member_overhead(name, 0, self.rs) + self.rs + ALIGN
+
+    def start_part(self, name: str, st: Any, offset: int = 0, volume: int = 1, *, length: int,
+                   number: int = 1, source: Any = None) -> int:
+        """The file header of `length` bytes of a file from byte `offset` (the whole file when that
+        is all of it; else a segment, flagged continued / continues, spec 7.3). The caller streams
+        the data, then calls `finish_part`. Returns the header's offset."""
+        size = st.st_size
+        flags = (FLAG_CONTINUED if offset else 0) | (FLAG_CONTINUES if offset + length < size else 0)
+        hdr = FileHeader("file", name, size, stat_mod.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_uid, st.st_gid,
+                         algorithms=self.algorithms, segment_offset=offset, segment_size=length, flags=flags)
+        seq, header_offset = self._header(hdr)
+        if length:
+            self.stream.pad_to_record()
+        self._segment = (seq, hdr, header_offset, self.stream.offset + self.leads[0])
+        return header_offset
+
+    def finish_part(self, hasher: Any, file_hasher: Any | None = None, copied: int | None = None) -> int:
+        """The footer after a segment's data: `hasher` has hashed the segment's bytes, `file_hasher`
+        (the last segment of a spanned file) the whole file's; `copied` bytes came from the source.
+        Waits for the hash thread, as add_file does. Returns the footer's offset."""
+        assert self._segment is not None, "finish_part without start_part"
+        seq, hdr, header_offset, data_offset = self._segment
+        self._segment = None
+        seg = hdr.segment_size or 0
+        copied = seg if copied is None else copied
+        if seg:
+            self.stream.pad_to_record()
+        self.stream.flush_hashes()
+        checks = hasher.hexdigests()
+        whole = file_hasher.hexdigests() if file_hasher is not None and hdr.flags & FLAG_CONTINUED else {}
+        message = f"source gave {copied} of {seg} bytes; the rest is zeros" if copied < seg else ""
+        footer = FileFooter(hdr.path, hdr.size, checks, copied=copied, mode=hdr.mode, mtime_ns=hdr.mtime_ns,
+                            segment_offset=hdr.segment_offset, segment_size=seg, file_checksums=whole,
+                            message=message, flags=hdr.flags)
+        footer_offset = self._footer(seq, footer)
+        self.entries.append(FooterEntry(seq, "file", hdr.path, hdr.size, hdr.mode & 0o7777, hdr.mtime_ns, copied,
+                                        header_offset, data_offset, dict(checks), message=message,
+                                        segment_offset=hdr.segment_offset, segment_size=seg,
+                                        continues=bool(hdr.flags & FLAG_CONTINUES)))
+        return footer_offset
+
+    def pad_data(self, length: int) -> None:
+        """Nothing to do: finish_part pads the segment (kept for the part API)."""
+
+    def end_volume(self) -> None:
+        """The volume is full and the object goes on in the next one: object footer with
+        `<span continues="true">`, volume footer with `<collection continues="true">` (when the
+        volume is the collection's, 7.3)."""
+        self.object_continues = True
+        self.close()
+
     def _footer(self, seq: int, footer: FileFooter) -> int:
         self._align()     # at a record boundary after data; packed after the header of an empty file
         return self._frame(FrameType.FILE_FOOTER, footer.to_payload(), sequence=seq)
@@ -276,13 +364,14 @@ class AxfWriter:
         entries = [replace(e, header_offset=e.header_offset + shift,
                            data_offset=e.data_offset + shift if e.kind == "file" else e.data_offset)
                    for e in self.entries] if shift else self.entries
-        self._own_frame(st, FrameType.OBJECT_FOOTER, ObjectFooter(str(self.object_uuid), finished, entries).to_payload())
+        self._own_frame(st, FrameType.OBJECT_FOOTER, ObjectFooter(str(self.object_uuid), finished, entries,
+                                                                  continues=self.object_continues).to_payload())
         files = [e for e in self.entries if e.kind == "file"]
         volume = self.volumes[i]
         this = ObjectSummary(str(self.object_uuid), self.tape_files[i], self.created, finished, len(files),
-                             sum(e.size for e in files))
+                             sum(e.segment_size or 0 for e in files))
         footer = VolumeFooter(volume.identity, self.tape_files[i], finished, self.creator,  # type: ignore[arg-type]
-                              [*volume.objects, this], complete=volume.complete)
+                              [*volume.objects, this], complete=volume.complete, continues=self.collection_continues)
         self._own_frame(st, FrameType.VOLUME_FOOTER, footer.to_payload(), object_uuid=bytes(16))
 
 
