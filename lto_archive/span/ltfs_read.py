@@ -79,7 +79,9 @@ def read_ltfs_volume(dev: TapeDevice, sequence: int, result: Any, state: dict[st
         if not _matches(rec.path, pats):
             continue
         if rec.kind == "dir" and target is not None:
-            _safely(res, rec.path, lambda p=rec.path: target.make_dir(p, 0o755))
+            node = ix.lookup(rec.path)
+            when = node.time_ns(MODIFY) if node is not None else None
+            _safely(res, rec.path, lambda p=rec.path, t=when, m=rec.mode: target.make_dir(p, m or 0o755, mtime_ns=t))
         if rec.kind != "file":
             continue
         member = rec.part["member"] if rec.part else rec.path
@@ -113,7 +115,9 @@ def read_ltfs_volume(dev: TapeDevice, sequence: int, result: Any, state: dict[st
     if target is not None:
         for rec in man.files:
             if rec.kind == "symlink" and rec.linkname and _matches(rec.path, pats):
-                _safely(res, rec.path, lambda r=rec: target.make_symlink(r.path, r.linkname))
+                node = ix.lookup(rec.path)
+                when = node.time_ns(MODIFY) if node is not None else None
+                _safely(res, rec.path, lambda r=rec, t=when: target.make_symlink(r.path, r.linkname, mtime_ns=t))
     failed = {f["path"] for f in res.failed}
     whole = replace(man, files=[f for f in man.files if not f.part and f.path not in failed])
     compare(res, whole, pats)
