@@ -53,9 +53,9 @@ def write_span_command(sources: list[Path], devices: tuple[str, ...], copy_to: t
                        no_catalog: bool, progress: bool | None, as_json: bool, verify: bool = False) -> None:
     """`write --span`: the supply from the command line, the job, the catalog, the report; with
     `verify` (a library only: the cartridges must come back) the set is read back and proven."""
-    if len(devices) > 1 or copy_to:
-        raise UsageError("--span writes one cartridge at a time: give one --device (or a --library), "
-                         "without --copy-to")
+    if len(devices) > 1:
+        raise UsageError("--span writes one cartridge at a time: give one --device (or a --library); "
+                         "--copy-to folders get every file whole")
     lib = _library_spec(devices[0] if devices else None)
     if verify and lib is None:
         raise UsageError("--verify with --span needs a library (the cartridges must come back to the drive); "
@@ -71,7 +71,7 @@ def write_span_command(sources: list[Path], devices: tuple[str, ...], copy_to: t
         supply = PromptSupply(devices[0], _ask, allow_old=opts.allow_old_generation)
     bar = ProgressBar(progress)
     try:
-        result = write_span(list(sources), supply, opts, bar, split_files=split_files)
+        result = write_span(list(sources), supply, opts, bar, split_files=split_files, folders=list(copy_to))
     finally:
         bar.close()
     if not no_catalog and result.volumes:
@@ -105,6 +105,7 @@ def _span_dict(r: SpanResult) -> dict[str, Any]:
                             "parts": [{"path": f.path, **{k: f.part[k] for k in ("number", "offset", "length")}}
                                       for f in v.files if f.part],
                             "bytes": v.manifest.session.bytes_copied} for v in r.volumes],
+            "folders": [f.to_dict() for f in r.folders],
             "log": [str(p) for p in r.log_paths],
             "problems": [{"path": f.path, "status": f.status, "message": f.message} for f in r.problems]}
 
@@ -121,6 +122,11 @@ def _span_text(r: SpanResult) -> None:
                    + (", " + ", ".join(parts) if parts else "") + (" (last)" if s.span.get("last") else ""))
     for f in r.problems:
         click.secho(f"  {f.status:<12} {f.path}  {f.message}", fg="yellow", err=True)
+    for d in r.folders:
+        line = f"  folder {d.root}: {d.status}, {len(d.written)} files written, {len(d.verified)} proven by read-back"
+        click.secho(line + (f" - {d.error}" if d.error else ""), fg=None if d.status == "ok" else "red")
+        for path, why in d.failed.items():
+            click.secho(f"         FAILED {path}: {why}", fg="red")
     for p in r.log_paths:
         click.echo(f"copy log: {p}")
 

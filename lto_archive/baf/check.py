@@ -121,6 +121,8 @@ class CopyProof:
     last_check_result: str | None = None   # ok, failed, unproven
     last_check_message: str = ""
     volume_id: str | None = None           # a folder's filesystem volume (lto_archive/folder_volume.py)
+    split_over: int = 0                    # a file split across the cartridges of a span set: how many
+    missing: str = ""                      # split: why the parts do not make the whole file
 
     @property
     def medium(self) -> str:
@@ -132,12 +134,14 @@ class CopyProof:
     @property
     def counts(self) -> bool:
         """Written ok, and its latest read-back proved it."""
-        return self.status == OK and self.last_check_result == "ok"
+        return self.status == OK and self.last_check_result == "ok" and not self.missing
 
     def position(self) -> str:
         """'tape file 0 block 12', 'partition 1 block 5' (LTFS), 'folder /x'."""
         if self.kind == "folder":
             return f"folder {self.folder or self.destination}"
+        if self.split_over:
+            return f"split over {self.split_over} cartridges"
         parts = []
         if self.tape_file is not None:
             parts.append(f"tape file {self.tape_file}")
@@ -165,6 +169,8 @@ class CopyProof:
         if same is not None and self.counts:
             return (f"{on} is on the same disk ({self.volume_id}) as the copy in {same.folder or same.destination}: "
                     f"one disk is one copy")
+        if self.missing:
+            return f"{on}: {self.missing}"
         if self.status != OK:
             return f"{on} was written as {self.status!r} (not proven when written)"
         if self.last_check_result is None:
@@ -264,7 +270,8 @@ class CardCheck:
 _COPIES_SQL = (
     "SELECT c.id, c.file_id, d.label, d.kind, d.barcode, d.volume_uuid, d.folder, d.location, d.generation, "
     "j.format, c.tape_file, c.partition, c.block, c.block_offset, c.header_offset, j.session_id, j.started, "
-    "j.operator, j.host, c.status, d.id, d.volume_id "
+    "j.operator, j.host, c.status, d.id, d.volume_id, c.part_number, c.part_offset, c.part_length, "
+    "(SELECT v.set_id FROM span_volumes v WHERE v.destination_id = c.destination_id AND v.job_id = c.job_id) "
     "FROM copies c JOIN destinations d ON d.id = c.destination_id JOIN jobs j ON j.id = c.job_id "
     "WHERE c.file_id = ? ORDER BY d.label, j.started, c.id")
 
@@ -297,6 +304,7 @@ class _Lookup:
     def copies(self, file_id: int) -> list[tuple[int, CopyProof]]:
         """(destination id, proof) of every copy of this catalogued file, with its read-backs."""
         out = []
+        sets: dict[str, list[tuple[int, int, int, CopyProof]]] = {}     # span set -> its parts of this file
         for row in self.conn.execute(_COPIES_SQL, (file_id,)).fetchall():
             cid = row[0]
             proof = CopyProof(*row[2:15], session_id=row[15], written_at=row[16] or "", written_by=row[17] or "",
@@ -310,8 +318,47 @@ class _Lookup:
             if ok is not None:
                 (proof.verified_at, proof.verified_by, proof.verified_host, proof.verified_phase,
                  proof.verified_result) = ok
+            if row[22] is not None:        # one part of a split file: the set's parts together are one copy
+                sets.setdefault(row[25] or f"job {row[15]}", []).append((row[22], row[23] or 0, row[24] or 0, proof))
+                continue
             out.append((int(row[20]), proof))
+        if sets:
+            (size,) = self.conn.execute("SELECT size FROM files WHERE id = ?", (file_id,)).fetchone()
+            out.extend((0, _joined(parts, int(size))) for parts in sets.values())
         return out
+
+
+def _joined(parts: list[tuple[int, int, int, CopyProof]], size: int) -> CopyProof:
+    """The parts of a split file on the cartridges of one span set, as one copy: it counts only when
+    the parts cover the whole file and every part was written ok and proven by its latest read-back."""
+    from dataclasses import replace
+    latest: dict[int, tuple[int, int, CopyProof]] = {}
+    for number, offset, length, proof in sorted(parts, key=lambda p: (p[0], p[3].verified_at or "")):
+        latest[number] = (offset, length, proof)
+    ordered = [latest[n] for n in sorted(latest)]
+    at = 0
+    for offset, length, _ in ordered:
+        if offset != at:
+            break
+        at += length
+    proofs = [p for _, _, p in ordered]
+    labels = "+".join(dict.fromkeys(p.destination for p in proofs))
+    bad = next((p for p in proofs if not p.counts), None)
+    first = proofs[0]
+    joined = replace(first, destination=labels, split_over=len(proofs), tape_file=None, block=None)
+    if at != size:
+        joined.missing = (f"only {at:,} of {size:,} bytes of this split file are catalogued on its cartridges "
+                          f"(a cartridge of the set is missing from the catalog)")
+    elif bad is not None:
+        joined.status, joined.last_check_result = bad.status, bad.last_check_result
+        joined.last_check_at, joined.last_check_by = bad.last_check_at, bad.last_check_by
+        joined.last_check_message = f"part on {bad.destination}: {bad.last_check_message or bad.last_check_result}"
+    checks = [p.verified_at for p in proofs]
+    if bad is None and at == size and all(checks):
+        oldest = min(proofs, key=lambda p: p.verified_at or "")     # the set is proven as of its oldest proof
+        joined.verified_at, joined.verified_by, joined.verified_host = (oldest.verified_at, oldest.verified_by,
+                                                                        oldest.verified_host)
+    return joined
 
 
 def _preferred(hashes: dict[str, str]) -> str | None:

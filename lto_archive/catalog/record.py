@@ -406,7 +406,8 @@ def record_read(catalog: Catalog, result: "ReadResult", medium: MediumInfo | Non
                 out.unmatched.extend(t.verified + [f["path"] for f in t.failed])
                 continue
             out.destination = _label_of(catalog, dest)
-            results = ([(p, "ok", "") for p in t.verified]
+            results = ([(p, "ok", "") for p in t.verified if p not in t.parts_verified]
+                       + [(p, "ok", "") for p in t.parts_verified if not any(f["path"] == p for f in t.failed)]
                        + [(f["path"], "failed", f.get("reason", "")) for f in t.failed]
                        + [(u["path"], "unproven", u.get("reason", "")) for u in t.unproven])
             sql, args = lookup

@@ -45,9 +45,15 @@ def record_span_volume(catalog: "Catalog", session: SessionInfo, dest: int, job:
 def record_span_write(catalog: "Catalog", result: "SpanResult") -> list[str]:
     """Every cartridge of a spanning job into the catalog; returns their labels in set order."""
     from ..catalog.record import record_write
+    from ..jobs.write import WriteResult
     labels = []
     for vol, medium in zip(result.volumes, result.media + [None] * len(result.volumes)):
         labels.append(record_write(catalog, vol, medium).destination or "")
+    if result.folders:          # each --copy-to folder: the job's whole files, and the read-back done
+        whole = WriteResult(result.whole_manifest(), folders=result.folders)
+        for done in result.folders:
+            if done.status != "failed":
+                record_write(catalog, whole, None, folder=done.root)
     return labels
 
 

@@ -361,6 +361,8 @@ def _part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, r
                                                      f"{rec.part.get('length')} expected"})
     elif any(seen.hashes.get(a) != h for a, h in rec.hashes.items()):
         res.failed.append({"path": path, "reason": f"part {rec.part['number']}: checksum mismatch"})
+    elif rec.hashes:
+        res.parts_verified.append(path)     # this cartridge's part is proven (the whole file: at its last part)
     if op.done < op.size:
         return                              # goes on in the next volume
     state["open"] = None

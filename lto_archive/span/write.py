@@ -37,6 +37,8 @@ from ..formats.registry import get_format
 from ..formats.tar_writer import BLOCK
 from ..hashing import MultiHasher
 from ..jobs import mhl_job
+from ..jobs.folder_dest import (FolderDestination, FolderFile, FolderResult, close_folders, feeding, job_files,
+                                open_copies, verify_folders)
 from ..jobs.progress import ProgressCallback, ProgressTracker
 from ..jobs.write import (TOOL, WriteOptions, WriteResult, _add_entry, _close_session, _mark_lost,
                           _metadata_reserve, _new_session_id, _place, check_copied, copy_source_file,
@@ -60,6 +62,7 @@ class SpanResult:
     error: LtoArchiveError | None = None
     notes: list[str] = field(default_factory=list)
     log_paths: list[Path] = field(default_factory=list)
+    folders: list[FolderResult] = field(default_factory=list)   # each --copy-to folder: written, read back
 
     @property
     def barcodes(self) -> list[str | None]:
@@ -74,6 +77,14 @@ class SpanResult:
                 out[f.path] = f
         return list(out.values())
 
+    def whole_manifest(self) -> Manifest:
+        """The job as one manifest of whole files (a split file with its whole-file hashes): what a
+        folder copy holds, and what it is proven against."""
+        first = self.volumes[0].manifest.session
+        session = replace(first, session_id=self.job_id, barcode=None,
+                          span={"set_id": self.set_id, "job": self.job_id, "cartridges": self.barcodes})
+        return Manifest(session, [_whole(f) for f in self.files])
+
     @property
     def problems(self) -> list[FileRecord]:
         return [f for f in self.files if f.status != OK or (f.part and not f.part.get("last"))]
@@ -82,13 +93,22 @@ class SpanResult:
     def status(self) -> str:
         if self.error is not None:
             return "failed"
-        return "incomplete" if self.problems else "ok"
+        return "incomplete" if self.problems or any(f.status != "ok" for f in self.folders) else "ok"
 
     def raise_for_status(self) -> None:
         if self.error is not None:
             raise self.error
         if self.volumes:
-            WriteResult(Manifest(self.volumes[-1].manifest.session, self.files)).raise_for_status()
+            WriteResult(Manifest(self.volumes[-1].manifest.session, self.files),
+                        destinations=[f.to_dict() for f in self.folders]).raise_for_status()
+
+
+def _whole(f: FileRecord) -> FileRecord:
+    """A file's record as the whole file: a split file's last part carries the whole file's hashes."""
+    rec = copy.copy(f)
+    if f.part:
+        rec.hashes, rec.part = dict(f.part.get("file_hashes") or {}), None
+    return rec
 
 
 class _Both:
@@ -118,8 +138,10 @@ class _Volume:
 class _SpanJob:
     def __init__(self, sources: list[str | Path], supply: CartridgeSupply, opts: WriteOptions,
                  tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool,
-                 cards: list[Any] = ()) -> None:  # type: ignore[assignment]
+                 cards: list[Any] = (), dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
         self.sources, self.supply, self.opts, self.tracker = sources, supply, opts, tracker
+        self.dests = list(dests)
+        self.copies: list[FolderFile] = []     # folder copies of the file being written
         self.cards = list(cards)
         self.split_files = split_files
         self.fmt = get_format(opts.format)
@@ -230,12 +252,7 @@ class _SpanJob:
         whole-file hashes); a file that contradicts its card's history becomes CHANGED."""
         if not self.cards:
             return
-        whole: list[FileRecord] = []
-        for f in self.result.files:
-            rec = copy.copy(f)
-            if f.part:
-                rec.hashes, rec.part = dict(f.part.get("file_hashes") or {}), None
-            whole.append(rec)
+        whole = [_whole(f) for f in self.result.files]
         mhl_job.finish(self.cards, Manifest(self.vol.manifest.session, whole))
         for f, rec in zip(self.result.files, whole):
             if rec.status != f.status:
@@ -274,7 +291,7 @@ class _SpanJob:
             return
         self.vol.manifest.files.append(rec)
         _add_entry(self.vol.writer, self.vol.stream, entry, rec, self.opts, self.tracker,
-                   _place(rec, self.vol.start, self.rs))
+                   _place(rec, self.vol.start, self.rs), self.dests)
         self.vol.ends[id(rec)] = self.vol.stream.offset
 
     def add_file(self, entry: SourceEntry, first: FileRecord) -> None:
@@ -286,6 +303,8 @@ class _SpanJob:
         def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
             offset, copied, error = 0, 0, None
             size = before.st_size
+            self.copies = open_copies(self.dests, entry.name, before)
+            feed = feeding(hasher, self.copies)      # the folders get the whole file, whatever the parts
             while True:
                 vol = self.vol
                 overhead = vol.writer.part_overhead(entry.name, before, offset, vol.sequence)
@@ -305,7 +324,7 @@ class _SpanJob:
                 number = len(parts) + 1
                 header = vol.writer.start_part(entry.name, before, offset, vol.sequence, length=plan, number=number,
                                                source=raw)
-                hashing = hasher if part_hasher is None else _Both(hasher, part_hasher)
+                hashing = feed if part_hasher is None else _Both(feed, part_hasher)
                 summing = getattr(vol.writer, "part_hasher", None)      # cpio-crc: its header's sum, checked
                 n, got, err = self._copy(raw, plan, summing(hashing) if summing else hashing,
                                          cut=self.fmt.name == "tar")
@@ -351,6 +370,10 @@ class _SpanJob:
         if parts and last.status != OK:
             for p in parts[:-1]:
                 p.message = f"the whole file is {last.status}: see part {len(parts)}"
+        copies, self.copies = self.copies, []
+        if copies:
+            good = last.status == OK
+            self.vol.stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
         if not parts:
             self.vol.stream.call_after_hashing(lambda: first.hashes.update(out.hasher.hexdigests()))
 
@@ -384,7 +407,8 @@ class _SpanJob:
 
 
 def write_span(sources: list[str | Path], supply: CartridgeSupply, options: WriteOptions | None = None,
-               progress: ProgressCallback | None = None, *, split_files: bool = False) -> SpanResult:
+               progress: ProgressCallback | None = None, *, split_files: bool = False,
+               folders: list[str | Path] = ()) -> SpanResult:  # type: ignore[assignment]
     """Write `sources` as one archive over as many cartridges as `supply` hands out.
 
     Preconditions (format, sources, the first cartridge) raise before anything is
@@ -392,6 +416,9 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     on the next; when the supply has none left (NoNextCartridge) or a device fails,
     the result carries the error, every volume closed before still describes itself,
     and the files not written are listed as such.
+
+    `folders` (a shuttle drive, a RAID): each gets every file whole from the same
+    read, plus the job's manifest of whole files, and is read back at the end.
     """
     opts = options or WriteOptions()
     if opts.format == "ltfs":       # each cartridge its own LTFS volume (span/ltfs_span.py)
@@ -407,9 +434,14 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     if fmt.preflight is not None:
         fmt.preflight(entries)
     total = sum(e.size for e in entries if e.kind == "file")
+    dests = [FolderDestination(f) for f in folders]
+    for d in dests:
+        d.check_space(total)
     tracker = ProgressTracker("write", progress, total, sum(1 for e in entries if e.kind == "file"))
-    job = _SpanJob(sources, supply, opts, tracker, entries, split_files, cards)
+    job = _SpanJob(sources, supply, opts, tracker, entries, split_files, cards, dests)
     job.open_volume(supply.first())
+    for d in dests:
+        d.open()
     result = job.result
     pending = list(entries)
     try:
@@ -428,6 +460,15 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
                 last = next((g for g in result.files if g.path == f.path and g.part), None)
                 if last is not None and last.part.get("file_hashes"):
                     f.part["file_hashes"] = dict(last.part["file_hashes"])
+    for c in job.copies:             # the file being written when the job stopped: not in the folders
+        c.broken = True
+        c.finish(False)
+    if dests:
+        whole = result.whole_manifest()
+        close_folders(dests, job_files(whole, cards))
+        expected = {f.path: f.hashes for f in whole.files if f.status == OK and f.hashes}
+        verify_folders(dests, expected, tuple(opts.algorithms))
+        result.folders = [d.result for d in dests]
     if opts.log_dir is not None:
         for v in result.volumes:
             result.log_paths.extend(write_copy_log(v.manifest, opts.log_dir))
