@@ -293,3 +293,41 @@ def test_a_device_fault_mid_set(tmp_path: Path) -> None:
     vt.close()
     assert not r.tape_files[0].failed
     assert f"{CLIPS}/b.mov.part0002" in r.tape_files[0].verified
+
+
+def test_from_the_command_line(tmp_path: Path) -> None:
+    """`format` each cartridge, `write --span --format ltfs --verify`, `span list`, `span restore`; one
+    cartridge of the set with `verify --device` / `restore --device`: its parts come back as NAME.partNNNN."""
+    import json
+    from click.testing import CliRunner
+    from cli.main import cli
+
+    def run(*args: object, code: int = 0) -> dict:  # type: ignore[type-arg]
+        res = CliRunner().invoke(cli, [str(a) for a in args] + ["--json"])
+        assert res.exit_code == code, res.output
+        return json.loads(res.stdout)
+
+    card = make_card(tmp_path, {"a.mov": 2_000_000, "b.mov": 14_000_000, "c.mov": 1_000_000})
+    cat, lib = tmp_path / "cat.sqlite", tmp_path / "lib"
+    run("vlib", "create", lib, "--drives", "1", "--slots", "4", "--cartridges", "3", "--capacity", "12M")
+    for b in ("LTA001L9", "LTA002L9"):
+        run("format", "--device", f"vlib:{lib}", "--barcode", b, "--block-size", "64K")
+        run("library", "unload", "--library", f"vlib:{lib}")
+    doc = run("write", card, "--device", f"vlib:{lib}", "--span", "--format", "ltfs", "--barcodes", "LTA*",
+              "--log-dir", tmp_path / "logs", "--catalog", cat, "--no-progress", "--verify")
+    assert doc["status"] == "ok" and doc["verify"]["status"] == "ok" and doc["verify"]["complete"]
+    assert [c["barcode"] for c in doc["cartridges"]] == ["LTA001L9", "LTA002L9"]
+    assert [(p["path"], p["number"]) for c in doc["cartridges"] for p in c["parts"]] == [
+        (f"{CLIPS}/b.mov", 1), (f"{CLIPS}/b.mov", 2)]
+    sets = run("span", "list", "--catalog", cat)["sets"]
+    assert [v["cartridge"] for v in sets[0]["volumes"]] == ["LTA001L9", "LTA002L9"] and sets[0]["complete"]
+    got = run("span", "restore", tmp_path / "out", "--library", f"vlib:{lib}", "--set", doc["set_id"][:8],
+              "--catalog", cat, "--no-progress")
+    assert got["status"] == "ok" and got["complete"]
+    assert tree_snapshot(tmp_path / "out/card") == tree_snapshot(card)
+    v = run("verify", "--device", f"vlib:{lib}", "--barcode", "LTA002L9", "--no-progress")
+    assert v["status"] == "ok"
+    run("restore", tmp_path / "one", "--device", f"vlib:{lib}", "--barcode", "LTA002L9", "--no-progress")
+    part = tmp_path / "one/card/CLIPS/b.mov.part0002"
+    offset = doc["cartridges"][1]["parts"][0]["offset"]
+    assert part.read_bytes() == (card / "CLIPS/b.mov").read_bytes()[offset:]
