@@ -259,6 +259,7 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     algorithms = tuple(man.session.algorithms) or DEFAULT_ALGORITHMS
     parts = {f.part.get("member", f.path): f for f in man.files if f.part}    # by member name
     seen_parts: dict[str, MemberSeen] = {}
+    footed: list[tuple[Any, MemberSeen]] = []      # parts as read, with (AXF) their own file footers
     _locate_tape_file(dev, n)
     fmt = _peek_format(dev)
     stream = TapeFileReader(dev)
@@ -272,6 +273,7 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
             wanted = _matches(m.path, pats)
             if getattr(m, "part_offset", None) is not None or m.path in parts:
                 seen_parts[m.path] = seen
+                footed.append((m, seen))
                 _part(reader, m, seen, parts.get(m.path), res, state, target if wanted else None, algorithms,
                       tracker)
                 continue
@@ -286,6 +288,12 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     finally:
         if not stream.at_end:
             stream.skip_to_end()
+    for m, seen in footed:          # AXF: a segment is proven by its own file footer too (spec 7.3)
+        sums = m.footer.checksums if getattr(m, "footer", None) is not None else {}
+        bad = [a for a, h in sums.items() if seen.hashes.get(a, h) != h]
+        if bad:
+            res.failed.append({"path": m.path, "reason": f"the segment from byte {m.part_offset}: its {bad[0]} "
+                                                         f"does not match its file footer"})
     whole = replace(man, files=[f for f in man.files if not f.part])
     compare(res, whole, pats)
     for member, rec in parts.items():

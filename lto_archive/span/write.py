@@ -220,7 +220,7 @@ class _SpanJob:
             self._card_histories()
         _close_session(s, vol.manifest.files, vol.started, self.tracker)
         meta = RecordStream(vol.device, self.rs)
-        w = self.fmt.writer(meta, session=s)
+        w = self.fmt.writer(meta, session=replace(s, tape_file=s.span["manifest_tape_file"]))   # (AXF says it)
         self._collection_continues(w, last)
         now = time.time_ns()
         for name, data in vol.manifest.checksum_lists().items():    # first: it marks a metadata archive
