@@ -422,6 +422,9 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     """
     opts = options or WriteOptions()
     if opts.format == "ltfs":       # each cartridge its own LTFS volume (span/ltfs_span.py)
+        if folders:
+            raise UsageError("--copy-to with an LTFS span set is not supported yet: write the set, then copy "
+                             "the card to the folder in a second job (or write the set as TAR or CPIO)")
         from .ltfs_span import write_ltfs_span
         return write_ltfs_span(sources, supply, opts, progress, split_files=split_files)
     if opts.format not in ("tar", "cpio", "cpio-crc", "axf"):

@@ -331,3 +331,17 @@ def test_from_the_command_line(tmp_path: Path) -> None:
     part = tmp_path / "one/card/CLIPS/b.mov.part0002"
     offset = doc["cartridges"][1]["parts"][0]["offset"]
     assert part.read_bytes() == (card / "CLIPS/b.mov").read_bytes()[offset:]
+
+
+def test_copy_to_is_refused_before_anything_is_loaded(tmp_path: Path) -> None:
+    from lto_archive.errors import UsageError
+    from lto_archive.jobs.write import WriteOptions
+    from lto_archive.span.supply import LibrarySupply
+    from lto_archive.span.write import write_span
+    from tests.span.ltfs_helpers import BS
+    card = make_card(tmp_path, {"a.mov": 1000})
+    lib = ltfs_library(tmp_path / "lib", cartridges=1)
+    with pytest.raises(UsageError, match="--copy-to"):
+        write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(format="ltfs", record_size=BS),
+                   folders=[tmp_path / "shuttle"])
+    assert lib.status().free_drive() == 0 and not (tmp_path / "shuttle").exists()
