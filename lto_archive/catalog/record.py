@@ -577,10 +577,12 @@ def _import_ltfs(catalog: Catalog, device: TapeDevice, medium: MediumInfo) -> Re
     owner: dict[str, tuple[Manifest, FileRecord]] = {}
     for m in manifests:
         for rec in m.files:
-            node = nodes.get(rec.path)
+            member = rec.part.get("member", rec.path) if rec.part else rec.path   # a span set's part: NAME.partNNNN
+            node = nodes.get(member)
+            length = rec.part.get("length") if rec.part else rec.size
             if rec.kind == "file" and rec.status in ON_MEDIUM and node is not None and (
-                    node.length == rec.size or rec.status == READ_ERROR):   # (cut short: only that part is on it)
-                owner[rec.path] = (m, rec)
+                    node.length == length or rec.status == READ_ERROR):   # (cut short: only that part is on it)
+                owner[member] = (m, rec)
 
     def where(node: Any, rec: FileRecord | None) -> tuple[int | None, ...]:
         if node.extents:
@@ -602,10 +604,18 @@ def _import_ltfs(catalog: Catalog, device: TapeDevice, medium: MediumInfo) -> Re
             if any(o[0] is m for o in owner.values()):
                 jobs[m.session.session_id] = catalog.job(m.session.session_id, dest, "tape", **_job_fields(m.session))
                 out.jobs.append(m.session.session_id)
+                if m.session.span:     # a volume of an LTFS span set
+                    from ..span.catalog import record_span_volume
+                    record_span_volume(catalog, m.session, dest, jobs[m.session.session_id])
         foreign_job: int | None = None
         for path, node in nodes.items():
             if path in owner:
                 m, rec = owner[path]
+                if rec.part:           # one part of a file split across an LTFS span set
+                    from ..span.catalog import record_part
+                    record_part(catalog, dest, jobs[m.session.session_id], rec)
+                    out.files += 1
+                    continue
                 hashes = dict(stored_hashes(node))
                 hashes.update(rec.hashes)
                 _record_copy(catalog, dest, jobs[m.session.session_id], rec, where=where(node, rec), hashes=hashes)

@@ -163,6 +163,32 @@ def test_the_catalog_records_the_set(written: Any, tmp_path: Path) -> None:
         (bc, p["number"], p["offset"], p["length"]) for bc, p in zip(result.barcodes[1:], parts)]
 
 
+def test_catalog_import_of_each_cartridge_rebuilds_the_set(written: Any, tmp_path: Path) -> None:
+    """A catalog rebuilt from the cartridges alone (`catalog import`): the set, its order, the parts."""
+    from lto_archive.catalog.record import import_tape
+    root, card, lib, result = written
+    with Catalog.open(tmp_path / "imported.sqlite") as cat:
+        for barcode in reversed(result.barcodes):
+            drive = lib.load_barcode(barcode, None)
+            dev = lib.open_drive(drive)
+            try:
+                import_tape(cat, dev)
+            finally:
+                dev.close()
+                lib.unload(drive)
+        sets = span_sets(cat)
+        assert len(sets) == 1 and sets[0]["complete"]
+        assert [v["cartridge"] for v in sets[0]["volumes"]] == result.barcodes
+        rows = cat.conn.execute(
+            "SELECT d.label, c.part_number, c.part_offset, c.part_length FROM copies c "
+            "JOIN destinations d ON d.id = c.destination_id JOIN files f ON f.id = c.file_id "
+            "WHERE f.path = ? ORDER BY c.part_number", (f"{CLIPS}/c.mov",)).fetchall()
+        assert not cat.conn.execute("SELECT 1 FROM files WHERE path LIKE '%.part0%'").fetchall()
+    parts = [f.part for v in result.volumes for f in v.files if f.path == f"{CLIPS}/c.mov"]
+    assert [tuple(r) for r in rows] == [
+        (bc, p["number"], p["offset"], p["length"]) for bc, p in zip(result.barcodes[1:], parts)]
+
+
 def _small_set(tmp_path: Path, cartridges: int = 3, **kw: Any) -> tuple[Path, VirtualLibrary, SpanResult]:
     card = make_card(tmp_path, {"a.mov": 2_000_000, "b.mov": 14_000_000, "c.mov": 3_000_000})
     lib = ltfs_library(tmp_path / "lib", cartridges=cartridges)
