@@ -510,8 +510,8 @@ class _Cartridge:
             raise CorruptArchive(f"a {frame.type_name} at block {e.block}, where the catalog says the file header "
                                  f"of {e.path!r} is")
         if h.flags or h.segment_offset or (h.kind == "file" and h.segment_size != h.size):
-            raise CorruptArchive(f"{h.path!r} is a segment of a file that spans volumes; reading spanned files "
-                                 f"is not implemented yet")
+            raise CorruptArchive(f"{h.path!r} at block {e.block} is a segment of a file that spans cartridges, not "
+                                 f"the whole file: restore its set with 'lto-archive span restore'")
         size = h.size if h.kind == "file" else 0
         return _Member(h.path, h.kind, size, h.mode, h.mtime_ns), self._records(size, e)
 

@@ -18,7 +18,9 @@ with `split_files`, fills this cartridge and continues on the next; a TAR
 volume also ends inside a file where the drive reports early warning (real
 drives do not say how much room is left). CPIO: every volume is a whole
 archive and a split file is stored as members NAME.part0001, NAME.part0002, ...
-AXF-style and LTFS sets are not written yet.
+AXF-style: the set is one object over the volumes of one collection, a split file
+is stored in segments (docs/formats/axf-style.md 7.3), and the metadata archive is
+a second object continuing the volume. LTFS sets: span/ltfs_span.py.
 """
 
 from __future__ import annotations
