@@ -67,6 +67,11 @@ def _open(spec: str, drive_devices: tuple[str, ...]) -> Library:
     return open_library(spec, drive_devices=parse_drive_devices(drive_devices))
 
 
+# how a drive's device was found, when it was not by its serial number or by the user (docs/library.md)
+_DEVICE_SOURCES = {"tapevm": "device from TAPEVM_DRIVES, not checked by serial",
+                   "sysfs": "device by SCSI address order, not checked by serial"}
+
+
 def _status_text(lib: Library, st: LibraryStatus) -> None:
     ie = sum(1 for s in st.slots if s.import_export)
     click.echo(f"library {lib.name}: {len(st.drives)} drive(s), {len(st.slots) - ie} slot(s)"
@@ -74,7 +79,9 @@ def _status_text(lib: Library, st: LibraryStatus) -> None:
     for d in st.drives:
         what = (d.barcode or "(no label)") if d.full else "empty"
         src = f"  from slot {d.source_slot}" if d.full and d.source_slot is not None else ""
-        click.echo(f"drive {d.number:>3}  {what:<10}{src:<16}  {d.device or ''}".rstrip())
+        serial = f"serial {d.serial}" if d.serial else ""
+        how = f" ({_DEVICE_SOURCES[d.device_source]})" if d.device and d.device_source in _DEVICE_SOURCES else ""
+        click.echo(f"drive {d.number:>3}  {what:<10}{src:<16}  {d.device or '':<10}  {serial}{how}".rstrip())
     for s in st.slots:
         what = (s.barcode or "(no label)") if s.full else "empty"
         click.echo(f"slot  {s.number:>3}  {what:<10}{'  import/export' if s.import_export else ''}".rstrip())

@@ -37,13 +37,17 @@ class SlotInfo:
 
 @dataclass(frozen=True)
 class DriveInfo:
-    """A drive; `device` is the spec open_device() accepts for it (None when unknown)."""
+    """A drive; `device` is the spec open_device() accepts for it (None when unknown).
+    `serial`: the drive's serial number when the changer or the drive says it;
+    `device_source`: how `device` was found ("given", "serial", "tapevm", "sysfs"; None for vlib)."""
 
     number: int
     full: bool
     barcode: str | None
     source_slot: int | None
     device: str | None
+    serial: str | None = None
+    device_source: str | None = None
 
 
 @dataclass(frozen=True)

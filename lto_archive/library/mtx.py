@@ -6,20 +6,22 @@ changer errors (EmptySlot, DriveFull, SlotFull, ChangerBusy). Slot and drive
 numbers are mtx's own (slots from 1, drives from 0), so `library status`
 and `mtx status` agree.
 
-Which /dev/nstN is changer drive N? The changer does not say in a way mtx
-prints, so, in this order (see docs/library.md):
+Which /dev/nstN is changer drive N? See drive_map.py and docs/library.md:
 1. what the user says: `drive_devices={0: "/dev/nst0"}` (`--drive-device 0=/dev/nst0`),
    or LTO_ARCHIVE_DRIVE_DEVICES="0=/dev/nst0,1=/dev/nst1";
-2. under tapevm (TAPEVM=1 and TAPEVM_CHANGER is this changer): TAPEVM_DRIVES, in order;
-3. the st drives on the changer's SCSI host, in SCSI address order (H:C:T:L),
-   when there are exactly as many as the changer has drives: libraries
-   number their drives the way they put them on the bus, so this is right
-   for the common case; check it once with a load and `mt status`.
-Otherwise a drive's device is unknown and open_drive() says how to name it.
+2. the serial numbers: the changer's device identifier of each drive (READ ELEMENT
+   STATUS with DVCID) against each st drive's unit serial number (VPD page 0x80);
+3. for drives the serials do not place, and only where they agree with the drives
+   the serials did place: under tapevm (TAPEVM=1 and TAPEVM_CHANGER is this
+   changer) TAPEVM_DRIVES in order; else the st drives on the changer's SCSI host in
+   SCSI address order (H:C:T:L), when they are as many as the changer's drives.
+Otherwise a drive's device is unknown and open_drive() says how to name it; what
+could not be matched by serial is said once (logging).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -32,11 +34,15 @@ from pathlib import Path
 from ..errors import (ChangerBusy, DeviceError, DeviceNotFound, DriveFull, EmptySlot, LtoArchiveError, NoMedium,
                       SlotFull, ToolFailed, ToolMissing, UsageError)
 from ..tape.device import TapeDevice
+from ..tape.scsi.device import ScsiDevice
 from .base import DriveInfo, Library, LibraryStatus, SlotInfo
+from .drive_map import SYSFS, DriveMapping, OpenScsi, map_drives
 
 STATUS_TIMEOUT = 300.0     # a library may inventory first
 MOVE_TIMEOUT = 900.0       # a robot move plus a drive's unload can take minutes
 READY_TIMEOUT = 180.0      # a freshly loaded LTO drive threads the tape for ~15-60 s before it is ready
+
+log = logging.getLogger(__name__)
 
 _HEADER = re.compile(r"\s*Storage Changer\s+(?P<dev>.*?):\s*(?P<drives>\d+)\s+Drives?,\s*(?P<slots>\d+)\s+Slots?"
                      r"\s*\(\s*(?P<ie>\d+)\s+Import/Export\s*\)")
@@ -182,10 +188,13 @@ def sysfs_drive_devices(changer: str, drive_count: int, sysfs: Path = Path("/sys
 
 
 def default_drive_devices(changer: str) -> dict[int, str]:
-    """Steps 1b and 2 of the module docstring (the environment)."""
+    """What the environment says the user wants (LTO_ARCHIVE_DRIVE_DEVICES), step 1."""
     env = os.environ.get("LTO_ARCHIVE_DRIVE_DEVICES", "").strip()
-    if env:
-        return parse_drive_devices(env)
+    return parse_drive_devices(env) if env else {}
+
+
+def tapevm_drive_devices(changer: str) -> dict[int, str]:
+    """Under tapevm, its drives in order when this is its changer (a fallback of step 3)."""
     if os.environ.get("TAPEVM") == "1" and os.environ.get("TAPEVM_CHANGER") and \
             os.path.realpath(os.environ["TAPEVM_CHANGER"]) == os.path.realpath(changer):
         return dict(enumerate(os.environ.get("TAPEVM_DRIVES", "").split()))
@@ -200,7 +209,8 @@ class MtxLibrary(Library):
     def __init__(self, device: str, *, drive_devices: dict[int, str] | None = None, mtx: str = "mtx",
                  status_timeout: float = STATUS_TIMEOUT, move_timeout: float = MOVE_TIMEOUT,
                  eject_before_unload: bool = True, ready_timeout: float = READY_TIMEOUT,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, sysfs: Path = SYSFS,
+                 open_scsi: OpenScsi = ScsiDevice.open) -> None:
         self.device = device
         self.name = device
         self.mtx = mtx
@@ -210,7 +220,9 @@ class MtxLibrary(Library):
         self.ready_timeout = ready_timeout
         self._sleep = sleep
         self._given = dict(drive_devices or {}) or default_drive_devices(device)
-        self._devices: dict[int, str] | None = None
+        self._sysfs = sysfs
+        self._open_scsi = open_scsi
+        self._mapping: DriveMapping | None = None
 
     def _run(self, args: list[str], *, what: str, timeout: float, slot: int | None = None,
              drive: int | None = None, dest: int | None = None) -> str:
@@ -230,16 +242,25 @@ class MtxLibrary(Library):
                             dest=dest, returncode=proc.returncode)
         return proc.stdout
 
-    def _drive_devices(self, drive_count: int) -> dict[int, str]:
-        if self._devices is None:
-            self._devices = self._given or sysfs_drive_devices(self.device, drive_count)
-        return self._devices
+    def drive_mapping(self, drive_count: int) -> DriveMapping:
+        """Which st device each drive is (drive_map.py), worked out once per MtxLibrary; what
+        could not be matched by serial number is said then, once."""
+        if self._mapping is None:
+            fallbacks = [("tapevm", tapevm_drive_devices(self.device)),
+                         ("sysfs", sysfs_drive_devices(self.device, drive_count, self._sysfs))]
+            self._mapping = map_drives(self.device, drive_count, given=self._given, fallbacks=fallbacks,
+                                       sysfs=self._sysfs, open_scsi=self._open_scsi)
+            if self._mapping.notes:
+                log.warning("%s: drives not all matched to their st devices by serial number: %s", self.device,
+                            "; ".join(self._mapping.notes))
+        return self._mapping
 
     def mtx_status(self) -> MtxStatus:
         text = self._run(["status"], what=f"reading the status of {self.device}", timeout=self.status_timeout)
         parsed = parse_status(text)
-        devices = self._drive_devices(len(parsed.status.drives))
-        drives = [DriveInfo(d.number, d.full, d.barcode, d.source_slot, devices.get(d.number))
+        m = self.drive_mapping(len(parsed.status.drives))
+        drives = [DriveInfo(d.number, d.full, d.barcode, d.source_slot, m.devices.get(d.number),
+                            serial=m.serials.get(d.number), device_source=m.sources.get(d.number))
                   for d in parsed.status.drives]
         return MtxStatus(LibraryStatus(drives, parsed.status.slots), parsed.changer, parsed.import_export)
 

@@ -132,3 +132,95 @@ def test_write_and_restore_by_barcode_through_nst(lib: MtxLibrary, tmp_path: Pat
     run("restore", dest, "--library", CHANGER, "--barcode", label, "--no-progress", check=0)
     assert restored_files(dest) == card_files(card)
     lib.unload(lib.status().locate(label).number)
+
+
+# --- which /dev/nstN is which drive: serial numbers (drive_map.py) ------------------------------------------
+
+def _online(device: str) -> bool:
+    out = subprocess.run(["mt", "-f", device, "status"], capture_output=True, text=True).stdout
+    return "ONLINE" in out
+
+
+def _changer_identifiers() -> list:
+    from lto_archive.tape.scsi import ScsiDevice
+    with ScsiDevice.open(CHANGER, writable=True) as dev:
+        return [e.identifier for e in sorted(dev.read_element_status(), key=lambda e: e.address)]
+
+
+def _serial(device: str) -> str | None:
+    from lto_archive.tape.scsi import ScsiDevice
+    with ScsiDevice.open(device) as dev:
+        return dev.serial_number()
+
+
+def test_drives_matched_by_serial_number(lib: MtxLibrary) -> None:
+    """The changer names drive 0 by a T10 identifier ending in its serial, and that is the serial /dev/nstN
+    gives for VPD 0x80; tgt cuts the last drive's identifier short (docs/scsi.md), so that one drive
+    takes TAPEVM_DRIVES, which agrees. A cartridge loaded into each drive is online on that device only."""
+    idents = _changer_identifiers()
+    assert len(idents) == len(DRIVES) and idents[0].text.startswith("IBM     ULT3580-TD9")
+    st = lib.status()
+    d0 = st.drive(0)
+    assert d0.device_source == "serial" and d0.serial == idents[0].serial == _serial(d0.device)
+    for d, ident in zip(st.drives, idents):
+        assert d.device in DRIVES and d.serial == _serial(d.device)
+        whole = ident.serial == d.serial      # tgt 1.0.85: the last drive's reads "be" (8 bytes never sent)
+        assert whole or d.serial.startswith(ident.serial)
+        assert d.device_source == ("serial" if whole else "tapevm")
+    for d in st.drives:
+        lib.load_barcode(BARCODES[0], d.number)
+        assert _online(d.device) and not any(_online(o) for o in DRIVES if o != d.device)
+        lib.unload(d.number)
+
+
+def _scsi_address(device: str) -> str:
+    return Path(f"/sys/class/scsi_tape/{Path(device).name}/device").resolve().name
+
+
+def _probe_in_order(addresses: list[str]) -> None:
+    """Remove the drives from the kernel and scan them back in this order: the first found becomes st0."""
+    import time
+    for addr in addresses:
+        Path(f"/sys/bus/scsi/devices/{addr}/delete").write_text("1")
+    for addr in addresses:
+        host, channel, target, lun = addr.split(":")
+        Path(f"/sys/class/scsi_host/host{host}/scan").write_text(f"{channel} {target} {lun}")
+    for _ in range(100):
+        if all(Path(d).exists() for d in DRIVES):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the drives did not come back: {sorted(os.listdir('/dev'))}")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="renumbering the kernel's drives needs root (the VM is)")
+def test_kernel_numbering_against_the_changer_order(lib: MtxLibrary, tmp_path: Path) -> None:
+    """The kernel finds the changer's second drive first: /dev/nst0 is drive 1 now, and TAPEVM_DRIVES
+    (nst0, nst1) is wrong. The serials put drive 0 on /dev/nst1; the job writes where the robot loaded."""
+    before = [_scsi_address(d) for d in DRIVES]
+    _probe_in_order(list(reversed(before)))
+    try:
+        assert [_scsi_address(d) for d in DRIVES] == list(reversed(before))
+        st = open_library(CHANGER).status()
+        assert [(d.device, d.device_source) for d in st.drives] == [("/dev/nst1", "serial"), ("/dev/nst0", "sysfs")]
+        assert [d.serial for d in st.drives] == [_serial("/dev/nst1"), _serial("/dev/nst0")]
+        cp = run("library", "status", "--library", CHANGER, "--json", check=0)
+        doc = json.loads(cp.stdout)
+        assert [(d["device"], d["serial"]) for d in doc["drives"]] == [(d.device, d.serial) for d in st.drives]
+        assert cp.stderr.count("the tapevm order disagrees with the serial numbers: not used") == 1
+        text = run("library", "status", "--library", CHANGER, check=0).stdout
+        assert f"drive   0  empty                       /dev/nst1   serial {st.drives[0].serial}" in text
+        # the robot loads the first free drive (0), the job writes through the device its serial named
+        label = BARCODES[4]
+        card = make_card(tmp_path / "src", sizes={"A002C001.mov": 1_500_000, "t.txt": 5})
+        cp = run("write", card, "--library", CHANGER, "--barcode", label, "--block-size", "256K",
+                 "--log-dir", tmp_path / "logs", "--no-progress", "--json", check=0)
+        assert json.loads(cp.stdout)["status"] == "ok", cp.stderr
+        assert open_library(CHANGER).status().locate(label).number == 0
+        assert _online("/dev/nst1") and not _online("/dev/nst0")
+        dest = tmp_path / "restored"
+        run("restore", dest, "--device", "/dev/nst1", "--no-progress", check=0)
+        assert restored_files(dest) == card_files(card)
+        open_library(CHANGER).unload(0)
+    finally:
+        _probe_in_order(before)
+    assert [_scsi_address(d) for d in DRIVES] == before

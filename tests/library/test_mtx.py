@@ -161,7 +161,7 @@ def fake_mtx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_wrapper_checks_before_moving_and_passes_mtx_numbers(fake_mtx: Path) -> None:
     lib = MtxLibrary("/dev/sg2", drive_devices={0: "/dev/nst0", 1: "/dev/nst1"}, eject_before_unload=False)
-    assert lib.status().drive(0) == DriveInfo(0, True, "LTA001L9", 1, "/dev/nst0")
+    assert lib.status().drive(0) == DriveInfo(0, True, "LTA001L9", 1, "/dev/nst0", device_source="given")
     with pytest.raises(DriveFull, match="drive 0 already holds LTA001L9 .from slot 1."):
         lib.load(2, 0)
     with pytest.raises(EmptySlot, match="slot 7 is empty"):

@@ -68,3 +68,54 @@ LTO_PARTITION_PAGE_SENSE = H("00 1a 00 10 00 00 00 08"
 LTO_PARTITION_PAGE_SELECT_2 = H("00 00 00 10 00 00 00 08"
                                 "60 00 00 00 00 00 00 00"
                                 "11 0a 01 01 3c 03 09 00 00 01 ff ff")
+
+# READ ELEMENT STATUS of the data transfer elements (b8 14 0000 ffff 01 001000 00 00: VOLTAG, DVCID), tapevm's
+# changer (tgt 1.0.85 smc) with two drives, drive 1 (element 3) holding LTA001L9 from slot 1000. Each drive
+# is named by a T10 vendor identifier "IBM     ULT3580-TD9     " + its VPD 0x80 serial, padded to 34 bytes.
+# tgt sends 8 bytes fewer than it announces (180 of 188): the last drive's identifier ends after "be".
+TGT_ELEMENT_STATUS_VOLTAG_DVCID = H(
+    "0002 0002 00 0000b4"                       # first element 2, 2 elements, 180 bytes of pages
+    "04 80 0056 00 0000ac"                      # data transfer page, PVOLTAG, 86-byte descriptors, 172 bytes
+    "0002 00 00 00 00 00 00 00 00 0000"         # element 2: empty
+    + "20" * 32 + "0000 0000"                   # primary volume tag: blank
+    + "02 01 00 22" + (b"IBM     ULT3580-TD9     beaf11" + bytes(4)).hex()
+    + "0003 01 00 00 00 00 00 00 80 03e8"       # element 3: full, SVALID, from element 1000
+    + (b"LTA001L9".ljust(32)).hex() + "0000 0000"
+    + "02 01 00 22" + b"IBM     ULT3580-TD9     be".hex())
+# the same without VOLTAG, drives empty (b8 04 ... 03: CURDATA, DVCID): 50-byte descriptors, cut the same way
+TGT_ELEMENT_STATUS_DVCID = H(
+    "0002 0002 00 00006c" "04 00 0032 00 000064"
+    "0002 00 00 00 00 00 00 00 00 0000" "02 01 00 22" + (b"IBM     ULT3580-TD9     beaf11" + bytes(4)).hex()
+    + "0003 00 00 00 00 00 00 00 00 0000" "02 01 00 22" + b"IBM     ULT3580-TD9     be".hex())
+# What arrives through SG_IO under tapevm: the VM's SCSI path reports no residue, so the 8 bytes tgt did not
+# send read as zeros and the answer looks whole: drive 1's identifier is "IBM     ULT3580-TD9     be" + NULs.
+TGT_ELEMENT_STATUS_DVCID_AS_READ = TGT_ELEMENT_STATUS_DVCID + bytes(8)
+TGT_ELEMENT_STATUS_VOLTAG_DVCID_AS_READ = TGT_ELEMENT_STATUS_VOLTAG_DVCID + bytes(8)
+# without DVCID (b8 04 ... 00): 16-byte descriptors, 40 of 48 bytes sent: element 3 ends after 8 bytes
+TGT_ELEMENT_STATUS_PLAIN = H("0002 0002 00 000028" "04 00 0010 00 000020"
+                             "0002 00 00 00 00 00 00 00 00 0000 00000000"
+                             "0003 00 00 00 00 00 00")
+
+
+def element_status(page_type: int, descriptors: list[bytes], *, pvoltag: bool = False, avoltag: bool = False,
+                   size: int | None = None) -> bytes:
+    """An element status answer with one page, built field by field (SMC-3 6.10)."""
+    size = size or max(len(d) for d in descriptors)
+    body = b"".join(d.ljust(size, b"\x00") for d in descriptors)
+    page = bytes([page_type, (0x80 if pvoltag else 0) | (0x40 if avoltag else 0)]) + size.to_bytes(2, "big") \
+        + b"\x00" + len(body).to_bytes(3, "big") + body
+    return (2).to_bytes(2, "big") + len(descriptors).to_bytes(2, "big") + b"\x00" + len(page).to_bytes(3, "big") + page
+
+
+def drive_element(address: int, *, full: bool = False, source: int | None = None, primary: str | None = None,
+                  alternate: str | None = None, identifier: bytes = b"", code_set: int = 2, id_type: int = 1,
+                  tags: tuple[bool, bool] = (False, False)) -> bytes:
+    """A data transfer element descriptor: 12 fixed bytes, the tags the page announces, the identifier."""
+    head = address.to_bytes(2, "big") + bytes([0x01 if full else 0x00, 0, 0, 0, 0, 0, 0,
+                                              0x80 if source is not None else 0]) + (source or 0).to_bytes(2, "big")
+    out = head
+    if tags[0]:
+        out += (primary or "").encode().ljust(32) + bytes(4)
+    if tags[1]:
+        out += (alternate or "").encode().ljust(32) + bytes(4)
+    return out + bytes([code_set, id_type, 0, len(identifier)]) + identifier

@@ -85,3 +85,26 @@ def test_mode_sense10_round_trip(page, pc, subpage, alloc, dbd):
 def test_report_density_round_trip(alloc, media):
     p = cdb.ReportDensitySupportCdb.parse(cdb.report_density_support(media=media, allocation_length=alloc))
     assert (p.allocation_length, p.flags.media) == (alloc, media)
+
+
+def test_read_element_status_as_sent_to_tgt():
+    # the CDBs sg_raw sent to tapevm's changer (docs/scsi.md): drives, DVCID, with and without VOLTAG/CURDATA
+    assert cdb.read_element_status(allocation_length=4096) == bytes.fromhex("b8 04 00 00 ff ff 03 00 10 00 00 00")
+    assert cdb.read_element_status(allocation_length=4096, voltag=True, curdata=False) == bytes.fromhex(
+        "b8 14 00 00 ff ff 01 00 10 00 00 00")
+    assert cdb.read_element_status(cdb.ELEMENT_STORAGE, starting_address=1000, number_of_elements=3,
+                                   allocation_length=0x10000, dvcid=False, curdata=False) == bytes.fromhex(
+        "b8 02 03 e8 00 03 00 01 00 00 00 00")
+    assert cdb.NAMES[cdb.READ_ELEMENT_STATUS] == "READ ELEMENT STATUS"
+
+
+@settings(deadline=None)  # no timing in tests: the machine is shared
+@given(st.integers(0, 4), st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.integers(0, 2**24 - 1),
+       st.booleans(), st.booleans(), st.booleans())
+def test_read_element_status_round_trip(etype, start, count, alloc, voltag, dvcid, curdata):
+    raw = cdb.read_element_status(etype, starting_address=start, number_of_elements=count, allocation_length=alloc,
+                                  voltag=voltag, dvcid=dvcid, curdata=curdata)
+    assert len(raw) == 12 and raw[0] == 0xB8 and raw[10] == 0 and raw[11] == 0
+    p = cdb.ReadElementStatusCdb.parse(raw)
+    assert (p.flags.element_type, p.flags.voltag, p.starting_address, p.number_of_elements, p.allocation_length,
+            p.flags2.dvcid, p.flags2.curdata) == (etype, voltag, start, count, alloc, dvcid, curdata)

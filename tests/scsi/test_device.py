@@ -359,3 +359,40 @@ def test_medium_partitions_from_page_0x11():
     dev, drive = device({cdb.MODE_SENSE_10: INVALID_FIELD})     # tgt: the StTape falls back to 1
     with pytest.raises(ScsiUnsupported):
         dev.medium_partitions()
+
+
+# --- a medium changer: READ ELEMENT STATUS -----------------------------------------------------------------
+
+def test_read_element_status_of_the_drives():
+    dev, changer = device({cdb.READ_ELEMENT_STATUS: good(ex.TGT_ELEMENT_STATUS_DVCID)})
+    d2, d3 = dev.read_element_status()
+    assert (d2.address, d2.identifier.serial, d3.address, d3.identifier.complete) == (2, "beaf11", 3, False)
+    assert changer.sent[0].cdb == H("b8 04 00 00 ff ff 03 00 10 00 00 00") and changer.sent[0].data_in == 4096
+
+
+def test_read_element_status_without_curdata_then_with_more_room():
+    big = ex.element_status(4, [ex.drive_element(0x100 + i, identifier=f"SER{i:04d}".encode()) for i in range(300)])
+    assert len(big) > 4096
+
+    def answer(c: bytes, _out: object):
+        if c[6] & 0x02:
+            return INVALID_FIELD          # an older changer: CURDATA is a field it does not know
+        return good(big)
+
+    dev, changer = device({cdb.READ_ELEMENT_STATUS: answer})
+    elements = dev.read_element_status()
+    assert len(elements) == 300 and elements[-1].identifier.serial == "SER0299"
+    assert [(s.cdb[6], s.data_in) for s in changer.sent] == [(0x03, 4096), (0x01, 4096), (0x01, len(big))]
+
+
+def test_read_element_status_refused_or_malformed():
+    dev, _ = device({})                                  # no such command: a tape drive asked by mistake
+    with pytest.raises(ScsiUnsupported):
+        dev.read_element_status()
+    dev, changer = device({cdb.READ_ELEMENT_STATUS: INVALID_FIELD})   # DVCID refused, with or without CURDATA
+    with pytest.raises(ScsiUnsupported):
+        dev.read_element_status()
+    assert len(changer.sent) == 2
+    dev, _ = device({cdb.READ_ELEMENT_STATUS: good(H("0002 0001 00 000010" "04 00 0004 00 000008") + bytes(8))})
+    with pytest.raises(ScsiError, match="READ ELEMENT STATUS: the drive's answer is malformed"):
+        dev.read_element_status()

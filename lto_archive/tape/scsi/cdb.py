@@ -2,14 +2,15 @@
 
 Each CDB is a `construct` Struct, so the same definition builds the bytes we
 send and parses them back in tests. Field layouts from SPC-4 (INQUIRY, MODE
-SENSE/SELECT, READ/WRITE ATTRIBUTE) and SSC-4 (READ POSITION, LOCATE(16),
-READ BLOCK LIMITS, REPORT DENSITY SUPPORT, FORMAT MEDIUM, REWIND); the
-control byte is always 0.
+SENSE/SELECT, READ/WRITE ATTRIBUTE), SSC-4 (READ POSITION, LOCATE(16),
+READ BLOCK LIMITS, REPORT DENSITY SUPPORT, FORMAT MEDIUM, REWIND) and SMC-3
+(READ ELEMENT STATUS, sent to a medium changer); the control byte is always 0.
 """
 
 from __future__ import annotations
 
-from construct import BitStruct, BitsInteger, Const, Flag, Int8ub, Int16ub, Int32ub, Int64ub, Padding, Struct
+from construct import (BitStruct, BitsInteger, Const, Flag, Int8ub, Int16ub, Int24ub, Int32ub, Int64ub, Padding,
+                       Struct)
 
 # --- operation codes ------------------------------------------------------
 TEST_UNIT_READY = 0x00
@@ -26,6 +27,7 @@ MODE_SENSE_10 = 0x5A
 READ_ATTRIBUTE = 0x8C
 WRITE_ATTRIBUTE = 0x8D
 LOCATE_16 = 0x92
+READ_ELEMENT_STATUS = 0xB8
 
 NAMES = {
     TEST_UNIT_READY: "TEST UNIT READY", REWIND: "REWIND", FORMAT_MEDIUM: "FORMAT MEDIUM",
@@ -33,7 +35,7 @@ NAMES = {
     MODE_SENSE_6: "MODE SENSE(6)", READ_POSITION: "READ POSITION",
     REPORT_DENSITY_SUPPORT: "REPORT DENSITY SUPPORT", MODE_SELECT_10: "MODE SELECT(10)",
     MODE_SENSE_10: "MODE SENSE(10)", READ_ATTRIBUTE: "READ ATTRIBUTE", WRITE_ATTRIBUTE: "WRITE ATTRIBUTE",
-    LOCATE_16: "LOCATE(16)",
+    LOCATE_16: "LOCATE(16)", READ_ELEMENT_STATUS: "READ ELEMENT STATUS",
 }
 
 # Commands that move or rewrite the tape take far longer than the default.
@@ -60,6 +62,13 @@ PC_SAVED = 3
 FORMAT_DEFAULT = 0x0
 FORMAT_PARTITION = 0x1
 FORMAT_DEFAULT_THEN_PARTITION = 0x2
+
+# READ ELEMENT STATUS element type codes (SMC-3)
+ELEMENT_ALL = 0
+ELEMENT_MEDIUM_TRANSPORT = 1
+ELEMENT_STORAGE = 2
+ELEMENT_IMPORT_EXPORT = 3
+ELEMENT_DATA_TRANSFER = 4
 
 TestUnitReadyCdb = Struct("opcode" / Const(TEST_UNIT_READY, Int8ub), Padding(4), "control" / Const(0, Int8ub))
 
@@ -151,6 +160,17 @@ ReportDensitySupportCdb = Struct(
     "flags" / BitStruct(Padding(6), "medium_type" / Flag, "media" / Flag),
     Padding(5),
     "allocation_length" / Int16ub,
+    "control" / Const(0, Int8ub),
+)
+
+ReadElementStatusCdb = Struct(
+    "opcode" / Const(READ_ELEMENT_STATUS, Int8ub),
+    "flags" / BitStruct(Padding(3), "voltag" / Flag, "element_type" / BitsInteger(4)),
+    "starting_address" / Int16ub,
+    "number_of_elements" / Int16ub,
+    "flags2" / BitStruct(Padding(6), "curdata" / Flag, "dvcid" / Flag),
+    "allocation_length" / Int24ub,
+    Padding(1),
     "control" / Const(0, Int8ub),
 )
 
@@ -257,3 +277,15 @@ def read_attribute(partition: int, first_attribute: int, *, allocation_length: i
 def write_attribute(partition: int, parameter_list_length: int, *, write_through: bool = True) -> bytes:
     return WriteAttributeCdb.build({"flags": {"wtc": write_through}, "logical_volume": 0,
                                     "partition": partition, "parameter_list_length": parameter_list_length})
+
+
+def read_element_status(element_type: int = ELEMENT_DATA_TRANSFER, *, starting_address: int = 0,
+                        number_of_elements: int = 0xFFFF, allocation_length: int = 4096, voltag: bool = False,
+                        dvcid: bool = True, curdata: bool = True) -> bytes:
+    """READ ELEMENT STATUS for a medium changer: with DVCID each data transfer element also names its
+    drive (device identifier); CURDATA asks for what the changer knows without moving the robot."""
+    return ReadElementStatusCdb.build({"flags": {"voltag": voltag, "element_type": element_type},
+                                       "starting_address": starting_address,
+                                       "number_of_elements": number_of_elements,
+                                       "flags2": {"curdata": curdata, "dvcid": dvcid},
+                                       "allocation_length": allocation_length})

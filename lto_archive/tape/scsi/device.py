@@ -13,7 +13,7 @@ import datetime as _dt
 import errno
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ...errors import DeviceError, DeviceNotFound, GenerationError, UsageError
 from ...generations import Generation, by_density_code
@@ -21,15 +21,17 @@ from .. import mam
 from . import cdb
 from .mode import (MEDIUM_PARTITION_PAGE, SIZE_REST, MediumPartitionPage, ModeData, ModeParameters, find_page,
                    mode_select_header10, parse_mode_data, partition_page)
-from .responses import (DENSITY_DESCRIPTOR_SIZE, BlockLimits, DensityDescriptor, Inquiry, LongPosition,
-                        build_attribute_list, parse_attributes, parse_block_limits, parse_density_support,
-                        parse_inquiry, parse_long_position, parse_unit_serial)
+from .responses import (DENSITY_DESCRIPTOR_SIZE, BlockLimits, DensityDescriptor, ElementStatus, Inquiry,
+                        LongPosition, build_attribute_list, parse_attributes, parse_block_limits,
+                        parse_density_support, parse_element_status, parse_inquiry, parse_long_position,
+                        parse_unit_serial)
 from .sense import ScsiError, ScsiUnsupported, Sense, decode_sense, sense_to_error
 from .sg_io import (BUSY, CHECK_CONDITION, CONDITION_MET, DRIVER_TIMEOUT, GOOD, HOST_STATUS,
                     RESERVATION_CONFLICT, TASK_SET_FULL, SgIoError, SgIoTransport, Transport)
 
 DEFAULT_TIMEOUT_S = 60.0      # the LTFS reference's figure for quick commands on LTO
 MAX_ALLOCATION_16 = 0xFFFF
+MAX_ELEMENT_ALLOCATION = 0x10000     # a large library's drives with identifiers fit many times over
 
 MEDIUM_TYPES = {0x00: "data", 0x01: "cleaning", 0x80: "WORM"}
 
@@ -83,10 +85,12 @@ class ScsiDevice:
         self._owns_fd = False
 
     @classmethod
-    def open(cls, path: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> "ScsiDevice":
-        """Open `path` read-only and non-blocking (no cartridge needed, no rewind on close)."""
+    def open(cls, path: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, writable: bool = False) -> "ScsiDevice":
+        """Open `path` non-blocking (no cartridge needed, no rewind on close), read-only unless
+        `writable`: the kernel lets a read-only sg fd send only the commands it deems harmless
+        (INQUIRY, MODE SENSE...), so a changer's READ ELEMENT STATUS needs a read-write fd, as mtx opens."""
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            fd = os.open(path, (os.O_RDWR if writable else os.O_RDONLY) | os.O_NONBLOCK)
         except FileNotFoundError as exc:
             raise DeviceNotFound(f"no device at {path}", path=path) from exc
         except OSError as exc:
@@ -177,6 +181,42 @@ class ScsiDevice:
         except (ScsiUnsupported, ValueError):
             return None
 
+    def read_element_status(self, element_type: int = cdb.ELEMENT_DATA_TRANSFER, *,
+                            dvcid: bool = True, voltag: bool = False) -> list[ElementStatus]:
+        """A medium changer's elements of one type (default: its drives, each with the device
+        identifier the changer knows it by). Asks with CURDATA (no robot motion) and again
+        without it when the changer refuses the bit; a changer that refuses DVCID (or the
+        command) raises ScsiUnsupported."""
+        def ask(curdata: bool) -> bytes:
+            return self._ask_growing(
+                lambda alloc: cdb.read_element_status(element_type, allocation_length=alloc, dvcid=dvcid,
+                                                      voltag=voltag, curdata=curdata),
+                cdb.READ_ELEMENT_STATUS, alloc=4096, limit=MAX_ELEMENT_ALLOCATION, header=8,
+                needed=lambda data: 8 + int.from_bytes(data[5:8], "big"))
+        try:
+            data = ask(curdata=True)
+        except ScsiUnsupported as exc:
+            if exc.sense is None or (exc.sense.asc, exc.sense.ascq) != (0x24, 0x00):
+                raise
+            data = ask(curdata=False)     # an older changer: CURDATA is a field it does not know
+        try:
+            return parse_element_status(data)
+        except ValueError as exc:
+            raise self._malformed(cdb.READ_ELEMENT_STATUS, exc) from exc
+
+    def _ask_growing(self, build: Callable[[int], bytes], opcode: int, *, alloc: int, limit: int, header: int,
+                     needed: Callable[[bytes], int]) -> bytes:
+        """Send `build(alloc)`; when the answer says it holds more than fitted, once more with room for it all."""
+        for _ in range(2):
+            data = self.execute(build(alloc), data_in=alloc)
+            if len(data) < header:
+                raise self._malformed(opcode, ValueError(f"{len(data)} bytes"))
+            want = needed(data)
+            if want <= len(data) or alloc >= limit:
+                break
+            alloc = min(limit, want)
+        return data
+
     def test_unit_ready(self) -> None:
         """Return when a cartridge is loaded and ready; raise NoMedium (or why not) otherwise."""
         self.execute(cdb.test_unit_ready())
@@ -254,15 +294,10 @@ class ScsiDevice:
 
     def report_density_support(self, media: bool = True) -> list[DensityDescriptor]:
         """Densities of the loaded medium (`media`) or every density the drive supports."""
-        alloc = 4 + DENSITY_DESCRIPTOR_SIZE * 32
-        for _ in range(2):
-            data = self.execute(cdb.report_density_support(media=media, allocation_length=alloc), data_in=alloc)
-            if len(data) < 4:
-                raise self._malformed(cdb.REPORT_DENSITY_SUPPORT, ValueError(f"{len(data)} bytes"))
-            needed = 2 + int.from_bytes(data[:2], "big")
-            if needed <= len(data) or alloc >= MAX_ALLOCATION_16:
-                break
-            alloc = min(MAX_ALLOCATION_16, needed)
+        data = self._ask_growing(lambda alloc: cdb.report_density_support(media=media, allocation_length=alloc),
+                                 cdb.REPORT_DENSITY_SUPPORT, alloc=4 + DENSITY_DESCRIPTOR_SIZE * 32,
+                                 limit=MAX_ALLOCATION_16, header=4,
+                                 needed=lambda data: 2 + int.from_bytes(data[:2], "big"))
         try:
             return parse_density_support(data)
         except ValueError as exc:

@@ -1,8 +1,9 @@
 """Data-in structures of the commands we send, parsed (and built, for tests) with `construct`.
 
 Layouts: SPC-4 (standard INQUIRY data, unit serial number VPD page 0x80,
-READ ATTRIBUTE parameter data) and SSC-4 (READ POSITION long form, READ BLOCK
-LIMITS, REPORT DENSITY SUPPORT density support data block descriptor).
+READ ATTRIBUTE parameter data), SSC-4 (READ POSITION long form, READ BLOCK
+LIMITS, REPORT DENSITY SUPPORT density support data block descriptor) and
+SMC-3 (READ ELEMENT STATUS element status data, with device identifiers).
 ASCII fields are left-aligned and padded with spaces; they parse to str
 without the padding.
 """
@@ -10,6 +11,7 @@ without the padding.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from construct import (Adapter, BitStruct, BitsInteger, Bytes, Flag, GreedyBytes, Int8ub, Int16ub, Int24ub,
                        Int32ub, Int64ub, Padding, Struct, this)
@@ -247,3 +249,143 @@ def build_attribute_list(attributes: list[tuple[int, int, bytes]]) -> bytes:
     """A WRITE ATTRIBUTE parameter list: PARAMETER DATA LENGTH then each (id, format, value)."""
     body = b"".join(mam.encode(attr_id, fmt, value) for attr_id, fmt, value in attributes)
     return AttributeDataHeader.build({"available_data": len(body)}) + body
+
+
+# --- READ ELEMENT STATUS (SMC-3, medium changers) ------------------------------------------------
+ElementStatusHeader = Struct(
+    "first_address" / Int16ub,
+    "number_of_elements" / Int16ub,
+    Padding(1),
+    "byte_count" / Int24ub,        # of every page that follows, this header excluded
+)
+ElementPageHeader = Struct(
+    "element_type" / Int8ub,
+    "tags" / BitStruct("pvoltag" / Flag, "avoltag" / Flag, Padding(6)),
+    "descriptor_length" / Int16ub,
+    Padding(1),
+    "byte_count" / Int24ub,        # of this page's descriptors
+)
+ElementDescriptorHead = Struct(
+    "address" / Int16ub,
+    "flags" / BitStruct(Padding(2), "inenab" / Flag, "exenab" / Flag, "access" / Flag, "exception" / Flag,
+                        "impexp" / Flag, "full" / Flag),
+    Padding(1),
+    "asc" / Int8ub,
+    "ascq" / Int8ub,
+    Padding(3),                    # NOT BUS/ID VALID/LU VALID/LUN, SCSI bus address, reserved (obsolete)
+    "source" / BitStruct("svalid" / Flag, "invert" / Flag, Padding(1), "ed" / Flag, Padding(1),
+                         "medium_type" / BitsInteger(3)),
+    "source_address" / Int16ub,
+)
+ELEMENT_HEAD_SIZE = 12
+VOLUME_TAG_SIZE = 36               # 32 bytes of label, 2 reserved, 2 of volume sequence number
+IDENTIFIER_HEAD_SIZE = 4           # code set, identifier type, reserved, identifier length
+CODE_SET_BINARY = 1
+CODE_SET_ASCII = 2
+IDENTIFIER_VENDOR_SPECIFIC = 0
+IDENTIFIER_T10_VENDOR = 1          # vendor (8) + product (16) + serial, as libraries name their drives
+T10_VENDOR_PRODUCT_SIZE = 24
+
+
+@dataclass(frozen=True)
+class DeviceIdentifier:
+    """What a changer says a drive is (DVCID). `complete` is False when the answer ended
+    before the identifier did: such an identifier must not be matched against anything."""
+
+    code_set: int
+    identifier_type: int
+    value: bytes
+    complete: bool = True
+
+    @property
+    def text(self) -> str | None:
+        """The identifier as text (ASCII code set), padding stripped; None for binary ones."""
+        if self.code_set != CODE_SET_ASCII:
+            return None
+        return self.value.rstrip(b" \x00").decode("ascii", "replace")
+
+    @property
+    def serial(self) -> str | None:
+        """The drive's serial number: the part after vendor and product of a T10 vendor
+        identifier, else the whole ASCII identifier; None for binary or incomplete ones."""
+        text = self.text
+        if text is None or not self.complete:
+            return None
+        if self.identifier_type == IDENTIFIER_T10_VENDOR and len(text) > T10_VENDOR_PRODUCT_SIZE:
+            text = text[T10_VENDOR_PRODUCT_SIZE:]
+        return text.strip(" \x00") or None
+
+
+@dataclass(frozen=True)
+class ElementStatus:
+    """One element of a medium changer (a drive, a slot, an import/export slot, the robot)."""
+
+    element_type: int
+    address: int
+    full: bool
+    exception: bool = False
+    asc: int = 0
+    ascq: int = 0
+    source_address: int | None = None      # where the cartridge came from (SVALID)
+    primary_tag: str | None = None         # the barcode (PVOLTAG)
+    alternate_tag: str | None = None
+    identifier: DeviceIdentifier | None = None
+
+
+def _volume_tag(raw: bytes) -> str | None:
+    return raw[:32].rstrip(b" \x00").decode("ascii", "replace") or None
+
+
+def parse_element_status(data: bytes) -> list[ElementStatus]:
+    """Every element descriptor of a READ ELEMENT STATUS answer, page after page.
+
+    Generic over what the changer chose to send: each page says whether its
+    descriptors carry the primary and alternate volume tags (PVOLTAG, AVOLTAG)
+    and how long a descriptor is; what remains of a descriptor after the 12
+    fixed bytes and the tags is the device identifier (DVCID) when it holds at
+    least its 4-byte header. An answer shorter than its own byte counts (a
+    changer that sends less than it announces) gives the elements it holds, the
+    last one's identifier marked incomplete.
+    """
+    if len(data) < 8:
+        raise ValueError(f"READ ELEMENT STATUS answer of {len(data)} bytes is shorter than its header")
+    header = ElementStatusHeader.parse(data)
+    end = min(len(data), 8 + header.byte_count)
+    out: list[ElementStatus] = []
+    pos = 8
+    while pos + 8 <= end:
+        page = ElementPageHeader.parse(data[pos:pos + 8])
+        pos += 8
+        size = page.descriptor_length
+        if size < ELEMENT_HEAD_SIZE and page.byte_count:
+            raise ValueError(f"element descriptor length {size} is shorter than the {ELEMENT_HEAD_SIZE} fixed bytes")
+        page_end = min(end, pos + page.byte_count)
+        while size and pos + ELEMENT_HEAD_SIZE <= page_end:
+            out.append(_element(page, data[pos:min(pos + size, page_end)], size))
+            pos += size
+        pos = page_end       # a byte count that is not a whole number of descriptors: next page
+    return out
+
+
+def _element(page: Any, raw: bytes, size: int) -> ElementStatus:
+    head = ElementDescriptorHead.parse(raw)
+    pos = ELEMENT_HEAD_SIZE
+    tags: list[str | None] = []
+    for present in (page.tags.pvoltag, page.tags.avoltag):
+        if present:
+            tags.append(_volume_tag(raw[pos:pos + VOLUME_TAG_SIZE]) if len(raw) >= pos + VOLUME_TAG_SIZE else None)
+            pos += VOLUME_TAG_SIZE
+        else:
+            tags.append(None)
+    identifier = None
+    if size >= pos + IDENTIFIER_HEAD_SIZE and len(raw) >= pos + IDENTIFIER_HEAD_SIZE:
+        length = raw[pos + 3]
+        value = raw[pos + IDENTIFIER_HEAD_SIZE:pos + IDENTIFIER_HEAD_SIZE + length]
+        if length:
+            complete = len(value) == length and pos + IDENTIFIER_HEAD_SIZE + length <= size
+            identifier = DeviceIdentifier(code_set=raw[pos] & 0x0F, identifier_type=raw[pos + 1] & 0x0F,
+                                          value=value, complete=complete)
+    return ElementStatus(element_type=page.element_type, address=head.address, full=head.flags.full,
+                         exception=head.flags.exception, asc=head.asc, ascq=head.ascq,
+                         source_address=head.source_address if head.source.svalid else None,
+                         primary_tag=tags[0], alternate_tag=tags[1], identifier=identifier)
