@@ -19,11 +19,13 @@ carries `session.span` = {set_id, job, sequence, last, previous} as TAR/CPIO set
 Room is planned from what the data partition has left (`medium().remaining`)
 minus a reserve for the final index and the session's metadata files; a volume
 that reports early warning takes no new file and is closed.
+
+span/write.py's `write_span` drives `LtfsSpanJob` as it drives the TAR/CPIO job
+(the same loop, failure report, `--copy-to` folders and copy logs).
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -35,18 +37,18 @@ from ..formats.cpio_writer import CpioWriter
 from ..formats.ltfs.session import Checkpoints, LtfsSession
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState
 from ..hashing import MultiHasher
-from ..jobs import mhl_job
+from ..jobs.folder_dest import FolderDestination, FolderFile, feeding, open_copies
 from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, _add, _add_metadata, _check_names, _mark_unindexed, \
     _open_volume, _times
-from ..jobs.progress import ProgressCallback, ProgressTracker
+from ..jobs.progress import ProgressTracker
 from ..jobs.write import (TOOL, WriteOptions, WriteResult, _close_session, _metadata_reserve, _new_session_id,
-                          check_copied, copy_source_file, new_session_info, prepare_medium, write_copy_log)
+                          check_copied, copy_source_file, new_session_info, prepare_medium)
 from ..manifest import META_DIR, OK, SKIPPED, FileRecord, Manifest, iso, utc_now
-from ..scan import SourceEntry, scan_sources
+from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import MediumInfo, TapeDevice, WriteFlags
 from .supply import CartridgeSupply
-from .write import SpanResult, _Both, _fail, _SpanJob
+from .write import SpanResult, _Both, _SpanJob
 
 part_name = CpioWriter.part_name      # NAME.part0001: the same names as CPIO parts
 
@@ -71,12 +73,19 @@ class _Volume:
         return self.state.block_size
 
 
-class _LtfsSpanJob:
+class LtfsSpanJob:
+    """The LTFS side of span/write.py's `write_span`: it drives this job as it drives a TAR one
+    (open_volume, add, close_volume; device_failed before its failure report)."""
+
     def __init__(self, sources: list[str | Path], supply: CartridgeSupply, opts: WriteOptions,
                  tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool,
-                 cards: list[Any]) -> None:
+                 cards: list[Any], dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
+        _check_names(entries)                  # before anything is loaded or written
+        setattr(supply, "ltfs", True)          # the supply takes LTFS volumes, not blank cartridges
         self.sources, self.supply, self.opts, self.tracker = sources, supply, opts, tracker
         self.entries, self.cards, self.split_files = entries, list(cards), split_files
+        self.dests = list(dests)
+        self.copies: list[FolderFile] = []     # folder copies of the file being split
         self.job_id = _new_session_id()
         self.set_id = str(uuid.uuid4())
         self.result = SpanResult(self.set_id, self.job_id)
@@ -206,7 +215,7 @@ class _LtfsSpanJob:
             self.add_split(entry, rec)
         else:
             self.vol.manifest.files.append(rec)
-            _add(self.vol.session, self.vol.stream, entry, rec, self.opts, self.tracker)
+            _add(self.vol.session, self.vol.stream, entry, rec, self.opts, self.tracker, self.dests)
         self.checkpoint()
 
     def add_split(self, entry: SourceEntry, first: FileRecord) -> None:
@@ -216,6 +225,8 @@ class _LtfsSpanJob:
         def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
             offset, copied, error = 0, 0, None
             size = before.st_size
+            self.copies = open_copies(self.dests, entry.name, before)
+            feed = feeding(hasher, self.copies)      # the folders get the whole file, whatever the parts
             while True:
                 vol = self.vol
                 rest, room = size - offset, self.room()
@@ -226,7 +237,7 @@ class _LtfsSpanJob:
                 times = _times(before)
                 if offset == 0 and plan == rest:       # it fits whole after all (on a fresh cartridge)
                     vol.manifest.files.append(first)
-                    added = vol.session.add_file(entry.name.split("/"), raw, plan, times, hasher)
+                    added = vol.session.add_file(entry.name.split("/"), raw, plan, times, feed)
                     first.partition, first.block, first.offset = DATA_PARTITION, added.start_block, 0
                     vol.stream.call_after_hashing(lambda s=vol.session, a=added: (
                         first.hashes.update(hasher.hexdigests()), s.set_hashes(a, first.hashes)))
@@ -237,7 +248,7 @@ class _LtfsSpanJob:
                     path=entry.name, size=size, mtime=first.mtime, mode=first.mode, source=first.source)
                 part_hasher = MultiHasher(self.opts.algorithms)
                 vol.manifest.files.append(rec)
-                added = vol.session.add_file(member.split("/"), raw, plan, times, _Both(hasher, part_hasher))
+                added = vol.session.add_file(member.split("/"), raw, plan, times, _Both(feed, part_hasher))
                 n = added.copied
                 error = error or added.read_error
                 copied += n
@@ -264,50 +275,20 @@ class _LtfsSpanJob:
         if parts and last.status != OK:
             for p in parts[:-1]:
                 p.message = f"the whole file is {last.status}: see part {len(parts)}"
+        copies, self.copies = self.copies, []
+        if copies:
+            good = last.status == OK
+            self.vol.stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
 
-
-def write_ltfs_span(sources: list[str | Path], supply: CartridgeSupply, opts: WriteOptions,
-                    progress: ProgressCallback | None = None, *, split_files: bool = False) -> SpanResult:
-    """`write_span` for `--format ltfs`: the same contract (span/write.py), one LTFS session per cartridge."""
-    entries = scan_sources(list(sources))
-    cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
-    opts.algorithms = algorithms
-    _check_names(entries)
-    total = sum(e.size for e in entries if e.kind == "file")
-    tracker = ProgressTracker("write", progress, total, sum(1 for e in entries if e.kind == "file"))
-    setattr(supply, "ltfs", True)            # the supply takes LTFS volumes, not blank cartridges
-    job = _LtfsSpanJob(sources, supply, opts, tracker, entries, split_files, cards)
-    job.open_volume(supply.first())
-    result = job.result
-    pending = list(entries)
-    try:
-        while pending:
-            job.add(pending[0])
-            pending.pop(0)
-        job.close_volume(last=True)
-    except DeviceError as exc:
-        result.error = exc
-        vol = job.vol
-        if vol is not None:
-            vol.stream.abort()
-            _mark_unindexed(vol.manifest.files, vol.covered, exc)
-            vol.ends = {id(r): 0 for r in vol.manifest.files}    # already judged by what an index holds
-        _fail(job, exc, pending)        # type: ignore[arg-type]
-    tracker.finish()
-    result.notes.extend(n for card in cards for n in card.notes)
-    for v in result.volumes:      # the copy logs next to the job know what later cartridges learned
-        for f in v.files:
-            if f.part and not f.part.get("file_hashes"):
-                last = next((g for g in result.files if g.path == f.path and g.part), None)
-                if last is not None and last.part.get("file_hashes"):
-                    f.part["file_hashes"] = dict(last.part["file_hashes"])
-    if opts.log_dir is not None:
-        for v in result.volumes:
-            result.log_paths.extend(write_copy_log(v.manifest, opts.log_dir))
-    if job.vol is not None:
-        job.vol.device.close()
-    supply.close()
-    return result
+    def device_failed(self, exc: DeviceError) -> None:
+        """The device failed on the open volume: only what an index on tape describes is on it (the
+        files after the last checkpoint are lost), said before span.write._fail names the cartridge."""
+        vol = self.vol
+        if vol is None:
+            return
+        vol.stream.abort()
+        _mark_unindexed(vol.manifest.files, vol.covered, exc)
+        vol.ends = {id(r): 0 for r in vol.manifest.files}    # already judged: _fail's TAR rule changes nothing
 
 
 def ltfs_unusable(dev: TapeDevice, med: MediumInfo) -> str | None:
@@ -327,4 +308,4 @@ def ltfs_unusable(dev: TapeDevice, med: MediumInfo) -> str | None:
     return None
 
 
-__all__ = ["write_ltfs_span", "ltfs_unusable", "part_name"]
+__all__ = ["LtfsSpanJob", "ltfs_unusable", "part_name"]

@@ -423,27 +423,26 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     read, plus the job's manifest of whole files, and is read back at the end.
     """
     opts = options or WriteOptions()
-    if opts.format == "ltfs":       # each cartridge its own LTFS volume (span/ltfs_span.py)
-        if folders:
-            raise UsageError("--copy-to with an LTFS span set is not supported yet: write the set, then copy "
-                             "the card to the folder in a second job (or write the set as TAR or CPIO)")
-        from .ltfs_span import write_ltfs_span
-        return write_ltfs_span(sources, supply, opts, progress, split_files=split_files)
-    if opts.format not in ("tar", "cpio", "cpio-crc", "axf"):
+    if opts.format not in ("tar", "cpio", "cpio-crc", "axf", "ltfs"):
         raise UsageError(f"a job that spans cartridges is written as TAR or CPIO (newc or crc), AXF-style or "
                          f"LTFS, not {opts.format}", format=opts.format)
     entries = scan_sources(list(sources))
     cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
     opts.algorithms = algorithms    # what the cards' ASC MHL histories need to be verified, too
-    fmt = get_format(opts.format)
-    if fmt.preflight is not None:
+    fmt = get_format(opts.format) if opts.format != "ltfs" else None    # (LTFS: a volume layout, not a format)
+    if fmt is not None and fmt.preflight is not None:
         fmt.preflight(entries)
     total = sum(e.size for e in entries if e.kind == "file")
     dests = [FolderDestination(f) for f in folders]
     for d in dests:
         d.check_space(total)
     tracker = ProgressTracker("write", progress, total, sum(1 for e in entries if e.kind == "file"))
-    job = _SpanJob(sources, supply, opts, tracker, entries, split_files, cards, dests)
+    job: Any
+    if opts.format == "ltfs":       # each cartridge its own LTFS volume (span/ltfs_span.py)
+        from .ltfs_span import LtfsSpanJob
+        job = LtfsSpanJob(sources, supply, opts, tracker, entries, split_files, cards, dests)
+    else:
+        job = _SpanJob(sources, supply, opts, tracker, entries, split_files, cards, dests)
     job.open_volume(supply.first())
     for d in dests:
         d.open()
@@ -456,6 +455,8 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
         job.close_volume(last=True)
     except DeviceError as exc:
         result.error = exc
+        if hasattr(job, "device_failed"):     # LTFS: only what an index on tape describes is on the volume
+            job.device_failed(exc)
         _fail(job, exc, pending)
     tracker.finish()
     result.notes.extend(n for card in cards for n in card.notes)

@@ -359,15 +359,20 @@ def test_from_the_command_line(tmp_path: Path) -> None:
     assert part.read_bytes() == (card / "CLIPS/b.mov").read_bytes()[offset:]
 
 
-def test_copy_to_is_refused_before_anything_is_loaded(tmp_path: Path) -> None:
-    from lto_archive.errors import UsageError
+def test_copy_to_a_shuttle_drive_gets_every_file_whole(tmp_path: Path) -> None:
+    """One read feeds the LTFS set and a folder: split files arrive whole in the folder, read back there."""
     from lto_archive.jobs.write import WriteOptions
     from lto_archive.span.supply import LibrarySupply
     from lto_archive.span.write import write_span
     from tests.span.ltfs_helpers import BS
-    card = make_card(tmp_path, {"a.mov": 1000})
-    lib = ltfs_library(tmp_path / "lib", cartridges=1)
-    with pytest.raises(UsageError, match="--copy-to"):
-        write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(format="ltfs", record_size=BS),
-                   folders=[tmp_path / "shuttle"])
-    assert lib.status().free_drive() == 0 and not (tmp_path / "shuttle").exists()
+    card = make_card(tmp_path, {"a.mov": 2_000_000, "b.mov": 14_000_000, "c.mov": 3_000_000})
+    lib = ltfs_library(tmp_path / "lib", cartridges=3)
+    shuttle = tmp_path / "shuttle"
+    result = write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(format="ltfs", record_size=BS),
+                        folders=[shuttle])
+    result.raise_for_status()
+    assert _parts(result) == {f"{CLIPS}/b.mov": [(1, 1), (2, 2)]}
+    (folder,) = result.folders
+    assert folder.status == "ok" and len(folder.verified) == 3
+    assert tree_snapshot(shuttle / "card", skip_top=("ascmhl",)) == tree_snapshot(card)
+    assert not list(shuttle.rglob("*.part0*"))
