@@ -20,7 +20,6 @@ from ..errors import CorruptArchive, LtoArchiveError
 from ..formats.ltfs.index import MODIFY, File
 from ..formats.ltfs.volume import VolumeState, open_volume
 from ..hashing import DEFAULT_ALGORITHMS
-from ..jobs.catalog_restore import WrongCartridge
 from ..jobs.ltfs_read import _read_one, _session_manifests, read_file_bytes, stored_hashes
 from ..jobs.progress import ProgressTracker
 from ..jobs.read import MemberSeen, TapeFileResult, _matches, compare
@@ -52,24 +51,13 @@ class _NodeReader:
         return read_file_bytes(self.dev, m.node, self.block_size)
 
 
-def read_ltfs_volume(dev: TapeDevice, sequence: int, result: Any, state: dict[str, Any],
+def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: Any, state: dict[str, Any],
                      target: RestoreTarget | None, pats: list[str], tracker: ProgressTracker,
-                     medium: MediumInfo) -> bool | None:
-    """Read volume `sequence` of an LTFS set; True when it is the set's last, False when more follow,
-    None when this cartridge does not hold it (WrongCartridge reported)."""
-    from .read import _missing_rest, _part
-    found = find_ltfs_volume(dev, result.set_id, sequence)
-    if found is None:
-        exc = WrongCartridge(f"{medium.barcode or 'the cartridge'} holds no volume {sequence} of "
-                             f"{'set ' + result.set_id if result.set_id else 'a span set'}",
-                             barcode=medium.barcode, sequence=sequence)
-        _missing_rest(result, state, exc, sequence)
-        return None
-    vs, man = found
+                     medium: MediumInfo) -> bool:
+    """Read the files and parts of one LTFS volume of a set (`man`: its manifest, from
+    `find_ltfs_volume`); True when it is the set's last, False when more follow."""
+    from .read import _part
     span = man.session.span
-    result.set_id = span["set_id"]
-    result.barcodes.append(medium.barcode)
-    result.media.append(medium)
     res = TapeFileResult(0, manifest=man, manifest_source="LTFS volume file")
     result.tape_files.append(res)
     algorithms = tuple(man.session.algorithms) or DEFAULT_ALGORITHMS

@@ -239,10 +239,9 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     if medium.barcode is None and known:
         medium = replace(medium, barcode=known)
     from ..jobs.ltfs_read import is_ltfs
-    if is_ltfs(dev):            # an LTFS set: each cartridge an LTFS volume (span/ltfs_read.py)
-        from .ltfs_read import read_ltfs_volume
-        return read_ltfs_volume(dev, sequence, result, state, target, pats, tracker, medium)
-    man = find_volume(dev, result.set_id, sequence)
+    from .ltfs_read import find_ltfs_volume, read_ltfs_volume
+    ltfs = find_ltfs_volume(dev, result.set_id, sequence) if is_ltfs(dev) else None   # an LTFS set's cartridge
+    man = ltfs[1] if ltfs is not None else find_volume(dev, result.set_id, sequence)
     if man is None:
         exc = WrongCartridge(f"{medium.barcode or 'the cartridge'} holds no volume {sequence} of "
                              f"{'set ' + result.set_id if result.set_id else 'a span set'}",
@@ -253,6 +252,8 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     result.set_id = span["set_id"]
     result.barcodes.append(medium.barcode)
     result.media.append(medium)
+    if ltfs is not None:        # each cartridge an LTFS volume (span/ltfs_read.py)
+        return read_ltfs_volume(dev, ltfs[0], man, result, state, target, pats, tracker, medium)
     n = span["data_tape_file"]
     res = TapeFileResult(n, manifest=man, manifest_source="tape")
     result.tape_files.append(res)
