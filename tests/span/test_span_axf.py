@@ -402,3 +402,34 @@ def test_the_spec_appendix_reader_joins_a_set(tmp_path: Path) -> None:
     assert sorted(len(v) for v in joined.values()) == [1, 1, 2, 3]
     for path, segments in joined.items():
         assert b"".join(d for _, d in sorted(segments)) == _bytes(card, path.rsplit("/", 1)[1])
+
+
+def test_write_span_format_axf_from_the_command_line(tmp_path: Path) -> None:
+    """`write --span --format axf --verify` with a catalog, then `span list` and `span restore --set`."""
+    import json
+
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    def run(*args: object) -> dict:  # type: ignore[type-arg]
+        res = CliRunner().invoke(cli, [str(a) for a in args] + ["--json"])
+        assert res.exit_code == 0, res.output
+        return json.loads(res.stdout)
+
+    card = make_card(tmp_path, {"A001C001.mov": 3 * MiB, "A001C002.mov": 20 * MiB, "A001C003.mov": 200_000})
+    cat, lib = tmp_path / "catalog.sqlite", tmp_path / "lib"
+    run("vlib", "create", lib, "--drives", "1", "--slots", "4", "--cartridges", "3", "--capacity", "16M")
+    doc = run("write", card, "--device", f"vlib:{lib}", "--span", "--format", "axf", "--barcodes", "LTA*",
+              "--block-size", "64K", "--catalog", cat, "--no-progress", "--verify", "--log-dir", tmp_path / "logs")
+    assert doc["status"] == "ok" and doc["verify"]["status"] == "ok" and doc["verify"]["complete"]
+    assert [c["barcode"] for c in doc["cartridges"]] == ["LTA001L9", "LTA002L9"]
+    assert [p["number"] for c in doc["cartridges"] for p in c["parts"]] == [1, 2]
+    sets = run("span", "list", "--catalog", cat)["sets"]
+    assert [v["cartridge"] for v in sets[0]["volumes"]] == ["LTA001L9", "LTA002L9"]
+    out = tmp_path / "restore"
+    got = run("span", "restore", out, "--library", f"vlib:{lib}", "--set", doc["set_id"][:8], "--catalog", cat,
+              "--no-progress")
+    assert got["status"] == "ok" and got["complete"]
+    for p in (card / "CLIPS").iterdir():
+        assert (out / "card/CLIPS" / p.name).read_bytes() == p.read_bytes()
