@@ -185,7 +185,7 @@ def _is_span_volume(first: bytes | None, fmt: ArchiveFormat | None) -> bool:
     """A volume of a span set (docs/spanning.md): it starts with a continued file (TAR), or with a
     session.json that names its set."""
     if not first or (fmt is not None and fmt.name not in ("tar", "cpio", "cpio-crc")):
-        return False        # span sets are written in TAR and CPIO only
+        return False        # (an AXF-style volume says so in its session.json: _Walker._member)
     try:
         tar = fmt is None or fmt.name == "tar"
         r = TarReader(io.BytesIO(first), volume=True, drain=False) if tar else fmt.reader(io.BytesIO(first))
