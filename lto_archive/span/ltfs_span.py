@@ -26,13 +26,14 @@ span/write.py's `write_span` drives `LtfsSpanJob` as it drives the TAR/CPIO job
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from ..errors import DeviceError, LtoArchiveError, NoNextCartridge
+from ..errors import ArchiveError, DeviceError, LtoArchiveError, NoNextCartridge, UsageError
 from ..formats.cpio_writer import CpioWriter
 from ..formats.ltfs.session import Checkpoints, LtfsSession
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState
@@ -81,6 +82,7 @@ class LtfsSpanJob:
                  tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool,
                  cards: list[Any], dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
         _check_names(entries)                  # before anything is loaded or written
+        _check_own_part_names(entries)
         setattr(supply, "ltfs", True)          # the supply takes LTFS volumes, not blank cartridges
         self.sources, self.supply, self.opts, self.tracker = sources, supply, opts, tracker
         self.entries, self.cards, self.split_files = entries, list(cards), split_files
@@ -101,6 +103,7 @@ class LtfsSpanJob:
             try:
                 prepare_medium(dev, self.opts.allow_old_generation)
                 state = _open_volume(dev, self.entries)
+                _check_part_names(state, self.entries)
                 dev.locate(DATA_PARTITION, 0)
                 dev.seek_eod()
                 left = dev.medium().remaining - self.reserve(state) - 8 * state.block_size
@@ -289,6 +292,37 @@ class LtfsSpanJob:
         vol.stream.abort()
         _mark_unindexed(vol.manifest.files, vol.covered, exc)
         vol.ends = {id(r): 0 for r in vol.manifest.files}    # already judged: _fail's TAR rule changes nothing
+
+
+_PART = re.compile(r"(.+)\.part\d{4}")
+
+
+def _check_own_part_names(entries: list[SourceEntry]) -> None:
+    """Refuse a source file named like a part of another file of the job (`X.part0001` beside `X`):
+    the parts of X would need its name."""
+    files = {e.name for e in entries if e.kind == "file"}
+    clash = [e.name for e in entries if (m := _PART.fullmatch(e.name)) and m.group(1) in files]
+    if clash:
+        raise UsageError(f"{clash[0]} is named like a part of {_PART.fullmatch(clash[0]).group(1)}: an LTFS "  # type: ignore[union-attr]
+                         f"set stores the parts of a split file as NAME.part0001, ...; rename it, or write the "
+                         f"set as TAR", files=clash)
+
+
+def _check_part_names(state: VolumeState, entries: list[SourceEntry]) -> None:
+    """Refuse a volume that holds parts (NAME.partNNNN) of a path of this job: the job may need those names."""
+    from ..formats.ltfs.index import Directory
+    clash = []
+    for e in entries:
+        if e.kind != "file":
+            continue
+        folder, _, name = e.name.rpartition("/")
+        parent = state.index.lookup(folder) if folder else state.index.root
+        if isinstance(parent, Directory) and any(
+                (m := _PART.fullmatch(child)) and m.group(1) == name for child in parent.children):
+            clash.append(e.name)
+    if clash:
+        raise ArchiveError(f"LTFS volume {state.serial or ''} holds parts of {len(clash)} path(s) of this job: "
+                           + ", ".join(clash[:10]) + " (an LTFS volume holds one file per path)", files=clash)
 
 
 def ltfs_unusable(dev: TapeDevice, med: MediumInfo) -> str | None:

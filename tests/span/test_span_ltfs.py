@@ -376,3 +376,80 @@ def test_copy_to_a_shuttle_drive_gets_every_file_whole(tmp_path: Path) -> None:
     assert folder.status == "ok" and len(folder.verified) == 3
     assert tree_snapshot(shuttle / "card", skip_top=("ascmhl",)) == tree_snapshot(card)
     assert not list(shuttle.rglob("*.part0*"))
+
+
+def test_one_drive_with_next_tape_command(tmp_path: Path) -> None:
+    """One drive: --next-tape-command changes the cartridge, writing and reading back."""
+    from lto_archive.formats.ltfs.volume import format_volume
+    from lto_archive.jobs.write import WriteOptions
+    from lto_archive.span.read import DriveLoader
+    from lto_archive.span.supply import CommandSupply
+    from lto_archive.span.write import write_span
+    from lto_archive.tape import create_vtape
+    from tests.span.ltfs_helpers import BS
+    from tests.span.test_span_read import _drive_script
+    card = make_card(tmp_path, {"a.mov": 2_000_000, "b.mov": 14_000_000, "c.mov": 1_000_000})
+    carts = [tmp_path / f"cart{i}" for i in (1, 2)]
+    for i, c in enumerate(carts, 1):
+        dev = create_vtape(c, "LTO-9", capacity=12 * MiB, barcode=f"ONE00{i}L9")
+        format_volume(dev, creator="tests", serial=f"ONE00{i}", block_size=BS)
+        dev.close()
+    drive = tmp_path / "drive"
+    os.symlink(carts[0], drive)
+    script = _drive_script(tmp_path, carts)
+    result = write_span([card], CommandSupply(f"vtape:{drive}", script), WriteOptions(format="ltfs", record_size=BS))
+    result.raise_for_status()
+    assert result.barcodes == ["ONE001L9", "ONE002L9"] and _parts(result) == {f"{CLIPS}/b.mov": [(1, 1), (2, 2)]}
+    os.remove(drive)
+    os.symlink(carts[0], drive)
+    r = read_span(DriveLoader(f"vtape:{drive}", command=script), "restore", dest=tmp_path / "out")
+    r.raise_for_status()
+    assert r.complete and tree_snapshot(tmp_path / "out/card") == tree_snapshot(card)
+
+
+def test_write_protected_and_full_cartridges_are_passed_over(tmp_path: Path) -> None:
+    card = make_card(tmp_path, {"a.mov": 2_000_000, "b.mov": 14_000_000})
+    lib = ltfs_library(tmp_path / "lib", cartridges=4)
+    vt = VirtualTape(cartridge_folder(lib, "LTA002L9"))
+    vt.write_protected = True
+    vt.save_settings()
+    vt.close()
+    result = write_ltfs_set(card, lib)
+    result.raise_for_status()
+    assert result.barcodes == ["LTA001L9", "LTA003L9"]
+    # a second job of the same card: LTA001L9 and LTA003L9 hold these paths (one file per path), LTA002L9 is
+    # protected: passed over, each named; LTA004L9 takes volume 1, then none is left for b.mov's rest
+    lib.unload(0)
+    again = write_ltfs_set(card, lib)
+    assert isinstance(again.error, NoNextCartridge) and again.barcodes == ["LTA004L9"]
+    assert [n.split(" ")[0] for n in again.notes] == ["LTA001L9", "LTA003L9"]
+    assert "already on LTFS volume" in again.notes[0] and "holds parts of" in again.notes[1]
+    assert "LTA002L9" in again.error.message and "write-protected" in again.error.message
+
+
+def test_early_warning_closes_the_cartridge_at_a_file_boundary(tmp_path: Path) -> None:
+    """A drive that warns early (a large programmable early-warning zone): no new file goes on that
+    cartridge once it warns, though the room it reports would take more; the set still restores."""
+    sizes = {f"{n}.mov": 1_500_000 for n in "abcdef"}
+    card = make_card(tmp_path, sizes)
+    lib = ltfs_library(tmp_path / "lib", cartridges=3)
+    for b in ("LTA001L9", "LTA002L9", "LTA003L9"):
+        vt = VirtualTape(cartridge_folder(lib, b))
+        vt.settings.programmable_early_warning_bytes = 7 * MiB   # warns ~4.7 MB into the data
+        vt.save_settings()
+        vt.close()
+    result = write_ltfs_set(card, lib, chunk_size=64 * 1024)      # small buffers: the warning is seen soon
+    result.raise_for_status()
+    assert len(result.volumes) >= 2 and _parts(result) == {}      # 9 MB would fit on one without the warning
+    r = read_span(LibraryLoader(lib, result.barcodes), "restore", dest=tmp_path / "out")
+    r.raise_for_status()
+    assert tree_snapshot(tmp_path / "out/card") == tree_snapshot(card)
+
+
+def test_a_source_named_like_a_part_is_refused_before_anything_is_loaded(tmp_path: Path) -> None:
+    from lto_archive.errors import UsageError
+    card = make_card(tmp_path, {"a.mov": 1000, "a.mov.part0001": 1000})
+    lib = ltfs_library(tmp_path / "lib", cartridges=1)
+    with pytest.raises(UsageError, match="named like a part of card/CLIPS/a.mov"):
+        write_ltfs_set(card, lib)
+    assert lib.status().free_drive() == 0          # nothing was even loaded
