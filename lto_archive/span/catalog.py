@@ -48,7 +48,8 @@ def record_span_write(catalog: "Catalog", result: "SpanResult") -> list[str]:
     from ..jobs.write import WriteResult
     labels = []
     for vol, medium in zip(result.volumes, result.media + [None] * len(result.volumes)):
-        labels.append(record_write(catalog, vol, medium).destination or "")
+        uuid = vol.manifest.session.span.get("volume_uuid")   # an LTFS set's cartridge: known without a barcode
+        labels.append(record_write(catalog, vol, medium, volume_uuid=uuid).destination or "")
     if result.folders:          # each --copy-to folder: the job's whole files, and the read-back done
         whole = WriteResult(result.whole_manifest(), folders=result.folders)
         for done in result.folders:

@@ -453,3 +453,30 @@ def test_a_source_named_like_a_part_is_refused_before_anything_is_loaded(tmp_pat
     with pytest.raises(UsageError, match="named like a part of card/CLIPS/a.mov"):
         write_ltfs_set(card, lib)
     assert lib.status().free_drive() == 0          # nothing was even loaded
+
+
+def test_cartridges_without_barcode_are_catalogued_by_volume_uuid(tmp_path: Path) -> None:
+    """A drive that reports no barcode (no cartridge memory, no library): each LTFS cartridge of the set is
+    still its own destination in the catalog, by its LTFS volume UUID."""
+    from lto_archive.formats.ltfs.volume import format_volume
+    from lto_archive.jobs.write import WriteOptions
+    from lto_archive.span.supply import CommandSupply
+    from lto_archive.span.write import write_span
+    from lto_archive.tape import create_vtape
+    from tests.span.ltfs_helpers import BS
+    from tests.span.test_span_read import _drive_script
+    card = make_card(tmp_path, {"a.mov": 2_000_000, "b.mov": 14_000_000})
+    carts = [tmp_path / f"cart{i}" for i in (1, 2)]
+    for c in carts:
+        dev = create_vtape(c, "LTO-9", capacity=12 * MiB)
+        format_volume(dev, creator="tests", block_size=BS)
+        dev.close()
+    os.symlink(carts[0], tmp_path / "drive")
+    result = write_span([card], CommandSupply(f"vtape:{tmp_path / 'drive'}", _drive_script(tmp_path, carts)),
+                        WriteOptions(format="ltfs", record_size=BS))
+    result.raise_for_status()
+    assert result.barcodes == [None, None]
+    uuids = [v.manifest.session.span["volume_uuid"] for v in result.volumes]
+    with Catalog.open(tmp_path / "cat.sqlite") as cat:
+        assert record_span_write(cat, result) == [f"ltfs:{u}" for u in uuids]
+        assert [v["cartridge"] for v in span_sets(cat)[0]["volumes"]] == [f"ltfs:{u}" for u in uuids]
