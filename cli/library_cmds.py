@@ -1,4 +1,5 @@
-"""`vlib create` and `library status|load|unload|transfer`: tape libraries (medium changers)."""
+"""`vlib create|insert|remove` and `library status|load|unload|transfer|export|import`: tape libraries
+(medium changers)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 from lto_archive.errors import CartridgeNotFound, DriveFull, UsageError
 from lto_archive.library import DriveInfo, Library, LibraryStatus, open_library
 from lto_archive.library.mtx import parse_drive_devices
-from lto_archive.library.vlib import create_vlib
+from lto_archive.library.vlib import VirtualLibrary, create_vlib
 
 from .common import emit, human_bytes, parse_size
 
@@ -173,3 +174,62 @@ def library_transfer(library_spec: str, drive_devices: tuple[str, ...], as_json:
     lib.transfer(source_slot, dest_slot)
     emit({"library": lib.name, "barcode": label, "from_slot": source_slot, "to_slot": dest_slot}, as_json,
          lambda: click.echo(f"moved {label or '(no label)'} from slot {source_slot} to slot {dest_slot}"))
+
+
+@library.command("export")
+@_library_options
+@click.argument("barcode")
+@click.option("--ie-slot", type=int, default=None, help="Into this import/export slot (default: the first empty one).")
+def library_export(library_spec: str, drive_devices: tuple[str, ...], as_json: bool, barcode: str,
+                   ie_slot: int | None) -> None:
+    """Move the cartridge BARCODE (from its slot or a drive) to an import/export (mail) slot."""
+    lib = _open(library_spec, drive_devices)
+    before = lib.status().locate(barcode)
+    slot = lib.export_cartridge(barcode, ie_slot)
+    came = (f"drive {before.number}" if isinstance(before, DriveInfo) else f"slot {before.number}") if before else "?"
+    emit({"library": lib.name, "barcode": barcode, "from": came, "ie_slot": slot}, as_json,
+         lambda: click.echo(f"exported {barcode} from {came} to import/export slot {slot}: take it out there"))
+
+
+@library.command("import")
+@_library_options
+@click.option("--ie-slot", type=int, default=None, help="From this import/export slot (default: the first full one).")
+@click.option("--slot", type=int, default=None, help="Into this storage slot (default: the first empty one).")
+def library_import(library_spec: str, drive_devices: tuple[str, ...], as_json: bool, ie_slot: int | None,
+                   slot: int | None) -> None:
+    """Move the cartridge put in an import/export (mail) slot into a storage slot."""
+    lib = _open(library_spec, drive_devices)
+    label, src, dest = lib.import_cartridge(ie_slot, slot)
+    emit({"library": lib.name, "barcode": label, "ie_slot": src, "slot": dest}, as_json,
+         lambda: click.echo(f"imported {label or '(no label)'} from import/export slot {src} into slot {dest}"))
+
+
+@vlib.command("insert")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--barcode", default=None, help="A new blank cartridge with this label, like the library's own.")
+@click.option("--cartridge", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="A virtual cartridge folder to put in (moved into the library).")
+@click.option("--ie-slot", type=int, default=None, help="Into this import/export slot (default: the first empty one).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def vlib_insert(directory: Path, barcode: str | None, cartridge: Path | None, ie_slot: int | None,
+                as_json: bool) -> None:
+    """Put a cartridge into an import/export slot of a virtual library, as an operator at the mail slot."""
+    lib = VirtualLibrary(directory)
+    label, slot = lib.insert(ie_slot, cartridge=cartridge, barcode=barcode)
+    emit({"library": lib.name, "barcode": label, "ie_slot": slot}, as_json,
+         lambda: click.echo(f"inserted {label} into import/export slot {slot}; "
+                            f"store it with `lto-archive library import --library {lib.name}`"))
+
+
+@vlib.command("remove")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder the cartridge goes to (it becomes vtape:TO/BARCODE).")
+@click.option("--ie-slot", type=int, default=None, help="From this import/export slot (default: the first full one).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def vlib_remove(directory: Path, to: Path, ie_slot: int | None, as_json: bool) -> None:
+    """Take the cartridge out of an import/export slot of a virtual library, as an operator at the mail slot."""
+    lib = VirtualLibrary(directory)
+    dest = lib.remove(to, ie_slot)
+    emit({"library": lib.name, "barcode": dest.name, "device": f"vtape:{dest}"}, as_json,
+         lambda: click.echo(f"took {dest.name} out of {lib.name}: it is vtape:{dest}"))

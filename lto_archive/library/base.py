@@ -3,7 +3,8 @@
 A library has numbered drives and numbered slots (storage and import/export),
 each empty or holding one cartridge known by its barcode. The robot moves a
 cartridge slot -> drive (load), drive -> slot (unload) and slot -> slot
-(transfer). Numbers are the changer's own: drives from 0 (mtx's "Data Transfer
+(transfer); export and import are transfers to and from an import/export
+(mail) slot, where an operator takes a cartridge out or puts one in. Numbers are the changer's own: drives from 0 (mtx's "Data Transfer
 Element N"), slots from 1 (mtx's "Storage Element N"), so what we print is
 what `mtx status` prints.
 
@@ -196,6 +197,69 @@ class Library(abc.ABC):
                                 f"({held}); unload one first", barcode=barcode, library=self.name)
         self.load(place.number, drive)
         return drive
+
+    # --- the import/export (mail) slots: what `mtx transfer` does with them --------------------------
+    def export_cartridge(self, barcode: str, ie_slot: int | None = None) -> int:
+        """Move the cartridge labelled `barcode` (from its slot, or out of a drive) to an import/export
+        slot (default: the first empty one), where an operator takes it out of the library; return
+        that slot. The robot's move is `mtx transfer S IE` (from a drive: `mtx unload IE D`)."""
+        st = self.status()
+        place = st.locate(barcode)
+        if place is None:
+            raise CartridgeNotFound(f"cannot export {barcode}: no cartridge with that barcode in library {self.name} "
+                                    f"(it holds: {', '.join(st.barcodes()) or 'none'})", barcode=barcode)
+        if isinstance(place, SlotInfo) and place.import_export and ie_slot in (None, place.number):
+            return place.number          # already in the mail slot: nothing moves
+        ie_slot = self._mail_slot(st, ie_slot, f"cannot export {barcode}", empty=True)
+        if isinstance(place, DriveInfo):
+            self.unload(place.number, ie_slot)
+        else:
+            self.transfer(place.number, ie_slot)
+        return ie_slot
+
+    def import_cartridge(self, ie_slot: int | None = None, slot: int | None = None) -> tuple[str | None, int, int]:
+        """Move the cartridge an operator put in an import/export slot (default: the first full one)
+        into a storage slot (default: the first empty one): `mtx transfer IE S`.
+        Returns (barcode, import/export slot, storage slot)."""
+        st = self.status()
+        ie_slot = self._mail_slot(st, ie_slot, "cannot import", empty=False)
+        label = st.slot(ie_slot).barcode
+        what = f"cannot import {label or 'the cartridge'} from slot {ie_slot}"
+        if slot is None:
+            slot = st.empty_slot()
+            if slot is None:
+                raise SlotFull(f"{what}: every storage slot of library {self.name} is full; export one first",
+                               slot=ie_slot, barcode=label)
+        elif st.slot(slot).import_export:
+            raise UsageError(f"{what}: slot {slot} is an import/export slot too; name a storage slot", slot=slot)
+        self.transfer(ie_slot, slot)
+        return label, ie_slot, slot
+
+    def _mail_slot(self, st: LibraryStatus, ie_slot: int | None, what: str, *, empty: bool) -> int:
+        """The import/export slot to use: `ie_slot` checked, or the first empty (export) / full (import) one."""
+        mail = [s for s in st.slots if s.import_export]
+        if not mail:
+            raise UsageError(f"{what}: library {self.name} has no import/export slot (mail slot); use "
+                             f"`library transfer` or `library unload --slot S` to move it within the library")
+        if ie_slot is None:
+            found = next((s.number for s in mail if s.full != empty), None)
+            if found is None:
+                if empty:
+                    raise SlotFull(f"{what}: every import/export slot of library {self.name} is full; take the "
+                                   f"cartridges out first", slots=[s.number for s in mail])
+                raise EmptySlot(f"{what}: every import/export slot of library {self.name} is empty; put the "
+                                f"cartridge in first", slots=[s.number for s in mail])
+            return found
+        chosen = st.slot(ie_slot)
+        if not chosen.import_export:
+            raise UsageError(f"{what}: slot {ie_slot} is a storage slot, not an import/export slot (those are "
+                             f"{', '.join(str(s.number) for s in mail)})", slot=ie_slot)
+        if empty and chosen.full:
+            raise SlotFull(f"{what}: import/export slot {ie_slot} holds {chosen.barcode or 'a cartridge'}; take it "
+                           f"out first", slot=ie_slot, barcode=chosen.barcode)
+        if not empty and not chosen.full:
+            raise EmptySlot(f"{what}: import/export slot {ie_slot} is empty", slot=ie_slot)
+        return ie_slot
 
     def close(self) -> None:
         """Release whatever the library object holds (not the cartridges)."""

@@ -8,6 +8,11 @@ Layout (the folders ARE the state; there is no other state to lose):
     DIR/drives/<n>/<BARCODE>/        a cartridge loaded in drive n (0..drives-1)
     DIR/drives/<n>/.source           the slot it came from (written before the move)
 
+Import/export slots are numbered after the storage slots. The robot moves
+cartridges to and from them (Library.export_cartridge / import_cartridge, as
+`mtx transfer` does); `insert` and `remove` are the operator's hand at the mail
+slot door: a cartridge folder comes in from outside or goes out to a folder.
+
 A move is one rename of the cartridge folder (the robot's hand), so a process
 killed at any moment leaves every cartridge in exactly one place. A `.source`
 file in an empty drive is left over from an interrupted load and ignored.
@@ -78,7 +83,8 @@ def create_vlib(path: str | os.PathLike[str], *, drives: int = 2, slots: int = 8
     for n, label in enumerate(labels, start=1):
         create_vtape(root / "slots" / str(n) / label, gen, capacity, barcode=label, partitions=partitions).close()
     config = {"format": FORMAT, "version": 1, "drives": drives, "slots": slots,
-              "import_export": import_export, "generation": gen.name}
+              "import_export": import_export, "generation": gen.name, "capacity": capacity,
+              "partitions": partitions}
     tmp = root / f".{CONFIG_NAME}.tmp"
     tmp.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, root / CONFIG_NAME)   # last: a half-made library is not a library
@@ -109,6 +115,9 @@ class VirtualLibrary(Library):
             self.import_export_count = int(config.get("import_export", 0))
         except (KeyError, TypeError, ValueError):
             raise DeviceError(f"{config_path} lacks drives/slots counts", path=str(config_path)) from None
+        self.generation = str(config.get("generation") or "LTO-9")
+        self.capacity = config.get("capacity") if isinstance(config.get("capacity"), int) else None
+        self.partitions = config.get("partitions") if config.get("partitions") in (1, 2) else 1
         self.name = f"vlib:{self.path}"
 
     # --- places -----------------------------------------------------------------
@@ -209,6 +218,54 @@ class VirtualLibrary(Library):
             src = self._slot_dir(source_slot) / s.barcode
             self._check_idle(src, f"slot {source_slot}")
             self._move(src, self._slot_dir(dest_slot) / s.barcode)
+
+    # --- the operator at the import/export slots (a real library's mail slot door: no mtx command) ---------
+    def insert(self, ie_slot: int | None = None, *, cartridge: str | os.PathLike[str] | None = None,
+               barcode: str | None = None) -> tuple[str, int]:
+        """Put a cartridge into an empty import/export slot (default: the first): a virtual cartridge
+        folder from outside (moved in, named by its barcode), or with `barcode` a new blank one like
+        the library's own (generation, capacity, partitions). `import_cartridge` then stores it.
+        Returns (barcode, slot)."""
+        if (cartridge is None) == (barcode is None):
+            raise UsageError("insert either a cartridge folder or a new cartridge's barcode (not both)")
+        with self._locked():
+            st = self.status()
+            ie_slot = self._mail_slot(st, ie_slot, "cannot insert a cartridge", empty=True)
+            if cartridge is not None:
+                src = Path(cartridge)
+                with VirtualTape(src) as vt:          # a virtual cartridge, and nobody else has it open
+                    label = vt.barcode or src.name
+            else:
+                label = barcode.strip()              # type: ignore[union-attr]
+                if not label or "/" in label or label.startswith("."):
+                    raise UsageError(f"barcode {barcode!r} cannot name a cartridge", barcode=barcode)
+            if (place := st.locate(label)) is not None:
+                where = f"drive {place.number}" if isinstance(place, DriveInfo) else f"slot {place.number}"
+                raise UsageError(f"cannot insert {label}: library {self.name} already holds a cartridge with that "
+                                 f"barcode (in {where})", barcode=label)
+            dest = self._slot_dir(ie_slot) / label
+            if cartridge is not None:
+                self._move(Path(cartridge), dest)
+            else:
+                create_vtape(dest, self.generation, self.capacity, barcode=label, partitions=self.partitions).close()
+        return label, ie_slot
+
+    def remove(self, to: str | os.PathLike[str], ie_slot: int | None = None) -> Path:
+        """Take the cartridge out of an import/export slot (default: the first full one) into the folder
+        `to`, as an operator takes it out of the mail slot; return its new place (vtape:TO/BARCODE)."""
+        with self._locked():
+            st = self.status()
+            ie_slot = self._mail_slot(st, ie_slot, "cannot take a cartridge out", empty=False)
+            label = st.slot(ie_slot).barcode
+            assert label is not None
+            dest = Path(to) / label
+            if dest.exists():
+                raise UsageError(f"cannot take {label} out into {to}: {dest} exists", path=str(dest))
+            src = self._slot_dir(ie_slot) / label
+            self._check_idle(src, f"slot {ie_slot}")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._move(src, dest)
+        return dest
 
     def open_drive(self, drive: int) -> TapeDevice:
         d = self.status().drive(drive)

@@ -150,3 +150,37 @@ def test_other_device_commands_take_a_barcode(tmp_path: Path) -> None:
     assert restored_files(tmp_path / "scan") == card_files(card)
     cp = run("ltfs", "check", "--device", f"vlib:{lib}", check=6)          # the loaded AXF cartridge: not LTFS
     assert "one partition: it is not an LTFS volume" in cp.stderr
+
+
+def test_export_take_out_insert_import_commands(tmp_path: Path) -> None:
+    """A full cartridge leaves through the mail slot and is read on its own; a blank one comes in."""
+    lib = tmp_path / "lib"
+    run("vlib", "create", lib, "--drives", "1", "--slots", "3", "--import-export", "1", "--capacity", "16M", check=0)
+    spec = f"vlib:{lib}"
+    card = make_card(tmp_path / "src", sizes={"A001C001.mov": 400_000, "t.txt": 7})
+    run("write", card, "--device", spec, "--barcode", "LTA002L9", "--block-size", "64K",
+        "--log-dir", tmp_path / "logs", "--no-progress", check=0)
+    cp = run("library", "export", "--library", spec, "LTA002L9", check=0)
+    assert cp.stdout.strip() == "exported LTA002L9 from drive 0 to import/export slot 4: take it out there"
+    cp = run("library", "export", "--library", spec, "LTA001L9", check=4)
+    assert "every import/export slot" in cp.stderr and "full" in cp.stderr
+    cp = run("vlib", "remove", lib, "--to", tmp_path / "shelf", check=0)
+    out = tmp_path / "shelf" / "LTA002L9"
+    assert cp.stdout.strip() == f"took LTA002L9 out of {spec}: it is vtape:{out}"
+    run("restore", tmp_path / "back", "--device", f"vtape:{out}", "--no-progress", check=0)
+    assert restored_files(tmp_path / "back") == card_files(card)
+    cp = run("library", "import", "--library", spec, check=4)
+    assert "every import/export slot" in cp.stderr and "empty" in cp.stderr
+    doc = json.loads(run("vlib", "insert", lib, "--barcode", "LTA009L9", "--json", check=0).stdout)
+    assert doc == {"library": spec, "barcode": "LTA009L9", "ie_slot": 4}
+    doc = json.loads(run("library", "import", "--library", spec, "--json", check=0).stdout)
+    assert doc == {"library": spec, "barcode": "LTA009L9", "ie_slot": 4, "slot": 2}
+    status = json.loads(run("library", "status", "--library", spec, "--json", check=0).stdout)
+    assert [s["barcode"] for s in status["slots"]] == ["LTA001L9", "LTA009L9", "LTA003L9", None]
+    cp = run("vlib", "insert", lib, "--cartridge", out, check=0)
+    assert cp.stdout.startswith("inserted LTA002L9 into import/export slot 4")
+    cp = run("vlib", "insert", lib, "--barcode", "X", "--cartridge", out.parent, check=2)
+    assert "not both" in cp.stderr
+    run("vlib", "create", tmp_path / "bare", "--drives", "1", "--slots", "2", "--capacity", "1M", check=0)
+    cp = run("library", "export", "--library", f"vlib:{tmp_path / 'bare'}", "LTA001L9", check=2)
+    assert "has no import/export slot" in cp.stderr

@@ -228,3 +228,24 @@ def test_open_drive_waits_while_a_loaded_drive_threads(fake_mtx: Path, monkeypat
     answers[:] = [NoMedium("gone")] * 10
     with pytest.raises(NoMedium):
         MtxLibrary("/dev/sg2", drive_devices={0: "/dev/nst0"}, sleep=lambda s: None, ready_timeout=4).open_drive(0)
+
+
+def test_export_and_import_are_mtx_transfers_to_and_from_the_mail_slots(fake_mtx: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the captured status of tapevm's changer with two import/export slots (11, 12)."""
+    lib = MtxLibrary("/dev/sg2", drive_devices={0: "/dev/nst0", 1: "/dev/nst1"}, eject_before_unload=False)
+    monkeypatch.setenv("MTX_STATUS", str(MTX / "ie_status.txt"))
+    assert lib.export_cartridge("LTA003L9") == 11
+    assert lib.export_cartridge("LTA004L9", ie_slot=12) == 12
+    with pytest.raises(UsageError, match="slot 7 is a storage slot"):
+        lib.export_cartridge("LTA004L9", ie_slot=7)
+    with pytest.raises(EmptySlot, match="every import/export slot .* is empty"):
+        lib.import_cartridge()
+    monkeypatch.setenv("MTX_STATUS", str(MTX / "ie_status_after.txt"))     # LTA003L9 in slot 11
+    assert lib.import_cartridge() == ("LTA003L9", 11, 3)
+    assert lib.import_cartridge(11, 9) == ("LTA003L9", 11, 9)
+    monkeypatch.setenv("MTX_STATUS", str(MTX / "ie_status_loaded.txt"))    # LTA003L9 in drive 1
+    assert lib.export_cartridge("LTA003L9") == 11
+    moves = [c for c in fake_mtx.read_text().splitlines() if not c.endswith("status")]
+    assert moves == ["-f /dev/sg2 transfer 3 11", "-f /dev/sg2 transfer 4 12", "-f /dev/sg2 transfer 11 3",
+                     "-f /dev/sg2 transfer 11 9", "-f /dev/sg2 unload 11 1"]

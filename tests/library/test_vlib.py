@@ -230,7 +230,7 @@ def test_killed_between_steps(lib: VirtualLibrary, tmp_path: Path, op: str, when
     assert where(lib) == {f"LTA00{i}L9": f"slot {i}" for i in range(1, 5)}
 
 
-moves = st.lists(st.tuples(st.sampled_from(["load", "unload", "transfer", "load_barcode"]),
+moves = st.lists(st.tuples(st.sampled_from(["load", "unload", "transfer", "load_barcode", "export", "import"]),
                            st.integers(0, 6), st.integers(0, 6)), max_size=25)
 
 
@@ -250,6 +250,10 @@ def test_random_moves_keep_every_cartridge_exactly_once(tmp_path_factory: pytest
                 lib.unload(a, b or None)
             elif op == "transfer":
                 lib.transfer(a, b)
+            elif op == "export":
+                lib.export_cartridge(labels[a % 3] if a < 5 else "NOPE01L9", ie_slot=b or None)
+            elif op == "import":
+                lib.import_cartridge(a or None, b or None)
             else:
                 lib.load_barcode(labels[a % 3] if a < 5 else "NOPE01L9", drive=None if b > 1 else b)
         except (ChangerError, UsageError):
@@ -316,3 +320,94 @@ def test_concurrent_processes_never_lose_a_cartridge(tmp_path: Path) -> None:
         if s.full:
             with VirtualTape(lib.path / "slots" / str(s.number) / s.barcode) as vt:
                 assert vt.medium().barcode == s.barcode
+
+
+# --- the import/export (mail) slots: export/import by the robot, insert/remove by the operator -------------
+
+def test_export_full_cartridge_take_it_out_insert_a_new_one_and_import_it(lib: VirtualLibrary, tmp_path: Path) -> None:
+    """The DIT's round: the full cartridge goes to the mail slot, out of the library, a blank one comes in."""
+    lib.load(2, 0)
+    with lib.open_drive(0) as dev:
+        dev.write_record(b"full of footage")
+        dev.write_filemarks(1)
+    assert lib.export_cartridge("LTA002L9") == 5                # out of the drive, straight to the mail slot
+    assert lib.status().slot(5) == SlotInfo(5, "LTA002L9", True, import_export=True)
+    assert lib.status().drive(0).full is False
+    assert lib.export_cartridge("LTA002L9") == 5                # already there: nothing moves
+    shelf = tmp_path / "shelf"
+    out = lib.remove(shelf)
+    assert out == shelf / "LTA002L9" and "LTA002L9" not in where(lib)
+    with VirtualTape(out) as vt:                                 # the data left with the cartridge
+        assert vt.read_record() == b"full of footage"
+    assert lib.insert(barcode="LTA009L9") == ("LTA009L9", 5)
+    with VirtualTape(lib.path / "slots/5/LTA009L9") as vt:       # a blank like the library's own: 4 MB, LTO-9
+        assert vt.barcode == "LTA009L9" and vt.generation.name == "LTO-9" and vt.capacity == 4 * MB
+    assert lib.import_cartridge() == ("LTA009L9", 5, 2)          # into the first empty storage slot
+    assert where(lib) == {"LTA001L9": "slot 1", "LTA009L9": "slot 2", "LTA003L9": "slot 3", "LTA004L9": "slot 4"}
+    # the old cartridge comes back later: in through the mail slot, stored where we say
+    lib.transfer(2, 5)
+    lib.import_cartridge(5, 2)
+    lib.export_cartridge("LTA004L9")
+    lib.remove(tmp_path / "shelf2")
+    assert lib.insert(cartridge=out) == ("LTA002L9", 5) and not out.exists()
+    assert lib.import_cartridge(slot=4) == ("LTA002L9", 5, 4)
+    with lib.open_drive(lib.load_barcode("LTA002L9")) as dev:
+        assert dev.read_record() == b"full of footage"
+
+
+def test_mail_slot_refusals_move_nothing(lib: VirtualLibrary, tmp_path: Path) -> None:
+    before = where(lib)
+    with pytest.raises(EmptySlot, match="cannot import: every import/export slot of .* is empty"):
+        lib.import_cartridge()
+    with pytest.raises(UsageError, match="slot 3 is a storage slot, not an import/export slot .*5"):
+        lib.export_cartridge("LTA001L9", ie_slot=3)
+    with pytest.raises(CartridgeNotFound, match="cannot export XYZ001L9"):
+        lib.export_cartridge("XYZ001L9")
+    with pytest.raises(EmptySlot, match="import/export slot 5 is empty"):
+        lib.remove(tmp_path / "out", ie_slot=5)
+    lib.export_cartridge("LTA001L9")
+    with pytest.raises(SlotFull, match="cannot export LTA002L9: every import/export slot .* is full"):
+        lib.export_cartridge("LTA002L9")
+    with pytest.raises(SlotFull, match="import/export slot 5 holds LTA001L9"):
+        lib.export_cartridge("LTA002L9", ie_slot=5)
+    with pytest.raises(SlotFull, match="every import/export slot"):
+        lib.insert(barcode="NEW001L9")
+    with pytest.raises(UsageError, match="slot 5 is an import/export slot too"):
+        lib.import_cartridge(slot=5)
+    with pytest.raises(SlotFull, match="slot 2: it holds LTA002L9"):
+        lib.import_cartridge(slot=2)
+    (tmp_path / "out" / "LTA001L9").mkdir(parents=True)
+    with pytest.raises(UsageError, match="exists"):
+        lib.remove(tmp_path / "out")
+    lib.import_cartridge()                                       # back into slot 1, its empty home
+    with pytest.raises(UsageError, match="already holds a cartridge with that barcode .in slot 3"):
+        lib.insert(barcode="LTA003L9")
+    with pytest.raises(UsageError, match="not both"):
+        lib.insert(barcode="A", cartridge=tmp_path)
+    assert where(lib) == before
+    full = create_vlib(tmp_path / "full", drives=1, slots=2, capacity=MB, import_export=1)
+    full.insert(barcode="NEW001L9")
+    with pytest.raises(SlotFull, match="every storage slot .* is full; export one first"):
+        full.import_cartridge()
+    bare = create_vlib(tmp_path / "bare", drives=1, slots=2, capacity=MB)
+    with pytest.raises(UsageError, match="has no import/export slot"):
+        bare.export_cartridge("LTA001L9")
+
+
+def test_mail_slot_busy_changer_and_cartridge_in_use(lib: VirtualLibrary, tmp_path: Path) -> None:
+    lib.export_cartridge("LTA003L9")
+    with VirtualTape(lib.path / "slots/5/LTA003L9"):             # a job has it open: the operator may not take it
+        with pytest.raises(ChangerBusy, match="in use"):
+            lib.remove(tmp_path / "out")
+        with pytest.raises(ChangerBusy, match="in use"):
+            lib.import_cartridge()
+    fd = os.open(lib.path / ".changer.lock", os.O_RDWR)          # another process moves the robot
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(ChangerBusy):
+            lib.import_cartridge()
+        with pytest.raises(ChangerBusy):
+            lib.remove(tmp_path / "out")
+    finally:
+        os.close(fd)
+    assert where(lib)["LTA003L9"] == "slot 5"
