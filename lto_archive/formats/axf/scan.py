@@ -224,6 +224,7 @@ class _Scanner:
         self.tf_start = 0
         self.damage: Damage | None = None
         self.last_footer: VolumeFooter | None = None
+        self.sequence = 1          # the volume's number in its collection (volume header; >1: a span set's)
 
     # --- bytes across records ------------------------------------------------------------
     def read_bytes(self, block: int, off: int, n: int) -> tuple[bytes, int, int]:
@@ -349,6 +350,7 @@ class _Scanner:
         elif t == FrameType.VOLUME_HEADER:
             self.report.volumes.append({"structure": "volume header", "tape_file": self.tape_file, "block": block,
                                         **asdict(body.identity)})
+            self.sequence = body.identity.sequence
         elif t == FrameType.VOLUME_FOOTER:
             self.volume_footer(block, body)
         elif t == FrameType.OBJECT_HEADER:
@@ -446,12 +448,15 @@ class _Scanner:
             return None
 
     def dest_path(self, f: ScannedFile) -> str:
-        """Each session's .lto-archive files go to .lto-archive/tape-file-N/, as `restore` does;
-        a segment of a spanned file to PATH.axf-segment-OFFSET (joined once the last is proven)."""
+        """Each session's .lto-archive files go to .lto-archive/tape-file-N/, as `restore` does (volume S
+        of a collection: .lto-archive/volume-S/tape-file-N/, so that a span set's cartridges scanned into
+        one folder keep theirs); a segment of a spanned file to PATH.axf-segment-OFFSET (joined once
+        the last is proven)."""
         if f.segment_size is not None:
             return f"{f.path}.axf-segment-{f.segment_offset:015d}"
         if f.path.startswith(META_DIR + "/"):
-            return f"{META_DIR}/tape-file-{f.tape_file}/{f.path[len(META_DIR) + 1:]}"
+            volume = f"volume-{self.sequence}/" if self.sequence > 1 else ""
+            return f"{META_DIR}/{volume}tape-file-{f.tape_file}/{f.path[len(META_DIR) + 1:]}"
         return f.path
 
     def refuse(self, f: ScannedFile, exc: LtoArchiveError) -> None:
