@@ -54,7 +54,8 @@ def _text(report: ScanReport, dest: Path | None, verbose: bool) -> None:
     files = report.files
     proven = [f for f in files if f.status == PROVEN]
     line = (f"{len(proven)} of {len(files)} files proven by their checksums, "
-            f"{human_bytes(sum(f.size if f.segment_size is None else f.segment_size for f in proven))}; {report.tape_files} tape files, {report.records} records read")
+            f"{human_bytes(sum(f.size if f.segment_size is None else f.segment_size for f in proven))}; "
+            f"{report.tape_files} tape files, {report.records} records read")
     if dest is not None:
         line += f"; {sum(1 for f in files if f.restored)} restored into {dest}"
     click.echo(line)

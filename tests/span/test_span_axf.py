@@ -44,7 +44,8 @@ def _write(tmp: Path, sizes: dict[str, int] = SIZES, cartridges: int = 4, **kw: 
     card = make_card(tmp, sizes)
     lib = make_library(tmp / "lib", cartridges=cartridges, capacity=CAP, slots=max(4, cartridges))
     result = write_span([card], LibrarySupply(lib, "LTA*"),
-                        WriteOptions(format="axf", record_size=RS, log_dir=tmp / "logs"), **kw)  # type: ignore[arg-type]
+                        WriteOptions(format="axf", record_size=RS, log_dir=tmp / "logs"),
+                        **kw)  # type: ignore[arg-type]
     return card, lib, result
 
 
@@ -346,7 +347,7 @@ def test_appending_to_a_cartridge_that_holds_an_axf_volume(tmp_path: Path) -> No
 
 
 @example(sizes=[5 * MiB, 5 * MiB, 0], capacity=4 * MiB, ew_zone=None, record_kib=64, split_files=False, seed=1)
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sizes=st.lists(st.integers(0, 5 * MiB), min_size=1, max_size=5),
        capacity=st.integers(4 * MiB, 8 * MiB),
        ew_zone=st.one_of(st.none(), st.integers(1 * MiB, 2 * MiB)),

@@ -31,8 +31,9 @@ from ...hashing import ALGORITHMS, MultiHasher
 from ...manifest import CHANGED, MANIFEST_MEMBER, META_DIR, OK, READ_ERROR
 from ...restore_target import RestoreTarget
 from ...tape.device import MAX_RECORD, TapeDevice
-from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame, FrameType, ObjectFooter,
-                         ObjectHeader, VolumeFooter, check_payload, parse_frame_header, parse_payload)
+from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame,
+                         FrameType, ObjectFooter, ObjectHeader, VolumeFooter, check_payload, parse_frame_header,
+                         parse_payload)
 
 __all__ = ["scan_volume", "ScanReport", "ScannedFile", "ScannedObject", "Damage"]
 
