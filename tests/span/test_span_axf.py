@@ -436,3 +436,11 @@ def test_write_span_format_axf_from_the_command_line(tmp_path: Path) -> None:
     assert got["status"] == "ok" and got["complete"]
     for p in (card / "CLIPS").iterdir():
         assert (out / "card/CLIPS" / p.name).read_bytes() == p.read_bytes()
+    # restore --from-catalog: the whole files by their catalogued positions; the split one is named, not taken
+    res = CliRunner().invoke(cli, ["restore", "--from-catalog", "--library", f"vlib:{lib}", "--catalog", str(cat),
+                                   str(tmp_path / "cat-out"), "card/*", "--no-progress"])
+    assert res.exit_code == 5 and "A001C002.mov: split across the cartridges" in res.output
+    assert "lto-archive span restore" in res.output
+    for name in ("A001C001.mov", "A001C003.mov"):
+        assert (tmp_path / "cat-out/card/CLIPS" / name).read_bytes() == (card / "CLIPS" / name).read_bytes()
+    assert not (tmp_path / "cat-out/card/CLIPS/A001C002.mov").exists()
