@@ -25,7 +25,7 @@ short). What could not be matched is said once. See docs/library.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,7 +120,7 @@ def cut_short(changer_says: str, drive_says: str) -> bool:
 
 def resolve(drive_count: int, *, given: dict[int, str], changer: ChangerDrives, serials: dict[str, str | None],
             serial_errors: dict[str, str] | None = None,
-            fallbacks: list[tuple[str, dict[int, str]]] = ()) -> DriveMapping:  # type: ignore[assignment]
+            fallbacks: Sequence[tuple[str, dict[int, str]]] = ()) -> DriveMapping:
     """Put the pieces together (pure: every input already asked).
 
     `serials` maps each st device to its serial (None when unknown, the reason in
@@ -146,15 +146,14 @@ def resolve(drive_count: int, *, given: dict[int, str], changer: ChangerDrives, 
         else:
             changer_serial[n] = ident.serial
     known = {dev: s for dev, s in serials.items() if s}
-    by_serial: dict[int, str] = {}
-    for n, s in changer_serial.items():
-        matches = [dev for dev, ds in known.items() if same_serial(s, ds)]
-        if len(matches) == 1:
-            by_serial[n] = matches[0]
-        elif matches:
-            out.notes.append(f"drive {n} (serial {s}): several st devices have that serial ({', '.join(matches)})")
-        else:
-            start = [dev for dev, ds in known.items() if cut_short(s, ds)]
+    matches = {n: [dev for dev, ds in known.items() if same_serial(s, ds)] for n, s in changer_serial.items()}
+    by_serial = {n: devs[0] for n, devs in matches.items() if len(devs) == 1}
+    for n, devs in matches.items():
+        s = changer_serial[n]
+        if len(devs) > 1:
+            out.notes.append(f"drive {n} (serial {s}): several st devices have that serial ({', '.join(devs)})")
+        elif not devs:
+            start = [dev for dev, ds in known.items() if cut_short(s, ds) and dev not in by_serial.values()]
             out.notes.append(f"drive {n} (serial {s}): no st drive on this machine has that serial"
                              + (f"; it may be cut short (it begins the serial of {', '.join(start)})" if start else ""))
     if changer_serial and len(known) < len(serials):
@@ -207,7 +206,7 @@ def resolve(drive_count: int, *, given: dict[int, str], changer: ChangerDrives, 
 
 
 def map_drives(changer: str, drive_count: int, *, given: dict[int, str],
-               fallbacks: list[tuple[str, dict[int, str]]] = (), sysfs: Path = SYSFS,  # type: ignore[assignment]
+               fallbacks: Sequence[tuple[str, dict[int, str]]] = (), sysfs: Path = SYSFS,
                open_scsi: OpenScsi = ScsiDevice.open) -> DriveMapping:
     """Ask the changer and the st drives, then `resolve`."""
     chg = changer_drives(changer, open_scsi=open_scsi)
@@ -219,7 +218,7 @@ def map_drives(changer: str, drive_count: int, *, given: dict[int, str],
         if serials[dev] is None:
             errors[dev] = where
     mapping = resolve(drive_count, given=given, changer=chg, serials=serials, serial_errors=errors,
-                      fallbacks=list(fallbacks))
+                      fallbacks=fallbacks)
     if not devices and chg.identifiers is not None and drive_count and not given:
         mapping.notes.append(f"no st drive on this machine ({sysfs / 'scsi_tape'} lists none)")
     return mapping

@@ -116,7 +116,7 @@ def test_tgt_cuts_the_last_identifier_short_the_order_fills_in_where_it_agrees(m
     for answer, says in ((ex.TGT_ELEMENT_STATUS_VOLTAG_DVCID, "drive 1: the changer's identifier is cut short "
                           "('IBM     ULT3580-TD9     be')"),
                          (ex.TGT_ELEMENT_STATUS_VOLTAG_DVCID_AS_READ, "drive 1 (serial be): no st drive on this "
-                          "machine has that serial; it may be cut short (it begins the serial of /dev/nst0, /dev/nst1)")):
+                          "machine has that serial; it may be cut short (it begins the serial of /dev/nst0)")):
         machine.answers["/dev/sg2"] = {cdb.READ_ELEMENT_STATUS: good(answer)}
         m = map_drives("/dev/sg2", 2, given={}, sysfs=machine.sysfs, open_scsi=machine.open_scsi, fallbacks=fallbacks)
         assert m.devices == {0: "/dev/nst1", 1: "/dev/nst0"} and m.sources == {0: "serial", 1: "sysfs"}
