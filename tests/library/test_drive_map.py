@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lto_archive.errors import DeviceError, DeviceNotFound
 from lto_archive.library import DriveInfo
@@ -237,3 +239,30 @@ def test_mtx_library_status_and_cli_show_serials_and_devices(machine: Machine, f
     doc = json.loads(CliRunner().invoke(main, ["library", "status", "--library", "/dev/sg2", "--json"]).output)
     assert [(d["number"], d["device"], d["serial"], d["device_source"]) for d in doc["drives"]] == [
         (0, "/dev/nst1", "beaf11", "serial"), (1, "/dev/nst0", "beaf12", "sysfs")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_any_kernel_order_whole_identifiers_always_win(data: st.DataObject) -> None:
+    """Drives in any kernel order, some identifiers cut short, fallback orders right or wrong: a drive the
+    changer names in full is always on its own device, no device serves two drives, and a right
+    fallback order completes the mapping."""
+    n = data.draw(st.integers(1, 6), label="drives")
+    serials = data.draw(st.lists(st.text(alphabet="ABCDEF0123456789", min_size=4, max_size=10), min_size=n,
+                                 max_size=n, unique=True), label="serials")
+    perm = data.draw(st.permutations(range(n)), label="kernel order")      # drive i is /dev/nst{perm[i]}
+    truth = {i: f"/dev/nst{perm[i]}" for i in range(n)}
+    cut = data.draw(st.sets(st.integers(0, n - 1)), label="cut identifiers")
+    idents = [t10(serials[i]) if i not in cut else
+              DeviceIdentifier(2, 1, b"IBM     ULT3580-TD9     " + serials[i][:2].encode() + bytes(8))
+              for i in range(n)]
+    wrong = dict(enumerate(data.draw(st.permutations(sorted(truth.values())), label="a fallback order")))
+    device_serials = {truth[i]: serials[i] for i in range(n)}
+    for fallbacks in ([("sysfs", wrong)], [("tapevm", wrong), ("sysfs", truth)]):
+        m = resolve(n, given={}, changer=ChangerDrives(idents), serials=device_serials, fallbacks=fallbacks)
+        assert all(m.devices[i] == truth[i] for i in range(n) if i not in cut)
+        assert len(set(m.devices.values())) == len(m.devices)
+        assert all(m.serials[i] == serials[i] for i in m.devices if m.devices[i] == truth[i])
+    if wrong == truth or any("tapevm order disagrees" in note for note in m.notes):
+        assert m.devices == truth            # the right order was the one used (a wrong one can pass only
+                                             # by swapping cut identifiers that start alike: nothing tells them apart)
