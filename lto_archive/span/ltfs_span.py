@@ -43,13 +43,13 @@ from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, _add, _add_metadata, _check
     _open_volume, _times
 from ..jobs.progress import ProgressTracker
 from ..jobs.write import (TOOL, WriteOptions, WriteResult, _close_session, _metadata_reserve, _new_session_id,
-                          check_copied, copy_source_file, new_session_info, prepare_medium)
+                          copy_source_file, new_session_info, prepare_medium)
 from ..manifest import META_DIR, OK, SKIPPED, FileRecord, Manifest, iso, utc_now
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import MediumInfo, TapeDevice, WriteFlags
 from .supply import CartridgeSupply
-from .write import SpanResult, _Both, _SpanJob
+from .write import SpanResult, _Both, _SpanJob, settle_parts
 
 part_name = CpioWriter.part_name      # NAME.part0001: the same names as CPIO parts
 
@@ -273,15 +273,7 @@ class LtfsSpanJob:
         if out is None:                      # could not be opened: nothing written
             self.vol.manifest.files.append(first)
             return
-        last = parts[-1] if parts else first
-        check_copied(entry, last, out.copied, out.size, out.read_error, out.before, zero_filled=False)
-        if parts and last.status != OK:
-            for p in parts[:-1]:
-                p.message = f"the whole file is {last.status}: see part {len(parts)}"
-        copies, self.copies = self.copies, []
-        if copies:
-            good = last.status == OK
-            self.vol.stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
+        settle_parts(self, entry, first, parts, out, zero_filled=False)
 
     def device_failed(self, exc: DeviceError) -> None:
         """The device failed on the open volume: only what an index on tape describes is on it (the

@@ -367,15 +367,7 @@ class _SpanJob:
         if out is None:                      # could not be opened: nothing written
             self.vol.manifest.files.append(first)
             return
-        last = parts[-1] if parts else first
-        check_copied(entry, last, out.copied, out.size, out.read_error, out.before)
-        if parts and last.status != OK:
-            for p in parts[:-1]:
-                p.message = f"the whole file is {last.status}: see part {len(parts)}"
-        copies, self.copies = self.copies, []
-        if copies:
-            good = last.status == OK
-            self.vol.stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
+        settle_parts(self, entry, first, parts, out)
         if not parts:
             self.vol.stream.call_after_hashing(lambda: first.hashes.update(out.hasher.hexdigests()))
 
@@ -406,6 +398,21 @@ class _SpanJob:
                     WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
                 break
         return done, read, error
+
+
+def settle_parts(job: Any, entry: SourceEntry, first: FileRecord, parts: list[FileRecord], out: Any, *,
+                 zero_filled: bool = True) -> None:
+    """After a file went to tape (whole, or in `parts`): its status goes on its last part (earlier
+    parts point to it), and its folder copies are kept only when the whole file is good."""
+    last = parts[-1] if parts else first
+    check_copied(entry, last, out.copied, out.size, out.read_error, out.before, zero_filled=zero_filled)
+    if parts and last.status != OK:
+        for p in parts[:-1]:
+            p.message = f"the whole file is {last.status}: see part {len(parts)}"
+    copies, job.copies = job.copies, []
+    if copies:
+        good = last.status == OK
+        job.vol.stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
 
 
 def write_span(sources: list[str | Path], supply: CartridgeSupply, options: WriteOptions | None = None,
