@@ -44,7 +44,7 @@ from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, _add, _add_metadata, _check
 from ..jobs.progress import ProgressTracker
 from ..jobs.write import (TOOL, WriteOptions, WriteResult, _close_session, _metadata_reserve, _new_session_id,
                           copy_source_file, new_session_info, prepare_medium)
-from ..manifest import META_DIR, OK, SKIPPED, FileRecord, Manifest, iso, utc_now
+from ..manifest import META_DIR, SKIPPED, FileRecord, Manifest, iso, utc_now
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import MediumInfo, TapeDevice, WriteFlags
