@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lto_archive.errors import ChangerBusy, DriveFull, EmptySlot, NoMedium, SlotFull
+from lto_archive.errors import ChangerBusy, DriveFull, EmptySlot, NoMedium, SlotFull, UsageError
 from lto_archive.library import open_library
 from lto_archive.library.mtx import MtxLibrary, sysfs_drive_devices
 
@@ -102,6 +102,18 @@ def test_transfer_and_locked_drive(lib: MtxLibrary) -> None:
         subprocess.run(["mt", "-f", device, "unlock"], check=True)
     lib.unload(drive)
     assert lib.status().locate(BARCODES[0]).number == 1
+
+
+def test_export_import_on_a_changer_without_mail_slots(lib: MtxLibrary) -> None:
+    """tapevm's changer has no import/export slots (mtx: "0 Import/Export"): export and import say so and
+    move nothing; the moves themselves are mtx transfers (checked on a captured status in test_mtx.py)."""
+    assert not any(s.import_export for s in lib.status().slots)
+    before = lib.status()
+    with pytest.raises(UsageError, match="has no import/export slot"):
+        lib.export_cartridge(BARCODES[0])
+    with pytest.raises(UsageError, match="has no import/export slot"):
+        lib.import_cartridge()
+    assert lib.status() == before
 
 
 def _st_backend() -> bool:
