@@ -125,61 +125,133 @@ class _Both:
 
 
 @dataclass
+class _Drive:
+    """One drive of the pass and the set it writes (its own set id, cartridges and manifests)."""
+
+    supply: CartridgeSupply
+    result: SpanResult
+    device: TapeDevice | None = None
+    medium: MediumInfo | None = None
+    start: Any = None                 # Position of its open volume's first record
+    manifest: Manifest | None = None  # its open volume's manifest (the files are copied in at close)
+    slot: int = 0                     # its place in the open volume's stream
+    ended: bool = False               # its set stopped early (result.error says why)
+    open: bool = False                # its volume is open (no metadata archive yet)
+    closed: list[tuple[FileRecord, FileRecord]] = field(default_factory=list)   # (as written, its copy)
+
+    @property
+    def set_id(self) -> str:
+        return self.result.set_id
+
+
+@dataclass
 class _Volume:
     sequence: int
-    device: TapeDevice
-    medium: MediumInfo
-    start: Any                       # Position of the volume's first record
     stream: RecordStream
-    writer: Any                      # TarWriter or CpioWriter
-    manifest: Manifest
+    writer: Any                      # TarWriter, CpioWriter or AxfWriter
+    files: list[FileRecord]          # the volume's files as written (shared: the same on every drive)
     started: Any
+    drives: list[_Drive]             # the drives the volume went out to, in stream order
     ends: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def live(self) -> list[_Drive]:
+        return [d for d in self.drives if not d.ended]
+
+    @property
+    def device(self) -> TapeDevice:
+        return self.live[0].device if self.live else self.drives[0].device
+
+    @property
+    def medium(self) -> MediumInfo:
+        return self.live[0].medium if self.live else self.drives[0].medium
+
+    @property
+    def start(self) -> Any:
+        return self.drives[0].start
+
+    @property
+    def label(self) -> str | None:
+        return self.drives[0].manifest.session.barcode
 
 
 class _SpanJob:
-    def __init__(self, sources: list[str | Path], supply: CartridgeSupply, opts: WriteOptions,
-                 tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool,
+    """TAR, CPIO and AXF-style sets. With several supplies (drives), one set per drive from the same
+    read: the shared stream carries identical records to every drive, so every drive's volume ends at
+    the same point (the smallest room), and each closes it with its own metadata archive."""
+
+    def __init__(self, sources: list[str | Path], supplies: CartridgeSupply | list[CartridgeSupply],
+                 opts: WriteOptions, tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool,
                  cards: list[Any] = (), dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
-        self.sources, self.supply, self.opts, self.tracker = sources, supply, opts, tracker
+        supplies = list(supplies) if isinstance(supplies, (list, tuple)) else [supplies]
+        self.sources, self.supply, self.opts, self.tracker = sources, supplies[0], opts, tracker
         self.dests = list(dests)
         self.copies: list[FolderFile] = []     # folder copies of the file being written
         self.cards = list(cards)
         self.split_files = split_files
         self.fmt = get_format(opts.format)
+        if len(supplies) > 1 and self.fmt.name not in ("tar", "cpio", "cpio-crc"):
+            raise UsageError(f"--span with several drives writes TAR or CPIO sets (newc or crc), not {self.fmt.name}: "
+                             f"write the {self.fmt.name} sets one after the other", format=self.fmt.name)
         self.rs = opts.record_size
         self.reserve = _metadata_reserve(len(entries), len(opts.algorithms), self.rs)
         self.job_id = _new_session_id()
-        self.set_id = str(uuid.uuid4())
-        self.result = SpanResult(self.set_id, self.job_id)
+        self.drives = [_Drive(s, SpanResult(str(uuid.uuid4()), self.job_id)) for s in supplies]
+        self.set_id = self.drives[0].set_id
+        self.result = self.drives[0].result
+        self.pending: list[SourceEntry] = list(entries)
+        self.volumes: list[list[FileRecord]] = []    # each volume's files as written
         self.vol: _Volume | None = None
         self.defer_session = False     # TAR: the open volume's session.json comes after a continued file
         self.axf_object = str(uuid.uuid4())    # AXF: the set is one object over its volumes (spec 7.3)
         self.axf_volumes: list[str] = []       # AXF: each cartridge's volume UUID, in set order
 
+    @property
+    def results(self) -> list[SpanResult]:
+        return [d.result for d in self.drives]
+
     # --- volumes ----------------------------------------------------------------------------
-    def open_volume(self, dev: TapeDevice, continuing: bool = False) -> None:
-        prepare_medium(dev, self.opts.allow_old_generation)
-        dev.locate(dev.partitions - 1, 0)
-        dev.seek_eod()
-        pos = dev.position()
-        medium = self._labelled(dev.medium())
-        seq = len(self.result.volumes) + 1
+    def start(self) -> None:
+        """Load every drive's first cartridge and open volume 1 (errors here: nothing written)."""
+        self.open_volume([(d, d.supply.first()) for d in self.drives])
+
+    def open_volume(self, loaded: list[tuple[_Drive, TapeDevice]], continuing: bool = False) -> None:
+        seq = len(self.volumes) + 1
+        opened: list[_Drive] = []
         started = utc_now()
-        session = new_session_info(self.opts, self.sources, dev, medium, pos.file_number, pos.partition,
-                                   pos.block, started)
-        session.device = getattr(dev, "name", "") or session.device
-        session.barcode = medium.barcode
-        session.session_id = f"{self.job_id}-vol{seq}"
-        previous = self.result.volumes[-1].manifest.session.barcode if self.result.volumes else None
-        session.span = {"set_id": self.set_id, "job": self.job_id, "sequence": seq, "last": False,
-                        "previous": previous, "data_tape_file": pos.file_number,
-                        "manifest_tape_file": pos.file_number + 1 if pos.file_number is not None else None}
+        for d, dev in loaded:
+            try:
+                prepare_medium(dev, self.opts.allow_old_generation)
+                dev.locate(dev.partitions - 1, 0)
+                dev.seek_eod()
+                pos = dev.position()
+                medium = self._labelled(dev.medium(), d.supply)
+            except DeviceError as exc:
+                if seq == 1 or len(loaded) == 1:
+                    raise
+                d.device = dev
+                self._drop(d, exc)
+                continue
+            session = new_session_info(self.opts, self.sources, dev, medium, pos.file_number, pos.partition,
+                                       pos.block, started)
+            session.device = getattr(dev, "name", "") or session.device
+            session.barcode = medium.barcode
+            session.session_id = f"{self.job_id}-vol{seq}"
+            previous = d.result.volumes[-1].manifest.session.barcode if d.result.volumes else None
+            session.span = {"set_id": d.set_id, "job": self.job_id, "sequence": seq, "last": False,
+                            "previous": previous, "data_tape_file": pos.file_number,
+                            "manifest_tape_file": pos.file_number + 1 if pos.file_number is not None else None}
+            d.device, d.medium, d.start, d.manifest, d.slot = dev, medium, pos, Manifest(session, []), len(opened)
+            d.open = True
+            d.result.volumes.append(WriteResult(d.manifest))
+            opened.append(d)
+        if not opened:
+            raise next(d.result.error for d in reversed(self.drives) if d.result.error is not None)
         chunk_kw = {"chunk_size": self.opts.chunk_size} if self.opts.chunk_size else {}
-        stream = RecordStream(dev, self.rs, **chunk_kw)
-        self.vol = _Volume(seq, dev, medium, pos, stream, self.fmt.writer(stream, session=session),
-                           Manifest(session, []), started)
-        self.result.volumes.append(WriteResult(self.vol.manifest))
+        stream = RecordStream([d.device for d in opened], self.rs, **chunk_kw)
+        self.volumes.append([])
+        self.vol = _Volume(seq, stream, self.fmt.writer(stream, session=opened[0].manifest.session),
+                           self.volumes[-1], started, opened)
         join = getattr(self.vol.writer, "join_collection", None)
         if join is not None:     # AXF: part `seq` of the set's object; a blank cartridge begins volume `seq`
             prev = self.axf_volumes[-1] if self.axf_volumes else ""
@@ -190,24 +262,43 @@ class _SpanJob:
             self.session_member()
 
     def session_member(self) -> None:
+        """`.lto-archive/session.json`: inside the shared records, so the same on every drive of the pass
+        (one set: its set id and previous cartridge; several: the job and every set of the pass)."""
         vol = self.vol
-        s = vol.manifest.session
+        s = vol.drives[0].manifest.session
+        if len(self.drives) == 1:
+            span = {k: s.span[k] for k in ("set_id", "job", "sequence", "previous")}
+        else:
+            span = {"sets": [d.set_id for d in self.drives], "job": self.job_id, "sequence": vol.sequence}
         doc = {"format": "lto-archive-session", "version": 1, "session_id": s.session_id,
                "algorithms": s.algorithms, "record_size": self.rs, "tool": TOOL, "started": s.started,
-               "operator": s.operator, "host": s.host, "sources": s.sources,
-               "span": {k: s.span[k] for k in ("set_id", "job", "sequence", "previous")}}
+               "operator": s.operator, "host": s.host, "sources": s.sources, "span": span}
         vol.writer.add_bytes(SESSION_MEMBER, json.dumps(doc, indent=1).encode(), time.time_ns())
 
     def room(self) -> int:
-        """Bytes the volume can still take before the metadata reserve."""
+        """Bytes the volume can still take before the metadata reserve (on every drive: the least)."""
         vol = self.vol
         if vol.stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
             return 0
         closing = getattr(vol.writer, "closing_room", None)    # AXF: its footers and metadata object
-        return vol.medium.remaining - self.reserve - vol.stream.device_offset - (closing() if closing else 0)
+        remaining = min(d.medium.remaining for d in vol.live or vol.drives)
+        return remaining - self.reserve - vol.stream.device_offset - (closing() if closing else 0)
+
+    def whole_room(self) -> int:
+        """About what an empty cartridge takes (the smallest of the drives')."""
+        return min(d.medium.capacity // max(1, d.medium.partitions)
+                   for d in self.vol.live or self.vol.drives) - self.reserve - 4 * self.rs
+
+    def check_drives(self) -> None:
+        """Drop every drive of the open volume whose device failed: its set ends, the others go on."""
+        vol = self.vol
+        for d in vol.live:
+            err = vol.stream.status[d.slot].error
+            if err is not None:
+                self._drop(d, err if isinstance(err, DeviceError) else DeviceError(str(err)))
 
     def close_volume(self, last: bool) -> None:
-        """End the volume, then write its metadata archive: the cartridge describes itself."""
+        """End the volume, then write each drive's metadata archive: every cartridge describes itself."""
         vol = self.vol
         self._collection_continues(vol.writer, last)
         if last:
@@ -215,28 +306,63 @@ class _SpanJob:
         else:
             vol.writer.end_volume()
         vol.stream.close()                 # every hash task has run once the stream is closed
-        vol.device.write_filemarks(1)
-        s = vol.manifest.session
-        s.span["last"] = last
+        self.check_drives()
+        for d in vol.live:
+            try:
+                d.device.write_filemarks(1)
+            except DeviceError as exc:
+                self._drop(d, exc)
+        if not vol.live:
+            raise next(d.result.error for d in vol.drives if d.result.error is not None)
         if last:
-            self._card_histories()
-        _close_session(s, vol.manifest.files, vol.started, self.tracker)
-        meta = RecordStream(vol.device, self.rs)
+            self._job_card_histories()
+        for d in vol.live:
+            d.manifest.files[:] = self._copies(d, vol.files)
+            s = d.manifest.session
+            s.span["last"] = last
+            _close_session(s, d.manifest.files, vol.started, self.tracker)
+            try:
+                self._metadata_archive(d, last)
+            except DeviceError as exc:
+                self._drop(d, exc)
+                continue
+            d.open = False
+            d.closed.extend(zip(vol.files, d.manifest.files))
+            d.result.media.append(self._labelled(d.device.medium(), d.supply))
+        if not vol.live:
+            raise next(d.result.error for d in vol.drives if d.result.error is not None)
+
+    def _metadata_archive(self, d: _Drive, last: bool) -> None:
+        """The volume's manifest, checksum lists and copy log, in the tape file after it, on drive `d`."""
+        s = d.manifest.session
+        meta = RecordStream(d.device, self.rs)
         w = self.fmt.writer(meta, session=replace(s, tape_file=s.span["manifest_tape_file"]))   # (AXF says it)
         self._collection_continues(w, last)
         now = time.time_ns()
-        for name, data in vol.manifest.checksum_lists().items():    # first: it marks a metadata archive
+        for name, data in d.manifest.checksum_lists().items():    # first: it marks a metadata archive
             w.add_bytes(f"{META_DIR}/{name}", data, now)
         if last:
             for card in self.cards:          # the cards' ASC MHL histories, with the set's last volume
                 for name, data in card.tape_members().items():
                     w.add_bytes(name, data, now)
-        w.add_bytes(COPY_LOG_MEMBER, vol.manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
-        w.add_bytes(MANIFEST_MEMBER, vol.manifest.to_json(), now)
+        w.add_bytes(COPY_LOG_MEMBER, d.manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
+        w.add_bytes(MANIFEST_MEMBER, d.manifest.to_json(), now)
         w.close()
         meta.close()
-        vol.device.write_filemarks(1)
-        self.result.media.append(self._labelled(vol.device.medium()))
+        d.device.write_filemarks(1)
+
+    def _copies(self, d: _Drive, files: list[FileRecord]) -> list[FileRecord]:
+        """Drive `d`'s records of the volume's files: the same files, at its own tape positions
+        (its cartridge may hold earlier sessions); parts share their `part` (the whole file's hashes
+        arrive with the last part)."""
+        out = []
+        for f in files:
+            c = copy.copy(f)
+            if f.header_offset is not None and f.tape_file is not None:
+                c.tape_file, c.partition = d.start.file_number, d.start.partition
+                c.block = d.start.block + f.header_offset // self.rs
+            out.append(c)
+        return out
 
     def _collection_continues(self, writer: Any, last: bool) -> None:
         """AXF: a volume of the set's collection says in its volume footer that the collection goes
@@ -244,14 +370,15 @@ class _SpanJob:
         if hasattr(writer, "in_collection"):
             writer.collection_continues = not last and writer.in_collection(self.set_id)
 
-    def _labelled(self, medium: MediumInfo) -> MediumInfo:
+    def _labelled(self, medium: MediumInfo, supply: CartridgeSupply | None = None) -> MediumInfo:
         """The medium with the label the library read, when the drive does not report one (no MAM)."""
-        known = getattr(self.supply, "current_barcode", None)
+        known = getattr(supply or self.supply, "current_barcode", None)
         return medium if medium.barcode or not known else replace(medium, barcode=known)
 
     def _card_histories(self) -> None:
         """The cards' new ASC MHL generations, from every file of the set (a split file by its
-        whole-file hashes); a file that contradicts its card's history becomes CHANGED."""
+        whole-file hashes); a file that contradicts its card's history becomes CHANGED.
+        (LtfsSpanJob's: one set, its own volumes.)"""
         if not self.cards:
             return
         whole = [_whole(f) for f in self.result.files]
@@ -260,13 +387,101 @@ class _SpanJob:
             if rec.status != f.status:
                 f.status, f.message = rec.status, rec.message
 
+    def job_files(self) -> list[FileRecord]:
+        """Every file of the job once, as written (a split file as its last part's record)."""
+        out: dict[str, FileRecord] = {}
+        for files in self.volumes:
+            for f in files:
+                out[f.path] = f
+        return list(out.values())
+
+    def _job_card_histories(self) -> None:
+        """As `_card_histories`, once for the job (every set holds the same files)."""
+        if not self.cards:
+            return
+        files = self.job_files()
+        whole = [_whole(f) for f in files]
+        mhl_job.finish(self.cards, Manifest(self.vol.live[0].manifest.session, whole))
+        for f, rec in zip(files, whole):
+            if rec.status != f.status:
+                f.status, f.message = rec.status, rec.message
+
+    def settle(self) -> None:
+        """What was learnt about files after their volume closed (a changed file's earlier parts, a
+        card history) reaches the records of every set that went to the end."""
+        for d in self.drives:
+            if d.result.error is None:
+                for f, c in d.closed:
+                    c.status, c.message = f.status, f.message
+
     def roll(self, continuing: bool = False) -> None:
-        """This cartridge is full: close its volume, get the next one from the supply."""
+        """The cartridges are full: close the volume, each drive gets its next one from its supply."""
         self.close_volume(last=False)
-        full = self.vol.device
-        self.vol = None
-        dev = self.supply.next(full, self.set_id, len(self.result.volumes) + 1)
-        self.open_volume(dev, continuing)
+        vol, self.vol = self.vol, None
+        loaded: list[tuple[_Drive, TapeDevice]] = []
+        for d in vol.live:
+            try:
+                loaded.append((d, d.supply.next(d.device, d.set_id, len(d.result.volumes) + 1)))
+            except DeviceError as exc:
+                self._drop(d, exc)
+        if not loaded:
+            raise next(d.result.error for d in reversed(vol.drives) if d.result.error is not None)
+        self.open_volume(loaded, continuing)
+
+    def _drop(self, d: _Drive, exc: DeviceError) -> None:
+        """Drive `d`'s set stops here (no cartridge left, the device failed); the other sets go on.
+        Every volume it closed describes itself; its open one keeps what reached the tape."""
+        if any(o.result.error is exc for o in self.drives):
+            exc = copy.copy(exc)             # the same error for several sets: each says its own
+            exc.data = dict(exc.data)
+        d.ended = True
+        result = d.result
+        why = "the set ran out of cartridges" if isinstance(exc, NoNextCartridge) else "the device failed"
+        vol = self.vol
+        open_here = vol is not None and d.open
+        d.open = False
+        if open_here:
+            on_tape = vol.stream.status[d.slot].records_written * self.rs
+            d.manifest.files[:] = self._copies(d, vol.files)
+            ends = {id(c): vol.ends[id(f)] for f, c in zip(vol.files, d.manifest.files) if id(f) in vol.ends}
+            _mark_lost(d.manifest.files, ends, on_tape, exc)
+            _close_session(d.manifest.session, d.manifest.files, vol.started, self.tracker, failed=True)
+        last = result.volumes[-1] if result.volumes else None
+        if last is not None:
+            s = last.manifest.session
+            barcode = s.barcode or s.device
+            where = f"volume {s.span['sequence']} on {barcode}" if open_here else \
+                f"after volume {s.span['sequence']} on {barcode}"
+            exc.message = f"{exc.message} ({where}, set {d.set_id})"
+            exc.args = (exc.message,)
+            exc.data.setdefault("barcode", barcode)
+            exc.data.setdefault("set_id", d.set_id)
+        started = self.pending[0].name if self.pending else None
+        for entry in self.pending:
+            rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
+                             mode=entry.st.st_mode & 0o7777, source=str(entry.path), status=NOT_WRITTEN,
+                             message=f"{why}: not written")
+            if last is not None and not any(f.path == rec.path for f in last.manifest.files):
+                last.manifest.files.append(rec)
+        if started is not None:
+            for v in result.volumes:
+                for f in v.manifest.files:
+                    if f.path == started and f.part and f.status == OK:
+                        f.message = f"only part of this file is on tape: {why}"
+        if last is not None:
+            last.error = exc
+        result.error = exc
+
+    def fail(self, exc: DeviceError) -> None:
+        """The job stops (no drive left to write to, or a file no cartridge can take): every set still
+        going ends here, each with its own drive's error when it has one."""
+        vol = self.vol
+        if vol is not None:
+            vol.stream.abort()
+        for d in self.drives:
+            if not d.ended:
+                err = vol.stream.status[d.slot].error if vol is not None and d in vol.drives else None
+                self._drop(d, err if isinstance(err, DeviceError) else exc)
 
     # --- members ------------------------------------------------------------------------------
     def add(self, entry: SourceEntry) -> None:
@@ -274,24 +489,23 @@ class _SpanJob:
                          mode=entry.st.st_mode & 0o7777, source=str(entry.path))
         if entry.kind == "special":
             rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
-            self.vol.manifest.files.append(rec)
+            self.vol.files.append(rec)
             return
         size = entry.size if entry.kind == "file" else 0
         need = self.fmt.member_overhead(entry.name, size, self.rs) + size
         rolled = False
         while need > self.room():
-            whole_room = self.vol.medium.capacity // max(1, self.vol.medium.partitions) - self.reserve - 4 * self.rs
-            if entry.kind == "file" and size > 2 * BLOCK and (self.split_files or need > whole_room or rolled):
+            if entry.kind == "file" and size > 2 * BLOCK and (self.split_files or need > self.whole_room() or rolled):
                 break                       # split: fill this cartridge, go on on the next
             if rolled:
                 raise NoNextCartridge(f"{entry.name} does not fit on an empty cartridge "
-                                      f"({self.vol.manifest.session.barcode or 'the next one'})", path=entry.name)
+                                      f"({self.vol.label or 'the next one'})", path=entry.name)
             self.roll()
             rolled = True
         if entry.kind == "file":
             self.add_file(entry, rec)
             return
-        self.vol.manifest.files.append(rec)
+        self.vol.files.append(rec)
         _add_entry(self.vol.writer, self.vol.stream, entry, rec, self.opts, self.tracker,
                    _place(rec, self.vol.start, self.rs), self.dests)
         self.vol.ends[id(rec)] = self.vol.stream.offset
@@ -335,7 +549,7 @@ class _SpanJob:
                     err = err or vol.writer.part_error()
                 error = error or err
                 copied += got
-                vol.manifest.files.append(rec)
+                vol.files.append(rec)
                 _place(rec, vol.start, self.rs)(header)
                 done = offset + n == size
                 finish = getattr(vol.writer, "finish_part", None)
@@ -365,7 +579,7 @@ class _SpanJob:
 
         out = copy_source_file(entry, first, self.opts, self.tracker, write_member)
         if out is None:                      # could not be opened: nothing written
-            self.vol.manifest.files.append(first)
+            self.vol.files.append(first)
             return
         settle_parts(self, entry, first, parts, out)
         if not parts:
@@ -418,7 +632,7 @@ def settle_parts(job: Any, entry: SourceEntry, first: FileRecord, parts: list[Fi
 def write_span(sources: list[str | Path], supply: CartridgeSupply, options: WriteOptions | None = None,
                progress: ProgressCallback | None = None, *, split_files: bool = False,
                folders: list[str | Path] = ()) -> SpanResult:  # type: ignore[assignment]
-    """Write `sources` as one archive over as many cartridges as `supply` hands out.
+    """Write `sources` as one archive over as many cartridges as `supply` hands out (one set).
 
     Preconditions (format, sources, the first cartridge) raise before anything is
     written. A cartridge that fills is closed with its manifest and the job goes on
@@ -429,10 +643,25 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     `folders` (a shuttle drive, a RAID): each gets every file whole from the same
     read, plus the job's manifest of whole files, and is read back at the end.
     """
+    return write_spans(sources, [supply], options, progress, split_files=split_files, folders=folders)[0]
+
+
+def write_spans(sources: list[str | Path], supplies: list[CartridgeSupply], options: WriteOptions | None = None,
+                progress: ProgressCallback | None = None, *, split_files: bool = False,
+                folders: list[str | Path] = ()) -> list[SpanResult]:  # type: ignore[assignment]
+    """Write `sources` once as one set per supply (drive): the A and B copies of a job that spans
+    cartridges, from one read. Returns one SpanResult per set, in supply order; a set whose drive
+    fails or runs out of cartridges ends there (its result says why) and the others go on.
+    TAR and CPIO sets with several supplies; one supply: every format (see write_span)."""
     opts = options or WriteOptions()
     if opts.format not in ("tar", "cpio", "cpio-crc", "axf", "ltfs"):
         raise UsageError(f"a job that spans cartridges is written as TAR or CPIO (newc or crc), AXF-style or "
                          f"LTFS, not {opts.format}", format=opts.format)
+    if not supplies:
+        raise UsageError("a job that spans cartridges needs a drive")
+    if len(supplies) > 1 and opts.format not in ("tar", "cpio", "cpio-crc"):
+        raise UsageError(f"--span with several drives writes TAR or CPIO sets (newc or crc), not {opts.format}: "
+                         f"write the {opts.format} sets one after the other", format=opts.format)
     entries = scan_sources(list(sources))
     cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
     opts.algorithms = algorithms    # what the cards' ASC MHL histories need to be verified, too
@@ -447,52 +676,67 @@ def write_span(sources: list[str | Path], supply: CartridgeSupply, options: Writ
     job: Any
     if opts.format == "ltfs":       # each cartridge its own LTFS volume (span/ltfs_span.py)
         from .ltfs_span import LtfsSpanJob
-        job = LtfsSpanJob(sources, supply, opts, tracker, entries, split_files, cards, dests)
+        job = LtfsSpanJob(sources, supplies[0], opts, tracker, entries, split_files, cards, dests)
+        job.open_volume(supplies[0].first())
     else:
-        job = _SpanJob(sources, supply, opts, tracker, entries, split_files, cards, dests)
-    job.open_volume(supply.first())
+        job = _SpanJob(sources, list(supplies), opts, tracker, entries, split_files, cards, dests)
+        job.start()
     for d in dests:
         d.open()
-    result = job.result
-    pending = list(entries)
+    results: list[SpanResult] = getattr(job, "results", [job.result])
+    pending = job.pending if isinstance(job, _SpanJob) else list(entries)
     try:
         while pending:
             job.add(pending[0])
             pending.pop(0)
+            if isinstance(job, _SpanJob):
+                job.check_drives()
         job.close_volume(last=True)
     except DeviceError as exc:
-        result.error = exc
-        if hasattr(job, "device_failed"):     # LTFS: only what an index on tape describes is on the volume
-            job.device_failed(exc)
-        _fail(job, exc, pending)
+        if isinstance(job, _SpanJob):
+            job.fail(exc)
+        else:
+            job.result.error = exc
+            job.device_failed(exc)       # LTFS: only what an index on tape describes is on the volume
+            _fail(job, exc, pending)
     tracker.finish()
-    result.notes.extend(n for card in cards for n in card.notes)
-    for v in result.volumes:      # the copy logs next to the job know what later cartridges learned
-        for f in v.files:
-            if f.part and not f.part.get("file_hashes"):
-                last = next((g for g in result.files if g.path == f.path and g.part), None)
-                if last is not None and last.part.get("file_hashes"):
-                    f.part["file_hashes"] = dict(last.part["file_hashes"])
+    if isinstance(job, _SpanJob):
+        job.settle()
+    for result in results:
+        result.notes.extend(n for card in cards for n in card.notes)
+        for v in result.volumes:      # the copy logs next to the job know what later cartridges learned
+            for f in v.files:
+                if f.part and not f.part.get("file_hashes"):
+                    last = next((g for g in result.files if g.path == f.path and g.part), None)
+                    if last is not None and last.part.get("file_hashes"):
+                        f.part["file_hashes"] = dict(last.part["file_hashes"])
     for c in job.copies:             # the file being written when the job stopped: not in the folders
         c.broken = True
         c.finish(False)
-    if dests:
-        whole = result.whole_manifest()
+    if dests:                        # the folders hold the job once: by the set that went furthest
+        best = next((r for r in results if r.error is None), results[0])
+        whole = best.whole_manifest()
         close_folders(dests, job_files(whole, cards))
         expected = {f.path: f.hashes for f in whole.files if f.status == OK and f.hashes}
         verify_folders(dests, expected, tuple(opts.algorithms))
-        result.folders = [d.result for d in dests]
+        best.folders = [d.result for d in dests]
     if opts.log_dir is not None:
-        for v in result.volumes:
-            result.log_paths.extend(write_copy_log(v.manifest, opts.log_dir))
-    if job.vol is not None:
-        job.vol.device.close()     # the cartridge stays in the drive; `result.media` says what it was
-    supply.close()
-    return result
+        for result in results:
+            for v in result.volumes:
+                result.log_paths.extend(write_copy_log(v.manifest, opts.log_dir))
+    if isinstance(job, _SpanJob):
+        for d in job.drives:
+            if d.device is not None:
+                d.device.close()    # the cartridge stays in the drive; `result.media` says what it was
+    elif job.vol is not None:
+        job.vol.device.close()
+    for supply in supplies:
+        supply.close()
+    return results
 
 
-def _fail(job: _SpanJob, exc: DeviceError, pending: list[SourceEntry]) -> None:
-    """The set stops here: say which file on which cartridge, and what was not written."""
+def _fail(job: Any, exc: DeviceError, pending: list[SourceEntry]) -> None:
+    """(LTFS sets) The set stops here: say which file on which cartridge, and what was not written."""
     vol = job.vol
     result = job.result
     why = "the set ran out of cartridges" if isinstance(exc, NoNextCartridge) else "the device failed"
@@ -527,4 +771,4 @@ def _fail(job: _SpanJob, exc: DeviceError, pending: list[SourceEntry]) -> None:
         last.error = exc
 
 
-__all__ = ["SpanResult", "write_span"]
+__all__ = ["SpanResult", "write_span", "write_spans"]
