@@ -72,8 +72,9 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @click.option("--span", "span_set", is_flag=True,
               help="Go on on the next cartridge when this one is full (docs/spanning.md): from the --library, "
                    "by --next-tape-command, or by asking.")
-@click.option("--barcodes", "barcode_pattern", default="*", show_default=True,
-              help="--span from a library: the cartridges it may use, by label pattern (e.g. 'LTA*').")
+@click.option("--barcodes", "barcode_pattern", multiple=True, default=("*",), show_default=True,
+              help="--span from a library: the cartridges it may use, by label pattern (e.g. 'LTA*'); "
+                   "repeat it to write one set per pattern in one pass, each on its own drive.")
 @click.option("--next-tape-command", default=None,
               help="--span on one drive: run CMD to load the next cartridge (env LTO_ARCHIVE_DRIVE, LTO_ARCHIVE_SET, "
                    "LTO_ARCHIVE_SEQUENCE, LTO_ARCHIVE_FULL_BARCODE); a nonzero exit stops the job cleanly.")
@@ -85,7 +86,7 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @_json_option
 def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Path, ...], fmt: str, index_every: str,
           index_minutes: float, hashes: str, block_size: str, operator: str | None, log_dir: Path,
-          verify_after: bool | None, allow_old_generation: bool, span_set: bool, barcode_pattern: str,
+          verify_after: bool | None, allow_old_generation: bool, span_set: bool, barcode_pattern: tuple[str, ...],
           next_tape_command: str | None, split_files: bool, catalog_path: Path | None, no_catalog: bool,
           progress: bool | None, as_json: bool) -> None:
     """Write SOURCE folders to tape(s) as one archive, hashing in the same pass; copy to folders too."""

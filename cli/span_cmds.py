@@ -12,10 +12,10 @@ from lto_archive.catalog.record import record_read
 from lto_archive.errors import JobIncomplete, UsageError
 from lto_archive.jobs.write import WriteOptions
 from lto_archive.library.base import open_library
-from lto_archive.span.catalog import record_span_write, set_cartridges, span_sets
+from lto_archive.span.catalog import find_set, record_span_write, span_sets
 from lto_archive.span.read import DriveLoader, LibraryLoader, SpanReadResult, read_span
-from lto_archive.span.supply import CartridgeSupply, CommandSupply, LibrarySupply, PromptSupply
-from lto_archive.span.write import SpanResult, write_span
+from lto_archive.span.supply import CartridgeSupply, CommandSupply, PromptSupply, library_supplies
+from lto_archive.span.write import SpanResult, write_spans
 
 from .archive_cmds import tape_file_problems
 from .catalog_cmds import catalog_option, open_catalog
@@ -49,56 +49,79 @@ def _one_drive(kind: str) -> None:
 
 
 def write_span_command(sources: list[Path], devices: tuple[str, ...], copy_to: tuple[Path, ...], opts: WriteOptions,
-                       pattern: str, next_command: str | None, split_files: bool, catalog_path: Path | None,
-                       no_catalog: bool, progress: bool | None, as_json: bool, verify: bool = False) -> None:
-    """`write --span`: the supply from the command line, the job, the catalog, the report; with
-    `verify` (a library only: the cartridges must come back) the set is read back and proven."""
-    if len(devices) > 1:
-        raise UsageError("--span writes one cartridge at a time: give one --device (or a --library); "
-                         "--copy-to folders get every file whole")
+                       pattern: str | tuple[str, ...], next_command: str | None, split_files: bool,
+                       catalog_path: Path | None, no_catalog: bool, progress: bool | None, as_json: bool,
+                       verify: bool = False) -> None:
+    """`write --span`: the supplies from the command line (one set per library pattern or per --device),
+    the job, the catalog, the report; with `verify` (a library only: the cartridges must come back)
+    each set is read back and proven."""
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern) or ["*"]
     lib = _library_spec(devices[0] if devices else None)
     if verify and lib is None:
         raise UsageError("--verify with --span needs a library (the cartridges must come back to the drive); "
                          "on one drive, read the set back later with `lto-archive span verify`")
-    supply: CartridgeSupply
+    if lib is not None and len(devices) > 1:
+        raise UsageError("--span from a library: one set per --barcodes pattern, each on its own drive of the "
+                         "library (give the library once, not several --device)")
+    if lib is None and len(patterns) > 1:
+        raise UsageError("several --barcodes patterns (one set each) need a library; on separate drives give "
+                         "one --device per set")
+    supplies: list[CartridgeSupply]
     if lib is not None:
-        supply = LibrarySupply(_open_library(lib), pattern, allow_old=opts.allow_old_generation,
-                               first_barcode=_selection().get("barcode"))
+        supplies = list(library_supplies(_open_library(lib), patterns, allow_old=opts.allow_old_generation,
+                                         first_barcode=_selection().get("barcode")))
     elif next_command:
-        supply = CommandSupply(devices[0], next_command, allow_old=opts.allow_old_generation)
+        supplies = [CommandSupply(d, next_command, allow_old=opts.allow_old_generation) for d in devices]
     else:
         _one_drive("--span")
-        supply = PromptSupply(devices[0], _ask, allow_old=opts.allow_old_generation)
+        supplies = [PromptSupply(d, _ask, allow_old=opts.allow_old_generation) for d in devices]
     bar = ProgressBar(progress)
     try:
-        result = write_span(list(sources), supply, opts, bar, split_files=split_files, folders=list(copy_to))
+        results = write_spans(list(sources), supplies, opts, bar, split_files=split_files, folders=list(copy_to))
     finally:
         bar.close()
-    if not no_catalog and result.volumes:
+    if not no_catalog:
         with open_catalog(catalog_path) as cat:
-            record_span_write(cat, result)
-    check: SpanReadResult | None = None
-    if verify and result.error is None and lib is not None:
-        check = read_span(LibraryLoader(_open_library(lib), [b for b in result.barcodes if b]), "verify",
-                          set_id=result.set_id)
-        if not no_catalog:
-            _record_reads(catalog_path, check)
-    doc = _span_dict(result)
-    if check is not None:
-        doc["verify"] = check.to_dict()
+            for result in results:
+                if result.volumes:
+                    record_span_write(cat, result)
+    checks: list[SpanReadResult | None] = []
+    for result in results:
+        check = None
+        if verify and result.error is None and lib is not None:
+            check = read_span(LibraryLoader(_open_library(lib), [b for b in result.barcodes if b]), "verify",
+                              set_id=result.set_id)
+            if not no_catalog:
+                _record_reads(catalog_path, check)
+        checks.append(check)
+    docs = []
+    for result, check in zip(results, checks):
+        doc = _span_dict(result)
+        if check is not None:
+            doc["verify"] = check.to_dict()
+        docs.append(doc)
+    if len(docs) == 1:
+        out = docs[0]
+    else:     # one block per set; the job is as good as its worst set
+        order = ["ok", "incomplete", "failed"]
+        out = {"status": max((d["status"] for d in docs), key=order.index), "job": results[0].job_id,
+               "sets": docs}
 
     def text() -> None:
-        _span_text(result)
+        for result, check in zip(results, checks):
+            _span_text(result)
+            if check is not None:
+                _read_text(check)
+    emit(out, as_json, text)
+    for result, check in zip(results, checks):
+        result.raise_for_status()
         if check is not None:
-            _read_text(check)
-    emit(doc, as_json, text)
-    result.raise_for_status()
-    if check is not None:
-        check.raise_for_status()
+            check.raise_for_status()
 
 
 def _span_dict(r: SpanResult) -> dict[str, Any]:
     return {"status": r.status, "error": r.error.to_dict() if r.error else None, "set_id": r.set_id, "job": r.job_id,
+            **({"drive": r.drive} if r.drive else {}),
             "cartridges": [{"sequence": v.manifest.session.span.get("sequence"), "barcode": v.manifest.session.barcode,
                             "tape_file": v.manifest.session.tape_file, "last": v.manifest.session.span.get("last"),
                             "files": len([f for f in v.files if not f.part]),
@@ -112,7 +135,9 @@ def _span_dict(r: SpanResult) -> dict[str, Any]:
 
 def _span_text(r: SpanResult) -> None:
     ok = sum(1 for f in r.files if f.status == "ok" and not (f.part and not f.part.get("last")))
-    click.echo(f"span set {r.set_id} (job {r.job_id}): {len(r.volumes)} cartridge(s), {ok} of {len(r.files)} files")
+    drive = f" on {r.drive}" if r.drive else ""
+    click.echo(f"span set {r.set_id} (job {r.job_id}){drive}: {len(r.volumes)} cartridge(s), "
+               f"{ok} of {len(r.files)} files" + (f" - FAILED: {r.error.message}" if r.error and r.drive else ""))
     for v in r.volumes:
         s = v.manifest.session
         parts = [f"part {f.part['number']} of {f.path} ({human_bytes(f.part['length'])})" for f in v.files if f.part]
@@ -183,9 +208,9 @@ def _run(phase: str, dest: Path | None, overwrite: bool, patterns: tuple[str, ..
     full_id = None
     if set_id and not barcodes:
         with open_catalog(catalog_path, create=False) as cat:
-            barcodes = set_cartridges(cat, set_id)
-            full_id = next(s["set_id"] for s in span_sets(cat)
-                           if s["set_id"].startswith(set_id) or s["job"] == set_id)
+            found = find_set(cat, set_id)
+            barcodes = [v["cartridge"] for v in found["volumes"]]
+            full_id = found["set_id"]
     if lib is not None:
         if not barcodes:
             raise UsageError("reading a set from a library needs --set (the catalog names its cartridges) or "

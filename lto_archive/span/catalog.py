@@ -79,12 +79,26 @@ def span_sets(catalog: "Catalog") -> list[dict[str, Any]]:
 def set_cartridges(catalog: "Catalog", set_id: str) -> list[str]:
     """The cartridges of a set (a set id or its first characters, or the job id), in order."""
     from ..errors import UsageError
-    found = [s for s in span_sets(catalog) if s["set_id"].startswith(set_id) or s["job"] == set_id]
-    if len(found) != 1:
-        known = ", ".join(s["set_id"][:8] for s in span_sets(catalog)) or "none"
-        raise UsageError(f"{'no' if not found else 'more than one'} span set matches {set_id!r} in the catalog "
-                         f"(sets: {known})", set_id=set_id)
-    return [v["cartridge"] for v in found[0]["volumes"]]
+    return [v["cartridge"] for v in find_set(catalog, set_id)["volumes"]]
 
 
-__all__ = ["record_part", "record_span_volume", "record_span_write", "span_sets", "set_cartridges"]
+def find_set(catalog: "Catalog", set_id: str) -> dict[str, Any]:
+    """The one set a set id (or its first characters) or a job id names; a job written to several
+    drives in one pass has a set per drive: then each is named, with its cartridges, to pick one."""
+    from ..errors import UsageError
+    sets = span_sets(catalog)
+    found = [s for s in sets if s["set_id"].startswith(set_id) or s["job"] == set_id]
+    if len(found) == 1:
+        return found[0]
+
+    def named(s: dict[str, Any]) -> str:
+        return f"{s['set_id']} (job {s['job']}: {', '.join(v['cartridge'] for v in s['volumes'])})"
+    if not found:
+        known = "; ".join(named(s) for s in sets) or "none"
+        raise UsageError(f"no span set matches {set_id!r} in the catalog (sets: {known})", set_id=set_id)
+    raise UsageError(f"{len(found)} span sets match {set_id!r}: {'; '.join(named(s) for s in found)} - "
+                     f"give --set with one set id (its first characters are enough)", set_id=set_id,
+                     sets=[s["set_id"] for s in found])
+
+
+__all__ = ["record_part", "record_span_volume", "record_span_write", "span_sets", "set_cartridges", "find_set"]

@@ -114,6 +114,36 @@ class LibrarySupply:
         pass
 
 
+def library_supplies(library: Library, patterns: list[str], *, allow_old: bool = False,
+                     first_barcode: str | None = None) -> list[LibrarySupply]:
+    """One LibrarySupply per barcode pattern, each on its own free drive of `library`: the sets of a
+    job written in one pass (docs/spanning.md). Refused before anything is loaded when the library
+    has fewer free drives than patterns, a pattern matches no cartridge, or two patterns match the
+    same one (two sets must never take each other's cartridges)."""
+    if len(patterns) == 1:
+        return [LibrarySupply(library, patterns[0], allow_old=allow_old, first_barcode=first_barcode)]
+    if first_barcode:
+        raise UsageError("--barcode names the first cartridge of one set: with several --barcodes patterns "
+                         "(one set each), let each set start on its pattern's first cartridge")
+    st = library.status()
+    free = [d.number for d in st.drives if not d.full]
+    if len(free) < len(patterns):
+        raise UsageError(f"{len(patterns)} sets need {len(patterns)} free drives: {library.name} has "
+                         f"{len(st.drives)} drive(s), {len(free)} free", library=library.name)
+    codes = st.barcodes()
+    owner: dict[str, str] = {}
+    for pattern in patterns:
+        matching = [b for b in codes if fnmatch.fnmatchcase(b.upper(), pattern.upper())]
+        if not matching:
+            raise UsageError(f"--barcodes {pattern!r} matches no cartridge in {library.name}", pattern=pattern)
+        for b in matching:
+            if b in owner:
+                raise UsageError(f"--barcodes {owner[b]!r} and {pattern!r} both match {b}: each set needs "
+                                 f"cartridges of its own", barcode=b)
+            owner[b] = pattern
+    return [LibrarySupply(library, p, drive=n, allow_old=allow_old) for p, n in zip(patterns, free)]
+
+
 class _OneDrive:
     """A single drive whose cartridge is changed from outside (a command or the operator)."""
 
@@ -213,4 +243,4 @@ def supply_for(spec: str, *, library: str | None = None, barcodes: str = "*", ne
     return PromptSupply(spec, ask, allow_old=allow_old)
 
 
-__all__ = ["CartridgeSupply", "LibrarySupply", "CommandSupply", "PromptSupply", "supply_for"]
+__all__ = ["CartridgeSupply", "LibrarySupply", "library_supplies", "CommandSupply", "PromptSupply", "supply_for"]

@@ -65,6 +65,7 @@ class SpanResult:
     notes: list[str] = field(default_factory=list)
     log_paths: list[Path] = field(default_factory=list)
     folders: list[FolderResult] = field(default_factory=list)   # each --copy-to folder: written, read back
+    drive: str = ""       # the drive that wrote the set, when a pass wrote several sets (write_spans)
 
     @property
     def barcodes(self) -> list[str | None]:
@@ -730,7 +731,9 @@ def write_spans(sources: list[str | Path], supplies: list[CartridgeSupply], opti
                 d.device.close()    # the cartridge stays in the drive; `result.media` says what it was
     elif job.vol is not None:
         job.vol.device.close()
-    for supply in supplies:
+    for supply, result in zip(supplies, results):
+        if len(supplies) > 1:
+            result.drive = supply.drive
         supply.close()
     return results
 

@@ -1,0 +1,240 @@
+"""`write --span` to two drives in one pass (the double backup): one read, one span set per drive, each
+set its own id, cartridges and manifests, the shared data volumes byte-identical (docs/spanning.md,
+"Two sets in one pass")."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from lto_archive.baf.check import check_card
+from lto_archive.catalog.store import Catalog
+from lto_archive.errors import DeviceError, UsageError
+from lto_archive.formats.registry import get_format
+from lto_archive.jobs.read import verify_tape
+from lto_archive.jobs.write import WriteOptions
+from lto_archive.library.vlib import VirtualLibrary, create_vlib
+from lto_archive.manifest import MANIFEST_MEMBER, SESSION_MEMBER
+from lto_archive.span.read import LibraryLoader, read_span
+from lto_archive.span.supply import library_supplies
+from lto_archive.span.write import write_spans
+from lto_archive.tape.vtape import Faults, VirtualTape, create_vtape
+from tests.span.helpers import MiB, RS, cartridge_folder, make_card, volume_bytes
+from tests.span.test_span_read import SIZES
+from tests.tape_helpers import tape_file_bytes, tree_snapshot
+
+BIG = "card/CLIPS/big.mov"
+
+
+def _cli(*args: object, code: int = 0) -> dict:  # type: ignore[type-arg]
+    res = CliRunner().invoke(cli, [str(a) for a in args] + ["--json"])
+    assert res.exit_code == code, res.output
+    return json.loads(res.stdout) if res.stdout.strip() else {}
+
+
+def _library(root: Path, a: list[int], b: list[int]) -> VirtualLibrary:
+    """Two drives; cartridges LTA001L9.. of the capacities `a`, LTB001L9.. of `b`."""
+    create_vlib(root, drives=2, slots=len(a) + len(b), cartridges=0)
+    for n, (prefix, cap) in enumerate([("LTA", c) for c in a] + [("LTB", c) for c in b], start=1):
+        number = n if prefix == "LTA" else n - len(a)
+        label = f"{prefix}{number:03d}L9"
+        create_vtape(root / "slots" / str(n) / label, "LTO-9", cap, barcode=label).close()
+    return VirtualLibrary(root)
+
+
+def _manifest(lib: VirtualLibrary, barcode: str, fmt: str, tape_file: int = 1) -> dict:  # type: ignore[type-arg]
+    """A cartridge's own manifest, from its metadata archive (raw tape file, our format reader)."""
+    reader = get_format(fmt).reader(io.BytesIO(tape_file_bytes(cartridge_folder(lib, barcode), tape_file)))
+    for m in reader:
+        if m.path == MANIFEST_MEMBER:
+            return json.loads(reader.read_data(m))
+    raise AssertionError(f"no manifest on {barcode} tape file {tape_file}")
+
+
+@pytest.mark.parametrize("fmt", ["tar", "cpio"])
+def test_two_sets_in_one_pass(tmp_path: Path, fmt: str) -> None:
+    card = make_card(tmp_path, SIZES)
+    cat = tmp_path / "catalog.sqlite"
+    lib = _library(tmp_path / "lib", [8 * MiB] * 4, [8 * MiB] * 4)
+    doc = _cli("write", card, "--device", f"vlib:{lib.path}", "--span", "--barcodes", "LTA*", "--barcodes", "LTB*",
+               "--block-size", "64K", "--format", fmt, "--catalog", cat, "--no-progress", "--verify")
+    assert doc["status"] == "ok"
+    a, b = doc["sets"]
+    assert a["job"] == b["job"] == doc["job"] and a["set_id"] != b["set_id"]
+    assert a["verify"]["status"] == b["verify"]["status"] == "ok"
+    codes_a = [c["barcode"] for c in a["cartridges"]]
+    codes_b = [c["barcode"] for c in b["cartridges"]]
+    assert codes_a == ["LTA001L9", "LTA002L9", "LTA003L9"] and codes_b == ["LTB001L9", "LTB002L9", "LTB003L9"]
+    assert [p["number"] for c in a["cartridges"] for p in c["parts"] if p["path"] == BIG] == [1, 2, 3]
+    assert a["cartridges"][0]["parts"] == b["cartridges"][0]["parts"]
+    for n, (x, y) in enumerate(zip(codes_a, codes_b), start=1):
+        # the data volumes: the same records on both drives, byte for byte
+        assert volume_bytes(lib, x) == volume_bytes(lib, y)
+        # each cartridge describes itself: its own set, label and previous cartridge
+        for code, s, codes in ((x, a, codes_a), (y, b, codes_b)):
+            man = _manifest(lib, code, fmt)
+            span = man["session"]["span"]
+            assert span["set_id"] == s["set_id"] and span["job"] == doc["job"] and span["sequence"] == n
+            assert man["session"]["barcode"] == code
+            assert span["previous"] == (codes[n - 2] if n > 1 else None)
+            assert span["last"] == (n == 3)
+        assert _manifest(lib, x, fmt)["files"] == _manifest(lib, y, fmt)["files"]
+    # inside the shared records, session.json names the job and both sets, and no per-set cartridge
+    reader = get_format(fmt).reader(io.BytesIO(volume_bytes(lib, codes_b[0])))
+    head = next(iter(reader))
+    assert head.path == SESSION_MEMBER
+    session = json.loads(reader.read_data(head))["span"]
+    assert session == {"sets": [a["set_id"], b["set_id"]], "job": doc["job"], "sequence": 1}
+
+    listed = _cli("span", "list", "--catalog", cat)["sets"]
+    assert {s["set_id"]: s["job"] for s in listed} == {a["set_id"]: doc["job"], b["set_id"]: doc["job"]}
+    assert all(s["complete"] for s in listed)
+    # the job id names two sets: the error names both, with their cartridges
+    res = CliRunner().invoke(cli, ["span", "restore", str(tmp_path / "x"), "--library", f"vlib:{lib.path}",
+                                   "--set", doc["job"], "--catalog", str(cat)])
+    assert res.exit_code == UsageError.exit_code, res.output
+    assert a["set_id"] in res.output and b["set_id"] in res.output and "LTB001L9, LTB002L9, LTB003L9" in res.output
+    assert not (tmp_path / "x").exists()
+    for s in (a, b):     # each set restores alone, byte for byte, the split file joined
+        out = tmp_path / f"out-{s['set_id'][:8]}"
+        got = _cli("span", "restore", out, "--library", f"vlib:{lib.path}", "--set", s["set_id"][:8],
+                   "--catalog", cat, "--no-progress")
+        assert got["status"] == "ok" and got["barcodes"] == [c["barcode"] for c in s["cartridges"]]
+        assert tree_snapshot(out / "card") == tree_snapshot(card)
+
+    with Catalog.open(cat) as catalog:     # two sets: two copies of every file, the split one included
+        two = check_card(catalog, card, 2)
+        assert two.covered, [f.reasons for f in two.missing]
+        split = next(f for f in two.files if f.path == BIG)
+        assert sorted(c.destination for c in split.copies) == ["+".join(codes_a), "+".join(codes_b)]
+        assert all(c.split_over == 3 for c in split.copies)
+        assert not check_card(catalog, card, 3).covered
+
+
+def test_different_capacities_cut_every_set_at_the_smallest_room(tmp_path: Path) -> None:
+    """B's cartridges are larger: the volumes still end at the same points (A's room), and a set
+    written to cartridges that already hold a session (B's first) places its files at its own blocks."""
+    card = make_card(tmp_path, SIZES)
+    lib = _library(tmp_path / "lib", [8 * MiB] * 3, [12 * MiB] * 3)
+    drive = lib.load_barcode("LTB001L9", 1)
+    dev = lib.open_drive(drive)
+    from lto_archive.jobs.write import write_archive
+    old = make_card(tmp_path / "old", {"old.mov": 200_000})
+    write_archive([old], dev, WriteOptions(record_size=RS)).raise_for_status()
+    dev.close()
+    lib.unload(drive)
+    results = write_spans([card], library_supplies(lib, ["LTA*", "LTB*"]), WriteOptions(record_size=RS))
+    a, b = results
+    assert a.error is None and b.error is None and a.status == b.status == "ok"
+    assert a.barcodes == ["LTA001L9", "LTA002L9", "LTA003L9"] and b.barcodes == ["LTB001L9", "LTB002L9", "LTB003L9"]
+    assert [v.manifest.session.tape_file for v in b.volumes] == [1, 0, 0]
+    assert volume_bytes(lib, "LTA001L9", 0) == volume_bytes(lib, "LTB001L9", 1)
+    for x, y in zip(a.barcodes[1:], b.barcodes[1:]):
+        assert volume_bytes(lib, x) == volume_bytes(lib, y)
+    big_a = next(f for f in a.volumes[0].files if f.path == BIG)
+    big_b = next(f for f in b.volumes[0].files if f.path == BIG)
+    assert big_b.tape_file == 1 and big_a.tape_file == 0
+    assert big_b.header_offset == big_a.header_offset and big_b.block > big_a.block
+    for r in results:
+        for code in r.barcodes:
+            dev = VirtualTape(cartridge_folder(lib, code))
+            try:
+                assert verify_tape(dev).status == "ok"
+            finally:
+                dev.close()
+        got = read_span(LibraryLoader(lib, r.barcodes), "restore", dest=tmp_path / f"out-{r.set_id[:8]}")
+        assert got.status == "ok" and got.complete
+        assert tree_snapshot(tmp_path / f"out-{r.set_id[:8]}" / "card") == tree_snapshot(card)
+
+
+def test_a_drive_that_fails_mid_set_is_dropped_and_the_other_set_completes(tmp_path: Path) -> None:
+    card = make_card(tmp_path, SIZES)
+    lib = _library(tmp_path / "lib", [8 * MiB] * 3, [8 * MiB] * 3)
+    vt = VirtualTape(cartridge_folder(lib, "LTB002L9"))
+    vt.faults = Faults(write_error_after_calls=40)      # ~2.5 MB into B's second cartridge
+    vt.save_settings()
+    vt.close()
+    a, b = write_spans([card], library_supplies(lib, ["LTA*", "LTB*"]), WriteOptions(record_size=RS))
+    assert a.error is None and a.status == "ok" and a.barcodes == ["LTA001L9", "LTA002L9", "LTA003L9"]
+    assert isinstance(b.error, DeviceError)
+    assert "LTB002L9" in b.error.message and b.set_id in b.error.message and a.set_id not in b.error.message
+    assert b.barcodes == ["LTB001L9", "LTB002L9"]
+    written = {f.path: f for f in b.files}
+    assert written[BIG].status == "lost" and written[BIG].part["number"] == 2    # B's drive failed inside it
+    first_part = next(f for f in b.volumes[0].files if f.path == BIG)
+    assert first_part.status == "ok" and "only part of this file is on tape" in first_part.message
+    assert written["card/CLIPS/c.mov"].status == "not-written"
+    got = read_span(LibraryLoader(lib, a.barcodes), "restore", dest=tmp_path / "out")
+    assert got.status == "ok" and tree_snapshot(tmp_path / "out" / "card") == tree_snapshot(card)
+    dev = VirtualTape(cartridge_folder(lib, "LTB001L9"))    # B's closed volume still describes itself
+    try:
+        first = verify_tape(dev)
+    finally:
+        dev.close()
+    assert first.status == "ok" and first.tape_files[0].manifest is not None
+    assert first.tape_files[0].manifest.session.span["set_id"] == b.set_id
+    assert set(first.tape_files[0].verified) == {f.path for f in b.volumes[0].files if f.kind == "file"}
+
+
+def test_refusals_before_anything_is_loaded(tmp_path: Path) -> None:
+    card = make_card(tmp_path, {"a.mov": 100_000})
+    lib = _library(tmp_path / "lib", [8 * MiB] * 2, [8 * MiB] * 2)
+    for patterns, why in ((["LTA*", "LTC*"], "matches no cartridge"), (["LT*", "LTB*"], "both match"),
+                          (["LTA001*", "LTA002*", "LTB*"], "free drives")):
+        with pytest.raises(UsageError, match=why):
+            library_supplies(lib, patterns)
+    assert all(not d.full for d in lib.status().drives)
+    res = CliRunner().invoke(cli, ["write", str(card), "--device", f"vlib:{lib.path}", "--span", "--format", "ltfs",
+                                   "--barcodes", "LTA*", "--barcodes", "LTB*"])
+    assert res.exit_code == UsageError.exit_code and "several drives" in res.output
+    assert all(not d.full for d in lib.status().drives)
+
+
+def test_two_separate_drives_and_one_next_tape_command(tmp_path: Path) -> None:
+    """`--device A --device B --next-tape-command CMD`: CMD is told which drive needs a cartridge
+    (LTO_ARCHIVE_DRIVE) and for which set; each drive's set is read back on its own."""
+    card = make_card(tmp_path, SIZES)
+    drives = {}
+    for side in "AB":
+        for i in (1, 2, 3):
+            create_vtape(tmp_path / f"{side}{i}", "LTO-9", 8 * MiB, barcode=f"LT{side}00{i}L9").close()
+        (tmp_path / f"drive{side}").symlink_to(tmp_path / f"{side}1")
+        drives[side] = f"vtape:{tmp_path / f'drive{side}'}"
+    script = tmp_path / "next.sh"
+    script.write_text(f"""#!/bin/sh
+set -e
+echo "$LTO_ARCHIVE_DRIVE $LTO_ARCHIVE_SET $LTO_ARCHIVE_SEQUENCE" >> {tmp_path}/calls
+case "$LTO_ARCHIVE_DRIVE" in
+  {drives['A']}) side=A ;;
+  {drives['B']}) side=B ;;
+  *) exit 9 ;;
+esac
+[ -d {tmp_path}/$side$LTO_ARCHIVE_SEQUENCE ] || exit 3
+ln -sfn {tmp_path}/$side$LTO_ARCHIVE_SEQUENCE {tmp_path}/drive$side
+""")
+    script.chmod(0o755)
+    cat = tmp_path / "c.sqlite"
+    doc = _cli("write", card, "--device", drives["A"], "--device", drives["B"], "--span", "--next-tape-command",
+               script, "--block-size", "64K", "--catalog", cat, "--no-progress")
+    assert doc["status"] == "ok"
+    a, b = doc["sets"]
+    assert (a["drive"], b["drive"]) == (drives["A"], drives["B"])
+    assert [c["barcode"] for c in a["cartridges"]] == ["LTA001L9", "LTA002L9", "LTA003L9"]
+    assert [c["barcode"] for c in b["cartridges"]] == ["LTB001L9", "LTB002L9", "LTB003L9"]
+    calls = sorted(tuple(line.split()) for line in (tmp_path / "calls").read_text().splitlines())
+    assert calls == sorted((drives[side], s["set_id"], str(n)) for side, s in (("A", a), ("B", b)) for n in (2, 3))
+    for n in (1, 2, 3):
+        assert tape_file_bytes(tmp_path / f"A{n}", 0) == tape_file_bytes(tmp_path / f"B{n}", 0)
+    for side, s in (("A", a), ("B", b)):
+        (tmp_path / f"drive{side}").unlink()
+        (tmp_path / f"drive{side}").symlink_to(tmp_path / f"{side}1")      # volume 1 back in the drive
+        out = tmp_path / f"out{side}"
+        got = _cli("span", "restore", out, "--device", drives[side], "--next-tape-command", script,
+                   "--set", s["set_id"], "--catalog", cat, "--no-progress")
+        assert got["status"] == "ok" and got["complete"] and got["set_id"] == s["set_id"]
+        assert tree_snapshot(out / "card") == tree_snapshot(card)
