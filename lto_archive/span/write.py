@@ -237,7 +237,9 @@ class _SpanJob:
                                        pos.block, started)
             session.device = getattr(dev, "name", "") or session.device
             session.barcode = medium.barcode
-            session.session_id = f"{self.job_id}-vol{seq}"
+            # several sets: each its own session ids (catalog jobs, copy log names), job + set + volume
+            several = f"-{d.set_id[:8]}" if len(self.drives) > 1 else ""
+            session.session_id = f"{self.job_id}{several}-vol{seq}"
             previous = d.result.volumes[-1].manifest.session.barcode if d.result.volumes else None
             session.span = {"set_id": d.set_id, "job": self.job_id, "sequence": seq, "last": False,
                             "previous": previous, "data_tape_file": pos.file_number,
@@ -271,7 +273,7 @@ class _SpanJob:
             span = {k: s.span[k] for k in ("set_id", "job", "sequence", "previous")}
         else:
             span = {"sets": [d.set_id for d in self.drives], "job": self.job_id, "sequence": vol.sequence}
-        doc = {"format": "lto-archive-session", "version": 1, "session_id": s.session_id,
+        doc = {"format": "lto-archive-session", "version": 1, "session_id": f"{self.job_id}-vol{vol.sequence}",
                "algorithms": s.algorithms, "record_size": self.rs, "tool": TOOL, "started": s.started,
                "operator": s.operator, "host": s.host, "sources": s.sources, "span": span}
         vol.writer.add_bytes(SESSION_MEMBER, json.dumps(doc, indent=1).encode(), time.time_ns())

@@ -56,13 +56,14 @@ def _manifest(lib: VirtualLibrary, barcode: str, fmt: str, tape_file: int = 1) -
     raise AssertionError(f"no manifest on {barcode} tape file {tape_file}")
 
 
-@pytest.mark.parametrize("fmt", ["tar", "cpio"])
+@pytest.mark.parametrize("fmt", ["tar", "cpio", "cpio-crc"])
 def test_two_sets_in_one_pass(tmp_path: Path, fmt: str) -> None:
     card = make_card(tmp_path, SIZES)
     cat = tmp_path / "catalog.sqlite"
     lib = _library(tmp_path / "lib", [8 * MiB] * 4, [8 * MiB] * 4)
     doc = _cli("write", card, "--device", f"vlib:{lib.path}", "--span", "--barcodes", "LTA*", "--barcodes", "LTB*",
-               "--block-size", "64K", "--format", fmt, "--catalog", cat, "--no-progress", "--verify")
+               "--block-size", "64K", "--format", fmt, "--catalog", cat, "--no-progress", "--verify",
+               "--log-dir", tmp_path / "logs")
     assert doc["status"] == "ok"
     a, b = doc["sets"]
     assert a["job"] == b["job"] == doc["job"] and a["set_id"] != b["set_id"]
@@ -81,6 +82,7 @@ def test_two_sets_in_one_pass(tmp_path: Path, fmt: str) -> None:
             span = man["session"]["span"]
             assert span["set_id"] == s["set_id"] and span["job"] == doc["job"] and span["sequence"] == n
             assert man["session"]["barcode"] == code
+            assert man["session"]["session_id"] == f"{doc['job']}-{s['set_id'][:8]}-vol{n}"
             assert span["previous"] == (codes[n - 2] if n > 1 else None)
             assert span["last"] == (n == 3)
         assert _manifest(lib, x, fmt)["files"] == _manifest(lib, y, fmt)["files"]
@@ -90,6 +92,8 @@ def test_two_sets_in_one_pass(tmp_path: Path, fmt: str) -> None:
     assert head.path == SESSION_MEMBER
     session = json.loads(reader.read_data(head))["span"]
     assert session == {"sets": [a["set_id"], b["set_id"]], "job": doc["job"], "sequence": 1}
+    logs = sorted(Path(p).name for s in (a, b) for p in s["log"])     # each set's copy logs, none overwritten
+    assert len(set(logs)) == 12 and all(Path(p).exists() for s in (a, b) for p in s["log"])
 
     listed = _cli("span", "list", "--catalog", cat)["sets"]
     assert {s["set_id"]: s["job"] for s in listed} == {a["set_id"]: doc["job"], b["set_id"]: doc["job"]}
