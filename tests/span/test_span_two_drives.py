@@ -242,3 +242,35 @@ ln -sfn {tmp_path}/$side$LTO_ARCHIVE_SEQUENCE {tmp_path}/drive$side
                    "--set", s["set_id"], "--catalog", cat, "--no-progress")
         assert got["status"] == "ok" and got["complete"] and got["set_id"] == s["set_id"]
         assert tree_snapshot(out / "card") == tree_snapshot(card)
+
+
+def test_one_set_runs_out_of_cartridges_the_other_and_the_folder_go_on(tmp_path: Path) -> None:
+    """B has two cartridges for a job that needs three: B's set stops (NoNextCartridge, named), A's set
+    and the --copy-to folder get every file; the CLI reports both sets and exits with B's error."""
+    card = make_card(tmp_path, SIZES)
+    cat = tmp_path / "c.sqlite"
+    lib = _library(tmp_path / "lib", [8 * MiB] * 3, [8 * MiB] * 2)
+    shuttle = tmp_path / "shuttle"
+    doc = _cli("write", card, "--device", f"vlib:{lib.path}", "--span", "--barcodes", "LTA*", "--barcodes", "LTB*",
+               "--block-size", "64K", "--catalog", cat, "--no-progress", "--copy-to", shuttle, "--verify", code=4)
+    a, b = doc["sets"]
+    assert doc["status"] == "failed" and a["status"] == "ok" and b["status"] == "failed"
+    assert a["verify"]["status"] == "ok" and "verify" not in b      # the set that went to the end is read back
+    assert b["error"]["error"] == "NoNextCartridge" and "LTB002L9" in b["error"]["message"]
+    assert [c["barcode"] for c in b["cartridges"]] == ["LTB001L9", "LTB002L9"]
+    assert {p["path"]: p["status"] for p in b["problems"]}["card/CLIPS/c.mov"] == "not-written"
+    (folder,) = a["folders"]
+    assert folder["status"] == "ok" and folder["verified"] == len(SIZES)
+    assert tree_snapshot(shuttle / "card", skip_top=("ascmhl",)) == tree_snapshot(card)
+    with Catalog.open(cat) as catalog:        # A and the folder: two copies; B's closed volumes are recorded too
+        two = check_card(catalog, card, 2)
+        assert two.covered, [f.reasons for f in two.missing]
+        c_mov = next(f for f in two.files if f.path == "card/CLIPS/c.mov")
+        assert sorted(c.kind for c in c_mov.copies) == ["folder", "tape"]
+    for code in ("LTB001L9", "LTB002L9"):        # B's closed volumes verify alone
+        dev = VirtualTape(cartridge_folder(lib, code))
+        try:
+            assert verify_tape(dev).status in ("ok", "incomplete")
+            assert not verify_tape(dev).tape_files[0].failed
+        finally:
+            dev.close()
