@@ -139,6 +139,7 @@ class _Drive:
     ended: bool = False               # its set stopped early (result.error says why)
     open: bool = False                # its volume is open (no metadata archive yet)
     closed: list[tuple[FileRecord, FileRecord]] = field(default_factory=list)   # (as written, its copy)
+    axf_volumes: list[str] = field(default_factory=list)   # AXF: each cartridge's volume UUID, in set order
 
     @property
     def set_id(self) -> str:
@@ -191,9 +192,6 @@ class _SpanJob:
         self.cards = list(cards)
         self.split_files = split_files
         self.fmt = get_format(opts.format)
-        if len(supplies) > 1 and self.fmt.name not in ("tar", "cpio", "cpio-crc"):
-            raise UsageError(f"--span with several drives writes TAR or CPIO sets (newc or crc), not {self.fmt.name}: "
-                             f"write the {self.fmt.name} sets one after the other", format=self.fmt.name)
         self.rs = opts.record_size
         self.reserve = _metadata_reserve(len(entries), len(opts.algorithms), self.rs)
         self.job_id = _new_session_id()
@@ -205,7 +203,6 @@ class _SpanJob:
         self.vol: _Volume | None = None
         self.defer_session = False     # TAR: the open volume's session.json comes after a continued file
         self.axf_object = str(uuid.uuid4())    # AXF: the set is one object over its volumes (spec 7.3)
-        self.axf_volumes: list[str] = []       # AXF: each cartridge's volume UUID, in set order
 
     @property
     def results(self) -> list[SpanResult]:
@@ -253,13 +250,18 @@ class _SpanJob:
         chunk_kw = {"chunk_size": self.opts.chunk_size} if self.opts.chunk_size else {}
         stream = RecordStream([d.device for d in opened], self.rs, **chunk_kw)
         self.volumes.append([])
-        self.vol = _Volume(seq, stream, self.fmt.writer(stream, session=opened[0].manifest.session),
-                           self.volumes[-1], started, opened)
+        session = opened[0].manifest.session
+        if len(opened) > 1:      # what each device's own structures say (AXF: volume and object headers)
+            session = replace(session, destinations=[
+                {"kind": "tape", "device": d.manifest.session.device, "barcode": d.medium.barcode,
+                 "tape_file": d.start.file_number, "session_id": d.manifest.session.session_id} for d in opened])
+        self.vol = _Volume(seq, stream, self.fmt.writer(stream, session=session), self.volumes[-1], started, opened)
         join = getattr(self.vol.writer, "join_collection", None)
-        if join is not None:     # AXF: part `seq` of the set's object; a blank cartridge begins volume `seq`
-            prev = self.axf_volumes[-1] if self.axf_volumes else ""
-            join(self.set_id, seq, prev, object_uuid=self.axf_object, part=seq, continued_from=prev)
-            self.axf_volumes.append(self.vol.writer.identity.volume_uuid)
+        if join is not None:     # AXF: part `seq` of the object; a blank cartridge begins volume `seq` of its set
+            for i, d in enumerate(opened):
+                prev = d.axf_volumes[-1] if d.axf_volumes else ""
+                join(d.set_id, seq, prev, object_uuid=self.axf_object, part=seq, continued_from=prev, device=i)
+                d.axf_volumes.append(self.vol.writer.volumes[i].identity.volume_uuid)
         self.defer_session = continuing and self.fmt.name == "tar"   # GNU tar wants the continuation first
         if not self.defer_session:
             self.session_member()
@@ -303,7 +305,7 @@ class _SpanJob:
     def close_volume(self, last: bool) -> None:
         """End the volume, then write each drive's metadata archive: every cartridge describes itself."""
         vol = self.vol
-        self._collection_continues(vol.writer, last)
+        self._collection_continues(vol.writer, last, vol.drives)
         if last:
             vol.writer.close()
         else:
@@ -340,7 +342,7 @@ class _SpanJob:
         s = d.manifest.session
         meta = RecordStream(d.device, self.rs)
         w = self.fmt.writer(meta, session=replace(s, tape_file=s.span["manifest_tape_file"]))   # (AXF says it)
-        self._collection_continues(w, last)
+        self._collection_continues(w, last, [d])
         now = time.time_ns()
         for name, data in d.manifest.checksum_lists().items():    # first: it marks a metadata archive
             w.add_bytes(f"{META_DIR}/{name}", data, now)
@@ -358,20 +360,26 @@ class _SpanJob:
         """Drive `d`'s records of the volume's files: the same files, at its own tape positions
         (its cartridge may hold earlier sessions); parts share their `part` (the whole file's hashes
         arrive with the last part)."""
+        leads = getattr(self.vol.writer, "leads", None)     # AXF: each volume's own records come first
+        shift = leads[d.slot] - leads[0] if leads else 0
         out = []
         for f in files:
             c = copy.copy(f)
             if f.header_offset is not None and f.tape_file is not None:
                 c.tape_file, c.partition = d.start.file_number, d.start.partition
-                c.block = d.start.block + f.header_offset // self.rs
+                c.header_offset = f.header_offset + shift
+                c.block = d.start.block + c.header_offset // self.rs
             out.append(c)
         return out
 
-    def _collection_continues(self, writer: Any, last: bool) -> None:
+    @staticmethod
+    def _collection_continues(writer: Any, last: bool, drives: list[_Drive]) -> None:
         """AXF: a volume of the set's collection says in its volume footer that the collection goes
-        on (not the last one; not a volume appended to, whose identity is its own)."""
+        on (not the last one; not a volume appended to, whose identity is its own); with several
+        drives, each device's volume by its own set."""
         if hasattr(writer, "in_collection"):
-            writer.collection_continues = not last and writer.in_collection(self.set_id)
+            goes_on = [not last and writer.in_collection(d.set_id, i) for i, d in enumerate(drives)]
+            writer.collection_continues = goes_on if len(goes_on) > 1 else goes_on[0]
 
     def _labelled(self, medium: MediumInfo, supply: CartridgeSupply | None = None) -> MediumInfo:
         """The medium with the label the library read, when the drive does not report one (no MAM)."""
@@ -655,16 +663,16 @@ def write_spans(sources: list[str | Path], supplies: list[CartridgeSupply], opti
     """Write `sources` once as one set per supply (drive): the A and B copies of a job that spans
     cartridges, from one read. Returns one SpanResult per set, in supply order; a set whose drive
     fails or runs out of cartridges ends there (its result says why) and the others go on.
-    TAR and CPIO sets with several supplies; one supply: every format (see write_span)."""
+    TAR, CPIO and AXF-style sets with several supplies; one supply: every format (see write_span)."""
     opts = options or WriteOptions()
     if opts.format not in ("tar", "cpio", "cpio-crc", "axf", "ltfs"):
         raise UsageError(f"a job that spans cartridges is written as TAR or CPIO (newc or crc), AXF-style or "
                          f"LTFS, not {opts.format}", format=opts.format)
     if not supplies:
         raise UsageError("a job that spans cartridges needs a drive")
-    if len(supplies) > 1 and opts.format not in ("tar", "cpio", "cpio-crc"):
-        raise UsageError(f"--span with several drives writes TAR or CPIO sets (newc or crc), not {opts.format}: "
-                         f"write the {opts.format} sets one after the other", format=opts.format)
+    if len(supplies) > 1 and opts.format == "ltfs":
+        raise UsageError("--span with several drives writes TAR, CPIO or AXF-style sets, not LTFS (each LTFS "
+                         "cartridge its own index): write the LTFS sets one after the other", format=opts.format)
     entries = scan_sources(list(sources))
     cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
     opts.algorithms = algorithms    # what the cards' ASC MHL histories need to be verified, too

@@ -274,3 +274,92 @@ def test_one_set_runs_out_of_cartridges_the_other_and_the_folder_go_on(tmp_path:
             assert not verify_tape(dev).tape_files[0].failed
         finally:
             dev.close()
+
+
+def test_two_axf_sets_in_one_pass(tmp_path: Path) -> None:
+    """AXF-style: each drive's volumes belong to its own set's collection (volume header, previous volume,
+    object part and continued-from, volume footer), written per device; the members between are the
+    same records on both (docs/spanning.md)."""
+    from lto_archive.formats.axf import AxfReader
+    card = make_card(tmp_path, SIZES)
+    lib = _library(tmp_path / "lib", [8 * MiB] * 5, [8 * MiB] * 5)
+    cat = tmp_path / "c.sqlite"
+    doc = _cli("write", card, "--device", f"vlib:{lib.path}", "--span", "--barcodes", "LTA*", "--barcodes", "LTB*",
+               "--format", "axf", "--block-size", "64K", "--catalog", cat, "--no-progress", "--verify")
+    assert doc["status"] == "ok"
+    a, b = doc["sets"]
+    assert a["verify"]["status"] == b["verify"]["status"] == "ok"
+    codes = {s["set_id"]: [c["barcode"] for c in s["cartridges"]] for s in (a, b)}
+    assert len(codes[a["set_id"]]) == len(codes[b["set_id"]]) >= 3
+    objects = set()
+    for set_id, barcodes in codes.items():
+        volumes: list[str] = []
+        for n, code in enumerate(barcodes, start=1):
+            raw = volume_bytes(lib, code)
+            reader = AxfReader(io.BytesIO(raw))
+            members = [m for m in reader if m.kind == "file" and not m.path.startswith(".lto-archive/")]
+            ident = reader.volume_header.identity
+            assert ident.collection_uuid == set_id and ident.sequence == n and ident.label == code
+            assert ident.previous_volume == (volumes[-1] if volumes else "")
+            (obj,), (footer,) = reader.objects, reader.object_footers
+            assert obj.part == n and obj.continued_from == (volumes[-1] if volumes else "")
+            assert reader.volume_footer.continues is (n < len(barcodes)) and footer.continues is (n < len(barcodes))
+            assert obj.session["barcode"] == code and obj.session["id"].startswith(f"{doc['job']}-{set_id[:8]}")
+            volumes.append(ident.volume_uuid)
+            objects.add(obj.object_uuid)
+            man = _manifest(lib, code, "axf")
+            assert man["session"]["span"]["set_id"] == set_id and man["session"]["barcode"] == code
+            for m in members:       # the manifest places every member where it is on this cartridge
+                rec = next(f for f in man["files"] if f["path"] == m.path)
+                assert rec["header_offset"] == m.header_offset and rec["block"] == m.header_offset // RS
+    assert len(objects) == 1        # the shared members carry one object UUID: the job's object, in two collections
+    for x, y in zip(codes[a["set_id"]], codes[b["set_id"]]):      # the shared records: the same bytes
+        rx, ry = (AxfReader(io.BytesIO(volume_bytes(lib, c))) for c in (x, y))
+        mx, my = ([m for m in r if m.kind == "file"] for r in (rx, ry))
+        assert [(m.path, m.header_offset, m.size) for m in mx] == [(m.path, m.header_offset, m.size) for m in my]
+        first = mx[0].header_offset
+        raw_x, raw_y = volume_bytes(lib, x), volume_bytes(lib, y)
+        last = mx[-1]
+        assert raw_x[first:last.data_offset + last.size] == raw_y[first:last.data_offset + last.size]
+    for s in (a, b):
+        out = tmp_path / f"out-{s['set_id'][:8]}"
+        got = _cli("span", "restore", out, "--library", f"vlib:{lib.path}", "--set", s["set_id"][:8],
+                   "--catalog", cat, "--no-progress")
+        assert got["status"] == "ok" and got["complete"]
+        assert tree_snapshot(out / "card") == tree_snapshot(card)
+    with Catalog.open(cat) as catalog:
+        assert check_card(catalog, card, 2).covered
+
+
+def test_axf_sets_when_one_drive_appends_to_a_volume(tmp_path: Path) -> None:
+    """B's first cartridge already holds an AXF-style volume: B's structures at the start are fewer (no
+    signature and volume header, 7.1), so the shared members sit at other offsets on B; B's manifest
+    places them there, and both sets verify and restore."""
+    from lto_archive.formats.axf import AxfReader
+    from lto_archive.jobs.write import write_archive
+    card = make_card(tmp_path, SIZES)
+    lib = _library(tmp_path / "lib", [8 * MiB] * 5, [8 * MiB] * 5)
+    drive = lib.load_barcode("LTB001L9", 1)
+    dev = lib.open_drive(drive)
+    write_archive([make_card(tmp_path / "old", {"old.mov": 100_000})], dev,
+                  WriteOptions(format="axf", record_size=RS)).raise_for_status()
+    dev.close()
+    lib.unload(drive)
+    a, b = write_spans([card], library_supplies(lib, ["LTA*", "LTB*"]), WriteOptions(format="axf", record_size=RS))
+    assert a.status == b.status == "ok", (a.error, b.error)
+    assert b.volumes[0].manifest.session.tape_file == 1 and a.volumes[0].manifest.session.tape_file == 0
+    for r in (a, b):
+        first = r.volumes[0].manifest.session.tape_file
+        reader = AxfReader(io.BytesIO(volume_bytes(lib, r.barcodes[0], first)))
+        on_tape = {m.path: m.header_offset for m in reader if m.kind == "file"}
+        for f in r.volumes[0].files:
+            if f.kind == "file":
+                start = r.volumes[0].manifest.session.start_block
+                assert f.header_offset == on_tape[f.path] and f.block == start + f.header_offset // RS
+                assert f.tape_file == first
+        out = tmp_path / f"out-{r.set_id[:8]}"
+        got = read_span(LibraryLoader(lib, r.barcodes), "restore", dest=out)
+        assert got.status == "ok" and got.complete
+        assert tree_snapshot(out / "card") == tree_snapshot(card)
+    shift = {f.path: f.header_offset for f in b.volumes[0].files if f.kind == "file"}
+    assert any(shift[f.path] != f.header_offset for f in a.volumes[0].files if f.kind == "file")

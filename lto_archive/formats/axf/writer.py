@@ -91,6 +91,7 @@ class AxfWriter:
         self._barcodes = [d.get("barcode") for d in tapes] if len(tapes) == n \
             else [getattr(session, "barcode", None)] * n
         self._devices = [d.get("device") for d in tapes] if len(tapes) == n else [None] * n
+        self._session_ids = [d.get("session_id") for d in tapes] if len(tapes) == n else [None] * n
         algos = getattr(session, "algorithms", None)
         self.algorithms: tuple[str, ...] = tuple(algos) if algos else DEFAULT_ALGORITHMS
         self.creator = creator
@@ -121,30 +122,39 @@ class AxfWriter:
         self._started = False
         self.closed = False
         self.part, self.continued_from = 1, ""      # span sets (join_collection)
+        self.continued_froms = [""] * n             # ... per device: each set's previous volume
         self.object_continues = False               # end_volume: the object goes on in the next volume
-        self.collection_continues = False           # ... and so does the volume's collection
+        # ... and so does the volume's collection (a list: per device, one span set per drive)
+        self.collection_continues: bool | list[bool] = False
         self._segment: tuple[int, FileHeader, int, int] | None = None
 
     # --- span sets: one object over the volumes of a collection (spec 7.3) -------------
     def join_collection(self, collection: str, sequence: int, previous_volume: str = "", *,
-                        object_uuid: str | None = None, part: int = 1, continued_from: str = "") -> None:
+                        object_uuid: str | None = None, part: int = 1, continued_from: str = "",
+                        device: int = 0) -> None:
         """Make this tape file part `part` of object `object_uuid` (the same UUID on every volume
         of a span set), and a volume this writer begins volume `sequence` of `collection`. A volume
-        appended to (7.1) keeps the identity its header states. Call before the first member."""
+        appended to (7.1) keeps the identity its header states. Call before the first member.
+        Several devices (one span set per drive): once per `device`, each its own collection."""
         if self._started:
             raise ValueError("join_collection must come before the first member")
         if object_uuid is not None:
             self.object_uuid = uuid_mod.UUID(object_uuid)
             self._oid = self.object_uuid.bytes
-        self.part, self.continued_from = part, continued_from
-        if self.new_volume:
-            ident = replace(self.identity, collection_uuid=collection, sequence=sequence,
-                            previous_volume=previous_volume)
-            self.volume.identity = self.identity = ident
+        self.part = part
+        self.continued_froms[device] = continued_from
+        if device == 0:
+            self.continued_from = continued_from
+        volume = self.volumes[device]
+        if self.new_volumes[device]:
+            volume.identity = replace(volume.identity, collection_uuid=collection,  # type: ignore[arg-type]
+                                      sequence=sequence, previous_volume=previous_volume)
+            if device == 0:
+                self.identity = volume.identity  # type: ignore[assignment]
 
-    def in_collection(self, collection: str) -> bool:
-        """This writer's volume belongs to `collection` (it was begun by the set)."""
-        return self.identity.collection_uuid == collection
+    def in_collection(self, collection: str, device: int = 0) -> bool:
+        """This writer's volume (on `device`) belongs to `collection` (it was begun by the set)."""
+        return self.volumes[device].identity.collection_uuid == collection  # type: ignore[union-attr]
 
     # --- the optional planning call (jobs/write.py makes it when a writer has it) ---------
     def plan(self, entries: list[Any]) -> None:
@@ -177,7 +187,7 @@ class AxfWriter:
         s = self.session
         if s is None:
             return {"algorithms": ",".join(self.algorithms), "record-size": str(self.rs)}
-        out = {"id": s.session_id, "tool": s.tool, "operator": s.operator, "host": s.host,
+        out = {"id": self._session_ids[i] or s.session_id, "tool": s.tool, "operator": s.operator, "host": s.host,
                "algorithms": ",".join(self.algorithms), "record-size": str(self.rs),
                "device": self._devices[i] or s.device, "barcode": self._barcodes[i] or "",
                "generation": s.generation, "started": s.started}
@@ -206,7 +216,7 @@ class AxfWriter:
             object_uuid=str(self.object_uuid), created=self.created, creator=self.creator,
             tape_file=self.tape_files[i], volume=ident, session=self._session_attrs(i),
             sources=list(getattr(self.session, "sources", None) or []), metadata=self.metadata,
-            planned=self.planned, part=self.part, continued_from=self.continued_from)
+            planned=self.planned, part=self.part, continued_from=self.continued_froms[i] or self.continued_from)
         self._own_frame(st, FrameType.OBJECT_HEADER, header.to_payload())
 
     def _header(self, hdr: FileHeader) -> tuple[int, int]:
@@ -371,7 +381,9 @@ class AxfWriter:
         this = ObjectSummary(str(self.object_uuid), self.tape_files[i], self.created, finished, len(files),
                              sum(e.segment_size or 0 for e in files))
         footer = VolumeFooter(volume.identity, self.tape_files[i], finished, self.creator,  # type: ignore[arg-type]
-                              [*volume.objects, this], complete=volume.complete, continues=self.collection_continues)
+                              [*volume.objects, this], complete=volume.complete,
+                              continues=self.collection_continues[i] if isinstance(self.collection_continues, list)
+                              else self.collection_continues)
         self._own_frame(st, FrameType.VOLUME_FOOTER, footer.to_payload(), object_uuid=bytes(16))
 
 
