@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import random
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cli.main import cli
 from lto_archive.baf.check import check_card
@@ -25,6 +29,7 @@ from lto_archive.span.supply import library_supplies
 from lto_archive.span.write import write_spans
 from lto_archive.tape.vtape import Faults, VirtualTape, create_vtape
 from tests.span.helpers import MiB, RS, cartridge_folder, make_card, volume_bytes
+from tests.span.test_span_props import ListLoader, ListSupply
 from tests.span.test_span_read import SIZES
 from tests.tape_helpers import tape_file_bytes, tree_snapshot
 
@@ -363,3 +368,47 @@ def test_axf_sets_when_one_drive_appends_to_a_volume(tmp_path: Path) -> None:
         assert tree_snapshot(out / "card") == tree_snapshot(card)
     shift = {f.path: f.header_offset for f in b.volumes[0].files if f.kind == "file"}
     assert any(shift[f.path] != f.header_offset for f in a.volumes[0].files if f.kind == "file")
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sizes=st.lists(st.integers(0, 5 * MiB), min_size=1, max_size=4),
+       capacities=st.tuples(st.integers(3 * MiB, 8 * MiB), st.integers(3 * MiB, 8 * MiB)),
+       ew_zone=st.one_of(st.none(), st.integers(1 * MiB, 2 * MiB)),
+       split_files=st.booleans(),
+       fmt=st.sampled_from(["tar", "cpio", "axf"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_any_two_sets_restore_byte_for_byte(sizes, capacities, ew_zone, split_files, fmt, seed) -> None:  # type: ignore
+    """Whatever the files, the two drives' cartridge sizes (and an early-warning zone on B's): both sets
+    restore byte for byte, cut at the same points (as many volumes each), TAR/CPIO volumes identical."""
+    tmp = Path(tempfile.mkdtemp(prefix="span-two-"))
+    try:
+        rnd = random.Random(seed)
+        card = tmp / "card"
+        card.mkdir()
+        for i, size in enumerate(sizes):
+            (card / f"clip{i}.mov").write_bytes(rnd.randbytes(size))
+        carts: dict[str, list[Path]] = {}
+        for side, capacity in zip("AB", capacities):
+            kw = {"early_warning_bytes": ew_zone, "programmable_early_warning_bytes": ew_zone} \
+                if ew_zone and side == "B" else {}
+            carts[side] = []
+            for i in range(sum(sizes) // (min(capacities) // 4) + 4):
+                create_vtape(tmp / f"{side}{i}", "LTO-9", capacity=capacity, barcode=f"LT{side}{i:03d}L9", **kw).close()
+                carts[side].append(tmp / f"{side}{i}")
+        opts = WriteOptions(format=fmt, record_size=16 * 1024, chunk_size=64 * 1024)
+        a, b = write_spans([card], [ListSupply(carts["A"]), ListSupply(carts["B"])], opts, split_files=split_files)
+        a.raise_for_status()
+        b.raise_for_status()
+        assert len(a.volumes) == len(b.volumes) and a.set_id != b.set_id
+        for r, side in ((a, "A"), (b, "B")):
+            used = carts[side][:len(r.volumes)]
+            out = tmp / f"out{side}"
+            got = read_span(ListLoader(used), "restore", dest=out)
+            got.raise_for_status()
+            assert got.complete and got.set_id == r.set_id
+            assert tree_snapshot(out / "card", mtimes=False) == tree_snapshot(card, mtimes=False)
+        if fmt != "axf":
+            for x, y in zip(carts["A"][:len(a.volumes)], carts["B"]):
+                assert tape_file_bytes(x, 0) == tape_file_bytes(y, 0)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
