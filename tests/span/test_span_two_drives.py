@@ -412,3 +412,33 @@ def test_any_two_sets_restore_byte_for_byte(sizes, capacities, ew_zone, split_fi
                 assert tape_file_bytes(x, 0) == tape_file_bytes(y, 0)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_a_card_history_with_two_sets(tmp_path: Path) -> None:
+    """The card's ASC MHL history is checked once for the job: a file that contradicts it is `changed` in
+    BOTH sets (though its cartridge was closed before the check, at the last volume), and each set's last
+    cartridge holds the same new generation (one generation for the job, not one per set)."""
+    from lto_archive.mhl import read_history
+    from tests.span.test_span_mhl import _card
+    from tests.tape_helpers import run
+    card = _card(tmp_path)
+    with open(card / "CLIP" / "A001C001.mov", "r+b") as f:     # rot in the file whole on the first cartridges
+        f.seek(1000)
+        byte = f.read(1)
+        f.seek(1000)
+        f.write(bytes([byte[0] ^ 1]))
+    lib = _library(tmp_path / "lib", [8 * MiB] * 3, [8 * MiB] * 3)
+    a, b = write_spans([card], library_supplies(lib, ["LTA*", "LTB*"]),
+                       WriteOptions(algorithms=("md5",), record_size=RS))
+    for r in (a, b):
+        assert len(r.volumes) >= 2 and r.error is None and r.status == "incomplete"
+        bad = next(f for f in r.volumes[0].files if f.path == "A001/CLIP/A001C001.mov")
+        assert bad.status == "changed" and "ASC MHL history" in bad.message
+        meta = tmp_path / f"meta-{r.set_id[:8]}"
+        meta.mkdir()
+        (tmp_path / "meta.tar").write_bytes(volume_bytes(lib, r.barcodes[-1], 1))
+        run(["tar", "-xf", str(tmp_path / "meta.tar")], cwd=meta)
+        assert [g.sequence_nr for g in read_history(meta / "A001").generations] == [1, 2]
+    assert (tmp_path / f"meta-{a.set_id[:8]}" / "A001" / "ascmhl").exists()
+    assert sorted(p.name for p in (tmp_path / f"meta-{a.set_id[:8]}" / "A001" / "ascmhl").iterdir()) == \
+        sorted(p.name for p in (tmp_path / f"meta-{b.set_id[:8]}" / "A001" / "ascmhl").iterdir())
