@@ -447,7 +447,6 @@ class _SpanJob:
             exc.data = dict(exc.data)
         d.ended = True
         result = d.result
-        why = "the set ran out of cartridges" if isinstance(exc, NoNextCartridge) else "the device failed"
         vol = self.vol
         open_here = vol is not None and d.open
         d.open = False
@@ -457,30 +456,7 @@ class _SpanJob:
             ends = {id(c): vol.ends[id(f)] for f, c in zip(vol.files, d.manifest.files) if id(f) in vol.ends}
             _mark_lost(d.manifest.files, ends, on_tape, exc)
             _close_session(d.manifest.session, d.manifest.files, vol.started, self.tracker, failed=True)
-        last = result.volumes[-1] if result.volumes else None
-        if last is not None:
-            s = last.manifest.session
-            barcode = s.barcode or s.device
-            where = f"volume {s.span['sequence']} on {barcode}" if open_here else \
-                f"after volume {s.span['sequence']} on {barcode}"
-            exc.message = f"{exc.message} ({where}, set {d.set_id})"
-            exc.args = (exc.message,)
-            exc.data.setdefault("barcode", barcode)
-            exc.data.setdefault("set_id", d.set_id)
-        started = self.pending[0].name if self.pending else None
-        for entry in self.pending:
-            rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
-                             mode=entry.st.st_mode & 0o7777, source=str(entry.path), status=NOT_WRITTEN,
-                             message=f"{why}: not written")
-            if last is not None and not any(f.path == rec.path for f in last.manifest.files):
-                last.manifest.files.append(rec)
-        if started is not None:
-            for v in result.volumes:
-                for f in v.manifest.files:
-                    if f.path == started and f.part and f.status == OK:
-                        f.message = f"only part of this file is on tape: {why}"
-        if last is not None:
-            last.error = exc
+        _set_stopped(result, exc, self.pending, open_here)
         result.error = exc
 
     def fail(self, exc: DeviceError) -> None:
@@ -751,23 +727,29 @@ def write_spans(sources: list[str | Path], supplies: list[CartridgeSupply], opti
 def _fail(job: Any, exc: DeviceError, pending: list[SourceEntry]) -> None:
     """(LTFS sets) The set stops here: say which file on which cartridge, and what was not written."""
     vol = job.vol
-    result = job.result
-    why = "the set ran out of cartridges" if isinstance(exc, NoNextCartridge) else "the device failed"
-    last = result.volumes[-1] if result.volumes else None
     if vol is not None:
         vol.stream.abort()
         on_tape = max((s.records_written for s in vol.stream.status), default=0) * job.rs
         _mark_lost(vol.manifest.files, vol.ends, on_tape, exc)
         _close_session(vol.manifest.session, vol.manifest.files, vol.started, job.tracker, failed=True)
+    _set_stopped(job.result, exc, pending, vol is not None)
+
+
+def _set_stopped(result: SpanResult, exc: DeviceError, pending: list[SourceEntry], in_volume: bool) -> None:
+    """A set that stops: its error names the cartridge (in or `after` its last volume) and the set,
+    the files not written are listed with its last volume, and a split file begun says that only
+    part of it is on tape."""
+    why = "the set ran out of cartridges" if isinstance(exc, NoNextCartridge) else "the device failed"
+    last = result.volumes[-1] if result.volumes else None
     if last is not None:
         s = last.manifest.session
         barcode = s.barcode or s.device
-        where = f"volume {s.span['sequence']} on {barcode}" if vol is not None else \
+        where = f"volume {s.span['sequence']} on {barcode}" if in_volume else \
             f"after volume {s.span['sequence']} on {barcode}"
-        exc.message = f"{exc.message} ({where}, set {job.set_id})"
+        exc.message = f"{exc.message} ({where}, set {result.set_id})"
         exc.args = (exc.message,)
         exc.data.setdefault("barcode", barcode)
-        exc.data.setdefault("set_id", job.set_id)
+        exc.data.setdefault("set_id", result.set_id)
     started = pending[0].name if pending else None
     for entry in pending:
         rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
