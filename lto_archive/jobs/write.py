@@ -455,10 +455,13 @@ def _mark_lost(records: list[FileRecord], ends: dict[int, int], on_tape: int, ex
 def _close_session(session: SessionInfo, records: list[FileRecord], started, tracker: ProgressTracker,
                    failed: bool = False) -> None:  # type: ignore[no-untyped-def]
     files = [r for r in records if r.kind == "file"]
-    session.finished = iso(utc_now())
-    session.duration_s = round(tracker.elapsed, 3)
+    now = utc_now()
+    session.finished = iso(now)
+    # a volume of a span set: its own time and the bytes of its parts (a split file's record has the whole size)
+    session.duration_s = round((now - started).total_seconds() if session.span else tracker.elapsed, 3)
     session.files = sum(1 for r in files if r.status in (OK, CHANGED, READ_ERROR))
-    session.bytes_copied = sum(r.size for r in files if r.status in (OK, CHANGED, READ_ERROR))
+    session.bytes_copied = sum(r.part["length"] if r.part else r.size
+                               for r in files if r.status in (OK, CHANGED, READ_ERROR))
     session.mb_per_s = round(session.bytes_copied / 1e6 / session.duration_s, 1) if session.duration_s else 0.0
     problems = sum(1 for r in files if r.status != OK)
     session.status = "failed" if failed else ("incomplete" if problems else "ok")

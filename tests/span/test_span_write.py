@@ -102,3 +102,19 @@ def test_split_files_fills_every_cartridge(tmp_path: Path) -> None:
     assert [f.path for f in split] == ["card/CLIPS/c.mov"]
     got = join_volumes([volume_bytes(lib, b) for b in result.barcodes])
     assert got["card/CLIPS/c.mov"] == (card / "CLIPS/c.mov").read_bytes()
+
+
+def test_each_cartridge_counts_the_bytes_it_holds(tmp_path: Path) -> None:
+    """A cartridge's manifest and copy log say what IT holds: a split file counts with its part's length
+    there (not the whole file's size on every cartridge), so the per-cartridge figures add up to the job."""
+    sizes = {"a.mov": 3_000_000, "b.mov": 4_000_000, "big.mov": 11_000_000, "c.mov": 100_000}
+    card = make_card(tmp_path, sizes)
+    lib = make_library(tmp_path / "lib", cartridges=3, capacity=8 * MiB)
+    result = write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(record_size=RS))
+    result.raise_for_status()
+    per_cartridge = [_metadata(lib, b).session.bytes_copied for b in result.barcodes]
+    assert per_cartridge == [v.manifest.session.bytes_copied for v in result.volumes]
+    assert sum(per_cartridge) == sum(sizes.values())
+    for barcode, n in zip(result.barcodes, per_cartridge):
+        on_it = [f for f in _metadata(lib, barcode).files if f.kind == "file" and f.status == "ok"]
+        assert n == sum(f.part["length"] if f.part else f.size for f in on_it) > 0
