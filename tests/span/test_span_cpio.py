@@ -20,11 +20,13 @@ from tests.span.test_span_read import SIZES
 from tests.tape_helpers import run, tree_snapshot
 
 
-def test_cpio_set_joins_with_cpio_and_cat_and_restores(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt,magic", [("cpio", b"070701"), ("cpio-crc", b"070702")])
+def test_cpio_set_joins_with_cpio_and_cat_and_restores(tmp_path: Path, fmt: str, magic: bytes) -> None:
+    """cpio-crc: GNU cpio -H crc checks every member's sum (parts included) as it extracts."""
     require_tool("cpio")
     card = make_card(tmp_path, SIZES)
     lib = make_library(tmp_path / "lib", cartridges=3, capacity=8 * MiB)
-    result = write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(format="cpio", record_size=RS))
+    result = write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(format=fmt, record_size=RS))
     result.raise_for_status()
     assert len(result.volumes) == 3
     parts = [f.part for v in result.volumes for f in v.files if f.part]
@@ -35,7 +37,8 @@ def test_cpio_set_joins_with_cpio_and_cat_and_restores(tmp_path: Path) -> None:
     for i, barcode in enumerate(result.barcodes):
         vol = tmp_path / f"vol{i}"
         vol.write_bytes(volume_bytes(lib, barcode))
-        run(["cpio", "-idm", "--quiet", "-F", str(vol)], cwd=out)
+        assert vol.read_bytes()[:6] == magic
+        run(["cpio", "-idm", "--quiet", "-H", "crc" if fmt == "cpio-crc" else "newc", "-F", str(vol)], cwd=out)
     joined = b"".join((out / p["member"]).read_bytes() for p in parts)
     assert joined == (card / "CLIPS/big.mov").read_bytes()
     for name in ("a.mov", "b.mov", "c.mov"):
