@@ -49,7 +49,7 @@ from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import MediumInfo, TapeDevice, WriteFlags
 from .supply import CartridgeSupply
-from .write import SpanResult, _Both, _SpanJob, settle_parts
+from .write import SpanResult, _Both, card_histories, settle_parts
 
 part_name = CpioWriter.part_name      # NAME.part0001: the same names as CPIO parts
 
@@ -170,7 +170,7 @@ class LtfsSpanJob:
         s.span["last"] = last
         history: dict[str, bytes] = {}
         if last and self.cards:
-            _SpanJob._card_histories(self)  # type: ignore[arg-type]   # (needs .cards, .result, .vol.manifest)
+            card_histories(self.cards, vol.manifest.session, self.result.files)
             history = {k: v for card in self.cards
                        for k, v in card.tape_members(f"{META_DIR}/{s.session_id}/mhl").items()}
         _close_session(s, vol.manifest.files, vol.started, self.tracker)

@@ -386,18 +386,6 @@ class _SpanJob:
         known = getattr(supply or self.supply, "current_barcode", None)
         return medium if medium.barcode or not known else replace(medium, barcode=known)
 
-    def _card_histories(self) -> None:
-        """The cards' new ASC MHL generations, from every file of the set (a split file by its
-        whole-file hashes); a file that contradicts its card's history becomes CHANGED.
-        (LtfsSpanJob's: one set, its own volumes.)"""
-        if not self.cards:
-            return
-        whole = [_whole(f) for f in self.result.files]
-        mhl_job.finish(self.cards, Manifest(self.vol.manifest.session, whole))
-        for f, rec in zip(self.result.files, whole):
-            if rec.status != f.status:
-                f.status, f.message = rec.status, rec.message
-
     def job_files(self) -> list[FileRecord]:
         """Every file of the job once, as written (a split file as its last part's record)."""
         out: dict[str, FileRecord] = {}
@@ -407,15 +395,8 @@ class _SpanJob:
         return list(out.values())
 
     def _job_card_histories(self) -> None:
-        """As `_card_histories`, once for the job (every set holds the same files)."""
-        if not self.cards:
-            return
-        files = self.job_files()
-        whole = [_whole(f) for f in files]
-        mhl_job.finish(self.cards, Manifest(self.vol.live[0].manifest.session, whole))
-        for f, rec in zip(files, whole):
-            if rec.status != f.status:
-                f.status, f.message = rec.status, rec.message
+        """The cards' histories, once for the job (every set holds the same files)."""
+        card_histories(self.cards, self.vol.live[0].manifest.session, self.job_files())
 
     def settle(self) -> None:
         """What was learnt about files after their volume closed (a changed file's earlier parts, a
@@ -599,6 +580,18 @@ class _SpanJob:
                     WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
                 break
         return done, read, error
+
+
+def card_histories(cards: list[Any], session: Any, files: list[FileRecord]) -> None:
+    """The cards' new ASC MHL generations, from every file of the job (a split file by its
+    whole-file hashes); a file that contradicts its card's history becomes CHANGED."""
+    if not cards:
+        return
+    whole = [_whole(f) for f in files]
+    mhl_job.finish(cards, Manifest(session, whole))
+    for f, rec in zip(files, whole):
+        if rec.status != f.status:
+            f.status, f.message = rec.status, rec.message
 
 
 def settle_parts(job: Any, entry: SourceEntry, first: FileRecord, parts: list[FileRecord], out: Any, *,
