@@ -509,10 +509,9 @@ class _SpanJob:
                 header = vol.writer.start_part(entry.name, before, offset, vol.sequence, length=plan, number=number,
                                                source=raw)
                 hashing = feed if part_hasher is None else _Both(feed, part_hasher)
-                summing = getattr(vol.writer, "part_hasher", None)      # cpio-crc: its header's sum, checked
-                n, got, err = self._copy(raw, plan, summing(hashing) if summing else hashing,
-                                         cut=self.fmt.name == "tar")
-                if summing:
+                through = vol.writer.part_hasher(hashing) if hasattr(vol.writer, "part_hasher") else hashing
+                n, got, err = self._copy(raw, plan, through, cut=self.fmt.name == "tar")
+                if through is not hashing:    # cpio-crc: the bytes' sum against its header's, once hashed
                     vol.stream.flush_hashes()
                     err = err or vol.writer.part_error()
                 error = error or err
