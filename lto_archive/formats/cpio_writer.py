@@ -205,6 +205,12 @@ class _SumTee:
         self.total += byte_sum(data)
 
 
+def _changed_between_passes(what: str) -> OSError:
+    return OSError(errno.EIO, f"the {what}'s bytes differed between the checksum pass and the copy (changed in "
+                              f"place or an unreliable reader): the crc stored in the cpio header does not match "
+                              f"the data on tape")
+
+
 def _fileno(source: Any) -> int | None:
     """The descriptor behind `source` (or behind the job's CountingReader wrapper), if any."""
     for obj in (source, getattr(source, "_raw", None)):
@@ -228,8 +234,9 @@ class CpioWriter:
         self.closed = False
         self._ino = itertools.count(1)
         self._buf: bytearray | None = None
-        self._part_sum: tuple[Any, int] | None = None     # cpio-crc part: (its summing tee, the header's sum)
-        self._part_pre_error: OSError | None = None
+        self._part_check: int | None = None     # cpio-crc part: the sum in its header, its checksum pass's error,
+        self._part_pre_error: OSError | None = None     # and what sums the bytes copied
+        self._part_tee: _SumTee | None = None
 
     # --- headers ------------------------------------------------------------
     def _check_open(self, name: str) -> None:
@@ -371,10 +378,7 @@ class CpioWriter:
         if spool is not None:
             error = error or pre_error    # the copy came from the spool: the source's own error counts
         if tee.total & _MASK != check:
-            error = error or pre_error or OSError(
-                errno.EIO, "the file's bytes differed between the checksum pass and the copy (changed in place "
-                           "or an unreliable reader): the crc stored in the cpio header does not match the data "
-                           "on tape")
+            error = error or pre_error or _changed_between_passes("file")
         return CpioPlacement(header_offset, data_offset, size, copied, error, check)
 
     def _presum_fd(self, fd: int, size: int) -> tuple[int, OSError | None]:
@@ -438,14 +442,14 @@ class CpioWriter:
         member = name if whole else self.part_name(name, number)
         self._check_open(member)
         check = 0
-        self._part_sum = None
+        self._part_check, self._part_tee = None, None
         if self.crc:
             fd = _fileno(source)
             if fd is None:
                 raise ValueError("a cpio-crc part is summed from the source file's descriptor before its header")
             check, self._part_pre_error = self._presum_fd(fd, length)
             check &= _MASK
-            self._part_sum = _SumTee(None), check
+            self._part_check = check
         mode = stat_mod.S_IFREG | stat_mod.S_IMODE(st.st_mode)
         header_offset, _ = self._write_header(member, mode, length, st.st_mtime_ns, st.st_uid, st.st_gid,
                                               check=check)
@@ -453,24 +457,19 @@ class CpioWriter:
 
     def part_hasher(self, hasher: Any) -> Any:
         """What the part's bytes go through: cpio-crc also sums them, to compare with its header."""
-        if self._part_sum is None:
+        if self._part_check is None:
             return hasher
-        tee = _SumTee(hasher)
-        self._part_sum = tee, self._part_sum[1]
-        return tee
+        self._part_tee = _SumTee(hasher)
+        return self._part_tee
 
     def part_error(self) -> OSError | None:
         """cpio-crc, once the part's hash tasks have run: an error when the bytes copied do not sum
         to what the header says (the file changed between the two passes, or could not be read)."""
-        if self._part_sum is None:
+        tee, check = self._part_tee, self._part_check
+        self._part_check, self._part_tee = None, None
+        if tee is None or tee.total & _MASK == check:
             return None
-        tee, check = self._part_sum
-        self._part_sum = None
-        if tee.total & _MASK == check:
-            return None
-        return self._part_pre_error or OSError(
-            errno.EIO, "the part's bytes differed between the checksum pass and the copy (changed in place): "
-                       "the crc stored in the cpio header does not match the data on tape")
+        return self._part_pre_error or _changed_between_passes("part")
 
     def pad_data(self, length: int) -> None:
         self._pad_data(length)
