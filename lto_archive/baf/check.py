@@ -47,7 +47,7 @@ import json
 import os
 import stat as stat_mod
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +331,6 @@ class _Lookup:
 def _joined(parts: list[tuple[int, int, int, CopyProof]], size: int) -> CopyProof:
     """The parts of a split file on the cartridges of one span set, as one copy: it counts only when
     the parts cover the whole file and every part was written ok and proven by its latest read-back."""
-    from dataclasses import replace
     latest: dict[int, tuple[int, int, CopyProof]] = {}
     for number, offset, length, proof in sorted(parts, key=lambda p: (p[0], p[3].verified_at or "")):
         latest[number] = (offset, length, proof)

@@ -20,7 +20,7 @@ from ..errors import CorruptArchive, LtoArchiveError
 from ..formats.ltfs.index import MODIFY, File
 from ..formats.ltfs.volume import VolumeState, open_volume
 from ..hashing import DEFAULT_ALGORITHMS
-from ..jobs.ltfs_read import _read_one, _session_manifests, read_file_bytes, stored_hashes
+from ..jobs.ltfs_read import _guard, _read_one, _session_manifests, read_file_bytes, stored_hashes
 from ..jobs.progress import ProgressTracker
 from ..jobs.read import MemberSeen, TapeFileResult, _matches, compare
 from ..manifest import OK, Manifest
@@ -69,7 +69,7 @@ def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: An
         if rec.kind == "dir" and target is not None:
             node = ix.lookup(rec.path)
             when = node.time_ns(MODIFY) if node is not None else None
-            _safely(res, rec.path, lambda p=rec.path, t=when, m=rec.mode: target.make_dir(p, m or 0o755, mtime_ns=t))
+            _guard(res, rec.path, lambda p=rec.path, t=when, m=rec.mode: target.make_dir(p, m or 0o755, mtime_ns=t))
         if rec.kind != "file":
             continue
         member = rec.part["member"] if rec.part else rec.path
@@ -105,20 +105,11 @@ def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: An
             if rec.kind == "symlink" and rec.linkname and _matches(rec.path, pats):
                 node = ix.lookup(rec.path)
                 when = node.time_ns(MODIFY) if node is not None else None
-                _safely(res, rec.path, lambda r=rec, t=when: target.make_symlink(r.path, r.linkname, mtime_ns=t))
+                _guard(res, rec.path, lambda r=rec, t=when: target.make_symlink(r.path, r.linkname, mtime_ns=t))
     failed = {f["path"] for f in res.failed}
     whole = replace(man, files=[f for f in man.files if not f.part and f.path not in failed])
     compare(res, whole, pats)
     return bool(span.get("last"))
-
-
-def _safely(res: TapeFileResult, path: str, action: Any) -> None:
-    from ..errors import RestoreConflict, UnsafePath
-    try:
-        action()
-    except (UnsafePath, RestoreConflict) as exc:
-        res.refused.append({"path": path, "reason": "unsafe" if isinstance(exc, UnsafePath) else "exists",
-                            "message": exc.message})
 
 
 __all__ = ["find_ltfs_volume", "read_ltfs_volume"]
