@@ -366,9 +366,7 @@ class _SpanJob:
         for f in files:
             c = copy.copy(f)
             if f.header_offset is not None and f.tape_file is not None:
-                c.tape_file, c.partition = d.start.file_number, d.start.partition
-                c.header_offset = f.header_offset + shift
-                c.block = d.start.block + c.header_offset // self.rs
+                _place(c, d.start, self.rs)(f.header_offset + shift)
             out.append(c)
         return out
 
