@@ -83,7 +83,7 @@ class LtfsSpanJob:
                  cards: list[Any], dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
         _check_names(entries)                  # before anything is loaded or written
         _check_own_part_names(entries)
-        setattr(supply, "ltfs", True)          # the supply takes LTFS volumes, not blank cartridges
+        supply.ltfs = True                     # the supply takes LTFS volumes, not blank cartridges
         self.sources, self.supply, self.opts, self.tracker = sources, supply, opts, tracker
         self.entries, self.cards, self.split_files = entries, list(cards), split_files
         self.dests = list(dests)

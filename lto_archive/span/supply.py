@@ -32,6 +32,7 @@ class CartridgeSupply(Protocol):
     """Hands a spanning job its cartridges, one at a time, in one drive."""
 
     drive: str    # how to name the drive to the operator
+    ltfs: bool    # an LTFS set: takes LTFS volumes only (set by the LTFS job)
 
     def first(self) -> TapeDevice:
         """The cartridge to start the set on, loaded."""
@@ -89,7 +90,7 @@ class LibrarySupply:
             self._drive = drive
             self.drive = f"{self.library.name} drive {drive}"
             dev = self.library.open_drive(drive)
-            why = _usable(dev, self.allow_old, self.used, getattr(self, "ltfs", False))
+            why = _usable(dev, self.allow_old, self.used, self.ltfs)
             if why is None:
                 self.used.add(barcode)
                 self.current_barcode = barcode
@@ -154,7 +155,7 @@ class _OneDrive:
 
     def _open(self) -> TapeDevice:
         dev = open_device(self.spec)
-        why = _usable(dev, self.allow_old, self.used, getattr(self, "ltfs", False))
+        why = _usable(dev, self.allow_old, self.used, self.ltfs)
         if why is not None:
             dev.close()
             raise NoNextCartridge(f"the cartridge in {self.spec} cannot take the next volume: {why}",
