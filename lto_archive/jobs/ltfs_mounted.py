@@ -40,7 +40,7 @@ from ..manifest import (COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DIR, NOT_WR
 from ..restore_target import RestoreTarget
 from ..scan import SourceEntry, scan_sources
 from .progress import ProgressCallback, ProgressTracker
-from .read import MemberSeen, ReadResult, TapeFileResult, _matches, compare
+from .read import MemberSeen, ReadResult, TapeFileResult, matches_patterns, compare
 from .write import TOOL, WriteOptions, WriteResult, _close_session, check_copied, copy_source_file, write_copy_log
 
 __all__ = ["write_to_mount", "read_mounted", "list_mounted", "verify_mounted", "restore_mounted",
@@ -614,7 +614,7 @@ def read_mounted(mountpoint: Path, phase: str, patterns: Iterable[str] = (), des
         res.manifest_source = manifests[-1][0] + (f" (+{len(manifests) - 1} older)" if len(manifests) > 1 else "")
     elif manifest is not None:
         res.manifest, res.manifest_source = manifest, "copy log"
-    wanted_files = [f for f in files if _matches(f.path, pats)]
+    wanted_files = [f for f in files if matches_patterns(f.path, pats)]
     tracker = ProgressTracker(phase, progress, sum(f.st.st_size for f in wanted_files) if phase != "list" else None,
                               len(wanted_files))
     target = RestoreTarget(Path(dest), overwrite=overwrite) if phase == "restore" else None  # type: ignore[arg-type]
@@ -624,7 +624,7 @@ def read_mounted(mountpoint: Path, phase: str, patterns: Iterable[str] = (), des
             seen = MemberSeen(f.path, f.kind, f.st.st_size if f.kind == "file" else 0, f.st.st_mtime, 0,
                               f.block if f.block is not None else -1, 0, linkname=f.linkname)
             res.members.append(seen)
-            if phase == "list" or not _matches(f.path, pats):
+            if phase == "list" or not matches_patterns(f.path, pats):
                 continue
             reader.member(f, seen, restore=phase == "restore")
         if target is not None:

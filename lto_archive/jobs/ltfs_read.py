@@ -24,7 +24,7 @@ from ..manifest import META_DIR, OK, FileRecord, Manifest, SessionInfo
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
 from .progress import ProgressCallback, ProgressTracker
-from .read import MemberSeen, ReadResult, TapeFileResult, _matches, compare
+from .read import MemberSeen, ReadResult, TapeFileResult, matches_patterns, compare
 
 NO_CHECKSUM = "no-checksum"
 
@@ -130,7 +130,7 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
     res = TapeFileResult(0)
     result = ReadResult(phase, [res])
     result.notes = list(state.notes)
-    entries = [(p, n) for p, n in ix.walk() if _matches(p, pats)]
+    entries = [(p, n) for p, n in ix.walk() if matches_patterns(p, pats)]
     files = sorted(((p, n) for p, n in entries if isinstance(n, File) and n.symlink is None),
                    key=lambda pn: (pn[1].start_block is None, pn[1].start_block or 0, pn[0]))
     mtime = {id(n): n.time_ns(MODIFY) for _, n in entries}
@@ -171,7 +171,7 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
     tracker.finish()
     failed_paths = {f["path"] for f in res.failed}
     expected = expected_records(ix, manifests)
-    unhashed = [r for r in expected.files if r.status == NO_CHECKSUM and _matches(r.path, pats)]
+    unhashed = [r for r in expected.files if r.status == NO_CHECKSUM and matches_patterns(r.path, pats)]
     if phase != "verify" and unhashed:
         # as with a TAR file without a manifest: restored, but said plainly that nothing proved them
         result.notes.append(f"{len(unhashed)} file(s) have no stored checksum (written by another tool): "

@@ -134,7 +134,7 @@ class ReadResult:
                 "tape_files": [t.to_dict() for t in self.tape_files]}
 
 
-def _matches(path: str, patterns: list[str]) -> bool:
+def matches_patterns(path: str, patterns: list[str]) -> bool:
     if not patterns:
         return True
     return any(fnmatch.fnmatchcase(path, p) or path.startswith(p.rstrip("/") + "/") or path == p.rstrip("/")
@@ -256,7 +256,7 @@ class _Walker:
         block, offset = stream.block_of(m.header_offset)
         seen = MemberSeen(m.path, m.kind, m.size, m.mtime, self.n, block, offset, linkname=m.linkname)
         res.members.append(seen)
-        wanted = _matches(m.path, self.patterns)
+        wanted = matches_patterns(m.path, self.patterns)
         if m.kind == "file":
             self.tracker.file_started(m.path)
         if self.volume and m.kind == "file" and wanted and self._part(reader, m, seen):
@@ -348,7 +348,7 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
     seen = {m.path: m for m in result.members if m.kind == "file"}
     refused = {r["path"] for r in result.refused}
     for rec in manifest.files:
-        if rec.kind != "file" or not _matches(rec.path, patterns):
+        if rec.kind != "file" or not matches_patterns(rec.path, patterns):
             continue
         if rec.path in refused:
             continue  # not restored (exists, unsafe): reported as a refusal, its bytes were never read

@@ -22,7 +22,7 @@ from ..formats.ltfs.volume import VolumeState, open_volume
 from ..hashing import DEFAULT_ALGORITHMS
 from ..jobs.ltfs_read import _guard, _read_one, _session_manifests, read_file_bytes, stored_hashes
 from ..jobs.progress import ProgressTracker
-from ..jobs.read import MemberSeen, TapeFileResult, _matches, compare
+from ..jobs.read import MemberSeen, TapeFileResult, matches_patterns, compare
 from ..manifest import OK, Manifest
 from ..restore_target import RestoreTarget
 from ..tape.device import MediumInfo, TapeDevice
@@ -64,7 +64,7 @@ def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: An
     ix, bs = vs.index, vs.block_size
     todo: list[tuple[int, Any, File]] = []
     for rec in man.files:
-        if not _matches(rec.path, pats):
+        if not matches_patterns(rec.path, pats):
             continue
         if rec.kind == "dir" and target is not None:
             node = ix.lookup(rec.path)
@@ -102,7 +102,7 @@ def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: An
             res.failed.append({"path": rec.path, "reason": f"{exc.message} ({medium.barcode or 'this cartridge'})"})
     if target is not None:
         for rec in man.files:
-            if rec.kind == "symlink" and rec.linkname and _matches(rec.path, pats):
+            if rec.kind == "symlink" and rec.linkname and matches_patterns(rec.path, pats):
                 node = ix.lookup(rec.path)
                 when = node.time_ns(MODIFY) if node is not None else None
                 _guard(res, rec.path, lambda r=rec, t=when: target.make_symlink(r.path, r.linkname, mtime_ns=t))

@@ -35,7 +35,7 @@ from ..formats.tar_reader import TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..jobs.catalog_restore import WrongCartridge
 from ..jobs.progress import ProgressCallback, ProgressTracker
-from ..jobs.read import MemberSeen, ReadResult, TapeFileResult, _locate_tape_file, _matches, _peek_format, compare
+from ..jobs.read import MemberSeen, ReadResult, TapeFileResult, _locate_tape_file, matches_patterns, _peek_format, compare
 from ..library.base import DriveInfo, Library
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
 from ..restore_target import RestoreFile, RestoreTarget
@@ -271,7 +271,7 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
                 continue
             block, offset = stream.block_of(m.header_offset)
             seen = MemberSeen(m.path, m.kind, m.size, m.mtime, n, block, offset, linkname=m.linkname)
-            wanted = _matches(m.path, pats)
+            wanted = matches_patterns(m.path, pats)
             if getattr(m, "part_offset", None) is not None or m.path in parts:
                 seen_parts[m.path] = seen
                 footed.append((m, seen))
@@ -299,7 +299,7 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     compare(res, whole, pats)
     for member, rec in parts.items():
         path = rec.path
-        if _matches(path, pats) and member not in seen_parts and rec.status == OK:
+        if matches_patterns(path, pats) and member not in seen_parts and rec.status == OK:
             res.failed.append({"path": path, "reason": f"part {rec.part['number']} is missing from the volume"})
     return bool(span.get("last"))
 
