@@ -112,7 +112,7 @@ def check(device: str, as_json: bool) -> None:
 @click.option("--device", callback=device_or_library, help="vtape:DIR, vlib:DIR")
 @library_options()
 @click.option("--salvage", is_flag=True,
-              help=f"Keep data found after the last index as unproven files in _ltfs_lostandfound/.")
+              help="Keep data found after the last index as unproven files in _ltfs_lostandfound/.")
 @click.option("--json", "as_json", is_flag=True)
 def recover(device: str, salvage: bool, as_json: bool) -> None:
     """Make a volume consistent and appendable after a crash, from its last good index."""

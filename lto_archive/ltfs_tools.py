@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import DeviceError, ToolFailed, ToolMissing, UsageError
-from .formats.ltfs.session import HASH_XATTR_PREFIX, HASH_XATTRS
+from .formats.ltfs.session import HASH_XATTRS
 
 # --- exit codes (src/libltfs/ltfs_error.h, "Common status code for external program") --------
 # mkltfs

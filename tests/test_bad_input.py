@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 from lto_archive.errors import CorruptArchive, JobIncomplete
-from lto_archive.jobs.read import load_copy_log, restore_tape, verify_tape
+from lto_archive.jobs.read import load_copy_log, verify_tape
 from lto_archive.jobs.write import WriteOptions, write_archive
 from lto_archive.manifest import CHANGED
 from lto_archive.tape import VirtualTape
 
-from .bad_input_helpers import (KiB, MiB, card_files, copy_log, data, make_card, new_tape, restored_files,
+from .bad_input_helpers import (KiB, MiB, card_files, copy_log, make_card, new_tape, restored_files,
                                 run, set_sidecar, snapshot, statuses, tape_objects, write_cli,
                                 write_raw_tape_file)
 from .conftest import require_tool

@@ -78,7 +78,6 @@ def span_sets(catalog: "Catalog") -> list[dict[str, Any]]:
 
 def set_cartridges(catalog: "Catalog", set_id: str) -> list[str]:
     """The cartridges of a set (a set id or its first characters, or the job id), in order."""
-    from ..errors import UsageError
     return [v["cartridge"] for v in find_set(catalog, set_id)["volumes"]]
 
 

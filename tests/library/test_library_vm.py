@@ -130,7 +130,7 @@ def test_write_and_restore_by_barcode_through_nst(lib: MtxLibrary, tmp_path: Pat
     restore by barcode (loaded again), byte-exact."""
     label = BARCODES[3]
     out = run("library", "status", "--library", CHANGER, check=0).stdout
-    assert all(b in out for b in BARCODES) and f"drive   0  empty" in out
+    assert all(b in out for b in BARCODES) and "drive   0  empty" in out
     card = make_card(tmp_path / "src", sizes={"A001C001.mov": 3_000_000, "sub/A001C002.mov": 1_200_000, "t.txt": 9})
     cp = run("write", card, "--library", CHANGER, "--barcode", label, "--block-size", "256K",
              "--log-dir", tmp_path / "logs", "--no-progress", "--json", check=0)

@@ -304,7 +304,7 @@ def test_append_a_session_to_a_reference_volume(tmp_path: Path) -> None:
     after = folder_state(cart)
     assert all(after.get(n) == b for n, b in before.items())
     dest = tmp_path / "dest"
-    r = restore_tape(dev, dest)
+    restore_tape(dev, dest)
     got = restored_files(dest)
     old = sha256_list("two-sessions-lto5.sha256")
     assert {p: hashlib.sha256(got[p]).hexdigest() for p in old} == old

@@ -11,7 +11,6 @@ import pytest
 from lto_archive.errors import EndOfMedium, NoNextCartridge
 from lto_archive.jobs.read import load_copy_log, verify_tape
 from lto_archive.jobs.write import WriteOptions
-from lto_archive.library.vlib import VirtualLibrary
 from lto_archive.span.read import DriveLoader, LibraryLoader, read_span
 from lto_archive.span.supply import CommandSupply, LibrarySupply
 from lto_archive.span.write import write_span

@@ -17,7 +17,6 @@ import pytest
 
 from lto_archive.errors import (DeviceError, DeviceNotFound, EndOfData, EndOfMedium, GenerationError,
                                 MediumError, NoMedium, UsageError, WriteProtected)
-from lto_archive.generations import GENERATIONS
 from lto_archive.tape import Faults, VirtualTape, WriteFlags, create_vtape, mam
 from lto_archive.tape.vtape import (CONF_DEFAULTS, CONF_NAME, SIDECAR_NAME, TMP_PREFIX, read_conf,
                                     update_conf, warning_points)

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from ...errors import ArchiveError
 from ...streaming import DeviceStatus, RecordStream
 from ...tape.device import TapeDevice
-from .index import Directory, Extent, File, Index, index_xml_chunks
+from .index import Extent, File, Index, index_xml_chunks
 from .times import format_time, now_ns
 from .volume import DATA_PARTITION, INDEX_PARTITION, FIRST_INDEX_BLOCK, VolumeState, write_coherency, \
     write_index_partition
