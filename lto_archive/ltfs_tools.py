@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import DeviceError, ToolFailed, ToolMissing, UsageError
-from .formats.ltfs.session import HASH_XATTRS
+from .formats.ltfs.session import HASH_XATTR_PREFIX, HASH_XATTRS
 
 # --- exit codes (src/libltfs/ltfs_error.h, "Common status code for external program") --------
 # mkltfs
@@ -590,6 +590,6 @@ def wait_for_exit(pids: Iterable[int], timeout: float, poll: float = 0.1) -> lis
     return left
 
 
-__all__ = ["LtfsTools", "ToolResult", "MountResult", "CheckResult", "classify_check", "XattrStore",
+__all__ = ["HASH_XATTR_PREFIX", "LtfsTools", "ToolResult", "MountResult", "CheckResult", "classify_check", "XattrStore",
            "OsXattrs", "DictXattrs", "user_xattrs_supported", "LTFS_HASH_XATTRS", "LTFS_HASH_ALGORITHMS",
            "CONSISTENT", "CORRECTED", "UNCORRECTED", "CHECK_ERROR", "ltfs_daemon_pids", "wait_for_exit"]
