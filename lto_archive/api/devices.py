@@ -1,0 +1,222 @@
+"""Targets of the public API: cartridges, libraries, folders and mounted LTFS volumes; creating,
+opening and formatting them."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+from ..errors import ArchiveError, UsageError
+from ..formats.ltfs.volume import format_volume, open_volume, read_labels
+from ..generations import Generation, by_name
+from ..jobs.write import TOOL, prepare_medium
+from ..library import Library
+from ..library import open_library as _library_from_spec
+from ..library.cartridge import open_cartridge
+from ..library.mtx import parse_drive_devices
+from ..library.vlib import VirtualLibrary
+from ..library.vlib import create_vlib as _make_vlib
+from ..tape import TapeDevice
+from ..tape import create_vtape as _make_vtape
+from ..tape import open_device as _tape_from_spec
+from .results import FormatResult
+
+PathLike = Union[str, "os.PathLike[str]"]
+MOUNT_PREFIX = "ltfs-mount:"
+LIBRARY_PREFIXES = ("vlib:", "mtx:", "/dev/sg", "/dev/sch", "/dev/changer")
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def parse_size(text: str | int) -> int:
+    """"512K" -> 524288; binary units (K, M, G, T), an optional trailing B or iB. An int is bytes."""
+    if isinstance(text, int):
+        return text
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
+    if not m:
+        raise UsageError(f"not a size: {text!r} (examples: 512K, 20G)", value=text)
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder destination (a shuttle drive, a RAID: `--copy-to`), or a folder copy to verify."""
+
+    path: Path
+
+    def __init__(self, path: PathLike) -> None:
+        object.__setattr__(self, "path", Path(path))
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class LtfsMount:
+    """A volume mounted by the LTFS software (`ltfs-mount:DIR`): written and read through its files."""
+
+    path: Path
+
+    def __init__(self, path: PathLike) -> None:
+        object.__setattr__(self, "path", Path(path))
+
+    @property
+    def name(self) -> str:
+        return f"{MOUNT_PREFIX}{self.path}"
+
+    def close(self) -> None:
+        """Nothing to release: the LTFS software owns the mount."""
+
+    def __enter__(self) -> "LtfsMount":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def drive_map(drive_devices: Mapping[int, str] | Iterable[str] | str | None) -> dict[int, str]:
+    """Library drive numbers to tape devices: {0: "/dev/nst0"} or ["0=/dev/nst0", ...] or "0=/dev/nst0,1=..."."""
+    if drive_devices is None:
+        return {}
+    if isinstance(drive_devices, Mapping):
+        return {int(k): str(v) for k, v in drive_devices.items()}
+    return parse_drive_devices(drive_devices if isinstance(drive_devices, str) else list(drive_devices))
+
+
+def is_library_spec(spec: str) -> bool:
+    """vlib:DIR, mtx:/dev/sgN, /dev/sgN: a medium changer, not a drive."""
+    return spec.startswith(LIBRARY_PREFIXES)
+
+
+def open_tape(spec: str, *, barcode: str | None = None, library: str | None = None,
+              drive_devices: Mapping[int, str] | Iterable[str] | None = None) -> TapeDevice:
+    """A tape device from a spec: /dev/nstN (st:/dev/nstN?block=512K), vtape:DIR, vlib:DIR (its first loaded
+    drive), null:. With `barcode` (and a library, as `library` or as the spec), the robot loads that
+    cartridge into a free drive first (or finds the drive that holds it)."""
+    if barcode or (library is not None and spec == library):
+        return open_cartridge(spec, barcode, library=library, drive_devices=drive_map(drive_devices) or None)
+    return _tape_from_spec(spec)
+
+
+def open_device(spec: str, *, barcode: str | None = None, library: str | None = None,
+                drive_devices: Mapping[int, str] | Iterable[str] | None = None) -> TapeDevice | LtfsMount:
+    """Open what a `--device` spec names; use it as a context manager (`with open_device(...) as dev:`).
+
+    /dev/nstN, vtape:DIR, vlib:DIR, null: give a tape device; ltfs-mount:DIR a mounted LTFS volume.
+    """
+    spec = spec.strip()
+    if spec.startswith(MOUNT_PREFIX):
+        return LtfsMount(spec[len(MOUNT_PREFIX):])
+    return open_tape(spec, barcode=barcode, library=library, drive_devices=drive_devices)
+
+
+def open_library(spec: str, *, drive_devices: Mapping[int, str] | Iterable[str] | None = None) -> Library:
+    """A tape library: vlib:DIR, /dev/sgN or mtx:/dev/sgN (a context manager). `drive_devices` names the
+    tape device of each drive of a real changer (see docs/library.md)."""
+    return _library_from_spec(spec, drive_devices=drive_map(drive_devices) or None)
+
+
+def loaded_drive(lib: Library) -> int:
+    """The first drive of the library that holds a cartridge."""
+    loaded = [d.number for d in lib.status().drives if d.full]
+    if not loaded:
+        raise UsageError(f"no drive of {lib.name} holds a cartridge: load one "
+                         f"(`lto-archive library load --library {lib.name} BARCODE`) or pass --barcode",
+                         library=lib.name)
+    return loaded[0]
+
+
+def _generation(value: str | Generation) -> Generation:
+    return value if isinstance(value, Generation) else by_name(value)
+
+
+def create_vtape(path: PathLike, *, generation: str | Generation = "LTO-9", capacity: str | int | None = "2G",
+                 partitions: int = 1, barcode: str | None = None) -> TapeDevice:
+    """A blank virtual cartridge in the folder `path`, loaded: the open device (close it, or use `with`).
+    `capacity`: "2G", bytes, or None for the generation's native capacity."""
+    return _make_vtape(Path(path), _generation(generation), capacity=None if capacity is None else parse_size(capacity),
+                       barcode=barcode, partitions=partitions)
+
+
+def create_vlib(path: PathLike, *, drives: int = 2, slots: int = 8, generation: str | Generation = "LTO-9",
+                capacity: str | int | None = "100M", cartridges: int | None = None, import_export: int = 0,
+                prefix: str = "LTA", partitions: int = 1) -> VirtualLibrary:
+    """A virtual library in the folder `path`: `cartridges` (default: one per slot) blank cartridges
+    labelled PREFIX001L9, PREFIX002L9, ... in the slots, its drives empty."""
+    return _make_vlib(Path(path), drives=drives, slots=slots, generation=_generation(generation),
+                      capacity=None if capacity is None else parse_size(capacity), cartridges=cartridges,
+                      import_export=import_export, prefix=prefix, partitions=partitions)
+
+
+def has_data(dev: TapeDevice) -> bool:
+    """Anything written on any partition of the loaded cartridge."""
+    for p in range(dev.partitions):
+        dev.locate(p, 0)
+        dev.seek_eod()
+        if dev.position().block:
+            return True
+    return False
+
+
+def is_ltfs(dev: TapeDevice) -> bool:
+    """The loaded cartridge carries LTFS labels."""
+    try:
+        read_labels(dev)
+        return True
+    except ArchiveError:
+        return False
+
+
+def ltfs_volume_uuid(dev: TapeDevice) -> str | None:
+    """The LTFS volume's uuid, or None when the cartridge is not an LTFS volume."""
+    try:
+        return str(open_volume(dev).label.volume_uuid)
+    except ArchiveError:
+        return None
+
+
+def _serial_from(barcode: str | None, serial: str | None) -> str | None:
+    if serial:
+        return serial
+    return barcode[:6].upper() if barcode else None
+
+
+def format_ltfs(device: TapeDevice | str, *, barcode: str | None = None, volume_name: str | None = None,
+                serial: str | None = None, block_size: str | int = "512K", force: bool = False,
+                allow_old_generation: bool = False) -> FormatResult:
+    """Format the cartridge as an empty LTFS volume (two partitions), like mkltfs. The volume serial is
+    `serial`, else the first 6 characters of `barcode` (default: the cartridge's own label). A cartridge
+    that holds data is refused unless `force`."""
+    bs = parse_size(block_size)
+    if bs < 4096:
+        raise UsageError("LTFS needs a block size of at least 4K (512K is the standard)")
+    if isinstance(device, str):
+        with open_tape(device) as dev:
+            return format_ltfs(dev, barcode=barcode, volume_name=volume_name, serial=serial, block_size=bs,
+                               force=force, allow_old_generation=allow_old_generation)
+    name = volume_name or ""
+    prepare_medium(device, allow_old_generation)
+    if not force and has_data(device):
+        what = "an LTFS volume" if is_ltfs(device) else "data"
+        raise UsageError(f"the cartridge in {device.name} already holds {what}: formatting erases it all; "
+                         f"add --force if that is what you want", device=device.name)
+    state = format_volume(device, creator=f"{TOOL} - format",
+                          serial=_serial_from(barcode or device.medium().barcode, serial),
+                          volume_name=name, block_size=bs)
+    return FormatResult(state.serial, state.label.volume_uuid, name, bs, state.index.generation)
+
+
+Target = Union[TapeDevice, LtfsMount, Folder, Library, str]
+
+
+def target_name(t: Any) -> str:
+    """How a target is named in logs and messages: its spec."""
+    return t if isinstance(t, str) else str(getattr(t, "name", t))
+
+
+__all__ = ["Folder", "LtfsMount", "Target", "parse_size", "drive_map", "is_library_spec", "open_tape", "open_device",
+           "open_library", "create_vtape", "create_vlib", "format_ltfs", "has_data", "is_ltfs", "ltfs_volume_uuid",
+           "target_name", "loaded_drive", "MOUNT_PREFIX"]

@@ -1,0 +1,187 @@
+"""`write`: one job from source folders to any targets — tapes, folders, a mounted LTFS volume, or the
+cartridges of a library that a spanning job continues over."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..catalog import record_job, record_write
+from ..errors import UsageError
+from ..hashing import DEFAULT_ALGORITHMS
+from ..jobs.ltfs_mounted import write_to_mount
+from ..jobs.progress import ProgressCallback
+from ..jobs.write import WriteOptions, write_archive
+from ..library import Library
+from ..span.catalog import record_span_write
+from ..span.read import LibraryLoader, read_span
+from ..span.supply import CartridgeSupply, CommandSupply, PromptSupply, library_supplies
+from ..span.write import write_spans
+from ..tape import TapeDevice
+from .catalog import CatalogArg, catalog_store
+from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, open_library, open_tape,
+                      parse_size, target_name)
+from .reading import record_span_reads
+from .results import ReadResult, WriteResult
+
+DEFAULT_LOG_DIR = "lto-archive-logs"
+PathLike = str | os.PathLike[str]
+Ask = Callable[[str], bool]
+
+
+def one_drive_error(kind: str) -> UsageError:
+    return UsageError(f"{kind} on one drive needs --next-tape-command (or a terminal to ask for the next "
+                      f"cartridge); with a library give --library or a vlib:/changer --device")
+
+
+@dataclass
+class _Where:
+    """How to open the targets named by a spec: --barcode, --library, --drive-device."""
+
+    barcode: str | None = None
+    library: str | None = None
+    drive_devices: Mapping[int, str] | Iterable[str] | None = None
+
+    def tape(self, t: Target, stack: ExitStack) -> TapeDevice:
+        if isinstance(t, TapeDevice):
+            return t
+        if isinstance(t, Library):
+            return stack.enter_context(t.open_drive(loaded_drive(t)))
+        if isinstance(t, (Folder, LtfsMount)) or (isinstance(t, str) and t.startswith(MOUNT_PREFIX)):
+            raise UsageError("a mounted LTFS volume (ltfs-mount:) is written on its own, without other destinations")
+        return stack.enter_context(open_tape(t, barcode=self.barcode, library=self.library,
+                                             drive_devices=self.drive_devices))
+
+
+def _mount_of(t: Target) -> LtfsMount | None:
+    if isinstance(t, LtfsMount):
+        return t
+    if isinstance(t, str) and t.startswith(MOUNT_PREFIX):
+        return LtfsMount(t[len(MOUNT_PREFIX):])
+    return None
+
+
+def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Target], *, format: str = "tar",
+          hashes: Sequence[str] | str = DEFAULT_ALGORITHMS, span: str | Sequence[str] | bool | None = None,
+          progress: ProgressCallback | None = None, catalog: CatalogArg = None, record: bool = True,
+          log_dir: PathLike | None | bool = None, verify: bool | None = None, block_size: str | int = "512K",
+          operator: str | None = None, allow_old_generation: bool = False, index_every: str | int = "64G",
+          index_minutes: float = 10.0, split_files: bool = False, next_tape_command: str | None = None,
+          ask: Ask | None = None, barcode: str | None = None, library: str | None = None,
+          drive_devices: Mapping[int, str] | Iterable[str] | None = None) -> WriteResult:
+    """Write `sources` (folders or files) once, as one archive, to every target, hashing in the same pass.
+
+    `targets`: one or a list of: an open device, a device spec ("vtape:DIR", "/dev/nst0", "vlib:DIR",
+    "null:"), `Folder(path)`, an LTFS mount (`LtfsMount(path)` or "ltfs-mount:DIR", on its own), or a
+    library (with `span`). `span="LTA*"` (or True for any label, or a list of patterns: one set each,
+    each on its own drive) continues over the library's cartridges whose barcodes match; on one drive
+    the next cartridge comes from `next_tape_command` or `ask(message) -> bool`.
+
+    As the CLI does: every target is read back when there are several (`verify`), the copy log goes to
+    `log_dir` (default "lto-archive-logs"; False: none), and the job is recorded in `catalog` (default:
+    the default catalog; False or `record=False`: not recorded).
+    """
+    srcs = [Path(sources)] if isinstance(sources, (str, os.PathLike)) else [Path(s) for s in sources]
+    tlist: list[Target] = [targets] if isinstance(targets, (str, TapeDevice, Folder, LtfsMount, Library)) \
+        else list(targets)
+    folders = [t.path for t in tlist if isinstance(t, Folder)]
+    tapes = [t for t in tlist if not isinstance(t, Folder)]
+    opts = WriteOptions(format=format, algorithms=tuple(hashes.split(",") if isinstance(hashes, str) else hashes),
+                        record_size=parse_size(block_size), operator=operator,
+                        allow_old_generation=allow_old_generation,
+                        log_dir=Path(DEFAULT_LOG_DIR) if log_dir is None or log_dir is True
+                        else None if log_dir is False else Path(log_dir),
+                        device_name=",".join(target_name(t) for t in tapes), index_every_bytes=parse_size(index_every),
+                        index_every_seconds=index_minutes * 60)
+    where = _Where(barcode, library, drive_devices)
+    cat: CatalogArg = catalog if record else False
+    if span is not None and span is not False:
+        patterns = ["*"] if span is True else [span] if isinstance(span, str) else list(span) or ["*"]
+        return _write_span(srcs, tapes, folders, opts, patterns, where, progress, cat, verify=bool(verify),
+                           split_files=split_files, next_tape_command=next_tape_command, ask=ask)
+    opts.verify = len(tlist) > 1 if verify is None else verify
+    if not tapes:
+        raise UsageError("a write job needs at least one tape device (or an LTFS mount)")
+    mount = _mount_of(tapes[0])
+    if mount is not None:
+        if len(tlist) > 1:
+            raise UsageError("a mounted LTFS volume (ltfs-mount:) is written on its own, without other destinations")
+        result = write_to_mount(list(srcs), mount.path, opts, progress=progress)
+        with catalog_store(cat) as store:
+            if store is not None:
+                record_write(store, result, None)
+        return WriteResult(job=result)
+    with ExitStack() as stack:
+        devs = [where.tape(t, stack) for t in tapes]
+        result = write_archive(list(srcs), devs, opts, progress=progress, folders=list(folders))
+        with catalog_store(cat) as store:
+            if store is not None:
+                record_job(store, result, devs)
+    return WriteResult(job=result)
+
+
+def _library_of(tapes: Sequence[Target], where: _Where) -> Library | None:
+    """The library a spanning job takes its cartridges from: given, or named as the target."""
+    libs = [t for t in tapes if isinstance(t, Library)]
+    if libs:
+        return libs[0]
+    spec = where.library or next((t for t in tapes[:1] if isinstance(t, str) and is_library_spec(t)), None)
+    return open_library(spec, drive_devices=where.drive_devices) if spec else None
+
+
+def _supplies(tapes: Sequence[Target], lib: Library | None, opts: WriteOptions, patterns: list[str], where: _Where,
+              next_tape_command: str | None, ask: Ask | None) -> list[CartridgeSupply]:
+    allow_old = opts.allow_old_generation
+    if lib is not None:
+        return list(library_supplies(lib, patterns, allow_old=allow_old, first_barcode=where.barcode))
+    specs = [target_name(t) for t in tapes]
+    if next_tape_command:
+        return [CommandSupply(d, next_tape_command, allow_old=allow_old) for d in specs]
+    if ask is None:
+        raise one_drive_error("--span")
+    return [PromptSupply(d, ask, allow_old=allow_old) for d in specs]
+
+
+def _write_span(srcs: list[Path], tapes: Sequence[Target], folders: list[Path], opts: WriteOptions, patterns: list[str],
+                where: _Where, progress: ProgressCallback | None, catalog: CatalogArg, *, verify: bool,
+                split_files: bool, next_tape_command: str | None, ask: Ask | None) -> WriteResult:
+    """A job that spans cartridges: one set per supply (per library pattern, or per drive), the catalog,
+    and with `verify` (a library only: the cartridges must come back) each set read back and proven."""
+    if not tapes and where.library is None:
+        raise UsageError("a job that spans cartridges needs a drive or a library")
+    lib_given = where.library is not None or any(isinstance(t, Library) for t in tapes) or (
+        isinstance(tapes[0], str) and is_library_spec(tapes[0]))
+    if verify and not lib_given:
+        raise UsageError("--verify with --span needs a library (the cartridges must come back to the drive); "
+                         "on one drive, read the set back later with `lto-archive span verify`")
+    if lib_given and len(tapes) > 1:
+        raise UsageError("--span from a library: one set per --barcodes pattern, each on its own drive of the "
+                         "library (give the library once, not several --device)")
+    if not lib_given and len(patterns) > 1:
+        raise UsageError("several --barcodes patterns (one set each) need a library; on separate drives give "
+                         "one --device per set")
+    lib = _library_of(tapes, where) if lib_given else None
+    supplies = _supplies(tapes, lib, opts, patterns, where, next_tape_command, ask)
+    results = write_spans(list(srcs), supplies, opts, progress, split_files=split_files, folders=list(folders))
+    with catalog_store(catalog) as store:
+        if store is not None:
+            for result in results:
+                if result.volumes:
+                    record_span_write(store, result)
+    checks: list[ReadResult | None] = []
+    for result in results:
+        check = None
+        if verify and result.error is None and lib is not None:
+            raw = read_span(LibraryLoader(lib, [b for b in result.barcodes if b]), "verify", set_id=result.set_id)
+            with catalog_store(catalog) as store:
+                if store is not None:
+                    record_span_reads(store, raw)
+            check = ReadResult(raw)
+        checks.append(check)
+    return WriteResult(sets=results, checks=checks)
+
+
+__all__ = ["write", "DEFAULT_LOG_DIR", "one_drive_error"]
