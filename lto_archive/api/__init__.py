@@ -9,28 +9,35 @@
 from __future__ import annotations
 
 from ..errors import (ArchiveError, CartridgeNotFound, ChangerError, CorruptArchive, DeviceError, DeviceNotFound,
-                      EndOfMedium, ExitCode, GenerationError, JobIncomplete, LtoArchiveError, NoMedium,
+                      DriveFull, EmptySlot, EndOfMedium, ExitCode, SlotFull, GenerationError, JobIncomplete, LtoArchiveError, NoMedium,
                       NoNextCartridge, RestoreConflict, SourceError, UnsafePath, UnstorableName, UsageError,
                       VerificationFailed, WriteProtected)
 from ..hashing import DEFAULT_ALGORITHMS
 from ..jobs.progress import Progress, ProgressCallback
 from ..jobs.write import formats
-from ..library import Library
+from ..library import DriveInfo, Library, LibraryStatus, SlotInfo
 from ..manifest import Manifest
 from ..tape import TapeDevice
 from ..version import __version__
 from .catalog import DEFAULT_CATALOG_HELP, Catalog, CatalogError, FileHit, Recorded, RestorePlan, default_path
-from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, create_vtape, drive_map, format_ltfs,
-                      has_data, is_library_spec, is_ltfs, open_device, open_library, open_tape, parse_size)
+from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, create_vtape, drive_map, is_library_spec,
+                      open_device, open_library, open_tape, parse_size)
+from .ltfs import LtfsReport, check_ltfs, format_ltfs, has_data, is_ltfs, recover_ltfs
 from .reading import list_files, restore, restore_from_catalog, verify
 from .results import FileEntry, FormatResult, Listing, Position, ReadResult, WriteResult
+from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICATE_FORMATS, MHL_FORMATS, MHL_IN_PLACE,
+                    MHL_TRANSFER, REPORT_FORMATS, AxfScanReport, CreatorInfo, DriveSurvey, MhlVerifyReport, ScsiDevice,
+                    build_report, certificate_format, generate_key, issue_certificate, load_private_key,
+                    load_public_key, mhl_check_formats, mhl_create_generation, mhl_verify_tree, naming_convention,
+                    scan_axf, survey_drive, verify_certificate, write_report)
 from .writing import DEFAULT_LOG_DIR, write
 
 __all__ = [
     "__version__",
     # targets
-    "create_vtape", "create_vlib", "open_device", "open_tape", "open_library", "format_ltfs", "Folder", "LtfsMount",
-    "TapeDevice", "Library", "Target", "MOUNT_PREFIX", "is_library_spec", "is_ltfs", "has_data", "drive_map",
+    "create_vtape", "create_vlib", "open_device", "open_tape", "open_library", "format_ltfs", "check_ltfs",
+    "recover_ltfs", "LtfsReport", "Folder", "LtfsMount",
+    "TapeDevice", "Library", "LibraryStatus", "DriveInfo", "SlotInfo", "Target", "MOUNT_PREFIX", "is_library_spec", "is_ltfs", "has_data", "drive_map",
     "parse_size",
     # jobs
     "write", "verify", "restore", "restore_from_catalog", "list_files", "formats", "DEFAULT_ALGORITHMS",
@@ -39,9 +46,15 @@ __all__ = [
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult",
     # catalog
     "Catalog", "CatalogError", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",
+    # certificates, ASC MHL, reports, AXF scans, drives
+    "generate_key", "issue_certificate", "load_private_key", "load_public_key", "verify_certificate",
+    "CERTIFICATE_FORMATS", "certificate_format", "scan_axf", "AxfScanReport", "AXF_PROVEN", "AXF_FAILED",
+    "AXF_UNPROVEN", "AXF_MISSING", "CreatorInfo", "MhlVerifyReport", "mhl_create_generation", "mhl_verify_tree",
+    "MHL_FORMATS", "mhl_check_formats", "MHL_IN_PLACE", "MHL_TRANSFER", "REPORT_FORMATS", "build_report",
+    "naming_convention", "write_report", "ScsiDevice", "DriveSurvey", "survey_drive",
     # errors
     "LtoArchiveError", "ExitCode", "UsageError", "DeviceError", "DeviceNotFound", "NoMedium", "WriteProtected",
-    "GenerationError", "EndOfMedium", "ChangerError", "CartridgeNotFound", "NoNextCartridge", "SourceError",
+    "GenerationError", "EndOfMedium", "ChangerError", "CartridgeNotFound", "DriveFull", "SlotFull", "EmptySlot", "NoNextCartridge", "SourceError",
     "UnstorableName", "ArchiveError", "CorruptArchive", "UnsafePath", "RestoreConflict", "VerificationFailed",
     "JobIncomplete",
 ]

@@ -72,6 +72,8 @@ class Catalog:
     def plan_restore(self, paths: Sequence[str], *, loaded: Sequence[str] = ()) -> RestorePlan:
         """Which cartridges to load to restore `paths` (globs, files or folders), files in tape order:
         the fewest cartridges, those already `loaded` first."""
+        if not paths:
+            raise UsageError("--from-catalog needs the PATHs (or patterns) to restore")
         return restore_plan(self.store, list(paths), loaded=loaded)
 
     @staticmethod

@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
-from ..errors import ArchiveError, UsageError
-from ..formats.ltfs.volume import format_volume, open_volume, read_labels
+from ..errors import UsageError
 from ..generations import Generation, by_name
-from ..jobs.write import TOOL, prepare_medium
 from ..library import Library
 from ..library import open_library as _library_from_spec
 from ..library.cartridge import open_cartridge
@@ -23,7 +21,6 @@ from ..library.vlib import create_vlib as _make_vlib
 from ..tape import TapeDevice
 from ..tape import create_vtape as _make_vtape
 from ..tape import open_device as _tape_from_spec
-from .results import FormatResult
 
 PathLike = Union[str, "os.PathLike[str]"]
 MOUNT_PREFIX = "ltfs-mount:"
@@ -151,65 +148,13 @@ def create_vlib(path: PathLike, *, drives: int = 2, slots: int = 8, generation: 
                       import_export=import_export, prefix=prefix, partitions=partitions)
 
 
-def has_data(dev: TapeDevice) -> bool:
-    """Anything written on any partition of the loaded cartridge."""
-    for p in range(dev.partitions):
-        dev.locate(p, 0)
-        dev.seek_eod()
-        if dev.position().block:
-            return True
-    return False
-
-
-def is_ltfs(dev: TapeDevice) -> bool:
-    """The loaded cartridge carries LTFS labels."""
-    try:
-        read_labels(dev)
-        return True
-    except ArchiveError:
-        return False
-
-
-def ltfs_volume_uuid(dev: TapeDevice) -> str | None:
-    """The LTFS volume's uuid, or None when the cartridge is not an LTFS volume."""
-    try:
-        return str(open_volume(dev).label.volume_uuid)
-    except ArchiveError:
-        return None
-
-
-def _serial_from(barcode: str | None, serial: str | None) -> str | None:
-    if serial:
-        return serial
-    return barcode[:6].upper() if barcode else None
-
-
-def format_ltfs(device: TapeDevice | str, *, barcode: str | None = None, volume_name: str | None = None,
-                serial: str | None = None, block_size: str | int = "512K", force: bool = False,
-                allow_old_generation: bool = False) -> FormatResult:
-    """Format the cartridge as an empty LTFS volume (two partitions), like mkltfs. The volume serial is
-    `serial`, else the first 6 characters of `barcode` (default: the cartridge's own label). A cartridge
-    that holds data is refused unless `force`."""
-    bs = parse_size(block_size)
-    if bs < 4096:
-        raise UsageError("LTFS needs a block size of at least 4K (512K is the standard)")
-    if isinstance(device, str):
-        with open_tape(device) as dev:
-            return format_ltfs(dev, barcode=barcode, volume_name=volume_name, serial=serial, block_size=bs,
-                               force=force, allow_old_generation=allow_old_generation)
-    name = volume_name or ""
-    prepare_medium(device, allow_old_generation)
-    if not force and has_data(device):
-        what = "an LTFS volume" if is_ltfs(device) else "data"
-        raise UsageError(f"the cartridge in {device.name} already holds {what}: formatting erases it all; "
-                         f"add --force if that is what you want", device=device.name)
-    state = format_volume(device, creator=f"{TOOL} - format",
-                          serial=_serial_from(barcode or device.medium().barcode, serial),
-                          volume_name=name, block_size=bs)
-    return FormatResult(state.serial, state.label.volume_uuid, name, bs, state.index.generation)
-
-
 Target = Union[TapeDevice, LtfsMount, Folder, Library, str]
+
+
+def one_drive_error(kind: str) -> UsageError:
+    """A job over several cartridges through one drive, with nobody to change them."""
+    return UsageError(f"{kind} on one drive needs --next-tape-command (or a terminal to ask for the next "
+                      f"cartridge); with a library give --library or a vlib:/changer --device")
 
 
 def target_name(t: Any) -> str:
@@ -218,5 +163,4 @@ def target_name(t: Any) -> str:
 
 
 __all__ = ["Folder", "LtfsMount", "Target", "parse_size", "drive_map", "is_library_spec", "open_tape", "open_device",
-           "open_library", "create_vtape", "create_vlib", "format_ltfs", "has_data", "is_ltfs", "ltfs_volume_uuid",
-           "target_name", "loaded_drive", "MOUNT_PREFIX"]
+           "open_library", "create_vtape", "create_vlib", "target_name", "loaded_drive", "one_drive_error", "MOUNT_PREFIX"]

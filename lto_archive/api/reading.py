@@ -23,8 +23,9 @@ from ..span.catalog import find_set
 from ..span.read import DriveLoader, LibraryLoader, SpanReadResult, VolumeLoader, read_span
 from ..tape import TapeDevice
 from .catalog import Catalog, CatalogArg, catalog_store
-from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, ltfs_volume_uuid,
+from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, one_drive_error,
                       open_library, open_tape, target_name)
+from .ltfs import ltfs_volume_uuid
 from .results import Listing, ReadResult
 
 PathLike = str | os.PathLike[str]
@@ -70,7 +71,7 @@ def _read_set(phase: str, target: Any, *, set: str | None, cartridges: Sequence[
     barcodes = [b.strip() for b in cartridges if b.strip()] if cartridges else []
     full_id = None
     if set and not barcodes:
-        with catalog_store(catalog if catalog is not False else None, create=False) as store:
+        with catalog_store(None if catalog is False else catalog, create=False) as store:
             assert store is not None
             found = find_set(store, set)
             barcodes = [v["cartridge"] for v in found["volumes"]]
@@ -82,16 +83,13 @@ def _read_set(phase: str, target: Any, *, set: str | None, cartridges: Sequence[
                              "--cartridges B1,B2,...")
         loader = LibraryLoader(lib if isinstance(lib, Library) else open_library(lib, drive_devices=drive_devices),
                                barcodes)
-    elif target is not None:
+    else:
         if not next_tape_command and ask is None:
-            from .writing import one_drive_error
             raise one_drive_error(f"span {phase}")
         loader = DriveLoader(target_name(target), command=next_tape_command, ask=ask)
-    else:
-        raise UsageError(f"span {phase} needs --library (or a vlib: --device) or the --device holding volume 1")
     raw = read_span(loader, phase, set_id=full_id, dest=dest, overwrite=overwrite, patterns=list(patterns),
                     progress=progress)
-    if record:
+    if record and catalog is not False:
         with catalog_store(catalog) as store:
             if store is not None:
                 record_span_reads(store, raw)
@@ -107,11 +105,10 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
     LTFS volume, a `Folder` copy, or a set of cartridges (`set=ID` or `cartridges=[...]` from a library,
     `span=True` through one drive). `manifest`: a job's copy log, for a tape file whose own is missing.
     What was proven is recorded in `catalog` (default: the default catalog; False: not recorded)."""
-    if not record:
-        catalog = False
+    into = catalog if record else False      # where what was proven is recorded
     if isinstance(target, Folder):
         copy = verify_folder(target.path)
-        with catalog_store(catalog) as store:
+        with catalog_store(into) as store:
             recorded = record_folder_read(store, copy, operator) if store is not None else None
         return ReadResult(copy, recorded=recorded)
     if span or set or cartridges:
@@ -124,7 +121,7 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
     with ExitStack() as stack:
         dev = _tape(target, stack, barcode, library, drive_devices)
         raw = verify_tape(dev, tape_files=tape_files or None, manifest=_manifest(manifest), progress=progress)
-        with catalog_store(catalog) as store:
+        with catalog_store(into) as store:
             if store is not None:
                 record_read(store, raw, dev.medium(), operator)
     return ReadResult(raw)
@@ -143,8 +140,6 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
     them, or give the library). Existing files in `dest` are refused unless `overwrite`. Nothing matching
     the patterns is an error (`raise_for_status`)."""
     dest = Path(dest)
-    if not record:
-        catalog = False
     if isinstance(target, Catalog):
         return restore_from_catalog(target, dest, patterns, devices=devices, library=library,
                                     drive_devices=drive_devices, overwrite=overwrite, progress=progress, record=record)
@@ -161,7 +156,7 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
         dev = _tape(target, stack, barcode, library, drive_devices)
         raw = restore_tape(dev, dest, patterns=list(patterns), tape_files=tape_files or None, overwrite=overwrite,
                            manifest=_manifest(manifest), progress=progress)
-        with catalog_store(catalog) as store:
+        with catalog_store(catalog if record else False) as store:
             if store is not None:
                 record_read(store, raw, dev.medium())
     return ReadResult(raw, require_match=list(patterns))

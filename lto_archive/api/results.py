@@ -17,7 +17,7 @@ from ..errors import JobIncomplete, LtoArchiveError
 _ORDER = ["ok", "incomplete", "failed"]
 
 
-class _Wrapper:
+class Wrapper:
     """Delegates what it does not define to the engine result it wraps."""
 
     raw: Any
@@ -44,7 +44,7 @@ class _Wrapper:
         self.raw.raise_for_status()
 
 
-class ReadResult(_Wrapper):
+class ReadResult(Wrapper):
     """What `verify`, `restore` or `list_files` found: per tape file (or per cartridge of a set, or per
     session of a folder copy), the files verified, failed, unproven, restored and refused."""
 
@@ -284,4 +284,4 @@ class FormatResult:
                 "volume_name": self.volume_name, "block_size": self.block_size, "generation": self.generation}
 
 
-__all__ = ["ReadResult", "Listing", "FileEntry", "Position", "WriteResult", "FormatResult", "span_dict"]
+__all__ = ["Wrapper", "ReadResult", "Listing", "FileEntry", "Position", "WriteResult", "FormatResult", "span_dict"]

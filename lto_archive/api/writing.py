@@ -22,19 +22,14 @@ from ..span.supply import CartridgeSupply, CommandSupply, PromptSupply, library_
 from ..span.write import write_spans
 from ..tape import TapeDevice
 from .catalog import CatalogArg, catalog_store
-from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, open_library, open_tape,
-                      parse_size, target_name)
+from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, one_drive_error,
+                      open_library, open_tape, parse_size, target_name)
 from .reading import record_span_reads
 from .results import ReadResult, WriteResult
 
 DEFAULT_LOG_DIR = "lto-archive-logs"
 PathLike = str | os.PathLike[str]
 Ask = Callable[[str], bool]
-
-
-def one_drive_error(kind: str) -> UsageError:
-    return UsageError(f"{kind} on one drive needs --next-tape-command (or a terminal to ask for the next "
-                      f"cartridge); with a library give --library or a vlib:/changer --device")
 
 
 @dataclass
@@ -184,4 +179,4 @@ def _write_span(srcs: list[Path], tapes: Sequence[Target], folders: list[Path], 
     return WriteResult(sets=results, checks=checks)
 
 
-__all__ = ["write", "DEFAULT_LOG_DIR", "one_drive_error"]
+__all__ = ["write", "DEFAULT_LOG_DIR"]

@@ -1,0 +1,115 @@
+"""LTFS volumes for scripts: format (mkltfs), check and recover (ltfsck) a cartridge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ArchiveError, UsageError
+from ..formats.ltfs.recover import check_volume, recover_volume
+from ..formats.ltfs.volume import format_volume, open_volume, read_labels
+from ..jobs.write import TOOL, prepare_medium
+from ..tape import TapeDevice
+from .devices import open_tape, parse_size
+from .results import FormatResult, Wrapper
+
+
+def has_data(dev: TapeDevice) -> bool:
+    """Anything written on any partition of the loaded cartridge."""
+    for p in range(dev.partitions):
+        dev.locate(p, 0)
+        dev.seek_eod()
+        if dev.position().block:
+            return True
+    return False
+
+
+def is_ltfs(dev: TapeDevice) -> bool:
+    """The loaded cartridge carries LTFS labels."""
+    try:
+        read_labels(dev)
+        return True
+    except ArchiveError:
+        return False
+
+
+def ltfs_volume_uuid(dev: TapeDevice) -> str | None:
+    """The LTFS volume's uuid, or None when the cartridge is not an LTFS volume."""
+    try:
+        return str(open_volume(dev).label.volume_uuid)
+    except ArchiveError:
+        return None
+
+
+def _serial_from(barcode: str | None, serial: str | None) -> str | None:
+    if serial:
+        return serial
+    return barcode[:6].upper() if barcode else None
+
+
+def format_ltfs(device: TapeDevice | str, *, barcode: str | None = None, volume_name: str | None = None,
+                serial: str | None = None, block_size: str | int = "512K", force: bool = False,
+                allow_old_generation: bool = False) -> FormatResult:
+    """Format the cartridge as an empty LTFS volume (two partitions), like mkltfs. The volume serial is
+    `serial`, else the first 6 characters of `barcode` (default: the cartridge's own label). A cartridge
+    that holds data is refused unless `force`."""
+    bs = parse_size(block_size)
+    if bs < 4096:
+        raise UsageError("LTFS needs a block size of at least 4K (512K is the standard)")
+    if isinstance(device, str):
+        with open_tape(device) as dev:
+            return format_ltfs(dev, barcode=barcode, volume_name=volume_name, serial=serial, block_size=bs,
+                               force=force, allow_old_generation=allow_old_generation)
+    name = volume_name or ""
+    prepare_medium(device, allow_old_generation)
+    if not force and has_data(device):
+        what = "an LTFS volume" if is_ltfs(device) else "data"
+        raise UsageError(f"the cartridge in {device.name} already holds {what}: formatting erases it all; "
+                         f"add --force if that is what you want", device=device.name)
+    state = format_volume(device, creator=f"{TOOL} - format",
+                          serial=_serial_from(barcode or device.medium().barcode, serial),
+                          volume_name=name, block_size=bs)
+    return FormatResult(state.serial, state.label.volume_uuid, name, bs, state.index.generation)
+
+
+class LtfsReport(Wrapper):
+    """What `check_ltfs` or `recover_ltfs` found: the current index, data after it, what was done.
+    Not `ok` when the volume is (still) inconsistent."""
+
+    def __init__(self, raw: Any, problem: str, **data: Any) -> None:
+        self.raw, self._problem, self._data = raw, problem, data
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.raw.consistent else "inconsistent"
+
+    def raise_for_status(self) -> None:
+        if not self.raw.consistent:
+            raise ArchiveError(self._problem, **self._data)
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = self.raw.to_dict()
+        return doc
+
+
+def check_ltfs(device: TapeDevice | str) -> LtfsReport:
+    """Whether the LTFS volume is consistent, and what a crash left behind (changes nothing)."""
+    if isinstance(device, str):
+        with open_tape(device) as dev:
+            return check_ltfs(dev)
+    report = check_volume(device)
+    return LtfsReport(report, "the LTFS volume is not consistent: run 'lto-archive ltfs recover'",
+                      unindexed_bytes=report.unindexed_bytes)
+
+
+def recover_ltfs(device: TapeDevice | str, *, salvage: bool = False) -> LtfsReport:
+    """Make the volume consistent and appendable after a crash, from its last good index; with `salvage`,
+    data found after it is kept as unproven files in _ltfs_lostandfound/."""
+    if isinstance(device, str):
+        with open_tape(device) as dev:
+            return recover_ltfs(dev, salvage=salvage)
+    prepare_medium(device, True)
+    return LtfsReport(recover_volume(device, creator=f"{TOOL} - recover", salvage=salvage),
+                      "the LTFS volume could not be made consistent")
+
+
+__all__ = ["format_ltfs", "check_ltfs", "recover_ltfs", "LtfsReport", "has_data", "is_ltfs", "ltfs_volume_uuid"]
