@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+import sys
 from pathlib import Path
 
 import click
 
-from lto_archive.catalog import record_job, record_read, record_write
-from lto_archive.errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
-from lto_archive.hashing import DEFAULT_ALGORITHMS
-from lto_archive.jobs.read import ReadResult, list_tape, load_copy_log, restore_tape, verify_tape
-from lto_archive.jobs.write import WriteOptions, WriteResult, formats, write_archive
+import lto_archive
+from lto_archive import DEFAULT_ALGORITHMS, DEFAULT_LOG_DIR, Catalog, Folder, ReadResult, UsageError, formats
 
-from .catalog_cmds import catalog_option, open_catalog
-from .common import (ProgressBar, device_from, device_or_library, emit, human_bytes, library_options,
-                     library_selection, optional_device_or_library, parse_size)
-
-DEFAULT_LOG_DIR = "lto-archive-logs"
+from .catalog_cmds import catalog_option
+from .common import ProgressBar, device_or_library, device_selection, emit, library_options, optional_device_or_library
+from .render import read_text, span_read_text, span_text, write_text
 
 
 def _device_option(f):  # type: ignore[no-untyped-def]
@@ -26,14 +21,6 @@ def _device_option(f):  # type: ignore[no-untyped-def]
                         help="/dev/nstN (a tape drive; st:/dev/nstN?block=512K), vtape:DIR (a virtual cartridge), vlib:DIR (a virtual library's loaded drive), null:, "
                              "or ltfs-mount:DIR (a mounted LTFS volume); with --library and --barcode: optional."
                         )(f)
-
-
-MOUNT_PREFIX = "ltfs-mount:"
-
-
-def _mountpoint(device: str) -> Path | None:
-    """A mounted LTFS volume (the LTFS software's own FUSE mount) instead of a tape device."""
-    return Path(device[len(MOUNT_PREFIX):]) if device.startswith(MOUNT_PREFIX) else None
 
 
 def _json_option(f):  # type: ignore[no-untyped-def]
@@ -90,115 +77,33 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
           next_tape_command: str | None, split_files: bool, catalog_path: Path | None, no_catalog: bool,
           progress: bool | None, as_json: bool) -> None:
     """Write SOURCE folders to tape(s) as one archive, hashing in the same pass; copy to folders too."""
-    if span_set:
-        from .span_cmds import write_span_command
-        opts = WriteOptions(format=fmt, algorithms=tuple(hashes.split(",")), record_size=parse_size(block_size),
-                            operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
-                            device_name=",".join(devices), index_every_bytes=parse_size(index_every),
-                            index_every_seconds=index_minutes * 60)
-        write_span_command(list(sources), devices, copy_to, opts, barcode_pattern, next_tape_command, split_files,
-                           catalog_path, no_catalog, progress, as_json, verify=bool(verify_after))
-        return
-    several = len(devices) + len(copy_to) > 1
-    opts = WriteOptions(format=fmt, algorithms=tuple(hashes.split(",")), record_size=parse_size(block_size),
-                        operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
-                        device_name=",".join(devices), index_every_bytes=parse_size(index_every),
-                        index_every_seconds=index_minutes * 60,
-                        verify=several if verify_after is None else verify_after)
     bar = ProgressBar(progress)
-    mp = _mountpoint(devices[0])
-    if mp is not None:
-        if several:
-            raise UsageError("a mounted LTFS volume (ltfs-mount:) is written on its own, without other destinations")
-        from lto_archive.jobs.ltfs_mounted import write_to_mount
-        try:
-            result = write_to_mount(list(sources), mp, opts, progress=bar)
-        finally:
-            bar.close()
-        if not no_catalog:
-            with open_catalog(catalog_path) as cat:
-                record_write(cat, result, None)
-    else:
-        with ExitStack() as stack:
-            devs = [stack.enter_context(device_from(d)) for d in devices]
-            try:
-                result = write_archive(list(sources), devs, opts, progress=bar, folders=list(copy_to))
-            finally:
-                bar.close()
-            if not no_catalog:
-                _record_write(catalog_path, result, devs, copy_to, fmt)
-    emit(_write_dict(result), as_json, lambda: _write_text(result))
+    try:
+        result = lto_archive.write(
+            list(sources), [*devices, *(Folder(c) for c in copy_to)], format=fmt, hashes=hashes,
+            block_size=block_size, operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
+            verify=verify_after, index_every=index_every, index_minutes=index_minutes,
+            span=barcode_pattern if span_set else None, next_tape_command=next_tape_command,
+            split_files=split_files, ask=ask_operator if sys.stdin.isatty() else None, catalog=catalog_path,
+            record=not no_catalog, progress=bar, **device_selection())
+    finally:
+        bar.close()
+
+    def text() -> None:
+        if not result.sets:
+            write_text(result)
+        for one, check in zip(result.sets, result.checks):
+            span_text(one)
+            if check is not None:
+                span_read_text(check)
+    emit(result.to_dict(), as_json, text)
     result.raise_for_status()
 
 
-def _record_write(catalog_path: Path | None, result: WriteResult, devs: list, copy_to: tuple[Path, ...],
-                  fmt: str) -> None:
-    """Every tape and folder of the job into the catalog, each with its own positions and read-back."""
-    with open_catalog(catalog_path) as cat:
-        record_job(cat, result, devs)
-
-
-def _write_dict(r: WriteResult) -> dict:
-    return {"status": r.status, "error": r.error.to_dict() if r.error else None, "notes": r.notes,
-            "destinations": r.destinations,
-            "session": r.manifest.to_dict()["session"], "log": [str(p) for p in r.log_paths],
-            "problems": [{"path": f.path, "status": f.status, "message": f.message} for f in r.problems]}
-
-
-def _write_text(r: WriteResult) -> None:
-    s = r.manifest.session
-    ok = sum(1 for f in r.files if f.status == "ok")
-    for note in r.notes:
-        click.secho(f"note: {note}", fg="yellow", err=True)
-    where = (f"LTFS session from b/{s.start_block}" if s.start_block is not None else "LTFS session") \
-        if s.format == "ltfs" else f"tape file {s.tape_file}"
-    click.echo(f"{where} on {s.barcode or s.device}: {ok} of {len(r.files)} files, "
-               f"{human_bytes(s.bytes_copied)} in {s.duration_s:.1f} s ({s.mb_per_s:.0f} MB/s), "
-               f"hashes {', '.join(s.algorithms)}")
-    for f in r.problems:
-        click.secho(f"  {f.status:<12} {f.path}  {f.message}", fg="yellow", err=True)
-    for d in r.destinations:
-        proven = f", {d['verified']} files proven by read-back" if d.get("verified") is not None else ""
-        line = f"  {d['kind']:<6} {d['destination']}: {d['status']}{proven}"
-        click.secho(line + (f" - {d['error']}" if d.get("error") else ""),
-                    fg=None if d["status"] == "ok" else "red")
-        for f in d.get("failed") or []:
-            click.secho(f"         FAILED {f['path']}: {f['reason']}", fg="red")
-        for n in d.get("notes") or []:
-            click.secho(f"         note: {n}", fg="yellow", err=True)
-    for p in r.log_paths:
-        click.echo(f"copy log: {p}")
-
-
-def _read_text(r: ReadResult, verb: str) -> None:
-    for note in r.notes:
-        click.secho(f"note: {note}", fg="yellow", err=True)
-    for t in r.tape_files:
-        where = f"tape file {t.tape_file}" + (f" (session {t.session_id})" if t.session_id else "")
-        if r.phase == "list":
-            continue
-        if t.manifest is None and not t.verified and not t.failed:
-            click.echo(f"{where}: {len(t.members)} members read; no lto-archive manifest, nothing to compare")
-        else:
-            source = t.manifest_source if t.manifest is not None else "catalog"
-            click.echo(f"{where}: {len(t.verified)} files verified"
-                       + (f", {len(t.restored)} restored" if verb == "restore" else "")
-                       + (f" (against the {source})" if source != "tape" else ""))
-        tape_file_problems(t)
-    if r.phase != "list":
-        click.echo(f"result: {r.status}")
-
-
-def tape_file_problems(t, indent: str = "  ") -> None:  # type: ignore[no-untyped-def]
-    """What went wrong in one tape file (a TapeFileResult): failed, unproven, refused, damage."""
-    for f in t.failed:
-        click.secho(f"{indent}FAILED     {f['path']}: {f['reason']}", fg="red")
-    for u in t.unproven:
-        click.secho(f"{indent}unproven   {u['path']}: {u['reason']}", fg="yellow")
-    for x in t.refused:
-        click.secho(f"{indent}refused    {x['path']}: {x['message']}", fg="red")
-    if t.error:
-        click.secho(f"{indent}damaged    {t.error.message}", fg="red")
+def ask_operator(message: str) -> bool:
+    """The operator loads the next cartridge: Enter goes on, q (or no) stops."""
+    answer = click.prompt(message, default="", show_default=False, err=True)
+    return answer.strip().lower() not in ("q", "quit", "stop", "n", "no")
 
 
 @click.command("verify")
@@ -222,51 +127,28 @@ def verify(device: str | None, folder: Path | None, operator: str | None, tape_f
     """Read every file back and compare its hashes with the manifest (of a tape, or of a folder copy)."""
     if (device is None) == (folder is None):
         raise UsageError("verify needs either --device (a tape) or --folder (a folder copy)")
-    if folder is not None:
-        _verify_folder(folder, operator, catalog_path, no_catalog, as_json)
-        return
     bar = ProgressBar(progress)
-    mp = _mountpoint(device)
     try:
-        if mp is not None:
-            from lto_archive.jobs.ltfs_mounted import verify_mounted
-            result = verify_mounted(mp, manifest=load_copy_log(copy_log) if copy_log else None, progress=bar)
-        else:
-            with device_from(device) as dev:
-                result = verify_tape(dev, tape_files=tape_files or None,
-                                     manifest=load_copy_log(copy_log) if copy_log else None, progress=bar)
-                if not no_catalog:
-                    with open_catalog(catalog_path) as cat:
-                        record_read(cat, result, dev.medium(), operator)
+        result = lto_archive.verify(Folder(folder) if folder is not None else device, manifest=copy_log,
+                                    tape_files=tape_files or None, catalog=catalog_path, record=not no_catalog,
+                                    operator=operator, progress=bar, **device_selection())
     finally:
         bar.close()
-    emit(result.to_dict(), as_json, lambda: _read_text(result, "verify"))
+    emit(result.to_dict(), as_json, lambda: folder_text(result) if folder is not None else read_text(result, "verify"))
     result.raise_for_status()
 
 
-def _verify_folder(folder: Path, operator: str | None, catalog_path: Path | None, no_catalog: bool,
-                   as_json: bool) -> None:
-    from lto_archive.catalog import record_folder_read
-    from lto_archive.jobs.folder_verify import verify_folder
-    result = verify_folder(folder)
-    doc = result.to_dict()
-    if not no_catalog:
-        with open_catalog(catalog_path) as cat:
-            doc["recorded"] = record_folder_read(cat, result, operator).to_dict()
-
-    def text() -> None:
-        for note in result.notes:
-            click.secho(f"note: {note}", fg="yellow", err=True)
-        for s in result.sessions:
-            click.echo(f"session {s.session_id}: {len(s.verified)} files verified")
-            for f in s.failed:
-                click.secho(f"  FAILED     {f['path']}: {f['reason']}", fg="red")
-            for u in s.unproven:
-                click.secho(f"  unproven   {u['path']}: {u['reason']}", fg="yellow")
-        click.echo(f"{result.root} ({result.volume.volume_id if result.volume else 'volume unknown'}): "
-                   f"result: {result.status}")
-    emit(doc, as_json, text)
-    result.raise_for_status()
+def folder_text(result: ReadResult) -> None:
+    for note in result.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
+    for s in result.sessions:
+        click.echo(f"session {s.session_id}: {len(s.verified)} files verified")
+        for f in s.failed:
+            click.secho(f"  FAILED     {f['path']}: {f['reason']}", fg="red")
+        for u in s.unproven:
+            click.secho(f"  unproven   {u['path']}: {u['reason']}", fg="yellow")
+    click.echo(f"{result.root} ({result.volume.volume_id if result.volume else 'volume unknown'}): "
+               f"result: {result.status}")
 
 
 @click.command("ls")
@@ -276,16 +158,7 @@ def _verify_folder(folder: Path, operator: str | None, catalog_path: Path | None
 @_json_option
 def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> None:
     """List what is on the tape, tape file by tape file."""
-    mp = _mountpoint(device)
-    if mp is not None:
-        from lto_archive.jobs.ltfs_mounted import list_mounted
-        result = list_mounted(mp)
-    else:
-        with device_from(device) as dev:
-            result = list_tape(dev, tape_files=tape_files or None)
-    data = {"notes": result.notes, "tape_files": [{"tape_file": t.tape_file, "session_id": t.session_id,
-                            "error": t.error.to_dict() if t.error else None,
-                            "members": [vars(m) for m in t.members]} for t in result.tape_files]}
+    result = lto_archive.list_files(device, tape_files=tape_files or None, **device_selection())
 
     def text() -> None:
         for note in result.notes:
@@ -300,9 +173,8 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> 
                     click.echo(name)
             if t.error:
                 click.secho(f"  damaged: {t.error.message}", fg="red", err=True)
-    emit(data, as_json, text)
-    if result.errors:
-        raise result.errors[0]
+    emit(result.to_dict(), as_json, text)
+    result.raise_for_status()
 
 
 @click.command("restore")
@@ -332,101 +204,33 @@ def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tap
         return
     if len(devices) != 1:
         raise UsageError("restore needs one --device (or --from-catalog to restore across cartridges)")
-    device = devices[0]
     bar = ProgressBar(progress)
-    mp = _mountpoint(device)
     try:
-        if mp is not None:
-            from lto_archive.jobs.ltfs_mounted import restore_mounted
-            result = restore_mounted(mp, dest, patterns=list(patterns), overwrite=overwrite,
-                                     manifest=load_copy_log(copy_log) if copy_log else None, progress=bar)
-        else:
-            with device_from(device) as dev:
-                result = restore_tape(dev, dest, patterns=list(patterns), tape_files=tape_files or None,
-                                      overwrite=overwrite, manifest=load_copy_log(copy_log) if copy_log else None,
-                                      progress=bar)
-                if not no_catalog:
-                    with open_catalog(catalog_path) as cat:
-                        record_read(cat, result, dev.medium())
+        result = lto_archive.restore(devices[0], dest, patterns, tape_files=tape_files or None, overwrite=overwrite,
+                                     manifest=copy_log, catalog=catalog_path, record=not no_catalog, progress=bar,
+                                     **device_selection())
     finally:
         bar.close()
-    emit(result.to_dict(), as_json, lambda: _read_text(result, "restore"))
+    emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))
     result.raise_for_status()
-    if not any(t.restored for t in result.tape_files):
-        raise JobIncomplete("nothing matched: no file was restored", patterns=list(patterns))
 
 
 def _restore_from_catalog(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], overwrite: bool,
                           catalog_path: Path | None, no_catalog: bool, progress: bool | None, as_json: bool) -> None:
-    """The catalog names the cartridges; each given --device is matched to one by its barcode (or LTFS uuid)."""
-    from lto_archive.jobs.catalog_restore import (load_instruction_lines, loaded_labels, plan_document,
-                                                  plan_restore, restore_from_plan)
-    if not patterns:
-        raise UsageError("--from-catalog needs the PATHs (or patterns) to restore")
-    with open_catalog(catalog_path, create=False) as cat:
-        if not devices:
-            plan = plan_restore(cat, list(patterns))
-            emit(plan_document(plan), as_json, lambda: [click.echo(line) for line in load_instruction_lines(plan)])
-            return
-        lib_spec = library_selection().get("library") or (devices[0] if devices[0].startswith("vlib:") else None)
-        if lib_spec is not None and set(devices) == {lib_spec}:
-            result = _restore_catalog_from_library(cat, lib_spec, patterns, dest, overwrite, no_catalog, progress)
-            emit(result.to_dict(), as_json, lambda: _read_text(result, "restore"))
-            result.raise_for_status()
-            return
-        with ExitStack() as stack:
-            opened = [stack.enter_context(device_from(d)) for d in devices]
-            plan = plan_restore(cat, list(patterns), loaded=loaded_labels(opened))   # what is loaded first
-
-            def open_cartridge(label: str):  # type: ignore[no-untyped-def]
-                for dev in opened:
-                    if (dev.medium().barcode or "").upper() == label.upper():
-                        return dev
-                if label.startswith("ltfs:"):
-                    from lto_archive.formats.ltfs.volume import open_volume
-                    for dev in opened:
-                        try:
-                            if open_volume(dev).label.volume_uuid == label[5:]:
-                                return dev
-                        except LtoArchiveError:
-                            continue
-                raise DeviceError(f"cartridge {label} is needed but none of the given devices holds it: load it "
-                                  f"and name it with --device", barcode=label)
-
-            bar = ProgressBar(progress)
-            try:
-                result = restore_from_plan(plan, open_cartridge, dest, overwrite=overwrite, progress=bar,
-                                           catalog=None if no_catalog else cat)
-            finally:
-                bar.close()
-    emit(result.to_dict(), as_json, lambda: _read_text(result, "restore"))
-    result.raise_for_status()
-
-
-def _restore_catalog_from_library(cat, lib_spec: str, patterns: tuple[str, ...],  # type: ignore[no-untyped-def]
-                                  dest: Path, overwrite: bool, no_catalog: bool, progress: bool | None):
-    """restore --from-catalog --library L: the robot loads each cartridge the plan names, in plan order
-    (what the drives hold already is read first)."""
-    from lto_archive.jobs.catalog_restore import plan_restore, restore_from_plan
-    from lto_archive.library import open_library
-    from lto_archive.library.mtx import parse_drive_devices
-    from lto_archive.span.read import LibraryLoader
-    lib = open_library(lib_spec, drive_devices=parse_drive_devices(library_selection().get("drive_device", ())))
-    plan = plan_restore(cat, list(patterns), loaded=[d.barcode for d in lib.status().drives if d.barcode])
-    loader = LibraryLoader(lib, [c.barcode for c in plan])
-    current: list = []
-
-    def open_cartridge(label: str):  # type: ignore[no-untyped-def]
-        if current:
-            loader.done(current.pop())      # put the previous one away: its drive takes the next
-        current.append(loader.load(loader.barcodes.index(label) + 1, None))
-        return current[-1]
-
+    """The catalog names the cartridges; each given --device is matched to one by its barcode (or LTFS uuid),
+    or the --library's robot loads them. Without --device: just the plan."""
+    if not devices:
+        with Catalog(catalog_path, create=False) as cat:
+            plan = cat.plan_restore(list(patterns))
+        emit(cat.plan_document(plan), as_json, lambda: [click.echo(line) for line in cat.load_instructions(plan)])
+        return
+    sel = device_selection()
     bar = ProgressBar(progress)
     try:
-        return restore_from_plan(plan, open_cartridge, dest, overwrite=overwrite, progress=bar,
-                                 catalog=None if no_catalog else cat)
+        result = lto_archive.restore_from_catalog(catalog_path, dest, patterns, devices=devices,
+                                                  library=sel["library"], drive_devices=sel["drive_devices"],
+                                                  overwrite=overwrite, progress=bar, record=not no_catalog)
     finally:
         bar.close()
-        if current:
-            current.pop().close()           # the last one stays in its drive
+    emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))
+    result.raise_for_status()

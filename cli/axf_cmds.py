@@ -6,7 +6,12 @@ from pathlib import Path
 
 import click
 
-from lto_archive.formats.axf.scan import FAILED, MISSING, PROVEN, UNPROVEN, ScanReport, scan_volume
+from lto_archive import AXF_FAILED as FAILED
+from lto_archive import AXF_MISSING as MISSING
+from lto_archive import AXF_PROVEN as PROVEN
+from lto_archive import AXF_UNPROVEN as UNPROVEN
+from lto_archive import AxfScanReport as ScanReport
+from lto_archive import scan_axf as scan_volume
 
 from .common import device_from, device_or_library, emit, human_bytes, library_options
 

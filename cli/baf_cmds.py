@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from lto_archive.baf import generate_key, issue_certificate, load_private_key, load_public_key, verify_certificate
-from lto_archive.baf.certificate import FORMATS, format_for
-from lto_archive.errors import UsageError
-from lto_archive.jobs.progress import Progress
+from lto_archive import CERTIFICATE_FORMATS as FORMATS
+from lto_archive import Progress, UsageError, generate_key, issue_certificate, load_private_key, load_public_key
+from lto_archive import certificate_format as format_for
+from lto_archive import verify_certificate
 
 from .catalog_cmds import catalog_option, open_catalog
 from .common import ProgressBar, emit, human_bytes

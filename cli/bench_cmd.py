@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from lto_archive.bench import run_benchmark
-from lto_archive.bench_ltfs import run_index_benchmark
+from lto_archive import parse_size, run_benchmark, run_index_benchmark
 
-from .common import emit, parse_size
+from .common import emit
 
 
 @click.command("bench")

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from lto_archive.catalog import Catalog, ENV_VAR, export, import_folder, import_tape, restore_plan, search
-from lto_archive.catalog.search import FileHit, search_document
-from lto_archive.errors import UsageError
+from lto_archive import DEFAULT_CATALOG_HELP as DEFAULT_HELP
+from lto_archive import Catalog, FileHit, UsageError
 
 from .common import device_from, emit, human_bytes, library_options, optional_device_or_library
-
-DEFAULT_HELP = f"${ENV_VAR}, else ~/.local/share/lto-archive/catalog.sqlite"
 
 
 def catalog_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -24,8 +20,9 @@ def catalog_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help=f"The SQLite catalog (default: {DEFAULT_HELP}).")(f)
 
 
-def open_catalog(catalog_path: Path | None, *, create: bool = True) -> Catalog:
-    return Catalog.open(catalog_path, create=create)
+def open_catalog(catalog_path: Path | None, *, create: bool = True) -> Any:
+    """The catalog's store, for the commands that hand it to the library (baf)."""
+    return Catalog(catalog_path, create=create).store
 
 
 def _json_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -59,9 +56,7 @@ def _criteria(pattern: str | None, hash_: str | None, camera: str | None, reel: 
 
 
 def _run_search(cat: Catalog, c: dict[str, Any], limit: int | None = None) -> list[FileHit]:
-    return search(cat, c.get("pattern"), hash=c.get("hash"), camera=c.get("camera"), reel=c.get("reel"),
-                  since=c.get("since"), until=c.get("until"), date_field=c.get("date_field", "mtime"),
-                  destination=c.get("destination"), reel_regex=c.get("reel_regex"), limit=limit)
+    return cat.search(**c, limit=limit)
 
 
 @click.group("catalog")
@@ -83,9 +78,9 @@ def search_cmd(pattern: str | None, hash_: str | None, camera: str | None, reel:
     a glob on the file name, or on the whole path when it holds a '/'. Case is ignored.
     """
     crit = _criteria(pattern, hash_, camera, reel, since, until, date_field, destination, reel_regex)
-    with open_catalog(catalog_path, create=False) as cat:
+    with Catalog(catalog_path, create=False) as cat:
         hits = _run_search(cat, crit, limit)
-        doc = search_document(hits, crit) | {"catalog": str(cat.path)}
+        doc = cat.search_document(hits, crit) | {"catalog": str(cat.path)}
 
     def text() -> None:
         for h in hits:
@@ -131,14 +126,13 @@ def import_cmd(device: str | None, folder: Path | None, catalog_path: Path | Non
     if (device is None) == (folder is None):
         raise UsageError("catalog import needs either --device (a cartridge) or --folder (a folder copy)")
     if folder is not None:
-        with open_catalog(catalog_path) as cat:
-            rec = import_folder(cat, folder)
+        with Catalog(catalog_path) as cat:
+            rec = cat.import_folder(folder)
             doc = {"status": "ok", "catalog": str(cat.path), **rec.to_dict()}
     else:
-        if device.startswith("ltfs-mount:"):   # type: ignore[union-attr]
-            raise UsageError("catalog import reads the cartridge itself: give its device (vtape:DIR), not a mount")
-        with device_from(device) as dev, open_catalog(catalog_path) as cat:   # type: ignore[arg-type]
-            rec = import_tape(cat, dev)
+        assert device is not None
+        with device_from(device, mounts=True) as dev, Catalog(catalog_path) as cat:
+            rec = cat.import_tape(dev)
             doc = {"status": "ok", "catalog": str(cat.path), **rec.to_dict()}
 
     def text() -> None:
@@ -164,14 +158,9 @@ def export_cmd(fmt: str, output: str, pattern: str | None, hash_: str | None, ca
     JSON: the whole catalog (tapes, jobs, files with their copies), or the search results.
     """
     crit = _criteria(pattern, hash_, camera, reel, since, until, date_field, destination, reel_regex)
-    with open_catalog(catalog_path, create=False) as cat:
+    with Catalog(catalog_path, create=False) as cat:
         hits = _run_search(cat, crit) if crit else None
-        if output == "-":
-            n = export(cat, fmt, sys.stdout, hits)
-            sys.stdout.flush()
-        else:
-            with open(output, "w", encoding="utf-8", newline="") as fp:
-                n = export(cat, fmt, fp, hits)
+        n = cat.export(fmt, output, hits)
         doc = {"status": "ok", "catalog": str(cat.path), "format": fmt, "output": output,
                "rows" if fmt == "csv" else "files": n}
     if output != "-":
@@ -184,7 +173,7 @@ def export_cmd(fmt: str, output: str, pattern: str | None, hash_: str | None, ca
 @_json_option
 def tapes_cmd(folders: bool, catalog_path: Path | None, as_json: bool) -> None:
     """Every tape (and folder) in the catalog, with its shelf location and what is on it."""
-    with open_catalog(catalog_path, create=False) as cat:
+    with Catalog(catalog_path, create=False) as cat:
         tapes = cat.tapes(include_folders=folders)
         doc = {"catalog": str(cat.path), "tapes": tapes}
 
@@ -206,7 +195,7 @@ def tapes_cmd(folders: bool, catalog_path: Path | None, as_json: bool) -> None:
 @_json_option
 def set_location_cmd(barcode: str, location: str, catalog_path: Path | None, as_json: bool) -> None:
     """Record where the cartridge BARCODE is kept ("Shelf 3", "vault, box 12"; "" clears it)."""
-    with open_catalog(catalog_path, create=False) as cat:
+    with Catalog(catalog_path, create=False) as cat:
         row = cat.set_location(barcode, location)
     emit({"status": "ok", "tape": row["label"], "location": location}, as_json,
          lambda: click.echo(f"{row['label']}: {location or '(no location)'}"))
@@ -221,8 +210,8 @@ def set_location_cmd(barcode: str, location: str, catalog_path: Path | None, as_
 def plan_cmd(paths: tuple[str, ...], loaded: tuple[str, ...], catalog_path: Path | None, as_json: bool) -> None:
     """Which cartridges to load to restore PATHS (globs, files or folders), and their files in tape order:
     the fewest cartridges, those already loaded first."""
-    with open_catalog(catalog_path, create=False) as cat:
-        plan = restore_plan(cat, list(paths), loaded=loaded)
+    with Catalog(catalog_path, create=False) as cat:
+        plan = cat.plan_restore(list(paths), loaded=loaded)
     doc = plan.to_dict()
 
     def text() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -12,20 +11,7 @@ from typing import Any
 
 import click
 
-from lto_archive.errors import ExitCode, LtoArchiveError, UsageError
-from lto_archive.jobs.progress import Progress
-from lto_archive.tape import open_device
-from lto_archive.tape.device import TapeDevice
-
-_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-
-
-def parse_size(text: str) -> int:
-    """"512K" -> 524288; binary units (K, M, G, T), an optional trailing B or iB."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
-    if not m:
-        raise UsageError(f"not a size: {text!r} (examples: 512K, 20G)", value=text)
-    return int(float(m.group(1)) * _UNITS[m.group(2)])
+from lto_archive import ExitCode, LtoArchiveError, Progress, open_device, open_tape
 
 
 def human_bytes(n: float) -> str:
@@ -115,26 +101,22 @@ def library_selection() -> dict[str, Any]:
     return dict(ctx.meta.get(_LIBRARY_KEY, {})) if ctx is not None else {}
 
 
-def _open(spec: str) -> TapeDevice:
+def device_selection() -> dict[str, Any]:
+    """--barcode, --library and --drive-device as the library's functions take them (barcode=, library=,
+    drive_devices=), for a command that hands its --device specs to the library."""
     sel = library_selection()
-    barcode = sel.get("barcode")
-    if barcode is None and (sel.get("library") or spec.startswith("vlib:")):
-        barcode = sel.get("label")
-    if barcode or spec == sel.get("library"):
-        from lto_archive.library.cartridge import open_cartridge
-        from lto_archive.library.mtx import parse_drive_devices
-        return open_cartridge(spec, barcode, library=sel.get("library"),
-                              drive_devices=parse_drive_devices(sel.get("drive_device", ())))
-    return open_device(spec)
+    return {"barcode": sel.get("barcode"), "library": sel.get("library"), "drive_devices": sel.get("drive_device", ())}
 
 
 @contextmanager
-def device_from(spec: str) -> Iterator[TapeDevice]:
-    dev = _open(spec)
-    try:
+def device_from(spec: str, *, mounts: bool = False) -> Iterator[Any]:
+    """The tape device --device names (with --library / --barcode: the cartridge loaded first); with
+    `mounts`, an ltfs-mount:DIR gives the LtfsMount (else it is no device)."""
+    sel = device_selection()
+    if sel["barcode"] is None and (sel["library"] or spec.startswith("vlib:")):
+        sel["barcode"] = library_selection().get("label")     # format's own --barcode: with a library only
+    with (open_device if mounts else open_tape)(spec, **sel) as dev:
         yield dev
-    finally:
-        dev.close()
 
 
 def fail(exc: LtoArchiveError, as_json: bool) -> None:

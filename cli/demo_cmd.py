@@ -8,11 +8,8 @@ from pathlib import Path
 
 import click
 
-from lto_archive.demo import make_sample_card
-from lto_archive.generations import by_name
-from lto_archive.jobs.read import restore_tape, verify_tape
-from lto_archive.jobs.write import WriteOptions, write_archive
-from lto_archive.tape import create_vtape
+import lto_archive
+from lto_archive import create_vtape, make_sample_card
 
 from .common import ProgressBar, human_bytes
 
@@ -43,12 +40,11 @@ def demo(workdir: Path | None, progress: bool) -> None:
     size = sum(p.stat().st_size for p in card.rglob("*") if p.is_file())
     click.echo(f"   {sum(1 for p in card.rglob('*') if p.is_file())} files, {human_bytes(size)}")
     tape_dir = root / "tape-DEMO01L9"
-    tape = create_vtape(tape_dir, by_name("LTO-9"), capacity=2 * 1024**3, barcode="DEMO01L9")
+    tape = create_vtape(tape_dir, generation="LTO-9", capacity="2G", barcode="DEMO01L9")
     click.echo(f"2. virtual LTO-9 cartridge   {tape_dir} (barcode DEMO01L9, 2 GiB)")
     try:
         bar = ProgressBar(progress)
-        result = write_archive([card], tape, WriteOptions(log_dir=root / "logs", device_name=f"vtape:{tape_dir}"),
-                               progress=bar)
+        result = lto_archive.write(card, tape, log_dir=root / "logs", catalog=False, progress=bar)
         bar.close()
         s = result.manifest.session
         click.echo(f"3. written                   tape file {s.tape_file}, {s.files} files, "
@@ -56,14 +52,14 @@ def demo(workdir: Path | None, progress: bool) -> None:
         result.raise_for_status()
         click.echo(f"   copy log                  {result.log_paths[1]}")
         bar = ProgressBar(progress)
-        verified = verify_tape(tape, progress=bar)
+        verified = lto_archive.verify(tape, catalog=False, progress=bar)
         bar.close()
         verified.raise_for_status()
-        click.echo(f"4. verified from tape        {sum(len(t.verified) for t in verified.tape_files)} files, "
+        click.echo(f"4. verified from tape        {len(verified.verified)} files, "
                    f"every hash matches the manifest")
         dest = root / "restored"
         bar = ProgressBar(progress)
-        restored = restore_tape(tape, dest, progress=bar)
+        restored = lto_archive.restore(tape, dest, catalog=False, progress=bar)
         bar.close()
         restored.raise_for_status()
         diffs = _same_tree(card, dest / card.name)

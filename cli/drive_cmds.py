@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from lto_archive.tape.scsi import ScsiDevice
-from lto_archive.tape.scsi.survey import DriveSurvey, survey
+from lto_archive import DriveSurvey, ScsiDevice
+from lto_archive import survey_drive as survey
 
 from .common import emit, human_bytes
 

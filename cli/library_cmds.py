@@ -7,12 +7,10 @@ from pathlib import Path
 
 import click
 
-from lto_archive.errors import CartridgeNotFound, DriveFull, UsageError
-from lto_archive.library import DriveInfo, Library, LibraryStatus, open_library
-from lto_archive.library.mtx import parse_drive_devices
-from lto_archive.library.vlib import VirtualLibrary, create_vlib
+from lto_archive import (CartridgeNotFound, DriveFull, DriveInfo, Library, LibraryStatus, UsageError, create_vlib,
+                         open_library, parse_size)
 
-from .common import emit, human_bytes, parse_size
+from .common import emit, human_bytes
 
 _LIBRARY_HELP = "vlib:DIR (a virtual library), /dev/sgN or mtx:/dev/sgN (a changer, through mtx)."
 
@@ -38,8 +36,8 @@ def vlib() -> None:
 def vlib_create(directory: Path, drives: int, slots: int, import_export: int, cartridges: int | None,
                 generation: str, capacity: str | None, prefix: str, partitions: int, as_json: bool) -> None:
     """Create a virtual library in DIRECTORY, its cartridges in the storage slots, the drives empty."""
-    lib = create_vlib(directory, drives=drives, slots=slots, generation=generation,
-                      capacity=parse_size(capacity) if capacity else None, cartridges=cartridges,
+    lib = create_vlib(directory, drives=drives, slots=slots, generation=generation, capacity=capacity or None,
+                      cartridges=cartridges,
                       import_export=import_export, prefix=prefix, partitions=partitions)
     st = lib.status()
     data = {"library": lib.name, **st.to_dict()}
@@ -65,7 +63,7 @@ def _library_options(f):  # type: ignore[no-untyped-def]
 
 
 def _open(spec: str, drive_devices: tuple[str, ...]) -> Library:
-    return open_library(spec, drive_devices=parse_drive_devices(drive_devices))
+    return open_library(spec, drive_devices=drive_devices)
 
 
 # how a drive's device was found, when it was not by its serial number or by the user (docs/library.md)
@@ -214,7 +212,7 @@ def library_import(library_spec: str, drive_devices: tuple[str, ...], as_json: b
 def vlib_insert(directory: Path, barcode: str | None, cartridge: Path | None, ie_slot: int | None,
                 as_json: bool) -> None:
     """Put a cartridge into an import/export slot of a virtual library, as an operator at the mail slot."""
-    lib = VirtualLibrary(directory)
+    lib = open_library(f"vlib:{directory}")
     label, slot = lib.insert(ie_slot, cartridge=cartridge, barcode=barcode)
     emit({"library": lib.name, "barcode": label, "ie_slot": slot}, as_json,
          lambda: click.echo(f"inserted {label} into import/export slot {slot}; "
@@ -229,7 +227,7 @@ def vlib_insert(directory: Path, barcode: str | None, cartridge: Path | None, ie
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def vlib_remove(directory: Path, to: Path, ie_slot: int | None, as_json: bool) -> None:
     """Take the cartridge out of an import/export slot of a virtual library, as an operator at the mail slot."""
-    lib = VirtualLibrary(directory)
+    lib = open_library(f"vlib:{directory}")
     dest = lib.remove(to, ie_slot)
     emit({"library": lib.name, "barcode": dest.name, "device": f"vtape:{dest}"}, as_json,
          lambda: click.echo(f"took {dest.name} out of {lib.name}: it is vtape:{dest}"))

@@ -4,29 +4,9 @@ from __future__ import annotations
 
 import click
 
-from lto_archive.errors import ArchiveError, UsageError
-from lto_archive.formats.ltfs.recover import CheckReport, check_volume, recover_volume
-from lto_archive.formats.ltfs.volume import format_volume, read_labels
-from lto_archive.jobs.write import TOOL, prepare_medium
+import lto_archive
 
-from .common import device_from, device_or_library, emit, library_options, parse_size, remember_barcode
-
-
-def _serial_from(barcode: str | None, serial: str | None) -> str | None:
-    if serial:
-        return serial
-    if barcode:
-        return barcode[:6].upper()
-    return None
-
-
-def _has_data(dev) -> bool:  # type: ignore[no-untyped-def]
-    for p in range(dev.partitions):
-        dev.locate(p, 0)
-        dev.seek_eod()
-        if dev.position().block:
-            return True
-    return False
+from .common import device_from, device_or_library, emit, library_options, remember_barcode
 
 
 @click.command("format")
@@ -45,30 +25,12 @@ def _has_data(dev) -> bool:  # type: ignore[no-untyped-def]
 def format_cmd(device: str, fmt: str, barcode: str | None, serial: str | None, volume_name: str, block_size: str,
                force: bool, allow_old_generation: bool, as_json: bool) -> None:
     """Format the cartridge as an empty LTFS volume (two partitions), like mkltfs."""
-    bs = parse_size(block_size)
-    if bs < 4096:
-        raise UsageError("LTFS needs a block size of at least 4K (512K is the standard)")
     with device_from(device) as dev:
-        prepare_medium(dev, allow_old_generation)
-        if not force and _has_data(dev):
-            what = "an LTFS volume" if _is_ltfs(dev) else "data"
-            raise UsageError(f"the cartridge in {device} already holds {what}: formatting erases it all; "
-                             f"add --force if that is what you want", device=device)
-        state = format_volume(dev, creator=f"{TOOL} - format", serial=_serial_from(barcode or dev.medium().barcode, serial),
-                              volume_name=volume_name, block_size=bs)
-    data = {"status": "ok", "serial": state.serial, "volume_uuid": state.label.volume_uuid,
-            "volume_name": volume_name, "block_size": bs, "generation": state.index.generation}
-    emit(data, as_json, lambda: click.echo(
-        f"formatted LTFS volume {state.serial or '(no serial)'} '{volume_name}' "
-        f"uuid {state.label.volume_uuid}, {bs // 1024} KiB blocks"))
-
-
-def _is_ltfs(dev) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        read_labels(dev)
-        return True
-    except ArchiveError:
-        return False
+        result = lto_archive.format_ltfs(dev, barcode=barcode, serial=serial, volume_name=volume_name,
+                                         block_size=block_size, force=force, allow_old_generation=allow_old_generation)
+    emit(result.to_dict(), as_json, lambda: click.echo(
+        f"formatted LTFS volume {result.serial or '(no serial)'} '{volume_name}' "
+        f"uuid {result.volume_uuid}, {result.block_size // 1024} KiB blocks"))
 
 
 @click.group("ltfs")
@@ -76,7 +38,7 @@ def ltfs() -> None:
     """Check and recover LTFS volumes (the ltfsck equivalents)."""
 
 
-def _report_text(r: CheckReport) -> None:
+def _report_text(r: lto_archive.LtfsReport) -> None:
     click.echo(f"volume {r.serial or '(no serial)'} uuid {r.volume_uuid}: current index generation "
                f"{r.generation} from the {r.source}")
     ip, dp = r.index_partition, r.data_partition
@@ -101,11 +63,9 @@ def _report_text(r: CheckReport) -> None:
 def check(device: str, as_json: bool) -> None:
     """Say whether the volume is consistent, and what a crash left behind (changes nothing)."""
     with device_from(device) as dev:
-        report = check_volume(dev)
+        report = lto_archive.check_ltfs(dev)
     emit(report.to_dict(), as_json, lambda: _report_text(report))
-    if not report.consistent:
-        raise ArchiveError("the LTFS volume is not consistent: run 'lto-archive ltfs recover'",
-                           unindexed_bytes=report.unindexed_bytes)
+    report.raise_for_status()
 
 
 @ltfs.command("recover")
@@ -117,8 +77,6 @@ def check(device: str, as_json: bool) -> None:
 def recover(device: str, salvage: bool, as_json: bool) -> None:
     """Make a volume consistent and appendable after a crash, from its last good index."""
     with device_from(device) as dev:
-        prepare_medium(dev, True)
-        report = recover_volume(dev, creator=f"{TOOL} - recover", salvage=salvage)
+        report = lto_archive.recover_ltfs(dev, salvage=salvage)
     emit(report.to_dict(), as_json, lambda: _report_text(report))
-    if not report.consistent:
-        raise ArchiveError("the LTFS volume could not be made consistent")
+    report.raise_for_status()

@@ -6,8 +6,7 @@ import sys
 
 import click
 
-from lto_archive import __version__
-from lto_archive.errors import LtoArchiveError
+from lto_archive import LtoArchiveError, __version__
 
 from .archive_cmds import ls, restore, verify, write
 from .axf_cmds import axf

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import click
 
-from lto_archive.errors import UsageError
-from lto_archive.mhl import CreatorInfo, VerifyReport, create_generation, verify_tree
-from lto_archive.mhl.hashes import MHL_FORMATS, check_formats
-from lto_archive.mhl.model import IN_PLACE, TRANSFER
+from lto_archive import MHL_FORMATS, CreatorInfo, UsageError
+from lto_archive import MHL_IN_PLACE as IN_PLACE
+from lto_archive import MHL_TRANSFER as TRANSFER
+from lto_archive import MhlVerifyReport as VerifyReport
+from lto_archive import mhl_check_formats as check_formats
+from lto_archive import mhl_create_generation as create_generation
+from lto_archive import mhl_verify_tree as verify_tree
 
 from .common import ProgressBar, emit, human_bytes
 

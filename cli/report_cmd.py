@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from lto_archive.errors import UsageError
-from lto_archive.report import FORMATS, build_report, naming_convention, write_report
+from lto_archive import REPORT_FORMATS as FORMATS
+from lto_archive import UsageError, build_report, naming_convention, write_report
 
 from .common import emit, human_bytes
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from lto_archive.generations import by_name
-from lto_archive.tape import create_vtape
+from lto_archive import create_vtape
 
-from .common import device_from, device_or_library, emit, human_bytes, library_options, parse_size
+from .common import device_from, device_or_library, emit, human_bytes, library_options
 
 
 @click.group("vtape")
@@ -27,11 +26,10 @@ def vtape() -> None:
 def vtape_create(directory: Path, generation: str, capacity: str | None, barcode: str | None,
                  partitions: int, as_json: bool) -> None:
     """Create a blank virtual cartridge in DIRECTORY."""
-    gen = by_name(generation)
-    tape = create_vtape(directory, gen, capacity=parse_size(capacity) if capacity else None,
-                        barcode=barcode, partitions=partitions)
-    info = tape.medium()
-    tape.close()
+    with create_vtape(directory, generation=generation, capacity=capacity or None, barcode=barcode,
+                      partitions=partitions) as tape:
+        info = tape.medium()
+    gen = info.generation
     data = {"device": f"vtape:{directory}", "generation": gen.name, "barcode": barcode,
             "capacity": info.capacity, "partitions": partitions}
     emit(data, as_json, lambda: click.echo(

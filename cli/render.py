@@ -1,0 +1,100 @@
+"""How results look on a terminal: the text of write, verify, restore and ls, for one tape or a set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from lto_archive import ReadResult, WriteResult
+
+from .common import human_bytes
+
+
+def write_text(r: WriteResult) -> None:
+    s = r.manifest.session
+    ok = sum(1 for f in r.files if f.status == "ok")
+    for note in r.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
+    where = (f"LTFS session from b/{s.start_block}" if s.start_block is not None else "LTFS session") \
+        if s.format == "ltfs" else f"tape file {s.tape_file}"
+    click.echo(f"{where} on {s.barcode or s.device}: {ok} of {len(r.files)} files, "
+               f"{human_bytes(s.bytes_copied)} in {s.duration_s:.1f} s ({s.mb_per_s:.0f} MB/s), "
+               f"hashes {', '.join(s.algorithms)}")
+    for f in r.problems:
+        click.secho(f"  {f.status:<12} {f.path}  {f.message}", fg="yellow", err=True)
+    for d in r.destinations:
+        proven = f", {d['verified']} files proven by read-back" if d.get("verified") is not None else ""
+        line = f"  {d['kind']:<6} {d['destination']}: {d['status']}{proven}"
+        click.secho(line + (f" - {d['error']}" if d.get("error") else ""),
+                    fg=None if d["status"] == "ok" else "red")
+        for f in d.get("failed") or []:
+            click.secho(f"         FAILED {f['path']}: {f['reason']}", fg="red")
+        for n in d.get("notes") or []:
+            click.secho(f"         note: {n}", fg="yellow", err=True)
+    for p in r.log_paths:
+        click.echo(f"copy log: {p}")
+
+
+def read_text(r: ReadResult, verb: str) -> None:
+    for note in r.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
+    for t in r.tape_files:
+        where = f"tape file {t.tape_file}" + (f" (session {t.session_id})" if t.session_id else "")
+        if r.phase == "list":
+            continue
+        if t.manifest is None and not t.verified and not t.failed:
+            click.echo(f"{where}: {len(t.members)} members read; no lto-archive manifest, nothing to compare")
+        else:
+            source = t.manifest_source if t.manifest is not None else "catalog"
+            click.echo(f"{where}: {len(t.verified)} files verified"
+                       + (f", {len(t.restored)} restored" if verb == "restore" else "")
+                       + (f" (against the {source})" if source != "tape" else ""))
+        tape_file_problems(t)
+    if r.phase != "list":
+        click.echo(f"result: {r.status}")
+
+
+def tape_file_problems(t, indent: str = "  ") -> None:  # type: ignore[no-untyped-def]
+    """What went wrong in one tape file (a TapeFileResult): failed, unproven, refused, damage."""
+    for f in t.failed:
+        click.secho(f"{indent}FAILED     {f['path']}: {f['reason']}", fg="red")
+    for u in t.unproven:
+        click.secho(f"{indent}unproven   {u['path']}: {u['reason']}", fg="yellow")
+    for x in t.refused:
+        click.secho(f"{indent}refused    {x['path']}: {x['message']}", fg="red")
+    if t.error:
+        click.secho(f"{indent}damaged    {t.error.message}", fg="red")
+
+
+def span_text(r: Any) -> None:
+    ok = sum(1 for f in r.files if f.status == "ok" and not (f.part and not f.part.get("last")))
+    drive = f" on {r.drive}" if r.drive else ""
+    click.echo(f"span set {r.set_id} (job {r.job_id}){drive}: {len(r.volumes)} cartridge(s), "
+               f"{ok} of {len(r.files)} files" + (f" - FAILED: {r.error.message}" if r.error and r.drive else ""))
+    for v in r.volumes:
+        s = v.manifest.session
+        parts = [f"part {f.part['number']} of {f.path} ({human_bytes(f.part['length'])})" for f in v.files if f.part]
+        whole = len([f for f in v.files if not f.part and f.status == "ok"])
+        where = f"tape file {s.tape_file}" if s.tape_file is not None else f"LTFS {s.span.get('volume_uuid', '')}"
+        click.echo(f"  {s.span.get('sequence'):>3}  {s.barcode or s.device}  {where}: {whole} files"
+                   + (", " + ", ".join(parts) if parts else "") + (" (last)" if s.span.get("last") else ""))
+    for f in r.problems:
+        click.secho(f"  {f.status:<12} {f.path}  {f.message}", fg="yellow", err=True)
+    for d in r.folders:
+        line = f"  folder {d.root}: {d.status}, {len(d.written)} files written, {len(d.verified)} proven by read-back"
+        click.secho(line + (f" - {d.error}" if d.error else ""), fg=None if d.status == "ok" else "red")
+        for path, why in d.failed.items():
+            click.secho(f"         FAILED {path}: {why}", fg="red")
+    for p in r.log_paths:
+        click.echo(f"copy log: {p}")
+
+
+def span_read_text(r: ReadResult) -> None:
+    click.echo(f"span set {r.set_id}: {len(r.barcodes)} cartridge(s) read"
+               + ("" if r.complete else ", NOT to its last volume"))
+    for t, barcode in zip(r.tape_files, r.barcodes + [None] * len(r.tape_files)):
+        click.echo(f"  {barcode or '-'}: {len(t.verified)} files verified"
+                   + (f", {len(t.restored)} restored" if r.phase == "restore" else ""))
+        tape_file_problems(t, "    ")
+    click.echo(f"result: {r.status}")
