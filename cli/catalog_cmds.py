@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from lto_archive import DEFAULT_CATALOG_HELP as DEFAULT_HELP
-from lto_archive import Catalog, FileHit, UsageError
+from lto_archive import Catalog, FileHit, UsageError, place_text
 
 from .common import device_from, emit, human_bytes, library_options, optional_device_or_library
 
@@ -100,10 +100,9 @@ def search_cmd(pattern: str | None, hash_: str | None, camera: str | None, reel:
 def _where(c: Any) -> str:
     if c.kind == "folder":
         place = f"folder {c.folder}" + (f" on {c.volume_id}" if c.volume_id else "")
-    elif c.format == "ltfs":
-        place = f"LTFS, partition {c.partition}, block {c.block}"
     else:
-        place = f"{c.format}, tape file {c.tape_file}, block {c.block}+{c.block_offset}"
+        place = place_text(c.format, tape_file=c.tape_file, block=c.block, offset=c.block_offset,
+                           partition=c.partition)
     shelf = f" ({c.location})" if c.location else ""
     proof = f"verified {c.verified}" if c.verified else "never verified"
     if c.last_result and c.last_result != "ok":
@@ -221,8 +220,8 @@ def plan_cmd(paths: tuple[str, ...], loaded: tuple[str, ...], catalog_path: Path
             click.echo(f"{verb} {c.barcode}" + (f" ({info['location']})" if info.get("location") else "")
                        + f": {len(c.entries)} file(s), {human_bytes(sum(e.size for e in c.entries))}")
             for e in c.entries:
-                where = (f"block {e.block}" if e.format == "ltfs"
-                         else f"tape file {e.tape_file} block {e.block}+{e.block_offset}")
+                where = place_text(e.format, tape_file=e.tape_file, block=e.block, offset=e.block_offset,
+                                   style="plan")
                 click.echo(f"    {where:<28} {e.path}")
         for p in plan.not_on_tape:
             click.secho(f"not on any tape: {p}", fg="yellow", err=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from lto_archive import ReadResult, WriteResult
+from lto_archive import ReadResult, WriteResult, place_text
 
 from .common import human_bytes
 
@@ -16,8 +16,7 @@ def write_text(r: WriteResult) -> None:
     ok = sum(1 for f in r.files if f.status == "ok")
     for note in r.notes:
         click.secho(f"note: {note}", fg="yellow", err=True)
-    where = (f"LTFS session from b/{s.start_block}" if s.start_block is not None else "LTFS session") \
-        if s.format == "ltfs" else f"tape file {s.tape_file}"
+    where = place_text(s.format, tape_file=s.tape_file, block=s.start_block, style="session")
     click.echo(f"{where} on {s.barcode or s.device}: {ok} of {len(r.files)} files, "
                f"{human_bytes(s.bytes_copied)} in {s.duration_s:.1f} s ({s.mb_per_s:.0f} MB/s), "
                f"hashes {', '.join(s.algorithms)}")

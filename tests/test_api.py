@@ -163,3 +163,13 @@ def test_the_public_api_is_importable_from_the_root_only() -> None:
     for name in ("create_vtape", "create_vlib", "open_device", "open_library", "format_ltfs", "write", "verify",
                  "restore", "list_files", "Catalog", "Folder", "WriteResult", "ReadResult", "LtoArchiveError"):
         assert name in lto.__all__
+
+
+def test_place_text_says_where_each_format_puts_a_file() -> None:
+    assert lto.place_text("tar", tape_file=1, block=2, offset=3) == "tar, tape file 1, block 2+3"
+    assert lto.place_text("cpio", tape_file=1, block=2, offset=3, style="plan") == "tape file 1 block 2+3"
+    assert lto.place_text("axf", tape_file=4, style="session") == "tape file 4"
+    assert lto.place_text("ltfs", block=5, partition=1) == "LTFS, partition 1, block 5"
+    assert lto.place_text("ltfs", block=5, style="plan") == "block 5"
+    assert lto.place_text("ltfs", block=7, style="session") == "LTFS session from b/7"
+    assert lto.place_text("ltfs", style="session") == "LTFS session"

@@ -24,7 +24,7 @@ from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, crea
                       open_device, open_library, open_tape, parse_size)
 from .ltfs import LtfsReport, check_ltfs, format_ltfs, has_data, is_ltfs, recover_ltfs
 from .reading import list_files, restore, restore_from_catalog, verify
-from .results import FileEntry, FormatResult, Listing, Position, ReadResult, WriteResult
+from .results import FileEntry, FormatResult, Listing, Position, ReadResult, WriteResult, place_text
 from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICATE_FORMATS, MHL_FORMATS, MHL_IN_PLACE,
                     MHL_TRANSFER, REPORT_FORMATS, AxfScanReport, CreatorInfo, DriveSurvey, MhlVerifyReport, ScsiDevice,
                     build_report, certificate_format, generate_key, issue_certificate, load_private_key,
@@ -43,7 +43,7 @@ __all__ = [
     "write", "verify", "restore", "restore_from_catalog", "list_files", "formats", "DEFAULT_ALGORITHMS",
     "DEFAULT_LOG_DIR", "Progress", "ProgressCallback", "Manifest",
     # results
-    "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult",
+    "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
     # catalog
     "Catalog", "CatalogError", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",
     # certificates, ASC MHL, reports, AXF scans, drives

@@ -265,6 +265,22 @@ def span_dict(r: Any) -> dict[str, Any]:
             "problems": [{"path": f.path, "status": f.status, "message": f.message} for f in r.problems]}
 
 
+def place_text(fmt: str | None, *, tape_file: int | None = None, block: int | None = None, offset: int | None = None,
+               partition: int | None = None, style: str = "copy") -> str:
+    """Where something is on a tape, in words, as the format places it (LTFS: partition and block; the
+    others: tape file, record and offset). `style`: "copy" (a catalogued copy: with the format),
+    "plan" (a file of a restore plan), "session" (where a write session starts)."""
+    if fmt == "ltfs":
+        if style == "session":
+            return f"LTFS session from b/{block}" if block is not None else "LTFS session"
+        return f"block {block}" if style == "plan" else f"LTFS, partition {partition}, block {block}"
+    if style == "session":
+        return f"tape file {tape_file}"
+    if style == "plan":
+        return f"tape file {tape_file} block {block}+{offset}"
+    return f"{fmt}, tape file {tape_file}, block {block}+{offset}"
+
+
 @dataclass(frozen=True)
 class FormatResult:
     """What `format_ltfs` made: the new, empty LTFS volume."""
@@ -286,4 +302,4 @@ class FormatResult:
                 "volume_name": self.volume_name, "block_size": self.block_size, "generation": self.generation}
 
 
-__all__ = ["Wrapper", "ReadResult", "Listing", "FileEntry", "Position", "WriteResult", "FormatResult", "span_dict"]
+__all__ = ["place_text", "Wrapper", "ReadResult", "Listing", "FileEntry", "Position", "WriteResult", "FormatResult", "span_dict"]
