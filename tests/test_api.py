@@ -173,3 +173,13 @@ def test_place_text_says_where_each_format_puts_a_file() -> None:
     assert lto.place_text("ltfs", block=5, style="plan") == "block 5"
     assert lto.place_text("ltfs", block=7, style="session") == "LTFS session from b/7"
     assert lto.place_text("ltfs", style="session") == "LTFS session"
+
+
+def test_importing_one_part_of_the_library_does_not_load_the_rest() -> None:
+    """The root package loads the API on first use: no cycle through it, and `lto_archive.tape` stays cheap."""
+    import subprocess
+    import sys
+    code = ("import sys, lto_archive.tape.vtape as v; assert v.VirtualTape; "
+            "assert 'lto_archive.api' not in sys.modules and 'lto_archive.jobs.write' not in sys.modules; "
+            "import lto_archive; assert lto_archive.write and 'lto_archive.api' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(Path(lto.__file__).parents[1])})
