@@ -105,9 +105,19 @@ def open_device(spec: str, *, barcode: str | None = None, library: str | None = 
     /dev/nstN, vtape:DIR, vlib:DIR, null: give a tape device; ltfs-mount:DIR a mounted LTFS volume.
     """
     spec = spec.strip()
-    if spec.startswith(MOUNT_PREFIX):
-        return LtfsMount(spec[len(MOUNT_PREFIX):])
+    mount = mount_of(spec)
+    if mount is not None:
+        return mount
     return open_tape(spec, barcode=barcode, library=library, drive_devices=drive_devices)
+
+
+def mount_of(target: object) -> LtfsMount | None:
+    """The mounted LTFS volume a target names (an LtfsMount, or "ltfs-mount:DIR"), else None."""
+    if isinstance(target, LtfsMount):
+        return target
+    if isinstance(target, str) and target.startswith(MOUNT_PREFIX):
+        return LtfsMount(target[len(MOUNT_PREFIX):])
+    return None
 
 
 def open_library(spec: str, *, drive_devices: Mapping[int, str] | Iterable[str] | None = None) -> Library:
@@ -163,4 +173,4 @@ def target_name(t: Any) -> str:
 
 
 __all__ = ["Folder", "LtfsMount", "Target", "parse_size", "drive_map", "is_library_spec", "open_tape", "open_device",
-           "open_library", "create_vtape", "create_vlib", "target_name", "loaded_drive", "one_drive_error", "MOUNT_PREFIX"]
+           "open_library", "create_vtape", "create_vlib", "target_name", "loaded_drive", "mount_of", "one_drive_error", "MOUNT_PREFIX"]

@@ -23,8 +23,8 @@ from ..span.catalog import find_set
 from ..span.read import DriveLoader, LibraryLoader, SpanReadResult, VolumeLoader, read_span
 from ..tape import TapeDevice
 from .catalog import Catalog, CatalogArg, catalog_store
-from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, one_drive_error,
-                      open_library, open_tape, target_name)
+from .devices import (Folder, Target, is_library_spec, loaded_drive, mount_of, one_drive_error, open_library, open_tape,
+                      target_name)
 from .ltfs import is_ltfs, ltfs_volume_uuid
 from .results import Listing, ReadResult
 
@@ -38,12 +38,6 @@ def _manifest(manifest: Manifest | PathLike | None) -> Manifest | None:
     if manifest is None or isinstance(manifest, Manifest):
         return manifest
     return load_copy_log(Path(manifest))
-
-
-def _mount_of(t: Any) -> LtfsMount | None:
-    if isinstance(t, LtfsMount):
-        return t
-    return LtfsMount(t[len(MOUNT_PREFIX):]) if isinstance(t, str) and t.startswith(MOUNT_PREFIX) else None
 
 
 def _tape(t: Any, stack: ExitStack, barcode: str | None, library: str | None, drive_devices: Drives) -> TapeDevice:
@@ -115,7 +109,7 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
         return _read_set("verify", target, set=set, cartridges=cartridges, catalog=catalog, record=record,
                          progress=progress, next_tape_command=next_tape_command, ask=ask, library=library,
                          drive_devices=drive_devices)
-    mount = _mount_of(target)
+    mount = mount_of(target)
     if mount is not None:
         return ReadResult(verify_mounted(mount.path, manifest=_manifest(manifest), progress=progress))
     with ExitStack() as stack:
@@ -147,7 +141,7 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
         return _read_set("restore", target, set=set, cartridges=cartridges, catalog=catalog, record=record,
                          dest=dest, overwrite=overwrite, patterns=patterns, progress=progress,
                          next_tape_command=next_tape_command, ask=ask, library=library, drive_devices=drive_devices)
-    mount = _mount_of(target)
+    mount = mount_of(target)
     if mount is not None:
         raw = restore_mounted(mount.path, dest, patterns=list(patterns), overwrite=overwrite,
                               manifest=_manifest(manifest), progress=progress)
@@ -166,7 +160,7 @@ def list_files(target: Target, *, tape_files: Sequence[int] | None = None, barco
                library: str | None = None, drive_devices: Drives = None) -> Listing:
     """What is on a tape (or mounted LTFS volume), without reading the files' data: iterate the result
     for entries with `.path`, `.size`, `.hashes` (recorded in the manifest) and `.position`."""
-    mount = _mount_of(target)
+    mount = mount_of(target)
     if mount is not None:
         return Listing(list_mounted(mount.path), ltfs=True)
     with ExitStack() as stack:

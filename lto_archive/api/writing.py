@@ -22,7 +22,7 @@ from ..span.supply import CartridgeSupply, CommandSupply, PromptSupply, library_
 from ..span.write import write_spans
 from ..tape import TapeDevice
 from .catalog import CatalogArg, catalog_store
-from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, one_drive_error,
+from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, mount_of, one_drive_error,
                       open_library, open_tape, parse_size, target_name)
 from .reading import record_span_reads
 from .results import ReadResult, WriteResult
@@ -49,14 +49,6 @@ class _Where:
             raise UsageError("a mounted LTFS volume (ltfs-mount:) is written on its own, without other destinations")
         return stack.enter_context(open_tape(t, barcode=self.barcode, library=self.library,
                                              drive_devices=self.drive_devices))
-
-
-def _mount_of(t: Target) -> LtfsMount | None:
-    if isinstance(t, LtfsMount):
-        return t
-    if isinstance(t, str) and t.startswith(MOUNT_PREFIX):
-        return LtfsMount(t[len(MOUNT_PREFIX):])
-    return None
 
 
 def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Target], *, format: str = "tar",
@@ -100,7 +92,7 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
     opts.verify = len(tlist) > 1 if verify is None else verify
     if not tapes:
         raise UsageError("a write job needs at least one tape device (or an LTFS mount)")
-    mount = _mount_of(tapes[0])
+    mount = mount_of(tapes[0])
     if mount is not None:
         if len(tlist) > 1:
             raise UsageError("a mounted LTFS volume (ltfs-mount:) is written on its own, without other destinations")
