@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 import lto_archive
-from lto_archive import DEFAULT_ALGORITHMS, DEFAULT_LOG_DIR, Catalog, Folder, ReadResult, UsageError, formats
+from lto_archive import DEFAULT_ALGORITHMS, DEFAULT_LOG_DIR, Catalog, Folder, ReadResult, UsageError, archive_formats
 
 from .catalog_cmds import catalog_option
 from .common import ProgressBar, device_or_library, device_selection, emit, library_options, optional_device_or_library
@@ -39,7 +39,7 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @library_options()
 @click.option("--copy-to", "copy_to", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Also copy into this folder (a shuttle drive, a RAID), from the same read; repeatable.")
-@click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(list(formats())),
+@click.option("--format", "fmt", default="tar", show_default=True, type=click.Choice(list(archive_formats())),
               help="tar: a POSIX pax archive per session; cpio / cpio-crc: SVR4 newc (files under 4 GiB); "
                    "axf: our open self-describing container (docs/formats/axf-style.md); "
                    "ltfs: append to an LTFS volume (lto-archive format).")

@@ -40,7 +40,7 @@ def card(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("fmt", ["tar", "cpio", "cpio-crc", "axf", "ltfs"])
 def test_every_format_on_a_vtape_verifies_and_restores_byte_exact(tmp_path: Path, card: Path, fmt: str) -> None:
-    assert fmt in lto.formats()
+    assert fmt in lto.archive_formats()
     cat = lto.Catalog(tmp_path / "catalog.sqlite")
     with cat, lto.create_vtape(tmp_path / "tape", partitions=2 if fmt == "ltfs" else 1, barcode="ABC001L9") as tape:
         if fmt == "ltfs":
@@ -157,9 +157,14 @@ def test_results_and_errors_are_the_public_ones(tmp_path: Path, card: Path) -> N
 
 
 def test_the_public_api_is_importable_from_the_root_only() -> None:
+    import importlib
+    import inspect
+    for sub in ("formats", "catalog", "tape", "library", "jobs", "span", "mhl", "report", "baf", "api", "demo", "bench"):
+        importlib.import_module(f"lto_archive.{sub}")     # a subpackage must never shadow a public name
     assert lto.__version__ == "0.1.0"
     for name in lto.__all__:
         assert hasattr(lto, name), name
+        assert not inspect.ismodule(getattr(lto, name)), name
     for name in ("create_vtape", "create_vlib", "open_device", "open_library", "format_ltfs", "write", "verify",
                  "restore", "list_files", "Catalog", "Folder", "WriteResult", "ReadResult", "LtoArchiveError"):
         assert name in lto.__all__

@@ -44,7 +44,7 @@ def _restored_files(root: Path, card: Path) -> int:
 def test_the_doc_has_the_examples_the_issue_asks_for() -> None:
     text = "\n".join(BLOCKS)
     assert len(BLOCKS) >= 8
-    for must in ("lto.Folder(", "span=", "set=result.set_id", "lto.Catalog()", "lto.formats()",
+    for must in ("lto.Folder(", "span=", "set=result.set_id", "lto.Catalog()", "lto.archive_formats()",
                  "lto.verify(", "lto.restore(catalog"):
         assert must in text, must
     assert "from lto_archive." not in text and "import lto_archive." not in text   # the public API only

@@ -14,7 +14,7 @@ from ..errors import (ArchiveError, CartridgeNotFound, ChangerError, CorruptArch
                       VerificationFailed, WriteProtected)
 from ..hashing import DEFAULT_ALGORITHMS
 from ..jobs.progress import Progress, ProgressCallback
-from ..jobs.write import formats
+from ..jobs.write import formats as archive_formats
 from ..library import DriveInfo, Library, LibraryStatus, SlotInfo
 from ..manifest import Manifest
 from ..tape import TapeDevice
@@ -40,7 +40,7 @@ __all__ = [
     "TapeDevice", "Library", "LibraryStatus", "DriveInfo", "SlotInfo", "Target", "MOUNT_PREFIX", "is_library_spec", "is_ltfs", "has_data", "drive_map",
     "parse_size",
     # jobs
-    "write", "verify", "restore", "restore_from_catalog", "list_files", "formats", "DEFAULT_ALGORITHMS",
+    "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats", "DEFAULT_ALGORITHMS",
     "DEFAULT_LOG_DIR", "Progress", "ProgressCallback", "Manifest",
     # results
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
