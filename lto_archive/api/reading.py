@@ -25,7 +25,7 @@ from ..tape import TapeDevice
 from .catalog import Catalog, CatalogArg, catalog_store
 from .devices import (Folder, Target, is_library_spec, loaded_drive, mount_of, one_drive_error, open_library, open_tape,
                       target_name)
-from .ltfs import is_ltfs, ltfs_volume_uuid
+from .ltfs import ltfs_volume_uuid
 from .results import Listing, ReadResult
 
 PathLike = str | os.PathLike[str]
@@ -162,11 +162,10 @@ def list_files(target: Target, *, tape_files: Sequence[int] | None = None, barco
     for entries with `.path`, `.size`, `.hashes` (recorded in the manifest) and `.position`."""
     mount = mount_of(target)
     if mount is not None:
-        return Listing(list_mounted(mount.path), ltfs=True)
+        return Listing(list_mounted(mount.path))
     with ExitStack() as stack:
         dev = _tape(target, stack, barcode, library, drive_devices)
-        raw = list_tape(dev, tape_files=tape_files or None)
-        return Listing(raw, ltfs=tape_files is None and is_ltfs(dev))
+        return Listing(list_tape(dev, tape_files=tape_files or None))
 
 
 def _cartridge_opener(opened: list[TapeDevice]) -> Callable[[str], TapeDevice]:

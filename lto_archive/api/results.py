@@ -102,14 +102,13 @@ class ReadResult(Wrapper):
 
 @dataclass(frozen=True)
 class Position:
-    """Where a file starts on the tape: its tape file (TAR/CPIO/AXF; None on LTFS), the record (block)
-    its header (LTFS: its data) starts in, the byte offset in that record, and on LTFS the partition
-    (1: the data partition)."""
+    """Where a file starts on the tape: its tape file (TAR/CPIO/AXF; an LTFS volume is one: 0), the
+    record (block) its header (LTFS: its data, on the data partition) starts in, and the byte offset
+    in that record."""
 
     tape_file: int | None
     block: int
     offset: int
-    partition: int | None = None
 
 
 @dataclass(frozen=True)
@@ -129,15 +128,15 @@ class FileEntry:
 class Listing(ReadResult):
     """What `list_files` found: iterate it for the FileEntry of every member, in tape order."""
 
-    def __init__(self, raw: Any, *, ltfs: bool = False) -> None:
+    def __init__(self, raw: Any) -> None:
         super().__init__(raw)
         self.entries: list[FileEntry] = []
         for t in self.tape_files:
             known = {f.path: f.hashes for f in t.manifest.files} if t.manifest is not None else {}
             for m in t.members:
-                where = Position(None, m.block, m.offset, 1) if ltfs else Position(m.tape_file, m.block, m.offset)
-                self.entries.append(FileEntry(m.path, m.size, dict(m.hashes or known.get(m.path, {})), where,
-                                              m.kind, m.mtime, m.linkname, t.session_id))
+                self.entries.append(FileEntry(m.path, m.size, dict(m.hashes or known.get(m.path, {})),
+                                              Position(m.tape_file, m.block, m.offset), m.kind, m.mtime,
+                                              m.linkname, t.session_id))
 
     def __iter__(self) -> Iterator[FileEntry]:
         return iter(self.entries)
