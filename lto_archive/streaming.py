@@ -5,7 +5,7 @@ copied in, file data is read straight into them with `readinto` (no copy).
 Hashing of file bytes is registered as tasks on the chunk and runs on a hash
 thread; each device has its own writer thread that slices a chunk into records.
 Chunks are handed over whole (many records at a time), because per-record
-hand-offs cost as much as they save (see docs/design.md, "Measuring speed").
+hand-offs cost as much as they save (measured: threads joined per record ran at half a plain loop's speed).
 Memory is bounded by the pool: `chunks * chunk_size`, whatever the job size.
 
     producer ──chunk──▶ hash thread ──chunk──▶ writer thread per device ──▶ pool

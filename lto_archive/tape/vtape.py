@@ -1,6 +1,6 @@
 """A virtual tape: one cartridge as a directory in the LTFS reference's file-backend layout.
 
-See docs/vtape.md (and ../shared/docs/vtape-layout.md). In short:
+See docs/vtape.md. In short:
 
 - `P_B_R` record, `P_B_F` filemark, `P_B_E` end of data (one per partition),
   `attr_P_<hex id>` cartridge memory, `filedebug_tc_conf.xml` the cartridge;
