@@ -86,16 +86,18 @@ class Source:
         """
         for node in ast.walk(mod.tree):
             if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if self.ours(alias.name):
-                        yield alias.name, node
-            elif isinstance(node, ast.ImportFrom):
+                yield from ((alias.name, node) for alias in node.names if self.ours(alias.name))
+        for node, target, alias in self.imported_names(mod):
+            full = f"{target}.{alias.name}"
+            yield (full if full in self.modules else target), node
+
+    def imported_names(self, mod: Module) -> Iterator[tuple[ast.ImportFrom, str, ast.alias]]:
+        """(statement, module read from, name) for every `from <one of ours> import name`."""
+        for node in ast.walk(mod.tree):
+            if isinstance(node, ast.ImportFrom):
                 target = self.resolve(mod, node)
-                if not self.ours(target):
-                    continue
-                for alias in node.names:
-                    full = f"{target}.{alias.name}"
-                    yield (full if full in self.modules else target), node
+                if self.ours(target):
+                    yield from ((node, target, alias) for alias in node.names)
 
     def ours(self, name: str) -> bool:
         return name.split(".")[0] in PACKAGES
@@ -212,18 +214,14 @@ def private_imports(src: Source) -> list[str]:
     found = []
     for mod in src.modules.values():
         module_names: dict[str, str] = {}     # local name -> our module it is bound to
+        for node, target, alias in src.imported_names(mod):
+            full = f"{target}.{alias.name}"
+            if full in src.modules:
+                module_names[alias.asname or alias.name] = full
+            elif private(alias.name) and target != mod.name:
+                found.append(f"{mod.where(node)}: from {target} import {alias.name}")
         for node in ast.walk(mod.tree):
-            if isinstance(node, ast.ImportFrom):
-                target = src.resolve(mod, node)
-                if not src.ours(target):
-                    continue
-                for alias in node.names:
-                    full = f"{target}.{alias.name}"
-                    if full in src.modules:
-                        module_names[alias.asname or alias.name] = full
-                    elif private(alias.name) and target != mod.name:
-                        found.append(f"{mod.where(node)}: from {target} import {alias.name}")
-            elif isinstance(node, ast.Import):
+            if isinstance(node, ast.Import):
                 for alias in node.names:
                     if src.ours(alias.name) and alias.asname:
                         module_names[alias.asname] = alias.name
