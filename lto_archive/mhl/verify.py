@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..jobs.progress import ProgressCallback, ProgressTracker
+from ..progress import ProgressCallback, ProgressTracker
 from .errors import MhlIncomplete, MhlVerificationFailed, NoMhlHistory
 from .hashes import VERIFY_PREFERENCE, MhlHasher, check_formats, directory_hashes
 from .ignore import DEFAULT_IGNORE, IgnoreSpec
