@@ -47,7 +47,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .. import __version__
+from ..version import __version__
 from ..catalog.schema import SCHEMA_VERSION
 from ..catalog.search import camera_reel
 from ..catalog.store import Catalog
