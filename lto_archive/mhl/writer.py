@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..fsutil import atomic_write
 from .errors import MhlHistoryError, MhlUnstorableName
 from .hashes import MHL_FORMATS, VERIFY_PREFERENCE, c4_id, check_formats, directory_hashes
 from .ignore import DEFAULT_IGNORE, IgnoreSpec
@@ -382,20 +382,9 @@ class WrittenGeneration:
         return {"path": str(self.path), "sequence_nr": self.sequence_nr, "c4": self.c4}
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+# The history's files keep the mode they always had (that of a fresh temporary file): a
+# folder's ascmhl/ may be archived to tape later, and its bytes there must not change.
+HISTORY_FILE_MODE = 0o600
 
 
 def history_files(folder_name: str, gen: Generation, prior: History | None = None, *,
@@ -446,8 +435,9 @@ def write_generation(root: str | os.PathLike[str], gen: Generation, *,
     target = folder / name
     if target.exists():
         raise MhlHistoryError(f"{target} already exists", path=str(target))
-    _atomic_write(target, data)
+    atomic_write(target, data, mode=HISTORY_FILE_MODE)
     c4 = c4_id(data)
-    _atomic_write(folder / CHAIN_FILE, chain_xml(list(prior.chain) + [ChainEntry(seq, name, c4)]))
+    atomic_write(folder / CHAIN_FILE, chain_xml(list(prior.chain) + [ChainEntry(seq, name, c4)]),
+                 mode=HISTORY_FILE_MODE)
     gen.sequence_nr, gen.file_name = seq, name
     return WrittenGeneration(target, seq, c4, folder / CHAIN_FILE)

@@ -14,10 +14,10 @@ import io
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from ..errors import UsageError
+from ..fsutil import atomic_write
 from .model import CLIP_FIELDS, NOT_AVAILABLE, ClipReport, Field, Report
 from .timecode import clock
 
@@ -251,16 +251,5 @@ def write_report(report: Report, fmt: str, output: str | os.PathLike[str]) -> Pa
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise UsageError(f"the folder of {out} does not exist", path=str(out))
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(out, text, mode=0o644)
     return out
