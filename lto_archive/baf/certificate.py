@@ -172,7 +172,8 @@ class Certificate:
 
     @property
     def content(self) -> dict[str, Any]:
-        return self.document["content"]
+        content: dict[str, Any] = self.document["content"]
+        return content
 
     @property
     def digest(self) -> str:
@@ -294,7 +295,9 @@ def verify_document(document: Any, public_key: Ed25519PublicKey | None = None) -
     if digest != actual:
         problems.append(f"the content does not match its digest: it was changed after issue (digest recorded "
                         f"{digest}, content now {actual})")
-    issued = content.get("issued") if isinstance(content.get("issued"), dict) else {}
+    issued = content.get("issued")
+    if not isinstance(issued, dict):
+        issued = {}
     named_key = issued.get("signing_key")
     sig = document.get("signature")
     if sig is None:
