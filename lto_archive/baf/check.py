@@ -307,8 +307,12 @@ class _Lookup:
         sets: dict[str, list[tuple[int, int, int, CopyProof]]] = {}     # span set -> its parts of this file
         for row in self.conn.execute(_COPIES_SQL, (file_id,)).fetchall():
             cid = row[0]
-            proof = CopyProof(*row[2:15], session_id=row[15], written_at=row[16] or "", written_by=row[17] or "",
-                              written_host=row[18] or "", status=row[19], volume_id=row[21])
+            (label, kind, barcode, volume_uuid, folder, location, generation, fmt, tape_file, partition, block,
+             block_offset, header_offset) = row[2:15]
+            proof = CopyProof(label, kind, barcode, volume_uuid, folder, location, generation, fmt, tape_file,
+                              partition, block, block_offset, header_offset, session_id=row[15],
+                              written_at=row[16] or "", written_by=row[17] or "", written_host=row[18] or "",
+                              status=row[19], volume_id=row[21])
             last = self.conn.execute("SELECT at, who, result, message FROM verifications WHERE copy_id = ? "
                                      "ORDER BY at DESC, id DESC LIMIT 1", (cid,)).fetchone()
             if last is not None:
