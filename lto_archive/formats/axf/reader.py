@@ -24,9 +24,9 @@ from typing import Any, BinaryIO, Iterator
 from ...errors import ArchiveError, CorruptArchive, DeviceError, EndOfData
 from ...tape.device import MAX_RECORD, TapeDevice
 from ..member_stream import DEFAULT_CHUNK, MemberStreamReader
+from .payloads import ObjectFooter, ObjectHeader, VolumeFooter, VolumeHeader, VolumeIdentity, parse_payload
 from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame,
-                         FrameType, ObjectFooter, ObjectHeader, VolumeFooter, VolumeHeader, VolumeIdentity,
-                         check_payload, parse_frame_header, parse_payload)
+                         FrameType, check_payload, parse_frame_header)
 from .writer import VolumeState
 
 __all__ = ["AxfMember", "AxfReader", "probe_volume", "read_frame_at"]

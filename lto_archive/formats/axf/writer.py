@@ -31,9 +31,9 @@ from ... import __version__
 from ...hashing import DEFAULT_ALGORITHMS, MultiHasher, hash_bytes
 from ...manifest import iso, utc_now
 from ...streaming import DeviceStatus, RecordStream
-from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, VERSION, FileFooter, FileHeader, FooterEntry,
-                         FrameType, ObjectFooter, ObjectHeader, ObjectSummary, PlannedFile, VolumeFooter,
-                         VolumeHeader, VolumeIdentity, build_frame, build_signature_text)
+from .payloads import (FooterEntry, ObjectFooter, ObjectHeader, ObjectSummary, PlannedFile, VolumeFooter, VolumeHeader,
+                       VolumeIdentity, build_signature_text)
+from .structures import ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, VERSION, FileFooter, FileHeader, FrameType, build_frame
 
 CREATOR = f"lto-archive {__version__}"
 SPEC = "docs/formats/axf-style.md of lto-archive (an open container in the spirit of AXF; not SMPTE ST 2034-1)"
