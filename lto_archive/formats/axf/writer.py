@@ -27,7 +27,7 @@ import uuid as uuid_mod
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
-from ... import __version__
+from ...version import __version__
 from ...hashing import DEFAULT_ALGORITHMS, MultiHasher, hash_bytes
 from ...manifest import iso, utc_now
 from ...streaming import DeviceStatus, RecordStream
