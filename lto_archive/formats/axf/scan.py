@@ -27,7 +27,7 @@ from typing import Any
 from ...errors import CorruptArchive, LtoArchiveError, RestoreConflict, UnsafePath
 from ...hashing import ALGORITHMS, MultiHasher
 from ...manifest import CHANGED, MANIFEST_MEMBER, META_DIR, OK, READ_ERROR
-from ...restore_target import RestoreTarget
+from ...restore_target import RestoreFile, RestoreTarget
 from ...tape.device import TapeDevice
 from .payloads import VolumeFooter, parse_payload
 from .record_cache import BAD, RecordCache
@@ -267,9 +267,11 @@ class _Scanner:
             raise
         return hasher.hexdigests(), got, block, off, bytes(kept) if kept is not None else None, out
 
-    def open_target(self, f: ScannedFile):  # type: ignore[no-untyped-def]
+    def open_target(self, f: ScannedFile) -> RestoreFile | None:
+        """A temporary file to restore `f` into (None: refused); only called when restoring."""
+        assert self.target is not None
         try:
-            return self.target.open_file(self.dest_path(f), f.mode & 0o777, mtime_ns=f.mtime_ns)  # type: ignore[union-attr]
+            return self.target.open_file(self.dest_path(f), f.mode & 0o777, mtime_ns=f.mtime_ns)
         except (UnsafePath, RestoreConflict) as exc:
             self.refuse(f, exc)
             return None

@@ -61,7 +61,7 @@ class Node:
 class File(Node):
     __slots__ = ("length", "extents", "symlink")
 
-    def __init__(self, name: str, uid: int, times: list[str], length: int = 0,
+    def __init__(self, name: str, uid: int, times: list[str] | str, length: int = 0,
                  extents: list[Extent] | None = None, symlink: str | None = None,
                  readonly: bool = False, xattrs: dict[str, str | bytes] | None = None) -> None:
         self.name = name   # (Node's fields set here: a million calls of super().__init__ cost a second)

@@ -151,7 +151,7 @@ def _file_fast(m: re.Match[bytes]) -> File:
             name = raw.decode("utf-8") if b"&" not in raw else _unescape(raw)
     except ValueError as exc:
         raise CorruptArchive(f"LTFS index: bad file name {raw!r}: {exc}") from None
-    f = File(name, int(uid), b"|".join((t0, t1, t2, t3, t4)).decode(), int(length),  # type: ignore[arg-type]
+    f = File(name, int(uid), b"|".join((t0, t1, t2, t3, t4)).decode(), int(length),
              [Extent(int(a), p.decode(), int(s), int(o), int(c)) for a, p, s, o, c in _EXTENT_ALL.findall(eb)]
              if eb else None, None, ro == b"true", None)
     if xb:
