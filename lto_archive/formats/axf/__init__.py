@@ -7,7 +7,7 @@ conformance to that standard (whose text is not public).
 - writer.py: AxfWriter, one object per session into a RecordStream
 - reader.py: AxfReader, the strict streaming reader the read jobs use; probe_volume
 - scan.py: scan_volume, record-by-record recovery without any index (record_cache.py: its
-  record access; scan_report.py: what it found)
+  record access; scan_report.py: what it found; scan_restore.py: restoring what it proves)
 """
 
 from .reader import AxfMember, AxfReader, probe_volume

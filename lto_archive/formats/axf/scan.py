@@ -19,18 +19,18 @@ name and renamed into place only once their checksums match.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import CorruptArchive, LtoArchiveError, RestoreConflict, UnsafePath
+from ...errors import CorruptArchive
 from ...hashing import ALGORITHMS, MultiHasher
-from ...manifest import CHANGED, MANIFEST_MEMBER, META_DIR, OK, READ_ERROR
-from ...restore_target import RestoreFile, RestoreTarget
+from ...manifest import CHANGED, MANIFEST_MEMBER, OK, READ_ERROR
+from ...restore_target import RestoreTarget
 from ...tape.device import TapeDevice
 from .payloads import VolumeFooter, parse_payload
 from .record_cache import BAD, RecordCache
+from .scan_restore import ScanRestorer
 from .scan_report import FAILED, MISSING, PROVEN, UNPROVEN, Damage, ScannedFile, ScannedObject, ScanReport
 from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame,
                          FrameType, check_payload, parse_frame_header)
@@ -44,14 +44,13 @@ _MAX_MANIFEST = 256 << 20
 class _Scanner:
     def __init__(self, device: TapeDevice, partition: int, target: RestoreTarget | None) -> None:
         self.recs = RecordCache(device, partition)
-        self.target = target
         self.report = ScanReport()
+        self.restorer = ScanRestorer(target, self.report) if target is not None else None
         self.objects: dict[str, ScannedObject] = {}
         self.tape_file = 0
         self.tf_start = 0
         self.damage: Damage | None = None
         self.last_footer: VolumeFooter | None = None
-        self.sequence = 1          # the volume's number in its collection (volume header; >1: a span set's)
 
     # --- bytes across records ------------------------------------------------------------
     def read_bytes(self, block: int, off: int, n: int) -> tuple[bytes, int, int]:
@@ -177,7 +176,8 @@ class _Scanner:
         elif t == FrameType.VOLUME_HEADER:
             self.report.volumes.append({"structure": "volume header", "tape_file": self.tape_file, "block": block,
                                         **asdict(body.identity)})
-            self.sequence = body.identity.sequence
+            if self.restorer is not None:
+                self.restorer.sequence = body.identity.sequence
         elif t == FrameType.VOLUME_FOOTER:
             self.volume_footer(block, body)
         elif t == FrameType.OBJECT_HEADER:
@@ -203,7 +203,8 @@ class _Scanner:
             f.continues, f.continued = bool(h.flags & FLAG_CONTINUES), bool(h.flags & FLAG_CONTINUED)
         obj.files[frame.sequence] = f
         if h.kind != "file":
-            self.restore_other(f)
+            if self.restorer is not None:
+                self.restorer.restore_other(f)
             return self.next_structure(b, o, rs)
         seg = h.segment_size or 0
         if seg and o:
@@ -243,7 +244,7 @@ class _Scanner:
         temporary name (committed by judge() only if proven). Returns (checksums computed, bytes
         read, block and offset after them, the bytes if `keep`, the RestoreFile or None)."""
         hasher = MultiHasher([a for a in algorithms if a in ALGORITHMS])
-        out = self.open_target(f) if self.target is not None and not f.restored else None
+        out = self.restorer.open(f) if self.restorer is not None and not f.restored else None
         kept = bytearray() if keep else None
         got, off = 0, 0
         try:
@@ -266,45 +267,6 @@ class _Scanner:
             _abort(out)
             raise
         return hasher.hexdigests(), got, block, off, bytes(kept) if kept is not None else None, out
-
-    def open_target(self, f: ScannedFile) -> RestoreFile | None:
-        """A temporary file to restore `f` into (None: refused); only called when restoring."""
-        assert self.target is not None
-        try:
-            return self.target.open_file(self.dest_path(f), f.mode & 0o777, mtime_ns=f.mtime_ns)
-        except (UnsafePath, RestoreConflict) as exc:
-            self.refuse(f, exc)
-            return None
-
-    def dest_path(self, f: ScannedFile) -> str:
-        """Each session's .lto-archive files go to .lto-archive/tape-file-N/, as `restore` does (volume S
-        of a collection: .lto-archive/volume-S/tape-file-N/, so that a span set's cartridges scanned into
-        one folder keep theirs); a segment of a spanned file to PATH.axf-segment-OFFSET (joined once
-        the last is proven)."""
-        if f.segment_size is not None:
-            return f"{f.path}.axf-segment-{f.segment_offset:015d}"
-        if f.path.startswith(META_DIR + "/"):
-            volume = f"volume-{self.sequence}/" if self.sequence > 1 else ""
-            return f"{META_DIR}/{volume}tape-file-{f.tape_file}/{f.path[len(META_DIR) + 1:]}"
-        return f.path
-
-    def refuse(self, f: ScannedFile, exc: LtoArchiveError) -> None:
-        reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
-        if not any(r["path"] == f.path and r["tape_file"] == f.tape_file for r in self.report.refused):
-            self.report.refused.append({"path": f.path, "tape_file": f.tape_file, "reason": reason,
-                                        "message": exc.message})
-
-    def restore_other(self, f: ScannedFile) -> None:
-        if self.target is None:
-            return
-        try:
-            if f.kind == "dir":
-                self.target.make_dir(f.path, f.mode & 0o777, mtime_ns=f.mtime_ns)
-            elif f.kind == "symlink":
-                self.target.make_symlink(f.path, f.linkname, mtime_ns=f.mtime_ns)
-            f.restored = True
-        except (UnsafePath, RestoreConflict) as exc:
-            self.refuse(f, exc)
 
     def judge(self, f: ScannedFile, footer: Any, proof: str, out: Any = None) -> None:
         """Compare what was read with the checksums written; commit the restored file only if equal."""
@@ -329,60 +291,8 @@ class _Scanner:
         if f.status != PROVEN:
             out.abort()
             return
-        try:
-            out.commit()
-            f.restored = True
-        except (UnsafePath, RestoreConflict) as exc:
-            self.refuse(f, exc)
-            return
-        if f.segment_size is not None and not f.continues:
-            self.join(f, dict(getattr(footer, "file_checksums", None) or {}))
-
-    def join(self, f: ScannedFile, whole: dict[str, str]) -> None:
-        """The last segment of a spanned file is restored: join PATH.axf-segment-* (restored from
-        this and earlier volumes, in segment_offset order) into PATH, proven by the whole file's
-        checksums from the last segment's footer; the segments are removed once it is in place."""
-        target = self.target
-        assert target is not None
-        known = {a: h for a, h in whole.items() if a in ALGORITHMS}
-        folder = target.dest / f.path
-        stem = folder.name + ".axf-segment-"
-        names = os.listdir(folder.parent) if folder.parent.is_dir() else []
-        pieces = sorted((int(n[len(stem):]), folder.parent / n) for n in names
-                        if n.startswith(stem) and n[len(stem):].isdigit())
-        at = 0
-        for offset, p in pieces:
-            if offset != at:
-                break
-            at += p.stat().st_size
-        if at != f.size or not known:
-            why = "no whole-file checksum in its footer" if not known else \
-                f"the segments restored so far hold {at} of its {f.size} bytes (scan the earlier cartridges " \
-                f"of the set into the same folder first)"
-            self.report.notes.append(f"{f.path}: its segments are not joined: {why}")
-            return
-        hasher = MultiHasher(list(known))
-        try:
-            out = target.open_file(f.path, f.mode & 0o777, mtime_ns=f.mtime_ns)
-        except (UnsafePath, RestoreConflict) as exc:
-            self.refuse(f, exc)
-            return
-        for _, p in pieces:
-            with open(p, "rb") as src:
-                while chunk := src.read(1 << 20):
-                    hasher.update(chunk)
-                    out.write(chunk)
-        got = hasher.hexdigests()
-        bad = [a for a, h in known.items() if got.get(a) != h]
-        if bad:
-            out.abort()
-            f.status, f.reason = FAILED, (f"its segments are proven, but the joined file's {bad[0]} does not "
-                                          f"match the whole file's checksum")
-            return
-        out.commit()
-        for _, p in pieces:
-            p.unlink()
-        f.joined = True
+        assert self.restorer is not None
+        self.restorer.commit(f, out, dict(getattr(footer, "file_checksums", None) or {}))
 
     def orphan_footer(self, frame: Frame, footer: FileFooter, block: int, off: int, rs: int) -> None:
         """A file footer whose header was lost: its data is the records right before it."""
@@ -420,7 +330,7 @@ class _Scanner:
                 if e.kind == "file" and e.size == 0 and (e.segment_size or 0) == 0:
                     # an empty file has no data to lose: its listed checksums prove the empty content
                     f._computed = MultiHasher([a for a in e.checksums if a in ALGORITHMS]).hexdigests()
-                    out = self.open_target(f) if self.target is not None else None
+                    out = self.restorer.open(f) if self.restorer is not None else None
                     self.judge(f, _Proof(e.checksums, e.copied, 0, e.message), "object footer (empty file)", out)
                 elif e.kind == "file":
                     f.status, f.reason = MISSING, "listed in the object footer, not found (in a damaged region)"
@@ -438,7 +348,7 @@ class _Scanner:
         if proof.copied < proof.segment_size or proof.segment_size != f._seg:
             return
         out = None
-        if self.target is not None and not f.restored:
+        if self.restorer is not None and not f.restored:
             computed, got, _, _, _, out = self.read_data(f, f._data_block, f._seg, tuple(proof.checksums))
             if got < f._seg:
                 _abort(out)
