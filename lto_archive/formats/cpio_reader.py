@@ -104,7 +104,7 @@ def _kind(mode: int) -> str:
     return "other"
 
 
-class CpioReader(MemberStreamReader):
+class CpioReader(MemberStreamReader[CpioExtra]):
     """Iterate over the members of one cpio archive read from `stream`.
 
     `start_offset`: the stream's offset of its first byte (default
@@ -142,9 +142,6 @@ class CpioReader(MemberStreamReader):
         self.members_read = 0
         #: members whose data did not match the header's crc: path, offset, expected, actual
         self.crc_mismatches: list[dict[str, Any]] = []
-
-    def __iter__(self) -> Iterator[CpioMember]:
-        return super().__iter__()
 
     def next(self) -> CpioMember | None:
         """The next member, or None after the trailer."""

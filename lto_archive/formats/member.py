@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 if TYPE_CHECKING:
     from .axf.structures import FileFooter
 
-__all__ = ["KINDS", "Member", "TarExtra", "CpioExtra", "AxfExtra"]
+__all__ = ["KINDS", "Member", "TarExtra", "CpioExtra", "AxfExtra", "E"]
 
 #: what a member can be; 'other' is CPIO's name for devices, fifos and sockets
 KINDS = ("file", "dir", "symlink", "hardlink", "chardev", "blockdev", "fifo", "other")

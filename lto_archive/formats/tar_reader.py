@@ -196,7 +196,7 @@ def parse_pax_records(data: bytes | bytearray | memoryview) -> dict[str, str]:
     return out
 
 
-class TarReader(MemberStreamReader):
+class TarReader(MemberStreamReader[TarExtra]):
     """Iterate over the members of one tar archive read from `stream`.
 
     `start_offset`: the stream's offset of its first byte in the coordinates
@@ -239,9 +239,6 @@ class TarReader(MemberStreamReader):
         self._continuation: tuple[str, int, int] | None = None   # GNU.volume.filename, size, offset
         self.continues = False                   # volume mode: the archive goes on in the next volume
         self.cut: tuple[TarMember, int] | None = None   # ...inside this member, after this many data bytes
-
-    def __iter__(self) -> Iterator[TarMember]:
-        return super().__iter__()
 
     def next(self) -> TarMember | None:
         """The next member, or None at the end of the archive."""

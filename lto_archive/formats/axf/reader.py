@@ -37,7 +37,7 @@ __all__ = ["AxfMember", "AxfReader", "probe_volume", "read_frame_at"]
 AxfMember = Member[AxfExtra]
 
 
-class AxfReader(MemberStreamReader):
+class AxfReader(MemberStreamReader[AxfExtra]):
     """Iterate over the members of one AXF-style tape file read from `stream`.
 
     After iteration: `ended_cleanly` (the volume footer was read), `signature`,
@@ -126,9 +126,6 @@ class AxfReader(MemberStreamReader):
                                 **exc.data) from None
 
     # --- iteration -------------------------------------------------------------------
-    def __iter__(self) -> Iterator[AxfMember]:
-        return super().__iter__()
-
     def next(self) -> AxfMember | None:
         if self._error is not None:
             raise self._error
