@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import subprocess
@@ -87,6 +88,17 @@ def run(*args: str | Path, cwd: Path | None = None, prefix: list[str] | None = N
     return cp
 
 
+class _LastResort(logging.Handler):
+    """What a process without logging handlers does with a warning: its message on stderr (the
+    command's, here; pytest's own handlers on the root logger would otherwise swallow it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
+
+
 def invoke_cli(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """`lto-archive ARGV` in this process (click's CliRunner), as a CompletedProcess."""
     from click.testing import CliRunner
@@ -95,11 +107,14 @@ def invoke_cli(argv: list[str], cwd: Path | None = None) -> subprocess.Completed
 
     old_argv, old_cwd = sys.argv, os.getcwd()
     sys.argv = ["lto-archive", *argv]          # the group reads --json from sys.argv, as in a real run
+    warnings = _LastResort()
+    logging.getLogger().addHandler(warnings)
     try:
         if cwd is not None:
             os.chdir(cwd)
         res = CliRunner().invoke(cli, argv, prog_name="lto-archive")
     finally:
+        logging.getLogger().removeHandler(warnings)
         sys.argv = old_argv
         os.chdir(old_cwd)
     code, stderr = res.exit_code, res.stderr
