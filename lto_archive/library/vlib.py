@@ -117,7 +117,8 @@ class VirtualLibrary(Library):
             raise DeviceError(f"{config_path} lacks drives/slots counts", path=str(config_path)) from None
         self.generation = str(config.get("generation") or "LTO-9")
         self.capacity = config.get("capacity") if isinstance(config.get("capacity"), int) else None
-        self.partitions = config.get("partitions") if config.get("partitions") in (1, 2) else 1
+        parts = config.get("partitions")
+        self.partitions: int = parts if isinstance(parts, int) and parts in (1, 2) else 1
         self.name = f"vlib:{self.path}"
 
     # --- places -----------------------------------------------------------------
@@ -234,7 +235,7 @@ class VirtualLibrary(Library):
                 with VirtualTape(src) as vt:          # a virtual cartridge, and nobody else has it open
                     label = vt.barcode or src.name
             else:
-                label = barcode.strip()              # type: ignore[union-attr]
+                label = (barcode or "").strip()      # barcode is given (checked above)
                 if not label or "/" in label or label.startswith("."):
                     raise UsageError(f"barcode {barcode!r} cannot name a cartridge", barcode=barcode)
             if (place := st.locate(label)) is not None:
