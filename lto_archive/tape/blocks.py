@@ -138,9 +138,15 @@ class BlockTable:
         p, b = self.part, self.block
         if b != self.eod[p]:
             self.truncate(p, b)
-        self.add_record(p, n)
-        self.block = b + 1
-        return self.flags()
+        cum = self.cum[p]
+        after = cum[-1] + n
+        cum.append(after)
+        self.block = self.eod[p] = b + 1
+        if after > self.pew[p]:      # self.flags(), inline: this is every record's path
+            if after > self.ew[p]:
+                return WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING
+            return WriteFlags.PROGRAMMABLE_EARLY_WARNING
+        return WriteFlags.NONE
 
     def write_filemark(self) -> None:
         """Put a filemark at the head (discarding anything after it) and move past it."""
