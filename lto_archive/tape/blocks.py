@@ -139,14 +139,9 @@ class BlockTable:
         if b != self.eod[p]:
             self.truncate(p, b)
         cum = self.cum[p]
-        after = cum[-1] + n
-        cum.append(after)
+        cum.append(cum[-1] + n)
         self.block = self.eod[p] = b + 1
-        if after > self.pew[p]:      # self.flags(), inline: this is every record's path
-            if after > self.ew[p]:
-                return WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING
-            return WriteFlags.PROGRAMMABLE_EARLY_WARNING
-        return WriteFlags.NONE
+        return self.flags()
 
     def write_filemark(self) -> None:
         """Put a filemark at the head (discarding anything after it) and move past it."""
