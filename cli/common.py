@@ -14,7 +14,7 @@ import click
 
 from lto_archive.errors import ExitCode, LtoArchiveError, UsageError
 from lto_archive.jobs.progress import Progress
-from lto_archive.tape import open_device
+from lto_archive.devices import open_device
 from lto_archive.tape.device import TapeDevice
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
