@@ -1,6 +1,6 @@
 """LTO generations as data, and the rules for which drive may write which medium.
 
-Figures from ../shared/docs/lto.md (vendor manuals, the LTFS reference). The
+Figures from vendor manuals, the LTFS reference's source and FreeBSD mt(1). The
 speed-matching floor matters because below it a drive shoe-shines; capacities
 are native (uncompressed) and in decimal units as vendors state them.
 """

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import random
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 from lto_archive.tape import VirtualTape, create_vtape
@@ -66,14 +68,61 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def run(*args: str | Path, cwd: Path | None = None, prefix: list[str] | None = None,
-        check: int | None = None) -> subprocess.CompletedProcess[str]:
-    """Run `lto-archive ARGS` in a subprocess (real exit codes, real stdout/stderr)."""
-    cmd = (prefix or []) + CLI + [str(a) for a in args]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    cp = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+        check: int | None = None, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """`lto-archive ARGS`: its exit code, stdout and stderr.
+
+    The command runs in this process through click's CliRunner, as the entry point runs it (the
+    same group, argv, exit codes; an uncaught exception is exit 1 with its traceback on stderr, as
+    Python prints it). With `process=True` or a `prefix` (a wrapper such as setpriv) it runs as a
+    real `python -m lto_archive_cli.main` subprocess: for tests whose subject is the process itself.
+    """
+    argv = [str(a) for a in args]
+    if process or prefix is not None:
+        cmd = (prefix or []) + CLI + argv
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+        cp = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+    else:
+        cp = invoke_cli(argv, cwd=cwd)
     if check is not None:
         assert cp.returncode == check, (cp.returncode, cp.stdout, cp.stderr)
     return cp
+
+
+class _LastResort(logging.Handler):
+    """What a process without logging handlers does with a warning: its message on stderr (the
+    command's, here; pytest's own handlers on the root logger would otherwise swallow it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
+
+
+def invoke_cli(argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`lto-archive ARGV` in this process (click's CliRunner), as a CompletedProcess."""
+    from click.testing import CliRunner
+
+    from lto_archive_cli.main import cli
+
+    old_argv, old_cwd = sys.argv, os.getcwd()
+    sys.argv = ["lto-archive", *argv]          # the group reads --json from sys.argv, as in a real run
+    warnings = _LastResort()
+    logging.getLogger().addHandler(warnings)
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        res = CliRunner().invoke(cli, argv, prog_name="lto-archive")
+    finally:
+        logging.getLogger().removeHandler(warnings)
+        sys.argv = old_argv
+        os.chdir(old_cwd)
+    code, stderr = res.exit_code, res.stderr
+    if res.exception is not None and not isinstance(res.exception, SystemExit) and res.exc_info:
+        stderr += "".join(traceback.format_exception(*res.exc_info))
+        traceback.clear_frames(res.exc_info[2])   # no device stays open through the failed frames
+        code = 1
+    return subprocess.CompletedProcess(["lto-archive", *argv], code, res.stdout, stderr)
 
 
 def write_cli(tape: Path, *sources: Path, log_dir: Path, extra: tuple[str, ...] = (), **kw):  # type: ignore[no-untyped-def]

@@ -34,3 +34,20 @@ def _private_catalog(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+#: The VM with a changer (drives start empty), booted once for every test that needs it, in this order:
+#: the empty-drive commands first, then the span set (it takes the first blank cartridges), then the SCSI
+#: checks (which load a cartridge) and the library tests (each starts by putting every cartridge home).
+CHANGER_VM_TESTS = ["tests/st/test_empty_drive.py", "tests/span/test_span_vm.py", "tests/scsi/vm",
+                    "tests/library/test_library_vm.py"]
+
+
+@pytest.fixture(scope="session")
+def tapevm_changer_run():  # type: ignore[no-untyped-def]
+    """One tapevm boot with two drives, six 100 MB cartridges and a changer, shared by
+    tests/library/test_library_tapevm.py and tests/span/test_span_tapevm.py (a boot costs minutes)."""
+    from .tapevm_helpers import run_in_tapevm
+
+    return run_in_tapevm(CHANGER_VM_TESTS, drives=2, tapes=6, tape_size_mb=100, changer=True,
+                         env={"LTO_ARCHIVE_TEST_EMPTY_DRIVE": "1"}, pytest_args=("-rs",))

@@ -13,14 +13,14 @@ from ..errors import (ArchiveError, CartridgeNotFound, ChangerError, CorruptArch
                       NoNextCartridge, RestoreConflict, SourceError, UnsafePath, UnstorableName, UsageError,
                       VerificationFailed, WriteProtected)
 from ..hashing import DEFAULT_ALGORITHMS
-from ..jobs.progress import Progress, ProgressCallback
+from ..progress import Progress, ProgressCallback
 from ..jobs.write import formats as archive_formats
 from ..library import DriveInfo, Library, LibraryStatus, SlotInfo
 from ..manifest import Manifest
 from ..tape import TapeDevice
 from ..version import __version__
 from .catalog import DEFAULT_CATALOG_HELP, Catalog, CatalogError, FileHit, Recorded, RestorePlan, default_path
-from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, create_vtape, drive_map, is_library_spec,
+from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, create_vtape, drive_map, is_library_spec,
                       open_device, open_library, open_tape, parse_size)
 from .ltfs import LtfsReport, check_ltfs, format_ltfs, has_data, is_ltfs, recover_ltfs
 from .reading import list_files, restore, restore_from_catalog, verify

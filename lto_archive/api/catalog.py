@@ -20,7 +20,7 @@ from ..errors import UsageError
 from ..jobs.catalog_restore import load_instruction_lines, plan_document
 from ..span.catalog import find_set, span_sets
 from ..tape import TapeDevice
-from .devices import MOUNT_PREFIX, LtfsMount, open_tape
+from .targets import MOUNT_PREFIX, LtfsMount, open_tape
 
 DEFAULT_CATALOG_HELP = f"${ENV_VAR}, else ~/.local/share/lto-archive/catalog.sqlite"
 

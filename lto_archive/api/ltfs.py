@@ -9,7 +9,7 @@ from ..formats.ltfs.recover import check_volume, recover_volume
 from ..formats.ltfs.volume import format_volume, open_volume, read_labels
 from ..jobs.write import TOOL, prepare_medium
 from ..tape import TapeDevice
-from .devices import open_tape, parse_size
+from .targets import open_tape, parse_size
 from .results import FormatResult, Wrapper
 
 

@@ -15,7 +15,7 @@ from ..errors import DeviceError, LtoArchiveError, UsageError
 from ..jobs.catalog_restore import loaded_labels, plan_restore, restore_from_plan
 from ..jobs.folder_verify import verify_folder
 from ..jobs.ltfs_mounted import list_mounted, restore_mounted, verify_mounted
-from ..jobs.progress import ProgressCallback
+from ..progress import ProgressCallback
 from ..jobs.read import list_tape, load_copy_log, restore_tape, verify_tape
 from ..library import Library
 from ..manifest import Manifest
@@ -23,7 +23,7 @@ from ..span.catalog import find_set
 from ..span.read import DriveLoader, LibraryLoader, SpanReadResult, VolumeLoader, read_span
 from ..tape import TapeDevice
 from .catalog import Catalog, CatalogArg, catalog_store
-from .devices import (Folder, Target, is_library_spec, loaded_drive, mount_of, one_drive_error, open_library, open_tape,
+from .targets import (Folder, Target, is_library_spec, loaded_drive, mount_of, one_drive_error, open_library, open_tape,
                       target_name)
 from .ltfs import ltfs_volume_uuid
 from .results import Listing, ReadResult

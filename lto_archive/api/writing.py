@@ -13,7 +13,7 @@ from ..catalog import record_job, record_write
 from ..errors import UsageError
 from ..hashing import DEFAULT_ALGORITHMS
 from ..jobs.ltfs_mounted import write_to_mount
-from ..jobs.progress import ProgressCallback
+from ..progress import ProgressCallback
 from ..jobs.write import WriteOptions, write_archive
 from ..library import Library
 from ..span.catalog import record_span_write
@@ -22,7 +22,7 @@ from ..span.supply import CartridgeSupply, CommandSupply, PromptSupply, library_
 from ..span.write import write_spans
 from ..tape import TapeDevice
 from .catalog import CatalogArg, catalog_store
-from .devices import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, mount_of, one_drive_error,
+from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, mount_of, one_drive_error,
                       open_library, open_tape, parse_size, target_name)
 from .reading import record_span_reads
 from .results import ReadResult, WriteResult

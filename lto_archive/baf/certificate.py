@@ -38,7 +38,6 @@ import json
 import os
 import re
 import socket
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,12 +46,13 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .. import __version__
 from ..catalog.schema import SCHEMA_VERSION
 from ..catalog.search import camera_reel
 from ..catalog.store import Catalog
 from ..errors import UsageError, VerificationFailed
+from ..fsutil import atomic_write
 from ..manifest import iso, utc_now
+from ..version import __version__
 from .check import NOT_CHECKED_REASON, CardCheck, CopyProof, ProgressFn, check_card
 from .keys import fingerprint, raw_public
 
@@ -172,7 +172,8 @@ class Certificate:
 
     @property
     def content(self) -> dict[str, Any]:
-        return self.document["content"]
+        content: dict[str, Any] = self.document["content"]
+        return content
 
     @property
     def digest(self) -> str:
@@ -212,18 +213,7 @@ class Certificate:
             raise UsageError(f"{p} exists: a certificate is never overwritten by accident (--overwrite)",
                              path=str(p))
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
-        try:
-            with os.fdopen(fd, "wb") as fp:
-                fp.write(data)
-                fp.flush()
-                os.fsync(fp.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, p)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write(p, data, mode=0o644)
         return p
 
 
@@ -305,7 +295,9 @@ def verify_document(document: Any, public_key: Ed25519PublicKey | None = None) -
     if digest != actual:
         problems.append(f"the content does not match its digest: it was changed after issue (digest recorded "
                         f"{digest}, content now {actual})")
-    issued = content.get("issued") if isinstance(content.get("issued"), dict) else {}
+    issued = content.get("issued")
+    if not isinstance(issued, dict):
+        issued = {}
     named_key = issued.get("signing_key")
     sig = document.get("signature")
     if sig is None:

@@ -307,8 +307,12 @@ class _Lookup:
         sets: dict[str, list[tuple[int, int, int, CopyProof]]] = {}     # span set -> its parts of this file
         for row in self.conn.execute(_COPIES_SQL, (file_id,)).fetchall():
             cid = row[0]
-            proof = CopyProof(*row[2:15], session_id=row[15], written_at=row[16] or "", written_by=row[17] or "",
-                              written_host=row[18] or "", status=row[19], volume_id=row[21])
+            (label, kind, barcode, volume_uuid, folder, location, generation, fmt, tape_file, partition, block,
+             block_offset, header_offset) = row[2:15]
+            proof = CopyProof(label, kind, barcode, volume_uuid, folder, location, generation, fmt, tape_file,
+                              partition, block, block_offset, header_offset, session_id=row[15],
+                              written_at=row[16] or "", written_by=row[17] or "", written_host=row[18] or "",
+                              status=row[19], volume_id=row[21])
             last = self.conn.execute("SELECT at, who, result, message FROM verifications WHERE copy_id = ? "
                                      "ORDER BY at DESC, id DESC LIMIT 1", (cid,)).fetchone()
             if last is not None:
@@ -457,6 +461,9 @@ def check_card(catalog: Catalog, source: str | os.PathLike[str], copies: int = 2
     return result
 
 
+_Candidate = tuple[int, int, dict[str, str]]     # (catalogued file id, size, hashes)
+
+
 def _check_file(lookup: _Lookup, name: str, path: Path, st: os.stat_result, n: int) -> FileCheck:
     fc = FileCheck(name, str(path), st.st_size, iso(st.st_mtime))
     if not stat_mod.S_ISREG(st.st_mode):                 # (scan_sources already sorted these out)
@@ -464,7 +471,7 @@ def _check_file(lookup: _Lookup, name: str, path: Path, st: os.stat_result, n: i
         fc.reasons.append("not a regular file")
         return fc
     cands = lookup.candidates(name)
-    algos = {_preferred(h) for _, _, h in cands} - {None}
+    algos = {a for a in (_preferred(h) for _, _, h in cands) if a is not None}
     need = [a for a in PREFERRED_ALGORITHMS if a in algos] + sorted(a for a in algos if a not in
                                                                     PREFERRED_ALGORITHMS)
     hashes, problem, reason = _hash_file(path, need or [lookup.hint_algorithm], st)
@@ -474,15 +481,7 @@ def _check_file(lookup: _Lookup, name: str, path: Path, st: os.stat_result, n: i
         return fc
     fc.hashes = hashes
     if not cands:
-        fc.state = NO_COPY
-        algo = need[0] if need else lookup.hint_algorithm
-        elsewhere = [p for p in lookup.same_content_elsewhere(algo, hashes[algo]) if p != name]
-        if elsewhere:
-            fc.reasons.append(f"no copy under this name; the same content is catalogued as {elsewhere[0]}"
-                              + (f" and {len(elsewhere) - 1} more" if len(elsewhere) > 1 else "")
-                              + " (archived under another folder name? see --root-name)")
-        else:
-            fc.reasons.append("no copy")
+        _no_copy_here(fc, lookup, need[0] if need else lookup.hint_algorithm)
         return fc
     matching = []
     hashless = []
@@ -493,28 +492,54 @@ def _check_file(lookup: _Lookup, name: str, path: Path, st: os.stat_result, n: i
         elif size == st.st_size and all(known[a] == hashes[a] for a in common):
             matching.append((fid, known))
     if not matching:
-        differ = [(fid, size, known) for fid, size, known in cands if fid not in hashless]
-        if differ:
-            fc.state = CHANGED
-            fid, size, known = differ[-1]                     # the latest catalogued version
-            algo = next(a for a in need if a in known)
-            where = sorted({p.destination for f, _, _ in differ for _, p in lookup.copies(f)})
-            sizes = (f"; size {st.st_size:,} on the card, {size:,} when copied" if size != st.st_size else "")
-            fc.reasons.append(f"changed on the card since it was copied ({algo} differs: card "
-                              f"{_short(hashes[algo])}, copied {_short(known[algo])}"
-                              + (f" on {', '.join(where)}" if where else "") + f"{sizes})")
-        else:
-            fc.state = UNPROVEN
-            where = sorted({p.destination for f in hashless for _, p in lookup.copies(f)})
-            fc.reasons.append(f"catalogued without a checksum ({', '.join(where) or 'no copy'}): nothing proves "
-                              f"the copy equals the card")
+        _no_matching_copy(fc, lookup, cands, hashless, need)
         return fc
     for _, known in matching:
         for a, h in known.items():
             fc.catalog_hashes.setdefault(a, h)
-    best: dict[str, CopyProof] = {}     # per cartridge or disk (folders: their volume): the latest proven copy
+    fc.copies, fc.others = _proven_copies(lookup, [fid for fid, _ in matching])
+    _judge_coverage(fc, n)
+    return fc
+
+
+def _no_copy_here(fc: FileCheck, lookup: _Lookup, algo: str) -> None:
+    """No catalogued file has this path: say so, and where the same content is catalogued."""
+    fc.state = NO_COPY
+    elsewhere = [p for p in lookup.same_content_elsewhere(algo, fc.hashes[algo]) if p != fc.path]
+    if elsewhere:
+        fc.reasons.append(f"no copy under this name; the same content is catalogued as {elsewhere[0]}"
+                          + (f" and {len(elsewhere) - 1} more" if len(elsewhere) > 1 else "")
+                          + " (archived under another folder name? see --root-name)")
+    else:
+        fc.reasons.append("no copy")
+
+
+def _no_matching_copy(fc: FileCheck, lookup: _Lookup, cands: list[_Candidate], hashless: list[int],
+                      need: list[str]) -> None:
+    """No catalogued version equals the card's file: it changed since, or no checksum proves it."""
+    differ = [(fid, size, known) for fid, size, known in cands if fid not in hashless]
+    if differ:
+        fc.state = CHANGED
+        fid, size, known = differ[-1]                     # the latest catalogued version
+        algo = next(a for a in need if a in known)
+        where = sorted({p.destination for f, _, _ in differ for _, p in lookup.copies(f)})
+        sizes = (f"; size {fc.size:,} on the card, {size:,} when copied" if size != fc.size else "")
+        fc.reasons.append(f"changed on the card since it was copied ({algo} differs: card "
+                          f"{_short(fc.hashes[algo])}, copied {_short(known[algo])}"
+                          + (f" on {', '.join(where)}" if where else "") + f"{sizes})")
+    else:
+        fc.state = UNPROVEN
+        where = sorted({p.destination for f in hashless for _, p in lookup.copies(f)})
+        fc.reasons.append(f"catalogued without a checksum ({', '.join(where) or 'no copy'}): nothing proves "
+                          f"the copy equals the card")
+
+
+def _proven_copies(lookup: _Lookup, file_ids: list[int]) -> tuple[list[CopyProof], list[CopyProof]]:
+    """The copies that count (the latest proven one per cartridge or disk; folders: their
+    volume), tapes first; and the others, on destinations without a counting copy."""
+    best: dict[str, CopyProof] = {}
     others: list[CopyProof] = []
-    for fid, _ in matching:
+    for fid in file_ids:
         for _dest, proof in lookup.copies(fid):
             if proof.counts:
                 cur = best.get(proof.medium)
@@ -526,16 +551,20 @@ def _check_file(lookup: _Lookup, name: str, path: Path, st: os.stat_result, n: i
                     others.append(proof)
             else:
                 others.append(proof)
-    fc.copies = sorted(best.values(), key=lambda p: (p.kind != "tape", p.destination))
-    proven = {p.destination for p in fc.copies}
-    fc.others = [p for p in others if p.destination not in proven]
+    copies = sorted(best.values(), key=lambda p: (p.kind != "tape", p.destination))
+    proven = {p.destination for p in copies}
+    return copies, [p for p in others if p.destination not in proven]
+
+
+def _judge_coverage(fc: FileCheck, n: int) -> None:
+    """COVERED with `n` counting copies; otherwise why not (each reason once)."""
     if len(fc.copies) >= n:
         fc.state = COVERED
-        return fc
+        return
     if not fc.copies and not fc.others:
         fc.state = NO_COPY
         fc.reasons.append("no copy")
-        return fc
+        return
     fc.state = TOO_FEW
     if fc.copies:
         fc.reasons.append(f"only {len(fc.copies)} of {n} verified copies ("
@@ -548,7 +577,6 @@ def _check_file(lookup: _Lookup, name: str, path: Path, st: os.stat_result, n: i
         if why and why not in seen:
             seen.add(why)
             fc.reasons.append(why)
-    return fc
 
 
 __all__ = ["check_card", "card_root_name", "CardCheck", "FileCheck", "CopyProof", "NotSafeToFormat",

@@ -93,8 +93,6 @@ def render_html(document: dict[str, Any]) -> str:
     c = _d(document.get("content"))
     card = _d(c.get("card"))
     issued = _d(c.get("issued"))
-    catalog = _d(c.get("catalog"))
-    sig = document.get("signature")
     n = c.get("copies_required")
     name = card.get("name") or ""
     out: list[str] = [
@@ -106,10 +104,29 @@ def render_html(document: dict[str, Any]) -> str:
         f'<div class="sub"><b>Bon &agrave; Formater</b> (CST RT-030 2.3.1)<br>card <b>{_e(name)}</b><br>'
         f'certificate {_e(c.get("certificate_id"))}</div></div>',
         '<table class="meta">']
+    out += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in _meta_rows(c)]
+    out.append("</table>")
+    out += _destinations_table(_l(c.get("destinations")))
+    out += _files_table(_l(c.get("files")))
+    out += _integrity(document)
+    out.append('<div class="sign"><div>Lab (name, signature, date)</div><div>Production / DIT (received, date)'
+               "</div></div>")
+    out.append(f"<footer>lto-archive {_e(issued.get('tool_version'))}: this card may be formatted: every file on it "
+               f"has {_e(n)} verified copies as listed above.</footer>")
+    out.append(f'<script type="application/json" id="{SCRIPT_ID}">{html_safe(canonical_json(document))}</script>')
+    out.append("</body>")
+    out.append("</html>")
+    return "\n".join(out) + "\n"
+
+
+def _meta_rows(c: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The card, what was required and checked, who issued it with what, the catalog."""
+    card, issued, catalog = _d(c.get("card")), _d(c.get("issued")), _d(c.get("catalog"))
+    n = c.get("copies_required")
     cam = " ".join(x for x in (f"camera {card['camera']}" if card.get("camera") else "",
                                f"reel {card['reel']}" if card.get("reel") else "") if x)
     meta = [
-        ("Card", f"{name}" + (f" ({cam})" if cam else "")),
+        ("Card", f"{card.get('name') or ''}" + (f" ({cam})" if cam else "")),
         ("Card folder", card.get("source")),
         ("Content", f"{card.get('files')} file(s) in {card.get('folders')} folder(s), {_size(card.get('bytes'))} "
                     f"({card.get('bytes'):,} bytes)" if isinstance(card.get("bytes"), int) else ""),
@@ -123,48 +140,59 @@ def render_html(document: dict[str, Any]) -> str:
     skipped = _l(card.get("not_checked"))
     if skipped:
         meta.insert(3, ("Not checked", f"{len(skipped)} file(s): {card.get('not_checked_reason')}"))
-    out += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in meta]
-    out.append("</table>")
+    return meta
 
-    dests = _l(c.get("destinations"))
-    out.append(f"<h2>Destinations: {len(dests)}</h2>")
-    out.append('<table class="grid"><thead><tr><th>Cartridge / folder</th><th>Kind</th><th>Generation</th>'
-               '<th>Format</th><th>Shelf location</th><th>Volume (LTFS, or disk)</th><th class="num">Files</th>'
-               '<th class="num">Size</th></tr></thead><tbody>')
+
+def _destinations_table(dests: list[Any]) -> list[str]:
+    out = [f"<h2>Destinations: {len(dests)}</h2>",
+           '<table class="grid"><thead><tr><th>Cartridge / folder</th><th>Kind</th><th>Generation</th>'
+           '<th>Format</th><th>Shelf location</th><th>Volume (LTFS, or disk)</th><th class="num">Files</th>'
+           '<th class="num">Size</th></tr></thead><tbody>']
     for d in map(_d, dests):
         out.append(f'<tr><td><b>{_e(_place(d))}</b></td><td>{_e(d.get("kind"))}</td>'
                    f'<td>{_e(d.get("generation") or "")}</td><td>{_e(", ".join(map(str, _l(d.get("formats")))))}</td>'
                    f'<td>{_e(d.get("location") or "")}</td><td class="mono small">{_e(d.get("volume_uuid") or d.get("volume_id") or "")}</td>'
                    f'<td class="num">{_e(d.get("files"))}</td><td class="num">{_size(d.get("bytes"))}</td></tr>')
     out.append("</tbody></table>")
+    return out
 
-    files = _l(c.get("files"))
-    out.append(f"<h2>Files: {len(files)}</h2>")
-    out.append('<table class="grid"><thead><tr><th class="num">#</th><th>File</th><th class="num">Size</th>'
-               "<th>Checksums</th><th>Copies (where, written, verified)</th></tr></thead><tbody>")
+
+def _files_table(files: list[Any]) -> list[str]:
+    """Every file with its checksums (* when computed from the card) and its copies."""
+    out = [f"<h2>Files: {len(files)}</h2>",
+           '<table class="grid"><thead><tr><th class="num">#</th><th>File</th><th class="num">Size</th>'
+           "<th>Checksums</th><th>Copies (where, written, verified)</th></tr></thead><tbody>"]
     for i, f in enumerate(map(_d, files), 1):
         hashes = _d(f.get("hashes"))
         on_card = set(_l(f.get("hashed_on_card")))
         sums = "<br>".join(f'{_e(a)}{"*" if a in on_card else ""} <span class="mono">{_e(h)}</span>'
                            for a, h in sorted(hashes.items()))
-        copies = []
-        for cp in map(_d, _l(f.get("copies"))):
-            w, v = _d(cp.get("written")), _d(cp.get("verified"))
-            copies.append(f'<div class="copy"><b>{_e(_place(cp))}</b> {_e(cp.get("format"))}, '
-                          f"{_e(_position(cp))}<br>"
-                          f'<span class="small">written {_e(w.get("at"))} by {_e(w.get("by"))} '
-                          f'(session {_e(cp.get("session_id"))}); {_e(v.get("phase") or "verified")} '
-                          f'{_e(v.get("result"))} {_e(v.get("at"))} by {_e(v.get("by"))}</span></div>')
+        copies = "".join(_copy_html(cp) for cp in map(_d, _l(f.get("copies"))))
         out.append(f'<tr><td class="num">{i}</td><td class="mono">{_e(f.get("path"))}<br>'
                    f'<span class="small">modified {_e(f.get("mtime"))}</span></td>'
                    f'<td class="num">{_size(f.get("size"))}<br><span class="small">{_e(f.get("size"))} B</span></td>'
-                   f'<td class="small">{sums}</td><td>{"".join(copies)}</td></tr>')
+                   f'<td class="small">{sums}</td><td>{copies}</td></tr>')
     out.append("</tbody></table>")
     out.append('<p class="small">* computed from the card itself when the certificate was issued; the others as '
                "recorded with the copies.</p>")
+    return out
 
-    out.append("<h2>Integrity</h2><table class=\"meta\">")
-    out.append(f'<tr><th>Digest</th><td class="mono">{_e(document.get("digest"))}</td></tr>')
+
+def _copy_html(cp: dict[str, Any]) -> str:
+    """One copy of a file: where, in what format at what position, written and verified by whom."""
+    w, v = _d(cp.get("written")), _d(cp.get("verified"))
+    return (f'<div class="copy"><b>{_e(_place(cp))}</b> {_e(cp.get("format"))}, '
+            f"{_e(_position(cp))}<br>"
+            f'<span class="small">written {_e(w.get("at"))} by {_e(w.get("by"))} '
+            f'(session {_e(cp.get("session_id"))}); {_e(v.get("phase") or "verified")} '
+            f'{_e(v.get("result"))} {_e(v.get("at"))} by {_e(v.get("by"))}</span></div>')
+
+
+def _integrity(document: dict[str, Any]) -> list[str]:
+    """The digest, the signature (or that there is none), and how to check them."""
+    sig = document.get("signature")
+    out = ["<h2>Integrity</h2><table class=\"meta\">",
+           f'<tr><th>Digest</th><td class="mono">{_e(document.get("digest"))}</td></tr>']
     if isinstance(sig, dict):
         out.append(f'<tr><th>Signature</th><td>{_e(sig.get("algorithm"))}, lab key '
                    f'<span class="mono">{_e(sig.get("key_fingerprint"))}</span></td></tr>')
@@ -174,14 +202,7 @@ def render_html(document: dict[str, Any]) -> str:
     out.append("<tr><th>Check it</th><td><span class=\"mono\">lto-archive baf verify THIS-FILE "
                "[--public-key lab.pub]</span> (the JSON certificate and this page carry the same document)"
                "</td></tr></table>")
-    out.append('<div class="sign"><div>Lab (name, signature, date)</div><div>Production / DIT (received, date)'
-               "</div></div>")
-    out.append(f"<footer>lto-archive {_e(issued.get('tool_version'))}: this card may be formatted: every file on it "
-               f"has {_e(n)} verified copies as listed above.</footer>")
-    out.append(f'<script type="application/json" id="{SCRIPT_ID}">{html_safe(canonical_json(document))}</script>')
-    out.append("</body>")
-    out.append("</html>")
-    return "\n".join(out) + "\n"
+    return out
 
 
 __all__ = ["render_html", "TEMPLATE_VERSION"]

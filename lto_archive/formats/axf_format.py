@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..streaming import RecordStream
 from .axf.reader import AxfReader, probe_volume
 from .axf.structures import MAGIC
 from .axf.writer import AxfWriter, VolumeState, member_overhead
@@ -16,7 +17,7 @@ def _is_axf(record: bytes) -> bool:
     return record[:8] == MAGIC
 
 
-def _writer(stream, session=None, metadata: dict[str, str] | None = None) -> AxfWriter:  # type: ignore[no-untyped-def]
+def _writer(stream: RecordStream, session: Any = None, metadata: dict[str, str] | None = None) -> AxfWriter:
     """A writer for one session. Appending (nothing written yet): each volume's identity and
     object list are read from its tape first (probe_volume), so this session's volume footer
     supersedes the previous one there."""

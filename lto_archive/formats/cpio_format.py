@@ -9,6 +9,9 @@ with a clear message) is "cpio", 070702 is "cpio-crc".
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..streaming import RecordStream
 from .cpio_reader import BINARY_MAGICS, CpioReader
 from .cpio_writer import CpioWriter, member_overhead, preflight
 from .registry import ArchiveFormat, register
@@ -27,11 +30,11 @@ def _overhead(name: str, size: int, record_size: int) -> int:
     return member_overhead(name, size, record_size)
 
 
-def _newc_writer(stream, session=None) -> CpioWriter:  # type: ignore[no-untyped-def]
+def _newc_writer(stream: RecordStream, session: Any = None) -> CpioWriter:
     return CpioWriter(stream)
 
 
-def _crc_writer(stream, session=None) -> CpioWriter:  # type: ignore[no-untyped-def]
+def _crc_writer(stream: RecordStream, session: Any = None) -> CpioWriter:
     return CpioWriter(stream, crc=True)
 
 

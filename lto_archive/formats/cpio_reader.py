@@ -1,7 +1,7 @@
 """A strict, streaming cpio reader: SVR4 "newc" (070701), "crc" (070702) and POSIX "odc" (070707).
 
     reader = CpioReader(stream)           # any binary stream: read()/readinto(), or read_view()
-    for member in reader:                 # CpioMember, with the fields the jobs use from TarMember
+    for member in reader:                 # Member (member.py), as TarReader yields
         for chunk in reader.iter_data(member):
             ...
 
@@ -59,10 +59,10 @@ from __future__ import annotations
 
 import stat as stat_mod
 from collections import deque
-from dataclasses import dataclass
 from typing import Any, BinaryIO, Iterator
 
 from ..errors import ArchiveError
+from .member import CpioExtra, Member
 from .member_stream import DEFAULT_CHUNK, MemberStreamReader
 from .cpio_writer import byte_sum
 
@@ -87,53 +87,10 @@ _ODC_FIELDS = (("dev", 6), ("ino", 6), ("mode", 6), ("uid", 6), ("gid", 6), ("nl
                ("mtime", 11), ("namesize", 6), ("filesize", 11))
 
 
-@dataclass(slots=True, eq=True)
-class CpioMember:
-    """One archive member, as stored.
-
-    `path` is the name exactly as in the archive (a directory's trailing '/'
-    stripped). `size` is the number of data bytes `iter_data` yields: the
-    file's size for 'file', 0 for every other kind (`stored_size` is what the
-    header says follows it). `mtime` is whole seconds (cpio has no more).
-    """
-
-    path: str
-    kind: str
-    size: int
-    mode: int
-    mtime: float
-    uid: int
-    gid: int
-    linkname: str = ""
-    header_offset: int = 0
-    data_offset: int = 0
-    mtime_ns: int = 0
-    stored_size: int = 0
-    nlink: int = 1
-    ino: int = 0
-    devmajor: int = 0
-    devminor: int = 0
-    rdevmajor: int = 0
-    rdevminor: int = 0
-    check: int = 0
-    format: str = NEWC
-    uname: str = ""
-    gname: str = ""
-    raw_mode: int = 0     # the header's whole mode field, file type bits included
-
-    @property
-    def is_file(self) -> bool:
-        return self.kind == "file"
-
-    @property
-    def is_dir(self) -> bool:
-        return self.kind == "dir"
-
-    @property
-    def end_offset(self) -> int:
-        """Stream offset just past the member's data (and its padding in newc/crc)."""
-        end = self.data_offset + self.stored_size
-        return end + (-end % 4 if self.format != ODC else 0)
+#: what CpioReader yields: the Member all readers share, with CPIO's own header fields as its extra.
+#: `size` is the number of data bytes `iter_data` yields: the file's size for 'file', 0 for every
+#: other kind (`extra.stored_size` is what the header says follows it). `mtime` is whole seconds.
+CpioMember = Member[CpioExtra]
 
 
 def _kind(mode: int) -> str:
@@ -147,7 +104,7 @@ def _kind(mode: int) -> str:
     return "other"
 
 
-class CpioReader(MemberStreamReader):
+class CpioReader(MemberStreamReader[CpioExtra]):
     """Iterate over the members of one cpio archive read from `stream`.
 
     `start_offset`: the stream's offset of its first byte (default
@@ -186,9 +143,6 @@ class CpioReader(MemberStreamReader):
         #: members whose data did not match the header's crc: path, offset, expected, actual
         self.crc_mismatches: list[dict[str, Any]] = []
 
-    def __iter__(self) -> Iterator[CpioMember]:
-        return super().__iter__()
-
     def next(self) -> CpioMember | None:
         """The next member, or None after the trailer."""
         if self._error is not None:
@@ -223,12 +177,12 @@ class CpioReader(MemberStreamReader):
         self._data_started = False
         if m.data_offset == self._pos and m.kind == "file":
             self._remaining = m.size
-            self._skip_after = self._pad(m.data_offset + m.stored_size)
+            self._skip_after = self._pad(m.data_offset + m.extra.stored_size)
         else:
             # held back (already passed), or a kind whose stored data (if any) is not member data
             self._remaining = 0
             self._skip_after = 0 if m.data_offset != self._pos else (
-                m.stored_size + self._pad(m.data_offset + m.stored_size))
+                m.extra.stored_size + self._pad(m.data_offset + m.extra.stored_size))
         self._last_path = m.path
         self.members_read += 1
         return m
@@ -259,18 +213,18 @@ class CpioReader(MemberStreamReader):
 
     def _resolve_links(self, m: CpioMember) -> CpioMember | None:
         """Hard-link bookkeeping; returns the member to yield now, or None (held back)."""
-        if m.kind != "file" or m.nlink < 2:
+        if m.kind != "file" or m.extra.nlink < 2:
             return m
         if self.format == ODC:
-            key = (m.devmajor, m.ino)
+            key = (m.devmajor, m.extra.ino)
             first = self._link_data.get(key)
             if first is None:
                 self._link_data[key] = m.path
                 return m
             m.kind, m.linkname, m.size = "hardlink", first, 0
             return m
-        key = (m.devmajor, m.devminor, m.ino)
-        if m.stored_size > 0:
+        key = (m.devmajor, m.devminor, m.extra.ino)
+        if m.extra.stored_size > 0:
             self._link_data.setdefault(key, m.path)
             for w in self._link_wait.pop(key, []):
                 w.kind, w.linkname = "hardlink", m.path
@@ -406,12 +360,15 @@ class CpioReader(MemberStreamReader):
                     f"the tape file is truncated", offset=self._pos, path=path)
             self._skip_exact(self._pad(self._pos), off, path, "the padding after the target")
             linkname = raw.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-        return CpioMember(
+        fmt = self.format or NEWC
+        end = data_offset + filesize
+        extra = CpioExtra(format=fmt, stored_size=filesize, nlink=nlink, ino=ino, rdevmajor=rdevmajor,
+                          rdevminor=rdevminor, check=check, raw_mode=mode)
+        return Member(
             path=path, kind=kind, size=filesize if kind == "file" else 0, mode=mode & 0o7777,
-            mtime=float(mtime), uid=uid, gid=gid, linkname=linkname, header_offset=off,
-            data_offset=data_offset, mtime_ns=mtime * 1_000_000_000, stored_size=filesize, nlink=nlink,
-            ino=ino, devmajor=devmajor, devminor=devminor, rdevmajor=rdevmajor, rdevminor=rdevminor,
-            check=check, format=self.format or NEWC, raw_mode=mode)
+            mtime=float(mtime), mtime_ns=mtime * 1_000_000_000, extra=extra, uid=uid, gid=gid, linkname=linkname,
+            header_offset=off, data_offset=data_offset, end_offset=end + (-end % 4 if fmt != ODC else 0),
+            devmajor=devmajor, devminor=devminor)
 
     def _at_eof(self, off: int, got: int) -> None:
         if got:
@@ -491,7 +448,7 @@ class CpioReader(MemberStreamReader):
                 raise self._corrupt(
                     f"the archive ends in the padding after {member.path!r} (at byte {self._pos}): "
                     f"the tape file is truncated", offset=self._pos, path=member.path)
-        if checking and total & 0xFFFFFFFF != member.check:
+        if checking and total & 0xFFFFFFFF != member.extra.check:
             # reported when the archive ends (see the module notes): the stream is still in step
             self.crc_mismatches.append({"path": member.path, "offset": member.header_offset,
-                                        "expected": f"{member.check:08x}", "actual": f"{total & 0xFFFFFFFF:08x}"})
+                                        "expected": f"{member.extra.check:08x}", "actual": f"{total & 0xFFFFFFFF:08x}"})

@@ -9,15 +9,18 @@ damaged, that error sticks: every later call raises it again.
 from __future__ import annotations
 
 import io
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Generic, Iterator
 
 from ..errors import ArchiveError, CorruptArchive
+from .member import E, Member
 
 DEFAULT_CHUNK = 1 << 20
 
 
-class MemberStreamReader:
-    """Base of the format readers: stream access, offsets, the sticky error, iteration over `next()`."""
+class MemberStreamReader(Generic[E]):
+    """Base of the format readers: stream access, offsets, the sticky error, iteration over `next()`.
+
+    Every reader yields Member (member.py); E is the type of its format's `extra`."""
 
     _stream: Any
     _error: ArchiveError | None
@@ -108,17 +111,17 @@ class MemberStreamReader:
         self._error = e   # every later call raises the same error
         return e
 
-    def next(self) -> Any:
+    def next(self) -> Member[E] | None:
         raise NotImplementedError
 
-    def iter_data(self, member: Any, chunk_size: int = DEFAULT_CHUNK) -> Iterator[Any]:
+    def iter_data(self, member: Member[E], chunk_size: int = DEFAULT_CHUNK) -> Iterator[memoryview | bytes]:
         raise NotImplementedError
 
-    def read_data(self, member: Any) -> bytes:
+    def read_data(self, member: Member[E]) -> bytes:
         """All data of `member` as one bytes object (small members only)."""
         return b"".join(self.iter_data(member))
 
-    def readinto_data(self, member: Any, sink: Any) -> int:
+    def readinto_data(self, member: Member[E], sink: Any) -> int:
         """Write the data of `member` to `sink.write()`; returns bytes written."""
         n = 0
         for chunk in self.iter_data(member):
@@ -131,7 +134,7 @@ class MemberStreamReader:
         """Stream offset of the next unread byte."""
         return self._pos
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[Member[E]]:
         while True:
             m = self.next()
             if m is None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..streaming import RecordStream
 from .registry import ArchiveFormat, register
 from .tar_reader import TarReader
 from .tar_writer import BLOCK, TarWriter
@@ -16,7 +19,7 @@ def _overhead(name: str, size: int, record_size: int) -> int:
     return 3 * BLOCK + len(name.encode("utf-8", "surrogateescape")) + BLOCK
 
 
-def _writer(stream, session=None) -> TarWriter:  # type: ignore[no-untyped-def]
+def _writer(stream: RecordStream, session: Any = None) -> TarWriter:
     return TarWriter(stream)
 
 

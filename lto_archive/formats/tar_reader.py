@@ -11,7 +11,7 @@ byte offsets of every member, and a clear CorruptArchive for every way a tape
 file can be damaged.
 
     reader = TarReader(stream)            # any binary stream: read()/readinto()
-    for member in reader:                 # TarMember, in archive order
+    for member in reader:                 # Member (member.py), in archive order
         for chunk in reader.iter_data(member):
             ...                           # memoryview/bytes, member.size in total
 
@@ -41,10 +41,10 @@ continuation reads as GNU tar without -M reads it: the member
 from __future__ import annotations
 
 import tarfile
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterator
 
 from ..errors import ArchiveError, CorruptArchive
+from .member import Member, TarExtra
 from .member_stream import DEFAULT_CHUNK, MemberStreamReader
 
 __all__ = ["TarMember", "TarReader", "BLOCK", "parse_pax_records"]
@@ -73,50 +73,8 @@ _UNSUPPORTED = {
 _META_TYPES = (b"x", b"g", b"L", b"K", b"V")
 
 
-@dataclass(slots=True, eq=True)
-class TarMember:
-    """One archive member, as stored.
-
-    `path` is '/'-separated exactly as in the archive (pax 'path' or GNU long
-    name wins over the ustar name/prefix), with the trailing '/' of directories
-    stripped. `size` is the number of data bytes that follow the header (0 for
-    directories, links, devices and fifos). `mtime` is a float with the pax
-    precision; `mtime_ns` is the same time as exact integer nanoseconds.
-    `header_offset` is the stream offset of the first block belonging to the
-    member (its pax 'x' or GNU 'L'/'K' blocks when it has them; global 'g'
-    headers belong to no member), `data_offset` that of its first data byte.
-    """
-
-    path: str
-    kind: str
-    size: int
-    mode: int
-    mtime: float
-    uid: int
-    gid: int
-    uname: str
-    gname: str
-    linkname: str
-    pax: dict[str, str] = field(default_factory=dict)
-    header_offset: int = 0
-    data_offset: int = 0
-    mtime_ns: int = 0
-    devmajor: int = 0
-    devminor: int = 0
-    part_offset: int | None = None   # a multi-volume continuation: where in the whole file its data begins
-
-    @property
-    def is_file(self) -> bool:
-        return self.kind == "file"
-
-    @property
-    def is_dir(self) -> bool:
-        return self.kind == "dir"
-
-    @property
-    def end_offset(self) -> int:
-        """Stream offset just past the member's data padding."""
-        return self.data_offset + _padded(self.size)
+#: what TarReader yields: the Member all readers share, with the pax records as its extra
+TarMember = Member[TarExtra]
 
 
 def _octal(field: bytes) -> int:
@@ -130,6 +88,53 @@ def _octal(field: bytes) -> int:
 
 def _padded(n: int) -> int:
     return (n + BLOCK - 1) & ~(BLOCK - 1)
+
+
+def _header_path(buf: bytes) -> str:
+    """The ustar name field, after the prefix field when the header has the POSIX ustar magic."""
+    path = buf[0:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+    if buf[257:263] == b"ustar\0":
+        prefix = buf[345:500].split(b"\0", 1)[0]
+        if prefix:
+            path = prefix.decode("utf-8", "surrogateescape") + "/" + path
+    return path
+
+
+def _member_kind(t: bytes, merged: dict[str, str], path: str, header_offset: int) -> str:
+    """The member kind of type flag `t`; ArchiveError for what lto-archive does not restore."""
+    if t in _UNSUPPORTED or any(k.startswith("GNU.sparse.") for k in merged):
+        what = _UNSUPPORTED.get(t, "a GNU sparse file")
+        shown = merged.get("GNU.sparse.name", merged.get("path", path))
+        how = f"type {t.decode('latin-1')!r}" if t in _UNSUPPORTED else "pax GNU.sparse records"
+        raise ArchiveError(
+            f"member {shown!r} at byte {header_offset} is {what} ({how}), "
+            f"which lto-archive does not restore", offset=header_offset, path=shown, type=t.decode("latin-1"))
+    kind = _KINDS.get(t)
+    if kind is None:
+        shown = merged.get("path", path)
+        raise CorruptArchive(
+            f"member {shown!r} at byte {header_offset} has unknown type {t!r}: "
+            f"the archive is damaged or written by a tool lto-archive does not know",
+            offset=header_offset, path=shown, type=t.decode("latin-1"))
+    return kind
+
+
+def _member_of(ti: tarfile.TarInfo, kind: str, path: str, linkname: str, merged: dict[str, str]) -> TarMember:
+    """The member as its header says, with the pax records `merged` winning; ValueError for a bad record."""
+    m = Member(path=merged.get("path", path), kind=kind, size=ti.size, mode=ti.mode & 0o7777,
+               mtime=float(ti.mtime), mtime_ns=ti.mtime * 1_000_000_000, extra=TarExtra(merged), uid=ti.uid,
+               gid=ti.gid, uname=merged.get("uname", ti.uname), gname=merged.get("gname", ti.gname),
+               linkname=merged.get("linkpath", linkname), devmajor=ti.devmajor, devminor=ti.devminor)
+    if "size" in merged:
+        m.size = _pax_int("size", merged["size"])
+    if "uid" in merged:
+        m.uid = _pax_int("uid", merged["uid"])
+    if "gid" in merged:
+        m.gid = _pax_int("gid", merged["gid"])
+    if "mtime" in merged:
+        m.mtime_ns = _parse_decimal_ns(merged["mtime"])
+        m.mtime = float(merged["mtime"])
+    return m
 
 
 def _parse_decimal_ns(text: str) -> int:
@@ -191,7 +196,7 @@ def parse_pax_records(data: bytes | bytearray | memoryview) -> dict[str, str]:
     return out
 
 
-class TarReader(MemberStreamReader):
+class TarReader(MemberStreamReader[TarExtra]):
     """Iterate over the members of one tar archive read from `stream`.
 
     `start_offset`: the stream's offset of its first byte in the coordinates
@@ -234,9 +239,6 @@ class TarReader(MemberStreamReader):
         self._continuation: tuple[str, int, int] | None = None   # GNU.volume.filename, size, offset
         self.continues = False                   # volume mode: the archive goes on in the next volume
         self.cut: tuple[TarMember, int] | None = None   # ...inside this member, after this many data bytes
-
-    def __iter__(self) -> Iterator[TarMember]:
-        return super().__iter__()
 
     def next(self) -> TarMember | None:
         """The next member, or None at the end of the archive."""
@@ -393,20 +395,41 @@ class TarReader(MemberStreamReader):
     def _make_member(self, buf: bytes, ti: tarfile.TarInfo, header_offset: int,
                      pax: dict[str, str], longname: str | None, longlink: str | None) -> TarMember:
         data_offset = self._pos
-        t = ti.type
         # name: ustar name (+ prefix when POSIX ustar magic), GNU long name, pax path
-        if longname is not None:
-            path = longname
-        else:
-            path = buf[0:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-            if buf[257:263] == b"ustar\0":
-                prefix = buf[345:500].split(b"\0", 1)[0]
-                if prefix:
-                    path = prefix.decode("utf-8", "surrogateescape") + "/" + path
+        path = longname if longname is not None else _header_path(buf)
         linkname = longlink if longlink is not None else ti.linkname
         merged = {**self.global_pax, **pax} if self.global_pax else pax
         for k in [k for k, v in merged.items() if v == ""]:
             del merged[k]   # an empty value in 'x' cancels a global value
+        t, path, merged, part_offset = self._continued(buf, ti, header_offset, path, merged)
+        kind = _member_kind(t, merged, path, header_offset)
+        try:
+            m = _member_of(ti, kind, path, linkname, merged)
+        except ValueError as e:
+            shown = merged.get("path", path)
+            raise self._corrupt(f"the pax header of {shown!r} at byte {header_offset} is damaged: {e}",
+                                offset=header_offset, path=shown) from None
+        if m.size < 0:
+            raise self._corrupt(f"member {m.path!r} at byte {header_offset} has a negative size ({m.size}): "
+                                f"the header is damaged", offset=header_offset, path=m.path)
+        if t == b"\0" and m.path.endswith("/"):
+            m.kind = "dir"    # v7: a directory is a regular file whose name ends in '/'
+        if m.kind == "dir":
+            m.path = m.path.rstrip("/") or "/"
+        if m.kind not in ("file", "hardlink"):
+            m.size = 0        # no data blocks follow directories, symlinks, devices, fifos
+        if not m.path:
+            raise self._corrupt(f"member at byte {header_offset}{self._after()} has an empty name: "
+                                f"the header is damaged", offset=header_offset, path=self._last_path)
+        m.header_offset, m.data_offset, m.part_offset = header_offset, data_offset, part_offset
+        m.end_offset = data_offset + _padded(m.size)
+        return m
+
+    def _continued(self, buf: bytes, ti: tarfile.TarInfo, header_offset: int, path: str, merged: dict[str, str]
+                   ) -> tuple[bytes, str, dict[str, str], int | None]:
+        """A multi-volume continuation: (its type, path, pax records, where its data is in the whole file);
+        for any other member its own type, path and records, and None."""
+        t = ti.type
         part_offset: int | None = None
         if t == b"M" and self._volume:    # GNU format continuation: name, size left, offset in the 'offset' field
             part_offset = _octal(buf[369:381])
@@ -420,65 +443,7 @@ class TarReader(MemberStreamReader):
                                     f"but its volume header says {left}: the archive is damaged",
                                     offset=header_offset, path=name)
         self._continuation = None
-        if t in _UNSUPPORTED or any(k.startswith("GNU.sparse.") for k in merged):
-            what = _UNSUPPORTED.get(t, "a GNU sparse file")
-            shown = merged.get("GNU.sparse.name", merged.get("path", path))
-            how = f"type {t.decode('latin-1')!r}" if t in _UNSUPPORTED else "pax GNU.sparse records"
-            raise ArchiveError(
-                f"member {shown!r} at byte {header_offset} is {what} ({how}), "
-                f"which lto-archive does not restore", offset=header_offset, path=shown, type=t.decode("latin-1"))
-        kind = _KINDS.get(t)
-        if kind is None:
-            shown = merged.get("path", path)
-            raise CorruptArchive(
-                f"member {shown!r} at byte {header_offset} has unknown type {t!r}: "
-                f"the archive is damaged or written by a tool lto-archive does not know",
-                offset=header_offset, path=shown, type=t.decode("latin-1"))
-        size = ti.size
-        mtime_ns = ti.mtime * 1_000_000_000
-        mtime: float = float(ti.mtime)
-        uid, gid, uname, gname = ti.uid, ti.gid, ti.uname, ti.gname
-        if merged:
-            try:
-                if "path" in merged:
-                    path = merged["path"]
-                if "linkpath" in merged:
-                    linkname = merged["linkpath"]
-                if "size" in merged:
-                    size = _pax_int("size", merged["size"])
-                if "uid" in merged:
-                    uid = _pax_int("uid", merged["uid"])
-                if "gid" in merged:
-                    gid = _pax_int("gid", merged["gid"])
-                if "uname" in merged:
-                    uname = merged["uname"]
-                if "gname" in merged:
-                    gname = merged["gname"]
-                if "mtime" in merged:
-                    mtime_ns = _parse_decimal_ns(merged["mtime"])
-                    mtime = float(merged["mtime"])
-            except ValueError as e:
-                raise self._corrupt(
-                    f"the pax header of {path!r} at byte {header_offset} is damaged: {e}",
-                    offset=header_offset, path=path) from None
-        if size < 0:
-            raise self._corrupt(f"member {path!r} at byte {header_offset} has a negative size ({size}): "
-                                f"the header is damaged", offset=header_offset, path=path)
-        if t == b"\0" and path.endswith("/"):
-            kind = "dir"    # v7: a directory is a regular file whose name ends in '/'
-        if kind == "dir":
-            stripped = path.rstrip("/")
-            path = stripped if stripped else "/"
-        if kind not in ("file", "hardlink"):
-            size = 0        # no data blocks follow directories, symlinks, devices, fifos
-        if not path:
-            raise self._corrupt(f"member at byte {header_offset}{self._after()} has an empty name: "
-                                f"the header is damaged", offset=header_offset, path=self._last_path)
-        return TarMember(
-            path=path, kind=kind, size=size, mode=ti.mode & 0o7777, mtime=mtime,
-            uid=uid, gid=gid, uname=uname, gname=gname, linkname=linkname, pax=merged,
-            header_offset=header_offset, data_offset=data_offset, mtime_ns=mtime_ns,
-            devmajor=ti.devmajor, devminor=ti.devminor, part_offset=part_offset)
+        return t, path, merged, part_offset
 
     def _at_eof(self, off: int, got: int, pending: str | None) -> None:
         if self._volume and not got and not pending and self._continuation is None:

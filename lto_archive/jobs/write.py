@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from ..version import __version__
 from ..errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
 from ..formats.registry import get_format, names as format_names
 from ..formats.tar_writer import TarWriter

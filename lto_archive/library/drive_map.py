@@ -127,82 +127,112 @@ def resolve(drive_count: int, *, given: dict[int, str], changer: ChangerDrives, 
     `serial_errors`); `fallbacks` are the older rules as (name, map), in order.
     """
     out = DriveMapping()
-    idents = changer.identifiers
-    if idents is not None and len(idents) != drive_count:
-        out.notes.append(f"the changer reports {len(idents)} drive(s) with identifiers where mtx lists "
-                         f"{drive_count}: serials not used")
-        idents = None
-    if idents is None and changer.why_not:
-        out.notes.append(f"the changer does not name its drives ({changer.why_not})")
-    changer_serial: dict[int, str] = {}
-    for n, ident in enumerate(idents or ()):
-        if ident is None:
-            out.notes.append(f"drive {n}: the changer gives no identifier")
-        elif not ident.complete:
-            out.notes.append(f"drive {n}: the changer's identifier is cut short ({ident.text or ident.value.hex()!r})")
-        elif ident.serial is None:
-            out.notes.append(f"drive {n}: the changer's identifier is binary ({ident.value.hex()}), "
-                             f"not a serial number")
-        else:
-            changer_serial[n] = ident.serial
-    known = {dev: s for dev, s in serials.items() if s}
-    matches = {n: [dev for dev, ds in known.items() if same_serial(s, ds)] for n, s in changer_serial.items()}
-    by_serial = {n: devs[0] for n, devs in matches.items() if len(devs) == 1}
-    for n, devs in matches.items():
-        s = changer_serial[n]
-        if len(devs) > 1:
-            out.notes.append(f"drive {n} (serial {s}): several st devices have that serial ({', '.join(devs)})")
-        elif not devs:
-            start = [dev for dev, ds in known.items() if cut_short(s, ds) and dev not in by_serial.values()]
-            out.notes.append(f"drive {n} (serial {s}): no st drive on this machine has that serial"
-                             + (f"; it may be cut short (it begins the serial of {', '.join(start)})" if start else ""))
-    if changer_serial and len(known) < len(serials):
-        for dev in sorted(set(serials) - set(known)):
+    ev = _Evidence(_changer_serials(drive_count, changer, out.notes), {dev: s for dev, s in serials.items() if s})
+    by_serial = ev.match(out.notes)
+    if ev.changer_serial and len(ev.known) < len(serials):
+        for dev in sorted(set(serials) - set(ev.known)):
             out.notes.append(f"{dev}: serial unknown ({(serial_errors or {}).get(dev, 'no answer')})")
-
-    def agrees(n: int, dev: str) -> bool:
-        ds = known.get(dev)
-        if ds is None:        # a device whose serial we could not read: nothing says otherwise
-            return True
-        if n in changer_serial:
-            return same_serial(changer_serial[n], ds) or cut_short(changer_serial[n], ds)
-        return not any(same_serial(cs, ds) for m, cs in changer_serial.items() if m != n)
-
     if given:
-        if all(n in given for n in range(drive_count)):
-            out.notes.clear()     # the user named every drive: only a contradiction is worth saying
-        for n, dev in given.items():
-            out.devices[n], out.sources[n] = dev, "given"
-            if n < drive_count and not agrees(n, dev):
-                out.notes.append(f"drive {n} is {dev} as you said, but its serial number says otherwise "
-                                 f"(the changer: {changer_serial.get(n, '?')}, {dev}: {known.get(dev, '?')})")
-        for n, dev in by_serial.items():
-            if n not in given and dev not in given.values():
-                out.devices[n], out.sources[n] = dev, "serial"
+        _take_given(out, drive_count, given, by_serial, ev)
     else:
         out.devices.update(by_serial)
         out.sources.update({n: "serial" for n in by_serial})
         if len(by_serial) < drive_count:
-            for name, mapping in fallbacks:
-                mapping = {n: d for n, d in mapping.items() if n < drive_count}
-                if not mapping:
-                    continue
-                if not all(agrees(n, d) for n, d in mapping.items()):
-                    out.notes.append(f"the {name} order disagrees with the serial numbers: not used")
-                    continue
-                for n, dev in sorted(mapping.items()):
-                    if n not in out.devices and dev not in out.devices.values():
-                        out.devices[n], out.sources[n] = dev, name
-                        if by_serial:
-                            out.notes.append(f"drive {n}: {dev} from the {name} order")
-                break
+            _take_fallback(out, drive_count, fallbacks, by_serial, ev)
     for n, dev in out.devices.items():
-        s = known.get(dev) or changer_serial.get(n)
+        s = ev.known.get(dev) or ev.changer_serial.get(n)
         if s:
             out.serials[n] = s
-    for n, s in changer_serial.items():
+    for n, s in ev.changer_serial.items():
         out.serials.setdefault(n, s)
     return out
+
+
+def _changer_serials(drive_count: int, changer: ChangerDrives, notes: list[str]) -> dict[int, str]:
+    """The serial number the changer gives for each drive it names by one (the rest said in `notes`)."""
+    idents = changer.identifiers
+    if idents is not None and len(idents) != drive_count:
+        notes.append(f"the changer reports {len(idents)} drive(s) with identifiers where mtx lists "
+                     f"{drive_count}: serials not used")
+        idents = None
+    if idents is None and changer.why_not:
+        notes.append(f"the changer does not name its drives ({changer.why_not})")
+    changer_serial: dict[int, str] = {}
+    for n, ident in enumerate(idents or ()):
+        if ident is None:
+            notes.append(f"drive {n}: the changer gives no identifier")
+        elif not ident.complete:
+            notes.append(f"drive {n}: the changer's identifier is cut short ({ident.text or ident.value.hex()!r})")
+        elif ident.serial is None:
+            notes.append(f"drive {n}: the changer's identifier is binary ({ident.value.hex()}), not a serial number")
+        else:
+            changer_serial[n] = ident.serial
+    return changer_serial
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """The serials the changer gives its drives (by number) and the st drives give (by device)."""
+
+    changer_serial: dict[int, str]
+    known: dict[str, str]
+
+    def match(self, notes: list[str]) -> dict[int, str]:
+        """Drive number -> the one st device with its serial (what does not match is said in `notes`)."""
+        known = self.known
+        matches = {n: [dev for dev, ds in known.items() if same_serial(s, ds)] for n, s in self.changer_serial.items()}
+        by_serial = {n: devs[0] for n, devs in matches.items() if len(devs) == 1}
+        for n, devs in matches.items():
+            s = self.changer_serial[n]
+            if len(devs) > 1:
+                notes.append(f"drive {n} (serial {s}): several st devices have that serial ({', '.join(devs)})")
+            elif not devs:
+                start = [dev for dev, ds in known.items() if cut_short(s, ds) and dev not in by_serial.values()]
+                notes.append(f"drive {n} (serial {s}): no st drive on this machine has that serial"
+                             + (f"; it may be cut short (it begins the serial of {', '.join(start)})" if start else ""))
+        return by_serial
+
+    def agrees(self, n: int, dev: str) -> bool:
+        """Nothing in the serials says drive n is not `dev`."""
+        ds = self.known.get(dev)
+        if ds is None:        # a device whose serial we could not read: nothing says otherwise
+            return True
+        if n in self.changer_serial:
+            return same_serial(self.changer_serial[n], ds) or cut_short(self.changer_serial[n], ds)
+        return not any(same_serial(cs, ds) for m, cs in self.changer_serial.items() if m != n)
+
+
+def _take_given(out: DriveMapping, drive_count: int, given: dict[int, str], by_serial: dict[int, str],
+                ev: _Evidence) -> None:
+    """The user's --drive-device map first, then the serials for the drives it leaves out."""
+    if all(n in given for n in range(drive_count)):
+        out.notes.clear()     # the user named every drive: only a contradiction is worth saying
+    for n, dev in given.items():
+        out.devices[n], out.sources[n] = dev, "given"
+        if n < drive_count and not ev.agrees(n, dev):
+            out.notes.append(f"drive {n} is {dev} as you said, but its serial number says otherwise "
+                             f"(the changer: {ev.changer_serial.get(n, '?')}, {dev}: {ev.known.get(dev, '?')})")
+    for n, dev in by_serial.items():
+        if n not in given and dev not in given.values():
+            out.devices[n], out.sources[n] = dev, "serial"
+
+
+def _take_fallback(out: DriveMapping, drive_count: int, fallbacks: Sequence[tuple[str, dict[int, str]]],
+                   by_serial: dict[int, str], ev: _Evidence) -> None:
+    """The first older rule that the serials do not contradict, for the drives serials left unmapped."""
+    for name, mapping in fallbacks:
+        mapping = {n: d for n, d in mapping.items() if n < drive_count}
+        if not mapping:
+            continue
+        if not all(ev.agrees(n, d) for n, d in mapping.items()):
+            out.notes.append(f"the {name} order disagrees with the serial numbers: not used")
+            continue
+        for n, dev in sorted(mapping.items()):
+            if n not in out.devices and dev not in out.devices.values():
+                out.devices[n], out.sources[n] = dev, name
+                if by_serial:
+                    out.notes.append(f"drive {n}: {dev} from the {name} order")
+        break
 
 
 def map_drives(changer: str, drive_count: int, *, given: dict[int, str],

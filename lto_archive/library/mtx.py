@@ -33,6 +33,7 @@ from pathlib import Path
 
 from ..errors import (ChangerBusy, DeviceError, DeviceNotFound, DriveFull, EmptySlot, LtoArchiveError, NoMedium,
                       SlotFull, ToolFailed, ToolMissing, UsageError)
+from ..tape import open_device
 from ..tape.device import TapeDevice
 from ..tape.scsi.device import ScsiDevice
 from .base import DriveInfo, Library, LibraryStatus, SlotInfo
@@ -281,7 +282,6 @@ class MtxLibrary(Library):
 
     def _eject(self, device: str) -> None:
         """Many libraries only take a cartridge the drive has ejected (mt offline)."""
-        from ..tape import open_device
         try:
             dev = open_device(device)
         except (UsageError, NoMedium, DeviceNotFound):
@@ -307,7 +307,6 @@ class MtxLibrary(Library):
         if not d.device:
             raise UsageError(f"which tape device is drive {drive} of {self.device}? Name it: "
                              f"--drive-device {drive}=/dev/nstN (see docs/library.md)", drive=drive)
-        from ..tape import open_device
         waited = 0.0
         while True:   # the changer says the drive holds it: NoMedium means it is still threading
             try:

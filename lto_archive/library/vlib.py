@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ChangerBusy, DeviceError, DeviceNotFound, NoMedium, SlotFull, UsageError
+from ..fsutil import atomic_write
 from ..generations import Generation, by_name
 from ..tape.device import TapeDevice
 from ..tape.vtape import VirtualTape, create_vtape
@@ -85,9 +86,8 @@ def create_vlib(path: str | os.PathLike[str], *, drives: int = 2, slots: int = 8
     config = {"format": FORMAT, "version": 1, "drives": drives, "slots": slots,
               "import_export": import_export, "generation": gen.name, "capacity": capacity,
               "partitions": partitions}
-    tmp = root / f".{CONFIG_NAME}.tmp"
-    tmp.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, root / CONFIG_NAME)   # last: a half-made library is not a library
+    # last: a half-made library is not a library (no fsync: a virtual library is as durable as its folders)
+    atomic_write(root / CONFIG_NAME, json.dumps(config, indent=2) + "\n", fsync=False)
     return VirtualLibrary(root)
 
 
@@ -117,7 +117,8 @@ class VirtualLibrary(Library):
             raise DeviceError(f"{config_path} lacks drives/slots counts", path=str(config_path)) from None
         self.generation = str(config.get("generation") or "LTO-9")
         self.capacity = config.get("capacity") if isinstance(config.get("capacity"), int) else None
-        self.partitions = config.get("partitions") if config.get("partitions") in (1, 2) else 1
+        parts = config.get("partitions")
+        self.partitions: int = parts if isinstance(parts, int) and parts in (1, 2) else 1
         self.name = f"vlib:{self.path}"
 
     # --- places -----------------------------------------------------------------
@@ -192,9 +193,7 @@ class VirtualLibrary(Library):
             assert s.barcode is not None     # a vlib cartridge is its folder's name
             src = self._slot_dir(slot) / s.barcode
             self._check_idle(src, f"slot {slot}")
-            tmp = self._drive_dir(drive) / f"{SOURCE_NAME}.tmp"
-            tmp.write_text(f"{slot}\n")
-            os.replace(tmp, self._drive_dir(drive) / SOURCE_NAME)
+            atomic_write(self._drive_dir(drive) / SOURCE_NAME, f"{slot}\n", fsync=False)
             self._move(src, self._drive_dir(drive) / s.barcode)
 
     def unload(self, drive: int, slot: int | None = None) -> None:
@@ -236,7 +235,7 @@ class VirtualLibrary(Library):
                 with VirtualTape(src) as vt:          # a virtual cartridge, and nobody else has it open
                     label = vt.barcode or src.name
             else:
-                label = barcode.strip()              # type: ignore[union-attr]
+                label = (barcode or "").strip()      # barcode is given (checked above)
                 if not label or "/" in label or label.startswith("."):
                     raise UsageError(f"barcode {barcode!r} cannot name a cartridge", barcode=barcode)
             if (place := st.locate(label)) is not None:

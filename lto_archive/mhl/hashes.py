@@ -154,7 +154,7 @@ def hash_of_hashes(fmt: str, values: Iterable[str]) -> str:
     h: Any = _C4() if fmt == "c4" else ALGORITHMS[fmt]()
     for v in sorted(values):
         h.update(digest_bytes(fmt, v))
-    return h.hexdigest()
+    return str(h.hexdigest())
 
 
 def _name_bytes(name: str) -> bytes:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..jobs.progress import ProgressCallback, ProgressTracker
+from ..progress import ProgressCallback, ProgressTracker
 from .errors import MhlIncomplete, MhlVerificationFailed, NoMhlHistory
 from .hashes import VERIFY_PREFERENCE, MhlHasher, check_formats, directory_hashes
 from .ignore import DEFAULT_IGNORE, IgnoreSpec
@@ -160,6 +160,75 @@ def _join(base: str, rel: str) -> str:
     return rel if base == "." else f"{base}/{rel}"
 
 
+def _depth(hroot: str) -> int:
+    return 0 if hroot == "." else hroot.count("/") + 1
+
+
+def _inside(hroot: str, rel: str) -> bool:
+    """Whether `rel` lies below the history root `hroot` (everything lies below ".")."""
+    return hroot == "." or rel.startswith(hroot + "/")
+
+
+@dataclass
+class _Histories:
+    """The histories of the checked folder: each with its root relative to that folder and
+    the ignore rules of its newest generation (plus the defaults)."""
+
+    root: Path
+    items: list[History]
+    roots: list[str]
+    specs: list[IgnoreSpec]
+
+    @classmethod
+    def of(cls, root: Path, items: list[History]) -> _Histories:
+        roots = [_rel(root, h.root) for h in items if h.root is not None]
+        specs = [IgnoreSpec(list(h.latest_ignore() or DEFAULT_IGNORE) + list(DEFAULT_IGNORE)) for h in items]
+        return cls(root, items, roots, specs)
+
+    def nearest(self, rel: str) -> int | None:
+        """The index of the deepest history whose root holds `rel` (or is it)."""
+        best, depth = None, -1
+        for i, hr in enumerate(self.roots):
+            if (rel == hr or _inside(hr, rel)) and _depth(hr) > depth:
+                best, depth = i, _depth(hr)
+        return best
+
+    def rel_in(self, i: int, rel: str) -> str:
+        """`rel` (relative to the checked folder) relative to history i's root."""
+        hr = self.roots[i]
+        return rel if hr == "." else rel[len(hr) + 1:]
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        i = self.nearest(rel)
+        if i is None:
+            return _DEFAULT_SPEC.match_entry(rel, is_dir)
+        return self.specs[i].match_entry(self.rel_in(i, rel), is_dir)
+
+    def owner(self, f: _Found) -> tuple[int | None, str]:
+        """The nearest history that knows the file (falling back to enclosing ones)."""
+        i: int | None = f.history
+        while i is not None:
+            hr = self.rel_in(i, f.rel)
+            if self.items[i].known(hr):
+                return i, hr
+            up = [j for j, r in enumerate(self.roots) if j != i and _inside(r, self.roots[i])]
+            i = max(up, key=lambda j: _depth(self.roots[j])) if up else None
+        return None, f.rel
+
+
+_DEFAULT_SPEC = IgnoreSpec()
+
+
+@dataclass
+class _Hashing:
+    """What the hashing pass found, per file and per history (by index) to record into."""
+
+    checks: dict[str, FileCheck] = field(default_factory=dict)
+    hashed: dict[str, dict[str, str]] = field(default_factory=dict)        # rel -> format -> digest
+    observed: dict[int, list[ObservedFile]] = field(default_factory=dict)
+    unhashed: dict[int, list[str]] = field(default_factory=dict)           # could not be read
+
+
 def verify_tree(root: str | os.PathLike[str], *, record: str | None = None, formats: Iterable[str] | None = None,
                 creator: CreatorInfo | None = None, require_history: bool = True, new_files_ok: bool = False,
                 progress: ProgressCallback | None = None, chunk_size: int = CHUNK) -> VerifyReport:
@@ -179,65 +248,72 @@ def verify_tree(root: str | os.PathLike[str], *, record: str | None = None, form
         raise ValueError(f"record must be one of {', '.join(PROCESSES)}")
     record_formats = check_formats(formats) if formats is not None else None
     report = VerifyReport(root=root, new_files_ok=new_files_ok)
+    hs = _open_histories(root, record, require_history, report)
+    if hs is None:
+        return report
+    found, folders = _walk(hs, report)
+    tracker = ProgressTracker("verify", progress, bytes_total=sum(f.size for f in found), files_total=len(found))
+    result = _Hashing()
+    for f in found:
+        _check_file(f, hs, record, record_formats, result, tracker, chunk_size, report)
+    tracker.finish()
+    _add_missing(hs, {f.rel for f in found}, result.checks)
+    report.files = [result.checks[k] for k in sorted(result.checks, key=lambda p: p.split("/"))]
+    _check_directory_hashes(hs, found, folders, result.hashed, report)
+    if record is not None:
+        _record_generations(hs, record, creator or CreatorInfo.create(), folders, result, report)
+    report.seconds = time.monotonic() - started
+    return report
 
+
+def _open_histories(root: Path, record: str | None, require_history: bool,
+                    report: VerifyReport) -> _Histories | None:
+    """Read every history in `root` (plus a new one for `root` itself when recording needs
+    it) into the report; None when there is nothing to check or record."""
     roots = find_histories(root)
     if not roots:
         if require_history:
             raise NoMhlHistory(f"{root} carries no ASC MHL history (no ascmhl/ folder with a chain)", path=str(root))
         if record is None:
-            return report
-        roots = []
+            return None
     histories: list[History] = [read_history(r) for r in roots]
     if record is not None and (not roots or (roots[0] != root and not require_history)):
         histories.insert(0, History(root=root))     # the folder's own, new history
-    hroots = [_rel(root, h.root) for h in histories if h.root is not None]
-    specs = [IgnoreSpec(list(h.latest_ignore() or DEFAULT_IGNORE) + list(DEFAULT_IGNORE)) for h in histories]
-    for h, r in zip(histories, hroots):
+    hs = _Histories.of(root, histories)
+    for h, r in zip(histories, hs.roots):
         notes = [f"{r}: {n}" if r != "." else n for n in h.notes]
         report.histories.append(HistoryInfo(r, len(h.generations), h.formats(), notes))
         report.notes.extend(notes)
+    return hs
 
-    def nearest(rel: str) -> int | None:
-        best, depth = None, -1
-        for i, hr in enumerate(hroots):
-            if hr == "." or rel == hr or rel.startswith(hr + "/"):
-                d = 0 if hr == "." else hr.count("/") + 1
-                if d > depth:
-                    best, depth = i, d
-        return best
 
-    def hist_rel(i: int, rel: str) -> str:
-        hr = hroots[i]
-        return rel if hr == "." else rel[len(hr) + 1:]
-
-    # 1. walk (sorted, pruning ignored folders), so that progress knows the total
+def _walk(hs: _Histories, report: VerifyReport) -> tuple[list[_Found], dict[str, float]]:
+    """The files to check and the folders holding them (with their mtimes), sorted, ignored
+    folders pruned; walked first so that progress knows the total."""
     found: list[_Found] = []
     folders: dict[str, float] = {}
-    stack = [root]
+    stack = [hs.root]
     while stack:
         here = stack.pop()
         try:
             with os.scandir(here) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            report.notes.append(f"cannot list {_display(_rel(root, here))}: {exc.strerror}")
+            report.notes.append(f"cannot list {_display(_rel(hs.root, here))}: {exc.strerror}")
             continue
         subdirs = []
         for e in entries:
             p = Path(e.path)
-            rel = _rel(root, p)
+            rel = _rel(hs.root, p)
             try:
                 st = os.stat(p)          # follows symlinks, as the reference tool does
             except OSError as exc:
-                i = nearest(rel)
-                if i is not None and specs[i].match_entry(hist_rel(i, rel), False):
-                    continue
-                report.notes.append(f"{_display(rel)}: cannot stat ({exc.strerror})")
+                i = hs.nearest(rel)
+                if i is None or not hs.specs[i].match_entry(hs.rel_in(i, rel), False):
+                    report.notes.append(f"{_display(rel)}: cannot stat ({exc.strerror})")
                 continue
             is_dir = stat_mod.S_ISDIR(st.st_mode)
-            i = nearest(rel)
-            spec = specs[i] if i is not None else IgnoreSpec()
-            if spec.match_entry(hist_rel(i, rel) if i is not None else rel, is_dir):
+            if hs.ignored(rel, is_dir):
                 continue
             if is_dir:
                 if e.is_symlink():
@@ -246,113 +322,105 @@ def verify_tree(root: str | os.PathLike[str], *, record: str | None = None, form
                 folders[rel] = st.st_mtime
                 subdirs.append(p)
             elif stat_mod.S_ISREG(st.st_mode):
-                found.append(_Found(rel, p, st.st_size, st.st_mtime, i, hist_rel(i, rel) if i is not None else rel))
+                i = hs.nearest(rel)
+                found.append(_Found(rel, p, st.st_size, st.st_mtime, i, hs.rel_in(i, rel) if i is not None else rel))
             else:
                 report.notes.append(f"{_display(rel)}: not a regular file, skipped")
         stack.extend(reversed(subdirs))
+    return found, folders
 
-    # 2. decide each file's formats; hash everything in one pass per file
-    tracker = ProgressTracker("verify", progress, bytes_total=sum(f.size for f in found), files_total=len(found))
-    observed: dict[int, list[ObservedFile]] = {}
-    unhashed: dict[int, list[str]] = {}
-    hashed: dict[str, dict[str, str]] = {}
-    checks: dict[str, FileCheck] = {}
-    found_rels = {f.rel for f in found}
 
-    def owner(f: _Found) -> tuple[int | None, str]:
-        """The nearest history that knows the file (falling back to enclosing ones)."""
-        if f.history is None:
-            return None, f.rel
-        i: int | None = f.history
-        while i is not None:
-            hr = hist_rel(i, f.rel)
-            if histories[i].known(hr):
-                return i, hr
-            parent_rel = hroots[i]
-            up = [j for j, r in enumerate(hroots) if j != i and (r == "." or parent_rel.startswith(r + "/"))]
-            i = max(up, key=lambda j: 0 if hroots[j] == "." else hroots[j].count("/") + 1) if up else None
-        return None, f.rel
+def _hash_file(path: Path, fmts: list[str], tracker: ProgressTracker, chunk_size: int,
+               report: VerifyReport) -> dict[str, str]:
+    """One read of the file, hashed in every format of `fmts` (OSError when it cannot be read)."""
+    hasher = MhlHasher(fmts)
+    with open(path, "rb", buffering=0) as fh:
+        buf = bytearray(chunk_size)
+        mv = memoryview(buf)
+        while True:
+            n = fh.readinto(buf)
+            if not n:
+                break
+            hasher.update(mv[:n])
+            tracker.add_bytes(n)
+            report.bytes_hashed += n
+    return hasher.hexdigests()
 
-    for f in found:
-        oi, orel = owner(f)
-        expected = histories[oi].expected(orel) if oi is not None else {}
-        vfmt = next((x for x in VERIFY_PREFERENCE if x in expected), None)
-        fmts: list[str] = [vfmt] if vfmt else []
-        rec_i = f.history
-        if record is not None and rec_i is not None:
-            want = record_formats or tuple(histories[rec_i].generations[-1].formats()
-                                           if histories[rec_i].generations else DEFAULT_RECORD_FORMATS)
-            fmts += [x for x in want if x not in fmts]
-        check = FileCheck(f.rel, NEW if oi is None else VERIFIED, vfmt, expected.get(vfmt) if vfmt else None,
-                          None, f.size)
-        if oi is not None and vfmt is None:
-            check.status, check.reason = FAILED, "its history holds no hash in a format this tool can compute"
-        checks[f.rel] = check
-        if not fmts:
-            continue
-        tracker.file_started(f.rel)
-        hasher = MhlHasher(fmts)
-        try:
-            with open(f.path, "rb", buffering=0) as fh:
-                buf = bytearray(chunk_size)
-                mv = memoryview(buf)
-                while True:
-                    n = fh.readinto(buf)
-                    if not n:
-                        break
-                    hasher.update(mv[:n])
-                    tracker.add_bytes(n)
-                    report.bytes_hashed += n
-        except OSError as exc:
-            check.status, check.reason = FAILED, f"cannot read: {exc.strerror or exc}"
-            if rec_i is not None:
-                unhashed.setdefault(rec_i, []).append(f.hrel)
-            tracker.file_done()
-            continue
+
+def _check_file(f: _Found, hs: _Histories, record: str | None, record_formats: tuple[str, ...] | None,
+                result: _Hashing, tracker: ProgressTracker, chunk_size: int, report: VerifyReport) -> None:
+    """Decide the file's formats (the fastest one its history verifies with, plus those to
+    record), hash it in one pass and compare; note it for recording."""
+    oi, orel = hs.owner(f)
+    expected = hs.items[oi].expected(orel) if oi is not None else {}
+    vfmt = next((x for x in VERIFY_PREFERENCE if x in expected), None)
+    fmts: list[str] = [vfmt] if vfmt else []
+    rec_i = f.history if record is not None else None
+    if rec_i is not None:
+        want = record_formats or tuple(hs.items[rec_i].generations[-1].formats()
+                                       if hs.items[rec_i].generations else DEFAULT_RECORD_FORMATS)
+        fmts += [x for x in want if x not in fmts]
+    check = FileCheck(f.rel, NEW if oi is None else VERIFIED, vfmt, expected.get(vfmt) if vfmt else None,
+                      None, f.size)
+    if oi is not None and vfmt is None:
+        check.status, check.reason = FAILED, "its history holds no hash in a format this tool can compute"
+    result.checks[f.rel] = check
+    if not fmts:
+        return
+    tracker.file_started(f.rel)
+    try:
+        digests = _hash_file(f.path, fmts, tracker, chunk_size, report)
+    except OSError as exc:
+        check.status, check.reason = FAILED, f"cannot read: {exc.strerror or exc}"
+        if rec_i is not None:
+            result.unhashed.setdefault(rec_i, []).append(f.hrel)
         tracker.file_done()
-        digests = hasher.hexdigests()
-        hashed[f.rel] = digests
-        if vfmt is not None and check.status == VERIFIED:
-            check.actual = digests[vfmt]
-            if digests[vfmt].lower() != (check.expected or "").lower():
-                check.status = FAILED
-                recorded = histories[oi].size(orel) if oi is not None else None
-                check.reason = (f"hash mismatch ({vfmt})" if recorded in (None, f.size)
-                                else f"hash mismatch ({vfmt}); size {f.size}, recorded {recorded}")
-        if record is not None and rec_i is not None and storable(f.hrel):
-            observed.setdefault(rec_i, []).append(ObservedFile(f.hrel, f.size, digests, f.mtime))
-        elif record is not None and rec_i is not None:
-            report.notes.append(f"{_display(f.rel)}: name cannot be written into ASC MHL XML; not recorded")
-    tracker.finish()
+        return
+    tracker.file_done()
+    result.hashed[f.rel] = digests
+    if vfmt is not None and check.status == VERIFIED:
+        check.actual = digests[vfmt]
+        if digests[vfmt].lower() != (check.expected or "").lower():
+            check.status = FAILED
+            recorded = hs.items[oi].size(orel) if oi is not None else None
+            check.reason = (f"hash mismatch ({vfmt})" if recorded in (None, f.size)
+                            else f"hash mismatch ({vfmt}); size {f.size}, recorded {recorded}")
+    if rec_i is not None and storable(f.hrel):
+        result.observed.setdefault(rec_i, []).append(ObservedFile(f.hrel, f.size, digests, f.mtime))
+    elif rec_i is not None:
+        report.notes.append(f"{_display(f.rel)}: name cannot be written into ASC MHL XML; not recorded")
 
-    # 3. missing: recorded, not found (and not ignored now)
+
+def _add_missing(hs: _Histories, found_rels: set[str], checks: dict[str, FileCheck]) -> None:
+    """Files a history records that are not there (and not ignored now)."""
     missing: set[str] = set()
-    for i, h in enumerate(histories):
+    for i, h in enumerate(hs.items):
         for p in h.recorded_paths():
-            rel = _join(hroots[i], p)
-            if rel in found_rels or rel in missing:
-                continue
-            if specs[i].match(p):
-                continue
-            missing.add(rel)
+            rel = _join(hs.roots[i], p)
+            if rel not in found_rels and not hs.specs[i].match(p):
+                missing.add(rel)
     for rel in sorted(missing):
-        i = nearest(rel)
-        hr = hist_rel(i, rel) if i is not None else rel
-        checks[rel] = FileCheck(rel, MISSING, size=histories[i].size(hr) if i is not None else None)
-    report.files = [checks[k] for k in sorted(checks, key=lambda p: p.split("/"))]
+        n = hs.nearest(rel)
+        size = hs.items[n].size(hs.rel_in(n, rel)) if n is not None else None
+        checks[rel] = FileCheck(rel, MISSING, size=size)
 
-    # 4. directory hashes (informational): where every file below a folder was hashed in one format
-    for i, h in enumerate(histories):
+
+def _check_directory_hashes(hs: _Histories, found: list[_Found], folders: dict[str, float],
+                            hashed: dict[str, dict[str, str]], report: VerifyReport) -> None:
+    """Informational: compare the recorded directory hashes where every file below a folder
+    was hashed in one format."""
+    for i, h in enumerate(hs.items):
         recorded = h.expected_directories()
         if not recorded:
             continue
-        sub = {hist_rel(i, f.rel): hashed.get(f.rel, {}) for f in found
-               if f.history is not None and (hroots[i] == "." or f.rel.startswith(hroots[i] + "/"))}
+        hr = hs.roots[i]
+        sub = {hs.rel_in(i, f.rel): hashed.get(f.rel, {}) for f in found
+               if f.history is not None and _inside(hr, f.rel)}
         common = [x for x in VERIFY_PREFERENCE if sub and all(x in d for d in sub.values())]
         if not common:
             continue
         fmt = common[0]
-        subfolders = [hist_rel(i, d) for d in folders if hroots[i] == "." or d.startswith(hroots[i] + "/")]
+        subfolders = [hs.rel_in(i, d) for d in folders if _inside(hr, d)]
         ours = directory_hashes({p: {fmt: d[fmt]} for p, d in sub.items()}, subfolders, [fmt])
         for d, pairs in recorded.items():
             if fmt not in pairs:
@@ -361,29 +429,27 @@ def verify_tree(root: str | os.PathLike[str], *, record: str | None = None, form
             mine = ours.get(d, {}).get(fmt)
             if mine != pairs[fmt]:
                 report.directory_mismatches.append({
-                    "path": _join(hroots[i], d) if d != "." else hroots[i], "format": fmt,
+                    "path": _join(hr, d) if d != "." else hr, "format": fmt,
                     "expected": list(pairs[fmt]), "actual": list(mine) if mine else None})
 
-    # 5. record a generation per history
-    if record is not None:
-        made = creator or CreatorInfo.create()
-        for i, h in enumerate(histories):
-            files = observed.get(i, [])
-            hr = hroots[i]
-            if not files and h.generations:
-                continue
-            nested = any(j != i and (hr == "." or r.startswith(hr + "/")) for j, r in enumerate(hroots))
-            sub_folders = {hist_rel(i, d): t for d, t in folders.items()
-                           if (hr == "." or d.startswith(hr + "/")) and nearest(d) == i}
-            build = build_generation(files, process=record, creator=made, prior=h if h.generations else None,
-                                     folders=sub_folders, incomplete=unhashed.get(i, ()),
-                                     with_directory_hashes=not nested,
-                                     ignore=h.latest_ignore() or None)
-            report.written.append(write_generation(h.root or root, build.generation))
-            if nested:
-                report.notes.append(f"{hr}: holds nested histories; its new generation has no directory hashes")
-    report.seconds = time.monotonic() - started
-    return report
+
+def _record_generations(hs: _Histories, record: str, creator: CreatorInfo, folders: dict[str, float],
+                        result: _Hashing, report: VerifyReport) -> None:
+    """Append a generation with what was seen to each history (a new history gets its first)."""
+    for i, h in enumerate(hs.items):
+        files = result.observed.get(i, [])
+        hr = hs.roots[i]
+        if not files and h.generations:
+            continue
+        nested = any(j != i and _inside(hr, r) for j, r in enumerate(hs.roots))
+        sub_folders = {hs.rel_in(i, d): t for d, t in folders.items() if _inside(hr, d) and hs.nearest(d) == i}
+        build = build_generation(files, process=record, creator=creator, prior=h if h.generations else None,
+                                 folders=sub_folders, incomplete=result.unhashed.get(i, ()),
+                                 with_directory_hashes=not nested,
+                                 ignore=h.latest_ignore() or None)
+        report.written.append(write_generation(h.root or hs.root, build.generation))
+        if nested:
+            report.notes.append(f"{hr}: holds nested histories; its new generation has no directory hashes")
 
 
 def create_generation(folder: str | os.PathLike[str], formats: Iterable[str] = DEFAULT_RECORD_FORMATS, *,

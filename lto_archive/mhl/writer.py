@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
+from ..fsutil import atomic_write
 from .errors import MhlHistoryError, MhlUnstorableName
 from .hashes import MHL_FORMATS, VERIFY_PREFERENCE, c4_id, check_formats, directory_hashes
 from .ignore import DEFAULT_IGNORE, IgnoreSpec
@@ -75,7 +75,10 @@ def _hash_el(indent: str, h: HashEntry | DirectoryHashEntry, value: str, with_ac
             f"{_text(value, 'hash')}</{h.format}>\n")
 
 
-def _sorted_entries(entries: Iterable[HashEntry | DirectoryHashEntry]) -> list:  # type: ignore[type-arg]
+_Entry = TypeVar("_Entry", HashEntry, DirectoryHashEntry)
+
+
+def _sorted_entries(entries: Iterable[_Entry]) -> list[_Entry]:
     return sorted(entries, key=lambda h: _FORMAT_RANK.get(h.format, len(_FORMAT_RANK)))
 
 
@@ -257,10 +260,7 @@ def build_generation(files: Iterable[ObservedFile], *, process: str, creator: Cr
     """
     if process not in PROCESSES:
         raise ValueError(f"process must be one of {', '.join(PROCESSES)}, not {process!r}")
-    patterns = list(ignore) if ignore is not None else (prior.latest_ignore() if prior else []) or list(DEFAULT_IGNORE)
-    for p in DEFAULT_IGNORE:          # the history folder is never part of its own records
-        if p not in patterns:
-            patterns.append(p)
+    patterns = _ignore_patterns(ignore, prior)
     spec = IgnoreSpec(patterns)
     hdate = hash_date or xml_datetime(microseconds=True)
     build = GenerationBuild(Generation(creator=creator, process=process, ignore=patterns))
@@ -276,55 +276,77 @@ def build_generation(files: Iterable[ObservedFile], *, process: str, creator: Cr
             raise ValueError(f"{path}: no ASC MHL hash format among {', '.join(f.hashes) or 'none'} "
                              f"(ASC MHL knows {', '.join(MHL_FORMATS)})")
         all_hashes[path] = hashes
-        when = f.hash_date or hdate
         mtime = xml_datetime(f.last_modified) if f.last_modified not in (None, "") else None
-        expected = prior.expected(path) if prior is not None and prior.known(path) else None
-        entries: list[HashEntry]
-        if expected is None:
-            outcome = ORIGINAL
-            entries = [HashEntry(fmt, v, ORIGINAL, when) for fmt, v in hashes.items()]
-        else:
-            shared = [fmt for fmt in hashes if fmt in expected]
-            if not shared:
-                build.outcomes[path] = "unverifiable"
-                continue
-            bad = {fmt: (expected[fmt], hashes[fmt]) for fmt in shared if expected[fmt].lower() != hashes[fmt].lower()}
-            if bad:
-                outcome = FAILED
-                build.mismatches[path] = bad
-                entries = [HashEntry(fmt, hashes[fmt], FAILED if fmt in bad else VERIFIED, when) for fmt in shared]
-            else:
-                outcome = VERIFIED
-                entries = [HashEntry(fmt, v, VERIFIED, when) for fmt, v in hashes.items()]
-        build.outcomes[path] = outcome
-        gen.files.append(FileHash(path, _sorted_entries(entries), f.size, mtime))
+        entries = _file_entries(build, path, hashes, prior, f.hash_date or hdate)
+        if entries is not None:
+            gen.files.append(FileHash(path, _sorted_entries(entries), f.size, mtime))
     if with_directory_hashes:
-        if isinstance(folders, Mapping):
-            folder_times = {k.strip("/"): v for k, v in folders.items()}
-        else:
-            folder_times = {k.strip("/"): None for k in folders}
-        folder_times = {k: v for k, v in folder_times.items() if k and k != "." and not spec.match(k, True)}
-        # a format every file has (an empty tree gets no directory hashes)
-        formats = [fmt for fmt in MHL_FORMATS if all_hashes and all(fmt in h for h in all_hashes.values())]
-        incomplete_paths = [p.strip("/") for p in incomplete if not spec.match(p.strip("/"))]
-        dirs = directory_hashes(all_hashes, folder_times, formats, incomplete_paths)
-        for path, pairs in dirs.items():
-            if not pairs:
-                continue
-            hs = [DirectoryHashEntry(fmt, c, s, None, hdate) for fmt, (c, s) in pairs.items()]
-            if path == ".":
-                gen.root_hash = hs
-            else:
-                _check(path, "folder name")
-                t = folder_times.get(path)
-                gen.directories.append(DirectoryHash(path, _sorted_entries(hs),
-                                                     xml_datetime(t) if t not in (None, "") else None))
-        gen.root_hash = _sorted_entries(gen.root_hash)
+        _add_directory_hashes(gen, all_hashes, folders, incomplete, spec, hdate)
     # in the order the XML holds them, so that what is read back compares equal
     order = _post_order(gen.files, gen.directories)
     gen.files = [e for e in order if isinstance(e, FileHash)]
     gen.directories = [e for e in order if isinstance(e, DirectoryHash)]
     return build
+
+
+def _ignore_patterns(ignore: Iterable[str] | None, prior: History | None) -> list[str]:
+    """`ignore`, else the prior history's newest patterns, else the defaults; the defaults'
+    entries are always added (the history folder is never part of its own records)."""
+    patterns = list(ignore) if ignore is not None else (prior.latest_ignore() if prior else []) or list(DEFAULT_IGNORE)
+    for p in DEFAULT_IGNORE:
+        if p not in patterns:
+            patterns.append(p)
+    return patterns
+
+
+def _file_entries(build: GenerationBuild, path: str, hashes: dict[str, str], prior: History | None,
+                  when: str) -> list[HashEntry] | None:
+    """The file's hash entries, their actions decided against the prior history (see
+    build_generation); its outcome (and mismatches) go into `build`. None when it is
+    unverifiable, so left out."""
+    expected = prior.expected(path) if prior is not None and prior.known(path) else None
+    if expected is None:
+        build.outcomes[path] = ORIGINAL
+        return [HashEntry(fmt, v, ORIGINAL, when) for fmt, v in hashes.items()]
+    shared = [fmt for fmt in hashes if fmt in expected]
+    if not shared:
+        build.outcomes[path] = "unverifiable"
+        return None
+    bad = {fmt: (expected[fmt], hashes[fmt]) for fmt in shared if expected[fmt].lower() != hashes[fmt].lower()}
+    if bad:
+        build.outcomes[path] = FAILED
+        build.mismatches[path] = bad
+        return [HashEntry(fmt, hashes[fmt], FAILED if fmt in bad else VERIFIED, when) for fmt in shared]
+    build.outcomes[path] = VERIFIED
+    return [HashEntry(fmt, v, VERIFIED, when) for fmt, v in hashes.items()]
+
+
+def _add_directory_hashes(gen: Generation, all_hashes: dict[str, dict[str, str]],
+                          folders: Mapping[str, str | float | datetime | None] | Iterable[str],
+                          incomplete: Iterable[str], spec: IgnoreSpec, hdate: str) -> None:
+    """The root's and every (not ignored) folder's directory hashes, in a format every file
+    has (an empty tree gets none); folders holding an `incomplete` file get none."""
+    folder_times: dict[str, str | float | datetime | None]
+    if isinstance(folders, Mapping):
+        folder_times = {k.strip("/"): v for k, v in folders.items()}
+    else:
+        folder_times = {k.strip("/"): None for k in folders}
+    folder_times = {k: v for k, v in folder_times.items() if k and k != "." and not spec.match(k, True)}
+    formats = [fmt for fmt in MHL_FORMATS if all_hashes and all(fmt in h for h in all_hashes.values())]
+    incomplete_paths = [p.strip("/") for p in incomplete if not spec.match(p.strip("/"))]
+    dirs = directory_hashes(all_hashes, folder_times, formats, incomplete_paths)
+    for path, pairs in dirs.items():
+        if not pairs:
+            continue
+        hs = [DirectoryHashEntry(fmt, c, s, None, hdate) for fmt, (c, s) in pairs.items()]
+        if path == ".":
+            gen.root_hash = hs
+        else:
+            _check(path, "folder name")
+            t = folder_times.get(path)
+            gen.directories.append(DirectoryHash(path, _sorted_entries(hs),
+                                                 xml_datetime(t) if t not in (None, "") else None))
+    gen.root_hash = _sorted_entries(gen.root_hash)
 
 
 def generation_from_manifest(manifest: "Manifest", top: str, *, process: str = TRANSFER,
@@ -382,20 +404,9 @@ class WrittenGeneration:
         return {"path": str(self.path), "sequence_nr": self.sequence_nr, "c4": self.c4}
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+# The history's files keep the mode they always had (that of a fresh temporary file): a
+# folder's ascmhl/ may be archived to tape later, and its bytes there must not change.
+HISTORY_FILE_MODE = 0o600
 
 
 def history_files(folder_name: str, gen: Generation, prior: History | None = None, *,
@@ -446,8 +457,9 @@ def write_generation(root: str | os.PathLike[str], gen: Generation, *,
     target = folder / name
     if target.exists():
         raise MhlHistoryError(f"{target} already exists", path=str(target))
-    _atomic_write(target, data)
+    atomic_write(target, data, mode=HISTORY_FILE_MODE)
     c4 = c4_id(data)
-    _atomic_write(folder / CHAIN_FILE, chain_xml(list(prior.chain) + [ChainEntry(seq, name, c4)]))
+    atomic_write(folder / CHAIN_FILE, chain_xml(list(prior.chain) + [ChainEntry(seq, name, c4)]),
+                 mode=HISTORY_FILE_MODE)
     gen.sequence_nr, gen.file_name = seq, name
     return WrittenGeneration(target, seq, c4, folder / CHAIN_FILE)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from .. import __version__
+from ..version import __version__
 from .clips import AUDIO_EXT, FRAME_EXT, ClipGroup, group_clips, raw_label
 from .copies import add_copies
 from .model import ClipReport, Field, Report

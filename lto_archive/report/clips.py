@@ -137,94 +137,117 @@ def group_clips(sources: list[str | Path]) -> tuple[list[ClipGroup], list[FileEn
     return clips, others
 
 
-def _group_one(files: list[_File], source: str, source_parent: str | None
-               ) -> tuple[list[ClipGroup], list[FileEntry]]:
-    clips: list[ClipGroup] = []
-    taken: set[str] = set()
-    clip_dirs: dict[str, ClipGroup] = {}      # a frame folder -> its clip
+@dataclass
+class _Grouping:
+    """One source's files on their way into clips: what is already a clip's (`taken`), and the
+    folders that are a frame sequence's clip (their sidecars belong to it)."""
 
-    # 1. RED: every .RDC folder is one clip (the .R3D segments, its other files as sidecars)
-    red: dict[str, list[_File]] = {}
-    for f in files:
-        parts = f.rel.split("/")
-        rdc = next((i for i, p in enumerate(parts[:-1]) if p.lower().endswith(".rdc")), None)
-        if rdc is not None:
-            red.setdefault("/".join(parts[:rdc + 1]), []).append(f)
-    for folder, members in red.items():
-        r3d = [m for m in members if _ext(m.rel) == ".r3d"]
-        entries = [FileEntry(m.rel, m.size, "media" if _ext(m.rel) == ".r3d" else "sidecar") for m in members]
-        entries.sort(key=lambda e: (e.role != "media", e.path.split("/")))
-        clips.append(ClipGroup(
-            name=_stem(_base(folder)), path=folder, source=source, kind="red",
-            files=entries, probe_path=(r3d or members)[0].path, ext=".r3d",
-            folders=_parents(_dirname(folder)), source_parent=source_parent))
-        taken.update(m.rel for m in members)
+    files: list[_File]
+    source: str
+    source_parent: str | None
+    clips: list[ClipGroup] = field(default_factory=list)
+    taken: set[str] = field(default_factory=set)
+    clip_dirs: dict[str, ClipGroup] = field(default_factory=dict)
 
-    # 2. frame sequences: numbered image files of one prefix and extension in one folder
-    seqs: dict[tuple[str, str, str], list[tuple[int, _File]]] = {}
-    for f in files:
-        if f.rel in taken or _ext(f.rel) not in FRAME_EXT:
-            continue
-        m = _FRAME_NAME.match(_base(f.rel))
-        if m:
-            seqs.setdefault((f.dir_rel, m["prefix"], m["ext"].lower()), []).append((int(m["num"]), f))
-    seqs = {k: v for k, v in seqs.items() if len(v) >= 2}     # a lone numbered image is a file of its own
-    per_dir: dict[str, int] = {}
-    for d, _, _ in seqs:
-        per_dir[d] = per_dir.get(d, 0) + 1
-    for (d, prefix, ext), frames in seqs.items():
-        frames.sort(key=lambda t: t[0])
+    def add(self, clip: ClipGroup) -> ClipGroup:
+        self.clips.append(clip)
+        self.taken.update(f.path for f in clip.files)
+        return clip
+
+    def red_clips(self) -> None:
+        """RED: every .RDC folder is one clip (the .R3D segments, its other files as sidecars)."""
+        red: dict[str, list[_File]] = {}
+        for f in self.files:
+            parts = f.rel.split("/")
+            rdc = next((i for i, p in enumerate(parts[:-1]) if p.lower().endswith(".rdc")), None)
+            if rdc is not None:
+                red.setdefault("/".join(parts[:rdc + 1]), []).append(f)
+        for folder, members in red.items():
+            r3d = [m for m in members if _ext(m.rel) == ".r3d"]
+            entries = [FileEntry(m.rel, m.size, "media" if _ext(m.rel) == ".r3d" else "sidecar") for m in members]
+            entries.sort(key=lambda e: (e.role != "media", e.path.split("/")))
+            self.add(ClipGroup(
+                name=_stem(_base(folder)), path=folder, source=self.source, kind="red",
+                files=entries, probe_path=(r3d or members)[0].path, ext=".r3d",
+                folders=_parents(_dirname(folder)), source_parent=self.source_parent))
+
+    def sequence_clips(self) -> None:
+        """Frame sequences: numbered image files of one prefix and extension in one folder."""
+        seqs: dict[tuple[str, str, str], list[tuple[int, _File]]] = {}
+        for f in self.files:
+            if f.rel in self.taken or _ext(f.rel) not in FRAME_EXT:
+                continue
+            m = _FRAME_NAME.match(_base(f.rel))
+            if m:
+                seqs.setdefault((f.dir_rel, m["prefix"], m["ext"].lower()), []).append((int(m["num"]), f))
+        seqs = {k: v for k, v in seqs.items() if len(v) >= 2}     # a lone numbered image is a file of its own
+        per_dir: dict[str, int] = {}
+        for d, _, _ in seqs:
+            per_dir[d] = per_dir.get(d, 0) + 1
+        for (d, prefix, ext), frames in seqs.items():
+            alone = per_dir[d] == 1 and d != ""   # the folder holds this sequence only: the folder is the clip
+            clip = self.add(self._sequence(d, prefix, ext, sorted(frames, key=lambda t: t[0]), alone))
+            if alone:
+                self.clip_dirs[d] = clip
+
+    def _sequence(self, d: str, prefix: str, ext: str, frames: list[tuple[int, _File]], alone: bool) -> ClipGroup:
         nums = [n for n, _ in frames]
         present = set(nums)
         missing = ([n for n in range(nums[0], nums[-1] + 1) if n not in present]
                    if nums[-1] - nums[0] < 10_000_000 else [])
-        alone = per_dir[d] == 1 and d != ""       # the folder holds this sequence only: the folder is the clip
         if alone:
             name, path, folders = _base(d), d, _parents(_dirname(d))
         else:
             name = prefix.rstrip("._- ") or _base(d)
             path, folders = f"{d}/{prefix}[{nums[0]}-{nums[-1]}]{ext}", _parents(d)
-        clips.append(ClipGroup(
-            name=name, path=path, source=source, kind="sequence",
+        return ClipGroup(
+            name=name, path=path, source=self.source, kind="sequence",
             files=[FileEntry(f.rel, f.size, "frame") for _, f in frames], probe_path=frames[0][1].path, ext=ext,
-            folders=folders, source_parent=source_parent,
-            frames=FrameRange(count=len(nums), first=nums[0], last=nums[-1], missing=missing)))
-        if alone:
-            clip_dirs[d] = clips[-1]
-        taken.update(f.rel for _, f in frames)
+            folders=folders, source_parent=self.source_parent,
+            frames=FrameRange(count=len(nums), first=nums[0], last=nums[-1], missing=missing))
 
-    # 3. single media files
-    for f in files:
-        if f.rel in taken:
-            continue
-        ext = _ext(f.rel)
-        if ext in VIDEO_EXT or ext in AUDIO_EXT or ext in FRAME_EXT:
-            clips.append(ClipGroup(
-                name=_stem(_base(f.rel)), path=f.rel, source=source, kind="file",
-                files=[FileEntry(f.rel, f.size, "media")], probe_path=f.path, ext=ext,
-                folders=_parents(f.dir_rel), source_parent=source_parent))
-            taken.add(f.rel)
+    def file_clips(self) -> None:
+        """Single media files."""
+        for f in self.files:
+            ext = _ext(f.rel)
+            if f.rel not in self.taken and (ext in VIDEO_EXT or ext in AUDIO_EXT or ext in FRAME_EXT):
+                self.add(ClipGroup(
+                    name=_stem(_base(f.rel)), path=f.rel, source=self.source, kind="file",
+                    files=[FileEntry(f.rel, f.size, "media")], probe_path=f.path, ext=ext,
+                    folders=_parents(f.dir_rel), source_parent=self.source_parent))
 
-    # 4. sidecars: in a sequence clip's own folder, or named after a clip of the same folder
+    def sidecar_owner(self, f: _File) -> ClipGroup | None:
+        """A sidecar's clip: the sequence whose folder it is in, else the clip of the same folder
+        with the longest name its name starts with."""
+        if _ext(f.rel) not in SIDECAR_EXT:
+            return None
+        owner = self.clip_dirs.get(f.dir_rel)
+        if owner is None:
+            stem = _stem(_base(f.rel)).lower()
+            for c in self.clips:
+                if (_dirname(c.path) == f.dir_rel and stem.startswith(c.name.lower())
+                        and (owner is None or len(c.name) > len(owner.name))):
+                    owner = c
+        return owner
+
+
+def _group_one(files: list[_File], source: str, source_parent: str | None
+               ) -> tuple[list[ClipGroup], list[FileEntry]]:
+    g = _Grouping(files, source, source_parent)
+    g.red_clips()
+    g.sequence_clips()
+    g.file_clips()
     others: list[FileEntry] = []
     for f in files:
-        if f.rel in taken:
+        if f.rel in g.taken:
             continue
-        owner = None
-        if _ext(f.rel) in SIDECAR_EXT:
-            owner = clip_dirs.get(f.dir_rel)
-            if owner is None:
-                stem = _stem(_base(f.rel)).lower()
-                for c in clips:
-                    if (_dirname(c.path) == f.dir_rel and stem.startswith(c.name.lower())
-                            and (owner is None or len(c.name) > len(owner.name))):
-                        owner = c
+        owner = g.sidecar_owner(f)
         if owner is not None:
             owner.files.append(FileEntry(f.rel, f.size, "sidecar"))
         else:
             others.append(FileEntry(f.rel, f.size, "other"))
-    clips.sort(key=lambda c: c.path.split("/"))
-    return clips, others
+    g.clips.sort(key=lambda c: c.path.split("/"))
+    return g.clips, others
 
 
 def _dirname(rel: str) -> str:

@@ -228,6 +228,34 @@ def codec_label(stream: dict[str, Any]) -> str:
     return str(stream.get("codec_long_name") or name or "unknown codec")
 
 
+@dataclass
+class _Probed:
+    """ffprobe's document, sorted for reading: the format, its tags, the streams by kind
+    (attached cover pictures are not video), and the notes gathered on the way."""
+
+    fmt: dict[str, Any]
+    ftags: dict[str, str]
+    streams: list[dict[str, Any]]
+    video: list[dict[str, Any]]
+    audio: list[dict[str, Any]]
+    image: bool
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, data: dict[str, Any], image: bool) -> _Probed:
+        fmt = data["format"]
+        streams = [s for s in data["streams"] if isinstance(s, dict)]
+        video = [s for s in streams if s.get("codec_type") == "video"
+                 and not (s.get("disposition") or {}).get("attached_pic")]
+        audio = [s for s in streams if s.get("codec_type") == "audio"]
+        return cls(fmt, _tags(fmt), streams, video, audio, image)
+
+    @property
+    def main(self) -> dict[str, Any] | None:
+        """The stream the codec is named from: the first video, else the first audio stream."""
+        return self.video[0] if self.video else (self.audio[0] if self.audio else None)
+
+
 def interpret(result: ProbeResult, *, image: bool = False) -> ProbeInfo:
     """Report fields from ffprobe's JSON (or, when it could not read the file, every field
     'not available' with ffprobe's reason). `image`: the file is one frame of a sequence."""
@@ -237,163 +265,180 @@ def interpret(result: ProbeResult, *, image: bool = False) -> ProbeInfo:
                          start_timecode=na, drop_frame=False, duration_seconds=na, duration_frames=na,
                          resolution=na, audio=na, reel=na, scene=na, take=na, time_reference=None,
                          sample_rate=None)
-    data = result.data or {}
-    fmt = data["format"]
-    ftags = _tags(fmt)
-    streams = [s for s in data["streams"] if isinstance(s, dict)]
-    video = [s for s in streams if s.get("codec_type") == "video"
-             and not (s.get("disposition") or {}).get("attached_pic")]
-    audio = [s for s in streams if s.get("codec_type") == "audio"]
-    notes: list[str] = []
-    fname = str(fmt.get("format_name") or "")
-    container_name = _CONTAINERS.get(fname) or str(fmt.get("format_long_name") or fname) or None
-    if fname.startswith("mov") and ftags.get("major_brand", "").strip() not in ("", "qt"):
-        container_name = f"MP4 ({ftags['major_brand'].strip()})"
-    if fname == "wav" and "time_reference" in ftags:
-        container_name = "Broadcast WAV (BWF)"
-    container = Field.of(container_name, "ffprobe format") if container_name else Field.na("ffprobe names no format")
-    main = video[0] if video else (audio[0] if audio else None)
+    p = _Probed.of(result.data or {}, image)
+    main = p.main
     codec = (Field.of(codec_label(main), f"ffprobe stream {main.get('index')}") if main
              else Field.na("ffprobe finds no video or audio stream"))
+    frame_rate, rate = _frame_rate(p)
+    candidates = _timecode_candidates(p)
+    start_timecode, drop = _start_timecode(p, candidates, rate)
+    duration_seconds, duration_frames = _duration(p, rate)
+    reel, scene, take = _slate(p, candidates)
+    return ProbeInfo(container=_container(p), codec=codec,
+                     codec_name=str(main.get("codec_name")) if main else None,
+                     codec_type=str(main.get("codec_type")) if main else None, frame_rate=frame_rate,
+                     start_timecode=start_timecode, drop_frame=drop, duration_seconds=duration_seconds,
+                     duration_frames=duration_frames, resolution=_resolution(p), audio=_audio_tracks(p),
+                     reel=reel, scene=scene, take=take, time_reference=_int(p.ftags.get("time_reference")),
+                     sample_rate=_int(p.audio[0].get("sample_rate")) if p.audio else None,
+                     tags=p.ftags, notes=p.notes)
 
-    # frame rate
-    rate: Fraction | None = None
-    if image:
-        frame_rate = Field.na("image files do not give ffprobe a frame rate (its 25 is a default, not read "
-                              "from the file)")
-    elif video:
-        v = video[0]
-        r, avg = ffprobe_rate(v.get("r_frame_rate")), ffprobe_rate(v.get("avg_frame_rate"))
-        rate = r or avg
-        if r and avg and r != avg:
-            notes.append(f"variable frame rate? ffprobe gives r_frame_rate {rate_display(r)} and "
-                         f"avg_frame_rate {rate_display(avg)}; the report uses {rate_display(r)}")
-        frame_rate = (Field.of(rate, f"ffprobe stream {v.get('index')} "
-                                     f"{'r_frame_rate' if r else 'avg_frame_rate'}")
-                      if rate else Field.na("ffprobe gives no frame rate for the video stream"))
-    else:
-        frame_rate = Field.na("audio only: no frame rate in the file")
 
-    # timecode
-    tc_text, tc_source = None, None
-    data_streams = [s for s in streams if s.get("codec_type") == "data"]
+def _container(p: _Probed) -> Field:
+    fname = str(p.fmt.get("format_name") or "")
+    name = _CONTAINERS.get(fname) or str(p.fmt.get("format_long_name") or fname) or None
+    if fname.startswith("mov") and p.ftags.get("major_brand", "").strip() not in ("", "qt"):
+        name = f"MP4 ({p.ftags['major_brand'].strip()})"
+    if fname == "wav" and "time_reference" in p.ftags:
+        name = "Broadcast WAV (BWF)"
+    return Field.of(name, "ffprobe format") if name else Field.na("ffprobe names no format")
+
+
+def _frame_rate(p: _Probed) -> tuple[Field, Fraction | None]:
+    """The frame rate field, and the rate itself when the file gives one."""
+    if p.image:
+        return Field.na("image files do not give ffprobe a frame rate (its 25 is a default, not read "
+                        "from the file)"), None
+    if not p.video:
+        return Field.na("audio only: no frame rate in the file"), None
+    v = p.video[0]
+    r, avg = ffprobe_rate(v.get("r_frame_rate")), ffprobe_rate(v.get("avg_frame_rate"))
+    rate = r or avg
+    if r and avg and r != avg:
+        p.notes.append(f"variable frame rate? ffprobe gives r_frame_rate {rate_display(r)} and "
+                       f"avg_frame_rate {rate_display(avg)}; the report uses {rate_display(r)}")
+    if not rate:
+        return Field.na("ffprobe gives no frame rate for the video stream"), None
+    return Field.of(rate, f"ffprobe stream {v.get('index')} {'r_frame_rate' if r else 'avg_frame_rate'}"), rate
+
+
+def _timecode_candidates(p: _Probed) -> list[tuple[dict[str, str], str]]:
+    """Every place a timecode (or reel name) may be tagged, most trusted first, with its source."""
     candidates: list[tuple[dict[str, str], str]] = []
-    if video:
-        candidates.append((_tags(video[0]), f"ffprobe stream {video[0].get('index')} tag timecode"))
-    for s in data_streams:
-        if str(s.get("codec_tag_string")) == "tmcd":
+    if p.video:
+        candidates.append((_tags(p.video[0]), f"ffprobe stream {p.video[0].get('index')} tag timecode"))
+    for s in p.streams:
+        if s.get("codec_type") == "data" and str(s.get("codec_tag_string")) == "tmcd":
             candidates.append((_tags(s), f"ffprobe timecode track (stream {s.get('index')})"))
-    candidates.append((ftags, "ffprobe format tag timecode"))
-    for s in streams:
+    candidates.append((p.ftags, "ffprobe format tag timecode"))
+    for s in p.streams:
         candidates.append((_tags(s), f"ffprobe stream {s.get('index')} tag timecode"))
+    return candidates
+
+
+def _start_timecode(p: _Probed, candidates: list[tuple[dict[str, str], str]],
+                    rate: Fraction | None) -> tuple[Field, bool]:
+    """The start timecode field (checked against the frame rate) and whether it is drop-frame."""
+    tc_text, tc_source = None, None
     found: list[tuple[str, str]] = [(t["timecode"], src) for t, src in candidates if t.get("timecode")]
     if found:
         tc_text, tc_source = found[0]
         others = {t for t, _ in found if t != tc_text}
         if others:
-            notes.append(f"the file holds other timecodes too ({', '.join(sorted(others))}); "
-                         f"the report uses {tc_text} ({tc_source})")
-    drop = False
+            p.notes.append(f"the file holds other timecodes too ({', '.join(sorted(others))}); "
+                           f"the report uses {tc_text} ({tc_source})")
     if tc_text and rate:
         try:
             frames, drop = parse_timecode(tc_text, rate)
-            start_timecode = Field.of(format_timecode(frames, rate, drop), tc_source or "ffprobe")
+            return Field.of(format_timecode(frames, rate, drop), tc_source or "ffprobe"), drop
         except ValueError as exc:
-            start_timecode = Field.na(f"{tc_source}: {exc}")
-    elif tc_text:
-        start_timecode = Field.of(tc_text, f"{tc_source} (not checked: no frame rate)")
-    elif video and not image:
-        start_timecode = Field.na("no timecode in the file (no timecode tag, no timecode track)")
-    elif image:
-        start_timecode = Field.na("ffprobe reads no timecode from image files")
-    else:
-        start_timecode = Field.na("no timecode in the file")   # audio: see time_reference
+            return Field.na(f"{tc_source}: {exc}"), False
+    if tc_text:
+        return Field.of(tc_text, f"{tc_source} (not checked: no frame rate)"), False
+    if p.video and not p.image:
+        return Field.na("no timecode in the file (no timecode tag, no timecode track)"), False
+    if p.image:
+        return Field.na("ffprobe reads no timecode from image files"), False
+    return Field.na("no timecode in the file"), False   # audio: see time_reference
 
-    # duration
-    duration_seconds: Field
-    duration_frames: Field
-    if image:
-        duration_seconds = Field.na("one frame of a sequence: see the frame count")
-        duration_frames = Field.na("one frame of a sequence: see the frame count")
-    elif video:
-        v = video[0]
-        nb = _int(v.get("nb_frames"))
-        tb, dts = _frac(v.get("time_base")), _int(v.get("duration_ts"))
-        secs = (tb * dts) if (tb and dts) else _frac(v.get("duration")) or _frac(fmt.get("duration"))
-        src = ("ffprobe stream duration_ts" if (tb and dts) else
-               "ffprobe stream duration" if _frac(v.get("duration")) else "ffprobe format duration")
-        if nb and rate:
-            duration_frames = Field.of(nb, f"ffprobe stream {v.get('index')} nb_frames")
-            if secs is not None and abs(secs - Fraction(nb) / rate) > 1 / rate:
-                notes.append(f"ffprobe's duration ({float(secs):.3f} s) and frame count ({nb} frames at "
-                             f"{rate_display(rate)} fps) disagree by more than a frame")
-            secs, src = Fraction(nb) / rate, f"{nb} frames at {rate_display(rate)} fps"
-        elif secs is not None and rate:
-            duration_frames = Field.of(round(secs * rate), f"{src} x frame rate")
-        else:
-            duration_frames = Field.na("ffprobe gives neither a frame count nor a duration and rate")
-        duration_seconds = Field.of(secs, src) if secs is not None else Field.na("ffprobe gives no duration")
-    elif audio:
-        a = audio[0]
+
+def _duration(p: _Probed, rate: Fraction | None) -> tuple[Field, Field]:
+    """The duration in seconds and in frames."""
+    if p.image:
+        return (Field.na("one frame of a sequence: see the frame count"),
+                Field.na("one frame of a sequence: see the frame count"))
+    if p.video:
+        return _video_duration(p, p.video[0], rate)
+    if p.audio:
+        a = p.audio[0]
         dts, tb = _int(a.get("duration_ts")), _frac(a.get("time_base"))
+        secs: Fraction | None
         if tb and dts:
             secs, src = tb * dts, "ffprobe audio duration_ts"
         else:
-            secs = _frac(a.get("duration")) or _frac(fmt.get("duration"))
+            secs = _frac(a.get("duration")) or _frac(p.fmt.get("duration"))
             src = "ffprobe duration"
-        duration_seconds = Field.of(secs, src) if secs is not None else Field.na("ffprobe gives no duration")
-        duration_frames = Field.na("audio only: no frames (the frame count needs a frame rate)")
-    else:
-        duration_seconds = duration_frames = Field.na("no video or audio stream")
+        return (Field.of(secs, src) if secs is not None else Field.na("ffprobe gives no duration"),
+                Field.na("audio only: no frames (the frame count needs a frame rate)"))
+    na = Field.na("no video or audio stream")
+    return na, na
 
-    # picture and sound
-    if video and _int(video[0].get("width")) and _int(video[0].get("height")):
-        resolution = Field.of(f"{video[0]['width']}x{video[0]['height']}", "ffprobe stream width, height")
-    elif video:
-        resolution = Field.na("ffprobe gives no picture size")
-    else:
-        resolution = Field.na("no picture (audio only)")
-    sample_rate = _int(audio[0].get("sample_rate")) if audio else None
-    if audio:
-        parts = []
-        for a in audio:
-            ch = _int(a.get("channels"))
-            sr = _int(a.get("sample_rate"))
-            bits = _int(a.get("bits_per_raw_sample")) or _int(a.get("bits_per_sample"))
-            desc = f"{ch} ch" if ch else "? ch"
-            if sr:
-                desc += f" {sr / 1000:g} kHz"
-            if bits:
-                desc += f" {bits}-bit"
-            parts.append(desc)
-        if len(parts) > 1:
-            audio_f = Field.of(f"{len(parts)} tracks: " + ", ".join(parts), "ffprobe audio streams")
-        else:
-            audio_f = Field.of(parts[0], "ffprobe audio stream")
-    else:
-        audio_f = Field.of("none", "ffprobe: no audio stream")
 
-    # what the file records about itself: reel (QuickTime tmcd name, BWF sTAPE), scene, take
+def _video_duration(p: _Probed, v: dict[str, Any], rate: Fraction | None) -> tuple[Field, Field]:
+    """A video's duration: its frame count when there is one (noting a disagreeing duration),
+    else its duration times the frame rate."""
+    nb = _int(v.get("nb_frames"))
+    tb, dts = _frac(v.get("time_base")), _int(v.get("duration_ts"))
+    secs = (tb * dts) if (tb and dts) else _frac(v.get("duration")) or _frac(p.fmt.get("duration"))
+    src = ("ffprobe stream duration_ts" if (tb and dts) else
+           "ffprobe stream duration" if _frac(v.get("duration")) else "ffprobe format duration")
+    if nb and rate:
+        duration_frames = Field.of(nb, f"ffprobe stream {v.get('index')} nb_frames")
+        if secs is not None and abs(secs - Fraction(nb) / rate) > 1 / rate:
+            p.notes.append(f"ffprobe's duration ({float(secs):.3f} s) and frame count ({nb} frames at "
+                           f"{rate_display(rate)} fps) disagree by more than a frame")
+        secs, src = Fraction(nb) / rate, f"{nb} frames at {rate_display(rate)} fps"
+    elif secs is not None and rate:
+        duration_frames = Field.of(round(secs * rate), f"{src} x frame rate")
+    else:
+        duration_frames = Field.na("ffprobe gives neither a frame count nor a duration and rate")
+    return (Field.of(secs, src) if secs is not None else Field.na("ffprobe gives no duration")), duration_frames
+
+
+def _resolution(p: _Probed) -> Field:
+    if p.video and _int(p.video[0].get("width")) and _int(p.video[0].get("height")):
+        return Field.of(f"{p.video[0]['width']}x{p.video[0]['height']}", "ffprobe stream width, height")
+    if p.video:
+        return Field.na("ffprobe gives no picture size")
+    return Field.na("no picture (audio only)")
+
+
+def _audio_tracks(p: _Probed) -> Field:
+    """Each audio stream as channels, sample rate and bits."""
+    if not p.audio:
+        return Field.of("none", "ffprobe: no audio stream")
+    parts = []
+    for a in p.audio:
+        ch = _int(a.get("channels"))
+        sr = _int(a.get("sample_rate"))
+        bits = _int(a.get("bits_per_raw_sample")) or _int(a.get("bits_per_sample"))
+        desc = f"{ch} ch" if ch else "? ch"
+        if sr:
+            desc += f" {sr / 1000:g} kHz"
+        if bits:
+            desc += f" {bits}-bit"
+        parts.append(desc)
+    if len(parts) > 1:
+        return Field.of(f"{len(parts)} tracks: " + ", ".join(parts), "ffprobe audio streams")
+    return Field.of(parts[0], "ffprobe audio stream")
+
+
+def _slate(p: _Probed, candidates: list[tuple[dict[str, str], str]]) -> tuple[Field, Field, Field]:
+    """What the file records about itself: reel (QuickTime tmcd name, BWF sTAPE), scene, take."""
     reel = Field.na("the file records no reel name")
     for t, _src in candidates:
         if t.get("reel_name"):
             reel = Field.of(t["reel_name"], "ffprobe tag reel_name")
             break
     scene = take = Field.na("the file records no scene or take")
-    bwf = _bwf_description(ftags.get("comment") or ftags.get("description") or "")
+    bwf = _bwf_description(p.ftags.get("comment") or p.ftags.get("description") or "")
     if bwf.get("stape"):
         reel = Field.of(bwf["stape"], "BWF description sTAPE")
     if bwf.get("sscene"):
         scene = Field.of(bwf["sscene"], "BWF description sSCENE")
     if bwf.get("stake"):
         take = Field.of(bwf["stake"], "BWF description sTAKE")
-    time_reference = _int(ftags.get("time_reference"))
-    return ProbeInfo(container=container, codec=codec, codec_name=str(main.get("codec_name")) if main else None,
-                     codec_type=str(main.get("codec_type")) if main else None, frame_rate=frame_rate,
-                     start_timecode=start_timecode, drop_frame=drop, duration_seconds=duration_seconds,
-                     duration_frames=duration_frames, resolution=resolution, audio=audio_f, reel=reel,
-                     scene=scene, take=take, time_reference=time_reference, sample_rate=sample_rate,
-                     tags=ftags, notes=notes)
+    return reel, scene, take
 
 
 def _bwf_description(text: str) -> dict[str, str]:

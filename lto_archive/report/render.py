@@ -14,10 +14,10 @@ import io
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from ..errors import UsageError
+from ..fsutil import atomic_write
 from .model import CLIP_FIELDS, NOT_AVAILABLE, ClipReport, Field, Report
 from .timecode import clock
 
@@ -101,11 +101,12 @@ def _e(x: object) -> str:
 
 
 def human_size(n: int) -> str:
+    x = float(n)
     for unit in ("B", "kB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n} B" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return f"{n:.1f} TB"
+        if x < 1000 or unit == "TB":
+            return f"{n} B" if unit == "B" else f"{x:.1f} {unit}"
+        x /= 1000
+    return f"{x:.1f} TB"
 
 
 class _Footnotes:
@@ -130,24 +131,15 @@ def _cell(f: Field, notes: _Footnotes, cls: str = "") -> str:
 def render_html(report: Report) -> str:
     notes = _Footnotes()
     t = report.totals()
+    dur = clock(t["duration_seconds"])
     title = "Digital rushes report" + (f" - {report.production}" if report.production else "")
-    meta = [("Production", report.production or ""), ("DIT / operator", report.operator or ""),
-            ("Date", report.created), ("Sources", ", ".join(report.sources)),
-            ("Project rate", report.project_rate.display() if report.project_rate.available
-             else f"{NOT_AVAILABLE} ({report.project_rate.reason})"),
-            ("Naming convention", " | ".join(report.naming)), ("Card folders", report.card_folder or "")]
-    if report.project_rate.available and report.project_rate.source:
-        meta[4] = ("Project rate", f"{report.project_rate.display()} fps ({report.project_rate.source})")
-    if report.catalog:
-        meta.append(("Catalog", report.catalog))
     out: list[str] = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
         "<header>", f"<h1>{_e(title)}</h1>", '<table class="meta">']
-    out += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in meta]
+    out += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in _meta_rows(report)]
     out.append("</table></header>")
-    dur = clock(t["duration_seconds"])
     out.append('<p class="totals">'
                f"<span><b>{t['clips']}</b> clips</span><span><b>{t['files']}</b> files</span>"
                f"<span><b>{_e(human_size(t['bytes']))}</b> ({t['bytes']:,} bytes)</span>"
@@ -156,24 +148,60 @@ def render_html(report: Report) -> str:
                   else "") + "</span>"
                + "".join(f"<span>camera {_e(k)}: {v}</span>" for k, v in t["clips_per_camera"].items())
                + "</p>")
+    out += _clips_table(report, notes, t["clips"], dur)
+    out += _appendix(report, t["takes_per_shot"], notes)
+    out.append(f"<footer>{_e(report.generator)}. CST RT-030 2.3.2 digital rushes report. "
+               f"&quot;{NOT_AVAILABLE}&quot;: the files do not give the value (see the notes); "
+               "nothing is guessed.</footer>")
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
 
+
+def _meta_rows(report: Report) -> list[tuple[str, str]]:
+    """The header table: production, operator, date, sources, rate, naming, folders, catalog."""
+    rate = report.project_rate
+    if rate.available and rate.source:
+        rate_text = f"{rate.display()} fps ({rate.source})"
+    else:
+        rate_text = rate.display() if rate.available else f"{NOT_AVAILABLE} ({rate.reason})"
+    meta = [("Production", report.production or ""), ("DIT / operator", report.operator or ""),
+            ("Date", report.created), ("Sources", ", ".join(report.sources)), ("Project rate", rate_text),
+            ("Naming convention", " | ".join(report.naming)), ("Card folders", report.card_folder or "")]
+    if report.catalog:
+        meta.append(("Catalog", report.catalog))
+    return meta
+
+
+def _clips_table(report: Report, notes: _Footnotes, clips: int, dur: str) -> list[str]:
+    """The table of clips, one row each, with a totals row (and a copies column with a catalog)."""
     copies = report.catalog is not None
     heads = ["#", "Clip", "Card", "Cam", "Reel", "Scene", "Shot", "Take", "Type", "Codec", "Start TC", "End TC",
              "Duration", "Rate", "Resolution", "Audio", "Files", "Size"] + (["Copies"] if copies else [])
-    out.append('<table class="clips"><thead><tr>'
-               + "".join(f'<th{" class=num" if h in ("#", "Size") else ""}>{_e(h)}</th>' for h in heads)
-               + "</tr></thead><tbody>")
-    for i, c in enumerate(report.clips, 1):
-        sub = " &middot; ".join(_e(x) for x in (
-            [f"clip {c.clip_number.value}"] if c.clip_number.available else []) + (
-            [str(c.date.value)] if c.date.available else []))
-        refs = "".join(notes.ref(f"{c.name}: {n}") for n in c.notes)
-        fr = c.frames
-        frames = (f"<br>frames {fr.first}-{fr.last}" + (f", {len(fr.missing)} missing" if fr.missing else "")
-                  if fr else "")
-        sidecars = ("<br>+ " + _e(", ".join(f.path.rsplit("/", 1)[-1] for f in c.sidecars))) if c.sidecars else ""
-        out.append(
-            "<tr>"
+    out = ['<table class="clips"><thead><tr>'
+           + "".join(f'<th{" class=num" if h in ("#", "Size") else ""}>{_e(h)}</th>' for h in heads)
+           + "</tr></thead><tbody>"]
+    out += [_clip_row(i, c, notes, copies) for i, c in enumerate(report.clips, 1)]
+    out.append("</tbody><tfoot><tr>"
+               f'<td colspan="12">{clips} clips</td>'
+               f'<td class="tc">{_e(dur)}</td><td colspan="3"></td>'
+               f'<td class="num">{sum(len(c.files) for c in report.clips)}</td>'
+               f'<td class="num">{_e(human_size(sum(c.size for c in report.clips)))}</td>'
+               + (f"<td>{sum(1 for c in report.clips if c.proven_copies() >= 2)} clip(s) with 2+ verified "
+                  f"copies</td>" if copies else "")
+               + "</tr></tfoot></table>")
+    return out
+
+
+def _clip_row(i: int, c: ClipReport, notes: _Footnotes, copies: bool) -> str:
+    sub = " &middot; ".join(_e(x) for x in (
+        [f"clip {c.clip_number.value}"] if c.clip_number.available else []) + (
+        [str(c.date.value)] if c.date.available else []))
+    refs = "".join(notes.ref(f"{c.name}: {n}") for n in c.notes)
+    fr = c.frames
+    frames = (f"<br>frames {fr.first}-{fr.last}" + (f", {len(fr.missing)} missing" if fr.missing else "")
+              if fr else "")
+    sidecars = ("<br>+ " + _e(", ".join(f.path.rsplit("/", 1)[-1] for f in c.sidecars))) if c.sidecars else ""
+    return ("<tr>"
             f'<td class="num">{i}</td>'
             f"<td><b>{_e(c.name)}</b>{refs}"
             + (f'<br><span class="small">{sub}</span>' if sub else "")
@@ -188,16 +216,11 @@ def render_html(report: Report) -> str:
             + f'<td class="num">{_e(human_size(c.size))}<br><span class="small">{c.size:,} B</span></td>'
             + (_copies_cell(c) if copies else "")
             + "</tr>")
-    out.append("</tbody><tfoot><tr>"
-               f'<td colspan="12">{t["clips"]} clips</td>'
-               f'<td class="tc">{_e(dur)}</td><td colspan="3"></td>'
-               f'<td class="num">{sum(len(c.files) for c in report.clips)}</td>'
-               f'<td class="num">{_e(human_size(sum(c.size for c in report.clips)))}</td>'
-               + (f"<td>{sum(1 for c in report.clips if c.proven_copies() >= 2)} clip(s) with 2+ verified "
-                  f"copies</td>" if copies else "")
-               + "</tr></tfoot></table>")
 
-    takes = t["takes_per_shot"]
+
+def _appendix(report: Report, takes: dict[str, list[str]], notes: _Footnotes) -> list[str]:
+    """Below the clips: shots and their takes, the numbered notes, files that are no clip."""
+    out: list[str] = []
     if takes:
         out.append(f"<h2>Shots and takes: {len(takes)} shot(s)</h2><table class=\"meta\">")
         out += [f"<tr><th>{_e(shot)}</th><td>{len(ts)} take(s): {_e(', '.join(ts))}</td></tr>"
@@ -212,11 +235,7 @@ def render_html(report: Report) -> str:
                    '<table class="clips"><thead><tr><th>File</th><th class="num">Size</th></tr></thead><tbody>')
         out += [f'<tr><td>{_e(f.path)}</td><td class="num">{f.size:,} B</td></tr>' for f in report.other_files]
         out.append("</tbody></table>")
-    out.append(f"<footer>{_e(report.generator)}. CST RT-030 2.3.2 digital rushes report. "
-               f"&quot;{NOT_AVAILABLE}&quot;: the files do not give the value (see the notes); "
-               "nothing is guessed.</footer>")
-    out += ["</body>", "</html>", ""]
-    return "\n".join(out)
+    return out
 
 
 def _copies_cell(c: ClipReport) -> str:
@@ -251,16 +270,5 @@ def write_report(report: Report, fmt: str, output: str | os.PathLike[str]) -> Pa
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.is_dir():
         raise UsageError(f"the folder of {out} does not exist", path=str(out))
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(out, text, mode=0o644)
     return out

@@ -39,7 +39,7 @@ from ..jobs.read import MemberSeen, ReadResult, TapeFileResult, _locate_tape_fil
 from ..library.base import DriveInfo, Library
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
 from ..restore_target import RestoreFile, RestoreTarget
-from ..tape import open_device
+from ..devices import open_device
 from ..tape.device import MediumInfo, TapeDevice
 
 

@@ -24,7 +24,8 @@ from typing import Protocol
 
 from ..errors import DeviceError, LtoArchiveError, NoNextCartridge, UsageError
 from ..library.base import Library
-from ..tape import check_medium_writable, open_device
+from ..devices import open_device
+from ..tape import check_medium_writable
 from ..tape.device import TapeDevice
 
 

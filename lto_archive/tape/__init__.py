@@ -1,14 +1,18 @@
 """Tape devices: the TapeDevice interface and its targets.
 
-`open_device(spec)` turns a device spec from the command line into a device:
+`open_device(spec)` turns a tape device spec into a device:
 
     /dev/nst0   a Linux tape drive, non-rewinding node (also st:/dev/nst0?block=512K; see docs/st.md)
     vtape:DIR   a virtual cartridge folder (see docs/vtape.md)
-    vlib:DIR    the loaded drive of a virtual library (see docs/library.md)
     null:       the null target (keeps nothing; for benchmarks)
+
+A library's drive (vlib:DIR) is a device spec too, but libraries are a layer above this
+package: `lto_archive.devices.open_device` opens every kind.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from ..errors import UsageError, WriteProtected
 from ..generations import check_writable
@@ -18,17 +22,19 @@ from .null import NullTape
 from .speed import DriveSpeedModel, SpeedSettings, TapeStats
 from .vtape import Faults, VirtualTape, VTapeSettings, create_vtape
 
-DEVICE_KINDS = ("/dev/nstN", "vtape:DIR", "vlib:DIR", "null:")
+TAPE_DEVICE_KINDS = ("/dev/nstN", "vtape:DIR", "null:")
 
 __all__ = [
     "MAX_RECORD", "MIN_RECORD", "CartridgeMemory", "MediumInfo", "Position", "TapeDevice", "WriteFlags",
     "NullTape", "VirtualTape", "VTapeSettings", "create_vtape", "Faults", "SpeedSettings",
-    "DriveSpeedModel", "TapeStats", "open_device", "check_medium_writable", "DEVICE_KINDS",
+    "DriveSpeedModel", "TapeStats", "open_device", "check_medium_writable", "TAPE_DEVICE_KINDS",
 ]
 
 
-def open_device(spec: str) -> TapeDevice:
-    """Open the device a spec names ("vtape:/path/to/cartridge", "null:")."""
+def open_device(spec: str, *, kinds: Sequence[str] = TAPE_DEVICE_KINDS) -> TapeDevice:
+    """Open the tape device a spec names ("vtape:/path/to/cartridge", "null:", "/dev/nst0").
+
+    `kinds` are the spec kinds the caller accepts, named when the spec has an unknown kind."""
     spec = spec.strip()
     if spec.startswith("/dev/") or spec.startswith("st:"):   # a Linux st drive (docs/st.md)
         from .st import StTape, parse_spec
@@ -36,21 +42,18 @@ def open_device(spec: str) -> TapeDevice:
         return StTape(path, options)
     kind, sep, rest = spec.partition(":")
     if not sep:
-        raise UsageError(f"device {spec!r} has no kind; use one of {', '.join(DEVICE_KINDS)}", spec=spec)
+        raise UsageError(f"device {spec!r} has no kind; use one of {', '.join(kinds)}", spec=spec)
     kind = kind.lower()
     if kind == "vtape":
         if not rest:
             raise UsageError("device 'vtape:' needs the cartridge folder, as in vtape:/srv/tapes/ABC123L9",
                              spec=spec)
         return VirtualTape(rest)
-    if kind == "vlib":   # a virtual library: the cartridge in its first loaded drive
-        from ..library.cartridge import open_cartridge   # lazy: the library package imports this one
-        return open_cartridge(spec, None)
     if kind == "null":
         if rest:
             raise UsageError(f"device {spec!r}: the null device takes no argument; write 'null:'", spec=spec)
         return NullTape()
-    raise UsageError(f"unknown device kind {kind!r} in {spec!r}; use one of {', '.join(DEVICE_KINDS)}",
+    raise UsageError(f"unknown device kind {kind!r} in {spec!r}; use one of {', '.join(kinds)}",
                      spec=spec)
 
 

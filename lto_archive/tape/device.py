@@ -15,7 +15,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from enum import IntFlag
-from typing import Protocol
+from typing import Protocol, Self
 
 from ..generations import Generation
 
@@ -153,7 +153,7 @@ class TapeDevice(abc.ABC):
     def close(self) -> None:
         """Release the device (does not rewind or eject)."""
 
-    def __enter__(self) -> "TapeDevice":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

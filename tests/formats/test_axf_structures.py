@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lto_archive.errors import CorruptArchive
-from lto_archive.formats.axf.structures import (HEADER_SIZE, MAGIC, FileFooter, FileHeader, FooterEntry, FrameType,
-                                                ObjectFooter, ObjectHeader, ObjectSummary, PlannedFile, VolumeFooter,
-                                                VolumeHeader, VolumeIdentity, build_frame, check_payload,
-                                                parse_frame_header, parse_payload)
+from lto_archive.formats.axf.payloads import (FooterEntry, ObjectFooter, ObjectHeader, ObjectSummary, PlannedFile,
+                                              VolumeFooter, VolumeHeader, VolumeIdentity, parse_payload)
+from lto_archive.formats.axf.structures import (HEADER_SIZE, MAGIC, FileFooter, FileHeader, FrameType, build_frame,
+                                                check_payload, parse_frame_header)
 from lto_archive.formats.registry import detect_format, get_format
 
 OID = bytes(range(16))

@@ -417,13 +417,13 @@ def test_reader_reads_hand_built_newc_crc_and_odc() -> None:
         assert data[f.header_offset:f.header_offset + 6] == magic
         assert data[f.data_offset:f.data_offset + 5000] == payload
         assert got[3][0].linkname == "f.bin"
-        assert got[0][0].format == ("newc" if magic == b"070701" else "crc")
+        assert got[0][0].extra.format == ("newc" if magic == b"070701" else "crc")
     odc = odc_bytes([dict(name="d", mode=0o40755), dict(name="d/f.bin", data=payload, ino=2),
                      dict(name="d/s", mode=0o120777, data=b"f.bin", ino=3)])
     got = read_all(odc, record=700)
     assert [(m.path, m.kind, m.size, m.linkname) for m, _ in got] == [
         ("d", "dir", 0, ""), ("d/f.bin", "file", 5000, ""), ("d/s", "symlink", 0, "f.bin")]
-    assert got[1][1] == payload and got[1][0].format == "odc"
+    assert got[1][1] == payload and got[1][0].extra.format == "odc"
 
 
 def test_newc_hard_links_as_gnu_cpio_writes_them() -> None:
@@ -653,7 +653,7 @@ def test_round_trip_names_sizes_block_sizes(spec) -> None:
     for m in reader:
         payload = reader.read_data(m)
         got.append((m.path, m.kind, m.linkname if m.kind == "symlink" else payload, int(m.mtime), m.header_offset))
-        assert m.format == ("crc" if crc else "newc")
+        assert m.extra.format == ("crc" if crc else "newc")
         assert stream.block_of(m.header_offset)[0] == m.header_offset // rs
     assert got == expected
     assert reader.ended_cleanly and stream.at_end and len(data) % rs == 0

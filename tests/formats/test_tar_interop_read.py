@@ -67,7 +67,7 @@ def read_tree(reader: TarReader) -> tuple[dict[str, tuple], dict[str, tuple[int,
         path = m.path[2:] if m.path.startswith("./") else m.path
         if path in (".", ""):
             continue
-        mtimes[path] = (m.mtime_ns, "mtime" in m.pax)
+        mtimes[path] = (m.mtime_ns, "mtime" in m.extra.pax)
         if m.kind == "file":
             h = hashlib.sha256()
             n = 0

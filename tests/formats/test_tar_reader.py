@@ -158,7 +158,7 @@ def test_pax_headers_count_in_header_offset_and_override_ustar_fields():
     members, _, _ = read_all(io.BytesIO(raw))
     assert members[1].header_offset == 1024          # its pax 'x' header, not the ustar block
     assert members[1].data_offset == 1024 + 3 * 512  # x header, x data, ustar header
-    assert members[1].pax["path"] == "x" * 150
+    assert members[1].extra.pax["path"] == "x" * 150
     m = members[2]
     assert m.mtime_ns == 1_700_000_000_123_456_789
     assert m.mtime == pytest.approx(1700000000.123456789)
@@ -181,7 +181,7 @@ def test_global_pax_header_applies_to_following_members():
         t.addfile(_ti("a", "file", 1), io.BytesIO(b"a"))
         t.addfile(_ti("b", "file", 1, pax_headers={"uname": "own"}), io.BytesIO(b"b"))
     members, _, r = read_all(io.BytesIO(buf.getvalue()))
-    assert members[0].uname == "global-user" and members[0].pax["comment"] == "reel 7"
+    assert members[0].uname == "global-user" and members[0].extra.pax["comment"] == "reel 7"
     assert members[1].uname == "own"
     assert members[0].header_offset == 1024   # the 'g' header belongs to no member
     assert r.global_pax == {"uname": "global-user", "comment": "reel 7"}

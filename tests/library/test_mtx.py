@@ -207,7 +207,7 @@ def test_mtx_missing_and_timeout(tmp_path: Path, fake_mtx: Path, monkeypatch: py
 
 def test_open_drive_waits_while_a_loaded_drive_threads(fake_mtx: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The changer says drive 0 is full; the drive answers 'no medium' twice (threading), then opens."""
-    import lto_archive.tape as tape
+    import lto_archive.library.mtx as mtx
     from lto_archive.errors import NoMedium
     from lto_archive.tape import NullTape
     answers: list[object] = [NoMedium("not ready"), NoMedium("not ready"), NullTape()]
@@ -220,7 +220,7 @@ def test_open_drive_waits_while_a_loaded_drive_threads(fake_mtx: Path, monkeypat
             raise a
         return a
 
-    monkeypatch.setattr(tape, "open_device", fake_open)
+    monkeypatch.setattr(mtx, "open_device", fake_open)
     slept: list[float] = []
     lib = MtxLibrary("/dev/sg2", drive_devices={0: "/dev/nst0"}, sleep=slept.append, ready_timeout=10)
     assert isinstance(lib.open_drive(0), NullTape)

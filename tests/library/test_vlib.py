@@ -18,7 +18,8 @@ from lto_archive.errors import (CartridgeNotFound, ChangerBusy, ChangerError, De
 from lto_archive.library import DriveInfo, SlotInfo, open_library
 from lto_archive.library.vlib import VirtualLibrary, barcode_for, create_vlib
 from lto_archive.generations import by_name
-from lto_archive.tape import VirtualTape, open_device
+from lto_archive.devices import open_device
+from lto_archive.tape import VirtualTape
 
 MB = 10**6
 

@@ -29,7 +29,7 @@ from lto_archive.formats.ltfs.index import (
     index_xml_chunks,
     parse_index,
 )
-from lto_archive.formats.ltfs.names import _problem, encode_name
+from lto_archive.formats.ltfs.names import name_problem, encode_name
 from lto_archive.formats.ltfs.times import TIME_MAX_NS, TIME_MIN_NS, format_time
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "ltfs-reference"
@@ -49,7 +49,7 @@ def _nfc(s: str) -> str:
 
 
 names = (st.lists(_name_char, min_size=1, max_size=24).map("".join).map(_nfc)
-         .filter(lambda n: _problem(n) is None))
+         .filter(lambda n: name_problem(n) is None))
 
 # text that XML 1.0 can hold (tab, newline, carriage return allowed; other C0 controls not)
 _xml_char = st.one_of(st.sampled_from(list(" &<>;%:'\"\t\n\r\u00e9\u2028\U0001F3AC")),

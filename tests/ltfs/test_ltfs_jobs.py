@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from lto_archive.errors import ArchiveError, ExitCode, JobIncomplete, SourceError, UnstorableName
 from lto_archive.formats.ltfs.index import Directory
-from lto_archive.formats.ltfs.names import _problem
+from lto_archive.formats.ltfs.names import name_problem
 from lto_archive.formats.ltfs.volume import format_volume, open_volume
 from lto_archive.jobs.read import list_tape, restore_tape, verify_tape
 from lto_archive.jobs.write import WriteOptions, write_archive
@@ -92,7 +92,7 @@ _name_char = st.one_of(st.sampled_from(list(" :%&<>'\t\n\x01\x7f\u00e9\u2013\U00
                        st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"))
 fs_names = (st.lists(_name_char, min_size=1, max_size=10).map("".join)
             .map(lambda s: unicodedata.normalize("NFC", s))
-            .filter(lambda n: _problem(n) is None and len(os.fsencode(n)) <= 255 and n != META))
+            .filter(lambda n: name_problem(n) is None and len(os.fsencode(n)) <= 255 and n != META))
 
 
 @st.composite

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from lto_archive.catalog import Catalog, import_tape
@@ -26,6 +27,7 @@ from lto_archive.span.catalog import record_span_write, set_cartridges, span_set
 from lto_archive.span.read import LibraryLoader, read_span
 from lto_archive.span.supply import LibrarySupply
 from lto_archive.span.write import SpanResult, write_span
+from lto_archive.streaming import RecordStream
 from lto_archive.tape import VirtualTape, create_vtape
 from lto_archive.tape.vtape import Faults
 from tests.span.helpers import MiB, RS, cartridge_folder, make_card, make_library, volume_bytes
@@ -69,6 +71,15 @@ def _structures(lib, barcode: str, tape_file: int = 0):  # type: ignore[no-untyp
 
 def _bytes(card: Path, name: str) -> bytes:
     return (card / "CLIPS" / name).read_bytes()
+
+
+def _block_at(cart: Path, offset: int, tape_file: int = 0) -> int:
+    """The address of the record holding byte `offset` of a tape file, on the cartridge as written."""
+    for block in tape_file_blocks(cart, tape_file):
+        offset -= record_path(cart, block).stat().st_size
+        if offset < 0:
+            return block
+    raise AssertionError(f"tape file {tape_file} on {cart} is shorter than that")
 
 
 def test_a_set_over_four_cartridges_restores_and_says_so_in_its_structures(tmp_path: Path) -> None:
@@ -283,28 +294,63 @@ def test_out_of_cartridges_and_a_device_fault_leave_the_earlier_volumes_whole(tm
             assert verify_tape(dev).status == "ok"
         finally:
             dev.close()
-        reader, _, _ = _structures(lib, barcode)
+        reader, members, _ = _structures(lib, barcode)
         assert reader.object_footers[0].continues and reader.volume_footer.continues
+    # where y.mov's first segment ends on the second cartridge: the same layout in a set of the same sizes
+    (seg,) = [m for m in members if m.path == f"{CLIPS}/y.mov"]
+    fault_block = _block_at(cartridge_folder(lib, "LTA002L9"), seg.data_offset + seg.size - 1)
 
-    # the drive fails on the second cartridge, inside x.mov's second segment or y.mov
+    # the drive fails on the second cartridge, on the last record of y.mov's segment there. The position is
+    # a record address, not a count of calls: the job hands records to the drive thread in chunks, and a
+    # fault there is noticed at the next hand-over or at the volume's close, after y.mov is in the volume
+    # whatever the threads' timing (a fault noticed while the file is copied: the xfail test below)
     tmp = tmp_path / "fault"
     card = make_card(tmp, SIZES)
     lib = make_library(tmp / "lib", cartridges=4, capacity=CAP)
     vt = VirtualTape(cartridge_folder(lib, "LTA002L9"))
-    vt.faults = Faults(write_error_after_calls=120)
+    vt.faults = Faults(write_error_at_block=fault_block, write_error_partition=0)
     vt.save_settings()
     vt.close()
     result = write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(format="axf", record_size=RS))
     assert isinstance(result.error, DeviceError)
+    assert f"block {fault_block} (injected)" in result.error.message
     assert "LTA002L9" in result.error.message and result.set_id in result.error.message
-    lost = [f.path for f in result.volumes[1].files if f.status == "lost"]
-    assert lost and lost[0] in result.error.message
+    statuses = {f.path: f.status for f in result.volumes[1].files}
+    assert statuses == {f"{CLIPS}/x.mov": "ok", f"{CLIPS}/y.mov": "lost", f"{CLIPS}/z.mov": "not-written"}
+    assert f"{CLIPS}/y.mov" in result.error.message
     dev = VirtualTape(cartridge_folder(lib, "LTA001L9"))
     try:
         first = verify_tape(dev)
     finally:
         dev.close()
     assert first.status == "ok" and sorted(first.tape_files[0].verified) == [f"{CLIPS}/a.mov", f"{CLIPS}/x.mov"]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="span/write.py add_file: a file's record joins the volume only after "
+                   "its bytes are copied, so a device fault noticed during the copy reports it not-written")
+def test_a_device_fault_noticed_while_a_file_is_copied_reports_that_file_lost(tmp_path: Path, monkeypatch) -> None:
+    """The order the threads sometimes take, made certain: the drive fails inside y.mov's segment and the job
+    learns it before y.mov's bytes are all handed over (each slice is waited for)."""
+    copy_from = RecordStream.copy_from
+
+    def copy_and_wait(self, source, size, hasher=None):  # type: ignore[no-untyped-def]
+        out = copy_from(self, source, size, hasher)
+        if self.offset % self.record_size == 0:
+            self.sync()                  # raises the device's error as soon as the drive has it
+        return out
+
+    monkeypatch.setattr(RecordStream, "copy_from", copy_and_wait)
+    card = make_card(tmp_path, SIZES)
+    lib = make_library(tmp_path / "lib", cartridges=4, capacity=CAP)
+    vt = VirtualTape(cartridge_folder(lib, "LTA002L9"))
+    vt.faults = Faults(write_error_after_calls=120)     # in y.mov's segment (x.mov's ends near record 100)
+    vt.save_settings()
+    vt.close()
+    result = write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(format="axf", record_size=RS))
+    assert isinstance(result.error, DeviceError)
+    statuses = {f.path: f.status for f in result.volumes[1].files}
+    assert statuses == {f"{CLIPS}/x.mov": "ok", f"{CLIPS}/y.mov": "lost", f"{CLIPS}/z.mov": "not-written"}
+    assert f"{CLIPS}/y.mov" in result.error.message
 
 
 def test_appending_to_a_cartridge_that_holds_an_axf_volume(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lto_archive.errors import NoMedium
-from lto_archive.tape import open_device
+from lto_archive.devices import open_device
 
 from ..bad_input_helpers import make_card, run
 

@@ -18,7 +18,7 @@ import pytest
 
 from lto_archive.errors import DeviceError, NoMedium, UsageError
 from lto_archive.jobs.write import WriteOptions, write_archive
-from lto_archive.tape import open_device
+from lto_archive.devices import open_device
 from lto_archive.tape.st import StTape
 
 from ..bad_input_helpers import MiB, card_files, copy_log, make_card, restored_files, run, statuses

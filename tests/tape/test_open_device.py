@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from lto_archive import devices, tape
 from lto_archive.errors import DeviceNotFound, GenerationError, UsageError, WriteProtected
 from lto_archive.generations import GENERATIONS
 from lto_archive.tape import (NullTape, VirtualTape, check_medium_writable, create_vtape, open_device)
@@ -24,6 +25,16 @@ def test_bad_specs(spec):
         open_device(spec)
     if spec in ("foo:bar", "nothing"):
         assert "vtape:DIR" in err.value.message and "null:" in err.value.message
+
+
+def test_the_tape_layer_knows_no_library_and_the_device_layer_names_every_kind():
+    with pytest.raises(UsageError) as err:
+        tape.open_device("vlib:/srv/vlib")
+    assert "unknown device kind 'vlib'" in err.value.message and "vlib:DIR" not in err.value.message
+    with pytest.raises(UsageError) as err:
+        devices.open_device("foo:bar")
+    assert all(kind in err.value.message for kind in devices.DEVICE_KINDS)
+    assert "vlib:DIR" in devices.DEVICE_KINDS and "vlib:DIR" not in tape.TAPE_DEVICE_KINDS
 
 
 @pytest.mark.parametrize("spec", ["/dev/st0", "st:/dev/st1", "/dev/st0l"])

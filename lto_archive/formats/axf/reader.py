@@ -1,7 +1,7 @@
 """A strict, streaming reader of one AXF-style tape file, and the volume probe for appending.
 
     reader = AxfReader(stream)          # any binary stream: read()/readinto() or read_view()
-    for member in reader:               # AxfMember, in tape order (TarMember's fields)
+    for member in reader:               # Member (member.py), in tape order, as TarReader yields
         for chunk in reader.iter_data(member):
             ...
 
@@ -13,64 +13,31 @@ has been yielded, so it can still be restored. Recovering what lies after
 damage is the scanner's job (scan.py), not this reader's.
 
 After a member's data, its file footer is read when the reader moves on
-(`next()`): `member.footer` holds it (checksums of the bytes written) from then on.
+(`next()`): `member.footer` (= `member.extra.footer`) holds it (checksums of the bytes written) from then on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterator
 
 from ...errors import ArchiveError, CorruptArchive, DeviceError, EndOfData
 from ...tape.device import MAX_RECORD, TapeDevice
+from ..member import AxfExtra, Member
 from ..member_stream import DEFAULT_CHUNK, MemberStreamReader
-from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame,
-                         FrameType, ObjectFooter, ObjectHeader, VolumeFooter, VolumeHeader, VolumeIdentity,
-                         check_payload, parse_frame_header, parse_payload)
+from .payloads import ObjectFooter, ObjectHeader, VolumeFooter, VolumeHeader, VolumeIdentity, parse_payload
+from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, HEADER_SIZE, MAGIC, FileHeader, Frame,
+                         FrameType, check_payload, parse_frame_header)
 from .writer import VolumeState
 
 __all__ = ["AxfMember", "AxfReader", "probe_volume", "read_frame_at"]
 
 
 
-@dataclass(slots=True, eq=True)
-class AxfMember:
-    """One member, with the fields of TarMember (so the read jobs take either)."""
-
-    path: str
-    kind: str
-    size: int
-    mode: int
-    mtime: float
-    uid: int
-    gid: int
-    uname: str
-    gname: str
-    linkname: str
-    pax: dict[str, str] = field(default_factory=dict)
-    header_offset: int = 0
-    data_offset: int = 0
-    mtime_ns: int = 0
-    devmajor: int = 0
-    devminor: int = 0
-    seq: int = 0
-    object_uuid: str = ""
-    algorithms: tuple[str, ...] = ()
-    footer: FileFooter | None = None
-    part_offset: int | None = None     # a segment of a file that spans volumes (7.3): its offset in the file
-    file_size: int = 0                 # the whole file's size (= size unless a segment)
-    continues: bool = False            # a segment that goes on in the next volume
-
-    @property
-    def is_file(self) -> bool:
-        return self.kind == "file"
-
-    @property
-    def is_dir(self) -> bool:
-        return self.kind == "dir"
+#: what AxfReader yields: the Member all readers share, with AXF's own fields as its extra
+AxfMember = Member[AxfExtra]
 
 
-class AxfReader(MemberStreamReader):
+class AxfReader(MemberStreamReader[AxfExtra]):
     """Iterate over the members of one AXF-style tape file read from `stream`.
 
     After iteration: `ended_cleanly` (the volume footer was read), `signature`,
@@ -159,9 +126,6 @@ class AxfReader(MemberStreamReader):
                                 **exc.data) from None
 
     # --- iteration -------------------------------------------------------------------
-    def __iter__(self) -> Iterator[AxfMember]:
-        return super().__iter__()
-
     def next(self) -> AxfMember | None:
         if self._error is not None:
             raise self._error
@@ -248,12 +212,12 @@ class AxfReader(MemberStreamReader):
         header_offset = self._pos - frame.total_length
         if h.kind == "file" and h.segment_size:
             self._to_record_boundary(f"the data of {h.path!r}")
-        m = AxfMember(path=h.path, kind=h.kind, size=(h.segment_size or 0) if h.kind == "file" else 0,
-                      mode=h.mode & 0o7777, mtime=h.mtime_ns / 1e9, uid=h.uid, gid=h.gid, uname="", gname="",
-                      linkname=h.linkname, header_offset=header_offset, data_offset=self._pos, mtime_ns=h.mtime_ns,
-                      seq=frame.sequence, object_uuid=frame.object_id or "", algorithms=h.algorithms,
-                      part_offset=h.segment_offset if spanned else None,
-                      file_size=h.size if h.kind == "file" else 0, continues=bool(h.flags & FLAG_CONTINUES))
+        extra = AxfExtra(seq=frame.sequence, object_uuid=frame.object_id or "", algorithms=h.algorithms,
+                         file_size=h.size if h.kind == "file" else 0, continues=bool(h.flags & FLAG_CONTINUES))
+        m = Member(path=h.path, kind=h.kind, size=(h.segment_size or 0) if h.kind == "file" else 0,
+                   mode=h.mode & 0o7777, mtime=h.mtime_ns / 1e9, mtime_ns=h.mtime_ns, extra=extra, uid=h.uid,
+                   gid=h.gid, linkname=h.linkname, header_offset=header_offset, data_offset=self._pos,
+                   part_offset=h.segment_offset if spanned else None)
         self._members.append(m)
         self.members_read += 1
         self._current = m
@@ -279,17 +243,17 @@ class AxfReader(MemberStreamReader):
         if m.size:
             self._to_record_boundary(f"the file footer of {m.path!r}")
         frame, f = self._read_frame(f"the file footer of {m.path!r}", packed=not m.size)
-        if frame.type != FrameType.FILE_FOOTER or frame.sequence != m.seq or frame.object_uuid != self._object_uuid:
+        if frame.type != FrameType.FILE_FOOTER or frame.sequence != m.extra.seq or frame.object_uuid != self._object_uuid:
             raise self._corrupt(f"a {frame.type_name} follows the data of {m.path!r} where its file footer belongs")
-        if f.path != m.path or f.size != m.file_size or (f.segment_offset, f.segment_size) != (
+        if f.path != m.path or f.size != m.extra.file_size or (f.segment_offset, f.segment_size) != (
                 m.part_offset or 0, m.size) or (f.flags ^ (self._cur_header.flags if self._cur_header else 0)) & 3:
             raise self._corrupt(f"the file footer after {m.path!r} names {f.path!r} ({f.size} bytes, segment "
                                 f"{f.segment_offset}+{f.segment_size}): the archive is inconsistent")
-        m.footer = f
+        m.extra.footer = f
 
     def _check_object_footer(self, footer: ObjectFooter) -> None:
         listed = [(e.seq, e.path, e.kind) for e in footer.entries]
-        read = [(m.seq, m.path, m.kind) for m in self._members]
+        read = [(m.extra.seq, m.path, m.kind) for m in self._members]
         if listed != read:
             raise self._corrupt(f"the object footer lists {len(listed)} members, {len(read)} were read, or they "
                                 f"differ: the archive is inconsistent")

@@ -19,213 +19,38 @@ name and renamed into place only once their checksums match.
 from __future__ import annotations
 
 import json
-import os
-from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import (CorruptArchive, DeviceError, EndOfData, JobIncomplete, LtoArchiveError, RestoreConflict,
-                       UnsafePath, VerificationFailed)
+from ...errors import CorruptArchive
 from ...hashing import ALGORITHMS, MultiHasher
-from ...manifest import CHANGED, MANIFEST_MEMBER, META_DIR, OK, READ_ERROR
+from ...manifest import CHANGED, MANIFEST_MEMBER, OK, READ_ERROR
 from ...restore_target import RestoreTarget
-from ...tape.device import MAX_RECORD, TapeDevice
+from ...tape.device import TapeDevice
+from .payloads import VolumeFooter, parse_payload
+from .record_cache import BAD, RecordCache
+from .scan_restore import ScanRestorer
+from .scan_report import FAILED, MISSING, PROVEN, UNPROVEN, Damage, ScannedFile, ScannedObject, ScanReport
 from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, HEADER_SIZE, MAGIC, FileFooter, FileHeader, Frame,
-                         FrameType, ObjectFooter, ObjectHeader, VolumeFooter, check_payload, parse_frame_header,
-                         parse_payload)
+                         FrameType, check_payload, parse_frame_header)
 
-__all__ = ["scan_volume", "ScanReport", "ScannedFile", "ScannedObject", "Damage"]
+__all__ = ["scan_volume", "ScanReport", "ScannedFile", "ScannedObject", "Damage", "PROVEN", "FAILED", "UNPROVEN",
+           "MISSING"]
 
-PROVEN, FAILED, UNPROVEN, MISSING = "proven", "failed", "unproven", "missing"
-_BAD = object()           # an unreadable record
-_CACHE = 16               # records kept for straddling structures and short re-reads
 _MAX_MANIFEST = 256 << 20
-
-
-@dataclass
-class ScannedFile:
-    object_uuid: str
-    seq: int
-    path: str
-    kind: str
-    size: int
-    tape_file: int
-    block: int | None = None          # record holding its file header (or footer, when the header is lost)
-    status: str = ""                  # proven | failed | unproven | missing (regular files); "" for dirs, links
-    reason: str = ""
-    proof: str = ""                   # "file footer" | "object footer"
-    restored: bool = False
-    linkname: str = ""
-    mode: int = 0o644
-    mtime_ns: int = 0
-    checksums: dict[str, str] = field(default_factory=dict)     # as written
-    # a segment of a file that spans volumes (spec 7.3): `size` is the whole file's; restored as
-    # PATH.axf-segment-OFFSET until the last segment is proven, then joined into PATH
-    segment_offset: int = 0
-    segment_size: int | None = None
-    continues: bool = False           # the file goes on in the next volume
-    continued: bool = False           # this segment continues a file begun on an earlier volume
-    joined: bool = False              # the whole file was joined from its segments and proven
-    # where the data is, to read it again (not reported)
-    _data_block: int | None = None
-    _seg: int = 0
-    _computed: dict[str, str] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
-        return d
-
-
-@dataclass
-class ScannedObject:
-    uuid: str
-    tape_file: int
-    header: ObjectHeader | None = None
-    footer: ObjectFooter | None = None
-    header_block: int | None = None
-    footer_block: int | None = None
-    files: dict[int, ScannedFile] = field(default_factory=dict)
-    manifest: bytes | None = None        # its .lto-archive/manifest.json, once proven
-    ended: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        h = self.header
-        return {"uuid": self.uuid, "tape_file": self.tape_file,
-                "header": "found" if h else "lost", "footer": "found" if self.footer else "lost",
-                "header_block": self.header_block, "footer_block": self.footer_block,
-                "created": h.created if h else None, "creator": h.creator if h else None,
-                "session": h.session if h else None, "metadata": h.metadata if h else None,
-                "files": [f.to_dict() for f in sorted(self.files.values(), key=lambda f: f.seq)]}
-
-
-@dataclass
-class Damage:
-    tape_file: int
-    block: int
-    offset: int
-    message: str
-    records: int = 0                   # records passed over before the next valid structure
-    resumed_at: int | None = None      # block of the next valid structure
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class ScanReport:
-    objects: list[ScannedObject] = field(default_factory=list)
-    damaged: list[Damage] = field(default_factory=list)
-    volumes: list[dict[str, Any]] = field(default_factory=list)      # signatures, headers, footers seen
-    refused: list[dict[str, Any]] = field(default_factory=list)      # restore refusals (unsafe, exists)
-    notes: list[str] = field(default_factory=list)
-    tape_files: int = 0
-    records: int = 0
-
-    @property
-    def files(self) -> list[ScannedFile]:
-        return [f for o in self.objects for f in sorted(o.files.values(), key=lambda f: f.seq) if f.kind == "file"]
-
-    def by_status(self, status: str) -> list[ScannedFile]:
-        return [f for f in self.files if f.status == status]
-
-    @property
-    def status(self) -> str:
-        if self.by_status(FAILED) or self.by_status(MISSING):
-            return "failed"
-        if self.damaged:
-            return "damaged"
-        if self.refused:
-            return "refused"
-        return "incomplete" if self.by_status(UNPROVEN) else "ok"
-
-    def raise_for_status(self) -> None:
-        bad = self.by_status(FAILED) + self.by_status(MISSING)
-        if bad:
-            raise VerificationFailed(f"{len(bad)} file(s) could not be recovered: "
-                                     + "; ".join(f"{f.path}: {f.reason}" for f in bad[:20]),
-                                     files=[f.path for f in bad])
-        if self.damaged:
-            d = self.damaged[0]
-            raise CorruptArchive(f"{len(self.damaged)} damaged region(s) on the tape, the first in tape file "
-                                 f"{d.tape_file} at block {d.block}: {d.message}; every file outside them was "
-                                 f"proven", blocks=[x.block for x in self.damaged])
-        if self.refused:
-            r = self.refused[0]
-            raise (UnsafePath if r["reason"] == "unsafe" else RestoreConflict)(
-                f"{len(self.refused)} member(s) not restored: "
-                + "; ".join(f"{x['path']}: {x['message']}" for x in self.refused[:10]),
-                files=[x["path"] for x in self.refused])
-        un = self.by_status(UNPROVEN)
-        if un:
-            raise JobIncomplete(f"{len(un)} file(s) found but not proven: "
-                                + "; ".join(f"{f.path}: {f.reason}" for f in un[:20]), files=[f.path for f in un])
-
-    def to_dict(self) -> dict[str, Any]:
-        files = self.files
-        return {"status": self.status, "tape_files": self.tape_files, "records": self.records,
-                "totals": {s: sum(1 for f in files if f.status == s) for s in (PROVEN, FAILED, UNPROVEN, MISSING)}
-                | {"restored": sum(1 for f in files if f.restored)},
-                "volumes": self.volumes, "damaged": [d.to_dict() for d in self.damaged],
-                "refused": self.refused, "notes": self.notes, "objects": [o.to_dict() for o in self.objects]}
-
-
-class _Records:
-    """Random access to the records of one partition, cheap when sequential."""
-
-    def __init__(self, device: TapeDevice, partition: int) -> None:
-        self.dev, self.p = device, partition
-        device.locate(partition, 0)
-        self.next = 0                 # the device's position
-        self.cache: OrderedDict[int, Any] = OrderedDict()
-        self.read_count = 0
-        self.errors: dict[int, str] = {}
-
-    def get(self, block: int) -> Any:
-        """bytes (a record), b"" (a filemark), None (end of data) or _BAD."""
-        if block in self.cache:
-            return self.cache[block]
-        if block != self.next:
-            self.dev.locate(self.p, block)
-            self.next = block
-        try:
-            rec: Any = self.dev.read_record(MAX_RECORD)
-            self.read_count += 1
-            self.next = block + 1
-        except EndOfData:
-            return None
-        except DeviceError as exc:
-            rec = _BAD
-            self.errors[block] = exc.message
-            self.next = -1            # unknown: locate before the next read
-        self.cache[block] = rec
-        if len(self.cache) > _CACHE:
-            self.cache.popitem(last=False)
-        return rec
-
-    def filemark_after(self, block: int) -> int | None:
-        """Block of the filemark ending the tape file that holds `block` (spacing, not reading);
-        None when the tape file runs to end of data."""
-        self.dev.locate(self.p, block)
-        self.next = -1
-        try:
-            self.dev.space_filemarks(1)
-        except EndOfData:
-            return None
-        return self.dev.position().block - 1
 
 
 class _Scanner:
     def __init__(self, device: TapeDevice, partition: int, target: RestoreTarget | None) -> None:
-        self.recs = _Records(device, partition)
-        self.target = target
+        self.recs = RecordCache(device, partition)
         self.report = ScanReport()
+        self.restorer = ScanRestorer(target, self.report) if target is not None else None
         self.objects: dict[str, ScannedObject] = {}
         self.tape_file = 0
         self.tf_start = 0
         self.damage: Damage | None = None
         self.last_footer: VolumeFooter | None = None
-        self.sequence = 1          # the volume's number in its collection (volume header; >1: a span set's)
 
     # --- bytes across records ------------------------------------------------------------
     def read_bytes(self, block: int, off: int, n: int) -> tuple[bytes, int, int]:
@@ -233,7 +58,7 @@ class _Scanner:
         out = bytearray()
         while len(out) < n:
             rec = self.recs.get(block)
-            if rec is None or rec is _BAD or rec == b"":
+            if rec is None or rec is BAD or rec == b"":
                 break
             take = rec[off:off + n - len(out)]
             out += take
@@ -283,7 +108,7 @@ class _Scanner:
                 self.end_tape_file(block)
                 block, off, searching = block + 1, 0, False
                 continue
-            if rec is _BAD:
+            if rec is BAD:
                 self.lost(block, 0, f"record unreadable: {self.recs.errors.get(block, '')}")
                 block, off, searching = block + 1, 0, True
                 continue
@@ -351,7 +176,8 @@ class _Scanner:
         elif t == FrameType.VOLUME_HEADER:
             self.report.volumes.append({"structure": "volume header", "tape_file": self.tape_file, "block": block,
                                         **asdict(body.identity)})
-            self.sequence = body.identity.sequence
+            if self.restorer is not None:
+                self.restorer.sequence = body.identity.sequence
         elif t == FrameType.VOLUME_FOOTER:
             self.volume_footer(block, body)
         elif t == FrameType.OBJECT_HEADER:
@@ -377,7 +203,8 @@ class _Scanner:
             f.continues, f.continued = bool(h.flags & FLAG_CONTINUES), bool(h.flags & FLAG_CONTINUED)
         obj.files[frame.sequence] = f
         if h.kind != "file":
-            self.restore_other(f)
+            if self.restorer is not None:
+                self.restorer.restore_other(f)
             return self.next_structure(b, o, rs)
         seg = h.segment_size or 0
         if seg and o:
@@ -417,13 +244,13 @@ class _Scanner:
         temporary name (committed by judge() only if proven). Returns (checksums computed, bytes
         read, block and offset after them, the bytes if `keep`, the RestoreFile or None)."""
         hasher = MultiHasher([a for a in algorithms if a in ALGORITHMS])
-        out = self.open_target(f) if self.target is not None and not f.restored else None
+        out = self.restorer.open(f) if self.restorer is not None and not f.restored else None
         kept = bytearray() if keep else None
         got, off = 0, 0
         try:
             while got < n:
                 rec = self.recs.get(block)
-                if rec is None or rec is _BAD or rec == b"":
+                if rec is None or rec is BAD or rec == b"":
                     break
                 piece = memoryview(rec)[:n - got]
                 hasher.update(piece)
@@ -440,43 +267,6 @@ class _Scanner:
             _abort(out)
             raise
         return hasher.hexdigests(), got, block, off, bytes(kept) if kept is not None else None, out
-
-    def open_target(self, f: ScannedFile):  # type: ignore[no-untyped-def]
-        try:
-            return self.target.open_file(self.dest_path(f), f.mode & 0o777, mtime_ns=f.mtime_ns)  # type: ignore[union-attr]
-        except (UnsafePath, RestoreConflict) as exc:
-            self.refuse(f, exc)
-            return None
-
-    def dest_path(self, f: ScannedFile) -> str:
-        """Each session's .lto-archive files go to .lto-archive/tape-file-N/, as `restore` does (volume S
-        of a collection: .lto-archive/volume-S/tape-file-N/, so that a span set's cartridges scanned into
-        one folder keep theirs); a segment of a spanned file to PATH.axf-segment-OFFSET (joined once
-        the last is proven)."""
-        if f.segment_size is not None:
-            return f"{f.path}.axf-segment-{f.segment_offset:015d}"
-        if f.path.startswith(META_DIR + "/"):
-            volume = f"volume-{self.sequence}/" if self.sequence > 1 else ""
-            return f"{META_DIR}/{volume}tape-file-{f.tape_file}/{f.path[len(META_DIR) + 1:]}"
-        return f.path
-
-    def refuse(self, f: ScannedFile, exc: LtoArchiveError) -> None:
-        reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
-        if not any(r["path"] == f.path and r["tape_file"] == f.tape_file for r in self.report.refused):
-            self.report.refused.append({"path": f.path, "tape_file": f.tape_file, "reason": reason,
-                                        "message": exc.message})
-
-    def restore_other(self, f: ScannedFile) -> None:
-        if self.target is None:
-            return
-        try:
-            if f.kind == "dir":
-                self.target.make_dir(f.path, f.mode & 0o777, mtime_ns=f.mtime_ns)
-            elif f.kind == "symlink":
-                self.target.make_symlink(f.path, f.linkname, mtime_ns=f.mtime_ns)
-            f.restored = True
-        except (UnsafePath, RestoreConflict) as exc:
-            self.refuse(f, exc)
 
     def judge(self, f: ScannedFile, footer: Any, proof: str, out: Any = None) -> None:
         """Compare what was read with the checksums written; commit the restored file only if equal."""
@@ -501,60 +291,8 @@ class _Scanner:
         if f.status != PROVEN:
             out.abort()
             return
-        try:
-            out.commit()
-            f.restored = True
-        except (UnsafePath, RestoreConflict) as exc:
-            self.refuse(f, exc)
-            return
-        if f.segment_size is not None and not f.continues:
-            self.join(f, dict(getattr(footer, "file_checksums", None) or {}))
-
-    def join(self, f: ScannedFile, whole: dict[str, str]) -> None:
-        """The last segment of a spanned file is restored: join PATH.axf-segment-* (restored from
-        this and earlier volumes, in segment_offset order) into PATH, proven by the whole file's
-        checksums from the last segment's footer; the segments are removed once it is in place."""
-        target = self.target
-        assert target is not None
-        known = {a: h for a, h in whole.items() if a in ALGORITHMS}
-        folder = target.dest / f.path
-        stem = folder.name + ".axf-segment-"
-        names = os.listdir(folder.parent) if folder.parent.is_dir() else []
-        pieces = sorted((int(n[len(stem):]), folder.parent / n) for n in names
-                        if n.startswith(stem) and n[len(stem):].isdigit())
-        at = 0
-        for offset, p in pieces:
-            if offset != at:
-                break
-            at += p.stat().st_size
-        if at != f.size or not known:
-            why = "no whole-file checksum in its footer" if not known else \
-                f"the segments restored so far hold {at} of its {f.size} bytes (scan the earlier cartridges " \
-                f"of the set into the same folder first)"
-            self.report.notes.append(f"{f.path}: its segments are not joined: {why}")
-            return
-        hasher = MultiHasher(list(known))
-        try:
-            out = target.open_file(f.path, f.mode & 0o777, mtime_ns=f.mtime_ns)
-        except (UnsafePath, RestoreConflict) as exc:
-            self.refuse(f, exc)
-            return
-        for _, p in pieces:
-            with open(p, "rb") as src:
-                while chunk := src.read(1 << 20):
-                    hasher.update(chunk)
-                    out.write(chunk)
-        got = hasher.hexdigests()
-        bad = [a for a, h in known.items() if got.get(a) != h]
-        if bad:
-            out.abort()
-            f.status, f.reason = FAILED, (f"its segments are proven, but the joined file's {bad[0]} does not "
-                                          f"match the whole file's checksum")
-            return
-        out.commit()
-        for _, p in pieces:
-            p.unlink()
-        f.joined = True
+        assert self.restorer is not None
+        self.restorer.commit(f, out, dict(getattr(footer, "file_checksums", None) or {}))
 
     def orphan_footer(self, frame: Frame, footer: FileFooter, block: int, off: int, rs: int) -> None:
         """A file footer whose header was lost: its data is the records right before it."""
@@ -592,7 +330,7 @@ class _Scanner:
                 if e.kind == "file" and e.size == 0 and (e.segment_size or 0) == 0:
                     # an empty file has no data to lose: its listed checksums prove the empty content
                     f._computed = MultiHasher([a for a in e.checksums if a in ALGORITHMS]).hexdigests()
-                    out = self.open_target(f) if self.target is not None else None
+                    out = self.restorer.open(f) if self.restorer is not None else None
                     self.judge(f, _Proof(e.checksums, e.copied, 0, e.message), "object footer (empty file)", out)
                 elif e.kind == "file":
                     f.status, f.reason = MISSING, "listed in the object footer, not found (in a damaged region)"
@@ -610,7 +348,7 @@ class _Scanner:
         if proof.copied < proof.segment_size or proof.segment_size != f._seg:
             return
         out = None
-        if self.target is not None and not f.restored:
+        if self.restorer is not None and not f.restored:
             computed, got, _, _, _, out = self.read_data(f, f._data_block, f._seg, tuple(proof.checksums))
             if got < f._seg:
                 _abort(out)

@@ -27,13 +27,13 @@ import uuid as uuid_mod
 from dataclasses import dataclass, field, replace
 from typing import Any, BinaryIO
 
-from ... import __version__
+from ...version import __version__
 from ...hashing import DEFAULT_ALGORITHMS, MultiHasher, hash_bytes
 from ...manifest import iso, utc_now
 from ...streaming import DeviceStatus, RecordStream
-from .structures import (ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, VERSION, FileFooter, FileHeader, FooterEntry,
-                         FrameType, ObjectFooter, ObjectHeader, ObjectSummary, PlannedFile, VolumeFooter,
-                         VolumeHeader, VolumeIdentity, build_frame, build_signature_text)
+from .payloads import (FooterEntry, ObjectFooter, ObjectHeader, ObjectSummary, PlannedFile, VolumeFooter, VolumeHeader,
+                       VolumeIdentity, build_signature_text)
+from .structures import ALIGN, FLAG_CONTINUED, FLAG_CONTINUES, VERSION, FileFooter, FileHeader, FrameType, build_frame
 
 CREATOR = f"lto-archive {__version__}"
 SPEC = "docs/formats/axf-style.md of lto-archive (an open container in the spirit of AXF; not SMPTE ST 2034-1)"
@@ -114,7 +114,7 @@ class AxfWriter:
                     record_size=self.rs)
         self.volume = volumes[0]
         self.new_volume = self.new_volumes[0]
-        self.identity: VolumeIdentity = self.volume.identity  # type: ignore[assignment]
+        self.identity: VolumeIdentity = self._identity(0)
         self.leads = [0] * n
         self.created = getattr(session, "started", None) or now
         self.entries: list[FooterEntry] = []
@@ -147,14 +147,19 @@ class AxfWriter:
             self.continued_from = continued_from
         volume = self.volumes[device]
         if self.new_volumes[device]:
-            volume.identity = replace(volume.identity, collection_uuid=collection,  # type: ignore[arg-type]
-                                      sequence=sequence, previous_volume=previous_volume)
+            volume.identity = replace(self._identity(device), collection_uuid=collection, sequence=sequence,
+                                      previous_volume=previous_volume)
             if device == 0:
-                self.identity = volume.identity  # type: ignore[assignment]
+                self.identity = volume.identity
 
     def in_collection(self, collection: str, device: int = 0) -> bool:
         """This writer's volume (on `device`) belongs to `collection` (it was begun by the set)."""
-        return self.volumes[device].identity.collection_uuid == collection  # type: ignore[union-attr]
+        return self._identity(device).collection_uuid == collection
+
+    def _identity(self, device: int) -> VolumeIdentity:
+        identity = self.volumes[device].identity
+        assert identity is not None         # __init__ gives every volume one
+        return identity
 
     # --- the optional planning call (jobs/write.py makes it when a writer has it) ---------
     def plan(self, entries: list[Any]) -> None:
@@ -380,7 +385,7 @@ class AxfWriter:
         volume = self.volumes[i]
         this = ObjectSummary(str(self.object_uuid), self.tape_files[i], self.created, finished, len(files),
                              sum(e.segment_size or 0 for e in files))
-        footer = VolumeFooter(volume.identity, self.tape_files[i], finished, self.creator,  # type: ignore[arg-type]
+        footer = VolumeFooter(self._identity(i), self.tape_files[i], finished, self.creator,
                               [*volume.objects, this], complete=volume.complete,
                               continues=self.collection_continues[i] if isinstance(self.collection_continues, list)
                               else self.collection_continues)

@@ -63,7 +63,7 @@ def _has_surrogate(text: str) -> bool:
     return False
 
 
-def _problem(name: str) -> str | None:
+def name_problem(name: str) -> str | None:
     """Why `name` cannot be stored in an LTFS index, or None when it can."""
     if name == "":
         return "the name is empty"
@@ -94,7 +94,7 @@ def check_name(name: str, path: str) -> None:
     `name` is the last part of `path` as os.fsdecode gives it (undecodable
     bytes as surrogate escapes).
     """
-    problem = _problem(name)
+    problem = name_problem(name)
     if problem is not None:
         shown = _shown(path)
         raise UnstorableName(f"{shown}: cannot be written to an LTFS tape: {problem}. {_SUFFIX}.",

@@ -17,9 +17,9 @@ from typing import Any
 
 from ...errors import EndOfData
 from ...tape.device import TapeDevice
-from .index import Extent, File, Index, index_xml_chunks, times_now
+from .index import Extent, File, Index, times_now
 from .times import format_time, now_ns
-from .volume import (DATA_PARTITION, FIRST_INDEX_BLOCK, INDEX_PARTITION, VolumeState, _write_records,
+from .volume import (DATA_PARTITION, FIRST_INDEX_BLOCK, INDEX_PARTITION, VolumeState, write_index_records,
                      open_volume, write_coherency, write_index_partition)
 
 LOST_AND_FOUND = "_ltfs_lostandfound"
@@ -169,7 +169,7 @@ def recover_volume(device: TapeDevice, *, creator: str, salvage: bool = False) -
         ix.location = ("b", loc)
         ix.update_time = format_time(now_ns())
         ix.creator = creator
-        _write_records(device, index_xml_chunks(ix), bs)
+        write_index_records(device, ix, bs)
         device.write_filemarks(1)
         lost = report.unindexed_bytes
         if state.damaged_data_index:

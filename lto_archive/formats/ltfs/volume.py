@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ...errors import CorruptArchive, EndOfData, LtoArchiveError, UsageError
 from ...tape import mam
 from ...tape.device import TapeDevice
+from ...version import __version__
 from .index import Directory, Index, index_xml_chunks, parse_index, times_now
 from .label import Label, build_vol1, parse_vol1, partition_letter, partition_number
 from .times import format_time, now_ns
@@ -92,8 +93,9 @@ def _records(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
         yield bytes(buf)
 
 
-def _write_records(device: TapeDevice, chunks: Iterable[bytes], size: int) -> None:
-    for rec in _records(chunks, size):
+def write_index_records(device: TapeDevice, ix: Index, block_size: int) -> None:
+    """The index as records of `block_size` bytes (the last one shorter), from the current position."""
+    for rec in _records(index_xml_chunks(ix), block_size):
         device.write_record(rec)
 
 
@@ -268,7 +270,7 @@ def write_index_partition(device: TapeDevice, ix: Index, block_size: int) -> Non
     ix.location = ("a", FIRST_INDEX_BLOCK)
     device.locate(INDEX_PARTITION, IP_REWRITE_BLOCK)
     device.write_filemarks(1)
-    _write_records(device, index_xml_chunks(ix), block_size)
+    write_index_records(device, ix, block_size)
     device.write_filemarks(1)
 
 
@@ -320,7 +322,7 @@ def format_volume(device: TapeDevice, *, creator: str, serial: str | None = None
         device.write_filemarks(1)
         if part == DATA_PARTITION:
             device.write_filemarks(1)
-            _write_records(device, index_xml_chunks(ix), block_size)
+            write_index_records(device, ix, block_size)
             device.write_filemarks(1)
     ix.previous = ("b", FIRST_INDEX_BLOCK)
     write_index_partition(device, ix, block_size)
@@ -333,7 +335,6 @@ def _write_volume_attributes(device: TapeDevice, creator: str, volume_name: str,
     write = getattr(device, "write_attribute", None)
     if write is None:
         return
-    from ... import __version__
     write(0, mam.APPLICATION_VENDOR, mam.ascii_value("LTOARCH", 8), mam.ASCII)
     write(0, mam.APPLICATION_NAME, mam.ascii_value("lto-archive", 32), mam.ASCII)
     write(0, mam.APPLICATION_VERSION, mam.ascii_value(__version__, 8), mam.ASCII)
@@ -352,4 +353,4 @@ def partition_of(letter: str) -> int:
 
 __all__ = ["VolumeState", "IndexFound", "open_volume", "format_volume", "read_index_at", "find_last_index",
            "write_index_partition", "write_coherency", "read_labels", "DATA_PARTITION", "INDEX_PARTITION",
-           "partition_of", "UsageError"]
+           "partition_of", "UsageError", "write_index_records"]

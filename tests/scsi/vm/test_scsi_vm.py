@@ -19,13 +19,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
 from lto_archive.errors import DeviceError, NoMedium
 from lto_archive.generations import GENERATIONS, by_density_code
 from lto_archive.tape.scsi import ScsiDevice, ScsiUnsupported
+
+from ...bad_input_helpers import run
 
 IN_VM = os.environ.get("TAPEVM") == "1"
 DRIVES = os.environ.get("TAPEVM_DRIVES", "").split()
@@ -106,8 +107,7 @@ def test_tgt_partition_is_refused_and_the_tape_keeps_its_data():
 @vm_only
 def test_tgt_drive_info_cli():
     ensure_loaded()
-    proc = subprocess.run([sys.executable, "-m", "lto_archive_cli.main", "drive", "info", DRIVES[0], "--json"],
-                          capture_output=True, text=True)
+    proc = run("drive", "info", DRIVES[0], "--json")
     assert proc.returncode == 0, proc.stderr
     d = json.loads(proc.stdout)
     assert (d["vendor"], d["product"], d["drive_generation"], d["loaded"]) == ("IBM", "ULT3580-TD9", "LTO-9", True)
@@ -115,8 +115,7 @@ def test_tgt_drive_info_cli():
     assert d["position"] is None and d["cartridge_memory"] is None and d["medium_generation"] is None
     assert set(d["not_reported"]) == {"position (READ POSITION)", "medium densities (REPORT DENSITY SUPPORT)",
                                       "cartridge memory (READ ATTRIBUTE)", "medium generation"}
-    text = subprocess.run([sys.executable, "-m", "lto_archive_cli.main", "drive", "info", DRIVES[0]],
-                          capture_output=True, text=True)
+    text = run("drive", "info", DRIVES[0])
     assert text.returncode == 0 and "IBM ULT3580-TD9" in text.stdout
     print(text.stdout)
 

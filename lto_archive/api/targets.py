@@ -12,15 +12,15 @@ from typing import Any, Union
 
 from ..errors import UsageError
 from ..generations import Generation, by_name
-from ..library import Library
-from ..library import open_library as _library_from_spec
+from ..devices import Library
+from ..devices import open_device as _tape_from_spec
+from ..devices import open_library as _library_from_spec
 from ..library.cartridge import open_cartridge
 from ..library.mtx import parse_drive_devices
 from ..library.vlib import VirtualLibrary
 from ..library.vlib import create_vlib as _make_vlib
 from ..tape import TapeDevice
 from ..tape import create_vtape as _make_vtape
-from ..tape import open_device as _tape_from_spec
 
 PathLike = Union[str, "os.PathLike[str]"]
 MOUNT_PREFIX = "ltfs-mount:"

@@ -1,0 +1,102 @@
+"""Progress reports from jobs to whoever shows them (the CLI draws bars).
+
+A core module: the write/read engines, MHL verification and the BAF check all report through
+`ProgressTracker`, so it lives below all of them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["CountingReader", "Progress", "ProgressCallback", "ProgressTracker"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str               # "write", "verify", "restore", "list"
+    bytes_done: int
+    bytes_total: int | None
+    files_done: int
+    files_total: int | None
+    path: str                # the file being worked on
+    elapsed: float           # seconds since the job started
+
+    @property
+    def rate(self) -> float:
+        """Bytes per second so far."""
+        return self.bytes_done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        if not self.bytes_total or not self.rate:
+            return None
+        return max(0.0, (self.bytes_total - self.bytes_done) / self.rate)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class ProgressTracker:
+    """Counts bytes and files; calls back at most every `interval` seconds
+    (and always at a file start), so a fast job is not slowed by reporting."""
+
+    def __init__(self, phase: str, callback: ProgressCallback | None, bytes_total: int | None = None,
+                 files_total: int | None = None, interval: float = 0.2) -> None:
+        self.phase = phase
+        self.callback = callback
+        self.bytes_total = bytes_total
+        self.files_total = files_total
+        self.bytes_done = 0
+        self.files_done = 0
+        self.path = ""
+        self.interval = interval
+        self.start = time.monotonic()
+        self._last = 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def _emit(self) -> None:
+        if self.callback is not None:
+            self._last = time.monotonic()
+            self.callback(Progress(self.phase, self.bytes_done, self.bytes_total, self.files_done,
+                                   self.files_total, self.path, self._last - self.start))
+
+    def file_started(self, path: str) -> None:
+        self.path = path
+        self._emit()
+
+    def file_done(self) -> None:
+        self.files_done += 1
+
+    def add_bytes(self, n: int) -> None:
+        self.bytes_done += n
+        if self.callback is not None and time.monotonic() - self._last >= self.interval:
+            self._emit()
+
+    def finish(self) -> None:
+        self._emit()
+
+
+class _RawReader(Protocol):
+    def readinto(self, buf: bytearray | memoryview, /) -> int | None: ...
+
+
+class CountingReader:
+    """Wraps a raw file so the tracker sees bytes as they are read (one call per chunk)."""
+
+    __slots__ = ("_raw", "_tracker")
+
+    def __init__(self, raw: _RawReader, tracker: ProgressTracker) -> None:
+        self._raw = raw
+        self._tracker = tracker
+
+    def readinto(self, buf: bytearray | memoryview) -> int | None:
+        n = self._raw.readinto(buf)
+        if n:
+            self._tracker.add_bytes(n)
+        return n

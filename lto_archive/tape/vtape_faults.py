@@ -1,0 +1,99 @@
+"""Failures on demand for a virtual cartridge: `VirtualTape.faults` (docs/vtape.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import EndOfMedium, MediumError, UsageError
+
+_FAULT_KEYS = ("write_error_at_block", "write_error_partition", "read_error_at_block",
+               "read_error_partition", "write_error_after_calls", "read_error_after_calls",
+               "end_of_medium_at", "end_of_medium_partition")
+
+
+@dataclass
+class Faults:
+    """Failures on demand. Every fault stays armed until set back to None.
+
+    - write_error_at_block: a record or filemark written at this address raises
+      MediumError (on `write_error_partition`, or any partition when None).
+    - read_error_at_block: reading this address raises MediumError (position
+      unchanged), on `read_error_partition` or any.
+    - write_error_after_calls = N: N more `write_record` calls succeed, every
+      later one raises MediumError (counting starts when the field is set).
+    - read_error_after_calls = N: likewise for `read_record`.
+    - end_of_medium_at = B: the partition (`end_of_medium_partition`, or any)
+      ends after B bytes: a record that would go past raises EndOfMedium,
+      without the early warnings a real end would have given.
+    A faulted write writes nothing.
+    """
+
+    armed: bool = field(default=False, init=False, compare=False, repr=False)   # any fault set (kept by __setattr__)
+    write_error_at_block: int | None = None
+    write_error_partition: int | None = None
+    read_error_at_block: int | None = None
+    read_error_partition: int | None = None
+    write_error_after_calls: int | None = None
+    read_error_after_calls: int | None = None
+    end_of_medium_at: int | None = None
+    end_of_medium_partition: int | None = None
+    write_calls: int = field(default=0, compare=False, repr=False)
+    read_calls: int = field(default=0, compare=False, repr=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FAULT_KEYS and value is not None and (not isinstance(value, int) or value < 0):
+            raise UsageError(f"fault {name} must be a whole number >= 0 or None, not {value!r}")
+        object.__setattr__(self, name, value)
+        if name == "write_error_after_calls":
+            object.__setattr__(self, "write_calls", 0)
+        elif name == "read_error_after_calls":
+            object.__setattr__(self, "read_calls", 0)
+        if name in _FAULT_KEYS:
+            armed = any(getattr(self, k, None) is not None for k in _FAULT_KEYS)
+            object.__setattr__(self, "armed", armed)
+
+    def clear(self) -> None:
+        for k in _FAULT_KEYS:
+            setattr(self, k, None)
+
+    def to_dict(self) -> dict[str, int | None]:
+        return {k: getattr(self, k) for k in _FAULT_KEYS}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "faults") -> "Faults":
+        unknown = sorted(set(data) - set(_FAULT_KEYS))
+        if unknown:
+            raise UsageError(f"unknown fault(s) {', '.join(unknown)} in {where}; known: {', '.join(_FAULT_KEYS)}",
+                             keys=unknown)
+        return cls(**data)
+
+    def check_write(self, label: str, p: int, b: int, after: int | None) -> None:
+        """Raise the injected failure, if any, of writing at partition p block b of cartridge `label`:
+        a record (`after`: bytes used once it is written) or a filemark (`after` None)."""
+        if after is not None and self.write_error_after_calls is not None:
+            self.write_calls += 1
+            if self.write_calls > self.write_error_after_calls:
+                raise MediumError(f"write error on cartridge {label} at partition {p} block {b} "
+                                  f"(injected after {self.write_error_after_calls} writes): nothing was written",
+                                  partition=p, block=b, injected=True)
+        if self.write_error_at_block == b and self.write_error_partition in (None, p):
+            raise MediumError(f"write error on cartridge {label} at partition {p} block {b} "
+                              f"(injected): nothing was written", partition=p, block=b, injected=True)
+        if (after is not None and self.end_of_medium_at is not None and self.end_of_medium_partition in (None, p)
+                and after > self.end_of_medium_at):
+            raise EndOfMedium(f"cartridge {label} ended early on partition {p} after "
+                              f"{self.end_of_medium_at} bytes (injected): the record was not written",
+                              partition=p, block=b, injected=True)
+
+    def check_read(self, label: str, p: int, b: int, eod: int) -> None:
+        """Raise the injected failure, if any, of reading partition p block b of cartridge `label`."""
+        if self.read_error_after_calls is not None:
+            self.read_calls += 1
+            if self.read_calls > self.read_error_after_calls:
+                raise MediumError(f"read error on cartridge {label} at partition {p} block {b} "
+                                  f"(injected after {self.read_error_after_calls} reads)",
+                                  partition=p, block=b, injected=True)
+        if self.read_error_at_block == b and self.read_error_partition in (None, p) and b < eod:
+            raise MediumError(f"read error on cartridge {label} at partition {p} block {b} (injected)",
+                              partition=p, block=b, injected=True)
