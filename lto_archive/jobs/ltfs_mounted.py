@@ -24,7 +24,6 @@ import os
 import re
 import socket
 import stat as stat_mod
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,8 @@ from ..restore_target import RestoreTarget
 from ..scan import SourceEntry, scan_sources
 from .progress import ProgressCallback, ProgressTracker
 from .read import MemberSeen, ReadResult, TapeFileResult, matches_patterns, compare
-from .write import TOOL, WriteOptions, WriteResult, _close_session, check_copied, copy_source_file, write_copy_log
+from .session import (TOOL, WriteOptions, WriteResult, check_copied, close_session, copy_source_file, new_session_id,
+                      write_copy_log)
 
 __all__ = ["write_to_mount", "read_mounted", "list_mounted", "verify_mounted", "restore_mounted",
            "LTFS_HASH_XATTRS", "FORMAT", "COPY_BUFFER"]
@@ -98,10 +98,6 @@ class _VolumeFailed(Exception):
 
 
 # --- write -----------------------------------------------------------------------------------
-
-def _new_session_id() -> str:
-    return f"{utc_now():%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-
 
 def _conflicts(mp: Path, entries: list[SourceEntry], overwrite: bool) -> list[str]:
     """Members that would replace something on the volume; never a folder, never through a link."""
@@ -201,7 +197,7 @@ def write_to_mount(sources: list[str | Path], mountpoint: Path, options: WriteOp
     blocksize = int(bs_text) if bs_text and bs_text.isdigit() else 0
     started = utc_now()
     session = SessionInfo(
-        session_id=_new_session_id(), tool=TOOL, format=FORMAT, algorithms=list(opts.algorithms),
+        session_id=new_session_id(), tool=TOOL, format=FORMAT, algorithms=list(opts.algorithms),
         record_size=blocksize, operator=opts.operator or getpass.getuser(), host=socket.gethostname(),
         sources=[str(Path(s).resolve()) for s in sources], device=opts.device_name or str(mp.resolve()),
         barcode=_root_attr(store, mp, VOLUME_SERIAL) or None, generation="", tape_file=None,
@@ -250,13 +246,13 @@ def write_to_mount(sources: list[str | Path], mountpoint: Path, options: WriteOp
         if error is None:
             job.sync("after copying the files")
             job.record_positions(records)
-        _close_session(session, records, started, tracker, failed=error is not None)
+        close_session(session, records, started, tracker, failed=error is not None)
         job.write_metadata(manifest)
         job.sync("after writing the manifest")
     except _VolumeFailed as exc:
         error = error or exc.error
     tracker.finish()
-    _close_session(session, records, started, tracker, failed=error is not None)
+    close_session(session, records, started, tracker, failed=error is not None)
     result = WriteResult(manifest, error)
     if opts.log_dir is not None:
         result.log_paths = write_copy_log(manifest, opts.log_dir)

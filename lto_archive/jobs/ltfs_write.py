@@ -12,53 +12,37 @@ volume describes itself too; every file's checksums are also stored as
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError, UnstorableName, UsageError
+from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError, UsageError
 from ..formats.ltfs.index import Directory, times_now
-from ..formats.ltfs.names import check_name
+from ..formats.registry import write_format
 from ..formats.ltfs.session import Checkpoints, LtfsSession
 from ..formats.ltfs.times import format_time, now_ns
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState, open_volume
 from ..hashing import MultiHasher
-from ..manifest import LOST, META_DIR, NOT_WRITTEN, SKIPPED, UNREADABLE, FileRecord, Manifest, iso, utc_now
-from ..scan import SourceEntry, scan_sources
+from ..manifest import META_DIR, NOT_WRITTEN, SKIPPED, FileRecord, Manifest, utc_now
+from ..scan import SourceEntry
 from ..streaming import RecordStream
-from ..tape.device import TapeDevice, WriteFlags
+from ..tape.device import TapeDevice
 from .progress import ProgressCallback, ProgressTracker
 from . import mhl_job
 from .folder_dest import (FolderDestination, FolderFile, close_folders, feeding, job_files, mirror_entry,
                           open_copies, verify_folders)
-from .write import (TOOL, WriteOptions, WriteResult, _close_session, check_copied, copy_source_file,
-                    new_session_info, prepare_medium, write_copy_log)
+from .session import (TOOL, JobPlan, WriteOptions, WriteResult, check_copied, close_session, copy_source_file,
+                      mark_unindexed, new_record, new_session_info, plan_job, prepare_medium, stop_reason,
+                      tape_devices, write_copy_log)
 
 INDEX_BYTES_PER_ENTRY = 1024   # measured ~700 bytes of index XML per file with two hashes; keep a margin
 
 
-def _times(st: os.stat_result) -> list[str]:
+def ltfs_times(st: os.stat_result) -> list[str]:
     m = format_time(st.st_mtime_ns)
     return [m, format_time(st.st_ctime_ns), m, format_time(st.st_atime_ns), format_time(now_ns())]
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _check_names(entries: list[SourceEntry]) -> None:
-    """Refuse, before writing anything, any name (or link target) LTFS cannot store as it is."""
-    for e in entries:
-        for part in e.name.split("/"):
-            check_name(part, str(e.path))
-        if e.kind == "symlink":
-            target = os.readlink(e.path)
-            if _NOT_XML.search(target):
-                raise UnstorableName(f"{e.path}: the link target {target!r} holds a control character that an "
-                                     f"LTFS index cannot store; lto-archive never changes it silently - "
-                                     f"fix the link, or use --format tar", path=str(e.path))
-
-
-def _open_volume(device: TapeDevice, entries: list[SourceEntry]) -> VolumeState:
+def open_ltfs_volume(device: TapeDevice, entries: list[SourceEntry]) -> VolumeState:
     """The volume's current state; refuse paths it already holds (before anything is written)."""
     try:
         state = open_volume(device)
@@ -84,103 +68,117 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice | Sequence[TapeDevi
     indexes (jobs/../formats/ltfs/session.py). A volume whose device fails is
     dropped and reported; the others are completed.
     """
-    devices = [device] if isinstance(device, TapeDevice) else list(device)
+    devices = tape_devices(device)
     for dev in devices:
         prepare_medium(dev, opts.allow_old_generation)
-    entries = scan_sources(list(sources))
-    cards, entries, opts.algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
-    _check_names(entries)
-    dests = [FolderDestination(f) for f in folders]
-    for d in dests:
-        d.check_space(sum(e.size for e in entries if e.kind == "file"))
-    states = [_open_volume(dev, entries) for dev in devices]
+    plan = plan_job(sources, opts, write_format(opts.format), folders)   # (LTFS's preflight: its names)
+    states = [open_ltfs_volume(dev, plan.entries) for dev in devices]
     if len({s.block_size for s in states}) > 1:
         raise UsageError("these LTFS volumes were formatted with different block sizes ("
                          + ", ".join(f"{s.serial or dev.name}: {s.block_size}" for s, dev in zip(states, devices))
                          + "); one pass writes the same records to each: write them separately")
     if len({s.label.volume_uuid for s in states}) < len(states):
         raise UsageError("the same LTFS volume is named twice (one volume UUID): give each cartridge once")
-    state = states[0]
-    opts.record_size = state.block_size     # the volume's block size, whatever was asked
-    device = devices[0]
-    medium = device.medium()
-    started = utc_now()
-    stream = RecordStream(devices, state.block_size,
-                          **({"chunk_size": opts.chunk_size} if opts.chunk_size else {}))
-    try:
-        session = LtfsSession(list(zip(devices, states)), stream, f"{TOOL} - write",
-                              Checkpoints(opts.index_every_bytes, opts.index_every_seconds))
-    except LtoArchiveError:
-        stream.abort()
-        raise
-    info = new_session_info(opts, sources, device, medium, None, DATA_PARTITION, session.volumes[0].start, started)
-    info.destinations = [{"kind": "tape", "device": getattr(dev, "name", ""), "barcode": dev.medium().barcode,
-                          "volume_uuid": v.index.volume_uuid, "tape_file": None, "partition": DATA_PARTITION,
-                          "start_block": v.start} for dev, v in zip(devices, session.volumes)] \
-        + [{"kind": "folder", "destination": str(f.root)} for f in dests]
-    records: list[FileRecord] = []
-    manifest = Manifest(info, records)
-    files = [e for e in entries if e.kind == "file"]
-    tracker = ProgressTracker("write", progress, sum(e.size for e in files), len(files))
-    remaining = min(dev.medium().remaining for dev in devices)
-    existing = max(s.index.highest_file_uid for s in states)
-    for d in dests:
-        d.open()
-    reserve = 2 * INDEX_BYTES_PER_ENTRY * (existing + len(entries) + 16) + 64 * 1024 + 4 * state.block_size
-    covered = [0] * len(devices)    # per volume: records[:n] are described by an index on it
-    blocks: list[dict[str, int]] = [{} for _ in devices]   # per volume: where each file starts
-    error: LtoArchiveError | None = None
-    stopped: str | None = None
+    job = _LtfsJob(sources, devices, states, opts, plan, progress)
+    job.run()
+    return job.finish()
 
-    def indexed() -> None:
-        for i, st in enumerate(stream.status):
+
+class _LtfsJob:
+    """One session appended to the LTFS volume of every device: its index is the commit point."""
+
+    def __init__(self, sources: list[str | Path], devices: list[TapeDevice], states: list[VolumeState],
+                 opts: WriteOptions, plan: JobPlan, progress: ProgressCallback | None) -> None:
+        self.devices, self.states, self.opts, self.plan = devices, states, opts, plan
+        state = states[0]
+        opts.record_size = state.block_size     # the volume's block size, whatever was asked
+        device = devices[0]
+        medium = device.medium()
+        self.started = utc_now()
+        self.stream = stream = RecordStream(devices, state.block_size,
+                                            **({"chunk_size": opts.chunk_size} if opts.chunk_size else {}))
+        try:
+            self.session = session = LtfsSession(list(zip(devices, states)), stream, f"{TOOL} - write",
+                                                 Checkpoints(opts.index_every_bytes, opts.index_every_seconds))
+        except LtoArchiveError:
+            stream.abort()
+            raise
+        self.info = info = new_session_info(opts, sources, device, medium, None, DATA_PARTITION,
+                                            session.volumes[0].start, self.started)
+        info.destinations = [{"kind": "tape", "device": getattr(dev, "name", ""), "barcode": dev.medium().barcode,
+                              "volume_uuid": v.index.volume_uuid, "tape_file": None, "partition": DATA_PARTITION,
+                              "start_block": v.start} for dev, v in zip(devices, session.volumes)] \
+            + [{"kind": "folder", "destination": str(f.root)} for f in plan.dests]
+        self.records: list[FileRecord] = []
+        self.manifest = Manifest(info, self.records)
+        self.tracker = plan.tracker(progress)
+        self.remaining = min(dev.medium().remaining for dev in devices)
+        existing = max(s.index.highest_file_uid for s in states)
+        for d in plan.dests:
+            d.open()
+        self.reserve = (2 * INDEX_BYTES_PER_ENTRY * (existing + len(plan.entries) + 16) + 64 * 1024
+                        + 4 * state.block_size)
+        self.covered = [0] * len(devices)    # per volume: records[:n] are described by an index on it
+        self.blocks: list[dict[str, int]] = [{} for _ in devices]   # per volume: where each file starts
+        self.error: LtoArchiveError | None = None
+
+    def indexed(self) -> None:
+        """An index is on every live volume: what it describes is committed there."""
+        for i, st in enumerate(self.stream.status):
             if st.error is None:
-                covered[i] = len(records)
+                self.covered[i] = len(self.records)
 
-    try:
-        for entry in entries:
-            rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
-                             mode=entry.st.st_mode & 0o7777, source=str(entry.path))
-            records.append(rec)
+    def run(self) -> None:
+        stream, session = self.stream, self.session
+        try:
+            self.stream_entries()
+            stream.flush_hashes()
+            mhl_job.finish(self.plan.cards, self.manifest)  # ingest check against the cards' histories
+            close_session(self.info, self.records, self.started, self.tracker)
+            # one file per path on LTFS: a card's new history sits in this session's metadata folder
+            history = {k: v for card in self.plan.cards
+                       for k, v in card.tape_members(f"{META_DIR}/{self.info.session_id}/mhl").items()}
+            add_metadata(session, self.manifest, history)
+            session.write_data_index()
+            self.indexed()
+            session.commit()
+        except DeviceError as exc:
+            stream.abort()
+            self.error = exc
+            mark_unindexed(self.records, max(self.covered), exc)
+
+    def stream_entries(self) -> None:
+        stopped: str | None = None
+        bs = self.states[0].block_size
+        for entry in self.plan.entries:
+            rec = new_record(entry)
+            self.records.append(rec)
+            if stopped is None:
+                fits = self.stream.device_offset + entry.size + bs + self.reserve <= self.remaining
+                stopped = stop_reason(self.stream, fits, "volume", "no room left on this cartridge (the final "
+                                      "index needs its space): not written")
             if stopped:
                 rec.status, rec.message = NOT_WRITTEN, stopped
                 continue
-            if stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
-                stopped = "the cartridge reached its early-warning zone: closed the volume, not written"
-                rec.status, rec.message = NOT_WRITTEN, stopped
-                continue
-            if stream.device_offset + entry.size + state.block_size + reserve > remaining:
-                stopped = "no room left on this cartridge (the final index needs its space): not written"
-                rec.status, rec.message = NOT_WRITTEN, stopped
-                continue
-            _add(session, stream, entry, rec, opts, tracker, dests, blocks)
-            if session.checkpoint_due():
-                session.write_data_index()
-                indexed()
-        stream.flush_hashes()
-        mhl_job.finish(cards, manifest)      # ingest check against the cards' histories, new generations
-        _close_session(info, records, started, tracker)
-        # one file per path on LTFS: a card's new history sits in this session's metadata folder
-        history = {k: v for card in cards
-                   for k, v in card.tape_members(f"{META_DIR}/{info.session_id}/mhl").items()}
-        _add_metadata(session, manifest, history)
-        session.write_data_index()
-        indexed()
-        session.commit()
-    except DeviceError as exc:
-        stream.abort()
-        error = exc
-        _mark_unindexed(records, max(covered), exc)
-    tracker.finish()
-    _close_session(info, records, started, tracker, failed=error is not None)
-    result = WriteResult(manifest, error)
-    result.notes = [n for s in states for n in s.notes] + [n for card in cards for n in card.notes]
-    result.blocks = {i: b for i, b in enumerate(blocks) if i}
-    if dests or opts.verify or len(devices) > 1:
-        _finish_destinations(result, session, stream, covered, records, dests, cards, manifest, error, opts)
-    if opts.log_dir is not None:
-        result.log_paths = write_copy_log(manifest, opts.log_dir)
-    return result
+            add_ltfs_entry(self.session, self.stream, entry, rec, self.opts, self.tracker, self.plan.dests,
+                           self.blocks)
+            if self.session.checkpoint_due():
+                self.session.write_data_index()
+                self.indexed()
+
+    def finish(self) -> WriteResult:
+        self.tracker.finish()
+        close_session(self.info, self.records, self.started, self.tracker, failed=self.error is not None)
+        result = WriteResult(self.manifest, self.error)
+        result.notes = [n for s in self.states for n in s.notes] + self.plan.notes()
+        result.blocks = {i: b for i, b in enumerate(self.blocks) if i}
+        plan, opts = self.plan, self.opts
+        if plan.dests or opts.verify or len(self.devices) > 1:
+            _finish_destinations(result, self.session, self.stream, self.covered, self.records, plan.dests,
+                                 plan.cards, self.manifest, self.error, opts)
+        if opts.log_dir is not None:
+            result.log_paths = write_copy_log(self.manifest, opts.log_dir)
+        return result
 
 
 def _finish_destinations(result: WriteResult, session: LtfsSession, stream: RecordStream, covered: list[int],
@@ -227,11 +225,11 @@ def _barcode(device: TapeDevice) -> str | None:
         return None
 
 
-def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
+def add_ltfs_entry(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
          tracker: ProgressTracker, dests: list[FolderDestination] = (),  # type: ignore[assignment]
          blocks: list[dict[str, int]] | None = None) -> None:
     parts = entry.name.split("/")
-    times = _times(entry.st)
+    times = ltfs_times(entry.st)
     rec.partition = DATA_PARTITION
     if entry.kind == "dir":
         session.add_directory(parts, times)
@@ -250,7 +248,7 @@ def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: Fi
 
     def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
         copies.extend(open_copies(dests, entry.name, before))
-        return session.add_file(parts, raw, before.st_size, _times(before), feeding(hasher, copies))
+        return session.add_file(parts, raw, before.st_size, ltfs_times(before), feeding(hasher, copies))
 
     copied = copy_source_file(entry, rec, opts, tracker, write_member)
     if copied is None:
@@ -273,7 +271,7 @@ def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: Fi
         stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
 
 
-def _add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
+def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
     """The manifest, checksum lists, copy log (and the cards' ASC MHL) as files of the volume, hashed."""
     base = [META_DIR, manifest.session.session_id]
     times = times_now(now_ns())
@@ -292,23 +290,6 @@ def _add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, b
         h = MultiHasher(algorithms)
         h.update(data)
         session.set_hashes(added, h.hexdigests())
-
-
-def _mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) -> None:
-    """After a device failure only what an index on tape describes is on the volume."""
-    first = None
-    for rec in records[covered:]:
-        if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN) or rec.kind != "file":
-            continue
-        if first is None:
-            first = rec
-        rec.status = LOST
-        rec.message = ("the device failed before an index described this file: it is not on the volume "
-                       f"({exc.message})")
-    lost = (f"files from {first.path} on are not in the volume's index; every file before it is"
-            if first is not None else "every file is in an index on the data partition, but the volume was not closed")
-    exc.message = f"{exc.message} ({lost}; run 'lto-archive ltfs recover' before writing again)"
-    exc.args = (exc.message,)
 
 
 __all__ = ["write_ltfs"]
