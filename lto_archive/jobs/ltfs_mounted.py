@@ -23,6 +23,7 @@ import socket
 import stat as stat_mod
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import (DeviceError, EndOfMedium, MediumError, SourceError, UsageError, WriteProtected)
 from ..hashing import MultiHasher
@@ -34,6 +35,7 @@ from ..scan import SourceEntry, scan_sources
 from .progress import ProgressCallback, ProgressTracker
 from .ltfs_mount_read import (COPY_BUFFER, NOT_ON_VOLUME, PART_PREFIX, PART_SUFFIX, MountedFile, check_volume,
                               list_mounted, read_mounted, restore_mounted, tape_order, verify_mounted)
+from .engine import WriteJob, run
 from .session import (TOOL, WriteOptions, WriteResult, check_copied, close_session, copy_source_file, new_record,
                       new_session_id, write_copy_log)
 
@@ -162,31 +164,10 @@ def write_to_mount(sources: list[str | Path], mountpoint: Path, options: WriteOp
         sources=[str(Path(s).resolve()) for s in sources], device=opts.device_name or str(mp.resolve()),
         barcode=_root_attr(store, mp, VOLUME_SERIAL) or None, generation="", tape_file=None,
         partition=None, start_block=None, started=iso(started))
-    records: list[FileRecord] = []
-    manifest = Manifest(session, records)
     files_total = sum(1 for e in entries if e.kind == "file")
     tracker = ProgressTracker("write", progress, sum(e.size for e in entries if e.kind == "file"), files_total)
-    job = _WriteJob(mp, store, opts, tracker, overwrite, blocksize or DEFAULT_LTFS_BLOCK, len(entries))
-
-    dirs: list[tuple[Path, os.stat_result]] = []
-    error = job.copy_entries(entries, records, dirs)
-    _finish_dirs(dirs)
-    # the volume describes itself: index with the files' positions, then our records, then the index again
-    try:
-        if error is None:
-            job.sync("after copying the files")
-            job.record_positions(records)
-        close_session(session, records, started, tracker, failed=error is not None)
-        job.write_metadata(manifest)
-        job.sync("after writing the manifest")
-    except _VolumeFailed as exc:
-        error = error or exc.error
-    tracker.finish()
-    close_session(session, records, started, tracker, failed=error is not None)
-    result = WriteResult(manifest, error)
-    if opts.log_dir is not None:
-        result.log_paths = write_copy_log(manifest, opts.log_dir)
-    return result
+    return run(_WriteJob(mp, store, opts, tracker, overwrite, blocksize or DEFAULT_LTFS_BLOCK, entries,
+                         Manifest(session, []), started))
 
 
 def _refuse_before_writing(mp: Path, store: XattrStore, entries: list[SourceEntry], require_ltfs: bool,
@@ -205,10 +186,18 @@ def _refuse_before_writing(mp: Path, store: XattrStore, entries: list[SourceEntr
                          f"replace files): {'; '.join(clash[:10])}{more}", files=clash)
 
 
-class _WriteJob:
+class _WriteJob(WriteJob[WriteResult]):
+    """One session copied onto a mounted LTFS volume; LTFS's index sync is its commit point."""
+
     def __init__(self, mp: Path, store: XattrStore, opts: WriteOptions, tracker: ProgressTracker,
-                 overwrite: bool, blocksize: int, n_entries: int) -> None:
+                 overwrite: bool, blocksize: int, entries: list[SourceEntry], manifest: Manifest, started: Any) -> None:
         self.mp, self.store, self.opts, self.tracker = mp, store, opts, tracker
+        self.pending = list(entries)
+        self.manifest, self.records, self.started = manifest, manifest.files, started
+        self.error: DeviceError | None = None
+        self.stopped: str | None = None
+        self.dirs: list[tuple[Path, os.stat_result]] = []
+        n_entries = len(entries)
         self.overwrite = overwrite
         self.blocksize = blocksize
         self.buf = bytearray(opts.chunk_size or COPY_BUFFER)
@@ -224,39 +213,62 @@ class _WriteJob:
         self.used += need
         return True
 
-    def copy_entries(self, entries: list[SourceEntry], records: list[FileRecord],
-                     dirs: list[tuple[Path, os.stat_result]]) -> DeviceError | None:
-        """Every entry in source order onto the volume; the first volume failure stops the copying."""
-        error: DeviceError | None = None
-        stopped: str | None = None
-        for entry in entries:
-            rec = new_record(entry)
-            records.append(rec)
-            if error is not None:
-                rec.status, rec.message = NOT_WRITTEN, "the volume failed before this file"
-                continue
-            if stopped:
-                rec.status, rec.message = NOT_WRITTEN, stopped
-                continue
-            if entry.kind == "file" and not self.room_for(entry.size):
-                stopped = "no room left on this volume: not written"
-                rec.status, rec.message = NOT_WRITTEN, stopped
-                continue
-            try:
-                self.add(entry, rec, dirs)
-            except _VolumeFailed as exc:
-                error = exc.error
-                if exc.data_complete:
-                    rec.message = f"on the volume, but its hash attributes are not: {error.message}"
-                elif entry.kind == "file":
-                    rec.status, rec.message = LOST, f"the volume failed while writing this file: {error.message}"
-                    error.message = (f"{error.message} (while writing {rec.path}; every file before it is "
-                                     f"complete on the volume)")
-                    error.args = (error.message,)
-                    error.data.setdefault("file", rec.path)
-                else:
-                    rec.status, rec.message = NOT_WRITTEN, f"the volume failed here: {error.message}"
-        return error
+    def add_next(self) -> None:
+        """The next entry onto the volume; after the volume failed, the rest are not written."""
+        entry = self.pending.pop(0)
+        rec = new_record(entry)
+        self.records.append(rec)
+        if self.error is not None:
+            rec.status, rec.message = NOT_WRITTEN, "the volume failed before this file"
+            return
+        if self.stopped:
+            rec.status, rec.message = NOT_WRITTEN, self.stopped
+            return
+        if entry.kind == "file" and not self.room_for(entry.size):
+            self.stopped = "no room left on this volume: not written"
+            rec.status, rec.message = NOT_WRITTEN, self.stopped
+            return
+        try:
+            self.add(entry, rec, self.dirs)
+        except _VolumeFailed as exc:
+            error = self.error = exc.error
+            if exc.data_complete:
+                rec.message = f"on the volume, but its hash attributes are not: {error.message}"
+            elif entry.kind == "file":
+                rec.status, rec.message = LOST, f"the volume failed while writing this file: {error.message}"
+                error.message = (f"{error.message} (while writing {rec.path}; every file before it is "
+                                 f"complete on the volume)")
+                error.args = (error.message,)
+                error.data.setdefault("file", rec.path)
+            else:
+                rec.status, rec.message = NOT_WRITTEN, f"the volume failed here: {error.message}"
+
+    def commit(self) -> None:
+        """The volume describes itself: index with the files' positions, then our records, then the
+        index again (also after a failure part-way: what is there is described)."""
+        _finish_dirs(self.dirs)
+        try:
+            if self.error is None:
+                self.sync("after copying the files")
+                self.record_positions(self.records)
+            close_session(self.manifest.session, self.records, self.started, self.tracker,
+                          failed=self.error is not None)
+            self.write_metadata(self.manifest)
+            self.sync("after writing the manifest")
+        except _VolumeFailed as exc:
+            raise exc.error from None
+
+    def fail(self, exc: DeviceError) -> None:
+        """The volume failed while it was being described: the first failure is the job's."""
+        self.error = self.error or exc
+
+    def finish(self) -> WriteResult:
+        self.tracker.finish()
+        close_session(self.manifest.session, self.records, self.started, self.tracker, failed=self.error is not None)
+        result = WriteResult(self.manifest, self.error)
+        if self.opts.log_dir is not None:
+            result.log_paths = write_copy_log(self.manifest, self.opts.log_dir)
+        return result
 
     # --- members ------------------------------------------------------------------------
     def add(self, entry: SourceEntry, rec: FileRecord, dirs: list[tuple[Path, os.stat_result]]) -> None:

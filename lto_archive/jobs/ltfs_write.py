@@ -30,6 +30,7 @@ from .progress import ProgressCallback, ProgressTracker
 from . import mhl_job
 from .folder_dest import (FolderDestination, FolderFile, close_folders, feeding, job_files, mirror_entry,
                           open_copies, verify_folders)
+from .engine import WriteJob, run
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, check_copied, close_session, copy_source_file,
                       mark_unindexed, new_record, new_session_info, plan_job, prepare_medium, stop_reason,
                       tape_devices, write_copy_log)
@@ -79,12 +80,10 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice | Sequence[TapeDevi
                          + "); one pass writes the same records to each: write them separately")
     if len({s.label.volume_uuid for s in states}) < len(states):
         raise UsageError("the same LTFS volume is named twice (one volume UUID): give each cartridge once")
-    job = _LtfsJob(sources, devices, states, opts, plan, progress)
-    job.run()
-    return job.finish()
+    return run(_LtfsJob(sources, devices, states, opts, plan, progress))
 
 
-class _LtfsJob:
+class _LtfsJob(WriteJob[WriteResult]):
     """One session appended to the LTFS volume of every device: its index is the commit point."""
 
     def __init__(self, sources: list[str | Path], devices: list[TapeDevice], states: list[VolumeState],
@@ -121,6 +120,8 @@ class _LtfsJob:
         self.covered = [0] * len(devices)    # per volume: records[:n] are described by an index on it
         self.blocks: list[dict[str, int]] = [{} for _ in devices]   # per volume: where each file starts
         self.error: LtoArchiveError | None = None
+        self.stopped: str | None = None
+        self.pending = list(plan.entries)
 
     def indexed(self) -> None:
         """An index is on every live volume: what it describes is committed there."""
@@ -128,43 +129,41 @@ class _LtfsJob:
             if st.error is None:
                 self.covered[i] = len(self.records)
 
-    def run(self) -> None:
-        stream, session = self.stream, self.session
-        try:
-            self.stream_entries()
-            stream.flush_hashes()
-            mhl_job.finish(self.plan.cards, self.manifest)  # ingest check against the cards' histories
-            close_session(self.info, self.records, self.started, self.tracker)
-            # one file per path on LTFS: a card's new history sits in this session's metadata folder
-            history = {k: v for card in self.plan.cards
-                       for k, v in card.tape_members(f"{META_DIR}/{self.info.session_id}/mhl").items()}
-            add_metadata(session, self.manifest, history)
-            session.write_data_index()
+    def add_next(self) -> None:
+        entry = self.pending.pop(0)
+        rec = new_record(entry)
+        self.records.append(rec)
+        if self.stopped is None:
+            fits = self.stream.device_offset + entry.size + self.states[0].block_size + self.reserve <= self.remaining
+            self.stopped = stop_reason(self.stream, fits, "volume", "no room left on this cartridge (the final "
+                                       "index needs its space): not written")
+        if self.stopped:
+            rec.status, rec.message = NOT_WRITTEN, self.stopped
+            return
+        add_ltfs_entry(self.session, self.stream, entry, rec, self.opts, self.tracker, self.plan.dests, self.blocks)
+        if self.session.checkpoint_due():
+            self.session.write_data_index()
             self.indexed()
-            session.commit()
-        except DeviceError as exc:
-            stream.abort()
-            self.error = exc
-            mark_unindexed(self.records, max(self.covered), exc)
 
-    def stream_entries(self) -> None:
-        stopped: str | None = None
-        bs = self.states[0].block_size
-        for entry in self.plan.entries:
-            rec = new_record(entry)
-            self.records.append(rec)
-            if stopped is None:
-                fits = self.stream.device_offset + entry.size + bs + self.reserve <= self.remaining
-                stopped = stop_reason(self.stream, fits, "volume", "no room left on this cartridge (the final "
-                                      "index needs its space): not written")
-            if stopped:
-                rec.status, rec.message = NOT_WRITTEN, stopped
-                continue
-            add_ltfs_entry(self.session, self.stream, entry, rec, self.opts, self.tracker, self.plan.dests,
-                           self.blocks)
-            if self.session.checkpoint_due():
-                self.session.write_data_index()
-                self.indexed()
+    def commit(self) -> None:
+        """The session's metadata files, the final data-partition index, the index partition."""
+        session = self.session
+        self.stream.flush_hashes()
+        mhl_job.finish(self.plan.cards, self.manifest)  # ingest check against the cards' histories
+        close_session(self.info, self.records, self.started, self.tracker)
+        # one file per path on LTFS: a card's new history sits in this session's metadata folder
+        history = {k: v for card in self.plan.cards
+                   for k, v in card.tape_members(f"{META_DIR}/{self.info.session_id}/mhl").items()}
+        add_metadata(session, self.manifest, history)
+        session.write_data_index()
+        self.indexed()
+        session.commit()
+
+    def fail(self, exc: DeviceError) -> None:
+        """Only what an index on tape describes is on the volume."""
+        self.stream.abort()
+        self.error = exc
+        mark_unindexed(self.records, max(self.covered), exc)
 
     def finish(self) -> WriteResult:
         self.tracker.finish()

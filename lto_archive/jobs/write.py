@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,8 @@ from ..tape.device import TapeDevice
 from . import mhl_job
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .progress import ProgressCallback
+from .engine import WriteJob, run
+from .ltfs_write import write_ltfs
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, mark_lost, metadata_reserve, new_record, new_session_info,
                       placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
@@ -52,30 +53,27 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
     devices = tape_devices(device)
     fmt = write_format(opts.format)
     if fmt.is_volume:
-        from .ltfs_write import write_ltfs     # (jobs.ltfs_write builds on this module)
         return write_ltfs(sources, devices, opts, progress, folders=list(folders))
     for dev in devices:
         prepare_medium(dev, opts.allow_old_generation)
-    job = _TapeFileJob(sources, devices, opts, plan_job(sources, opts, fmt, folders), progress)
-    job.run()
-    return job.finish()
+    return run(_TapeFileJob(sources, devices, opts, plan_job(sources, opts, fmt, folders), progress))
 
 
-@dataclass
-class _TapeFileJob:
+class _TapeFileJob(WriteJob[WriteResult]):
     """One session written as one tape file to every device (write_archive)."""
 
-    sources: list[str | Path]
-    devices: list[TapeDevice]
-    opts: WriteOptions
-    plan: JobPlan
-    progress: ProgressCallback | None
-    error: LtoArchiveError | None = None
-    ends: dict[int, int] = field(default_factory=dict)   # id(record) -> tape-file offset just past its member
-
-    def __post_init__(self) -> None:
-        opts, devices = self.opts, self.devices
+    def __init__(self, sources: list[str | Path], devices: list[TapeDevice], opts: WriteOptions, plan: JobPlan,
+                 progress: ProgressCallback | None) -> None:
+        self.sources, self.devices, self.opts, self.plan, self.progress = sources, devices, opts, plan, progress
         self.fmt = write_format(opts.format)
+        self.pending = list(plan.entries)
+        self.error: LtoArchiveError | None = None
+        self.stopped: str | None = None   # why the remaining files were not taken
+        self.ends: dict[int, int] = {}    # id(record) -> tape-file offset just past its member
+
+    def start(self) -> None:
+        """Every tape at its end of data (the last, data partition); the session; the folders; the stream."""
+        opts, devices = self.opts, self.devices
         device = devices[0]
         medium = device.medium()
         self.starts = []
@@ -104,37 +102,34 @@ class _TapeFileJob:
         if hasattr(self.writer, "plan"):
             self.writer.plan(self.plan.entries)      # formats that list the files up front (AXF object header)
 
-    def run(self) -> None:
-        """Stream every member, then close and commit; a device failure is kept, with what it lost."""
-        stream, rs = self.stream, self.opts.record_size
-        try:
-            self.writer.add_bytes(SESSION_MEMBER, session_document(self.session), time.time_ns())
-            self.stream_entries()
-            self.close_and_commit()
-        except DeviceError as exc:
-            stream.abort()
-            self.error = exc
-            on_tape = max((s.records_written for s in stream.status), default=0) * rs
-            mark_lost(self.records, self.ends, on_tape, exc)
+    def begin(self) -> None:
+        self.writer.add_bytes(SESSION_MEMBER, session_document(self.session), time.time_ns())
 
-    def stream_entries(self) -> None:
-        stopped: str | None = None  # why the remaining files were not taken
+    def add_next(self) -> None:
+        entry = self.pending.pop(0)
+        rec = new_record(entry)
+        self.records.append(rec)
         rs = self.opts.record_size
-        for entry in self.plan.entries:
-            rec = new_record(entry)
-            self.records.append(rec)
-            if stopped is None:
-                need = self.fmt.member_overhead(entry.name, entry.size, rs) + entry.size
-                stopped = stop_reason(self.stream, self.stream.device_offset + need + self.reserve <= self.remaining,
-                                      "archive")
-            if stopped:
-                rec.status, rec.message = NOT_WRITTEN, stopped
-                continue
-            add_entry(self.writer, self.stream, entry, rec, self.opts, self.tracker, placer(rec, self.pos, rs),
-                      self.plan.dests)
-            self.ends[id(rec)] = self.stream.offset
+        if self.stopped is None:
+            need = self.fmt.member_overhead(entry.name, entry.size, rs) + entry.size
+            self.stopped = stop_reason(self.stream, self.stream.device_offset + need + self.reserve <= self.remaining,
+                                       "archive")
+        if self.stopped:
+            rec.status, rec.message = NOT_WRITTEN, self.stopped
+            return
+        add_entry(self.writer, self.stream, entry, rec, self.opts, self.tracker, placer(rec, self.pos, rs),
+                  self.plan.dests)
+        self.ends[id(rec)] = self.stream.offset
 
-    def close_and_commit(self) -> None:
+    def fail(self, exc: DeviceError) -> None:
+        """Only members whose last byte reached a written record stay good."""
+        stream = self.stream
+        stream.abort()
+        self.error = exc
+        on_tape = max((s.records_written for s in stream.status), default=0) * self.opts.record_size
+        mark_lost(self.records, self.ends, on_tape, exc)
+
+    def commit(self) -> None:
         """The tape describes itself (manifest, checksum lists, copy log as the last members), then the
         commit point: the archive's end and a filemark on every tape."""
         stream, writer, manifest = self.stream, self.writer, self.manifest

@@ -39,6 +39,7 @@ from ..formats.cpio_writer import CpioWriter
 from ..formats.ltfs.session import Checkpoints, LtfsSession
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState
 from ..hashing import MultiHasher
+from ..jobs.engine import WriteJob
 from ..jobs.folder_dest import FolderDestination, FolderFile, feeding, open_copies
 from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, add_ltfs_entry, add_metadata, ltfs_times, open_ltfs_volume
 from ..jobs.progress import ProgressTracker
@@ -74,7 +75,7 @@ class _Volume:
         return self.state.block_size
 
 
-class LtfsSpanJob:
+class LtfsSpanJob(WriteJob[list[SpanResult]]):
     """The LTFS side of span/write.py's engine: it drives this job as it drives a TapeSpanJob."""
 
     def __init__(self, sources: list[str | Path], supplies: list[CartridgeSupply], opts: WriteOptions,
@@ -99,14 +100,21 @@ class LtfsSpanJob:
         return [self.result]
 
     def start(self) -> None:
-        """Load the first cartridge and open its volume (errors here: nothing written)."""
+        """Load the first cartridge and open its volume (errors here: nothing written); the folders."""
         self.open_volume(self.supply.first())
+        for d in self.dests:
+            d.open()
 
-    def check_drives(self) -> None:
-        """One drive: a failure of its device raises from the write itself, nothing to drop here."""
+    def add_next(self) -> None:
+        self.add(self.pending[0])
+        self.pending.pop(0)
 
-    def settle(self) -> None:
-        """One set: every record is already its own (nothing learnt later goes to another set)."""
+    def commit(self) -> None:
+        self.close_volume(last=True)
+
+    def finish(self) -> list[SpanResult]:
+        self.tracker.finish()
+        return [self.result]
 
     def close_devices(self) -> None:
         """The cartridge stays in the drive; `result.media` says what it was."""

@@ -22,6 +22,7 @@ from ..errors import DeviceError, NoNextCartridge
 from ..formats.registry import write_format
 from ..formats.tar_writer import BLOCK
 from ..hashing import MultiHasher
+from ..jobs.engine import WriteJob
 from ..jobs.folder_dest import FolderDestination, FolderFile, feeding, open_copies
 from ..jobs.progress import ProgressTracker
 from ..jobs.session import (WriteOptions, WriteResult, add_entry, close_session, copy_source_file, mark_lost,
@@ -87,7 +88,7 @@ class _Volume:
         return self.drives[0].manifest.session.barcode
 
 
-class TapeSpanJob:
+class TapeSpanJob(WriteJob[list[SpanResult]]):
     """TAR, CPIO and AXF-style sets. With several supplies (drives), one set per drive from the same
     read: the shared stream carries identical records to every drive, so every drive's volume ends at
     the same point (the smallest room), and each closes it with its own metadata archive."""
@@ -120,8 +121,25 @@ class TapeSpanJob:
 
     # --- volumes ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Load every drive's first cartridge and open volume 1 (errors here: nothing written)."""
+        """Load every drive's first cartridge and open volume 1 (errors here: nothing written); the folders."""
         self.open_volume([(d, d.supply.first()) for d in self.drives])
+        for d in self.dests:
+            d.open()
+
+    def add_next(self) -> None:
+        """The next entry (rolling over to the next cartridges as they fill); a drive whose device
+        failed is dropped after it, its set ends there."""
+        self.add(self.pending[0])
+        self.pending.pop(0)
+        self.check_drives()
+
+    def commit(self) -> None:
+        self.close_volume(last=True)
+
+    def finish(self) -> list[SpanResult]:
+        self.tracker.finish()
+        self.settle()
+        return self.results
 
     def open_volume(self, loaded: list[tuple[_Drive, TapeDevice]], continuing: bool = False) -> None:
         seq = len(self.volumes) + 1

@@ -33,8 +33,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import DeviceError, UsageError
+from ..errors import UsageError
 from ..formats.registry import write_format
+from ..jobs.engine import run
 from ..jobs.folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from ..jobs.progress import ProgressCallback
 from ..jobs.session import JobPlan, WriteOptions, plan_job, write_copy_log
@@ -81,20 +82,7 @@ def write_spans(sources: list[str | Path], supplies: list[CartridgeSupply], opti
     tracker = plan.tracker(progress)
     kind = LtfsSpanJob if fmt.is_volume else TapeSpanJob    # a volume layout: each cartridge its own volume
     job: Any = kind(sources, list(supplies), opts, tracker, plan.entries, split_files, plan.cards, plan.dests)
-    job.start()
-    for d in plan.dests:
-        d.open()
-    results: list[SpanResult] = job.results
-    try:
-        while job.pending:
-            job.add(job.pending[0])
-            job.pending.pop(0)
-            job.check_drives()
-        job.close_volume(last=True)
-    except DeviceError as exc:
-        job.fail(exc)
-    tracker.finish()
-    job.settle()
+    results = run(job)
     _finish(job, results, plan, opts)
     job.close_devices()
     for supply, result in zip(supplies, results):
