@@ -83,7 +83,7 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
                  cards: list[Any], dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
         _check_own_part_names(entries)
         supply = supplies[0]                   # one drive: each LTFS cartridge its own index
-        supply.ltfs = True                     # the supply takes LTFS volumes, not blank cartridges
+        supply.accepts = ltfs_unusable         # the supply hands out LTFS volumes, not blank cartridges
         self.sources, self.supply, self.opts, self.tracker = sources, supply, opts, tracker
         self.entries, self.cards, self.split_files = entries, list(cards), split_files
         self.dests = list(dests)
