@@ -12,28 +12,27 @@ volume describes itself too; every file's checksums are also stored as
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError, UsageError
 from ..formats.ltfs.index import Directory, times_now
 from ..formats.registry import write_format
-from ..formats.ltfs.session import Checkpoints, LtfsSession
+from ..formats.ltfs.session import AddedFile, Checkpoints, LtfsSession
 from ..formats.ltfs.times import format_time, now_ns
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState, open_volume
 from ..hashing import MultiHasher
-from ..manifest import META_DIR, NOT_WRITTEN, SKIPPED, FileRecord, Manifest, utc_now
+from ..manifest import META_DIR, NOT_WRITTEN, FileRecord, Manifest, utc_now
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import TapeDevice
 from .progress import ProgressCallback, ProgressTracker
 from . import mhl_job
-from .folder_dest import (FolderDestination, FolderFile, close_folders, feeding, job_files, mirror_entry,
-                          open_copies, verify_folders)
 from .engine import WriteJob, run
-from .session import (TOOL, JobPlan, WriteOptions, WriteResult, check_copied, close_session, copy_source_file,
-                      mark_unindexed, new_record, new_session_info, plan_job, prepare_medium, stop_reason,
-                      tape_devices, write_copy_log)
+from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
+from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, close_session, mark_unindexed, new_record,
+                      new_session_info, plan_job, prepare_medium, stop_reason, tape_devices, write_copy_log)
 
 INDEX_BYTES_PER_ENTRY = 1024   # measured ~700 bytes of index XML per file with two hashes; keep a margin
 
@@ -224,71 +223,70 @@ def _barcode(device: TapeDevice) -> str | None:
         return None
 
 
+class LtfsWriter:
+    """An LTFS session as a FormatWriter (formats/registry.py): a member's name is its path on the
+    volume, its position the first block of its extent on the data partition (per volume: `blocks`);
+    its hashes go into the index (`ltfs.hash.*`); the index at the end is the commit point (`close`)."""
+
+    def __init__(self, session: LtfsSession, blocks: list[dict[str, int]] | None = None) -> None:
+        self.session, self.blocks = session, blocks
+
+    def add_directory(self, name: str, st: os.stat_result) -> None:
+        self.session.add_directory(name.split("/"), ltfs_times(st))
+
+    def add_symlink(self, name: str, target: str, st: os.stat_result) -> None:
+        self.session.add_symlink(name.split("/"), target, ltfs_times(st))
+
+    def add_file(self, name: str, source: BinaryIO, st: os.stat_result, hasher: Any | None = None) -> AddedFile:
+        return self.session.add_file(name.split("/"), source, st.st_size, ltfs_times(st), hasher)
+
+    def add_bytes(self, name: str, data: bytes, mtime_ns: int, mode: int = 0o644) -> AddedFile:
+        return self.session.add_bytes(name.split("/"), data, times_now(mtime_ns))
+
+    def set_hashes(self, added: AddedFile, hashes: dict[str, str]) -> None:
+        self.session.set_hashes(added, hashes)
+
+    def close(self) -> None:
+        self.session.commit()
+
+    def placer(self, rec: FileRecord) -> Callable[[AddedFile | None], None]:
+        """Where a member went: the data partition; a file, at its extent's first block."""
+        def place(added: AddedFile | None) -> None:
+            if added is None:          # a folder or a link: in the index only
+                return
+            rec.block, rec.offset = added.start_block, 0
+            for per_volume, start in zip(self.blocks or [], added.start_blocks):
+                if start is not None:
+                    per_volume[rec.path] = start
+        return place
+
+
 def add_ltfs_entry(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
-         tracker: ProgressTracker, dests: list[FolderDestination] = (),  # type: ignore[assignment]
-         blocks: list[dict[str, int]] | None = None) -> None:
-    parts = entry.name.split("/")
-    times = ltfs_times(entry.st)
+                   tracker: ProgressTracker, dests: Sequence[FolderDestination] = (),
+                   blocks: list[dict[str, int]] | None = None) -> None:
+    """One source entry onto the LTFS volume(s) of `session`: the write engine's add_entry through an
+    LtfsWriter (a source that fails part-way keeps only what was read)."""
+    writer = LtfsWriter(session, blocks)
     rec.partition = DATA_PARTITION
-    if entry.kind == "dir":
-        session.add_directory(parts, times)
-        mirror_entry(dests, entry.name, entry.st)
-        return
-    if entry.kind == "symlink":
-        rec.linkname = os.readlink(entry.path)
-        session.add_symlink(parts, rec.linkname, times)
-        mirror_entry(dests, entry.name, entry.st, rec.linkname)
-        return
-    if entry.kind == "special":
-        rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
-        return
-
-    copies: list[FolderFile] = []
-
-    def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
-        copies.extend(open_copies(dests, entry.name, before))
-        return session.add_file(parts, raw, before.st_size, ltfs_times(before), feeding(hasher, copies))
-
-    copied = copy_source_file(entry, rec, opts, tracker, write_member)
-    if copied is None:
-        return
-    added = copied.extra
-    rec.block, rec.offset = added.start_block, 0
-    for per_volume, start in zip(blocks or [], added.start_blocks):
-        if start is not None:
-            per_volume[rec.path] = start
-    hasher = copied.hasher
-
-    def record_hashes() -> None:
-        rec.hashes.update(hasher.hexdigests())
-        session.set_hashes(added, rec.hashes)
-
-    stream.call_after_hashing(record_hashes)
-    check_copied(entry, rec, copied.copied, copied.size, copied.read_error, copied.before, zero_filled=False)
-    if copies:
-        good = rec.status == "ok"
-        stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
+    add_entry(writer, stream, entry, rec, opts, tracker, writer.placer(rec), dests, zero_filled=False,
+              on_hashes=writer.set_hashes)
 
 
 def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
     """The manifest, checksum lists, copy log (and the cards' ASC MHL) as files of the volume, hashed."""
-    base = [META_DIR, manifest.session.session_id]
-    times = times_now(now_ns())
+    writer = LtfsWriter(session)
+    base = f"{META_DIR}/{manifest.session.session_id}"
+    items = dict(history or {})
+    items.update((f"{base}/{name}", data) for name, data in manifest.checksum_lists().items())
+    items[f"{base}/copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+    items[f"{base}/manifest.json"] = manifest.to_json()
+    now = now_ns()
     algorithms = tuple(manifest.session.algorithms)
-    for path, data in (history or {}).items():
-        added = session.add_bytes(path.split("/"), data, times)
+    for path, data in items.items():
+        added = writer.add_bytes(path, data, now)
         h = MultiHasher(algorithms)
         h.update(data)
-        session.set_hashes(added, h.hexdigests())
-    items = dict(manifest.checksum_lists())
-    items["copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
-    items["manifest.json"] = manifest.to_json()
-    algorithms = tuple(manifest.session.algorithms)
-    for name, data in items.items():
-        added = session.add_bytes(base + [name], data, times)
-        h = MultiHasher(algorithms)
-        h.update(data)
-        session.set_hashes(added, h.hexdigests())
+        writer.set_hashes(added, h.hexdigests())
 
 
-__all__ = ["write_ltfs"]
+__all__ = ["write_ltfs", "LtfsWriter", "add_ltfs_entry", "add_metadata", "ltfs_times", "open_ltfs_volume"]

@@ -176,8 +176,10 @@ def new_record(entry: SourceEntry) -> FileRecord:
 
 
 def placer(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
-    """A function that records a member's header position on `rec`."""
-    def place(header_offset: int) -> None:
+    """A function that records a member's position in its tape file on `rec`: given the header
+    offset, or what a tape-file writer's `add_*` returned (an offset, or a placement that has one)."""
+    def place(where: Any) -> None:
+        header_offset = where if isinstance(where, int) else where.header_offset
         rec.tape_file, rec.partition = pos.file_number, pos.partition
         rec.header_offset = header_offset
         rec.block = pos.block + header_offset // rs
@@ -186,8 +188,14 @@ def placer(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
 
 
 def add_entry(writer: Any, stream: RecordStream, entry: SourceEntry, rec: FileRecord,
-               opts: WriteOptions, tracker: ProgressTracker, place,  # type: ignore[no-untyped-def]
-               dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
+              opts: WriteOptions, tracker: ProgressTracker, place: Callable[[Any], None],
+              dests: Sequence[FolderDestination] = (), *, zero_filled: bool = True,
+              on_hashes: Callable[[Any, dict[str, str]], None] | None = None) -> None:
+    """One source entry through a FormatWriter (and into every folder): `place(what add_* returned)`
+    says where it went; a file's hashes reach `rec` (and `on_hashes(its placement, hashes)`, e.g. an
+    LTFS index) once the hash thread has them. `zero_filled`: what the format keeps of a source that
+    fails part-way (TAR: its full size, the rest zeros; LTFS: the part that was read)."""
+    dests = list(dests)
     if entry.kind == "dir":
         place(writer.add_directory(entry.name, entry.st))
         mirror_entry(dests, entry.name, entry.st)
@@ -209,9 +217,16 @@ def add_entry(writer: Any, stream: RecordStream, entry: SourceEntry, rec: FileRe
     placement = copy_source_file(entry, rec, opts, tracker, write_member)
     if placement is None:
         return
-    place(placement.header_offset)
-    stream.call_after_hashing(lambda: rec.hashes.update(placement.hasher.hexdigests()))
-    check_copied(entry, rec, placement.copied, placement.size, placement.read_error, placement.before)
+    place(placement.extra)
+
+    def record_hashes() -> None:
+        rec.hashes.update(placement.hasher.hexdigests())
+        if on_hashes is not None:
+            on_hashes(placement.extra, rec.hashes)
+
+    stream.call_after_hashing(record_hashes)
+    check_copied(entry, rec, placement.copied, placement.size, placement.read_error, placement.before,
+                 zero_filled=zero_filled)
     if copies:
         good = rec.status == OK
         stream.call_after_hashing(lambda: [c.finish(good) for c in copies])

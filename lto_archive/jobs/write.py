@@ -194,29 +194,6 @@ def _destination_results(stream: RecordStream, starts: list[Any], dests: list[Fo
     return out
 
 
-def _verify_destinations(result: WriteResult, devices: list[TapeDevice], stream: RecordStream,
-                         dests: list[FolderDestination], opts: WriteOptions) -> None:
-    """Read every destination back on its own: per destination, per file, what is proven."""
-    from .read import verify_tape
-    for i, (info, st) in enumerate(zip(result.destinations, stream.status)):
-        if info["status"] == "failed" or info["tape_file"] is None:
-            continue
-        try:
-            r = verify_tape(st.device, tape_files=[info["tape_file"]])
-        except LtoArchiveError as exc:
-            info.update(status="failed", error=exc.message)
-            continue
-        result.readbacks[i] = r
-        t = r.tape_files[0]
-        info["verified"] = len(t.verified)
-        info["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in t.failed]
-        if t.failed or t.error is not None:
-            info["status"] = "failed"
-            info["error"] = t.error.message if t.error is not None else f"{len(t.failed)} file(s) failed read-back"
-    expected = {r.path: r.hashes for r in result.files if r.status == OK and r.hashes}
-    result.destinations[len(stream.status):] = verify_folders(dests, expected, tuple(opts.algorithms))
-
-
 def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[FolderDestination],
                          opts: WriteOptions) -> None:
     """Read every destination back on its own: per destination, per file, what is proven."""
