@@ -228,8 +228,15 @@ def add_entry(writer: Any, stream: RecordStream, entry: SourceEntry, rec: FileRe
     check_copied(entry, rec, placement.copied, placement.size, placement.read_error, placement.before,
                  zero_filled=zero_filled)
     if copies:
-        good = rec.status == OK
-        stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
+        stream.call_after_hashing(finishing(copies, rec.status == OK))
+
+
+def finishing(copies: list[FolderFile], good: bool) -> Callable[[], None]:
+    """A task for the hash thread: close a file's folder copies, kept only when the file is good."""
+    def finish() -> None:
+        for c in copies:
+            c.finish(good)
+    return finish
 
 
 @dataclass

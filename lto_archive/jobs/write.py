@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DeviceError, LtoArchiveError
-from ..formats.registry import FormatWriter, write_format
+from ..formats.registry import FormatWriter, get_format, write_format
 from ..manifest import (COPY_LOG_MEMBER, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SESSION_MEMBER, FileRecord,
                         Manifest, utc_now)
 from ..streaming import RecordStream
@@ -65,7 +65,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
     def __init__(self, sources: list[str | Path], devices: list[TapeDevice], opts: WriteOptions, plan: JobPlan,
                  progress: ProgressCallback | None) -> None:
         self.sources, self.devices, self.opts, self.plan, self.progress = sources, devices, opts, plan, progress
-        self.fmt = write_format(opts.format)
+        self.fmt = get_format(opts.format)       # a tape-file format (write_archive sends volume layouts on)
         self.pending = list(plan.entries)
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None   # why the remaining files were not taken

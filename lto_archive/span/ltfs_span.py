@@ -40,7 +40,7 @@ from ..formats.ltfs.session import Checkpoints, LtfsSession
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState
 from ..hashing import MultiHasher
 from ..jobs.engine import WriteJob
-from ..jobs.folder_dest import FolderDestination, FolderFile, feeding, open_copies
+from ..jobs.folder_dest import FolderDestination, FolderFile
 from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, add_ltfs_entry, add_metadata, ltfs_times, open_ltfs_volume
 from ..jobs.progress import ProgressTracker
 from ..jobs.session import (TOOL, WriteOptions, WriteResult, close_session, copy_source_file, mark_lost, mark_unindexed,
@@ -50,7 +50,7 @@ from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import MediumInfo, TapeDevice, WriteFlags
 from .supply import CartridgeSupply
-from .result import BothHashers, SpanResult, card_histories, set_stopped, settle_parts
+from .result import BothHashers, SpanResult, card_histories, set_stopped, settle_parts, whole_file_feed
 
 part_name = CpioWriter.part_name      # NAME.part0001: the same names as CPIO parts
 
@@ -268,8 +268,7 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
         def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
             offset, copied, error = 0, 0, None
             size = before.st_size
-            self.copies = open_copies(self.dests, entry.name, before)
-            feed = feeding(hasher, self.copies)      # the folders get the whole file, whatever the parts
+            feed = whole_file_feed(self, entry.name, before, hasher)
             while True:
                 vol = self.vol
                 rest, room = size - offset, self.room()

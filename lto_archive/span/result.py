@@ -10,6 +10,7 @@ generations from the whole files, and `set_stopped` says where and why a set end
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,8 @@ from typing import Any
 from ..errors import DeviceError, LtoArchiveError, NoNextCartridge
 from ..hashing import MultiHasher
 from ..jobs import mhl_job
-from ..jobs.folder_dest import FolderResult
-from ..jobs.session import WriteResult, check_copied, new_record
+from ..jobs.folder_dest import FolderResult, feeding, open_copies
+from ..jobs.session import WriteResult, check_copied, finishing, new_record
 from ..manifest import NOT_WRITTEN, OK, FileRecord, Manifest
 from ..scan import SourceEntry
 from ..tape.device import MediumInfo
@@ -108,6 +109,13 @@ def card_histories(cards: list[Any], session: Any, files: list[FileRecord]) -> N
             f.status, f.message = rec.status, rec.message
 
 
+def whole_file_feed(job: Any, name: str, before: os.stat_result, hasher: Any) -> Any:
+    """The folders get a split file whole, whatever its parts: its copies are opened (and kept on
+    the job, which drops them if it stops inside the file) and fed from the whole file's hashing."""
+    job.copies = open_copies(job.dests, name, before)
+    return feeding(hasher, job.copies)
+
+
 def settle_parts(job: Any, entry: SourceEntry, first: FileRecord, parts: list[FileRecord], out: Any, *,
                  zero_filled: bool = True) -> None:
     """After a file went to tape (whole, or in `parts`): its status goes on its last part (earlier
@@ -120,7 +128,7 @@ def settle_parts(job: Any, entry: SourceEntry, first: FileRecord, parts: list[Fi
     copies, job.copies = job.copies, []
     if copies:
         good = last.status == OK
-        job.vol.stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
+        job.vol.stream.call_after_hashing(finishing(copies, good))
 
 
 def set_stopped(result: SpanResult, exc: DeviceError, pending: list[SourceEntry], in_volume: bool) -> None:
@@ -155,4 +163,5 @@ def set_stopped(result: SpanResult, exc: DeviceError, pending: list[SourceEntry]
 
 
 
-__all__ = ["SpanResult", "BothHashers", "whole_record", "card_histories", "settle_parts", "set_stopped"]
+__all__ = ["SpanResult", "BothHashers", "whole_record", "whole_file_feed", "card_histories", "settle_parts",
+           "set_stopped"]

@@ -23,7 +23,7 @@ from ..formats.registry import write_format
 from ..formats.tar_writer import BLOCK
 from ..hashing import MultiHasher
 from ..jobs.engine import WriteJob
-from ..jobs.folder_dest import FolderDestination, FolderFile, feeding, open_copies
+from ..jobs.folder_dest import FolderDestination, FolderFile
 from ..jobs.progress import ProgressTracker
 from ..jobs.session import (WriteOptions, WriteResult, add_entry, close_session, copy_source_file, mark_lost,
                             metadata_reserve, new_record, new_session_id, new_session_info, placer, prepare_medium,
@@ -32,7 +32,7 @@ from ..manifest import COPY_LOG_MEMBER, MANIFEST_MEMBER, META_DIR, SESSION_MEMBE
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import MediumInfo, TapeDevice, WriteFlags
-from .result import BothHashers, SpanResult, card_histories, set_stopped, settle_parts
+from .result import BothHashers, SpanResult, card_histories, set_stopped, settle_parts, whole_file_feed
 from .supply import CartridgeSupply
 
 
@@ -416,8 +416,7 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
             offset, copied, error = 0, 0, None
             size = before.st_size
-            self.copies = open_copies(self.dests, entry.name, before)
-            feed = feeding(hasher, self.copies)      # the folders get the whole file, whatever the parts
+            feed = whole_file_feed(self, entry.name, before, hasher)
             while True:
                 vol = self.vol
                 overhead = vol.writer.part_overhead(entry.name, before, offset, vol.sequence)

@@ -100,9 +100,9 @@ def _finish(job: Any, results: list[SpanResult], plan: JobPlan, opts: WriteOptio
         for v in result.volumes:      # the copy logs next to the job know what later cartridges learned
             for f in v.files:
                 if f.part and not f.part.get("file_hashes"):
-                    last = next((g for g in result.files if g.path == f.path and g.part), None)
-                    if last is not None and last.part.get("file_hashes"):
-                        f.part["file_hashes"] = dict(last.part["file_hashes"])
+                    last = next((g.part for g in result.files if g.path == f.path and g.part), None)
+                    if last and last.get("file_hashes"):
+                        f.part["file_hashes"] = dict(last["file_hashes"])
     for c in job.copies:             # the file being written when the job stopped: not in the folders
         c.broken = True
         c.finish(False)
