@@ -118,6 +118,7 @@ class _LtfsJob(WriteJob[WriteResult]):
                         + 4 * state.block_size)
         self.covered = [0] * len(devices)    # per volume: records[:n] are described by an index on it
         self.blocks: list[dict[str, int]] = [{} for _ in devices]   # per volume: where each file starts
+        self.writer = LtfsWriter(session, self.blocks)
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None
         self.pending = list(plan.entries)
@@ -139,7 +140,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         if self.stopped:
             rec.status, rec.message = NOT_WRITTEN, self.stopped
             return
-        add_ltfs_entry(self.session, self.stream, entry, rec, self.opts, self.tracker, self.plan.dests, self.blocks)
+        self.writer.add_entry(self.stream, entry, rec, self.opts, self.tracker, self.plan.dests)
         if self.session.checkpoint_due():
             self.session.write_data_index()
             self.indexed()
@@ -156,7 +157,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         add_metadata(session, self.manifest, history)
         session.write_data_index()
         self.indexed()
-        session.commit()
+        self.writer.close()          # the index partition: the commit point
 
     def fail(self, exc: DeviceError) -> None:
         """Only what an index on tape describes is on the volume."""
@@ -249,6 +250,14 @@ class LtfsWriter:
     def close(self) -> None:
         self.session.commit()
 
+    def add_entry(self, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
+                  tracker: ProgressTracker, dests: Sequence[FolderDestination] = ()) -> None:
+        """One source entry onto the volume(s): the engine's add_entry through this writer (a source
+        that fails part-way keeps only what was read)."""
+        rec.partition = DATA_PARTITION
+        add_entry(self, stream, entry, rec, opts, tracker, self.placer(rec), dests, zero_filled=False,
+                  on_hashes=self.set_hashes)
+
     def placer(self, rec: FileRecord) -> Callable[[AddedFile | None], None]:
         """Where a member went: the data partition; a file, at its extent's first block."""
         def place(added: AddedFile | None) -> None:
@@ -264,12 +273,8 @@ class LtfsWriter:
 def add_ltfs_entry(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
                    tracker: ProgressTracker, dests: Sequence[FolderDestination] = (),
                    blocks: list[dict[str, int]] | None = None) -> None:
-    """One source entry onto the LTFS volume(s) of `session`: the write engine's add_entry through an
-    LtfsWriter (a source that fails part-way keeps only what was read)."""
-    writer = LtfsWriter(session, blocks)
-    rec.partition = DATA_PARTITION
-    add_entry(writer, stream, entry, rec, opts, tracker, writer.placer(rec), dests, zero_filled=False,
-              on_hashes=writer.set_hashes)
+    """One source entry onto the LTFS volume(s) of `session` (see LtfsWriter.add_entry)."""
+    LtfsWriter(session, blocks).add_entry(stream, entry, rec, opts, tracker, dests)
 
 
 def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
