@@ -39,7 +39,7 @@ from .engine import WriteJob, run
 from .session import (TOOL, WriteOptions, WriteResult, check_copied, close_session, copy_source_file, new_record,
                       new_session_id, write_copy_log)
 
-__all__ = ["write_to_mount", "read_mounted", "list_mounted", "verify_mounted", "restore_mounted", "tape_order",
+__all__ = ["LtfsMount", "write_to_mount", "read_mounted", "list_mounted", "verify_mounted", "restore_mounted", "tape_order",
            "MountedFile", "LTFS_HASH_XATTRS", "FORMAT", "COPY_BUFFER"]
 
 FORMAT = "ltfs"
@@ -134,6 +134,27 @@ def _write_all(fd: int, data: memoryview) -> None:
     done = 0
     while done < len(data):
         done += os.write(fd, data[done:])
+
+
+@dataclass(frozen=True)
+class LtfsMount:
+    """A mounted LTFS volume (`ltfs-mount:DIR`) as a write target, like a device:
+    `write_archive(sources, LtfsMount(dir))` copies through the file system (write_to_mount).
+    `overwrite`, `require_ltfs` and `xattrs` as there."""
+
+    path: Path
+    overwrite: bool = False
+    require_ltfs: bool = True
+    xattrs: XattrStore | None = None
+
+    @property
+    def name(self) -> str:
+        return f"ltfs-mount:{self.path}"
+
+    def write(self, sources: list[str | Path], options: WriteOptions | None = None,
+              progress: ProgressCallback | None = None) -> WriteResult:
+        return write_to_mount(sources, self.path, options, progress, overwrite=self.overwrite,
+                              require_ltfs=self.require_ltfs, xattrs=self.xattrs)
 
 
 def write_to_mount(sources: list[str | Path], mountpoint: Path, options: WriteOptions | None = None,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import DeviceError, LtoArchiveError
+from ..errors import DeviceError, LtoArchiveError, UsageError
 from ..formats.registry import FormatWriter, get_format, write_format
 from ..manifest import (COPY_LOG_MEMBER, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SESSION_MEMBER, FileRecord,
                         Manifest, utc_now)
@@ -24,17 +24,18 @@ from . import mhl_job
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .progress import ProgressCallback
 from .engine import WriteJob, run
+from .ltfs_mounted import LtfsMount
 from .ltfs_write import write_ltfs
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, mark_lost, metadata_reserve, new_record, new_session_info,
                       placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
                       write_copy_log)
 
-__all__ = ["TOOL", "Copied", "WriteOptions", "WriteResult", "check_copied", "copy_source_file", "formats",
+__all__ = ["TOOL", "Copied", "LtfsMount", "WriteOptions", "WriteResult", "check_copied", "copy_source_file", "formats",
            "new_session_info", "prepare_medium", "write_archive", "write_copy_log"]
 
 
-def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeDevice],
+def write_archive(sources: list[str | Path], device: TapeDevice | LtfsMount | Sequence[TapeDevice | LtfsMount],
                   options: WriteOptions | None = None, progress: ProgressCallback | None = None,
                   folders: Sequence[str | Path] = ()) -> WriteResult:
     """Append one archive session to the tape(s), copy to the folders, and say what happened to every file.
@@ -47,10 +48,17 @@ def write_archive(sources: list[str | Path], device: TapeDevice | Sequence[TapeD
     changed while read, no room) and device failures part-way are reported in
     the result, never hidden; call `raise_for_status()` to turn them into an
     exception. With `options.verify` (the default for several destinations)
-    each destination is read back and proven on its own.
+    each destination is read back and proven on its own. A mounted LTFS
+    volume (`LtfsMount`) is a target of its own: written through the file system.
     """
     opts = options or WriteOptions()
-    devices = tape_devices(device)
+    targets = [device] if isinstance(device, (TapeDevice, LtfsMount)) else list(device)
+    mounts = [t for t in targets if isinstance(t, LtfsMount)]
+    if mounts:
+        if len(targets) + len(folders) > 1:
+            raise UsageError("a mounted LTFS volume (ltfs-mount:) is written on its own, without other destinations")
+        return mounts[0].write(sources, opts, progress)
+    devices = tape_devices(targets)
     fmt = write_format(opts.format)
     if fmt.is_volume:
         return write_ltfs(sources, devices, opts, progress, folders=list(folders))

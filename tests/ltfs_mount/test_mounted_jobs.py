@@ -632,3 +632,28 @@ def test_every_algorithm_round_trips(tmp_path, vol, store):
     assert store.get(p, "ltfs.hash.xxh3") == xxhash.xxh3_64(blob).hexdigest()
     assert store.get(p, "ltfs.hash.sha256sum") == hashlib.sha256(blob).hexdigest()
     assert read_mounted(vol, "verify", xattrs=store).status == "ok"
+
+
+# --- a mount is a target like a device ------------------------------------------------------------------
+
+def test_write_archive_takes_a_mount_as_its_target(tmp_path, vol, store):
+    from lto_archive.jobs.ltfs_mounted import LtfsMount
+    from lto_archive.jobs.write import write_archive
+    card, files = make_card(tmp_path / "src")
+    result = write_archive([card], LtfsMount(vol, xattrs=store), WriteOptions(**OPTS))
+    result.raise_for_status()
+    assert result.manifest.session.format == "ltfs" and result.manifest.session.device == str(vol.resolve())
+    assert {f.path: f.status for f in result.files} == {p: OK for p in files}
+    assert {p: b for p, b in tree(vol).items() if p in files} == files
+    v = read_mounted(vol, "verify", xattrs=store)
+    assert v.status == "ok" and sorted(v.tape_files[0].verified) == sorted(files)
+
+
+def test_a_mount_is_written_on_its_own(tmp_path, vol, store):
+    from lto_archive.errors import UsageError
+    from lto_archive.jobs.ltfs_mounted import LtfsMount
+    from lto_archive.jobs.write import write_archive
+    card, _ = make_card(tmp_path / "src")
+    with pytest.raises(UsageError, match="written on its own"):
+        write_archive([card], LtfsMount(vol, xattrs=store), WriteOptions(**OPTS), folders=[tmp_path / "copy"])
+    assert not (vol / "A001").exists() and not (tmp_path / "copy").exists()
