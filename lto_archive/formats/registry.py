@@ -13,8 +13,9 @@ cut where the drive warns, and the next volume begins with the rest of it, as
 GNU tar -M reads it), `is_volume` (a volume layout such as LTFS: a session is
 appended to a volume with its own index, not written as one tape file),
 `spans_several_drives` (one read can write one set per drive). LTFS is a
-`VolumeLayout` here (its writer is formats/ltfs/session.py, driven by
-jobs/ltfs_write.py); `write_format(name)` gives either kind.
+`VolumeLayout` here (its session, formats/ltfs/session.py, is a FormatWriter
+through jobs/ltfs_write.LtfsWriter; its index is the commit point);
+`write_format(name)` gives either kind.
 """
 
 from __future__ import annotations
