@@ -25,22 +25,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import (DeviceError, EndOfMedium, MediumError, SourceError, UsageError, WriteProtected)
+from ..errors import DeviceError, EndOfMedium, MediumError, SourceError, UsageError, WriteProtected
 from ..hashing import MultiHasher
-from ..ltfs_tools import (LTFS_HASH_XATTRS, PARTITION, START_BLOCK, SYNC,
-                          SYNC_VALUE, VOLUME_BLOCKSIZE, VOLUME_SERIAL, OsXattrs, XattrStore)
+from ..ltfs_tools import (LTFS_HASH_XATTRS, PARTITION, START_BLOCK, SYNC, SYNC_VALUE, VOLUME_BLOCKSIZE, VOLUME_SERIAL,
+                          OsXattrs, XattrStore)
 from ..manifest import (COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SKIPPED, UNREADABLE,
                         FileRecord, Manifest, SessionInfo, iso, utc_now)
 from ..scan import SourceEntry, scan_sources
-from .progress import ProgressCallback, ProgressTracker
+from .engine import WriteJob, run
 from .ltfs_mount_read import (COPY_BUFFER, NOT_ON_VOLUME, PART_PREFIX, PART_SUFFIX, MountedFile, check_volume,
                               list_mounted, read_mounted, restore_mounted, tape_order, verify_mounted)
-from .engine import WriteJob, run
+from .progress import ProgressCallback, ProgressTracker
 from .session import (TOOL, WriteOptions, WriteResult, check_copied, close_session, copy_source_file, new_record,
                       new_session_id, write_copy_log)
+from .targets import LtfsMount
 
-__all__ = ["LtfsMount", "write_to_mount", "read_mounted", "list_mounted", "verify_mounted", "restore_mounted", "tape_order",
-           "MountedFile", "LTFS_HASH_XATTRS", "FORMAT", "COPY_BUFFER"]
+__all__ = ["LtfsMount", "write_to_mount", "read_mounted", "list_mounted", "verify_mounted", "restore_mounted",
+           "tape_order", "MountedFile", "LTFS_HASH_XATTRS", "FORMAT", "COPY_BUFFER"]
 
 FORMAT = "ltfs"
 DEFAULT_LTFS_BLOCK = 512 * 1024      # LTFS_DEFAULT_BLOCKSIZE, when the volume does not say
@@ -134,27 +135,6 @@ def _write_all(fd: int, data: memoryview) -> None:
     done = 0
     while done < len(data):
         done += os.write(fd, data[done:])
-
-
-@dataclass(frozen=True)
-class LtfsMount:
-    """A mounted LTFS volume (`ltfs-mount:DIR`) as a write target, like a device:
-    `write_archive(sources, LtfsMount(dir))` copies through the file system (write_to_mount).
-    `overwrite`, `require_ltfs` and `xattrs` as there."""
-
-    path: Path
-    overwrite: bool = False
-    require_ltfs: bool = True
-    xattrs: XattrStore | None = None
-
-    @property
-    def name(self) -> str:
-        return f"ltfs-mount:{self.path}"
-
-    def write(self, sources: list[str | Path], options: WriteOptions | None = None,
-              progress: ProgressCallback | None = None) -> WriteResult:
-        return write_to_mount(sources, self.path, options, progress, overwrite=self.overwrite,
-                              require_ltfs=self.require_ltfs, xattrs=self.xattrs)
 
 
 def write_to_mount(sources: list[str | Path], mountpoint: Path, options: WriteOptions | None = None,

@@ -22,14 +22,13 @@ from ..streaming import RecordStream
 from ..tape.device import TapeDevice
 from . import mhl_job
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
-from .progress import ProgressCallback
 from .engine import WriteJob, run
-from .ltfs_mounted import LtfsMount
-from .ltfs_write import write_ltfs
+from .progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, mark_lost, metadata_reserve, new_record, new_session_info,
                       placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
                       write_copy_log)
+from .targets import LtfsMount
 
 __all__ = ["TOOL", "Copied", "LtfsMount", "WriteOptions", "WriteResult", "check_copied", "copy_source_file", "formats",
            "new_session_info", "prepare_medium", "write_archive", "write_copy_log"]
@@ -61,6 +60,7 @@ def write_archive(sources: list[str | Path], device: TapeDevice | LtfsMount | Se
     devices = tape_devices(targets)
     fmt = write_format(opts.format)
     if fmt.is_volume:
+        from .ltfs_write import write_ltfs     # (the LTFS format's modules: only for an LTFS job)
         return write_ltfs(sources, devices, opts, progress, folders=list(folders))
     for dev in devices:
         prepare_medium(dev, opts.allow_old_generation)
