@@ -20,15 +20,18 @@ import fnmatch
 import os
 import subprocess
 from collections.abc import Callable
-from typing import Optional, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import DeviceError, LtoArchiveError, NoNextCartridge, UsageError
 from ..library.base import Library
 from ..tape import check_medium_writable, open_device
-from ..tape.device import MediumInfo, TapeDevice
+from ..tape.device import TapeDevice
+
+if TYPE_CHECKING:
+    from ..tape.device import MediumInfo
 
 
-Acceptance = Callable[[TapeDevice, MediumInfo], Optional[str]]
+Acceptance = Callable[[TapeDevice, "MediumInfo"], "str | None"]
 
 
 class CartridgeSupply(Protocol):
