@@ -24,4 +24,4 @@ def _writer(stream: RecordStream, session: Any = None) -> TarWriter:
 
 
 register(ArchiveFormat("tar", _writer, TarReader, _is_tar, _overhead,
-                       "POSIX pax archive, one per session (GNU tar and bsdtar read it)"))
+                       "POSIX pax archive, one per session (GNU tar and bsdtar read it)", gnu_multivolume=True))

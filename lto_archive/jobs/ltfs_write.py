@@ -12,53 +12,37 @@ volume describes itself too; every file's checksums are also stored as
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, BinaryIO
 
-from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError, UnstorableName, UsageError
+from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError, UsageError
 from ..formats.ltfs.index import Directory, times_now
-from ..formats.ltfs.names import check_name
-from ..formats.ltfs.session import Checkpoints, LtfsSession
+from ..formats.registry import write_format
+from ..formats.ltfs.session import AddedFile, Checkpoints, LtfsSession
 from ..formats.ltfs.times import format_time, now_ns
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState, open_volume
 from ..hashing import MultiHasher
-from ..manifest import LOST, META_DIR, NOT_WRITTEN, SKIPPED, UNREADABLE, FileRecord, Manifest, iso, utc_now
-from ..scan import SourceEntry, scan_sources
+from ..manifest import META_DIR, NOT_WRITTEN, FileRecord, Manifest, utc_now
+from ..scan import SourceEntry
 from ..streaming import RecordStream
-from ..tape.device import TapeDevice, WriteFlags
+from ..tape.device import TapeDevice
 from .progress import ProgressCallback, ProgressTracker
 from . import mhl_job
-from .folder_dest import (FolderDestination, FolderFile, close_folders, feeding, job_files, mirror_entry,
-                          open_copies, verify_folders)
-from .write import (TOOL, WriteOptions, WriteResult, _close_session, check_copied, copy_source_file,
-                    new_session_info, prepare_medium, write_copy_log)
+from .engine import WriteJob, run
+from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
+from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, close_session, mark_unindexed, new_record,
+                      new_session_info, plan_job, prepare_medium, stop_reason, tape_devices, write_copy_log)
 
 INDEX_BYTES_PER_ENTRY = 1024   # measured ~700 bytes of index XML per file with two hashes; keep a margin
 
 
-def _times(st: os.stat_result) -> list[str]:
+def ltfs_times(st: os.stat_result) -> list[str]:
     m = format_time(st.st_mtime_ns)
     return [m, format_time(st.st_ctime_ns), m, format_time(st.st_atime_ns), format_time(now_ns())]
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _check_names(entries: list[SourceEntry]) -> None:
-    """Refuse, before writing anything, any name (or link target) LTFS cannot store as it is."""
-    for e in entries:
-        for part in e.name.split("/"):
-            check_name(part, str(e.path))
-        if e.kind == "symlink":
-            target = os.readlink(e.path)
-            if _NOT_XML.search(target):
-                raise UnstorableName(f"{e.path}: the link target {target!r} holds a control character that an "
-                                     f"LTFS index cannot store; lto-archive never changes it silently - "
-                                     f"fix the link, or use --format tar", path=str(e.path))
-
-
-def _open_volume(device: TapeDevice, entries: list[SourceEntry]) -> VolumeState:
+def open_ltfs_volume(device: TapeDevice, entries: list[SourceEntry]) -> VolumeState:
     """The volume's current state; refuse paths it already holds (before anything is written)."""
     try:
         state = open_volume(device)
@@ -84,103 +68,116 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice | Sequence[TapeDevi
     indexes (jobs/../formats/ltfs/session.py). A volume whose device fails is
     dropped and reported; the others are completed.
     """
-    devices = [device] if isinstance(device, TapeDevice) else list(device)
+    devices = tape_devices(device)
     for dev in devices:
         prepare_medium(dev, opts.allow_old_generation)
-    entries = scan_sources(list(sources))
-    cards, entries, opts.algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
-    _check_names(entries)
-    dests = [FolderDestination(f) for f in folders]
-    for d in dests:
-        d.check_space(sum(e.size for e in entries if e.kind == "file"))
-    states = [_open_volume(dev, entries) for dev in devices]
+    plan = plan_job(sources, opts, write_format(opts.format), folders)   # (LTFS's preflight: its names)
+    states = [open_ltfs_volume(dev, plan.entries) for dev in devices]
     if len({s.block_size for s in states}) > 1:
         raise UsageError("these LTFS volumes were formatted with different block sizes ("
                          + ", ".join(f"{s.serial or dev.name}: {s.block_size}" for s, dev in zip(states, devices))
                          + "); one pass writes the same records to each: write them separately")
     if len({s.label.volume_uuid for s in states}) < len(states):
         raise UsageError("the same LTFS volume is named twice (one volume UUID): give each cartridge once")
-    state = states[0]
-    opts.record_size = state.block_size     # the volume's block size, whatever was asked
-    device = devices[0]
-    medium = device.medium()
-    started = utc_now()
-    stream = RecordStream(devices, state.block_size,
-                          **({"chunk_size": opts.chunk_size} if opts.chunk_size else {}))
-    try:
-        session = LtfsSession(list(zip(devices, states)), stream, f"{TOOL} - write",
-                              Checkpoints(opts.index_every_bytes, opts.index_every_seconds))
-    except LtoArchiveError:
-        stream.abort()
-        raise
-    info = new_session_info(opts, sources, device, medium, None, DATA_PARTITION, session.volumes[0].start, started)
-    info.destinations = [{"kind": "tape", "device": getattr(dev, "name", ""), "barcode": dev.medium().barcode,
-                          "volume_uuid": v.index.volume_uuid, "tape_file": None, "partition": DATA_PARTITION,
-                          "start_block": v.start} for dev, v in zip(devices, session.volumes)] \
-        + [{"kind": "folder", "destination": str(f.root)} for f in dests]
-    records: list[FileRecord] = []
-    manifest = Manifest(info, records)
-    files = [e for e in entries if e.kind == "file"]
-    tracker = ProgressTracker("write", progress, sum(e.size for e in files), len(files))
-    remaining = min(dev.medium().remaining for dev in devices)
-    existing = max(s.index.highest_file_uid for s in states)
-    for d in dests:
-        d.open()
-    reserve = 2 * INDEX_BYTES_PER_ENTRY * (existing + len(entries) + 16) + 64 * 1024 + 4 * state.block_size
-    covered = [0] * len(devices)    # per volume: records[:n] are described by an index on it
-    blocks: list[dict[str, int]] = [{} for _ in devices]   # per volume: where each file starts
-    error: LtoArchiveError | None = None
-    stopped: str | None = None
+    return run(_LtfsJob(sources, devices, states, opts, plan, progress))
 
-    def indexed() -> None:
-        for i, st in enumerate(stream.status):
+
+class _LtfsJob(WriteJob[WriteResult]):
+    """One session appended to the LTFS volume of every device: its index is the commit point."""
+
+    def __init__(self, sources: list[str | Path], devices: list[TapeDevice], states: list[VolumeState],
+                 opts: WriteOptions, plan: JobPlan, progress: ProgressCallback | None) -> None:
+        self.devices, self.states, self.opts, self.plan = devices, states, opts, plan
+        state = states[0]
+        opts.record_size = state.block_size     # the volume's block size, whatever was asked
+        device = devices[0]
+        medium = device.medium()
+        self.started = utc_now()
+        self.stream = stream = RecordStream(devices, state.block_size,
+                                            **({"chunk_size": opts.chunk_size} if opts.chunk_size else {}))
+        try:
+            self.session = session = LtfsSession(list(zip(devices, states)), stream, f"{TOOL} - write",
+                                                 Checkpoints(opts.index_every_bytes, opts.index_every_seconds))
+        except LtoArchiveError:
+            stream.abort()
+            raise
+        self.info = info = new_session_info(opts, sources, device, medium, None, DATA_PARTITION,
+                                            session.volumes[0].start, self.started)
+        info.destinations = [{"kind": "tape", "device": getattr(dev, "name", ""), "barcode": dev.medium().barcode,
+                              "volume_uuid": v.index.volume_uuid, "tape_file": None, "partition": DATA_PARTITION,
+                              "start_block": v.start} for dev, v in zip(devices, session.volumes)] \
+            + [{"kind": "folder", "destination": str(f.root)} for f in plan.dests]
+        self.records: list[FileRecord] = []
+        self.manifest = Manifest(info, self.records)
+        self.tracker = plan.tracker(progress)
+        self.remaining = min(dev.medium().remaining for dev in devices)
+        existing = max(s.index.highest_file_uid for s in states)
+        for d in plan.dests:
+            d.open()
+        self.reserve = (2 * INDEX_BYTES_PER_ENTRY * (existing + len(plan.entries) + 16) + 64 * 1024
+                        + 4 * state.block_size)
+        self.covered = [0] * len(devices)    # per volume: records[:n] are described by an index on it
+        self.blocks: list[dict[str, int]] = [{} for _ in devices]   # per volume: where each file starts
+        self.writer = LtfsWriter(session, self.blocks)
+        self.error: LtoArchiveError | None = None
+        self.stopped: str | None = None
+        self.pending = list(plan.entries)
+
+    def indexed(self) -> None:
+        """An index is on every live volume: what it describes is committed there."""
+        for i, st in enumerate(self.stream.status):
             if st.error is None:
-                covered[i] = len(records)
+                self.covered[i] = len(self.records)
 
-    try:
-        for entry in entries:
-            rec = FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
-                             mode=entry.st.st_mode & 0o7777, source=str(entry.path))
-            records.append(rec)
-            if stopped:
-                rec.status, rec.message = NOT_WRITTEN, stopped
-                continue
-            if stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
-                stopped = "the cartridge reached its early-warning zone: closed the volume, not written"
-                rec.status, rec.message = NOT_WRITTEN, stopped
-                continue
-            if stream.device_offset + entry.size + state.block_size + reserve > remaining:
-                stopped = "no room left on this cartridge (the final index needs its space): not written"
-                rec.status, rec.message = NOT_WRITTEN, stopped
-                continue
-            _add(session, stream, entry, rec, opts, tracker, dests, blocks)
-            if session.checkpoint_due():
-                session.write_data_index()
-                indexed()
-        stream.flush_hashes()
-        mhl_job.finish(cards, manifest)      # ingest check against the cards' histories, new generations
-        _close_session(info, records, started, tracker)
+    def add_next(self) -> None:
+        entry = self.pending.pop(0)
+        rec = new_record(entry)
+        self.records.append(rec)
+        if self.stopped is None:
+            fits = self.stream.device_offset + entry.size + self.states[0].block_size + self.reserve <= self.remaining
+            self.stopped = stop_reason(self.stream, fits, "volume", "no room left on this cartridge (the final "
+                                       "index needs its space): not written")
+        if self.stopped:
+            rec.status, rec.message = NOT_WRITTEN, self.stopped
+            return
+        self.writer.add_entry(self.stream, entry, rec, self.opts, self.tracker, self.plan.dests)
+        if self.session.checkpoint_due():
+            self.session.write_data_index()
+            self.indexed()
+
+    def commit(self) -> None:
+        """The session's metadata files, the final data-partition index, the index partition."""
+        session = self.session
+        self.stream.flush_hashes()
+        mhl_job.finish(self.plan.cards, self.manifest)  # ingest check against the cards' histories
+        close_session(self.info, self.records, self.started, self.tracker)
         # one file per path on LTFS: a card's new history sits in this session's metadata folder
-        history = {k: v for card in cards
-                   for k, v in card.tape_members(f"{META_DIR}/{info.session_id}/mhl").items()}
-        _add_metadata(session, manifest, history)
+        history = {k: v for card in self.plan.cards
+                   for k, v in card.tape_members(f"{META_DIR}/{self.info.session_id}/mhl").items()}
+        add_metadata(session, self.manifest, history)
         session.write_data_index()
-        indexed()
-        session.commit()
-    except DeviceError as exc:
-        stream.abort()
-        error = exc
-        _mark_unindexed(records, max(covered), exc)
-    tracker.finish()
-    _close_session(info, records, started, tracker, failed=error is not None)
-    result = WriteResult(manifest, error)
-    result.notes = [n for s in states for n in s.notes] + [n for card in cards for n in card.notes]
-    result.blocks = {i: b for i, b in enumerate(blocks) if i}
-    if dests or opts.verify or len(devices) > 1:
-        _finish_destinations(result, session, stream, covered, records, dests, cards, manifest, error, opts)
-    if opts.log_dir is not None:
-        result.log_paths = write_copy_log(manifest, opts.log_dir)
-    return result
+        self.indexed()
+        self.writer.close()          # the index partition: the commit point
+
+    def fail(self, exc: DeviceError) -> None:
+        """Only what an index on tape describes is on the volume."""
+        self.stream.abort()
+        self.error = exc
+        mark_unindexed(self.records, max(self.covered), exc)
+
+    def finish(self) -> WriteResult:
+        self.tracker.finish()
+        close_session(self.info, self.records, self.started, self.tracker, failed=self.error is not None)
+        result = WriteResult(self.manifest, self.error)
+        result.notes = [n for s in self.states for n in s.notes] + self.plan.notes()
+        result.blocks = {i: b for i, b in enumerate(self.blocks) if i}
+        plan, opts = self.plan, self.opts
+        if plan.dests or opts.verify or len(self.devices) > 1:
+            _finish_destinations(result, self.session, self.stream, self.covered, self.records, plan.dests,
+                                 plan.cards, self.manifest, self.error, opts)
+        if opts.log_dir is not None:
+            result.log_paths = write_copy_log(self.manifest, opts.log_dir)
+        return result
 
 
 def _finish_destinations(result: WriteResult, session: LtfsSession, stream: RecordStream, covered: list[int],
@@ -227,88 +224,74 @@ def _barcode(device: TapeDevice) -> str | None:
         return None
 
 
-def _add(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
-         tracker: ProgressTracker, dests: list[FolderDestination] = (),  # type: ignore[assignment]
-         blocks: list[dict[str, int]] | None = None) -> None:
-    parts = entry.name.split("/")
-    times = _times(entry.st)
-    rec.partition = DATA_PARTITION
-    if entry.kind == "dir":
-        session.add_directory(parts, times)
-        mirror_entry(dests, entry.name, entry.st)
-        return
-    if entry.kind == "symlink":
-        rec.linkname = os.readlink(entry.path)
-        session.add_symlink(parts, rec.linkname, times)
-        mirror_entry(dests, entry.name, entry.st, rec.linkname)
-        return
-    if entry.kind == "special":
-        rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
-        return
+class LtfsWriter:
+    """An LTFS session as a FormatWriter (formats/registry.py): a member's name is its path on the
+    volume, its position the first block of its extent on the data partition (per volume: `blocks`);
+    its hashes go into the index (`ltfs.hash.*`); the index at the end is the commit point (`close`)."""
 
-    copies: list[FolderFile] = []
+    def __init__(self, session: LtfsSession, blocks: list[dict[str, int]] | None = None) -> None:
+        self.session, self.blocks = session, blocks
 
-    def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
-        copies.extend(open_copies(dests, entry.name, before))
-        return session.add_file(parts, raw, before.st_size, _times(before), feeding(hasher, copies))
+    def add_directory(self, name: str, st: os.stat_result) -> None:
+        self.session.add_directory(name.split("/"), ltfs_times(st))
 
-    copied = copy_source_file(entry, rec, opts, tracker, write_member)
-    if copied is None:
-        return
-    added = copied.extra
-    rec.block, rec.offset = added.start_block, 0
-    for per_volume, start in zip(blocks or [], added.start_blocks):
-        if start is not None:
-            per_volume[rec.path] = start
-    hasher = copied.hasher
+    def add_symlink(self, name: str, target: str, st: os.stat_result) -> None:
+        self.session.add_symlink(name.split("/"), target, ltfs_times(st))
 
-    def record_hashes() -> None:
-        rec.hashes.update(hasher.hexdigests())
-        session.set_hashes(added, rec.hashes)
+    def add_file(self, name: str, source: BinaryIO, st: os.stat_result, hasher: Any | None = None) -> AddedFile:
+        return self.session.add_file(name.split("/"), source, st.st_size, ltfs_times(st), hasher)
 
-    stream.call_after_hashing(record_hashes)
-    check_copied(entry, rec, copied.copied, copied.size, copied.read_error, copied.before, zero_filled=False)
-    if copies:
-        good = rec.status == "ok"
-        stream.call_after_hashing(lambda: [c.finish(good) for c in copies])
+    def add_bytes(self, name: str, data: bytes, mtime_ns: int, mode: int = 0o644) -> AddedFile:
+        return self.session.add_bytes(name.split("/"), data, times_now(mtime_ns))
+
+    def set_hashes(self, added: AddedFile, hashes: dict[str, str]) -> None:
+        self.session.set_hashes(added, hashes)
+
+    def close(self) -> None:
+        self.session.commit()
+
+    def add_entry(self, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
+                  tracker: ProgressTracker, dests: Sequence[FolderDestination] = ()) -> None:
+        """One source entry onto the volume(s): the engine's add_entry through this writer (a source
+        that fails part-way keeps only what was read)."""
+        rec.partition = DATA_PARTITION
+        add_entry(self, stream, entry, rec, opts, tracker, self.placer(rec), dests, zero_filled=False,
+                  on_hashes=self.set_hashes)
+
+    def placer(self, rec: FileRecord) -> Callable[[AddedFile | None], None]:
+        """Where a member went: the data partition; a file, at its extent's first block."""
+        def place(added: AddedFile | None) -> None:
+            if added is None:          # a folder or a link: in the index only
+                return
+            rec.block, rec.offset = added.start_block, 0
+            for per_volume, start in zip(self.blocks or [], added.start_blocks):
+                if start is not None:
+                    per_volume[rec.path] = start
+        return place
 
 
-def _add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
+def add_ltfs_entry(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
+                   tracker: ProgressTracker, dests: Sequence[FolderDestination] = (),
+                   blocks: list[dict[str, int]] | None = None) -> None:
+    """One source entry onto the LTFS volume(s) of `session` (see LtfsWriter.add_entry)."""
+    LtfsWriter(session, blocks).add_entry(stream, entry, rec, opts, tracker, dests)
+
+
+def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
     """The manifest, checksum lists, copy log (and the cards' ASC MHL) as files of the volume, hashed."""
-    base = [META_DIR, manifest.session.session_id]
-    times = times_now(now_ns())
+    writer = LtfsWriter(session)
+    base = f"{META_DIR}/{manifest.session.session_id}"
+    items = dict(history or {})
+    items.update((f"{base}/{name}", data) for name, data in manifest.checksum_lists().items())
+    items[f"{base}/copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+    items[f"{base}/manifest.json"] = manifest.to_json()
+    now = now_ns()
     algorithms = tuple(manifest.session.algorithms)
-    for path, data in (history or {}).items():
-        added = session.add_bytes(path.split("/"), data, times)
+    for path, data in items.items():
+        added = writer.add_bytes(path, data, now)
         h = MultiHasher(algorithms)
         h.update(data)
-        session.set_hashes(added, h.hexdigests())
-    items = dict(manifest.checksum_lists())
-    items["copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
-    items["manifest.json"] = manifest.to_json()
-    algorithms = tuple(manifest.session.algorithms)
-    for name, data in items.items():
-        added = session.add_bytes(base + [name], data, times)
-        h = MultiHasher(algorithms)
-        h.update(data)
-        session.set_hashes(added, h.hexdigests())
+        writer.set_hashes(added, h.hexdigests())
 
 
-def _mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) -> None:
-    """After a device failure only what an index on tape describes is on the volume."""
-    first = None
-    for rec in records[covered:]:
-        if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN) or rec.kind != "file":
-            continue
-        if first is None:
-            first = rec
-        rec.status = LOST
-        rec.message = ("the device failed before an index described this file: it is not on the volume "
-                       f"({exc.message})")
-    lost = (f"files from {first.path} on are not in the volume's index; every file before it is"
-            if first is not None else "every file is in an index on the data partition, but the volume was not closed")
-    exc.message = f"{exc.message} ({lost}; run 'lto-archive ltfs recover' before writing again)"
-    exc.args = (exc.message,)
-
-
-__all__ = ["write_ltfs"]
+__all__ = ["write_ltfs", "LtfsWriter", "add_ltfs_entry", "add_metadata", "ltfs_times", "open_ltfs_volume"]

@@ -14,7 +14,7 @@ from ..manifest import FileRecord, SessionInfo
 
 if TYPE_CHECKING:
     from ..catalog.store import Catalog
-    from .write import SpanResult
+    from .result import SpanResult
 
 
 def record_part(catalog: "Catalog", dest: int, job: int, rec: FileRecord, positions: bool = True) -> int:

@@ -20,8 +20,9 @@ Room is planned from what the data partition has left (`medium().remaining`)
 minus a reserve for the final index and the session's metadata files; a volume
 that reports early warning takes no new file and is closed.
 
-span/write.py's `write_span` drives `LtfsSpanJob` as it drives the TAR/CPIO job
-(the same loop, failure report, `--copy-to` folders and copy logs).
+span/write.py's engine drives `LtfsSpanJob` as it drives span/tape_span.py's `TapeSpanJob`
+(start, add, check_drives, close_volume, fail, settle, close_devices): the same loop, failure
+report, `--copy-to` folders and copy logs.
 """
 
 from __future__ import annotations
@@ -38,18 +39,18 @@ from ..formats.cpio_writer import CpioWriter
 from ..formats.ltfs.session import Checkpoints, LtfsSession
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState
 from ..hashing import MultiHasher
-from ..jobs.folder_dest import FolderDestination, FolderFile, feeding, open_copies
-from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, _add, _add_metadata, _check_names, _mark_unindexed, \
-    _open_volume, _times
+from ..jobs.engine import WriteJob
+from ..jobs.folder_dest import FolderDestination, FolderFile
+from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, add_ltfs_entry, add_metadata, ltfs_times, open_ltfs_volume
 from ..jobs.progress import ProgressTracker
-from ..jobs.write import (TOOL, WriteOptions, WriteResult, _close_session, _metadata_reserve, _new_session_id,
-                          copy_source_file, new_session_info, prepare_medium)
+from ..jobs.session import (TOOL, WriteOptions, WriteResult, close_session, copy_source_file, mark_lost, mark_unindexed,
+                            metadata_reserve, new_session_id, new_session_info, prepare_medium)
 from ..manifest import META_DIR, SKIPPED, FileRecord, Manifest, iso, utc_now
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import MediumInfo, TapeDevice, WriteFlags
 from .supply import CartridgeSupply
-from .write import SpanResult, _Both, card_histories, settle_parts
+from .result import BothHashers, SpanResult, card_histories, set_stopped, settle_parts, whole_file_feed
 
 part_name = CpioWriter.part_name      # NAME.part0001: the same names as CPIO parts
 
@@ -67,32 +68,71 @@ class _Volume:
     started: Any
     remaining: int                   # bytes the data partition had left when the session started
     covered: int = 0                 # manifest.files[:covered] are described by an index on tape
-    ends: dict[int, int] = field(default_factory=dict)    # for span.write._fail: nothing past what is indexed
+    ends: dict[int, int] = field(default_factory=dict)    # for `fail`: nothing past what is indexed
 
     @property
     def block_size(self) -> int:
         return self.state.block_size
 
 
-class LtfsSpanJob:
-    """The LTFS side of span/write.py's `write_span`: it drives this job as it drives a TAR one
-    (open_volume, add, close_volume; device_failed before its failure report)."""
+class LtfsSpanJob(WriteJob[list[SpanResult]]):
+    """The LTFS side of span/write.py's engine: it drives this job as it drives a TapeSpanJob."""
 
-    def __init__(self, sources: list[str | Path], supply: CartridgeSupply, opts: WriteOptions,
+    def __init__(self, sources: list[str | Path], supplies: list[CartridgeSupply], opts: WriteOptions,
                  tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool,
                  cards: list[Any], dests: list[FolderDestination] = ()) -> None:  # type: ignore[assignment]
-        _check_names(entries)                  # before anything is loaded or written
         _check_own_part_names(entries)
-        supply.ltfs = True                     # the supply takes LTFS volumes, not blank cartridges
+        supply = supplies[0]                   # one drive: each LTFS cartridge its own index
+        supply.accepts = ltfs_unusable         # the supply hands out LTFS volumes, not blank cartridges
         self.sources, self.supply, self.opts, self.tracker = sources, supply, opts, tracker
         self.entries, self.cards, self.split_files = entries, list(cards), split_files
         self.dests = list(dests)
         self.copies: list[FolderFile] = []     # folder copies of the file being split
-        self.job_id = _new_session_id()
+        self.job_id = new_session_id()
         self.set_id = str(uuid.uuid4())
         self.result = SpanResult(self.set_id, self.job_id)
         self.vol: _Volume | None = None
-        self.rs = opts.record_size      # (span.write._fail reads it; LTFS volumes use their own block size)
+        self.rs = opts.record_size      # (LTFS volumes use their own block size)
+        self.pending: list[SourceEntry] = list(entries)    # what is not written yet (the engine takes them)
+
+    @property
+    def results(self) -> list[SpanResult]:
+        return [self.result]
+
+    def start(self) -> None:
+        """Load the first cartridge and open its volume (errors here: nothing written); the folders."""
+        self.open_volume(self.supply.first())
+        for d in self.dests:
+            d.open()
+
+    def add_next(self) -> None:
+        self.add(self.pending[0])
+        self.pending.pop(0)
+
+    def commit(self) -> None:
+        self.close_volume(last=True)
+
+    def finish(self) -> list[SpanResult]:
+        self.tracker.finish()
+        return [self.result]
+
+    def close_devices(self) -> None:
+        """The cartridge stays in the drive; `result.media` says what it was."""
+        if self.vol is not None:
+            self.vol.device.close()
+
+    def fail(self, exc: DeviceError) -> None:
+        """The set stops here: only what an index on tape describes is on the open volume; say which
+        file on which cartridge, and what was not written."""
+        self.result.error = exc
+        self.device_failed(exc)
+        vol = self.vol
+        if vol is not None:
+            vol.stream.abort()
+            on_tape = max((s.records_written for s in vol.stream.status), default=0) * self.rs
+            mark_lost(vol.manifest.files, vol.ends, on_tape, exc)
+            close_session(vol.manifest.session, vol.manifest.files, vol.started, self.tracker, failed=True)
+        set_stopped(self.result, exc, self.pending, vol is not None)
 
     # --- volumes ----------------------------------------------------------------------------
     def open_volume(self, dev: TapeDevice) -> None:
@@ -102,7 +142,7 @@ class LtfsSpanJob:
         while True:
             try:
                 prepare_medium(dev, self.opts.allow_old_generation)
-                state = _open_volume(dev, self.entries)
+                state = open_ltfs_volume(dev, self.entries)
                 _check_part_names(state, self.entries)
                 dev.locate(DATA_PARTITION, 0)
                 dev.seek_eod()
@@ -138,7 +178,7 @@ class LtfsSpanJob:
     def reserve(self, state: VolumeState) -> int:
         """Room kept for the final data-partition index and the session's metadata files."""
         entries = state.index.highest_file_uid + len(self.entries) + 16
-        return (2 * INDEX_BYTES_PER_ENTRY * entries + _metadata_reserve(len(self.entries), len(self.opts.algorithms),
+        return (2 * INDEX_BYTES_PER_ENTRY * entries + metadata_reserve(len(self.entries), len(self.opts.algorithms),
                                                                         state.block_size) + 4 * state.block_size)
 
     def room(self) -> int:
@@ -173,8 +213,8 @@ class LtfsSpanJob:
             card_histories(self.cards, vol.manifest.session, self.result.files)
             history = {k: v for card in self.cards
                        for k, v in card.tape_members(f"{META_DIR}/{s.session_id}/mhl").items()}
-        _close_session(s, vol.manifest.files, vol.started, self.tracker)
-        _add_metadata(vol.session, vol.manifest, history)
+        close_session(s, vol.manifest.files, vol.started, self.tracker)
+        add_metadata(vol.session, vol.manifest, history)
         vol.session.commit()
         vol.covered = len(vol.manifest.files)
         self.result.media.append(self._labelled(vol.device.medium()))
@@ -218,7 +258,7 @@ class LtfsSpanJob:
             self.add_split(entry, rec)
         else:
             self.vol.manifest.files.append(rec)
-            _add(self.vol.session, self.vol.stream, entry, rec, self.opts, self.tracker, self.dests)
+            add_ltfs_entry(self.vol.session, self.vol.stream, entry, rec, self.opts, self.tracker, self.dests)
         self.checkpoint()
 
     def add_split(self, entry: SourceEntry, first: FileRecord) -> None:
@@ -228,8 +268,7 @@ class LtfsSpanJob:
         def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
             offset, copied, error = 0, 0, None
             size = before.st_size
-            self.copies = open_copies(self.dests, entry.name, before)
-            feed = feeding(hasher, self.copies)      # the folders get the whole file, whatever the parts
+            feed = whole_file_feed(self, entry.name, before, hasher)
             while True:
                 vol = self.vol
                 rest, room = size - offset, self.room()
@@ -237,7 +276,7 @@ class LtfsSpanJob:
                 if plan <= 0:
                     self.roll()
                     continue
-                times = _times(before)
+                times = ltfs_times(before)
                 if offset == 0 and plan == rest:       # it fits whole after all (on a fresh cartridge)
                     vol.manifest.files.append(first)
                     added = vol.session.add_file(entry.name.split("/"), raw, plan, times, feed)
@@ -251,7 +290,7 @@ class LtfsSpanJob:
                     path=entry.name, size=size, mtime=first.mtime, mode=first.mode, source=first.source)
                 part_hasher = MultiHasher(self.opts.algorithms)
                 vol.manifest.files.append(rec)
-                added = vol.session.add_file(member.split("/"), raw, plan, times, _Both(feed, part_hasher))
+                added = vol.session.add_file(member.split("/"), raw, plan, times, BothHashers(feed, part_hasher))
                 n = added.copied
                 error = error or added.read_error
                 copied += n
@@ -277,13 +316,13 @@ class LtfsSpanJob:
 
     def device_failed(self, exc: DeviceError) -> None:
         """The device failed on the open volume: only what an index on tape describes is on it (the
-        files after the last checkpoint are lost), said before span.write._fail names the cartridge."""
+        files after the last checkpoint are lost), said before `fail` names the cartridge."""
         vol = self.vol
         if vol is None:
             return
         vol.stream.abort()
-        _mark_unindexed(vol.manifest.files, vol.covered, exc)
-        vol.ends = {id(r): 0 for r in vol.manifest.files}    # already judged: _fail's TAR rule changes nothing
+        mark_unindexed(vol.manifest.files, vol.covered, exc)
+        vol.ends = {id(r): 0 for r in vol.manifest.files}    # already judged: mark_lost's tape rule changes nothing
 
 
 _PART = re.compile(r"(.+)\.part\d{4}")

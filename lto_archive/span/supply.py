@@ -20,7 +20,7 @@ import fnmatch
 import os
 import subprocess
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import DeviceError, LtoArchiveError, NoNextCartridge, UsageError
 from ..library.base import Library
@@ -28,12 +28,20 @@ from ..devices import open_device
 from ..tape import check_medium_writable
 from ..tape.device import TapeDevice
 
+if TYPE_CHECKING:
+    from ..tape.device import MediumInfo
+
+
+Acceptance = Callable[[TapeDevice, "MediumInfo"], "str | None"]
+
 
 class CartridgeSupply(Protocol):
     """Hands a spanning job its cartridges, one at a time, in one drive."""
 
     drive: str    # how to name the drive to the operator
-    ltfs: bool    # an LTFS set: takes LTFS volumes only (set by the LTFS job)
+    # what the job needs of a cartridge beyond a writable one (an LTFS set: an LTFS volume, set by its
+    # job): the reason a cartridge cannot take a volume, or None; None: a tape-file set (not partitioned)
+    accepts: Acceptance | None
 
     def first(self) -> TapeDevice:
         """The cartridge to start the set on, loaded."""
@@ -46,9 +54,10 @@ class CartridgeSupply(Protocol):
         """Release the drive (the cartridge stays loaded)."""
 
 
-def _usable(dev: TapeDevice, allow_old: bool, used: set[str], ltfs: bool = False) -> str | None:
-    """Why `dev`'s cartridge cannot take the next volume, or None when it can. An LTFS set (`ltfs`)
-    takes LTFS volumes only (a blank cartridge is not formatted for it: docs/spanning.md)."""
+def _usable(dev: TapeDevice, allow_old: bool, used: set[str], accepts: Acceptance | None = None) -> str | None:
+    """Why `dev`'s cartridge cannot take the next volume, or None when it can. `accepts`: the job's own
+    test (an LTFS set takes LTFS volumes only, a blank cartridge is not formatted for it:
+    docs/spanning.md); without it, a tape-file set takes no partitioned cartridge."""
     try:
         med = dev.medium()
         check_medium_writable(med, allow_old=allow_old)
@@ -56,9 +65,8 @@ def _usable(dev: TapeDevice, allow_old: bool, used: set[str], ltfs: bool = False
         return exc.message
     if med.barcode and med.barcode in used:
         return f"{med.barcode} already holds a volume of this set"
-    if ltfs:
-        from .ltfs_span import ltfs_unusable
-        return ltfs_unusable(dev, med)
+    if accepts is not None:
+        return accepts(dev, med)
     if med.partitions > 1:
         return f"{med.barcode or 'the cartridge'} is partitioned (an LTFS volume): a TAR set does not go on it"
     return None
@@ -71,7 +79,7 @@ class LibrarySupply:
                  allow_old: bool = False, first_barcode: str | None = None) -> None:
         self.library, self.pattern, self.allow_old = library, pattern.upper(), allow_old
         self.first_barcode = first_barcode
-        self.ltfs = False          # an LTFS set: LTFS volumes only
+        self.accepts: Acceptance | None = None    # (see CartridgeSupply)
         self._drive = drive
         self.used: set[str] = set()
         self.skipped: list[str] = []     # "BARCODE: why" for every cartridge passed over
@@ -91,7 +99,7 @@ class LibrarySupply:
             self._drive = drive
             self.drive = f"{self.library.name} drive {drive}"
             dev = self.library.open_drive(drive)
-            why = _usable(dev, self.allow_old, self.used, self.ltfs)
+            why = _usable(dev, self.allow_old, self.used, self.accepts)
             if why is None:
                 self.used.add(barcode)
                 self.current_barcode = barcode
@@ -152,11 +160,11 @@ class _OneDrive:
     def __init__(self, spec: str, allow_old: bool) -> None:
         self.spec, self.drive, self.allow_old = spec, spec, allow_old
         self.used: set[str] = set()
-        self.ltfs = False          # an LTFS set: LTFS volumes only
+        self.accepts: Acceptance | None = None    # (see CartridgeSupply)
 
     def _open(self) -> TapeDevice:
         dev = open_device(self.spec)
-        why = _usable(dev, self.allow_old, self.used, self.ltfs)
+        why = _usable(dev, self.allow_old, self.used, self.accepts)
         if why is not None:
             dev.close()
             raise NoNextCartridge(f"the cartridge in {self.spec} cannot take the next volume: {why}",

@@ -19,7 +19,7 @@ import xxhash
 
 from lto_archive.errors import (DeviceNotFound, EndOfMedium, ExitCode, JobIncomplete, RestoreConflict, SourceError,
                                 UsageError, VerificationFailed, WriteProtected)
-from lto_archive.jobs import ltfs_mounted
+from lto_archive.jobs import ltfs_mount_read, ltfs_mounted
 from lto_archive.jobs.ltfs_mounted import read_mounted, tape_order, write_to_mount
 from lto_archive.jobs.write import WriteOptions
 from lto_archive.ltfs_tools import (LTFS_HASH_XATTRS, PARTITION, START_BLOCK, SYNC, VOLUME_UUID, DictXattrs,
@@ -450,7 +450,7 @@ def test_read_error_on_the_volume_fails_that_file(tmp_path, vol, store, monkeypa
             return _FailingRaw(f, 4096)
         return f
 
-    monkeypatch.setattr(ltfs_mounted, "open", failing_open, raising=False)
+    monkeypatch.setattr(ltfs_mount_read, "open", failing_open, raising=False)
     v = read_mounted(vol, "verify", xattrs=store)
     [fail] = v.failed
     assert fail["path"] == "A001/CLIPS/A001C002.mov" and "read error after 4096 bytes" in fail["reason"]
@@ -530,10 +530,10 @@ def test_written_files_get_their_positions_and_read_back_in_that_order(tmp_path)
 
 
 def test_tape_order_sorts_partition_then_block_then_unplaced_by_path():
-    from lto_archive.jobs.ltfs_mounted import _Found
+    from lto_archive.jobs.ltfs_mount_read import MountedFile as Found
     st = os.stat(".")
-    fs = [_Found("z", "file", st, 5, "b"), _Found("y/1", "file", st), _Found("a", "file", st, 7, "b"),
-          _Found("x", "file", st, 900, "a"), _Found("y", "file", st)]
+    fs = [Found("z", "file", st, 5, "b"), Found("y/1", "file", st), Found("a", "file", st, 7, "b"),
+          Found("x", "file", st, 900, "a"), Found("y", "file", st)]
     assert [f.path for f in tape_order(fs)] == ["x", "z", "a", "y", "y/1"]
 
 
@@ -632,3 +632,28 @@ def test_every_algorithm_round_trips(tmp_path, vol, store):
     assert store.get(p, "ltfs.hash.xxh3") == xxhash.xxh3_64(blob).hexdigest()
     assert store.get(p, "ltfs.hash.sha256sum") == hashlib.sha256(blob).hexdigest()
     assert read_mounted(vol, "verify", xattrs=store).status == "ok"
+
+
+# --- a mount is a target like a device ------------------------------------------------------------------
+
+def test_write_archive_takes_a_mount_as_its_target(tmp_path, vol, store):
+    from lto_archive.jobs.ltfs_mounted import LtfsMount
+    from lto_archive.jobs.write import write_archive
+    card, files = make_card(tmp_path / "src")
+    result = write_archive([card], LtfsMount(vol, xattrs=store), WriteOptions(**OPTS))
+    result.raise_for_status()
+    assert result.manifest.session.format == "ltfs" and result.manifest.session.device == str(vol.resolve())
+    assert {f.path: f.status for f in result.files} == {p: OK for p in files}
+    assert {p: b for p, b in tree(vol).items() if p in files} == files
+    v = read_mounted(vol, "verify", xattrs=store)
+    assert v.status == "ok" and sorted(v.tape_files[0].verified) == sorted(files)
+
+
+def test_a_mount_is_written_on_its_own(tmp_path, vol, store):
+    from lto_archive.errors import UsageError
+    from lto_archive.jobs.ltfs_mounted import LtfsMount
+    from lto_archive.jobs.write import write_archive
+    card, _ = make_card(tmp_path / "src")
+    with pytest.raises(UsageError, match="written on its own"):
+        write_archive([card], LtfsMount(vol, xattrs=store), WriteOptions(**OPTS), folders=[tmp_path / "copy"])
+    assert not (vol / "A001").exists() and not (tmp_path / "copy").exists()

@@ -1,0 +1,68 @@
+"""The write engine: one loop that drives every write job, whatever its target.
+
+A job is one session of one kind of target: a tape file on one or more drives
+(jobs/write.py), a session appended to LTFS volumes (jobs/ltfs_write.py), a copy
+onto a mounted LTFS volume (jobs/ltfs_mounted.py), or a set over cartridges from
+a supply (span/tape_span.py, span/ltfs_span.py). The engine runs them all the same way:
+
+    start     load, position, open: a failure here raises, nothing is written
+    begin     the session's first records (session.json)
+    add_next  one source entry after the other, until `pending` is empty
+    commit    the session's metadata and its commit point (filemark, index)
+    fail      a device failure part-way: what reached the tape stays, the rest is said
+    finish    close the session, read back, folders, copy log: the job's result
+
+The plan before (`jobs.session.plan_job`) and the lifecycle steps the jobs share
+(`jobs.session`) are the same for every job, so a rule about commit points,
+early warning, verify or copy logs is written once.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from ..errors import DeviceError
+from ..scan import SourceEntry
+
+R = TypeVar("R")
+
+
+class WriteJob(Generic[R]):
+    """One write job as the engine drives it (see the module's docstring for the steps)."""
+
+    pending: list[SourceEntry]    # what is still to be written, in order
+
+    def start(self) -> None:
+        """Load, position and open the targets (the constructor did it when there is nothing more)."""
+
+    def begin(self) -> None:
+        """The session's first records, before the sources (none, unless the format has them)."""
+
+    def add_next(self) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def fail(self, exc: DeviceError) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> R:
+        raise NotImplementedError
+
+
+def run(job: WriteJob[R]) -> R:
+    """Start the job (errors raise: nothing written), write every entry, commit; a device failure
+    part-way goes to the job (`fail`), which says what is on tape; then the job's result."""
+    job.start()
+    try:
+        job.begin()
+        while job.pending:
+            job.add_next()
+        job.commit()
+    except DeviceError as exc:
+        job.fail(exc)
+    return job.finish()
+
+
+__all__ = ["WriteJob", "run"]

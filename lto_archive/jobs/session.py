@@ -1,0 +1,421 @@
+"""The write session's lifecycle, shared by every write path (tape file, LTFS volume, LTFS mount, span set).
+
+One session: options (`WriteOptions`) -> a `SessionInfo` (`new_session_info`, `new_session_id`)
+-> each source taken safely (`new_record`, `copy_source_file`, `check_copied`) and placed on tape
+(`placer`) -> after a device failure, the files lost (`mark_lost` for tape files, `mark_unindexed`
+for LTFS volumes) -> `close_session` (times, counts, status) -> `write_copy_log` next to the job.
+The result is a `WriteResult` whichever target took the session. `metadata_reserve` is the room a
+session keeps at its end for its manifest, checksum lists and copy log.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
+from ..formats.registry import write_format_names
+from ..fsutil import atomic_write
+from ..hashing import DEFAULT_ALGORITHMS, MultiHasher, parse_algorithms
+from ..manifest import (CHANGED, LOST, NOT_WRITTEN, OK, READ_ERROR, SKIPPED, UNREADABLE, FileRecord, Manifest,
+                        SessionInfo, iso, utc_now)
+from ..scan import SourceEntry, scan_sources
+from ..streaming import DEFAULT_RECORD_SIZE, RecordStream, check_record_size
+from ..tape import check_medium_writable
+from ..tape.device import TapeDevice, WriteFlags
+from ..version import __version__
+from . import mhl_job
+from .folder_dest import FolderDestination, FolderResult, FolderFile, feeding, mirror_entry, open_copies
+from .progress import CountingReader, ProgressCallback, ProgressTracker
+
+TOOL = f"lto-archive {__version__}"
+
+
+def formats() -> tuple[str, ...]:
+    """Every format `write --format` takes: the tape-file formats, and the volume layouts (LTFS)."""
+    return write_format_names()
+
+
+@dataclass
+class WriteOptions:
+    format: str = "tar"
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+    record_size: int = DEFAULT_RECORD_SIZE
+    operator: str | None = None
+    allow_old_generation: bool = False
+    log_dir: Path | None = None          # where the copy log goes; None: nowhere but the tape
+    device_name: str = ""                # how the user named the device, for the log
+    chunk_size: int | None = None        # streaming buffer size (tests use small ones)
+    verify: bool = False                 # read every destination back after writing (several destinations: on)
+    index_every_bytes: int | None = 64 << 30   # LTFS: a data-partition index at least this often...
+    index_every_seconds: float | None = 600.0  # ...and this often, so a crash loses at most that much
+
+    def __post_init__(self) -> None:
+        if self.format not in formats():
+            raise UsageError(f"format {self.format!r} is not available yet; use one of {', '.join(formats())}",
+                             format=self.format)
+        self.algorithms = parse_algorithms(self.algorithms)
+        check_record_size(self.record_size)
+
+
+@dataclass
+class WriteResult:
+    """What the job did. `error` is set when the device failed part-way."""
+
+    manifest: Manifest
+    error: LtoArchiveError | None = None
+    log_paths: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # warnings worth showing (e.g. an LTFS fallback index)
+    destinations: list[dict[str, Any]] = field(default_factory=list)   # per tape / folder: what is proven
+    folders: list[FolderResult] = field(default_factory=list)          # per folder: the files written, proven
+    readbacks: dict[int, Any] = field(default_factory=dict)   # tape index -> its read-back (jobs.read.ReadResult)
+    blocks: dict[int, dict[str, int]] = field(default_factory=dict)   # LTFS: tape index -> path -> its start block
+
+    @property
+    def files(self) -> list[FileRecord]:
+        return [f for f in self.manifest.files if f.kind == "file"]
+
+    @property
+    def problems(self) -> list[FileRecord]:
+        return [f for f in self.files if f.status != OK]
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return "failed"
+        if any(d.get("status") not in ("ok", None) for d in self.destinations):
+            return "incomplete"
+        return "incomplete" if self.problems else "ok"
+
+    def for_destination(self, i: int) -> "WriteResult":
+        """This result as tape destination `i` holds it: the same files at that tape's own positions."""
+        import copy
+        import dataclasses
+        if i == 0 or i >= len(self.manifest.session.destinations):
+            return self
+        first, dest = self.manifest.session.destinations[0], self.manifest.session.destinations[i]
+        m = copy.deepcopy(self.manifest)
+        m.session.device, m.session.barcode = dest.get("device", ""), dest.get("barcode")
+        m.session.tape_file, m.session.start_block = dest.get("tape_file"), dest.get("start_block")
+        own = self.blocks.get(i)                   # LTFS: each volume's indexes move its blocks on
+        lead = dest.get("lead", 0) - first.get("lead", 0)   # AXF: its own volume structures before the object
+        for rec in m.files:
+            if own is not None:
+                rec.block = own.get(rec.path)
+            elif rec.block is not None and first.get("start_block") is not None and dest.get("start_block") is not None:
+                if rec.header_offset is not None:
+                    rec.header_offset += lead          # a whole number of records: rec.offset stays
+                rec.block = rec.block - first["start_block"] + dest["start_block"] + lead // m.session.record_size
+            if rec.tape_file is not None:
+                rec.tape_file = dest.get("tape_file")
+        return dataclasses.replace(self, manifest=m)
+
+    def raise_for_status(self) -> None:
+        """Raise the device error, or JobIncomplete naming every file not copied cleanly."""
+        if self.error is not None:
+            raise self.error
+        bad = [d for d in self.destinations if d.get("status") not in ("ok", None)]
+        if bad and not self.problems:
+            raise JobIncomplete("not every destination holds a proven copy: " + "; ".join(
+                f"{d['destination']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else "")
+                + (f", {len(d['failed'])} file(s) failed" if d.get("failed") else "") for d in bad),
+                destinations=[d["destination"] for d in bad])
+        if self.problems:
+            names = "; ".join(f"{f.path}: {f.status}{' (' + f.message + ')' if f.message else ''}"
+                              for f in self.problems[:20])
+            more = f" and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
+            raise JobIncomplete(f"{len(self.problems)} file(s) not copied cleanly: {names}{more}",
+                                files=[f.path for f in self.problems])
+
+
+def new_session_id() -> str:
+    """A session's id: its start time (UTC) and 8 random hex digits."""
+    return f"{utc_now():%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def metadata_reserve(entries: int, algorithms: int, record_size: int) -> int:
+    """Room kept for the manifest, checksum lists and copy log at the end."""
+    return 64 * 1024 + entries * (700 + 160 * algorithms) + 2 * record_size
+
+
+def new_session_info(opts: WriteOptions, sources: list[str | Path], device: TapeDevice, medium: Any,
+                     tape_file: int | None, partition: int | None, block: int | None, started: Any) -> SessionInfo:
+    return SessionInfo(
+        session_id=new_session_id(), tool=TOOL, format=opts.format, algorithms=list(opts.algorithms),
+        record_size=opts.record_size, operator=opts.operator or getpass.getuser(), host=socket.gethostname(),
+        sources=[str(Path(s).resolve()) for s in sources], device=opts.device_name or device.name,
+        barcode=medium.barcode, generation=medium.generation.name, tape_file=tape_file,
+        partition=partition, start_block=block, started=iso(started))
+
+
+def prepare_medium(device: TapeDevice, allow_old: bool) -> None:
+    """Refuse before writing anything: write-protected, or a generation we must not write."""
+    check_medium_writable(device.medium(), allow_old=allow_old)
+
+
+def session_document(session: SessionInfo, session_id: str | None = None, **extra: Any) -> bytes:
+    """`.lto-archive/session.json`, the first member of a tape file: who wrote what, how."""
+    doc = {"format": "lto-archive-session", "version": 1, "session_id": session_id or session.session_id,
+           "algorithms": session.algorithms, "record_size": session.record_size, "tool": TOOL,
+           "started": session.started, "operator": session.operator, "host": session.host,
+           "sources": session.sources, **extra}
+    return json.dumps(doc, indent=1).encode()
+
+
+def new_record(entry: SourceEntry) -> FileRecord:
+    """A source entry's record in the manifest, before anything is written."""
+    return FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
+                      mode=entry.st.st_mode & 0o7777, source=str(entry.path))
+
+
+def placer(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
+    """A function that records a member's position in its tape file on `rec`: given the header
+    offset, or what a tape-file writer's `add_*` returned (an offset, or a placement that has one)."""
+    def place(where: Any) -> None:
+        header_offset = where if isinstance(where, int) else where.header_offset
+        rec.tape_file, rec.partition = pos.file_number, pos.partition
+        rec.header_offset = header_offset
+        rec.block = pos.block + header_offset // rs
+        rec.offset = header_offset % rs
+    return place
+
+
+def add_entry(writer: Any, stream: RecordStream, entry: SourceEntry, rec: FileRecord,
+              opts: WriteOptions, tracker: ProgressTracker, place: Callable[[Any], None],
+              dests: Sequence[FolderDestination] = (), *, zero_filled: bool = True,
+              on_hashes: Callable[[Any, dict[str, str]], None] | None = None) -> None:
+    """One source entry through a FormatWriter (and into every folder): `place(what add_* returned)`
+    says where it went; a file's hashes reach `rec` (and `on_hashes(its placement, hashes)`, e.g. an
+    LTFS index) once the hash thread has them. `zero_filled`: what the format keeps of a source that
+    fails part-way (TAR: its full size, the rest zeros; LTFS: the part that was read)."""
+    dests = list(dests)
+    if entry.kind == "dir":
+        place(writer.add_directory(entry.name, entry.st))
+        mirror_entry(dests, entry.name, entry.st)
+        return
+    if entry.kind == "symlink":
+        rec.linkname = os.readlink(entry.path)
+        place(writer.add_symlink(entry.name, rec.linkname, entry.st))
+        mirror_entry(dests, entry.name, entry.st, rec.linkname)
+        return
+    if entry.kind == "special":
+        rec.status, rec.message = SKIPPED, "not a regular file, folder or link"
+        return
+    copies: list[FolderFile] = []
+
+    def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
+        copies.extend(open_copies(dests, entry.name, before))
+        return writer.add_file(entry.name, raw, before, feeding(hasher, copies))
+
+    placement = copy_source_file(entry, rec, opts, tracker, write_member)
+    if placement is None:
+        return
+    place(placement.extra)
+
+    def record_hashes() -> None:
+        rec.hashes.update(placement.hasher.hexdigests())
+        if on_hashes is not None:
+            on_hashes(placement.extra, rec.hashes)
+
+    stream.call_after_hashing(record_hashes)
+    check_copied(entry, rec, placement.copied, placement.size, placement.read_error, placement.before,
+                 zero_filled=zero_filled)
+    if copies:
+        stream.call_after_hashing(finishing(copies, rec.status == OK))
+
+
+def finishing(copies: list[FolderFile], good: bool) -> Callable[[], None]:
+    """A task for the hash thread: close a file's folder copies, kept only when the file is good."""
+    def finish() -> None:
+        for c in copies:
+            c.finish(good)
+    return finish
+
+
+@dataclass
+class Copied:
+    """What a format's writer did with one source file (see copy_source_file)."""
+
+    copied: int
+    size: int
+    read_error: OSError | None
+    before: os.stat_result
+    hasher: MultiHasher
+    header_offset: int = 0
+    extra: Any = None
+
+
+def copy_source_file(entry: SourceEntry, rec: FileRecord, opts: WriteOptions, tracker: ProgressTracker,
+                     write_member: Callable[[Any, os.stat_result, MultiHasher], Any]) -> Copied | None:
+    """Open a source file safely and hand it to a format's writer; None when it cannot be opened.
+
+    `write_member(reader, stat_before, hasher)` streams the bytes and returns an
+    object with `copied`, `size`, `read_error` (and, for TAR, `header_offset`).
+    """
+    try:
+        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        rec.status, rec.message = UNREADABLE, f"cannot open: {exc.strerror}"
+        tracker.file_done()
+        return None
+    with open(fd, "rb", buffering=0) as raw:
+        before = os.fstat(fd)
+        rec.size = before.st_size
+        rec.mtime = iso(before.st_mtime)
+        tracker.file_started(entry.name)
+        hasher = MultiHasher(opts.algorithms)
+        out = write_member(CountingReader(raw, tracker), before, hasher)
+    tracker.file_done()
+    return Copied(out.copied, out.size, out.read_error, before, hasher,
+                  getattr(out, "header_offset", 0), out)
+
+
+def check_copied(entry: SourceEntry, rec: FileRecord, copied: int, size: int, read_error: OSError | None,
+                 before: os.stat_result, *, zero_filled: bool = True) -> None:
+    """Set READ_ERROR or CHANGED when the bytes taken are not the file as it stands."""
+    if read_error is not None:
+        rec.status = READ_ERROR
+        rest = "rest filled with zeros on tape" if zero_filled else "only that part is on tape"
+        rec.message = f"read failed after {copied} of {size} bytes: {read_error.strerror}; {rest}"
+        return
+    try:
+        after = os.stat(entry.path, follow_symlinks=False)
+    except OSError:
+        after = None
+    if (copied != size or after is None or after.st_size != before.st_size
+            or after.st_mtime_ns != before.st_mtime_ns):
+        rec.status = CHANGED
+        rec.message = ("changed while it was read (size or modification time differ): "
+                       "copy it again once it is stable")
+
+
+def mark_lost(records: list[FileRecord], ends: dict[int, int], on_tape: int, exc: DeviceError) -> None:
+    """After a device failure: only members whose last byte reached a written record stay good.
+
+    `ends` maps id(record) to the tape-file offset just past the member;
+    `on_tape` is how many bytes of the tape file the device took.
+    """
+    first_lost: FileRecord | None = None
+    for rec in records:
+        end = ends.get(id(rec))
+        if end is not None and end <= on_tape:
+            continue
+        if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN):
+            continue
+        # a file is lost when some of it went out: it has an end, or it is the one being written
+        if first_lost is None and rec.kind == "file" and (end is not None or rec is records[-1]):
+            first_lost = rec
+            rec.status, rec.message = LOST, f"the device failed while writing this file: {exc.message}"
+        else:
+            rec.status, rec.message = NOT_WRITTEN, "the device failed before this file"
+    if first_lost is not None:
+        exc.message = f"{exc.message} (while writing {first_lost.path}; every file before it is complete on tape)"
+        exc.args = (exc.message,)
+        exc.data.setdefault("file", first_lost.path)
+
+
+def mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) -> None:
+    """After a device failure only what an index on tape describes is on the volume."""
+    first = None
+    for rec in records[covered:]:
+        if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN) or rec.kind != "file":
+            continue
+        if first is None:
+            first = rec
+        rec.status = LOST
+        rec.message = ("the device failed before an index described this file: it is not on the volume "
+                       f"({exc.message})")
+    lost = (f"files from {first.path} on are not in the volume's index; every file before it is"
+            if first is not None else "every file is in an index on the data partition, but the volume was not closed")
+    exc.message = f"{exc.message} ({lost}; run 'lto-archive ltfs recover' before writing again)"
+    exc.args = (exc.message,)
+
+
+def close_session(session: SessionInfo, records: list[FileRecord], started, tracker: ProgressTracker,
+                   failed: bool = False) -> None:  # type: ignore[no-untyped-def]
+    files = [r for r in records if r.kind == "file"]
+    now = utc_now()
+    session.finished = iso(now)
+    # a volume of a span set: its own time and the bytes of its parts (a split file's record has the whole size)
+    session.duration_s = round((now - started).total_seconds() if session.span else tracker.elapsed, 3)
+    session.files = sum(1 for r in files if r.status in (OK, CHANGED, READ_ERROR))
+    session.bytes_copied = sum(r.part["length"] if r.part else r.size
+                               for r in files if r.status in (OK, CHANGED, READ_ERROR))
+    session.mb_per_s = round(session.bytes_copied / 1e6 / session.duration_s, 1) if session.duration_s else 0.0
+    problems = sum(1 for r in files if r.status != OK)
+    session.status = "failed" if failed else ("incomplete" if problems else "ok")
+
+
+def write_copy_log(manifest: Manifest, log_dir: Path) -> list[Path]:
+    """The copy log next to the job: the manifest as JSON and the printable text."""
+    log_dir = Path(log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    base = log_dir / manifest.session.session_id
+    paths = [base.with_suffix(".json"), base.with_suffix(".log")]
+    atomic_write(paths[0], manifest.to_json())
+    atomic_write(paths[1], manifest.copy_log_text(), errors="surrogateescape")
+    return paths
+
+
+@dataclass
+class JobPlan:
+    """A write job before anything is written: what it takes, the cards' histories, the folders."""
+
+    entries: list[SourceEntry]
+    cards: list[Any]                     # jobs.mhl_job.CardHistory, one per source card
+    dests: list[FolderDestination]
+    total_bytes: int
+
+    @property
+    def files(self) -> int:
+        return sum(1 for e in self.entries if e.kind == "file")
+
+    def tracker(self, progress: ProgressCallback | None) -> ProgressTracker:
+        return ProgressTracker("write", progress, self.total_bytes, self.files)
+
+    def notes(self) -> list[str]:
+        return [n for card in self.cards for n in card.notes]
+
+
+def plan_job(sources: list[str | Path], opts: WriteOptions, fmt: Any, folders: Sequence[str | Path] = ()) -> JobPlan:
+    """Scan the sources, read the cards' histories (widening `opts.algorithms` to what they need),
+    let the format refuse what it cannot hold, and check the folders have room: every precondition
+    raises here, before anything is written."""
+    entries = scan_sources(list(sources))
+    cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
+    opts.algorithms = algorithms   # what the cards' ASC MHL histories need to be verified, too
+    if fmt.preflight is not None:
+        fmt.preflight(entries)      # refuse what the format cannot hold, before anything is written
+    total = sum(e.size for e in entries if e.kind == "file")
+    dests = [FolderDestination(f) for f in folders]
+    for d in dests:
+        d.check_space(total)
+    return JobPlan(entries, cards, dests, total)
+
+
+def tape_devices(device: TapeDevice | Sequence[TapeDevice]) -> list[TapeDevice]:
+    """One device or several, as a list; a job needs at least one."""
+    devices = [device] if isinstance(device, TapeDevice) else list(device)
+    if not devices:
+        raise UsageError("a write job needs at least one tape device")
+    return devices
+
+
+def early_warning(stream: RecordStream) -> bool:
+    """The drive reported (programmable) early warning: the cartridge is near its end."""
+    return bool(stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING))
+
+
+def stop_reason(stream: RecordStream, fits: bool, what: str,
+                no_room: str = "no room left on this cartridge: not written") -> str | None:
+    """Why the job takes no more members: the drive warned of the end, or the next does not fit."""
+    if early_warning(stream):
+        return f"the cartridge reached its early-warning zone: closed the {what}, not written"
+    return None if fits else no_room
