@@ -19,11 +19,11 @@ from ..library.cartridge import open_cartridge
 from ..library.mtx import parse_drive_devices
 from ..library.vlib import VirtualLibrary
 from ..library.vlib import create_vlib as _make_vlib
+from ..jobs.targets import MOUNT_PREFIX, LtfsMount
 from ..tape import TapeDevice
 from ..tape import create_vtape as _make_vtape
 
 PathLike = Union[str, "os.PathLike[str]"]
-MOUNT_PREFIX = "ltfs-mount:"
 LIBRARY_PREFIXES = ("vlib:", "mtx:", "/dev/sg", "/dev/sch", "/dev/changer")
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 
@@ -49,29 +49,6 @@ class Folder:
 
     def __str__(self) -> str:
         return str(self.path)
-
-
-@dataclass(frozen=True)
-class LtfsMount:
-    """A volume mounted by the LTFS software (`ltfs-mount:DIR`): written and read through its files."""
-
-    path: Path
-
-    def __init__(self, path: PathLike) -> None:
-        object.__setattr__(self, "path", Path(path))
-
-    @property
-    def name(self) -> str:
-        return f"{MOUNT_PREFIX}{self.path}"
-
-    def close(self) -> None:
-        """Nothing to release: the LTFS software owns the mount."""
-
-    def __enter__(self) -> "LtfsMount":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def drive_map(drive_devices: Mapping[int, str] | Iterable[str] | str | None) -> dict[int, str]:
@@ -116,7 +93,7 @@ def mount_of(target: object) -> LtfsMount | None:
     if isinstance(target, LtfsMount):
         return target
     if isinstance(target, str) and target.startswith(MOUNT_PREFIX):
-        return LtfsMount(target[len(MOUNT_PREFIX):])
+        return LtfsMount(Path(target[len(MOUNT_PREFIX):]))
     return None
 
 

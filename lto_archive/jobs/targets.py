@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from .session import WriteOptions, WriteResult
 
 
+MOUNT_PREFIX = "ltfs-mount:"
+
+
 @dataclass(frozen=True)
 class LtfsMount:
     """A mounted LTFS volume as a write target. `overwrite`, `require_ltfs` and `xattrs` (an
@@ -26,9 +29,21 @@ class LtfsMount:
     require_ltfs: bool = True
     xattrs: Any = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))    # a str or any os.PathLike
+
     @property
     def name(self) -> str:
-        return f"ltfs-mount:{self.path}"
+        return f"{MOUNT_PREFIX}{self.path}"
+
+    def close(self) -> None:
+        """Nothing to release: the LTFS software owns the mount."""
+
+    def __enter__(self) -> LtfsMount:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def write(self, sources: list[str | Path], options: WriteOptions | None = None,
               progress: ProgressCallback | None = None) -> WriteResult:
@@ -37,4 +52,4 @@ class LtfsMount:
                               require_ltfs=self.require_ltfs, xattrs=self.xattrs)
 
 
-__all__ = ["LtfsMount"]
+__all__ = ["MOUNT_PREFIX", "LtfsMount"]
