@@ -436,6 +436,8 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
                 number = len(parts) + 1
                 header = vol.writer.start_part(entry.name, before, offset, vol.sequence, length=plan, number=number,
                                                source=raw)
+                vol.files.append(rec)       # in the volume before its bytes: a fault during the copy finds it lost
+                placer(rec, vol.start, self.rs)(header)
                 hashing = feed if part_hasher is None else BothHashers(feed, part_hasher)
                 through = vol.writer.part_hasher(hashing) if hasattr(vol.writer, "part_hasher") else hashing
                 n, got, err = self._copy(raw, plan, through, cut=self.fmt.gnu_multivolume)
@@ -444,8 +446,6 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
                     err = err or vol.writer.part_error()
                 error = error or err
                 copied += got
-                vol.files.append(rec)
-                placer(rec, vol.start, self.rs)(header)
                 done = offset + n == size
                 finish = getattr(vol.writer, "finish_part", None)
                 if finish is not None:    # AXF: the segment's footer with its checksums (the file's at its end)
