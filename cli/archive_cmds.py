@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from lto_archive.catalog import record_job, record_read, record_write
+from lto_archive.catalog import record_read, record_write
+from lto_archive.jobs.catalog_import import record_job
 from lto_archive.errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
 from lto_archive.hashing import DEFAULT_ALGORITHMS
 from lto_archive.jobs.read import ReadResult, list_tape, load_copy_log, restore_tape, verify_tape

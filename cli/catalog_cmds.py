@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from lto_archive.catalog import Catalog, ENV_VAR, export, import_folder, import_tape, restore_plan, search
+from lto_archive.catalog import Catalog, ENV_VAR, export, restore_plan, search
+from lto_archive.jobs.catalog_import import import_folder, import_tape
 from lto_archive.catalog.search import FileHit, search_document
 from lto_archive.errors import UsageError
 

@@ -141,7 +141,7 @@ def matches_patterns(path: str, patterns: list[str]) -> bool:
                for p in patterns)
 
 
-def _locate_tape_file(device: TapeDevice, n: int) -> bool:
+def locate_tape_file(device: TapeDevice, n: int) -> bool:
     """Position at the start of tape file n; False when there is none."""
     device.locate(device.partitions - 1, 0)
     try:
@@ -175,17 +175,32 @@ def _peek_first(device: TapeDevice) -> bytes | None:
     return bytes(first)
 
 
-def _peek_format(device: TapeDevice) -> ArchiveFormat | None:
+def peek_format(device: TapeDevice) -> ArchiveFormat | None:
     """Which format the tape file here holds, from its first record; the position is left unchanged."""
     first = _peek_first(device)
     return None if first is None else detect_format(first)
+
+
+def open_tape_file(device: TapeDevice, *, volume: bool = False) -> tuple[ArchiveFormat | None, TapeFileReader, Any]:
+    """The format, stream and member reader of the tape file here (its format detected from its first record;
+    none detected: read as TAR). `volume`: it is a span set's volume, whose members may be parts of files."""
+    fmt = peek_format(device)
+    stream = TapeFileReader(device)
+    return fmt, stream, member_reader(fmt, stream, volume=volume)
+
+
+def member_reader(fmt: ArchiveFormat | None, stream: Any, *, volume: bool = False) -> Any:
+    """`fmt`'s reader over `stream` (None: TAR); `volume`: a span volume's (TAR: members may be continued)."""
+    if volume and (fmt is None or fmt.name == "tar"):
+        return TarReader(stream, volume=True)
+    return fmt.reader(stream) if fmt is not None else TarReader(stream)
 
 
 def _is_span_volume(first: bytes | None, fmt: ArchiveFormat | None) -> bool:
     """A volume of a span set (docs/spanning.md): it starts with a continued file (TAR), or with a
     session.json that names its set."""
     if not first or (fmt is not None and fmt.name not in ("tar", "cpio", "cpio-crc")):
-        return False        # (an AXF-style volume says so in its session.json: _Walker._member)
+        return False        # (an AXF-style volume says so in its session.json: Walker._member)
     try:
         tar = fmt is None or fmt.name == "tar"
         r = TarReader(io.BytesIO(first), volume=True, drain=False) if tar else fmt.reader(io.BytesIO(first))
@@ -199,7 +214,7 @@ def _is_span_volume(first: bytes | None, fmt: ArchiveFormat | None) -> bool:
         return False
 
 
-class _Walker:
+class Walker:
     """Reads one tape file's members; restore and verify plug in through `target`."""
 
     def __init__(self, device: TapeDevice, n: int, tracker: ProgressTracker, *, hash_files: bool,
@@ -214,10 +229,7 @@ class _Walker:
         fmt = detect_format(first) if first is not None else None
         stream = TapeFileReader(self.device)
         self.volume = _is_span_volume(first, fmt)
-        if self.volume and (fmt is None or fmt.name == "tar"):
-            reader: Any = TarReader(stream, volume=True)
-        else:
-            reader = fmt.reader(stream) if fmt is not None else TarReader(stream)
+        reader = member_reader(fmt, stream, volume=self.volume)
         try:
             for member in reader:
                 self._member(reader, stream, member)
@@ -288,53 +300,61 @@ class _Walker:
         if continued or reader_cut(reader, m):
             seen.size, seen.part = n, True
             if self.target is not None:
-                self._part_not_restored(m.path)
+                _part_not_restored(self.result, m.path)
         self.tracker.file_done()
         return True
-
-    def _part_not_restored(self, path: str) -> None:
-        self.result.unproven.append({"path": path, "reason": "a part of a file split across the cartridges of a "
-                                     "span set: not restored alone (restore the set: lto-archive span restore)"})
-
-    def _refuse(self, path: str, exc: LtoArchiveError) -> None:
-        reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
-        self.result.refused.append({"path": path, "reason": reason, "message": exc.message})
 
     def _restore_bytes(self, rel: str, m: TarMember, data: bytes) -> None:
         try:
             self.target.write_file(rel, [data], m.mode & 0o777, mtime_ns=m.mtime_ns)  # type: ignore[union-attr]
         except (UnsafePath, RestoreConflict) as exc:
-            self._refuse(rel, exc)
+            refuse(self.result, rel, exc)
 
     def _restore(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> None:
-        target = self.target
-        assert target is not None
-        try:
-            if m.kind == "dir":
-                target.make_dir(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns)
-            elif m.kind == "symlink":
-                target.make_symlink(m.path, m.linkname, mtime_ns=m.mtime_ns)
-            elif m.kind == "hardlink":
-                target.make_hardlink(m.path, m.linkname)
-            elif m.kind == "file":
-                hasher = MultiHasher(self.algorithms or DEFAULT_ALGORITHMS)
-                with target.open_file(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns) as out:
-                    for chunk in reader.iter_data(m):
-                        hasher.update(chunk)
-                        out.write(chunk)
-                        self.tracker.add_bytes(len(chunk))
-                    if reader_cut(reader, m):      # a span volume ends inside it: only a part, dropped
-                        seen.size, seen.part, seen.hashes = out.bytes_written, True, hasher.hexdigests()
-                        self._part_not_restored(m.path)
-                        return
-                    out.commit()
-                seen.hashes = hasher.hexdigests()
-            else:
-                return
-        except (UnsafePath, RestoreConflict) as exc:
-            self._refuse(m.path, exc)
+        assert self.target is not None
+        restore_member(self.target, reader, m, seen, self.result, self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
+
+
+def refuse(result: TapeFileResult, path: str, exc: LtoArchiveError) -> None:
+    """A member not restored (its name is unsafe, or it exists): said in the result, never silently."""
+    reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
+    result.refused.append({"path": path, "reason": reason, "message": exc.message})
+
+
+def _part_not_restored(result: TapeFileResult, path: str) -> None:
+    result.unproven.append({"path": path, "reason": "a part of a file split across the cartridges of a "
+                            "span set: not restored alone (restore the set: lto-archive span restore)"})
+
+
+def restore_member(target: RestoreTarget, reader: Any, m: Any, seen: MemberSeen, result: TapeFileResult,
+                   algorithms: tuple[str, ...], tracker: ProgressTracker) -> None:
+    """Restore one member through `target`, hashing a file's bytes in the same pass (into `seen.hashes`)."""
+    try:
+        if m.kind == "dir":
+            target.make_dir(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns)
+        elif m.kind == "symlink":
+            target.make_symlink(m.path, m.linkname, mtime_ns=m.mtime_ns)
+        elif m.kind == "hardlink":
+            target.make_hardlink(m.path, m.linkname)
+        elif m.kind == "file":
+            hasher = MultiHasher(algorithms)
+            with target.open_file(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns) as out:
+                for chunk in reader.iter_data(m):
+                    hasher.update(chunk)
+                    out.write(chunk)
+                    tracker.add_bytes(len(chunk))
+                if reader_cut(reader, m):      # a span volume ends inside it: only a part, dropped
+                    seen.size, seen.part, seen.hashes = out.bytes_written, True, hasher.hexdigests()
+                    _part_not_restored(result, m.path)
+                    return
+                out.commit()
+            seen.hashes = hasher.hexdigests()
+        else:
             return
-        self.result.restored.append(m.path)
+    except (UnsafePath, RestoreConflict) as exc:
+        refuse(result, m.path, exc)
+        return
+    result.restored.append(m.path)
 
 
 def reader_cut(reader: Any, m: Any) -> bool:
@@ -399,19 +419,19 @@ def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | Non
     consumed: set[int] = set()    # metadata tape files of span volumes, read with their volume
     try:
         for n in _tape_file_numbers(device, tape_files):
-            if not _locate_tape_file(device, n):
+            if not locate_tape_file(device, n):
                 if tape_files is not None:
                     raise ArchiveError(f"there is no tape file {n} on this tape", tape_file=n)
                 break
             if n in consumed:
                 continue
             algorithms = tuple(manifest.session.algorithms) if manifest else None
-            walker = _Walker(device, n, tracker, hash_files=phase != "list", target=target,
+            walker = Walker(device, n, tracker, hash_files=phase != "list", target=target,
                              patterns=pats, algorithms=algorithms)
             res = walker.run()
-            if walker.volume and res.manifest is None and _locate_tape_file(device, n + 1):
+            if walker.volume and res.manifest is None and locate_tape_file(device, n + 1):
                 # a span set's volume: its manifest is the next tape file's (docs/spanning.md)
-                meta = _Walker(device, n + 1, tracker, hash_files=False, target=target, patterns=pats,
+                meta = Walker(device, n + 1, tracker, hash_files=False, target=target, patterns=pats,
                                algorithms=algorithms).run()
                 consumed.add(n + 1)
                 if meta.manifest is not None and meta.manifest.session.span.get("data_tape_file") == n:
@@ -454,5 +474,6 @@ def load_copy_log(path: Path) -> Manifest:
     return Manifest.from_json(Path(path).read_bytes())
 
 
-__all__ = ["FileRecord", "ReadResult", "TapeFileResult", "list_tape", "verify_tape", "restore_tape",
-           "read_tape", "load_copy_log", "compare"]
+__all__ = ["FileRecord", "ReadResult", "TapeFileResult", "MemberSeen", "Walker", "list_tape", "verify_tape",
+           "restore_tape", "read_tape", "load_copy_log", "compare", "matches_patterns", "locate_tape_file",
+           "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut"]

@@ -35,7 +35,8 @@ from ..formats.tar_reader import TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..jobs.catalog_restore import WrongCartridge
 from ..jobs.progress import ProgressCallback, ProgressTracker
-from ..jobs.read import MemberSeen, ReadResult, TapeFileResult, _locate_tape_file, matches_patterns, _peek_format, compare
+from ..jobs.read import (MemberSeen, ReadResult, TapeFileResult, compare, locate_tape_file, matches_patterns,
+                         open_tape_file, restore_member)
 from ..library.base import DriveInfo, Library
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
 from ..restore_target import RestoreFile, RestoreTarget
@@ -126,7 +127,7 @@ def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest 
     Only the metadata archives are read whole; of any other tape file, its first record. The
     first match is taken (a set puts one volume on a cartridge)."""
     n = 0
-    while _locate_tape_file(dev, n):
+    while locate_tape_file(dev, n):
         try:
             first = dev.read_record()
         except EndOfData:
@@ -163,7 +164,7 @@ def _axf_head(dev: TapeDevice, first: bytes, records: int = 4) -> bytes:
 
 
 def _manifest_of(dev: TapeDevice, n: int, fmt: Any) -> Manifest | None:
-    _locate_tape_file(dev, n)
+    locate_tape_file(dev, n)
     stream = TapeFileReader(dev)
     reader = fmt.reader(stream)
     try:
@@ -261,10 +262,8 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     parts = {f.part.get("member", f.path): f for f in man.files if f.part}    # by member name
     seen_parts: dict[str, MemberSeen] = {}
     footed: list[tuple[Any, MemberSeen]] = []      # parts as read, with (AXF) their own file footers
-    _locate_tape_file(dev, n)
-    fmt = _peek_format(dev)
-    stream = TapeFileReader(dev)
-    reader = fmt.reader(stream) if fmt is not None and fmt.name != "tar" else TarReader(stream, volume=True)
+    locate_tape_file(dev, n)
+    _fmt, stream, reader = open_tape_file(dev, volume=True)
     try:
         for m in reader:
             if m.path.startswith(META_DIR + "/"):
@@ -275,7 +274,7 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
             if getattr(m, "part_offset", None) is not None or m.path in parts:
                 seen_parts[m.path] = seen
                 footed.append((m, seen))
-                _part(reader, m, seen, parts.get(m.path), res, state, target if wanted else None, algorithms,
+                join_part(reader, m, seen, parts.get(m.path), res, state, target if wanted else None, algorithms,
                       tracker)
                 continue
             res.members.append(seen)
@@ -306,7 +305,6 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
 
 def _whole(reader: TarReader, m: Any, seen: MemberSeen, res: TapeFileResult, target: RestoreTarget | None,
            algorithms: tuple[str, ...], tracker: ProgressTracker) -> None:
-    from ..jobs.read import _Walker
     if target is None:
         if m.kind == "file":
             hasher = MultiHasher(algorithms)
@@ -315,15 +313,12 @@ def _whole(reader: TarReader, m: Any, seen: MemberSeen, res: TapeFileResult, tar
                 tracker.add_bytes(len(chunk))
             seen.hashes = hasher.hexdigests()
         return
-    walker = _Walker(None, res.tape_file, tracker, hash_files=True, target=target,  # type: ignore[arg-type]
-                     patterns=[], algorithms=algorithms)
-    walker.result = res                       # restore one member exactly as `restore` does
-    walker._restore(reader, m, seen)
+    restore_member(target, reader, m, seen, res, algorithms, tracker)   # exactly as `restore` does
 
 
-def _part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, res: TapeFileResult,
-          state: dict[str, Any], target: RestoreTarget | None, algorithms: tuple[str, ...],
-          tracker: ProgressTracker) -> None:
+def join_part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, res: TapeFileResult,
+              state: dict[str, Any], target: RestoreTarget | None, algorithms: tuple[str, ...],
+              tracker: ProgressTracker) -> None:
     """One part of a split file: check it follows on, hash it, write it on; prove it, and the whole at its end.
     TAR: the member is the file (its first part's header has the whole size; a continuation says its
     offset); CPIO: the member `NAME.partNNNN`, which the manifest's record places."""
@@ -391,4 +386,4 @@ def _part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, r
         res.restored.append(path)
 
 
-__all__ = ["VolumeLoader", "LibraryLoader", "DriveLoader", "SpanReadResult", "find_volume", "read_span"]
+__all__ = ["VolumeLoader", "LibraryLoader", "DriveLoader", "SpanReadResult", "find_volume", "read_span", "join_part"]
