@@ -198,12 +198,12 @@ def member_reader(fmt: ArchiveFormat | None, stream: Any, *, volume: bool = Fals
 
 def _is_span_volume(first: bytes | None, fmt: ArchiveFormat | None) -> bool:
     """A volume of a span set (docs/spanning.md): it starts with a continued file (TAR), or with a
-    session.json that names its set."""
-    if not first or (fmt is not None and fmt.name not in ("tar", "cpio", "cpio-crc")):
-        return False        # (an AXF-style volume says so in its session.json: Walker._member)
+    session.json that names its set. (A format whose first member header is not in the first record,
+    AXF-style, says so in its session.json: Walker._member.)"""
+    if not first:
+        return False
     try:
-        tar = fmt is None or fmt.name == "tar"
-        r = TarReader(io.BytesIO(first), volume=True, drain=False) if tar else fmt.reader(io.BytesIO(first))
+        r = member_reader(fmt, io.BytesIO(first), volume=True)
         m = r.next()
         if m is None:
             return False

@@ -124,7 +124,7 @@ class SpanReadResult(ReadResult):
 def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest | None:
     """The manifest of volume `sequence` of `set_id` (any set when None) on this cartridge, or None.
 
-    Only the metadata archives are read whole; of any other tape file, its first record. The
+    Only the metadata archives are read whole; of any other tape file, its first record(s). The
     first match is taken (a set puts one volume on a cartridge)."""
     n = 0
     while locate_tape_file(dev, n):
@@ -133,12 +133,7 @@ def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest 
         except EndOfData:
             break
         fmt = detect_format(bytes(first)) if first else None
-        if fmt is not None and fmt.name == "axf":
-            first = _axf_head(dev, first)
-        try:
-            head = fmt.reader(io.BytesIO(bytes(first))).next() if fmt is not None else None
-        except ArchiveError:
-            head = None
+        head = _first_member(dev, bytes(first), fmt) if fmt is not None else None
         if head is not None and head.path.startswith(META_DIR + "/") and head.path != SESSION_MEMBER:
             man = _manifest_of(dev, n, fmt)
             span = man.session.span if man is not None else {}
@@ -148,19 +143,25 @@ def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest 
     return None
 
 
-def _axf_head(dev: TapeDevice, first: bytes, records: int = 4) -> bytes:
-    """An AXF-style tape file's first records: its volume signature and header (when it begins a
-    volume) and object header each take records of their own before the first file header."""
-    head = bytes(first)
-    for _ in range(records - 1):
+def _first_member(dev: TapeDevice, first: bytes, fmt: Any, records: int = 4) -> Any:
+    """The first member of the tape file being read, from its first records (at most `records`: an
+    AXF-style tape file's volume signature and header and object header take records of their own
+    before the first file header); None when they hold none."""
+    head = first
+    for i in range(records):
+        try:
+            return fmt.reader(io.BytesIO(head)).next()
+        except ArchiveError:
+            if i == records - 1:
+                return None
         try:
             rec = dev.read_record()
         except EndOfData:
-            break
+            return None
         if not rec:
-            break
+            return None
         head += bytes(rec)
-    return head
+    return None
 
 
 def _manifest_of(dev: TapeDevice, n: int, fmt: Any) -> Manifest | None:
