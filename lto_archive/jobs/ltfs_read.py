@@ -24,7 +24,7 @@ from ..manifest import META_DIR, OK, FileRecord, Manifest, SessionInfo
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
 from .progress import ProgressCallback, ProgressTracker
-from .read import MemberSeen, ReadResult, TapeFileResult, compare, matches_patterns, refuse
+from .read import MemberSeen, ReadResult, TapeFileResult, compare, hash_chunks, matches_patterns, refuse
 
 NO_CHECKSUM = "no-checksum"
 
@@ -80,7 +80,7 @@ def read_file_bytes(device: TapeDevice, node: File, block_size: int) -> Iterator
 
 
 def session_manifests(device: TapeDevice, ix: Index, block_size: int) -> list[Manifest]:
-    """Our sessions' manifests stored on the volume (`.lto-archive/<session>/manifest.json`); unreadable ones skipped."""
+    """Our sessions' manifests stored on the volume (`.lto-archive/<session>/manifest.json`); unreadable: skipped."""
     meta = ix.lookup(META_DIR)
     out = []
     if meta is None:
@@ -199,12 +199,9 @@ def guard_restore(res: TapeFileResult, path: str, action: Any) -> bool:
 def read_node(device: TapeDevice, node: File, bs: int, algorithms: tuple[str, ...], tracker: ProgressTracker,
               target: RestoreTarget | None, path: str, mtime_ns: int, res: TapeFileResult) -> dict[str, str]:
     """Read one LTFS file's bytes and hash them; with `target`, restore it as `path` in the same pass."""
-    hasher = MultiHasher(algorithms)
     if target is None:
-        for view in read_file_bytes(device, node, bs):
-            hasher.update(view)
-            tracker.add_bytes(len(view))
-        return hasher.hexdigests()
+        return hash_chunks(read_file_bytes(device, node, bs), algorithms, tracker)[0]
+    hasher = MultiHasher(algorithms)
     try:
         out = target.open_file(path, 0o644, mtime_ns=mtime_ns)
     except (UnsafePath, RestoreConflict) as exc:

@@ -276,11 +276,7 @@ class Walker:
         if self.target is not None and wanted:
             self._restore(reader, m, seen)
         elif m.kind == "file" and self.hash_files and wanted:
-            hasher = MultiHasher(self.algorithms or DEFAULT_ALGORITHMS)
-            for chunk in reader.iter_data(m):
-                hasher.update(chunk)
-                self.tracker.add_bytes(len(chunk))
-            seen.hashes = hasher.hexdigests()
+            seen.hashes, _ = hash_chunks(reader.iter_data(m), self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
         if m.kind == "file":
             self.tracker.file_done()
 
@@ -290,13 +286,7 @@ class Walker:
         continued = getattr(m, "part_offset", None) is not None
         if not continued and (self.target is not None or not self.hash_files):
             return False      # restored (or listed) as a whole file; `_restore` drops it if the volume cuts it
-        hasher = MultiHasher(self.algorithms or DEFAULT_ALGORITHMS)
-        n = 0
-        for chunk in reader.iter_data(m):
-            hasher.update(chunk)
-            n += len(chunk)
-            self.tracker.add_bytes(len(chunk))
-        seen.hashes = hasher.hexdigests()
+        seen.hashes, n = hash_chunks(reader.iter_data(m), self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
         if continued or reader_cut(reader, m):
             seen.size, seen.part = n, True
             if self.target is not None:
@@ -313,6 +303,18 @@ class Walker:
     def _restore(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> None:
         assert self.target is not None
         restore_member(self.target, reader, m, seen, self.result, self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
+
+
+def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...],
+                tracker: ProgressTracker) -> tuple[dict[str, str], int]:
+    """Hash data as it streams by, counting it for progress: its hex digests and its length."""
+    hasher = MultiHasher(algorithms)
+    n = 0
+    for chunk in chunks:
+        hasher.update(chunk)
+        n += len(chunk)
+        tracker.add_bytes(len(chunk))
+    return hasher.hexdigests(), n
 
 
 def refuse(result: TapeFileResult, path: str, exc: LtoArchiveError) -> None:
@@ -476,4 +478,4 @@ def load_copy_log(path: Path) -> Manifest:
 
 __all__ = ["FileRecord", "ReadResult", "TapeFileResult", "MemberSeen", "Walker", "list_tape", "verify_tape",
            "restore_tape", "read_tape", "load_copy_log", "compare", "matches_patterns", "locate_tape_file",
-           "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut"]
+           "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut", "hash_chunks"]

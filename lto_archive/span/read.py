@@ -35,8 +35,8 @@ from ..formats.tar_reader import TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..jobs.catalog_restore import WrongCartridge
 from ..jobs.progress import ProgressCallback, ProgressTracker
-from ..jobs.read import (MemberSeen, ReadResult, TapeFileResult, compare, locate_tape_file, matches_patterns,
-                         open_tape_file, restore_member)
+from ..jobs.read import (MemberSeen, ReadResult, TapeFileResult, compare, hash_chunks, locate_tape_file,
+                         matches_patterns, open_tape_file, restore_member)
 from ..library.base import DriveInfo, Library
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
 from ..restore_target import RestoreFile, RestoreTarget
@@ -308,11 +308,7 @@ def _whole(reader: TarReader, m: Any, seen: MemberSeen, res: TapeFileResult, tar
            algorithms: tuple[str, ...], tracker: ProgressTracker) -> None:
     if target is None:
         if m.kind == "file":
-            hasher = MultiHasher(algorithms)
-            for chunk in reader.iter_data(m):
-                hasher.update(chunk)
-                tracker.add_bytes(len(chunk))
-            seen.hashes = hasher.hexdigests()
+            seen.hashes, _ = hash_chunks(reader.iter_data(m), algorithms, tracker)
         return
     restore_member(target, reader, m, seen, res, algorithms, tracker)   # exactly as `restore` does
 
