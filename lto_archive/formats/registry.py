@@ -29,6 +29,9 @@ class ArchiveFormat:
     # called with the scanned SourceEntry list before anything is written: raise (e.g. UsageError
     # naming the file) for what this format cannot hold, such as a file too big for its headers
     preflight: Callable[[list[Any]], None] | None = None
+    # a span set's volume (binary stream -> reader): its first and last members may be parts of files that go on
+    # from or to the next cartridge (TAR: GNU multi-volume continuations); None: `reader` reads volumes too
+    volume_reader: Callable[[Any], Any] | None = None
 
 
 _FORMATS: dict[str, ArchiveFormat] = {}

@@ -21,4 +21,5 @@ def _writer(stream, session=None) -> TarWriter:  # type: ignore[no-untyped-def]
 
 
 register(ArchiveFormat("tar", _writer, TarReader, _is_tar, _overhead,
-                       "POSIX pax archive, one per session (GNU tar and bsdtar read it)"))
+                       "POSIX pax archive, one per session (GNU tar and bsdtar read it)",
+                       volume_reader=lambda stream: TarReader(stream, volume=True)))

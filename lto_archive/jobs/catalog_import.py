@@ -17,6 +17,7 @@ The catalog is a store that never reads a tape; this is the engine side.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ from ..manifest import MANIFEST_MEMBER, META_DIR, SESSION_MEMBER, Manifest
 from ..tape import mam
 from ..tape.device import TapeDevice
 from .folder_verify import folder_manifests
-from .ltfs_read import is_ltfs, read_file_bytes, stored_hashes
+from .ltfs_read import read_file_bytes, stored_hashes
+from .medium import LtfsVolume, TapeFiles, open_medium
 from .read import locate_tape_file, open_tape_file
 
 MiB = 1 << 20
@@ -135,8 +137,11 @@ def import_tape(catalog: Catalog, device: TapeDevice) -> Recorded:
     checksums and the sessions' manifests on the volume.
     """
     medium = device.medium()
-    if is_ltfs(device):
-        return _import_ltfs(catalog, device, medium)
+    layout = open_medium(device)
+    return _IMPORT[type(layout)](catalog, device, medium)
+
+
+def _import_tape_files(catalog: Catalog, device: TapeDevice, medium: Any) -> Recorded:
     found: list[TapeFileFound] = []
     n = 0
     while locate_tape_file(device, n):
@@ -170,6 +175,10 @@ def _import_ltfs(catalog: Catalog, device: TapeDevice, medium: Any) -> Recorded:
         files.append(IndexedFile(path, node.length, node.time_ns(MODIFY) / 1e9, stored_hashes(node), extent))
     return record_ltfs_index(catalog, medium, files, manifests, volume_uuid=state.label.volume_uuid,
                              creator=state.index.creator, notes=notes, used=tape_used(device))
+
+
+_IMPORT: dict[type, Callable[[Catalog, TapeDevice, Any], Recorded]] = {TapeFiles: _import_tape_files,
+                                                                      LtfsVolume: _import_ltfs}   # per layout
 
 
 def import_folder(catalog: Catalog, root: str | Path) -> Recorded:

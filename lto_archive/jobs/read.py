@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import (ArchiveError, EndOfData, JobIncomplete, LtoArchiveError, RestoreConflict, UnsafePath,
                       VerificationFailed)
 from ..formats.tapefile import TapeFileReader
-from ..formats.registry import ArchiveFormat, detect_format
+from ..formats.registry import ArchiveFormat, detect_format, get_format
 from ..formats.tar_reader import TarMember, TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
@@ -134,6 +134,9 @@ class ReadResult:
                 "tape_files": [t.to_dict() for t in self.tape_files]}
 
 
+DEFAULT_FORMAT = "tar"      # a tape file whose format is not recognised is read as TAR (what other tools wrote)
+
+
 def matches_patterns(path: str, patterns: list[str]) -> bool:
     if not patterns:
         return True
@@ -190,10 +193,12 @@ def open_tape_file(device: TapeDevice, *, volume: bool = False) -> tuple[Archive
 
 
 def member_reader(fmt: ArchiveFormat | None, stream: Any, *, volume: bool = False) -> Any:
-    """`fmt`'s reader over `stream` (None: TAR); `volume`: a span volume's (TAR: members may be continued)."""
-    if volume and (fmt is None or fmt.name == "tar"):
-        return TarReader(stream, volume=True)
-    return fmt.reader(stream) if fmt is not None else TarReader(stream)
+    """`fmt`'s reader over `stream` (None, nothing detected: the default format's, TAR); `volume`: a span
+    set's volume, read with the format's `volume_reader` when it has one (TAR: members may be continued)."""
+    fmt = fmt if fmt is not None else get_format(DEFAULT_FORMAT)
+    if volume and fmt.volume_reader is not None:
+        return fmt.volume_reader(stream)
+    return fmt.reader(stream)
 
 
 def _is_span_volume(first: bytes | None, fmt: ArchiveFormat | None) -> bool:
@@ -405,16 +410,26 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
 def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,
               patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
               manifest: Manifest | None = None, progress: ProgressCallback | None = None) -> ReadResult:
-    """The one pass behind `ls`, `verify` and `restore`.
+    """The one pass behind `ls`, `verify` and `restore`, whatever the cartridge holds (jobs/medium.py).
 
-    `manifest` (a copy log written next to the job) stands in for a tape
-    file whose own manifest is missing, e.g. after the tape filled mid-job.
+    `tape_files` (only these) and `manifest` (a copy log written next to the
+    job, standing in for a tape file whose own manifest is missing, e.g. after
+    the tape filled mid-job) are about tape files: with either, the cartridge
+    is read as tape files.
     """
-    pats = list(patterns)
     if tape_files is None and manifest is None:
-        from .ltfs_read import is_ltfs, read_ltfs
-        if is_ltfs(device):
-            return read_ltfs(device, phase, patterns=pats, dest=dest, overwrite=overwrite, progress=progress)
+        from .medium import open_medium
+        return open_medium(device).read(phase, patterns=patterns, dest=dest, overwrite=overwrite, progress=progress)
+    return read_tape_files(device, phase, tape_files=tape_files, patterns=patterns, dest=dest, overwrite=overwrite,
+                           manifest=manifest, progress=progress)
+
+
+def read_tape_files(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,
+                    patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
+                    manifest: Manifest | None = None, progress: ProgressCallback | None = None) -> ReadResult:
+    """Read a cartridge's tape files in order (TAR, CPIO, AXF-style: each walked by `Walker`), comparing each
+    with its manifest; a span set's volume with the manifest in the tape file after it."""
+    pats = list(patterns)
     tracker = ProgressTracker(phase, progress)
     target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
     results: list[TapeFileResult] = []
@@ -477,5 +492,5 @@ def load_copy_log(path: Path) -> Manifest:
 
 
 __all__ = ["FileRecord", "ReadResult", "TapeFileResult", "MemberSeen", "Walker", "list_tape", "verify_tape",
-           "restore_tape", "read_tape", "load_copy_log", "compare", "matches_patterns", "locate_tape_file",
+           "restore_tape", "read_tape", "read_tape_files", "load_copy_log", "compare", "matches_patterns", "locate_tape_file",
            "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut", "hash_chunks"]

@@ -37,11 +37,13 @@ from ..jobs.catalog_restore import WrongCartridge
 from ..jobs.progress import ProgressCallback, ProgressTracker
 from ..jobs.read import (MemberSeen, ReadResult, TapeFileResult, compare, hash_chunks, locate_tape_file,
                          matches_patterns, open_tape_file, restore_member)
+from ..jobs.medium import LtfsVolume, TapeFiles, open_medium
 from ..library.base import DriveInfo, Library
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
 from ..restore_target import RestoreFile, RestoreTarget
 from ..tape import open_device
 from ..tape.device import MediumInfo, TapeDevice
+from .ltfs_read import find_ltfs_volume, read_ltfs_volume
 
 
 class VolumeLoader(Protocol):
@@ -240,22 +242,34 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     known = getattr(loader_barcode, "current_barcode", None)
     if medium.barcode is None and known:
         medium = replace(medium, barcode=known)
-    from ..jobs.ltfs_read import is_ltfs
-    from .ltfs_read import find_ltfs_volume, read_ltfs_volume
-    ltfs = find_ltfs_volume(dev, result.set_id, sequence) if is_ltfs(dev) else None   # an LTFS set's cartridge
-    man = ltfs[1] if ltfs is not None else find_volume(dev, result.set_id, sequence)
-    if man is None:
+    found = None
+    for find, read in _VOLUMES[type(open_medium(dev))]:
+        found = find(dev, result.set_id, sequence)
+        if found is not None:
+            break
+    if found is None:
         exc = WrongCartridge(f"{medium.barcode or 'the cartridge'} holds no volume {sequence} of "
                              f"{'set ' + result.set_id if result.set_id else 'a span set'}",
                              barcode=medium.barcode, sequence=sequence)
         _missing_rest(result, state, exc, sequence)
         return None
-    span = man.session.span
-    result.set_id = span["set_id"]
+    volume, man = found
+    result.set_id = man.session.span["set_id"]
     result.barcodes.append(medium.barcode)
     result.media.append(medium)
-    if ltfs is not None:        # each cartridge an LTFS volume (span/ltfs_read.py)
-        return read_ltfs_volume(dev, ltfs[0], man, result, state, target, pats, tracker, medium)
+    return bool(read(dev, volume, man, result, state, target, pats, tracker, medium))
+
+
+def _find_tape_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> tuple[None, Manifest] | None:
+    man = find_volume(dev, set_id, sequence)
+    return (None, man) if man is not None else None
+
+
+def _read_tape_volume(dev: TapeDevice, _volume: None, man: Manifest, result: SpanReadResult, state: dict[str, Any],
+                      target: RestoreTarget | None, pats: list[str], tracker: ProgressTracker,
+                      medium: MediumInfo) -> bool:
+    """Read the volume's data tape file (`man`: its manifest, from `find_volume`); True when it is the set's last."""
+    span = man.session.span
     n = span["data_tape_file"]
     res = TapeFileResult(n, manifest=man, manifest_source="tape")
     result.tape_files.append(res)
@@ -302,6 +316,14 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
         if matches_patterns(path, pats) and member not in seen_parts and rec.status == OK:
             res.failed.append({"path": path, "reason": f"part {rec.part['number']} is missing from the volume"})
     return bool(span.get("last"))
+
+
+#: per cartridge layout (jobs/medium.py): how to find volume N of a set on it and read it, tried in order
+#: (an LTFS cartridge's volume file, else tape files on it)
+_VOLUMES: dict[type, tuple[tuple[Callable[..., Any], Callable[..., Any]], ...]] = {
+    LtfsVolume: ((find_ltfs_volume, read_ltfs_volume), (_find_tape_volume, _read_tape_volume)),
+    TapeFiles: ((_find_tape_volume, _read_tape_volume),),
+}
 
 
 def _whole(reader: TarReader, m: Any, seen: MemberSeen, res: TapeFileResult, target: RestoreTarget | None,
