@@ -297,9 +297,10 @@ def record_read(catalog: Catalog, result: Any, medium: Medium | None, who: str |
             man: Manifest | None = t.manifest
             ltfs = man is not None and t.manifest_source == "LTFS index"
             uuid = volume_uuid
-            if ltfs and uuid is None:
-                m = _LTFS_SESSION.fullmatch(man.session.session_id)   # type: ignore[union-attr]
+            if ltfs and uuid is None and man is not None:
+                m = _LTFS_SESSION.fullmatch(man.session.session_id)
                 uuid = m.group(1) if m else None
+            lookup: tuple[str, tuple[Any, ...]]
             row = catalog.find_destination(barcode=barcode, volume_uuid=uuid,
                                            label=tape_label(barcode, uuid, man.session.device if man else None))
             if man is not None and not ltfs:

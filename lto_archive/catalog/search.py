@@ -284,7 +284,8 @@ def rows(hits: Iterable[FileHit]) -> tuple[list[str], list[dict[str, Any]]]:
                                 "directory": h.path.rsplit("/", 1)[0] if "/" in h.path else "", "size": h.size,
                                 "mtime": h.mtime, "camera": h.camera, "reel": h.reel}
         base.update({a: h.hashes.get(a) for a in algorithms})
-        for c in h.copies or [None]:
+        copies: list[CopyHit | None] = list(h.copies) or [None]
+        for c in copies:
             row = dict(base)
             row.update({k: (getattr(c, k) if c is not None else None) for k in _COPY_COLUMNS})
             out.append(row)

@@ -82,7 +82,7 @@ def read_file_bytes(device: TapeDevice, node: File, block_size: int) -> Iterator
 def session_manifests(device: TapeDevice, ix: Index, block_size: int) -> list[Manifest]:
     """Our sessions' manifests stored on the volume (`.lto-archive/<session>/manifest.json`); unreadable: skipped."""
     meta = ix.lookup(META_DIR)
-    out = []
+    out: list[Manifest] = []
     if meta is None:
         return out
     for path, node in ix.files():

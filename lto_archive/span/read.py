@@ -314,7 +314,8 @@ def _read_tape_volume(dev: TapeDevice, _volume: None, man: Manifest, result: Spa
     for member, rec in parts.items():
         path = rec.path
         if matches_patterns(path, pats) and member not in seen_parts and rec.status == OK:
-            res.failed.append({"path": path, "reason": f"part {rec.part['number']} is missing from the volume"})
+            res.failed.append({"path": path, "reason": f"part {(rec.part or {})['number']} is missing from the "
+                                                         f"volume"})
     return bool(span.get("last"))
 
 
@@ -335,7 +336,7 @@ def _whole(reader: TarReader, m: Any, seen: MemberSeen, res: TapeFileResult, tar
     restore_member(target, reader, m, seen, res, algorithms, tracker)   # exactly as `restore` does
 
 
-def join_part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, res: TapeFileResult,
+def join_part(reader: Any, m: Any, seen: MemberSeen, rec: FileRecord | None, res: TapeFileResult,
               state: dict[str, Any], target: RestoreTarget | None, algorithms: tuple[str, ...],
               tracker: ProgressTracker) -> None:
     """One part of a split file: check it follows on, hash it, write it on; prove it, and the whole at its end.
@@ -343,8 +344,9 @@ def join_part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | Non
     offset); CPIO: the member `NAME.partNNNN`, which the manifest's record places."""
     op: _Open | None = state["open"]
     path = rec.path if rec is not None else m.path
-    offset = getattr(m, "part_offset", None) if getattr(m, "part_offset", None) is not None else (rec.part["offset"] if rec is not None else 0)
-    size = rec.part["size"] if rec is not None else m.size
+    part: dict[str, Any] = (rec.part or {}) if rec is not None else {}
+    offset = m.part_offset if getattr(m, "part_offset", None) is not None else (part["offset"] if rec is not None else 0)
+    size = part["size"] if rec is not None else m.size
     if offset == 0:                      # the first part
         if op is not None:
             res.failed.append({"path": op.path, "reason": "its next part is not at the start of this volume"})
@@ -379,18 +381,18 @@ def join_part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | Non
     res.members.append(seen)
     if rec is None:
         res.unproven.append({"path": path, "reason": "a part not listed in the cartridge's manifest"})
-    elif rec.part.get("length") != n:
-        res.failed.append({"path": path, "reason": f"part {rec.part['number']}: {n} bytes on tape, "
-                                                     f"{rec.part.get('length')} expected"})
+    elif part.get("length") != n:
+        res.failed.append({"path": path, "reason": f"part {part['number']}: {n} bytes on tape, "
+                                                     f"{part.get('length')} expected"})
     elif any(seen.hashes.get(a) != h for a, h in rec.hashes.items()):
-        res.failed.append({"path": path, "reason": f"part {rec.part['number']}: checksum mismatch"})
+        res.failed.append({"path": path, "reason": f"part {part['number']}: checksum mismatch"})
     elif rec.hashes:
         res.parts_verified.append(path)     # this cartridge's part is proven (the whole file: at its last part)
     if op.done < op.size:
         return                              # goes on in the next volume
     state["open"] = None
     tracker.file_done()
-    whole = (rec.part.get("file_hashes") if rec is not None else None) or {}
+    whole = (part.get("file_hashes") if rec is not None else None) or {}
     got = op.hasher.hexdigests()
     bad = [a for a, h in whole.items() if got.get(a) != h]
     if not whole:
