@@ -17,11 +17,11 @@ from .imported import IndexedFile, TapeFileFound, record_folder_import, record_l
 from .record import Recorded, record_folder_read, record_read, record_write
 from .schema import MIGRATIONS, SCHEMA_VERSION, CatalogError
 from .search import (CAMERA_REEL, CartridgePlan, CopyHit, FileHit, PlanEntry, RestorePlan, camera_reel,
-                     catalog_document, export, parse_when, restore_plan, search, write_csv)
+                     catalog_document, export, export_file, parse_when, restore_plan, search, write_csv)
 from .store import ENV_VAR, Catalog, default_path
 
 __all__ = ["Catalog", "CatalogError", "default_path", "ENV_VAR", "MIGRATIONS", "SCHEMA_VERSION", "Recorded",
            "record_write", "record_read", "record_folder_read", "record_tape_files", "record_ltfs_index",
-           "record_folder_import", "TapeFileFound", "IndexedFile", "search", "restore_plan", "export", "write_csv",
+           "record_folder_import", "TapeFileFound", "IndexedFile", "search", "restore_plan", "export", "export_file", "write_csv",
            "catalog_document", "camera_reel", "parse_when", "CAMERA_REEL", "FileHit", "CopyHit", "PlanEntry",
            "CartridgePlan", "RestorePlan"]

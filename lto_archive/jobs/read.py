@@ -1,9 +1,16 @@
 """Reading tapes back: list, verify and restore, one pass over each tape file.
 
-Every job walks the tar members of each tape file in tape order, hashes file
-data as it streams by, and checks it against the archive's own manifest (the
-last member). A restore writes through RestoreTarget, so nothing lands outside
-the destination, and is verified by the same pass.
+The read pipeline is walk -> decode -> hash -> compare -> restore target:
+`read_tape` asks jobs/medium.py what the cartridge holds (an LTFS volume is
+read through its index by jobs/ltfs_read.py); tape files are walked here in
+tape order (`locate_tape_file`, then `open_tape_file`: the format detected from
+the first record and its member reader, `member_reader`), each member decoded
+by its format's reader, file data hashed as it streams by (`hash_chunks`) and
+checked against the archive's own manifest (the last member) by `compare`. A
+restore writes through RestoreTarget (`restore_member`), so nothing lands
+outside the destination, and is verified by the same pass. Span sets
+(span/read.py) and catalog import (jobs/catalog_import.py) use the same
+pieces.
 """
 
 from __future__ import annotations
