@@ -39,12 +39,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import (ArchiveError, CorruptArchive, DeviceError, EndOfData, JobIncomplete, LtoArchiveError,
                       MediumError, RestoreConflict, UnsafePath)
-from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS, MultiHasher
+from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS
 from ..manifest import OK
 from ..restore_target import RestoreTarget, split_member_path
 from ..tape.device import MAX_RECORD, MediumInfo, TapeDevice
 from .progress import ProgressCallback, ProgressTracker
-from .read import MemberSeen, ReadResult, TapeFileResult
+from .read import MemberSeen, ReadResult, TapeFileResult, hash_chunks
 from .restore_plan import (LTFS, load_instruction_lines, load_instructions, loaded_labels, on_index, plan_document,
                            plan_restore)
 
@@ -452,26 +452,20 @@ class _Cartridge:
                mtime_ns: int | None) -> None:
         """Restore one file through the target, hashing the same bytes; then judge it against the catalog."""
         algorithms = tuple(a for a in e.hashes if a in ALGORITHMS) or DEFAULT_ALGORITHMS
-        hasher = MultiHasher(algorithms)
         try:
             out = self.target.open_file(e.path, mode, mtime_ns=mtime_ns)
         except (UnsafePath, RestoreConflict) as exc:
             self._refuse(res, e.path, exc)
             return
-        n = 0
         with out:       # leaving it without commit (damage, error) removes the partial file
-            for chunk in chunks:
-                hasher.update(chunk)
-                out.write(chunk)
-                n += len(chunk)
-                self.tracker.add_bytes(len(chunk))
+            hashes, n = hash_chunks(chunks, algorithms, self.tracker, out)
             try:
                 out.commit()
             except (UnsafePath, RestoreConflict) as exc:   # appeared meanwhile: never clobbered
                 self._refuse(res, e.path, exc)
                 return
         res.restored.append(e.path)
-        seen.hashes = hasher.hexdigests()
+        seen.hashes = hashes
         self._judge(res, e, seen, n)
 
     def _judge(self, res: CartridgeFileResult, e: "PlanEntry", seen: MemberSeen, n: int) -> None:

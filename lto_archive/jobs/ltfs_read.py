@@ -19,7 +19,7 @@ from ..errors import CorruptArchive, EndOfData, LtoArchiveError, RestoreConflict
 from ..formats.ltfs.index import MODIFY, File, Index
 from ..formats.ltfs.session import ALGORITHM_OF_XATTR
 from ..formats.ltfs.volume import VolumeState, open_volume, partition_of
-from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS, MultiHasher
+from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS
 from ..manifest import META_DIR, OK, FileRecord, Manifest, SessionInfo
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
@@ -201,20 +201,16 @@ def read_node(device: TapeDevice, node: File, bs: int, algorithms: tuple[str, ..
     """Read one LTFS file's bytes and hash them; with `target`, restore it as `path` in the same pass."""
     if target is None:
         return hash_chunks(read_file_bytes(device, node, bs), algorithms, tracker)[0]
-    hasher = MultiHasher(algorithms)
     try:
         out = target.open_file(path, 0o644, mtime_ns=mtime_ns)
     except (UnsafePath, RestoreConflict) as exc:
         refuse(res, path, exc)
         return {}
     with out:
-        for view in read_file_bytes(device, node, bs):
-            hasher.update(view)
-            out.write(view)
-            tracker.add_bytes(len(view))
+        hashes, _ = hash_chunks(read_file_bytes(device, node, bs), algorithms, tracker, out)
         out.commit()
     res.restored.append(path)
-    return hasher.hexdigests()
+    return hashes
 
 
 def is_ltfs(device: TapeDevice) -> bool:

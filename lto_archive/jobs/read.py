@@ -317,13 +317,16 @@ class Walker:
         restore_member(self.target, reader, m, seen, self.result, self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
 
 
-def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...],
-                tracker: ProgressTracker) -> tuple[dict[str, str], int]:
-    """Hash data as it streams by, counting it for progress: its hex digests and its length."""
+def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: ProgressTracker,
+                out: Any = None) -> tuple[dict[str, str], int]:
+    """Hash data as it streams by (and write it to `out`, a RestoreFile, when given), counting it for
+    progress: its hex digests and its length."""
     hasher = MultiHasher(algorithms)
     n = 0
     for chunk in chunks:
         hasher.update(chunk)
+        if out is not None:
+            out.write(chunk)
         n += len(chunk)
         tracker.add_bytes(len(chunk))
     return hasher.hexdigests(), n
@@ -351,18 +354,14 @@ def restore_member(target: RestoreTarget, reader: Any, m: Any, seen: MemberSeen,
         elif m.kind == "hardlink":
             target.make_hardlink(m.path, m.linkname)
         elif m.kind == "file":
-            hasher = MultiHasher(algorithms)
             with target.open_file(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns) as out:
-                for chunk in reader.iter_data(m):
-                    hasher.update(chunk)
-                    out.write(chunk)
-                    tracker.add_bytes(len(chunk))
+                hashes, _ = hash_chunks(reader.iter_data(m), algorithms, tracker, out)
                 if reader_cut(reader, m):      # a span volume ends inside it: only a part, dropped
-                    seen.size, seen.part, seen.hashes = out.bytes_written, True, hasher.hexdigests()
+                    seen.size, seen.part, seen.hashes = out.bytes_written, True, hashes
                     _part_not_restored(result, m.path)
                     return
                 out.commit()
-            seen.hashes = hasher.hexdigests()
+            seen.hashes = hashes
         else:
             return
     except (UnsafePath, RestoreConflict) as exc:
