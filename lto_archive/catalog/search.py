@@ -15,14 +15,17 @@ each one.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from ..errors import UsageError
+from ..fsutil import atomic_write
 from ..manifest import OK, iso, utc_now
 from .schema import SCHEMA_VERSION
 from .store import Catalog
@@ -143,6 +146,30 @@ class FileHit:
         return asdict(self)
 
 
+def _when_conds(date_field: str, since: str | None, until: str | None, conds: list[str], args: list[Any]) -> None:
+    """search's `since`/`until` criteria: on the file's mtime, or on when a copy of it was written."""
+    lo = parse_when(since) if since else None
+    hi = parse_when(until, end=True) if until else None
+    if date_field not in ("mtime", "written"):
+        raise UsageError(f"date_field is 'mtime' or 'written', not {date_field!r}")
+    if date_field == "mtime":
+        if lo:
+            conds.append("f.mtime >= ?")
+            args.append(lo)
+        if hi:
+            conds.append("f.mtime <= ?")
+            args.append(hi)
+    elif lo or hi:
+        sub = "EXISTS (SELECT 1 FROM copies c JOIN jobs j ON j.id = c.job_id WHERE c.file_id = f.id"
+        if lo:
+            sub += " AND j.started >= ?"
+            args.append(lo)
+        if hi:
+            sub += " AND j.started <= ?"
+            args.append(hi)
+        conds.append(sub + ")")
+
+
 def search(catalog: Catalog, pattern: str | None = None, *, hash: str | None = None, camera: str | None = None,
            reel: str | None = None, since: str | None = None, until: str | None = None, date_field: str = "mtime",
            reel_regex: str | None = None, destination: str | None = None, limit: int | None = None) -> list[FileHit]:
@@ -179,26 +206,7 @@ def search(catalog: Catalog, pattern: str | None = None, *, hash: str | None = N
             cond += " AND h.algorithm = ?"
             args.append(algo)
         conds.append(cond + ")")
-    lo = parse_when(since) if since else None
-    hi = parse_when(until, end=True) if until else None
-    if date_field not in ("mtime", "written"):
-        raise UsageError(f"date_field is 'mtime' or 'written', not {date_field!r}")
-    if date_field == "mtime":
-        if lo:
-            conds.append("f.mtime >= ?")
-            args.append(lo)
-        if hi:
-            conds.append("f.mtime <= ?")
-            args.append(hi)
-    elif lo or hi:
-        sub = "EXISTS (SELECT 1 FROM copies c JOIN jobs j ON j.id = c.job_id WHERE c.file_id = f.id"
-        if lo:
-            sub += " AND j.started >= ?"
-            args.append(lo)
-        if hi:
-            sub += " AND j.started <= ?"
-            args.append(hi)
-        conds.append(sub + ")")
+    _when_conds(date_field, since, until, conds, args)
     dest_id = None
     if destination:
         row = catalog.find_destination(barcode=destination, volume_uuid=destination, folder=destination,
@@ -276,7 +284,8 @@ def rows(hits: Iterable[FileHit]) -> tuple[list[str], list[dict[str, Any]]]:
                                 "directory": h.path.rsplit("/", 1)[0] if "/" in h.path else "", "size": h.size,
                                 "mtime": h.mtime, "camera": h.camera, "reel": h.reel}
         base.update({a: h.hashes.get(a) for a in algorithms})
-        for c in h.copies or [None]:
+        copies: list[CopyHit | None] = list(h.copies) or [None]
+        for c in copies:
             row = dict(base)
             row.update({k: (getattr(c, k) if c is not None else None) for k in _COPY_COLUMNS})
             out.append(row)
@@ -311,6 +320,14 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
     return {"format": "lto-archive-catalog", "version": 1, "schema_version": SCHEMA_VERSION,
             "exported": iso(utc_now()), "catalog": str(catalog.path), "destinations": catalog.tapes(),
             "jobs": jobs, "files": [h.to_dict() for h in hits]}
+
+
+def export_file(catalog: Catalog, fmt: str, path: str | Path, hits: Sequence[FileHit] | None = None) -> int:
+    """`export` to a file that appears whole or not at all (fsutil.atomic_write); returns rows/files written."""
+    buf = io.StringIO()
+    n = export(catalog, fmt, buf, hits)
+    atomic_write(path, buf.getvalue())
+    return n
 
 
 def export(catalog: Catalog, fmt: str, fp: IO[str], hits: Sequence[FileHit] | None = None) -> int:
@@ -536,5 +553,5 @@ class _neg(str):
 
 
 __all__ = ["search", "camera_reel", "CAMERA_REEL", "parse_when", "FileHit", "CopyHit", "rows", "write_csv",
-           "export", "catalog_document", "search_document", "restore_plan", "RestorePlan", "CartridgePlan",
+           "export", "export_file", "catalog_document", "search_document", "restore_plan", "RestorePlan", "CartridgePlan",
            "PlanEntry", "REEL_REGEX_SETTING", "MAX_EXACT_COVER"]

@@ -3,7 +3,7 @@
 The tapes stay the source of truth (each carries its own manifests or LTFS
 index); the catalog is what lets a DIT or a post house answer "where is
 A001C007?" without loading a cartridge, and it can always be rebuilt from the
-tapes (`record.import_tape`).
+tapes (`jobs.catalog_import.import_tape`, which writes through this store).
 
 Tables (schema.py): destinations (tapes and folders), jobs (write sessions),
 files (path, size, mtime) with file_hashes (algorithm, hex), copies (a file on

@@ -43,6 +43,9 @@ class ArchiveFormat:
     gnu_multivolume: bool = False   # a spanning volume may end inside a member (GNU tar -M's layout)
     is_volume: bool = False         # a tape-file format: one tape file per session
     spans_several_drives: bool = True   # a spanning job may write one set per drive from one read
+    # a span set's volume (binary stream -> reader): its first and last members may be parts of files that go on
+    # from or to the next cartridge (TAR: GNU multi-volume continuations); None: `reader` reads volumes too
+    volume_reader: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)

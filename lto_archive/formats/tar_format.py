@@ -24,4 +24,5 @@ def _writer(stream: RecordStream, session: Any = None) -> TarWriter:
 
 
 register(ArchiveFormat("tar", _writer, TarReader, _is_tar, _overhead,
-                       "POSIX pax archive, one per session (GNU tar and bsdtar read it)", gnu_multivolume=True))
+                       "POSIX pax archive, one per session (GNU tar and bsdtar read it)", gnu_multivolume=True,
+                       volume_reader=lambda stream: TarReader(stream, volume=True)))

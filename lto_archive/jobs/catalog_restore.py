@@ -1,4 +1,4 @@
-"""Restore from the catalog: name the cartridges to load, then locate straight to each file.
+"""Restore from the catalog: name the cartridges to load (jobs/restore_plan.py), then locate straight to each file.
 
     plan = plan_restore(catalog, ["A001_C007/CLIPS", "SOUND_DAY3/T001.WAV"])
     for step in load_instructions(plan):          # what to fetch from the shelf, in the order to load it
@@ -32,19 +32,21 @@ only; the next file is located afresh. Paths the catalog cannot place
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (ArchiveError, CorruptArchive, DeviceError, EndOfData, JobIncomplete, LtoArchiveError,
                       MediumError, RestoreConflict, UnsafePath)
-from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS, MultiHasher
+from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS
 from ..manifest import OK
 from ..restore_target import RestoreTarget, split_member_path
 from ..tape.device import MAX_RECORD, MediumInfo, TapeDevice
 from .progress import ProgressCallback, ProgressTracker
-from .read import MemberSeen, ReadResult, TapeFileResult
+from .read import MemberSeen, ReadResult, TapeFileResult, hash_chunks
+from .restore_plan import (LTFS, load_instruction_lines, load_instructions, loaded_labels, on_index, plan_document,
+                           plan_restore)
 
 if TYPE_CHECKING:
     from ..catalog.record import Recorded
@@ -58,92 +60,8 @@ MiB = 1 << 20
 #: read on (instead of locating) to the next wanted member of the same tape file when it starts at most
 #: this many bytes further on: cheaper than stopping, repositioning and restarting a real drive
 READ_THROUGH = 64 * MiB
-LTFS = "ltfs"
 
 _MEDIA_ERRORS = (ArchiveError, MediumError, EndOfData)   # damage under one file: that file fails, the rest goes on
-
-
-# --- the plan and what to load -------------------------------------------------------------------
-
-def plan_restore(catalog: "Catalog", paths: Sequence[str], loaded: Sequence[str] = ()) -> "RestorePlan":
-    """The cartridges to load and the files on each, in tape order (catalog.search.restore_plan).
-
-    `loaded`: barcodes (or LTFS volume UUIDs) of the cartridges already in the drives: what they hold is
-    read from them first, and only the fewest other cartridges are asked for.
-    """
-    from ..catalog.search import restore_plan
-    return restore_plan(catalog, paths, loaded=loaded)
-
-
-def loaded_labels(devices: Iterable[TapeDevice]) -> list[str]:
-    """What each drive holds, as restore_plan takes it: its barcode, else its LTFS volume UUID."""
-    out = []
-    for dev in devices:
-        try:
-            barcode = dev.medium().barcode
-        except LtoArchiveError:
-            continue                # an empty drive
-        if barcode:
-            out.append(barcode)
-            continue
-        try:
-            from ..formats.ltfs.volume import open_volume
-            out.append(open_volume(dev).label.volume_uuid)
-        except (LtoArchiveError, ValueError):
-            pass
-    return out
-
-
-def load_instructions(plan: "RestorePlan") -> list[dict[str, Any]]:
-    """One dict per cartridge, in the order to load them (the order restore_from_plan reads them):
-
-    order (1, 2, ...), barcode (the catalog's label: barcode, or 'ltfs:<uuid>' / 'device:<name>'
-    when it knows none), loaded (already in a drive: nothing to fetch), location (shelf, free text, '' when unknown), volume_uuid, generation,
-    formats, files, bytes, tape_files (tape file numbers to visit; LTFS files have none), paths.
-    """
-    out = []
-    for i, cart in enumerate(plan, 1):
-        info = plan.tapes.get(cart.barcode, {})
-        tape_files = sorted({e.tape_file for e in cart.entries if e.tape_file is not None and e.format != LTFS})
-        out.append({"order": i, "barcode": cart.barcode, "loaded": cart.barcode in plan.loaded,
-                    "location": info.get("location") or "",
-                    "volume_uuid": info.get("volume_uuid"), "generation": info.get("generation"),
-                    "formats": sorted({e.format for e in cart.entries}), "files": len(cart.entries),
-                    "bytes": sum(e.size for e in cart.entries), "tape_files": tape_files,
-                    "paths": [e.path for e in cart.entries]})
-    return out
-
-
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000   # type: ignore[assignment]
-    return str(n)
-
-
-def load_instruction_lines(plan: "RestorePlan") -> list[str]:
-    """The same as text, one line per cartridge, then one per path that cannot be restored."""
-    lines = []
-    for step in load_instructions(plan):
-        where = f" ({step['location']})" if step["location"] else " (shelf location unknown)"
-        verb = "already loaded:" if step["loaded"] else "load"
-        if step["loaded"]:
-            where = ""
-        lines.append(f"{step['order']}. {verb} {step['barcode']}{where}: {step['files']} file(s), "
-                     f"{_size(step['bytes'])}, {'/'.join(step['formats'])}")
-    lines += [f"not in the catalog: {p}" for p in plan.unmatched]
-    lines += [f"split across the cartridges of a span set (restore it with lto-archive span restore): {p}"
-              if p in plan.split else f"no tape copy in the catalog: {p}" for p in plan.not_on_tape]
-    return lines
-
-
-def plan_document(plan: "RestorePlan") -> dict[str, Any]:
-    """JSON-ready: the load instructions, the totals, and what the catalog cannot place."""
-    steps = load_instructions(plan)
-    return {"format": "lto-archive-restore-plan", "version": 1, "cartridges": steps,
-            "files": sum(s["files"] for s in steps), "bytes": sum(s["bytes"] for s in steps),
-            "unmatched": list(plan.unmatched), "not_on_tape": list(plan.not_on_tape)}
 
 
 # --- results -----------------------------------------------------------------------------------------
@@ -323,7 +241,7 @@ class _Cartridge:
         self.label = cart.barcode
         self.target, self.tracker, self.read_through = target, tracker, max(0, int(read_through))
         self.results: list[CartridgeFileResult] = []
-        self._by_key: dict[tuple[str, int], CartridgeFileResult] = {}
+        self._by_key: dict[tuple[bool, int], CartridgeFileResult] = {}
         self.notes: list[str] = []
         self.medium: MediumInfo | None = None
         self.volume_uuid: str | None = None
@@ -337,7 +255,7 @@ class _Cartridge:
         loaded = (self.medium.barcode or "").strip()
         label = self.label
         where = f" ({self.info['location']})" if self.info.get("location") else ""
-        has_ltfs = any(e.format == LTFS for e in self.cart.entries)
+        has_ltfs = any(on_index(e) for e in self.cart.entries)
         if label.startswith("ltfs:"):
             want_uuid: str | None = label[len("ltfs:"):]
         else:
@@ -388,16 +306,16 @@ class _Cartridge:
     # --- reading --------------------------------------------------------------------------
     def run(self) -> None:
         self.started = True
-        tape_entries = sorted((e for e in self.cart.entries if e.format != LTFS), key=lambda e: (e.position, e.path))
+        tape_entries = sorted((e for e in self.cart.entries if not on_index(e)), key=lambda e: (e.position, e.path))
         for e in tape_entries:
             self._tape_file_entry(e)
         self._cursor = None
-        ltfs_entries = [e for e in self.cart.entries if e.format == LTFS]
+        ltfs_entries = [e for e in self.cart.entries if on_index(e)]
         if ltfs_entries:
             self._ltfs(ltfs_entries)
 
-    def _result(self, tape_file: int | None, fmt: str) -> CartridgeFileResult:
-        key = (fmt if fmt == LTFS else "", tape_file if tape_file is not None else -1)
+    def _result(self, tape_file: int | None, fmt: str, *, index: bool = False) -> CartridgeFileResult:
+        key = (index, tape_file if tape_file is not None else -1)    # the files of an LTFS volume's index: their own
         res = self._by_key.get(key)
         if res is None:
             res = self._by_key[key] = CartridgeFileResult(key[1], barcode=self.label, format=fmt)
@@ -534,26 +452,20 @@ class _Cartridge:
                mtime_ns: int | None) -> None:
         """Restore one file through the target, hashing the same bytes; then judge it against the catalog."""
         algorithms = tuple(a for a in e.hashes if a in ALGORITHMS) or DEFAULT_ALGORITHMS
-        hasher = MultiHasher(algorithms)
         try:
             out = self.target.open_file(e.path, mode, mtime_ns=mtime_ns)
         except (UnsafePath, RestoreConflict) as exc:
             self._refuse(res, e.path, exc)
             return
-        n = 0
         with out:       # leaving it without commit (damage, error) removes the partial file
-            for chunk in chunks:
-                hasher.update(chunk)
-                out.write(chunk)
-                n += len(chunk)
-                self.tracker.add_bytes(len(chunk))
+            hashes, n = hash_chunks(chunks, algorithms, self.tracker, out)
             try:
                 out.commit()
             except (UnsafePath, RestoreConflict) as exc:   # appeared meanwhile: never clobbered
                 self._refuse(res, e.path, exc)
                 return
         res.restored.append(e.path)
-        seen.hashes = hasher.hexdigests()
+        seen.hashes = hashes
         self._judge(res, e, seen, n)
 
     def _judge(self, res: CartridgeFileResult, e: "PlanEntry", seen: MemberSeen, n: int) -> None:
@@ -580,7 +492,7 @@ class _Cartridge:
         from ..formats.ltfs.volume import partition_of
         from .ltfs_read import read_file_bytes
 
-        res = self._result(0, LTFS)
+        res = self._result(0, LTFS, index=True)
         self._open_volume()
         state = self._volume
         ix, bs = state.index, state.block_size

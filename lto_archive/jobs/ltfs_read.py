@@ -19,12 +19,12 @@ from ..errors import CorruptArchive, EndOfData, LtoArchiveError, RestoreConflict
 from ..formats.ltfs.index import MODIFY, File, Index
 from ..formats.ltfs.session import ALGORITHM_OF_XATTR
 from ..formats.ltfs.volume import VolumeState, open_volume, partition_of
-from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS, MultiHasher
+from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS
 from ..manifest import META_DIR, OK, FileRecord, Manifest, SessionInfo
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
 from .progress import ProgressCallback, ProgressTracker
-from .read import MemberSeen, ReadResult, TapeFileResult, matches_patterns, compare
+from .read import MemberSeen, ReadResult, TapeFileResult, compare, hash_chunks, matches_patterns, refuse
 
 NO_CHECKSUM = "no-checksum"
 
@@ -79,9 +79,10 @@ def read_file_bytes(device: TapeDevice, node: File, block_size: int) -> Iterator
         yield memoryview(bytes(node.length - pos))
 
 
-def _session_manifests(device: TapeDevice, ix: Index, block_size: int) -> list[Manifest]:
+def session_manifests(device: TapeDevice, ix: Index, block_size: int) -> list[Manifest]:
+    """Our sessions' manifests stored on the volume (`.lto-archive/<session>/manifest.json`); unreadable: skipped."""
     meta = ix.lookup(META_DIR)
-    out = []
+    out: list[Manifest] = []
     if meta is None:
         return out
     for path, node in ix.files():
@@ -143,27 +144,27 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
     by_path = {m.path: m for m in res.members}
     if phase == "list":
         return result
-    manifests = _session_manifests(device, ix, bs)
+    manifests = session_manifests(device, ix, bs)
     tracker = ProgressTracker(phase, progress, sum(n.length for _, n in files), len(files))
     target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
     try:
         if target is not None:
             for p, n in entries:
                 if not isinstance(n, File):
-                    _guard(res, p, lambda: target.make_dir(p, 0o755, mtime_ns=mtime[id(n)]))
+                    guard_restore(res, p, lambda: target.make_dir(p, 0o755, mtime_ns=mtime[id(n)]))
         for p, n in files:
             seen = by_path[p]
             algorithms = tuple(stored_hashes(n)) or DEFAULT_ALGORITHMS
             tracker.file_started(p)
             try:
-                seen.hashes = _read_one(device, n, bs, algorithms, tracker, target, p, mtime[id(n)], res)
+                seen.hashes = read_node(device, n, bs, algorithms, tracker, target, p, mtime[id(n)], res)
             except CorruptArchive as exc:
                 res.failed.append({"path": p, "reason": exc.message})
             tracker.file_done()
         if target is not None:
             for p, n in entries:
                 if isinstance(n, File) and n.symlink is not None:
-                    _guard(res, p, lambda: target.make_symlink(p, n.symlink, mtime_ns=mtime[id(n)]))
+                    guard_restore(res, p, lambda: target.make_symlink(p, n.symlink, mtime_ns=mtime[id(n)]))
     finally:
         if target is not None:
             target.finish()
@@ -183,40 +184,33 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
     return result
 
 
-def _guard(res: TapeFileResult, path: str, action: Any) -> bool:
+def guard_restore(res: TapeFileResult, path: str, action: Any) -> bool:
+    """Run one restore `action` (make a folder, a symlink); a refusal goes into `res`, a success is restored."""
     try:
         action()
     except (UnsafePath, RestoreConflict) as exc:
-        reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
-        res.refused.append({"path": path, "reason": reason, "message": exc.message})
+        refuse(res, path, exc)
         return False
     if path not in res.restored:
         res.restored.append(path)
     return True
 
 
-def _read_one(device: TapeDevice, node: File, bs: int, algorithms: tuple[str, ...], tracker: ProgressTracker,
+def read_node(device: TapeDevice, node: File, bs: int, algorithms: tuple[str, ...], tracker: ProgressTracker,
               target: RestoreTarget | None, path: str, mtime_ns: int, res: TapeFileResult) -> dict[str, str]:
-    hasher = MultiHasher(algorithms)
+    """Read one LTFS file's bytes and hash them; with `target`, restore it as `path` in the same pass."""
     if target is None:
-        for view in read_file_bytes(device, node, bs):
-            hasher.update(view)
-            tracker.add_bytes(len(view))
-        return hasher.hexdigests()
+        return hash_chunks(read_file_bytes(device, node, bs), algorithms, tracker)[0]
     try:
         out = target.open_file(path, 0o644, mtime_ns=mtime_ns)
     except (UnsafePath, RestoreConflict) as exc:
-        res.refused.append({"path": path, "reason": "unsafe" if isinstance(exc, UnsafePath) else "exists",
-                            "message": exc.message})
+        refuse(res, path, exc)
         return {}
     with out:
-        for view in read_file_bytes(device, node, bs):
-            hasher.update(view)
-            out.write(view)
-            tracker.add_bytes(len(view))
+        hashes, _ = hash_chunks(read_file_bytes(device, node, bs), algorithms, tracker, out)
         out.commit()
     res.restored.append(path)
-    return hasher.hexdigests()
+    return hashes
 
 
 def is_ltfs(device: TapeDevice) -> bool:
@@ -238,4 +232,5 @@ def is_ltfs(device: TapeDevice) -> bool:
             pass
 
 
-__all__ = ["read_ltfs", "read_file_bytes", "stored_hashes", "expected_records", "is_ltfs", "NO_CHECKSUM"]
+__all__ = ["read_ltfs", "read_file_bytes", "stored_hashes", "expected_records", "is_ltfs", "NO_CHECKSUM",
+           "session_manifests", "guard_restore", "read_node"]

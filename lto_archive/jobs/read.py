@@ -1,9 +1,16 @@
 """Reading tapes back: list, verify and restore, one pass over each tape file.
 
-Every job walks the tar members of each tape file in tape order, hashes file
-data as it streams by, and checks it against the archive's own manifest (the
-last member). A restore writes through RestoreTarget, so nothing lands outside
-the destination, and is verified by the same pass.
+The read pipeline is walk -> decode -> hash -> compare -> restore target:
+`read_tape` asks jobs/medium.py what the cartridge holds (an LTFS volume is
+read through its index by jobs/ltfs_read.py); tape files are walked here in
+tape order (`locate_tape_file`, then `open_tape_file`: the format detected from
+the first record and its member reader, `member_reader`), each member decoded
+by its format's reader, file data hashed as it streams by (`hash_chunks`) and
+checked against the archive's own manifest (the last member) by `compare`. A
+restore writes through RestoreTarget (`restore_member`), so nothing lands
+outside the destination, and is verified by the same pass. Span sets
+(span/read.py) and catalog import (jobs/catalog_import.py) use the same
+pieces.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import Any
 from ..errors import (ArchiveError, EndOfData, JobIncomplete, LtoArchiveError, RestoreConflict, UnsafePath,
                       VerificationFailed)
 from ..formats.tapefile import TapeFileReader
-from ..formats.registry import ArchiveFormat, detect_format
+from ..formats.registry import ArchiveFormat, detect_format, get_format
 from ..formats.tar_reader import TarMember, TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
@@ -134,6 +141,9 @@ class ReadResult:
                 "tape_files": [t.to_dict() for t in self.tape_files]}
 
 
+DEFAULT_FORMAT = "tar"      # a tape file whose format is not recognised is read as TAR (what other tools wrote)
+
+
 def matches_patterns(path: str, patterns: list[str]) -> bool:
     if not patterns:
         return True
@@ -141,7 +151,7 @@ def matches_patterns(path: str, patterns: list[str]) -> bool:
                for p in patterns)
 
 
-def _locate_tape_file(device: TapeDevice, n: int) -> bool:
+def locate_tape_file(device: TapeDevice, n: int) -> bool:
     """Position at the start of tape file n; False when there is none."""
     device.locate(device.partitions - 1, 0)
     try:
@@ -175,20 +185,37 @@ def _peek_first(device: TapeDevice) -> bytes | None:
     return bytes(first)
 
 
-def _peek_format(device: TapeDevice) -> ArchiveFormat | None:
+def peek_format(device: TapeDevice) -> ArchiveFormat | None:
     """Which format the tape file here holds, from its first record; the position is left unchanged."""
     first = _peek_first(device)
     return None if first is None else detect_format(first)
 
 
+def open_tape_file(device: TapeDevice, *, volume: bool = False) -> tuple[ArchiveFormat | None, TapeFileReader, Any]:
+    """The format, stream and member reader of the tape file here (its format detected from its first record;
+    none detected: read as TAR). `volume`: it is a span set's volume, whose members may be parts of files."""
+    fmt = peek_format(device)
+    stream = TapeFileReader(device)
+    return fmt, stream, member_reader(fmt, stream, volume=volume)
+
+
+def member_reader(fmt: ArchiveFormat | None, stream: Any, *, volume: bool = False) -> Any:
+    """`fmt`'s reader over `stream` (None, nothing detected: the default format's, TAR); `volume`: a span
+    set's volume, read with the format's `volume_reader` when it has one (TAR: members may be continued)."""
+    fmt = fmt if fmt is not None else get_format(DEFAULT_FORMAT)
+    if volume and fmt.volume_reader is not None:
+        return fmt.volume_reader(stream)
+    return fmt.reader(stream)
+
+
 def _is_span_volume(first: bytes | None, fmt: ArchiveFormat | None) -> bool:
     """A volume of a span set (docs/spanning.md): it starts with a continued file (TAR), or with a
-    session.json that names its set."""
-    if not first or (fmt is not None and fmt.name not in ("tar", "cpio", "cpio-crc")):
-        return False        # (an AXF-style volume says so in its session.json: _Walker._member)
+    session.json that names its set. (A format whose first member header is not in the first record,
+    AXF-style, says so in its session.json: Walker._member.)"""
+    if not first:
+        return False
     try:
-        tar = fmt is None or fmt.name == "tar"
-        r = TarReader(io.BytesIO(first), volume=True, drain=False) if tar else fmt.reader(io.BytesIO(first))
+        r = member_reader(fmt, io.BytesIO(first), volume=True)
         m = r.next()
         if m is None:
             return False
@@ -199,7 +226,7 @@ def _is_span_volume(first: bytes | None, fmt: ArchiveFormat | None) -> bool:
         return False
 
 
-class _Walker:
+class Walker:
     """Reads one tape file's members; restore and verify plug in through `target`."""
 
     def __init__(self, device: TapeDevice, n: int, tracker: ProgressTracker, *, hash_files: bool,
@@ -214,10 +241,7 @@ class _Walker:
         fmt = detect_format(first) if first is not None else None
         stream = TapeFileReader(self.device)
         self.volume = _is_span_volume(first, fmt)
-        if self.volume and (fmt is None or fmt.name == "tar"):
-            reader: Any = TarReader(stream, volume=True)
-        else:
-            reader = fmt.reader(stream) if fmt is not None else TarReader(stream)
+        reader = member_reader(fmt, stream, volume=self.volume)
         try:
             for member in reader:
                 self._member(reader, stream, member)
@@ -264,11 +288,7 @@ class _Walker:
         if self.target is not None and wanted:
             self._restore(reader, m, seen)
         elif m.kind == "file" and self.hash_files and wanted:
-            hasher = MultiHasher(self.algorithms or DEFAULT_ALGORITHMS)
-            for chunk in reader.iter_data(m):
-                hasher.update(chunk)
-                self.tracker.add_bytes(len(chunk))
-            seen.hashes = hasher.hexdigests()
+            seen.hashes, _ = hash_chunks(reader.iter_data(m), self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
         if m.kind == "file":
             self.tracker.file_done()
 
@@ -278,63 +298,76 @@ class _Walker:
         continued = getattr(m, "part_offset", None) is not None
         if not continued and (self.target is not None or not self.hash_files):
             return False      # restored (or listed) as a whole file; `_restore` drops it if the volume cuts it
-        hasher = MultiHasher(self.algorithms or DEFAULT_ALGORITHMS)
-        n = 0
-        for chunk in reader.iter_data(m):
-            hasher.update(chunk)
-            n += len(chunk)
-            self.tracker.add_bytes(len(chunk))
-        seen.hashes = hasher.hexdigests()
+        seen.hashes, n = hash_chunks(reader.iter_data(m), self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
         if continued or reader_cut(reader, m):
             seen.size, seen.part = n, True
             if self.target is not None:
-                self._part_not_restored(m.path)
+                _part_not_restored(self.result, m.path)
         self.tracker.file_done()
         return True
-
-    def _part_not_restored(self, path: str) -> None:
-        self.result.unproven.append({"path": path, "reason": "a part of a file split across the cartridges of a "
-                                     "span set: not restored alone (restore the set: lto-archive span restore)"})
-
-    def _refuse(self, path: str, exc: LtoArchiveError) -> None:
-        reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
-        self.result.refused.append({"path": path, "reason": reason, "message": exc.message})
 
     def _restore_bytes(self, rel: str, m: TarMember, data: bytes) -> None:
         try:
             self.target.write_file(rel, [data], m.mode & 0o777, mtime_ns=m.mtime_ns)  # type: ignore[union-attr]
         except (UnsafePath, RestoreConflict) as exc:
-            self._refuse(rel, exc)
+            refuse(self.result, rel, exc)
 
     def _restore(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> None:
-        target = self.target
-        assert target is not None
-        try:
-            if m.kind == "dir":
-                target.make_dir(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns)
-            elif m.kind == "symlink":
-                target.make_symlink(m.path, m.linkname, mtime_ns=m.mtime_ns)
-            elif m.kind == "hardlink":
-                target.make_hardlink(m.path, m.linkname)
-            elif m.kind == "file":
-                hasher = MultiHasher(self.algorithms or DEFAULT_ALGORITHMS)
-                with target.open_file(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns) as out:
-                    for chunk in reader.iter_data(m):
-                        hasher.update(chunk)
-                        out.write(chunk)
-                        self.tracker.add_bytes(len(chunk))
-                    if reader_cut(reader, m):      # a span volume ends inside it: only a part, dropped
-                        seen.size, seen.part, seen.hashes = out.bytes_written, True, hasher.hexdigests()
-                        self._part_not_restored(m.path)
-                        return
-                    out.commit()
-                seen.hashes = hasher.hexdigests()
-            else:
-                return
-        except (UnsafePath, RestoreConflict) as exc:
-            self._refuse(m.path, exc)
+        assert self.target is not None
+        restore_member(self.target, reader, m, seen, self.result, self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
+
+
+def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: ProgressTracker,
+                out: Any = None) -> tuple[dict[str, str], int]:
+    """Hash data as it streams by (and write it to `out`, a RestoreFile, when given), counting it for
+    progress: its hex digests and its length."""
+    hasher = MultiHasher(algorithms)
+    n = 0
+    for chunk in chunks:
+        hasher.update(chunk)
+        if out is not None:
+            out.write(chunk)
+        n += len(chunk)
+        tracker.add_bytes(len(chunk))
+    return hasher.hexdigests(), n
+
+
+def refuse(result: TapeFileResult, path: str, exc: LtoArchiveError) -> None:
+    """A member not restored (its name is unsafe, or it exists): said in the result, never silently."""
+    reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
+    result.refused.append({"path": path, "reason": reason, "message": exc.message})
+
+
+def _part_not_restored(result: TapeFileResult, path: str) -> None:
+    result.unproven.append({"path": path, "reason": "a part of a file split across the cartridges of a "
+                            "span set: not restored alone (restore the set: lto-archive span restore)"})
+
+
+def restore_member(target: RestoreTarget, reader: Any, m: Any, seen: MemberSeen, result: TapeFileResult,
+                   algorithms: tuple[str, ...], tracker: ProgressTracker) -> None:
+    """Restore one member through `target`, hashing a file's bytes in the same pass (into `seen.hashes`)."""
+    try:
+        if m.kind == "dir":
+            target.make_dir(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns)
+        elif m.kind == "symlink":
+            target.make_symlink(m.path, m.linkname, mtime_ns=m.mtime_ns)
+        elif m.kind == "hardlink":
+            target.make_hardlink(m.path, m.linkname)
+        elif m.kind == "file":
+            with target.open_file(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns) as out:
+                hashes, _ = hash_chunks(reader.iter_data(m), algorithms, tracker, out)
+                if reader_cut(reader, m):      # a span volume ends inside it: only a part, dropped
+                    seen.size, seen.part, seen.hashes = out.bytes_written, True, hashes
+                    _part_not_restored(result, m.path)
+                    return
+                out.commit()
+            seen.hashes = hashes
+        else:
             return
-        self.result.restored.append(m.path)
+    except (UnsafePath, RestoreConflict) as exc:
+        refuse(result, m.path, exc)
+        return
+    result.restored.append(m.path)
 
 
 def reader_cut(reader: Any, m: Any) -> bool:
@@ -383,35 +416,45 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
 def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,
               patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
               manifest: Manifest | None = None, progress: ProgressCallback | None = None) -> ReadResult:
-    """The one pass behind `ls`, `verify` and `restore`.
+    """The one pass behind `ls`, `verify` and `restore`, whatever the cartridge holds (jobs/medium.py).
 
-    `manifest` (a copy log written next to the job) stands in for a tape
-    file whose own manifest is missing, e.g. after the tape filled mid-job.
+    `tape_files` (only these) and `manifest` (a copy log written next to the
+    job, standing in for a tape file whose own manifest is missing, e.g. after
+    the tape filled mid-job) are about tape files: with either, the cartridge
+    is read as tape files.
     """
-    pats = list(patterns)
     if tape_files is None and manifest is None:
-        from .ltfs_read import is_ltfs, read_ltfs
-        if is_ltfs(device):
-            return read_ltfs(device, phase, patterns=pats, dest=dest, overwrite=overwrite, progress=progress)
+        from .medium import open_medium
+        return open_medium(device).read(phase, patterns=patterns, dest=dest, overwrite=overwrite, progress=progress)
+    return read_tape_files(device, phase, tape_files=tape_files, patterns=patterns, dest=dest, overwrite=overwrite,
+                           manifest=manifest, progress=progress)
+
+
+def read_tape_files(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,
+                    patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
+                    manifest: Manifest | None = None, progress: ProgressCallback | None = None) -> ReadResult:
+    """Read a cartridge's tape files in order (TAR, CPIO, AXF-style: each walked by `Walker`), comparing each
+    with its manifest; a span set's volume with the manifest in the tape file after it."""
+    pats = list(patterns)
     tracker = ProgressTracker(phase, progress)
     target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
     results: list[TapeFileResult] = []
     consumed: set[int] = set()    # metadata tape files of span volumes, read with their volume
     try:
         for n in _tape_file_numbers(device, tape_files):
-            if not _locate_tape_file(device, n):
+            if not locate_tape_file(device, n):
                 if tape_files is not None:
                     raise ArchiveError(f"there is no tape file {n} on this tape", tape_file=n)
                 break
             if n in consumed:
                 continue
             algorithms = tuple(manifest.session.algorithms) if manifest else None
-            walker = _Walker(device, n, tracker, hash_files=phase != "list", target=target,
+            walker = Walker(device, n, tracker, hash_files=phase != "list", target=target,
                              patterns=pats, algorithms=algorithms)
             res = walker.run()
-            if walker.volume and res.manifest is None and _locate_tape_file(device, n + 1):
+            if walker.volume and res.manifest is None and locate_tape_file(device, n + 1):
                 # a span set's volume: its manifest is the next tape file's (docs/spanning.md)
-                meta = _Walker(device, n + 1, tracker, hash_files=False, target=target, patterns=pats,
+                meta = Walker(device, n + 1, tracker, hash_files=False, target=target, patterns=pats,
                                algorithms=algorithms).run()
                 consumed.add(n + 1)
                 if meta.manifest is not None and meta.manifest.session.span.get("data_tape_file") == n:
@@ -454,5 +497,6 @@ def load_copy_log(path: Path) -> Manifest:
     return Manifest.from_json(Path(path).read_bytes())
 
 
-__all__ = ["FileRecord", "ReadResult", "TapeFileResult", "list_tape", "verify_tape", "restore_tape",
-           "read_tape", "load_copy_log", "compare"]
+__all__ = ["FileRecord", "ReadResult", "TapeFileResult", "MemberSeen", "Walker", "list_tape", "verify_tape",
+           "restore_tape", "read_tape", "read_tape_files", "load_copy_log", "compare", "matches_patterns", "locate_tape_file",
+           "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut", "hash_chunks"]

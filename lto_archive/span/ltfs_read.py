@@ -20,7 +20,7 @@ from ..errors import CorruptArchive, LtoArchiveError
 from ..formats.ltfs.index import MODIFY, File
 from ..formats.ltfs.volume import VolumeState, open_volume
 from ..hashing import DEFAULT_ALGORITHMS
-from ..jobs.ltfs_read import _guard, _read_one, _session_manifests, read_file_bytes, stored_hashes
+from ..jobs.ltfs_read import guard_restore, read_node, session_manifests, read_file_bytes, stored_hashes
 from ..jobs.progress import ProgressTracker
 from ..jobs.read import MemberSeen, TapeFileResult, matches_patterns, compare
 from ..manifest import OK, Manifest
@@ -34,7 +34,7 @@ def find_ltfs_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> tupl
         state = open_volume(dev)
     except LtoArchiveError:
         return None
-    for man in _session_manifests(dev, state.index, state.block_size):
+    for man in session_manifests(dev, state.index, state.block_size):
         span = man.session.span or {}
         if span.get("sequence") == sequence and set_id in (None, span.get("set_id")):
             return state, man
@@ -56,7 +56,7 @@ def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: An
                      medium: MediumInfo) -> bool:
     """Read the files and parts of one LTFS volume of a set (`man`: its manifest, from
     `find_ltfs_volume`); True when it is the set's last, False when more follow."""
-    from .read import _part
+    from .read import join_part
     span = man.session.span
     res = TapeFileResult(0, manifest=man, manifest_source="LTFS volume file")
     result.tape_files.append(res)
@@ -69,7 +69,7 @@ def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: An
         if rec.kind == "dir" and target is not None:
             node = ix.lookup(rec.path)
             when = node.time_ns(MODIFY) if node is not None else None
-            _guard(res, rec.path, lambda p=rec.path, t=when, m=rec.mode: target.make_dir(p, m or 0o755, mtime_ns=t))
+            guard_restore(res, rec.path, lambda p=rec.path, t=when, m=rec.mode: target.make_dir(p, m or 0o755, mtime_ns=t))
         if rec.kind != "file":
             continue
         member = rec.part["member"] if rec.part else rec.path
@@ -92,11 +92,11 @@ def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: An
             if rec.part:
                 m = SimpleNamespace(path=member, node=node, size=node.length, mode=rec.mode or 0o644,
                                     mtime_ns=mtime_ns, part_offset=rec.part["offset"])
-                _part(reader, m, seen, rec, res, state, target, algorithms, tracker)
+                join_part(reader, m, seen, rec, res, state, target, algorithms, tracker)
                 continue
             res.members.append(seen)
             tracker.file_started(rec.path)
-            seen.hashes = _read_one(dev, node, bs, algorithms, tracker, target, rec.path, mtime_ns, res)
+            seen.hashes = read_node(dev, node, bs, algorithms, tracker, target, rec.path, mtime_ns, res)
             tracker.file_done()
         except CorruptArchive as exc:
             res.failed.append({"path": rec.path, "reason": f"{exc.message} ({medium.barcode or 'this cartridge'})"})
@@ -105,7 +105,7 @@ def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: An
             if rec.kind == "symlink" and rec.linkname and matches_patterns(rec.path, pats):
                 node = ix.lookup(rec.path)
                 when = node.time_ns(MODIFY) if node is not None else None
-                _guard(res, rec.path, lambda r=rec, t=when: target.make_symlink(r.path, r.linkname, mtime_ns=t))
+                guard_restore(res, rec.path, lambda r=rec, t=when: target.make_symlink(r.path, r.linkname, mtime_ns=t))
     failed = {f["path"] for f in res.failed}
     whole = replace(man, files=[f for f in man.files if not f.part and f.path not in failed])
     compare(res, whole, pats)

@@ -35,12 +35,15 @@ from ..formats.tar_reader import TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..jobs.catalog_restore import WrongCartridge
 from ..jobs.progress import ProgressCallback, ProgressTracker
-from ..jobs.read import MemberSeen, ReadResult, TapeFileResult, _locate_tape_file, matches_patterns, _peek_format, compare
+from ..jobs.read import (MemberSeen, ReadResult, TapeFileResult, compare, hash_chunks, locate_tape_file,
+                         matches_patterns, open_tape_file, restore_member)
+from ..jobs.medium import LtfsVolume, TapeFiles, open_medium
 from ..library.base import DriveInfo, Library
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
 from ..restore_target import RestoreFile, RestoreTarget
 from ..devices import open_device
 from ..tape.device import MediumInfo, TapeDevice
+from .ltfs_read import find_ltfs_volume, read_ltfs_volume
 
 
 class VolumeLoader(Protocol):
@@ -123,21 +126,16 @@ class SpanReadResult(ReadResult):
 def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest | None:
     """The manifest of volume `sequence` of `set_id` (any set when None) on this cartridge, or None.
 
-    Only the metadata archives are read whole; of any other tape file, its first record. The
+    Only the metadata archives are read whole; of any other tape file, its first record(s). The
     first match is taken (a set puts one volume on a cartridge)."""
     n = 0
-    while _locate_tape_file(dev, n):
+    while locate_tape_file(dev, n):
         try:
             first = dev.read_record()
         except EndOfData:
             break
         fmt = detect_format(bytes(first)) if first else None
-        if fmt is not None and fmt.name == "axf":
-            first = _axf_head(dev, first)
-        try:
-            head = fmt.reader(io.BytesIO(bytes(first))).next() if fmt is not None else None
-        except ArchiveError:
-            head = None
+        head = _first_member(dev, bytes(first), fmt) if fmt is not None else None
         if head is not None and head.path.startswith(META_DIR + "/") and head.path != SESSION_MEMBER:
             man = _manifest_of(dev, n, fmt)
             span = man.session.span if man is not None else {}
@@ -147,23 +145,29 @@ def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest 
     return None
 
 
-def _axf_head(dev: TapeDevice, first: bytes, records: int = 4) -> bytes:
-    """An AXF-style tape file's first records: its volume signature and header (when it begins a
-    volume) and object header each take records of their own before the first file header."""
-    head = bytes(first)
-    for _ in range(records - 1):
+def _first_member(dev: TapeDevice, first: bytes, fmt: Any, records: int = 4) -> Any:
+    """The first member of the tape file being read, from its first records (at most `records`: an
+    AXF-style tape file's volume signature and header and object header take records of their own
+    before the first file header); None when they hold none."""
+    head = first
+    for i in range(records):
+        try:
+            return fmt.reader(io.BytesIO(head)).next()
+        except ArchiveError:
+            if i == records - 1:
+                return None
         try:
             rec = dev.read_record()
         except EndOfData:
-            break
+            return None
         if not rec:
-            break
+            return None
         head += bytes(rec)
-    return head
+    return None
 
 
 def _manifest_of(dev: TapeDevice, n: int, fmt: Any) -> Manifest | None:
-    _locate_tape_file(dev, n)
+    locate_tape_file(dev, n)
     stream = TapeFileReader(dev)
     reader = fmt.reader(stream)
     try:
@@ -238,22 +242,34 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     known = getattr(loader_barcode, "current_barcode", None)
     if medium.barcode is None and known:
         medium = replace(medium, barcode=known)
-    from ..jobs.ltfs_read import is_ltfs
-    from .ltfs_read import find_ltfs_volume, read_ltfs_volume
-    ltfs = find_ltfs_volume(dev, result.set_id, sequence) if is_ltfs(dev) else None   # an LTFS set's cartridge
-    man = ltfs[1] if ltfs is not None else find_volume(dev, result.set_id, sequence)
-    if man is None:
+    found = None
+    for find, read in _VOLUMES[type(open_medium(dev))]:
+        found = find(dev, result.set_id, sequence)
+        if found is not None:
+            break
+    if found is None:
         exc = WrongCartridge(f"{medium.barcode or 'the cartridge'} holds no volume {sequence} of "
                              f"{'set ' + result.set_id if result.set_id else 'a span set'}",
                              barcode=medium.barcode, sequence=sequence)
         _missing_rest(result, state, exc, sequence)
         return None
-    span = man.session.span
-    result.set_id = span["set_id"]
+    volume, man = found
+    result.set_id = man.session.span["set_id"]
     result.barcodes.append(medium.barcode)
     result.media.append(medium)
-    if ltfs is not None:        # each cartridge an LTFS volume (span/ltfs_read.py)
-        return read_ltfs_volume(dev, ltfs[0], man, result, state, target, pats, tracker, medium)
+    return bool(read(dev, volume, man, result, state, target, pats, tracker, medium))
+
+
+def _find_tape_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> tuple[None, Manifest] | None:
+    man = find_volume(dev, set_id, sequence)
+    return (None, man) if man is not None else None
+
+
+def _read_tape_volume(dev: TapeDevice, _volume: None, man: Manifest, result: SpanReadResult, state: dict[str, Any],
+                      target: RestoreTarget | None, pats: list[str], tracker: ProgressTracker,
+                      medium: MediumInfo) -> bool:
+    """Read the volume's data tape file (`man`: its manifest, from `find_volume`); True when it is the set's last."""
+    span = man.session.span
     n = span["data_tape_file"]
     res = TapeFileResult(n, manifest=man, manifest_source="tape")
     result.tape_files.append(res)
@@ -261,10 +277,8 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     parts = {f.part.get("member", f.path): f for f in man.files if f.part}    # by member name
     seen_parts: dict[str, MemberSeen] = {}
     footed: list[tuple[Any, MemberSeen]] = []      # parts as read, with (AXF) their own file footers
-    _locate_tape_file(dev, n)
-    fmt = _peek_format(dev)
-    stream = TapeFileReader(dev)
-    reader = fmt.reader(stream) if fmt is not None and fmt.name != "tar" else TarReader(stream, volume=True)
+    locate_tape_file(dev, n)
+    _fmt, stream, reader = open_tape_file(dev, volume=True)
     try:
         for m in reader:
             if m.path.startswith(META_DIR + "/"):
@@ -275,7 +289,7 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
             if getattr(m, "part_offset", None) is not None or m.path in parts:
                 seen_parts[m.path] = seen
                 footed.append((m, seen))
-                _part(reader, m, seen, parts.get(m.path), res, state, target if wanted else None, algorithms,
+                join_part(reader, m, seen, parts.get(m.path), res, state, target if wanted else None, algorithms,
                       tracker)
                 continue
             res.members.append(seen)
@@ -300,37 +314,39 @@ def _read_volume(dev: TapeDevice, sequence: int, result: SpanReadResult, state: 
     for member, rec in parts.items():
         path = rec.path
         if matches_patterns(path, pats) and member not in seen_parts and rec.status == OK:
-            res.failed.append({"path": path, "reason": f"part {rec.part['number']} is missing from the volume"})
+            res.failed.append({"path": path, "reason": f"part {(rec.part or {})['number']} is missing from the "
+                                                         f"volume"})
     return bool(span.get("last"))
+
+
+#: per cartridge layout (jobs/medium.py): how to find volume N of a set on it and read it, tried in order
+#: (an LTFS cartridge's volume file, else tape files on it)
+_VOLUMES: dict[type, tuple[tuple[Callable[..., Any], Callable[..., Any]], ...]] = {
+    LtfsVolume: ((find_ltfs_volume, read_ltfs_volume), (_find_tape_volume, _read_tape_volume)),
+    TapeFiles: ((_find_tape_volume, _read_tape_volume),),
+}
 
 
 def _whole(reader: TarReader, m: Any, seen: MemberSeen, res: TapeFileResult, target: RestoreTarget | None,
            algorithms: tuple[str, ...], tracker: ProgressTracker) -> None:
-    from ..jobs.read import _Walker
     if target is None:
         if m.kind == "file":
-            hasher = MultiHasher(algorithms)
-            for chunk in reader.iter_data(m):
-                hasher.update(chunk)
-                tracker.add_bytes(len(chunk))
-            seen.hashes = hasher.hexdigests()
+            seen.hashes, _ = hash_chunks(reader.iter_data(m), algorithms, tracker)
         return
-    walker = _Walker(None, res.tape_file, tracker, hash_files=True, target=target,  # type: ignore[arg-type]
-                     patterns=[], algorithms=algorithms)
-    walker.result = res                       # restore one member exactly as `restore` does
-    walker._restore(reader, m, seen)
+    restore_member(target, reader, m, seen, res, algorithms, tracker)   # exactly as `restore` does
 
 
-def _part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, res: TapeFileResult,
-          state: dict[str, Any], target: RestoreTarget | None, algorithms: tuple[str, ...],
-          tracker: ProgressTracker) -> None:
+def join_part(reader: Any, m: Any, seen: MemberSeen, rec: FileRecord | None, res: TapeFileResult,
+              state: dict[str, Any], target: RestoreTarget | None, algorithms: tuple[str, ...],
+              tracker: ProgressTracker) -> None:
     """One part of a split file: check it follows on, hash it, write it on; prove it, and the whole at its end.
     TAR: the member is the file (its first part's header has the whole size; a continuation says its
     offset); CPIO: the member `NAME.partNNNN`, which the manifest's record places."""
     op: _Open | None = state["open"]
     path = rec.path if rec is not None else m.path
-    offset = getattr(m, "part_offset", None) if getattr(m, "part_offset", None) is not None else (rec.part["offset"] if rec is not None else 0)
-    size = rec.part["size"] if rec is not None else m.size
+    part: dict[str, Any] = (rec.part or {}) if rec is not None else {}
+    offset = m.part_offset if getattr(m, "part_offset", None) is not None else (part["offset"] if rec is not None else 0)
+    size = part["size"] if rec is not None else m.size
     if offset == 0:                      # the first part
         if op is not None:
             res.failed.append({"path": op.path, "reason": "its next part is not at the start of this volume"})
@@ -365,18 +381,18 @@ def _part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, r
     res.members.append(seen)
     if rec is None:
         res.unproven.append({"path": path, "reason": "a part not listed in the cartridge's manifest"})
-    elif rec.part.get("length") != n:
-        res.failed.append({"path": path, "reason": f"part {rec.part['number']}: {n} bytes on tape, "
-                                                     f"{rec.part.get('length')} expected"})
+    elif part.get("length") != n:
+        res.failed.append({"path": path, "reason": f"part {part['number']}: {n} bytes on tape, "
+                                                     f"{part.get('length')} expected"})
     elif any(seen.hashes.get(a) != h for a, h in rec.hashes.items()):
-        res.failed.append({"path": path, "reason": f"part {rec.part['number']}: checksum mismatch"})
+        res.failed.append({"path": path, "reason": f"part {part['number']}: checksum mismatch"})
     elif rec.hashes:
         res.parts_verified.append(path)     # this cartridge's part is proven (the whole file: at its last part)
     if op.done < op.size:
         return                              # goes on in the next volume
     state["open"] = None
     tracker.file_done()
-    whole = (rec.part.get("file_hashes") if rec is not None else None) or {}
+    whole = (part.get("file_hashes") if rec is not None else None) or {}
     got = op.hasher.hexdigests()
     bad = [a for a, h in whole.items() if got.get(a) != h]
     if not whole:
@@ -391,4 +407,4 @@ def _part(reader: TarReader, m: Any, seen: MemberSeen, rec: FileRecord | None, r
         res.restored.append(path)
 
 
-__all__ = ["VolumeLoader", "LibraryLoader", "DriveLoader", "SpanReadResult", "find_volume", "read_span"]
+__all__ = ["VolumeLoader", "LibraryLoader", "DriveLoader", "SpanReadResult", "find_volume", "read_span", "join_part"]

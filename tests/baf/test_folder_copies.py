@@ -10,7 +10,8 @@ import pytest
 
 from lto_archive.baf import check_card, issue_certificate
 from lto_archive.baf.check import COVERED, TOO_FEW, NotSafeToFormat
-from lto_archive.catalog import record_folder_read, record_job, search
+from lto_archive.catalog import record_folder_read, search
+from lto_archive.jobs.catalog_import import record_job
 from lto_archive.folder_volume import folder_volume
 from lto_archive.jobs.folder_verify import verify_folder
 from lto_archive.jobs.write import WriteOptions, write_archive

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from lto_archive.catalog import Catalog, record_read, record_write, tape_used
+from lto_archive.catalog import Catalog, record_read, record_write
+from lto_archive.jobs.catalog_import import tape_used
 from lto_archive.formats.ltfs.volume import format_volume, open_volume
 from lto_archive.jobs.read import verify_tape
 from lto_archive.jobs.write import WriteOptions, write_archive

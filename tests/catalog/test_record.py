@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lto_archive.catalog import (Catalog, import_folder, import_tape, record_job, record_read, record_write, search,
-                                 tape_used)
+from lto_archive.catalog import Catalog, record_read, record_write, search
+from lto_archive.jobs.catalog_import import import_folder, import_tape, record_job, tape_used
 from lto_archive.folder_volume import folder_volume
 from lto_archive.jobs.write import write_archive
 from lto_archive.formats.ltfs.volume import format_volume, open_volume

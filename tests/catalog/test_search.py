@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lto_archive.catalog import Catalog, camera_reel, export, parse_when, record_write, restore_plan, search
+from lto_archive.catalog import (Catalog, camera_reel, export, export_file, parse_when, record_write, restore_plan,
+                                 search)
 from lto_archive.catalog.search import CAMERA_REEL, REEL_REGEX_SETTING, catalog_document
 from lto_archive.errors import UsageError
 
@@ -169,6 +170,21 @@ def test_export_csv_and_json_parse_back(shoot: Shoot, tmp_path: Path) -> None:
     assert [r["path"] for r in doc["results"]] == paths(hits) and doc["copies"] == 6
     with pytest.raises(UsageError):
         export(cat, "xml", io.StringIO())
+
+
+def test_export_file_appears_whole_or_not_at_all(shoot: Shoot, tmp_path: Path) -> None:
+    cat = shoot.catalog
+    hits = search(cat, "*.mov")
+    (tmp_path / "exports").mkdir()
+    out = tmp_path / "exports" / "hits.csv"
+    out.write_text("the previous export\n")
+    buf = io.StringIO()
+    assert export_file(cat, "csv", out, hits) == export(cat, "csv", buf, hits) == 6
+    assert out.read_text() == buf.getvalue()
+    with pytest.raises(UsageError):
+        export_file(cat, "xml", out)
+    assert out.read_text() == buf.getvalue()          # a failed export leaves the last one as it was
+    assert [p.name for p in out.parent.iterdir()] == ["hits.csv"]     # and no temporary file behind
 
 
 def test_restore_plan_names_cartridges_and_orders_by_position(shoot: Shoot, tmp_path: Path) -> None:

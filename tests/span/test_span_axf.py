@@ -14,7 +14,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from lto_archive.catalog import Catalog, import_tape
+from lto_archive.catalog import Catalog
+from lto_archive.jobs.catalog_import import import_tape
 from lto_archive.errors import DeviceError, NoNextCartridge
 from lto_archive.formats.axf.reader import AxfReader
 from lto_archive.formats.axf.scan import PROVEN, scan_volume

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from lto_archive.catalog import Catalog, import_tape
+from lto_archive.catalog import Catalog
+from lto_archive.jobs.catalog_import import import_tape
 from lto_archive.catalog.record import record_read
 from lto_archive.jobs.write import WriteOptions
 from lto_archive.span.catalog import record_span_write, set_cartridges, span_sets

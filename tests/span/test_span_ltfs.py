@@ -165,7 +165,7 @@ def test_the_catalog_records_the_set(written: Any, tmp_path: Path) -> None:
 
 def test_catalog_import_of_each_cartridge_rebuilds_the_set(written: Any, tmp_path: Path) -> None:
     """A catalog rebuilt from the cartridges alone (`catalog import`): the set, its order, the parts."""
-    from lto_archive.catalog.record import import_tape
+    from lto_archive.jobs.catalog_import import import_tape
     root, card, lib, result = written
     with Catalog.open(tmp_path / "imported.sqlite") as cat:
         for barcode in reversed(result.barcodes):

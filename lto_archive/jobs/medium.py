@@ -1,0 +1,83 @@
+"""What the loaded cartridge holds, decided once: tape files, or an LTFS volume.
+
+    medium = open_medium(device)                 # TapeFiles or LtfsVolume
+    result = medium.read("verify", patterns=["A001*"])
+
+A layout is a class with `probe(device)` (an instance when the cartridge is laid
+out its way, else None) and `read(phase, ...)`, the pass behind ls, verify and
+restore. `open_medium` asks the layouts of LAYOUTS in order; TapeFiles, the
+layout of any cartridge no other layout claims, comes last. The engine's other
+readers (catalog import, span restore) keep a table of what they do per layout
+class, so a new layout is one class here plus one entry in each table; nothing
+branches on a format's name.
+
+- TapeFiles: tape files one after another on the last partition, each in a
+  format formats.registry detects from its first record (jobs/read.py).
+- LtfsVolume: an LTFS volume, its files found through its current index
+  (jobs/ltfs_read.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from .progress import ProgressCallback
+from ..tape.device import TapeDevice
+from .ltfs_read import is_ltfs, read_ltfs
+from .read import ReadResult, read_tape_files
+
+
+class Medium(Protocol):
+    device: TapeDevice
+
+    def read(self, phase: str, *, patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
+             progress: ProgressCallback | None = None) -> ReadResult: ...
+
+
+class TapeFiles:
+    """Tape files of any registered format (TAR, CPIO, AXF-style), read one after another."""
+
+    def __init__(self, device: TapeDevice) -> None:
+        self.device = device
+
+    @classmethod
+    def probe(cls, device: TapeDevice) -> "TapeFiles":
+        return cls(device)
+
+    def read(self, phase: str, *, patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
+             progress: ProgressCallback | None = None) -> ReadResult:
+        return read_tape_files(self.device, phase, patterns=patterns, dest=dest, overwrite=overwrite,
+                               progress=progress)
+
+
+class LtfsVolume:
+    """An LTFS volume (a VOL1 label on partition 0): its files through its current index."""
+
+    def __init__(self, device: TapeDevice) -> None:
+        self.device = device
+
+    @classmethod
+    def probe(cls, device: TapeDevice) -> "LtfsVolume | None":
+        return cls(device) if is_ltfs(device) else None
+
+    def read(self, phase: str, *, patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
+             progress: ProgressCallback | None = None) -> ReadResult:
+        return read_ltfs(self.device, phase, patterns=list(patterns), dest=dest, overwrite=overwrite,
+                         progress=progress)
+
+
+LAYOUTS: tuple[type[LtfsVolume] | type[TapeFiles], ...] = (LtfsVolume, TapeFiles)   # probed in this order
+
+
+def open_medium(device: TapeDevice) -> LtfsVolume | TapeFiles:
+    """The loaded cartridge's layout: the first of LAYOUTS that recognises it (TapeFiles takes any)."""
+    for layout in LAYOUTS:
+        medium = layout.probe(device)
+        if medium is not None:
+            return medium
+    return TapeFiles(device)
+
+
+__all__ = ["Medium", "TapeFiles", "LtfsVolume", "LAYOUTS", "open_medium"]
