@@ -25,10 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import pytest
 
-# TODO(integrator): remove once issue 13's branches are merged and the figures hold.
-pytestmark = pytest.mark.xfail(strict=False, reason="issue 13 in progress")
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("lto_archive", "cli")       # the code measured (tests are not)

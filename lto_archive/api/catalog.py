@@ -12,8 +12,8 @@ from typing import IO, Any, Union
 from ..catalog import ENV_VAR, CatalogError, FileHit, Recorded, RestorePlan, default_path, restore_plan
 from ..catalog import Catalog as CatalogStore
 from ..catalog import export as _export
-from ..catalog import import_folder as _import_folder
-from ..catalog import import_tape as _import_tape
+from ..jobs.catalog_import import import_folder as _import_folder
+from ..jobs.catalog_import import import_tape as _import_tape
 from ..catalog import search as _search
 from ..catalog.search import search_document
 from ..errors import UsageError

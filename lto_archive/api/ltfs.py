@@ -6,7 +6,8 @@ from typing import Any
 
 from ..errors import ArchiveError, UsageError
 from ..formats.ltfs.recover import check_volume, recover_volume
-from ..formats.ltfs.volume import format_volume, open_volume, read_labels
+from ..formats.ltfs.volume import format_volume, open_volume
+from ..formats.registry import LTFS, layout_on
 from ..jobs.write import TOOL, prepare_medium
 from ..tape import TapeDevice
 from .targets import open_tape, parse_size
@@ -24,12 +25,8 @@ def has_data(dev: TapeDevice) -> bool:
 
 
 def is_ltfs(dev: TapeDevice) -> bool:
-    """The loaded cartridge carries LTFS labels."""
-    try:
-        read_labels(dev)
-        return True
-    except ArchiveError:
-        return False
+    """The loaded cartridge carries an LTFS volume (its VOL1 label)."""
+    return LTFS.holds(dev)
 
 
 def ltfs_volume_uuid(dev: TapeDevice) -> str | None:
@@ -62,7 +59,8 @@ def format_ltfs(device: TapeDevice | str, *, barcode: str | None = None, volume_
     name = volume_name or ""
     prepare_medium(device, allow_old_generation)
     if not force and has_data(device):
-        what = "an LTFS volume" if is_ltfs(device) else "data"
+        layout = layout_on(device)
+        what = f"an {layout.name.upper()} volume" if layout is not None else "data"
         raise UsageError(f"the cartridge in {device.name} already holds {what}: formatting erases it all; "
                          f"add --force if that is what you want", device=device.name)
     state = format_volume(device, creator=f"{TOOL} - format",

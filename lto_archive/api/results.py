@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import JobIncomplete, LtoArchiveError
+from ..formats.registry import is_volume_layout
 
 _ORDER = ["ok", "incomplete", "failed"]
 
@@ -269,7 +270,7 @@ def place_text(fmt: str | None, *, tape_file: int | None = None, block: int | No
     """Where something is on a tape, in words, as the format places it (LTFS: partition and block; the
     others: tape file, record and offset). `style`: "copy" (a catalogued copy: with the format),
     "plan" (a file of a restore plan), "session" (where a write session starts)."""
-    if fmt == "ltfs":
+    if is_volume_layout(fmt):         # LTFS: found through its index, by partition and block
         if style == "session":
             return f"LTFS session from b/{block}" if block is not None else "LTFS session"
         return f"block {block}" if style == "plan" else f"LTFS, partition {partition}, block {block}"

@@ -9,7 +9,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalog import record_job, record_write
+from ..catalog import record_write
+from ..jobs.catalog_import import record_job
 from ..errors import UsageError
 from ..hashing import DEFAULT_ALGORITHMS
 from ..jobs.ltfs_mounted import write_to_mount

@@ -46,6 +46,10 @@ class ArchiveFormat:
     # a span set's volume (binary stream -> reader): its first and last members may be parts of files that go on
     # from or to the next cartridge (TAR: GNU multi-volume continuations); None: `reader` reads volumes too
     volume_reader: Callable[[Any], Any] | None = None
+    # a member read straight at a catalogued position, without a stream reader (AXF: its file header frame):
+    # (device, partition, block, offset, path) -> (path, kind, size, mode, mtime_ns); its data follows from the
+    # next record on. None: the format's `reader` reads from the member's header on.
+    member_at: Callable[[Any, int, int, int, str], tuple[str, str, int, int, int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,11 @@ class VolumeLayout:
     gnu_multivolume: bool = False
     is_volume: bool = True
     spans_several_drives: bool = False   # each cartridge its own index: one set at a time
+    detect: Callable[[Any], bool] | None = None   # loaded TapeDevice -> does it carry this layout's volume?
+
+    def holds(self, device: Any) -> bool:
+        """Whether the cartridge loaded in `device` carries a volume of this layout."""
+        return self.detect is not None and self.detect(device)
 
 
 WriteFormat = Union[ArchiveFormat, VolumeLayout]
@@ -98,8 +107,13 @@ def _ltfs_preflight(entries: list[Any]) -> None:
                                      f"fix the link, or use --format tar", path=str(e.path))
 
 
+def _ltfs_detect(device: Any) -> bool:
+    from .ltfs.volume import holds_volume
+    return holds_volume(device)
+
+
 LTFS = VolumeLayout("ltfs", "LTFS: an open volume layout any LTFS reader mounts (index partition + data partition)",
-                    preflight=_ltfs_preflight)
+                    preflight=_ltfs_preflight, detect=_ltfs_detect)
 _LAYOUTS: dict[str, VolumeLayout] = {LTFS.name: LTFS}
 
 
@@ -134,6 +148,17 @@ def write_format(name: str) -> WriteFormat:
         raise UsageError(f"unknown format {name!r}; use one of {', '.join(write_format_names())}") from None
 
 
+def layout_on(device: Any) -> VolumeLayout | None:
+    """The volume layout the loaded cartridge carries (LTFS), or None: tape files, or blank."""
+    return next((layout for layout in _LAYOUTS.values() if layout.holds(device)), None)
+
+
+def is_volume_layout(name: str | None) -> bool:
+    """Whether a format name (as a manifest or the catalog records it) is a volume layout: its files are
+    found through the volume's index (partition and block), not in tape files."""
+    return name in _LAYOUTS
+
+
 def write_format_names() -> tuple[str, ...]:
     """Every format a write job takes: the tape-file formats, then the volume layouts."""
     return (*names(), *_LAYOUTS)
@@ -162,4 +187,4 @@ def _load() -> None:
 
 
 __all__ = ["ArchiveFormat", "VolumeLayout", "WriteFormat", "FormatWriter", "LTFS", "register", "get_format", "names",
-           "write_format", "write_format_names", "detect_format"]
+           "write_format", "write_format_names", "detect_format", "layout_on", "is_volume_layout"]

@@ -45,7 +45,7 @@ from ..restore_target import RestoreTarget, split_member_path
 from ..tape.device import MAX_RECORD, MediumInfo, TapeDevice
 from .progress import ProgressCallback, ProgressTracker
 from .read import MemberSeen, ReadResult, TapeFileResult, hash_chunks
-from .restore_plan import (LTFS, load_instruction_lines, load_instructions, loaded_labels, on_index, plan_document,
+from .restore_plan import (load_instruction_lines, load_instructions, loaded_labels, on_index, plan_document,
                            plan_restore)
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from ..catalog.store import Catalog
 
 __all__ = ["plan_restore", "loaded_labels", "load_instructions", "load_instruction_lines", "plan_document", "restore_from_plan",
-           "WrongCartridge", "CartridgeFileResult", "CatalogRestoreResult", "READ_THROUGH", "LTFS"]
+           "WrongCartridge", "CartridgeFileResult", "CatalogRestoreResult", "READ_THROUGH"]
 
 MiB = 1 << 20
 #: read on (instead of locating) to the next wanted member of the same tape file when it starts at most
@@ -345,9 +345,11 @@ class _Cartridge:
             self.tracker.file_done()
             return
         try:
-            if e.format == "axf":
+            member_at = self._format(e).member_at
+            if member_at is not None:      # read straight at the position (AXF: its file header frame)
                 self._cursor = None
-                member, chunks = self._axf_member(e)
+                member = _Member(*member_at(self.device, e.partition, e.block, e.block_offset, e.path))
+                chunks = self._records(member.size, e)
             else:
                 member, chunks = self._reader_member(e)
             if member.path.rstrip("/") != e.path or member.kind != "file" or member.size != e.size:
@@ -376,10 +378,18 @@ class _Cartridge:
         if (pos.partition, pos.block) != (partition, block):
             self.device.locate(partition, block)
 
-    def _reader_member(self, e: "PlanEntry") -> tuple[_Member, Iterator[Any]]:
+    @staticmethod
+    def _format(e: "PlanEntry") -> Any:
+        """The catalogued copy's tape-file format (LookupError: a format this version does not know)."""
         from ..formats.registry import get_format
-        from ..formats.tapefile import TapeFileReader
         from ..errors import UsageError
+        try:
+            return get_format(e.format)
+        except UsageError as exc:
+            raise LookupError(exc.message) from None
+
+    def _reader_member(self, e: "PlanEntry") -> tuple[_Member, Iterator[Any]]:
+        from ..formats.tapefile import TapeFileReader
 
         cur = self._cursor
         self._cursor = None
@@ -395,10 +405,7 @@ class _Cartridge:
                         return self._as_member(m), cur.reader.iter_data(m)
             except _MEDIA_ERRORS:
                 pass            # damage between the two: locate straight to it instead
-        try:
-            fmt = get_format(e.format)
-        except UsageError as exc:
-            raise LookupError(exc.message) from None
+        fmt = self._format(e)
         record_start = e.header_offset - e.block_offset          # type: ignore[operator]
         rs = e.record_size or 0
         self._goto(e.partition, e.block)                         # type: ignore[arg-type]
@@ -417,21 +424,6 @@ class _Cartridge:
     @staticmethod
     def _as_member(m: Any) -> _Member:
         return _Member(m.path, m.kind, m.size, m.mode, m.mtime_ns)
-
-    def _axf_member(self, e: "PlanEntry") -> tuple[_Member, Iterator[Any]]:
-        """AXF: the file header frame at the catalog's position, then the data from the next record on."""
-        from ..formats.axf.reader import read_frame_at
-        from ..formats.axf.structures import FrameType
-
-        frame, h, _ = read_frame_at(self.device, e.partition, e.block, e.block_offset)   # type: ignore[arg-type]
-        if frame.type != FrameType.FILE_HEADER:
-            raise CorruptArchive(f"a {frame.type_name} at block {e.block}, where the catalog says the file header "
-                                 f"of {e.path!r} is")
-        if h.flags or h.segment_offset or (h.kind == "file" and h.segment_size != h.size):
-            raise CorruptArchive(f"{h.path!r} at block {e.block} is a segment of a file that spans cartridges, not "
-                                 f"the whole file: restore its set with 'lto-archive span restore'")
-        size = h.size if h.kind == "file" else 0
-        return _Member(h.path, h.kind, size, h.mode, h.mtime_ns), self._records(size, e)
 
     def _records(self, size: int, e: "PlanEntry") -> Iterator[memoryview]:
         """`size` bytes from the records starting at the current position (AXF data starts on a record)."""
@@ -490,9 +482,10 @@ class _Cartridge:
     def _ltfs(self, entries: list["PlanEntry"]) -> None:
         from ..formats.ltfs.index import MODIFY, File
         from ..formats.ltfs.volume import partition_of
+        from ..formats.registry import LTFS
         from .ltfs_read import read_file_bytes
 
-        res = self._result(0, LTFS, index=True)
+        res = self._result(0, LTFS.name, index=True)
         self._open_volume()
         state = self._volume
         ix, bs = state.index, state.block_size

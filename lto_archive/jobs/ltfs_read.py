@@ -213,24 +213,5 @@ def read_node(device: TapeDevice, node: File, bs: int, algorithms: tuple[str, ..
     return hashes
 
 
-def is_ltfs(device: TapeDevice) -> bool:
-    """Whether the loaded cartridge carries an LTFS VOL1 (cheap: one record)."""
-    if device.partitions < 2:
-        return False
-    from ..formats.ltfs.label import parse_vol1
-    try:
-        device.locate(0, 0)
-        rec = device.read_record()
-        parse_vol1(rec)
-        return True
-    except (LtoArchiveError, ValueError):
-        return False
-    finally:
-        try:
-            device.locate(device.partitions - 1, 0)
-        except LtoArchiveError:
-            pass
-
-
-__all__ = ["read_ltfs", "read_file_bytes", "stored_hashes", "expected_records", "is_ltfs", "NO_CHECKSUM",
+__all__ = ["read_ltfs", "read_file_bytes", "stored_hashes", "expected_records", "NO_CHECKSUM",
            "session_manifests", "guard_restore", "read_node"]

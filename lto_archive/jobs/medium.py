@@ -25,7 +25,8 @@ from typing import Protocol
 
 from .progress import ProgressCallback
 from ..tape.device import TapeDevice
-from .ltfs_read import is_ltfs, read_ltfs
+from ..formats.registry import LTFS
+from .ltfs_read import read_ltfs
 from .read import ReadResult, read_tape_files
 
 
@@ -60,7 +61,7 @@ class LtfsVolume:
 
     @classmethod
     def probe(cls, device: TapeDevice) -> "LtfsVolume | None":
-        return cls(device) if is_ltfs(device) else None
+        return cls(device) if LTFS.holds(device) else None
 
     def read(self, phase: str, *, patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
              progress: ProgressCallback | None = None) -> ReadResult:

@@ -15,18 +15,16 @@ from typing import TYPE_CHECKING, Any
 from ..catalog.search import restore_plan
 from ..errors import LtoArchiveError
 from ..formats.ltfs.volume import open_volume
+from ..formats.registry import is_volume_layout
 from ..tape.device import TapeDevice
 
 if TYPE_CHECKING:
     from ..catalog.search import RestorePlan
     from ..catalog.store import Catalog
 
-LTFS = "ltfs"     # the catalog's format name of a file on an LTFS volume (found by its index, not a tape file)
-
-
 def on_index(entry: Any) -> bool:
     """A plan entry (catalog.search.PlanEntry) reached through its volume's index (LTFS), not in a tape file."""
-    return bool(entry.format == LTFS)
+    return is_volume_layout(entry.format)
 
 
 # --- the plan and what to load -------------------------------------------------------------------
@@ -110,5 +108,5 @@ def plan_document(plan: "RestorePlan") -> dict[str, Any]:
             "unmatched": list(plan.unmatched), "not_on_tape": list(plan.not_on_tape)}
 
 
-__all__ = ["plan_restore", "loaded_labels", "load_instructions", "load_instruction_lines", "plan_document", "LTFS",
+__all__ = ["plan_restore", "loaded_labels", "load_instructions", "load_instruction_lines", "plan_document",
            "on_index"]

@@ -38,6 +38,7 @@ from ..errors import ArchiveError, DeviceError, LtoArchiveError, NoNextCartridge
 from ..formats.cpio_writer import CpioWriter
 from ..formats.ltfs.session import Checkpoints, LtfsSession
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState
+from ..formats.registry import LTFS
 from ..hashing import MultiHasher
 from ..jobs.engine import WriteJob
 from ..jobs.folder_dest import FolderDestination, FolderFile
@@ -359,9 +360,8 @@ def _check_part_names(state: VolumeState, entries: list[SourceEntry]) -> None:
 def ltfs_unusable(dev: TapeDevice, med: MediumInfo) -> str | None:
     """Why the cartridge in `dev` cannot take a volume of an LTFS set, or None (supply.py asks)."""
     from ..formats.ltfs.volume import open_volume
-    from ..jobs.ltfs_read import is_ltfs
     label = med.barcode or "the cartridge"
-    if med.partitions < 2 or not is_ltfs(dev):
+    if med.partitions < 2 or not LTFS.holds(dev):
         return (f"{label} is not an LTFS volume (blank, or written as TAR/CPIO): an LTFS set goes on formatted "
                 f"cartridges only - format it first (lto-archive format --barcode {label})")
     try:

@@ -181,6 +181,24 @@ def _end_of_object(device: TapeDevice, partition: int, start: int, eod: int) -> 
     return device.position().block
 
 
+def holds_volume(device: TapeDevice) -> bool:
+    """Whether the loaded cartridge carries an LTFS VOL1 label (cheap: one record); the head is left
+    at the start of the last partition."""
+    if device.partitions < 2:
+        return False
+    try:
+        device.locate(0, 0)
+        parse_vol1(device.read_record())
+        return True
+    except (LtoArchiveError, ValueError):
+        return False
+    finally:
+        try:
+            device.locate(device.partitions - 1, 0)
+        except LtoArchiveError:
+            pass
+
+
 def read_labels(device: TapeDevice) -> tuple[Label, str | None]:
     """VOL1 and LTFS label of both partitions; they must agree."""
     if device.partitions < 2:
@@ -351,6 +369,6 @@ def partition_of(letter: str) -> int:
         raise CorruptArchive(f"LTFS index names partition {letter!r}") from None
 
 
-__all__ = ["VolumeState", "IndexFound", "open_volume", "format_volume", "read_index_at", "find_last_index",
+__all__ = ["holds_volume", "VolumeState", "IndexFound", "open_volume", "format_volume", "read_index_at", "find_last_index",
            "write_index_partition", "write_coherency", "read_labels", "DATA_PARTITION", "INDEX_PARTITION",
            "partition_of", "UsageError", "write_index_records"]
