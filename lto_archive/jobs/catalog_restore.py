@@ -43,7 +43,7 @@ from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS
 from ..manifest import OK
 from ..restore_target import RestoreTarget, split_member_path
 from ..tape.device import MAX_RECORD, MediumInfo, TapeDevice
-from .progress import ProgressCallback, ProgressTracker
+from ..progress import ProgressCallback, ProgressTracker
 from .read import MemberSeen, ReadResult, TapeFileResult, hash_chunks
 from .restore_plan import (load_instruction_lines, load_instructions, loaded_labels, on_index, plan_document,
                            plan_restore)

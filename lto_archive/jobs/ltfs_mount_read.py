@@ -23,7 +23,7 @@ from ..ltfs_tools import (HASH_XATTR_PREFIX, LTFS_HASH_ALGORITHMS, PARTITION, ST
                           XattrStore)
 from ..manifest import LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, SKIPPED, UNREADABLE, FileRecord, Manifest
 from ..restore_target import RestoreTarget
-from .progress import ProgressCallback, ProgressTracker
+from ..progress import ProgressCallback, ProgressTracker
 from .read import MemberSeen, ReadResult, TapeFileResult, compare, matches_patterns
 
 __all__ = ["read_mounted", "list_mounted", "verify_mounted", "restore_mounted", "tape_order", "MountedFile",

@@ -35,7 +35,7 @@ from ..scan import SourceEntry, scan_sources
 from .engine import WriteJob, run
 from .ltfs_mount_read import (COPY_BUFFER, NOT_ON_VOLUME, PART_PREFIX, PART_SUFFIX, MountedFile, check_volume,
                               list_mounted, read_mounted, restore_mounted, tape_order, verify_mounted)
-from .progress import ProgressCallback, ProgressTracker
+from ..progress import ProgressCallback, ProgressTracker
 from .session import (TOOL, WriteOptions, WriteResult, check_copied, close_session, copy_source_file, new_record,
                       new_session_id, write_copy_log)
 from .targets import LtfsMount

@@ -23,7 +23,7 @@ from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS
 from ..manifest import META_DIR, OK, FileRecord, Manifest, SessionInfo
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
-from .progress import ProgressCallback, ProgressTracker
+from ..progress import ProgressCallback, ProgressTracker
 from .read import MemberSeen, ReadResult, TapeFileResult, compare, hash_chunks, matches_patterns, refuse
 
 NO_CHECKSUM = "no-checksum"

@@ -27,7 +27,7 @@ from ..manifest import META_DIR, NOT_WRITTEN, FileRecord, Manifest, utc_now
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import TapeDevice
-from .progress import ProgressCallback, ProgressTracker
+from ..progress import ProgressCallback, ProgressTracker
 from . import mhl_job
 from .engine import WriteJob, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .progress import ProgressCallback
+from ..progress import ProgressCallback
 from ..tape.device import TapeDevice
 from ..formats.registry import LTFS
 from .ltfs_read import read_ltfs

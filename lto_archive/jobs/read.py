@@ -32,7 +32,7 @@ from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
-from .progress import ProgressCallback, ProgressTracker
+from ..progress import ProgressCallback, ProgressTracker
 
 
 @dataclass

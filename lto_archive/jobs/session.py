@@ -33,7 +33,7 @@ from ..tape.device import TapeDevice, WriteFlags
 from ..version import __version__
 from . import mhl_job
 from .folder_dest import FolderDestination, FolderResult, FolderFile, feeding, mirror_entry, open_copies
-from .progress import CountingReader, ProgressCallback, ProgressTracker
+from ..progress import CountingReader, ProgressCallback, ProgressTracker
 
 TOOL = f"lto-archive {__version__}"
 

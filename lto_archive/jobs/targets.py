@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .progress import ProgressCallback
+    from ..progress import ProgressCallback
     from .session import WriteOptions, WriteResult
 
 

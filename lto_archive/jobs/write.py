@@ -23,7 +23,7 @@ from ..tape.device import TapeDevice
 from . import mhl_job
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .engine import WriteJob, run
-from .progress import ProgressCallback
+from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, mark_lost, metadata_reserve, new_record, new_session_info,
                       placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,

@@ -21,7 +21,7 @@ from ..formats.ltfs.index import MODIFY, File
 from ..formats.ltfs.volume import VolumeState, open_volume
 from ..hashing import DEFAULT_ALGORITHMS
 from ..jobs.ltfs_read import guard_restore, read_node, session_manifests, read_file_bytes, stored_hashes
-from ..jobs.progress import ProgressTracker
+from ..progress import ProgressTracker
 from ..jobs.read import MemberSeen, TapeFileResult, matches_patterns, compare
 from ..manifest import OK, Manifest
 from ..restore_target import RestoreTarget

@@ -43,7 +43,7 @@ from ..hashing import MultiHasher
 from ..jobs.engine import WriteJob
 from ..jobs.folder_dest import FolderDestination, FolderFile
 from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, add_ltfs_entry, add_metadata, ltfs_times, open_ltfs_volume
-from ..jobs.progress import ProgressTracker
+from ..progress import ProgressTracker
 from ..jobs.session import (TOOL, WriteOptions, WriteResult, close_session, copy_source_file, mark_lost, mark_unindexed,
                             metadata_reserve, new_session_id, new_session_info, prepare_medium)
 from ..manifest import META_DIR, SKIPPED, FileRecord, Manifest, iso, utc_now

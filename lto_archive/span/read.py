@@ -34,7 +34,7 @@ from ..formats.tapefile import TapeFileReader
 from ..formats.tar_reader import TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..jobs.catalog_restore import WrongCartridge
-from ..jobs.progress import ProgressCallback, ProgressTracker
+from ..progress import ProgressCallback, ProgressTracker
 from ..jobs.read import (MemberSeen, ReadResult, TapeFileResult, compare, hash_chunks, locate_tape_file,
                          matches_patterns, open_tape_file, restore_member)
 from ..jobs.medium import LtfsVolume, TapeFiles, open_medium

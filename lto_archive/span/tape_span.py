@@ -24,7 +24,7 @@ from ..formats.tar_writer import BLOCK
 from ..hashing import MultiHasher
 from ..jobs.engine import WriteJob
 from ..jobs.folder_dest import FolderDestination, FolderFile
-from ..jobs.progress import ProgressTracker
+from ..progress import ProgressTracker
 from ..jobs.session import (WriteOptions, WriteResult, add_entry, close_session, copy_source_file, mark_lost,
                             metadata_reserve, new_record, new_session_id, new_session_info, placer, prepare_medium,
                             session_document)

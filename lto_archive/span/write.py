@@ -37,7 +37,7 @@ from ..errors import UsageError
 from ..formats.registry import write_format
 from ..jobs.engine import run
 from ..jobs.folder_dest import FolderDestination, close_folders, job_files, verify_folders
-from ..jobs.progress import ProgressCallback
+from ..progress import ProgressCallback
 from ..jobs.session import JobPlan, WriteOptions, plan_job, write_copy_log
 from ..manifest import OK
 from .ltfs_span import LtfsSpanJob

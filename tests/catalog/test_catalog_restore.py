@@ -19,7 +19,7 @@ from lto_archive.errors import (DeviceError, ExitCode, JobIncomplete, RestoreCon
 from lto_archive.formats.ltfs.volume import open_volume
 from lto_archive.jobs.catalog_restore import (CatalogRestoreResult, WrongCartridge, load_instruction_lines,
                                               load_instructions, plan_document, plan_restore, restore_from_plan)
-from lto_archive.jobs.progress import Progress
+from lto_archive.progress import Progress
 from lto_archive.tape import MAX_RECORD, TapeDevice, VirtualTape
 from lto_archive.tape.device import MediumInfo, Position, WriteFlags
 
