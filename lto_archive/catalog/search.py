@@ -377,7 +377,7 @@ class CartridgePlan(NamedTuple):
     entries: list[PlanEntry]         # in tape order
 
 
-class RestorePlan(list):  # type: ignore[type-arg]
+class RestorePlan(list):
     """[CartridgePlan(barcode, entries), ...]: the cartridges to load, the one holding most files first.
 
     `tapes[barcode]`: its shelf location, volume UUID, generation, formats.

@@ -394,7 +394,7 @@ class _Cartridge:
         cur = self._cursor
         self._cursor = None
         if (cur is not None and cur.tape_file == e.tape_file and cur.format == e.format
-                and 0 <= e.header_offset - cur.stream.tell() <= self.read_through):   # type: ignore[operator]
+                and 0 <= e.header_offset - cur.stream.tell() <= self.read_through):
             try:
                 while True:
                     m = cur.reader.next()

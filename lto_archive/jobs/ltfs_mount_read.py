@@ -93,7 +93,7 @@ def _walk(mp: Path) -> tuple[list[MountedFile], list[str]]:
 
 
 def _meta_files(mp: Path, rel_dir: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for dirpath, dirnames, filenames in os.walk(mp / rel_dir):
         base = Path(dirpath).relative_to(mp).as_posix()
         out.extend(f"{base}/{n}" for n in filenames if os.path.isfile(os.path.join(dirpath, n))

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from datetime import datetime
 
 from ..errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
 from ..formats.registry import write_format_names
@@ -338,8 +339,8 @@ def mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) ->
     exc.args = (exc.message,)
 
 
-def close_session(session: SessionInfo, records: list[FileRecord], started, tracker: ProgressTracker,
-                   failed: bool = False) -> None:  # type: ignore[no-untyped-def]
+def close_session(session: SessionInfo, records: list[FileRecord], started: datetime, tracker: ProgressTracker,
+                   failed: bool = False) -> None:
     files = [r for r in records if r.kind == "file"]
     now = utc_now()
     session.finished = iso(now)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import DeviceError, LtoArchiveError, UsageError
 from ..formats.registry import FormatWriter, get_format, write_format
@@ -57,7 +57,7 @@ def write_archive(sources: list[str | Path], device: TapeDevice | LtfsMount | Se
         if len(targets) + len(folders) > 1:
             raise UsageError("a mounted LTFS volume (ltfs-mount:) is written on its own, without other destinations")
         return mounts[0].write(sources, opts, progress)
-    devices = tape_devices(targets)
+    devices = tape_devices(cast("list[TapeDevice]", targets))   # no mount among them (above)
     fmt = write_format(opts.format)
     if fmt.is_volume:
         from .ltfs_write import write_ltfs     # (the LTFS format's modules: only for an LTFS job)
