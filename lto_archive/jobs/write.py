@@ -22,6 +22,7 @@ from ..streaming import RecordStream
 from ..tape.device import TapeDevice
 from . import mhl_job
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
+from .append import append_point
 from .engine import WriteJob, run
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
@@ -85,10 +86,12 @@ class _TapeFileJob(WriteJob[WriteResult]):
         device = devices[0]
         medium = device.medium()
         self.starts = []
+        self.append_notes: list[str] = []
         for dev in devices:
-            dev.locate(dev.partitions - 1, 0)   # TAR goes to the last (data) partition
-            dev.seek_eod()
-            self.starts.append(dev.position())
+            start, note = append_point(dev)     # the last (data) partition's end, a crashed tape file closed
+            self.starts.append(start)
+            if note:
+                self.append_notes.append(note)
         pos = self.pos = self.starts[0]
         self.remaining = min(dev.medium().remaining for dev in devices)
         self.started = utc_now()
@@ -172,7 +175,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         dests = self.plan.dests
         close_folders(dests, job_files(self.manifest, self.plan.cards))
         result = WriteResult(self.manifest, self.error)
-        result.notes.extend(self.plan.notes())
+        result.notes.extend(self.append_notes + self.plan.notes())
         result.destinations = _destination_results(self.stream, self.starts, dests, self.error)
         result.folders = [d.result for d in dests]
         if self.opts.verify or len(self.devices) + len(dests) > 1:

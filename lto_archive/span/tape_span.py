@@ -22,6 +22,7 @@ from ..errors import DeviceError, NoNextCartridge
 from ..formats.registry import write_format
 from ..formats.tar_writer import BLOCK
 from ..hashing import MultiHasher
+from ..jobs.append import append_point
 from ..jobs.engine import WriteJob
 from ..jobs.folder_dest import FolderDestination, FolderFile
 from ..progress import ProgressTracker
@@ -148,9 +149,8 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         for d, dev in loaded:
             try:
                 prepare_medium(dev, self.opts.allow_old_generation)
-                dev.locate(dev.partitions - 1, 0)
-                dev.seek_eod()
-                pos = dev.position()
+                pos, closed = append_point(dev)     # a tape file a crash left open is closed first
+                d.result.notes.extend([closed] if closed else [])
                 medium = self._labelled(dev.medium(), d.supply)
             except DeviceError as exc:
                 if seq == 1 or len(loaded) == 1:
