@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,7 +13,7 @@ from typing import Any
 
 import click
 
-from lto_archive import ExitCode, LtoArchiveError, Progress, open_device, open_tape
+from lto_archive import ExitCode, Interrupted, LtoArchiveError, Progress, open_device, open_tape
 
 
 def human_bytes(n: float) -> str:
@@ -130,6 +132,39 @@ def fail(exc: LtoArchiveError, as_json: bool) -> None:
     else:
         click.secho(f"error: {exc.message}", fg="red", err=True)
     sys.exit(int(exc.exit_code))
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM outside a write job: stop as Ctrl-C does, and say it was SIGTERM (exit 143)."""
+
+    signum = int(signal.SIGTERM)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While a command runs (main thread): SIGTERM raises a KeyboardInterrupt, so it ends like Ctrl-C
+    (devices closed, exit 143) instead of killing the process. A write job installs its own handler
+    for its duration (stop at the next file boundary)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old if old is not None else signal.SIG_DFL)
+
+
+def interrupted(exc: KeyboardInterrupt) -> Interrupted:
+    """A KeyboardInterrupt that reached the command line, as the error it is (exit 130, or 143 for SIGTERM)."""
+    signum = getattr(exc, "signum", None)
+    signum = signum if isinstance(signum, int) else int(signal.SIGINT)
+    name = "SIGTERM" if signum == signal.SIGTERM else "SIGINT (Ctrl-C)"
+    return Interrupted(f"interrupted by {name}: the command stopped before it finished", signum)
 
 
 class ProgressBar:

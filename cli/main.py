@@ -13,7 +13,7 @@ from .axf_cmds import axf
 from .baf_cmds import baf
 from .bench_cmd import bench
 from .catalog_cmds import catalog
-from .common import exit_code_help, fail, flush_json
+from .common import exit_code_help, fail, flush_json, interrupted, terminate_as_interrupt
 from .demo_cmd import demo
 from .drive_cmds import drive
 from .library_cmds import library, vlib
@@ -28,10 +28,14 @@ class _Group(click.Group):
     """Maps every library error to its message and exit code, in one place."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        as_json = "--json" in sys.argv[1:]
         try:
-            rv = super().invoke(ctx)
+            with terminate_as_interrupt():
+                rv = super().invoke(ctx)
         except LtoArchiveError as exc:
-            fail(exc, "--json" in sys.argv[1:])
+            fail(exc, as_json)
+        except KeyboardInterrupt as exc:     # Ctrl-C (or SIGTERM) outside a write job: no "Aborted!", no traceback
+            fail(interrupted(exc), as_json)
         finally:
             flush_json()   # a result not followed by an error (nothing pending after fail)
         return rv

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         LtoArchiveError, ExitCode, UsageError, DeviceError, DeviceNotFound, NoMedium, WriteProtected,
         GenerationError, EndOfMedium, ChangerError, CartridgeNotFound, DriveFull, SlotFull, EmptySlot,
         NoNextCartridge, SourceError, UnstorableName, ArchiveError, CorruptArchive, UnsafePath,
-        RestoreConflict, VerificationFailed, JobIncomplete,
+        RestoreConflict, VerificationFailed, JobIncomplete, Interrupted,
     )
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
@@ -52,7 +52,7 @@ __all__ = [
     "WriteProtected", "GenerationError", "EndOfMedium", "ChangerError", "CartridgeNotFound", "DriveFull",
     "SlotFull", "EmptySlot", "NoNextCartridge", "SourceError", "UnstorableName", "ArchiveError",
     "CorruptArchive", "UnsafePath", "RestoreConflict", "VerificationFailed", "JobIncomplete",
-    "make_sample_card", "run_benchmark", "run_index_benchmark",
+    "Interrupted", "make_sample_card", "run_benchmark", "run_index_benchmark",
 ]
 
 _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {

@@ -8,6 +8,7 @@ codes in one place; the library never prints or exits.
 
 from __future__ import annotations
 
+import signal
 from enum import IntEnum
 from typing import Any
 
@@ -22,6 +23,8 @@ class ExitCode(IntEnum):
     DEVICE = 4            # device missing, write-protected, full, wrong generation, I/O error
     INCOMPLETE = 5        # the job ran but some files were not copied or changed while read
     ARCHIVE = 6           # corrupt or unsafe archive, refused restore
+    INTERRUPTED = 130     # stopped by SIGINT (Ctrl-C): what is complete is closed and logged
+    TERMINATED = 143      # stopped by SIGTERM: likewise
 
 
 class LtoArchiveError(Exception):
@@ -174,3 +177,18 @@ class JobIncomplete(LtoArchiveError):
     """The job finished, but not every file was copied and proven."""
 
     exit_code = ExitCode.INCOMPLETE
+
+
+class Interrupted(LtoArchiveError):
+    """The job was stopped by a signal: SIGINT (Ctrl-C, exit 130) or SIGTERM (exit 143).
+
+    After the first signal a write job stops at the next file boundary and closes its session with
+    what is complete; after a second it stops at once. `signum` says which signal it was.
+    """
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, message: str, signum: int = signal.SIGINT, **data: Any) -> None:
+        super().__init__(message, signal=signum, **data)
+        self.signum = signum
+        self.exit_code = ExitCode.TERMINATED if signum == signal.SIGTERM else ExitCode.INTERRUPTED

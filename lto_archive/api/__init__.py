@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from ..errors import (ArchiveError, CartridgeNotFound, ChangerError, CorruptArchive, DeviceError, DeviceNotFound,
-                      DriveFull, EmptySlot, EndOfMedium, ExitCode, SlotFull, GenerationError, JobIncomplete, LtoArchiveError, NoMedium,
+                      DriveFull, EmptySlot, EndOfMedium, ExitCode, SlotFull, GenerationError, Interrupted, JobIncomplete, LtoArchiveError, NoMedium,
                       NoNextCartridge, RestoreConflict, SourceError, UnsafePath, UnstorableName, UsageError,
                       VerificationFailed, WriteProtected)
 from ..hashing import DEFAULT_ALGORITHMS
@@ -56,5 +56,5 @@ __all__ = [
     "LtoArchiveError", "ExitCode", "UsageError", "DeviceError", "DeviceNotFound", "NoMedium", "WriteProtected",
     "GenerationError", "EndOfMedium", "ChangerError", "CartridgeNotFound", "DriveFull", "SlotFull", "EmptySlot", "NoNextCartridge", "SourceError",
     "UnstorableName", "ArchiveError", "CorruptArchive", "UnsafePath", "RestoreConflict", "VerificationFailed",
-    "JobIncomplete",
+    "JobIncomplete", "Interrupted",
 ]

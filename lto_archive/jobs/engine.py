@@ -12,6 +12,14 @@ a supply (span/tape_span.py, span/ltfs_span.py). The engine runs them all the sa
     fail      a device failure part-way: what reached the tape stays, the rest is said
     finish    close the session, read back, folders, copy log: the job's result
 
+SIGINT and SIGTERM: a job that can stop at a file boundary (`interruptible`) gets a handler for the
+duration of the run (lto_archive/interrupts.py). The first signal is seen between two entries:
+`interrupt` marks what is still pending as not written, and the session is committed and finished as
+usual with what is complete (its status: interrupted). A second signal, or a Ctrl-C in a job that
+cannot stop at a boundary, stops at once: `abandon` drops what is buffered, and the KeyboardInterrupt
+leaves as `errors.Interrupted` (exit 130, or 143 for SIGTERM); the tape file it leaves open is closed
+by the next job (jobs/append.py).
+
 The plan before (`jobs.session.plan_job`) and the lifecycle steps the jobs share
 (`jobs.session`) are the same for every job, so a rule about commit points,
 early warning, verify or copy logs is written once.
@@ -21,7 +29,8 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from ..errors import DeviceError
+from ..errors import DeviceError, Interrupted
+from ..interrupts import signal_name, signal_of, stop_requests
 from ..scan import SourceEntry
 
 R = TypeVar("R")
@@ -31,6 +40,7 @@ class WriteJob(Generic[R]):
     """One write job as the engine drives it (see the module's docstring for the steps)."""
 
     pending: list[SourceEntry]    # what is still to be written, in order
+    interruptible = False         # stops at a file boundary on SIGINT/SIGTERM (`interrupt`)
 
     def start(self) -> None:
         """Load, position and open the targets (the constructor did it when there is nothing more)."""
@@ -50,19 +60,38 @@ class WriteJob(Generic[R]):
     def finish(self) -> R:
         raise NotImplementedError
 
+    def interrupt(self, signum: int) -> None:
+        """A signal asked the job to stop: take nothing more (`pending` emptied, each said not written)."""
+        raise NotImplementedError
+
+    def abandon(self) -> None:
+        """Stop at once (a second signal): drop what is buffered, write nothing more."""
+
 
 def run(job: WriteJob[R]) -> R:
     """Start the job (errors raise: nothing written), write every entry, commit; a device failure
-    part-way goes to the job (`fail`), which says what is on tape; then the job's result."""
-    job.start()
-    try:
-        job.begin()
-        while job.pending:
-            job.add_next()
-        job.commit()
-    except DeviceError as exc:
-        job.fail(exc)
-    return job.finish()
+    part-way goes to the job (`fail`), which says what is on tape; then the job's result. A signal
+    stops an interruptible job at the next entry; a KeyboardInterrupt leaves as Interrupted."""
+    with stop_requests(enabled=job.interruptible) as stop:
+        try:
+            job.start()
+            try:
+                job.begin()
+                while job.pending:
+                    if stop.signum is not None:
+                        job.interrupt(stop.signum)
+                        break
+                    job.add_next()
+                job.commit()
+            except DeviceError as exc:
+                job.fail(exc)
+            return job.finish()
+        except KeyboardInterrupt as exc:
+            job.abandon()
+            signum = signal_of(exc)
+            raise Interrupted(f"stopped at once by {signal_name(signum)}: the session was not closed (the next "
+                              "write closes an open tape file first; an LTFS volume needs 'lto-archive ltfs "
+                              "recover')", signum) from None
 
 
 __all__ = ["WriteJob", "run"]

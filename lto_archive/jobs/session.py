@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 from datetime import datetime
 
-from ..errors import DeviceError, JobIncomplete, LtoArchiveError, UsageError
+from ..errors import DeviceError, Interrupted, JobIncomplete, LtoArchiveError, UsageError
 from ..formats.registry import write_format_names
 from ..fsutil import atomic_write
+from ..interrupts import interrupted_message
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher, parse_algorithms
 from ..manifest import (CHANGED, LOST, NOT_WRITTEN, OK, READ_ERROR, SKIPPED, UNREADABLE, FileRecord, Manifest,
                         SessionInfo, iso, utc_now)
@@ -78,6 +79,7 @@ class WriteResult:
     folders: list[FolderResult] = field(default_factory=list)          # per folder: the files written, proven
     readbacks: dict[int, Any] = field(default_factory=dict)   # tape index -> its read-back (jobs.read.ReadResult)
     blocks: dict[int, dict[str, int]] = field(default_factory=dict)   # LTFS: tape index -> path -> its start block
+    interrupted: int | None = None   # the signal that stopped the job at a file boundary (SIGINT, SIGTERM)
 
     @property
     def files(self) -> list[FileRecord]:
@@ -91,6 +93,8 @@ class WriteResult:
     def status(self) -> str:
         if self.error is not None:
             return "failed"
+        if self.interrupted is not None:
+            return "interrupted"
         if any(d.get("status") not in ("ok", None) for d in self.destinations):
             return "incomplete"
         return "incomplete" if self.problems else "ok"
@@ -122,6 +126,8 @@ class WriteResult:
         """Raise the device error, or JobIncomplete naming every file not copied cleanly."""
         if self.error is not None:
             raise self.error
+        if self.interrupted is not None:
+            raise Interrupted(interrupted_message(self.interrupted, self.files), self.interrupted)
         bad = [d for d in self.destinations if d.get("status") not in ("ok", None)]
         if bad and not self.problems:
             raise JobIncomplete("not every destination holds a proven copy: " + "; ".join(

@@ -24,6 +24,7 @@ from . import mhl_job
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .append import append_point
 from .engine import WriteJob, run
+from ..interrupts import signal_name
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, mark_lost, metadata_reserve, new_record, new_session_info,
@@ -71,6 +72,8 @@ def write_archive(sources: list[str | Path], device: TapeDevice | LtfsMount | Se
 class _TapeFileJob(WriteJob[WriteResult]):
     """One session written as one tape file to every device (write_archive)."""
 
+    interruptible = True
+
     def __init__(self, sources: list[str | Path], devices: list[TapeDevice], opts: WriteOptions, plan: JobPlan,
                  progress: ProgressCallback | None) -> None:
         self.sources, self.devices, self.opts, self.plan, self.progress = sources, devices, opts, plan, progress
@@ -79,6 +82,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None   # why the remaining files were not taken
         self.ends: dict[int, int] = {}    # id(record) -> tape-file offset just past its member
+        self.interrupted: int | None = None   # the signal that stopped the job at a file boundary
 
     def start(self) -> None:
         """Every tape at its end of data (the last, data partition); the session; the folders; the stream."""
@@ -132,6 +136,22 @@ class _TapeFileJob(WriteJob[WriteResult]):
                   self.plan.dests)
         self.ends[id(rec)] = self.stream.offset
 
+    def interrupt(self, signum: int) -> None:
+        """A signal: every entry still pending is not written; commit closes the session with the rest."""
+        self.interrupted = signum
+        why = f"not written: the job was interrupted ({signal_name(signum)}) before this file"
+        for entry in self.pending:
+            rec = new_record(entry)
+            rec.status, rec.message = NOT_WRITTEN, why
+            self.records.append(rec)
+        self.pending.clear()
+
+    def abandon(self) -> None:
+        """A second signal: the stream stops without writing what it holds (no filemark)."""
+        stream = getattr(self, "stream", None)
+        if stream is not None:
+            stream.abort()
+
     def fail(self, exc: DeviceError) -> None:
         """Only members whose last byte reached a written record stay good."""
         stream = self.stream
@@ -146,7 +166,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         stream, writer, manifest = self.stream, self.writer, self.manifest
         stream.flush_hashes()
         mhl_job.finish(self.plan.cards, manifest)     # ingest check against the cards' histories, new generations
-        close_session(self.session, self.records, self.started, self.tracker)
+        self.close_session()
         now = time.time_ns()
         meta: dict[str, bytes] = {}
         for card in self.plan.cards:
@@ -168,13 +188,19 @@ class _TapeFileJob(WriteJob[WriteResult]):
                 st.error = exc
         stream.check()
 
+    def close_session(self) -> None:
+        """The session's times, counts and status (interrupted: stopped by a signal at a file boundary)."""
+        close_session(self.session, self.records, self.started, self.tracker, failed=self.error is not None)
+        if self.interrupted is not None and self.error is None:
+            self.session.status = "interrupted"
+
     def finish(self) -> WriteResult:
         """Close the session, the folders; read every destination back; the copy log next to the job."""
         self.tracker.finish()
-        close_session(self.session, self.records, self.started, self.tracker, failed=self.error is not None)
+        self.close_session()
         dests = self.plan.dests
         close_folders(dests, job_files(self.manifest, self.plan.cards))
-        result = WriteResult(self.manifest, self.error)
+        result = WriteResult(self.manifest, self.error, interrupted=self.interrupted)
         result.notes.extend(self.append_notes + self.plan.notes())
         result.destinations = _destination_results(self.stream, self.starts, dests, self.error)
         result.folders = [d.result for d in dests]
