@@ -248,3 +248,20 @@ def test_sigterm_in_a_real_process_exits_143(tmp_path: Path) -> None:
     assert v.status == "ok" and sorted(v.tape_files[0].verified) == sorted(card)[:4]
     logs = list((tmp_path / "logs").glob("*.json"))
     assert len(logs) == 1 and Manifest.from_json(logs[0].read_text()).session.status == "interrupted"
+
+
+def test_stopped_at_once_during_read_back_says_the_session_is_closed(tmp_path: Path, monkeypatch) -> None:
+    card = _card(tmp_path / "src")
+    cart = _tape(tmp_path)
+
+    def ctrl_c(*a, **k):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+    monkeypatch.setattr("lto_archive.jobs.read.verify_tape", ctrl_c)
+    with VirtualTape(cart) as vt:
+        with pytest.raises(Interrupted) as err:
+            write_archive([tmp_path / "src" / "A001"], vt, WriteOptions(record_size=RS, verify=True))
+    assert "after the session was closed on tape" in err.value.message
+    monkeypatch.undo()
+    assert [k for _, k in cartridge_objects(cart)][-1] == "F"
+    with VirtualTape(cart) as vt:
+        assert sorted(verify_tape(vt).tape_files[0].verified) == sorted(card)

@@ -72,6 +72,7 @@ def run(job: WriteJob[R]) -> R:
     """Start the job (errors raise: nothing written), write every entry, commit; a device failure
     part-way goes to the job (`fail`), which says what is on tape; then the job's result. A signal
     stops an interruptible job at the next entry; a KeyboardInterrupt leaves as Interrupted."""
+    closed = False      # the commit point (or the failure) is behind: what is on tape is said
     with stop_requests(enabled=job.interruptible) as stop:
         try:
             job.start()
@@ -85,13 +86,22 @@ def run(job: WriteJob[R]) -> R:
                 job.commit()
             except DeviceError as exc:
                 job.fail(exc)
+            closed = True
             return job.finish()
         except KeyboardInterrupt as exc:
             job.abandon()
-            signum = signal_of(exc)
-            raise Interrupted(f"stopped at once by {signal_name(signum)}: the session was not closed (the next "
-                              "write closes an open tape file first; an LTFS volume needs 'lto-archive ltfs "
-                              "recover')", signum) from None
+            raise stopped_at_once(signal_of(exc), closed) from None
+
+
+def stopped_at_once(signum: int, closed: bool) -> Interrupted:
+    """The error of a job a signal stopped at once (a second one, or Ctrl-C in a job that cannot stop at a
+    file boundary): before its session was closed, or after (read back, copy log not finished)."""
+    if closed:
+        return Interrupted(f"stopped at once by {signal_name(signum)} after the session was closed on tape: "
+                           "its read-back and copy log did not finish (verify it with 'lto-archive verify')",
+                           signum)
+    return Interrupted(f"stopped at once by {signal_name(signum)}: the session was not closed (the next write "
+                       "closes an open tape file first; an LTFS volume needs 'lto-archive ltfs recover')", signum)
 
 
 __all__ = ["WriteJob", "run"]
