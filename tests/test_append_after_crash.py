@@ -41,6 +41,12 @@ def write_record(self, data):
     calls[0] += 1
     return original(self, data)
 VirtualTape.write_record = write_record
+original_fm = VirtualTape.write_filemarks
+def write_filemarks(self, *a, **k):
+    if calls[0] == kill_at:
+        os.kill(os.getpid(), signal.SIGKILL)     # every record is out: killed before the commit point
+    return original_fm(self, *a, **k)
+VirtualTape.write_filemarks = write_filemarks
 write_archive([src], VirtualTape(cart), WriteOptions(format=fmt, record_size=16384, chunk_size=32768))
 print("not killed", flush=True)
 """
@@ -58,15 +64,20 @@ def _card(root: Path, name: str, seed: int, files: int) -> dict[str, bytes]:
     return out
 
 
-def _killed_job(tmp_path: Path, fmt: str, seed: int) -> tuple[Path, Path, dict[str, bytes], int]:
+def _killed_job(tmp_path: Path, fmt: str, seed: int, kill_at: int | None = None
+                ) -> tuple[Path, Path, dict[str, bytes], int]:
     """A cartridge whose one tape file was cut by kill -9 at a seeded record; the card it held."""
     cart = tmp_path / "tape"
     create_vtape(cart, "LTO-9", capacity=2 * 1024**3, barcode="CRS001L9").close()
     old = _card(tmp_path / "src", "A001", seed, 12)
-    kill_at = random.Random(seed).randrange(8, 40)     # the whole job is ~60 records: cut inside the files
+    if kill_at is None:
+        kill_at = random.Random(seed).randrange(8, 40)     # the whole job is ~60 records: cut inside the files
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.run([sys.executable, "-c", CHILD, str(cart), str(tmp_path / "src" / "A001"), fmt, str(kill_at)],
                           env=env, cwd=str(REPO), capture_output=True)
+    if kill_at >= 10**6:
+        assert proc.returncode == 0, proc.stderr.decode()
+        return cart, tmp_path / "src" / "A001", old, kill_at
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     objs = cartridge_objects(cart)
     assert [k for _, k in objs] == ["R"] * kill_at, "the killed job left records and no filemark"
@@ -170,3 +181,18 @@ def test_a_device_that_keeps_nothing_takes_job_after_job(tmp_path: Path) -> None
     for n in range(2):
         result = write_archive([tmp_path / "src" / "D004"], dev, WriteOptions(record_size=RS))
         assert result.status == "ok" and result.manifest.session.tape_file == n and not result.notes
+
+
+def test_killed_at_the_commit_point_the_archive_is_whole(tmp_path: Path) -> None:
+    """Every record out, killed before the filemark: the next job adds it; the old session verifies whole."""
+    probe = tmp_path / "probe"
+    cart, _src, old, _ = _killed_job(probe, "tar", seed=21, kill_at=10**6)   # not killed: count the records
+    records = [k for _, k in cartridge_objects(cart)].count("R")
+    cart, _src, old, _ = _killed_job(tmp_path, "tar", seed=21, kill_at=records)
+    _card(tmp_path / "src", "B002", 8, 2)
+    with VirtualTape(cart) as vt:
+        result = write_archive([tmp_path / "src" / "B002"], vt, WriteOptions(record_size=RS))
+        assert result.notes and result.manifest.session.tape_file == 1
+        verified = verify_tape(vt)
+    assert verified.status == "ok"
+    assert sorted(p for p in verified.tape_files[0].verified) == sorted(old)
