@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from lto_archive.catalog import Catalog
 from lto_archive.errors import ExitCode, Interrupted
-from lto_archive.jobs import engine
+from lto_archive.interrupts import stop_requests
 from lto_archive.jobs.read import verify_tape
 from lto_archive.jobs.write import WriteOptions, write_archive
 from lto_archive.manifest import Manifest
@@ -151,7 +151,7 @@ def test_no_handler_outside_the_main_thread() -> None:
 
 
 def _stop_request_in_thread():  # type: ignore[no-untyped-def]
-    with engine.stop_requests() as req:
+    with stop_requests() as req:
         assert not req.asked
         return signal.getsignal(signal.SIGINT)
 
