@@ -12,7 +12,7 @@ from lto_archive import DEFAULT_ALGORITHMS, DEFAULT_LOG_DIR, Catalog, Folder, Re
 
 from .catalog_cmds import catalog_option
 from .common import ProgressBar, device_or_library, device_selection, emit, library_options, optional_device_or_library
-from .render import read_text, span_read_text, span_text, write_text
+from .render import NOT_READ_BACK_TEXT, read_text, span_read_text, span_text, write_text
 
 
 def _device_option(f):  # type: ignore[no-untyped-def]
@@ -54,7 +54,9 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @click.option("--log-dir", default=DEFAULT_LOG_DIR, show_default=True, type=click.Path(path_type=Path),
               help="Where the copy log of the job is written.")
 @click.option("--verify/--no-verify", "verify_after", default=None,
-              help="Read every destination back after writing (default: on with several destinations).")
+              help="Read every destination back after writing (the default). --no-verify: the summary says "
+                   "'written, not read back' for each destination, never 'ok'. --span on one drive: not read back "
+                   "unless asked.")
 @click.option("--allow-old-generation", is_flag=True, help="Allow media older than LTO-5 (against CST RT-030).")
 @click.option("--span", "span_set", is_flag=True,
               help="Go on on the next cartridge when this one is full (docs/spanning.md): from the --library, "
@@ -96,6 +98,9 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
             span_text(one)
             if check is not None:
                 span_read_text(check)
+            else:
+                click.secho(f"span set {one.set_id}: {NOT_READ_BACK_TEXT} (read it with `lto-archive span verify`)",
+                            fg="yellow")
     emit(result.to_dict(), as_json, text)
     result.raise_for_status()
 
