@@ -136,7 +136,7 @@ def _read_mount_back(result, mountpoint: Path, verify: bool) -> None:  # type: i
     tops = sorted({f.path.split("/", 1)[0] for f in result.manifest.files})
     r = verify_mounted(mountpoint, patterns=tops)
     wanted = {f.path for f in result.manifest.files if f.kind == "file" and f.status == "ok"}
-    dest["verified"] = len([p for p in r.verified if p in wanted])
+    dest["verified"] = len([p for t in r.tape_files for p in t.verified if p in wanted])
     dest["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in r.failed]
     if r.failed or r.errors:
         dest["status"] = "failed"
