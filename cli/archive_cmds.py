@@ -111,6 +111,15 @@ def ask_operator(message: str) -> bool:
     return answer.strip().lower() not in ("q", "quit", "stop", "n", "no")
 
 
+def _index_options(f):  # type: ignore[no-untyped-def]
+    """--generation / --rollback: an LTFS volume read from an older index, only on purpose."""
+    f = click.option("--rollback", is_flag=True,
+                     help="LTFS: when the newest index cannot be used, read the newest readable older generation "
+                          "(said loudly; files written after it are missing). Without it: damage, exit 6.")(f)
+    return click.option("--generation", type=click.IntRange(min=1), default=None,
+                        help="LTFS: read this index generation (an older one, on purpose; said loudly).")(f)
+
+
 @click.command("verify")
 @click.option("--device", default=None, callback=optional_device_or_library,
               help="/dev/nstN (a tape drive), vtape:DIR (a virtual cartridge), vlib:DIR, null:, or ltfs-mount:DIR (a mounted LTFS volume).")
@@ -124,11 +133,12 @@ def ask_operator(message: str) -> bool:
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record the verification in the catalog.")
+@_index_options
 @_progress_option
 @_json_option
 def verify(device: str | None, folder: Path | None, operator: str | None, tape_files: tuple[int, ...],
-           copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, progress: bool | None,
-           as_json: bool) -> None:
+           copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, generation: int | None, rollback: bool,
+           progress: bool | None, as_json: bool) -> None:
     """Read every file back and compare its hashes with the manifest (of a tape, or of a folder copy)."""
     if (device is None) == (folder is None):
         raise UsageError("verify needs either --device (a tape) or --folder (a folder copy)")
@@ -136,7 +146,8 @@ def verify(device: str | None, folder: Path | None, operator: str | None, tape_f
     try:
         result = lto_archive.verify(Folder(folder) if folder is not None else device, manifest=copy_log,
                                     tape_files=tape_files or None, catalog=catalog_path, record=not no_catalog,
-                                    operator=operator, progress=bar, **device_selection())
+                                    operator=operator, progress=bar, generation=generation, rollback=rollback,
+                                    **device_selection())
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: folder_text(result) if folder is not None else read_text(result, "verify"))
@@ -160,10 +171,13 @@ def folder_text(result: ReadResult) -> None:
 @_device_option
 @click.option("--tape-file", "tape_files", type=int, multiple=True)
 @click.option("--long", "-l", "long_", is_flag=True, help="Size, mtime and tape position of each member.")
+@_index_options
 @_json_option
-def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> None:
+def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | None, rollback: bool,
+       as_json: bool) -> None:
     """List what is on the tape, tape file by tape file."""
-    result = lto_archive.list_files(device, tape_files=tape_files or None, **device_selection())
+    result = lto_archive.list_files(device, tape_files=tape_files or None, generation=generation, rollback=rollback,
+                                    **device_selection())
 
     def text() -> None:
         for note in result.notes:
@@ -198,11 +212,12 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> 
                    "read by locating straight to it, in tape order (without --device: just the plan).")
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record what the restore proved in the catalog.")
+@_index_options
 @_progress_option
 @_json_option
 def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tape_files: tuple[int, ...],
             overwrite: bool, copy_log: Path | None, from_catalog: bool, catalog_path: Path | None, no_catalog: bool,
-            progress: bool | None, as_json: bool) -> None:
+            generation: int | None, rollback: bool, progress: bool | None, as_json: bool) -> None:
     """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way."""
     if from_catalog:
         _restore_from_catalog(devices, dest, patterns, overwrite, catalog_path, no_catalog, progress, as_json)
@@ -213,7 +228,7 @@ def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tap
     try:
         result = lto_archive.restore(devices[0], dest, patterns, tape_files=tape_files or None, overwrite=overwrite,
                                      manifest=copy_log, catalog=catalog_path, record=not no_catalog, progress=bar,
-                                     **device_selection())
+                                     generation=generation, rollback=rollback, **device_selection())
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))

@@ -139,6 +139,46 @@ def test_axf_file_footer_proves_damage_when_the_manifest_is_gone(tmp_path: Path)
         assert "card/b.bin" not in cp.stderr
 
 
+def newest_index_record(tape: Path, part: int) -> Path:
+    names = [n for n in os.listdir(tape) if n.startswith(f"{part}_") and n.endswith("_R")]
+    for n in sorted(names, key=lambda n: -int(n.split("_")[1])):
+        if b"<ltfsindex" in (tape / n).read_bytes():
+            return tape / n
+    raise AssertionError(f"no index on partition {part}")
+
+
+def test_ltfs_newest_index_unusable_is_damage_unless_rolled_back(tmp_path: Path) -> None:
+    """Both partitions' newest index are damaged (one flipped bit each): ls, verify and restore fail (exit 6)
+    naming them, where they used to fall back to an older generation and say "ok"; --rollback reads the older
+    generation on purpose and says so loudly."""
+    tape = new_tape(tmp_path / "tape")
+    run("format", "--device", f"vtape:{tape}", check=0)
+    first = make_card(tmp_path / "src1", name="day1", seed=1)
+    second = make_card(tmp_path / "src2", name="day2", seed=2)
+    for card in (first, second):
+        write_cli(tape, card, log_dir=tmp_path / "logs", extra=("--format", "ltfs", "--no-catalog"), check=0)
+    for part in (0, 1):
+        flip_first_in(newest_index_record(tape, part), b"<file>", 1)
+    before = tape_objects(tape)
+    for cmd in (["verify"], ["ls"], ["restore", str(tmp_path / "dest")]):
+        cp = run(*cmd, "--device", f"vtape:{tape}")
+        assert_damage(cp, "newest LTFS index cannot be used", "--rollback")
+    assert not (tmp_path / "dest").exists() or not any((tmp_path / "dest").rglob("*.bin"))
+    cp = run("verify", "--device", f"vtape:{tape}", "--rollback", check=0)
+    assert "WARNING: ROLLBACK" in cp.stderr and "result: ok" in cp.stdout, (cp.stdout, cp.stderr)
+    cp = run("ls", "--device", f"vtape:{tape}", "--rollback", check=0)
+    assert "day1/a.bin" in cp.stdout and "day2/a.bin" not in cp.stdout, cp.stdout
+    assert tape_objects(tape) == before
+
+
+def flip_first_in(rec: Path, needle: bytes, delta: int) -> None:
+    data = bytearray(rec.read_bytes())
+    at = data.find(needle)
+    assert at >= 0, (rec, needle)
+    data[at + delta] ^= 0x01
+    rec.write_bytes(bytes(data))
+
+
 def test_a_damaged_copy_log_given_with_manifest_is_named(tmp_path: Path) -> None:
     _card, tape = written(tmp_path, "tar")
     log = sorted((tmp_path / "logs").glob("*.json"))[0]

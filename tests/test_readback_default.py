@@ -82,3 +82,24 @@ def test_read_back_that_fails_is_not_ok(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(VirtualTape, "read_record", flipped)
     r = lto_archive.write(card, f"vtape:{tape}", log_dir=False, record=False, block_size="64K")
     assert not r.ok and r.destinations[0]["status"] == "failed", r.destinations
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_a_mounted_ltfs_volume_is_read_back_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verify: bool) -> None:
+    """The mount is one destination: read back through its files by default (xattrs kept in memory here)."""
+    import functools
+
+    from lto_archive.api import writing
+    from lto_archive.jobs import ltfs_mounted
+    from lto_archive.ltfs_tools import VOLUME_UUID, DictXattrs
+    store = DictXattrs()
+    vol = tmp_path / "mnt"
+    vol.mkdir()
+    store.set(vol, VOLUME_UUID, "3b1c7d2e-0000-4000-8000-00000000abcd")
+    monkeypatch.setattr(writing, "write_to_mount", functools.partial(ltfs_mounted.write_to_mount, xattrs=store))
+    monkeypatch.setattr(writing, "verify_mounted", functools.partial(ltfs_mounted.verify_mounted, xattrs=store))
+    card = make_card(tmp_path / "src")
+    r = lto_archive.write(card, f"ltfs-mount:{vol}", verify=verify, log_dir=False, record=False)
+    assert r.ok
+    want = ("ok", 3) if verify else ("written", False)
+    assert [(d["kind"], d["status"], d["verified"]) for d in r.destinations] == [("ltfs-mount", *want)]
