@@ -12,7 +12,7 @@ from lto_archive import DEFAULT_ALGORITHMS, DEFAULT_LOG_DIR, Catalog, Folder, Re
 
 from .catalog_cmds import catalog_option
 from .common import ProgressBar, device_or_library, device_selection, emit, library_options, optional_device_or_library
-from .render import read_text, span_read_text, span_text, write_text
+from .render import NOT_READ_BACK_TEXT, read_text, span_read_text, span_text, write_text
 
 
 def _device_option(f):  # type: ignore[no-untyped-def]
@@ -54,7 +54,9 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @click.option("--log-dir", default=DEFAULT_LOG_DIR, show_default=True, type=click.Path(path_type=Path),
               help="Where the copy log of the job is written.")
 @click.option("--verify/--no-verify", "verify_after", default=None,
-              help="Read every destination back after writing (default: on with several destinations).")
+              help="Read every destination back after writing (the default). --no-verify: the summary says "
+                   "'written, not read back' for each destination, never 'ok'. --span on one drive: not read back "
+                   "unless asked.")
 @click.option("--allow-old-generation", is_flag=True, help="Allow media older than LTO-5 (against CST RT-030).")
 @click.option("--span", "span_set", is_flag=True,
               help="Go on on the next cartridge when this one is full (docs/spanning.md): from the --library, "
@@ -96,6 +98,9 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
             span_text(one)
             if check is not None:
                 span_read_text(check)
+            else:
+                click.secho(f"span set {one.set_id}: {NOT_READ_BACK_TEXT} (read it with `lto-archive span verify`)",
+                            fg="yellow")
     emit(result.to_dict(), as_json, text)
     result.raise_for_status()
 
@@ -104,6 +109,15 @@ def ask_operator(message: str) -> bool:
     """The operator loads the next cartridge: Enter goes on, q (or no) stops."""
     answer = click.prompt(message, default="", show_default=False, err=True)
     return answer.strip().lower() not in ("q", "quit", "stop", "n", "no")
+
+
+def _index_options(f):  # type: ignore[no-untyped-def]
+    """--generation / --rollback: an LTFS volume read from an older index, only on purpose."""
+    f = click.option("--rollback", is_flag=True,
+                     help="LTFS: when the newest index cannot be used, read the newest readable older generation "
+                          "(said loudly; files written after it are missing). Without it: damage, exit 6.")(f)
+    return click.option("--generation", type=click.IntRange(min=1), default=None,
+                        help="LTFS: read this index generation (an older one, on purpose; said loudly).")(f)
 
 
 @click.command("verify")
@@ -119,11 +133,12 @@ def ask_operator(message: str) -> bool:
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record the verification in the catalog.")
+@_index_options
 @_progress_option
 @_json_option
 def verify(device: str | None, folder: Path | None, operator: str | None, tape_files: tuple[int, ...],
-           copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, progress: bool | None,
-           as_json: bool) -> None:
+           copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, generation: int | None, rollback: bool,
+           progress: bool | None, as_json: bool) -> None:
     """Read every file back and compare its hashes with the manifest (of a tape, or of a folder copy)."""
     if (device is None) == (folder is None):
         raise UsageError("verify needs either --device (a tape) or --folder (a folder copy)")
@@ -131,7 +146,8 @@ def verify(device: str | None, folder: Path | None, operator: str | None, tape_f
     try:
         result = lto_archive.verify(Folder(folder) if folder is not None else device, manifest=copy_log,
                                     tape_files=tape_files or None, catalog=catalog_path, record=not no_catalog,
-                                    operator=operator, progress=bar, **device_selection())
+                                    operator=operator, progress=bar, generation=generation, rollback=rollback,
+                                    **device_selection())
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: folder_text(result) if folder is not None else read_text(result, "verify"))
@@ -155,10 +171,13 @@ def folder_text(result: ReadResult) -> None:
 @_device_option
 @click.option("--tape-file", "tape_files", type=int, multiple=True)
 @click.option("--long", "-l", "long_", is_flag=True, help="Size, mtime and tape position of each member.")
+@_index_options
 @_json_option
-def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> None:
+def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | None, rollback: bool,
+       as_json: bool) -> None:
     """List what is on the tape, tape file by tape file."""
-    result = lto_archive.list_files(device, tape_files=tape_files or None, **device_selection())
+    result = lto_archive.list_files(device, tape_files=tape_files or None, generation=generation, rollback=rollback,
+                                    **device_selection())
 
     def text() -> None:
         for note in result.notes:
@@ -193,11 +212,12 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, as_json: bool) -> 
                    "read by locating straight to it, in tape order (without --device: just the plan).")
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record what the restore proved in the catalog.")
+@_index_options
 @_progress_option
 @_json_option
 def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tape_files: tuple[int, ...],
             overwrite: bool, copy_log: Path | None, from_catalog: bool, catalog_path: Path | None, no_catalog: bool,
-            progress: bool | None, as_json: bool) -> None:
+            generation: int | None, rollback: bool, progress: bool | None, as_json: bool) -> None:
     """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way."""
     if from_catalog:
         _restore_from_catalog(devices, dest, patterns, overwrite, catalog_path, no_catalog, progress, as_json)
@@ -208,7 +228,7 @@ def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tap
     try:
         result = lto_archive.restore(devices[0], dest, patterns, tape_files=tape_files or None, overwrite=overwrite,
                                      manifest=copy_log, catalog=catalog_path, record=not no_catalog, progress=bar,
-                                     **device_selection())
+                                     generation=generation, rollback=rollback, **device_selection())
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))

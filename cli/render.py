@@ -11,6 +11,9 @@ from lto_archive import ReadResult, WriteResult, place_text
 from .common import human_bytes
 
 
+NOT_READ_BACK_TEXT = "written, not read back"
+
+
 def write_text(r: WriteResult) -> None:
     s = r.manifest.session
     ok = sum(1 for f in r.files if f.status == "ok")
@@ -23,10 +26,11 @@ def write_text(r: WriteResult) -> None:
     for f in r.problems:
         click.secho(f"  {f.status:<12} {f.path}  {f.message}", fg="yellow", err=True)
     for d in r.destinations:
-        proven = f", {d['verified']} files proven by read-back" if d.get("verified") is not None else ""
-        line = f"  {d['kind']:<6} {d['destination']}: {d['status']}{proven}"
+        proven = f", {d['verified']} files proven by read-back" if d.get("verified") not in (None, False) else ""
+        status = NOT_READ_BACK_TEXT if d.get("verified") is False and d["status"] == "written" else d["status"]
+        line = f"  {d['kind']:<6} {d['destination']}: {status}{proven}"
         click.secho(line + (f" - {d['error']}" if d.get("error") else ""),
-                    fg=None if d["status"] == "ok" else "red")
+                    fg=None if d["status"] == "ok" else "yellow" if d["status"] == "written" else "red")
         for f in d.get("failed") or []:
             click.secho(f"         FAILED {f['path']}: {f['reason']}", fg="red")
         for n in d.get("notes") or []:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .errors import CorruptArchive
 from .hashing import CHECKSUM_LISTS, checksum_line
 
 MANIFEST_FORMAT = "lto-archive-manifest"
@@ -143,7 +144,19 @@ class Manifest:
 
     @classmethod
     def from_json(cls, raw: bytes) -> "Manifest":
-        return cls.from_dict(json.loads(raw))
+        """As `to_json` wrote it: UTF-8, names the file system gave as other bytes kept (surrogateescape)."""
+        return cls.from_dict(json.loads(raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw))
+
+    @classmethod
+    def parse(cls, raw: bytes, what: str) -> "Manifest":
+        """A manifest or copy log that EXISTS: parsed, or CorruptArchive naming `what` (damage, never absence)."""
+        try:
+            m = cls.from_json(raw)
+            if not isinstance(m.files, list):
+                raise TypeError("no list of files")
+            return m
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CorruptArchive(f"the manifest {what} is damaged: it cannot be parsed ({_why(exc)})") from None
 
     def checksum_lists(self) -> dict[str, bytes]:
         """File name -> contents, one list per algorithm, for md5sum -c / xxhsum -c.
@@ -192,3 +205,19 @@ class Manifest:
             note = f" ({f.message})" if f.message else ""
             lines.append(f"{f.status:<12} {f.size:>14}  {f.path}  {hashes}{note}")
         return "\n".join(lines) + "\n"
+
+
+def parse_session_record(raw: bytes, what: str = SESSION_MEMBER) -> dict[str, Any]:
+    """The session record (`.lto-archive/session.json`) that EXISTS: its dict, or CorruptArchive naming it."""
+    try:
+        doc = json.loads(raw)
+    except ValueError as exc:
+        raise CorruptArchive(f"the session record {what} is damaged: it cannot be parsed ({_why(exc)})") from None
+    if not isinstance(doc, dict):
+        raise CorruptArchive(f"the session record {what} is damaged: not a JSON object")
+    return doc
+
+
+def _why(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -94,11 +94,14 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
            catalog: CatalogArg = None, record: bool = True, operator: str | None = None,
            progress: ProgressCallback | None = None, set: str | None = None, cartridges: Sequence[str] | None = None,
            span: bool = False, next_tape_command: str | None = None, ask: Ask | None = None,
-           barcode: str | None = None, library: str | None = None, drive_devices: Drives = None) -> ReadResult:
+           barcode: str | None = None, library: str | None = None, drive_devices: Drives = None,
+           generation: int | None = None, rollback: bool = False) -> ReadResult:
     """Read every file back and compare its hashes with the manifest: of a tape (a device or spec), a mounted
     LTFS volume, a `Folder` copy, or a set of cartridges (`set=ID` or `cartridges=[...]` from a library,
     `span=True` through one drive). `manifest`: a job's copy log, for a tape file whose own is missing.
-    What was proven is recorded in `catalog` (default: the default catalog; False: not recorded)."""
+    What was proven is recorded in `catalog` (default: the default catalog; False: not recorded).
+    An LTFS cartridge whose newest index cannot be used is damage (CorruptArchive) unless an older
+    generation is asked for: `generation=N`, or `rollback=True` (the newest readable one); said loudly."""
     into = catalog if record else False      # where what was proven is recorded
     if isinstance(target, Folder):
         copy = verify_folder(target.path)
@@ -114,7 +117,8 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
         return ReadResult(verify_mounted(mount.path, manifest=_manifest(manifest), progress=progress))
     with ExitStack() as stack:
         dev = _tape(target, stack, barcode, library, drive_devices)
-        raw = verify_tape(dev, tape_files=tape_files or None, manifest=_manifest(manifest), progress=progress)
+        raw = verify_tape(dev, tape_files=tape_files or None, manifest=_manifest(manifest), progress=progress,
+                          **_index(generation, rollback))
         with catalog_store(into) as store:
             if store is not None:
                 record_read(store, raw, dev.medium(), operator)
@@ -126,7 +130,8 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
             manifest: Manifest | PathLike | None = None, tape_files: Sequence[int] | None = None,
             catalog: CatalogArg = None, record: bool = True, progress: ProgressCallback | None = None,
             devices: Sequence[Target] = (), next_tape_command: str | None = None, ask: Ask | None = None,
-            barcode: str | None = None, library: str | None = None, drive_devices: Drives = None) -> ReadResult:
+            barcode: str | None = None, library: str | None = None, drive_devices: Drives = None,
+            generation: int | None = None, rollback: bool = False) -> ReadResult:
     """Restore files (all, or those matching `patterns`) into `dest`, verifying each on the way.
 
     `target`: a tape (device or spec), a mounted LTFS volume, a library with `set=ID` (a spanning job's set:
@@ -149,7 +154,7 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
     with ExitStack() as stack:
         dev = _tape(target, stack, barcode, library, drive_devices)
         raw = restore_tape(dev, dest, patterns=list(patterns), tape_files=tape_files or None, overwrite=overwrite,
-                           manifest=_manifest(manifest), progress=progress)
+                           manifest=_manifest(manifest), progress=progress, **_index(generation, rollback))
         with catalog_store(catalog if record else False) as store:
             if store is not None:
                 record_read(store, raw, dev.medium())
@@ -157,7 +162,8 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
 
 
 def list_files(target: Target, *, tape_files: Sequence[int] | None = None, barcode: str | None = None,
-               library: str | None = None, drive_devices: Drives = None) -> Listing:
+               library: str | None = None, drive_devices: Drives = None, generation: int | None = None,
+               rollback: bool = False) -> Listing:
     """What is on a tape (or mounted LTFS volume), without reading the files' data: iterate the result
     for entries with `.path`, `.size`, `.hashes` (recorded in the manifest) and `.position`."""
     mount = mount_of(target)
@@ -165,7 +171,12 @@ def list_files(target: Target, *, tape_files: Sequence[int] | None = None, barco
         return Listing(list_mounted(mount.path))
     with ExitStack() as stack:
         dev = _tape(target, stack, barcode, library, drive_devices)
-        return Listing(list_tape(dev, tape_files=tape_files or None))
+        return Listing(list_tape(dev, tape_files=tape_files or None, **_index(generation, rollback)))
+
+
+def _index(generation: int | None, rollback: bool) -> dict[str, Any]:
+    """Which LTFS index generation to read (the newest unless asked): only said when asked."""
+    return {"generation": generation, "rollback": rollback} if generation is not None or rollback else {}
 
 
 def _cartridge_opener(opened: list[TapeDevice]) -> Callable[[str], TapeDevice]:

@@ -13,7 +13,7 @@ from ..catalog import record_write
 from ..jobs.catalog_import import record_job
 from ..errors import UsageError
 from ..hashing import DEFAULT_ALGORITHMS
-from ..jobs.ltfs_mounted import write_to_mount
+from ..jobs.ltfs_mounted import verify_mounted, write_to_mount
 from ..progress import ProgressCallback
 from ..jobs.write import WriteOptions, write_archive
 from ..library import Library
@@ -29,6 +29,7 @@ from .reading import record_span_reads
 from .results import ReadResult, WriteResult
 
 DEFAULT_LOG_DIR = "lto-archive-logs"
+NOT_READ_BACK = "written"    # a destination's status when the job was told not to read it back
 PathLike = str | os.PathLike[str]
 Ask = Callable[[str], bool]
 
@@ -68,7 +69,8 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
     each on its own drive) continues over the library's cartridges whose barcodes match; on one drive
     the next cartridge comes from `next_tape_command` or `ask(message) -> bool`.
 
-    As the CLI does: every target is read back when there are several (`verify`), the copy log goes to
+    As the CLI does: every target is read back (`verify`, the default; `verify=False`: written, not read
+    back, said in each destination's status "written" and `"verified": False`), the copy log goes to
     `log_dir` (default "lto-archive-logs"; False: none), and the job is recorded in `catalog` (default:
     the default catalog; False or `record=False`: not recorded).
     """
@@ -88,9 +90,9 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
     cat: CatalogArg = catalog if record else False
     if span is not None and span is not False:
         patterns = ["*"] if span is True else [span] if isinstance(span, str) else list(span) or ["*"]
-        return _write_span(srcs, tapes, folders, opts, patterns, where, progress, cat, verify=bool(verify),
+        return _write_span(srcs, tapes, folders, opts, patterns, where, progress, cat, verify=verify,
                            split_files=split_files, next_tape_command=next_tape_command, ask=ask)
-    opts.verify = len(tlist) > 1 if verify is None else verify
+    opts.verify = verify is None or verify
     if not tapes:
         raise UsageError("a write job needs at least one tape device (or an LTFS mount)")
     mount = mount_of(tapes[0])
@@ -98,6 +100,7 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
         if len(tlist) > 1:
             raise UsageError("a mounted LTFS volume (ltfs-mount:) is written on its own, without other destinations")
         result = write_to_mount(list(srcs), mount.path, opts, progress=progress)
+        _read_mount_back(result, mount.path, opts.verify)
         with catalog_store(cat) as store:
             if store is not None:
                 record_write(store, result, None)
@@ -105,10 +108,39 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
     with ExitStack() as stack:
         devs = [where.tape(t, stack) for t in tapes]
         result = write_archive(list(srcs), devs, opts, progress=progress, folders=list(folders))
+        if not opts.verify:
+            mark_not_read_back(result.destinations)
         with catalog_store(cat) as store:
             if store is not None:
                 record_job(store, result, devs)
     return WriteResult(job=result)
+
+
+def mark_not_read_back(destinations: list[dict]) -> None:
+    """`verify=False`: a destination written without fault is "written", never "ok" (nothing proved it)."""
+    for d in destinations:
+        if d.get("status") == "ok":
+            d.update(status=NOT_READ_BACK, verified=False)
+
+
+def _read_mount_back(result, mountpoint: Path, verify: bool) -> None:  # type: ignore[no-untyped-def]
+    """A mounted LTFS volume is one destination too: read back through its files (or said not to be)."""
+    failed_write = result.error is not None
+    dest: dict = {"kind": "ltfs-mount", "destination": str(mountpoint), "device": "", "tape_file": None,
+                  "start_block": None, "status": "failed" if failed_write else "ok",
+                  "error": result.error.message if failed_write else "", "verified": None, "failed": []}
+    result.destinations = [dest]
+    if failed_write or not verify:
+        mark_not_read_back(result.destinations)
+        return
+    tops = sorted({f.path.split("/", 1)[0] for f in result.manifest.files})
+    r = verify_mounted(mountpoint, patterns=tops)
+    wanted = {f.path for f in result.manifest.files if f.kind == "file" and f.status == "ok"}
+    dest["verified"] = len([p for t in r.tape_files for p in t.verified if p in wanted])
+    dest["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in r.failed]
+    if r.failed or r.errors:
+        dest["status"] = "failed"
+        dest["error"] = r.errors[0].message if r.errors else f"{len(r.failed)} file(s) failed read-back"
 
 
 def _library_of(tapes: Sequence[Target], where: _Where) -> Library | None:
@@ -134,10 +166,11 @@ def _supplies(tapes: Sequence[Target], lib: Library | None, opts: WriteOptions, 
 
 
 def _write_span(srcs: list[Path], tapes: Sequence[Target], folders: list[Path], opts: WriteOptions, patterns: list[str],
-                where: _Where, progress: ProgressCallback | None, catalog: CatalogArg, *, verify: bool,
+                where: _Where, progress: ProgressCallback | None, catalog: CatalogArg, *, verify: bool | None,
                 split_files: bool, next_tape_command: str | None, ask: Ask | None) -> WriteResult:
     """A job that spans cartridges: one set per supply (per library pattern, or per drive), the catalog,
-    and with `verify` (a library only: the cartridges must come back) each set read back and proven."""
+    and with `verify` (a library only: the cartridges must come back; the default there) each set read back and
+    proven. On one drive the set is not read back unless asked (`lto-archive span verify` reads it later)."""
     if not tapes and where.library is None:
         raise UsageError("a job that spans cartridges needs a drive or a library")
     lib_given = where.library is not None or any(isinstance(t, Library) for t in tapes) or (
@@ -145,6 +178,7 @@ def _write_span(srcs: list[Path], tapes: Sequence[Target], folders: list[Path], 
     if verify and not lib_given:
         raise UsageError("--verify with --span needs a library (the cartridges must come back to the drive); "
                          "on one drive, read the set back later with `lto-archive span verify`")
+    verify = lib_given if verify is None else verify
     if lib_given and len(tapes) > 1:
         raise UsageError("--span from a library: one set per --barcodes pattern, each on its own drive of the "
                          "library (give the library once, not several --device)")

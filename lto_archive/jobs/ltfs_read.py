@@ -7,6 +7,10 @@ manifests (`.lto-archive/<session>/manifest.json` on the volume) add what
 the index cannot say: a file that changed while it was copied is reported
 unproven, never verified. A file with no stored checksum is readable but
 unproven (exit 5), never "ok".
+
+The newest index on each partition must be usable: when one cannot be read and an older generation is
+all there is, the read fails (CorruptArchive, exit 6) unless the caller asks for an older generation
+(`generation=N`, `rollback=True`), and then it says so loudly.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 from ..errors import CorruptArchive, EndOfData, LtoArchiveError, RestoreConflict, UnsafePath
 from ..formats.ltfs.index import MODIFY, File, Index
 from ..formats.ltfs.session import ALGORITHM_OF_XATTR
-from ..formats.ltfs.volume import VolumeState, open_volume, partition_of
+from ..formats.ltfs.volume import VolumeState, open_volume, partition_of, read_index_at
 from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS
 from ..manifest import META_DIR, OK, FileRecord, Manifest, SessionInfo
 from ..restore_target import RestoreTarget
@@ -79,8 +83,10 @@ def read_file_bytes(device: TapeDevice, node: File, block_size: int) -> Iterator
         yield memoryview(bytes(node.length - pos))
 
 
-def session_manifests(device: TapeDevice, ix: Index, block_size: int) -> list[Manifest]:
-    """Our sessions' manifests stored on the volume (`.lto-archive/<session>/manifest.json`); unreadable: skipped."""
+def session_manifests(device: TapeDevice, ix: Index, block_size: int,
+                      damage: list[str] | None = None) -> list[Manifest]:
+    """Our sessions' manifests stored on the volume (`.lto-archive/<session>/manifest.json`). One that exists
+    but cannot be read or parsed is damage: said in `damage` (never taken as absent), and left out."""
     meta = ix.lookup(META_DIR)
     out: list[Manifest] = []
     if meta is None:
@@ -88,9 +94,11 @@ def session_manifests(device: TapeDevice, ix: Index, block_size: int) -> list[Ma
     for path, node in ix.files():
         if path.startswith(META_DIR + "/") and path.endswith("/manifest.json"):
             try:
-                out.append(Manifest.from_json(b"".join(bytes(v) for v in read_file_bytes(device, node, block_size))))
-            except (LtoArchiveError, ValueError, KeyError, TypeError):
-                continue
+                out.append(Manifest.parse(b"".join(bytes(v) for v in read_file_bytes(device, node, block_size)),
+                                          path))
+            except LtoArchiveError as exc:
+                if damage is not None:
+                    damage.append(exc.message)
     return out
 
 
@@ -123,14 +131,19 @@ def expected_records(ix: Index, manifests: list[Manifest]) -> Manifest:
 
 def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str, ...] = (),
               dest: Path | None = None, overwrite: bool = False, progress: ProgressCallback | None = None,
-              state: VolumeState | None = None) -> ReadResult:
-    """The one pass behind `ls`, `verify` and `restore` for an LTFS volume."""
+              state: VolumeState | None = None, generation: int | None = None,
+              rollback: bool = False) -> ReadResult:
+    """The one pass behind `ls`, `verify` and `restore` for an LTFS volume: from its newest index, or (asked
+    for, said loudly) an older generation: `generation=N`, or `rollback` to the newest readable one."""
     pats = list(patterns)
     state = state or open_volume(device)
-    ix, bs = state.index, state.block_size
+    ix, bs = choose_index(device, state, generation, rollback), state.block_size
     res = TapeFileResult(0)
     result = ReadResult(phase, [res])
     result.notes = list(state.notes)
+    if ix is not state.index or state.ip.problems + state.dp.problems:     # only when asked: said loudly
+        result.notes.insert(0, f"WARNING: ROLLBACK: reading LTFS index generation {ix.generation} on purpose, "
+                               f"not the newest: files written after it are not shown")
     entries = [(p, n) for p, n in ix.walk() if matches_patterns(p, pats)]
     files = sorted(((p, n) for p, n in entries if isinstance(n, File) and n.symlink is None),
                    key=lambda pn: (pn[1].start_block is None, pn[1].start_block or 0, pn[0]))
@@ -144,7 +157,10 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
     by_path = {m.path: m for m in res.members}
     if phase == "list":
         return result
-    manifests = session_manifests(device, ix, bs)
+    damage: list[str] = []
+    manifests = session_manifests(device, ix, bs, damage)
+    if damage:
+        res.error = CorruptArchive(f"LTFS volume: {'; '.join(damage)}")
     tracker = ProgressTracker(phase, progress, sum(n.length for _, n in files), len(files))
     target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
     try:
@@ -182,6 +198,28 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
     compare(res, expected, pats)
     res.manifest, res.manifest_source = expected, "LTFS index"
     return result
+
+
+def choose_index(device: TapeDevice, state: VolumeState, generation: int | None, rollback: bool) -> Index:
+    """The index to read: the current one when the newest index of each partition is usable; else
+    CorruptArchive naming the unusable one, unless the caller asked for an older generation."""
+    lost = state.ip.problems + state.dp.problems        # newer indexes passed over: they cannot be read
+    if generation is None:
+        if lost and not rollback:
+            raise CorruptArchive(
+                f"the newest LTFS index cannot be used: {'; '.join(lost)}. The newest readable one is generation "
+                f"{state.index.generation}: files written after it would be missing. Read it only on purpose "
+                f"(--rollback, or --generation {state.index.generation}), or run lto-archive ltfs recover",
+                generation=state.index.generation)
+        return state.index
+    ix = state.index
+    while ix.generation > generation and ix.previous is not None:
+        letter, block = ix.previous
+        ix = read_index_at(device, partition_of(letter), block, state.block_size)
+    if ix.generation != generation:
+        raise CorruptArchive(f"there is no readable LTFS index of generation {generation} on this volume (the "
+                             f"current one is generation {state.index.generation})", generation=generation)
+    return ix
 
 
 def guard_restore(res: TapeFileResult, path: str, action: Any) -> bool:

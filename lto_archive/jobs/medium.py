@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
+from ..errors import UsageError
 from ..progress import ProgressCallback
 from ..tape.device import TapeDevice
 from ..formats.registry import LTFS
@@ -34,7 +35,8 @@ class Medium(Protocol):
     device: TapeDevice
 
     def read(self, phase: str, *, patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
-             progress: ProgressCallback | None = None) -> ReadResult: ...
+             progress: ProgressCallback | None = None, generation: int | None = None,
+             rollback: bool = False) -> ReadResult: ...
 
 
 class TapeFiles:
@@ -48,7 +50,10 @@ class TapeFiles:
         return cls(device)
 
     def read(self, phase: str, *, patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
-             progress: ProgressCallback | None = None) -> ReadResult:
+             progress: ProgressCallback | None = None, generation: int | None = None,
+             rollback: bool = False) -> ReadResult:
+        if generation is not None or rollback:
+            raise UsageError("--generation and --rollback choose an LTFS index; this cartridge holds tape files")
         return read_tape_files(self.device, phase, patterns=patterns, dest=dest, overwrite=overwrite,
                                progress=progress)
 
@@ -64,9 +69,10 @@ class LtfsVolume:
         return cls(device) if LTFS.holds(device) else None
 
     def read(self, phase: str, *, patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
-             progress: ProgressCallback | None = None) -> ReadResult:
+             progress: ProgressCallback | None = None, generation: int | None = None,
+             rollback: bool = False) -> ReadResult:
         return read_ltfs(self.device, phase, patterns=list(patterns), dest=dest, overwrite=overwrite,
-                         progress=progress)
+                         progress=progress, generation=generation, rollback=rollback)
 
 
 LAYOUTS: tuple[type[LtfsVolume] | type[TapeFiles], ...] = (LtfsVolume, TapeFiles)   # probed in this order

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import (ArchiveError, EndOfData, JobIncomplete, LtoArchiveError, RestoreConflict, UnsafePath,
-                      VerificationFailed)
+from ..errors import (ArchiveError, CorruptArchive, EndOfData, JobIncomplete, LtoArchiveError, RestoreConflict,
+                      UnsafePath, VerificationFailed)
 from ..formats.tapefile import TapeFileReader
 from ..formats.registry import ArchiveFormat, detect_format, get_format
 from ..formats.tar_reader import TarMember, TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
-from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
+from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest, parse_session_record
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
 from ..progress import ProgressCallback, ProgressTracker
@@ -235,6 +235,14 @@ class Walker:
         self.hash_files, self.target, self.patterns = hash_files, target, patterns
         self.algorithms = algorithms
         self.result = TapeFileResult(n)
+        self.ours = False             # a session record was read: lto-archive wrote this tape file
+        self.manifest_seen = False
+        self.footed: list[tuple[Any, MemberSeen]] = []   # files read and hashed, for their own footers (AXF)
+
+    def damage(self, what: str) -> None:
+        """Record damage in this tape file (the first one found is its error); the walk goes on."""
+        if self.result.error is None:
+            self.result.error = CorruptArchive(f"tape file {self.n}: {what}", tape_file=self.n)
 
     def run(self) -> TapeFileResult:
         first = _peek_first(self.device)
@@ -253,24 +261,45 @@ class Walker:
         finally:
             if not stream.at_end:
                 stream.skip_to_end()
+        if self.result.manifest is None:      # the manifest is gone: each file's own evidence still counts
+            for m, seen in self.footed:
+                why = footer_mismatch(m, seen)
+                if why:
+                    self.result.failed.append({"path": m.path, "reason": why})
+        if self.cut_short:
+            self.damage(f"it ends before its manifest ({MANIFEST_MEMBER}): a truncated or zeroed region "
+                        f"(it may read as an end of archive) after {len(self.result.members)} members")
         return self.result
+
+    @property
+    def cut_short(self) -> bool:
+        """An lto-archive tape file (its session record was read) that ended without its manifest and without
+        other damage found: what follows the last member read is missing (a span volume's manifest is in the
+        next tape file)."""
+        return self.ours and not self.manifest_seen and not self.volume and self.result.error is None
 
     def _member(self, reader: TarReader, stream: TapeFileReader, m: TarMember) -> None:
         res = self.result
         if m.path == SESSION_MEMBER:
-            doc = json.loads(reader.read_data(m))
+            self.ours = True      # an lto-archive tape file: its manifest is expected at the end
+            try:
+                doc = parse_session_record(reader.read_data(m))
+            except CorruptArchive as exc:
+                self.damage(exc.message)
+                return
             self.algorithms = self.algorithms or tuple(doc.get("algorithms") or DEFAULT_ALGORITHMS)
             self.volume = self.volume or bool(doc.get("span"))    # AXF: a span volume says so first
             return
         if m.path == MANIFEST_MEMBER:
             raw = reader.read_data(m)
+            self.manifest_seen = True
             if self.target is not None:
                 self._restore_bytes(f"{META_DIR}/tape-file-{self.n}/manifest.json", m, raw)
             try:
-                res.manifest = Manifest.from_json(raw)
+                res.manifest = Manifest.parse(raw, MANIFEST_MEMBER)
                 res.manifest_source = "tape"
-            except (ValueError, KeyError, TypeError):
-                pass
+            except CorruptArchive as exc:     # present but unreadable: damage, never absence
+                self.damage(exc.message)
             return
         if m.path.startswith(META_DIR + "/"):
             if self.target is not None:
@@ -291,6 +320,8 @@ class Walker:
             seen.hashes, _ = hash_chunks(reader.iter_data(m), self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
         if m.kind == "file":
             self.tracker.file_done()
+            if seen.hashes:
+                self.footed.append((m, seen))
 
     def _part(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> bool:
         """A span volume's member that may be a part of a split file: hash it; a part is never
@@ -315,6 +346,18 @@ class Walker:
     def _restore(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> None:
         assert self.target is not None
         restore_member(self.target, reader, m, seen, self.result, self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
+
+
+def footer_mismatch(m: Any, seen: MemberSeen) -> str | None:
+    """A member that carries its own checksums (an AXF-style file footer) against the hashes of the bytes
+    read back: why they differ, or None (they agree, or the member carries none)."""
+    footer = getattr(m, "footer", None)
+    sums = footer.checksums if footer is not None else {}
+    bad = [a for a, h in sums.items() if seen.hashes.get(a, h) != h]
+    if not bad:
+        return None
+    where = f"the segment from byte {m.part_offset}" if getattr(m, "part_offset", None) is not None else "the file"
+    return f"{where}: its {bad[0]} does not match its file footer (the checksum it carries itself)"
 
 
 def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: ProgressTracker,
@@ -415,17 +458,20 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
 
 def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,
               patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
-              manifest: Manifest | None = None, progress: ProgressCallback | None = None) -> ReadResult:
+              manifest: Manifest | None = None, progress: ProgressCallback | None = None,
+              generation: int | None = None, rollback: bool = False) -> ReadResult:
     """The one pass behind `ls`, `verify` and `restore`, whatever the cartridge holds (jobs/medium.py).
 
     `tape_files` (only these) and `manifest` (a copy log written next to the
     job, standing in for a tape file whose own manifest is missing, e.g. after
     the tape filled mid-job) are about tape files: with either, the cartridge
-    is read as tape files.
+    is read as tape files. `generation` / `rollback`: an LTFS volume read from
+    an older index generation, on purpose (jobs/ltfs_read.py).
     """
     if tape_files is None and manifest is None:
         from .medium import open_medium
-        return open_medium(device).read(phase, patterns=patterns, dest=dest, overwrite=overwrite, progress=progress)
+        return open_medium(device).read(phase, patterns=patterns, dest=dest, overwrite=overwrite, progress=progress,
+                                        generation=generation, rollback=rollback)
     return read_tape_files(device, phase, tape_files=tape_files, patterns=patterns, dest=dest, overwrite=overwrite,
                            manifest=manifest, progress=progress)
 
@@ -493,10 +539,10 @@ def restore_tape(device: TapeDevice, dest: Path, **kw: Any) -> ReadResult:
 
 
 def load_copy_log(path: Path) -> Manifest:
-    """A copy log JSON written next to a job (or a manifest restored from tape)."""
-    return Manifest.from_json(Path(path).read_bytes())
+    """A copy log JSON written next to a job (or a manifest restored from tape); damaged: CorruptArchive naming it."""
+    return Manifest.parse(Path(path).read_bytes(), str(path))
 
 
 __all__ = ["FileRecord", "ReadResult", "TapeFileResult", "MemberSeen", "Walker", "list_tape", "verify_tape",
-           "restore_tape", "read_tape", "read_tape_files", "load_copy_log", "compare", "matches_patterns", "locate_tape_file",
-           "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut", "hash_chunks"]
+           "restore_tape", "read_tape", "read_tape_files", "footer_mismatch", "load_copy_log", "compare",
+           "matches_patterns", "locate_tape_file", "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut", "hash_chunks"]

@@ -55,7 +55,7 @@ class WriteOptions:
     log_dir: Path | None = None          # where the copy log goes; None: nowhere but the tape
     device_name: str = ""                # how the user named the device, for the log
     chunk_size: int | None = None        # streaming buffer size (tests use small ones)
-    verify: bool = False                 # read every destination back after writing (several destinations: on)
+    verify: bool = True                  # read every destination back after writing (False: --no-verify)
     index_every_bytes: int | None = 64 << 30   # LTFS: a data-partition index at least this often...
     index_every_seconds: float | None = 600.0  # ...and this often, so a crash loses at most that much
 
@@ -95,7 +95,7 @@ class WriteResult:
             return "failed"
         if self.interrupted is not None:
             return "interrupted"
-        if any(d.get("status") not in ("ok", None) for d in self.destinations):
+        if any(d.get("status") not in ("ok", "written", None) for d in self.destinations):
             return "incomplete"
         return "incomplete" if self.problems else "ok"
 
@@ -128,7 +128,7 @@ class WriteResult:
             raise self.error
         if self.interrupted is not None:
             raise Interrupted(interrupted_message(self.interrupted, self.files), self.interrupted)
-        bad = [d for d in self.destinations if d.get("status") not in ("ok", None)]
+        bad = [d for d in self.destinations if d.get("status") not in ("ok", "written", None)]
         if bad and not self.problems:
             raise JobIncomplete("not every destination holds a proven copy: " + "; ".join(
                 f"{d['destination']}: {d['status']}" + (f" ({d['error']})" if d.get("error") else "")

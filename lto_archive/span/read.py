@@ -35,8 +35,8 @@ from ..formats.tar_reader import TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..jobs.catalog_restore import WrongCartridge
 from ..progress import ProgressCallback, ProgressTracker
-from ..jobs.read import (MemberSeen, ReadResult, TapeFileResult, compare, hash_chunks, locate_tape_file,
-                         matches_patterns, open_tape_file, restore_member)
+from ..jobs.read import (MemberSeen, ReadResult, TapeFileResult, compare, footer_mismatch, hash_chunks,
+                         locate_tape_file, matches_patterns, open_tape_file, restore_member)
 from ..jobs.medium import LtfsVolume, TapeFiles, open_medium
 from ..library.base import DriveInfo, Library
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
@@ -304,11 +304,9 @@ def _read_tape_volume(dev: TapeDevice, _volume: None, man: Manifest, result: Spa
         if not stream.at_end:
             stream.skip_to_end()
     for m, seen in footed:          # AXF: a segment is proven by its own file footer too (spec 7.3)
-        sums = m.footer.checksums if getattr(m, "footer", None) is not None else {}
-        bad = [a for a, h in sums.items() if seen.hashes.get(a, h) != h]
-        if bad:
-            res.failed.append({"path": m.path, "reason": f"the segment from byte {m.part_offset}: its {bad[0]} "
-                                                         f"does not match its file footer"})
+        why = footer_mismatch(m, seen)
+        if why:
+            res.failed.append({"path": m.path, "reason": why})
     whole = replace(man, files=[f for f in man.files if not f.part])
     compare(res, whole, pats)
     for member, rec in parts.items():

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from lto_archive.errors import MediumError
+from lto_archive.errors import CorruptArchive, MediumError
 from lto_archive.formats.ltfs.index import parse_index
 from lto_archive.formats.ltfs.recover import LOST_AND_FOUND, check_volume, recover_volume
 from lto_archive.formats.ltfs.volume import format_volume, open_volume
@@ -391,10 +391,13 @@ def test_damaged_newest_index_falls_back_loudly(tmp_path: Path) -> None:
     assert all("not shown" in w for w in warnings)
     assert not state.consistent
     assert footage(state) == set(s1)
-    v = verify_tape(dev)
-    assert any(n.startswith("WARNING") for n in v.notes)
+    # issue 14: the newest index cannot be used -> damage, not an older generation read as if current
+    with pytest.raises(CorruptArchive, match="newest LTFS index cannot be used"):
+        verify_tape(dev)
+    v = verify_tape(dev, rollback=True)        # asked for: read the older generation, said loudly
+    assert v.notes[0].startswith("WARNING: ROLLBACK: reading LTFS index generation 2")
     assert {p for p in v.tape_files[0].verified if not p.startswith(META)} == set(s1)
-    assert not {m.path for m in list_tape(dev).tape_files[0].members} & (set(s2) | {"s2"})
+    assert not {m.path for m in list_tape(dev, generation=2).tape_files[0].members} & (set(s2) | {"s2"})
     # recovery keeps the older index; salvage gives the second session's bytes back, unproven
     rep = recover_volume(dev, creator="t", salvage=True)
     assert rep.consistent
