@@ -1,0 +1,101 @@
+"""The job journal (jobs/journal.py): the copy log growing as the job goes, read back whatever a crash left."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from lto_archive.errors import ArchiveError
+from lto_archive.formats.ltfs.volume import format_volume
+from lto_archive.jobs.journal import (JOURNAL_SUFFIX, Journal, find_journals, journal_path, parse_journal,
+                                      read_journal)
+from lto_archive.jobs.write import WriteOptions, write_archive
+from lto_archive.manifest import FileRecord, SessionInfo
+from lto_archive.tape import create_vtape
+
+BS = 4096
+
+
+def session(sid: str = "20260101T000000Z-abcdef01") -> SessionInfo:
+    return SessionInfo(session_id=sid, tool="t", format="ltfs", algorithms=["xxh128"], record_size=BS, operator="o",
+                       host="h", sources=[], device="d", barcode="JRN001L9", generation="LTO-9", tape_file=None,
+                       partition=1, start_block=5, started="")
+
+
+def test_commit_journals_only_what_the_devices_took_and_whose_hashes_are_known(tmp_path: Path) -> None:
+    j = Journal(journal_path(tmp_path, "s1"), session("s1"), [{"barcode": "JRN001L9", "volume_uuid": "u-1"}])
+    a, b, c = FileRecord("a", size=1, hashes={"xxh128": "1"}), FileRecord("b", size=1), FileRecord("c", size=1,
+                                                                                                   hashes={"x": "3"})
+    j.offer(a, 2, blocks=[10], length=1)
+    j.offer(b, 4, blocks=[12], length=1)
+    j.offer(c, 6, blocks=[14], length=1)
+    assert j.commit(1) == 0                  # a's last record not written yet
+    assert j.commit(5) == 1                  # a; b is written but not hashed: it and what follows wait
+    b.hashes["xxh128"] = "2"
+    assert j.commit(5) == 1                  # b; c's records are not all written
+    assert j.commit(None) == 1
+    j.close()
+    got = read_journal(j.path)
+    assert [r.path for r in got.records()] == ["a", "b", "c"]
+    assert got.entries[1]["blocks"] == [12] and got.volume_uuids == ["u-1"] and not got.torn
+    assert got.manifest().session.session_id == "s1"
+
+
+@pytest.mark.parametrize("cut", [1, 7, 30])
+def test_a_torn_last_line_is_ignored_never_fatal(tmp_path: Path, cut: int) -> None:
+    j = Journal(tmp_path / f"s{JOURNAL_SUFFIX}", session(), [])
+    recs = [FileRecord(f"f{i}", hashes={"xxh128": str(i)}) for i in range(3)]
+    for r in recs:
+        j.offer(r, 0)
+    j.commit(None)
+    j.close()
+    raw = j.path.read_bytes()
+    torn = raw + json.dumps({"file": {"path": "f3", "hashes": {}}}).encode()[:cut]   # the crash, mid-append
+    got = parse_journal(torn)
+    assert [r.path for r in got.records()] == ["f0", "f1", "f2"] and got.torn
+    assert not parse_journal(raw).torn
+
+
+def test_a_file_that_is_no_journal_is_damage(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="not an lto-archive job journal"):
+        parse_journal(b'{"format": "lto-archive-manifest"}\n')
+    with pytest.raises(ArchiveError, match="not an lto-archive job journal"):
+        parse_journal(b"")
+
+
+def test_journals_are_found_by_volume_uuid(tmp_path: Path) -> None:
+    for sid, uuid in [("s1", "u-1"), ("s2", "u-2"), ("s3", "u-1")]:
+        Journal(journal_path(tmp_path, sid), session(sid), [{"volume_uuid": uuid}]).close()
+    (tmp_path / f"junk{JOURNAL_SUFFIX}").write_bytes(b"\xff not json")
+    assert [p.name for p in find_journals(tmp_path, "u-1")] == [f"s1{JOURNAL_SUFFIX}", f"s3{JOURNAL_SUFFIX}"]
+    assert find_journals(tmp_path, "u-9") == []
+
+
+def test_an_ltfs_job_journals_every_entry_next_to_its_copy_log(tmp_path: Path) -> None:
+    rng = random.Random(14)
+    src = tmp_path / "card"
+    src.mkdir()
+    sizes = {f"clip{i}.mov": rng.randint(1, 3 * BS) for i in range(6)}
+    for name, size in sizes.items():
+        (src / name).write_bytes(rng.randbytes(size))
+    dev = create_vtape(tmp_path / "tape", "LTO-9", capacity=64 << 20, partitions=2, barcode="JRN001L9")
+    state = format_volume(dev, creator="t", serial="JRN001", volume_name="", block_size=BS)
+    result = write_archive([src], dev, WriteOptions(format="ltfs", log_dir=tmp_path / "logs", chunk_size=BS,
+                                                    index_every_bytes=None, index_every_seconds=None))
+    assert result.status == "ok"
+    sid = result.manifest.session.session_id
+    got = read_journal(journal_path(tmp_path / "logs", sid))
+    assert got.header["session"]["session_id"] == sid
+    assert got.header["cartridges"] == [{"barcode": "JRN001L9", "volume_uuid": state.label.volume_uuid,
+                                         "device": dev.name}]
+    files = {e["file"]["path"]: e for e in got.entries if e["file"]["kind"] == "file"}
+    assert set(files) == {f"card/{n}" for n in sizes}
+    by_path = {r.path: r for r in result.manifest.files}
+    for path, e in files.items():
+        assert e["file"]["hashes"] == by_path[path].hashes and e["length"] == sizes[path.split("/")[1]]
+        assert e["blocks"] == [by_path[path].block]
+    assert [e["file"]["path"] for e in got.entries][0] == "card"     # folders too, in job order
+    assert find_journals(tmp_path / "logs", state.label.volume_uuid) == [journal_path(tmp_path / "logs", sid)]
