@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveError
+from ..formats.ltfs.recover import JournaledFile, iso_to_ns
 from ..manifest import FileRecord, Manifest, SessionInfo
 
 JOURNAL_FORMAT = "lto-archive-journal"
@@ -108,6 +109,22 @@ class JournalContents:
     def records(self) -> list[FileRecord]:
         known = FileRecord.__dataclass_fields__
         return [FileRecord(**{k: v for k, v in e["file"].items() if k in known}) for e in self.entries]
+
+    def on_volume(self, volume_uuid: str) -> list[JournaledFile]:
+        """The entries as they lie on this LTFS volume (its own start blocks), for `ltfs recover`."""
+        uuids = self.volume_uuids
+        if volume_uuid not in uuids:
+            return []
+        i = uuids.index(volume_uuid)
+        out = []
+        for e in self.entries:
+            f, blocks = e["file"], e.get("blocks") or []
+            start = blocks[i] if i < len(blocks) and isinstance(blocks[i], int) else None
+            hashes = f.get("hashes") if isinstance(f.get("hashes"), dict) else {}
+            out.append(JournaledFile(str(f["path"]), str(f.get("kind", "file")), int(e.get("length") or 0), start,
+                                     {str(k): str(v) for k, v in hashes.items()}, iso_to_ns(str(f.get("mtime", ""))),
+                                     str(f.get("linkname") or "")))
+        return out
 
     def manifest(self) -> Manifest:
         """The journal as a copy log: what `verify --manifest` and `catalog import` take."""
