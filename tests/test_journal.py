@@ -14,7 +14,8 @@ from lto_archive.jobs.journal import (JOURNAL_SUFFIX, Journal, find_journals, jo
                                       read_journal)
 from lto_archive.jobs.write import WriteOptions, write_archive
 from lto_archive.manifest import FileRecord, SessionInfo
-from lto_archive.tape import create_vtape
+from lto_archive.jobs.read import load_copy_log, verify_tape
+from lto_archive.tape import VirtualTape, create_vtape
 
 BS = 4096
 
@@ -90,7 +91,8 @@ def test_an_ltfs_job_journals_every_entry_next_to_its_copy_log(tmp_path: Path) -
     got = read_journal(journal_path(tmp_path / "logs", sid))
     assert got.header["session"]["session_id"] == sid
     assert got.header["cartridges"] == [{"barcode": "JRN001L9", "volume_uuid": state.label.volume_uuid,
-                                         "device": dev.name}]
+                                         "device": dev.name, "tape_file": None,
+                                         "start_block": result.manifest.session.start_block}]
     files = {e["file"]["path"]: e for e in got.entries if e["file"]["kind"] == "file"}
     assert set(files) == {f"card/{n}" for n in sizes}
     by_path = {r.path: r for r in result.manifest.files}
@@ -99,3 +101,65 @@ def test_an_ltfs_job_journals_every_entry_next_to_its_copy_log(tmp_path: Path) -
         assert e["blocks"] == [by_path[path].block]
     assert [e["file"]["path"] for e in got.entries][0] == "card"     # folders too, in job order
     assert find_journals(tmp_path / "logs", state.label.volume_uuid) == [journal_path(tmp_path / "logs", sid)]
+
+
+# A TAR/CPIO/AXF writer killed (SIGKILL) once N entries are journaled. Each entry's records are on the
+# device before the next entry is placed (the hook waits for the device threads: an event, not a
+# time), so the kill comes at the same entry every run.
+_KILLED_TAPE_WRITER = """
+import os, signal, sys, time
+from lto_archive.jobs import journal
+from lto_archive.jobs.write import WriteOptions, write_archive
+from lto_archive.tape import VirtualTape
+cart, src, logs, fmt, kill_after = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+placed = journal.JobJournal.placed
+def placed_on_device(self, rec, **extra):
+    s = self.stream
+    while journal.written_slots(s.status) < s.offset // s.record_size:
+        time.sleep(0.001)
+    placed(self, rec, **extra)
+    if self.journal.written - 1 >= kill_after:
+        os.kill(os.getpid(), signal.SIGKILL)
+journal.JobJournal.placed = placed_on_device
+opts = WriteOptions(format=fmt, record_size=10240, chunk_size=10240, log_dir=logs)
+write_archive([src], VirtualTape(cart), opts)
+print("FINISHED", flush=True)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["tar", "cpio", "axf"])
+def test_verify_with_the_journal_proves_the_complete_members_of_a_killed_tape_file(tmp_path: Path,
+                                                                                     fmt: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from click.testing import CliRunner
+    from lto_archive_cli.main import cli
+    rng = random.Random(fmt)
+    src = tmp_path / "card"
+    src.mkdir()
+    data = {f"card/clip{i:02}.mov": rng.randbytes(rng.randint(5000, 40000)) for i in range(12)}
+    for p, b in data.items():
+        (tmp_path / p).write_bytes(b)
+    create_vtape(tmp_path / "tape", "LTO-9", capacity=64 << 20, barcode="JRN002L9").close()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-c", _KILLED_TAPE_WRITER, str(tmp_path / "tape"), str(src),
+                           str(tmp_path / "logs"), fmt, str(rng.randint(4, 9))], capture_output=True, env=env,
+                          timeout=120)
+    assert proc.returncode == -signal.SIGKILL and b"FINISHED" not in proc.stdout, proc.stderr
+    [jpath] = list((tmp_path / "logs").glob(f"*{JOURNAL_SUFFIX}"))
+    journaled = {r.path for r in read_journal(jpath).records() if r.kind == "file"}
+    assert journaled and journaled < set(data)
+    assert not list((tmp_path / "logs").glob("*.json"))      # no copy log: the job never finished
+
+    bare = CliRunner().invoke(cli, ["verify", "--device", f"vtape:{tmp_path / 'tape'}", "--json"])
+    assert bare.exit_code != 0 and not json.loads(bare.stdout)["tape_files"][0]["verified"]
+    r = CliRunner().invoke(cli, ["verify", "--device", f"vtape:{tmp_path / 'tape'}", "--manifest", str(jpath),
+                                 "--json"])
+    doc = json.loads(r.stdout)
+    t = doc["tape_files"][0]
+    assert t["verified"] == len(journaled) and not t["failed"], doc
+    with VirtualTape(tmp_path / "tape") as dev:
+        v = verify_tape(dev, manifest=load_copy_log(jpath))
+    assert set(v.tape_files[0].verified) == journaled and not v.tape_files[0].failed

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchiveError
+from ..errors import ArchiveError, UsageError
 from ..formats.ltfs.recover import JournaledFile, iso_to_ns
 from ..manifest import FileRecord, Manifest, SessionInfo
 
@@ -86,6 +86,44 @@ class Journal:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+class JobJournal:
+    """A write job's journal over its RecordStream: `placed(rec)` after each entry, `commit()` at each
+    commit point, `close()`; does nothing when the job keeps no log (`log_dir` None)."""
+
+    def __init__(self, stream: Any, journal: Journal | None) -> None:
+        self.stream, self.journal = stream, journal
+
+    @classmethod
+    def open(cls, log_dir: Path | None, session: SessionInfo, stream: Any) -> "JobJournal":
+        """Before a byte of the session is written: a log folder that cannot take it stops the job here."""
+        if log_dir is None:
+            return cls(stream, None)
+        try:
+            return cls(stream, Journal(journal_path(log_dir, session.session_id), session, [
+                {"barcode": d.get("barcode"), "volume_uuid": d.get("volume_uuid"), "device": d.get("device"),
+                 "tape_file": d.get("tape_file"), "start_block": d.get("start_block")}
+                for d in session.destinations if d.get("kind") == "tape"]))
+        except OSError as exc:
+            stream.abort()
+            raise UsageError(f"cannot write the job journal in the log folder {log_dir}: {exc.strerror} "
+                             "(give a writable --log-dir)", path=str(log_dir)) from None
+
+    def placed(self, rec: FileRecord, **extra: Any) -> None:
+        """An entry is on the stream (up to the stream's offset now): journal what the devices took."""
+        if self.journal is not None:
+            self.journal.offer(rec, -(-self.stream.offset // self.stream.record_size), **extra)
+            self.commit()
+
+    def commit(self, everything: bool = False) -> None:
+        """A commit point: every entry the devices have taken (all of them: after the filemark or index)."""
+        if self.journal is not None:
+            self.journal.commit(None if everything else written_slots(self.stream.status))
+
+    def close(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
 
 
 def written_slots(status: Sequence[Any]) -> int:
@@ -195,5 +233,5 @@ def find_journals(log_dir: str | Path, volume_uuid: str) -> list[Path]:
     return found
 
 
-__all__ = ["Journal", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "journal_path", "read_journal",
+__all__ = ["Journal", "JobJournal", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "journal_path", "read_journal",
            "parse_journal", "is_journal", "find_journals", "written_slots"]

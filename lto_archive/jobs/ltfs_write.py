@@ -23,7 +23,7 @@ from ..formats.ltfs.session import AddedFile, Checkpoints, LtfsSession
 from ..formats.ltfs.times import format_time, now_ns
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState, open_volume
 from ..hashing import MultiHasher
-from ..manifest import META_DIR, NOT_WRITTEN, FileRecord, Manifest, SessionInfo, utc_now
+from ..manifest import META_DIR, NOT_WRITTEN, FileRecord, Manifest, utc_now
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import TapeDevice
@@ -31,7 +31,7 @@ from ..progress import ProgressCallback, ProgressTracker
 from . import mhl_job
 from .engine import WriteJob, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
-from .journal import Journal, journal_path, written_slots
+from .journal import JobJournal
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, close_session, mark_unindexed, new_record,
                       new_session_info, plan_job, prepare_medium, stop_reason, tape_devices, write_copy_log)
 
@@ -123,15 +123,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None
         self.pending = list(plan.entries)
-        self.journal: Journal | None = None
-        if opts.log_dir is not None:     # the copy log growing as the job goes (jobs/journal.py)
-            self.journal = open_journal(opts.log_dir, info, stream)
-
-    def journal_commit(self, everything: bool = False) -> None:
-        """A commit point: every entry the devices have taken (or all of them, after an index) goes into
-        the journal, fsynced."""
-        if self.journal is not None:
-            self.journal.commit(None if everything else written_slots(self.stream.status))
+        self.journal = JobJournal.open(opts.log_dir, info, stream)   # the copy log growing as the job goes
 
     def indexed(self) -> None:
         """An index is on every live volume: what it describes is committed there."""
@@ -151,15 +143,14 @@ class _LtfsJob(WriteJob[WriteResult]):
             rec.status, rec.message = NOT_WRITTEN, self.stopped
             return
         self.writer.add_entry(self.stream, entry, rec, self.opts, self.tracker, self.plan.dests)
-        if self.journal is not None and (rec.kind != "file" or self.writer.last is not None):
-            added = self.writer.last if rec.kind == "file" else None
-            self.journal.offer(rec, self.stream.record_number, length=added.copied if added else 0,
-                               blocks=list(added.start_blocks) if added else [])
-        self.writer.last = None
+        added, self.writer.last = self.writer.last, None
+        if rec.kind != "file" or added is not None:
+            self.journal.placed(rec, length=added.copied if added else 0,
+                                blocks=list(added.start_blocks) if added else [])
         if self.session.checkpoint_due():
             self.session.write_data_index()
             self.indexed()
-        self.journal_commit()
+            self.journal.commit()
 
     def commit(self) -> None:
         """The session's metadata files, the final data-partition index, the index partition."""
@@ -174,19 +165,18 @@ class _LtfsJob(WriteJob[WriteResult]):
         session.write_data_index()
         self.indexed()
         self.writer.close()          # the index partition: the commit point
-        self.journal_commit(everything=True)
+        self.journal.commit(everything=True)
 
     def fail(self, exc: DeviceError) -> None:
         """Only what an index on tape describes is on the volume."""
         self.stream.abort()
         self.error = exc
-        self.journal_commit()
+        self.journal.commit()
         mark_unindexed(self.records, max(self.covered), exc)
 
     def finish(self) -> WriteResult:
         self.tracker.finish()
-        if self.journal is not None:
-            self.journal.close()
+        self.journal.close()
         close_session(self.info, self.records, self.started, self.tracker, failed=self.error is not None)
         result = WriteResult(self.manifest, self.error)
         result.notes = [n for s in self.states for n in s.notes] + self.plan.notes()
@@ -198,19 +188,6 @@ class _LtfsJob(WriteJob[WriteResult]):
         if opts.log_dir is not None:
             result.log_paths = write_copy_log(self.manifest, opts.log_dir)
         return result
-
-
-def open_journal(log_dir: Path, info: SessionInfo, stream: RecordStream) -> Journal:
-    """The job's journal, before a byte of the session is written (a log folder that cannot take it
-    stops the job here)."""
-    try:
-        return Journal(journal_path(log_dir, info.session_id), info, [
-            {"barcode": d.get("barcode"), "volume_uuid": d.get("volume_uuid"), "device": d.get("device")}
-            for d in info.destinations if d["kind"] == "tape"])
-    except OSError as exc:
-        stream.abort()
-        raise UsageError(f"cannot write the job journal in the log folder {log_dir}: {exc.strerror} "
-                         "(give a writable --log-dir)", path=str(log_dir)) from None
 
 
 def _finish_destinations(result: WriteResult, session: LtfsSession, stream: RecordStream, covered: list[int],

@@ -23,6 +23,7 @@ from ..tape.device import TapeDevice
 from . import mhl_job
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .engine import WriteJob, run
+from .journal import JobJournal
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, mark_lost, metadata_reserve, new_record, new_session_info,
@@ -106,6 +107,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
             d.open()
         chunk_kw = {"chunk_size": opts.chunk_size} if opts.chunk_size else {}
         self.stream = RecordStream(devices, opts.record_size, **chunk_kw)
+        self.journal = JobJournal.open(opts.log_dir, session, self.stream)   # the copy log as the job goes
         self.writer: FormatWriter = self.fmt.writer(self.stream, session=session)
         if hasattr(self.writer, "plan"):
             self.writer.plan(self.plan.entries)      # formats that list the files up front (AXF object header)
@@ -128,12 +130,14 @@ class _TapeFileJob(WriteJob[WriteResult]):
         add_entry(self.writer, self.stream, entry, rec, self.opts, self.tracker, placer(rec, self.pos, rs),
                   self.plan.dests)
         self.ends[id(rec)] = self.stream.offset
+        self.journal.placed(rec)
 
     def fail(self, exc: DeviceError) -> None:
         """Only members whose last byte reached a written record stay good."""
         stream = self.stream
         stream.abort()
         self.error = exc
+        self.journal.commit()
         on_tape = max((s.records_written for s in stream.status), default=0) * self.opts.record_size
         mark_lost(self.records, self.ends, on_tape, exc)
 
@@ -164,10 +168,12 @@ class _TapeFileJob(WriteJob[WriteResult]):
             except DeviceError as exc:
                 st.error = exc
         stream.check()
+        self.journal.commit(everything=True)
 
     def finish(self) -> WriteResult:
         """Close the session, the folders; read every destination back; the copy log next to the job."""
         self.tracker.finish()
+        self.journal.close()
         close_session(self.session, self.records, self.started, self.tracker, failed=self.error is not None)
         dests = self.plan.dests
         close_folders(dests, job_files(self.manifest, self.plan.cards))
