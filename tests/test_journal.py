@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import lto_archive
 from lto_archive.errors import ArchiveError
 from lto_archive.formats.ltfs.volume import format_volume
 from lto_archive.jobs.journal import (JOURNAL_SUFFIX, Journal, find_journals, journal_path, parse_journal,
@@ -163,3 +164,14 @@ def test_verify_with_the_journal_proves_the_complete_members_of_a_killed_tape_fi
     with VirtualTape(tmp_path / "tape") as dev:
         v = verify_tape(dev, manifest=load_copy_log(jpath))
     assert set(v.tape_files[0].verified) == journaled and not v.tape_files[0].failed
+
+    # catalog import: without the journal the members are unproven, with it they carry its hashes
+    cat = tmp_path / "catalog.sqlite"
+    r = CliRunner().invoke(cli, ["catalog", "import", "--device", f"vtape:{tmp_path / 'tape'}", "--manifest",
+                                 str(jpath), "--catalog", str(cat)])
+    assert r.exit_code == 0, r.output
+    with lto_archive.Catalog(cat) as c:
+        hits = {h.path: h for h in c.search("card/*")}
+    hashes = {r.path: r.hashes for r in read_journal(jpath).records() if r.kind == "file"}
+    assert {p for p, h in hits.items() if h.hashes} == journaled
+    assert all(hits[p].hashes == hashes[p] and hits[p].copies[0].status == "ok" for p in journaled)
