@@ -175,3 +175,9 @@ def test_verify_with_the_journal_proves_the_complete_members_of_a_killed_tape_fi
     hashes = {r.path: r.hashes for r in read_journal(jpath).records() if r.kind == "file"}
     assert {p for p, h in hits.items() if h.hashes} == journaled
     assert all(hits[p].hashes == hashes[p] and hits[p].copies[0].status == "ok" for p in journaled)
+    # then a verify against the journal records each proven member as verified in the catalog
+    CliRunner().invoke(cli, ["verify", "--device", f"vtape:{tmp_path / 'tape'}", "--manifest", str(jpath),
+                             "--catalog", str(cat)])
+    with lto_archive.Catalog(cat) as c:
+        hits = {h.path: h for h in c.search("card/*")}
+    assert {p for p, h in hits.items() if h.copies[0].verified} == journaled
