@@ -181,3 +181,25 @@ def test_verify_with_the_journal_proves_the_complete_members_of_a_killed_tape_fi
     with lto_archive.Catalog(cat) as c:
         hits = {h.path: h for h in c.search("card/*")}
     assert {p for p, h in hits.items() if h.copies[0].verified} == journaled
+
+
+@pytest.mark.parametrize("fmt", ["tar", "ltfs"])
+def test_a_log_folder_that_cannot_take_the_journal_stops_the_job_before_the_tape_is_written(tmp_path: Path,
+                                                                                            fmt: str) -> None:
+    from lto_archive.errors import UsageError
+    src = tmp_path / "card"
+    src.mkdir()
+    (src / "a.mov").write_bytes(b"x" * 5000)
+    (tmp_path / "logs").write_bytes(b"a file, not a folder")
+    dev = create_vtape(tmp_path / "tape", "LTO-9", capacity=64 << 20, partitions=2 if fmt == "ltfs" else 1)
+    if fmt == "ltfs":
+        format_volume(dev, creator="t", serial="JRN003", volume_name="", block_size=BS)
+    dev.locate(dev.partitions - 1, 0)
+    dev.seek_eod()
+    before = dev.position().block
+    with pytest.raises(UsageError, match="cannot write the job journal in the log folder"):
+        write_archive([src], dev, WriteOptions(format=fmt, log_dir=tmp_path / "logs"))
+    dev.locate(dev.partitions - 1, 0)
+    dev.seek_eod()
+    assert dev.position().block == before
+    dev.close()
