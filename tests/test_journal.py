@@ -110,6 +110,7 @@ def test_an_ltfs_job_journals_every_entry_next_to_its_copy_log(tmp_path: Path) -
 _KILLED_TAPE_WRITER = """
 import os, signal, sys, time
 from lto_archive.jobs import journal
+journal.COMMIT_EVERY_BYTES = 0     # a commit point after every file (the default batches small files)
 from lto_archive.jobs.write import WriteOptions, write_archive
 from lto_archive.tape import VirtualTape
 cart, src, logs, fmt, kill_after = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
@@ -203,3 +204,29 @@ def test_a_log_folder_that_cannot_take_the_journal_stops_the_job_before_the_tape
     dev.seek_eod()
     assert dev.position().block == before
     dev.close()
+
+
+def test_small_files_share_a_commit_point_a_large_one_gets_its_own(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+    from lto_archive.jobs.journal import COMMIT_EVERY_BYTES, JobJournal
+    rs = 1 << 20
+    dev = SimpleNamespace(records_written=0, error=None)
+    stream = SimpleNamespace(status=[dev], offset=0, record_size=rs)
+    jj = JobJournal(stream, Journal(tmp_path / f"s{JOURNAL_SUFFIX}", session(), []))
+    every = COMMIT_EVERY_BYTES // rs
+
+    def place(name: str, records: int) -> None:
+        stream.offset += records * rs
+        dev.records_written = stream.offset // rs        # the drive took it all
+        jj.placed(FileRecord(name, hashes={"xxh128": name}))
+
+    for i in range(every - 1):
+        place(f"small{i}", 1)
+    assert jj.journal is not None and jj.journal.written == 1                  # the header only: not due yet
+    place("big", every)
+    assert jj.journal.written == 1 + every                                     # every small one and the big one
+    place("after", 1)
+    assert jj.journal.written == 1 + every
+    jj.commit(force=True)                                                      # a device failed: what it took
+    assert [r.path for r in read_journal(jj.journal.path).records()][-1] == "after"
+    jj.close()

@@ -6,7 +6,8 @@ The first line is the header: the session (as the copy log's head), the format a
 copy log has it (path, size, hashes, status, tape file / partition / block / offset) and, on LTFS,
 its start block and length on every volume (`blocks`, `length`). A line is written and fsynced once
 every live device has taken the entry's last record (`commit`): the bytes have left the job for the
-drive. A record a drive had not yet written to tape when the power went is unproven, not wrong:
+drive. Commit points come at most every COMMIT_EVERY_BYTES the drives take, so a file that size or
+larger is journaled as soon as it is on the drives, and many small ones share one fsync. A record a drive had not yet written to tape when the power went is unproven, not wrong:
 `ltfs recover` and `verify --manifest` read the bytes back and prove them against the hashes.
 
 Reading (`read_journal`) never fails on a torn last line (a crash mid-append): it is ignored.
@@ -27,6 +28,9 @@ from ..manifest import FileRecord, Manifest, SessionInfo
 
 JOURNAL_FORMAT = "lto-archive-journal"
 JOURNAL_SUFFIX = ".journal.jsonl"
+# a commit point at most this often (bytes the drives took): a file of this size or more is journaled as
+# soon as the drives have it; many small ones are fsynced together, not one fsync each
+COMMIT_EVERY_BYTES = 32 << 20
 
 
 def journal_path(log_dir: Path, session_id: str) -> Path:
@@ -94,6 +98,7 @@ class JobJournal:
 
     def __init__(self, stream: Any, journal: Journal | None) -> None:
         self.stream, self.journal = stream, journal
+        self.committed_slots = 0      # what the drives had taken at the last commit point
 
     @classmethod
     def open(cls, log_dir: Path | None, session: SessionInfo, stream: Any) -> "JobJournal":
@@ -116,10 +121,19 @@ class JobJournal:
             self.journal.offer(rec, -(-self.stream.offset // self.stream.record_size), **extra)
             self.commit()
 
-    def commit(self, everything: bool = False) -> None:
-        """A commit point: every entry the devices have taken (all of them: after the filemark or index)."""
-        if self.journal is not None:
-            self.journal.commit(None if everything else written_slots(self.stream.status))
+    def commit(self, everything: bool = False, force: bool = False) -> None:
+        """A commit point: every entry the devices have taken, once they took COMMIT_EVERY_BYTES more
+        (`force`: whatever they took, e.g. after a device failure; `everything`: after the filemark or
+        the index, all of them)."""
+        if self.journal is None:
+            return
+        if everything:
+            self.journal.commit(None)
+            return
+        written = written_slots(self.stream.status)
+        due = force or (written - self.committed_slots) * self.stream.record_size >= COMMIT_EVERY_BYTES
+        if due and self.journal.commit(written):
+            self.committed_slots = written
 
     def close(self) -> None:
         if self.journal is not None:
@@ -233,5 +247,5 @@ def find_journals(log_dir: str | Path, volume_uuid: str) -> list[Path]:
     return found
 
 
-__all__ = ["Journal", "JobJournal", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "journal_path", "read_journal",
+__all__ = ["Journal", "JobJournal", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "COMMIT_EVERY_BYTES", "journal_path", "read_journal",
            "parse_journal", "is_journal", "find_journals", "written_slots"]

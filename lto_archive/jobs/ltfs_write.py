@@ -150,7 +150,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         if self.session.checkpoint_due():
             self.session.write_data_index()
             self.indexed()
-            self.journal.commit()
+            self.journal.commit(force=True)
 
     def commit(self) -> None:
         """The session's metadata files, the final data-partition index, the index partition."""
@@ -171,7 +171,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         """Only what an index on tape describes is on the volume."""
         self.stream.abort()
         self.error = exc
-        self.journal.commit()
+        self.journal.commit(force=True)
         mark_unindexed(self.records, max(self.covered), exc)
 
     def finish(self) -> WriteResult:

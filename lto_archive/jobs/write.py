@@ -137,7 +137,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         stream = self.stream
         stream.abort()
         self.error = exc
-        self.journal.commit()
+        self.journal.commit(force=True)
         on_tape = max((s.records_written for s in stream.status), default=0) * self.opts.record_size
         mark_lost(self.records, self.ends, on_tape, exc)
 

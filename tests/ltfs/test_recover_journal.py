@@ -30,6 +30,7 @@ from .test_ltfs_recover import append_and_verify, footage, make_source, new_volu
 _KILLED_WRITER = """
 import os, signal, sys
 from lto_archive.jobs import journal
+journal.COMMIT_EVERY_BYTES = 0     # a commit point after every file (the default batches small files)
 from lto_archive.jobs.write import WriteOptions, write_archive
 from lto_archive.streaming import RecordStream
 from lto_archive.tape import VirtualTape
