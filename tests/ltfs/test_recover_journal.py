@@ -132,3 +132,17 @@ def test_cli_recover_with_a_journal(tmp_path: Path) -> None:
     other.write_bytes(jpath.read_bytes().replace(b'"volume_uuid": "', b'"volume_uuid": "x'))
     r = CliRunner().invoke(cli, ["ltfs", "recover", "--device", f"vtape:{cart}", "--journal", str(other), "--json"])
     assert r.exit_code != 0 and "is not of this LTFS volume" in r.output
+
+
+def test_a_journaled_file_under_a_path_that_is_a_file_in_the_index_stays_out(tmp_path: Path) -> None:
+    from lto_archive.formats.ltfs.recover import JournaledFile, recover_volume
+    cart, logs, src = killed_writer(tmp_path, 5)
+    [jpath] = list(logs.glob("*.journal.jsonl"))
+    with VirtualTape(cart) as dev:
+        uuid = open_volume(dev).label.volume_uuid
+        journaled = read_journal(jpath).on_volume(uuid)
+        first = next(j for j in journaled if j.kind == "file")
+        clash = JournaledFile(first.path + "/inside.mov", "file", first.length, first.start_block, first.hashes)
+        report = recover_volume(dev, creator="t", journaled=journaled + [clash])
+        assert report.consistent and first.path in report.recovered
+        assert report.unproven == [{"path": clash.path, "reason": "a file of the index is where its folder would be"}]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ...errors import EndOfData, LtoArchiveError
+from ...errors import CorruptArchive, EndOfData, LtoArchiveError
 from ...hashing import ALGORITHMS, MultiHasher
 from ...tape.device import TapeDevice
 from .index import Directory, Extent, File, Index, times_now
@@ -204,12 +204,13 @@ def _adopt_journaled(device: TapeDevice, state: VolumeState, ix: Index, journale
             continue          # (already in the index: an earlier session, or a checkpoint index)
         times = times_now(j.mtime_ns) if j.mtime_ns is not None else now
         if j.kind == "dir":
-            ix.make_dirs(parts, times)
+            _folder(ix, parts, times)
             continue
         why = None if j.kind == "symlink" else _prove(device, state, j) if j.kind == "file" else "not a file"
-        parent = ix.make_dirs(parts[:-1], times) if why is None else None
-        if why is not None or not isinstance(parent, Directory):
-            report.unproven.append({"path": j.path, "reason": why or "its folder is not in the index"})
+        parent = _folder(ix, parts[:-1], times) if why is None else None
+        if why is not None or parent is None:
+            report.unproven.append({"path": j.path, "reason": why or "a file of the index is where its folder "
+                                    "would be"})
             continue
         if j.kind == "symlink":
             parent.children[parts[-1]] = File(parts[-1], ix.next_uid(), list(times), 0, None, j.linkname)
@@ -222,6 +223,14 @@ def _adopt_journaled(device: TapeDevice, state: VolumeState, ix: Index, journale
         if extents:
             covered.update(range(extents[0].start_block, extents[0].start_block - (-j.length // state.block_size)))
     return covered
+
+
+def _folder(ix: Index, parts: list[str], times: list[str]) -> Directory | None:
+    """The folder at `parts`, made if missing; None when a file of the index stands in its way."""
+    try:
+        return ix.make_dirs(parts, times)
+    except CorruptArchive:
+        return None
 
 
 def _without(runs: list[BlockRun], covered: set[int]) -> list[BlockRun]:
