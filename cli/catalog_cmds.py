@@ -118,9 +118,13 @@ def _where(c: Any) -> str:
 @library_options()
 @click.option("--folder", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
               help="Instead of a tape: a folder copy (write --copy-to), from the job manifests it holds.")
+@click.option("--manifest", "copy_log", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A job's copy log or journal (.journal.jsonl), for a tape file whose own manifest is missing "
+                   "(a killed job): its whole members are catalogued with the journal's hashes.")
 @catalog_option
 @_json_option
-def import_cmd(device: str | None, folder: Path | None, catalog_path: Path | None, as_json: bool) -> None:
+def import_cmd(device: str | None, folder: Path | None, copy_log: Path | None, catalog_path: Path | None,
+               as_json: bool) -> None:
     """Rebuild the catalog entries of the loaded cartridge (or of a folder copy) from itself (safe to repeat)."""
     if (device is None) == (folder is None):
         raise UsageError("catalog import needs either --device (a cartridge) or --folder (a folder copy)")
@@ -131,7 +135,7 @@ def import_cmd(device: str | None, folder: Path | None, catalog_path: Path | Non
     else:
         assert device is not None
         with device_from(device, mounts=True) as dev, Catalog(catalog_path) as cat:
-            rec = cat.import_tape(dev)
+            rec = cat.import_tape(dev, copy_log)
             doc = {"status": "ok", "catalog": str(cat.path), **rec.to_dict()}
 
     def text() -> None:

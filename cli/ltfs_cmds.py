@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 import lto_archive
@@ -53,6 +55,12 @@ def _report_text(r: lto_archive.LtfsReport) -> None:
         click.echo(f"  done: {a}")
     for s in r.salvaged:
         click.secho(f"  salvaged (unproven): {s}", fg="yellow")
+    for j in getattr(r, "journals", []):
+        click.echo(f"  journal: {j}")
+    for p in getattr(r, "recovered", []):
+        click.echo(f"  recovered (proven by the journal): {p}")
+    for u in getattr(r, "unproven", []):
+        click.secho(f"  not recovered: {u['path']}: {u['reason']}", fg="red")
     click.echo("consistent" if r.consistent else "NOT consistent: run lto-archive ltfs recover")
 
 
@@ -73,10 +81,18 @@ def check(device: str, as_json: bool) -> None:
 @library_options()
 @click.option("--salvage", is_flag=True,
               help="Keep data found after the last index as unproven files in _ltfs_lostandfound/.")
+@click.option("--journal", "journals", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A write job's journal (<log dir>/<session>.journal.jsonl): its files written after the last "
+                   "index are read back, and those that match its hashes go into the new index. Default: every "
+                   "journal in --log-dir that names this volume.")
+@click.option("--log-dir", default=lto_archive.DEFAULT_LOG_DIR, show_default=True, type=click.Path(path_type=Path),
+              help="Where the write jobs kept their copy logs and journals.")
 @click.option("--json", "as_json", is_flag=True)
-def recover(device: str, salvage: bool, as_json: bool) -> None:
-    """Make a volume consistent and appendable after a crash, from its last good index."""
+def recover(device: str, salvage: bool, journals: tuple[Path, ...], log_dir: Path, as_json: bool) -> None:
+    """Make a volume consistent and appendable after a crash, from its last good index and the write
+    jobs' journals."""
     with device_from(device) as dev:
-        report = lto_archive.recover_ltfs(dev, salvage=salvage)
+        report = lto_archive.recover_ltfs(dev, salvage=salvage, journal=list(journals) if journals else None,
+                                          log_dir=log_dir)
     emit(report.to_dict(), as_json, lambda: _report_text(report))
     report.raise_for_status()

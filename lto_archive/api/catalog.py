@@ -18,6 +18,7 @@ from ..catalog import search as _search
 from ..catalog.search import search_document
 from ..errors import UsageError
 from ..jobs.catalog_restore import load_instruction_lines, plan_document
+from ..jobs.read import load_copy_log
 from ..span.catalog import find_set, span_sets
 from ..tape import TapeDevice
 from .targets import MOUNT_PREFIX, LtfsMount, open_tape
@@ -94,14 +95,16 @@ class Catalog:
         return find_set(self.store, set_id)
 
     # --- import and export ---------------------------------------------------------------------
-    def import_tape(self, device: TapeDevice | str) -> Recorded:
-        """Rebuild the entries of a cartridge from what is on it (its manifests or LTFS index); safe to repeat."""
+    def import_tape(self, device: TapeDevice | str, manifest: str | os.PathLike[str] | None = None) -> Recorded:
+        """Rebuild the entries of a cartridge from what is on it (its manifests or LTFS index); safe to repeat.
+        `manifest`: a copy log or job journal for a tape file that has no manifest (a killed job)."""
+        copy_log = load_copy_log(Path(manifest)) if manifest is not None else None
         if isinstance(device, LtfsMount) or (isinstance(device, str) and device.startswith(MOUNT_PREFIX)):
             raise UsageError("catalog import reads the cartridge itself: give its device (vtape:DIR), not a mount")
         if isinstance(device, str):
             with open_tape(device) as dev:
-                return _import_tape(self.store, dev)
-        return _import_tape(self.store, device)
+                return _import_tape(self.store, dev, copy_log)
+        return _import_tape(self.store, device, copy_log)
 
     def import_folder(self, folder: str | os.PathLike[str]) -> Recorded:
         """Rebuild the entries of a folder copy (write to a Folder) from the job manifests it holds."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from ..errors import ArchiveError, UsageError
-from ..formats.ltfs.recover import check_volume, recover_volume
+from ..formats.ltfs.recover import JournaledFile, check_volume, recover_volume
 from ..formats.ltfs.volume import format_volume, open_volume
 from ..formats.registry import LTFS, layout_on
+from ..jobs.journal import find_journals, read_journal
 from ..jobs.write import TOOL, prepare_medium
 from ..tape import TapeDevice
 from .targets import open_tape, parse_size
@@ -99,15 +102,43 @@ def check_ltfs(device: TapeDevice | str) -> LtfsReport:
                       unindexed_bytes=report.unindexed_bytes)
 
 
-def recover_ltfs(device: TapeDevice | str, *, salvage: bool = False) -> LtfsReport:
+def recover_ltfs(device: TapeDevice | str, *, salvage: bool = False,
+                 journal: str | Path | Sequence[str | Path] | None = None,
+                 log_dir: str | Path | None | bool = None) -> LtfsReport:
     """Make the volume consistent and appendable after a crash, from its last good index; with `salvage`,
-    data found after it is kept as unproven files in _ltfs_lostandfound/."""
+    data found after it is kept as unproven files in _ltfs_lostandfound/.
+
+    The writers' job journals (`journal`: one path or several; else every journal in `log_dir`, default
+    "lto-archive-logs", that names this volume's UUID; `log_dir=False`: none) bring back every file
+    written after the last index whose bytes read back and match the journal's hashes."""
     if isinstance(device, str):
         with open_tape(device) as dev:
-            return recover_ltfs(dev, salvage=salvage)
+            return recover_ltfs(dev, salvage=salvage, journal=journal, log_dir=log_dir)
     prepare_medium(device, True)
-    return LtfsReport(recover_volume(device, creator=f"{TOOL} - recover", salvage=salvage),
-                      "the LTFS volume could not be made consistent")
+    paths = _journal_paths(device, journal, log_dir)
+    journaled: list[JournaledFile] = []
+    uuid = ltfs_volume_uuid(device)
+    for p in paths:
+        contents = read_journal(p)
+        if uuid is not None and uuid not in contents.volume_uuids:
+            raise UsageError(f"the journal {p} is not of this LTFS volume (uuid {uuid}): it names "
+                             + ", ".join(str(u) for u in contents.volume_uuids), journal=str(p))
+        journaled += contents.on_volume(uuid) if uuid is not None else []
+    report = recover_volume(device, creator=f"{TOOL} - recover", salvage=salvage, journaled=journaled)
+    report.journals = [str(p) for p in paths]
+    return LtfsReport(report, "the LTFS volume could not be made consistent")
+
+
+def _journal_paths(device: TapeDevice, journal: str | Path | Sequence[str | Path] | None,
+                   log_dir: str | Path | None | bool) -> list[Path]:
+    if journal is not None:
+        return [Path(journal)] if isinstance(journal, (str, Path)) else [Path(j) for j in journal]
+    if log_dir is False:
+        return []
+    from .writing import DEFAULT_LOG_DIR     # (api.writing imports this module through api.reading)
+    folder = Path(DEFAULT_LOG_DIR if log_dir is None or log_dir is True else log_dir)
+    uuid = ltfs_volume_uuid(device)
+    return find_journals(folder, uuid) if uuid is not None and folder.is_dir() else []
 
 
 __all__ = ["format_ltfs", "check_ltfs", "recover_ltfs", "LtfsReport", "has_data", "is_ltfs", "ltfs_volume_uuid"]

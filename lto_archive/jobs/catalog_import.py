@@ -127,28 +127,40 @@ def read_tape_file(device: TapeDevice, n: int) -> TapeFileFound:
     return found
 
 
-def import_tape(catalog: Catalog, device: TapeDevice) -> Recorded:
+def import_tape(catalog: Catalog, device: TapeDevice, manifest: Manifest | None = None) -> Recorded:
     """Rebuild the catalog entries of the loaded cartridge from what is on it (idempotent).
 
     The tape is read first, then written to the catalog in one transaction.
     TAR/CPIO: every tape file's manifest; a tape file without one (the job
     failed, or another tool wrote it) is catalogued from its members, without
     hashes, as 'unproven'. LTFS: the current index, its `ltfs.hash.*`
-    checksums and the sessions' manifests on the volume.
+    checksums and the sessions' manifests on the volume. `manifest` (a copy log or a job's journal)
+    stands in for the manifest of its tape file when that has none (a job that was killed): the members
+    it lists that are whole on tape are catalogued with its hashes.
     """
     medium = device.medium()
     layout = open_medium(device)
+    if manifest is not None and isinstance(layout, TapeFiles):
+        return _import_tape_files(catalog, device, medium, manifest)
     return _IMPORT[type(layout)](catalog, device, medium)
 
 
-def _import_tape_files(catalog: Catalog, device: TapeDevice, medium: Any) -> Recorded:
+def _import_tape_files(catalog: Catalog, device: TapeDevice, medium: Any, manifest: Manifest | None = None) -> Recorded:
     found: list[TapeFileFound] = []
     n = 0
     while locate_tape_file(device, n):
         found.append(read_tape_file(device, n))
+        if manifest is not None and found[-1].manifest is None and manifest.session.tape_file in (None, n):
+            found[-1].manifest = whole_members(manifest, found[-1])
         n += 1
     return record_tape_files(catalog, medium, found, device=getattr(device, "name", None),
                              partition=device.partitions - 1, used=tape_used(device))
+
+
+def whole_members(manifest: Manifest, f: TapeFileFound) -> Manifest:
+    """The manifest less the files that are not whole members of the tape file as read."""
+    sizes = {path: size for path, size, *_ in f.members}
+    return Manifest(manifest.session, [r for r in manifest.files if r.kind != "file" or sizes.get(r.path) == r.size])
 
 
 def _import_ltfs(catalog: Catalog, device: TapeDevice, medium: Any) -> Recorded:

@@ -31,6 +31,7 @@ from ..progress import ProgressCallback, ProgressTracker
 from . import mhl_job
 from .engine import WriteJob, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
+from .journal import JobJournal
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, close_session, mark_unindexed, new_record,
                       new_session_info, plan_job, prepare_medium, stop_reason, tape_devices, write_copy_log)
 
@@ -122,6 +123,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None
         self.pending = list(plan.entries)
+        self.journal = JobJournal.open(opts.log_dir, info, stream)   # the copy log growing as the job goes
 
     def indexed(self) -> None:
         """An index is on every live volume: what it describes is committed there."""
@@ -141,9 +143,14 @@ class _LtfsJob(WriteJob[WriteResult]):
             rec.status, rec.message = NOT_WRITTEN, self.stopped
             return
         self.writer.add_entry(self.stream, entry, rec, self.opts, self.tracker, self.plan.dests)
+        added, self.writer.last = self.writer.last, None
+        if rec.kind != "file" or added is not None:
+            self.journal.placed(rec, length=added.copied if added else 0,
+                                blocks=list(added.start_blocks) if added else [])
         if self.session.checkpoint_due():
             self.session.write_data_index()
             self.indexed()
+            self.journal.commit(force=True)
 
     def commit(self) -> None:
         """The session's metadata files, the final data-partition index, the index partition."""
@@ -158,15 +165,18 @@ class _LtfsJob(WriteJob[WriteResult]):
         session.write_data_index()
         self.indexed()
         self.writer.close()          # the index partition: the commit point
+        self.journal.commit(everything=True)
 
     def fail(self, exc: DeviceError) -> None:
         """Only what an index on tape describes is on the volume."""
         self.stream.abort()
         self.error = exc
+        self.journal.commit(force=True)
         mark_unindexed(self.records, max(self.covered), exc)
 
     def finish(self) -> WriteResult:
         self.tracker.finish()
+        self.journal.close()
         close_session(self.info, self.records, self.started, self.tracker, failed=self.error is not None)
         result = WriteResult(self.manifest, self.error)
         result.notes = [n for s in self.states for n in s.notes] + self.plan.notes()
@@ -231,6 +241,7 @@ class LtfsWriter:
 
     def __init__(self, session: LtfsSession, blocks: list[dict[str, int]] | None = None) -> None:
         self.session, self.blocks = session, blocks
+        self.last: AddedFile | None = None    # the file the last add_entry placed
 
     def add_directory(self, name: str, st: os.stat_result) -> None:
         self.session.add_directory(name.split("/"), ltfs_times(st))
@@ -263,6 +274,7 @@ class LtfsWriter:
         def place(added: AddedFile | None) -> None:
             if added is None:          # a folder or a link: in the index only
                 return
+            self.last = added
             rec.block, rec.offset = added.start_block, 0
             for per_volume, start in zip(self.blocks or [], added.start_blocks):
                 if start is not None:

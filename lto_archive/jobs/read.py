@@ -32,6 +32,7 @@ from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest, parse_session_record
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
+from .journal import is_journal, parse_journal
 from ..progress import ProgressCallback, ProgressTracker
 
 
@@ -539,8 +540,10 @@ def restore_tape(device: TapeDevice, dest: Path, **kw: Any) -> ReadResult:
 
 
 def load_copy_log(path: Path) -> Manifest:
-    """A copy log JSON written next to a job (or a manifest restored from tape); damaged: CorruptArchive naming it."""
-    return Manifest.parse(Path(path).read_bytes(), str(path))
+    """A copy log JSON written next to a job (or a manifest restored from tape), or a job's journal;
+    damaged: CorruptArchive naming it."""
+    raw = Path(path).read_bytes()
+    return parse_journal(raw, str(path)).manifest() if is_journal(raw) else Manifest.parse(raw, str(path))
 
 
 __all__ = ["FileRecord", "ReadResult", "TapeFileResult", "MemberSeen", "Walker", "list_tape", "verify_tape",

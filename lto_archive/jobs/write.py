@@ -25,6 +25,7 @@ from .folder_dest import FolderDestination, close_folders, job_files, verify_fol
 from .append import append_point
 from .engine import WriteJob, run
 from ..interrupts import signal_name
+from .journal import JobJournal
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, mark_lost, metadata_reserve, new_record, new_session_info,
@@ -113,6 +114,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
             d.open()
         chunk_kw = {"chunk_size": opts.chunk_size} if opts.chunk_size else {}
         self.stream = RecordStream(devices, opts.record_size, **chunk_kw)
+        self.journal = JobJournal.open(opts.log_dir, session, self.stream)   # the copy log as the job goes
         self.writer: FormatWriter = self.fmt.writer(self.stream, session=session)
         if hasattr(self.writer, "plan"):
             self.writer.plan(self.plan.entries)      # formats that list the files up front (AXF object header)
@@ -135,6 +137,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         add_entry(self.writer, self.stream, entry, rec, self.opts, self.tracker, placer(rec, self.pos, rs),
                   self.plan.dests)
         self.ends[id(rec)] = self.stream.offset
+        self.journal.placed(rec)
 
     def interrupt(self, signum: int) -> None:
         """A signal: every entry still pending is not written; commit closes the session with the rest."""
@@ -157,6 +160,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         stream = self.stream
         stream.abort()
         self.error = exc
+        self.journal.commit(force=True)
         on_tape = max((s.records_written for s in stream.status), default=0) * self.opts.record_size
         mark_lost(self.records, self.ends, on_tape, exc)
 
@@ -187,6 +191,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
             except DeviceError as exc:
                 st.error = exc
         stream.check()
+        self.journal.commit(everything=True)
 
     def close_session(self) -> None:
         """The session's times, counts and status (interrupted: stopped by a signal at a file boundary)."""
@@ -197,6 +202,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
     def finish(self) -> WriteResult:
         """Close the session, the folders; read every destination back; the copy log next to the job."""
         self.tracker.finish()
+        self.journal.close()
         self.close_session()
         dests = self.plan.dests
         close_folders(dests, job_files(self.manifest, self.plan.cards))
