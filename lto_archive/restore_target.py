@@ -57,9 +57,9 @@ import stat
 from pathlib import Path
 from typing import Iterable
 
-from .errors import RestoreConflict, UnsafePath
+from .errors import DeviceError, RestoreConflict, UnsafePath, UsageError
 
-__all__ = ["RestoreTarget", "RestoreFile", "split_member_path"]
+__all__ = ["RestoreTarget", "RestoreFile", "split_member_path", "open_dest"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -96,6 +96,21 @@ def split_member_path(relpath: str, *, what: str = "member") -> tuple[str, ...]:
     return parts
 
 
+def open_dest(dest: Path) -> int:
+    """A descriptor of the restore folder, created if missing; a path under a file, or a folder we may not
+    write, is said plainly (UsageError / DeviceError), before anything is restored."""
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        return os.open(dest, _DIR_FLAGS)
+    except (NotADirectoryError, FileExistsError):
+        above = next((p for p in (dest, *dest.parents) if p.exists() and not p.is_dir()), dest)
+        raise UsageError(f"cannot restore into {str(dest)!r}: {str(above)!r} is a file, not a folder",
+                         path=str(dest), existing=str(above)) from None
+    except OSError as exc:
+        raise DeviceError(f"cannot restore into {str(dest)!r}: {exc.strerror}", path=str(dest),
+                          errno=exc.errno) from None
+
+
 class RestoreFile:
     """A file being restored: write(), then commit() or abort()."""
 
@@ -120,14 +135,26 @@ class RestoreFile:
             raise ValueError(f"{self.relpath!r} is already committed or aborted")
         fd = self._fd
         n = len(data)
-        done = os.write(fd, data)
-        if done < n:
-            with memoryview(data) as mv:
-                mv = mv.cast("B")
-                while done < n:
-                    done += os.write(fd, mv[done:])
+        try:
+            done = os.write(fd, data)
+            if done < n:
+                with memoryview(data) as mv:
+                    mv = mv.cast("B")
+                    while done < n:
+                        done += os.write(fd, mv[done:])
+        except OSError as exc:
+            self.abort()
+            raise self.write_error(exc) from None
         self.bytes_written += n
         return n
+
+    def write_error(self, exc: OSError) -> DeviceError:
+        """The restore disk refused our bytes (full, quota, I/O error): said naming the file, whose
+        partial copy is already removed."""
+        why = "the restore disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "the restore disk failed"
+        return DeviceError(f"cannot restore {self.relpath!r}: {why} ({exc.strerror}); its partial copy was "
+                           f"removed, files restored before it are complete", path=self.relpath,
+                           errno=exc.errno)
 
     def fileno(self) -> int:
         return self._fd
@@ -146,6 +173,9 @@ class RestoreFile:
             os.close(self._fd)
             self._fd = -1
             t._place(self._pfd, self._tmp, self._name, self.relpath)
+        except OSError as exc:
+            self.abort()
+            raise self.write_error(exc) from None
         except BaseException:
             self.abort()
             raise
@@ -190,14 +220,28 @@ class RestoreTarget:
         self.dest = Path(dest)
         self.overwrite = overwrite
         self.fsync = fsync
-        self.dest.mkdir(parents=True, exist_ok=True)
-        self._root = os.open(self.dest, _DIR_FLAGS)
+        self._root = open_dest(self.dest)
+        try:
+            self.name_max = os.fpathconf(self._root, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            self.name_max = 255
         self._restored: set[tuple[str, ...]] = set()
         self._dirs: dict[tuple[str, ...], tuple[int, int | None]] = {}
         self._open_files: set[RestoreFile] = set()
         self._closed = False
 
     # --- walking ------------------------------------------------------------
+    def _split(self, relpath: str) -> tuple[str, ...]:
+        """split_member_path, and each component no longer than the restore folder's file system allows."""
+        parts = split_member_path(relpath)
+        for comp in parts:
+            size = len(os.fsencode(comp))
+            if size > self.name_max:
+                raise UnsafePath(f"refusing to restore {relpath!r}: the name {comp[:40]!r}... is {size} bytes, "
+                                 f"more than the restore folder's file system allows ({self.name_max})",
+                                 path=relpath, reason="name_too_long")
+        return parts
+
     def _open_dir(self, parts: Iterable[str], relpath: str, *, create: bool) -> int:
         """A new descriptor of the directory `parts` under dest, each component
         opened with O_NOFOLLOW; missing ones are created when `create`."""
@@ -316,7 +360,7 @@ class RestoreTarget:
         """A writable handle for a regular file. Nothing appears under `relpath`
         until `commit()`. Raises UnsafePath / RestoreConflict before any data."""
         self._check_open()
-        parts = split_member_path(relpath)
+        parts = self._split(relpath)
         if not parts:
             raise UnsafePath(f"refusing to restore {relpath!r} as a file: it names the restore folder itself",
                              path=relpath, reason="root")
@@ -348,7 +392,7 @@ class RestoreTarget:
                  mtime_ns: int | None = None) -> None:
         """Create (or merge into) a directory; its mode and mtime are set by finish()."""
         self._check_open()
-        parts = split_member_path(relpath)
+        parts = self._split(relpath)
         if not parts:
             return   # "./": the restore folder itself keeps its own mode and mtime
         pfd = self._open_dir(parts[:-1], relpath, create=True)
@@ -384,6 +428,8 @@ class RestoreTarget:
             raise refuse("the target is empty", "empty_target")
         if "\0" in target:
             raise refuse("the target contains a NUL byte", "nul")
+        if len(os.fsencode(target)) >= 4096:
+            raise refuse("the target is longer than a file system allows (4096 bytes)", "target_too_long")
         if target.startswith("/"):
             raise refuse("the target is an absolute path", "absolute_target")
         comps = [c for c in target.split("/") if c not in ("", ".")]
@@ -404,7 +450,7 @@ class RestoreTarget:
                      mtime_ns: int | None = None) -> None:
         """Create a symbolic link whose target stays inside dest (see module doc)."""
         self._check_open()
-        parts = split_member_path(relpath)
+        parts = self._split(relpath)
         if not parts:
             raise UnsafePath(f"refusing to restore {relpath!r} as a symlink: it names the restore folder itself",
                              path=relpath, reason="root")
@@ -446,7 +492,7 @@ class RestoreTarget:
     def make_hardlink(self, relpath: str, target_relpath: str) -> None:
         """Hard-link `relpath` to the already restored member `target_relpath`."""
         self._check_open()
-        parts = split_member_path(relpath)
+        parts = self._split(relpath)
         if not parts:
             raise UnsafePath(f"refusing to restore {relpath!r} as a hard link: it names the restore folder",
                              path=relpath, reason="root")

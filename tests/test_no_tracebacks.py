@@ -5,7 +5,9 @@ damaged."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -41,9 +43,10 @@ def ltfs_volume(tmp: Path, files: dict[str, bytes] | None = None) -> tuple[Path,
     return cart, dev
 
 
-def tamper_indexes(cart: Path, pattern: bytes, repl: bytes) -> None:
+def tamper_indexes(cart: Path, pattern: bytes, repl: bytes, *, first_too: bool = True) -> None:
     """Edit every index on the cartridge: `pattern` -> `repl` in those that list x.mov; the first
-    generation (format's, no files) gets an impossible creation date, so no generation is readable."""
+    generation (format's, no files) gets an impossible creation date (`first_too`), so no generation
+    is readable."""
     edited = 0
     for rec in sorted(cart.glob("*_R")):
         b = rec.read_bytes()
@@ -53,7 +56,7 @@ def tamper_indexes(cart: Path, pattern: bytes, repl: bytes) -> None:
             new = re.sub(pattern, repl, b, count=1, flags=re.S)
             assert new != b
             edited += 1
-        else:
+        elif first_too:
             new = re.sub(rb"<creationtime>\d{4}-\d\d-\d\d", b"<creationtime>2026-13-01", b, count=1)
         rec.write_bytes(new)
     assert edited >= 2     # the data partition's and the index partition's copies
@@ -98,3 +101,59 @@ def test_a_size_no_cartridge_can_hold_is_damage_not_an_allocation(tmp_path: Path
     cart, dev = ltfs_volume(tmp_path)
     tamper_indexes(cart, X + b"<" + field.encode() + rb">)\d+", rb"\g<1>" + str(value).encode())
     check_refused(tmp_path, cart, dev, field, str(value), "more than any cartridge holds")
+
+
+def test_a_name_longer_than_the_file_system_allows_is_refused_the_rest_restored(tmp_path: Path) -> None:
+    cart, dev = ltfs_volume(tmp_path)
+    long = "x" * 300 + ".mov"
+    tamper_indexes(cart, rb"<name>x\.mov</name>", f"<name>{long}</name>".encode(), first_too=False)
+    res = invoke("ls", "--device", dev)
+    assert res.exit_code == 0 and f"card/A/{long}" in res.stdout
+    res = invoke("restore", "--device", dev, tmp_path / "dest", "--no-progress", "--json")
+    assert res.exit_code in (ExitCode.ARCHIVE, ExitCode.INCOMPLETE), res.stdout
+    assert f"the name '{'x' * 40}'... is 304 bytes, more than the restore folder's file system allows" in res.stdout
+    assert (tmp_path / "dest" / "card" / "y.mov").read_bytes() == b"y" * 100
+    assert sorted(os.listdir(tmp_path / "dest" / "card" / "A")) == []
+
+
+def test_a_restore_path_under_a_file_is_refused_the_rest_restored(tmp_path: Path) -> None:
+    cart, dev = ltfs_volume(tmp_path)
+    dest = tmp_path / "dest"
+    (dest / "card").mkdir(parents=True)
+    (dest / "card" / "A").write_bytes(b"a file where a folder would go")
+    before = snapshot(dest)
+    res = invoke("restore", "--device", dev, dest, "--no-progress", "--json")
+    assert res.exit_code in (ExitCode.ARCHIVE, ExitCode.INCOMPLETE), res.stdout
+    assert "'card/A/x.mov': 'card/A' exists and is not a directory" in res.stdout
+    assert (dest / "card" / "A").read_bytes() == before["card/A"]
+    assert (dest / "card" / "y.mov").read_bytes() == b"y" * 100
+    for target in (dest / "card" / "A" / "sub", dest / "card" / "A" / "sub" / "deeper"):
+        res = invoke("restore", "--device", dev, target, "--no-progress")
+        assert res.exit_code == ExitCode.USAGE, res.stderr
+        assert f"{str(dest / 'card' / 'A')!r} is a file, not a folder" in res.stderr
+        assert snapshot(dest)["card/A"] == before["card/A"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 1 MiB tmpfs (needs root; skipped otherwise): a restore disk that fills."""
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield mnt
+    subprocess.run(["umount", str(mnt)], check=True)
+
+
+def test_a_full_restore_disk_names_the_file_and_leaves_no_partial_copy(tmp_path: Path, small_disk: Path) -> None:
+    cart, dev = ltfs_volume(tmp_path, {"A/big.mov": bytes(range(256)) * 8192, "a.mov": b"a" * 1000})
+    (small_disk / "keep.txt").write_bytes(b"already here")
+    res = invoke("restore", "--device", dev, small_disk, "--no-progress")
+    assert res.exit_code == ExitCode.DEVICE, res.stderr
+    err = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+    assert len(err) == 1 and "'card/A/big.mov': the restore disk is full" in err[0], res.stderr
+    assert "partial copy was removed" in err[0]
+    left = [str(p.relative_to(small_disk)) for p in small_disk.rglob("*") if p.is_file()]
+    assert not [p for p in left if ".part" in p or p.endswith("big.mov")], left
+    assert (small_disk / "keep.txt").read_bytes() == b"already here"

@@ -330,3 +330,38 @@ def test_restoring_a_hostile_tar(world):
     assert (dest / "good/tmp/through").read_bytes() == b"evil"    # a plain folder inside dest
     assert os.stat(dest / "good/hl").st_ino == os.stat(dest / "good/ok.txt").st_ino
     check()
+
+
+def test_a_full_disk_is_a_device_error_naming_the_file_and_the_partial_copy_is_gone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno as _errno
+
+    from lto_archive.errors import DeviceError
+    real_write = os.write
+    written = [0]
+
+    def write(fd: int, data) -> int:  # type: ignore[no-untyped-def]
+        if written[0] >= 4096:
+            raise OSError(_errno.ENOSPC, "No space left on device")
+        written[0] += len(data)
+        return real_write(fd, data)
+
+    t = RestoreTarget(tmp_path / "d")
+    t.write_file("keep.bin", [b"k" * 10])
+    monkeypatch.setattr(os, "write", write)
+    with pytest.raises(DeviceError, match="'A/big.bin': the restore disk is full") as exc:
+        t.write_file("A/big.bin", [b"x" * 4096, b"x" * 4096])
+    monkeypatch.undo()
+    t.finish()
+    assert exc.value.exit_code == 4 and exc.value.data["path"] == "A/big.bin"
+    assert os.listdir(tmp_path / "d" / "A") == [] and (tmp_path / "d" / "keep.bin").read_bytes() == b"k" * 10
+
+
+def test_a_name_component_the_file_system_cannot_hold_is_refused(tmp_path: Path) -> None:
+    t = RestoreTarget(tmp_path / "d")
+    with pytest.raises(UnsafePath, match="is 256 bytes, more than") as exc:
+        t.write_file("A/" + "é" * 128, [b"x"])
+    assert exc.value.data["reason"] == "name_too_long"
+    t.write_file("A/" + "é" * 127, [b"x"])
+    t.finish()
+    assert os.listdir(tmp_path / "d" / "A") == ["é" * 127]
