@@ -55,9 +55,10 @@ import itertools
 import os
 import stat
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from .errors import DeviceError, RestoreConflict, UnsafePath, UsageError
+from .restore_walk import DirWalk
 
 __all__ = ["RestoreTarget", "RestoreFile", "split_member_path", "open_dest"]
 
@@ -221,6 +222,8 @@ class RestoreTarget:
         self.overwrite = overwrite
         self.fsync = fsync
         self._root = open_dest(self.dest)
+        self._walk = DirWalk(self._root)
+        self._last_split: tuple[str, tuple[str, ...]] = ("", ())
         try:
             self.name_max = os.fpathconf(self._root, "PC_NAME_MAX")
         except (OSError, ValueError):
@@ -233,45 +236,57 @@ class RestoreTarget:
     # --- walking ------------------------------------------------------------
     def _split(self, relpath: str) -> tuple[str, ...]:
         """split_member_path, and each component no longer than the restore folder's file system allows."""
-        parts = split_member_path(relpath)
-        for comp in parts:
+        last_rel, last_parts = self._last_split
+        head = relpath.rpartition("/")[0]
+        if last_rel and head == last_rel and "\0" not in relpath:
+            new = (relpath[len(head) + 1:],)     # a member of the folder named just before: one more part
+            parts = last_parts + new if new[0] not in ("", ".", "..") else split_member_path(relpath)
+            if len(parts) != len(last_parts) + 1:
+                new = parts
+        else:
+            parts = split_member_path(relpath)
+            new = parts
+        for comp in new:
             size = len(os.fsencode(comp))
             if size > self.name_max:
                 raise UnsafePath(f"refusing to restore {relpath!r}: the name {comp[:40]!r}... is {size} bytes, "
                                  f"more than the restore folder's file system allows ({self.name_max})",
                                  path=relpath, reason="name_too_long")
+        self._last_split = (last_rel + "/" + new[0] if new is not parts else "/".join(parts), parts)
         return parts
 
-    def _open_dir(self, parts: Iterable[str], relpath: str, *, create: bool) -> int:
+    def _open_dir(self, parts: Iterable[str], relpath: str, *, create: bool, key: str | None = None) -> int:
         """A new descriptor of the directory `parts` under dest, each component
-        opened with O_NOFOLLOW; missing ones are created when `create`."""
-        fd = os.dup(self._root)
-        walked: list[str] = []
-        try:
-            for comp in parts:
-                walked.append(comp)
-                try:
-                    nfd = os.open(comp, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
-                except FileNotFoundError:
-                    if not create:
-                        raise
-                    try:
-                        os.mkdir(comp, 0o755, dir_fd=fd)
-                    except FileExistsError:
-                        pass
-                    nfd = self._open_existing_dir(comp, fd, walked, relpath)
-                except OSError as e:
-                    if e.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-                        raise
-                    nfd = self._open_existing_dir(comp, fd, walked, relpath)
-                os.close(fd)
-                fd = nfd
-            return fd
-        except BaseException:
-            os.close(fd)
-            raise
+        opened with O_NOFOLLOW; missing ones are created when `create`. Walked from
+        the last directory reached (restore_walk.DirWalk): linear in depth."""
+        parts = tuple(parts)
+        if key is None:
+            key = "/".join(parts)
 
-    def _open_existing_dir(self, comp: str, fd: int, walked: list[str], relpath: str) -> int:
+        def step(fd: int, i: int) -> int:
+            comp = parts[i]
+            try:
+                return os.open(comp, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                try:
+                    os.mkdir(comp, 0o755, dir_fd=fd)
+                except FileExistsError:
+                    pass
+            except OSError as e:
+                if e.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                    raise
+            return self._open_existing_dir(comp, fd, parts[:i + 1], relpath)
+        return self._walk.open(parts, key, step)
+
+    def _open_parent(self, parts: tuple[str, ...], relpath: str) -> int:
+        """The directory of the member `parts` (just split by _split), created as needed."""
+        norm, last = self._last_split
+        key = norm.rpartition("/")[0] if last is parts else None
+        return self._open_dir(parts[:-1], relpath, create=True, key=key)
+
+    def _open_existing_dir(self, comp: str, fd: int, walked: Sequence[str], relpath: str) -> int:
         try:
             return os.open(comp, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
         except OSError as e:
@@ -364,7 +379,7 @@ class RestoreTarget:
         if not parts:
             raise UnsafePath(f"refusing to restore {relpath!r} as a file: it names the restore folder itself",
                              path=relpath, reason="root")
-        pfd = self._open_dir(parts[:-1], relpath, create=True)
+        pfd = self._open_parent(parts, relpath)
         try:
             name = parts[-1]
             self._check_existing(self._lstat(name, pfd), relpath)
@@ -395,7 +410,7 @@ class RestoreTarget:
         parts = self._split(relpath)
         if not parts:
             return   # "./": the restore folder itself keeps its own mode and mtime
-        pfd = self._open_dir(parts[:-1], relpath, create=True)
+        pfd = self._open_parent(parts, relpath)
         try:
             name = parts[-1]
             st = self._lstat(name, pfd)
@@ -414,7 +429,7 @@ class RestoreTarget:
                 except FileExistsError:
                     pass
             # make sure what is there now is a real directory (not a planted symlink)
-            os.close(self._open_existing_dir(name, pfd, list(parts), relpath))
+            os.close(self._open_existing_dir(name, pfd, parts, relpath))
         finally:
             os.close(pfd)
         if created or self.overwrite:
@@ -455,7 +470,7 @@ class RestoreTarget:
             raise UnsafePath(f"refusing to restore {relpath!r} as a symlink: it names the restore folder itself",
                              path=relpath, reason="root")
         self._check_link_target(relpath, parts, target)
-        pfd = self._open_dir(parts[:-1], relpath, create=True)
+        pfd = self._open_parent(parts, relpath)
         try:
             name = parts[-1]
             self._check_existing(self._lstat(name, pfd), relpath)
@@ -509,7 +524,7 @@ class RestoreTarget:
                 reason="target_not_restored")
         tpfd = self._open_dir(tparts[:-1], target_relpath, create=False)
         try:
-            pfd = self._open_dir(parts[:-1], relpath, create=True)
+            pfd = self._open_parent(parts, relpath)
             try:
                 name = parts[-1]
                 self._check_existing(self._lstat(name, pfd), relpath)
@@ -543,11 +558,14 @@ class RestoreTarget:
         try:
             for h in list(self._open_files):
                 h.abort()
-            for parts in sorted(self._dirs, key=len, reverse=True):
+            # children before parents: the reverse of the order they came in (a parent comes before
+            # its children), so the walk moves one level at a time
+            for parts in reversed(self._dirs):
                 mode, ns = self._dirs[parts]
                 try:
-                    fd = self._open_dir(parts, "/".join(parts), create=False)
-                except (FileNotFoundError, UnsafePath, RestoreConflict):
+                    rel = "/".join(parts)
+                    fd = self._open_dir(parts, rel, create=False, key=rel)
+                except (FileNotFoundError, PermissionError, UnsafePath, RestoreConflict):
                     continue
                 try:
                     os.fchmod(fd, mode)
@@ -565,6 +583,7 @@ class RestoreTarget:
         for h in list(self._open_files):
             h.abort()
         self._closed = True
+        self._walk.close()
         os.close(self._root)
 
     def __enter__(self) -> "RestoreTarget":
