@@ -376,7 +376,7 @@ def parse_index(chunks: Iterable[bytes]) -> Index:
         return p.close()
     except CorruptArchive as exc:
         raise _in_generation(p, exc.message) from None
-    except (ValueError, RecursionError) as exc:   # a malformed piece no check above foresaw
+    except (ValueError, LookupError, RecursionError) as exc:   # e.g. an unknown encoding in the declaration
         raise _in_generation(p, f"LTFS index cannot be read ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
