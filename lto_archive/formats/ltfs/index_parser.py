@@ -39,6 +39,7 @@ _EXTENT_ALL = re.compile(_EXTENT)
 _XATTR_ALL = re.compile(_XATTR)
 _FORBIDDEN = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 MAX_PIECE = 64 << 20       # one file or folder entry of the index, as XML: far above any real one
+_SHORT = len(str(MAX_VOLUME_BYTES))   # fewer digits than this: within bounds without a check
 _checked_times: set[bytes] = set()   # the "YYYY-MM-DDThh:mm:ss" heads the fast path has validated
 
 
@@ -192,10 +193,11 @@ def _file_fast(m: re.Match[bytes]) -> File:
     _check_fast_times(times, name)
     if len(uid) > 20:
         raise CorruptArchive(f"LTFS index: fileuid of {name!r} is {uid[:40]!r}, not a number")
-    f = File(name, int(uid), b"|".join(times).decode(), _size(_int(length.decode(), f"length of {name!r}"),
-                                                             f"length of {name!r}"),
-             [_extent(_int(a.decode(), "fileoffset"), p.decode(), _int(s.decode(), "startblock"),
-                      _int(o.decode(), "byteoffset"), _int(c.decode(), "bytecount"), name)
+    f = File(name, int(uid), b"|".join(times).decode(),
+             int(length) if len(length) < _SHORT else _size(int(length), f"length of {name!r}"),
+             [Extent(int(a), "b" if p == b"b" else "a", int(s), int(o), int(c))
+              if len(a) < _SHORT and len(s) < _SHORT and len(o) < _SHORT and len(c) < _SHORT and p in (b"a", b"b")
+              else _extent(int(a), p.decode(), int(s), int(o), int(c), name)
               for a, p, s, o, c in _EXTENT_ALL.findall(eb)]
              if eb else None, None, ro == b"true", None)
     if xb:
