@@ -157,3 +157,10 @@ def test_a_full_restore_disk_names_the_file_and_leaves_no_partial_copy(tmp_path:
     left = [str(p.relative_to(small_disk)) for p in small_disk.rglob("*") if p.is_file()]
     assert not [p for p in left if ".part" in p or p.endswith("big.mov")], left
     assert (small_disk / "keep.txt").read_bytes() == b"already here"
+
+
+def test_a_hole_in_a_sparse_file_is_read_as_bounded_chunks_of_zeros() -> None:
+    from lto_archive.jobs.ltfs_read import zeros
+    chunks = list(zeros((5 << 20) // 2))
+    assert [len(c) for c in chunks] == [1 << 20, 1 << 20, 1 << 19] and not any(bytes(chunks[0]))
+    assert list(zeros(0)) == [] and [bytes(c) for c in zeros(3)] == [b"\0\0\0"]
