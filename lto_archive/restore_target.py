@@ -55,11 +55,12 @@ import itertools
 import os
 import stat
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
-from .errors import RestoreConflict, UnsafePath
+from .errors import DeviceError, RestoreConflict, UnsafePath, UsageError
+from .restore_walk import DirWalk
 
-__all__ = ["RestoreTarget", "RestoreFile", "split_member_path"]
+__all__ = ["RestoreTarget", "RestoreFile", "split_member_path", "open_dest"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -96,6 +97,21 @@ def split_member_path(relpath: str, *, what: str = "member") -> tuple[str, ...]:
     return parts
 
 
+def open_dest(dest: Path) -> int:
+    """A descriptor of the restore folder, created if missing; a path under a file, or a folder we may not
+    write, is said plainly (UsageError / DeviceError), before anything is restored."""
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        return os.open(dest, _DIR_FLAGS)
+    except (NotADirectoryError, FileExistsError):
+        above = next((p for p in (dest, *dest.parents) if p.exists() and not p.is_dir()), dest)
+        raise UsageError(f"cannot restore into {str(dest)!r}: {str(above)!r} is a file, not a folder",
+                         path=str(dest), existing=str(above)) from None
+    except OSError as exc:
+        raise DeviceError(f"cannot restore into {str(dest)!r}: {exc.strerror}", path=str(dest),
+                          errno=exc.errno) from None
+
+
 class RestoreFile:
     """A file being restored: write(), then commit() or abort()."""
 
@@ -120,14 +136,26 @@ class RestoreFile:
             raise ValueError(f"{self.relpath!r} is already committed or aborted")
         fd = self._fd
         n = len(data)
-        done = os.write(fd, data)
-        if done < n:
-            with memoryview(data) as mv:
-                mv = mv.cast("B")
-                while done < n:
-                    done += os.write(fd, mv[done:])
+        try:
+            done = os.write(fd, data)
+            if done < n:
+                with memoryview(data) as mv:
+                    mv = mv.cast("B")
+                    while done < n:
+                        done += os.write(fd, mv[done:])
+        except OSError as exc:
+            self.abort()
+            raise self.write_error(exc) from None
         self.bytes_written += n
         return n
+
+    def write_error(self, exc: OSError) -> DeviceError:
+        """The restore disk refused our bytes (full, quota, I/O error): said naming the file, whose
+        partial copy is already removed."""
+        why = "the restore disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "the restore disk failed"
+        return DeviceError(f"cannot restore {self.relpath!r}: {why} ({exc.strerror}); its partial copy was "
+                           f"removed, files restored before it are complete", path=self.relpath,
+                           errno=exc.errno)
 
     def fileno(self) -> int:
         return self._fd
@@ -146,6 +174,9 @@ class RestoreFile:
             os.close(self._fd)
             self._fd = -1
             t._place(self._pfd, self._tmp, self._name, self.relpath)
+        except OSError as exc:
+            self.abort()
+            raise self.write_error(exc) from None
         except BaseException:
             self.abort()
             raise
@@ -190,44 +221,72 @@ class RestoreTarget:
         self.dest = Path(dest)
         self.overwrite = overwrite
         self.fsync = fsync
-        self.dest.mkdir(parents=True, exist_ok=True)
-        self._root = os.open(self.dest, _DIR_FLAGS)
+        self._root = open_dest(self.dest)
+        self._walk = DirWalk(self._root)
+        self._last_split: tuple[str, tuple[str, ...]] = ("", ())
+        try:
+            self.name_max = os.fpathconf(self._root, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            self.name_max = 255
         self._restored: set[tuple[str, ...]] = set()
         self._dirs: dict[tuple[str, ...], tuple[int, int | None]] = {}
         self._open_files: set[RestoreFile] = set()
         self._closed = False
 
     # --- walking ------------------------------------------------------------
-    def _open_dir(self, parts: Iterable[str], relpath: str, *, create: bool) -> int:
-        """A new descriptor of the directory `parts` under dest, each component
-        opened with O_NOFOLLOW; missing ones are created when `create`."""
-        fd = os.dup(self._root)
-        walked: list[str] = []
-        try:
-            for comp in parts:
-                walked.append(comp)
-                try:
-                    nfd = os.open(comp, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
-                except FileNotFoundError:
-                    if not create:
-                        raise
-                    try:
-                        os.mkdir(comp, 0o755, dir_fd=fd)
-                    except FileExistsError:
-                        pass
-                    nfd = self._open_existing_dir(comp, fd, walked, relpath)
-                except OSError as e:
-                    if e.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-                        raise
-                    nfd = self._open_existing_dir(comp, fd, walked, relpath)
-                os.close(fd)
-                fd = nfd
-            return fd
-        except BaseException:
-            os.close(fd)
-            raise
+    def _split(self, relpath: str) -> tuple[str, ...]:
+        """split_member_path, and each component no longer than the restore folder's file system allows."""
+        last_rel, last_parts = self._last_split
+        head = relpath.rpartition("/")[0]
+        if last_rel and head == last_rel and "\0" not in relpath:
+            new = (relpath[len(head) + 1:],)     # a member of the folder named just before: one more part
+            parts = last_parts + new if new[0] not in ("", ".", "..") else split_member_path(relpath)
+            if len(parts) != len(last_parts) + 1:
+                new = parts
+        else:
+            parts = split_member_path(relpath)
+            new = parts
+        for comp in new:
+            size = len(os.fsencode(comp))
+            if size > self.name_max:
+                raise UnsafePath(f"refusing to restore {relpath!r}: the name {comp[:40]!r}... is {size} bytes, "
+                                 f"more than the restore folder's file system allows ({self.name_max})",
+                                 path=relpath, reason="name_too_long")
+        self._last_split = (last_rel + "/" + new[0] if new is not parts else "/".join(parts), parts)
+        return parts
 
-    def _open_existing_dir(self, comp: str, fd: int, walked: list[str], relpath: str) -> int:
+    def _open_dir(self, parts: Iterable[str], relpath: str, *, create: bool, key: str | None = None) -> int:
+        """A new descriptor of the directory `parts` under dest, each component
+        opened with O_NOFOLLOW; missing ones are created when `create`. Walked from
+        the last directory reached (restore_walk.DirWalk): linear in depth."""
+        parts = tuple(parts)
+        if key is None:
+            key = "/".join(parts)
+
+        def step(fd: int, i: int) -> int:
+            comp = parts[i]
+            try:
+                return os.open(comp, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                try:
+                    os.mkdir(comp, 0o755, dir_fd=fd)
+                except FileExistsError:
+                    pass
+            except OSError as e:
+                if e.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                    raise
+            return self._open_existing_dir(comp, fd, parts[:i + 1], relpath)
+        return self._walk.open(parts, key, step)
+
+    def _open_parent(self, parts: tuple[str, ...], relpath: str) -> int:
+        """The directory of the member `parts` (just split by _split), created as needed."""
+        norm, last = self._last_split
+        key = norm.rpartition("/")[0] if last is parts else None
+        return self._open_dir(parts[:-1], relpath, create=True, key=key)
+
+    def _open_existing_dir(self, comp: str, fd: int, walked: Sequence[str], relpath: str) -> int:
         try:
             return os.open(comp, _DIR_FLAGS | _NOFOLLOW, dir_fd=fd)
         except OSError as e:
@@ -316,11 +375,11 @@ class RestoreTarget:
         """A writable handle for a regular file. Nothing appears under `relpath`
         until `commit()`. Raises UnsafePath / RestoreConflict before any data."""
         self._check_open()
-        parts = split_member_path(relpath)
+        parts = self._split(relpath)
         if not parts:
             raise UnsafePath(f"refusing to restore {relpath!r} as a file: it names the restore folder itself",
                              path=relpath, reason="root")
-        pfd = self._open_dir(parts[:-1], relpath, create=True)
+        pfd = self._open_parent(parts, relpath)
         try:
             name = parts[-1]
             self._check_existing(self._lstat(name, pfd), relpath)
@@ -348,10 +407,10 @@ class RestoreTarget:
                  mtime_ns: int | None = None) -> None:
         """Create (or merge into) a directory; its mode and mtime are set by finish()."""
         self._check_open()
-        parts = split_member_path(relpath)
+        parts = self._split(relpath)
         if not parts:
             return   # "./": the restore folder itself keeps its own mode and mtime
-        pfd = self._open_dir(parts[:-1], relpath, create=True)
+        pfd = self._open_parent(parts, relpath)
         try:
             name = parts[-1]
             st = self._lstat(name, pfd)
@@ -370,7 +429,7 @@ class RestoreTarget:
                 except FileExistsError:
                     pass
             # make sure what is there now is a real directory (not a planted symlink)
-            os.close(self._open_existing_dir(name, pfd, list(parts), relpath))
+            os.close(self._open_existing_dir(name, pfd, parts, relpath))
         finally:
             os.close(pfd)
         if created or self.overwrite:
@@ -384,6 +443,8 @@ class RestoreTarget:
             raise refuse("the target is empty", "empty_target")
         if "\0" in target:
             raise refuse("the target contains a NUL byte", "nul")
+        if len(os.fsencode(target)) >= 4096:
+            raise refuse("the target is longer than a file system allows (4096 bytes)", "target_too_long")
         if target.startswith("/"):
             raise refuse("the target is an absolute path", "absolute_target")
         comps = [c for c in target.split("/") if c not in ("", ".")]
@@ -404,12 +465,12 @@ class RestoreTarget:
                      mtime_ns: int | None = None) -> None:
         """Create a symbolic link whose target stays inside dest (see module doc)."""
         self._check_open()
-        parts = split_member_path(relpath)
+        parts = self._split(relpath)
         if not parts:
             raise UnsafePath(f"refusing to restore {relpath!r} as a symlink: it names the restore folder itself",
                              path=relpath, reason="root")
         self._check_link_target(relpath, parts, target)
-        pfd = self._open_dir(parts[:-1], relpath, create=True)
+        pfd = self._open_parent(parts, relpath)
         try:
             name = parts[-1]
             self._check_existing(self._lstat(name, pfd), relpath)
@@ -446,7 +507,7 @@ class RestoreTarget:
     def make_hardlink(self, relpath: str, target_relpath: str) -> None:
         """Hard-link `relpath` to the already restored member `target_relpath`."""
         self._check_open()
-        parts = split_member_path(relpath)
+        parts = self._split(relpath)
         if not parts:
             raise UnsafePath(f"refusing to restore {relpath!r} as a hard link: it names the restore folder",
                              path=relpath, reason="root")
@@ -463,7 +524,7 @@ class RestoreTarget:
                 reason="target_not_restored")
         tpfd = self._open_dir(tparts[:-1], target_relpath, create=False)
         try:
-            pfd = self._open_dir(parts[:-1], relpath, create=True)
+            pfd = self._open_parent(parts, relpath)
             try:
                 name = parts[-1]
                 self._check_existing(self._lstat(name, pfd), relpath)
@@ -497,11 +558,14 @@ class RestoreTarget:
         try:
             for h in list(self._open_files):
                 h.abort()
-            for parts in sorted(self._dirs, key=len, reverse=True):
+            # children before parents: the reverse of the order they came in (a parent comes before
+            # its children), so the walk moves one level at a time
+            for parts in reversed(self._dirs):
                 mode, ns = self._dirs[parts]
                 try:
-                    fd = self._open_dir(parts, "/".join(parts), create=False)
-                except (FileNotFoundError, UnsafePath, RestoreConflict):
+                    rel = "/".join(parts)
+                    fd = self._open_dir(parts, rel, create=False, key=rel)
+                except (FileNotFoundError, PermissionError, UnsafePath, RestoreConflict):
                     continue
                 try:
                     os.fchmod(fd, mode)
@@ -519,6 +583,7 @@ class RestoreTarget:
         for h in list(self._open_files):
             h.abort()
         self._closed = True
+        self._walk.close()
         os.close(self._root)
 
     def __enter__(self) -> "RestoreTarget":

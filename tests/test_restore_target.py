@@ -330,3 +330,85 @@ def test_restoring_a_hostile_tar(world):
     assert (dest / "good/tmp/through").read_bytes() == b"evil"    # a plain folder inside dest
     assert os.stat(dest / "good/hl").st_ino == os.stat(dest / "good/ok.txt").st_ino
     check()
+
+
+def test_a_full_disk_is_a_device_error_naming_the_file_and_the_partial_copy_is_gone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno as _errno
+
+    from lto_archive.errors import DeviceError
+    real_write = os.write
+    written = [0]
+
+    def write(fd: int, data) -> int:  # type: ignore[no-untyped-def]
+        if written[0] >= 4096:
+            raise OSError(_errno.ENOSPC, "No space left on device")
+        written[0] += len(data)
+        return real_write(fd, data)
+
+    t = RestoreTarget(tmp_path / "d")
+    t.write_file("keep.bin", [b"k" * 10])
+    monkeypatch.setattr(os, "write", write)
+    with pytest.raises(DeviceError, match="'A/big.bin': the restore disk is full") as exc:
+        t.write_file("A/big.bin", [b"x" * 4096, b"x" * 4096])
+    monkeypatch.undo()
+    t.finish()
+    assert exc.value.exit_code == 4 and exc.value.data["path"] == "A/big.bin"
+    assert os.listdir(tmp_path / "d" / "A") == [] and (tmp_path / "d" / "keep.bin").read_bytes() == b"k" * 10
+
+
+def test_a_name_component_the_file_system_cannot_hold_is_refused(tmp_path: Path) -> None:
+    t = RestoreTarget(tmp_path / "d")
+    with pytest.raises(UnsafePath, match="is 256 bytes, more than") as exc:
+        t.write_file("A/" + "é" * 128, [b"x"])
+    assert exc.value.data["reason"] == "name_too_long"
+    t.write_file("A/" + "é" * 127, [b"x"])
+    t.finish()
+    assert os.listdir(tmp_path / "d" / "A") == ["é" * 127]
+
+
+def test_restoring_a_deep_tree_is_linear_in_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """20,000 nested folders (an LTFS index allows it): each level costs a bounded number of system
+    calls. Opening every member's folder from the restore folder would cost depth^2/2 = 2*10^8 opens."""
+    import subprocess
+
+    from lto_archive.formats.ltfs.index import Directory, File, Index, times_now
+    depth = 20_000
+    t = times_now(0)
+    ix = Index("t", "u", 1, t[0], ("b", 5), None, Directory("", 1, t))
+    d = ix.root
+    for _ in range(depth):
+        d = d.children.setdefault("d", Directory("d", ix.next_uid(), t))
+    d.children["f"] = File("f", ix.next_uid(), t, 1)
+    calls = {"open": 0, "mkdir": 0, "stat": 0}
+    real = {name: getattr(os, name) for name in calls}
+
+    def counted(name):  # type: ignore[no-untyped-def]
+        def call(*a, **k):  # type: ignore[no-untyped-def]
+            calls[name] += 1
+            return real[name](*a, **k)
+        return call
+    dest = tmp_path / "d"
+    try:
+        for name in calls:
+            monkeypatch.setattr(os, name, counted(name))
+        with RestoreTarget(dest) as target:
+            for path, node in ix.walk():
+                if isinstance(node, Directory):
+                    target.make_dir(path, 0o750, mtime_ns=10**18)
+                else:
+                    target.write_file(path, [b"x"])
+        monkeypatch.undo()
+        assert calls["mkdir"] == depth + 1         # and the restore folder itself
+        assert calls["open"] <= 4 * depth and calls["stat"] <= 2 * depth, calls
+        fd = os.open(dest, os.O_RDONLY)           # the bottom is there, with its metadata
+        for _ in range(depth):
+            nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        assert os.stat("f", dir_fd=fd).st_size == 1 and stat.S_IMODE(os.fstat(fd).st_mode) == 0o750
+        assert os.fstat(fd).st_mtime_ns == 10**18
+        os.close(fd)
+    finally:
+        monkeypatch.undo()
+        subprocess.run(["rm", "-rf", str(dest)], check=True)

@@ -52,8 +52,8 @@ def read_file_bytes(device: TapeDevice, node: File, block_size: int) -> Iterator
     pos = 0
     where: tuple[int, int] | None = None
     for ext in sorted(node.extents, key=lambda e: e.file_offset):
-        if ext.file_offset > pos:          # a hole (sparse file): zeros
-            yield memoryview(bytes(ext.file_offset - pos))
+        if ext.file_offset > pos:          # a hole (sparse file): zeros, 1 MiB at a time
+            yield from zeros(ext.file_offset - pos)
             pos = ext.file_offset
         part = partition_of(ext.partition)
         if where != (part, ext.start_block):
@@ -80,7 +80,15 @@ def read_file_bytes(device: TapeDevice, node: File, block_size: int) -> Iterator
                 yield view
         where = (part, block)
     if node.length > pos:
-        yield memoryview(bytes(node.length - pos))
+        yield from zeros(node.length - pos)
+
+
+def zeros(n: int, chunk: int = 1 << 20) -> Iterator[memoryview]:
+    """`n` zero bytes in chunks of at most `chunk`: never one buffer sized by a length from the tape."""
+    block = memoryview(bytes(min(n, chunk)))
+    while n > 0:
+        yield block[:min(n, chunk)]
+        n -= chunk
 
 
 def session_manifests(device: TapeDevice, ix: Index, block_size: int,
@@ -252,4 +260,4 @@ def read_node(device: TapeDevice, node: File, bs: int, algorithms: tuple[str, ..
 
 
 __all__ = ["read_ltfs", "read_file_bytes", "stored_hashes", "expected_records", "NO_CHECKSUM",
-           "session_manifests", "guard_restore", "read_node"]
+           "session_manifests", "guard_restore", "read_node", "zeros"]

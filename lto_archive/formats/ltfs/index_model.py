@@ -11,14 +11,18 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ...errors import CorruptArchive
+from ...generations import GENERATIONS
 from .times import format_time, parse_time
 
 __all__ = ["INDEX_VERSION", "TIME_FIELDS", "CREATION", "CHANGE", "MODIFY", "ACCESS", "BACKUP", "Extent", "Node", "File",
-           "Directory", "Index", "times_now"]
+           "Directory", "Index", "times_now", "MAX_VOLUME_BYTES"]
 
 INDEX_VERSION = "2.4.0"
 TIME_FIELDS = ("creationtime", "changetime", "modifytime", "accesstime", "backuptime")
 CREATION, CHANGE, MODIFY, ACCESS, BACKUP = range(5)
+# No cartridge holds more: the largest native capacity, with room for 4:1 compression. Every size, offset
+# and block number an index gives is checked against it before anything is allocated or read for it.
+MAX_VOLUME_BYTES = 4 * max(g.capacity for g in GENERATIONS.values())
 
 
 class Extent(NamedTuple):

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
 from ...errors import CorruptArchive
-from .index_model import TIME_FIELDS, Directory, Extent, File, Index, Node
+from .index_model import MAX_VOLUME_BYTES, TIME_FIELDS, Directory, Extent, File, Index, Node
 from .names import decode_name
 from .times import parse_time
 
@@ -38,12 +38,23 @@ _FILE_FAST = re.compile(
 _EXTENT_ALL = re.compile(_EXTENT)
 _XATTR_ALL = re.compile(_XATTR)
 _FORBIDDEN = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
+MAX_PIECE = 64 << 20       # one file or folder entry of the index, as XML: far above any real one
+_SHORT = len(str(MAX_VOLUME_BYTES))   # fewer digits than this: within bounds without a check
+_checked_times: set[bytes] = set()   # the "YYYY-MM-DDThh:mm:ss" heads the fast path has validated
+
+
+def _utf8(b: bytes) -> str:
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorruptArchive(f"LTFS index: text {b[:60]!r} is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+                             ) from None
 
 
 def _unescape(b: bytes) -> str:
     if b"&" not in b and b"\r" not in b:
-        return b.decode("utf-8")
-    s = b.decode("utf-8")
+        return _utf8(b)
+    s = _utf8(b)
     try:   # entities and character references, and end-of-line handling, exactly as an XML parser does
         return ET.fromstring(f"<x>{s}</x>").text or ""
     except ET.ParseError as exc:
@@ -64,10 +75,27 @@ def _bool(text: str | None, what: str) -> bool:
 
 
 def _int(text: str | None, what: str) -> int:
-    try:
-        return int((text or "").strip())
-    except ValueError:
-        raise CorruptArchive(f"LTFS index: {what} is {text!r}, not a number") from None
+    t = (text or "").strip()
+    if not (t.isascii() and t.isdigit()) or len(t) > 20:
+        raise CorruptArchive(f"LTFS index: {what} is {(text or '')[:40]!r}, not a number")
+    return int(t)
+
+
+def _size(value: int, what: str) -> int:
+    """A size, offset or block number from the index, bounded by what any cartridge can hold."""
+    if value > MAX_VOLUME_BYTES:
+        raise CorruptArchive(f"LTFS index: {what} is {value}, more than any cartridge holds "
+                             f"({MAX_VOLUME_BYTES} bytes)")
+    return value
+
+
+def _extent(file_offset: int, partition: str, start_block: int, byte_offset: int, byte_count: int,
+            name: str) -> Extent:
+    if partition not in ("a", "b"):
+        raise CorruptArchive(f"LTFS index: an extent of {name!r} is on partition {partition!r}, not a or b")
+    what = f"an extent of {name!r}: "
+    return Extent(_size(file_offset, what + "fileoffset"), partition, _size(start_block, what + "startblock"),
+                  _size(byte_offset, what + "byteoffset"), _size(byte_count, what + "bytecount"))
 
 
 def _check_time(text: str, what: str) -> str:
@@ -121,14 +149,14 @@ class _ElementReader:
     def file(cls, piece: bytes) -> File:
         el = _parse_piece(piece)
         name, uid, times, ro, xattrs = cls.node_common(el, "file")
-        length = _int(el.findtext("length"), f"length of {name!r}")
+        length = _size(_int(el.findtext("length"), f"length of {name!r}"), f"length of {name!r}")
         extents = []
         for e in el.iterfind("extentinfo/extent"):
-            extents.append(Extent(_int(e.findtext("fileoffset"), "fileoffset"),
-                                  (e.findtext("partition") or "").strip(),
-                                  _int(e.findtext("startblock"), "startblock"),
-                                  _int(e.findtext("byteoffset") or "0", "byteoffset"),
-                                  _int(e.findtext("bytecount"), "bytecount")))
+            extents.append(_extent(_int(e.findtext("fileoffset"), "fileoffset"),
+                                   (e.findtext("partition") or "").strip(),
+                                   _int(e.findtext("startblock"), "startblock"),
+                                   _int(e.findtext("byteoffset") or "0", "byteoffset"),
+                                   _int(e.findtext("bytecount"), "bytecount"), name))
         link = el.findtext("symlink")
         return File(name, uid, times, length, extents, link, ro, xattrs)
 
@@ -142,17 +170,35 @@ def _parse_piece(piece: bytes) -> ET.Element:
         raise CorruptArchive(f"LTFS index is not valid XML ({exc})") from None
 
 
+def _check_fast_times(times: tuple[bytes, ...], name: str) -> None:
+    """The fast path's times have the canonical shape; their dates and times of day must also exist."""
+    for field, t in zip(TIME_FIELDS, times):
+        if t[:19] not in _checked_times:
+            _check_time(t.decode("ascii"), f"{field} of {name!r}")
+            if len(_checked_times) > (1 << 16):
+                _checked_times.clear()
+            _checked_times.add(t[:19])
+
+
 def _file_fast(m: re.Match[bytes]) -> File:
     pct, raw, length, ro, t0, t1, t2, t3, t4, uid, xb, eb, link = m.groups()
     try:
         if pct:
             name = decode_name(_unescape(raw), True)
         else:
-            name = raw.decode("utf-8") if b"&" not in raw else _unescape(raw)
-    except ValueError as exc:
-        raise CorruptArchive(f"LTFS index: bad file name {raw!r}: {exc}") from None
-    f = File(name, int(uid), b"|".join((t0, t1, t2, t3, t4)).decode(), int(length),
-             [Extent(int(a), p.decode(), int(s), int(o), int(c)) for a, p, s, o, c in _EXTENT_ALL.findall(eb)]
+            name = _utf8(raw) if b"&" not in raw else _unescape(raw)
+    except (ValueError, CorruptArchive) as exc:
+        raise CorruptArchive(f"LTFS index: bad file name {raw[:80]!r}: {exc}") from None
+    times = (t0, t1, t2, t3, t4)
+    _check_fast_times(times, name)
+    if len(uid) > 20:
+        raise CorruptArchive(f"LTFS index: fileuid of {name!r} is {uid[:40]!r}, not a number")
+    f = File(name, int(uid), b"|".join(times).decode(),
+             int(length) if len(length) < _SHORT else _size(int(length), f"length of {name!r}"),
+             [Extent(int(a), "b" if p == b"b" else "a", int(s), int(o), int(c))
+              if len(a) < _SHORT and len(s) < _SHORT and len(o) < _SHORT and len(c) < _SHORT and p in (b"a", b"b")
+              else _extent(int(a), p.decode(), int(s), int(o), int(c), name)
+              for a, p, s, o, c in _EXTENT_ALL.findall(eb)]
              if eb else None, None, ro == b"true", None)
     if xb:
         f.xattrs = {_key(k): _unescape(v) for k, v in _XATTR_ALL.findall(xb)}
@@ -183,6 +229,9 @@ class _Parser:
             self.pos = 0
         self.buf += data
         self._run()
+        if len(self.buf) - self.pos > MAX_PIECE:
+            raise CorruptArchive(f"LTFS index: one entry is over {MAX_PIECE >> 20} MiB of XML "
+                                 f"(no closing tag where one should be)")
 
     def _run(self) -> None:
         buf = self.buf
@@ -319,11 +368,25 @@ def check_version(version: str, what: str) -> None:
 
 
 def parse_index(chunks: Iterable[bytes]) -> Index:
-    """Parse an index from its bytes, given in any pieces (e.g. tape records)."""
+    """Parse an index from its bytes, given in any pieces (e.g. tape records).
+
+    Whatever the bytes, the only error is CorruptArchive, naming the generation once it is known."""
     p = _Parser()
-    for chunk in chunks:
-        p.feed(chunk)
-    return p.close()
+    try:
+        for chunk in chunks:
+            p.feed(chunk)
+        return p.close()
+    except CorruptArchive as exc:
+        raise _in_generation(p, exc.message) from None
+    except (ValueError, LookupError, RecursionError) as exc:   # e.g. an unknown encoding in the declaration
+        raise _in_generation(p, f"LTFS index cannot be read ({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
+def _in_generation(p: _Parser, message: str) -> CorruptArchive:
+    if p.index is None:
+        return CorruptArchive(message)
+    g = p.index.generation
+    return CorruptArchive(f"{message} (index generation {g})", generation=g)
 
 
 def parse_index_bytes(data: bytes) -> Index:

@@ -1,0 +1,101 @@
+"""The restore folder's directories walked from one cached descriptor, so restoring is linear in depth.
+
+RestoreTarget needs the directory of every member it restores. Opening each one from the restore
+folder, a component at a time, costs O(depth) system calls per member: O(depth^2) for a deep tree
+(20,000 levels: minutes). A DirWalk keeps the descriptor of the last directory it reached and moves
+from there: down with the caller's safe step (openat with O_NOFOLLOW, creating what is missing), up
+with openat("..") checked against the (device, inode) seen on the way down. A directory moved away
+meanwhile fails that check and the walk starts again from the restore folder, never leaving it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+__all__ = ["DirWalk"]
+
+_UP_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+class DirWalk:
+    """A cursor over the directories under `root_fd` (which the caller keeps open)."""
+
+    def __init__(self, root_fd: int) -> None:
+        self.root = root_fd
+        self.fd = os.dup(root_fd)
+        self.parts: tuple[str, ...] = ()
+        self.key = ""                       # "/".join(self.parts), compared as one string (memcmp speed)
+        st = os.fstat(root_fd)
+        self.ids: list[tuple[int, int]] = [(st.st_dev, st.st_ino)]
+
+    def open(self, parts: tuple[str, ...], key: str, step: Callable[[int, int], int]) -> int:
+        """A new descriptor of the directory `parts` (`key`: "/".join(parts)). `step(fd, i)` opens
+        `parts[i]` under `fd` and returns its descriptor, or raises (the walk then stays at the deepest
+        directory reached)."""
+        k = self._common(parts, key)
+        while len(self.parts) > k:
+            if not self._up():
+                self._reset()
+                break
+        try:
+            for i in range(len(self.parts), len(parts)):
+                nfd = step(self.fd, i)
+                st = os.fstat(nfd)
+                os.close(self.fd)
+                self.fd = nfd
+                self.ids.append((st.st_dev, st.st_ino))
+                self.parts = parts[:i + 1]
+        except BaseException:
+            self.key = "/".join(self.parts)
+            raise
+        self.key = key
+        return os.dup(self.fd)
+
+    def _common(self, parts: tuple[str, ...], key: str) -> int:
+        """How many leading components the walk's directory shares with `parts`."""
+        cur = self.key
+        if key.startswith(cur) and (not cur or key[len(cur):len(cur) + 1] in ("", "/")):
+            return len(self.parts)                 # below (or at) where the walk is: the usual case
+        if cur.startswith(key) and (not key or cur[len(key)] == "/"):
+            return len(parts)                      # above it (finish() going back up)
+        return self._common_parts(parts)
+
+    def _common_parts(self, parts: tuple[str, ...]) -> int:
+        cur = self.parts
+        n = min(len(cur), len(parts))
+        if cur[:n] == parts[:n]:
+            return n
+        lo, hi = 0, n - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if cur[:mid] == parts[:mid]:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def _up(self) -> bool:
+        nfd = os.open("..", _UP_FLAGS, dir_fd=self.fd)
+        st = os.fstat(nfd)
+        if (st.st_dev, st.st_ino) != self.ids[-2]:
+            os.close(nfd)
+            return False
+        os.close(self.fd)
+        self.fd = nfd
+        self.ids.pop()
+        self.parts = self.parts[:-1]
+        self.key = self.key.rpartition("/")[0]
+        return True
+
+    def _reset(self) -> None:
+        os.close(self.fd)
+        self.fd = os.dup(self.root)
+        self.parts = ()
+        self.key = ""
+        del self.ids[1:]
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
