@@ -103,3 +103,19 @@ def test_a_mounted_ltfs_volume_is_read_back_too(tmp_path: Path, monkeypatch: pyt
     assert r.ok
     want = ("ok", 3) if verify else ("written", False)
     assert [(d["kind"], d["status"], d["verified"]) for d in r.destinations] == [("ltfs-mount", *want)]
+
+
+def test_the_null_device_is_written_and_never_called_read_back(tmp_path: Path) -> None:
+    """null: keeps nothing: the job succeeds (it is for benchmarks), its destination says written, not read back."""
+    from lto_archive.jobs.write import WriteOptions, write_archive
+    from lto_archive.tape import NullTape
+
+    card = make_card(tmp_path)
+    result = write_archive([card], NullTape(), WriteOptions())
+    assert result.status == "ok"
+    (dest,) = result.destinations
+    assert dest["status"] == "written" and dest["verified"] is False
+    assert any("keeps nothing: written, not read back" in n for n in result.notes)
+    r = run("write", card, "--device", "null:", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["destinations"][0]["status"] == "written"

@@ -244,6 +244,10 @@ def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[
     for i, (info, st) in enumerate(zip(result.destinations, stream.status)):
         if info["status"] == "failed" or info["tape_file"] is None:
             continue
+        if not st.device.keeps_data:      # the null target: nothing to read back, and never "ok" for it
+            info.update(status="written", verified=False)
+            result.notes.append(f"{info['destination']} keeps nothing: written, not read back")
+            continue
         try:
             r = verify_tape(st.device, tape_files=[info["tape_file"]])
         except LtoArchiveError as exc:

@@ -83,6 +83,7 @@ class TapeDevice(abc.ABC):
     """
 
     name: str = "tape"
+    keeps_data: bool = True     # False: what is written cannot be read back (the null target)
 
     # --- writing -------------------------------------------------------
     @abc.abstractmethod

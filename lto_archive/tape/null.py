@@ -26,6 +26,7 @@ class NullTape(TapeDevice):
     """
 
     name = "null"
+    keeps_data = False
 
     def __init__(self, capacity: int | None = None, *, partitions: int = 1,
                  generation: Generation | None = None,
