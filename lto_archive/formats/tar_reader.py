@@ -43,9 +43,10 @@ from __future__ import annotations
 import tarfile
 from typing import Any, BinaryIO, Iterator
 
-from ..errors import ArchiveError, CorruptArchive
+from ..errors import ArchiveError
 from .member import Member, TarExtra
-from .member_stream import DEFAULT_CHUNK, MemberStreamReader
+from .member_stream import DEFAULT_CHUNK, MemberStreamReader, Skipped
+from .tar_sparse import SparseMap, expand, is_sparse, old_gnu_entries, pax_map, read_map_text, sparse_name
 
 __all__ = ["TarMember", "TarReader", "BLOCK", "parse_pax_records"]
 
@@ -61,16 +62,16 @@ _KINDS = {
     b"5": "dir", b"6": "fifo",
 }
 _UNSUPPORTED = {
-    b"S": "a GNU sparse file",
     b"M": "a GNU multi-volume continuation (the member started on another tape; read the volumes in order)",
     b"N": "an old GNU long-name record",
-    b"D": "a GNU incremental dump directory",
     b"X": "a Solaris extended header",
     b"A": "a Solaris ACL record",
     b"E": "a Solaris extended attribute",
     b"I": "an inode-only record",
 }
 _META_TYPES = (b"x", b"g", b"L", b"K", b"V")
+#: pax keywords GNU tar repeats (sparse format 0.0)
+_REPEATED = ("GNU.sparse.offset", "GNU.sparse.numbytes")
 
 
 #: what TarReader yields: the Member all readers share, with the pax records as its extra
@@ -100,22 +101,26 @@ def _header_path(buf: bytes) -> str:
     return path
 
 
-def _member_kind(t: bytes, merged: dict[str, str], path: str, header_offset: int) -> str:
-    """The member kind of type flag `t`; ArchiveError for what lto-archive does not restore."""
-    if t in _UNSUPPORTED or any(k.startswith("GNU.sparse.") for k in merged):
-        what = _UNSUPPORTED.get(t, "a GNU sparse file")
-        shown = merged.get("GNU.sparse.name", merged.get("path", path))
-        how = f"type {t.decode('latin-1')!r}" if t in _UNSUPPORTED else "pax GNU.sparse records"
-        raise ArchiveError(
-            f"member {shown!r} at byte {header_offset} is {what} ({how}), "
-            f"which lto-archive does not restore", offset=header_offset, path=shown, type=t.decode("latin-1"))
+class SkipMember(Exception):
+    """Raised inside the reader for a member it steps over: `stored` data bytes follow its header."""
+
+    def __init__(self, path: str, reason: str, stored: int) -> None:
+        super().__init__(reason)
+        self.path, self.reason, self.stored = path, reason, stored
+
+
+def _member_kind(t: bytes, merged: dict[str, str], path: str, stored: int) -> str:
+    """The member kind of type flag `t`; SkipMember for what lto-archive does not restore (GNU tar
+    extracts an unknown type as a file; lto-archive steps over it and says so)."""
+    if is_sparse(t, merged):
+        return "file"
+    if t == b"D":
+        return "dir"   # a GNU incremental dump directory: a directory, its listing as data
     kind = _KINDS.get(t)
     if kind is None:
-        shown = merged.get("path", path)
-        raise CorruptArchive(
-            f"member {shown!r} at byte {header_offset} has unknown type {t!r}: "
-            f"the archive is damaged or written by a tool lto-archive does not know",
-            offset=header_offset, path=shown, type=t.decode("latin-1"))
+        what = _UNSUPPORTED.get(t, f"of unknown type {t!r}")
+        what = what if t not in _UNSUPPORTED else f"{what}, type {t.decode('latin-1')!r}"
+        raise SkipMember(merged.get("path", path), f"{what}, which lto-archive does not restore", stored)
     return kind
 
 
@@ -192,7 +197,10 @@ def parse_pax_records(data: bytes | bytearray | memoryview) -> dict[str, str]:
             raise ValueError("pax record with an empty keyword")
         # UTF-8 by default; with hdrcharset=BINARY the bytes are whatever the
         # writer's file system had: keep them, as surrogate escapes.
-        out[key] = v.decode("utf-8", "surrogateescape")
+        value = v.decode("utf-8", "surrogateescape")
+        if key in _REPEATED and key in out:
+            value = out[key] + "," + value   # pax 0.0 sparse map: every record, in order
+        out[key] = value
     return out
 
 
@@ -224,7 +232,9 @@ class TarReader(MemberStreamReader[TarExtra]):
         self._drain = drain
         self.global_pax: dict[str, str] = dict(global_pax or {})
         self._current: TarMember | None = None
-        self._remaining = 0               # data bytes of _current not yet read
+        self._remaining = 0               # stored data bytes of _current not yet read
+        self._stored = 0                  # stored data bytes of _current (its size unless sparse)
+        self._smap: SparseMap | None = None   # _current is a sparse file: its map
         self._pad = 0                     # padding after _current's data
         self._data_started = False
         self._last_path: str | None = None
@@ -249,6 +259,8 @@ class TarReader(MemberStreamReader[TarExtra]):
         try:
             self._finish_current()
             m = self._read_member()
+            while isinstance(m, Skipped):
+                m = self._read_member()
         except ArchiveError as e:
             self._error = e
             raise
@@ -256,8 +268,8 @@ class TarReader(MemberStreamReader[TarExtra]):
             self._done = True
             return None
         self._current = m
-        self._remaining = m.size
-        self._pad = _padded(m.size) - m.size
+        self._remaining = self._stored
+        self._pad = _padded(self._stored) - self._stored
         self._data_started = False
         self._last_path = m.path
         self.members_read += 1
@@ -271,14 +283,14 @@ class TarReader(MemberStreamReader[TarExtra]):
         want = self._remaining + self._pad
         if want:
             got = self._skip(want)
-            if got < self._remaining and self._cut_by_volume_end(m, m.size - self._remaining + got):
+            if got < self._remaining and self._cut_by_volume_end(m, self._stored - self._remaining + got):
                 return
             if got < self._remaining:
-                done = m.size - self._remaining + got
+                done = self._stored - self._remaining + got
                 raise self._corrupt(
-                    f"the archive ends inside {m.path!r} after {done} of {m.size} bytes "
+                    f"the archive ends inside {m.path!r} after {done} of {self._stored} bytes "
                     f"(at byte {self._pos}): the tape file is truncated",
-                    offset=self._pos, path=m.path, expected=m.size, actual=done)
+                    offset=self._pos, path=m.path, expected=self._stored, actual=done)
             if got < want:
                 raise self._corrupt(
                     f"the archive ends in the padding after {m.path!r} (at byte {self._pos}): "
@@ -299,7 +311,7 @@ class TarReader(MemberStreamReader[TarExtra]):
                 f"the tape file is truncated", offset=self._pos, path=self._last_path)
         return bytes(data[:size])
 
-    def _read_member(self) -> TarMember | None:
+    def _read_member(self) -> TarMember | Skipped | None:
         header_offset: int | None = None
         pax: dict[str, str] = {}
         longname: str | None = None
@@ -371,7 +383,23 @@ class TarReader(MemberStreamReader[TarExtra]):
                 continue   # GNU tar's "continuation" of a member not begun yet: its own header follows
             if header_offset is None:
                 header_offset = off
-            return self._make_member(buf, ti, header_offset, pax, longname, longlink)
+            try:
+                return self._make_member(buf, ti, header_offset, pax, longname, longlink)
+            except SkipMember as skip:
+                return self._step_over(skip, header_offset)
+
+    def _skip_stored(self, stored: int, path: str) -> None:
+        want = _padded(stored)
+        if self._skip(want) < want:
+            raise self._corrupt(f"the archive ends inside {path!r} (at byte {self._pos}): "
+                                f"the tape file is truncated", offset=self._pos, path=path)
+
+    def _step_over(self, skip: SkipMember, header_offset: int) -> Skipped:
+        """Skip a member's stored data (and padding), noting it in `skipped`."""
+        self._skip_stored(skip.stored, skip.path)
+        s = Skipped(header_offset, skip.path, skip.reason)
+        self.skipped.append(s)
+        return s
 
     def _volume_keywords(self, recs: dict[str, str], off: int) -> tuple[str, int, int]:
         try:
@@ -402,7 +430,7 @@ class TarReader(MemberStreamReader[TarExtra]):
         for k in [k for k, v in merged.items() if v == ""]:
             del merged[k]   # an empty value in 'x' cancels a global value
         t, path, merged, part_offset = self._continued(buf, ti, header_offset, path, merged)
-        kind = _member_kind(t, merged, path, header_offset)
+        kind = _member_kind(t, merged, path, ti.size)
         try:
             m = _member_of(ti, kind, path, linkname, merged)
         except ValueError as e:
@@ -412,18 +440,47 @@ class TarReader(MemberStreamReader[TarExtra]):
         if m.size < 0:
             raise self._corrupt(f"member {m.path!r} at byte {header_offset} has a negative size ({m.size}): "
                                 f"the header is damaged", offset=header_offset, path=m.path)
+        self._stored, self._smap = m.size, None
+        if is_sparse(t, merged):
+            m.path = sparse_name(merged, path)
+            self._smap, self._stored = self._sparse_map(buf, t, merged, m.path, m.size)
+            m.size = self._smap.realsize
+            data_offset = self._pos
+        elif t == b"D":
+            self._skip_stored(m.size, m.path)    # its data lists the directory's files: not a member
+            data_offset = self._pos
         if t == b"\0" and m.path.endswith("/"):
             m.kind = "dir"    # v7: a directory is a regular file whose name ends in '/'
         if m.kind == "dir":
             m.path = m.path.rstrip("/") or "/"
         if m.kind not in ("file", "hardlink"):
-            m.size = 0        # no data blocks follow directories, symlinks, devices, fifos
+            m.size = self._stored = 0   # no data blocks follow directories, symlinks, devices, fifos
         if not m.path:
             raise self._corrupt(f"member at byte {header_offset}{self._after()} has an empty name: "
                                 f"the header is damaged", offset=header_offset, path=self._last_path)
         m.header_offset, m.data_offset, m.part_offset = header_offset, data_offset, part_offset
-        m.end_offset = data_offset + _padded(m.size)
+        m.end_offset = data_offset + _padded(self._stored)
         return m
+
+    def _sparse_map(self, buf: bytes, t: bytes, merged: dict[str, str], path: str, stored: int
+                    ) -> tuple[SparseMap, int]:
+        """A GNU sparse member's map and the stored bytes of its segments (tar_sparse.py); SkipMember
+        (with the stored bytes left to skip) when the map is damaged."""
+        def block() -> bytes:
+            return bytes(self._read_some(BLOCK))
+        try:
+            if t == b"S":
+                smap = old_gnu_entries(buf, block)
+            else:
+                found = pax_map(merged)
+                if found is None:
+                    found, used = read_map_text(merged, block, stored)
+                    stored -= used
+                smap = found
+            smap.check(stored)
+        except ValueError as e:
+            raise SkipMember(path, f"a GNU sparse file whose map is damaged: {e}", stored) from None
+        return smap, stored
 
     def _continued(self, buf: bytes, ti: tarfile.TarInfo, header_offset: int, path: str, merged: dict[str, str]
                    ) -> tuple[bytes, str, dict[str, str], int | None]:
@@ -497,6 +554,13 @@ class TarReader(MemberStreamReader[TarExtra]):
         self._data_started = True
         if chunk_size <= 0:
             raise ValueError("chunk_size must be positive")
+        if self._smap is not None:
+            yield from expand(self._smap, self._stored_chunks(member, chunk_size), chunk_size)
+        else:
+            yield from self._stored_chunks(member, chunk_size)
+
+    def _stored_chunks(self, member: TarMember, chunk_size: int) -> Iterator[memoryview | bytes]:
+        """The member's stored data bytes, then its padding consumed."""
         view = self._view
         read = self._read
         while self._remaining:
@@ -507,14 +571,14 @@ class TarReader(MemberStreamReader[TarExtra]):
                 chunk = read(want)
             k = len(chunk) if chunk is not None else 0
             if not k:
-                done = member.size - self._remaining
+                done = self._stored - self._remaining
                 if self._cut_by_volume_end(member, done):
                     return
                 self._current = None
                 raise self._corrupt(
-                    f"the archive ends inside {member.path!r} after {done} of {member.size} bytes "
+                    f"the archive ends inside {member.path!r} after {done} of {self._stored} bytes "
                     f"(at byte {self._pos}): the tape file is truncated",
-                    offset=self._pos, path=member.path, expected=member.size, actual=done)
+                    offset=self._pos, path=member.path, expected=self._stored, actual=done)
             self._remaining -= k
             self._pos += k
             yield chunk
