@@ -45,7 +45,8 @@ from typing import Any, BinaryIO, Iterator
 
 from ..errors import ArchiveError
 from .member import Member, TarExtra
-from .member_stream import DEFAULT_CHUNK, MemberStreamReader, Skipped
+from .member_stream import DEFAULT_CHUNK, Damage, MemberStreamReader, Skipped
+from .tar_dialects import header_path, member_of, octal, parse_pax_lenient, parse_pax_records, pax_int
 from .tar_sparse import SparseMap, expand, is_sparse, old_gnu_entries, pax_map, read_map_text, sparse_name
 
 __all__ = ["TarMember", "TarReader", "BLOCK", "parse_pax_records"]
@@ -70,35 +71,14 @@ _UNSUPPORTED = {
     b"I": "an inode-only record",
 }
 _META_TYPES = (b"x", b"g", b"L", b"K", b"V")
-#: pax keywords GNU tar repeats (sparse format 0.0)
-_REPEATED = ("GNU.sparse.offset", "GNU.sparse.numbytes")
 
 
 #: what TarReader yields: the Member all readers share, with the pax records as its extra
 TarMember = Member[TarExtra]
 
 
-def _octal(field: bytes) -> int:
-    """A numeric header field (octal, NUL/space padded; empty is 0)."""
-    text = field.split(b"\0", 1)[0].strip()
-    try:
-        return int(text, 8) if text else 0
-    except ValueError:
-        return -1
-
-
 def _padded(n: int) -> int:
     return (n + BLOCK - 1) & ~(BLOCK - 1)
-
-
-def _header_path(buf: bytes) -> str:
-    """The ustar name field, after the prefix field when the header has the POSIX ustar magic."""
-    path = buf[0:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-    if buf[257:263] == b"ustar\0":
-        prefix = buf[345:500].split(b"\0", 1)[0]
-        if prefix:
-            path = prefix.decode("utf-8", "surrogateescape") + "/" + path
-    return path
 
 
 class SkipMember(Exception):
@@ -122,86 +102,6 @@ def _member_kind(t: bytes, merged: dict[str, str], path: str, stored: int) -> st
         what = what if t not in _UNSUPPORTED else f"{what}, type {t.decode('latin-1')!r}"
         raise SkipMember(merged.get("path", path), f"{what}, which lto-archive does not restore", stored)
     return kind
-
-
-def _member_of(ti: tarfile.TarInfo, kind: str, path: str, linkname: str, merged: dict[str, str]) -> TarMember:
-    """The member as its header says, with the pax records `merged` winning; ValueError for a bad record."""
-    m = Member(path=merged.get("path", path), kind=kind, size=ti.size, mode=ti.mode & 0o7777,
-               mtime=float(ti.mtime), mtime_ns=ti.mtime * 1_000_000_000, extra=TarExtra(merged), uid=ti.uid,
-               gid=ti.gid, uname=merged.get("uname", ti.uname), gname=merged.get("gname", ti.gname),
-               linkname=merged.get("linkpath", linkname), devmajor=ti.devmajor, devminor=ti.devminor)
-    if "size" in merged:
-        m.size = _pax_int("size", merged["size"])
-    if "uid" in merged:
-        m.uid = _pax_int("uid", merged["uid"])
-    if "gid" in merged:
-        m.gid = _pax_int("gid", merged["gid"])
-    if "mtime" in merged:
-        m.mtime_ns = _parse_decimal_ns(merged["mtime"])
-        m.mtime = float(merged["mtime"])
-    return m
-
-
-def _parse_decimal_ns(text: str) -> int:
-    """An exact pax time ("1700000000.123456789", "-1.5") in nanoseconds."""
-    s = text.strip()
-    neg = s.startswith("-")
-    if neg or s.startswith("+"):
-        s = s[1:]
-    whole, dot, frac = s.partition(".")
-    if not whole:
-        whole = "0"
-    if not (whole.isdigit() and whole.isascii()) or (dot and frac and not (frac.isdigit() and frac.isascii())):
-        raise ValueError(text)
-    ns = int(whole) * 1_000_000_000 + int((frac + "000000000")[:9] or "0")
-    return -ns if neg else ns
-
-
-def _pax_int(key: str, value: str) -> int:
-    v = value.strip()
-    if not v or not (v.isdigit() and v.isascii()):
-        raise ValueError(f"pax {key}={value!r} is not a non-negative decimal number")
-    return int(v)
-
-
-def parse_pax_records(data: bytes | bytearray | memoryview) -> dict[str, str]:
-    """Parse the records of a pax extended header ("%d %s=%s\\n" each, UTF-8).
-
-    Values of path, linkpath, uname and gname are decoded as UTF-8 unless the
-    same header says `hdrcharset=BINARY`; bytes that are not UTF-8 are kept as
-    surrogate escapes (os.fsencode gives them back). Trailing NUL padding is
-    accepted. Raises ValueError describing the first bad record."""
-    buf = bytes(data)
-    raw: list[tuple[bytes, bytes]] = []
-    pos = 0
-    n = len(buf)
-    while pos < n:
-        if buf[pos] == 0 and not buf[pos:].strip(b"\0"):
-            break  # NUL padding after the last record
-        sp = buf.find(b" ", pos, min(n, pos + 24))
-        if sp < 0 or not buf[pos:sp].isdigit():
-            raise ValueError(f"bad pax record length at {pos}")
-        length = int(buf[pos:sp])
-        end = pos + length
-        if length <= sp - pos + 1 or end > n or buf[end - 1] != 0x0A:
-            raise ValueError(f"bad pax record at {pos} (length {length})")
-        eq = buf.find(b"=", sp + 1, end)
-        if eq < 0:
-            raise ValueError(f"pax record at {pos} has no '='")
-        raw.append((buf[sp + 1:eq], buf[eq + 1:end - 1]))
-        pos = end
-    out: dict[str, str] = {}
-    for k, v in raw:
-        key = k.decode("utf-8", "surrogateescape")
-        if not key:
-            raise ValueError("pax record with an empty keyword")
-        # UTF-8 by default; with hdrcharset=BINARY the bytes are whatever the
-        # writer's file system had: keep them, as surrogate escapes.
-        value = v.decode("utf-8", "surrogateescape")
-        if key in _REPEATED and key in out:
-            value = out[key] + "," + value   # pax 0.0 sparse map: every record, in order
-        out[key] = value
-    return out
 
 
 class TarReader(MemberStreamReader[TarExtra]):
@@ -347,12 +247,10 @@ class TarReader(MemberStreamReader[TarExtra]):
                 if t == b"x" or t == b"g":
                     what = "a pax extended header" if t == b"x" else "a pax global header"
                     data = self._read_meta_data(size, what, off)
-                    try:
-                        recs = parse_pax_records(data)
-                    except ValueError as e:
-                        raise self._corrupt(
-                            f"{what} at byte {off}{self._after()} is damaged: {e}",
-                            offset=off, path=self._last_path) from None
+                    recs, problem = parse_pax_lenient(data)
+                    if problem:    # as GNU tar: the records before the bad one count, the member is read
+                        self.damaged.append(Damage(off, BLOCK + _padded(size), f"{what} is damaged: {problem}",
+                                                   self._last_path))
                     if t == b"g" and self._volume and "GNU.volume.filename" in recs:
                         self._continuation = self._volume_keywords(recs, off)
                         recs = {k: v for k, v in recs.items() if not k.startswith("GNU.volume.")}
@@ -379,7 +277,7 @@ class TarReader(MemberStreamReader[TarExtra]):
                     if header_offset == off:
                         header_offset = None
                 continue
-            if t == b"M" and self._volume and not self._continuation and _octal(buf[369:381]) == 0:
+            if t == b"M" and self._volume and not self._continuation and octal(buf[369:381]) == 0:
                 continue   # GNU tar's "continuation" of a member not begun yet: its own header follows
             if header_offset is None:
                 header_offset = off
@@ -403,8 +301,8 @@ class TarReader(MemberStreamReader[TarExtra]):
 
     def _volume_keywords(self, recs: dict[str, str], off: int) -> tuple[str, int, int]:
         try:
-            return (recs["GNU.volume.filename"], _pax_int("GNU.volume.size", recs.get("GNU.volume.size", "")),
-                    _pax_int("GNU.volume.offset", recs.get("GNU.volume.offset", "")))
+            return (recs["GNU.volume.filename"], pax_int("GNU.volume.size", recs.get("GNU.volume.size", "")),
+                    pax_int("GNU.volume.offset", recs.get("GNU.volume.offset", "")))
         except ValueError as e:
             raise self._corrupt(f"the multi-volume header at byte {off} is damaged: {e}", offset=off,
                                 path=recs.get("GNU.volume.filename")) from None
@@ -424,7 +322,7 @@ class TarReader(MemberStreamReader[TarExtra]):
                      pax: dict[str, str], longname: str | None, longlink: str | None) -> TarMember:
         data_offset = self._pos
         # name: ustar name (+ prefix when POSIX ustar magic), GNU long name, pax path
-        path = longname if longname is not None else _header_path(buf)
+        path = longname if longname is not None else header_path(buf)
         linkname = longlink if longlink is not None else ti.linkname
         merged = {**self.global_pax, **pax} if self.global_pax else pax
         for k in [k for k, v in merged.items() if v == ""]:
@@ -432,7 +330,7 @@ class TarReader(MemberStreamReader[TarExtra]):
         t, path, merged, part_offset = self._continued(buf, ti, header_offset, path, merged)
         kind = _member_kind(t, merged, path, ti.size)
         try:
-            m = _member_of(ti, kind, path, linkname, merged)
+            m = member_of(ti, kind, path, linkname, merged)
         except ValueError as e:
             shown = merged.get("path", path)
             raise self._corrupt(f"the pax header of {shown!r} at byte {header_offset} is damaged: {e}",
@@ -489,7 +387,7 @@ class TarReader(MemberStreamReader[TarExtra]):
         t = ti.type
         part_offset: int | None = None
         if t == b"M" and self._volume:    # GNU format continuation: name, size left, offset in the 'offset' field
-            part_offset = _octal(buf[369:381])
+            part_offset = octal(buf[369:381])
             t = b"0"
         elif self._continuation is not None:
             name, left, part_offset = self._continuation
