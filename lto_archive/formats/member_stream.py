@@ -45,7 +45,7 @@ class Damage:
     def __str__(self) -> str:
         where = f" after {self.after!r}" if self.after is not None else ""
         lost = f"; members lost: {', '.join(repr(p) for p in self.lost)}" if self.lost else ""
-        return f"bytes {self.offset}..{self.offset + self.length}{where} ({self.reason}){lost}"
+        return f"at byte {self.offset}, {self.length} bytes{where} ({self.reason}){lost}"
 
 
 class MemberStreamReader(Generic[E]):

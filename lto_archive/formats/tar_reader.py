@@ -81,6 +81,14 @@ def _padded(n: int) -> int:
     return (n + BLOCK - 1) & ~(BLOCK - 1)
 
 
+def _parse(buf: bytes) -> tarfile.TarInfo | str:
+    """The header in `buf`, or why it is not one."""
+    try:
+        return tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")
+    except (tarfile.HeaderError, ValueError) as e:
+        return "checksum mismatch" if "checksum" in str(e) else f"unreadable header: {e}"
+
+
 class SkipMember(Exception):
     """Raised inside the reader for a member it steps over: `stored` data bytes follow its header."""
 
@@ -223,22 +231,14 @@ class TarReader(MemberStreamReader[TarExtra]):
             if len(buf) < BLOCK:
                 return self._at_eof(off, len(buf), pending)
             buf = bytes(buf)
-            if buf == ZERO_BLOCK:
-                if pending:
-                    raise self._corrupt(
-                        f"end-of-archive block at byte {off} right after {pending}: "
-                        f"the archive is damaged", offset=off, path=self._last_path)
-                self._end(off)
+            ti = self._zeros(off, pending, pax.get("path", longname)) if buf == ZERO_BLOCK else _parse(buf)
+            if isinstance(ti, str):     # damaged: read on to the next valid header, as GNU tar does
+                ti = self._resync(off, ti, pending, pax.get("path", longname))
+            if ti is None:
                 return None
-            try:
-                ti = tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")
-            except (tarfile.HeaderError, ValueError) as e:
-                reason = "checksum mismatch" if "checksum" in str(e) else f"unreadable header: {e}"
-                hint = f" (following {pending})" if pending else ""
-                raise self._corrupt(
-                    f"bad tar header at byte {off}{self._after()}{hint}: {reason}; "
-                    f"the archive is damaged or this is not a tar archive",
-                    offset=off, path=self._last_path) from None
+            if isinstance(ti, tuple):   # a header after damage: what came before it is lost
+                off, buf, ti = ti
+                header_offset, pax, longname, longlink, pending = None, {}, None, None, None
             t = ti.type
             if t in _META_TYPES:
                 if t != b"g" and header_offset is None:
@@ -285,6 +285,64 @@ class TarReader(MemberStreamReader[TarExtra]):
                 return self._make_member(buf, ti, header_offset, pax, longname, longlink)
             except SkipMember as skip:
                 return self._step_over(skip, header_offset)
+
+    def _zeros(self, off: int, pending: str | None, named: str | None
+               ) -> tuple[int, bytes, tarfile.TarInfo] | str | None:
+        """A zero block at `off`: None at the end of the archive (only zeros, or nothing, follow); else
+        zeros in the middle of it, as a damaged region: the header after them, or why that is no header."""
+        if not self._drain or self._volume:
+            nxt = None
+        else:
+            nxt = self._after_zeros()
+        if nxt is None:
+            if pending:
+                raise self._corrupt(f"end-of-archive block at byte {off} right after {pending}: "
+                                    f"the archive is damaged", offset=off, path=self._last_path)
+            self._end(off)
+            return None
+        at, buf = nxt
+        ti = _parse(buf)
+        if isinstance(ti, str):
+            return f"zero blocks, then {ti} at byte {at}"
+        self.damaged.append(Damage(off, at - off, "zero blocks in the middle of the archive", self._last_path,
+                                   [named] if named else []))
+        return at, buf, ti
+
+    def _after_zeros(self) -> tuple[int, bytes] | None:
+        """Read on over zero blocks: the first block that is not zeros (its offset), None at the end."""
+        while True:
+            at = self._pos
+            buf = self._read_some(BLOCK)
+            if len(buf) < BLOCK:
+                return None
+            if buf != ZERO_BLOCK:
+                return at, bytes(buf)
+
+    def _resync(self, off: int, reason: str, pending: str | None, named: str | None
+                ) -> tuple[int, bytes, tarfile.TarInfo] | None:
+        """After a bad header at `off`: the next block that is a valid header (its offset, bytes, parse),
+        the region before it noted in `damaged`; None when the stream ends first (noted too). Nothing
+        valid anywhere and no member read yet: CorruptArchive, this is not a tar archive."""
+        while True:
+            at = self._pos
+            buf = self._read_some(BLOCK)
+            if len(buf) < BLOCK:
+                break
+            buf = bytes(buf)
+            if buf != ZERO_BLOCK:
+                ti = _parse(buf)
+                if not isinstance(ti, str):
+                    self.damaged.append(Damage(off, at - off, f"bad tar header: {reason}", self._last_path,
+                                               [named] if named else []))
+                    return at, buf, ti
+        hint = f" (following {pending})" if pending else ""
+        if self.members_read == 0:
+            raise self._corrupt(f"bad tar header at byte {off}{hint}: {reason}; no valid header follows: "
+                                f"this is not a tar archive, or it is damaged throughout", offset=off, path=None)
+        self.damaged.append(Damage(off, self._pos - off, f"bad tar header: {reason}; no valid header follows "
+                                   f"(the end-of-archive blocks are lost)", self._last_path, [named] if named else []))
+        self._done = True
+        return None
 
     def _skip_stored(self, stored: int, path: str) -> None:
         want = _padded(stored)
@@ -423,7 +481,8 @@ class TarReader(MemberStreamReader[TarExtra]):
         self.ended_cleanly = True
         self.end_offset = off
         if self._drain:
-            self.trailing_bytes = self._drain_rest()
+            self._drain_rest()
+            self.trailing_bytes = self._pos - off - BLOCK
 
     def _drain_rest(self) -> int:
         skip_to_end = getattr(self._stream, "skip_to_end", None)
