@@ -70,6 +70,7 @@ class MemberStreamReader(Generic[E]):
                 start_offset = 0
         self._start = start_offset
         self._pos = start_offset          # stream offset of the next unread byte
+        self._back = b""                  # bytes read ahead and given back (a resync found a header in them)
         self.skipped: list[Skipped] = []  # members stepped over, in archive order
         self.damaged: list[Damage] = []   # damaged regions read past, in archive order
 
@@ -77,6 +78,10 @@ class MemberStreamReader(Generic[E]):
         """Up to n bytes (fewer only at end of stream); bytes, bytearray or memoryview."""
         if n <= 0:
             return b""
+        if self._back:
+            take, self._back = self._back[:n], self._back[n:]
+            self._pos += len(take)
+            return take if len(take) == n else take + bytes(self._read_some(n - len(take)))
         if self._view is not None:
             v = self._view(n)
             if len(v) == n or not len(v):
@@ -110,6 +115,11 @@ class MemberStreamReader(Generic[E]):
         """Drop up to n bytes; returns how many were there."""
         if n <= 0:
             return 0
+        if self._back:
+            k = min(n, len(self._back))
+            self._back = self._back[k:]
+            self._pos += k
+            return k + self._skip(n - k)
         s = self._stream
         skip = getattr(s, "skip", None)
         if skip is not None and self._view is not None:
@@ -135,6 +145,27 @@ class MemberStreamReader(Generic[E]):
             left -= len(b)
         self._pos += n - left
         return n - left
+
+    def _give_back(self, data: bytes) -> None:
+        """Bytes just read are to be read again (before anything still unread)."""
+        self._back = data + self._back
+        self._pos -= len(data)
+
+    def _drain_rest(self) -> int:
+        """Read and drop the rest of the stream; how many bytes that was."""
+        total = len(self._back)
+        self._pos += total
+        self._back = b""
+        skip_to_end = getattr(self._stream, "skip_to_end", None)
+        if skip_to_end is not None:
+            k = skip_to_end()
+            self._pos += k
+            return total + k
+        while True:
+            k = self._skip(DEFAULT_CHUNK)
+            total += k
+            if k < DEFAULT_CHUNK:
+                return total
 
     def _after(self) -> str:
         return f" after {self._last_path!r}" if self._last_path is not None else ""

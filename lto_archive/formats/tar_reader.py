@@ -484,19 +484,6 @@ class TarReader(MemberStreamReader[TarExtra]):
             self._drain_rest()
             self.trailing_bytes = self._pos - off - BLOCK
 
-    def _drain_rest(self) -> int:
-        skip_to_end = getattr(self._stream, "skip_to_end", None)
-        if skip_to_end is not None:
-            k = skip_to_end()
-            self._pos += k
-            return k
-        total = 0
-        while True:
-            k = self._skip(DEFAULT_CHUNK)
-            total += k
-            if k < DEFAULT_CHUNK:
-                return total
-
     # --- data -----------------------------------------------------------------
     def iter_data(self, member: TarMember, chunk_size: int = DEFAULT_CHUNK) -> Iterator[memoryview | bytes]:
         """Yield the data of `member` (the member last returned) in chunks of at
