@@ -13,9 +13,9 @@ import pytest
 from lto_archive.errors import CorruptArchive
 from lto_archive.formats.cpio_reader import CpioReader
 from lto_archive.jobs.read import restore_tape
-from lto_archive.tape import VirtualTape, create_vtape
+from lto_archive.tape import VirtualTape
 from tests.conftest import require_tool
-from tests.test_read_foreign import put_archive
+from tests.formats.foreign_tape import restore_archives
 
 FILES = {f"f{i:02d}.bin": random.Random(i).randbytes(random.Random(50 + i).randrange(1, 3000)) for i in range(10)}
 
@@ -56,21 +56,14 @@ def test_a_restore_reads_on_past_cpio_damage_and_later_tape_files(tmp_path: Path
     at = _header_at(raw, "f04.bin", "newc")
     bad = bytearray(raw)
     bad[at:at + 6] = b"XXXXXX"
-    cart = tmp_path / "tape"
-    tape = create_vtape(cart, "LTO-9", capacity=1024**3)
-    put_archive(tape, bytes(bad))
-    put_archive(tape, raw)
-    tape.close()
-    tape = VirtualTape(cart)
-    res = restore_tape(tape, tmp_path / "dest", tape_files=[0])
-    tape.close()
+    res = restore_archives(tmp_path, [bytes(bad), raw], tmp_path / "dest", tape_files=[0])
     assert res.status == "damaged"
     assert f"1 damaged region(s) read past: at byte {at}," in str(res.errors[0])
     for name, data in FILES.items():
         assert (tmp_path / "dest" / name).exists() == (name != "f04.bin")
         if name != "f04.bin":
             assert (tmp_path / "dest" / name).read_bytes() == data
-    tape = VirtualTape(cart)
+    tape = VirtualTape(tmp_path / "tape")
     res = restore_tape(tape, tmp_path / "dest2", tape_files=[1])
     tape.close()
     assert res.status == "ok" and all((tmp_path / "dest2" / n).read_bytes() == d for n, d in FILES.items())

@@ -13,9 +13,7 @@ import pytest
 
 from lto_archive.errors import CorruptArchive
 from lto_archive.formats.tar_reader import TarReader
-from lto_archive.jobs.read import restore_tape
-from lto_archive.tape import VirtualTape, create_vtape
-from tests.test_read_foreign import put_archive
+from tests.formats.foreign_tape import restore_archives
 
 FILES = {f"f{i:02d}.bin": random.Random(i).randbytes(random.Random(100 + i).randrange(0, 5000)) for i in range(12)}
 
@@ -73,15 +71,8 @@ def test_a_restore_reads_on_past_damage_and_later_tape_files(tmp_path: Path) -> 
     bad = bytearray(raw)
     at = offsets["f05.bin"]
     bad[at:at + 512] = random.Random(3).randbytes(512)
-    cart = tmp_path / "tape"
-    tape = create_vtape(cart, "LTO-9", capacity=1024**3)
-    put_archive(tape, bytes(bad))
-    put_archive(tape, raw)
-    tape.close()
-    tape = VirtualTape(cart)
     dest = tmp_path / "restore"
-    res = restore_tape(tape, dest)
-    tape.close()
+    res = restore_archives(tmp_path, [bytes(bad), raw], dest)
     assert res.status == "damaged"
     [err] = res.errors
     assert f"tape file 0: 1 damaged region(s) read past: at byte {at}," in str(err)

@@ -14,10 +14,8 @@ import pytest
 from lto_archive.errors import ArchiveError
 from lto_archive.formats.tar_reader import TarReader
 from lto_archive.formats.tar_sparse import SparseMap, expand
-from lto_archive.jobs.read import restore_tape
-from lto_archive.tape import VirtualTape, create_vtape
 from tests.conftest import require_tool
-from tests.test_read_foreign import put_archive
+from tests.formats.foreign_tape import restore_archives
 
 VARIANTS = {
     "oldgnu": ["--format=gnu"],
@@ -67,15 +65,8 @@ def test_gnu_sparse_read_back_as_gnu_tar_restores(variant: str, tmp_path: Path) 
 def test_gnu_sparse_restored_from_a_tape(variant: str, tmp_path: Path) -> None:
     src = sparse_source(tmp_path)
     raw = gnu_tar(src, tmp_path / "s.tar", VARIANTS[variant])
-    cart = tmp_path / "tape"
-    tape = create_vtape(cart, "LTO-9", capacity=1024**3)
-    put_archive(tape, raw)
-    put_archive(tape, raw)         # and a later tape file
-    tape.close()
-    tape = VirtualTape(cart)
     dest = tmp_path / "restore"
-    res = restore_tape(tape, dest, tape_files=[1])
-    tape.close()
+    res = restore_archives(tmp_path, [raw, raw], dest, tape_files=[1])   # the second tape file
     assert res.status == "ok", res.to_dict()
     for p in src.iterdir():
         assert (dest / "src" / p.name).read_bytes() == p.read_bytes(), p.name
@@ -100,14 +91,8 @@ def test_an_unsupported_member_never_ends_the_tape_file(tmp_path: Path) -> None:
             ti.size = len(data)
             tf.addfile(ti, io.BytesIO(data))
     raw = _with_type(buf.getvalue(), 1536, b"X")     # odd.bin: a Solaris extended header
-    cart = tmp_path / "tape"
-    tape = create_vtape(cart, "LTO-9", capacity=1024**3)
-    put_archive(tape, raw)
-    tape.close()
-    tape = VirtualTape(cart)
     dest = tmp_path / "restore"
-    res = restore_tape(tape, dest)
-    tape.close()
+    res = restore_archives(tmp_path, [raw], dest)
     assert (dest / "one.txt").read_bytes() == b"1" * 700
     assert (dest / "three.txt").read_bytes() == b"3"
     assert not (dest / "odd.bin").exists()
