@@ -61,9 +61,9 @@ import stat as stat_mod
 from collections import deque
 from typing import Any, BinaryIO, Iterator
 
-from ..errors import ArchiveError
+from ..errors import ArchiveError, CorruptArchive
 from .member import CpioExtra, Member
-from .member_stream import DEFAULT_CHUNK, MemberStreamReader
+from .member_stream import DEFAULT_CHUNK, Damage, MemberStreamReader
 from .cpio_writer import byte_sum
 
 __all__ = ["CpioMember", "CpioReader", "NEWC", "CRC", "ODC", "MAGICS", "BINARY_MAGICS"]
@@ -102,6 +102,10 @@ def _kind(mode: int) -> str:
     if t == stat_mod.S_IFLNK:
         return "symlink"
     return "other"
+
+
+#: bytes read at a time while looking for the next header after damage
+SCAN = 1 << 16
 
 
 class CpioReader(MemberStreamReader[CpioExtra]):
@@ -153,7 +157,7 @@ class CpioReader(MemberStreamReader[CpioExtra]):
             self._finish_current()
             m = self._queue.popleft() if self._queue else None
             while m is None and not self._trailer_seen:
-                m = self._read_member()
+                m = self._read_member_or_resync()
                 if m is not None:
                     m = self._resolve_links(m)
             if m is None and self._trailer_seen:
@@ -246,6 +250,37 @@ class CpioReader(MemberStreamReader[CpioExtra]):
                 w.kind, w.linkname = "hardlink", first.path
                 self._queue.append(w)
         self._link_wait.clear()
+
+    def _read_member_or_resync(self) -> CpioMember | None:
+        """The next header, reading on past a damaged one to the next magic, as GNU cpio does."""
+        while True:
+            try:
+                return self._read_member()
+            except CorruptArchive as e:
+                if self._magic is None or not self._resync(e):
+                    raise
+                self._error = None
+
+    def _resync(self, e: CorruptArchive) -> bool:
+        """After a damaged header: read on to the next magic (4-byte aligned in newc and crc), leave the
+        stream there and note the region in `damaged`; False when the stream ends first."""
+        assert self._magic is not None
+        off = int(e.data.get("offset", self._pos))
+        align = 1 if self.format == ODC else 4
+        tail, tail_at = b"", self._pos
+        while True:
+            chunk = bytes(self._read_some(SCAN))
+            if not chunk:
+                return False
+            buf, at = tail + chunk, tail_at
+            i = buf.find(self._magic, 1 if at == off else 0)
+            while i >= 0 and (at + i - self._start) % align:
+                i = buf.find(self._magic, i + 1)
+            if i >= 0:
+                self._give_back(buf[i:])
+                self.damaged.append(Damage(off, at + i - off, e.message, self._last_path))
+                return True
+            tail, tail_at = buf[-5:], at + len(buf) - len(buf[-5:])
 
     def _read_member(self) -> CpioMember | None:
         """Parse one header + name (+ symlink target); None at the trailer."""
@@ -391,19 +426,6 @@ class CpioReader(MemberStreamReader[CpioExtra]):
         if self._drain:
             self.trailing_bytes = self._drain_rest()
 
-    def _drain_rest(self) -> int:
-        skip_to_end = getattr(self._stream, "skip_to_end", None)
-        if skip_to_end is not None:
-            k = skip_to_end()
-            self._pos += k
-            return k
-        total = 0
-        while True:
-            k = self._skip(DEFAULT_CHUNK)
-            total += k
-            if k < DEFAULT_CHUNK:
-                return total
-
     # --- data -----------------------------------------------------------------
     def iter_data(self, member: CpioMember, chunk_size: int = DEFAULT_CHUNK) -> Iterator[memoryview | bytes]:
         """Yield the data of `member` (the member last returned) in chunks of at
@@ -425,7 +447,10 @@ class CpioReader(MemberStreamReader[CpioExtra]):
         total = 0
         while self._remaining:
             want = chunk_size if chunk_size < self._remaining else self._remaining
-            chunk = view(want) if view is not None else read(want)
+            if self._back:
+                chunk, self._back = self._back[:want], self._back[want:]
+            else:
+                chunk = view(want) if view is not None else read(want)
             k = len(chunk) if chunk is not None else 0
             if not k:
                 done = member.size - self._remaining

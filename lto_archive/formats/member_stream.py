@@ -9,12 +9,43 @@ damaged, that error sticks: every later call raises it again.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Generic, Iterator
 
 from ..errors import ArchiveError, CorruptArchive
 from .member import E, Member
 
 DEFAULT_CHUNK = 1 << 20
+
+
+@dataclass(slots=True)
+class Skipped:
+    """A member the reader stepped over (a kind lto-archive does not restore, a damaged sparse map)."""
+
+    offset: int          # stream offset of its header
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path!r} at byte {self.offset} ({self.reason})"
+
+
+@dataclass(slots=True)
+class Damage:
+    """A damaged region the reader read past: from `offset`, `length` bytes, up to the next good header.
+
+    `after`: the last good member before it; `lost`: the members whose names were seen in it."""
+
+    offset: int
+    length: int
+    reason: str
+    after: str | None = None
+    lost: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        where = f" after {self.after!r}" if self.after is not None else ""
+        lost = f"; members lost: {', '.join(repr(p) for p in self.lost)}" if self.lost else ""
+        return f"at byte {self.offset}, {self.length} bytes{where} ({self.reason}){lost}"
 
 
 class MemberStreamReader(Generic[E]):
@@ -39,11 +70,18 @@ class MemberStreamReader(Generic[E]):
                 start_offset = 0
         self._start = start_offset
         self._pos = start_offset          # stream offset of the next unread byte
+        self._back = b""                  # bytes read ahead and given back (a resync found a header in them)
+        self.skipped: list[Skipped] = []  # members stepped over, in archive order
+        self.damaged: list[Damage] = []   # damaged regions read past, in archive order
 
     def _read_some(self, n: int) -> Any:
         """Up to n bytes (fewer only at end of stream); bytes, bytearray or memoryview."""
         if n <= 0:
             return b""
+        if self._back:
+            take, self._back = self._back[:n], self._back[n:]
+            self._pos += len(take)
+            return take if len(take) == n else take + bytes(self._read_some(n - len(take)))
         if self._view is not None:
             v = self._view(n)
             if len(v) == n or not len(v):
@@ -77,6 +115,11 @@ class MemberStreamReader(Generic[E]):
         """Drop up to n bytes; returns how many were there."""
         if n <= 0:
             return 0
+        if self._back:
+            k = min(n, len(self._back))
+            self._back = self._back[k:]
+            self._pos += k
+            return k + self._skip(n - k)
         s = self._stream
         skip = getattr(s, "skip", None)
         if skip is not None and self._view is not None:
@@ -102,6 +145,27 @@ class MemberStreamReader(Generic[E]):
             left -= len(b)
         self._pos += n - left
         return n - left
+
+    def _give_back(self, data: bytes) -> None:
+        """Bytes just read are to be read again (before anything still unread)."""
+        self._back = data + self._back
+        self._pos -= len(data)
+
+    def _drain_rest(self) -> int:
+        """Read and drop the rest of the stream; how many bytes that was."""
+        total = len(self._back)
+        self._pos += total
+        self._back = b""
+        skip_to_end = getattr(self._stream, "skip_to_end", None)
+        if skip_to_end is not None:
+            k = skip_to_end()
+            self._pos += k
+            return total + k
+        while True:
+            k = self._skip(DEFAULT_CHUNK)
+            total += k
+            if k < DEFAULT_CHUNK:
+                return total
 
     def _after(self) -> str:
         return f" after {self._last_path!r}" if self._last_path is not None else ""
@@ -129,6 +193,23 @@ class MemberStreamReader(Generic[E]):
             n += len(chunk)
         return n
 
+    def check_damage(self) -> None:
+        """After iteration: raise one error naming every member skipped and every damaged region read
+        past (CorruptArchive when there was damage), so that a restore that went on is never "ok"."""
+        if not self.skipped and not self.damaged:
+            return
+        parts = []
+        if self.damaged:
+            parts.append(f"{len(self.damaged)} damaged region(s) read past: "
+                         + "; ".join(str(d) for d in self.damaged))
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} member(s) not restored: " + "; ".join(str(s) for s in self.skipped))
+        message = ". ".join(parts)
+        first = self.damaged[0].offset if self.damaged else self.skipped[0].offset
+        cls = CorruptArchive if self.damaged else ArchiveError
+        raise cls(message, offset=first, skipped=[str(s) for s in self.skipped],
+                  damaged=[str(d) for d in self.damaged])
+
     @property
     def offset(self) -> int:
         """Stream offset of the next unread byte."""
@@ -142,4 +223,4 @@ class MemberStreamReader(Generic[E]):
             yield m
 
 
-__all__ = ["MemberStreamReader", "DEFAULT_CHUNK"]
+__all__ = ["MemberStreamReader", "DEFAULT_CHUNK", "Skipped", "Damage"]

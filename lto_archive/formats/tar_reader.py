@@ -43,9 +43,11 @@ from __future__ import annotations
 import tarfile
 from typing import Any, BinaryIO, Iterator
 
-from ..errors import ArchiveError, CorruptArchive
+from ..errors import ArchiveError
 from .member import Member, TarExtra
-from .member_stream import DEFAULT_CHUNK, MemberStreamReader
+from .member_stream import DEFAULT_CHUNK, Damage, MemberStreamReader, Skipped
+from .tar_dialects import header_path, member_of, octal, parse_pax_lenient, parse_pax_records, pax_int
+from .tar_sparse import SparseMap, expand, is_sparse, old_gnu_entries, pax_map, read_map_text, sparse_name
 
 __all__ = ["TarMember", "TarReader", "BLOCK", "parse_pax_records"]
 
@@ -61,10 +63,8 @@ _KINDS = {
     b"5": "dir", b"6": "fifo",
 }
 _UNSUPPORTED = {
-    b"S": "a GNU sparse file",
     b"M": "a GNU multi-volume continuation (the member started on another tape; read the volumes in order)",
     b"N": "an old GNU long-name record",
-    b"D": "a GNU incremental dump directory",
     b"X": "a Solaris extended header",
     b"A": "a Solaris ACL record",
     b"E": "a Solaris extended attribute",
@@ -77,123 +77,39 @@ _META_TYPES = (b"x", b"g", b"L", b"K", b"V")
 TarMember = Member[TarExtra]
 
 
-def _octal(field: bytes) -> int:
-    """A numeric header field (octal, NUL/space padded; empty is 0)."""
-    text = field.split(b"\0", 1)[0].strip()
-    try:
-        return int(text, 8) if text else 0
-    except ValueError:
-        return -1
-
-
 def _padded(n: int) -> int:
     return (n + BLOCK - 1) & ~(BLOCK - 1)
 
 
-def _header_path(buf: bytes) -> str:
-    """The ustar name field, after the prefix field when the header has the POSIX ustar magic."""
-    path = buf[0:100].split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-    if buf[257:263] == b"ustar\0":
-        prefix = buf[345:500].split(b"\0", 1)[0]
-        if prefix:
-            path = prefix.decode("utf-8", "surrogateescape") + "/" + path
-    return path
+def _parse(buf: bytes) -> tarfile.TarInfo | str:
+    """The header in `buf`, or why it is not one."""
+    try:
+        return tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")
+    except (tarfile.HeaderError, ValueError) as e:
+        return "checksum mismatch" if "checksum" in str(e) else f"unreadable header: {e}"
 
 
-def _member_kind(t: bytes, merged: dict[str, str], path: str, header_offset: int) -> str:
-    """The member kind of type flag `t`; ArchiveError for what lto-archive does not restore."""
-    if t in _UNSUPPORTED or any(k.startswith("GNU.sparse.") for k in merged):
-        what = _UNSUPPORTED.get(t, "a GNU sparse file")
-        shown = merged.get("GNU.sparse.name", merged.get("path", path))
-        how = f"type {t.decode('latin-1')!r}" if t in _UNSUPPORTED else "pax GNU.sparse records"
-        raise ArchiveError(
-            f"member {shown!r} at byte {header_offset} is {what} ({how}), "
-            f"which lto-archive does not restore", offset=header_offset, path=shown, type=t.decode("latin-1"))
+class SkipMember(Exception):
+    """Raised inside the reader for a member it steps over: `stored` data bytes follow its header."""
+
+    def __init__(self, path: str, reason: str, stored: int) -> None:
+        super().__init__(reason)
+        self.path, self.reason, self.stored = path, reason, stored
+
+
+def _member_kind(t: bytes, merged: dict[str, str], path: str, stored: int) -> str:
+    """The member kind of type flag `t`; SkipMember for what lto-archive does not restore (GNU tar
+    extracts an unknown type as a file; lto-archive steps over it and says so)."""
+    if is_sparse(t, merged):
+        return "file"
+    if t == b"D":
+        return "dir"   # a GNU incremental dump directory: a directory, its listing as data
     kind = _KINDS.get(t)
     if kind is None:
-        shown = merged.get("path", path)
-        raise CorruptArchive(
-            f"member {shown!r} at byte {header_offset} has unknown type {t!r}: "
-            f"the archive is damaged or written by a tool lto-archive does not know",
-            offset=header_offset, path=shown, type=t.decode("latin-1"))
+        what = _UNSUPPORTED.get(t, f"of unknown type {t!r}")
+        what = what if t not in _UNSUPPORTED else f"{what}, type {t.decode('latin-1')!r}"
+        raise SkipMember(merged.get("path", path), f"{what}, which lto-archive does not restore", stored)
     return kind
-
-
-def _member_of(ti: tarfile.TarInfo, kind: str, path: str, linkname: str, merged: dict[str, str]) -> TarMember:
-    """The member as its header says, with the pax records `merged` winning; ValueError for a bad record."""
-    m = Member(path=merged.get("path", path), kind=kind, size=ti.size, mode=ti.mode & 0o7777,
-               mtime=float(ti.mtime), mtime_ns=ti.mtime * 1_000_000_000, extra=TarExtra(merged), uid=ti.uid,
-               gid=ti.gid, uname=merged.get("uname", ti.uname), gname=merged.get("gname", ti.gname),
-               linkname=merged.get("linkpath", linkname), devmajor=ti.devmajor, devminor=ti.devminor)
-    if "size" in merged:
-        m.size = _pax_int("size", merged["size"])
-    if "uid" in merged:
-        m.uid = _pax_int("uid", merged["uid"])
-    if "gid" in merged:
-        m.gid = _pax_int("gid", merged["gid"])
-    if "mtime" in merged:
-        m.mtime_ns = _parse_decimal_ns(merged["mtime"])
-        m.mtime = float(merged["mtime"])
-    return m
-
-
-def _parse_decimal_ns(text: str) -> int:
-    """An exact pax time ("1700000000.123456789", "-1.5") in nanoseconds."""
-    s = text.strip()
-    neg = s.startswith("-")
-    if neg or s.startswith("+"):
-        s = s[1:]
-    whole, dot, frac = s.partition(".")
-    if not whole:
-        whole = "0"
-    if not (whole.isdigit() and whole.isascii()) or (dot and frac and not (frac.isdigit() and frac.isascii())):
-        raise ValueError(text)
-    ns = int(whole) * 1_000_000_000 + int((frac + "000000000")[:9] or "0")
-    return -ns if neg else ns
-
-
-def _pax_int(key: str, value: str) -> int:
-    v = value.strip()
-    if not v or not (v.isdigit() and v.isascii()):
-        raise ValueError(f"pax {key}={value!r} is not a non-negative decimal number")
-    return int(v)
-
-
-def parse_pax_records(data: bytes | bytearray | memoryview) -> dict[str, str]:
-    """Parse the records of a pax extended header ("%d %s=%s\\n" each, UTF-8).
-
-    Values of path, linkpath, uname and gname are decoded as UTF-8 unless the
-    same header says `hdrcharset=BINARY`; bytes that are not UTF-8 are kept as
-    surrogate escapes (os.fsencode gives them back). Trailing NUL padding is
-    accepted. Raises ValueError describing the first bad record."""
-    buf = bytes(data)
-    raw: list[tuple[bytes, bytes]] = []
-    pos = 0
-    n = len(buf)
-    while pos < n:
-        if buf[pos] == 0 and not buf[pos:].strip(b"\0"):
-            break  # NUL padding after the last record
-        sp = buf.find(b" ", pos, min(n, pos + 24))
-        if sp < 0 or not buf[pos:sp].isdigit():
-            raise ValueError(f"bad pax record length at {pos}")
-        length = int(buf[pos:sp])
-        end = pos + length
-        if length <= sp - pos + 1 or end > n or buf[end - 1] != 0x0A:
-            raise ValueError(f"bad pax record at {pos} (length {length})")
-        eq = buf.find(b"=", sp + 1, end)
-        if eq < 0:
-            raise ValueError(f"pax record at {pos} has no '='")
-        raw.append((buf[sp + 1:eq], buf[eq + 1:end - 1]))
-        pos = end
-    out: dict[str, str] = {}
-    for k, v in raw:
-        key = k.decode("utf-8", "surrogateescape")
-        if not key:
-            raise ValueError("pax record with an empty keyword")
-        # UTF-8 by default; with hdrcharset=BINARY the bytes are whatever the
-        # writer's file system had: keep them, as surrogate escapes.
-        out[key] = v.decode("utf-8", "surrogateescape")
-    return out
 
 
 class TarReader(MemberStreamReader[TarExtra]):
@@ -224,7 +140,9 @@ class TarReader(MemberStreamReader[TarExtra]):
         self._drain = drain
         self.global_pax: dict[str, str] = dict(global_pax or {})
         self._current: TarMember | None = None
-        self._remaining = 0               # data bytes of _current not yet read
+        self._remaining = 0               # stored data bytes of _current not yet read
+        self._stored = 0                  # stored data bytes of _current (its size unless sparse)
+        self._smap: SparseMap | None = None   # _current is a sparse file: its map
         self._pad = 0                     # padding after _current's data
         self._data_started = False
         self._last_path: str | None = None
@@ -249,6 +167,8 @@ class TarReader(MemberStreamReader[TarExtra]):
         try:
             self._finish_current()
             m = self._read_member()
+            while isinstance(m, Skipped):
+                m = self._read_member()
         except ArchiveError as e:
             self._error = e
             raise
@@ -256,8 +176,8 @@ class TarReader(MemberStreamReader[TarExtra]):
             self._done = True
             return None
         self._current = m
-        self._remaining = m.size
-        self._pad = _padded(m.size) - m.size
+        self._remaining = self._stored
+        self._pad = _padded(self._stored) - self._stored
         self._data_started = False
         self._last_path = m.path
         self.members_read += 1
@@ -271,14 +191,14 @@ class TarReader(MemberStreamReader[TarExtra]):
         want = self._remaining + self._pad
         if want:
             got = self._skip(want)
-            if got < self._remaining and self._cut_by_volume_end(m, m.size - self._remaining + got):
+            if got < self._remaining and self._cut_by_volume_end(m, self._stored - self._remaining + got):
                 return
             if got < self._remaining:
-                done = m.size - self._remaining + got
+                done = self._stored - self._remaining + got
                 raise self._corrupt(
-                    f"the archive ends inside {m.path!r} after {done} of {m.size} bytes "
+                    f"the archive ends inside {m.path!r} after {done} of {self._stored} bytes "
                     f"(at byte {self._pos}): the tape file is truncated",
-                    offset=self._pos, path=m.path, expected=m.size, actual=done)
+                    offset=self._pos, path=m.path, expected=self._stored, actual=done)
             if got < want:
                 raise self._corrupt(
                     f"the archive ends in the padding after {m.path!r} (at byte {self._pos}): "
@@ -299,7 +219,7 @@ class TarReader(MemberStreamReader[TarExtra]):
                 f"the tape file is truncated", offset=self._pos, path=self._last_path)
         return bytes(data[:size])
 
-    def _read_member(self) -> TarMember | None:
+    def _read_member(self) -> TarMember | Skipped | None:
         header_offset: int | None = None
         pax: dict[str, str] = {}
         longname: str | None = None
@@ -311,22 +231,14 @@ class TarReader(MemberStreamReader[TarExtra]):
             if len(buf) < BLOCK:
                 return self._at_eof(off, len(buf), pending)
             buf = bytes(buf)
-            if buf == ZERO_BLOCK:
-                if pending:
-                    raise self._corrupt(
-                        f"end-of-archive block at byte {off} right after {pending}: "
-                        f"the archive is damaged", offset=off, path=self._last_path)
-                self._end(off)
+            ti = self._zeros(off, pending, pax.get("path", longname)) if buf == ZERO_BLOCK else _parse(buf)
+            if isinstance(ti, str):     # damaged: read on to the next valid header, as GNU tar does
+                ti = self._resync(off, ti, pending, pax.get("path", longname))
+            if ti is None:
                 return None
-            try:
-                ti = tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")
-            except (tarfile.HeaderError, ValueError) as e:
-                reason = "checksum mismatch" if "checksum" in str(e) else f"unreadable header: {e}"
-                hint = f" (following {pending})" if pending else ""
-                raise self._corrupt(
-                    f"bad tar header at byte {off}{self._after()}{hint}: {reason}; "
-                    f"the archive is damaged or this is not a tar archive",
-                    offset=off, path=self._last_path) from None
+            if isinstance(ti, tuple):   # a header after damage: what came before it is lost
+                off, buf, ti = ti
+                header_offset, pax, longname, longlink, pending = None, {}, None, None, None
             t = ti.type
             if t in _META_TYPES:
                 if t != b"g" and header_offset is None:
@@ -335,12 +247,10 @@ class TarReader(MemberStreamReader[TarExtra]):
                 if t == b"x" or t == b"g":
                     what = "a pax extended header" if t == b"x" else "a pax global header"
                     data = self._read_meta_data(size, what, off)
-                    try:
-                        recs = parse_pax_records(data)
-                    except ValueError as e:
-                        raise self._corrupt(
-                            f"{what} at byte {off}{self._after()} is damaged: {e}",
-                            offset=off, path=self._last_path) from None
+                    recs, problem = parse_pax_lenient(data)
+                    if problem:    # as GNU tar: the records before the bad one count, the member is read
+                        self.damaged.append(Damage(off, BLOCK + _padded(size), f"{what} is damaged: {problem}",
+                                                   self._last_path))
                     if t == b"g" and self._volume and "GNU.volume.filename" in recs:
                         self._continuation = self._volume_keywords(recs, off)
                         recs = {k: v for k, v in recs.items() if not k.startswith("GNU.volume.")}
@@ -367,16 +277,90 @@ class TarReader(MemberStreamReader[TarExtra]):
                     if header_offset == off:
                         header_offset = None
                 continue
-            if t == b"M" and self._volume and not self._continuation and _octal(buf[369:381]) == 0:
+            if t == b"M" and self._volume and not self._continuation and octal(buf[369:381]) == 0:
                 continue   # GNU tar's "continuation" of a member not begun yet: its own header follows
             if header_offset is None:
                 header_offset = off
-            return self._make_member(buf, ti, header_offset, pax, longname, longlink)
+            try:
+                return self._make_member(buf, ti, header_offset, pax, longname, longlink)
+            except SkipMember as skip:
+                return self._step_over(skip, header_offset)
+
+    def _zeros(self, off: int, pending: str | None, named: str | None
+               ) -> tuple[int, bytes, tarfile.TarInfo] | str | None:
+        """A zero block at `off`: None at the end of the archive (only zeros, or nothing, follow); else
+        zeros in the middle of it, as a damaged region: the header after them, or why that is no header."""
+        if not self._drain or self._volume:
+            nxt = None
+        else:
+            nxt = self._after_zeros()
+        if nxt is None:
+            if pending:
+                raise self._corrupt(f"end-of-archive block at byte {off} right after {pending}: "
+                                    f"the archive is damaged", offset=off, path=self._last_path)
+            self._end(off)
+            return None
+        at, buf = nxt
+        ti = _parse(buf)
+        if isinstance(ti, str):
+            return f"zero blocks, then {ti} at byte {at}"
+        self.damaged.append(Damage(off, at - off, "zero blocks in the middle of the archive", self._last_path,
+                                   [named] if named else []))
+        return at, buf, ti
+
+    def _after_zeros(self) -> tuple[int, bytes] | None:
+        """Read on over zero blocks: the first block that is not zeros (its offset), None at the end."""
+        while True:
+            at = self._pos
+            buf = self._read_some(BLOCK)
+            if len(buf) < BLOCK:
+                return None
+            if buf != ZERO_BLOCK:
+                return at, bytes(buf)
+
+    def _resync(self, off: int, reason: str, pending: str | None, named: str | None
+                ) -> tuple[int, bytes, tarfile.TarInfo] | None:
+        """After a bad header at `off`: the next block that is a valid header (its offset, bytes, parse),
+        the region before it noted in `damaged`; None when the stream ends first (noted too). Nothing
+        valid anywhere and no member read yet: CorruptArchive, this is not a tar archive."""
+        while True:
+            at = self._pos
+            buf = self._read_some(BLOCK)
+            if len(buf) < BLOCK:
+                break
+            buf = bytes(buf)
+            if buf != ZERO_BLOCK:
+                ti = _parse(buf)
+                if not isinstance(ti, str):
+                    self.damaged.append(Damage(off, at - off, f"bad tar header: {reason}", self._last_path,
+                                               [named] if named else []))
+                    return at, buf, ti
+        hint = f" (following {pending})" if pending else ""
+        if self.members_read == 0:
+            raise self._corrupt(f"bad tar header at byte {off}{hint}: {reason}; no valid header follows: "
+                                f"this is not a tar archive, or it is damaged throughout", offset=off, path=None)
+        self.damaged.append(Damage(off, self._pos - off, f"bad tar header: {reason}; no valid header follows "
+                                   f"(the end-of-archive blocks are lost)", self._last_path, [named] if named else []))
+        self._done = True
+        return None
+
+    def _skip_stored(self, stored: int, path: str) -> None:
+        want = _padded(stored)
+        if self._skip(want) < want:
+            raise self._corrupt(f"the archive ends inside {path!r} (at byte {self._pos}): "
+                                f"the tape file is truncated", offset=self._pos, path=path)
+
+    def _step_over(self, skip: SkipMember, header_offset: int) -> Skipped:
+        """Skip a member's stored data (and padding), noting it in `skipped`."""
+        self._skip_stored(skip.stored, skip.path)
+        s = Skipped(header_offset, skip.path, skip.reason)
+        self.skipped.append(s)
+        return s
 
     def _volume_keywords(self, recs: dict[str, str], off: int) -> tuple[str, int, int]:
         try:
-            return (recs["GNU.volume.filename"], _pax_int("GNU.volume.size", recs.get("GNU.volume.size", "")),
-                    _pax_int("GNU.volume.offset", recs.get("GNU.volume.offset", "")))
+            return (recs["GNU.volume.filename"], pax_int("GNU.volume.size", recs.get("GNU.volume.size", "")),
+                    pax_int("GNU.volume.offset", recs.get("GNU.volume.offset", "")))
         except ValueError as e:
             raise self._corrupt(f"the multi-volume header at byte {off} is damaged: {e}", offset=off,
                                 path=recs.get("GNU.volume.filename")) from None
@@ -396,15 +380,15 @@ class TarReader(MemberStreamReader[TarExtra]):
                      pax: dict[str, str], longname: str | None, longlink: str | None) -> TarMember:
         data_offset = self._pos
         # name: ustar name (+ prefix when POSIX ustar magic), GNU long name, pax path
-        path = longname if longname is not None else _header_path(buf)
+        path = longname if longname is not None else header_path(buf)
         linkname = longlink if longlink is not None else ti.linkname
         merged = {**self.global_pax, **pax} if self.global_pax else pax
         for k in [k for k, v in merged.items() if v == ""]:
             del merged[k]   # an empty value in 'x' cancels a global value
         t, path, merged, part_offset = self._continued(buf, ti, header_offset, path, merged)
-        kind = _member_kind(t, merged, path, header_offset)
+        kind = _member_kind(t, merged, path, ti.size)
         try:
-            m = _member_of(ti, kind, path, linkname, merged)
+            m = member_of(ti, kind, path, linkname, merged)
         except ValueError as e:
             shown = merged.get("path", path)
             raise self._corrupt(f"the pax header of {shown!r} at byte {header_offset} is damaged: {e}",
@@ -412,18 +396,47 @@ class TarReader(MemberStreamReader[TarExtra]):
         if m.size < 0:
             raise self._corrupt(f"member {m.path!r} at byte {header_offset} has a negative size ({m.size}): "
                                 f"the header is damaged", offset=header_offset, path=m.path)
+        self._stored, self._smap = m.size, None
+        if is_sparse(t, merged):
+            m.path = sparse_name(merged, path)
+            self._smap, self._stored = self._sparse_map(buf, t, merged, m.path, m.size)
+            m.size = self._smap.realsize
+            data_offset = self._pos
+        elif t == b"D":
+            self._skip_stored(m.size, m.path)    # its data lists the directory's files: not a member
+            data_offset = self._pos
         if t == b"\0" and m.path.endswith("/"):
             m.kind = "dir"    # v7: a directory is a regular file whose name ends in '/'
         if m.kind == "dir":
             m.path = m.path.rstrip("/") or "/"
         if m.kind not in ("file", "hardlink"):
-            m.size = 0        # no data blocks follow directories, symlinks, devices, fifos
+            m.size = self._stored = 0   # no data blocks follow directories, symlinks, devices, fifos
         if not m.path:
             raise self._corrupt(f"member at byte {header_offset}{self._after()} has an empty name: "
                                 f"the header is damaged", offset=header_offset, path=self._last_path)
         m.header_offset, m.data_offset, m.part_offset = header_offset, data_offset, part_offset
-        m.end_offset = data_offset + _padded(m.size)
+        m.end_offset = data_offset + _padded(self._stored)
         return m
+
+    def _sparse_map(self, buf: bytes, t: bytes, merged: dict[str, str], path: str, stored: int
+                    ) -> tuple[SparseMap, int]:
+        """A GNU sparse member's map and the stored bytes of its segments (tar_sparse.py); SkipMember
+        (with the stored bytes left to skip) when the map is damaged."""
+        def block() -> bytes:
+            return bytes(self._read_some(BLOCK))
+        try:
+            if t == b"S":
+                smap = old_gnu_entries(buf, block)
+            else:
+                found = pax_map(merged)
+                if found is None:
+                    found, used = read_map_text(merged, block, stored)
+                    stored -= used
+                smap = found
+            smap.check(stored)
+        except ValueError as e:
+            raise SkipMember(path, f"a GNU sparse file whose map is damaged: {e}", stored) from None
+        return smap, stored
 
     def _continued(self, buf: bytes, ti: tarfile.TarInfo, header_offset: int, path: str, merged: dict[str, str]
                    ) -> tuple[bytes, str, dict[str, str], int | None]:
@@ -432,7 +445,7 @@ class TarReader(MemberStreamReader[TarExtra]):
         t = ti.type
         part_offset: int | None = None
         if t == b"M" and self._volume:    # GNU format continuation: name, size left, offset in the 'offset' field
-            part_offset = _octal(buf[369:381])
+            part_offset = octal(buf[369:381])
             t = b"0"
         elif self._continuation is not None:
             name, left, part_offset = self._continuation
@@ -468,20 +481,8 @@ class TarReader(MemberStreamReader[TarExtra]):
         self.ended_cleanly = True
         self.end_offset = off
         if self._drain:
-            self.trailing_bytes = self._drain_rest()
-
-    def _drain_rest(self) -> int:
-        skip_to_end = getattr(self._stream, "skip_to_end", None)
-        if skip_to_end is not None:
-            k = skip_to_end()
-            self._pos += k
-            return k
-        total = 0
-        while True:
-            k = self._skip(DEFAULT_CHUNK)
-            total += k
-            if k < DEFAULT_CHUNK:
-                return total
+            self._drain_rest()
+            self.trailing_bytes = self._pos - off - BLOCK
 
     # --- data -----------------------------------------------------------------
     def iter_data(self, member: TarMember, chunk_size: int = DEFAULT_CHUNK) -> Iterator[memoryview | bytes]:
@@ -497,6 +498,13 @@ class TarReader(MemberStreamReader[TarExtra]):
         self._data_started = True
         if chunk_size <= 0:
             raise ValueError("chunk_size must be positive")
+        if self._smap is not None:
+            yield from expand(self._smap, self._stored_chunks(member, chunk_size), chunk_size)
+        else:
+            yield from self._stored_chunks(member, chunk_size)
+
+    def _stored_chunks(self, member: TarMember, chunk_size: int) -> Iterator[memoryview | bytes]:
+        """The member's stored data bytes, then its padding consumed."""
         view = self._view
         read = self._read
         while self._remaining:
@@ -507,14 +515,14 @@ class TarReader(MemberStreamReader[TarExtra]):
                 chunk = read(want)
             k = len(chunk) if chunk is not None else 0
             if not k:
-                done = member.size - self._remaining
+                done = self._stored - self._remaining
                 if self._cut_by_volume_end(member, done):
                     return
                 self._current = None
                 raise self._corrupt(
-                    f"the archive ends inside {member.path!r} after {done} of {member.size} bytes "
+                    f"the archive ends inside {member.path!r} after {done} of {self._stored} bytes "
                     f"(at byte {self._pos}): the tape file is truncated",
-                    offset=self._pos, path=member.path, expected=member.size, actual=done)
+                    offset=self._pos, path=member.path, expected=self._stored, actual=done)
             self._remaining -= k
             self._pos += k
             yield chunk

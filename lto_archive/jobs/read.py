@@ -254,6 +254,7 @@ class Walker:
         try:
             for member in reader:
                 self._member(reader, stream, member)
+            reader.check_damage()    # members skipped, damage read past: the tape file is not whole
         except ArchiveError as exc:
             self.result.error = exc
             exc.message = f"tape file {self.n}: {exc.message}"

@@ -306,12 +306,13 @@ def test_flipped_byte_in_header_after_earlier_members(via):
     stream = io.BytesIO(bytes(raw)) if via == "bytesio" else tape_stream(bytes(raw), 1000)[1]
     r = TarReader(stream)
     seen = []
-    with pytest.raises(CorruptArchive) as ei:
-        for m in r:
-            seen.append((m.path, r.read_data(m)))
+    for m in r:     # the reader reads on past the damage (no valid header follows it here)
+        seen.append((m.path, r.read_data(m)))
     assert seen == [("one.mov", b"1" * 700), ("two.mov", b"2" * 10)]
+    with pytest.raises(CorruptArchive) as ei:
+        r.check_damage()
     msg = str(ei.value)
-    assert f"bad tar header at byte {third}" in msg and "after 'two.mov'" in msg and "checksum" in msg
+    assert f"at byte {third}," in msg and "after 'two.mov'" in msg and "checksum" in msg
     assert ei.value.data["offset"] == third
 
 
@@ -371,8 +372,13 @@ def test_damaged_pax_record():
     i = raw.index(b" path=")
     raw[i - 3:i] = b"999"                       # record length beyond the data
     # keep the header checksum valid: only the pax data is damaged
-    with pytest.raises(CorruptArchive, match="pax extended header at byte 0 is damaged"):
-        read_all(io.BytesIO(bytes(raw)))
+    # as GNU tar: reported, not fatal; the member is read with what its header says
+    members, data, r = read_all(io.BytesIO(bytes(raw)))
+    assert [(m.path, data[m.path]) for m in members] == [("q" * 100, b"x")]
+    assert [(d.offset, d.reason) for d in r.damaged] == [(0, "a pax extended header is damaged: bad pax record "
+                                                          "at 0 (length 999)")]
+    with pytest.raises(CorruptArchive, match="pax extended header is damaged"):
+        r.check_damage()
 
 
 def test_unsupported_and_unknown_types():
@@ -384,19 +390,27 @@ def test_unsupported_and_unknown_types():
         h[148:156] = b"%06o\0 " % sum(h)
         raw[1024:1536] = h
         return bytes(raw)
-    for t, what in ((b"S", "GNU sparse"), (b"M", "GNU multi-volume")):
+    # an unsupported member is stepped over with a warning; it never ends the archive
+    for t, what in ((b"M", "a GNU multi-volume continuation"), (b"Z", "of unknown type b'Z'"),
+                    (b"X", "a Solaris extended header")):
         r = TarReader(io.BytesIO(with_type(t)))
-        assert r.next().path == "ok"
-        with pytest.raises(ArchiveError, match=f"member 'odd' at byte 1024 is a {what}"):
-            r.next()
-    with pytest.raises(CorruptArchive, match="member 'odd' at byte 1024 has unknown type b'Z'"):
-        read_all(io.BytesIO(with_type(b"Z")))
+        assert [(m.path, r.read_data(m)) for m in r] == [("ok", b"k")] and r.ended_cleanly
+        assert [(s.path, s.offset) for s in r.skipped] == [("odd", 1024)]
+        assert what in r.skipped[0].reason and "which lto-archive does not restore" in r.skipped[0].reason
+        with pytest.raises(ArchiveError, match="1 member\\(s\\) not restored: 'odd' at byte 1024"):
+            r.check_damage()
+    r = TarReader(io.BytesIO(with_type(b"S")))   # an old GNU sparse header with an empty map: an empty file
+    assert [(m.path, m.kind, r.read_data(m)) for m in r] == [("ok", "file", b"k"), ("odd", "file", b"")]
 
 
-def test_gnu_sparse_in_pax_is_refused():
-    raw = make_tar([("sp", "file", b"", {"pax_headers": {"GNU.sparse.major": "1", "GNU.sparse.minor": "0"}})])
+def test_gnu_sparse_in_pax_with_a_damaged_map_is_skipped():
+    raw = make_tar([("sp", "file", b"", {"pax_headers": {"GNU.sparse.major": "1", "GNU.sparse.minor": "0"}}),
+                    ("after", "file", b"a")])
+    r = TarReader(io.BytesIO(raw))
+    assert [(m.path, r.read_data(m)) for m in r] == [("after", b"a")]
+    assert len(r.skipped) == 1 and "a GNU sparse file whose map is damaged" in r.skipped[0].reason
     with pytest.raises(ArchiveError, match="GNU sparse"):
-        read_all(io.BytesIO(raw))
+        r.check_damage()
 
 
 def test_parse_pax_records():
