@@ -8,15 +8,17 @@ Encoding (JSON, checksum lists, the printable log) is kept apart from the model.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .hashing import CHECKSUM_LISTS, checksum_line
+from .errors import CorruptArchive
+from .hashing import ALGORITHMS, CHECKSUM_LISTS, checksum_line
 
 MANIFEST_FORMAT = "lto-archive-manifest"
 MANIFEST_VERSION = 1
 META_DIR = ".lto-archive"
+SESSION_FORMAT = "lto-archive-session"
 SESSION_MEMBER = f"{META_DIR}/session.json"
 MANIFEST_MEMBER = f"{META_DIR}/manifest.json"
 COPY_LOG_MEMBER = f"{META_DIR}/copy-log.txt"
@@ -133,17 +135,24 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Manifest":
-        if data.get("format") != MANIFEST_FORMAT:
-            raise ValueError("not an lto-archive manifest")
-        known = SessionInfo.__dataclass_fields__
-        session = SessionInfo(**{k: v for k, v in data["session"].items() if k in known})
-        fknown = FileRecord.__dataclass_fields__
-        files = [FileRecord(**{k: v for k, v in f.items() if k in fknown}) for f in data["files"]]
-        return cls(session, files)
+        """The manifest in `data`; ManifestDamaged (a CorruptArchive) when it is not one, or a value has
+        the wrong type (what the readers and the catalog rely on is checked here, once)."""
+        if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+            raise ManifestDamaged("not an lto-archive manifest")
+        session, files = data.get("session"), data.get("files")
+        if not isinstance(session, dict) or not isinstance(files, list):
+            raise ManifestDamaged("an lto-archive manifest without its session or its list of files")
+        info = SessionInfo(**_typed(SessionInfo, session, "session"))
+        records = [FileRecord(**_typed(FileRecord, f, f"file {i}")) for i, f in enumerate(files)]
+        bad = [a for a in info.algorithms if a not in ALGORITHMS]
+        if bad:
+            raise ManifestDamaged(f"the manifest names unknown hash algorithms: {', '.join(bad)}")
+        return cls(info, records)
 
     @classmethod
     def from_json(cls, raw: bytes) -> "Manifest":
-        return cls.from_dict(json.loads(raw))
+        """The manifest in `raw` (UTF-8, names not in UTF-8 as the writer kept them: surrogateescape)."""
+        return cls.from_dict(load_json(raw, "manifest"))
 
     def checksum_lists(self) -> dict[str, bytes]:
         """File name -> contents, one list per algorithm, for md5sum -c / xxhsum -c.
@@ -192,3 +201,71 @@ class Manifest:
             note = f" ({f.message})" if f.message else ""
             lines.append(f"{f.status:<12} {f.size:>14}  {f.path}  {hashes}{note}")
         return "\n".join(lines) + "\n"
+
+
+class ManifestDamaged(CorruptArchive, ValueError):
+    """A manifest, copy log or session record that exists but cannot be read: damage, not absence.
+    (A ValueError too, for callers that already treat a manifest they cannot parse as one.)"""
+
+
+MAX_JSON_BYTES = 1 << 30     # a manifest of 10^6 files is ~300 MB
+
+
+def load_json(raw: bytes | bytearray | memoryview, what: str) -> Any:
+    """JSON from `raw`, as our writers encode it; anything else (bad UTF-8 is kept as surrogateescape,
+    too deep, too long a number, not JSON) is ManifestDamaged naming `what`."""
+    if len(raw) > MAX_JSON_BYTES:
+        raise ManifestDamaged(f"the {what} is larger than any lto-archive writes ({len(raw)} bytes)")
+    try:
+        return json.loads(bytes(raw).decode("utf-8", "surrogateescape"))
+    except (ValueError, RecursionError) as exc:
+        raise ManifestDamaged(f"the {what} cannot be parsed: {str(exc)[:200]}") from None
+
+
+def _type_ok(value: Any, kind: str) -> bool:
+    """`value` is of the (annotated) type `kind`, as JSON gives it: "int | None", "dict[str, str]", ..."""
+    if value is None:
+        return "None" in kind
+    base = kind.split(" | ")[0]
+    if base == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if base == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if base == "str":
+        return isinstance(value, str)
+    if base == "list[str]":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if base == "list[dict]":
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    if base == "dict[str, str]":
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    return base == "dict" and isinstance(value, dict)
+
+
+def _typed(cls: Any, data: Any, what: str) -> dict[str, Any]:
+    """The known fields of dataclass `cls` in `data`, each of its declared type, and every required one."""
+    if not isinstance(data, dict):
+        raise ManifestDamaged(f"the manifest's {what} is not an object")
+    fields = cls.__dataclass_fields__
+    out = {k: v for k, v in data.items() if k in fields}
+    for name, f in fields.items():
+        if name not in out:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ManifestDamaged(f"the manifest's {what} has no {name}")
+        elif not _type_ok(out[name], str(f.type)):
+            raise ManifestDamaged(f"the manifest's {what} has a {name} of the wrong type ({type(out[name]).__name__})")
+    return out
+
+
+def parse_session_record(raw: bytes | bytearray | memoryview) -> dict[str, Any]:
+    """`.lto-archive/session.json` as read from a tape file: its algorithms (known ones) and span checked."""
+    doc = load_json(raw, "session record")
+    if not isinstance(doc, dict) or doc.get("format", SESSION_FORMAT) != SESSION_FORMAT:
+        raise ManifestDamaged("the session record is not an lto-archive session record")
+    algorithms = doc.get("algorithms")
+    if algorithms is not None and (not isinstance(algorithms, list)
+                                   or not all(isinstance(a, str) and a in ALGORITHMS for a in algorithms)):
+        raise ManifestDamaged("the session record's algorithms are not a list of known hash algorithms")
+    if not isinstance(doc.get("span") or {}, dict):
+        raise ManifestDamaged("the session record's span is not an object")
+    return doc
