@@ -93,7 +93,7 @@ def mutated_json(draw: Any, doc: Any, max_ops: int = 3) -> bytes:
             raw = "[" * depth + "]" * depth
             marker = "\u0000DEEP\u0000"
             doc = _replace(doc, path, marker, False)
-            return json.dumps(doc, ensure_ascii=False).replace(json.dumps(marker), raw).encode()
+            return json.dumps(doc, ensure_ascii=False).replace(json.dumps(marker), raw).encode("utf-8", "surrogateescape")
         else:
             doc = _replace(doc, path, draw(st.text(max_size=20)), False)
     raw = json.dumps(doc, ensure_ascii=False).encode("utf-8", "surrogateescape")
