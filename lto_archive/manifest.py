@@ -143,6 +143,9 @@ class Manifest:
         if not isinstance(session, dict) or not isinstance(files, list):
             raise ManifestDamaged("an lto-archive manifest without its session or its list of files")
         info = SessionInfo(**_typed(SessionInfo, session, "session"))
+        odd = [k for k, v in vars(info).items() if isinstance(v, str) and k != "device" and _not_text(v)]
+        if odd:     # names of files and folders may be any bytes (surrogateescape); what we wrote never is
+            raise ManifestDamaged(f"the manifest's session has {', '.join(odd)} not in UTF-8")
         records = [FileRecord(**_typed(FileRecord, f, f"file {i}")) for i, f in enumerate(files)]
         bad = [a for a in info.algorithms if a not in ALGORITHMS]
         if bad:
@@ -227,10 +230,10 @@ def _type_ok(value: Any, kind: str) -> bool:
     if value is None:
         return "None" in kind
     base = kind.split(" | ")[0]
-    if base == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
+    if base == "int":      # what SQLite (the catalog) and a tape can hold: a signed 64-bit number
+        return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
     if base == "float":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 2**63
     if base == "str":
         return isinstance(value, str)
     if base == "list[str]":
@@ -240,6 +243,15 @@ def _type_ok(value: Any, kind: str) -> bool:
     if base == "dict[str, str]":
         return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
     return base == "dict" and isinstance(value, dict)
+
+
+def _not_text(value: str) -> bool:
+    """`value` holds a lone surrogate: bytes that were not UTF-8 where the writer put text."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _typed(cls: Any, data: Any, what: str) -> dict[str, Any]:
