@@ -212,6 +212,7 @@ class ManifestDamaged(CorruptArchive, ValueError):
 
 
 MAX_JSON_BYTES = 1 << 30     # a manifest of 10^6 files is ~300 MB
+MAX_JSON_DEPTH = 16
 
 
 def load_json(raw: bytes | bytearray | memoryview, what: str) -> Any:
@@ -220,9 +221,16 @@ def load_json(raw: bytes | bytearray | memoryview, what: str) -> Any:
     if len(raw) > MAX_JSON_BYTES:
         raise ManifestDamaged(f"the {what} is larger than any lto-archive writes ({len(raw)} bytes)")
     try:
-        return json.loads(bytes(raw).decode("utf-8", "surrogateescape"))
+        doc = json.loads(bytes(raw).decode("utf-8", "surrogateescape"))
     except (ValueError, RecursionError) as exc:
         raise ManifestDamaged(f"the {what} cannot be parsed: {str(exc)[:200]}") from None
+    level, depth = [doc], 0
+    while level:        # ours nest 4 deep; a deeper one would break whoever walks it recursively
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise ManifestDamaged(f"the {what} nests deeper than any lto-archive writes ({MAX_JSON_DEPTH} levels)")
+        level = [v for c in level if isinstance(c, (dict, list)) for v in (c.values() if isinstance(c, dict) else c)]
+    return doc
 
 
 def _type_ok(value: Any, kind: str) -> bool:

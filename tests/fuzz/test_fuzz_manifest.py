@@ -89,6 +89,8 @@ def test_manifest_bytes(raw: bytes) -> None:
 @FUZZ
 @given(mutated_json(VALID_DOC))
 @example(json.dumps({**VALID_DOC, "files": [1]}).encode())
+@example(json.dumps({**VALID_DOC, "session": {**VALID_DOC["session"], "span": {"a": "DEEP"}}}).encode()
+         .replace(b'"DEEP"', b"[" * 450 + b"]" * 450))     # parsed, then asdict() recursed too deep
 @example(json.dumps({**VALID_DOC, "session": {**VALID_DOC["session"], "algorithms": ["md4"]}}).encode())
 def test_manifest_values(raw: bytes) -> None:
     parse_or_damage(raw)
@@ -168,3 +170,15 @@ def import_copy(root: Path, raw: bytes) -> None:
         pass
     finally:
         catalog.close()
+
+
+def test_a_manifest_nested_deeper_than_ours_is_damage() -> None:
+    """Found by the long run: a span of ~500 nested lists parsed, then asdict() (to_json) hit the
+    recursion limit. Nesting is bounded where the JSON is read, whatever the stack depth."""
+    deep = json.dumps({**VALID_DOC, "session": {**VALID_DOC["session"], "span": {"a": "DEEP"}}}).encode()
+    try:
+        Manifest.from_json(deep.replace(b'"DEEP"', b"[" * 20 + b"]" * 20))
+    except ManifestDamaged as exc:
+        assert "nests deeper" in exc.message
+    else:
+        raise AssertionError("a manifest nested 20 deep parsed")
