@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fnmatch
 import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from ..formats.tapefile import TapeFileReader
 from ..formats.registry import ArchiveFormat, detect_format, get_format
 from ..formats.tar_reader import TarMember, TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
-from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
+from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest, parse_session_record
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
 from ..progress import ProgressCallback, ProgressTracker
@@ -221,7 +220,7 @@ def _is_span_volume(first: bytes | None, fmt: ArchiveFormat | None) -> bool:
             return False
         if getattr(m, "part_offset", None) is not None:
             return True
-        return m.path == SESSION_MEMBER and bool(json.loads(r.read_data(m)).get("span"))
+        return m.path == SESSION_MEMBER and bool(parse_session_record(r.read_data(m)).get("span"))
     except (ArchiveError, ValueError):
         return False
 
@@ -258,7 +257,7 @@ class Walker:
     def _member(self, reader: TarReader, stream: TapeFileReader, m: TarMember) -> None:
         res = self.result
         if m.path == SESSION_MEMBER:
-            doc = json.loads(reader.read_data(m))
+            doc = parse_session_record(reader.read_data(m))
             self.algorithms = self.algorithms or tuple(doc.get("algorithms") or DEFAULT_ALGORITHMS)
             self.volume = self.volume or bool(doc.get("span"))    # AXF: a span volume says so first
             return
