@@ -54,6 +54,8 @@ def test_the_history_reads_and_verifies() -> None:
 @example(GEN.replace(b'size="', b'size="9' + b"9" * 5000, 1))
 @example(GEN.replace(b"<hashlist", b"<!DOCTYPE x [<!ENTITY a 'b'>]><hashlist", 1))
 @example(re.sub(rb"<path[^>]*>[^<]*</path>", b"<path/>", GEN, count=1))
+@example(GEN.replace(b'encoding="UTF-8"', b'encoding="UTF-7"'))
+@example(GEN.replace(b'encoding="UTF-8"', b'encoding="TTF-8"'))
 def test_generation(raw: bytes) -> None:
     try:
         gen = parse_generation(raw)
@@ -66,6 +68,7 @@ def test_generation(raw: bytes) -> None:
 @FUZZ
 @given(mutated_bytes(CHAIN))
 @example(CHAIN.replace(b'sequencenr="1"', b'sequencenr="x"'))
+@example(CHAIN.replace(b'encoding="UTF-8"', b'encoding="TTF-8"'))    # LookupError (5000-example run)
 def test_chain(raw: bytes) -> None:
     try:
         parse_chain(raw)
