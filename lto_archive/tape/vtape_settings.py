@@ -112,7 +112,7 @@ def read_conf(cart_dir: str | os.PathLike[str]) -> dict[str, str]:
     path = Path(cart_dir) / CONF_NAME
     try:
         root = ET.parse(path).getroot()
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError, ValueError) as exc:     # LookupError: an unknown encoding declared
         raise DeviceError(f"{path} is not a cartridge configuration the LTFS file backend writes: {exc}",
                           path=str(path)) from None
     if root.tag != "filedebug_cartridge_config":

@@ -99,6 +99,7 @@ def test_sidecar(raw: bytes) -> None:
 
 @FUZZ
 @given(mutated_bytes(CONF))
+@example(CONF.replace(b'encoding="UTF-8"', b'encoding="TTF-8"'))     # LookupError (5000-example run)
 def test_conf(raw: bytes) -> None:
     damaged(lambda cart: (cart / CONF_NAME).write_bytes(raw))
 
