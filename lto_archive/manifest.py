@@ -8,16 +8,17 @@ Encoding (JSON, checksum lists, the printable log) is kept apart from the model.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from .errors import CorruptArchive
-from .hashing import CHECKSUM_LISTS, checksum_line
+from .hashing import ALGORITHMS, CHECKSUM_LISTS, checksum_line
 
 MANIFEST_FORMAT = "lto-archive-manifest"
 MANIFEST_VERSION = 1
 META_DIR = ".lto-archive"
+SESSION_FORMAT = "lto-archive-session"
 SESSION_MEMBER = f"{META_DIR}/session.json"
 MANIFEST_MEMBER = f"{META_DIR}/manifest.json"
 COPY_LOG_MEMBER = f"{META_DIR}/copy-log.txt"
@@ -134,18 +135,27 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Manifest":
-        if data.get("format") != MANIFEST_FORMAT:
-            raise ValueError("not an lto-archive manifest")
-        known = SessionInfo.__dataclass_fields__
-        session = SessionInfo(**{k: v for k, v in data["session"].items() if k in known})
-        fknown = FileRecord.__dataclass_fields__
-        files = [FileRecord(**{k: v for k, v in f.items() if k in fknown}) for f in data["files"]]
-        return cls(session, files)
+        """The manifest in `data`; ManifestDamaged (a CorruptArchive) when it is not one, or a value has
+        the wrong type (what the readers and the catalog rely on is checked here, once)."""
+        if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+            raise ManifestDamaged("not an lto-archive manifest")
+        session, files = data.get("session"), data.get("files")
+        if not isinstance(session, dict) or not isinstance(files, list):
+            raise ManifestDamaged("an lto-archive manifest without its session or its list of files")
+        info = SessionInfo(**_typed(SessionInfo, session, "session"))
+        odd = [k for k, v in vars(info).items() if isinstance(v, str) and k != "device" and _not_text(v)]
+        if odd:     # names of files and folders may be any bytes (surrogateescape); what we wrote never is
+            raise ManifestDamaged(f"the manifest's session has {', '.join(odd)} not in UTF-8")
+        records = [FileRecord(**_typed(FileRecord, f, f"file {i}")) for i, f in enumerate(files)]
+        bad = [a for a in info.algorithms if a not in ALGORITHMS]
+        if bad:
+            raise ManifestDamaged(f"the manifest names unknown hash algorithms: {', '.join(bad)}")
+        return cls(info, records)
 
     @classmethod
     def from_json(cls, raw: bytes) -> "Manifest":
-        """As `to_json` wrote it: UTF-8, names the file system gave as other bytes kept (surrogateescape)."""
-        return cls.from_dict(json.loads(raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw))
+        """The manifest in `raw` (UTF-8, names not in UTF-8 as the writer kept them: surrogateescape)."""
+        return cls.from_dict(load_json(raw, "manifest"))
 
     @classmethod
     def parse(cls, raw: bytes, what: str) -> "Manifest":
@@ -207,17 +217,92 @@ class Manifest:
         return "\n".join(lines) + "\n"
 
 
-def parse_session_record(raw: bytes, what: str = SESSION_MEMBER) -> dict[str, Any]:
-    """The session record (`.lto-archive/session.json`) that EXISTS: its dict, or CorruptArchive naming it."""
-    try:
-        doc = json.loads(raw)
-    except ValueError as exc:
-        raise CorruptArchive(f"the session record {what} is damaged: it cannot be parsed ({_why(exc)})") from None
-    if not isinstance(doc, dict):
-        raise CorruptArchive(f"the session record {what} is damaged: not a JSON object")
-    return doc
-
-
 def _why(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+class ManifestDamaged(CorruptArchive, ValueError):
+    """A manifest, copy log or session record that exists but cannot be read: damage, not absence.
+    (A ValueError too, for callers that already treat a manifest they cannot parse as one.)"""
+
+
+MAX_JSON_BYTES = 1 << 30     # a manifest of 10^6 files is ~300 MB
+MAX_JSON_DEPTH = 16
+
+
+def load_json(raw: bytes | bytearray | memoryview, what: str) -> Any:
+    """JSON from `raw`, as our writers encode it; anything else (bad UTF-8 is kept as surrogateescape,
+    too deep, too long a number, not JSON) is ManifestDamaged naming `what`."""
+    if len(raw) > MAX_JSON_BYTES:
+        raise ManifestDamaged(f"the {what} is larger than any lto-archive writes ({len(raw)} bytes)")
+    try:
+        doc = json.loads(bytes(raw).decode("utf-8", "surrogateescape"))
+    except (ValueError, RecursionError) as exc:
+        raise ManifestDamaged(f"the {what} cannot be parsed: {str(exc)[:200]}") from None
+    level, depth = [doc], 0
+    while level:        # ours nest 4 deep; a deeper one would break whoever walks it recursively
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            raise ManifestDamaged(f"the {what} nests deeper than any lto-archive writes ({MAX_JSON_DEPTH} levels)")
+        level = [v for c in level if isinstance(c, (dict, list)) for v in (c.values() if isinstance(c, dict) else c)]
+    return doc
+
+
+def _type_ok(value: Any, kind: str) -> bool:
+    """`value` is of the (annotated) type `kind`, as JSON gives it: "int | None", "dict[str, str]", ..."""
+    if value is None:
+        return "None" in kind
+    base = kind.split(" | ")[0]
+    if base == "int":      # what SQLite (the catalog) and a tape can hold: a signed 64-bit number
+        return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+    if base == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < 2**63
+    if base == "str":
+        return isinstance(value, str)
+    if base == "list[str]":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if base == "list[dict]":
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    if base == "dict[str, str]":
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    return base == "dict" and isinstance(value, dict)
+
+
+def _not_text(value: str) -> bool:
+    """`value` holds a lone surrogate: bytes that were not UTF-8 where the writer put text."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _typed(cls: Any, data: Any, what: str) -> dict[str, Any]:
+    """The known fields of dataclass `cls` in `data`, each of its declared type, and every required one."""
+    if not isinstance(data, dict):
+        raise ManifestDamaged(f"the manifest's {what} is not an object")
+    fields = cls.__dataclass_fields__
+    out = {k: v for k, v in data.items() if k in fields}
+    for name, f in fields.items():
+        if name not in out:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise ManifestDamaged(f"the manifest's {what} has no {name}")
+        elif not _type_ok(out[name], str(f.type)):
+            raise ManifestDamaged(f"the manifest's {what} has a {name} of the wrong type ({type(out[name]).__name__})")
+    return out
+
+
+def parse_session_record(raw: bytes | bytearray | memoryview, what: str = SESSION_MEMBER) -> dict[str, Any]:
+    """The session record (`.lto-archive/session.json`) that EXISTS, as read from a tape file: its dict, its
+    algorithms (known ones) and span checked; else ManifestDamaged (a CorruptArchive) naming it."""
+    doc = load_json(raw, f"session record {what}")
+    if not isinstance(doc, dict) or doc.get("format", SESSION_FORMAT) != SESSION_FORMAT:
+        raise ManifestDamaged(f"the session record {what} is damaged: not an lto-archive session record")
+    algorithms = doc.get("algorithms")
+    if algorithms is not None and (not isinstance(algorithms, list)
+                                   or not all(isinstance(a, str) and a in ALGORITHMS for a in algorithms)):
+        raise ManifestDamaged(f"the session record {what} is damaged: its algorithms are not a list of known hash algorithms")
+    if not isinstance(doc.get("span") or {}, dict):
+        raise ManifestDamaged(f"the session record {what} is damaged: its span is not an object")
+    return doc

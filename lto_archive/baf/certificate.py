@@ -41,7 +41,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -257,11 +257,13 @@ class VerifiedCertificate:
 
     def to_dict(self) -> dict[str, Any]:
         c = self.content
+        dests = c.get("destinations")
+        dests = dests if isinstance(dests, list) else []    # an unsigned certificate may say anything
         return {"status": "ok", "certificate": self.path, "kind": self.kind, "digest": self.digest,
                 "signed": self.signed, "key_fingerprint": self.key_fingerprint, "trusted_key": self.trusted,
                 "certificate_id": c.get("certificate_id"), "card": c.get("card"),
                 "copies_required": c.get("copies_required"), "issued": c.get("issued"),
-                "destinations": [d.get("destination") for d in c.get("destinations", [])], "notes": self.notes}
+                "destinations": [d.get("destination") for d in dests if isinstance(d, dict)], "notes": self.notes}
 
 
 _SCRIPT = re.compile(r'<script type="application/json" id="' + SCRIPT_ID + r'">(.*?)</script>', re.S)
@@ -291,7 +293,10 @@ def verify_document(document: Any, public_key: Ed25519PublicKey | None = None) -
     if not isinstance(content, dict):
         return problems + ["the certificate has no content"], notes
     digest = document.get("digest")
-    actual = content_digest(content)
+    try:
+        actual = content_digest(content)
+    except (ValueError, TypeError):     # NaN, Infinity: JSON reads them, a certificate never holds them
+        return problems + ["the certificate's content cannot be put in canonical form (not as issued)"], notes
     if digest != actual:
         problems.append(f"the content does not match its digest: it was changed after issue (digest recorded "
                         f"{digest}, content now {actual})")
@@ -338,9 +343,17 @@ def verify_document(document: Any, public_key: Ed25519PublicKey | None = None) -
     return problems, notes
 
 
-def _raise(path: str, problems: list[str]) -> None:
+def _raise(path: str, problems: list[str]) -> NoReturn:
     raise CertificateInvalid(f"the certificate {path} does NOT verify:\n  " + "\n  ".join(problems),
                              certificate=path, problems=problems)
+
+
+def _json(text: str, path: str, what: str) -> Any:
+    """The JSON in `text`; CertificateInvalid naming `what` when it is none (too deep nesting included)."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        _raise(path, [f"{what}: {str(exc)[:200]}"])
 
 
 def verify_certificate(path: str | os.PathLike[str], public_key: Ed25519PublicKey | None = None
@@ -367,10 +380,7 @@ def verify_certificate(path: str | os.PathLike[str], public_key: Ed25519PublicKe
             _raise(str(p), [f"the page carries {len(blocks)} certificate blocks "
                             f"(<script id=\"{SCRIPT_ID}\">), not one"])
         embedded = blocks[0]
-        try:
-            document = json.loads(embedded)
-        except ValueError as exc:
-            _raise(str(p), [f"the certificate carried by the page is not JSON: {exc}"])
+        document = _json(embedded, str(p), "the certificate carried by the page is not JSON")
         try:
             if embedded != html_safe(canonical_json(document)):
                 problems.append("the certificate carried by the page is not byte for byte as issued (edited or "
@@ -378,10 +388,7 @@ def verify_certificate(path: str | os.PathLike[str], public_key: Ed25519PublicKe
         except (ValueError, TypeError):
             problems.append("the certificate carried by the page cannot be put in canonical form")
     else:
-        try:
-            document = json.loads(text)
-        except ValueError as exc:
-            _raise(str(p), [f"not JSON: {exc}"])
+        document = _json(text, str(p), "not JSON")
         try:
             if raw != canonical_json(document) + b"\n":
                 problems.append("the file is not byte for byte the certificate as issued (edited or re-saved: "

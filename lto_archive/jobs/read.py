@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fnmatch
 import io
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,7 +221,7 @@ def _is_span_volume(first: bytes | None, fmt: ArchiveFormat | None) -> bool:
             return False
         if getattr(m, "part_offset", None) is not None:
             return True
-        return m.path == SESSION_MEMBER and bool(json.loads(r.read_data(m)).get("span"))
+        return m.path == SESSION_MEMBER and bool(parse_session_record(r.read_data(m)).get("span"))
     except (ArchiveError, ValueError):
         return False
 

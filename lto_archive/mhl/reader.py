@@ -35,7 +35,7 @@ def _events(data: bytes, what: str) -> Iterator[tuple[str, ET.Element]]:
         raise MhlHistoryError(f"{what}: DTDs and entity declarations are not allowed in ASC MHL files")
     try:
         yield from ET.iterparse(io.BytesIO(data), events=("start", "end"))
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError, ValueError) as exc:    # LookupError: an unknown encoding declared
         raise MhlHistoryError(f"{what} is not valid XML ({exc})") from None
 
 

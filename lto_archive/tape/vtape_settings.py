@@ -69,13 +69,15 @@ class VTapeSettings:
     @classmethod
     def load(cls, path: Path) -> "VTapeSettings":
         try:
-            raw = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except FileNotFoundError:
             return cls()
+        except OSError as exc:
+            raise DeviceError(f"cannot read {path}: {exc.strerror or exc}", path=str(path)) from None
         try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"{path} is not valid JSON: {exc}", path=str(path)) from None
+            data = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:     # bad UTF-8, not JSON, nested too deep
+            raise UsageError(f"{path} is not valid JSON: {str(exc)[:200]}", path=str(path)) from None
         if not isinstance(data, dict):
             raise UsageError(f"{path} must hold a JSON object", path=str(path))
         data = {k: v for k, v in data.items() if k not in ("format", "version")}
@@ -85,6 +87,11 @@ class VTapeSettings:
             raise UsageError(f"unknown key(s) {', '.join(unknown)} in {path}; known: {', '.join(sorted(known))}",
                              path=str(path), keys=unknown)
         s = cls(**data)
+        for name, kind in (("faults", dict), ("speed", dict), ("write_protected", bool),
+                           ("drive_generation", (str, type(None)))):
+            if not isinstance(getattr(s, name), kind):
+                raise UsageError(f"{name} in {path} has the wrong type ({type(getattr(s, name)).__name__})",
+                                 path=str(path))
         for name in ("capacity", "early_warning_bytes", "programmable_early_warning_bytes"):
             v = getattr(s, name)
             if v is not None and (not isinstance(v, int) or v < (1 if name == "capacity" else 0)):
@@ -105,7 +112,7 @@ def read_conf(cart_dir: str | os.PathLike[str]) -> dict[str, str]:
     path = Path(cart_dir) / CONF_NAME
     try:
         root = ET.parse(path).getroot()
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError, ValueError) as exc:     # LookupError: an unknown encoding declared
         raise DeviceError(f"{path} is not a cartridge configuration the LTFS file backend writes: {exc}",
                           path=str(path)) from None
     if root.tag != "filedebug_cartridge_config":

@@ -17,9 +17,11 @@ through one locked directory descriptor (the lock: one device object at a time).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,7 +32,8 @@ from .vtape_settings import TMP_PREFIX
 
 OBJECT = re.compile(r"([01])_(0|[1-9][0-9]*)_([RFE])")
 WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK: a damaged folder's FIFO (or device node) in a record's place never hangs the reader
+READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def object_name(p: int, b: int, kind: str) -> str:
@@ -94,6 +97,8 @@ class CartridgeFolder:
         """Up to `size` bytes of the record at partition p block b (fewer if the file is shorter)."""
         fd = os.open(object_name(p, b, "R"), READ_FLAGS, dir_fd=self.dfd)
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(errno.EIO, f"{object_name(p, b, 'R')} is not a regular file: the folder is damaged")
             data = os.read(fd, size)
             while len(data) < size:
                 more = os.read(fd, size - len(data))

@@ -23,6 +23,7 @@ from .times import TIME_MAX_NS, TIME_MIN_NS, format_time, parse_time
 VOL1_SIZE = 80
 LABEL_MAX_SIZE = 4096            # the reference reads at most this much of block 2
 MIN_BLOCKSIZE = 4096             # smallest block size the reference formats with
+MAX_BLOCKSIZE = 2**31            # the reference keeps it in 32 bits; a label above is damage
 LABEL_VERSION = "2.4.0"
 
 # ANSI X3.27 volume header as LTFS fills it: every field not named here is spaces.
@@ -39,7 +40,7 @@ assert VOL1.sizeof() == VOL1_SIZE
 
 _SERIAL = re.compile(r"[0-9A-Z]{6}", re.ASCII)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.ASCII)
-_VERSION = re.compile(r"([0-9]+)\.([0-9]+)\.([0-9]+)", re.ASCII)
+_VERSION = re.compile(r"([0-9]{1,9})\.([0-9]{1,9})\.([0-9]{1,9})", re.ASCII)
 _NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
 
@@ -265,8 +266,11 @@ class Label:
             raise bad(f"<formattime>: {e}", element="formattime") from None
         if not _UUID.fullmatch(uuid.lower()):
             raise bad(f"<volumeuuid> {uuid!r} is not a UUID", element="volumeuuid")
-        if not (blocksize.isascii() and blocksize.isdigit() and int(blocksize) > 0):
-            raise bad(f"<blocksize> {blocksize!r} is not a positive whole number", element="blocksize")
+        if not (blocksize.isascii() and blocksize.isdigit() and len(blocksize) <= 12 and int(blocksize) > 0):
+            raise bad(f"<blocksize> {blocksize[:40]!r} is not a positive whole number", element="blocksize")
+        if int(blocksize) > MAX_BLOCKSIZE:  # never trust an unchecked size read from a tape
+            raise bad(f"<blocksize> {blocksize} is larger than LTFS allows ({MAX_BLOCKSIZE} bytes)",
+                      element="blocksize")
         if compression in ("true", "1"):
             compress = True
         elif compression in ("false", "0"):
