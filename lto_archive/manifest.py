@@ -153,7 +153,7 @@ class Manifest:
         return cls(info, records)
 
     @classmethod
-    def from_json(cls, raw: bytes) -> "Manifest":
+    def from_json(cls, raw: str | bytes) -> "Manifest":
         """The manifest in `raw` (UTF-8, names not in UTF-8 as the writer kept them: surrogateescape)."""
         return cls.from_dict(load_json(raw, "manifest"))
 
@@ -231,13 +231,13 @@ MAX_JSON_BYTES = 1 << 30     # a manifest of 10^6 files is ~300 MB
 MAX_JSON_DEPTH = 16
 
 
-def load_json(raw: bytes | bytearray | memoryview, what: str) -> Any:
+def load_json(raw: str | bytes | bytearray | memoryview, what: str) -> Any:
     """JSON from `raw`, as our writers encode it; anything else (bad UTF-8 is kept as surrogateescape,
     too deep, too long a number, not JSON) is ManifestDamaged naming `what`."""
     if len(raw) > MAX_JSON_BYTES:
         raise ManifestDamaged(f"the {what} is larger than any lto-archive writes ({len(raw)} bytes)")
     try:
-        doc = json.loads(bytes(raw).decode("utf-8", "surrogateescape"))
+        doc = json.loads(raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "surrogateescape"))
     except (ValueError, RecursionError) as exc:
         raise ManifestDamaged(f"the {what} cannot be parsed: {str(exc)[:200]}") from None
     level, depth = [doc], 0
