@@ -36,7 +36,7 @@ MAX_PRIVATE_IMPORTS = 0
 MAX_MODULE_LINES = 600
 MAX_LONG_MODULES = 0
 MAX_FUNCTION_LINES = 80
-MAX_LONG_FUNCTIONS = 5
+MAX_LONG_FUNCTIONS = 0          # issue 13 asked for at most 5; there are none, keep it so
 MAX_FORMAT_BRANCHES = 3
 
 FORMAT_NAMES = frozenset({"tar", "cpio", "cpio-crc", "ltfs", "axf"})

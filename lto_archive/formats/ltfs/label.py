@@ -134,6 +134,43 @@ def _check_letter(what: str, value: object) -> None:
         raise ValueError(f"{what} {value!r} is not a partition letter a-z")
 
 
+def _bad_label(problem: str, **info: object) -> CorruptArchive:
+    return CorruptArchive(f"the LTFS label of this tape cannot be read: {problem}", **info)
+
+
+def _label_root(data: bytes) -> tuple[ET.Element, str]:
+    """The label's XML root and its version, checked before any field is read (size, no DTD, UTF-8)."""
+    bad = _bad_label
+    if len(data) > LABEL_MAX_SIZE:
+        raise bad(f"it is {len(data)} bytes long; an LTFS label is at most {LABEL_MAX_SIZE}",
+                  size=len(data))
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise bad("it holds a DTD or entity declaration, which LTFS labels never have "
+                  "(refused so that a crafted label cannot attack the reader)")
+    m = _ENCODING.match(data)
+    if m is not None and m.group(1).lower() != b"utf-8":
+        raise bad(f"it declares the character encoding {m.group(1).decode('ascii', 'replace')!r}; "
+                  "LTFS labels are UTF-8")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise bad("it is not valid UTF-8 text") from None
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as e:
+        raise bad(f"it is not well-formed XML ({e})") from None
+    if root.tag != "ltfslabel":
+        raise bad(f"its top element is <{root.tag}>, not <ltfslabel>")
+    version = root.get("version")
+    if version is None:
+        raise bad("<ltfslabel> has no version attribute")
+    if not _version_supported(version):
+        raise bad(f"it is LTFS label version {version!r}, which lto-archive does not read "
+                  "(it reads 1.0 and 1.0.0 to 2.99.99, as the LTFS reference does)",
+                  version=version)
+    return root, version
+
+
 @dataclass(frozen=True)
 class Label:
     """The LTFS label of one partition; both partitions' labels differ only in `partition`."""
@@ -205,37 +242,8 @@ class Label:
     @classmethod
     def from_xml(cls, data: bytes) -> "Label":
         """Read a label record; CorruptArchive saying what is wrong when it is not a usable one."""
-        def bad(problem: str, **info: object) -> CorruptArchive:
-            return CorruptArchive(f"the LTFS label of this tape cannot be read: {problem}", **info)
-
-        data = bytes(data)
-        if len(data) > LABEL_MAX_SIZE:
-            raise bad(f"it is {len(data)} bytes long; an LTFS label is at most {LABEL_MAX_SIZE}",
-                      size=len(data))
-        if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-            raise bad("it holds a DTD or entity declaration, which LTFS labels never have "
-                      "(refused so that a crafted label cannot attack the reader)")
-        m = _ENCODING.match(data)
-        if m is not None and m.group(1).lower() != b"utf-8":
-            raise bad(f"it declares the character encoding {m.group(1).decode('ascii', 'replace')!r}; "
-                      "LTFS labels are UTF-8")
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise bad("it is not valid UTF-8 text") from None
-        try:
-            root = ET.fromstring(data)
-        except ET.ParseError as e:
-            raise bad(f"it is not well-formed XML ({e})") from None
-        if root.tag != "ltfslabel":
-            raise bad(f"its top element is <{root.tag}>, not <ltfslabel>")
-        version = root.get("version")
-        if version is None:
-            raise bad("<ltfslabel> has no version attribute")
-        if not _version_supported(version):
-            raise bad(f"it is LTFS label version {version!r}, which lto-archive does not read "
-                      "(it reads 1.0 and 1.0.0 to 2.99.99, as the LTFS reference does)",
-                      version=version)
+        bad = _bad_label
+        root, version = _label_root(bytes(data))
 
         def text_of(parent: ET.Element, path: str, strip: bool = True) -> str:
             found = parent.findall(path)
