@@ -15,6 +15,7 @@ from ..errors import UsageError
 from ..hashing import DEFAULT_ALGORITHMS
 from ..jobs.ltfs_mounted import verify_mounted, write_to_mount
 from ..progress import ProgressCallback
+from ..jobs.session import mark_not_read_back
 from ..jobs.write import WriteOptions, write_archive
 from ..library import Library
 from ..span.catalog import record_span_write
@@ -29,7 +30,6 @@ from .reading import record_span_reads
 from .results import ReadResult, WriteResult
 
 DEFAULT_LOG_DIR = "lto-archive-logs"
-NOT_READ_BACK = "written"    # a destination's status when the job was told not to read it back
 PathLike = str | os.PathLike[str]
 Ask = Callable[[str], bool]
 
@@ -108,19 +108,10 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
     with ExitStack() as stack:
         devs = [where.tape(t, stack) for t in tapes]
         result = write_archive(list(srcs), devs, opts, progress=progress, folders=list(folders))
-        if not opts.verify:
-            mark_not_read_back(result.destinations)
         with catalog_store(cat) as store:
             if store is not None:
                 record_job(store, result, devs)
     return WriteResult(job=result)
-
-
-def mark_not_read_back(destinations: list[dict]) -> None:
-    """`verify=False`: a destination written without fault is "written", never "ok" (nothing proved it)."""
-    for d in destinations:
-        if d.get("status") == "ok":
-            d.update(status=NOT_READ_BACK, verified=False)
 
 
 def _read_mount_back(result, mountpoint: Path, verify: bool) -> None:  # type: ignore[no-untyped-def]

@@ -407,6 +407,17 @@ def plan_job(sources: list[str | Path], opts: WriteOptions, fmt: Any, folders: S
     return JobPlan(entries, cards, dests, total)
 
 
+NOT_READ_BACK = "written"    # a destination written without fault that nothing read back: never "ok"
+
+
+def mark_not_read_back(destinations: list[dict[str, Any]]) -> None:
+    """Destinations written without fault but not read back (asked not to, or a device that keeps nothing)
+    say so: status "written", never "ok"."""
+    for d in destinations:
+        if d.get("status") == "ok":
+            d.update(status=NOT_READ_BACK, verified=False)
+
+
 def tape_devices(device: TapeDevice | Sequence[TapeDevice]) -> list[TapeDevice]:
     """One device or several, as a list; a job needs at least one."""
     devices = [device] if isinstance(device, TapeDevice) else list(device)

@@ -28,8 +28,8 @@ from ..interrupts import signal_name
 from .journal import JobJournal
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
-                      copy_source_file, formats, mark_lost, metadata_reserve, new_record, new_session_info,
-                      placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
+                      copy_source_file, formats, mark_lost, mark_not_read_back, metadata_reserve, new_record,
+                      new_session_info, placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
                       write_copy_log)
 from .targets import LtfsMount
 
@@ -210,8 +210,10 @@ class _TapeFileJob(WriteJob[WriteResult]):
         result.notes.extend(self.append_notes + self.plan.notes())
         result.destinations = _destination_results(self.stream, self.starts, dests, self.error)
         result.folders = [d.result for d in dests]
-        if self.opts.verify or len(self.devices) + len(dests) > 1:
+        if self.opts.verify:          # the default; --no-verify: no destination is read back, and none says ok
             _verify_destinations(result, self.stream, dests, self.opts)
+        else:
+            mark_not_read_back(result.destinations)
         if self.opts.log_dir is not None:
             result.log_paths = write_copy_log(self.manifest, self.opts.log_dir)
         return result
@@ -245,7 +247,7 @@ def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[
         if info["status"] == "failed" or info["tape_file"] is None:
             continue
         if not st.device.keeps_data:      # the null target: nothing to read back, and never "ok" for it
-            info.update(status="written", verified=False)
+            mark_not_read_back([info])
             result.notes.append(f"{info['destination']} keeps nothing: written, not read back")
             continue
         try:
