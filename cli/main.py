@@ -27,8 +27,12 @@ from .tape_cmds import info, vtape
 class _Group(click.Group):
     """Maps every library error to its message and exit code, in one place."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["lto_archive.json"] = "--json" in args      # the command's own arguments (also under CliRunner)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
-        as_json = "--json" in sys.argv[1:]
+        as_json = ctx.meta.get("lto_archive.json", "--json" in sys.argv[1:])
         try:
             with terminate_as_interrupt():
                 rv = super().invoke(ctx)
