@@ -50,12 +50,28 @@ def read_text(r: ReadResult, verb: str) -> None:
             click.echo(f"{where}: {len(t.members)} members read; no lto-archive manifest, nothing to compare")
         else:
             source = t.manifest_source if t.manifest is not None else "catalog"
-            click.echo(f"{where}: {len(t.verified)} files verified"
-                       + (f", {len(t.restored)} restored" if verb == "restore" else "")
+            click.echo(f"{where}: {_verified_restored(t, verb)}"
                        + (f" (against the {source})" if source != "tape" else ""))
         tape_file_problems(t)
     if r.phase != "list":
         click.echo(f"result: {r.status}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _verified_restored(t: Any, verb: str) -> str:
+    """"3 files verified" or, for a restore, what was written: files (proven) apart from folders and links."""
+    if verb != "restore":
+        return f"{_plural(len(t.verified), 'file')} verified"
+    proven = set(t.verified)
+    files = sum(1 for p in t.restored if p in proven)
+    others = len(t.restored) - files
+    text = f"{_plural(files, 'file')} restored and verified"
+    if len(t.verified) > files:
+        text += f", {len(t.verified) - files} verified only"
+    return text + (f" (and {_plural(others, 'folder/link')})" if others else "")
 
 
 def tape_file_problems(t, indent: str = "  ") -> None:  # type: ignore[no-untyped-def]

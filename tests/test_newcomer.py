@@ -74,3 +74,16 @@ def test_a_cartridge_folder_without_vtape_gets_a_hint(one_session_tape, tmp_path
     assert f"vtape:{one_session_tape}" in result.output
     result = CliRunner().invoke(cli, ["info", "--device", str(tmp_path / "nothing-here")])
     assert result.exit_code == 2 and "did you mean" not in result.output
+
+
+def test_restore_says_files_apart_from_folders(one_session_tape, tmp_path):
+    result = CliRunner().invoke(cli, ["restore", "--device", f"vtape:{one_session_tape}", "--no-catalog",
+                                      str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    line = next(ln for ln in result.output.splitlines() if ln.startswith("tape file 0"))
+    # 3 clips and the tape file's own paperwork; the two folders are not counted as files
+    assert "files restored and verified (and 2 folder/links)" in line, line
+    again = CliRunner().invoke(cli, ["restore", "--device", f"vtape:{one_session_tape}", "--no-catalog",
+                                     str(tmp_path / "out")])
+    assert again.exit_code == 6
+    assert "0 files restored" in again.output and "restored and verified" in again.output
