@@ -87,3 +87,46 @@ def test_restore_says_files_apart_from_folders(one_session_tape, tmp_path):
                                      str(tmp_path / "out")])
     assert again.exit_code == 6
     assert "0 files restored" in again.output and "restored and verified" in again.output
+
+
+def test_format_in_a_library_puts_each_cartridge_back(tmp_path):
+    lib = tmp_path / "lib"
+    lto_archive.create_vlib(lib, drives=1, slots=3, capacity="200M", partitions=2).close()
+    for n, barcode in enumerate(("LTA001L9", "LTA002L9"), start=1):
+        result = CliRunner().invoke(cli, ["format", "--device", f"vlib:{lib}", "--barcode", barcode, "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["returned_to_slot"] == n
+    with lto_archive.open_library(f"vlib:{lib}") as library:
+        status = library.status()
+        assert not any(d.full for d in status.drives)
+        assert [s.barcode for s in status.slots if s.full][:2] == ["LTA001L9", "LTA002L9"]
+    # both are LTFS volumes now
+    for barcode in ("LTA001L9", "LTA002L9"):
+        listed = CliRunner().invoke(cli, ["ls", "--device", f"vlib:{lib}", "--barcode", barcode])
+        assert listed.exit_code == 0, listed.output
+
+
+def test_a_job_puts_an_idle_cartridge_back_to_load_its_own(tmp_path):
+    lib = tmp_path / "lib"
+    lto_archive.create_vlib(lib, drives=1, slots=3, capacity="200M", partitions=2).close()
+    assert CliRunner().invoke(cli, ["library", "load", "--library", f"vlib:{lib}", "LTA001L9"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["format", "--device", f"vlib:{lib}", "--barcode", "LTA002L9"])
+    assert result.exit_code == 0, result.output
+    with lto_archive.open_library(f"vlib:{lib}") as library:
+        status = library.status()
+        assert status.locate("LTA001L9").number == 1 and not any(d.full for d in status.drives)
+
+
+def test_every_drive_busy_names_the_command_that_frees_one(tmp_path):
+    lib = tmp_path / "lib"
+    lto_archive.create_vlib(lib, drives=1, slots=3, capacity="200M", partitions=2).close()
+    assert CliRunner().invoke(cli, ["library", "load", "--library", f"vlib:{lib}", "LTA001L9"]).exit_code == 0
+    with lto_archive.open_device(f"vtape:{lib}/drives/0/LTA001L9"):      # another job has it open
+        result = CliRunner().invoke(cli, ["format", "--device", f"vlib:{lib}", "--barcode", "LTA002L9"])
+    assert result.exit_code == 4
+    command = result.output.split("`")[1]
+    assert command == f"lto-archive library unload --library vlib:{lib} --drive 0"
+    freed = CliRunner().invoke(cli, command.split()[1:])
+    assert freed.exit_code == 0, freed.output
+    again = CliRunner().invoke(cli, ["format", "--device", f"vlib:{lib}", "--barcode", "LTA002L9"])
+    assert again.exit_code == 0, again.output
