@@ -13,6 +13,7 @@ from .axf_cmds import axf
 from .baf_cmds import baf
 from .bench_cmd import bench
 from .catalog_cmds import catalog
+from .config import config_path, default_map, load_settings
 from .common import exit_code_help, fail, flush_json, interrupted, terminate_as_interrupt
 from .demo_cmd import demo
 from .drive_cmds import drive
@@ -45,8 +46,24 @@ class _Group(click.Group):
         return rv
 
 
+def _apply_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Eager: the config file's defaults (and the profile's) become the options' defaults before the
+    command line is read, so an explicit flag always wins."""
+    try:
+        settings = load_settings(config_path(), value)
+        assert isinstance(ctx.command, click.Group)
+        ctx.default_map = {**(ctx.default_map or {}), **default_map(ctx.command, settings)}
+    except LtoArchiveError as exc:      # before any command runs: click's usage error (exit 2)
+        raise click.UsageError(exc.message, ctx) from None
+    return value
+
+
 @click.group(cls=_Group, epilog=f"Exit codes: {exit_code_help()}.")
 @click.version_option(__version__, prog_name="lto-archive")
+@click.option("--profile", default=None, envvar="LTO_ARCHIVE_PROFILE", is_eager=True, expose_value=False,
+              callback=_apply_profile,
+              help="Named settings from ~/.config/lto-archive/config.toml ($LTO_ARCHIVE_CONFIG): operator, production, "
+                   "hashes, log folder, catalog, library, --copy-to; flags given here win.")
 def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
