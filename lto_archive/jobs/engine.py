@@ -27,11 +27,13 @@ early warning, verify or copy logs is written once.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..errors import DeviceError, Interrupted
 from ..interrupts import signal_name, signal_of, stop_requests
+from ..manifest import NOT_WRITTEN, FileRecord, SessionInfo
 from ..scan import SourceEntry
+from .session import close_session, new_record
 
 R = TypeVar("R")
 
@@ -41,6 +43,7 @@ class WriteJob(Generic[R]):
 
     pending: list[SourceEntry]    # what is still to be written, in order
     interruptible = False         # stops at a file boundary on SIGINT/SIGTERM (`interrupt`)
+    interrupted: int | None = None   # the signal that stopped the job at a file boundary
 
     def start(self) -> None:
         """Load, position and open the targets (the constructor did it when there is nothing more)."""
@@ -61,11 +64,26 @@ class WriteJob(Generic[R]):
         raise NotImplementedError
 
     def interrupt(self, signum: int) -> None:
-        """A signal asked the job to stop: take nothing more (`pending` emptied, each said not written)."""
-        raise NotImplementedError
+        """A signal asked the job to stop: take nothing more (`pending` emptied, each said not written, in
+        `stopped_records()`); `commit` then closes the session with what is complete."""
+        self.interrupted = signum
+        self.stopped_records().extend(not_written(self.pending, signum))
+
+    def stopped_records(self) -> list[FileRecord]:
+        """Where the records of the entries a signal left go: the open session's (its manifest's) files."""
+        return self.records  # type: ignore[attr-defined,no-any-return]
 
     def abandon(self) -> None:
-        """Stop at once (a second signal): drop what is buffered, write nothing more."""
+        """Stop at once (a second signal): drop what is buffered, write nothing more (the job's RecordStream,
+        when it has one, stops without its filemark or index); its journal keeps every entry the drives took,
+        so `ltfs recover` or `verify --manifest` proves them."""
+        stream = getattr(self, "stream", None)
+        if stream is not None:
+            stream.abort()
+        journal = getattr(self, "journal", None)
+        if journal is not None:
+            journal.commit(force=True)
+            journal.close()
 
 
 def run(job: WriteJob[R]) -> R:
@@ -87,7 +105,7 @@ def run(job: WriteJob[R]) -> R:
             except DeviceError as exc:
                 job.fail(exc)
             closed = True
-            return job.finish()
+            return settle_interrupted(job.finish(), job.interrupted)
         except KeyboardInterrupt as exc:
             job.abandon()
             raise stopped_at_once(signal_of(exc), closed) from None
@@ -104,4 +122,39 @@ def stopped_at_once(signum: int, closed: bool) -> Interrupted:
                        "closes an open tape file first; an LTFS volume needs 'lto-archive ltfs recover')", signum)
 
 
-__all__ = ["WriteJob", "run"]
+def not_written(pending: list[SourceEntry], signum: int) -> list[FileRecord]:
+    """The records of the entries a signal left (`pending` emptied): each not written, saying why."""
+    why = f"not written: the job was interrupted ({signal_name(signum)}) before this file"
+    out = []
+    for entry in pending:
+        rec = new_record(entry)
+        rec.status, rec.message = NOT_WRITTEN, why
+        out.append(rec)
+    pending.clear()
+    return out
+
+
+def close_job_session(session: SessionInfo, records: list[FileRecord], started: Any, tracker: Any,
+                      failed: bool = False, interrupted: int | None = None) -> None:
+    """jobs.session.close_session, and the status `interrupted` for a session a signal closed at a file
+    boundary (a device failure says failed whatever stopped the job)."""
+    close_session(session, records, started, tracker, failed=failed)
+    if interrupted is not None and not failed:
+        session.status = "interrupted"
+
+
+def settle_interrupted(result: R, signum: int | None) -> R:
+    """The result of a job a signal stopped at a file boundary: it (each set) says so, and every destination
+    that holds the session (written, read back or not) says interrupted rather than ok."""
+    if signum is None:
+        return result
+    results: list[Any] = result if isinstance(result, list) else [result]
+    for r in results:
+        r.interrupted = signum
+        for d in getattr(r, "destinations", None) or []:
+            if d.get("status") in ("ok", "written"):
+                d["status"] = "interrupted"
+    return result
+
+
+__all__ = ["WriteJob", "run", "not_written", "close_job_session", "settle_interrupted"]

@@ -24,13 +24,26 @@ from typing import Any
 
 from ..errors import ArchiveError, UsageError
 from ..formats.ltfs.recover import JournaledFile, iso_to_ns
-from ..manifest import FileRecord, Manifest, SessionInfo
+from ..manifest import NOT_WRITTEN, SKIPPED, UNREADABLE, FileRecord, Manifest, SessionInfo
 
 JOURNAL_FORMAT = "lto-archive-journal"
 JOURNAL_SUFFIX = ".journal.jsonl"
 # a commit point at most this often (bytes the drives took): a file of this size or more is journaled as
 # soon as the drives have it; many small ones are fsynced together, not one fsync each
 COMMIT_EVERY_BYTES = 32 << 20
+NOT_ON_TAPE = (UNREADABLE, SKIPPED, NOT_WRITTEN)
+
+
+def open_journal(log_dir: Path | None, session: SessionInfo, cartridges: Sequence[dict[str, Any]]) -> "Journal | None":
+    """A job's journal in its log folder (None: the job keeps no log); a folder that cannot take it is the
+    user's to fix (UsageError), before a byte of the session is written."""
+    if log_dir is None:
+        return None
+    try:
+        return Journal(journal_path(log_dir, session.session_id), session, cartridges)
+    except OSError as exc:
+        raise UsageError(f"cannot write the job journal in the log folder {log_dir}: {exc.strerror} "
+                         "(give a writable --log-dir)", path=str(log_dir)) from None
 
 
 def journal_path(log_dir: Path, session_id: str) -> Path:
@@ -65,16 +78,19 @@ class Journal:
     def commit(self, written_slots: int | None) -> int:
         """Journal, in order, every offered entry whose records the devices took (`written_slots`:
         the fewest shared record slots any live device has written; None: all of them) and whose
-        hashes are known; fsynced. How many entries were journaled."""
+        hashes are known; fsynced. How many entries were journaled (none once it is closed)."""
+        if self._fd < 0:
+            return 0
         done = 0
         for p in self.pending:
             ready = written_slots is None or p.end_slot <= written_slots
-            if not ready or (p.rec.kind == "file" and not p.rec.hashes):
+            if not ready or (p.rec.kind == "file" and not p.rec.hashes and p.rec.status not in NOT_ON_TAPE):
                 break
             done += 1
         if done:
             batch, self.pending = self.pending[:done], self.pending[done:]
-            self._append([{"file": dict(vars(p.rec)), **p.extra} for p in batch])
+            # a file that never reached the tape (unreadable, skipped) is not journaled, nor waited for
+            self._append([{"file": dict(vars(p.rec)), **p.extra} for p in batch if p.rec.status not in NOT_ON_TAPE])
         return done
 
     def _append(self, docs: list[dict[str, Any]]) -> None:
@@ -103,17 +119,14 @@ class JobJournal:
     @classmethod
     def open(cls, log_dir: Path | None, session: SessionInfo, stream: Any) -> "JobJournal":
         """Before a byte of the session is written: a log folder that cannot take it stops the job here."""
-        if log_dir is None:
-            return cls(stream, None)
         try:
-            return cls(stream, Journal(journal_path(log_dir, session.session_id), session, [
+            return cls(stream, open_journal(log_dir, session, [
                 {"barcode": d.get("barcode"), "volume_uuid": d.get("volume_uuid"), "device": d.get("device"),
                  "tape_file": d.get("tape_file"), "start_block": d.get("start_block")}
                 for d in session.destinations if d.get("kind") == "tape"]))
-        except OSError as exc:
+        except UsageError:
             stream.abort()
-            raise UsageError(f"cannot write the job journal in the log folder {log_dir}: {exc.strerror} "
-                             "(give a writable --log-dir)", path=str(log_dir)) from None
+            raise
 
     def placed(self, rec: FileRecord, **extra: Any) -> None:
         """An entry is on the stream (up to the stream's offset now): journal what the devices took."""
@@ -247,5 +260,5 @@ def find_journals(log_dir: str | Path, volume_uuid: str) -> list[Path]:
     return found
 
 
-__all__ = ["Journal", "JobJournal", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "COMMIT_EVERY_BYTES", "journal_path", "read_journal",
+__all__ = ["Journal", "JobJournal", "open_journal", "NOT_ON_TAPE", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "COMMIT_EVERY_BYTES", "journal_path", "read_journal",
            "parse_journal", "is_journal", "find_journals", "written_slots"]

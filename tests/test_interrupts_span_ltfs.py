@@ -1,0 +1,245 @@
+"""SIGINT and SIGTERM in LTFS jobs, LTFS-mount jobs, span sets and fan-out: the first signal stops at the next
+file boundary and closes every volume properly (an LTFS index of every complete file; a set's last cartridge
+with its manifest), status interrupted, exit 130/143; a second signal stops at once and the cartridges still
+recover / append safely, the job journal keeping every file the drives took.
+
+The signal is sent from inside the job at a seeded file (its progress callback, or the progress tracker's
+file_started for the command line): no timing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import lto_archive
+from lto_archive.catalog import Catalog
+from lto_archive.errors import ExitCode, Interrupted
+from lto_archive.formats.ltfs.recover import check_volume
+from lto_archive.formats.ltfs.volume import open_volume
+from lto_archive.jobs import journal as journal_mod
+from lto_archive.jobs.journal import find_journals, journal_path, read_journal
+from lto_archive.jobs.write import WriteOptions, write_archive
+from lto_archive.manifest import Manifest
+from lto_archive.progress import ProgressTracker
+from lto_archive.streaming import RecordStream
+from lto_archive.tape import VirtualTape
+from lto_archive_cli.main import cli
+
+from tests.ltfs.test_ltfs_recover import append_and_verify, footage, ltfs_opts, make_source, new_volume, read_back
+
+FILES = 10
+CODES = {signal.SIGINT: ExitCode.INTERRUPTED, signal.SIGTERM: ExitCode.TERMINATED}
+
+
+def signal_at(n: int, signum: int = signal.SIGINT, times: int = 1):  # type: ignore[no-untyped-def]
+    """A progress callback that sends `signum` to this process `times` times once file n has started."""
+    sent = []
+
+    def progress(p) -> None:  # type: ignore[no-untyped-def]
+        if p.phase == "write" and p.files_done == n and p.path and not sent:
+            for _ in range(times):
+                sent.append(signum)
+                os.kill(os.getpid(), signum)
+    return progress
+
+
+def kill_at_file(monkeypatch, n: int, signum: int = signal.SIGINT) -> None:  # type: ignore[no-untyped-def]
+    """The command line's progress: the signal when the write starts its file n (0-based)."""
+    original = ProgressTracker.file_started
+    count = [0]
+
+    def file_started(self, path: str) -> None:  # type: ignore[no-untyped-def]
+        original(self, path)
+        if self.phase == "write":
+            if count[0] == n:
+                os.kill(os.getpid(), signum)
+            count[0] += 1
+    monkeypatch.setattr(ProgressTracker, "file_started", file_started)
+
+
+def synced_records(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every record on the device before the next file starts, a journal commit point after every file: which
+    files the journal holds when the job is stopped at once depends on the file, not on thread timing."""
+    end_record = RecordStream.end_record
+
+    def end_and_sync(self) -> None:  # type: ignore[no-untyped-def]
+        end_record(self)
+        self.sync()
+    monkeypatch.setattr(RecordStream, "end_record", end_and_sync)
+    monkeypatch.setattr(journal_mod, "COMMIT_EVERY_BYTES", 0)
+
+
+def journaled_files(path: Path) -> set[str]:
+    return {r.path for r in read_journal(path).records() if r.kind == "file"}
+
+
+# --- LTFS --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ltfs_first_signal_closes_the_volume_with_an_index_of_every_complete_file(tmp_path: Path,
+                                                                                  signum: int) -> None:
+    src = make_source(tmp_path / "src" / "card", FILES, 5)
+    cart, logs = tmp_path / "tape", tmp_path / "logs"
+    new_volume(cart).close()
+    stop_at = random.Random(signum).randrange(1, FILES - 2)
+    before = signal.getsignal(signal.SIGINT)
+    with VirtualTape(cart) as dev:
+        result = write_archive([tmp_path / "src" / "card"], dev, ltfs_opts(log_dir=logs),
+                               progress=signal_at(stop_at, signum))
+    assert signal.getsignal(signal.SIGINT) is before
+    assert result.status == "interrupted" and result.manifest.session.status == "interrupted"
+    order = [f.path for f in result.files]
+    done = {f.path for f in result.files if f.status == "ok"}
+    assert done == set(order[:stop_at + 1])                  # the file in flight is finished, no more
+    rest = [f for f in result.files if f.status != "ok"]
+    assert rest and all(f.status == "not-written" and f"interrupted ({signal.Signals(signum).name})" in f.message
+                        for f in rest)
+    with pytest.raises(Interrupted) as err:
+        result.raise_for_status()
+    assert err.value.exit_code == CODES[signum]
+    [dest] = result.destinations
+    assert dest["status"] == "interrupted" and dest["verified"] == len(done)
+    with VirtualTape(cart) as dev:
+        state = open_volume(dev)
+        assert state.consistent and check_volume(dev).consistent      # closed: no ltfs recover needed
+        assert footage(state) == done
+        assert read_back(dev, tmp_path / "dest", patterns=["card"]) == {p: src[p] for p in done}
+        append_and_verify(dev, tmp_path)                               # and it takes the next session
+    sid = result.manifest.session.session_id
+    log = json.loads((logs / f"{sid}.json").read_text())
+    assert log["session"]["status"] == "interrupted"
+    assert journaled_files(journal_path(logs, sid)) == done            # every complete file journaled
+
+
+def test_ltfs_second_signal_stops_at_once_and_recover_keeps_the_journaled_files(tmp_path: Path,
+                                                                                monkeypatch) -> None:
+    synced_records(monkeypatch)
+    src = make_source(tmp_path / "src" / "card", FILES, 6)
+    cart, logs = tmp_path / "tape", tmp_path / "logs"
+    new_volume(cart).close()
+    stop_at = 6
+    with VirtualTape(cart) as dev:
+        with pytest.raises(Interrupted) as err:
+            write_archive([tmp_path / "src" / "card"], dev, ltfs_opts(log_dir=logs),
+                          progress=signal_at(stop_at, times=2))
+    assert err.value.exit_code == 130 and "stopped at once by SIGINT" in err.value.message
+    assert "ltfs recover" in err.value.message
+    assert not list(logs.glob("*.json"))                                # no copy log: stopped at once
+    with VirtualTape(cart) as dev:
+        uuid = open_volume(dev).label.volume_uuid
+        assert not check_volume(dev).consistent
+        with pytest.raises(lto_archive.LtoArchiveError, match="ltfs recover"):    # no append before recover
+            write_archive([tmp_path / "src" / "card"], dev, ltfs_opts())
+    [jpath] = find_journals(logs, uuid)
+    journaled = journaled_files(jpath)
+    names = sorted(src)
+    assert set(names[:stop_at - 1]) <= journaled <= set(names[:stop_at])   # the file in flight is not
+    with VirtualTape(cart) as dev:
+        report = lto_archive.recover_ltfs(dev, log_dir=logs)
+        assert report.consistent and set(report.recovered) == journaled and not report.unproven
+        assert footage(open_volume(dev)) == journaled
+        assert read_back(dev, tmp_path / "dest", patterns=["card"]) == {p: src[p] for p in journaled}
+        append_and_verify(dev, tmp_path)
+
+
+def test_cli_ltfs_ctrl_c_exits_130_and_catalogs_the_job_as_interrupted(tmp_path: Path, monkeypatch) -> None:
+    src = make_source(tmp_path / "src" / "card", FILES, 7)
+    cart = tmp_path / "tape"
+    new_volume(cart).close()
+    kill_at_file(monkeypatch, 3, signal.SIGTERM)
+    catalog = tmp_path / "cat.sqlite"
+    r = CliRunner().invoke(cli, ["write", str(tmp_path / "src" / "card"), "--device", f"vtape:{cart}",
+                                 "--format", "ltfs", "--log-dir", str(tmp_path / "logs"), "--catalog", str(catalog)])
+    assert r.exit_code == 143, r.output
+    assert "Traceback" not in r.output and "Aborted!" not in r.output
+    assert "interrupted by SIGTERM: the session was closed with the 4 file(s) taken before" in r.output
+    assert ": interrupted, 4 files proven by read-back" in r.output
+    with Catalog.open(catalog, create=False) as cat:
+        assert [tuple(j) for j in cat.conn.execute("SELECT status FROM jobs").fetchall()] == [("interrupted",)]
+    with lto_archive.Catalog(catalog) as c:
+        assert len([h for h in c.search("card/*") if h.copies]) == 4
+    v = CliRunner().invoke(cli, ["verify", "--device", f"vtape:{cart}", "--no-catalog"])
+    assert v.exit_code == 0, v.output
+    with VirtualTape(cart) as dev:
+        assert len(footage(open_volume(dev)) & set(src)) == 4
+
+
+def test_ltfs_fan_out_stops_every_volume_and_each_destination_says_interrupted(tmp_path: Path) -> None:
+    src = make_source(tmp_path / "src" / "card", FILES, 8)
+    carts = [tmp_path / "a", tmp_path / "b"]
+    for c in carts:
+        new_volume(c).close()
+    with VirtualTape(carts[0]) as a, VirtualTape(carts[1]) as b:
+        result = write_archive([tmp_path / "src" / "card"], [a, b], ltfs_opts(log_dir=tmp_path / "logs"),
+                               progress=signal_at(4), folders=[tmp_path / "copy"])
+    done = {f.path for f in result.files if f.status == "ok"}
+    assert result.status == "interrupted" and len(done) == 5
+    assert [d["status"] for d in result.destinations] == ["interrupted"] * 3
+    assert [d["verified"] for d in result.destinations] == [5, 5, 5]
+    for c in carts:
+        with VirtualTape(c) as dev:
+            assert open_volume(dev).consistent and footage(open_volume(dev)) == done
+    assert {p for p in src if (tmp_path / "copy" / p).exists()} == done
+    assert Manifest.from_json((tmp_path / "logs" / f"{result.manifest.session.session_id}.json").read_text()
+                              ).session.status == "interrupted"
+
+
+# --- LTFS mount ---------------------------------------------------------------------------------------------
+
+def mount_point(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from tests.ltfs_mount import FakeLtfsXattrs
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    return mnt, FakeLtfsXattrs(mnt)
+
+
+def on_mount(mnt: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(mnt)): p.read_bytes() for p in mnt.rglob("*")
+            if p.is_file() and ".lto-archive" not in p.parts}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_mount_first_signal_syncs_every_complete_file_and_our_records(tmp_path: Path, signum: int) -> None:
+    from lto_archive.jobs.ltfs_mounted import write_to_mount
+    src = make_source(tmp_path / "src" / "card", FILES, 9)
+    mnt, store = mount_point(tmp_path)
+    logs = tmp_path / "logs"
+    result = write_to_mount([tmp_path / "src" / "card"], mnt, WriteOptions(log_dir=logs), xattrs=store,
+                            progress=signal_at(3, signum))
+    done = {f.path for f in result.files if f.status == "ok"}
+    assert result.status == "interrupted" and len(done) == 4
+    with pytest.raises(Interrupted) as err:
+        result.raise_for_status()
+    assert err.value.exit_code == CODES[signum]
+    assert on_mount(mnt) == {p: src[p] for p in done}           # complete files only, under their names
+    assert store.syncs == 2                                      # the files, then our records: both indexed
+    sid = result.manifest.session.session_id
+    on_volume = Manifest.from_json((mnt / ".lto-archive" / sid / "manifest.json").read_text())
+    assert on_volume.session.status == "interrupted"
+    assert Manifest.from_json((logs / f"{sid}.json").read_text()).session.status == "interrupted"
+    got = read_journal(journal_path(logs, sid))
+    assert {r.path for r in got.records() if r.kind == "file"} == done
+    assert got.volume_uuids == [store.uuid]
+
+
+def test_mount_second_signal_stops_at_once_leaving_only_complete_files(tmp_path: Path) -> None:
+    from lto_archive.jobs.ltfs_mounted import write_to_mount
+    src = make_source(tmp_path / "src" / "card", FILES, 10)
+    mnt, store = mount_point(tmp_path)
+    logs = tmp_path / "logs"
+    with pytest.raises(Interrupted) as err:
+        write_to_mount([tmp_path / "src" / "card"], mnt, WriteOptions(log_dir=logs), xattrs=store,
+                       progress=signal_at(5, signal.SIGTERM, times=2))
+    assert err.value.exit_code == 143 and "stopped at once by SIGTERM" in err.value.message
+    assert on_mount(mnt) == {p: src[p] for p in sorted(src)[:5]}        # no partial file under any name
+    [jpath] = list(logs.glob("*.journal.jsonl"))
+    assert journaled_files(jpath) == set(sorted(src)[:5])
+    again = write_to_mount([tmp_path / "src" / "card"], mnt, WriteOptions(), xattrs=store, overwrite=True)
+    assert again.status == "ok" and on_mount(mnt) == src
