@@ -243,3 +243,97 @@ def test_mount_second_signal_stops_at_once_leaving_only_complete_files(tmp_path:
     assert journaled_files(jpath) == set(sorted(src)[:5])
     again = write_to_mount([tmp_path / "src" / "card"], mnt, WriteOptions(), xattrs=store, overwrite=True)
     assert again.status == "ok" and on_mount(mnt) == src
+
+
+# --- span sets ---------------------------------------------------------------------------------------------
+
+def span_card(root: Path, n: int = 12, size: int = 1_500_000, seed: int = 11) -> dict[str, bytes]:
+    rng = random.Random(seed)
+    out = {}
+    for i in range(n):
+        p = root / "card" / "CLIPS" / f"C{i:03}.mov"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        data = rng.randbytes(size + rng.randrange(1000))
+        p.write_bytes(data)
+        out[f"card/CLIPS/C{i:03}.mov"] = data
+    return out
+
+
+def span_verified(lib, barcodes: list[str]) -> set[str]:  # type: ignore[no-untyped-def]
+    from lto_archive.span.read import LibraryLoader, read_span
+    v = read_span(LibraryLoader(lib, barcodes), "verify")
+    assert v.status == "ok" and v.complete, v.to_dict()
+    return {p for t in v.tape_files for p in t.verified}
+
+
+@pytest.mark.parametrize("fmt", ["tar", "cpio", "axf"])
+def test_span_first_signal_closes_the_open_cartridge_as_the_sets_last(tmp_path: Path, fmt: str) -> None:
+    from lto_archive.span.supply import LibrarySupply
+    from lto_archive.span.write import write_span
+    from tests.span.helpers import RS, make_library
+    src = span_card(tmp_path)
+    lib = make_library(tmp_path / "lib", cartridges=4, capacity=8 << 20, slots=5)
+    logs = tmp_path / "logs"
+    stop_at = 7                                  # on the second cartridge
+    result = write_span([tmp_path / "card"], LibrarySupply(lib, "LTA*"),
+                        WriteOptions(format=fmt, record_size=RS, log_dir=logs), progress=signal_at(stop_at))
+    assert result.status == "interrupted" and result.error is None
+    done = {f.path for f in result.files if f.status == "ok" and not (f.part and not f.part.get("last"))}
+    assert done == set(sorted(src)[:stop_at + 1])
+    rest = [f for f in result.files if f.path not in done]
+    assert rest and all(f.status == "not-written" and "interrupted (SIGINT)" in f.message for f in rest)
+    with pytest.raises(Interrupted) as err:
+        result.raise_for_status()
+    assert err.value.exit_code == 130 and result.barcodes[-1] in err.value.message
+    assert len(result.barcodes) == 2
+    sessions = [v.manifest.session for v in result.volumes]
+    assert [s.span["last"] for s in sessions] == [False, True]           # the set ends where it stopped
+    assert [s.status for s in sessions] == ["ok", "interrupted"]
+    assert span_verified(lib, result.barcodes) == done                    # every complete file, read back
+    for s in sessions:
+        assert Manifest.from_json((logs / f"{s.session_id}.json").read_text()).session.status == s.status
+    got = read_journal(journal_path(logs, result.job_id))
+    assert {r.path for r in got.records() if r.kind == "file"} == done
+    by_path = {e["file"]["path"]: e for e in got.entries}
+    for v in result.volumes:                     # each entry names its cartridge and where its tape file starts
+        for f in v.files:
+            if f.path in by_path and not f.part:
+                assert by_path[f.path]["cartridges"][0]["barcode"] == v.manifest.session.barcode
+                assert by_path[f.path]["sequence"] == v.manifest.session.span["sequence"]
+                assert by_path[f.path]["file"]["block"] == f.block
+
+
+def test_span_second_signal_stops_at_once_and_the_cartridge_takes_the_next_job(tmp_path: Path,
+                                                                              monkeypatch) -> None:
+    from lto_archive.jobs.read import load_copy_log, verify_tape
+    from lto_archive.span.supply import LibrarySupply
+    from lto_archive.span.write import write_span
+    from tests.span.helpers import RS, make_library
+    monkeypatch.setattr(journal_mod, "COMMIT_EVERY_BYTES", 0)
+    src = span_card(tmp_path)
+    lib = make_library(tmp_path / "lib", cartridges=4, capacity=8 << 20, slots=5)
+    logs = tmp_path / "logs"
+    with pytest.raises(Interrupted) as err:
+        write_span([tmp_path / "card"], LibrarySupply(lib, "LTA*"),
+                   WriteOptions(record_size=RS, chunk_size=RS, log_dir=logs), progress=signal_at(7, times=2))
+    assert err.value.exit_code == 130 and "stopped at once" in err.value.message
+    jpath = next(logs.glob("*.journal.jsonl"))
+    journal = read_journal(jpath)
+    entries = [e for e in journal.entries if e["file"]["kind"] == "file"]
+    assert {e["sequence"] for e in entries} <= {1, 2}
+    on_second = [e for e in entries if e["sequence"] == 2]
+    assert on_second and {e["sequence"] for e in entries} == {1, 2}
+    [cart] = on_second[0]["cartridges"]
+    # the cartridge that was open: the next job closes its open tape file and appends after it
+    drive = lib.load_barcode(cart["barcode"], None)
+    with lib.open_drive(drive) as dev:
+        (tmp_path / "next" / "n.mov").parent.mkdir()
+        (tmp_path / "next" / "n.mov").write_bytes(random.Random(1).randbytes(50_000))
+        again = write_archive([tmp_path / "next"], dev, WriteOptions(record_size=RS))
+        assert again.status == "ok" and any("was not closed" in n for n in again.notes)
+        assert again.manifest.session.tape_file == cart["tape_file"] + 1
+        # the journal proves the members of the interrupted tape file that were complete
+        v = verify_tape(dev, tape_files=[cart["tape_file"]], manifest=load_copy_log(jpath))
+        proven = set(v.tape_files[0].verified)
+    assert {e["file"]["path"] for e in on_second if not e["file"].get("part")} <= proven
+    assert proven and all(src[p] for p in proven)

@@ -82,7 +82,13 @@ def write_spans(sources: list[str | Path], supplies: list[CartridgeSupply], opti
     tracker = plan.tracker(progress)
     kind = LtfsSpanJob if fmt.is_volume else TapeSpanJob    # a volume layout: each cartridge its own volume
     job: Any = kind(sources, list(supplies), opts, tracker, plan.entries, split_files, plan.cards, plan.dests)
-    results = run(job)
+    try:
+        results = run(job)
+    except BaseException:         # stopped at once (a second signal) or refused: the drives are released
+        job.close_devices()
+        for supply in supplies:
+            supply.close()
+        raise
     _finish(job, results, plan, opts)
     job.close_devices()
     for supply, result in zip(supplies, results):
