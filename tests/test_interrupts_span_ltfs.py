@@ -337,3 +337,64 @@ def test_span_second_signal_stops_at_once_and_the_cartridge_takes_the_next_job(t
         proven = set(v.tape_files[0].verified)
     assert {e["file"]["path"] for e in on_second if not e["file"].get("part")} <= proven
     assert proven and all(src[p] for p in proven)
+
+
+def write_ltfs_set(card: Path, lib, log_dir: Path, progress):  # type: ignore[no-untyped-def]
+    from lto_archive.span.supply import LibrarySupply
+    from lto_archive.span.write import write_span
+    from tests.span.ltfs_helpers import BS
+    return write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(format="ltfs", record_size=BS, log_dir=log_dir),
+                      progress=progress)
+
+
+def test_ltfs_span_first_signal_indexes_the_open_cartridge_as_the_sets_last(tmp_path: Path) -> None:
+    from tests.span.ltfs_helpers import ltfs_library
+    src = span_card(tmp_path, seed=12)
+    lib = ltfs_library(tmp_path / "lib", cartridges=4)
+    logs = tmp_path / "logs"
+    result = write_ltfs_set(tmp_path / "card", lib, log_dir=logs, progress=signal_at(9, signal.SIGTERM))
+    assert result.status == "interrupted" and len(result.barcodes) == 2
+    done = {f.path for f in result.files if f.status == "ok"}
+    assert done == set(sorted(src)[:10])
+    with pytest.raises(Interrupted) as err:
+        result.raise_for_status()
+    assert err.value.exit_code == 143
+    sessions = [v.manifest.session for v in result.volumes]
+    assert [s.span["last"] for s in sessions] == [False, True] and sessions[-1].status == "interrupted"
+    assert span_verified(lib, result.barcodes) == done
+    for barcode, v in zip(result.barcodes, result.volumes):     # each cartridge alone: a consistent LTFS volume
+        drive = lib.load_barcode(barcode, None)
+        with lib.open_drive(drive) as dev:
+            state = open_volume(dev)
+            assert state.consistent and footage(state) == {f.path for f in v.files if f.status == "ok"}
+        lib.unload(drive)
+    got = read_journal(journal_path(logs, result.job_id))
+    assert {r.path for r in got.records() if r.kind == "file"} == done
+    assert got.volume_uuids == [s.span["volume_uuid"] for s in sessions]
+
+
+def test_ltfs_span_second_signal_then_recover_finds_the_journal_of_a_later_cartridge(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    from tests.span.ltfs_helpers import ltfs_library
+    synced_records(monkeypatch)
+    src = span_card(tmp_path, seed=13)
+    lib = ltfs_library(tmp_path / "lib", cartridges=4)
+    logs = tmp_path / "logs"
+    with pytest.raises(Interrupted) as err:
+        write_ltfs_set(tmp_path / "card", lib, log_dir=logs, progress=signal_at(9, times=2))
+    assert err.value.exit_code == 130 and "stopped at once" in err.value.message
+    entries = read_journal(journal_path(logs, next(logs.glob("*.journal.jsonl")).name.split(".")[0])).entries
+    second = [e for e in entries if e["sequence"] == 2 and e["file"]["kind"] == "file"]
+    assert second and len({e["barcode"] for e in second}) == 1
+    names = sorted(src)
+    assert {e["file"]["path"] for e in entries if e["file"]["kind"] == "file"} == set(names[:8])
+    drive = lib.load_barcode(second[0]["barcode"], None)
+    with lib.open_drive(drive) as dev:
+        assert not check_volume(dev).consistent
+        report = lto_archive.recover_ltfs(dev, log_dir=logs)       # the span journal, found by a later volume
+        assert report.consistent and set(report.recovered) == {e["file"]["path"] for e in second}
+        state = open_volume(dev)
+        assert footage(state) == {e["file"]["path"] for e in second}
+        assert read_back(dev, tmp_path / "dest", patterns=["card"]) == {e["file"]["path"]: src[e["file"]["path"]]
+                                                                        for e in second}
+        append_and_verify(dev, tmp_path)

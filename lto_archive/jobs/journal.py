@@ -169,24 +169,34 @@ class JournalContents:
 
     @property
     def volume_uuids(self) -> list[str | None]:
-        return [c.get("volume_uuid") for c in self.header.get("cartridges", [])]
+        """The LTFS volumes the job wrote: the header's (one per drive), then those its entries name (the
+        later cartridges of a span set)."""
+        out = [c.get("volume_uuid") for c in self.header.get("cartridges", [])]
+        for e in self.entries:
+            own = e.get("volume_uuid")
+            if own is not None and own not in out:
+                out.append(own)
+        return out
 
     def records(self) -> list[FileRecord]:
         known = FileRecord.__dataclass_fields__
         return [FileRecord(**{k: v for k, v in e["file"].items() if k in known}) for e in self.entries]
 
     def on_volume(self, volume_uuid: str) -> list[JournaledFile]:
-        """The entries as they lie on this LTFS volume (its own start blocks), for `ltfs recover`."""
-        uuids = self.volume_uuids
-        if volume_uuid not in uuids:
-            return []
-        i = uuids.index(volume_uuid)
+        """The entries as they lie on this LTFS volume (its own start blocks), for `ltfs recover`: an entry
+        that names its volume (a span set's) is on that one, the others on every volume of the header."""
+        header = [c.get("volume_uuid") for c in self.header.get("cartridges", [])]
         out = []
         for e in self.entries:
+            own = e.get("volume_uuid")
+            if (own is not None and own != volume_uuid) or (own is None and volume_uuid not in header):
+                continue
+            i = 0 if own is not None else header.index(volume_uuid)
             f, blocks = e["file"], e.get("blocks") or []
             start = blocks[i] if i < len(blocks) and isinstance(blocks[i], int) else None
             hashes = f.get("hashes") if isinstance(f.get("hashes"), dict) else {}
-            out.append(JournaledFile(str(f["path"]), str(f.get("kind", "file")), int(e.get("length") or 0), start,
+            path = e.get("member") or f["path"]      # a part of a split file: its own name on the volume
+            out.append(JournaledFile(str(path), str(f.get("kind", "file")), int(e.get("length") or 0), start,
                                      {str(k): str(v) for k, v in hashes.items()}, iso_to_ns(str(f.get("mtime", ""))),
                                      str(f.get("linkname") or "")))
         return out
@@ -254,10 +264,21 @@ def find_journals(log_dir: str | Path, volume_uuid: str) -> list[Path]:
                 first = f.readline()
         except OSError:
             continue
-        if is_journal(first) and any(c.get("volume_uuid") == volume_uuid
-                                     for c in json.loads(first).get("cartridges", [])):
+        if not is_journal(first):
+            continue
+        head = json.loads(first)
+        if any(c.get("volume_uuid") == volume_uuid for c in head.get("cartridges", [])) or (
+                (head["session"] or {}).get("span") and _names_volume(p, volume_uuid)):
             found.append(p)
     return found
+
+
+def _names_volume(path: Path, volume_uuid: str) -> bool:
+    """A span job's journal: one of its entries lies on this volume (a later cartridge of the set)."""
+    try:
+        return volume_uuid in read_journal(path).volume_uuids
+    except ArchiveError:
+        return False
 
 
 __all__ = ["Journal", "JobJournal", "open_journal", "NOT_ON_TAPE", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "COMMIT_EVERY_BYTES", "journal_path", "read_journal",

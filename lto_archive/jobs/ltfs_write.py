@@ -288,9 +288,12 @@ class LtfsWriter:
 
 def add_ltfs_entry(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
                    tracker: ProgressTracker, dests: Sequence[FolderDestination] = (),
-                   blocks: list[dict[str, int]] | None = None) -> None:
-    """One source entry onto the LTFS volume(s) of `session` (see LtfsWriter.add_entry)."""
-    LtfsWriter(session, blocks).add_entry(stream, entry, rec, opts, tracker, dests)
+                   blocks: list[dict[str, int]] | None = None) -> AddedFile | None:
+    """One source entry onto the LTFS volume(s) of `session` (see LtfsWriter.add_entry): the file's
+    extent(s) (None: a folder, a link, a file that could not be opened)."""
+    writer = LtfsWriter(session, blocks)
+    writer.add_entry(stream, entry, rec, opts, tracker, dests)
+    return writer.last
 
 
 def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
