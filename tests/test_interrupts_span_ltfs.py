@@ -398,3 +398,89 @@ def test_ltfs_span_second_signal_then_recover_finds_the_journal_of_a_later_cartr
         assert read_back(dev, tmp_path / "dest", patterns=["card"]) == {e["file"]["path"]: src[e["file"]["path"]]
                                                                         for e in second}
         append_and_verify(dev, tmp_path)
+
+
+# --- fan-out ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["tar", "axf"])
+def test_cli_fan_out_stops_every_destination_and_each_line_says_interrupted(tmp_path: Path, monkeypatch,
+                                                                             fmt: str) -> None:
+    from lto_archive.jobs.read import verify_tape
+    from lto_archive.tape import create_vtape
+    src = make_source(tmp_path / "src" / "card", FILES, 14)
+    carts = [tmp_path / "a", tmp_path / "b"]
+    for i, c in enumerate(carts):
+        create_vtape(c, "LTO-9", capacity=1 << 30, barcode=f"FAN00{i}L9").close()
+    kill_at_file(monkeypatch, 2)
+    r = CliRunner().invoke(cli, ["write", str(tmp_path / "src" / "card"), "--format", fmt,
+                                 "--device", f"vtape:{carts[0]}", "--device", f"vtape:{carts[1]}",
+                                 "--copy-to", str(tmp_path / "copy"), "--block-size", "16K", "--no-catalog",
+                                 "--log-dir", str(tmp_path / "logs")])
+    assert r.exit_code == 130, r.output
+    lines = [line for line in r.output.splitlines() if line.startswith("  tape ") or line.startswith("  folder ")]
+    assert len(lines) == 3 and all(": interrupted, 3 files proven by read-back" in line for line in lines), lines
+    done = set(sorted(src)[:3])
+    for c in carts:
+        with VirtualTape(c) as dev:
+            v = verify_tape(dev)
+        assert v.status == "ok" and set(v.tape_files[0].verified) == done
+        assert v.tape_files[0].manifest.session.status == "interrupted"
+    assert {p for p in src if (tmp_path / "copy" / p).exists()} == done
+
+
+def test_two_span_sets_in_one_pass_both_stop_and_the_folder_says_interrupted(tmp_path: Path) -> None:
+    from lto_archive.span.supply import library_supplies
+    from lto_archive.span.write import write_spans
+    from tests.span.helpers import RS
+    from tests.span.test_span_two_drives import _library
+    src = span_card(tmp_path, seed=15)
+    lib = _library(tmp_path / "lib", [8 << 20] * 3, [8 << 20] * 3)
+    results = write_spans([tmp_path / "card"], library_supplies(lib, ["LTA*", "LTB*"]),
+                          WriteOptions(record_size=RS, log_dir=tmp_path / "logs"), progress=signal_at(6, signal.SIGTERM),
+                          folders=[tmp_path / "copy"])
+    done = set(sorted(src)[:7])
+    assert [r.status for r in results] == ["interrupted", "interrupted"]
+    for r in results:
+        assert {f.path for f in r.files if f.status == "ok"} == done and len(r.barcodes) == 2
+        assert r.volumes[-1].manifest.session.status == "interrupted" and r.volumes[-1].manifest.session.span["last"]
+        with pytest.raises(Interrupted) as err:
+            r.raise_for_status()
+        assert err.value.exit_code == 143 and r.barcodes[-1] in err.value.message
+        assert span_verified(lib, r.barcodes) == done
+    [folder] = [f for r in results for f in r.folders]
+    assert folder.status == "interrupted" and set(folder.verified) == done
+    assert {p for p in src if (tmp_path / "copy" / p).exists()} == done
+
+
+def test_cli_span_two_drives_exits_143_and_each_set_says_interrupted(tmp_path: Path, monkeypatch) -> None:
+    from tests.span.test_span_two_drives import _library
+    span_card(tmp_path, seed=16)
+    _library(tmp_path / "lib", [8 << 20] * 3, [8 << 20] * 3)
+    kill_at_file(monkeypatch, 5, signal.SIGTERM)
+    catalog = tmp_path / "cat.sqlite"
+    r = CliRunner().invoke(cli, ["write", str(tmp_path / "card"), "--device", f"vlib:{tmp_path / 'lib'}", "--span",
+                                 "--barcodes", "LTA*", "--barcodes", "LTB*", "--block-size", "64K",
+                                 "--log-dir", str(tmp_path / "logs"), "--catalog", str(catalog)])
+    assert r.exit_code == 143, r.output
+    assert "Traceback" not in r.output
+    assert len([line for line in r.output.splitlines() if line.startswith("span set ") and
+                line.endswith(" - interrupted")]) == 2
+    with Catalog.open(catalog, create=False) as cat:
+        statuses = sorted(tuple(j) for j in cat.conn.execute("SELECT status FROM jobs").fetchall())
+    assert statuses == [("interrupted",)] * 2 + [("ok",)] * 2      # each set: volume 1 complete, volume 2 stopped
+
+
+def test_a_file_that_never_reached_the_tape_does_not_hold_the_journal_back(tmp_path: Path) -> None:
+    from lto_archive.jobs.journal import Journal
+    from lto_archive.manifest import FileRecord, SessionInfo
+    s = SessionInfo(session_id="s", tool="t", format="tar", algorithms=["xxh128"], record_size=512, operator="o",
+                    host="h", sources=[], device="d", barcode=None, generation="LTO-9", tape_file=0, partition=0,
+                    start_block=0, started="")
+    j = Journal(journal_path(tmp_path, "s"), s, [])
+    unreadable = FileRecord("a", size=5, status="unreadable")          # no hashes, never will have any
+    j.offer(unreadable, 0)
+    j.offer(FileRecord("b", size=1, hashes={"xxh128": "1"}), 1)
+    assert j.commit(1) == 2
+    j.close()
+    assert [r.path for r in read_journal(j.path).records()] == ["b"]
+    assert j.commit(None) == 0                                           # closed: nothing more, no error

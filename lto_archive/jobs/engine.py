@@ -15,10 +15,13 @@ a supply (span/tape_span.py, span/ltfs_span.py). The engine runs them all the sa
 SIGINT and SIGTERM: a job that can stop at a file boundary (`interruptible`) gets a handler for the
 duration of the run (lto_archive/interrupts.py). The first signal is seen between two entries:
 `interrupt` marks what is still pending as not written, and the session is committed and finished as
-usual with what is complete (its status: interrupted). A second signal, or a Ctrl-C in a job that
-cannot stop at a boundary, stops at once: `abandon` drops what is buffered, and the KeyboardInterrupt
-leaves as `errors.Interrupted` (exit 130, or 143 for SIGTERM); the tape file it leaves open is closed
-by the next job (jobs/append.py).
+usual with what is complete (its status: interrupted; `close_job_session`), and `settle_interrupted`
+makes the result, each set and every destination say interrupted. This holds for every job: tape files
+and their fan-out, LTFS volumes, LTFS mounts, span sets (the open cartridge closed as the set's last). A
+second signal, or a Ctrl-C in a job that cannot stop at a boundary, stops at once: `abandon` drops what
+is buffered and commits the journal with what the drives took, and the KeyboardInterrupt leaves as
+`errors.Interrupted` (exit 130, or 143 for SIGTERM); the tape file it leaves open is closed by the next
+job (jobs/append.py), an LTFS volume is made consistent by `ltfs recover` from the journal.
 
 The plan before (`jobs.session.plan_job`) and the lifecycle steps the jobs share
 (`jobs.session`) are the same for every job, so a rule about commit points,
@@ -154,6 +157,12 @@ def settle_interrupted(result: R, signum: int | None) -> R:
         for d in getattr(r, "destinations", None) or []:
             if d.get("status") in ("ok", "written"):
                 d["status"] = "interrupted"
+        for v in getattr(r, "volumes", None) or []:      # a span set: the cartridge a signal closed
+            if v.manifest.session.status == "interrupted":
+                v.interrupted = signum
+        for f in getattr(r, "folders", None) or []:      # a span set's --copy-to folders (FolderResult)
+            if f.status == "ok":
+                f.status = "interrupted"
     return result
 
 
