@@ -14,6 +14,7 @@ import os
 import random
 import signal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
@@ -51,16 +52,12 @@ def signal_at(n: int, signum: int = signal.SIGINT, times: int = 1):  # type: ign
 
 
 def kill_at_file(monkeypatch, n: int, signum: int = signal.SIGINT) -> None:  # type: ignore[no-untyped-def]
-    """The command line's progress: the signal when the write starts its file n (0-based)."""
-    original = ProgressTracker.file_started
-    count = [0]
+    """The command line's progress bar is its own: the tracker sends the signal when the write starts file n."""
+    started, send = ProgressTracker.file_started, signal_at(n, signum)
 
     def file_started(self, path: str) -> None:  # type: ignore[no-untyped-def]
-        original(self, path)
-        if self.phase == "write":
-            if count[0] == n:
-                os.kill(os.getpid(), signum)
-            count[0] += 1
+        started(self, path)
+        send(SimpleNamespace(phase=self.phase, files_done=self.files_done, path=path))
     monkeypatch.setattr(ProgressTracker, "file_started", file_started)
 
 
