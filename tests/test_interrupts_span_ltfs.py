@@ -242,6 +242,19 @@ def test_mount_second_signal_stops_at_once_leaving_only_complete_files(tmp_path:
     assert again.status == "ok" and on_mount(mnt) == src
 
 
+
+def test_cli_mount_ctrl_c_exits_130_and_the_mount_line_says_interrupted(tmp_path: Path, monkeypatch) -> None:
+    src = make_source(tmp_path / "src" / "card", FILES, 17)
+    mnt, store = mount_point(tmp_path)
+    monkeypatch.setattr("lto_archive.jobs.ltfs_mounted.OsXattrs", lambda: store)     # LTFS's attributes
+    monkeypatch.setattr("lto_archive.jobs.ltfs_mount_read.OsXattrs", lambda: store)
+    kill_at_file(monkeypatch, 2)
+    r = CliRunner().invoke(cli, ["write", str(tmp_path / "src" / "card"), "--device", f"ltfs-mount:{mnt}",
+                                 "--no-catalog", "--log-dir", str(tmp_path / "logs")])
+    assert r.exit_code == 130, r.output
+    assert f"ltfs-mount {mnt}: interrupted, 3 files proven by read-back" in r.output
+    assert on_mount(mnt) == {p: src[p] for p in sorted(src)[:3]}
+
 # --- span sets ---------------------------------------------------------------------------------------------
 
 def span_card(root: Path, n: int = 12, size: int = 1_500_000, seed: int = 11) -> dict[str, bytes]:
