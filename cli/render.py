@@ -90,7 +90,8 @@ def span_text(r: Any) -> None:
     ok = sum(1 for f in r.files if f.status == "ok" and not (f.part and not f.part.get("last")))
     drive = f" on {r.drive}" if r.drive else ""
     click.echo(f"span set {r.set_id} (job {r.job_id}){drive}: {len(r.volumes)} cartridge(s), "
-               f"{ok} of {len(r.files)} files" + (f" - FAILED: {r.error.message}" if r.error and r.drive else ""))
+               f"{ok} of {len(r.files)} files" + (f" - FAILED: {r.error.message}" if r.error and r.drive else "")
+               + (" - interrupted" if r.status == "interrupted" else ""))
     for v in r.volumes:
         s = v.manifest.session
         parts = [f"part {f.part['number']} of {f.path} ({human_bytes(f.part['length'])})" for f in v.files if f.part]

@@ -24,7 +24,6 @@ from . import mhl_job
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .append import append_point
 from .engine import WriteJob, run
-from ..interrupts import signal_name
 from .journal import JobJournal
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
@@ -138,22 +137,6 @@ class _TapeFileJob(WriteJob[WriteResult]):
                   self.plan.dests)
         self.ends[id(rec)] = self.stream.offset
         self.journal.placed(rec)
-
-    def interrupt(self, signum: int) -> None:
-        """A signal: every entry still pending is not written; commit closes the session with the rest."""
-        self.interrupted = signum
-        why = f"not written: the job was interrupted ({signal_name(signum)}) before this file"
-        for entry in self.pending:
-            rec = new_record(entry)
-            rec.status, rec.message = NOT_WRITTEN, why
-            self.records.append(rec)
-        self.pending.clear()
-
-    def abandon(self) -> None:
-        """A second signal: the stream stops without writing what it holds (no filemark)."""
-        stream = getattr(self, "stream", None)
-        if stream is not None:
-            stream.abort()
 
     def fail(self, exc: DeviceError) -> None:
         """Only members whose last byte reached a written record stay good."""
