@@ -24,6 +24,14 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"
 
 
+def capacity_text(n: float) -> str:
+    """A capacity as tape vendors quote it (decimal), with the binary figure in brackets: "20.0 GB (18.6 GiB)"."""
+    for unit, scale in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if abs(n) >= scale:
+            return f"{human_bytes(n)} ({n / scale:.1f} {unit})"
+    return human_bytes(n)
+
+
 _pending_json: list[dict[str, Any]] = []
 
 

@@ -22,6 +22,7 @@ from .ltfs_cmds import format_cmd, ltfs
 from .mhl_cmds import mhl
 from .report_cmd import report
 from .span_cmds import span
+from .status_cmd import status
 from .tape_cmds import info, vtape
 
 
@@ -68,7 +69,7 @@ def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
 
-for command in (vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, span, report, mhl, baf, demo,
+for command in (status, vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, span, report, mhl, baf, demo,
                 bench):
     cli.add_command(command)
 
