@@ -191,6 +191,7 @@ class ProgressBar:
         self.width = width
         self.plain_every = plain_every
         self._shown = False
+        self._drawn = 0          # terminal lines of the last drawing (the main line and one per destination)
         self._next_plain = 0.0
         self._last: Progress | None = None
 
@@ -213,24 +214,38 @@ class ProgressBar:
             head = f"{p.phase:<7} {human_bytes(p.bytes_done)} {files} {mb_s:7.1f} MB/s"
         return head + "  " + p.path[-40:]
 
+    @staticmethod
+    def destination_lines(p: Progress) -> list[str]:
+        """One line per destination of a job writing several: its own rate and buffer, so a slow one shows."""
+        lines = []
+        for d in p.destinations:
+            buffer = "" if d.buffer_fill is None else f"  buffer {d.buffer_fill * 100:3.0f}%"
+            state = "" if d.state == "writing" else f"  {d.state}"
+            lines.append(f"  {d.kind:<6} {d.name[-32:]:<32} {human_bytes(d.bytes_done):>9} {d.rate / 1e6:7.1f} MB/s"
+                         f"{buffer}{state}")
+        return lines
+
     def __call__(self, p: Progress) -> None:
         if not self.enabled:
             return
+        lines = [self.line(p), *self.destination_lines(p)]
         if self.terminal:
-            sys.stderr.write("\r\033[K" + self.line(p))
+            up = f"\033[{self._drawn - 1}A" if self._drawn > 1 else ""
+            sys.stderr.write(up + "\r" + "\n".join("\033[K" + ln for ln in lines))
+            self._drawn = len(lines)
             self._shown = True
         else:
             self._last = p
             if p.elapsed < self._next_plain:
                 return
             self._next_plain = p.elapsed + self.plain_every
-            sys.stderr.write(self.line(p) + "\n")
+            sys.stderr.write("\n".join(lines) + "\n")
             self._last = None
         sys.stderr.flush()
 
     def close(self) -> None:
         if self._last is not None:        # plain mode: the final state, once
-            sys.stderr.write(self.line(self._last) + "\n")
+            sys.stderr.write("\n".join([self.line(self._last), *self.destination_lines(self._last)]) + "\n")
             self._last = None
         if self._shown:
             sys.stderr.write("\n")

@@ -59,3 +59,28 @@ def test_progress_on_a_terminal_redraws_one_line(capsys):
         bar(_progress(1.0, 2))
     err = capsys.readouterr().err
     assert err.count("\r\033[K") == 2 and err.endswith("\n") and err.count("\n") == 1
+
+
+def _fan_out(elapsed: float) -> Progress:
+    from lto_archive import DestinationProgress
+    dests = (DestinationProgress("LTA001L9", "tape", 400_000_000, elapsed or 1, 0.9),
+             DestinationProgress("LTA002L9", "tape", 400_000_000, elapsed or 1, 0.85),
+             DestinationProgress("/mnt/shuttle/DAY_01", "folder", 120_000_000, elapsed or 1, 0.02))
+    return Progress(phase="write", bytes_done=400_000_000, bytes_total=800_000_000, files_done=3, files_total=6,
+                    path="A001/C003.mov", elapsed=elapsed, destinations=dests)
+
+
+def test_progress_shows_one_line_per_destination(capsys):
+    with ProgressBar(True, terminal=True) as bar:
+        bar(_fan_out(1.0))
+        bar(_fan_out(2.0))
+    err = capsys.readouterr().err
+    assert err.count("\033[3A") == 1               # the second drawing goes back up over the first's 4 lines
+    last = err.split("\033[3A")[1]
+    rows = [ln for ln in last.split("\n") if ln.strip()]
+    assert len(rows) == 4 and "LTA001L9" in rows[1] and "LTA002L9" in rows[2] and "shuttle/DAY_01" in rows[3]
+    assert "200.0 MB/s" in rows[1] and "buffer  90%" in rows[1] and "60.0 MB/s" in rows[3] and "buffer   2%" in rows[3]
+    with ProgressBar(True, terminal=False) as bar:
+        bar(_fan_out(1.0))
+    plain = capsys.readouterr().err
+    assert "\033" not in plain and len(plain.splitlines()) == 4 and "folder" in plain.splitlines()[3]
