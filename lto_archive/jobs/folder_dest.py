@@ -77,12 +77,16 @@ class FolderDestination:
     def alive(self) -> bool:
         return self.result.status != "failed"
 
-    def fail(self, exc: BaseException) -> None:
+    def fail(self, exc: BaseException, path: str | None = None) -> None:
+        """The folder failed (disk full, unplugged), while copying `path` if given: it is dropped."""
         with self._lock:
             if self.result.status != "failed":
                 self.result.status = "failed"
-                why = getattr(exc, "strerror", None) or getattr(exc, "message", None) or str(exc)
-                self.result.error = f"{self.root}: {why}: this destination was dropped; the others went on"
+                why = disk_error_text(exc)
+                at = f" while copying {path}" if path else ""
+                self.result.error = f"{self.root}: {why}{at}: this destination was dropped; the others went on"
+                if path:
+                    self.result.failed[path] = why
 
     # --- writing -----------------------------------------------------------------------
     def _guard(self, path: str, action: Any) -> Any:
@@ -93,8 +97,8 @@ class FolderDestination:
                 return action(self._target)
         except (UnsafePath, RestoreConflict) as exc:
             self.result.failed[path] = exc.message
-        except OSError as exc:
-            self.fail(exc)
+        except (OSError, LtoArchiveError) as exc:     # the disk refused (RestoreFile says DeviceError)
+            self.fail(exc, path)
         return None
 
     def make_dir(self, path: str, mode: int, mtime_ns: int | None) -> None:
@@ -138,6 +142,14 @@ class FolderDestination:
             self.result.status = "incomplete"
 
 
+def disk_error_text(exc: BaseException) -> str:
+    """Why a folder's disk refused: the OS's words (a RestoreFile's DeviceError keeps the errno)."""
+    code = getattr(exc, "errno", None) or getattr(exc, "data", {}).get("errno")
+    if isinstance(code, int) and code:
+        return os.strerror(code)
+    return getattr(exc, "message", None) or str(exc)
+
+
 def read_back(path: Path, want: dict[str, str], algorithms: tuple[str, ...] | None = None) -> str:
     """Read a folder copy and compare it with the expected hashes: '' when it matches, else why not."""
     h = MultiHasher(algorithms or tuple(want))
@@ -170,9 +182,9 @@ class FolderFile:
             return
         try:
             self.handle.write(view)
-        except OSError as exc:
+        except (OSError, LtoArchiveError) as exc:     # the disk refused (RestoreFile says DeviceError)
             self.broken = True
-            self.dest.fail(exc)
+            self.dest.fail(exc, self.path)
 
     def finish(self, ok: bool) -> None:
         """Commit the copy (or drop it when the source read failed or the folder failed)."""
@@ -184,8 +196,8 @@ class FolderFile:
             else:
                 with self.dest._lock:
                     self.handle.abort()
-        except OSError as exc:
-            self.dest.fail(exc)
+        except (OSError, LtoArchiveError) as exc:
+            self.dest.fail(exc, self.path)
 
 
 class Tee:

@@ -192,6 +192,8 @@ class _TapeFileJob(WriteJob[WriteResult]):
         result = WriteResult(self.manifest, self.error, interrupted=self.interrupted)
         result.notes.extend(self.append_notes + self.plan.notes())
         result.destinations = _destination_results(self.stream, self.starts, dests, self.error)
+        if self.error is None:
+            _name_dropped_files(result.destinations, self.stream, self.records, self.ends, self.opts.record_size)
         result.folders = [d.result for d in dests]
         if self.opts.verify:          # the default; --no-verify: no destination is read back, and none says ok
             _verify_destinations(result, self.stream, dests, self.opts)
@@ -222,6 +224,26 @@ def _destination_results(stream: RecordStream, starts: list[Any], dests: list[Fo
     return out
 
 
+def _not_reached(result: WriteResult, seen: set[str], error: LtoArchiveError) -> list[dict[str, str]]:
+    """The files written well that a read-back stopped by `error` did not reach: not proven, each named."""
+    return [{"path": r.path, "reason": f"not proven: the read-back stopped before it ({error.message})"}
+            for r in result.files if r.status == OK and r.path not in seen]
+
+
+def _name_dropped_files(destinations: list[dict[str, Any]], stream: RecordStream, records: list[FileRecord],
+                        ends: dict[int, int], record_size: int) -> None:
+    """A tape dropped part-way while the others went on: its error names the file it was writing, and says
+    that the files before it reached that tape."""
+    for info, st in zip(destinations, stream.status):
+        if st.error is None or info["status"] != "failed":
+            continue
+        on_tape = st.records_written * record_size
+        first = next((r for r in records if r.kind == "file" and ends.get(id(r), 0) > on_tape), None)
+        if first is not None:
+            info["error"] += (f" (dropped while writing {first.path}: the files before it reached this tape, "
+                              f"the job went on on the others)")
+
+
 def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[FolderDestination],
                          opts: WriteOptions) -> None:
     """Read every destination back on its own: per destination, per file, what is proven."""
@@ -236,12 +258,14 @@ def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[
         try:
             r = verify_tape(st.device, tape_files=[info["tape_file"]])
         except LtoArchiveError as exc:
-            info.update(status="failed", error=exc.message)
+            info.update(status="failed", error=exc.message, failed=_not_reached(result, set(), exc))
             continue
         result.readbacks[i] = r
         t = r.tape_files[0]
         info["verified"] = len(t.verified)
         info["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in t.failed]
+        if t.error is not None:
+            info["failed"] += _not_reached(result, set(t.verified) | {f["path"] for f in t.failed}, t.error)
         if t.failed or t.error is not None:
             info["status"] = "failed"
             info["error"] = t.error.message if t.error is not None else f"{len(t.failed)} file(s) failed read-back"
