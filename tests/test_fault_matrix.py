@@ -392,5 +392,22 @@ def _check_committed(rig: Rig, fault: str, tmp_path: Path, job3: dict, want2: di
         assert {p: got.get(p) for p in expected} == expected, bc
         for p in set(got) - set(expected):       # nothing else, but what job 2 took (an LTFS recover, a changed file)
             assert p in want2 and (got[p] == want2[p] or st2[p] != "ok"), p
+    if rig.fmt in ("tar", "cpio", "cpio-crc", "axf") and fault in TAPE_FAULTS and fault != "readback-eio":
+        _check_journal(rig, tmp_path / "logs2", st2)
     if rig.folder is not None and fault != "disk-full":
         assert {p: (rig.folder / p).read_bytes() for p in ok2} == ok2
+
+
+def _check_journal(rig: Rig, log_dir: Path, st2: dict[str, str]) -> None:
+    """The files job 2 completed before the fault are proven on its unfinished tape file by its journal
+    (`verify --manifest JOURNAL`); the tape file itself is damage (truncated), never ok."""
+    journal = next(log_dir.glob("*.journal.jsonl"))
+    cp = run("verify", "--device", f"vtape:{rig.cartridge(rig.fault_barcode)}", "--tape-file", "1",
+             "--manifest", journal, "--json")
+    assert cp.returncode == 6, (cp.stdout, cp.stderr)
+    doc = json.loads(cp.stdout)
+    done = doc["result"]["tape_files"][0]["verified"]
+    assert done == sum(1 for s in st2.values() if s == "ok"), (done, st2)
+    lost = [p for p, s in st2.items() if s == "lost"]
+    # the damage is where the job failed: in the lost file, or before it in the session's own first member
+    assert all(p in doc["message"] or ".lto-archive/session.json" in doc["message"] for p in lost[:1]), (doc, st2)

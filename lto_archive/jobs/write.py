@@ -143,9 +143,11 @@ class _TapeFileJob(WriteJob[WriteResult]):
         stream = self.stream
         stream.abort()
         self.error = exc
+        taken = max((s.records_written for s in stream.status), default=0)
         self.journal.commit(force=True)
-        on_tape = max((s.records_written for s in stream.status), default=0) * self.opts.record_size
-        mark_lost(self.records, self.ends, on_tape, exc)
+        if self.journal.journal is not None:   # no drive is live now: journal what the failed one took
+            self.journal.journal.commit(taken)
+        mark_lost(self.records, self.ends, taken * self.opts.record_size, exc)
 
     def commit(self) -> None:
         """The tape describes itself (manifest, checksum lists, copy log as the last members), then the
