@@ -411,3 +411,68 @@ def _check_journal(rig: Rig, log_dir: Path, st2: dict[str, str]) -> None:
     lost = [p for p, s in st2.items() if s == "lost"]
     # the damage is where the job failed: in the lost file, or before it in the session's own first member
     assert all(p in doc["message"] or ".lto-archive/session.json" in doc["message"] for p in lost[:1]), (doc, st2)
+
+
+# --- the log folder and the destinations: checked before the tape, recorded after it -----------------
+
+def _snapshot_rig(rig: Rig) -> dict[str, bytes]:
+    return {str(p.relative_to(rig.root)): p.read_bytes() for p in sorted(rig.root.rglob("*"))
+            if p.is_file() and "logs" not in p.relative_to(rig.root).parts[0]}
+
+
+@pytest.mark.parametrize("where", ["log-dir", "copy-to"])
+@pytest.mark.parametrize("fmt", ["tar", "ltfs", "span", "fan-out"])
+def test_a_folder_that_cannot_be_written_is_refused_before_the_tape(fmt: str, where: str, templates,  # type: ignore[no-untyped-def]
+                                                                     tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LTO_ARCHIVE_CATALOG", str(tmp_path / "catalog.sqlite"))
+    rig = _rig(fmt, templates(fmt), tmp_path / "rig")
+    (tmp_path / "a-file").write_text("not a folder")
+    bad = tmp_path / "a-file" / "sub"
+    before = _snapshot_rig(rig)
+    card2 = make_card(tmp_path / "src2", "card2", CARD2, seed=2)
+    if where == "log-dir":
+        cp = rig.write(card2, bad)
+    else:
+        cp = rig.write(card2, tmp_path / "logs2", copy_to=bad)
+    out = cp.stdout + cp.stderr
+    assert cp.returncode == 2 and "Traceback" not in out, (cp.returncode, out)
+    assert str(bad) in out and "nothing was written" in out, out
+    assert _snapshot_rig(rig) == before                  # not a record, not a filemark, no folder copy
+    assert not (tmp_path / "logs2").exists() or not list((tmp_path / "logs2").iterdir())
+
+
+_LOG_XFAIL = {
+    "ltfs": "jobs/ltfs_write.py finish() calls write_copy_log, which now raises JobIncomplete for a failing log "
+            "folder: no traceback, but the job is not catalogued; it should call jobs.session.keep_copy_log",
+    "span": "span/write.py calls write_copy_log, which now raises JobIncomplete for a failing log folder: no "
+            "traceback, but the set is not catalogued; it should say the failure in its result and go on",
+}
+
+
+@pytest.mark.parametrize("fmt", [pytest.param(f, marks=[pytest.mark.xfail(strict=True, reason=_LOG_XFAIL[f])]
+                                              if f in _LOG_XFAIL else []) for f in ("tar", "ltfs", "span", "fan-out")])
+def test_a_log_folder_that_fails_after_the_tape_still_leaves_the_job_catalogued(fmt: str, templates,  # type: ignore[no-untyped-def]
+                                                                                tmp_path: Path, monkeypatch) -> None:
+    from lto_archive.jobs import session
+    monkeypatch.setenv("LTO_ARCHIVE_CATALOG", str(tmp_path / "catalog.sqlite"))
+    rig = _rig(fmt, templates(fmt), tmp_path / "rig")
+    logs = tmp_path / "logs2"
+    original = session.atomic_write
+
+    def full(path, *args, **kw):  # type: ignore[no-untyped-def]
+        if Path(path).parent == logs:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return original(path, *args, **kw)
+    monkeypatch.setattr(session, "atomic_write", full)
+    card2 = make_card(tmp_path / "src2", "card2", CARD2, seed=2)
+    cp = rig.write(card2, logs)
+    monkeypatch.undo()
+    out = cp.stdout + cp.stderr
+    assert cp.returncode == 5 and "Traceback" not in out, (cp.returncode, out)
+    assert str(logs) in out and "No space left on device" in out, out
+    cp = run("catalog", "search", "card2", "--json", "--catalog", tmp_path / "catalog.sqlite")
+    assert cp.returncode == 0, cp.stderr
+    doc = json.loads(cp.stdout)
+    assert sorted(r["path"] for r in doc["results"]) == sorted(f"card2/{n}" for n in CARD2), doc
+    barcodes = {c["barcode"] for r in doc["results"] for c in r["copies"] if c["kind"] == "tape"}
+    assert barcodes == ({"LTA001L9"} if rig.span else set(rig.tapes)), barcodes

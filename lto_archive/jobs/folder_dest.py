@@ -12,6 +12,7 @@ Afterwards every copy is read back and compared with the hashes of the pass.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,9 +56,14 @@ class FolderDestination:
 
     # --- before anything is written ------------------------------------------------
     def check_space(self, total_bytes: int) -> None:
-        """Refuse a copy that would fill the disk; warn past 80 % (RT-030 3.1.3)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        st = os.statvfs(self.root)
+        """Refuse a folder that cannot be written, or a copy that would fill its disk; warn past 80 %
+        (RT-030 3.1.3)."""
+        try:
+            probe_folder(self.root)
+            st = os.statvfs(self.root)
+        except OSError as exc:
+            raise UsageError(f"the folder {self.root} cannot be written: {exc.strerror} (give a writable --copy-to "
+                             f"folder); nothing was written", destination=str(self.root)) from None
         size = st.f_blocks * st.f_frsize
         free = st.f_bavail * st.f_frsize
         if total_bytes >= free:
@@ -140,6 +146,14 @@ class FolderDestination:
         self.result.verified_at = iso(utc_now())
         if self.result.status == "ok" and self.result.failed:
             self.result.status = "incomplete"
+
+
+def probe_folder(root: Path) -> None:
+    """Make `root` (and its parents) and write and remove a file in it: OSError when it cannot take one."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=".lto-archive-probe-", dir=root)
+    os.close(fd)
+    os.unlink(probe)
 
 
 def disk_error_text(exc: BaseException) -> str:
@@ -271,4 +285,4 @@ def verify_folders(dests: list[FolderDestination], expected: dict[str, dict[str,
 
 
 __all__ = ["FolderDestination", "FolderFile", "FolderResult", "Tee", "FILL_WARNING", "mirror_entry", "open_copies",
-           "feeding", "job_files", "close_folders", "verify_folders", "read_back"]
+           "feeding", "job_files", "close_folders", "verify_folders", "read_back", "probe_folder"]

@@ -27,7 +27,7 @@ from .engine import WriteJob, run
 from .journal import JobJournal
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
-                      copy_source_file, formats, mark_lost, mark_not_read_back, metadata_reserve, new_record,
+                      copy_source_file, formats, keep_copy_log, mark_lost, mark_not_read_back, metadata_reserve, new_record,
                       new_session_info, placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
                       write_copy_log)
 from .targets import LtfsMount
@@ -201,8 +201,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
             _verify_destinations(result, self.stream, dests, self.opts)
         else:
             mark_not_read_back(result.destinations)
-        if self.opts.log_dir is not None:
-            result.log_paths = write_copy_log(self.manifest, self.opts.log_dir)
+        keep_copy_log(result, self.manifest, self.opts.log_dir)
         return result
 
 
