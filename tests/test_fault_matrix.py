@@ -326,7 +326,17 @@ def _check_failure(rig: Rig, fault: str, code: int, out: str, log_dir: Path, hit
     assert name in out, (name, out)
     where = str(rig.folder or log_dir.parent / "folder") if fault == "disk-full" else rig.fault_barcode
     assert where in out, (where, out)
+    if fault in OS_FAULTS:      # (a tape a device fault dropped is not catalogued: jobs/catalog_import.py)
+        _check_catalogued(rig, log_dir.parent / "catalog.sqlite")
     return st
+
+
+def _check_catalogued(rig: Rig, catalog: Path) -> None:
+    """The job is in the catalog (this case's own) on the cartridge, though it did not end ok."""
+    cp = run("catalog", "tapes", "--json", "--catalog", catalog)
+    assert cp.returncode == 0, cp.stderr
+    files = {t["barcode"]: t["files"] for t in json.loads(cp.stdout)["tapes"] if t["kind"] == "tape"}
+    assert files.get(rig.fault_barcode), files
 
 
 def job_logs(log_dir: Path) -> list[dict]:
