@@ -248,7 +248,7 @@ def _name_dropped_files(destinations: list[dict[str, Any]], stream: RecordStream
 def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[FolderDestination],
                          opts: WriteOptions) -> None:
     """Read every destination back on its own: per destination, per file, what is proven."""
-    from .read import verify_tape
+    from .read import ReadResult, TapeFileResult, verify_tape
     for i, (info, st) in enumerate(zip(result.destinations, stream.status)):
         if info["status"] == "failed" or info["tape_file"] is None:
             continue
@@ -258,8 +258,11 @@ def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[
             continue
         try:
             r = verify_tape(st.device, tape_files=[info["tape_file"]])
-        except LtoArchiveError as exc:
+        except LtoArchiveError as exc:       # the read-back stopped (a read error): none of the files is proven
             info.update(status="failed", error=exc.message, failed=_not_reached(result, set(), exc))
+            result.readbacks[i] = ReadResult("verify", [TapeFileResult(
+                info["tape_file"], manifest=result.for_destination(i).manifest, manifest_source="tape", error=exc,
+                unproven=[{"path": f["path"], "reason": f["reason"]} for f in info["failed"]])])
             continue
         result.readbacks[i] = r
         t = r.tape_files[0]
