@@ -488,3 +488,50 @@ def test_a_log_folder_that_fails_after_the_tape_still_leaves_the_job_catalogued(
     assert sorted(r["path"] for r in doc["results"]) == sorted(f"card2/{n}" for n in CARD2), doc
     barcodes = {c["barcode"] for r in doc["results"] for c in r["copies"] if c["kind"] == "tape"}
     assert barcodes == ({"LTA001L9"} if rig.span else set(rig.tapes)), barcodes
+
+
+# --- the two knobs the matrix added to the virtual tape ---------------------------------------------
+
+def test_short_write_takes_half_the_record_then_the_medium_is_at_its_end(tmp_path: Path) -> None:
+    from lto_archive.errors import EndOfMedium
+    from lto_archive.tape.vtape_faults import Faults
+    vt = create_vtape(tmp_path / "t", "LTO-9", capacity=8 * MiB, barcode="KNB001L9")
+    try:
+        vt.faults = Faults(short_write_at_call=1)
+        vt.write_record(b"a" * 1000)
+        with pytest.raises(EndOfMedium, match="only 500 of 1000 bytes") as err:
+            vt.write_record(b"b" * 1000)
+        assert err.value.data["written"] == 500 and err.value.data["size"] == 1000
+        with pytest.raises(EndOfMedium, match="past the end of the medium"):
+            vt.write_record(b"c" * 10)
+        vt.write_filemarks(1)                        # the session can still be closed
+        vt.rewind()
+        assert [vt.read_record(), vt.read_record(), vt.read_record()] == [b"a" * 1000, b"b" * 500, b""]
+        vt.faults.short_write_at_call = None         # cleared: the drive writes again
+        vt.seek_eod()
+        vt.write_record(b"d" * 10)
+    finally:
+        vt.close()
+
+
+def test_a_drive_that_is_gone_fails_every_call_as_st_does_until_it_is_back(tmp_path: Path) -> None:
+    import errno as errno_
+    from lto_archive.errors import DeviceError, EndOfMedium, MediumError
+    create_vtape(tmp_path / "t", "LTO-9", capacity=8 * MiB, barcode="KNB002L9").close()
+    set_sidecar(tmp_path / "t", faults={"drive_gone_after_calls": 2})     # as a user would, in the sidecar
+    vt = VirtualTape(tmp_path / "t")
+    try:
+        vt.write_record(b"x" * 100)
+        vt.write_record(b"y" * 100)
+        calls = [lambda: vt.write_record(b"z"), vt.write_filemarks, vt.read_record, vt.position, vt.medium,
+                 vt.rewind, vt.seek_eod, lambda: vt.locate(0, 0)]
+        for call in calls:
+            with pytest.raises(DeviceError) as err:
+                call()
+            assert not isinstance(err.value, (MediumError, EndOfMedium))
+            assert err.value.data["errno"] == errno_.ENODEV and "KNB002L9" in err.value.message
+        vt.faults.drive_gone_after_calls = None      # plugged back: what it wrote before is there
+        vt.rewind()
+        assert [vt.read_record(), vt.read_record()] == [b"x" * 100, b"y" * 100]
+    finally:
+        vt.close()
