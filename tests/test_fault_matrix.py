@@ -271,7 +271,10 @@ def test_fault(fmt: str, fault: str, templates, tmp_path: Path, monkeypatch: pyt
         _patch_disk_full(monkeypatch, copy_to, str(target.relative_to(card2.parent)), hit)
     else:
         _patch_source(monkeypatch, fault, target, hit, at_call=rnd.randrange(1, len(names2)))
-    cp = rig.write(card2, tmp_path / "logs2", copy_to=copy_to)
+    as_json = rnd.random() < 0.5        # half the cases say it in --json, which stays JSON whatever happens
+    cp = rig.write(card2, tmp_path / "logs2", *(["--json"] if as_json else []), copy_to=copy_to)
+    if as_json:
+        assert json.loads(cp.stdout)["status"] != "ok", cp.stdout
     monkeypatch.undo()
     monkeypatch.setenv("LTO_ARCHIVE_CATALOG", str(tmp_path / "catalog.sqlite"))
     out = cp.stdout + cp.stderr
