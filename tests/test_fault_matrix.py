@@ -47,17 +47,12 @@ SPAN_CARD2 = {f"f{i}.bin": 100 * KiB for i in range(12)}              # more tha
 CARD3 = {"a.bin": 12 * KiB, "b.bin": 9 * KiB}
 
 # (format, fault): why the case fails today, and whose file the fix is in
-_SPAN_DRIVE_FULL = ("span/ (spanint): a set whose cartridge failed leaves it in the library's only drive; the next "
-                    "'write --span' fails with DriveFull ('cannot load LTA001L9: every drive ... is full') instead of "
-                    "unloading it, so the library is not appendable without 'library unload'")
-_NOT_INTERRUPTIBLE = ("{}: the job cannot stop at a file boundary: SIGINT stops it at once (exit 130 'the session was "
-                      "not closed'), with no copy log and nothing in the catalog, where a tape-file job closes its "
-                      "session with what is complete")
+_SPAN_DRIVE_FULL = ("span/ (supply): a set whose cartridge failed leaves it (LTA002L9) in the library's only drive; "
+                    "the next 'write --span' fails with DriveFull ('cannot load LTA001L9: every drive ... is full') "
+                    "where a --barcode load now puts an idle cartridge back in its slot (library/base.py)")
 XFAIL: dict[tuple[str, str], str] = {
     ("ltfs", "readback-eio"): "jobs/ltfs_write.py _finish_destinations: a read error in the read-back (read_ltfs) "
                               "escapes as the job's error: exit 4 naming no file, and no copy log is written",
-    ("ltfs", "sigint"): _NOT_INTERRUPTIBLE.format("jobs/ltfs_write.py (spanint)"),
-    ("span", "sigint"): _NOT_INTERRUPTIBLE.format("span/tape_span.py (spanint)"),
     ("span", "readback-eio"): "span/ (spanint): a read error in the set's read-back escapes as the job's error (exit 4, "
                               "naming no file, no copy log) instead of a destination not proven (exit 5)",
     **{("span", f): _SPAN_DRIVE_FULL for f in ("write-eio", "short-write", "ew-hard-end", "drive-gone")},
