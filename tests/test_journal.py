@@ -156,10 +156,13 @@ def test_verify_with_the_journal_proves_the_complete_members_of_a_killed_tape_fi
     assert not list((tmp_path / "logs").glob("*.json"))      # no copy log: the job never finished
 
     bare = CliRunner().invoke(cli, ["verify", "--device", f"vtape:{tmp_path / 'tape'}", "--json"])
-    assert bare.exit_code != 0 and not json.loads(bare.stdout)["tape_files"][0]["verified"]
+    bare_doc = json.loads(bare.stdout)          # the error document, the verify's result inside it
+    assert bare.exit_code != 0 and bare_doc["status"] == "error"
+    assert not bare_doc["result"]["tape_files"][0]["verified"]
     r = CliRunner().invoke(cli, ["verify", "--device", f"vtape:{tmp_path / 'tape'}", "--manifest", str(jpath),
                                  "--json"])
     doc = json.loads(r.stdout)
+    doc = doc.get("result", doc)        # a damaged tape file after the proven members ends the verify with an error
     t = doc["tape_files"][0]
     assert t["verified"] == len(journaled) and not t["failed"], doc
     with VirtualTape(tmp_path / "tape") as dev:
