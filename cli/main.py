@@ -13,6 +13,7 @@ from .axf_cmds import axf
 from .baf_cmds import baf
 from .bench_cmd import bench
 from .catalog_cmds import catalog
+from .custody_cmds import custody
 from .config import config_path, default_map, load_settings
 from .common import exit_code_help, fail, flush_json, interrupted, terminate_as_interrupt
 from .demo_cmd import demo
@@ -69,7 +70,7 @@ def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
 
-for command in (status, vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, span, report, mhl, baf, demo,
+for command in (status, vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, custody, span, report, mhl, baf, demo,
                 bench):
     cli.add_command(command)
 

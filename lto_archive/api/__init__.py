@@ -19,7 +19,8 @@ from ..library import DriveInfo, Library, LibraryStatus, SlotInfo
 from ..manifest import Manifest
 from ..tape import TapeDevice
 from ..version import __version__
-from .catalog import DEFAULT_CATALOG_HELP, Catalog, CatalogError, FileHit, Recorded, RestorePlan, default_path
+from .catalog import (DEFAULT_CATALOG_HELP, Catalog, CatalogError, FileHit, Recorded, RestorePlan, default_path,
+                      verify_custody_log)
 from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, create_vtape, drive_map, is_library_spec,
                       open_device, open_library, open_tape, parse_size)
 from .ltfs import LtfsReport, check_ltfs, format_ltfs, has_data, is_ltfs, recover_ltfs
@@ -45,7 +46,7 @@ __all__ = [
     # results
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
     # catalog
-    "Catalog", "CatalogError", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",
+    "Catalog", "CatalogError", "verify_custody_log", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",
     # certificates, ASC MHL, reports, AXF scans, drives
     "generate_key", "issue_certificate", "load_private_key", "load_public_key", "verify_certificate",
     "CERTIFICATE_FORMATS", "certificate_format", "scan_axf", "AxfScanReport", "AXF_PROVEN", "AXF_FAILED",

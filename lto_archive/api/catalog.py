@@ -16,6 +16,7 @@ from ..jobs.catalog_import import import_folder as _import_folder
 from ..jobs.catalog_import import import_tape as _import_tape
 from ..catalog import search as _search
 from ..catalog.overview import overview as _overview
+from . import custody as _custody
 from ..catalog.search import search_document
 from ..errors import UsageError
 from ..jobs.catalog_restore import load_instruction_lines, plan_document
@@ -66,6 +67,28 @@ class Catalog:
     def tapes(self, *, include_folders: bool = True) -> list[dict[str, Any]]:
         """Every tape (and folder) with its shelf location and what is on it."""
         return self.store.tapes(include_folders=include_folders)
+
+    # --- the chain of custody (docs/custody.md) ------------------------------------------------
+    def custody_record(self, event: str, subject: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Append one event (write, verify, restore, location, ...) to the hash-chained custody log."""
+        return _custody.record_event(self.store, event, subject, data)
+
+    def custody_log(self, *, subject: str | None = None) -> list[dict[str, Any]]:
+        """The custody log in order (every entry, or those about one barcode, folder or session)."""
+        return _custody.show(self.store, subject=subject)
+
+    def custody_checkpoint(self, *, sign_key: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+        """A checkpoint naming the log's head, signed with the lab's key (`baf keygen`) when given."""
+        return _custody.checkpoint(self.store, sign_key=sign_key)
+
+    def custody_export(self, output: str | os.PathLike[str], *,
+                       sign_key: str | os.PathLike[str] | None = None) -> Path:
+        """The whole log as JSON lines, ending with a fresh (signed) checkpoint."""
+        return _custody.export(self.store, output, sign_key=sign_key)
+
+    def custody_verify(self, *, public_key: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+        """Check every link of the catalog's log; VerificationFailed (exit 3) names the first bad entry."""
+        return _custody.verify(self.store, public_key=public_key).to_dict()
 
     def overview(self, *, jobs: int = 5) -> dict[str, Any]:
         """For `status`: counts, the newest jobs, and what needs attention (copies never read back, failed
@@ -151,5 +174,12 @@ def catalog_store(catalog: CatalogArg, *, create: bool = True) -> Iterator[Catal
             yield store
 
 
+def verify_custody_log(path: str | os.PathLike[str], *, public_key: str | os.PathLike[str] | None = None,
+                       excerpt: bool = False, require_signed: bool = False) -> dict[str, Any]:
+    """Check an exported custody log (`custody export`) or a tape session's excerpt (`excerpt=True`):
+    VerificationFailed (exit 3) names the first edited, deleted, reordered or missing entry."""
+    return _custody.verify(path, public_key=public_key, excerpt=excerpt, require_signed=require_signed).to_dict()
+
+
 __all__ = ["Catalog", "CatalogArg", "CatalogError", "catalog_store", "default_path", "DEFAULT_CATALOG_HELP", "FileHit",
-           "Recorded", "RestorePlan"]
+           "Recorded", "RestorePlan", "verify_custody_log"]

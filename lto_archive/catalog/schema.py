@@ -153,11 +153,26 @@ _V4 = (
     "ALTER TABLE copies ADD COLUMN part_length INTEGER",
 )
 
+_V5 = (
+    # the chain of custody (catalog/custody.py, lto_archive/chain.py): one row per event, hash-linked
+    """CREATE TABLE custody (
+        seq      INTEGER PRIMARY KEY,       -- 1, 2, ... gapless
+        at       TEXT NOT NULL,
+        event    TEXT NOT NULL,             -- write, verify, restore, location, checkpoint, ...
+        subject  TEXT NOT NULL,             -- a barcode, a folder, a session id, 'catalog'
+        data     TEXT NOT NULL,             -- JSON
+        prev     TEXT NOT NULL,             -- the previous entry's hash (64 zeros for the first)
+        hash     TEXT NOT NULL UNIQUE       -- SHA-256 of the canonical JSON of the other fields
+    )""",
+    "CREATE INDEX custody_subject ON custody(subject, seq)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
     Migration(3, "folder destinations: filesystem volume identity", _V3),
     Migration(4, "span sets: cartridges of a job that spans several; parts of split files", _V4),
+    Migration(5, "chain of custody: hash-linked events", _V5),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
