@@ -21,6 +21,7 @@ from .drive_cmds import drive
 from .library_cmds import library, vlib
 from .ltfs_cmds import format_cmd, ltfs
 from .mhl_cmds import mhl
+from .paperwork_cmds import paperwork
 from .report_cmd import report
 from .span_cmds import span
 from .status_cmd import status
@@ -70,7 +71,7 @@ def cli() -> None:
     """Write footage to LTO tape in open formats, and prove every copy."""
 
 
-for command in (status, vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, custody, span, report, mhl, baf, demo,
+for command in (status, vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, custody, paperwork, span, report, mhl, baf, demo,
                 bench):
     cli.add_command(command)
 

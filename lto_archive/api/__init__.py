@@ -31,6 +31,7 @@ from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICA
                     build_report, certificate_format, generate_key, issue_certificate, load_private_key,
                     load_public_key, mhl_check_formats, mhl_create_generation, mhl_verify_tree, naming_convention,
                     scan_axf, survey_drive, verify_certificate, write_report)
+from .paperwork import make_paperwork, open_paperwork
 from .writing import DEFAULT_LOG_DIR, write
 
 __all__ = [
@@ -46,7 +47,7 @@ __all__ = [
     # results
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
     # catalog
-    "Catalog", "CatalogError", "verify_custody_log", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",
+    "Catalog", "CatalogError", "verify_custody_log", "make_paperwork", "open_paperwork", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",
     # certificates, ASC MHL, reports, AXF scans, drives
     "generate_key", "issue_certificate", "load_private_key", "load_public_key", "verify_certificate",
     "CERTIFICATE_FORMATS", "certificate_format", "scan_axf", "AxfScanReport", "AXF_PROVEN", "AXF_FAILED",

@@ -1,0 +1,97 @@
+"""A job's paperwork as one 7z archive (py7zr): copy log, manifest, checksum lists, journal, ASC MHL
+histories, and whatever else the production hands on (rushes report, certificate, custody log).
+
+`session_files(manifest)` is the one place that lists a session's metadata files as they go on tape,
+into a folder copy and into the paperwork. With a password the archive is AES-256 encrypted, names
+included (7z header encryption), so the paperwork can travel by mail when the footage cannot. Debian's
+`7z` (p7zip-full) lists, tests and extracts it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import py7zr
+
+from .errors import ArchiveError, UsageError
+from .fsutil import atomic_write
+from .manifest import META_DIR
+
+SUFFIX = ".7z"
+
+
+def session_files(manifest: Any) -> dict[str, bytes]:
+    """The session's manifest, checksum lists and copy log, under `.lto-archive/<session>/`."""
+    base = f"{META_DIR}/{manifest.session.session_id}"
+    files = {f"{base}/{name}": data for name, data in manifest.checksum_lists().items()}
+    files[f"{base}/copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+    files[f"{base}/manifest.json"] = manifest.to_json()
+    return files
+
+
+def read_password(path: str | os.PathLike[str] | None) -> str | None:
+    """The first line of a password file (kept out of the command line and the shell history)."""
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the password file {path}: {exc}", path=str(path)) from None
+    password = text.splitlines()[0] if text.strip() else ""
+    if not password:
+        raise UsageError(f"the password file {path} is empty", path=str(path))
+    return password
+
+
+def pack(files: Mapping[str, bytes], output: str | os.PathLike[str], *, password: str | None = None) -> Path:
+    """Write `files` (archive name -> bytes) as one .7z, atomically; AES-256 with the names hidden when a
+    password is given."""
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    os.close(fd)
+    try:
+        with py7zr.SevenZipFile(tmp, "w", password=password, header_encryption=password is not None) as z:
+            for name in sorted(files):
+                z.writestr(files[name], name)
+        atomic_write(out, Path(tmp).read_bytes())
+    except OSError as exc:
+        raise UsageError(f"cannot write the paperwork {out}: {exc.strerror or exc}", path=str(out)) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return out
+
+
+def unpack(path: str | os.PathLike[str], *, password: str | None = None) -> dict[str, bytes]:
+    """The files of a paperwork archive, each checked against its CRC. A wrong or missing password, or a
+    damaged archive, is an ArchiveError (exit 6) that says which."""
+    p = Path(path)
+    try:
+        with py7zr.SevenZipFile(p, "r", password=password) as z:
+            with tempfile.TemporaryDirectory() as tmp:
+                z.extractall(path=tmp)
+                root = Path(tmp)
+                return {str(f.relative_to(root)): f.read_bytes() for f in sorted(root.rglob("*")) if f.is_file()}
+    except py7zr.exceptions.PasswordRequired:
+        raise ArchiveError(f"{p} is encrypted: give its password (--password-file)", path=str(p)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {p}: {exc.strerror or exc}", path=str(p)) from None
+    except Exception as exc:      # py7zr reports a wrong password as whatever its decoder trips on
+        why = "the password is wrong (or the archive is damaged)" if password is not None or _encrypted(p) \
+            else "it is damaged or not a 7z archive"
+        raise ArchiveError(f"cannot read the paperwork {p}: {why} ({type(exc).__name__})", path=str(p)) from None
+
+
+def _encrypted(p: Path) -> bool:
+    try:
+        with py7zr.SevenZipFile(p, "r") as z:
+            return bool(z.needs_password())
+    except Exception:
+        return True
+
+
+__all__ = ["SUFFIX", "session_files", "read_password", "pack", "unpack"]
