@@ -1,0 +1,280 @@
+"""Kill -9 trials: 10 per format (TAR, CPIO, cpio-crc, AXF, LTFS) and a fan-out to two cartridges.
+
+Each trial runs the real command line (`lto-archive write`) in a child process that SIGKILLs itself
+as it is about to make write number N to the cartridge (tests/kill9_runner.py), N drawn by
+random.Random(seed) over the writes the same job makes when it is not killed (a probe run on a copy
+of the blank cartridge). Then, as docs/recovery.md tells an operator: LTFS `ltfs recover` with the
+job's journal; the next `write` to the same cartridge; `verify`, `verify --manifest JOURNAL`,
+`catalog import --manifest JOURNAL`, `restore`, `ls`, and GNU tar / cpio on the new tape file.
+
+What every trial asserts:
+- every file the journal holds (committed) is proven and restores byte-identical: 0 proven files lost;
+- the new job is whole and reachable by ls, verify, restore (and GNU tar / cpio for their formats);
+- every file any command restores is byte-identical to its source (nothing wrong is claimed), and no
+  command exits 0 while a file it counts is missing;
+- no traceback in any output.
+The figures of the run (trials, files committed, proven, lost) are printed at the end (`-s`).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from lto_archive.jobs.journal import read_journal
+from lto_archive_cli.main import cli
+from tests.kill9_runner import Outcome, run_killed
+from tests.tape_helpers import TOOL_ENV, cartridge_objects, tape_file_bytes
+
+FORMATS = ["tar", "cpio", "cpio-crc", "axf", "ltfs"]
+TRIALS = 10
+FIGURES: dict[str, int] = {"trials": 0, "killed": 0, "committed": 0, "proven": 0, "lost": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figures():  # type: ignore[no-untyped-def]
+    yield FIGURES
+    print(f"\nkill -9 trials: {FIGURES['trials']} run ({FIGURES['killed']} killed), "
+          f"{FIGURES['committed']} files committed in journals, {FIGURES['proven']} proven, "
+          f"{FIGURES['lost']} lost")
+
+
+def lto(*args: Any, ok: tuple[int, ...] = (0,)) -> Result:
+    """`lto-archive ARGS` in this process; never a traceback, exit code one of `ok`."""
+    r = CliRunner().invoke(cli, [str(a) for a in args])
+    out = r.stdout + r.stderr
+    assert "Traceback" not in out and (r.exception is None or isinstance(r.exception, SystemExit)), \
+        f"lto-archive {' '.join(map(str, args))} crashed: {r.exception!r}\n{out}"
+    assert r.exit_code in ok, f"lto-archive {' '.join(map(str, args))} exited {r.exit_code}\n{out}"
+    return r
+
+
+def jdoc(r: Result) -> dict[str, Any]:
+    doc = json.loads(r.stdout)
+    return doc.get("result", doc) if doc.get("status") == "error" else doc
+
+
+def make_card(root: Path, name: str, rng: random.Random, files: int) -> dict[str, bytes]:
+    out = {}
+    for i in range(files):
+        data = rng.randbytes(rng.choice([0, 1, 511, 4096, 16384]) + rng.randrange(40_000))
+        p = root / name / "CLIPS" / f"{name}C{i:03d}.MOV"
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        out[f"{name}/CLIPS/{name}C{i:03d}.MOV"] = data
+    return out
+
+
+def blank(cart: Path, fmt: str, barcode: str) -> None:
+    ltfs = fmt == "ltfs"
+    lto("vtape", "create", "--capacity", "256M", "--barcode", barcode, "--partitions", 2 if ltfs else 1, cart)
+    if ltfs:
+        lto("format", "--device", f"vtape:{cart}", "--block-size", "16K")
+
+
+def restored(dest: Path) -> dict[str, bytes]:
+    """The footage restored into dest (the job's own .lto-archive/ records left out)."""
+    return {p.relative_to(dest).as_posix(): p.read_bytes() for p in dest.rglob("*")
+            if p.is_file() and not p.relative_to(dest).as_posix().startswith(".lto-archive/")}
+
+
+@dataclass
+class Trial:
+    tmp: Path
+    fmt: str
+    carts: list[Path]
+    old: dict[str, bytes]
+    new: dict[str, bytes]
+    journal: Path | None = None
+    committed: dict[str, dict[str, str]] = field(default_factory=dict)    # path -> the journal's hashes
+    killed_open: bool = False          # the kill left records after the last filemark
+
+    @property
+    def devices(self) -> list[str]:
+        return [a for c in self.carts for a in ("--device", f"vtape:{c}")]
+
+    def write(self, card: str, kill_at: int | None, workdir: Path) -> Outcome:
+        args = ["write", str(self.tmp / "src" / card), *self.devices, "--format", self.fmt, "--block-size", "16K",
+                "--log-dir", str(self.tmp / "logs"), "--catalog", str(self.tmp / "cat.sqlite")]
+        workdir.mkdir(parents=True, exist_ok=True)
+        return run_killed(args, self.carts[0], kill_at, workdir)
+
+
+def kill_point(trial: Trial, rng: random.Random) -> int:
+    """N: the number of writes the job makes to its first cartridge, counted on a probe run of the
+    same job to a copy of the blank cartridges; N drawn from them."""
+    probe = Trial(trial.tmp / "probe", trial.fmt, [], trial.old, trial.new)
+    for i, c in enumerate(trial.carts):
+        probe.carts.append(trial.tmp / "probe" / c.name)
+        shutil.copytree(c, probe.carts[i])
+    (probe.tmp / "src").symlink_to(trial.tmp / "src")
+    out = probe.write("A001", None, probe.tmp / "run")
+    assert out.code == 0 and not out.killed, out.stdout + out.stderr
+    writes = json.loads((probe.tmp / "run" / "counts.json").read_text())[str(probe.carts[0].resolve())]
+    shutil.rmtree(probe.tmp)
+    return rng.randrange(writes)
+
+
+def killed_job(trial: Trial, kill_at: int) -> None:
+    """The kill, then what the journal says was committed."""
+    out = trial.write("A001", kill_at, trial.tmp / "killed")
+    assert out.killed, f"not killed at write {kill_at}: exit {out.code}\n{out.stdout}{out.stderr}"
+    assert "Traceback" not in out.stdout + out.stderr
+    journals = sorted((trial.tmp / "logs").glob("*.journal.jsonl"))
+    assert len(journals) == 1 and not list((trial.tmp / "logs").glob("*.json")), journals
+    trial.journal = journals[0]
+    trial.committed = {r.path: r.hashes for r in read_journal(trial.journal).records() if r.kind == "file"}
+    assert set(trial.committed) <= set(trial.old)
+    kinds = [k for _, k in cartridge_objects(trial.carts[0], 1 if trial.fmt == "ltfs" else 0)]
+    trial.killed_open = bool(kinds) and kinds[-1] == "R"
+
+
+def recover_ltfs(trial: Trial) -> None:
+    for cart in trial.carts:
+        r = lto("ltfs", "recover", "--device", f"vtape:{cart}", "--log-dir", trial.tmp / "logs")
+        assert r.stdout.rstrip().endswith("consistent"), r.stdout
+        got = set(re.findall(r"recovered \(proven by the journal\): (.+)", r.stdout))
+        assert got <= set(trial.old)
+        # in the index already (the kill came after an index was written), or proven by the journal now
+        kept = ltfs_files(cart)
+        assert got <= kept and set(trial.committed) <= kept, \
+            f"journaled but not recovered: {set(trial.committed) - kept}\n{r.stdout}"
+
+
+def append_new_job(trial: Trial) -> int:
+    """The next job on the same cartridge(s): whole, verified; its tape file number."""
+    r = lto("write", trial.tmp / "src" / "B001", *trial.devices, "--format", trial.fmt, "--block-size", "16K",
+            "--log-dir", trial.tmp / "logs", "--catalog", trial.tmp / "cat.sqlite", "--json")
+    doc = json.loads(r.stdout)
+    assert doc["status"] == "ok" and doc["session"]["files"] == len(trial.new), doc
+    assert all(d["status"] == "ok" and d["verified"] == len(trial.new) for d in doc["destinations"]), doc
+    note = [n for n in doc.get("notes", []) if "was not closed" in n]
+    assert bool(note) == (trial.killed_open and trial.fmt != "ltfs"), (doc.get("notes"), trial.killed_open)
+    return int(doc["session"]["tape_file"] or 0)
+
+
+def check_verify(trial: Trial, new_file: int) -> None:
+    """verify, and verify --manifest JOURNAL: the new job whole, every committed file proven."""
+    for cart in trial.carts:
+        dev = f"vtape:{cart}"
+        r = lto("verify", "--device", dev, "--catalog", trial.tmp / "cat.sqlite", "--json", ok=(0, 6))
+        tfs = jdoc(r)["tape_files"]
+        if trial.fmt == "ltfs":
+            files = ltfs_files(cart)
+            assert r.exit_code == 0 and tfs[0]["verified"] == len(files) and not tfs[0]["failed"], tfs
+            assert set(trial.committed) | set(trial.new) <= files
+            continue
+        last = next(t for t in tfs if t["tape_file"] == new_file)
+        assert last["verified"] == len(trial.new) and not last["failed"] and last["error"] is None, last
+        assert all(t["verified"] <= len(trial.old) for t in tfs)     # what it claims, restore proves below
+        if new_file == 0:
+            continue                                                   # killed before its first record
+        r = lto("verify", "--device", dev, "--tape-file", 0, "--manifest", trial.journal, "--catalog",
+                trial.tmp / "cat.sqlite", "--json", ok=(0, 6))
+        [t0] = jdoc(r)["tape_files"]
+        # its own manifest when the kill spared it (every record out, the filemark not), else the journal's
+        whole = t0["manifest"] == "tape"
+        assert t0["verified"] == (len(trial.old) if whole else len(trial.committed)) and not t0["failed"], t0
+        assert (r.exit_code == 0) == (t0["error"] is None)
+
+
+def ltfs_files(cart: Path) -> set[str]:
+    """The files an LTFS volume's index holds, as `ls` lists them."""
+    r = lto("ls", "--device", f"vtape:{cart}", "--json")
+    return {m["path"] for t in json.loads(r.stdout)["tape_files"] for m in t["members"] if m["kind"] == "file"}
+
+
+def check_catalog(trial: Trial) -> None:
+    import lto_archive
+    manifest = [] if trial.fmt == "ltfs" else ["--manifest", trial.journal]
+    for cart in trial.carts:
+        lto("catalog", "import", "--device", f"vtape:{cart}", *manifest, "--catalog", trial.tmp / "cat.sqlite")
+    with lto_archive.Catalog(trial.tmp / "cat.sqlite") as cat:
+        hits = {h.path: h for h in cat.search("*")}
+    for path, hashes in trial.committed.items():
+        assert hits[path].hashes == hashes, (path, hits[path].hashes, hashes)
+    for path in trial.new:
+        assert hits[path].hashes and len(hits[path].copies) == len(trial.carts)
+
+
+def check_restore(trial: Trial, new_file: int) -> int:
+    """Everything restored is byte-identical to its source; every committed and every new file is there.
+    How many committed files came back (on every cartridge)."""
+    proven = 0
+    for i, cart in enumerate(trial.carts):
+        dest = trial.tmp / f"restore{i}"
+        lto("restore", "--device", f"vtape:{cart}", "--no-catalog", dest, ok=(0,) if trial.fmt == "ltfs" else (0, 6))
+        got = restored(dest)
+        if trial.fmt != "ltfs" and new_file:
+            dest0 = trial.tmp / f"restore{i}-journal"
+            lto("restore", "--device", f"vtape:{cart}", "--tape-file", 0, "--manifest", trial.journal, "--no-catalog",
+                dest0, ok=(0, 6))
+            for path, data in restored(dest0).items():
+                assert got.setdefault(path, data) == data, path
+        for path, data in got.items():
+            assert data == {**trial.old, **trial.new}[path], f"{path} restored with other bytes than its source"
+        proven += len(set(trial.committed) & set(got))
+        missing = (set(trial.committed) | set(trial.new)) - set(got)
+        assert not missing, f"committed or new files not restored from {cart.name}: {sorted(missing)}"
+    return proven
+
+
+def check_outside_tools(trial: Trial, new_file: int) -> None:
+    """ls names the new job's files; GNU tar / cpio read the new tape file from its first byte."""
+    for cart in trial.carts:
+        listed = json.loads(lto("ls", "--device", f"vtape:{cart}", "--json", ok=(0, 6)).stdout)
+        names = {m["path"] for t in jdoc_tape_files(listed) for m in t["members"]}
+        assert set(trial.new) <= names
+        if trial.fmt not in ("tar", "cpio", "cpio-crc"):
+            continue
+        archive = trial.tmp / f"{cart.name}-file{new_file}"
+        archive.write_bytes(tape_file_bytes(cart, new_file))
+        cmd = ["tar", "-tvf", str(archive)] if trial.fmt == "tar" else ["cpio", "-itv", "-F", str(archive)]
+        proc = subprocess.run(cmd, env=TOOL_ENV, capture_output=True, check=True)
+        tool_names = {line.split()[-1] for line in proc.stdout.decode().splitlines() if line.strip()}
+        assert set(trial.new) <= tool_names, proc.stdout.decode()
+
+
+def jdoc_tape_files(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return (doc.get("result") or doc)["tape_files"]
+
+
+def run_trial(tmp: Path, fmt: str, seed: int, carts: int = 1) -> None:
+    rng = random.Random(f"kill9-{fmt}-{carts}-{seed}")
+    trial = Trial(tmp, fmt, [tmp / f"tape{i}" for i in range(carts)],
+                  make_card(tmp / "src", "A001", rng, rng.randint(3, 6)), make_card(tmp / "src", "B001", rng, 3))
+    for i, cart in enumerate(trial.carts):
+        blank(cart, fmt, f"KIL{seed:02d}{i}L9")
+    killed_job(trial, kill_point(trial, rng))
+    if fmt == "ltfs":
+        recover_ltfs(trial)
+    new_file = append_new_job(trial)
+    check_verify(trial, new_file)
+    check_catalog(trial)
+    proven = check_restore(trial, new_file)
+    check_outside_tools(trial, new_file)
+    FIGURES["trials"] += 1
+    FIGURES["killed"] += 1
+    FIGURES["committed"] += len(trial.committed) * carts
+    FIGURES["proven"] += proven
+    FIGURES["lost"] += len(trial.committed) * carts - proven
+
+
+@pytest.mark.parametrize("seed", range(TRIALS))
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_kill9_then_append_verify_restore(tmp_path: Path, fmt: str, seed: int) -> None:
+    run_trial(tmp_path, fmt, seed)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_kill9_fan_out_to_two_cartridges(tmp_path: Path, seed: int) -> None:
+    run_trial(tmp_path, "tar", seed, carts=2)
