@@ -41,9 +41,11 @@ class Outcome:
     stderr: str
 
 
-def arm(target: str, kill_at: int | None, journal_every: int | None = None) -> dict[str, int]:
+def arm(target: str, kill_at: int | None, journal_every: int | None = None,
+        signum: int = signal.SIGKILL) -> dict[str, int]:
     """Wrap the virtual tape's writes so the process kills itself at write `kill_at` to cartridge
-    `target` (a folder path; None: never). Returns the live count of writes per cartridge."""
+    `target` (a folder path; None: never). Returns the live count of writes per cartridge. `signum`:
+    another signal instead (SIGINT: a Ctrl-C at that write, as an operator would give it)."""
     from lto_archive.jobs import journal
     from lto_archive.streaming import RecordStream
     from lto_archive.tape import VirtualTape
@@ -59,7 +61,7 @@ def arm(target: str, kill_at: int | None, journal_every: int | None = None) -> d
         with lock:
             n = counts.get(key, 0)
             if key == target and n == kill_at:
-                os.kill(os.getpid(), signal.SIGKILL)      # this write and everything after never happen
+                os.kill(os.getpid(), signum)              # SIGKILL: this write and everything after never happen
             counts[key] = n + 1
 
     write_record, write_filemarks = VirtualTape.write_record, VirtualTape.write_filemarks
@@ -97,22 +99,25 @@ def _cli(args: list[str]) -> int:
 
 
 def run_killed(args: list[str], target: Path, kill_at: int | None, workdir: Path,
-               journal_every: int | None = 0) -> Outcome:
-    """Fork, arm the kill in the child, run `lto-archive ARGS` there; wait for it."""
-    out, err = workdir / "child.stdout", workdir / "child.stderr"
+               journal_every: int | None = 0, signum: int = signal.SIGKILL, cwd: Path | None = None) -> Outcome:
+    """Fork, arm the kill in the child, run `lto-archive ARGS` there (in `cwd`, default `workdir`); wait
+    for it. With `cwd`, stdout and stderr go to one file, in the order a terminal shows them."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    out, err = workdir / "child.stdout", workdir / ("child.stdout" if cwd else "child.stderr")
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:                                                # the child: never returns
         code = 1
         try:
-            fo, fe = open(out, "w", encoding="utf-8"), open(err, "w", encoding="utf-8")
+            fo = open(out, "w", encoding="utf-8", buffering=1)
+            fe = fo if err == out else open(err, "w", encoding="utf-8")
             sys.stdout, sys.stderr = fo, fe
             os.dup2(fo.fileno(), 1)
             os.dup2(fe.fileno(), 2)
-            os.chdir(workdir)
+            os.chdir(cwd or workdir)
             signal.alarm(120)                                   # a hung child dies (SIGALRM), never the suite
-            counts = arm(str(target), kill_at, journal_every)
+            counts = arm(str(target), kill_at, journal_every, signum)
             code = _cli(args)
             (workdir / "counts.json").write_text(json.dumps(counts))    # not killed: what it wrote
             fo.flush()
@@ -126,7 +131,7 @@ def run_killed(args: list[str], target: Path, kill_at: int | None, workdir: Path
     killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     return Outcome(killed, code, out.read_text(encoding="utf-8", errors="replace"),
-                   err.read_text(encoding="utf-8", errors="replace"))
+                   "" if err == out else err.read_text(encoding="utf-8", errors="replace"))
 
 
 def main(argv: list[str]) -> int:
