@@ -9,6 +9,8 @@ job's journal; the next `write` to the same cartridge; `verify`, `verify --manif
 
 What every trial asserts:
 - every file the journal holds (committed) is proven and restores byte-identical: 0 proven files lost;
+- trials 4-6 crash twice: the next job is killed too (tests the append after an append, and
+  `ltfs recover` with two journals), then its journaled files are proven as well;
 - trials 7-9 of each format are a power cut, not a kill: the drive's buffer is lost too (the last 1-3
   objects the job wrote are taken off the cartridge after the kill). A file the journal holds whose
   bytes went with them is never claimed (not recovered, not verified, not restored); every other
@@ -101,6 +103,7 @@ class Trial:
     journal: Path | None = None
     committed: dict[str, dict[str, str]] = field(default_factory=dict)    # path -> the journal's hashes
     killed_open: bool = False          # the kill left records after the last filemark
+    second: dict[str, bytes] = field(default_factory=dict)   # a second killed job's card (C001)
     gone: set[str] = field(default_factory=set)       # committed, but a power cut took some of its bytes
     doubtful: set[str] = field(default_factory=set)   # committed, its end near the cut: either way
 
@@ -222,6 +225,8 @@ def check_verify(trial: Trial, new_file: int) -> None:
             files = ltfs_files(cart)
             assert r.exit_code == 0 and tfs[0]["verified"] == len(files) and not tfs[0]["failed"], tfs
             assert trial.must_prove | set(trial.new) <= files and not (trial.gone & files)
+            check = lto("ltfs", "check", "--device", dev)          # every index on it readable, no warning
+            assert check.stdout.rstrip().endswith("consistent") and "WARNING" not in check.stdout, check.stdout
             continue
         last = next(t for t in tfs if t["tape_file"] == new_file)
         assert last["verified"] == len(trial.new) and not last["failed"] and last["error"] is None, last
@@ -284,7 +289,7 @@ def check_restore(trial: Trial, new_file: int) -> int:
             for path, data in restored(dest0).items():
                 assert got.setdefault(path, data) == data, path
         for path, data in got.items():
-            assert data == {**trial.old, **trial.new}[path], f"{path} restored with other bytes than its source"
+            assert data == {**trial.old, **trial.second, **trial.new}[path], f"{path}: other bytes than its source"
         proven += len(set(trial.committed) & set(got))
         missing = (trial.must_prove | set(trial.new)) - set(got)
         assert not missing, f"committed or new files not restored from {cart.name}: {sorted(missing)}"
@@ -311,6 +316,37 @@ def jdoc_tape_files(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return (doc.get("result") or doc)["tape_files"]
 
 
+def second_crash(trial: Trial, rng: random.Random) -> None:
+    """Trials 4-6: the next job (card C001) is killed too, before the card that completes the trial; its
+    journal's files are then proven as the first one's: on their tape file (TAR...) or by `ltfs recover`
+    reading both journals (the first one's files are in the index already)."""
+    trial.second = make_card(trial.tmp / "src", "C001", rng, 3)
+    before = set((trial.tmp / "logs").glob("*.journal.jsonl"))
+    out = trial.write("C001", rng.randrange(1, 12), trial.tmp / "killed2")
+    assert out.killed or out.code == 0, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    [journal] = set((trial.tmp / "logs").glob("*.journal.jsonl")) - before
+    committed = {r.path for r in read_journal(journal).records() if r.kind == "file"}
+    trial.killed_open = open_tape_file(trial)
+    for cart in trial.carts:
+        if trial.fmt == "ltfs":
+            r = lto("ltfs", "recover", "--device", f"vtape:{cart}", "--log-dir", trial.tmp / "logs")
+            assert r.stdout.rstrip().endswith("consistent") and "not recovered" not in r.stdout, r.stdout
+            assert committed | trial.must_prove <= ltfs_files(cart)
+            continue
+        if out.killed and not trial.killed_open:
+            continue                          # killed at its first write: nothing of it on tape
+        dest = trial.tmp / f"second-{cart.name}"
+        r = lto("restore", "--device", f"vtape:{cart}", "--tape-file", 1, "--manifest", journal, "--no-catalog", dest,
+                "--json", ok=(0, 6))
+        [t1] = jdoc(r)["tape_files"]
+        assert t1["verified"] >= len(committed) and not t1["failed"], t1
+        got = restored(dest)
+        assert all(got.get(p) == trial.second[p] for p in committed), sorted(committed - set(got))
+    FIGURES["committed"] += len(committed) * len(trial.carts)
+    FIGURES["proven"] += len(committed) * len(trial.carts)
+
+
 def run_trial(tmp: Path, fmt: str, seed: int, carts: int = 1) -> None:
     rng = random.Random(f"kill9-{fmt}-{carts}-{seed}")
     trial = Trial(tmp, fmt, [tmp / f"tape{i}" for i in range(carts)],
@@ -324,6 +360,8 @@ def run_trial(tmp: Path, fmt: str, seed: int, carts: int = 1) -> None:
     trial.killed_open = open_tape_file(trial)
     if fmt == "ltfs":
         recover_ltfs(trial)
+    if 4 <= seed <= 6 and (fmt == "ltfs" or trial.killed_open):
+        second_crash(trial, rng)
     new_file = append_new_job(trial)
     check_verify(trial, new_file)
     check_catalog(trial)
@@ -344,8 +382,9 @@ def test_kill9_then_append_verify_restore(tmp_path: Path, fmt: str, seed: int) -
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_kill9_fan_out_to_two_cartridges(tmp_path: Path, seed: int) -> None:
-    run_trial(tmp_path, "tar", seed, carts=2)
+@pytest.mark.parametrize("fmt", ["tar", "ltfs"])
+def test_kill9_fan_out_to_two_cartridges(tmp_path: Path, fmt: str, seed: int) -> None:
+    run_trial(tmp_path, fmt, seed, carts=2)
 
 
 @pytest.mark.xfail(strict=True, reason=(
