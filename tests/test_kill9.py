@@ -1,4 +1,5 @@
-"""Kill -9 trials: 10 per format (TAR, CPIO, cpio-crc, AXF, LTFS) and a fan-out to two cartridges.
+"""Kill -9 trials: 10 per format (TAR, CPIO, cpio-crc, AXF, LTFS), a fan-out to two cartridges (TAR,
+LTFS), and `ltfs recover` itself killed at each of its writes.
 
 Each trial runs the real command line (`lto-archive write`) in a child process that SIGKILLs itself
 as it is about to make write number N to the cartridge (tests/kill9_runner.py), N drawn by
@@ -381,6 +382,7 @@ def test_kill9_then_append_verify_restore(tmp_path: Path, fmt: str, seed: int) -
     run_trial(tmp_path, fmt, seed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("fmt", ["tar", "ltfs"])
 def test_kill9_fan_out_to_two_cartridges(tmp_path: Path, fmt: str, seed: int) -> None:
@@ -436,3 +438,31 @@ def test_an_ltfs_session_after_a_kill_at_the_index_filemark_keeps_that_index(tmp
     lto("write", tmp_path / "src" / "B001", "--device", f"vtape:{cart}", "--format", "ltfs", "--block-size", "16K",
         "--no-catalog", "--log-dir", tmp_path / "logs")
     lto("verify", "--device", f"vtape:{cart}", "--generation", 2, "--no-catalog")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(2))
+def test_kill9_during_ltfs_recover_then_recover_again(tmp_path: Path, seed: int) -> None:
+    """`ltfs recover` killed at each of its writes in turn: run again, it ends with every journaled file."""
+    rng = random.Random(f"kill9-recover-{seed}")
+    trial = Trial(tmp_path, "ltfs", [tmp_path / "tape0"], make_card(tmp_path / "src", "A001", rng, 5), {})
+    blank(trial.carts[0], "ltfs", f"KILRC{seed}L9")
+    killed_job(trial, kill_point(trial, rng))
+    logs = tmp_path / "logs"
+    recover = ["ltfs", "recover", "--device", f"vtape:{trial.carts[0]}", "--log-dir", str(logs)]
+    kills = 0
+    for k in range(12):
+        cart = tmp_path / f"try{k}"
+        shutil.copytree(trial.carts[0], cart)
+        out = run_killed([*recover[:3], f"vtape:{cart}", *recover[4:]], cart, k, tmp_path / f"run{k}")
+        assert "Traceback" not in out.stdout + out.stderr
+        if not out.killed:                    # recover made fewer writes than k: it finished
+            assert out.code == 0, out.stdout + out.stderr
+            break
+        kills += 1
+        r = lto("ltfs", "recover", "--device", f"vtape:{cart}", "--log-dir", logs)
+        assert r.stdout.rstrip().endswith("consistent"), r.stdout
+        assert set(trial.committed) <= ltfs_files(cart), r.stdout
+        v = lto("verify", "--device", f"vtape:{cart}", "--no-catalog", "--json")
+        assert jdoc(v)["tape_files"][0]["verified"] == len(ltfs_files(cart))
+    assert kills >= 3, kills                   # every write of the recovery was a kill point
