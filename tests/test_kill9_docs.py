@@ -129,8 +129,17 @@ def ltfs_crash(sh: Shell) -> None:
     sh("lto-archive ltfs recover --device vtape:tape1-copy --log-dir nowhere")
 
 
+def ltfs_interrupt(sh: Shell) -> None:
+    sh("lto-archive vtape create tape4 --barcode DOC004L9 --capacity 1G --partitions 2")
+    sh("lto-archive format --device vtape:tape4 --block-size 64K")
+    sh("lto-archive write A001 --device vtape:tape4 --format ltfs", kill_at=12, signum=signal.SIGINT,
+       comment="Ctrl-C while A001C002.MOV is written")
+    sh("lto-archive ltfs check --device vtape:tape4")
+    sh("lto-archive verify --device vtape:tape4")
+
+
 SCENARIOS: dict[str, Callable[[Shell], None]] = {"tar-crash": tar_crash, "tar-interrupt": tar_interrupt,
-                                                 "ltfs-crash": ltfs_crash}
+                                                 "ltfs-crash": ltfs_crash, "ltfs-interrupt": ltfs_interrupt}
 
 
 def run_scenario(name: str, cwd: Path) -> str:
