@@ -98,10 +98,12 @@ def record_job(catalog: Catalog, result: Any, devices: "list[TapeDevice]") -> li
 
 def read_tape_file(device: TapeDevice, n: int) -> TapeFileFound:
     """The tape file here (number `n`): its session document, manifest and file members with their
-    positions (no hashing)."""
+    positions (no hashing). A member whose data the tape file does not hold to its end (a job killed,
+    or the drive's buffer lost with the power, inside it) is not one: its header alone is no copy."""
     found = TapeFileFound(n)
     fmt, stream, reader = open_tape_file(device)
     found.format = fmt.name if fmt is not None else ""
+    ends: list[int] = []
     try:
         for m in reader:
             if m.path == SESSION_MEMBER:
@@ -119,11 +121,14 @@ def read_tape_file(device: TapeDevice, n: int) -> TapeFileFound:
             elif m.kind == "file":
                 block, offset = stream.block_of(m.header_offset)
                 found.members.append((m.path, m.size, m.mtime, block, offset, m.header_offset))
+                ends.append(m.data_offset + m.size)
     except ArchiveError as exc:
         found.error = exc.message
     finally:
         if not stream.at_end:
             stream.skip_to_end()
+    held = stream.bytes_read            # the whole tape file's bytes, read to its filemark or end of data
+    found.members = [m for m, end in zip(found.members, ends) if end <= held]
     return found
 
 
