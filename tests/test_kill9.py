@@ -389,11 +389,7 @@ def test_kill9_fan_out_to_two_cartridges(tmp_path: Path, fmt: str, seed: int) ->
     run_trial(tmp_path, fmt, seed, carts=2)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "jobs/journal.py (owner: spanint): an entry is journaled only once its hashes are final, and the "
-    "stream finalises a file's hashes only when the chunk after it is hashed: on LTFS (each file ends its "
-    "own record) a kill while clip N+1 is written loses clip N, whose bytes are all on tape. Suggested fix: "
-    "JobJournal.commit calls self.stream.flush_hashes() before a due commit"))
+# (was a strict xfail: JobJournal.commit now flushes the hashes before a due commit)
 def test_the_clip_before_the_one_in_flight_is_journaled(tmp_path: Path) -> None:
     from tests.test_kill9_docs import cards
     cards(tmp_path)

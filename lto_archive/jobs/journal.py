@@ -145,6 +145,8 @@ class JobJournal:
             return
         written = written_slots(self.stream.status)
         due = force or (written - self.committed_slots) * self.stream.record_size >= COMMIT_EVERY_BYTES
+        if due:
+            self.stream.flush_hashes()      # a file whose bytes the drives took has its final hashes now
         if due and self.journal.commit(written):
             self.committed_slots = written
 
