@@ -205,6 +205,8 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | 
 @click.argument("patterns", nargs=-1)
 @click.option("--tape-file", "tape_files", type=int, multiple=True)
 @click.option("--overwrite", is_flag=True, help="Replace files that already exist in DEST.")
+@click.option("--keep-damaged", is_flag=True, help="Keep the bytes of a file that FAILED as NAME.damaged (never "
+              "under its real name).")
 @click.option("--manifest", "copy_log", type=click.Path(exists=True, path_type=Path), default=None,
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
 @click.option("--from-catalog", is_flag=True,
@@ -217,8 +219,10 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | 
 @_json_option
 def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tape_files: tuple[int, ...],
             overwrite: bool, copy_log: Path | None, from_catalog: bool, catalog_path: Path | None, no_catalog: bool,
-            generation: int | None, rollback: bool, progress: bool | None, as_json: bool) -> None:
-    """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way."""
+            generation: int | None, rollback: bool, progress: bool | None, as_json: bool,
+            keep_damaged: bool = False) -> None:
+    """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way. A file that fails
+    is never left under its real name."""
     if from_catalog:
         _restore_from_catalog(devices, dest, patterns, overwrite, catalog_path, no_catalog, progress, as_json)
         return
@@ -228,7 +232,8 @@ def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tap
     try:
         result = lto_archive.restore(devices[0], dest, patterns, tape_files=tape_files or None, overwrite=overwrite,
                                      manifest=copy_log, catalog=catalog_path, record=not no_catalog, progress=bar,
-                                     generation=generation, rollback=rollback, **device_selection())
+                                     generation=generation, rollback=rollback, keep_damaged=keep_damaged,
+                                     **device_selection())
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))

@@ -131,13 +131,14 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
             catalog: CatalogArg = None, record: bool = True, progress: ProgressCallback | None = None,
             devices: Sequence[Target] = (), next_tape_command: str | None = None, ask: Ask | None = None,
             barcode: str | None = None, library: str | None = None, drive_devices: Drives = None,
-            generation: int | None = None, rollback: bool = False) -> ReadResult:
+            generation: int | None = None, rollback: bool = False, keep_damaged: bool = False) -> ReadResult:
     """Restore files (all, or those matching `patterns`) into `dest`, verifying each on the way.
 
     `target`: a tape (device or spec), a mounted LTFS volume, a library with `set=ID` (a spanning job's set:
     split files are joined), or a `Catalog` (it names the cartridges; `devices` are the drives that hold
     them, or give the library). Existing files in `dest` are refused unless `overwrite`. Nothing matching
-    the patterns is an error (`raise_for_status`)."""
+    the patterns is an error (`raise_for_status`). A file that fails never appears under its real name
+    (`keep_damaged`, from a tape: its bytes are kept beside it as NAME.damaged)."""
     dest = Path(dest)
     if isinstance(target, Catalog):
         return restore_from_catalog(target, dest, patterns, devices=devices, library=library,
@@ -154,7 +155,8 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
     with ExitStack() as stack:
         dev = _tape(target, stack, barcode, library, drive_devices)
         raw = restore_tape(dev, dest, patterns=list(patterns), tape_files=tape_files or None, overwrite=overwrite,
-                           manifest=_manifest(manifest), progress=progress, **_index(generation, rollback))
+                           manifest=_manifest(manifest), progress=progress, keep_damaged=keep_damaged,
+                           **_index(generation, rollback))
         with catalog_store(catalog if record else False) as store:
             if store is not None:
                 record_read(store, raw, dev.medium())

@@ -30,6 +30,7 @@ from ..formats.tar_reader import TarMember, TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest, parse_session_record
 from ..restore_target import RestoreTarget
+from .restore_proof import DAMAGED_SUFFIX, refuse, settle
 from ..tape.device import TapeDevice
 from .journal import is_journal, parse_journal
 from ..progress import ProgressCallback, ProgressTracker
@@ -66,6 +67,8 @@ class TapeFileResult:
     restored: list[str] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)    # restore refusals (unsafe, exists)
     parts_verified: list[str] = field(default_factory=list)    # span sets: files whose part here is proven
+    held: dict[str, Any] = field(default_factory=dict, repr=False)   # restored, not yet proven: `settle` judges
+    links: list[tuple[str, str]] = field(default_factory=list, repr=False)   # hard links to held files
 
     @property
     def session_id(self) -> str | None:
@@ -376,12 +379,6 @@ def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: Pro
     return hasher.hexdigests(), n
 
 
-def refuse(result: TapeFileResult, path: str, exc: LtoArchiveError) -> None:
-    """A member not restored (its name is unsafe, or it exists): said in the result, never silently."""
-    reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
-    result.refused.append({"path": path, "reason": reason, "message": exc.message})
-
-
 def _part_not_restored(result: TapeFileResult, path: str) -> None:
     result.unproven.append({"path": path, "reason": "a part of a file split across the cartridges of a "
                             "span set: not restored alone (restore the set: lto-archive span restore)"})
@@ -395,6 +392,9 @@ def restore_member(target: RestoreTarget, reader: Any, m: Any, seen: MemberSeen,
             target.make_dir(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns)
         elif m.kind == "symlink":
             target.make_symlink(m.path, m.linkname, mtime_ns=m.mtime_ns)
+        elif m.kind == "hardlink" and m.linkname in result.held:
+            result.links.append((m.path, m.linkname))     # made when its file is proven and in place
+            return
         elif m.kind == "hardlink":
             target.make_hardlink(m.path, m.linkname)
         elif m.kind == "file":
@@ -404,8 +404,13 @@ def restore_member(target: RestoreTarget, reader: Any, m: Any, seen: MemberSeen,
                     seen.size, seen.part, seen.hashes = out.bytes_written, True, hashes
                     _part_not_restored(result, m.path)
                     return
-                out.commit()
+                out.hold()        # under its temporary name until `settle` has judged it
             seen.hashes = hashes
+            earlier = result.held.pop(m.path, None)
+            if earlier is not None:
+                earlier.abort()    # a later member of the same name replaces it (as tar does)
+            result.held[m.path] = out
+            return
         else:
             return
     except (UnsafePath, RestoreConflict) as exc:
@@ -460,7 +465,7 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
 def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,
               patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
               manifest: Manifest | None = None, progress: ProgressCallback | None = None,
-              generation: int | None = None, rollback: bool = False) -> ReadResult:
+              generation: int | None = None, rollback: bool = False, keep_damaged: bool = False) -> ReadResult:
     """The one pass behind `ls`, `verify` and `restore`, whatever the cartridge holds (jobs/medium.py).
 
     `tape_files` (only these) and `manifest` (a copy log written next to the
@@ -472,16 +477,18 @@ def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | Non
     if tape_files is None and manifest is None:
         from .medium import open_medium
         return open_medium(device).read(phase, patterns=patterns, dest=dest, overwrite=overwrite, progress=progress,
-                                        generation=generation, rollback=rollback)
+                                        generation=generation, rollback=rollback, keep_damaged=keep_damaged)
     return read_tape_files(device, phase, tape_files=tape_files, patterns=patterns, dest=dest, overwrite=overwrite,
-                           manifest=manifest, progress=progress)
+                           manifest=manifest, progress=progress, keep_damaged=keep_damaged)
 
 
 def read_tape_files(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,
                     patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
-                    manifest: Manifest | None = None, progress: ProgressCallback | None = None) -> ReadResult:
+                    manifest: Manifest | None = None, progress: ProgressCallback | None = None,
+                    keep_damaged: bool = False) -> ReadResult:
     """Read a cartridge's tape files in order (TAR, CPIO, AXF-style: each walked by `Walker`), comparing each
-    with its manifest; a span set's volume with the manifest in the tape file after it."""
+    with its manifest; a span set's volume with the manifest in the tape file after it. A restored file takes
+    its real name only once its tape file has been compared and it did not fail (`settle`)."""
     pats = list(patterns)
     tracker = ProgressTracker(phase, progress)
     target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
@@ -518,6 +525,8 @@ def read_tape_files(device: TapeDevice, phase: str, *, tape_files: Iterable[int]
                 res.unproven.append({"path": f"(tape file {n})", "reason": (
                     f"no lto-archive manifest: {len(res.members)} members read without error, "
                     f"but there are no recorded hashes to compare with (pass a copy log with --manifest)")})
+            if target is not None:
+                settle(target, res, keep_damaged=keep_damaged)
             results.append(res)
     finally:
         if target is not None:
@@ -548,4 +557,5 @@ def load_copy_log(path: Path) -> Manifest:
 
 __all__ = ["FileRecord", "ReadResult", "TapeFileResult", "MemberSeen", "Walker", "list_tape", "verify_tape",
            "restore_tape", "read_tape", "read_tape_files", "footer_mismatch", "load_copy_log", "compare",
-           "matches_patterns", "locate_tape_file", "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut", "hash_chunks"]
+           "matches_patterns", "locate_tape_file", "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut", "hash_chunks",
+           "settle", "DAMAGED_SUFFIX"]
