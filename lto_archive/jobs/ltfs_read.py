@@ -129,7 +129,7 @@ def expected_records(ix: Index, manifests: list[Manifest]) -> Manifest:
             continue   # a session's own manifest/log without stored hashes (the mount backend): not footage
         elif not rec.hashes:
             rec.status = NO_CHECKSUM
-            rec.message = "no checksum is stored for it (written by another tool): readable, but not proven"
+            rec.message = "no evidence: unproven (no checksum is stored for it: written by another tool)"
         records.append(rec)
     session = SessionInfo(session_id=f"ltfs-{ix.volume_uuid}-gen{ix.generation}", tool=ix.creator, format="ltfs",
                           algorithms=[], record_size=0, operator="", host="", sources=[], device="",
@@ -140,7 +140,7 @@ def expected_records(ix: Index, manifests: list[Manifest]) -> Manifest:
 def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str, ...] = (),
               dest: Path | None = None, overwrite: bool = False, progress: ProgressCallback | None = None,
               state: VolumeState | None = None, generation: int | None = None,
-              rollback: bool = False, keep_damaged: bool = False) -> ReadResult:
+              rollback: bool = False, keep_damaged: bool = False, accept_unproven: bool = False) -> ReadResult:
     """The one pass behind `ls`, `verify` and `restore` for an LTFS volume: from its newest index, or (asked
     for, said loudly) an older generation: `generation=N`, or `rollback` to the newest readable one."""
     pats = list(patterns)
@@ -185,7 +185,7 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
             except CorruptArchive as exc:
                 res.failed.append({"path": p, "reason": exc.message})
             tracker.file_done()
-        judge(result, expected_records(ix, manifests), pats)
+        judge(result, expected_records(ix, manifests), pats, accept_unproven=accept_unproven)
         if target is not None:
             settle(target, res, keep_damaged=keep_damaged)     # only what did not fail takes its real name
             for p, n in entries:
@@ -199,19 +199,21 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
     return result
 
 
-def judge(result: ReadResult, expected: Manifest, pats: list[str]) -> None:
-    """Compare the volume's one result with what its index and sessions claim (`expected_records`)."""
+def judge(result: ReadResult, expected: Manifest, pats: list[str], *, accept_unproven: bool = False) -> None:
+    """Compare the volume's one result with what its index and sessions claim (`expected_records`): a file
+    with no stored checksum is unproven ("no evidence"), unless `accept_unproven` accepts it as read."""
     res = result.tape_files[0]
     failed_paths = {f["path"] for f in res.failed}
     unhashed = [r for r in expected.files if r.status == NO_CHECKSUM and matches_patterns(r.path, pats)]
-    if result.phase != "verify" and unhashed:
-        # as with a TAR file without a manifest: restored, but said plainly that nothing proved them
+    if accept_unproven and unhashed:
+        # as with a TAR file without a manifest: read, but said plainly that nothing proved them
         result.notes.append(f"{len(unhashed)} file(s) have no stored checksum (written by another tool): "
-                            f"restored as read, not verified")
+                            f"accepted as read, not proven (--accept-unproven)")
+        res.accepted += [r.path for r in unhashed]
         expected.files = [r for r in expected.files if r.status != NO_CHECKSUM]
     expected.files = [r for r in expected.files if r.path not in failed_paths]
-    compare(res, expected, pats)
     res.manifest, res.manifest_source = expected, "LTFS index"
+    compare(res, expected, pats)
 
 
 def choose_index(device: TapeDevice, state: VolumeState, generation: int | None, rollback: bool) -> Index:
