@@ -245,8 +245,7 @@ def guard_restore(res: TapeFileResult, path: str, action: Any) -> bool:
     except (UnsafePath, RestoreConflict) as exc:
         refuse(res, path, exc)
         return False
-    if path not in res.restored:
-        res.restored.append(path)
+    res.add_restored(path)     # a set beside the list: linear in the number of folders and links
     return True
 
 

@@ -70,12 +70,28 @@ class TapeFileResult:
     parts_verified: list[str] = field(default_factory=list)    # span sets: files whose part here is proven
     proven_by: dict[str, str] = field(default_factory=dict)   # verified path -> the evidence that proved it
     accepted: list[str] = field(default_factory=list)   # files with no evidence, accepted so (accept_unproven)
+    restored_seen: set[str] = field(default_factory=set, repr=False)   # `restored` as a set (add_restored)
+    restored_indexed: int = field(default=0, repr=False)                # how much of `restored` it holds
     held: dict[str, Any] = field(default_factory=dict, repr=False)   # restored, not yet proven: `settle` judges
     links: list[tuple[str, str]] = field(default_factory=list, repr=False)   # hard links to held files
 
     @property
     def session_id(self) -> str | None:
         return self.manifest.session.session_id if self.manifest else None
+
+    def add_restored(self, path: str) -> bool:
+        """Count `path` as restored, once: False when it already is. A set kept beside the list (caught up
+        with whatever was appended to the list directly), so n members cost O(n), never O(n^2)."""
+        seen = self.restored_seen
+        if self.restored_indexed < len(self.restored):
+            seen.update(self.restored[self.restored_indexed:])
+        if path in seen:
+            self.restored_indexed = len(self.restored)
+            return False
+        seen.add(path)
+        self.restored.append(path)
+        self.restored_indexed = len(self.restored)
+        return True
 
     def to_dict(self) -> dict[str, Any]:
         return {
