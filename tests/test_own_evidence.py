@@ -5,13 +5,12 @@ the user accepts that with --accept-unproven. Real bytes on a virtual cartridge,
 
 from __future__ import annotations
 
-import io
-import tarfile
 from pathlib import Path
 
 import lto_archive
 
 from .bad_input_helpers import make_card, new_tape, run, write_cli, write_raw_tape_file
+from .formats.test_tar_bad_fields import FILES, archive
 from .test_damage import flip_first
 from .test_restore_proof import flip_first as flip_anywhere
 
@@ -69,28 +68,18 @@ def test_ltfs_xattrs_prove_each_file(tmp_path: Path) -> None:
     assert cp.returncode == 3 and "card/a.bin" in cp.stdout + cp.stderr
 
 
-def foreign_tar() -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
-        for name, data in (("reel1/clip1.mov", b"x" * 3000), ("reel1/clip2.mov", b"y" * 700)):
-            ti = tarfile.TarInfo(name)
-            ti.size, ti.mtime = len(data), 1_600_000_000
-            tf.addfile(ti, io.BytesIO(data))
-    return buf.getvalue() + bytes(-len(buf.getvalue()) % 10240)
-
-
 def test_no_evidence_is_unproven_never_ok_unless_accepted(tmp_path: Path) -> None:
     """A foreign TAR (no manifest, no checksum of its own): restored, but each file is "no evidence:
     unproven" and the exit is 5; --accept-unproven accepts that, said in a note, exit 0."""
     tape = new_tape(tmp_path / "tape")
-    write_raw_tape_file(tape, foreign_tar())
+    write_raw_tape_file(tape, archive())       # written by Python's tarfile: no manifest
     for cmd in (["verify"], ["restore", str(tmp_path / "d1")]):
         cp = run(*cmd, "--device", f"vtape:{tape}")
         out = cp.stdout + cp.stderr
         assert cp.returncode == 5 and "result: ok" not in out, out
-        for name in ("reel1/clip1.mov", "reel1/clip2.mov"):
+        for name, _data in FILES:
             assert f"unproven   {name}: no evidence: unproven" in out, out
-    assert (tmp_path / "d1" / "reel1" / "clip1.mov").read_bytes() == b"x" * 3000
+    assert all((tmp_path / "d1" / name).read_bytes() == data for name, data in FILES)
     for cmd in (["verify"], ["restore", str(tmp_path / "d2")]):
         cp = run(*cmd, "--device", f"vtape:{tape}", "--accept-unproven", check=0)
         assert "result: ok" in cp.stdout and "accepted as read, not proven" in cp.stderr, cp.stdout + cp.stderr
