@@ -137,3 +137,36 @@ def test_a_catalog_restore_never_places_a_file_that_fails(tmp_path: Path, fmt: s
     assert not (dest / "card" / "a.bin").exists()
     assert (dest / "card" / "b.bin").read_bytes() == (card / "b.bin").read_bytes()
     assert leftovers(dest) == []
+
+
+_KILLED_RESTORE = """
+import os, signal, sys
+import lto_archive
+
+def progress(event):
+    if event.path == "card/c.bin":
+        os.kill(os.getpid(), signal.SIGKILL)     # kill -9, deterministic: when the third file begins
+
+lto_archive.restore("vtape:" + sys.argv[1], sys.argv[2], progress=progress, record=False)
+print("FINISHED")
+"""
+
+
+@pytest.mark.parametrize("fmt", ["tar", "ltfs"])
+def test_a_killed_restore_leaves_only_temporary_names(tmp_path: Path, fmt: str) -> None:
+    """kill -9 after the damaged card/a.bin was read, before its tape file was judged: what is left under a
+    real name is only ever the file as written; the unproven bytes stay under a temporary name."""
+    import signal
+    import subprocess
+    import sys
+    card, tape = damaged_tape(tmp_path, fmt)
+    dest = tmp_path / "dest"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run([sys.executable, "-c", _KILLED_RESTORE, str(tape), str(dest)], capture_output=True,
+                          env=env, timeout=120)
+    assert proc.returncode == -signal.SIGKILL and b"FINISHED" not in proc.stdout, proc.stderr
+    assert leftovers(dest)            # the held files, under their temporary names
+    got = {k: v for k, v in snapshot(dest).items() if not os.path.isdir(dest / k) and not k.endswith(".part")}
+    assert "card/a.bin" not in got
+    for rel, data in got.items():
+        assert data == (card.parent / rel).read_bytes(), rel
