@@ -51,7 +51,8 @@ def read_text(r: ReadResult, verb: str) -> None:
             click.echo(f"{where}: {len(t.members)} members read; no lto-archive manifest, nothing to compare")
         else:
             proven = Counter(getattr(t, "proven_by", {}).values())
-            source = t.manifest_source if t.manifest is not None else "files' own checksums" if proven else "catalog"
+            own = any(not how.startswith("catalog") for how in proven)
+            source = t.manifest_source if t.manifest is not None else "files' own checksums" if own else "catalog"
             click.echo(f"{where}: {len(t.verified)} files verified"
                        + (f", {len(t.restored)} restored" if verb == "restore" else "")
                        + (f" (against the {source})" if source != "tape" else ""))

@@ -137,6 +137,7 @@ def test_a_catalog_restore_never_places_a_file_that_fails(tmp_path: Path, fmt: s
     assert not (dest / "card" / "a.bin").exists()
     assert (dest / "card" / "b.bin").read_bytes() == (card / "b.bin").read_bytes()
     assert leftovers(dest) == []
+    assert "proven by: catalog " in cp.stdout, cp.stdout
 
 
 _KILLED_RESTORE = """

@@ -479,6 +479,7 @@ class _Cartridge:
                                  "reason": "the catalog holds no checksum for it: restored as read, not proven"})
         else:
             res.verified.append(e.path)
+            res.proven_by[e.path] = f"catalog {'+'.join(sorted(known))}"
         return True
 
     # --- LTFS ----------------------------------------------------------------------------------
