@@ -135,12 +135,14 @@ def _index_options(f):  # type: ignore[no-untyped-def]
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record the verification in the catalog.")
+@click.option("--accept-unproven", is_flag=True, help="Files with no evidence at all (no manifest, no checksum "
+              "of their own, e.g. a foreign TAR) are accepted as read: exit 0 instead of 5.")
 @_index_options
 @_progress_option
 @_json_option
 def verify(device: str | None, folder: Path | None, operator: str | None, tape_files: tuple[int, ...],
            copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, generation: int | None, rollback: bool,
-           progress: bool | None, as_json: bool) -> None:
+           progress: bool | None, as_json: bool, accept_unproven: bool = False) -> None:
     """Read every file back and compare its hashes with the manifest (of a tape, or of a folder copy)."""
     if (device is None) == (folder is None):
         raise UsageError("verify needs either --device (a tape) or --folder (a folder copy)")
@@ -149,7 +151,7 @@ def verify(device: str | None, folder: Path | None, operator: str | None, tape_f
         result = lto_archive.verify(Folder(folder) if folder is not None else device, manifest=copy_log,
                                     tape_files=tape_files or None, catalog=catalog_path, record=not no_catalog,
                                     operator=operator, progress=bar, generation=generation, rollback=rollback,
-                                    **device_selection())
+                                    accept_unproven=accept_unproven, **device_selection())
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: folder_text(result) if folder is not None else read_text(result, "verify"))
@@ -213,6 +215,10 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | 
 @click.option("--tape-file", "tape_files", type=click.IntRange(min=0), multiple=True,
               help="Only these tape files (numbered from 0, as `ls` shows them; repeatable).")
 @click.option("--overwrite", is_flag=True, help="Replace files that already exist in DEST.")
+@click.option("--accept-unproven", is_flag=True, help="Files with no evidence at all (no manifest, no checksum "
+              "of their own, e.g. a foreign TAR) are accepted as read: exit 0 instead of 5.")
+@click.option("--keep-damaged", is_flag=True, help="Keep the bytes of a file that FAILED as NAME.damaged (never "
+              "under its real name).")
 @click.option("--manifest", "copy_log", type=click.Path(exists=True, path_type=Path), default=None,
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
 @click.option("--from-catalog", is_flag=True,
@@ -225,8 +231,10 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | 
 @_json_option
 def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tape_files: tuple[int, ...],
             overwrite: bool, copy_log: Path | None, from_catalog: bool, catalog_path: Path | None, no_catalog: bool,
-            generation: int | None, rollback: bool, progress: bool | None, as_json: bool) -> None:
-    """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way."""
+            generation: int | None, rollback: bool, progress: bool | None, as_json: bool,
+            keep_damaged: bool = False, accept_unproven: bool = False) -> None:
+    """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way. A file that fails
+    is never left under its real name."""
     _check_dest(dest, patterns)
     if from_catalog:
         _restore_from_catalog(devices, dest, patterns, overwrite, catalog_path, no_catalog, progress, as_json)
@@ -237,7 +245,8 @@ def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tap
     try:
         result = lto_archive.restore(devices[0], dest, patterns, tape_files=tape_files or None, overwrite=overwrite,
                                      manifest=copy_log, catalog=catalog_path, record=not no_catalog, progress=bar,
-                                     generation=generation, rollback=rollback, **device_selection())
+                                     generation=generation, rollback=rollback, keep_damaged=keep_damaged,
+                                     accept_unproven=accept_unproven, **device_selection())
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import click
@@ -49,9 +50,13 @@ def read_text(r: ReadResult, verb: str) -> None:
         if t.manifest is None and not t.verified and not t.failed:
             click.echo(f"{where}: {len(t.members)} members read; no lto-archive manifest, nothing to compare")
         else:
-            source = t.manifest_source if t.manifest is not None else "catalog"
+            proven = Counter(getattr(t, "proven_by", {}).values())
+            own = any(not how.startswith("catalog") for how in proven)
+            source = t.manifest_source if t.manifest is not None else "files' own checksums" if own else "catalog"
             click.echo(f"{where}: {_verified_restored(t, verb)}"
                        + (f" (against the {source})" if source != "tape" else ""))
+            if proven:
+                click.echo("  proven by: " + "; ".join(f"{how} ({n})" for how, n in sorted(proven.items())))
         tape_file_problems(t)
     if r.phase != "list":
         click.echo(f"result: {r.status}")

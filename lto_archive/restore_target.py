@@ -27,10 +27,10 @@ What it guarantees
   climbs above dest. Hard links are refused when their target is unsafe by the
   same rules, or was not restored earlier by this RestoreTarget.
 - A file appears under its real name only when complete: data goes to a
-  temporary name (".lto-restore.<pid>.<n>.part") in the same folder, and
-  `commit()` sets mode and mtime and renames it into place. `abort()` (also on
-  leaving the `with` block without commit) removes it. A killed process can
-  leave such a temporary file, never a half file under the real name.
+  temporary name (".lto-restore.<pid>.<n>.part") in the same folder;
+  `hold()` closes it there until its bytes are proven, `commit()` renames it
+  into place, `abort()` (also leaving the `with` block) removes it. A killed
+  process can leave such a file, never a half or unproven one under the real name.
 - Without `overwrite`, an existing entry is a RestoreConflict and is left
   untouched; the final placement uses link()+unlink() (or, on file systems
   without hard links, a check just before rename()), so a file that appears
@@ -44,8 +44,7 @@ What it guarantees
   to 0o777 (no setuid/setgid/sticky from an archive).
 
 Not guaranteed: a local user who can write inside dest and moves a directory
-out of dest while we hold its descriptor could get our writes outside (no
-symlink trick can).
+out of dest while we hold its descriptor could get our writes outside.
 """
 
 from __future__ import annotations
@@ -58,7 +57,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import DeviceError, RestoreConflict, UnsafePath, UsageError
-from .restore_walk import DirWalk
+from .restore_walk import DirWalk, split_member_path
 
 __all__ = ["RestoreTarget", "RestoreFile", "split_member_path", "open_dest"]
 
@@ -75,26 +74,6 @@ def _ns(mtime: float | None, mtime_ns: int | None) -> int | None:
         whole = int(mtime)   # split first: a float has too few digits for ns since 1970
         return whole * 1_000_000_000 + round((mtime - whole) * 1_000_000_000)
     return None
-
-
-def split_member_path(relpath: str, *, what: str = "member") -> tuple[str, ...]:
-    """The components of an archive path, '.' and empty ones dropped; raises
-    UnsafePath for absolute paths, '..', NUL and empty names."""
-    if not isinstance(relpath, str):
-        relpath = os.fsdecode(relpath)
-    if relpath == "":
-        raise UnsafePath(f"refusing to restore a {what} with an empty name", path=relpath, reason="empty")
-    if "\0" in relpath:
-        raise UnsafePath(f"refusing to restore {what} {relpath!r}: the name contains a NUL byte",
-                         path=relpath, reason="nul")
-    if relpath.startswith("/"):
-        raise UnsafePath(f"refusing to restore {what} {relpath!r}: it is an absolute path",
-                         path=relpath, reason="absolute")
-    parts = tuple(p for p in relpath.split("/") if p not in ("", "."))
-    if ".." in parts:
-        raise UnsafePath(f"refusing to restore {what} {relpath!r}: it contains a '..' component",
-                         path=relpath, reason="dotdot")
-    return parts
 
 
 def open_dest(dest: Path) -> int:
@@ -160,20 +139,43 @@ class RestoreFile:
     def fileno(self) -> int:
         return self._fd
 
-    def commit(self) -> None:
-        """Set mode and mtime, then move the file under its real name."""
+    def hold(self) -> None:
+        """Complete but not yet proven: mode and mtime set and the file closed, kept under its temporary name
+        (no descriptor held) until commit() (proven) or abort() / commit(suffix=".damaged") (disproven)."""
+        if self.closed or self._fd < 0:
+            raise ValueError(f"{self.relpath!r} is already committed, aborted or held")
+        try:
+            self._seal()
+        except OSError as exc:
+            self.abort()
+            raise self.write_error(exc) from None
+        os.close(self._pfd)
+        self._pfd = -1
+
+    def _seal(self) -> None:
+        os.fchmod(self._fd, self._mode & _MODE_MASK)
+        if self._mtime_ns is not None:
+            os.utime(self._fd, ns=(self._mtime_ns, self._mtime_ns))
+        if self._target.fsync:
+            os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = -1
+
+    def _parent(self) -> int:
+        if self._pfd < 0:      # held: the folder is opened again (from the walk's cached descriptor)
+            self._pfd = self._target._open_dir(self._parts[:-1], self.relpath, create=False)
+        return self._pfd
+
+    def commit(self, suffix: str = "") -> None:
+        """Set mode and mtime, then move the file under its real name (with `suffix`: beside it, under
+        NAME+suffix, e.g. bytes kept as "NAME.damaged")."""
         if self.closed:
             raise ValueError(f"{self.relpath!r} is already committed or aborted")
         t = self._target
         try:
-            os.fchmod(self._fd, self._mode & _MODE_MASK)
-            if self._mtime_ns is not None:
-                os.utime(self._fd, ns=(self._mtime_ns, self._mtime_ns))
-            if t.fsync:
-                os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = -1
-            t._place(self._pfd, self._tmp, self._name, self.relpath)
+            if self._fd >= 0:
+                self._seal()
+            t._place(self._parent(), self._tmp, self._name + suffix, self.relpath + suffix)
         except OSError as exc:
             self.abort()
             raise self.write_error(exc) from None
@@ -184,7 +186,8 @@ class RestoreFile:
         self.closed = True
         os.close(self._pfd)
         t._open_files.discard(self)
-        t._restored.add(self._parts)
+        if not suffix:
+            t._restored.add(self._parts)
 
     def abort(self) -> None:
         """Drop the partial file; the real name is left as it was."""
@@ -194,18 +197,19 @@ class RestoreFile:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        try:
-            os.unlink(self._tmp, dir_fd=self._pfd)
-        except FileNotFoundError:
-            pass
-        os.close(self._pfd)
         self._target._open_files.discard(self)
+        try:
+            pfd = self._parent()
+        except (OSError, UnsafePath, RestoreConflict):
+            return       # its folder is gone: so is the temporary file
+        self._target._unlink_quiet(self._tmp, pfd)
+        os.close(pfd)
 
     def __enter__(self) -> "RestoreFile":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if not self.committed:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if not self.committed and (exc_type is not None or self._pfd >= 0):   # held: judged later
             self.abort()
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-__all__ = ["DirWalk"]
+from .errors import UnsafePath
+
+__all__ = ["DirWalk", "split_member_path"]
 
 _UP_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 
@@ -99,3 +101,23 @@ class DirWalk:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
+
+
+def split_member_path(relpath: str, *, what: str = "member") -> tuple[str, ...]:
+    """The components of an archive path, '.' and empty ones dropped; raises
+    UnsafePath for absolute paths, '..', NUL and empty names."""
+    if not isinstance(relpath, str):
+        relpath = os.fsdecode(relpath)
+    if relpath == "":
+        raise UnsafePath(f"refusing to restore a {what} with an empty name", path=relpath, reason="empty")
+    if "\0" in relpath:
+        raise UnsafePath(f"refusing to restore {what} {relpath!r}: the name contains a NUL byte",
+                         path=relpath, reason="nul")
+    if relpath.startswith("/"):
+        raise UnsafePath(f"refusing to restore {what} {relpath!r}: it is an absolute path",
+                         path=relpath, reason="absolute")
+    parts = tuple(p for p in relpath.split("/") if p not in ("", "."))
+    if ".." in parts:
+        raise UnsafePath(f"refusing to restore {what} {relpath!r}: it contains a '..' component",
+                         path=relpath, reason="dotdot")
+    return parts

@@ -77,8 +77,9 @@ def check_honest_verify(res, n_ours: dict[int, int]) -> None:
     foreign = [t.tape_file for t in res.tape_files if t.tape_file not in n_ours]
     assert res.status == ("incomplete" if foreign else "ok"), res.to_dict()
     assert res.failed == [] and res.errors == []
-    assert [u["tape_file"] for u in res.unproven] == foreign
-    assert all("no lto-archive manifest" in u["reason"] for u in res.unproven)
+    assert sorted({u["tape_file"] for u in res.unproven}) == foreign       # each file said (issue 14)
+    assert all("no evidence: unproven" in u["reason"] and "no lto-archive manifest" in u["reason"]
+               for u in res.unproven)
     for t in res.tape_files:
         if t.tape_file in n_ours:
             assert t.manifest is not None and t.manifest_source == "tape"
@@ -118,9 +119,10 @@ def test_list_restore_verify_foreign_archives(tmp_path: Path) -> None:
 
     for n, label in enumerate(labels):
         dest = tmp_path / f"restore-{label}"
-        res = restore_tape(tape, dest, tape_files=[n])
-        assert res.status == "ok", (label, res.to_dict())
-        assert len(res.tape_files) == 1 and res.tape_files[0].verified == []
+        # no evidence (no manifest, no checksum of their own): restored, unproven unless accepted (issue 14)
+        res = restore_tape(tape, dest, tape_files=[n], accept_unproven=n % 2 == 1)
+        assert res.status == ("ok" if n % 2 else "incomplete"), (label, res.to_dict())
+        assert len(res.tape_files) == 1 and res.tape_files[0].verified == [] and res.failed == []
         assert contents(dest / "card") == contents(src), label
         assert (dest / "card" / "empty dir").is_dir()
         assert os.readlink(dest / "card" / "link") == "clips"
@@ -153,8 +155,9 @@ def test_foreign_archive_after_ours(tmp_path: Path) -> None:
     check_honest_verify(verify_tape(tape), {0: 4, 2: 4})
 
     dest = tmp_path / "restore"
-    res = restore_tape(tape, dest, tape_files=[0, 1])
+    res = restore_tape(tape, dest, tape_files=[0, 1], accept_unproven=True)
     assert res.status == "ok", res.to_dict()
+    assert res.notes and "accepted as read, not proven" in res.notes[0]
     assert contents(dest / "ours") == contents(ours)
     assert contents(dest / "card") == contents(theirs)
     assert sorted(p.name for p in (dest / ".lto-archive").iterdir()) == ["tape-file-0"]

@@ -95,13 +95,15 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
            progress: ProgressCallback | None = None, set: str | None = None, cartridges: Sequence[str] | None = None,
            span: bool = False, next_tape_command: str | None = None, ask: Ask | None = None,
            barcode: str | None = None, library: str | None = None, drive_devices: Drives = None,
-           generation: int | None = None, rollback: bool = False) -> ReadResult:
+           generation: int | None = None, rollback: bool = False, accept_unproven: bool = False) -> ReadResult:
     """Read every file back and compare its hashes with the manifest: of a tape (a device or spec), a mounted
     LTFS volume, a `Folder` copy, or a set of cartridges (`set=ID` or `cartridges=[...]` from a library,
     `span=True` through one drive). `manifest`: a job's copy log, for a tape file whose own is missing.
     What was proven is recorded in `catalog` (default: the default catalog; False: not recorded).
     An LTFS cartridge whose newest index cannot be used is damage (CorruptArchive) unless an older
-    generation is asked for: `generation=N`, or `rollback=True` (the newest readable one); said loudly."""
+    generation is asked for: `generation=N`, or `rollback=True` (the newest readable one); said loudly.
+    Without a manifest a file is proven by its own checksum (AXF-style footer, cpio crc); one with none is
+    unproven ("incomplete") unless `accept_unproven`. Each verified file says what proved it (`proven_by`)."""
     into = catalog if record else False      # where what was proven is recorded
     if isinstance(target, Folder):
         copy = verify_folder(target.path)
@@ -118,7 +120,7 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
     with ExitStack() as stack:
         dev = _tape(target, stack, barcode, library, drive_devices)
         raw = verify_tape(dev, tape_files=tape_files or None, manifest=_manifest(manifest), progress=progress,
-                          **_index(generation, rollback))
+                          accept_unproven=accept_unproven, **_index(generation, rollback))
         with catalog_store(into) as store:
             if store is not None:
                 record_read(store, raw, dev.medium(), operator)
@@ -131,13 +133,15 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
             catalog: CatalogArg = None, record: bool = True, progress: ProgressCallback | None = None,
             devices: Sequence[Target] = (), next_tape_command: str | None = None, ask: Ask | None = None,
             barcode: str | None = None, library: str | None = None, drive_devices: Drives = None,
-            generation: int | None = None, rollback: bool = False) -> ReadResult:
+            generation: int | None = None, rollback: bool = False, keep_damaged: bool = False,
+            accept_unproven: bool = False) -> ReadResult:
     """Restore files (all, or those matching `patterns`) into `dest`, verifying each on the way.
 
     `target`: a tape (device or spec), a mounted LTFS volume, a library with `set=ID` (a spanning job's set:
     split files are joined), or a `Catalog` (it names the cartridges; `devices` are the drives that hold
     them, or give the library). Existing files in `dest` are refused unless `overwrite`. Nothing matching
-    the patterns is an error (`raise_for_status`)."""
+    the patterns is an error (`raise_for_status`). A file that fails never appears under its real name
+    (`keep_damaged`, from a tape: its bytes are kept beside it as NAME.damaged)."""
     dest = Path(dest)
     if isinstance(target, Catalog):
         return restore_from_catalog(target, dest, patterns, devices=devices, library=library,
@@ -154,7 +158,8 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
     with ExitStack() as stack:
         dev = _tape(target, stack, barcode, library, drive_devices)
         raw = restore_tape(dev, dest, patterns=list(patterns), tape_files=tape_files or None, overwrite=overwrite,
-                           manifest=_manifest(manifest), progress=progress, **_index(generation, rollback))
+                           manifest=_manifest(manifest), progress=progress, keep_damaged=keep_damaged,
+                           accept_unproven=accept_unproven, **_index(generation, rollback))
         with catalog_store(catalog if record else False) as store:
             if store is not None:
                 record_read(store, raw, dev.medium())

@@ -427,6 +427,15 @@ class CpioReader(MemberStreamReader[CpioExtra]):
             self.trailing_bytes = self._drain_rest()
 
     # --- data -----------------------------------------------------------------
+    def evidence(self, member: CpioMember) -> tuple[str, str | None] | None:
+        """What a "crc" archive proves about a file whose data was read to its end: ("cpio crc", why it
+        fails or None). None for newc and odc, which carry no checksum."""
+        if self.format != CRC or member.kind != "file":
+            return None
+        bad = next((b for b in self.crc_mismatches if b["offset"] == member.header_offset), None)
+        return "cpio crc", (None if bad is None else f"its data sums to {bad['actual']}, its header says "
+                                                     f"{bad['expected']}")
+
     def iter_data(self, member: CpioMember, chunk_size: int = DEFAULT_CHUNK) -> Iterator[memoryview | bytes]:
         """Yield the data of `member` (the member last returned) in chunks of at
         most `chunk_size` bytes, member.size bytes in total, then consume its

@@ -56,6 +56,8 @@ ZERO_BLOCK = bytes(BLOCK)
 #: longest pax / GNU long-name record we accept (a damaged size field must not
 #: make us allocate gigabytes)
 MAX_META = 16 << 20
+#: a member larger than this is a damaged size field (base-256 garbage): no tape holds 2 PiB
+MAX_MEMBER = 1 << 51
 
 _KINDS = {
     b"0": "file", b"\0": "file", b"7": "file",
@@ -87,6 +89,15 @@ def _parse(buf: bytes) -> tarfile.TarInfo | str:
         return tarfile.TarInfo.frombuf(buf, "utf-8", "surrogateescape")
     except (tarfile.HeaderError, ValueError) as e:
         return "checksum mismatch" if "checksum" in str(e) else f"unreadable header: {e}"
+
+
+class BadHeader(Exception):
+    """Raised inside the reader for a header whose checksum is right but whose fields are impossible (a
+    negative or absurd size, an empty name): read on past it to the next valid header, as GNU tar does."""
+
+    def __init__(self, offset: int, reason: str, named: str | None) -> None:
+        super().__init__(reason)
+        self.offset, self.reason, self.named = offset, reason, named
 
 
 class SkipMember(Exception):
@@ -157,6 +168,7 @@ class TarReader(MemberStreamReader[TarExtra]):
         self._continuation: tuple[str, int, int] | None = None   # GNU.volume.filename, size, offset
         self.continues = False                   # volume mode: the archive goes on in the next volume
         self.cut: tuple[TarMember, int] | None = None   # ...inside this member, after this many data bytes
+        self._pushed: tuple[int, bytes, tarfile.TarInfo] | None = None   # the valid header found past a bad one
 
     def next(self) -> TarMember | None:
         """The next member, or None at the end of the archive."""
@@ -207,10 +219,8 @@ class TarReader(MemberStreamReader[TarExtra]):
         self._pad = 0
 
     def _read_meta_data(self, size: int, what: str, hdr_off: int) -> bytes:
-        if size > MAX_META:
-            raise self._corrupt(
-                f"{what} at byte {hdr_off}{self._after()} claims {size} bytes (limit {MAX_META}): "
-                f"the header is damaged", offset=hdr_off, path=self._last_path)
+        if size > MAX_META or size < 0:
+            raise BadHeader(hdr_off, f"{what} claims {size} bytes (limit {MAX_META})", None)
         total = _padded(size)
         data = self._read_some(total) if total else b""
         if len(data) < total:
@@ -220,18 +230,33 @@ class TarReader(MemberStreamReader[TarExtra]):
         return bytes(data[:size])
 
     def _read_member(self) -> TarMember | Skipped | None:
+        """The next member (or a Skipped one), None at the end; a header with impossible fields is damage
+        read past (`BadHeader`): the region up to the next valid header is noted, with the member it cost."""
+        try:
+            return self._read_headers()
+        except BadHeader as bad:
+            found = self._resync(bad.offset, bad.reason, None, bad.named)
+            if found is None:
+                return None
+            self._pushed = found
+            return Skipped(bad.offset, bad.named or "", bad.reason)    # not a member: read on from `found`
+
+    def _read_headers(self) -> TarMember | Skipped | None:
         header_offset: int | None = None
         pax: dict[str, str] = {}
         longname: str | None = None
         longlink: str | None = None
         pending = None   # description of meta blocks read for the member to come
         while True:
-            off = self._pos
-            buf = self._read_some(BLOCK)
-            if len(buf) < BLOCK:
-                return self._at_eof(off, len(buf), pending)
-            buf = bytes(buf)
-            ti = self._zeros(off, pending, pax.get("path", longname)) if buf == ZERO_BLOCK else _parse(buf)
+            if self._pushed is not None:
+                ti, self._pushed = self._pushed, None
+            else:
+                off = self._pos
+                buf = self._read_some(BLOCK)
+                if len(buf) < BLOCK:
+                    return self._at_eof(off, len(buf), pending)
+                buf = bytes(buf)
+                ti = self._zeros(off, pending, pax.get("path", longname)) if buf == ZERO_BLOCK else _parse(buf)
             if isinstance(ti, str):     # damaged: read on to the next valid header, as GNU tar does
                 ti = self._resync(off, ti, pending, pax.get("path", longname))
             if ti is None:
@@ -295,9 +320,9 @@ class TarReader(MemberStreamReader[TarExtra]):
         else:
             nxt = self._after_zeros()
         if nxt is None:
-            if pending:
-                raise self._corrupt(f"end-of-archive block at byte {off} right after {pending}: "
-                                    f"the archive is damaged", offset=off, path=self._last_path)
+            if pending:     # the member it announced is lost: damage, and the archive ends here
+                self.damaged.append(Damage(off, BLOCK, f"end-of-archive right after {pending}", self._last_path,
+                                           [named] if named else []))
             self._end(off)
             return None
         at, buf = nxt
@@ -390,12 +415,11 @@ class TarReader(MemberStreamReader[TarExtra]):
         try:
             m = member_of(ti, kind, path, linkname, merged)
         except ValueError as e:
-            shown = merged.get("path", path)
-            raise self._corrupt(f"the pax header of {shown!r} at byte {header_offset} is damaged: {e}",
-                                offset=header_offset, path=shown) from None
-        if m.size < 0:
-            raise self._corrupt(f"member {m.path!r} at byte {header_offset} has a negative size ({m.size}): "
-                                f"the header is damaged", offset=header_offset, path=m.path)
+            raise BadHeader(header_offset, f"its pax header is damaged: {e}", merged.get("path", path) or None) from None
+        if not 0 <= m.size <= MAX_MEMBER:
+            raise BadHeader(header_offset, f"a header with an impossible size ({m.size})", m.path or None)
+        if not m.path:
+            raise BadHeader(header_offset, "a header with an empty name", None)
         self._stored, self._smap = m.size, None
         if is_sparse(t, merged):
             m.path = sparse_name(merged, path)
@@ -412,8 +436,7 @@ class TarReader(MemberStreamReader[TarExtra]):
         if m.kind not in ("file", "hardlink"):
             m.size = self._stored = 0   # no data blocks follow directories, symlinks, devices, fifos
         if not m.path:
-            raise self._corrupt(f"member at byte {header_offset}{self._after()} has an empty name: "
-                                f"the header is damaged", offset=header_offset, path=self._last_path)
+            raise BadHeader(header_offset, "a header with an empty name", None)
         m.header_offset, m.data_offset, m.part_offset = header_offset, data_offset, part_offset
         m.end_offset = data_offset + _padded(self._stored)
         return m

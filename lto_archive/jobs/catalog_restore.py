@@ -449,26 +449,28 @@ class _Cartridge:
         except (UnsafePath, RestoreConflict) as exc:
             self._refuse(res, e.path, exc)
             return
-        with out:       # leaving it without commit (damage, error) removes the partial file
-            hashes, n = hash_chunks(chunks, algorithms, self.tracker, out)
+        with out:       # leaving it without commit (damage, error, a failed check) removes the partial file
+            seen.hashes, n = hash_chunks(chunks, algorithms, self.tracker, out)
+            if not self._judge(res, e, seen, n):
+                return      # FAILED: never under its real name
             try:
                 out.commit()
             except (UnsafePath, RestoreConflict) as exc:   # appeared meanwhile: never clobbered
                 self._refuse(res, e.path, exc)
                 return
         res.restored.append(e.path)
-        seen.hashes = hashes
-        self._judge(res, e, seen, n)
 
-    def _judge(self, res: CartridgeFileResult, e: "PlanEntry", seen: MemberSeen, n: int) -> None:
+    def _judge(self, res: CartridgeFileResult, e: "PlanEntry", seen: MemberSeen, n: int) -> bool:
+        """Judge one file read back against the catalog; False when it FAILED."""
         if n != e.size:
             self._failed(res, e, f"{n} bytes read back, {e.size} expected")
-            return
+            return False
         known = {a: h for a, h in e.hashes.items() if a in ALGORITHMS}
         bad = {a: (h, seen.hashes.get(a)) for a, h in known.items() if seen.hashes.get(a) != h.lower()}
         if bad:
             a, (want, have) = next(iter(bad.items()))
             self._failed(res, e, f"{a} mismatch", algorithm=a, expected=want, actual=have)
+            return False
         elif e.status != OK:
             res.unproven.append({"path": e.path, "barcode": self.label,
                                  "reason": f"{e.status} when written: restored as read, not proven"})
@@ -477,6 +479,8 @@ class _Cartridge:
                                  "reason": "the catalog holds no checksum for it: restored as read, not proven"})
         else:
             res.verified.append(e.path)
+            res.proven_by[e.path] = f"catalog {'+'.join(sorted(known))}"
+        return True
 
     # --- LTFS ----------------------------------------------------------------------------------
     def _ltfs(self, entries: list["PlanEntry"]) -> None:

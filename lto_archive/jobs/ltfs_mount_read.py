@@ -24,7 +24,7 @@ from ..ltfs_tools import (HASH_XATTR_PREFIX, LTFS_HASH_ALGORITHMS, PARTITION, ST
 from ..manifest import LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, SKIPPED, UNREADABLE, FileRecord, Manifest
 from ..restore_target import RestoreTarget
 from ..progress import ProgressCallback, ProgressTracker
-from .read import MemberSeen, ReadResult, TapeFileResult, compare, matches_patterns
+from .read import MemberSeen, ReadResult, TapeFileResult, compare, matches_patterns, settle
 
 __all__ = ["read_mounted", "list_mounted", "verify_mounted", "restore_mounted", "tape_order", "MountedFile",
            "check_volume", "is_partial", "COPY_BUFFER", "PART_PREFIX", "PART_SUFFIX", "NOT_ON_VOLUME"]
@@ -228,14 +228,16 @@ def read_mounted(mountpoint: Path, phase: str, patterns: Iterable[str] = (), des
         if target is not None:
             for rel in meta:
                 reader.copy_meta(rel)
+        if phase != "list":
+            res.unproven.extend(bad_manifests)
+            _judge(res, merged, pats, reader)
+        if target is not None:
+            settle(target, res)     # a restored file takes its real name only when it did not fail
     finally:
         if target is not None:
             target.finish()
             target.close()
     tracker.finish()
-    if phase != "list":
-        res.unproven.extend(bad_manifests)
-        _judge(res, merged, pats, reader)
     return ReadResult(phase, [res])
 
 
@@ -305,10 +307,10 @@ class _Reader:
             seen.size = done
             seen.hashes = hasher.hexdigests()
             if out is not None:
-                out.commit()
-                self.res.restored.append(f.path)
+                out.hold()          # under its temporary name until `settle` has judged it
+                self.res.held[f.path] = out
         finally:
-            if out is not None and not out.closed:
+            if out is not None and not out.closed and self.res.held.get(f.path) is not out:
                 out.abort()
             self.tracker.file_done()
 

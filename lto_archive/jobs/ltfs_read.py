@@ -28,7 +28,7 @@ from ..manifest import META_DIR, OK, FileRecord, Manifest, SessionInfo
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
 from ..progress import ProgressCallback, ProgressTracker
-from .read import MemberSeen, ReadResult, TapeFileResult, compare, hash_chunks, matches_patterns, refuse
+from .read import MemberSeen, ReadResult, TapeFileResult, compare, hash_chunks, matches_patterns, refuse, settle
 
 NO_CHECKSUM = "no-checksum"
 
@@ -129,7 +129,7 @@ def expected_records(ix: Index, manifests: list[Manifest]) -> Manifest:
             continue   # a session's own manifest/log without stored hashes (the mount backend): not footage
         elif not rec.hashes:
             rec.status = NO_CHECKSUM
-            rec.message = "no checksum is stored for it (written by another tool): readable, but not proven"
+            rec.message = "no evidence: unproven (no checksum is stored for it: written by another tool)"
         records.append(rec)
     session = SessionInfo(session_id=f"ltfs-{ix.volume_uuid}-gen{ix.generation}", tool=ix.creator, format="ltfs",
                           algorithms=[], record_size=0, operator="", host="", sources=[], device="",
@@ -140,7 +140,7 @@ def expected_records(ix: Index, manifests: list[Manifest]) -> Manifest:
 def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str, ...] = (),
               dest: Path | None = None, overwrite: bool = False, progress: ProgressCallback | None = None,
               state: VolumeState | None = None, generation: int | None = None,
-              rollback: bool = False) -> ReadResult:
+              rollback: bool = False, keep_damaged: bool = False, accept_unproven: bool = False) -> ReadResult:
     """The one pass behind `ls`, `verify` and `restore` for an LTFS volume: from its newest index, or (asked
     for, said loudly) an older generation: `generation=N`, or `rollback` to the newest readable one."""
     pats = list(patterns)
@@ -185,7 +185,9 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
             except CorruptArchive as exc:
                 res.failed.append({"path": p, "reason": exc.message})
             tracker.file_done()
+        judge(result, expected_records(ix, manifests), pats, accept_unproven=accept_unproven)
         if target is not None:
+            settle(target, res, keep_damaged=keep_damaged)     # only what did not fail takes its real name
             for p, n in entries:
                 if isinstance(n, File) and n.symlink is not None:
                     guard_restore(res, p, lambda: target.make_symlink(p, n.symlink, mtime_ns=mtime[id(n)]))
@@ -194,18 +196,24 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
             target.finish()
             target.close()
     tracker.finish()
+    return result
+
+
+def judge(result: ReadResult, expected: Manifest, pats: list[str], *, accept_unproven: bool = False) -> None:
+    """Compare the volume's one result with what its index and sessions claim (`expected_records`): a file
+    with no stored checksum is unproven ("no evidence"), unless `accept_unproven` accepts it as read."""
+    res = result.tape_files[0]
     failed_paths = {f["path"] for f in res.failed}
-    expected = expected_records(ix, manifests)
     unhashed = [r for r in expected.files if r.status == NO_CHECKSUM and matches_patterns(r.path, pats)]
-    if phase != "verify" and unhashed:
-        # as with a TAR file without a manifest: restored, but said plainly that nothing proved them
+    if accept_unproven and unhashed:
+        # as with a TAR file without a manifest: read, but said plainly that nothing proved them
         result.notes.append(f"{len(unhashed)} file(s) have no stored checksum (written by another tool): "
-                            f"restored as read, not verified")
+                            f"accepted as read, not proven (--accept-unproven)")
+        res.accepted += [r.path for r in unhashed]
         expected.files = [r for r in expected.files if r.status != NO_CHECKSUM]
     expected.files = [r for r in expected.files if r.path not in failed_paths]
-    compare(res, expected, pats)
     res.manifest, res.manifest_source = expected, "LTFS index"
-    return result
+    compare(res, expected, pats)
 
 
 def choose_index(device: TapeDevice, state: VolumeState, generation: int | None, rollback: bool) -> Index:
@@ -237,8 +245,7 @@ def guard_restore(res: TapeFileResult, path: str, action: Any) -> bool:
     except (UnsafePath, RestoreConflict) as exc:
         refuse(res, path, exc)
         return False
-    if path not in res.restored:
-        res.restored.append(path)
+    res.add_restored(path)     # a set beside the list: linear in the number of folders and links
     return True
 
 
@@ -254,10 +261,10 @@ def read_node(device: TapeDevice, node: File, bs: int, algorithms: tuple[str, ..
         return {}
     with out:
         hashes, _ = hash_chunks(read_file_bytes(device, node, bs), algorithms, tracker, out)
-        out.commit()
-    res.restored.append(path)
+        out.hold()       # under its temporary name until `settle` has judged it
+    res.held[path] = out
     return hashes
 
 
 __all__ = ["read_ltfs", "read_file_bytes", "stored_hashes", "expected_records", "NO_CHECKSUM",
-           "session_manifests", "guard_restore", "read_node", "zeros"]
+           "session_manifests", "guard_restore", "read_node", "zeros", "judge"]

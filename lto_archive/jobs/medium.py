@@ -36,7 +36,8 @@ class Medium(Protocol):
 
     def read(self, phase: str, *, patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
              progress: ProgressCallback | None = None, generation: int | None = None,
-             rollback: bool = False) -> ReadResult: ...
+             rollback: bool = False, keep_damaged: bool = False,
+             accept_unproven: bool = False) -> ReadResult: ...
 
 
 class TapeFiles:
@@ -51,11 +52,12 @@ class TapeFiles:
 
     def read(self, phase: str, *, patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
              progress: ProgressCallback | None = None, generation: int | None = None,
-             rollback: bool = False) -> ReadResult:
+             rollback: bool = False, keep_damaged: bool = False,
+             accept_unproven: bool = False) -> ReadResult:
         if generation is not None or rollback:
             raise UsageError("--generation and --rollback choose an LTFS index; this cartridge holds tape files")
         return read_tape_files(self.device, phase, patterns=patterns, dest=dest, overwrite=overwrite,
-                               progress=progress)
+                               progress=progress, keep_damaged=keep_damaged, accept_unproven=accept_unproven)
 
 
 class LtfsVolume:
@@ -70,9 +72,11 @@ class LtfsVolume:
 
     def read(self, phase: str, *, patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
              progress: ProgressCallback | None = None, generation: int | None = None,
-             rollback: bool = False) -> ReadResult:
+             rollback: bool = False, keep_damaged: bool = False,
+             accept_unproven: bool = False) -> ReadResult:
         return read_ltfs(self.device, phase, patterns=list(patterns), dest=dest, overwrite=overwrite,
-                         progress=progress, generation=generation, rollback=rollback)
+                         progress=progress, generation=generation, rollback=rollback, keep_damaged=keep_damaged,
+                         accept_unproven=accept_unproven)
 
 
 LAYOUTS: tuple[type[LtfsVolume] | type[TapeFiles], ...] = (LtfsVolume, TapeFiles)   # probed in this order

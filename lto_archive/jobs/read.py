@@ -30,6 +30,8 @@ from ..formats.tar_reader import TarMember, TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest, parse_session_record
 from ..restore_target import RestoreTarget
+from .restore_proof import (DAMAGED_SUFFIX, EVIDENCE, NO_EVIDENCE, footer_mismatch, judge_alone, own_evidence,
+                            refuse, settle)
 from ..tape.device import TapeDevice
 from .journal import is_journal, parse_journal
 from ..progress import ProgressCallback, ProgressTracker
@@ -66,10 +68,30 @@ class TapeFileResult:
     restored: list[str] = field(default_factory=list)
     refused: list[dict[str, Any]] = field(default_factory=list)    # restore refusals (unsafe, exists)
     parts_verified: list[str] = field(default_factory=list)    # span sets: files whose part here is proven
+    proven_by: dict[str, str] = field(default_factory=dict)   # verified path -> the evidence that proved it
+    accepted: list[str] = field(default_factory=list)   # files with no evidence, accepted so (accept_unproven)
+    restored_seen: set[str] = field(default_factory=set, repr=False)   # `restored` as a set (add_restored)
+    restored_indexed: int = field(default=0, repr=False)                # how much of `restored` it holds
+    held: dict[str, Any] = field(default_factory=dict, repr=False)   # restored, not yet proven: `settle` judges
+    links: list[tuple[str, str]] = field(default_factory=list, repr=False)   # hard links to held files
 
     @property
     def session_id(self) -> str | None:
         return self.manifest.session.session_id if self.manifest else None
+
+    def add_restored(self, path: str) -> bool:
+        """Count `path` as restored, once: False when it already is. A set kept beside the list (caught up
+        with whatever was appended to the list directly), so n members cost O(n), never O(n^2)."""
+        seen = self.restored_seen
+        if self.restored_indexed < len(self.restored):
+            seen.update(self.restored[self.restored_indexed:])
+        if path in seen:
+            self.restored_indexed = len(self.restored)
+            return False
+        seen.add(path)
+        self.restored.append(path)
+        self.restored_indexed = len(self.restored)
+        return True
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +106,8 @@ class TapeFileResult:
             "restored": len(self.restored),
             "refused": self.refused,
             "parts_verified": self.parts_verified,
+            "proven_by": self.proven_by,
+            "accepted_unproven": self.accepted,
         }
 
 
@@ -237,7 +261,8 @@ class Walker:
         self.result = TapeFileResult(n)
         self.ours = False             # a session record was read: lto-archive wrote this tape file
         self.manifest_seen = False
-        self.footed: list[tuple[Any, MemberSeen]] = []   # files read and hashed, for their own footers (AXF)
+        self.footed: list[tuple[Any, MemberSeen]] = []   # files read and hashed, for their own evidence
+        self.reader: Any = None
 
     def damage(self, what: str) -> None:
         """Record damage in this tape file (the first one found is its error); the walk goes on."""
@@ -249,7 +274,7 @@ class Walker:
         fmt = detect_format(first) if first is not None else None
         stream = TapeFileReader(self.device)
         self.volume = _is_span_volume(first, fmt)
-        reader = member_reader(fmt, stream, volume=self.volume)
+        reader = self.reader = member_reader(fmt, stream, volume=self.volume)
         try:
             for member in reader:
                 self._member(reader, stream, member)
@@ -262,11 +287,6 @@ class Walker:
         finally:
             if not stream.at_end:
                 stream.skip_to_end()
-        if self.result.manifest is None:      # the manifest is gone: each file's own evidence still counts
-            for m, seen in self.footed:
-                why = footer_mismatch(m, seen)
-                if why:
-                    self.result.failed.append({"path": m.path, "reason": why})
         if self.cut_short:
             self.damage(f"it ends before its manifest ({MANIFEST_MEMBER}): a truncated or zeroed region "
                         f"(it may read as an end of archive) after {len(self.result.members)} members")
@@ -349,18 +369,6 @@ class Walker:
         restore_member(self.target, reader, m, seen, self.result, self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
 
 
-def footer_mismatch(m: Any, seen: MemberSeen) -> str | None:
-    """A member that carries its own checksums (an AXF-style file footer) against the hashes of the bytes
-    read back: why they differ, or None (they agree, or the member carries none)."""
-    footer = getattr(m, "footer", None)
-    sums = footer.checksums if footer is not None else {}
-    bad = [a for a, h in sums.items() if seen.hashes.get(a, h) != h]
-    if not bad:
-        return None
-    where = f"the segment from byte {m.part_offset}" if getattr(m, "part_offset", None) is not None else "the file"
-    return f"{where}: its {bad[0]} does not match its file footer (the checksum it carries itself)"
-
-
 def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: ProgressTracker,
                 out: Any = None) -> tuple[dict[str, str], int]:
     """Hash data as it streams by (and write it to `out`, a RestoreFile, when given), counting it for
@@ -376,12 +384,6 @@ def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: Pro
     return hasher.hexdigests(), n
 
 
-def refuse(result: TapeFileResult, path: str, exc: LtoArchiveError) -> None:
-    """A member not restored (its name is unsafe, or it exists): said in the result, never silently."""
-    reason = "unsafe" if isinstance(exc, UnsafePath) else "exists"
-    result.refused.append({"path": path, "reason": reason, "message": exc.message})
-
-
 def _part_not_restored(result: TapeFileResult, path: str) -> None:
     result.unproven.append({"path": path, "reason": "a part of a file split across the cartridges of a "
                             "span set: not restored alone (restore the set: lto-archive span restore)"})
@@ -395,6 +397,9 @@ def restore_member(target: RestoreTarget, reader: Any, m: Any, seen: MemberSeen,
             target.make_dir(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns)
         elif m.kind == "symlink":
             target.make_symlink(m.path, m.linkname, mtime_ns=m.mtime_ns)
+        elif m.kind == "hardlink" and m.linkname in result.held:
+            result.links.append((m.path, m.linkname))     # made when its file is proven and in place
+            return
         elif m.kind == "hardlink":
             target.make_hardlink(m.path, m.linkname)
         elif m.kind == "file":
@@ -404,8 +409,13 @@ def restore_member(target: RestoreTarget, reader: Any, m: Any, seen: MemberSeen,
                     seen.size, seen.part, seen.hashes = out.bytes_written, True, hashes
                     _part_not_restored(result, m.path)
                     return
-                out.commit()
+                out.hold()        # under its temporary name until `settle` has judged it
             seen.hashes = hashes
+            earlier = result.held.pop(m.path, None)
+            if earlier is not None:
+                earlier.abort()    # a later member of the same name replaces it (as tar does)
+            result.held[m.path] = out
+            return
         else:
             return
     except (UnsafePath, RestoreConflict) as exc:
@@ -424,6 +434,7 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
     """Check every file the manifest lists against what was read back."""
     seen = {m.path: m for m in result.members if m.kind == "file"}
     refused = {r["path"] for r in result.refused}
+    label = EVIDENCE.get(result.manifest_source, result.manifest_source)
     for rec in manifest.files:
         if rec.kind != "file" or not matches_patterns(rec.path, patterns):
             continue
@@ -455,33 +466,41 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
                                   "expected": want, "actual": have})
         else:
             result.verified.append(rec.path)
+            result.proven_by[rec.path] = f"{label} {'+'.join(sorted(rec.hashes))}".strip()
 
 
 def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,
               patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
               manifest: Manifest | None = None, progress: ProgressCallback | None = None,
-              generation: int | None = None, rollback: bool = False) -> ReadResult:
+              generation: int | None = None, rollback: bool = False, keep_damaged: bool = False,
+              accept_unproven: bool = False) -> ReadResult:
     """The one pass behind `ls`, `verify` and `restore`, whatever the cartridge holds (jobs/medium.py).
 
     `tape_files` (only these) and `manifest` (a copy log written next to the
     job, standing in for a tape file whose own manifest is missing, e.g. after
     the tape filled mid-job) are about tape files: with either, the cartridge
     is read as tape files. `generation` / `rollback`: an LTFS volume read from
-    an older index generation, on purpose (jobs/ltfs_read.py).
+    an older index generation, on purpose (jobs/ltfs_read.py). `keep_damaged`: a restored file that fails is
+    kept as NAME.damaged (never under its real name). `accept_unproven`: files with no evidence at all (no
+    manifest, no checksum of their own) are accepted as read instead of making the result "incomplete".
     """
     if tape_files is None and manifest is None:
         from .medium import open_medium
         return open_medium(device).read(phase, patterns=patterns, dest=dest, overwrite=overwrite, progress=progress,
-                                        generation=generation, rollback=rollback)
+                                        generation=generation, rollback=rollback, keep_damaged=keep_damaged,
+                                        accept_unproven=accept_unproven)
     return read_tape_files(device, phase, tape_files=tape_files, patterns=patterns, dest=dest, overwrite=overwrite,
-                           manifest=manifest, progress=progress)
+                           manifest=manifest, progress=progress, keep_damaged=keep_damaged,
+                           accept_unproven=accept_unproven)
 
 
 def read_tape_files(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,
                     patterns: Iterable[str] = (), dest: Path | None = None, overwrite: bool = False,
-                    manifest: Manifest | None = None, progress: ProgressCallback | None = None) -> ReadResult:
+                    manifest: Manifest | None = None, progress: ProgressCallback | None = None,
+                    keep_damaged: bool = False, accept_unproven: bool = False) -> ReadResult:
     """Read a cartridge's tape files in order (TAR, CPIO, AXF-style: each walked by `Walker`), comparing each
-    with its manifest; a span set's volume with the manifest in the tape file after it."""
+    with its manifest; a span set's volume with the manifest in the tape file after it. A restored file takes
+    its real name only once its tape file has been compared and it did not fail (`settle`)."""
     pats = list(patterns)
     tracker = ProgressTracker(phase, progress)
     target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
@@ -514,18 +533,22 @@ def read_tape_files(device: TapeDevice, phase: str, *, tape_files: Iterable[int]
                 res.manifest, res.manifest_source = manifest, "copy log"
             if phase != "list" and res.manifest is not None:
                 compare(res, res.manifest, pats)
-            elif phase == "verify" and res.error is None:
-                # readable is not proven: say so, never let "ok" stand for "nothing compared"
-                res.unproven.append({"path": f"(tape file {n})", "reason": (
-                    f"no lto-archive manifest: {len(res.members)} members read without error, "
-                    f"but there are no recorded hashes to compare with (pass a copy log with --manifest)")})
+            elif phase != "list":      # readable is not proven: each file by its own evidence, or unproven
+                judge_alone(res, walker, accept_unproven=accept_unproven)
+            if target is not None:
+                settle(target, res, keep_damaged=keep_damaged)
             results.append(res)
     finally:
         if target is not None:
             target.finish()
             target.close()
     tracker.finish()
-    return ReadResult(phase, results)
+    out = ReadResult(phase, results)
+    accepted = sum(len(t.accepted) for t in results)
+    if accepted:
+        out.notes.append(f"{accepted} file(s) have no evidence (no manifest, no checksum of their own): "
+                         f"accepted as read, not proven (--accept-unproven)")
+    return out
 
 
 def list_tape(device: TapeDevice, **kw: Any) -> ReadResult:
@@ -549,4 +572,6 @@ def load_copy_log(path: Path) -> Manifest:
 
 __all__ = ["FileRecord", "ReadResult", "TapeFileResult", "MemberSeen", "Walker", "list_tape", "verify_tape",
            "restore_tape", "read_tape", "read_tape_files", "footer_mismatch", "load_copy_log", "compare",
-           "matches_patterns", "locate_tape_file", "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut", "hash_chunks"]
+           "matches_patterns", "locate_tape_file", "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut", "hash_chunks",
+           "settle", "DAMAGED_SUFFIX",
+           "NO_EVIDENCE", "EVIDENCE", "own_evidence", "judge_alone"]

@@ -186,7 +186,7 @@ def has_history(root: str | os.PathLike[str]) -> bool:
     folder = Path(root) / HISTORY_FOLDER
     if not folder.is_dir():
         return False
-    return (folder / CHAIN_FILE).is_file() or any(n.endswith(MANIFEST_SUFFIX) for n in os.listdir(folder))
+    return os.path.lexists(folder / CHAIN_FILE) or any(n.endswith(MANIFEST_SUFFIX) for n in os.listdir(folder))
 
 
 def read_history(root: str | os.PathLike[str], *, missing_ok: bool = False) -> History:
@@ -212,13 +212,23 @@ def read_history(root: str | os.PathLike[str], *, missing_ok: bool = False) -> H
     history.highest_file_number = max(numbered.values(), default=0)
     chain_path = folder / CHAIN_FILE
     if not chain_path.is_file():
+        if os.path.lexists(chain_path):     # there, but not a file we can read: damage, never absence
+            raise MhlHistoryError(f"{chain_path} is not a regular file: the ASC MHL history in {root} cannot be "
+                                  f"read", path=str(chain_path))
         if names:
             raise MhlHistoryError(f"ASC MHL history in {root} has manifests but no {CHAIN_FILE}: "
                                   f"its generations cannot be checked", path=str(chain_path))
         if missing_ok:
             return history
         raise NoMhlHistory(f"{root} carries no ASC MHL history (empty {HISTORY_FOLDER}/ folder)", path=str(root))
-    chain = parse_chain(chain_path.read_bytes(), str(chain_path))
+    try:
+        chain = parse_chain(chain_path.read_bytes(), str(chain_path))
+    except OSError as exc:
+        raise MhlHistoryError(f"cannot read {chain_path}: {exc.strerror}", path=str(chain_path)) from None
+    if not chain and names:
+        raise MhlHistoryError(f"{chain_path} lists no generation, but {HISTORY_FOLDER}/ holds {len(names)} "
+                              f"manifest(s) ({names[0]}): the chain is damaged and the history cannot be checked",
+                              path=str(chain_path))
     seen: set[int] = set()
     for e in chain:
         if e.sequence_nr in seen:

@@ -22,7 +22,7 @@ from ..formats.ltfs.volume import VolumeState, open_volume
 from ..hashing import DEFAULT_ALGORITHMS
 from ..jobs.ltfs_read import guard_restore, read_node, session_manifests, read_file_bytes, stored_hashes
 from ..progress import ProgressTracker
-from ..jobs.read import MemberSeen, TapeFileResult, matches_patterns, compare
+from ..jobs.read import MemberSeen, TapeFileResult, matches_patterns, compare, settle
 from ..manifest import OK, Manifest
 from ..restore_target import RestoreTarget
 from ..tape.device import MediumInfo, TapeDevice
@@ -109,6 +109,8 @@ def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: An
     failed = {f["path"] for f in res.failed}
     whole = replace(man, files=[f for f in man.files if not f.part and f.path not in failed])
     compare(res, whole, pats)
+    if target is not None:
+        settle(target, res)     # a whole file restored takes its real name only when it did not fail
     return bool(span.get("last"))
 
 

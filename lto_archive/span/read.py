@@ -36,7 +36,7 @@ from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
 from ..jobs.catalog_restore import WrongCartridge
 from ..progress import ProgressCallback, ProgressTracker
 from ..jobs.read import (MemberSeen, ReadResult, TapeFileResult, compare, footer_mismatch, hash_chunks,
-                         locate_tape_file, matches_patterns, open_tape_file, restore_member)
+                         locate_tape_file, matches_patterns, open_tape_file, restore_member, settle)
 from ..jobs.medium import LtfsVolume, TapeFiles, open_medium
 from ..library.base import DriveInfo, Library
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest
@@ -314,6 +314,8 @@ def _read_tape_volume(dev: TapeDevice, _volume: None, man: Manifest, result: Spa
         if matches_patterns(path, pats) and member not in seen_parts and rec.status == OK:
             res.failed.append({"path": path, "reason": f"part {(rec.part or {})['number']} is missing from the "
                                                          f"volume"})
+    if target is not None:
+        settle(target, res)     # a whole file restored takes its real name only when it did not fail
     return bool(span.get("last"))
 
 

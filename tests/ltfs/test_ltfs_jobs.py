@@ -253,14 +253,17 @@ def test_reference_two_sessions_restore_every_sha256(tmp_path: Path) -> None:
     cart = copy_fixture("two-sessions-lto5", tmp_path / "cart")
     dev = VirtualTape(cart)
     dest = tmp_path / "dest"
-    r = restore_tape(dev, dest)
+    r = restore_tape(dev, dest, accept_unproven=True)
+    unaccepted = restore_tape(dev, tmp_path / "dest2")
     dev.close()
     want = sha256_list("two-sessions-lto5.sha256")
     got = {p: hashlib.sha256(b).hexdigest() for p, b in restored_files(dest).items()}
     assert got == want
     assert r.status == "ok" and not r.failed
-    # nothing proved them: restore says so
+    # nothing proved them: restore says so, and without accepting that, it is not "ok" (issue 14)
     assert any("no stored checksum" in n and str(len(want)) in n for n in r.notes)
+    assert unaccepted.status == "incomplete" and len(unaccepted.unproven) == len(want)
+    assert all("no evidence: unproven" in u["reason"] for u in unaccepted.unproven)
     assert (dest / "empty.file").stat().st_size == 0
     assert folder_state(cart) == folder_state(FIXTURES / "two-sessions-lto5")      # reading changed nothing
 

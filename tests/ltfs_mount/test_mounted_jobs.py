@@ -383,9 +383,11 @@ def test_corrupted_file_on_the_volume_fails_verification(tmp_path, vol, store):
     with pytest.raises(VerificationFailed, match="A001/CLIPS/A001C001.mov") as ei:
         v.raise_for_status()
     assert ei.value.exit_code == ExitCode.VERIFY_FAILED
-    # restore reports it too (and still writes the bytes it read, as the TAR restore does)
+    # restore reports it too, and never leaves the wrong bytes under the real name (issue 14)
     r = read_mounted(vol, "restore", dest=tmp_path / "dest", xattrs=store)
     assert [f["path"] for f in r.failed] == ["A001/CLIPS/A001C001.mov"]
+    assert not (tmp_path / "dest" / "A001/CLIPS/A001C001.mov").exists()
+    assert (tmp_path / "dest" / "A001/CLIPS/A001C002.mov").read_bytes() == files["A001/CLIPS/A001C002.mov"]
 
 
 def test_hash_attribute_alone_proves_and_catches(tmp_path, vol, store):
