@@ -43,7 +43,7 @@ def test_bench_measures_every_goal_beside_its_baseline_and_leaves_nothing(tmp_pa
     assert ("card", "ours LTFS xxh128 -> vtape") in cases
     assert "ltfs_index" not in report            # the 10^6-file index is --only index
     for m in report["results"]:
-        assert m["bytes"] > 0 and m["files"] > 0 and m["seconds"] > 0
+        assert m["bytes"] > 0 and m["files"] > 0 and m["seconds"] > 0 and m["cpu_seconds"] >= 0
     goals = report["ratios"]
     assert {"big file, xxh128 / raw records", "big file, xxh128+md5 / md5 ceiling", "card / raw records",
             "card, LTFS / our TAR", "dpx / raw records", "dpx, restore / raw read+hash"} <= set(goals)
@@ -58,7 +58,7 @@ def test_bench_cleans_up_inside_a_folder_it_did_not_make(tmp_path):
     keep.write_text("not the bench's")
     result = CliRunner().invoke(cli, ["bench", "--dir", str(tmp_path), *TINY, "--no-peers", "--markdown"])
     assert result.exit_code == 0, result.output
-    assert "| goal | ours | against | ratio | goal | met |" in result.output
+    assert "| goal | ours | against | ratio | goal | met | CPU-time ratio |" in result.output
     assert "| card / raw records |" in result.output and "peer" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
 

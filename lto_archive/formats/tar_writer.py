@@ -91,28 +91,39 @@ def _pax_record(keyword: str, value: str) -> bytes:
         p = n
 
 
+@lru_cache(maxsize=256)
+def _owner_fields(uid: int, gid: int) -> tuple[bytes, bytes] | None:
+    """The uname and gname fields of an owner, or None if it needs pax fields (tarfile then)."""
+    uname, gname = _uname(uid), _gname(gid)
+    if not (0 <= uid < _OCTAL7 and 0 <= gid < _OCTAL7 and uname.isascii() and len(uname) <= 32
+            and gname.isascii() and len(gname) <= 32):
+        return None
+    return uname.encode(), gname.encode()
+
+
+@lru_cache(maxsize=64)
+def _pax_block(size: int) -> bytes:
+    """The header block of a pax extended header of `size` bytes (it depends on nothing else)."""
+    return _ustar(b"././@PaxHeader", tarfile.XHDTYPE, size, 0, 0, 0, 0, b"", b"", b"")
+
+
 def fast_header(name: str, kind: bytes, size: int, mode: int, mtime_ns: int, uid: int = 0, gid: int = 0,
                 linkname: str = "") -> bytes | None:
     """The header tarfile's PAX_FORMAT would write for a member whose only pax field is a
     sub-second mtime, without building a TarInfo (a third of a small file's cost); None when
     anything else needs a pax field (a long or non-ASCII name, a huge size, ...): use tarfile."""
-    uname, gname = _uname(uid), _gname(gid)
     if kind == tarfile.DIRTYPE and not name.endswith("/"):
         name += "/"      # as TarInfo.get_info does, before any length check
-    if not (name.isascii() and len(name) <= 100 and linkname.isascii() and len(linkname) <= 100
-            and uname.isascii() and len(uname) <= 32 and gname.isascii() and len(gname) <= 32
-            and 0 <= uid < _OCTAL7 and 0 <= gid < _OCTAL7 and 0 <= size < _OCTAL11 and 0 <= mtime_ns):
+    owner = _owner_fields(uid, gid)
+    if (owner is None or not (name.isascii() and len(name) <= 100 and linkname.isascii() and len(linkname) <= 100)
+            or not 0 <= size < _OCTAL11 or not 0 <= mtime_ns < _OCTAL11 * 1_000_000_000):
         return None
     mtime, frac = divmod(mtime_ns, 1_000_000_000)
-    if mtime >= _OCTAL11:
-        return None
-    block = _ustar(name.encode(), kind, size, stat_mod.S_IMODE(mode), mtime, uid, gid, linkname.encode(),
-                   uname.encode(), gname.encode())
+    block = _ustar(name.encode(), kind, size, stat_mod.S_IMODE(mode), mtime, uid, gid, linkname.encode(), *owner)
     if not frac:
         return block
     record = _pax_record("mtime", _pax_time(mtime_ns))
-    pax = _ustar(b"././@PaxHeader", tarfile.XHDTYPE, len(record), 0, 0, 0, 0, b"", b"", b"")
-    return pax + record + bytes(-len(record) % BLOCK) + block
+    return b"".join((_pax_block(len(record)), record, bytes(-len(record) % BLOCK), block))
 
 
 class TarWriter:
