@@ -172,6 +172,13 @@ class RecordStream:
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Copy bytes (headers, padding, metadata) into the stream."""
+        cur = self._cur
+        n = len(data)
+        if cur.fill + n < self.chunk_size:      # a header: one copy, the chunk stays open
+            cur.view[cur.fill:cur.fill + n] = data
+            cur.fill += n
+            self.offset += n
+            return
         mv = memoryview(data)
         while mv:
             cur = self._cur
