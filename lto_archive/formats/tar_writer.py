@@ -68,16 +68,18 @@ def _pax_time(ns: int) -> str:
 _OCTAL7 = 8 ** 7     # uid, gid: 7 octal digits and a NUL
 _OCTAL11 = 8 ** 11   # size, mtime: 11 octal digits and a NUL
 _DEV_PREFIX = bytes(8 + 8 + 155 + 12)   # devmajor, devminor, prefix, the block's padding
+_CHKSUM_CONST = 8 * ord(" ") + sum(tarfile.POSIX_MAGIC)
 
 
 def _ustar(name: bytes, kind: bytes, size: int, mode: int, mtime: int, uid: int, gid: int,
            linkname: bytes, uname: bytes, gname: bytes) -> bytes:
     """One ustar header block, exactly as tarfile's PAX_FORMAT writes it (checksum: 6 octal
     digits, NUL, space; magic "ustar\\0" "00"; no prefix)."""
-    head = b"".join((name.ljust(100, b"\0"), b"%07o\0%07o\0%07o\0%011o\0%011o\0        " % (mode, uid, gid, size, mtime),
-                     kind, linkname.ljust(100, b"\0"), tarfile.POSIX_MAGIC, uname.ljust(32, b"\0"),
-                     gname.ljust(32, b"\0"), _DEV_PREFIX))
-    return b"%s%06o\0%s" % (head[:148], sum(head), head[155:])
+    numbers = b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode, uid, gid, size, mtime)
+    # the checksum: every byte, the checksum field as 8 spaces; the NUL padding adds nothing
+    chksum = (sum(name) + sum(numbers) + _CHKSUM_CONST + kind[0] + sum(linkname) + sum(uname) + sum(gname))
+    return b"".join((name.ljust(100, b"\0"), numbers, b"%06o\0 " % chksum, kind, linkname.ljust(100, b"\0"),
+                     tarfile.POSIX_MAGIC, uname.ljust(32, b"\0"), gname.ljust(32, b"\0"), _DEV_PREFIX))
 
 
 def _pax_record(keyword: str, value: str) -> bytes:
