@@ -12,6 +12,7 @@ stdlib's in every case.
 from __future__ import annotations
 
 import tarfile
+from zlib import adler32
 
 __all__ = ["header_info"]
 
@@ -21,6 +22,20 @@ _frombuf = tarfile.TarInfo.frombuf
 _nti, _nts = tarfile.nti, tarfile.nts
 
 
+def _octal(field: bytes) -> int:
+    """tarfile.nti, for the usual octal field; a field it would not take raises ValueError."""
+    if field[0] in (0o200, 0o377):
+        return _nti(field)              # GNU base-256
+    end = field.find(b"\0")
+    return int((field if end < 0 else field[:end]).strip() or b"0", 8)
+
+
+def _byte_sum(data: bytes) -> int:
+    """The sum of up to 256 bytes, exactly: Adler-32's low half is 1 + the sum mod 65521,
+    and 256 * 255 + 1 < 65521."""
+    return (adler32(data) & 0xFFFF) - 1
+
+
 def header_info(buf: bytes | bytearray | memoryview, encoding: str = "utf-8",
                 errors: str = "surrogateescape") -> tarfile.TarInfo:
     """`tarfile.TarInfo.frombuf(buf, encoding, errors)`, with the same result or exception."""
@@ -28,23 +43,23 @@ def header_info(buf: bytes | bytearray | memoryview, encoding: str = "utf-8",
         return _frombuf(buf, encoding, errors)
     buf = bytes(buf)
     try:
-        chksum = _nti(buf[148:156])
-        if chksum != _CHKSUM_SPACES + sum(buf[:148]) + sum(buf[156:]):
+        chksum = _octal(buf[148:156])
+        if chksum != _CHKSUM_SPACES + _byte_sum(buf[:148]) + _byte_sum(buf[156:412]) + _byte_sum(buf[412:]):
             return _frombuf(buf, encoding, errors)    # the signed sum, a zero block, or damage: as tarfile says
         obj = tarfile.TarInfo()
         obj.name = _nts(buf[0:100], encoding, errors)
-        obj.mode = _nti(buf[100:108])
-        obj.uid = _nti(buf[108:116])
-        obj.gid = _nti(buf[116:124])
-        obj.size = _nti(buf[124:136])
-        obj.mtime = _nti(buf[136:148])
+        obj.mode = _octal(buf[100:108])
+        obj.uid = _octal(buf[108:116])
+        obj.gid = _octal(buf[116:124])
+        obj.size = _octal(buf[124:136])
+        obj.mtime = _octal(buf[136:148])
         obj.chksum = chksum
         obj.type = buf[156:157]
         obj.linkname = _nts(buf[157:257], encoding, errors)
         obj.uname = _nts(buf[265:297], encoding, errors)
         obj.gname = _nts(buf[297:329], encoding, errors)
-        obj.devmajor = _nti(buf[329:337])
-        obj.devminor = _nti(buf[337:345])
+        obj.devmajor = _octal(buf[329:337])
+        obj.devminor = _octal(buf[337:345])
         prefix = _nts(buf[345:500], encoding, errors)
     except (tarfile.HeaderError, ValueError, LookupError, UnicodeError):
         return _frombuf(buf, encoding, errors)

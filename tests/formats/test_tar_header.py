@@ -71,3 +71,17 @@ def test_header_info_matches_frombuf_on_damaged_and_odd_blocks():
     for block in odd:
         assert outcome(header_info, block) == outcome(ref, block), block[:160]
     assert outcome(header_info, memoryview(good[0])) == outcome(ref, good[0])
+
+
+def test_header_info_matches_frombuf_on_odd_number_fields():
+    ref = lambda b: tarfile.TarInfo.frombuf(b, "utf-8", "surrogateescape")  # noqa: E731
+    base = bytearray(tarfile.TarInfo("a").tobuf(tarfile.USTAR_FORMAT))
+    for field in (b"\x1c644\0\0\0\0", b" 0o17\0\0\0", b"1_0\0\0\0\0\0", b"+7\0\0\0\0\0\0", b"12 34\0\0\0",
+                  b"\x80\0\0\0\0\0\x01\x00", b"\xff\xff\xff\xff\xff\xff\xff\xfe", b"0000644 ", b"9\0\0\0\0\0\0\0",
+                  b"\0" * 8, b" " * 8, b"\xe9\0\0\0\0\0\0\0"):
+        for at in (100, 108, 329):              # mode, uid, devmajor
+            b = bytearray(base)
+            b[at:at + 8] = field
+            b[148:156] = b" " * 8
+            b[148:156] = b"%06o\0 " % sum(b)
+            assert outcome(header_info, bytes(b)) == outcome(ref, bytes(b)), (at, field)
