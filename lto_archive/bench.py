@@ -65,12 +65,8 @@ GOALS: list[tuple[str, str, str, str, float]] = [
     ("card, LTFS / our TAR", "card", OURS_LTFS, OURS, 0.90),
     ("dpx / raw records", "dpx", OURS, RAW, 0.90),
     ("dpx / two-pass peer", "dpx", OURS, PEER_XXH, 1.30),
-    ("big file, verify / raw read+hash", "big file", VERIFY, RAW_READ, 0.90),
-    ("big file, restore / raw read+hash", "big file", RESTORE, RAW_READ, 0.90),
-    ("card, verify / raw read+hash", "card", VERIFY, RAW_READ, 0.90),
-    ("card, restore / raw read+hash", "card", RESTORE, RAW_READ, 0.90),
-    ("dpx, verify / raw read+hash", "dpx", VERIFY, RAW_READ, 0.90),
-    ("dpx, restore / raw read+hash", "dpx", RESTORE, RAW_READ, 0.90),
+    *[(f"{data}, {what} / raw read+hash", data, case, RAW_READ, 0.90)
+      for data in ("big file", "card", "dpx") for what, case in (("verify", VERIFY), ("restore", RESTORE))],
 ]
 
 
