@@ -36,8 +36,8 @@ def markdown(report: dict) -> str:
 @click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("/dev/shm/lto-bench"),
               show_default=True, help="Where the data sets and tapes go, removed afterwards (tmpfs gives stable figures).")
 @click.option("--big-size", default="512M", show_default=True, help="Size of the one big file (0: leave it out).")
-@click.option("--card-files", default=1000, show_default=True,
-              help="Files of 8 KiB..1 MiB on the card (4000: the issue's card; 0: leave it out).")
+@click.option("--card-files", default=4000, show_default=True,
+              help="Files of 8 KiB..1 MiB on the card, seeded (the issue's card; 0: leave it out).")
 @click.option("--dpx-frames", default=5000, show_default=True,
               help="12 KiB frames of the DPX-like sequence (100000: the full figure; 0: leave it out).")
 @click.option("--hash", "hashes", default="xxh128", show_default=True)

@@ -298,7 +298,7 @@ def ratios_of(results: list[Measurement]) -> dict[str, dict]:
     return out
 
 
-def run_benchmark(workdir: Path, *, big_size: int = 512 * MiB, card_files: int = 1000, dpx_frames: int = 5000,
+def run_benchmark(workdir: Path, *, big_size: int = 512 * MiB, card_files: int = 4000, dpx_frames: int = 5000,
                   algorithms: tuple[str, ...] = ("xxh128",), record_size: int = DEFAULT_RECORD_SIZE,
                   rounds: int = 2, peers: bool = True, seed: int = 15) -> dict:
     """Make the data sets under `workdir`, run every case `rounds` times interleaved, keep the best of
