@@ -150,6 +150,9 @@ class RecordStream:
     @property
     def flags(self) -> WriteFlags:
         """Early-warning flags seen by any live device so far."""
+        if len(self.status) == 1:        # asked once per file: no enum arithmetic for one device
+            s = self.status[0]
+            return s.flags if s.error is None else WriteFlags.NONE
         f = WriteFlags.NONE
         for s in self.status:
             if s.error is None:
@@ -169,6 +172,13 @@ class RecordStream:
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Copy bytes (headers, padding, metadata) into the stream."""
+        cur = self._cur
+        n = len(data)
+        if cur.fill + n < self.chunk_size:      # a header: one copy, the chunk stays open
+            cur.view[cur.fill:cur.fill + n] = data
+            cur.fill += n
+            self.offset += n
+            return
         mv = memoryview(data)
         while mv:
             cur = self._cur
@@ -249,6 +259,9 @@ class RecordStream:
     @property
     def device_offset(self) -> int:
         """The furthest any live device has got: shared bytes plus its own records (room checks)."""
+        if len(self.status) == 1:        # asked once per file
+            s = self.status[0]
+            return self.offset + (s.own_slots * self.record_size if s.error is None else 0)
         own = max((s.own_slots for s in self.live_devices), default=0)
         return self.offset + own * self.record_size
 

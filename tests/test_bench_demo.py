@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from lto_archive_cli.main import cli
+
+MiB = 1 << 20
 
 
 def test_demo_writes_verifies_restores_and_compares(tmp_path):
@@ -22,16 +26,52 @@ def test_demo_writes_verifies_restores_and_compares(tmp_path):
     subprocess.run(["md5sum", "--quiet", "-c", ".lto-archive/tape-file-0/checksums.md5"], cwd=restored, check=True)
 
 
-def test_bench_reports_ours_beside_raw(tmp_path):
-    result = CliRunner().invoke(cli, ["bench", "--dir", str(tmp_path), "--big-size", "3M", "--small-count", "20",
-                                      "--small-size", "64K", "--json"])
+TINY = ["--big-size", "3M", "--card-files", "12", "--dpx-frames", "30", "--rounds", "2"]
+
+
+def test_bench_measures_every_goal_beside_its_baseline_and_leaves_nothing(tmp_path):
+    workdir = tmp_path / "bench"          # made by the bench, so removed by it
+    result = CliRunner().invoke(cli, ["bench", "--dir", str(workdir), *TINY, "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     cases = {(m["dataset"], m["case"]) for m in report["results"]}
-    assert ("big file", "ours -> vtape") in cases and ("small files", "raw read (null baseline)") in cases
+    for dataset in ("big file", "card", "dpx"):
+        for case in ("raw records -> vtape layout", "ours TAR xxh128 -> vtape", "raw read + xxh128 of the records",
+                     "ours verify", "ours restore"):
+            assert (dataset, case) in cases
+    assert ("big file", "md5 ceiling (one core, same buffers)") in cases
+    assert ("card", "ours LTFS xxh128 -> vtape") in cases
+    assert "ltfs_index" not in report            # the 10^6-file index is --only index
     for m in report["results"]:
-        assert m["bytes"] > 0 and m["mb_s"] > 0
-    assert set(report["ratios"]) == {"big file", "small files"}
+        assert m["bytes"] > 0 and m["files"] > 0 and m["seconds"] > 0 and m["cpu_seconds"] >= 0
+    goals = report["ratios"]
+    assert {"big file, xxh128 / raw records", "big file, xxh128+md5 / md5 ceiling", "card / raw records",
+            "card, LTFS / our TAR", "dpx / raw records", "dpx, restore / raw read+hash"} <= set(goals)
+    if shutil.which("tar") and shutil.which("xxhsum"):
+        assert "card / two-pass peer" in goals and "dpx / two-pass peer" in goals
+    assert all(g["ratio"] > 0 and g["met"] == (g["ratio"] >= g["goal"]) for g in goals.values())
+    assert not workdir.exists()
+
+
+def test_bench_cleans_up_inside_a_folder_it_did_not_make(tmp_path):
+    keep = tmp_path / "mine.txt"
+    keep.write_text("not the bench's")
+    result = CliRunner().invoke(cli, ["bench", "--dir", str(tmp_path), *TINY, "--no-peers", "--markdown"])
+    assert result.exit_code == 0, result.output
+    assert "| goal | ours | against | ratio | goal | met | CPU-time ratio |" in result.output
+    assert "| card / raw records |" in result.output and "peer" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+def test_bench_cleans_up_when_a_case_fails(tmp_path, monkeypatch):
+    import lto_archive.bench as bench
+
+    def broken(*a, **k):
+        raise RuntimeError("case failed")
+    monkeypatch.setattr(bench, "md5_ceiling", broken)
+    with pytest.raises(RuntimeError, match="case failed"):
+        bench.run_benchmark(tmp_path / "b", big_size=MiB, card_files=0, dpx_frames=0, rounds=1, peers=False)
+    assert not (tmp_path / "b").exists()
 
 
 def test_console_script_runs():

@@ -63,10 +63,9 @@ from typing import Any, BinaryIO
 from ..errors import SourceError, UnstorableName
 from ..streaming import RecordStream
 
-try:  # optional: only makes the crc byte sum fast
-    import numpy as _np
-except ImportError:  # pragma: no cover - depends on the machine
-    _np = None
+# optional: only makes the crc byte sum fast; imported on first use (importing numpy costs
+# ~0.15 s, and every write job loads this module through the format registry)
+_np: Any = False    # False: not imported yet; None: not installed
 
 __all__ = ["CpioWriter", "CpioPlacement", "CpioLimitError", "NEWC_MAGIC", "CRC_MAGIC", "HEADER_SIZE",
            "MAX_FILE_SIZE", "MAX_MTIME", "TRAILER_NAME", "byte_sum", "newc_header", "member_overhead",
@@ -92,9 +91,20 @@ def byte_sum(data: Any) -> int:
     n = len(data)
     if not n:
         return 0
-    if _np is not None and n >= 4096:
+    if n >= 4096 and _numpy() is not None:
         return int(_np.frombuffer(data, dtype=_np.uint8).sum(dtype=_np.uint64))
     return sum(data if isinstance(data, bytes) else bytes(data))
+
+
+def _numpy() -> Any:
+    global _np
+    if _np is False:
+        try:
+            import numpy
+            _np = numpy
+        except ImportError:  # pragma: no cover - depends on the machine
+            _np = None
+    return _np
 
 
 def _align4(n: int) -> int:
