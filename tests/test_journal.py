@@ -215,7 +215,7 @@ def test_small_files_share_a_commit_point_a_large_one_gets_its_own(tmp_path: Pat
     from lto_archive.jobs.journal import COMMIT_EVERY_BYTES, JobJournal
     rs = 1 << 20
     dev = SimpleNamespace(records_written=0, error=None)
-    stream = SimpleNamespace(status=[dev], offset=0, record_size=rs)
+    stream = SimpleNamespace(status=[dev], offset=0, record_size=rs, flush_hashes=lambda: None)
     jj = JobJournal(stream, Journal(tmp_path / f"s{JOURNAL_SUFFIX}", session(), []))
     every = COMMIT_EVERY_BYTES // rs
 
