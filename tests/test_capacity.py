@@ -4,6 +4,7 @@ the files that did not fit are reported not written, and no record ever runs int
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from lto_archive.jobs.write import WriteOptions, WriteResult, write_archive
 from lto_archive.manifest import NOT_WRITTEN, OK
 from lto_archive.tape import VirtualTape, WriteFlags, create_vtape
 from lto_archive.tape.blocks import RECORD_OVERHEAD, BlockTable, records_cost, warning_points
+
+from .bad_input_helpers import run
 
 MiB = 1 << 20
 NO_WARNINGS = {"early_warning_bytes": 0, "programmable_early_warning_bytes": 0}   # only the estimate stops a job
@@ -97,6 +100,21 @@ def test_ltfs_fills_on_tiny_files(tmp_path: Path) -> None:
     assert set(written) <= on_volume and not set(files) - set(written) & on_volume
     further_write_is_full(dev, tmp_path, opts)
     assert {p for p, _ in open_volume(dev).index.files()} >= set(written)
+    ip_left, dp_left = (dev.partition_capacity(p) - used(dev, p) for p in (0, 1))
+    dev.close()
+    check_info(tmp_path / "c", ip_left, dp_left)
+
+
+def check_info(cart: Path, ip_left: int, dp_left: int) -> None:
+    """`info` reports the data partition's room (issue 16), and both partitions' in --json."""
+    doc = json.loads(run("info", "--device", f"vtape:{cart}", "--json", check=0).stdout)
+    assert doc["remaining"] == dp_left
+    assert doc["partition_room"] == [{"partition": 0, "capacity": doc["partition_room"][0]["capacity"],
+                                      "remaining": ip_left},
+                                     {"partition": 1, "capacity": doc["partition_room"][1]["capacity"],
+                                      "remaining": dp_left}]
+    text = run("info", "--device", f"vtape:{cart}", check=0).stdout
+    assert "on partition 1 (data)" in text.splitlines()[5] and "on partition 0" in text
 
 
 def test_ltfs_fills_the_data_partition(tmp_path: Path) -> None:
