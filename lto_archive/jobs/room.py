@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Sequence
 
+from ..errors import LtoArchiveError
 from ..formats.ltfs.index import Directory, Extent, File, Index, index_xml_chunks, times_now
 from ..formats.ltfs.session import HASH_XATTR_PREFIX, HASH_XATTRS
 from ..hashing import MultiHasher, checksum_line
@@ -26,17 +27,21 @@ from ..mhl.writer import generation_from_manifest, history_files
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.blocks import RECORD_OVERHEAD, partition_capacities, record_cost, records_cost
+from ..tape import mam
 from ..tape.device import TapeDevice
 
 __all__ = ["stream_charge", "padded_cost", "text_cost", "json_cost", "IndexBudget", "MetadataBudget", "index_partition_room",
            "index_cost", "LABEL_BLOCKS_COST"]
 
+MiB = 1 << 20
 WIDE = 10**15                   # wider than any length, block or offset a manifest line holds in practice
 PLAIN = re.compile(r"[A-Za-z0-9._ +=,@#~()\[\]{}'!$^/-]*")   # stored as they are in XML, JSON and logs
 JSON_PLAIN = re.compile(r'[^"\\\x00-\x1f\x7f\ud800-\udfff]*')   # JSON, logs: stored as they are
 ESCAPE_FACTOR = 6               # any other text: a byte may become up to 6 (\uXXXX, %XX, &amp;)
 HEADER_MARGIN = 1024            # an index header's generation, times and locations may grow
 SESSION_MARGIN = 8192           # the manifest's and copy log's session part grows as the job closes
+STOP_MESSAGE_BYTES = 80        # the longest reason a job gives for a file it did not write (no room, the
+                                # early warning: 77 bytes, a signal: 62), in the manifest and the copy log
 MHL_FILES_BYTES = 8192          # a card's ASC MHL generation and chain files, without their entries
 MHL_MARGIN = 16                 # an entry's hash dates and attributes may be a little wider
 # the index partition before the index (VOL1 record, filemark, label of at most 4096 bytes, filemark)
@@ -81,11 +86,16 @@ def index_partition_room(device: TapeDevice) -> int:
     """Bytes the index partition gives its index (it is rewritten after the label's blocks)."""
     cap = getattr(device, "partition_capacity", None)
     if cap is not None:
-        p0 = int(cap(0))
-    else:
-        med = device.medium()
-        p0 = partition_capacities(med.capacity, max(med.partitions, 1))[0]
-    return p0 - LABEL_BLOCKS_COST
+        return int(cap(0)) - LABEL_BLOCKS_COST
+    read = getattr(device, "read_attribute", None)    # a real drive: its cartridge memory says (MiB)
+    try:
+        most = read(0, mam.MAXIMUM_CAPACITY_IN_PARTITION) if read is not None else None
+    except LtoArchiveError:
+        most = None
+    if most:
+        return int.from_bytes(most, "big") * MiB - LABEL_BLOCKS_COST
+    med = device.medium()
+    return partition_capacities(med.capacity, max(med.partitions, 1))[0] - LABEL_BLOCKS_COST
 
 
 def _hexdigests(algorithms: Sequence[str]) -> dict[str, str]:
@@ -159,7 +169,8 @@ class MetadataBudget:
         self.base_pending = _record_bytes(pending, none)
         self.mhl = _mhl_entry_bytes(info, written) if cards else 0
         self.bytes = len(none.to_json()) + len(none.copy_log_text()) + SESSION_MARGIN + cards * MHL_FILES_BYTES
-        self.pending = {id(e): self.base_pending + self.texts(e.name, str(e.path), stop_message) for e in entries}
+        message = max(stop_message, "x" * STOP_MESSAGE_BYTES, key=len)   # or the early-warning or signal reason
+        self.pending = {id(e): self.base_pending + self.texts(e.name, str(e.path), message) for e in entries}
         self.bytes += sum(self.pending.values())
 
     @staticmethod
