@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from lto_archive.errors import EndOfMedium
 from lto_archive.formats.ltfs.volume import format_volume, open_volume
 from lto_archive.jobs.read import restore_tape, verify_tape
-from lto_archive.jobs.room import LABEL_BLOCKS_COST
+from lto_archive.jobs.room import LABEL_BLOCKS_COST, index_partition_room
 from lto_archive.jobs.write import WriteOptions, WriteResult, write_archive
 from lto_archive.manifest import NOT_WRITTEN, OK
-from lto_archive.tape import VirtualTape, WriteFlags, create_vtape
+from lto_archive.tape import VirtualTape, WriteFlags, create_vtape, mam
 from lto_archive.tape.blocks import RECORD_OVERHEAD, BlockTable, records_cost, warning_points
 
 from .bad_input_helpers import run
@@ -216,3 +216,15 @@ def test_records_cost_matches_the_table() -> None:
         for off in range(0, size, rs):
             t.write_record(min(rs, size - off))
         assert records_cost(size, rs) == t.charged(0)
+
+
+def test_index_partition_room_from_cartridge_memory() -> None:
+    """A real drive has no partition_capacity: the index partition's size comes from its cartridge memory
+    (an LTFS index partition is far smaller than 5 % of an LTO-9)."""
+    class Drive:
+        def read_attribute(self, partition: int, attr_id: int) -> bytes | None:
+            if (partition, attr_id) == (0, mam.MAXIMUM_CAPACITY_IN_PARTITION):
+                return (37_000).to_bytes(8, "big")     # MiB
+            return None
+
+    assert index_partition_room(Drive()) == 37_000 * MiB - LABEL_BLOCKS_COST  # type: ignore[arg-type]

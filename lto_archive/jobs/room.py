@@ -169,9 +169,12 @@ class MetadataBudget:
         self.base_pending = _record_bytes(pending, none)
         self.mhl = _mhl_entry_bytes(info, written) if cards else 0
         self.bytes = len(none.to_json()) + len(none.copy_log_text()) + SESSION_MARGIN + cards * MHL_FILES_BYTES
-        message = max(stop_message, "x" * STOP_MESSAGE_BYTES, key=len)   # or the early-warning or signal reason
-        self.pending = {id(e): self.base_pending + self.texts(e.name, str(e.path), message) for e in entries}
-        self.bytes += sum(self.pending.values())
+        self.stop_message = max(stop_message, "x" * STOP_MESSAGE_BYTES, key=len)   # or early warning, a signal
+        self.bytes += sum(self.not_written(e) for e in entries)
+
+    def not_written(self, entry: SourceEntry) -> int:
+        """What `entry` costs while it is counted as not written (recomputed, never held: 10^6 entries)."""
+        return self.base_pending + self.texts(entry.name, str(entry.path), self.stop_message)
 
     @staticmethod
     def texts(path: str, source: str, message: str) -> int:
@@ -184,7 +187,7 @@ class MetadataBudget:
         cost += len(self.algorithms) * json_cost(rec.path)      # its lines in the checksum lists
         if self.mhl and entry.kind == "file":
             cost += self.mhl + json_cost(rec.path)
-        self.bytes += cost - self.pending.pop(id(entry), 0)
+        self.bytes += cost - self.not_written(entry)
 
     def cost(self, block_size: int, padded: bool = False) -> int:
         """Tape the metadata files take: LTFS files each end a short record; `padded` (TAR) members
