@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -128,7 +129,8 @@ def _index_options(f):  # type: ignore[no-untyped-def]
               help="Instead of a tape: a folder a write job copied to (--copy-to), read back against the job "
                    "manifests it holds.")
 @click.option("--operator", default=None, help="Who verifies, in the catalog (default: the login name).")
-@click.option("--tape-file", "tape_files", type=int, multiple=True, help="Only these tape files (0 = first).")
+@click.option("--tape-file", "tape_files", type=click.IntRange(min=0), multiple=True,
+              help="Only these tape files (numbered from 0, as `ls` shows them; repeatable).")
 @click.option("--manifest", "copy_log", type=click.Path(exists=True, path_type=Path), default=None,
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
 @catalog_option
@@ -169,7 +171,8 @@ def folder_text(result: ReadResult) -> None:
 
 @click.command("ls")
 @_device_option
-@click.option("--tape-file", "tape_files", type=int, multiple=True)
+@click.option("--tape-file", "tape_files", type=click.IntRange(min=0), multiple=True,
+              help="Only these tape files (numbered from 0, as `ls` shows them; repeatable).")
 @click.option("--long", "-l", "long_", is_flag=True, help="Size, mtime and tape position of each member.")
 @_index_options
 @_json_option
@@ -182,12 +185,16 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | 
     def text() -> None:
         for note in result.notes:
             click.secho(f"note: {note}", fg="yellow", err=True)
+        if long_ and result.tape_files:
+            click.echo(f"{'size (bytes)':>14}  {'modified (UTC)':<19}  {'position':<22}  path")
+            click.echo("# position: block B+O = the member's data starts O bytes into record B of its tape file")
         for t in result.tape_files:
             click.echo(f"# tape file {t.tape_file}" + (f"  session {t.session_id}" if t.session_id else ""))
             for m in t.members:
                 name = m.path + ("/" if m.kind == "dir" else "") + (f" -> {m.linkname}" if m.linkname else "")
                 if long_:
-                    click.echo(f"{m.size:>14}  block {m.block:>8}+{m.offset:<7}  {name}")
+                    when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(m.mtime)) if m.mtime else "-"
+                    click.echo(f"{m.size:>14}  {when:<19}  {'block ' + str(m.block) + '+' + str(m.offset):<22}  {name}")
                 else:
                     click.echo(name)
             if t.error:
@@ -203,7 +210,8 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | 
 @library_options()
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("patterns", nargs=-1)
-@click.option("--tape-file", "tape_files", type=int, multiple=True)
+@click.option("--tape-file", "tape_files", type=click.IntRange(min=0), multiple=True,
+              help="Only these tape files (numbered from 0, as `ls` shows them; repeatable).")
 @click.option("--overwrite", is_flag=True, help="Replace files that already exist in DEST.")
 @click.option("--manifest", "copy_log", type=click.Path(exists=True, path_type=Path), default=None,
               help="A job's copy log (.json), for a tape file whose own manifest is missing.")
@@ -219,6 +227,7 @@ def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tap
             overwrite: bool, copy_log: Path | None, from_catalog: bool, catalog_path: Path | None, no_catalog: bool,
             generation: int | None, rollback: bool, progress: bool | None, as_json: bool) -> None:
     """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way."""
+    _check_dest(dest, patterns)
     if from_catalog:
         _restore_from_catalog(devices, dest, patterns, overwrite, catalog_path, no_catalog, progress, as_json)
         return
@@ -233,6 +242,14 @@ def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tap
         bar.close()
     emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))
     result.raise_for_status()
+
+
+def _check_dest(dest: Path, patterns: tuple[str, ...]) -> None:
+    """A DEST that looks like a pattern and does not exist is a forgotten DEST, not a folder to make."""
+    if not dest.exists() and any(c in str(dest) for c in "*?["):
+        example = " ".join(["./restored", f"'{dest}'", *(f"'{p}'" for p in patterns)])
+        raise UsageError(f"DEST {str(dest)!r} looks like a pattern and does not exist: restore takes the folder "
+                         f"to restore into first, then the PATTERNs (e.g. lto-archive restore --device ... {example})")
 
 
 def _restore_from_catalog(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], overwrite: bool,

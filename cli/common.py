@@ -24,6 +24,14 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"
 
 
+def capacity_text(n: float) -> str:
+    """A capacity as tape vendors quote it (decimal), with the binary figure in brackets: "20.0 GB (18.6 GiB)"."""
+    for unit, scale in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if abs(n) >= scale:
+            return f"{human_bytes(n)} ({n / scale:.1f} {unit})"
+    return human_bytes(n)
+
+
 _pending_json: list[dict[str, Any]] = []
 
 
@@ -168,38 +176,81 @@ def interrupted(exc: KeyboardInterrupt) -> Interrupted:
 
 
 class ProgressBar:
-    """One status line on stderr: bar, bytes, MB/s, ETA and the current file.
+    """Progress on stderr: %, bytes, MB/s, ETA, files done of the total and the current file.
 
-    Drawn only on a terminal (or when forced), so logs and --json stay clean.
+    On a terminal: one status line redrawn in place. Otherwise (a log file, a pipe, CI), when
+    enabled: a plain line every `plain_every` seconds of the job and one at the end, never escape
+    codes. `enabled` None: on a terminal only, so logs and --json stay clean. Use it as a context
+    manager (`with ProgressBar(p) as bar:`) or call `close()`.
     """
 
-    def __init__(self, enabled: bool | None = None, width: int = 28) -> None:
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+    def __init__(self, enabled: bool | None = None, width: int = 28, *, terminal: bool | None = None,
+                 plain_every: float = 5.0) -> None:
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
+        self.enabled = self.terminal if enabled is None else enabled
         self.width = width
+        self.plain_every = plain_every
         self._shown = False
+        self._drawn = 0          # terminal lines of the last drawing (the main line and one per destination)
+        self._next_plain = 0.0
+        self._last: Progress | None = None
 
-    def __call__(self, p: Progress) -> None:
-        if not self.enabled:
-            return
+    def __enter__(self) -> "ProgressBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def line(self, p: Progress) -> str:
         mb_s = p.rate / 1e6
+        files = f"{p.files_done}/{p.files_total} files" if p.files_total else f"{p.files_done} files"
         if p.bytes_total:
             frac = min(1.0, p.bytes_done / p.bytes_total)
             bar = "#" * int(frac * self.width)
             eta = "--:--" if p.eta is None else time.strftime("%M:%S", time.gmtime(p.eta))
             head = (f"{p.phase:<7} [{bar:<{self.width}}] {frac * 100:5.1f}% "
-                    f"{human_bytes(p.bytes_done)}/{human_bytes(p.bytes_total)} {mb_s:7.1f} MB/s ETA {eta}")
+                    f"{human_bytes(p.bytes_done)}/{human_bytes(p.bytes_total)} {mb_s:7.1f} MB/s ETA {eta} {files}")
         else:
-            head = f"{p.phase:<7} {human_bytes(p.bytes_done)} {p.files_done} files {mb_s:7.1f} MB/s"
-        name = p.path[-40:]
-        sys.stderr.write("\r\033[K" + head + "  " + name)
+            head = f"{p.phase:<7} {human_bytes(p.bytes_done)} {files} {mb_s:7.1f} MB/s"
+        return head + "  " + p.path[-40:]
+
+    @staticmethod
+    def destination_lines(p: Progress) -> list[str]:
+        """One line per destination of a job writing several: its own rate and buffer, so a slow one shows."""
+        lines = []
+        for d in p.destinations:
+            buffer = "" if d.buffer_fill is None else f"  buffer {d.buffer_fill * 100:3.0f}%"
+            state = "" if d.state == "writing" else f"  {d.state}"
+            lines.append(f"  {d.kind:<6} {d.name[-32:]:<32} {human_bytes(d.bytes_done):>9} {d.rate / 1e6:7.1f} MB/s"
+                         f"{buffer}{state}")
+        return lines
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        lines = [self.line(p), *self.destination_lines(p)]
+        if self.terminal:
+            up = f"\033[{self._drawn - 1}A" if self._drawn > 1 else ""
+            sys.stderr.write(up + "\r" + "\n".join("\033[K" + ln for ln in lines))
+            self._drawn = len(lines)
+            self._shown = True
+        else:
+            self._last = p
+            if p.elapsed < self._next_plain:
+                return
+            self._next_plain = p.elapsed + self.plain_every
+            sys.stderr.write("\n".join(lines) + "\n")
+            self._last = None
         sys.stderr.flush()
-        self._shown = True
 
     def close(self) -> None:
+        if self._last is not None:        # plain mode: the final state, once
+            sys.stderr.write("\n".join([self.line(self._last), *self.destination_lines(self._last)]) + "\n")
+            self._last = None
         if self._shown:
             sys.stderr.write("\n")
-            sys.stderr.flush()
             self._shown = False
+        sys.stderr.flush()
 
 
 def exit_code_help() -> str:

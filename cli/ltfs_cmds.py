@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 import lto_archive
+from lto_archive import DriveInfo
 
-from .common import device_from, device_or_library, emit, library_options, remember_barcode
+from .common import device_from, device_or_library, emit, library_options, library_selection, remember_barcode
 
 
 @click.command("format")
@@ -26,13 +27,31 @@ from .common import device_from, device_or_library, emit, library_options, remem
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout.")
 def format_cmd(device: str, fmt: str, barcode: str | None, serial: str | None, volume_name: str, block_size: str,
                force: bool, allow_old_generation: bool, as_json: bool) -> None:
-    """Format the cartridge as an empty LTFS volume (two partitions), like mkltfs."""
+    """Format the cartridge as an empty LTFS volume (two partitions), like mkltfs. In a library, a cartridge the
+    command loaded itself goes back to its slot afterwards, so the next `format --barcode` finds a free drive."""
+    library = library_selection().get("library") or (device if device.startswith("vlib:") else None)
+    in_slot = barcode is not None and library is not None and _in_a_slot(library, barcode)
     with device_from(device) as dev:
         result = lto_archive.format_ltfs(dev, barcode=barcode, serial=serial, volume_name=volume_name,
                                          block_size=block_size, force=force, allow_old_generation=allow_old_generation)
-    emit(result.to_dict(), as_json, lambda: click.echo(
+    returned = None
+    if in_slot:
+        with lto_archive.open_library(library) as lib:
+            place = lib.status().locate(barcode)
+            if isinstance(place, DriveInfo):     # in a drive: put it back
+                lib.unload(place.number)
+                returned = getattr(lib.status().locate(barcode), "number", None)
+    doc = {**result.to_dict(), "returned_to_slot": returned}
+    emit(doc, as_json, lambda: click.echo(
         f"formatted LTFS volume {result.serial or '(no serial)'} '{volume_name}' "
-        f"uuid {result.volume_uuid}, {result.block_size // 1024} KiB blocks"))
+        f"uuid {result.volume_uuid}, {result.block_size // 1024} KiB blocks"
+        + (f"; {barcode} is back in slot {returned}" if returned is not None else "")))
+
+
+def _in_a_slot(library: str, barcode: str) -> bool:
+    with lto_archive.open_library(library) as lib:
+        place = lib.status().locate(barcode)
+    return place is not None and not isinstance(place, DriveInfo)
 
 
 @click.group("ltfs")

@@ -50,12 +50,28 @@ def read_text(r: ReadResult, verb: str) -> None:
             click.echo(f"{where}: {len(t.members)} members read; no lto-archive manifest, nothing to compare")
         else:
             source = t.manifest_source if t.manifest is not None else "catalog"
-            click.echo(f"{where}: {len(t.verified)} files verified"
-                       + (f", {len(t.restored)} restored" if verb == "restore" else "")
+            click.echo(f"{where}: {_verified_restored(t, verb)}"
                        + (f" (against the {source})" if source != "tape" else ""))
         tape_file_problems(t)
     if r.phase != "list":
         click.echo(f"result: {r.status}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _verified_restored(t: Any, verb: str) -> str:
+    """"3 files verified" or, for a restore, what was written: files (proven) apart from folders and links."""
+    if verb != "restore":
+        return f"{_plural(len(t.verified), 'file')} verified"
+    proven = set(t.verified)
+    files = sum(1 for p in t.restored if p in proven)
+    others = len(t.restored) - files
+    text = f"{_plural(files, 'file')} restored and verified"
+    if len(t.verified) > files:
+        text += f", {len(t.verified) - files} verified only"
+    return text + (f" (and {_plural(others, 'folder/link')})" if others else "")
 
 
 def tape_file_problems(t, indent: str = "  ") -> None:  # type: ignore[no-untyped-def]
@@ -74,7 +90,8 @@ def span_text(r: Any) -> None:
     ok = sum(1 for f in r.files if f.status == "ok" and not (f.part and not f.part.get("last")))
     drive = f" on {r.drive}" if r.drive else ""
     click.echo(f"span set {r.set_id} (job {r.job_id}){drive}: {len(r.volumes)} cartridge(s), "
-               f"{ok} of {len(r.files)} files" + (f" - FAILED: {r.error.message}" if r.error and r.drive else ""))
+               f"{ok} of {len(r.files)} files" + (f" - FAILED: {r.error.message}" if r.error and r.drive else "")
+               + (" - interrupted" if r.status == "interrupted" else ""))
     for v in r.volumes:
         s = v.manifest.session
         parts = [f"part {f.part['number']} of {f.path} ({human_bytes(f.part['length'])})" for f in v.files if f.part]

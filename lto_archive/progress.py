@@ -11,7 +11,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["CountingReader", "Progress", "ProgressCallback", "ProgressTracker"]
+__all__ = ["CountingReader", "DestinationProgress", "Progress", "ProgressCallback", "ProgressTracker"]
+
+
+@dataclass(frozen=True)
+class DestinationProgress:
+    """One destination of a job that writes several (tape A, tape B, a shuttle drive): its own bytes and
+    rate, and how full its buffer is (0.0 .. 1.0; None where it has none), so a slow one is visible."""
+
+    name: str
+    kind: str                # "tape", "folder", "mount"
+    bytes_done: int
+    elapsed: float
+    buffer_fill: float | None = None
+    state: str = "writing"   # "writing", "done", "failed"
+
+    @property
+    def rate(self) -> float:
+        return self.bytes_done / self.elapsed if self.elapsed > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -23,6 +40,7 @@ class Progress:
     files_total: int | None
     path: str                # the file being worked on
     elapsed: float           # seconds since the job started
+    destinations: tuple[DestinationProgress, ...] = ()   # a job writing several: each one's own progress
 
     @property
     def rate(self) -> float:
@@ -55,6 +73,8 @@ class ProgressTracker:
         self.interval = interval
         self.start = time.monotonic()
         self._last = 0.0
+        # a job writing several destinations sets this: each one's progress, sampled at every report
+        self.sampler: Callable[[], tuple[DestinationProgress, ...]] | None = None
 
     @property
     def elapsed(self) -> float:
@@ -64,7 +84,8 @@ class ProgressTracker:
         if self.callback is not None:
             self._last = time.monotonic()
             self.callback(Progress(self.phase, self.bytes_done, self.bytes_total, self.files_done,
-                                   self.files_total, self.path, self._last - self.start))
+                                   self.files_total, self.path, self._last - self.start,
+                                   self.sampler() if self.sampler is not None else ()))
 
     def file_started(self, path: str) -> None:
         self.path = path

@@ -29,6 +29,9 @@ def require_tool(name: str) -> str:
 def _private_catalog(tmp_path_factory: pytest.TempPathFactory) -> None:
     """The CLI records every job in the default catalog: keep the tests' out of the user's home."""
     os.environ.setdefault("LTO_ARCHIVE_CATALOG", str(tmp_path_factory.mktemp("catalog") / "catalog.sqlite"))
+    # ...and the user's config file (profiles) out of the tests: a path that does not exist
+    os.environ["LTO_ARCHIVE_CONFIG"] = str(tmp_path_factory.mktemp("config") / "no-config.toml")
+    os.environ.pop("LTO_ARCHIVE_PROFILE", None)
 
 
 @pytest.fixture

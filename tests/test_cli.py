@@ -70,8 +70,8 @@ def test_json_error_outputs_parse(tmp_path: Path) -> None:
     assert cp.returncode == 6 and doc["exit_code"] == 6 and doc["error"] == "RestoreConflict"
     assert doc["files"] == ["card/a.bin"] and doc["result"]["status"] == "refused"
     assert (dest / "card" / "a.bin").read_bytes() == b"keep"
-    # verify of an absent tape file
+    # verify of an absent tape file: a usage error (issue 16: tape files are numbered from 0)
     cp = run("verify", "--device", f"vtape:{tape}", "--tape-file", "5", "--json")
     doc = json.loads(cp.stdout)
-    assert cp.returncode == 6 and doc["exit_code"] == 6 and "tape file 5" in doc["message"]
+    assert cp.returncode == 2 and doc["exit_code"] == 2 and "tape file 5" in doc["message"]
     assert tape_objects(tape) == before

@@ -13,7 +13,7 @@ from ..errors import (ArchiveError, CartridgeNotFound, ChangerError, CorruptArch
                       NoNextCartridge, RestoreConflict, SourceError, UnsafePath, UnstorableName, UsageError,
                       VerificationFailed, WriteProtected)
 from ..hashing import DEFAULT_ALGORITHMS
-from ..progress import Progress, ProgressCallback
+from ..progress import DestinationProgress, Progress, ProgressCallback
 from ..jobs.write import formats as archive_formats
 from ..library import DriveInfo, Library, LibraryStatus, SlotInfo
 from ..manifest import Manifest
@@ -42,7 +42,7 @@ __all__ = [
     "parse_size",
     # jobs
     "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats", "DEFAULT_ALGORITHMS",
-    "DEFAULT_LOG_DIR", "Progress", "ProgressCallback", "Manifest",
+    "DEFAULT_LOG_DIR", "DestinationProgress", "Progress", "ProgressCallback", "Manifest",
     # results
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
     # catalog

@@ -15,6 +15,7 @@ from ..catalog import export as _export
 from ..jobs.catalog_import import import_folder as _import_folder
 from ..jobs.catalog_import import import_tape as _import_tape
 from ..catalog import search as _search
+from ..catalog.overview import overview as _overview
 from ..catalog.search import search_document
 from ..errors import UsageError
 from ..jobs.catalog_restore import load_instruction_lines, plan_document
@@ -65,6 +66,11 @@ class Catalog:
     def tapes(self, *, include_folders: bool = True) -> list[dict[str, Any]]:
         """Every tape (and folder) with its shelf location and what is on it."""
         return self.store.tapes(include_folders=include_folders)
+
+    def overview(self, *, jobs: int = 5) -> dict[str, Any]:
+        """For `status`: counts, the newest jobs, and what needs attention (copies never read back, failed
+        proofs, nearly full cartridges)."""
+        return _overview(self.store, jobs=jobs)
 
     def set_location(self, barcode: str, location: str) -> dict[str, Any]:
         """Where the cartridge is kept ("Shelf 3"; "" clears it)."""

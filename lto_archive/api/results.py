@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import JobIncomplete, LtoArchiveError
 from ..formats.registry import is_volume_layout
 
-_ORDER = ["ok", "incomplete", "failed"]
+_ORDER = ["ok", "incomplete", "interrupted", "failed"]
 
 
 class Wrapper:

@@ -118,7 +118,7 @@ def _read_mount_back(result, mountpoint: Path, verify: bool) -> None:  # type: i
     """A mounted LTFS volume is one destination too: read back through its files (or said not to be)."""
     failed_write = result.error is not None
     dest: dict = {"kind": "ltfs-mount", "destination": str(mountpoint), "device": "", "tape_file": None,
-                  "start_block": None, "status": "failed" if failed_write else "ok",
+                  "start_block": None, "status": "failed" if failed_write else "interrupted" if result.interrupted else "ok",
                   "error": result.error.message if failed_write else "", "verified": None, "failed": []}
     result.destinations = [dest]
     if failed_write or not verify:

@@ -15,10 +15,13 @@ a supply (span/tape_span.py, span/ltfs_span.py). The engine runs them all the sa
 SIGINT and SIGTERM: a job that can stop at a file boundary (`interruptible`) gets a handler for the
 duration of the run (lto_archive/interrupts.py). The first signal is seen between two entries:
 `interrupt` marks what is still pending as not written, and the session is committed and finished as
-usual with what is complete (its status: interrupted). A second signal, or a Ctrl-C in a job that
-cannot stop at a boundary, stops at once: `abandon` drops what is buffered, and the KeyboardInterrupt
-leaves as `errors.Interrupted` (exit 130, or 143 for SIGTERM); the tape file it leaves open is closed
-by the next job (jobs/append.py).
+usual with what is complete (its status: interrupted; `close_job_session`), and `settle_interrupted`
+makes the result, each set and every destination say interrupted. This holds for every job: tape files
+and their fan-out, LTFS volumes, LTFS mounts, span sets (the open cartridge closed as the set's last). A
+second signal, or a Ctrl-C in a job that cannot stop at a boundary, stops at once: `abandon` drops what
+is buffered and commits the journal with what the drives took, and the KeyboardInterrupt leaves as
+`errors.Interrupted` (exit 130, or 143 for SIGTERM); the tape file it leaves open is closed by the next
+job (jobs/append.py), an LTFS volume is made consistent by `ltfs recover` from the journal.
 
 The plan before (`jobs.session.plan_job`) and the lifecycle steps the jobs share
 (`jobs.session`) are the same for every job, so a rule about commit points,
@@ -27,11 +30,13 @@ early warning, verify or copy logs is written once.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ..errors import DeviceError, Interrupted
 from ..interrupts import signal_name, signal_of, stop_requests
+from ..manifest import NOT_WRITTEN, FileRecord, SessionInfo
 from ..scan import SourceEntry
+from .session import close_session, new_record
 
 R = TypeVar("R")
 
@@ -41,6 +46,7 @@ class WriteJob(Generic[R]):
 
     pending: list[SourceEntry]    # what is still to be written, in order
     interruptible = False         # stops at a file boundary on SIGINT/SIGTERM (`interrupt`)
+    interrupted: int | None = None   # the signal that stopped the job at a file boundary
 
     def start(self) -> None:
         """Load, position and open the targets (the constructor did it when there is nothing more)."""
@@ -61,11 +67,26 @@ class WriteJob(Generic[R]):
         raise NotImplementedError
 
     def interrupt(self, signum: int) -> None:
-        """A signal asked the job to stop: take nothing more (`pending` emptied, each said not written)."""
-        raise NotImplementedError
+        """A signal asked the job to stop: take nothing more (`pending` emptied, each said not written, in
+        `stopped_records()`); `commit` then closes the session with what is complete."""
+        self.interrupted = signum
+        self.stopped_records().extend(not_written(self.pending, signum))
+
+    def stopped_records(self) -> list[FileRecord]:
+        """Where the records of the entries a signal left go: the open session's (its manifest's) files."""
+        return self.records  # type: ignore[attr-defined,no-any-return]
 
     def abandon(self) -> None:
-        """Stop at once (a second signal): drop what is buffered, write nothing more."""
+        """Stop at once (a second signal): drop what is buffered, write nothing more (the job's RecordStream,
+        when it has one, stops without its filemark or index); its journal keeps every entry the drives took,
+        so `ltfs recover` or `verify --manifest` proves them."""
+        stream = getattr(self, "stream", None)
+        if stream is not None:
+            stream.abort()
+        journal = getattr(self, "journal", None)
+        if journal is not None:
+            journal.commit(force=True)
+            journal.close()
 
 
 def run(job: WriteJob[R]) -> R:
@@ -87,7 +108,7 @@ def run(job: WriteJob[R]) -> R:
             except DeviceError as exc:
                 job.fail(exc)
             closed = True
-            return job.finish()
+            return settle_interrupted(job.finish(), job.interrupted)
         except KeyboardInterrupt as exc:
             job.abandon()
             raise stopped_at_once(signal_of(exc), closed) from None
@@ -104,4 +125,45 @@ def stopped_at_once(signum: int, closed: bool) -> Interrupted:
                        "closes an open tape file first; an LTFS volume needs 'lto-archive ltfs recover')", signum)
 
 
-__all__ = ["WriteJob", "run"]
+def not_written(pending: list[SourceEntry], signum: int) -> list[FileRecord]:
+    """The records of the entries a signal left (`pending` emptied): each not written, saying why."""
+    why = f"not written: the job was interrupted ({signal_name(signum)}) before this file"
+    out = []
+    for entry in pending:
+        rec = new_record(entry)
+        rec.status, rec.message = NOT_WRITTEN, why
+        out.append(rec)
+    pending.clear()
+    return out
+
+
+def close_job_session(session: SessionInfo, records: list[FileRecord], started: Any, tracker: Any,
+                      failed: bool = False, interrupted: int | None = None) -> None:
+    """jobs.session.close_session, and the status `interrupted` for a session a signal closed at a file
+    boundary (a device failure says failed whatever stopped the job)."""
+    close_session(session, records, started, tracker, failed=failed)
+    if interrupted is not None and not failed:
+        session.status = "interrupted"
+
+
+def settle_interrupted(result: R, signum: int | None) -> R:
+    """The result of a job a signal stopped at a file boundary: it (each set) says so, and every destination
+    that holds the session (written, read back or not) says interrupted rather than ok."""
+    if signum is None:
+        return result
+    results: list[Any] = result if isinstance(result, list) else [result]
+    for r in results:
+        r.interrupted = signum
+        for d in getattr(r, "destinations", None) or []:
+            if d.get("status") in ("ok", "written"):
+                d["status"] = "interrupted"
+        for v in getattr(r, "volumes", None) or []:      # a span set: the cartridge a signal closed
+            if v.manifest.session.status == "interrupted":
+                v.interrupted = signum
+        for f in getattr(r, "folders", None) or []:      # a span set's --copy-to folders (FolderResult)
+            if f.status == "ok":
+                f.status = "interrupted"
+    return result
+
+
+__all__ = ["WriteJob", "run", "not_written", "close_job_session", "settle_interrupted"]

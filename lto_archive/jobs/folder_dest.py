@@ -12,6 +12,7 @@ Afterwards every copy is read back and compared with the hashes of the pass.
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,9 +56,14 @@ class FolderDestination:
 
     # --- before anything is written ------------------------------------------------
     def check_space(self, total_bytes: int) -> None:
-        """Refuse a copy that would fill the disk; warn past 80 % (RT-030 3.1.3)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        st = os.statvfs(self.root)
+        """Refuse a folder that cannot be written, or a copy that would fill its disk; warn past 80 %
+        (RT-030 3.1.3)."""
+        try:
+            probe_folder(self.root)
+            st = os.statvfs(self.root)
+        except OSError as exc:
+            raise UsageError(f"the folder {self.root} cannot be written: {exc.strerror} (give a writable --copy-to "
+                             f"folder); nothing was written", destination=str(self.root)) from None
         size = st.f_blocks * st.f_frsize
         free = st.f_bavail * st.f_frsize
         if total_bytes >= free:
@@ -77,12 +83,16 @@ class FolderDestination:
     def alive(self) -> bool:
         return self.result.status != "failed"
 
-    def fail(self, exc: BaseException) -> None:
+    def fail(self, exc: BaseException, path: str | None = None) -> None:
+        """The folder failed (disk full, unplugged), while copying `path` if given: it is dropped."""
         with self._lock:
             if self.result.status != "failed":
                 self.result.status = "failed"
-                why = getattr(exc, "strerror", None) or getattr(exc, "message", None) or str(exc)
-                self.result.error = f"{self.root}: {why}: this destination was dropped; the others went on"
+                why = disk_error_text(exc)
+                at = f" while copying {path}" if path else ""
+                self.result.error = f"{self.root}: {why}{at}: this destination was dropped; the others went on"
+                if path:
+                    self.result.failed[path] = why
 
     # --- writing -----------------------------------------------------------------------
     def _guard(self, path: str, action: Any) -> Any:
@@ -93,8 +103,8 @@ class FolderDestination:
                 return action(self._target)
         except (UnsafePath, RestoreConflict) as exc:
             self.result.failed[path] = exc.message
-        except OSError as exc:
-            self.fail(exc)
+        except (OSError, LtoArchiveError) as exc:     # the disk refused (RestoreFile says DeviceError)
+            self.fail(exc, path)
         return None
 
     def make_dir(self, path: str, mode: int, mtime_ns: int | None) -> None:
@@ -138,6 +148,22 @@ class FolderDestination:
             self.result.status = "incomplete"
 
 
+def probe_folder(root: Path) -> None:
+    """Make `root` (and its parents) and write and remove a file in it: OSError when it cannot take one."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(prefix=".lto-archive-probe-", dir=root)
+    os.close(fd)
+    os.unlink(probe)
+
+
+def disk_error_text(exc: BaseException) -> str:
+    """Why a folder's disk refused: the OS's words (a RestoreFile's DeviceError keeps the errno)."""
+    code = getattr(exc, "errno", None) or getattr(exc, "data", {}).get("errno")
+    if isinstance(code, int) and code:
+        return os.strerror(code)
+    return getattr(exc, "message", None) or str(exc)
+
+
 def read_back(path: Path, want: dict[str, str], algorithms: tuple[str, ...] | None = None) -> str:
     """Read a folder copy and compare it with the expected hashes: '' when it matches, else why not."""
     h = MultiHasher(algorithms or tuple(want))
@@ -170,9 +196,9 @@ class FolderFile:
             return
         try:
             self.handle.write(view)
-        except OSError as exc:
+        except (OSError, LtoArchiveError) as exc:     # the disk refused (RestoreFile says DeviceError)
             self.broken = True
-            self.dest.fail(exc)
+            self.dest.fail(exc, self.path)
 
     def finish(self, ok: bool) -> None:
         """Commit the copy (or drop it when the source read failed or the folder failed)."""
@@ -184,8 +210,8 @@ class FolderFile:
             else:
                 with self.dest._lock:
                     self.handle.abort()
-        except OSError as exc:
-            self.dest.fail(exc)
+        except (OSError, LtoArchiveError) as exc:
+            self.dest.fail(exc, self.path)
 
 
 class Tee:
@@ -259,4 +285,4 @@ def verify_folders(dests: list[FolderDestination], expected: dict[str, dict[str,
 
 
 __all__ = ["FolderDestination", "FolderFile", "FolderResult", "Tee", "FILL_WARNING", "mirror_entry", "open_copies",
-           "feeding", "job_files", "close_folders", "verify_folders", "read_back"]
+           "feeding", "job_files", "close_folders", "verify_folders", "read_back", "probe_folder"]

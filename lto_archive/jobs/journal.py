@@ -24,13 +24,26 @@ from typing import Any
 
 from ..errors import ArchiveError, UsageError
 from ..formats.ltfs.recover import JournaledFile, iso_to_ns
-from ..manifest import FileRecord, Manifest, SessionInfo
+from ..manifest import NOT_WRITTEN, SKIPPED, UNREADABLE, FileRecord, Manifest, SessionInfo
 
 JOURNAL_FORMAT = "lto-archive-journal"
 JOURNAL_SUFFIX = ".journal.jsonl"
 # a commit point at most this often (bytes the drives took): a file of this size or more is journaled as
 # soon as the drives have it; many small ones are fsynced together, not one fsync each
 COMMIT_EVERY_BYTES = 32 << 20
+NOT_ON_TAPE = (UNREADABLE, SKIPPED, NOT_WRITTEN)
+
+
+def open_journal(log_dir: Path | None, session: SessionInfo, cartridges: Sequence[dict[str, Any]]) -> "Journal | None":
+    """A job's journal in its log folder (None: the job keeps no log); a folder that cannot take it is the
+    user's to fix (UsageError), before a byte of the session is written."""
+    if log_dir is None:
+        return None
+    try:
+        return Journal(journal_path(log_dir, session.session_id), session, cartridges)
+    except OSError as exc:
+        raise UsageError(f"cannot write the job journal in the log folder {log_dir}: {exc.strerror} "
+                         "(give a writable --log-dir)", path=str(log_dir)) from None
 
 
 def journal_path(log_dir: Path, session_id: str) -> Path:
@@ -65,16 +78,19 @@ class Journal:
     def commit(self, written_slots: int | None) -> int:
         """Journal, in order, every offered entry whose records the devices took (`written_slots`:
         the fewest shared record slots any live device has written; None: all of them) and whose
-        hashes are known; fsynced. How many entries were journaled."""
+        hashes are known; fsynced. How many entries were journaled (none once it is closed)."""
+        if self._fd < 0:
+            return 0
         done = 0
         for p in self.pending:
             ready = written_slots is None or p.end_slot <= written_slots
-            if not ready or (p.rec.kind == "file" and not p.rec.hashes):
+            if not ready or (p.rec.kind == "file" and not p.rec.hashes and p.rec.status not in NOT_ON_TAPE):
                 break
             done += 1
         if done:
             batch, self.pending = self.pending[:done], self.pending[done:]
-            self._append([{"file": dict(vars(p.rec)), **p.extra} for p in batch])
+            # a file that never reached the tape (unreadable, skipped) is not journaled, nor waited for
+            self._append([{"file": dict(vars(p.rec)), **p.extra} for p in batch if p.rec.status not in NOT_ON_TAPE])
         return done
 
     def _append(self, docs: list[dict[str, Any]]) -> None:
@@ -103,17 +119,14 @@ class JobJournal:
     @classmethod
     def open(cls, log_dir: Path | None, session: SessionInfo, stream: Any) -> "JobJournal":
         """Before a byte of the session is written: a log folder that cannot take it stops the job here."""
-        if log_dir is None:
-            return cls(stream, None)
         try:
-            return cls(stream, Journal(journal_path(log_dir, session.session_id), session, [
+            return cls(stream, open_journal(log_dir, session, [
                 {"barcode": d.get("barcode"), "volume_uuid": d.get("volume_uuid"), "device": d.get("device"),
                  "tape_file": d.get("tape_file"), "start_block": d.get("start_block")}
                 for d in session.destinations if d.get("kind") == "tape"]))
-        except OSError as exc:
+        except UsageError:
             stream.abort()
-            raise UsageError(f"cannot write the job journal in the log folder {log_dir}: {exc.strerror} "
-                             "(give a writable --log-dir)", path=str(log_dir)) from None
+            raise
 
     def placed(self, rec: FileRecord, **extra: Any) -> None:
         """An entry is on the stream (up to the stream's offset now): journal what the devices took."""
@@ -156,24 +169,34 @@ class JournalContents:
 
     @property
     def volume_uuids(self) -> list[str | None]:
-        return [c.get("volume_uuid") for c in self.header.get("cartridges", [])]
+        """The LTFS volumes the job wrote: the header's (one per drive), then those its entries name (the
+        later cartridges of a span set)."""
+        out = [c.get("volume_uuid") for c in self.header.get("cartridges", [])]
+        for e in self.entries:
+            own = e.get("volume_uuid")
+            if own is not None and own not in out:
+                out.append(own)
+        return out
 
     def records(self) -> list[FileRecord]:
         known = FileRecord.__dataclass_fields__
         return [FileRecord(**{k: v for k, v in e["file"].items() if k in known}) for e in self.entries]
 
     def on_volume(self, volume_uuid: str) -> list[JournaledFile]:
-        """The entries as they lie on this LTFS volume (its own start blocks), for `ltfs recover`."""
-        uuids = self.volume_uuids
-        if volume_uuid not in uuids:
-            return []
-        i = uuids.index(volume_uuid)
+        """The entries as they lie on this LTFS volume (its own start blocks), for `ltfs recover`: an entry
+        that names its volume (a span set's) is on that one, the others on every volume of the header."""
+        header = [c.get("volume_uuid") for c in self.header.get("cartridges", [])]
         out = []
         for e in self.entries:
+            own = e.get("volume_uuid")
+            if (own is not None and own != volume_uuid) or (own is None and volume_uuid not in header):
+                continue
+            i = 0 if own is not None else header.index(volume_uuid)
             f, blocks = e["file"], e.get("blocks") or []
             start = blocks[i] if i < len(blocks) and isinstance(blocks[i], int) else None
             hashes = f.get("hashes") if isinstance(f.get("hashes"), dict) else {}
-            out.append(JournaledFile(str(f["path"]), str(f.get("kind", "file")), int(e.get("length") or 0), start,
+            path = e.get("member") or f["path"]      # a part of a split file: its own name on the volume
+            out.append(JournaledFile(str(path), str(f.get("kind", "file")), int(e.get("length") or 0), start,
                                      {str(k): str(v) for k, v in hashes.items()}, iso_to_ns(str(f.get("mtime", ""))),
                                      str(f.get("linkname") or "")))
         return out
@@ -241,11 +264,22 @@ def find_journals(log_dir: str | Path, volume_uuid: str) -> list[Path]:
                 first = f.readline()
         except OSError:
             continue
-        if is_journal(first) and any(c.get("volume_uuid") == volume_uuid
-                                     for c in json.loads(first).get("cartridges", [])):
+        if not is_journal(first):
+            continue
+        head = json.loads(first)
+        if any(c.get("volume_uuid") == volume_uuid for c in head.get("cartridges", [])) or (
+                (head["session"] or {}).get("span") and _names_volume(p, volume_uuid)):
             found.append(p)
     return found
 
 
-__all__ = ["Journal", "JobJournal", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "COMMIT_EVERY_BYTES", "journal_path", "read_journal",
+def _names_volume(path: Path, volume_uuid: str) -> bool:
+    """A span job's journal: one of its entries lies on this volume (a later cartridge of the set)."""
+    try:
+        return volume_uuid in read_journal(path).volume_uuids
+    except ArchiveError:
+        return False
+
+
+__all__ = ["Journal", "JobJournal", "open_journal", "NOT_ON_TAPE", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "COMMIT_EVERY_BYTES", "journal_path", "read_journal",
            "parse_journal", "is_journal", "find_journals", "written_slots"]

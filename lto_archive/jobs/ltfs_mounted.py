@@ -29,16 +29,17 @@ from ..errors import DeviceError, EndOfMedium, MediumError, SourceError, UsageEr
 from ..hashing import MultiHasher
 from ..tape.blocks import records_cost
 from ..ltfs_tools import (LTFS_HASH_XATTRS, PARTITION, START_BLOCK, SYNC, SYNC_VALUE, VOLUME_BLOCKSIZE, VOLUME_SERIAL,
-                          OsXattrs, XattrStore)
+                          VOLUME_UUID, OsXattrs, XattrStore)
 from ..manifest import (COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SKIPPED, UNREADABLE,
                         FileRecord, Manifest, SessionInfo, iso, utc_now)
 from ..scan import SourceEntry, scan_sources
-from .engine import WriteJob, run
+from .engine import WriteJob, close_job_session, run
+from .journal import COMMIT_EVERY_BYTES, NOT_ON_TAPE, open_journal
 from .ltfs_mount_read import (COPY_BUFFER, NOT_ON_VOLUME, PART_PREFIX, PART_SUFFIX, MountedFile, check_volume,
                               list_mounted, read_mounted, restore_mounted, tape_order, verify_mounted)
 from ..progress import ProgressCallback, ProgressTracker
-from .session import (TOOL, WriteOptions, WriteResult, check_copied, close_session, copy_source_file, new_record,
-                      new_session_id, write_copy_log)
+from .session import (TOOL, WriteOptions, WriteResult, check_copied, copy_source_file, new_record, new_session_id,
+                      write_copy_log)
 from .targets import LtfsMount
 
 __all__ = ["LtfsMount", "write_to_mount", "read_mounted", "list_mounted", "verify_mounted", "restore_mounted",
@@ -189,7 +190,12 @@ def _refuse_before_writing(mp: Path, store: XattrStore, entries: list[SourceEntr
 
 
 class _WriteJob(WriteJob[WriteResult]):
-    """One session copied onto a mounted LTFS volume; LTFS's index sync is its commit point."""
+    """One session copied onto a mounted LTFS volume; LTFS's index sync is its commit point. A signal stops
+    it at a file boundary (a file appears under its name only when complete): the volume is synced with
+    every complete file and our records. The journal takes each file once LTFS has it (closed)."""
+
+    interruptible = True
+    journal = None
 
     def __init__(self, mp: Path, store: XattrStore, opts: WriteOptions, tracker: ProgressTracker,
                  overwrite: bool, blocksize: int, entries: list[SourceEntry], manifest: Manifest, started: Any) -> None:
@@ -207,6 +213,25 @@ class _WriteJob(WriteJob[WriteResult]):
         reserve = metadata_reserve(n_entries, len(opts.algorithms), blocksize)
         self.budget = None if free is None else free - reserve
         self.used = 0
+
+    def start(self) -> None:
+        """The job journal in the log folder (a folder that cannot take it: nothing is written)."""
+        s = self.manifest.session
+        self.journal = open_journal(self.opts.log_dir, s, [
+            {"barcode": s.barcode, "volume_uuid": _root_attr(self.store, self.mp, VOLUME_UUID), "device": s.device,
+             "tape_file": None, "start_block": None}])
+        self.unjournaled = 0      # bytes LTFS took since the last commit point of the journal
+
+    def journaled(self, rec: FileRecord) -> None:
+        """An entry is on the volume (LTFS took it): journal it, fsynced at most every COMMIT_EVERY_BYTES."""
+        if self.journal is None:
+            return
+        if rec.status not in NOT_ON_TAPE:
+            self.journal.offer(rec, 0)
+            self.unjournaled += rec.size if rec.kind == "file" else 0
+        if self.unjournaled >= COMMIT_EVERY_BYTES:
+            self.journal.commit(None)
+            self.unjournaled = 0
 
     def room_for(self, size: int) -> bool:
         need = records_cost(size, self.blocksize)   # each file starts a new record; its last one is short
@@ -232,6 +257,7 @@ class _WriteJob(WriteJob[WriteResult]):
             return
         try:
             self.add(entry, rec, self.dirs)
+            self.journaled(rec)
         except _VolumeFailed as exc:
             error = self.error = exc.error
             if exc.data_complete:
@@ -253,8 +279,7 @@ class _WriteJob(WriteJob[WriteResult]):
             if self.error is None:
                 self.sync("after copying the files")
                 self.record_positions(self.records)
-            close_session(self.manifest.session, self.records, self.started, self.tracker,
-                          failed=self.error is not None)
+            self.close_session()
             self.write_metadata(self.manifest)
             self.sync("after writing the manifest")
         except _VolumeFailed as exc:
@@ -264,9 +289,23 @@ class _WriteJob(WriteJob[WriteResult]):
         """The volume failed while it was being described: the first failure is the job's."""
         self.error = self.error or exc
 
+    def close_session(self) -> None:
+        close_job_session(self.manifest.session, self.records, self.started, self.tracker,
+                          failed=self.error is not None, interrupted=self.interrupted)
+
+    def abandon(self) -> None:
+        """A second signal: the file being copied is dropped (never under its name); what LTFS took is journaled."""
+        self.close_journal()
+
+    def close_journal(self) -> None:
+        if self.journal is not None:
+            self.journal.commit(None)
+            self.journal.close()
+
     def finish(self) -> WriteResult:
         self.tracker.finish()
-        close_session(self.manifest.session, self.records, self.started, self.tracker, failed=self.error is not None)
+        self.close_journal()
+        self.close_session()
         result = WriteResult(self.manifest, self.error)
         if self.opts.log_dir is not None:
             result.log_paths = write_copy_log(self.manifest, self.opts.log_dir)

@@ -30,11 +30,11 @@ from ..tape.blocks import records_cost
 from ..tape.device import TapeDevice
 from ..progress import ProgressCallback, ProgressTracker
 from . import mhl_job
-from .engine import WriteJob, run
+from .engine import WriteJob, close_job_session, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .journal import JobJournal
 from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room, stream_charge
-from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, close_session, mark_unindexed, new_record,
+from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
                       new_session_info, plan_job, prepare_medium, stop_reason, tape_devices, write_copy_log)
 
 INDEX_BYTES_PER_ENTRY = 1024   # measured ~800 bytes of index XML per file with two hashes; keep a margin
@@ -87,7 +87,10 @@ def write_ltfs(sources: list[str | Path], device: TapeDevice | Sequence[TapeDevi
 
 
 class _LtfsJob(WriteJob[WriteResult]):
-    """One session appended to the LTFS volume of every device: its index is the commit point."""
+    """One session appended to the LTFS volume of every device: its index is the commit point. A signal
+    stops it at a file boundary: the session is closed with an index of every complete file."""
+
+    interruptible = True
 
     def __init__(self, sources: list[str | Path], devices: list[TapeDevice], states: list[VolumeState],
                  opts: WriteOptions, plan: JobPlan, progress: ProgressCallback | None) -> None:
@@ -183,7 +186,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         session = self.session
         self.stream.flush_hashes()
         mhl_job.finish(self.plan.cards, self.manifest)  # ingest check against the cards' histories
-        close_session(self.info, self.records, self.started, self.tracker)
+        close_job_session(self.info, self.records, self.started, self.tracker, interrupted=self.interrupted)
         # one file per path on LTFS: a card's new history sits in this session's metadata folder
         history = {k: v for card in self.plan.cards
                    for k, v in card.tape_members(f"{META_DIR}/{self.info.session_id}/mhl").items()}
@@ -203,7 +206,8 @@ class _LtfsJob(WriteJob[WriteResult]):
     def finish(self) -> WriteResult:
         self.tracker.finish()
         self.journal.close()
-        close_session(self.info, self.records, self.started, self.tracker, failed=self.error is not None)
+        close_job_session(self.info, self.records, self.started, self.tracker, failed=self.error is not None,
+                          interrupted=self.interrupted)
         result = WriteResult(self.manifest, self.error)
         result.notes = [n for s in self.states for n in s.notes] + self.plan.notes()
         result.blocks = {i: b for i, b in enumerate(self.blocks) if i}
@@ -310,9 +314,12 @@ class LtfsWriter:
 
 def add_ltfs_entry(session: LtfsSession, stream: RecordStream, entry: SourceEntry, rec: FileRecord, opts: WriteOptions,
                    tracker: ProgressTracker, dests: Sequence[FolderDestination] = (),
-                   blocks: list[dict[str, int]] | None = None) -> None:
-    """One source entry onto the LTFS volume(s) of `session` (see LtfsWriter.add_entry)."""
-    LtfsWriter(session, blocks).add_entry(stream, entry, rec, opts, tracker, dests)
+                   blocks: list[dict[str, int]] | None = None) -> AddedFile | None:
+    """One source entry onto the LTFS volume(s) of `session` (see LtfsWriter.add_entry): the file's
+    extent(s) (None: a folder, a link, a file that could not be opened)."""
+    writer = LtfsWriter(session, blocks)
+    writer.add_entry(stream, entry, rec, opts, tracker, dests)
+    return writer.last
 
 
 def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:

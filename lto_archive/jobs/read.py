@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import (ArchiveError, CorruptArchive, EndOfData, JobIncomplete, LtoArchiveError, RestoreConflict,
-                      UnsafePath, VerificationFailed)
+                      UnsafePath, UsageError, VerificationFailed)
 from ..formats.tapefile import TapeFileReader
 from ..formats.registry import ArchiveFormat, detect_format, get_format
 from ..formats.tar_reader import TarMember, TarReader
@@ -491,7 +491,8 @@ def read_tape_files(device: TapeDevice, phase: str, *, tape_files: Iterable[int]
         for n in _tape_file_numbers(device, tape_files):
             if not locate_tape_file(device, n):
                 if tape_files is not None:
-                    raise ArchiveError(f"there is no tape file {n} on this tape", tape_file=n)
+                    raise UsageError(f"there is no tape file {n} on this tape (tape files are numbered from 0; "
+                                     "`lto-archive ls --device ...` lists them)", tape_file=n)
                 break
             if n in consumed:
                 continue

@@ -34,7 +34,7 @@ from ..tape import check_medium_writable
 from ..tape.device import TapeDevice, WriteFlags
 from ..version import __version__
 from . import mhl_job
-from .folder_dest import FolderDestination, FolderResult, FolderFile, feeding, mirror_entry, open_copies
+from .folder_dest import FolderDestination, FolderResult, FolderFile, feeding, mirror_entry, open_copies, probe_folder
 from ..progress import CountingReader, ProgressCallback, ProgressTracker
 
 TOOL = f"lto-archive {__version__}"
@@ -80,6 +80,7 @@ class WriteResult:
     readbacks: dict[int, Any] = field(default_factory=dict)   # tape index -> its read-back (jobs.read.ReadResult)
     blocks: dict[int, dict[str, int]] = field(default_factory=dict)   # LTFS: tape index -> path -> its start block
     interrupted: int | None = None   # the signal that stopped the job at a file boundary (SIGINT, SIGTERM)
+    log_error: str = ""              # the copy log could not be written next to the job (keep_copy_log)
 
     @property
     def files(self) -> list[FileRecord]:
@@ -97,7 +98,7 @@ class WriteResult:
             return "interrupted"
         if any(d.get("status") not in ("ok", "written", None) for d in self.destinations):
             return "incomplete"
-        return "incomplete" if self.problems else "ok"
+        return "incomplete" if self.problems or self.log_error else "ok"
 
     def for_destination(self, i: int) -> "WriteResult":
         """This result as tape destination `i` holds it: the same files at that tape's own positions."""
@@ -140,6 +141,8 @@ class WriteResult:
             more = f" and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
             raise JobIncomplete(f"{len(self.problems)} file(s) not copied cleanly: {names}{more}",
                                 files=[f.path for f in self.problems])
+        if self.log_error:
+            raise JobIncomplete(self.log_error)
 
 
 def new_session_id() -> str:
@@ -361,14 +364,43 @@ def close_session(session: SessionInfo, records: list[FileRecord], started: date
 
 
 def write_copy_log(manifest: Manifest, log_dir: Path) -> list[Path]:
-    """The copy log next to the job: the manifest as JSON and the printable text."""
+    """The copy log next to the job: the manifest as JSON and the printable text. A log folder that
+    fails now (full, gone) is JobIncomplete naming it: the session is on tape already (use
+    `keep_copy_log` to say it in the job's result instead)."""
     log_dir = Path(log_dir)
-    log_dir.mkdir(parents=True, exist_ok=True)
     base = log_dir / manifest.session.session_id
     paths = [base.with_suffix(".json"), base.with_suffix(".log")]
-    atomic_write(paths[0], manifest.to_json())
-    atomic_write(paths[1], manifest.copy_log_text(), errors="surrogateescape")
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(paths[0], manifest.to_json())
+        atomic_write(paths[1], manifest.copy_log_text(), errors="surrogateescape")
+    except OSError as exc:
+        raise JobIncomplete(f"the copy log of session {manifest.session.session_id} could not be written in the "
+                            f"log folder {log_dir}: {exc.strerror}; the session is on tape (its copy-log member "
+                            f"holds the same)", log_dir=str(log_dir), errno=exc.errno) from None
     return paths
+
+
+def keep_copy_log(result: "WriteResult", manifest: Manifest, log_dir: Path | None) -> None:
+    """The copy log next to the job; a log folder that fails at this point is said in the result (its
+    status is then not ok), never raised, so what the job did still reaches the catalog."""
+    if log_dir is None:
+        return
+    try:
+        result.log_paths = write_copy_log(manifest, log_dir)
+    except JobIncomplete as exc:
+        result.log_error = exc.message
+
+
+def check_log_dir(log_dir: Path | None) -> None:
+    """Before anything is written: the log folder exists (or is made) and takes a file."""
+    if log_dir is None:
+        return
+    try:
+        probe_folder(Path(log_dir))
+    except OSError as exc:
+        raise UsageError(f"cannot write the job journal in the log folder {log_dir}: {exc.strerror} (give a "
+                         f"writable --log-dir); nothing was written", path=str(log_dir)) from None
 
 
 @dataclass
@@ -395,6 +427,7 @@ def plan_job(sources: list[str | Path], opts: WriteOptions, fmt: Any, folders: S
     """Scan the sources, read the cards' histories (widening `opts.algorithms` to what they need),
     let the format refuse what it cannot hold, and check the folders have room: every precondition
     raises here, before anything is written."""
+    check_log_dir(opts.log_dir)
     entries = scan_sources(list(sources))
     cards, entries, algorithms = mhl_job.prepare(list(sources), entries, tuple(opts.algorithms))
     opts.algorithms = algorithms   # what the cards' ASC MHL histories need to be verified, too

@@ -24,12 +24,11 @@ from . import mhl_job
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .append import append_point
 from .engine import WriteJob, run
-from ..interrupts import signal_name
 from .journal import JobJournal
 from .room import MetadataBudget, padded_cost, stream_charge
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
-                      copy_source_file, formats, mark_lost, mark_not_read_back, metadata_reserve, new_record,
+                      copy_source_file, formats, keep_copy_log, mark_lost, mark_not_read_back, metadata_reserve, new_record,
                       new_session_info, placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
                       write_copy_log)
 from .targets import LtfsMount
@@ -159,30 +158,16 @@ class _TapeFileJob(WriteJob[WriteResult]):
             meta = max(meta, padded_cost(self.reserve, rs))
         return self.remaining - charged - padded_cost(need, rs) - meta
 
-    def interrupt(self, signum: int) -> None:
-        """A signal: every entry still pending is not written; commit closes the session with the rest."""
-        self.interrupted = signum
-        why = f"not written: the job was interrupted ({signal_name(signum)}) before this file"
-        for entry in self.pending:
-            rec = new_record(entry)
-            rec.status, rec.message = NOT_WRITTEN, why
-            self.records.append(rec)
-        self.pending.clear()
-
-    def abandon(self) -> None:
-        """A second signal: the stream stops without writing what it holds (no filemark)."""
-        stream = getattr(self, "stream", None)
-        if stream is not None:
-            stream.abort()
-
     def fail(self, exc: DeviceError) -> None:
         """Only members whose last byte reached a written record stay good."""
         stream = self.stream
         stream.abort()
         self.error = exc
+        taken = max((s.records_written for s in stream.status), default=0)
         self.journal.commit(force=True)
-        on_tape = max((s.records_written for s in stream.status), default=0) * self.opts.record_size
-        mark_lost(self.records, self.ends, on_tape, exc)
+        if self.journal.journal is not None:   # no drive is live now: journal what the failed one took
+            self.journal.journal.commit(taken)
+        mark_lost(self.records, self.ends, taken * self.opts.record_size, exc)
 
     def commit(self) -> None:
         """The tape describes itself (manifest, checksum lists, copy log as the last members), then the
@@ -229,13 +214,14 @@ class _TapeFileJob(WriteJob[WriteResult]):
         result = WriteResult(self.manifest, self.error, interrupted=self.interrupted)
         result.notes.extend(self.append_notes + self.plan.notes())
         result.destinations = _destination_results(self.stream, self.starts, dests, self.error)
+        if self.error is None:
+            _name_dropped_files(result.destinations, self.stream, self.records, self.ends, self.opts.record_size)
         result.folders = [d.result for d in dests]
         if self.opts.verify:          # the default; --no-verify: no destination is read back, and none says ok
             _verify_destinations(result, self.stream, dests, self.opts)
         else:
             mark_not_read_back(result.destinations)
-        if self.opts.log_dir is not None:
-            result.log_paths = write_copy_log(self.manifest, self.opts.log_dir)
+        keep_copy_log(result, self.manifest, self.opts.log_dir)
         return result
 
 
@@ -259,10 +245,30 @@ def _destination_results(stream: RecordStream, starts: list[Any], dests: list[Fo
     return out
 
 
+def _not_reached(result: WriteResult, seen: set[str], error: LtoArchiveError) -> list[dict[str, str]]:
+    """The files written well that a read-back stopped by `error` did not reach: not proven, each named."""
+    return [{"path": r.path, "reason": f"not proven: the read-back stopped before it ({error.message})"}
+            for r in result.files if r.status == OK and r.path not in seen]
+
+
+def _name_dropped_files(destinations: list[dict[str, Any]], stream: RecordStream, records: list[FileRecord],
+                        ends: dict[int, int], record_size: int) -> None:
+    """A tape dropped part-way while the others went on: its error names the file it was writing, and says
+    that the files before it reached that tape."""
+    for info, st in zip(destinations, stream.status):
+        if st.error is None or info["status"] != "failed":
+            continue
+        on_tape = st.records_written * record_size
+        first = next((r for r in records if r.kind == "file" and ends.get(id(r), 0) > on_tape), None)
+        if first is not None:
+            info["error"] += (f" (dropped while writing {first.path}: the files before it reached this tape, "
+                              f"the job went on on the others)")
+
+
 def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[FolderDestination],
                          opts: WriteOptions) -> None:
     """Read every destination back on its own: per destination, per file, what is proven."""
-    from .read import verify_tape
+    from .read import ReadResult, TapeFileResult, verify_tape
     for i, (info, st) in enumerate(zip(result.destinations, stream.status)):
         if info["status"] == "failed" or info["tape_file"] is None:
             continue
@@ -272,13 +278,18 @@ def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[
             continue
         try:
             r = verify_tape(st.device, tape_files=[info["tape_file"]])
-        except LtoArchiveError as exc:
-            info.update(status="failed", error=exc.message)
+        except LtoArchiveError as exc:       # the read-back stopped (a read error): none of the files is proven
+            info.update(status="failed", error=exc.message, failed=_not_reached(result, set(), exc))
+            result.readbacks[i] = ReadResult("verify", [TapeFileResult(
+                info["tape_file"], manifest=result.for_destination(i).manifest, manifest_source="tape", error=exc,
+                unproven=[{"path": f["path"], "reason": f["reason"]} for f in info["failed"]])])
             continue
         result.readbacks[i] = r
         t = r.tape_files[0]
         info["verified"] = len(t.verified)
         info["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in t.failed]
+        if t.error is not None:
+            info["failed"] += _not_reached(result, set(t.verified) | {f["path"] for f in t.failed}, t.error)
         if t.failed or t.error is not None:
             info["status"] = "failed"
             info["error"] = t.error.message if t.error is not None else f"{len(t.failed)} file(s) failed read-back"

@@ -18,7 +18,7 @@ import abc
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CartridgeNotFound, DriveFull, EmptySlot, SlotFull, UsageError
+from ..errors import CartridgeNotFound, ChangerBusy, DriveFull, EmptySlot, SlotFull, UsageError
 
 if TYPE_CHECKING:
     from ..tape.device import TapeDevice
@@ -167,10 +167,16 @@ class Library(abc.ABC):
     def open_drive(self, drive: int) -> "TapeDevice":
         """The cartridge loaded in `drive` as a TapeDevice."""
 
-    def load_barcode(self, barcode: str, drive: int | None = None) -> int:
+    # A library that can tell a cartridge no job has open (vlib: the cartridge's flock) can put such a one back
+    # in its slot when a job's load finds every drive full; a changer that cannot tell (mtx) refuses instead.
+    swaps_idle_cartridges = False
+
+    def load_barcode(self, barcode: str, drive: int | None = None, *, put_back_idle: bool = False) -> int:
         """Load the cartridge labelled `barcode` into `drive` (default: a free drive)
         and return the drive number. Already in a drive: that drive, nothing moves
-        (with `drive` given and different, it is moved there)."""
+        (with `drive` given and different, it is moved there). `put_back_idle` (a job's --barcode): when
+        every drive is full, a cartridge no job has open goes back to its slot first, where the library
+        can tell (`swaps_idle_cartridges`)."""
         st = self.status()
         place = st.locate(barcode)
         if place is None:
@@ -191,12 +197,26 @@ class Library(abc.ABC):
             assert isinstance(place, SlotInfo)
         if drive is None:
             drive = st.free_drive()
+            if drive is None and put_back_idle and self.swaps_idle_cartridges:
+                drive = self._put_back_an_idle_cartridge(st)
             if drive is None:
                 held = ", ".join(f"drive {d.number}: {d.barcode or 'no label'}" for d in st.drives)
                 raise DriveFull(f"cannot load {barcode}: every drive of library {self.name} is full "
-                                f"({held}); unload one first", barcode=barcode, library=self.name)
+                                f"({held}); put one back in its slot first, e.g. "
+                                f"`lto-archive library unload --library {self.name} --drive {st.drives[0].number}`",
+                                barcode=barcode, library=self.name)
         self.load(place.number, drive)
         return drive
+
+    def _put_back_an_idle_cartridge(self, st: "LibraryStatus") -> int | None:
+        """Every drive is full: return the first cartridge no job has open to its slot; that drive, or None."""
+        for d in st.drives:
+            try:
+                self.unload(d.number)
+            except (ChangerBusy, SlotFull):
+                continue
+            return d.number
+        return None
 
     # --- the import/export (mail) slots: what `mtx transfer` does with them --------------------------
     def export_cartridge(self, barcode: str, ie_slot: int | None = None) -> int:

@@ -45,7 +45,7 @@ def _open_in(lib: Library, device: str | None, barcode: str | None) -> TapeDevic
                              f"name them with --drive-device N=DEVICE", device=device)
         drive = matches[0]
     if barcode:
-        drive = lib.load_barcode(barcode.strip(), drive)
+        drive = lib.load_barcode(barcode.strip(), drive, put_back_idle=True)
     elif drive is None:
         loaded = [d.number for d in st.drives if d.full]
         if not loaded:

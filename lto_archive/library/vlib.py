@@ -95,6 +95,7 @@ class VirtualLibrary(Library):
     """A Library over a vlib folder (see the module docstring for the layout)."""
 
     name = "vlib"
+    swaps_idle_cartridges = True     # a cartridge a job has open holds its flock: never moved
 
     def __init__(self, path: str | os.PathLike[str], *, lock_timeout: float = 0.0) -> None:
         self.path = Path(path)

@@ -40,7 +40,8 @@ from ..formats.ltfs.session import Checkpoints, LtfsSession
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState
 from ..formats.registry import LTFS
 from ..hashing import MultiHasher
-from ..jobs.engine import WriteJob
+from ..jobs.engine import WriteJob, close_job_session
+from ..jobs.journal import JobJournal
 from ..jobs.room import stream_charge
 from ..jobs.folder_dest import FolderDestination, FolderFile
 from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, add_ltfs_entry, add_metadata, ltfs_times, open_ltfs_volume
@@ -53,6 +54,7 @@ from ..streaming import RecordStream
 from ..tape.device import MediumInfo, TapeDevice, WriteFlags
 from .supply import CartridgeSupply
 from .result import BothHashers, SpanResult, card_histories, set_stopped, settle_parts, whole_file_feed
+from .tape_span import open_span_journal
 
 part_name = CpioWriter.part_name      # NAME.part0001: the same names as CPIO parts
 
@@ -78,7 +80,10 @@ class _Volume:
 
 
 class LtfsSpanJob(WriteJob[list[SpanResult]]):
-    """The LTFS side of span/write.py's engine: it drives this job as it drives a TapeSpanJob."""
+    """The LTFS side of span/write.py's engine: it drives this job as it drives a TapeSpanJob. A signal
+    stops it at a file boundary: the open volume gets its final index as the set's last (interrupted)."""
+
+    interruptible = True
 
     def __init__(self, sources: list[str | Path], supplies: list[CartridgeSupply], opts: WriteOptions,
                  tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool,
@@ -96,6 +101,15 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
         self.vol: _Volume | None = None
         self.rs = opts.record_size      # (LTFS volumes use their own block size)
         self.pending: list[SourceEntry] = list(entries)    # what is not written yet (the engine takes them)
+        self.journal: JobJournal | None = None    # the job's journal over the open volume's stream
+
+    @property
+    def stream(self) -> RecordStream | None:
+        """The open volume's stream (what a second signal aborts)."""
+        return self.vol.stream if self.vol is not None else None
+
+    def stopped_records(self) -> list[FileRecord]:
+        return self.vol.manifest.files
 
     @property
     def results(self) -> list[SpanResult]:
@@ -104,6 +118,7 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
     def start(self) -> None:
         """Load the first cartridge and open its volume (errors here: nothing written); the folders."""
         self.open_volume(self.supply.first())
+        self.journal = open_span_journal(self.opts.log_dir, self.job_id, self.vol.stream, [self.vol.manifest.session])
         for d in self.dests:
             d.open()
 
@@ -116,6 +131,8 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
 
     def finish(self) -> list[SpanResult]:
         self.tracker.finish()
+        if self.journal is not None:
+            self.journal.close()
         return [self.result]
 
     def close_devices(self) -> None:
@@ -131,6 +148,8 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
         vol = self.vol
         if vol is not None:
             vol.stream.abort()
+            if self.journal is not None:
+                self.journal.commit(force=True)
             on_tape = max((s.records_written for s in vol.stream.status), default=0) * self.rs
             mark_lost(vol.manifest.files, vol.ends, on_tape, exc)
             close_session(vol.manifest.session, vol.manifest.files, vol.started, self.tracker, failed=True)
@@ -175,6 +194,8 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
                               "volume_uuid": state.label.volume_uuid, "tape_file": None,
                               "partition": DATA_PARTITION, "start_block": session.volumes[0].start}]
         self.vol = _Volume(seq, dev, state, stream, session, Manifest(info, []), started, medium.remaining)
+        if self.journal is not None:       # the job's one journal goes on over the new volume's stream
+            self.journal = JobJournal(stream, self.journal.journal)
         self.result.volumes.append(WriteResult(self.vol.manifest))
 
     def reserve(self, state: VolumeState) -> int:
@@ -203,6 +224,8 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
         if vol.session.checkpoint_due():
             vol.session.write_data_index()
             vol.covered = len(vol.manifest.files)
+            if self.journal is not None:
+                self.journal.commit(force=True)
 
     def close_volume(self, last: bool) -> None:
         """The session's metadata files, final index and index partition: the cartridge describes itself."""
@@ -215,10 +238,12 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
             card_histories(self.cards, vol.manifest.session, self.result.files)
             history = {k: v for card in self.cards
                        for k, v in card.tape_members(f"{META_DIR}/{s.session_id}/mhl").items()}
-        close_session(s, vol.manifest.files, vol.started, self.tracker)
+        close_job_session(s, vol.manifest.files, vol.started, self.tracker, interrupted=self.interrupted if last else None)
         add_metadata(vol.session, vol.manifest, history)
         vol.session.commit()
         vol.covered = len(vol.manifest.files)
+        if self.journal is not None:
+            self.journal.commit(everything=True)     # the commit point: the volume's index describes them
         self.result.media.append(self._labelled(vol.device.medium()))
 
     def roll(self) -> None:
@@ -260,7 +285,9 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
             self.add_split(entry, rec)
         else:
             self.vol.manifest.files.append(rec)
-            add_ltfs_entry(self.vol.session, self.vol.stream, entry, rec, self.opts, self.tracker, self.dests)
+            added = add_ltfs_entry(self.vol.session, self.vol.stream, entry, rec, self.opts, self.tracker, self.dests)
+            if rec.kind != "file" or added is not None:
+                self.journaled(rec, added)
         self.checkpoint()
 
     def add_split(self, entry: SourceEntry, first: FileRecord) -> None:
@@ -283,6 +310,7 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
                     vol.manifest.files.append(first)
                     added = vol.session.add_file(entry.name.split("/"), raw, plan, times, feed)
                     first.partition, first.block, first.offset = DATA_PARTITION, added.start_block, 0
+                    self.journaled(first, added)
                     vol.stream.call_after_hashing(lambda s=vol.session, a=added: (
                         first.hashes.update(hasher.hexdigests()), s.set_hashes(a, first.hashes)))
                     return SimpleNamespace(copied=added.copied, size=size, read_error=added.read_error)
@@ -300,6 +328,7 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
                 rec.partition, rec.block, rec.offset = DATA_PARTITION, added.start_block, 0
                 rec.part = {"number": number, "offset": offset, "length": n, "size": size, "last": done,
                             "member": member, "file_hashes": {}}
+                self.journaled(rec, added, member)
                 vol.stream.call_after_hashing(lambda r=rec, h=part_hasher, s=vol.session, a=added: (
                     r.hashes.update(h.hexdigests()), s.set_hashes(a, r.hashes)))
                 parts.append(rec)
@@ -315,6 +344,17 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
             self.vol.manifest.files.append(first)
             return
         settle_parts(self, entry, first, parts, out, zero_filled=False)
+
+    def journaled(self, rec: FileRecord, added: Any, member: str | None = None) -> None:
+        """An entry (or a part, stored as `member`) is on the open volume's stream: journal it with its
+        volume and cartridge, its start block and length there (what `ltfs recover` proves)."""
+        if self.journal is not None:
+            vol = self.vol
+            s = vol.manifest.session
+            extra = {"member": member} if member else {}
+            self.journal.placed(rec, sequence=vol.sequence, barcode=s.barcode, volume_uuid=s.span["volume_uuid"],
+                                length=added.copied if added else 0, blocks=[added.start_block] if added else [],
+                                **extra)
 
     def device_failed(self, exc: DeviceError) -> None:
         """The device failed on the open volume: only what an index on tape describes is on it (the

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import DeviceError, LtoArchiveError, NoNextCartridge
+from ..errors import DeviceError, Interrupted, LtoArchiveError, NoNextCartridge
+from ..interrupts import interrupted_message
 from ..hashing import MultiHasher
 from ..jobs import mhl_job
 from ..jobs.folder_dest import FolderResult, feeding, open_copies
@@ -38,6 +39,7 @@ class SpanResult:
     log_paths: list[Path] = field(default_factory=list)
     folders: list[FolderResult] = field(default_factory=list)   # each --copy-to folder: written, read back
     drive: str = ""       # the drive that wrote the set, when a pass wrote several sets (write_spans)
+    interrupted: int | None = None   # the signal that stopped the job at a file boundary (SIGINT, SIGTERM)
 
     @property
     def barcodes(self) -> list[str | None]:
@@ -68,11 +70,17 @@ class SpanResult:
     def status(self) -> str:
         if self.error is not None:
             return "failed"
+        if self.interrupted is not None:
+            return "interrupted"
         return "incomplete" if self.problems or any(f.status != "ok" for f in self.folders) else "ok"
 
     def raise_for_status(self) -> None:
         if self.error is not None:
             raise self.error
+        if self.interrupted is not None:
+            raise Interrupted(f"{interrupted_message(self.interrupted, self.files)}; the set ends with "
+                              f"{self.barcodes[-1] if self.barcodes else 'its first cartridge'} (set {self.set_id})",
+                              self.interrupted)
         if self.volumes:
             WriteResult(Manifest(self.volumes[-1].manifest.session, self.files),
                         destinations=[f.to_dict() for f in self.folders]).raise_for_status()

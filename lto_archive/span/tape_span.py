@@ -23,7 +23,8 @@ from ..formats.registry import write_format
 from ..formats.tar_writer import BLOCK
 from ..hashing import MultiHasher
 from ..jobs.append import append_point
-from ..jobs.engine import WriteJob
+from ..jobs.engine import WriteJob, close_job_session
+from ..jobs.journal import JobJournal
 from ..jobs.folder_dest import FolderDestination, FolderFile
 from ..progress import ProgressTracker
 from ..jobs.session import (WriteOptions, WriteResult, add_entry, close_session, copy_source_file, mark_lost,
@@ -92,7 +93,10 @@ class _Volume:
 class TapeSpanJob(WriteJob[list[SpanResult]]):
     """TAR, CPIO and AXF-style sets. With several supplies (drives), one set per drive from the same
     read: the shared stream carries identical records to every drive, so every drive's volume ends at
-    the same point (the smallest room), and each closes it with its own metadata archive."""
+    the same point (the smallest room), and each closes it with its own metadata archive. A signal stops
+    the job at a file boundary: the open volume is closed as the set's last (status interrupted)."""
+
+    interruptible = True
 
     def __init__(self, sources: list[str | Path], supplies: CartridgeSupply | list[CartridgeSupply],
                  opts: WriteOptions, tracker: ProgressTracker, entries: list[SourceEntry], split_files: bool,
@@ -115,15 +119,26 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         self.vol: _Volume | None = None
         self.defer_session = False     # TAR: the open volume's session.json comes after a continued file
         self.axf_object = str(uuid.uuid4())    # AXF: the set is one object over its volumes (spec 7.3)
+        self.journal: JobJournal | None = None    # the job's journal over the open volume's stream
 
     @property
     def results(self) -> list[SpanResult]:
         return [d.result for d in self.drives]
 
+    @property
+    def stream(self) -> RecordStream | None:
+        """The open volume's stream (what a second signal aborts)."""
+        return self.vol.stream if self.vol is not None else None
+
+    def stopped_records(self) -> list[FileRecord]:
+        return self.vol.files
+
     # --- volumes ----------------------------------------------------------------------------
     def start(self) -> None:
         """Load every drive's first cartridge and open volume 1 (errors here: nothing written); the folders."""
         self.open_volume([(d, d.supply.first()) for d in self.drives])
+        self.journal = open_span_journal(self.opts.log_dir, self.job_id, self.vol.stream,
+                                         [d.manifest.session for d in self.vol.drives])
         for d in self.dests:
             d.open()
 
@@ -139,6 +154,8 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
 
     def finish(self) -> list[SpanResult]:
         self.tracker.finish()
+        if self.journal is not None:
+            self.journal.close()
         self.settle()
         return self.results
 
@@ -191,6 +208,8 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
                 join(d.set_id, seq, prev, object_uuid=self.axf_object, part=seq, continued_from=prev, device=i)
                 d.axf_volumes.append(self.vol.writer.volumes[i].identity.volume_uuid)
         self.defer_session = continuing and self.fmt.gnu_multivolume   # GNU tar wants the continuation first
+        if self.journal is not None:       # the job's one journal goes on over the new volume's stream
+            self.journal = JobJournal(stream, self.journal.journal)
         if not self.defer_session:
             self.session_member()
 
@@ -245,13 +264,16 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
                 self._drop(d, exc)
         if not vol.live:
             raise next(d.result.error for d in vol.drives if d.result.error is not None)
+        if self.journal is not None:
+            self.journal.commit(everything=True)     # the commit point: every entry of the volume is on tape
         if last:
             self._job_card_histories()
         for d in vol.live:
             d.manifest.files[:] = self._copies(d, vol.files)
             s = d.manifest.session
             s.span["last"] = last
-            close_session(s, d.manifest.files, vol.started, self.tracker)
+            close_job_session(s, d.manifest.files, vol.started, self.tracker,
+                              interrupted=self.interrupted if last else None)
             try:
                 self._metadata_archive(d, last)
             except DeviceError as exc:
@@ -376,6 +398,8 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         vol = self.vol
         if vol is not None:
             vol.stream.abort()
+            if self.journal is not None:
+                self.journal.commit(force=True)
         for d in self.drives:
             if not d.ended:
                 err = vol.stream.status[d.slot].error if vol is not None and d in vol.drives else None
@@ -406,6 +430,7 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         add_entry(self.vol.writer, self.vol.stream, entry, rec, self.opts, self.tracker,
                    placer(rec, self.vol.start, self.rs), self.dests)
         self.vol.ends[id(rec)] = self.vol.stream.offset
+        self.journaled(rec)
 
     def add_file(self, entry: SourceEntry, first: FileRecord) -> None:
         """Write a regular file, in parts where a volume fills: at the room planned from the
@@ -453,6 +478,7 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
                 elif done:
                     vol.writer.pad_data(rest)
                 vol.ends[id(rec)] = vol.stream.offset
+                self.journaled(rec)
                 if not (offset == 0 and done):      # a part: its own hashes (part 1: the file's so far)
                     member = vol.writer.part_name(entry.name, number) if hasattr(vol.writer, "part_name") \
                         else entry.name
@@ -479,6 +505,15 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         settle_parts(self, entry, first, parts, out)
         if not parts:
             self.vol.stream.call_after_hashing(lambda: first.hashes.update(out.hasher.hexdigests()))
+
+    def journaled(self, rec: FileRecord) -> None:
+        """An entry (or a part) is on the open volume's stream: journal it, naming the volume and, per drive,
+        its cartridge and where its tape file starts."""
+        if self.journal is not None:
+            vol = self.vol
+            self.journal.placed(rec, sequence=vol.sequence, cartridges=[
+                {"set_id": d.set_id, "barcode": d.medium.barcode, "tape_file": d.start.file_number,
+                 "start_block": d.start.block} for d in vol.live])
 
     def _copy(self, raw, length: int, hasher: Any, cut: bool = True  # type: ignore[no-untyped-def]
               ) -> tuple[int, int, OSError | None]:
@@ -509,4 +544,15 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         return done, read, error
 
 
-__all__ = ["TapeSpanJob"]
+def open_span_journal(log_dir: Path | None, job_id: str, stream: RecordStream, sessions: list[Any]) -> JobJournal | None:
+    """A spanning job's one journal (`<log dir>/<job id>.journal.jsonl`): its header names the first
+    cartridges (each set's volume 1), every entry its volume and cartridges."""
+    if log_dir is None:
+        return None
+    head = replace(sessions[0], session_id=job_id, destinations=[
+        {"kind": "tape", "barcode": s.barcode, "device": s.device, "volume_uuid": s.span.get("volume_uuid"),
+         "tape_file": s.tape_file, "start_block": s.start_block, "set_id": s.span.get("set_id")} for s in sessions])
+    return JobJournal.open(log_dir, head, stream)
+
+
+__all__ = ["TapeSpanJob", "open_span_journal"]

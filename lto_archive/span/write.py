@@ -35,7 +35,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..formats.registry import write_format
-from ..jobs.engine import run
+from ..jobs.engine import run, settle_interrupted
 from ..jobs.folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from ..progress import ProgressCallback
 from ..jobs.session import JobPlan, WriteOptions, plan_job, write_copy_log
@@ -82,8 +82,15 @@ def write_spans(sources: list[str | Path], supplies: list[CartridgeSupply], opti
     tracker = plan.tracker(progress)
     kind = LtfsSpanJob if fmt.is_volume else TapeSpanJob    # a volume layout: each cartridge its own volume
     job: Any = kind(sources, list(supplies), opts, tracker, plan.entries, split_files, plan.cards, plan.dests)
-    results = run(job)
+    try:
+        results = run(job)
+    except BaseException:         # stopped at once (a second signal) or refused: the drives are released
+        job.close_devices()
+        for supply in supplies:
+            supply.close()
+        raise
     _finish(job, results, plan, opts)
+    settle_interrupted(results, job.interrupted)     # the folders, written and read back after the sets
     job.close_devices()
     for supply, result in zip(supplies, results):
         if len(supplies) > 1:

@@ -13,6 +13,7 @@ package: `lto_archive.devices.open_device` opens every kind.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..errors import UsageError, WriteProtected
 from ..generations import check_writable
@@ -21,6 +22,7 @@ from .device import (MAX_RECORD, MIN_RECORD, CartridgeMemory, MediumInfo, Positi
 from .null import NullTape
 from .speed import DriveSpeedModel, SpeedSettings, TapeStats
 from .vtape import Faults, VirtualTape, VTapeSettings, create_vtape
+from .vtape_settings import SIDECAR_NAME
 
 TAPE_DEVICE_KINDS = ("/dev/nstN", "vtape:DIR", "null:")
 
@@ -42,7 +44,7 @@ def open_device(spec: str, *, kinds: Sequence[str] = TAPE_DEVICE_KINDS) -> TapeD
         return StTape(path, options)
     kind, sep, rest = spec.partition(":")
     if not sep:
-        raise UsageError(f"device {spec!r} has no kind; use one of {', '.join(kinds)}", spec=spec)
+        raise UsageError(f"device {spec!r} has no kind; use one of {', '.join(kinds)}{_folder_hint(spec)}", spec=spec)
     kind = kind.lower()
     if kind == "vtape":
         if not rest:
@@ -55,6 +57,16 @@ def open_device(spec: str, *, kinds: Sequence[str] = TAPE_DEVICE_KINDS) -> TapeD
         return NullTape()
     raise UsageError(f"unknown device kind {kind!r} in {spec!r}; use one of {', '.join(kinds)}",
                      spec=spec)
+
+
+def _folder_hint(spec: str) -> str:
+    """What a folder given without a kind probably is."""
+    folder = Path(spec).expanduser()
+    if (folder / SIDECAR_NAME).is_file():
+        return f" (it is a virtual cartridge: did you mean --device vtape:{spec}?)"
+    if folder.is_dir():
+        return f" (it is a folder: vtape:{spec} for a virtual cartridge, vlib:{spec} for a virtual library)"
+    return ""
 
 
 def check_medium_writable(info: MediumInfo, *, allow_old: bool = False) -> None:

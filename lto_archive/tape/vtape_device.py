@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from ..errors import (DeviceError, DeviceNotFound, EndOfData, GenerationError, MediumError, NoMedium,
-                      UsageError, WriteProtected)
+from ..errors import (DeviceError, DeviceNotFound, EndOfData, EndOfMedium, GenerationError, MediumError,
+                      NoMedium, UsageError, WriteProtected)
 from ..generations import by_cart_type, by_density_code
 from . import mam
 from .blocks import BlockTable, partition_capacities
@@ -153,6 +153,8 @@ class VirtualTape(TapeDevice):
         return f"cartridge {self.label}"
 
     def _check_ready(self) -> None:
+        if self.faults.gone:
+            self.faults.check_gone(self.label, "a command")
         if not self._ready:
             if self._closed:
                 raise DeviceError(f"virtual tape {self.path} is closed", path=str(self.path))
@@ -201,6 +203,9 @@ class VirtualTape(TapeDevice):
         if self.faults.armed:
             self.faults.check_write(self.label, p, b, table.after_record(n))
         table.check_room(n)
+        short = self.faults.short_write(n) if self.faults.armed else None
+        if short is not None:
+            self._write_short(data, n, short)
         folder = self._open_folder()
         if b != table.eod[p]:
             folder.discard(table, p, b)
@@ -216,6 +221,22 @@ class VirtualTape(TapeDevice):
         if self.speed is not None:
             self.speed.on_write(n)
         return flags
+
+    def _write_short(self, data: bytes | bytearray | memoryview, asked: int, taken: int) -> None:
+        """An injected short write: the drive took the first `taken` bytes of the record (a record of
+        its own, none when 0) and reports the end of the medium, as st does for a short write."""
+        table = self._table
+        p, b = table.part, table.block
+        if taken:
+            folder = self._open_folder()
+            if b != table.eod[p]:
+                folder.discard(table, p, b)
+            folder.write_record(p, b, memoryview(data).cast("B")[:taken], taken)
+            table.write_record(taken)
+            folder.edirty = True
+        raise EndOfMedium(f"cartridge {self.label} is full: only {taken} of {asked} bytes of the record at "
+                          f"partition {p} block {b} were written (injected short write)",
+                          partition=p, block=b, size=asked, written=taken, injected=True)
 
     def write_filemarks(self, count: int = 1, *, immediate: bool = False) -> WriteFlags:
         self._check_ready()

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import EndOfMedium, MediumError, UsageError
+from ..errors import DeviceError, EndOfMedium, MediumError, UsageError
 
 _FAULT_KEYS = ("write_error_at_block", "write_error_partition", "read_error_at_block",
                "read_error_partition", "write_error_after_calls", "read_error_after_calls",
-               "end_of_medium_at", "end_of_medium_partition")
+               "end_of_medium_at", "end_of_medium_partition", "short_write_at_call", "drive_gone_after_calls")
+_COUNTERS = {"write_error_after_calls": "write_calls", "read_error_after_calls": "read_calls",
+             "short_write_at_call": "short_calls", "drive_gone_after_calls": "gone_calls"}
 
 
 @dataclass
@@ -26,7 +30,16 @@ class Faults:
     - end_of_medium_at = B: the partition (`end_of_medium_partition`, or any)
       ends after B bytes: a record that would go past raises EndOfMedium,
       without the early warnings a real end would have given.
-    A faulted write writes nothing.
+    - short_write_at_call = N: `write_record` calls are counted from 0 when the
+      field is set; call N is taken short, as st reports a variable-block write
+      that meets the end of the medium: only the first half of the record is
+      written and EndOfMedium says how many bytes (`written`). Every later record
+      raises EndOfMedium (nothing written); filemarks still fit.
+    - drive_gone_after_calls = N: N more `write_record` calls succeed, then the
+      drive is gone (`gone`): that call and every later one, of any kind, raises
+      the DeviceError a vanished /dev/nst gives (errno ENODEV), until the
+      cartridge is opened again with the fault cleared.
+    A faulted write writes nothing, unless it is the short write.
     """
 
     armed: bool = field(default=False, init=False, compare=False, repr=False)   # any fault set (kept by __setattr__)
@@ -38,17 +51,25 @@ class Faults:
     read_error_after_calls: int | None = None
     end_of_medium_at: int | None = None
     end_of_medium_partition: int | None = None
+    short_write_at_call: int | None = None
+    drive_gone_after_calls: int | None = None
     write_calls: int = field(default=0, compare=False, repr=False)
     read_calls: int = field(default=0, compare=False, repr=False)
+    short_calls: int = field(default=0, compare=False, repr=False)
+    gone_calls: int = field(default=0, compare=False, repr=False)
+    past_end: bool = field(default=False, compare=False, repr=False)   # a short write met the end of medium
+    gone: bool = field(default=False, compare=False, repr=False)       # the drive vanished
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _FAULT_KEYS and value is not None and (not isinstance(value, int) or value < 0):
             raise UsageError(f"fault {name} must be a whole number >= 0 or None, not {value!r}")
         object.__setattr__(self, name, value)
-        if name == "write_error_after_calls":
-            object.__setattr__(self, "write_calls", 0)
-        elif name == "read_error_after_calls":
-            object.__setattr__(self, "read_calls", 0)
+        if name in _COUNTERS:
+            object.__setattr__(self, _COUNTERS[name], 0)
+        if name == "short_write_at_call":
+            object.__setattr__(self, "past_end", False)
+        elif name == "drive_gone_after_calls":
+            object.__setattr__(self, "gone", False)
         if name in _FAULT_KEYS:
             armed = any(getattr(self, k, None) is not None for k in _FAULT_KEYS)
             object.__setattr__(self, "armed", armed)
@@ -71,6 +92,14 @@ class Faults:
     def check_write(self, label: str, p: int, b: int, after: int | None) -> None:
         """Raise the injected failure, if any, of writing at partition p block b of cartridge `label`:
         a record (`after`: bytes used once it is written) or a filemark (`after` None)."""
+        if after is not None and self.drive_gone_after_calls is not None and not self.gone:
+            self.gone_calls += 1
+            self.gone = self.gone_calls > self.drive_gone_after_calls
+        self.check_gone(label, "write" if after is not None else "writing a filemark")
+        if after is not None and self.past_end:
+            raise EndOfMedium(f"cartridge {label} is full: the drive is past the end of the medium "
+                              f"(injected short write): the record was not written", partition=p, block=b,
+                              injected=True)
         if after is not None and self.write_error_after_calls is not None:
             self.write_calls += 1
             if self.write_calls > self.write_error_after_calls:
@@ -86,8 +115,27 @@ class Faults:
                               f"{self.end_of_medium_at} bytes (injected): the record was not written",
                               partition=p, block=b, injected=True)
 
+    def short_write(self, size: int) -> int | None:
+        """How many bytes of a `size`-byte record the drive takes (None: all of them, no short write);
+        counts the call."""
+        if self.short_write_at_call is None or self.past_end:
+            return None
+        self.short_calls += 1
+        if self.short_calls <= self.short_write_at_call:
+            return None
+        self.past_end = True
+        return size // 2
+
+    def check_gone(self, label: str, what: str) -> None:
+        """The drive vanished: every call fails as st's does when its node reports ENODEV."""
+        if self.gone:
+            raise DeviceError(f"{what} failed on the drive of cartridge {label}: {os.strerror(errno.ENODEV)} "
+                              f"(the drive is gone: check its cable and power, injected)", errno=errno.ENODEV,
+                              operation=what, injected=True)
+
     def check_read(self, label: str, p: int, b: int, eod: int) -> None:
         """Raise the injected failure, if any, of reading partition p block b of cartridge `label`."""
+        self.check_gone(label, "read")
         if self.read_error_after_calls is not None:
             self.read_calls += 1
             if self.read_calls > self.read_error_after_calls:

@@ -7,6 +7,8 @@ import json
 import os
 from pathlib import Path
 
+import lto_archive
+
 from ..bad_input_helpers import card_files, make_card, restored_files, run, tape_objects
 
 
@@ -83,9 +85,10 @@ def test_barcode_errors_leave_tapes_alone(tmp_path: Path) -> None:
     run("write", card, "--device", f"vlib:{lib}", "--barcode", "LTA001L9", "--log-dir", tmp_path / "logs",
         "--no-progress", check=0)
     before = tape_objects(lib / "drives/0/LTA001L9")
-    cp = run("write", card, "--device", f"vlib:{lib}", "--barcode", "LTA002L9", "--log-dir", tmp_path / "logs",
-             "--no-progress", check=4)          # the only drive holds LTA001L9
-    assert "every drive" in cp.stderr and "unload one first" in cp.stderr
+    with lto_archive.open_device(f"vtape:{lib}/drives/0/LTA001L9"):    # a running job has LTA001L9 open
+        cp = run("write", card, "--device", f"vlib:{lib}", "--barcode", "LTA002L9", "--log-dir", tmp_path / "logs",
+                 "--no-progress", check=4)          # the only drive holds LTA001L9, in use: never moved
+    assert "every drive" in cp.stderr and f"lto-archive library unload --library vlib:{lib} --drive 0" in cp.stderr
     cp = run("write", card, "--device", f"vlib:{lib}", "--barcode", "NOPE01L9", "--log-dir", tmp_path / "logs",
              "--no-progress", check=4)
     assert "no cartridge with barcode NOPE01L9" in cp.stderr
@@ -105,7 +108,8 @@ def test_format_by_barcode_in_a_vlib(tmp_path: Path) -> None:
     doc = json.loads(run("format", "--device", f"vlib:{lib}", "--barcode", "LTA002L9", "--block-size", "16K",
                          "--json", check=0).stdout)
     assert doc["serial"] == "LTA002"
-    assert (lib / "drives/0/LTA002L9/1_0_R").exists() or (lib / "drives/0/LTA002L9/1_1_R").exists()
+    assert doc["returned_to_slot"] == 2         # loaded for the command, put back afterwards (issue 16)
+    assert (lib / "slots/2/LTA002L9/1_0_R").exists() or (lib / "slots/2/LTA002L9/1_1_R").exists()
     assert not any(n.endswith("_R") for n in os.listdir(lib / "slots/1/LTA001L9"))
 
 

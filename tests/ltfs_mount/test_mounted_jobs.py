@@ -124,7 +124,7 @@ def test_write_verify_restore_end_to_end(tmp_path, vol, store):
         {p: hashlib.md5(b).hexdigest() for p, b in files.items()}
     assert f"{hashlib.md5(files['A001/META/report.xml']).hexdigest()}  A001/META/report.xml" in \
         (meta / "checksums.md5").read_text()
-    assert sorted(p.name for p in log_dir.iterdir()) == [f"{sid}.json", f"{sid}.log"]
+    assert sorted(p.name for p in log_dir.iterdir()) == [f"{sid}.journal.jsonl", f"{sid}.json", f"{sid}.log"]
 
     v = read_mounted(vol, "verify", xattrs=store)
     assert v.status == "ok", v.to_dict()
