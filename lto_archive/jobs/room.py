@@ -72,6 +72,8 @@ def index_cost(index_bytes: int, block_size: int) -> int:
 
 def json_cost(text: str) -> int:
     """Upper bound of the bytes `text` takes in a manifest (JSON), a copy log or a checksum list."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text)                                  # the usual case, without encoding it
     n = len(text.encode("utf-8", "surrogateescape"))
     return n if JSON_PLAIN.fullmatch(text) else ESCAPE_FACTOR * n
 
