@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from lto_archive import create_vtape
+from lto_archive import create_vtape, partition_room
 
 from .common import device_from, device_or_library, emit, human_bytes, library_options
 
@@ -46,9 +46,12 @@ def info(device: str, as_json: bool) -> None:
     with device_from(device) as dev:
         m = dev.medium()
         pos = dev.position()
+        rooms = partition_room(dev)
+        data_room = rooms[-1]       # the data partition (LTFS: b) is the last: where files go
         data = {"device": device, "barcode": m.barcode, "generation": m.generation.name,
                 "drive_generation": m.drive_generation.name, "density_code": f"0x{m.density_code:02X}",
-                "partitions": m.partitions, "capacity": m.capacity, "remaining": m.remaining,
+                "partitions": m.partitions, "capacity": m.capacity, "remaining": data_room["remaining"],
+                "partition_room": rooms,
                 "write_protected": m.write_protected,
                 "position": {"partition": pos.partition, "block": pos.block, "file_number": pos.file_number,
                              "bop": pos.bop, "eod": pos.eod, "early_warning": pos.early_warning}}
@@ -60,7 +63,9 @@ def info(device: str, as_json: bool) -> None:
                        f"drive {m.drive_generation.name}")
             click.echo(f"partitions      {m.partitions}")
             click.echo(f"capacity        {human_bytes(m.capacity)}")
-            click.echo(f"left            {human_bytes(m.remaining)} on partition {pos.partition}")
+            others = "".join(f"; {human_bytes(r['remaining'])} on partition {r['partition']}" for r in rooms[:-1])
+            click.echo(f"left            {human_bytes(data_room['remaining'])} on partition {data_room['partition']}"
+                       f"{' (data)' if len(rooms) > 1 else ''}{others}")
             click.echo(f"write protected {'yes' if m.write_protected else 'no'}")
             click.echo(f"position        partition {pos.partition}, block {pos.block}"
                        f"{', BOP' if pos.bop else ''}{', EOD' if pos.eod else ''}")

@@ -80,6 +80,7 @@ class DeviceStatus:
     flags: WriteFlags = WriteFlags.NONE
     error: BaseException | None = None
     own_slots: int = 0         # records and filemarks written to this device alone (RecordStream.each_device)
+    own_bytes: int = 0         # the bytes of those records (room accounting: jobs/room.py)
 
     def write_own(self, data: bytes | bytearray | memoryview, record_size: int, *, pad: bool = False) -> None:
         """Write bytes straight to this device as records of `record_size`; the last one
@@ -91,6 +92,7 @@ class DeviceStatus:
                 rec = memoryview(bytes(rec) + bytes(record_size - len(rec)))
             self.flags |= self.device.write_record(rec)
             self.own_slots += 1
+            self.own_bytes += len(rec)
 
     def filemark_own(self) -> None:
         self.flags |= self.device.write_filemarks(1)
@@ -134,6 +136,7 @@ class RecordStream:
         self._chunks_left = max(2, chunks) - 1   # allocated on demand: small jobs stay cheap
         self._lock = threading.Lock()
         self.offset = 0
+        self.slack = 0     # slot bytes not written: short records' rest, filemarks (room accounting: jobs/room.py)
         self.status = [DeviceStatus(d) for d in devices]
         self._hash_q: queue.SimpleQueue[_Chunk | threading.Event | _Barrier | None] = queue.SimpleQueue()
         self._dev_qs: list[queue.SimpleQueue[_Chunk | _Barrier | None]] = [queue.SimpleQueue() for _ in devices]
@@ -220,6 +223,7 @@ class RecordStream:
         rest = self.record_size - used
         cur.fill += rest
         self.offset += rest
+        self.slack += rest
         if cur.fill == self.chunk_size:
             self._submit()
 

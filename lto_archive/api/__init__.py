@@ -22,7 +22,7 @@ from ..version import __version__
 from .catalog import (DEFAULT_CATALOG_HELP, Catalog, CatalogError, FileHit, Recorded, RestorePlan, default_path,
                       verify_custody_log)
 from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, create_vtape, drive_map, is_library_spec,
-                      open_device, open_library, open_tape, parse_size)
+                      open_device, open_library, open_tape, parse_size, partition_room)
 from .ltfs import LtfsReport, check_ltfs, format_ltfs, has_data, is_ltfs, recover_ltfs
 from .reading import list_files, restore, restore_from_catalog, verify
 from .results import FileEntry, FormatResult, Listing, Position, ReadResult, WriteResult, place_text
@@ -39,7 +39,8 @@ __all__ = [
     # targets
     "create_vtape", "create_vlib", "open_device", "open_tape", "open_library", "format_ltfs", "check_ltfs",
     "recover_ltfs", "LtfsReport", "Folder", "LtfsMount",
-    "TapeDevice", "Library", "LibraryStatus", "DriveInfo", "SlotInfo", "Target", "MOUNT_PREFIX", "is_library_spec", "is_ltfs", "has_data", "drive_map",
+    "TapeDevice", "Library", "LibraryStatus", "DriveInfo", "SlotInfo", "Target", "MOUNT_PREFIX", "is_library_spec", "is_ltfs", "has_data",
+    "partition_room", "drive_map",
     "parse_size",
     # jobs
     "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats", "DEFAULT_ALGORITHMS",

@@ -149,5 +149,23 @@ def target_name(t: Any) -> str:
     return t if isinstance(t, str) else str(getattr(t, "name", t))
 
 
-__all__ = ["Folder", "LtfsMount", "Target", "parse_size", "drive_map", "is_library_spec", "open_tape", "open_device",
+def partition_room(dev: TapeDevice) -> list[dict[str, int | None]]:
+    """Per partition: its number, its capacity (None when the drive does not say) and the bytes left
+    after its end of data as the drive counts them (records' bytes and their overhead). The last
+    partition is the data partition (of an LTFS volume, and where tape files are appended).
+    The head goes back where it was."""
+    pos = dev.position()
+    capacity = getattr(dev, "partition_capacity", None)
+    out: list[dict[str, int | None]] = []
+    try:
+        for p in range(dev.partitions):
+            dev.locate(p, 0)
+            out.append({"partition": p, "capacity": int(capacity(p)) if capacity else None,
+                        "remaining": dev.medium().remaining})
+    finally:
+        dev.locate(pos.partition, pos.block)
+    return out
+
+
+__all__ = ["Folder", "LtfsMount", "Target", "parse_size", "partition_room", "drive_map", "is_library_spec", "open_tape", "open_device",
            "open_library", "create_vtape", "create_vlib", "target_name", "loaded_drive", "mount_of", "one_drive_error", "MOUNT_PREFIX"]

@@ -27,6 +27,7 @@ from typing import Any
 
 from ..errors import DeviceError, EndOfMedium, MediumError, SourceError, UsageError, WriteProtected
 from ..hashing import MultiHasher
+from ..tape.blocks import records_cost
 from ..ltfs_tools import (LTFS_HASH_XATTRS, PARTITION, START_BLOCK, SYNC, SYNC_VALUE, VOLUME_BLOCKSIZE, VOLUME_SERIAL,
                           VOLUME_UUID, OsXattrs, XattrStore)
 from ..manifest import (COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SKIPPED, UNREADABLE,
@@ -233,7 +234,7 @@ class _WriteJob(WriteJob[WriteResult]):
             self.unjournaled = 0
 
     def room_for(self, size: int) -> bool:
-        need = -(-size // self.blocksize) * self.blocksize   # each file starts on a new block
+        need = records_cost(size, self.blocksize)   # each file starts a new record; its last one is short
         if self.budget is not None and self.used + need > self.budget:
             return False
         self.used += need

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..errors import ArchiveError, CorruptArchive, DeviceError, LtoArchiveError, UsageError
+from ..errors import ArchiveError, CorruptArchive, DeviceError, EndOfMedium, LtoArchiveError, UsageError
 from ..formats.ltfs.index import Directory, times_now
 from ..formats.registry import write_format
 from ..formats.ltfs.session import AddedFile, Checkpoints, LtfsSession
@@ -26,16 +26,19 @@ from ..hashing import MultiHasher
 from ..manifest import META_DIR, NOT_WRITTEN, FileRecord, Manifest, utc_now
 from ..scan import SourceEntry
 from ..streaming import RecordStream
+from ..tape.blocks import records_cost
 from ..tape.device import TapeDevice
 from ..progress import ProgressCallback, ProgressTracker
 from . import mhl_job
 from .engine import WriteJob, close_job_session, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .journal import JobJournal
+from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room, stream_charge
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
                       new_session_info, plan_job, prepare_medium, stop_reason, tape_devices, write_copy_log)
 
-INDEX_BYTES_PER_ENTRY = 1024   # measured ~700 bytes of index XML per file with two hashes; keep a margin
+INDEX_BYTES_PER_ENTRY = 1024   # measured ~800 bytes of index XML per file with two hashes; keep a margin
+NO_ROOM = "no room left on this cartridge (the final index needs its space): not written"
 
 
 def ltfs_times(st: os.stat_result) -> list[str]:
@@ -114,12 +117,16 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.records: list[FileRecord] = []
         self.manifest = Manifest(info, self.records)
         self.tracker = plan.tracker(progress)
-        self.remaining = min(dev.medium().remaining for dev in devices)
-        existing = max(s.index.highest_file_uid for s in states)
+        self.remaining = min(dev.medium().remaining for dev in devices)      # the data partition's
+        self.ip_room = min(index_partition_room(dev) for dev in devices)     # the index partition's copy
+        self.index_budget = IndexBudget([s.index for s in states], opts.algorithms, plan.entries, medium.capacity)
+        self.meta_budget = MetadataBudget(info, plan.entries, NO_ROOM, len(plan.cards), medium.capacity)
+        if self.room_left() < 0:
+            stream.abort()
+            raise EndOfMedium("no room left on this LTFS volume for a new session: its metadata files and index "
+                              "alone do not fit; nothing was written")
         for d in plan.dests:
             d.open()
-        self.reserve = (2 * INDEX_BYTES_PER_ENTRY * (existing + len(plan.entries) + 16) + 64 * 1024
-                        + 4 * state.block_size)
         self.covered = [0] * len(devices)    # per volume: records[:n] are described by an index on it
         self.blocks: list[dict[str, int]] = [{} for _ in devices]   # per volume: where each file starts
         self.writer = LtfsWriter(session, self.blocks)
@@ -139,21 +146,40 @@ class _LtfsJob(WriteJob[WriteResult]):
         rec = new_record(entry)
         self.records.append(rec)
         if self.stopped is None:
-            fits = self.stream.device_offset + entry.size + self.states[0].block_size + self.reserve <= self.remaining
-            self.stopped = stop_reason(self.stream, fits, "volume", "no room left on this cartridge (the final "
-                                       "index needs its space): not written")
+            self.stopped = stop_reason(self.stream, self.fits(entry), "volume", NO_ROOM)
         if self.stopped:
             rec.status, rec.message = NOT_WRITTEN, self.stopped
             return
         self.writer.add_entry(self.stream, entry, rec, self.opts, self.tracker, self.plan.dests)
+        self.index_budget.bytes += self.index_budget.entry(entry)
+        self.meta_budget.written(entry, rec)
         added, self.writer.last = self.writer.last, None
         if rec.kind != "file" or added is not None:
             self.journal.placed(rec, length=added.copied if added else 0,
                                 blocks=list(added.start_blocks) if added else [])
-        if self.session.checkpoint_due():
+        if self.session.checkpoint_due() and self.room_left(self.index_budget.bytes) >= 0:
             self.session.write_data_index()
             self.indexed()
             self.journal.commit(force=True)
+
+    def room_left(self, checkpoint: int = 0, entry: SourceEntry | None = None) -> int:
+        """Bytes the data partition has left once `entry` (and a checkpoint index of `checkpoint` bytes),
+        the metadata files and the final index are written; negative: they do not fit. The final index
+        must also fit on the index partition."""
+        bs, budget = self.states[0].block_size, self.index_budget
+        final = budget.bytes + budget.metadata(self.meta_budget.files)
+        data = 0
+        if entry is not None:
+            final += budget.entry(entry)
+            data = records_cost(entry.size, bs) if entry.kind == "file" else 0
+        if index_cost(final, bs) > self.ip_room:
+            return -1
+        after = (stream_charge(self.stream) + data + (index_cost(checkpoint, bs) if checkpoint else 0)
+                 + self.meta_budget.cost(bs) + index_cost(final, bs))
+        return self.remaining - after
+
+    def fits(self, entry: SourceEntry) -> bool:
+        return self.room_left(entry=entry) >= 0
 
     def commit(self) -> None:
         """The session's metadata files, the final data-partition index, the index partition."""

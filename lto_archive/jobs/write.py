@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from ..errors import DeviceError, LtoArchiveError, UsageError
+from ..errors import DeviceError, EndOfMedium, LtoArchiveError, UsageError
 from ..formats.registry import FormatWriter, get_format, write_format
 from ..manifest import (COPY_LOG_MEMBER, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SESSION_MEMBER, FileRecord,
                         Manifest, utc_now)
@@ -25,6 +25,7 @@ from .folder_dest import FolderDestination, close_folders, job_files, verify_fol
 from .append import append_point
 from .engine import WriteJob, run
 from .journal import JobJournal
+from .room import MetadataBudget, padded_cost, stream_charge
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, keep_copy_log, mark_lost, mark_not_read_back, metadata_reserve, new_record,
@@ -69,6 +70,9 @@ def write_archive(sources: list[str | Path], device: TapeDevice | LtfsMount | Se
     return run(_TapeFileJob(sources, devices, opts, plan_job(sources, opts, fmt, folders), progress))
 
 
+NO_ROOM = "no room left on this cartridge: not written"
+
+
 class _TapeFileJob(WriteJob[WriteResult]):
     """One session written as one tape file to every device (write_archive)."""
 
@@ -105,6 +109,10 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.manifest = Manifest(session, self.records)
         self.tracker = self.plan.tracker(self.progress)
         self.reserve = metadata_reserve(len(self.plan.entries), len(opts.algorithms), opts.record_size)
+        self.meta_budget = MetadataBudget(session, self.plan.entries, NO_ROOM, len(self.plan.cards), medium.capacity)
+        if self.room_left(4096, charged=0) < 0:
+            raise EndOfMedium(f"no room left on this cartridge for a new session: its metadata alone needs more "
+                              f"than the {self.remaining} bytes left; nothing was written")
         session.destinations = [{"kind": "tape", "device": getattr(d, "name", ""), "barcode": d.medium().barcode,
                                  "tape_file": p.file_number, "partition": p.partition, "start_block": p.block}
                                 for d, p in zip(devices, self.starts)] + [{"kind": "folder", "destination": str(f.root)}
@@ -128,15 +136,27 @@ class _TapeFileJob(WriteJob[WriteResult]):
         rs = self.opts.record_size
         if self.stopped is None:
             need = self.fmt.member_overhead(entry.name, entry.size, rs) + entry.size
-            self.stopped = stop_reason(self.stream, self.stream.device_offset + need + self.reserve <= self.remaining,
-                                       "archive")
+            self.stopped = stop_reason(self.stream, self.room_left(need) >= 0, "archive", NO_ROOM)
         if self.stopped:
             rec.status, rec.message = NOT_WRITTEN, self.stopped
             return
         add_entry(self.writer, self.stream, entry, rec, self.opts, self.tracker, placer(rec, self.pos, rs),
                   self.plan.dests)
+        self.meta_budget.written(entry, rec)
         self.ends[id(rec)] = self.stream.offset
         self.journal.placed(rec)
+
+    def room_left(self, need: int, charged: int | None = None) -> int:
+        """Bytes left once `need` more bytes of members, the metadata members, the archive's end and
+        its filemark are written (every record is padded to the record size); negative: no room.
+        A format that lists every file in its closing structure (AXF) keeps the larger reserve."""
+        rs = self.opts.record_size
+        meta = self.meta_budget.cost(rs, padded=True)
+        if charged is None:
+            charged = stream_charge(self.stream, padded=True)
+        if not hasattr(self, "writer") or hasattr(self.writer, "plan"):    # (before the writer: the larger)
+            meta = max(meta, padded_cost(self.reserve, rs))
+        return self.remaining - charged - padded_cost(need, rs) - meta
 
     def fail(self, exc: DeviceError) -> None:
         """Only members whose last byte reached a written record stay good."""

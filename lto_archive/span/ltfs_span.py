@@ -42,6 +42,7 @@ from ..formats.registry import LTFS
 from ..hashing import MultiHasher
 from ..jobs.engine import WriteJob, close_job_session
 from ..jobs.journal import JobJournal
+from ..jobs.room import stream_charge
 from ..jobs.folder_dest import FolderDestination, FolderFile
 from ..jobs.ltfs_write import INDEX_BYTES_PER_ENTRY, add_ltfs_entry, add_metadata, ltfs_times, open_ltfs_volume
 from ..progress import ProgressTracker
@@ -208,7 +209,7 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
         vol = self.vol
         if vol.stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING):
             return 0
-        return vol.remaining - self.reserve(vol.state) - vol.stream.device_offset - vol.block_size
+        return vol.remaining - self.reserve(vol.state) - stream_charge(vol.stream) - vol.block_size
 
     def empty_room(self) -> int:
         """About what an empty cartridge like this one takes (whether a file must be split at all)."""

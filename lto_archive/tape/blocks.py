@@ -8,6 +8,14 @@ addresses and EOD, with the capacity and early-warning points, plus the head
 once (locate, spacing over records and filemarks, EOD, early warnings) for
 every device that keeps its own table: NullTape (nothing else) and
 VirtualTape (which also stores the records in a folder).
+
+What an object costs: an LTO drive packs variable-length records into its data
+sets without padding, so a record takes its own length plus a small fixed
+overhead (its boundary and CRC entries), and a filemark takes that overhead
+alone. The model charges `RECORD_OVERHEAD` bytes per object (record or filemark)
+on top of the record's bytes: room left, early warnings and end of medium all
+follow the charged bytes (`charged`), and a writer estimates its room with
+`record_cost` / `records_cost`, never with whole blocks.
 """
 
 from __future__ import annotations
@@ -23,6 +31,17 @@ KiB = 1024
 MIN_ZONE = 64 * KiB
 P0_SHARE_PERCENT = 5     # as the LTFS reference: partition 0 gets 5 % of a 2-partition cartridge
 UNLIMITED = 2**63 - 1
+RECORD_OVERHEAD = 32     # bytes charged per record or filemark beyond its data (modelled, errs high)
+
+
+def record_cost(n: int) -> int:
+    """Bytes of tape an n-byte record takes (n = 0: a filemark)."""
+    return n + RECORD_OVERHEAD
+
+
+def records_cost(size: int, record_size: int) -> int:
+    """Bytes of tape `size` bytes take cut into records of `record_size` (the last one short, no padding)."""
+    return size + -(-size // record_size) * RECORD_OVERHEAD
 
 
 def warning_points(partition_capacity: int, early_warning_bytes: int | None = None,
@@ -116,9 +135,16 @@ class BlockTable:
         """Bytes of records on partition p up to its EOD."""
         return self.cum[p][self.eod[p]]
 
+    def charged(self, p: int, b: int | None = None) -> int:
+        """Bytes of tape the objects of partition p before address b (default EOD) take:
+        their records' bytes plus RECORD_OVERHEAD for each record and filemark."""
+        if b is None:
+            b = self.eod[p]
+        return self.cum[p][b] + b * RECORD_OVERHEAD
+
     def remaining(self, p: int) -> int:
         """Bytes left on partition p after its EOD."""
-        return max(0, self.cap[p] - self.cum[p][self.eod[p]])
+        return max(0, self.cap[p] - self.charged(p))
 
     # --- writing at the head ----------------------------------------------------------
     def after_record(self, n: int) -> int:
@@ -128,8 +154,8 @@ class BlockTable:
     def check_room(self, n: int) -> None:
         """Raise EndOfMedium unless an n-byte record fits at the head."""
         p, b = self.part, self.block
-        before = self.cum[p][b]
-        if before + n > self.cap[p]:
+        before = self.charged(p, b)
+        if before + record_cost(n) > self.cap[p]:
             raise EndOfMedium(f"{self.describe()} is full: partition {p} has {self.cap[p] - before} bytes left "
                               f"at block {b}; the {n}-byte record was not written", partition=p, block=b, size=n)
 
@@ -154,7 +180,7 @@ class BlockTable:
     def flags(self) -> WriteFlags:
         """The early warnings at the head."""
         p = self.part
-        used = self.cum[p][self.block]
+        used = self.charged(p, self.block)
         if used > self.pew[p]:
             if used > self.ew[p]:
                 return WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING
@@ -164,7 +190,7 @@ class BlockTable:
     # --- moving the head --------------------------------------------------------------
     def position(self) -> Position:
         p, b = self.part, self.block
-        used = self.cum[p][b]
+        used = self.charged(p, b)
         return Position(partition=p, block=b, file_number=bisect_left(self.fms[p], b), bop=b == 0,
                         eod=b == self.eod[p], early_warning=used > self.ew[p],
                         programmable_early_warning=used > self.pew[p])

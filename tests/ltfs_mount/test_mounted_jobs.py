@@ -21,6 +21,7 @@ from lto_archive.errors import (DeviceNotFound, EndOfMedium, ExitCode, JobIncomp
                                 UsageError, VerificationFailed, WriteProtected)
 from lto_archive.jobs import ltfs_mount_read, ltfs_mounted
 from lto_archive.jobs.ltfs_mounted import read_mounted, tape_order, write_to_mount
+from lto_archive.tape.blocks import records_cost
 from lto_archive.jobs.write import WriteOptions
 from lto_archive.ltfs_tools import (LTFS_HASH_XATTRS, PARTITION, START_BLOCK, SYNC, VOLUME_UUID, DictXattrs,
                                     OsXattrs, user_xattrs_supported)
@@ -351,9 +352,10 @@ def test_volume_full_part_way(tmp_path, vol, store, monkeypatch):
 def test_no_room_stops_before_the_file(tmp_path, vol, store, monkeypatch):
     card, files = make_card(tmp_path / "src")
     opts = WriteOptions(**OPTS)
-    # room for our records and the first file (one 512 KiB LTFS block), not for the second
+    # room for our records and the first file (300 000 bytes: one short record, charged its length and
+    # overhead, never a whole 512 KiB block), not for the second (70 001 bytes)
     reserve = ltfs_mounted.metadata_reserve(8, 2, 512 * 1024)
-    monkeypatch.setattr(ltfs_mounted, "_free_bytes", lambda mp: reserve + 512 * 1024 + 1000)
+    monkeypatch.setattr(ltfs_mounted, "_free_bytes", lambda mp: reserve + records_cost(300_000, 512 * 1024) + 1000)
     result = write([card], vol, store, options=opts)
     status = {f.path: f.status for f in result.files if f.kind == "file"}
     assert status["A001/CLIPS/A001C001.mov"] == OK          # 300 000 bytes: one 512 KiB block

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from lto_archive.errors import DeviceError, EndOfData, EndOfMedium, LtoArchiveError
 from lto_archive.tape import NullTape, TapeDevice, VirtualTape, WriteFlags, create_vtape
-from lto_archive.tape.blocks import BlockTable, partition_capacities, warning_points
+from lto_archive.tape.blocks import RECORD_OVERHEAD, BlockTable, partition_capacities, warning_points
 
 CAPACITY = 40_000           # partition 0: 2 000 bytes, partition 1: 38 000 (two partitions)
 ZONES = {"early_warning_bytes": 300, "programmable_early_warning_bytes": 700}
@@ -72,12 +72,15 @@ def test_table_positions_flags_and_errors():
     for n in (100, 200):
         assert t.write_record(n) == WriteFlags.NONE
     t.write_filemark()
-    assert t.write_record(9_100) == WriteFlags.PROGRAMMABLE_EARLY_WARNING
+    big = 9_100 - 5 * RECORD_OVERHEAD          # every record and filemark also costs RECORD_OVERHEAD
+    assert t.write_record(big) == WriteFlags.PROGRAMMABLE_EARLY_WARNING
     assert t.write_record(500) == WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING
-    assert (t.eod[0], t.used(0), t.remaining(0), t.fms[0]) == (5, 9_900, 100, [2])
-    assert t.is_filemark(0, 2) and not t.is_filemark(0, 3) and t.record_size(0, 3) == 9_100
+    assert (t.eod[0], t.used(0), t.charged(0), t.remaining(0), t.fms[0]) == (5, 9_900 - 5 * RECORD_OVERHEAD,
+                                                                             9_900, 100, [2])
+    assert t.is_filemark(0, 2) and not t.is_filemark(0, 3) and t.record_size(0, 3) == big
+    t.check_room(100 - RECORD_OVERHEAD)
     with pytest.raises(EndOfMedium, match="cartridge T1 is full: partition 0 has 100 bytes left at block 5"):
-        t.check_room(101)
+        t.check_room(101 - RECORD_OVERHEAD)
     t.rewind()
     t.space_records(5)
     assert t.block == 2                       # a filemark stops the move, silently

@@ -8,6 +8,7 @@ import pytest
 
 from lto_archive.errors import DeviceError, EndOfData, EndOfMedium, NoMedium, UsageError
 from lto_archive.tape import MAX_RECORD, NullTape, WriteFlags
+from lto_archive.tape.blocks import RECORD_OVERHEAD
 
 
 def test_counts_records_bytes_and_filemarks():
@@ -83,7 +84,7 @@ def test_unlimited_by_default():
 def test_capacity_flags_and_end_of_medium():
     rec = 64 * 1024
     t = NullTape(capacity=64 * rec)
-    flags = [t.write_record(bytes(rec)) for _ in range(64)]
+    flags = [t.write_record(bytes(rec - RECORD_OVERHEAD)) for _ in range(64)]   # each costs rec
     assert flags[:62] == [WriteFlags.NONE] * 62
     assert flags[62] == WriteFlags.PROGRAMMABLE_EARLY_WARNING
     assert flags[63] == WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING
@@ -98,11 +99,11 @@ def test_two_partitions():
     t = NullTape(capacity=1000, partitions=2)
     assert t.partitions == 2
     t.locate(1, 0)
-    t.write_record(bytes(950))
+    t.write_record(bytes(950 - RECORD_OVERHEAD))
     with pytest.raises(EndOfMedium):
         t.write_record(bytes(1))
     t.locate(0, 0)
-    t.write_record(bytes(50))
+    t.write_record(bytes(50 - RECORD_OVERHEAD))
     with pytest.raises(EndOfMedium):
         t.write_record(bytes(1))
     with pytest.raises(DeviceError):

@@ -18,6 +18,7 @@ import pytest
 from lto_archive.errors import (DeviceError, DeviceNotFound, EndOfData, EndOfMedium, GenerationError,
                                 MediumError, NoMedium, UsageError, WriteProtected)
 from lto_archive.tape import Faults, VirtualTape, WriteFlags, create_vtape, mam
+from lto_archive.tape.blocks import RECORD_OVERHEAD
 from lto_archive.tape.vtape import (CONF_DEFAULTS, CONF_NAME, SIDECAR_NAME, TMP_PREFIX, read_conf,
                                     update_conf, warning_points)
 
@@ -138,7 +139,7 @@ def test_reopen_persists_everything(tmp_path):
     assert vt.eod(0) == 3 and vt.eod(1) == 1
     assert vt.used_bytes(0) == 3000 and vt.used_bytes(1) == 3000
     assert vt.medium().barcode == "PER001L9"
-    assert vt.medium().remaining == 50_000 - 3000
+    assert vt.medium().remaining == 50_000 - 3000 - 3 * RECORD_OVERHEAD   # two records and a filemark
     assert [vt.read_record(), vt.read_record(), vt.read_record()] == [b"a" * 1000, b"", b"b" * 2000]
     vt.locate(0, 3)
     assert vt.position().file_number == 1
@@ -302,7 +303,7 @@ def test_default_warning_zones():
 def test_capacity_flags_and_end_of_medium(tmp_path):
     vt = create_vtape(tmp_path / "c", "LTO-9", capacity=10_000, early_warning_bytes=1000,
                       programmable_early_warning_bytes=3000)
-    flags = [vt.write_record(bytes(1000)) for _ in range(10)]
+    flags = [vt.write_record(bytes(1000 - RECORD_OVERHEAD)) for _ in range(10)]   # each costs 1000
     assert flags[:7] == [WriteFlags.NONE] * 7                    # 7000 bytes: at the PEW point, not past
     assert flags[7] == WriteFlags.PROGRAMMABLE_EARLY_WARNING      # 8000
     assert flags[8] == WriteFlags.PROGRAMMABLE_EARLY_WARNING      # 9000: at EW point
@@ -314,14 +315,14 @@ def test_capacity_flags_and_end_of_medium(tmp_path):
     assert sorted(os.listdir(vt.path)) == before                 # nothing written, no temp file
     assert vt.position().block == 10
     assert vt.medium().remaining == 0
-    vt.write_filemarks(1)                                          # filemarks take no room
+    vt.write_filemarks(1)                      # a filemark is still written (its RECORD_OVERHEAD is charged)
     vt.locate(0, 5)
     pos = vt.position()
     assert not pos.programmable_early_warning and not pos.early_warning
     vt.locate(0, 9)
     assert vt.position().programmable_early_warning and not vt.position().early_warning
     vt.write_record(bytes(500))                                    # overwrite frees the rest
-    assert vt.medium().remaining == 500
+    assert vt.medium().remaining == 500 - RECORD_OVERHEAD
     vt.close()
 
 
@@ -340,10 +341,10 @@ def test_two_partition_split(tmp_path):
     with create_vtape(tmp_path / "c", "LTO-9", capacity=1000, partitions=2) as vt:
         assert vt.partition_capacity(0) == 50 and vt.partition_capacity(1) == 950
         with pytest.raises(EndOfMedium):
-            vt.write_record(bytes(51))
-        vt.write_record(bytes(50))
+            vt.write_record(bytes(51 - RECORD_OVERHEAD))
+        vt.write_record(bytes(50 - RECORD_OVERHEAD))
         vt.locate(1, 0)
-        vt.write_record(bytes(950))
+        vt.write_record(bytes(950 - RECORD_OVERHEAD))
         assert vt.medium().remaining == 0
 
 
