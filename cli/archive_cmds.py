@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 import lto_archive
-from lto_archive import DEFAULT_ALGORITHMS, DEFAULT_LOG_DIR, Catalog, Folder, ReadResult, UsageError, archive_formats
+from lto_archive import DEFAULT_ALGORITHMS, Catalog, Folder, ReadResult, UsageError, archive_formats
 
 from .catalog_cmds import catalog_option
 from .common import ProgressBar, device_or_library, device_selection, emit, library_options, optional_device_or_library
@@ -52,8 +52,12 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
               help="Comma-separated: xxh64, xxh3, xxh128, md5, sha1, sha256.")
 @click.option("--block-size", default="512K", show_default=True, help="Tape record size, 4K .. 1M.")
 @click.option("--operator", default=None, help="Name in the copy log (default: the login name).")
-@click.option("--log-dir", default=DEFAULT_LOG_DIR, show_default=True, type=click.Path(path_type=Path),
-              help="Where the copy log of the job is written.")
+@click.option("--production", default=None,
+              help="The production (film, series) the footage belongs to: the copy log's folder "
+                   "(logs/<production>/<day>/) and the job report name it.")
+@click.option("--log-dir", default=None, type=click.Path(path_type=Path),
+              help="Where the copy log of the job is written (default: logs/<production or 'no-production'>/"
+                   "<YYYY-MM-DD>/ in the catalog's folder).")
 @click.option("--verify/--no-verify", "verify_after", default=None,
               help="Read every destination back after writing (the default). --no-verify: the summary says "
                    "'written, not read back' for each destination, never 'ok'. --span on one drive: not read back "
@@ -75,7 +79,8 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
 @_progress_option
 @_json_option
 def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Path, ...], fmt: str, index_every: str,
-          index_minutes: float, hashes: str, block_size: str, operator: str | None, log_dir: Path,
+          index_minutes: float, hashes: str, block_size: str, operator: str | None, production: str | None,
+          log_dir: Path | None,
           verify_after: bool | None, allow_old_generation: bool, span_set: bool, barcode_pattern: tuple[str, ...],
           next_tape_command: str | None, split_files: bool, catalog_path: Path | None, no_catalog: bool,
           progress: bool | None, as_json: bool) -> None:
@@ -88,7 +93,7 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
             verify=verify_after, index_every=index_every, index_minutes=index_minutes,
             span=barcode_pattern if span_set else None, next_tape_command=next_tape_command,
             split_files=split_files, ask=ask_operator if sys.stdin.isatty() else None, catalog=catalog_path,
-            record=not no_catalog, progress=bar, **device_selection())
+            record=not no_catalog, progress=bar, production=production, **device_selection())
     finally:
         bar.close()
 
