@@ -136,3 +136,19 @@ def test_api_report_of_a_result(tmp_path: Path) -> None:
     assert out == tmp_path / "api.html"
     text = parse(out)
     assert "Doc" in text and "TST001L9" in text and r.manifest.session.session_id in text
+
+
+def test_span_write_and_span_verify_reports(tmp_path: Path) -> None:
+    from tests.span.helpers import make_card as span_card
+    from tests.span.test_span_read import SIZES
+
+    card, lib = span_card(tmp_path, SIZES), tmp_path / "lib"
+    run("vlib", "create", lib, "--drives", "1", "--slots", "4", "--cartridges", "3", "--capacity", "8M", check=0)
+    run("write", card, "--device", f"vlib:{lib}", "--span", "--barcodes", "LTA*", "--block-size", "64K",
+        "--log-dir", tmp_path / "logs", "--no-progress", "--verify", "--report", tmp_path / "w.html", check=0)
+    text = parse(tmp_path / "w.html")
+    assert all(b in text for b in ("LTA001L9", "LTA002L9", "LTA003L9")) and "Problems: 0" in text
+    run("span", "verify", "--device", f"vlib:{lib}", "--cartridges", "LTA001L9,LTA002L9,LTA003L9", "--no-progress",
+        "--report", tmp_path / "v.html", check=0)
+    text = parse(tmp_path / "v.html")
+    assert "Job report: span verify" in text and "LTA001L9,LTA002L9,LTA003L9" in text and "Problems: 0" in text
