@@ -115,3 +115,23 @@ def test_ltfs_recover_finds_the_journal_in_the_default_place(tmp_path: Path, cat
     assert f"journal: {moved}" in cp.stdout
     with VirtualTape(tmp_path / "copy") as dev:
         assert open_volume(dev).consistent
+
+
+def test_production_is_in_the_copy_log_and_absent_without_it(tmp_path: Path, catalog: Path) -> None:
+    card = make_card(tmp_path / "src")
+    for name, production in (("plain", None), ("named", "The Long Take")):
+        tape = new_tape(tmp_path / f"tape-{name}")
+        extra = ("--production", production) if production else ()
+        cp = run("write", card, "--device", f"vtape:{tape}", "--no-progress", *extra, check=0)
+        [json_log, text_log] = _logs_of(cp.stdout)
+        dest = tmp_path / f"dest-{name}"
+        run("restore", "--device", f"vtape:{tape}", dest, check=0)
+        on_tape = (dest / ".lto-archive" / "tape-file-0" / "manifest.json").read_text()
+        session = json.loads(on_tape)["session"]
+        if production is None:     # a job without --production writes the manifest it always wrote
+            assert "production" not in session and "production" not in json.loads(json_log.read_text())["session"]
+            assert "\nproduction " not in text_log.read_text()
+        else:
+            assert session["production"] == production
+            assert f"production   {production}" in text_log.read_text()
+            assert lto_archive.Manifest.from_json(on_tape).session.production == production

@@ -89,7 +89,7 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
                         log_dir=job_log_dir(production, catalog) if log_dir is None or log_dir is True
                         else None if log_dir is False else Path(log_dir),
                         device_name=",".join(target_name(t) for t in tapes), index_every_bytes=parse_size(index_every),
-                        index_every_seconds=index_minutes * 60)
+                        index_every_seconds=index_minutes * 60, production=(production or "").strip())
     where = _Where(barcode, library, drive_devices)
     cat: CatalogArg = catalog if record else False
     if span is not None and span is not False:

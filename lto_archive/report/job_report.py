@@ -112,7 +112,7 @@ def problems(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 def _summary_rows(doc: dict[str, Any], ctx: JobContext) -> list[tuple[str, str]]:
     s = doc.get("session") or {}
-    rows = [("Production", ctx.production or "-"), ("Command", f"lto-archive {ctx.command}"),
+    rows = [("Production", ctx.production or s.get("production") or "-"), ("Command", f"lto-archive {ctx.command}"),
             ("Status", doc.get("status", "")),
             ("Job", s.get("session_id") or doc.get("set_id") or doc.get("job") or ", ".join(
                 str(p["session_id"]) for p in [*(doc.get("tape_files") or []), *(doc.get("sessions") or [])]
