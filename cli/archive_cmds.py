@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 import lto_archive
-from lto_archive import DEFAULT_ALGORITHMS, DEFAULT_LOG_DIR, Catalog, Folder, ReadResult, UsageError, archive_formats
+from lto_archive import DEFAULT_ALGORITHMS, Catalog, Folder, ReadResult, UsageError, archive_formats
 
 from .catalog_cmds import catalog_option
+from .job_report import job_report, report_option
 from .common import ProgressBar, device_or_library, device_selection, emit, library_options, optional_device_or_library
 from .render import NOT_READ_BACK_TEXT, read_text, span_read_text, span_text, write_text
 
@@ -52,8 +53,12 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
               help="Comma-separated: xxh64, xxh3, xxh128, md5, sha1, sha256.")
 @click.option("--block-size", default="512K", show_default=True, help="Tape record size, 4K .. 1M.")
 @click.option("--operator", default=None, help="Name in the copy log (default: the login name).")
-@click.option("--log-dir", default=DEFAULT_LOG_DIR, show_default=True, type=click.Path(path_type=Path),
-              help="Where the copy log of the job is written.")
+@click.option("--production", default=None,
+              help="The production (film, series) the footage belongs to: the copy log's folder "
+                   "(logs/<production>/<day>/) and the job report name it.")
+@click.option("--log-dir", default=None, type=click.Path(path_type=Path),
+              help="Where the copy log of the job is written (default: logs/<production or 'no-production'>/"
+                   "<YYYY-MM-DD>/ in the catalog's folder).")
 @click.option("--verify/--no-verify", "verify_after", default=None,
               help="Read every destination back after writing (the default). --no-verify: the summary says "
                    "'written, not read back' for each destination, never 'ok'. --span on one drive: not read back "
@@ -72,38 +77,44 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
               help="--span: split any file at the end of a cartridge (default: only files larger than a cartridge).")
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record the job in the catalog.")
+@report_option
 @_progress_option
 @_json_option
 def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Path, ...], fmt: str, index_every: str,
-          index_minutes: float, hashes: str, block_size: str, operator: str | None, log_dir: Path,
+          index_minutes: float, hashes: str, block_size: str, operator: str | None, production: str | None,
+          log_dir: Path | None,
           verify_after: bool | None, allow_old_generation: bool, span_set: bool, barcode_pattern: tuple[str, ...],
           next_tape_command: str | None, split_files: bool, catalog_path: Path | None, no_catalog: bool,
-          progress: bool | None, as_json: bool) -> None:
+          report_path: Path | None, progress: bool | None, as_json: bool) -> None:
     """Write SOURCE folders to tape(s) as one archive, hashing in the same pass; copy to folders too."""
-    bar = ProgressBar(progress)
-    try:
-        result = lto_archive.write(
-            list(sources), [*devices, *(Folder(c) for c in copy_to)], format=fmt, hashes=hashes,
-            block_size=block_size, operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
-            verify=verify_after, index_every=index_every, index_minutes=index_minutes,
-            span=barcode_pattern if span_set else None, next_tape_command=next_tape_command,
-            split_files=split_files, ask=ask_operator if sys.stdin.isatty() else None, catalog=catalog_path,
-            record=not no_catalog, progress=bar, **device_selection())
-    finally:
-        bar.close()
+    with job_report(report_path, "write", as_json=as_json, production=production, operator=operator,
+                    targets=[*devices, *copy_to]) as outcome:
+        bar = ProgressBar(progress)
+        try:
+            result = outcome.result = lto_archive.write(
+                list(sources), [*devices, *(Folder(c) for c in copy_to)], format=fmt, hashes=hashes,
+                block_size=block_size, operator=operator, allow_old_generation=allow_old_generation, log_dir=log_dir,
+                verify=verify_after, index_every=index_every, index_minutes=index_minutes,
+                span=barcode_pattern if span_set else None, next_tape_command=next_tape_command,
+                split_files=split_files, ask=ask_operator if sys.stdin.isatty() else None, catalog=catalog_path,
+                record=not no_catalog, progress=bar, production=production, **device_selection())
+        finally:
+            bar.close()
+        emit(result.to_dict(), as_json, lambda: _write_text(result))
+        result.raise_for_status()
 
-    def text() -> None:
-        if not result.sets:
-            write_text(result)
-        for one, check in zip(result.sets, result.checks):
-            span_text(one)
-            if check is not None:
-                span_read_text(check)
-            else:
-                click.secho(f"span set {one.set_id}: {NOT_READ_BACK_TEXT} (read it with `lto-archive span verify`)",
-                            fg="yellow")
-    emit(result.to_dict(), as_json, text)
-    result.raise_for_status()
+
+def _write_text(result: lto_archive.WriteResult) -> None:
+    """A write's summary: the job, or each span set and its read-back."""
+    if not result.sets:
+        write_text(result)
+    for one, check in zip(result.sets, result.checks):
+        span_text(one)
+        if check is not None:
+            span_read_text(check)
+        else:
+            click.secho(f"span set {one.set_id}: {NOT_READ_BACK_TEXT} (read it with `lto-archive span verify`)",
+                        fg="yellow")
 
 
 def ask_operator(message: str) -> bool:
@@ -138,24 +149,27 @@ def _index_options(f):  # type: ignore[no-untyped-def]
 @click.option("--accept-unproven", is_flag=True, help="Files with no evidence at all (no manifest, no checksum "
               "of their own, e.g. a foreign TAR) are accepted as read: exit 0 instead of 5.")
 @_index_options
+@report_option
 @_progress_option
 @_json_option
 def verify(device: str | None, folder: Path | None, operator: str | None, tape_files: tuple[int, ...],
            copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, generation: int | None, rollback: bool,
-           progress: bool | None, as_json: bool, accept_unproven: bool = False) -> None:
+           report_path: Path | None, progress: bool | None, as_json: bool, accept_unproven: bool = False) -> None:
     """Read every file back and compare its hashes with the manifest (of a tape, or of a folder copy)."""
     if (device is None) == (folder is None):
         raise UsageError("verify needs either --device (a tape) or --folder (a folder copy)")
-    bar = ProgressBar(progress)
-    try:
-        result = lto_archive.verify(Folder(folder) if folder is not None else device, manifest=copy_log,
-                                    tape_files=tape_files or None, catalog=catalog_path, record=not no_catalog,
-                                    operator=operator, progress=bar, generation=generation, rollback=rollback,
-                                    accept_unproven=accept_unproven, **device_selection())
-    finally:
-        bar.close()
-    emit(result.to_dict(), as_json, lambda: folder_text(result) if folder is not None else read_text(result, "verify"))
-    result.raise_for_status()
+    with job_report(report_path, "verify", as_json=as_json, operator=operator, targets=[device, folder]) as outcome:
+        bar = ProgressBar(progress)
+        try:
+            result = outcome.result = lto_archive.verify(
+                Folder(folder) if folder is not None else device, manifest=copy_log, tape_files=tape_files or None,
+                catalog=catalog_path, record=not no_catalog, operator=operator, progress=bar, generation=generation,
+                rollback=rollback, accept_unproven=accept_unproven, **device_selection())
+        finally:
+            bar.close()
+        emit(result.to_dict(), as_json,
+             lambda: folder_text(result) if folder is not None else read_text(result, "verify"))
+        result.raise_for_status()
 
 
 def folder_text(result: ReadResult) -> None:
@@ -227,30 +241,36 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | 
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record what the restore proved in the catalog.")
 @_index_options
+@report_option
 @_progress_option
 @_json_option
 def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tape_files: tuple[int, ...],
             overwrite: bool, copy_log: Path | None, from_catalog: bool, catalog_path: Path | None, no_catalog: bool,
-            generation: int | None, rollback: bool, progress: bool | None, as_json: bool,
-            keep_damaged: bool = False, accept_unproven: bool = False) -> None:
+            generation: int | None, rollback: bool, report_path: Path | None, progress: bool | None,
+            as_json: bool, keep_damaged: bool = False, accept_unproven: bool = False) -> None:
     """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way. A file that fails
     is never left under its real name."""
     _check_dest(dest, patterns)
-    if from_catalog:
-        _restore_from_catalog(devices, dest, patterns, overwrite, catalog_path, no_catalog, progress, as_json)
-        return
-    if len(devices) != 1:
+    if not from_catalog and len(devices) != 1:
         raise UsageError("restore needs one --device (or --from-catalog to restore across cartridges)")
-    bar = ProgressBar(progress)
-    try:
-        result = lto_archive.restore(devices[0], dest, patterns, tape_files=tape_files or None, overwrite=overwrite,
-                                     manifest=copy_log, catalog=catalog_path, record=not no_catalog, progress=bar,
-                                     generation=generation, rollback=rollback, keep_damaged=keep_damaged,
-                                     accept_unproven=accept_unproven, **device_selection())
-    finally:
-        bar.close()
-    emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))
-    result.raise_for_status()
+    with job_report(report_path if devices else None, "restore", as_json=as_json,
+                    targets=[*devices, f"DEST {dest}"]) as outcome:
+        if from_catalog:
+            outcome.result = _restore_from_catalog(devices, dest, patterns, overwrite, catalog_path, no_catalog,
+                                                   progress, as_json)
+            if outcome.result is not None:
+                outcome.result.raise_for_status()
+            return
+        bar = ProgressBar(progress)
+        try:
+            result = outcome.result = lto_archive.restore(
+                devices[0], dest, patterns, tape_files=tape_files or None, overwrite=overwrite, manifest=copy_log,
+                catalog=catalog_path, record=not no_catalog, progress=bar, generation=generation, rollback=rollback,
+                keep_damaged=keep_damaged, accept_unproven=accept_unproven, **device_selection())
+        finally:
+            bar.close()
+        emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))
+        result.raise_for_status()
 
 
 def _check_dest(dest: Path, patterns: tuple[str, ...]) -> None:
@@ -262,14 +282,15 @@ def _check_dest(dest: Path, patterns: tuple[str, ...]) -> None:
 
 
 def _restore_from_catalog(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], overwrite: bool,
-                          catalog_path: Path | None, no_catalog: bool, progress: bool | None, as_json: bool) -> None:
+                          catalog_path: Path | None, no_catalog: bool, progress: bool | None,
+                          as_json: bool) -> ReadResult | None:
     """The catalog names the cartridges; each given --device is matched to one by its barcode (or LTFS uuid),
-    or the --library's robot loads them. Without --device: just the plan."""
+    or the --library's robot loads them. Without --device: just the plan. The caller raises for the status."""
     if not devices:
         with Catalog(catalog_path, create=False) as cat:
             plan = cat.plan_restore(list(patterns))
         emit(cat.plan_document(plan), as_json, lambda: [click.echo(line) for line in cat.load_instructions(plan)])
-        return
+        return None
     sel = device_selection()
     bar = ProgressBar(progress)
     try:
@@ -279,4 +300,4 @@ def _restore_from_catalog(devices: tuple[str, ...], dest: Path, patterns: tuple[
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))
-    result.raise_for_status()
+    return result

@@ -85,10 +85,11 @@ def check(device: str, as_json: bool) -> None:
               help="A write job's journal (<log dir>/<session>.journal.jsonl): its files written after the last "
                    "index are read back, and those that match its hashes go into the new index. Default: every "
                    "journal in --log-dir that names this volume.")
-@click.option("--log-dir", default=lto_archive.DEFAULT_LOG_DIR, show_default=True, type=click.Path(path_type=Path),
-              help="Where the write jobs kept their copy logs and journals.")
+@click.option("--log-dir", default=None, type=click.Path(path_type=Path),
+              help="Where the write jobs kept their copy logs and journals (default: every folder under logs/ "
+                   "in the catalog's folder, and ./lto-archive-logs).")
 @click.option("--json", "as_json", is_flag=True)
-def recover(device: str, salvage: bool, journals: tuple[Path, ...], log_dir: Path, as_json: bool) -> None:
+def recover(device: str, salvage: bool, journals: tuple[Path, ...], log_dir: Path | None, as_json: bool) -> None:
     """Make a volume consistent and appendable after a crash, from its last good index and the write
     jobs' journals."""
     with device_from(device) as dev:

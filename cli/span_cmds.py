@@ -13,6 +13,7 @@ from lto_archive import Catalog, UsageError
 
 from .archive_cmds import ask_operator
 from .catalog_cmds import catalog_option
+from .job_report import job_report, report_option
 from .common import ProgressBar, emit
 from .render import span_read_text
 
@@ -53,6 +54,7 @@ def _read_options(f):  # type: ignore[no-untyped-def]
                      help="One drive: run CMD to load the next volume (env LTO_ARCHIVE_SEQUENCE, LTO_ARCHIVE_SET)."),
         catalog_option,
         click.option("--no-catalog", is_flag=True, help="Do not record what was proven in the catalog."),
+        report_option,
         click.option("--progress/--no-progress", default=None, help="Progress bar on stderr."),
         click.option("--json", "as_json", is_flag=True, help="Machine-readable result on stdout."),
     ]):
@@ -62,8 +64,8 @@ def _read_options(f):  # type: ignore[no-untyped-def]
 
 def _run(phase: str, dest: Path | None, overwrite: bool, patterns: tuple[str, ...], device: str | None,
          library: str | None, drive_device: tuple[str, ...], set_id: str | None, cartridges: str | None,
-         next_tape_command: str | None, catalog_path: Path | None, no_catalog: bool, progress: bool | None,
-         as_json: bool) -> None:
+         next_tape_command: str | None, catalog_path: Path | None, no_catalog: bool, report_path: Path | None,
+         progress: bool | None, as_json: bool) -> None:
     target = device or library
     if target is None:
         raise UsageError(f"span {phase} needs --library (or a vlib: --device) or the --device holding volume 1")
@@ -71,16 +73,19 @@ def _run(phase: str, dest: Path | None, overwrite: bool, patterns: tuple[str, ..
                                library=library, drive_devices=drive_device, next_tape_command=next_tape_command,
                                ask=ask_operator if sys.stdin.isatty() else None, catalog=catalog_path,
                                record=not no_catalog)
-    bar = ProgressBar(progress)
-    try:
-        if phase == "restore":
-            result = lto_archive.restore(target, dest, patterns, overwrite=overwrite, progress=bar, **how)
-        else:
-            result = lto_archive.verify(target, progress=bar, **how)
-    finally:
-        bar.close()
-    emit(result.to_dict(), as_json, lambda: span_read_text(result))
-    result.raise_for_status()
+    with job_report(report_path, f"span {phase}", as_json=as_json,
+                    targets=[target, set_id or cartridges, dest and f"DEST {dest}"]) as outcome:
+        bar = ProgressBar(progress)
+        try:
+            if phase == "restore":
+                result = lto_archive.restore(target, dest, patterns, overwrite=overwrite, progress=bar, **how)
+            else:
+                result = lto_archive.verify(target, progress=bar, **how)
+            outcome.result = result
+        finally:
+            bar.close()
+        emit(result.to_dict(), as_json, lambda: span_read_text(result))
+        result.raise_for_status()
 
 
 @span.command("verify")

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         GenerationError, EndOfMedium, ChangerError, CartridgeNotFound, DriveFull, SlotFull, EmptySlot,
         NoNextCartridge, SourceError, UnstorableName, ArchiveError, CorruptArchive, UnsafePath,
         RestoreConflict, VerificationFailed, JobIncomplete, Interrupted,
+        write_job_report, check_report_path,
     )
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
@@ -54,6 +55,7 @@ __all__ = [
     "SlotFull", "EmptySlot", "NoNextCartridge", "SourceError", "UnstorableName", "ArchiveError",
     "CorruptArchive", "UnsafePath", "RestoreConflict", "VerificationFailed", "JobIncomplete",
     "Interrupted", "make_sample_card", "run_benchmark", "run_index_benchmark",
+    "write_job_report", "check_report_path",
 ]
 
 _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {

@@ -91,6 +91,7 @@ class SessionInfo:
     # a job that spans cartridges (docs/spanning.md): {"set_id", "job", "sequence", "last",
     # "previous", "data_tape_file", "manifest_tape_file"}; empty for a one-cartridge job
     span: dict = field(default_factory=dict)
+    production: str = ""       # write --production; "" (not written at all: older manifests stay as they were)
 
 
 
@@ -114,7 +115,7 @@ class Manifest:
         return {
             "format": MANIFEST_FORMAT,
             "version": MANIFEST_VERSION,
-            "session": asdict(self.session),
+            "session": {k: v for k, v in asdict(self.session).items() if k != "production" or v},
             "totals": {
                 "files": len(provable),
                 "bytes": sum(f.size for f in provable),
@@ -204,6 +205,7 @@ class Manifest:
             f"format       {s.format}, {s.record_size} byte records",
             f"tape file    {s.tape_file} (partition {s.partition}, block {s.start_block})",
             f"hashes       {', '.join(s.algorithms)}",
+            *([f"production   {s.production}"] if s.production else []),
             "",
         ]
         files = [f for f in self.files if f.kind == "file"]

@@ -33,6 +33,7 @@ from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICA
                     scan_axf, survey_drive, verify_certificate, write_report)
 from .paperwork import make_paperwork, open_paperwork
 from .writing import DEFAULT_LOG_DIR, write
+from .job_report import check_report_path, write_job_report
 
 __all__ = [
     "__version__",
@@ -44,7 +45,8 @@ __all__ = [
     "parse_size",
     # jobs
     "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats", "DEFAULT_ALGORITHMS",
-    "DEFAULT_LOG_DIR", "DestinationProgress", "Progress", "ProgressCallback", "Manifest",
+    "DEFAULT_LOG_DIR", "DestinationProgress", "Progress", "ProgressCallback", "Manifest", "write_job_report",
+    "check_report_path",
     # results
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
     # catalog

@@ -13,6 +13,7 @@ from ..formats.registry import LTFS, layout_on
 from ..jobs.journal import find_journals, read_journal
 from ..jobs.write import TOOL, prepare_medium
 from ..tape import TapeDevice
+from .logs import default_journals
 from .targets import open_tape, parse_size
 from .results import FormatResult, Wrapper
 
@@ -108,8 +109,9 @@ def recover_ltfs(device: TapeDevice | str, *, salvage: bool = False,
     """Make the volume consistent and appendable after a crash, from its last good index; with `salvage`,
     data found after it is kept as unproven files in _ltfs_lostandfound/.
 
-    The writers' job journals (`journal`: one path or several; else every journal in `log_dir`, default
-    "lto-archive-logs", that names this volume's UUID; `log_dir=False`: none) bring back every file
+    The writers' job journals (`journal`: one path or several; else every journal in `log_dir` that names
+    this volume's UUID, by default under the `logs/` folder beside the catalog (api/logs.py) and in an older
+    ./lto-archive-logs; `log_dir=False`: none) bring back every file
     written after the last index whose bytes read back and match the journal's hashes."""
     if isinstance(device, str):
         with open_tape(device) as dev:
@@ -135,10 +137,13 @@ def _journal_paths(device: TapeDevice, journal: str | Path | Sequence[str | Path
         return [Path(journal)] if isinstance(journal, (str, Path)) else [Path(j) for j in journal]
     if log_dir is False:
         return []
-    from .writing import DEFAULT_LOG_DIR     # (api.writing imports this module through api.reading)
-    folder = Path(DEFAULT_LOG_DIR if log_dir is None or log_dir is True else log_dir)
     uuid = ltfs_volume_uuid(device)
-    return find_journals(folder, uuid) if uuid is not None and folder.is_dir() else []
+    if uuid is None:
+        return []
+    if log_dir is None or log_dir is True:
+        return default_journals(uuid)
+    folder = Path(log_dir)
+    return find_journals(folder, uuid) if folder.is_dir() else []
 
 
 __all__ = ["format_ltfs", "check_ltfs", "recover_ltfs", "LtfsReport", "has_data", "is_ltfs", "ltfs_volume_uuid"]

@@ -24,12 +24,13 @@ from ..span.supply import CartridgeSupply, CommandSupply, PromptSupply, library_
 from ..span.write import write_spans
 from ..tape import TapeDevice
 from .catalog import CatalogArg, catalog_store
+from .logs import job_log_dir, production_folder
 from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, mount_of, one_drive_error,
                       open_library, open_tape, parse_size, target_name)
 from .reading import record_span_reads
 from .results import ReadResult, WriteResult
 
-DEFAULT_LOG_DIR = "lto-archive-logs"
+DEFAULT_LOG_DIR = "logs/<production>/<YYYY-MM-DD>"   # under the catalog's folder (api/logs.py)
 PathLike = str | os.PathLike[str]
 Ask = Callable[[str], bool]
 
@@ -60,7 +61,8 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
           operator: str | None = None, allow_old_generation: bool = False, index_every: str | int = "64G",
           index_minutes: float = 10.0, split_files: bool = False, next_tape_command: str | None = None,
           ask: Ask | None = None, barcode: str | None = None, library: str | None = None,
-          drive_devices: Mapping[int, str] | Iterable[str] | None = None) -> WriteResult:
+          drive_devices: Mapping[int, str] | Iterable[str] | None = None,
+          production: str | None = None) -> WriteResult:
     """Write `sources` (folders or files) once, as one archive, to every target, hashing in the same pass.
 
     `targets`: one or a list of: an open device, a device spec ("vtape:DIR", "/dev/nst0", "vlib:DIR",
@@ -71,9 +73,11 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
 
     As the CLI does: every target is read back (`verify`, the default; `verify=False`: written, not read
     back, said in each destination's status "written" and `"verified": False`), the copy log goes to
-    `log_dir` (default "lto-archive-logs"; False: none), and the job is recorded in `catalog` (default:
-    the default catalog; False or `record=False`: not recorded).
+    `log_dir` (default: `logs/<production or 'no-production'>/<YYYY-MM-DD>/` in the catalog's folder, see
+    api/logs.py; False: none), and the job is recorded in `catalog` (default: the default catalog; False or
+    `record=False`: not recorded).
     """
+    production_folder(production)       # a name that cannot be a folder: refused before anything runs
     srcs = [Path(sources)] if isinstance(sources, (str, os.PathLike)) else [Path(s) for s in sources]
     tlist: list[Target] = [targets] if isinstance(targets, (str, TapeDevice, Folder, LtfsMount, Library)) \
         else list(targets)
@@ -82,10 +86,10 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
     opts = WriteOptions(format=format, algorithms=tuple(hashes.split(",") if isinstance(hashes, str) else hashes),
                         record_size=parse_size(block_size), operator=operator,
                         allow_old_generation=allow_old_generation,
-                        log_dir=Path(DEFAULT_LOG_DIR) if log_dir is None or log_dir is True
+                        log_dir=job_log_dir(production, catalog) if log_dir is None or log_dir is True
                         else None if log_dir is False else Path(log_dir),
                         device_name=",".join(target_name(t) for t in tapes), index_every_bytes=parse_size(index_every),
-                        index_every_seconds=index_minutes * 60)
+                        index_every_seconds=index_minutes * 60, production=(production or "").strip())
     where = _Where(barcode, library, drive_devices)
     cat: CatalogArg = catalog if record else False
     if span is not None and span is not False:

@@ -65,7 +65,7 @@ def render_json(report: Report) -> str:
 
 # --- HTML --------------------------------------------------------------------------
 
-_CSS = """
+CSS = """
 @page { size: A4 landscape; margin: 10mm; }
 * { box-sizing: border-box; }
 body { font: 9pt/1.3 "Helvetica Neue", Arial, sans-serif; color: #000; margin: 0 auto; max-width: 1400px;
@@ -96,8 +96,21 @@ footer { margin-top: 12px; font-size: 7pt; color: #444; }
 """
 
 
-def _e(x: object) -> str:
+def esc(x: object) -> str:
+    """Text (or anything printed as text) safe inside HTML, attributes included."""
     return html.escape(str(x), quote=True)
+
+
+def html_head(title: str, css: str = CSS) -> list[str]:
+    """The start of a self-contained page (inline CSS, nothing fetched), up to and with `<body>`."""
+    return ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{esc(title)}</title>", f"<style>{css}</style>", "</head>", "<body>"]
+
+
+def meta_rows(rows: list[tuple[str, str]]) -> list[str]:
+    """A header table of name/value rows (`table.meta`)."""
+    return ['<table class="meta">'] + [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows] + ["</table>"]
 
 
 def human_size(n: int) -> str:
@@ -123,9 +136,9 @@ def _cell(f: Field, notes: _Footnotes, cls: str = "") -> str:
     if not f.available:
         return f'<td><span class="na">{NOT_AVAILABLE}</span>{notes.ref(f.reason or "not recorded")}</td>'
     if f.assumed:
-        return (f'<td{attr}><span class="assumed">{_e(f.display())}</span>'
+        return (f'<td{attr}><span class="assumed">{esc(f.display())}</span>'
                 f'{notes.ref("assumed: " + (f.source or ""))}</td>')
-    return f"<td{attr}>{_e(f.display())}</td>"
+    return f"<td{attr}>{esc(f.display())}</td>"
 
 
 def render_html(report: Report) -> str:
@@ -133,24 +146,18 @@ def render_html(report: Report) -> str:
     t = report.totals()
     dur = clock(t["duration_seconds"])
     title = "Digital rushes report" + (f" - {report.production}" if report.production else "")
-    out: list[str] = [
-        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
-        "<header>", f"<h1>{_e(title)}</h1>", '<table class="meta">']
-    out += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in _meta_rows(report)]
-    out.append("</table></header>")
+    out = [*html_head(title), "<header>", f"<h1>{esc(title)}</h1>", *meta_rows(_meta_rows(report)), "</header>"]
     out.append('<p class="totals">'
                f"<span><b>{t['clips']}</b> clips</span><span><b>{t['files']}</b> files</span>"
-               f"<span><b>{_e(human_size(t['bytes']))}</b> ({t['bytes']:,} bytes)</span>"
-               f"<span>duration <b>{_e(dur)}</b>"
+               f"<span><b>{esc(human_size(t['bytes']))}</b> ({t['bytes']:,} bytes)</span>"
+               f"<span>duration <b>{esc(dur)}</b>"
                + (f" (+ {t['clips_without_duration']} clip(s) of unknown duration)" if t["clips_without_duration"]
                   else "") + "</span>"
-               + "".join(f"<span>camera {_e(k)}: {v}</span>" for k, v in t["clips_per_camera"].items())
+               + "".join(f"<span>camera {esc(k)}: {v}</span>" for k, v in t["clips_per_camera"].items())
                + "</p>")
     out += _clips_table(report, notes, t["clips"], dur)
     out += _appendix(report, t["takes_per_shot"], notes)
-    out.append(f"<footer>{_e(report.generator)}. CST RT-030 2.3.2 digital rushes report. "
+    out.append(f"<footer>{esc(report.generator)}. CST RT-030 2.3.2 digital rushes report. "
                f"&quot;{NOT_AVAILABLE}&quot;: the files do not give the value (see the notes); "
                "nothing is guessed.</footer>")
     out += ["</body>", "</html>", ""]
@@ -178,14 +185,14 @@ def _clips_table(report: Report, notes: _Footnotes, clips: int, dur: str) -> lis
     heads = ["#", "Clip", "Card", "Cam", "Reel", "Scene", "Shot", "Take", "Type", "Codec", "Start TC", "End TC",
              "Duration", "Rate", "Resolution", "Audio", "Files", "Size"] + (["Copies"] if copies else [])
     out = ['<table class="clips"><thead><tr>'
-           + "".join(f'<th{" class=num" if h in ("#", "Size") else ""}>{_e(h)}</th>' for h in heads)
+           + "".join(f'<th{" class=num" if h in ("#", "Size") else ""}>{esc(h)}</th>' for h in heads)
            + "</tr></thead><tbody>"]
     out += [_clip_row(i, c, notes, copies) for i, c in enumerate(report.clips, 1)]
     out.append("</tbody><tfoot><tr>"
                f'<td colspan="12">{clips} clips</td>'
-               f'<td class="tc">{_e(dur)}</td><td colspan="3"></td>'
+               f'<td class="tc">{esc(dur)}</td><td colspan="3"></td>'
                f'<td class="num">{sum(len(c.files) for c in report.clips)}</td>'
-               f'<td class="num">{_e(human_size(sum(c.size for c in report.clips)))}</td>'
+               f'<td class="num">{esc(human_size(sum(c.size for c in report.clips)))}</td>'
                + (f"<td>{sum(1 for c in report.clips if c.proven_copies() >= 2)} clip(s) with 2+ verified "
                   f"copies</td>" if copies else "")
                + "</tr></tfoot></table>")
@@ -193,19 +200,19 @@ def _clips_table(report: Report, notes: _Footnotes, clips: int, dur: str) -> lis
 
 
 def _clip_row(i: int, c: ClipReport, notes: _Footnotes, copies: bool) -> str:
-    sub = " &middot; ".join(_e(x) for x in (
+    sub = " &middot; ".join(esc(x) for x in (
         [f"clip {c.clip_number.value}"] if c.clip_number.available else []) + (
         [str(c.date.value)] if c.date.available else []))
     refs = "".join(notes.ref(f"{c.name}: {n}") for n in c.notes)
     fr = c.frames
     frames = (f"<br>frames {fr.first}-{fr.last}" + (f", {len(fr.missing)} missing" if fr.missing else "")
               if fr else "")
-    sidecars = ("<br>+ " + _e(", ".join(f.path.rsplit("/", 1)[-1] for f in c.sidecars))) if c.sidecars else ""
+    sidecars = ("<br>+ " + esc(", ".join(f.path.rsplit("/", 1)[-1] for f in c.sidecars))) if c.sidecars else ""
     return ("<tr>"
             f'<td class="num">{i}</td>'
-            f"<td><b>{_e(c.name)}</b>{refs}"
+            f"<td><b>{esc(c.name)}</b>{refs}"
             + (f'<br><span class="small">{sub}</span>' if sub else "")
-            + f'<br><span class="small">{_e(c.path)}<br>{_e(c.files_text())}{frames}{sidecars}</span></td>'
+            + f'<br><span class="small">{esc(c.path)}<br>{esc(c.files_text())}{frames}{sidecars}</span></td>'
             + _cell(c.card, notes) + _cell(c.camera, notes) + _cell(c.reel, notes)
             + _cell(c.scene, notes) + _cell(c.shot, notes) + _cell(c.take, notes)
             + _cell(c.file_type, notes) + _cell(c.codec, notes)
@@ -213,7 +220,7 @@ def _clip_row(i: int, c: ClipReport, notes: _Footnotes, copies: bool) -> str:
             + _cell(c.duration, notes, "tc") + _cell(c.frame_rate, notes)
             + _cell(c.resolution, notes) + _cell(c.audio, notes)
             + f'<td class="num">{len(c.media_files)}' + (f"+{len(c.sidecars)}" if c.sidecars else "") + "</td>"
-            + f'<td class="num">{_e(human_size(c.size))}<br><span class="small">{c.size:,} B</span></td>'
+            + f'<td class="num">{esc(human_size(c.size))}<br><span class="small">{c.size:,} B</span></td>'
             + (_copies_cell(c) if copies else "")
             + "</tr>")
 
@@ -223,17 +230,17 @@ def _appendix(report: Report, takes: dict[str, list[str]], notes: _Footnotes) ->
     out: list[str] = []
     if takes:
         out.append(f"<h2>Shots and takes: {len(takes)} shot(s)</h2><table class=\"meta\">")
-        out += [f"<tr><th>{_e(shot)}</th><td>{len(ts)} take(s): {_e(', '.join(ts))}</td></tr>"
+        out += [f"<tr><th>{esc(shot)}</th><td>{len(ts)} take(s): {esc(', '.join(ts))}</td></tr>"
                 for shot, ts in takes.items()]
         out.append("</table>")
     if notes.items:
         out.append('<h2>Notes</h2><ol class="notes">')
-        out += [f'<li id="n{n}">{_e(text)}</li>' for text, n in sorted(notes.items.items(), key=lambda kv: kv[1])]
+        out += [f'<li id="n{n}">{esc(text)}</li>' for text, n in sorted(notes.items.items(), key=lambda kv: kv[1])]
         out.append("</ol>")
     if report.other_files:
         out.append(f"<h2>Other files ({len(report.other_files)}, not part of a clip)</h2>"
                    '<table class="clips"><thead><tr><th>File</th><th class="num">Size</th></tr></thead><tbody>')
-        out += [f'<tr><td>{_e(f.path)}</td><td class="num">{f.size:,} B</td></tr>' for f in report.other_files]
+        out += [f'<tr><td>{esc(f.path)}</td><td class="num">{f.size:,} B</td></tr>' for f in report.other_files]
         out.append("</tbody></table>")
     return out
 
@@ -242,7 +249,7 @@ def _copies_cell(c: ClipReport) -> str:
     """One line per destination: bold when every file of the clip is on it and verified."""
     if not c.copies:
         return '<td><span class="na">no copy in the catalog</span></td>'
-    lines = [(f"<b>{_e(x.text())}</b>" if x.proven else _e(x.text())) for x in c.copies]
+    lines = [(f"<b>{esc(x.text())}</b>" if x.proven else esc(x.text())) for x in c.copies]
     return '<td class="small">' + "<br>".join(lines) + "</td>"
 
 
@@ -259,16 +266,28 @@ def render(report: Report, fmt: str) -> str:
 def write_report(report: Report, fmt: str, output: str | os.PathLike[str]) -> Path | None:
     """Write the report to `output` (replaced in one step: never a half-written file), or to
     standard output for "-". Returns the path written."""
-    text = render(report, fmt)
+    return save_text(render(report, fmt), output, "report")
+
+
+def check_output(output: str | os.PathLike[str], what: str = "report") -> None:
+    """A usage error unless `output` can be written: "-" (standard output), or a file in a folder that exists."""
+    if os.fspath(output) == "-":
+        return
+    out = Path(output)
+    if out.is_dir():
+        raise UsageError(f"{out} is a folder: give the {what}'s file name", path=str(out))
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"the folder of {out} does not exist", path=str(out))
+
+
+def save_text(text: str, output: str | os.PathLike[str], what: str = "report") -> Path | None:
+    """`text` into `output` (replaced in one step: never a half-written file), or onto standard output for "-"."""
+    check_output(output, what)
     if os.fspath(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return None
     out = Path(output)
-    if out.is_dir():
-        raise UsageError(f"{out} is a folder: give the report's file name", path=str(out))
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"the folder of {out} does not exist", path=str(out))
     atomic_write(out, text, mode=0o644)
     return out
