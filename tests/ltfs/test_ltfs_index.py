@@ -469,3 +469,17 @@ def test_reference_empty_volume_index() -> None:
         assert ix.generation == 1
         assert list(ix.walk()) == []
         assert ix.location == ("a" if record[0] == "0" else "b", 5)
+
+
+def test_file_names_are_written_as_folder_names_are() -> None:
+    """The writer's shortcut for plain file names gives the same <name> as the general path folders take."""
+    t = [format_time(1_700_000_000_123_456_789)] * 5
+    chars = [chr(c) for c in range(0x3000) if not 0xD800 <= c <= 0xDFFF] + ["\ufffe", "\uffff", "\U0001F600"]
+    for c in chars:
+        name = f"a{c}b"
+        root = Directory("", 1, list(t))
+        root.children["d"] = d = Directory(name, 2, list(t))
+        d.children[name] = File(name, 3, list(t), 0)
+        xml = index_to_xml(Index("c", "7f1b2d9e-0000-4000-8000-000000000001", 1, t[0], ("a", 5), None, root, 3))
+        found = re.findall(rb"<name[^>]*>[^<]*</name>", xml)
+        assert len(found) == 3 and found[1] == found[2], (c, found)
