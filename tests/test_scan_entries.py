@@ -1,0 +1,41 @@
+"""scan.SourceEntry keeps the stat packed: what it gives back is the stat os.lstat gave."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+from lto_archive.scan import pack_stat, scan_sources, unpack_stat
+
+
+def _same(a: os.stat_result, b: os.stat_result, skip: str = "-") -> None:
+    for f in dir(a):
+        if f.startswith("st_") and not f.startswith(skip):
+            assert getattr(a, f) == getattr(b, f), f
+
+
+def test_packed_stat_is_the_same_stat_for_any_time(tmp_path: Path) -> None:
+    rng = random.Random(15)
+    p = tmp_path / "f"
+    p.write_bytes(b"x" * 1234)
+    for i in range(400):
+        # within int64 nanoseconds (packed) and beyond it (kept as it is), before and after 1970
+        span = 2**62 if i % 2 else 10**19
+        os.utime(p, ns=(rng.randrange(-span, span), rng.randrange(-span, span)))
+        st = os.lstat(p)
+        _same(st, unpack_stat(pack_stat(st)))
+    _same(os.lstat(tmp_path), unpack_stat(pack_stat(os.lstat(tmp_path))))
+
+
+def test_scan_entries_give_paths_and_stats(tmp_path: Path) -> None:
+    (tmp_path / "card" / "clips").mkdir(parents=True)
+    (tmp_path / "card" / "clips" / "a.mov").write_bytes(b"a" * 10)
+    os.symlink("clips/a.mov", tmp_path / "card" / "link")
+    entries = scan_sources([tmp_path / "card"])
+    assert [(e.name, e.kind, e.size) for e in entries] == [
+        ("card", "dir", 0), ("card/clips", "dir", 0), ("card/clips/a.mov", "file", 10), ("card/link", "symlink", 0)]
+    for e in entries:
+        assert isinstance(e.path, Path) and e.path == tmp_path / e.name
+        _same(e.st, os.lstat(tmp_path / e.name), skip="st_atime")   # listing a folder reads it
+    assert entries == scan_sources([tmp_path / "card"]) and len(set(entries)) == 4
