@@ -40,3 +40,15 @@ def test_scan_entries_give_paths_and_stats(tmp_path: Path) -> None:
         _same(e.st, os.lstat(tmp_path / e.name), skip="st_atime")   # listing a folder reads it
     clip = tmp_path / "card" / "clips" / "a.mov"
     assert scan_sources([clip]) == scan_sources([clip]) and len(set(entries)) == 4
+
+
+def test_manifest_json_in_chunks_is_the_same_document() -> None:
+    from lto_archive.manifest import FileRecord, Manifest, SessionInfo
+    info = SessionInfo("s1", "t", "tar", ["xxh128"], 524288, "op", "h", ["src"], "vtape:x", None, "LTO-9", 1, 0, 5, "x")
+    for n in (0, 1, 3, 500):
+        m = Manifest(info, [FileRecord(path=f"a/é\udcfe{i}\n\"", size=i, hashes={"xxh128": f"{i:032x}"})
+                            for i in range(n)])
+        whole = m.to_json()
+        for size in (1, 50, 1 << 20):
+            assert b"".join(m.json_chunks(size)) == whole
+        assert Manifest.from_json(whole).to_dict() == m.to_dict()
