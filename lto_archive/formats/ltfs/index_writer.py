@@ -11,7 +11,7 @@ from .index_model import (EXTENTS, FLAGS, LENGTH, SEP, SYMLINK, TIMES, UID, XATT
                           decode_text, unpack_times)
 from .names import encode_name
 
-__all__ = ["index_xml_chunks", "index_to_xml"]
+__all__ = ["index_xml_chunks", "index_to_xml", "index_records"]
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CHUNK = 1 << 20
@@ -150,6 +150,20 @@ def index_xml_chunks(ix: Index, chunk_size: int = _CHUNK) -> Iterator[bytes]:
             stack.append(("open", sd))
     buf.append("</ltfsindex>\n")
     yield "".join(buf).encode("utf-8", "surrogatepass")
+
+
+def index_records(ix: Index, record_size: int) -> Iterator[bytes]:
+    """The index as tape records: full records of `record_size`, the last one short (never empty);
+    the bytes of index_to_xml cut the same way, without ever holding the whole document."""
+    pending = b""
+    for chunk in index_xml_chunks(ix, max(record_size, _CHUNK)):
+        data = pending + chunk if pending else chunk
+        end = len(data) - len(data) % record_size
+        for off in range(0, end, record_size):
+            yield data[off:off + record_size]
+        pending = data[end:]
+    if pending:
+        yield pending
 
 
 def index_to_xml(ix: Index) -> bytes:
