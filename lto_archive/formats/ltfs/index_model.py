@@ -131,14 +131,6 @@ class File(Node):
                                 times if isinstance(times, str) else pack_times(times), encode_extents(extents),
                                 "" if symlink is None else "=" + encode_text(symlink), *encode_xattrs(xattrs)])
 
-    @classmethod
-    def from_record(cls, name: str, record: str) -> File:
-        """A file of an already packed record (the parser's fast path)."""
-        f = _new(cls)
-        f.name = name
-        f.record = record
-        return f
-
     def _field(self, i: int) -> str:
         return self.record.split(SEP, i + 1)[i]
 
@@ -223,9 +215,6 @@ class File(Node):
 
     def __repr__(self) -> str:
         return f"File({self.name!r}, length={self.length}, extents={self.extents})"
-
-
-_new = object.__new__
 
 
 class Directory(Node):

@@ -264,7 +264,7 @@ def _file_fast(m: re.Match[bytes]) -> File:
         packed = _pack_times(times)
     rec = b"\x00".join((uid, length, b"r" if ro == b"true" else b"", packed, eb or b"",
                         b"" if link is None else b"=" + link))
-    f = _new(File)
+    f = _new(File)     # no __init__: the record is the entry's fields, checked above
     f.name = name
     try:
         f.record = (rec + xb if xb else rec).decode("utf-8")
