@@ -52,3 +52,16 @@ def test_manifest_json_in_chunks_is_the_same_document() -> None:
         for size in (1, 50, 1 << 20):
             assert b"".join(m.json_chunks(size)) == whole
         assert Manifest.from_json(whole).to_dict() == m.to_dict()
+
+
+def test_scan_order_is_depth_first_in_name_order(tmp_path: Path) -> None:
+    names = ["a", "a-x", "a.b", "ab", "a b", "é", "Z", "a/b", "a/b-c", "a/b/c", "a-x/y", "ab/\udcff"]
+    for n in names:
+        if n in ("a", "a/b", "a-x", "ab"):
+            (tmp_path / "src" / n).mkdir(parents=True, exist_ok=True)
+    for n in names:
+        p = tmp_path / "src" / n
+        if not p.exists():
+            p.write_bytes(b"")
+    got = [e.name for e in scan_sources([tmp_path / "src"])]
+    assert got == sorted(got, key=lambda n: n.split("/")) and len(got) == len(names) + 1
