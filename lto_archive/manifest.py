@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import MISSING, asdict, dataclass, field
 from datetime import datetime, timezone
+from collections.abc import Iterator
 from typing import Any
 
 from .errors import CorruptArchive
@@ -110,7 +111,7 @@ class Manifest:
     session: SessionInfo
     files: list[FileRecord]
 
-    def to_dict(self) -> dict[str, Any]:
+    def _head(self) -> dict[str, Any]:
         provable = [f for f in self.files if f.kind == "file"]
         return {
             "format": MANIFEST_FORMAT,
@@ -122,17 +123,33 @@ class Manifest:
                 "ok": sum(1 for f in provable if f.status == OK),
                 "problems": sum(1 for f in provable if f.status != OK),
             },
-            "files": [dict(vars(f)) for f in self.files],
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self._head(), "files": [dict(vars(f)) for f in self.files]}
+
+    def json_chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """to_json's bytes in pieces of about `chunk_size`: no per-file dicts or whole-document strings
+        (10^5 files: ~40 MB of JSON, which to_dict + join held four times over)."""
+        head = json.dumps(self._head(), ensure_ascii=False)[:-1]
+        dumps = json.JSONEncoder(ensure_ascii=False).encode
+        buf = [f'{head}, "files": [\n ']
+        size = 0
+        sep = ""
+        for f in self.files:
+            s = sep + dumps(vars(f))
+            sep = ",\n "
+            buf.append(s)
+            size += len(s)
+            if size >= chunk_size:
+                yield "".join(buf).encode("utf-8", "surrogateescape")
+                buf, size = [], 0
+        buf.append("\n]}\n")
+        yield "".join(buf).encode("utf-8", "surrogateescape")
 
     def to_json(self) -> bytes:
         """One file per line: the C encoder (no indent) keeps 10^5 files fast, lines keep it greppable."""
-        doc = self.to_dict()
-        files = doc.pop("files")
-        head = json.dumps(doc, ensure_ascii=False)[:-1]
-        dumps = json.JSONEncoder(ensure_ascii=False).encode
-        body = ",\n ".join(dumps(f) for f in files)
-        return f'{head}, "files": [\n {body}\n]}}\n'.encode("utf-8", "surrogateescape")
+        return b"".join(self.json_chunks())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Manifest":

@@ -25,6 +25,7 @@ from lto_archive.formats.ltfs.index import (
     Extent,
     File,
     Index,
+    index_records,
     index_to_xml,
     index_xml_chunks,
     parse_index,
@@ -469,3 +470,40 @@ def test_reference_empty_volume_index() -> None:
         assert ix.generation == 1
         assert list(ix.walk()) == []
         assert ix.location == ("a" if record[0] == "0" else "b", 5)
+
+
+def test_file_names_are_written_as_folder_names_are() -> None:
+    """The writer's shortcut for plain file names gives the same <name> as the general path folders take."""
+    t = [format_time(1_700_000_000_123_456_789)] * 5
+    chars = [chr(c) for c in range(0x3000) if not 0xD800 <= c <= 0xDFFF] + ["\ufffe", "\uffff", "\U0001F600"]
+    for c in chars:
+        name = f"a{c}b"
+        root = Directory("", 1, list(t))
+        root.children["d"] = d = Directory(name, 2, list(t))
+        d.children[name] = File(name, 3, list(t), 0)
+        xml = index_to_xml(Index("c", "7f1b2d9e-0000-4000-8000-000000000001", 1, t[0], ("a", 5), None, root, 3))
+        found = re.findall(rb"<name[^>]*>[^<]*</name>", xml)
+        assert len(found) == 3 and found[1] == found[2], (c, found)
+
+
+@PROPS
+@given(ix=indexes(), size=st.sampled_from([1, 3, 512, 4096, 1 << 20]))
+def test_index_records_are_the_document_cut_into_records(ix: Index, size: int) -> None:
+    whole = index_to_xml(ix)
+    recs = list(index_records(ix, size))
+    assert b"".join(recs) == whole
+    assert all(len(r) == size for r in recs[:-1]) and 0 < len(recs[-1]) <= size
+    assert len(recs) == -(-len(whole) // size)
+
+
+def test_index_records_of_a_large_index_are_whole_records() -> None:
+    t = [format_time(1_700_000_000_123_456_789)] * 5
+    root = Directory("", 1, list(t))
+    for i in range(5000):
+        root.children[f"f{i}"] = File(f"f{i}", i + 2, list(t), 1, [Extent(0, "b", i, 0, 1)], xattrs={"k": "v" * 40})
+    ix = Index("c", "7f1b2d9e-0000-4000-8000-000000000001", 1, t[0], ("a", 5), None, root, 5002)
+    whole = index_to_xml(ix)
+    assert len(whole) > 2 * (1 << 20)
+    for size in (65536, 524288, (1 << 20) + 1):
+        recs = list(index_records(ix, size))
+        assert b"".join(recs) == whole and {len(r) for r in recs[:-1]} == {size}

@@ -6,16 +6,19 @@ are never looked at, and parsing five per file would dominate.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...errors import CorruptArchive
 from ...generations import GENERATIONS
 from .times import format_time, parse_time
 
 __all__ = ["INDEX_VERSION", "TIME_FIELDS", "CREATION", "CHANGE", "MODIFY", "ACCESS", "BACKUP", "Extent", "Node", "File",
-           "Directory", "Index", "times_now", "MAX_VOLUME_BYTES"]
+           "Directory", "Index", "times_now", "MAX_VOLUME_BYTES", "pack_times", "unpack_times", "SEP",
+           "encode_text", "decode_text", "encode_extents", "encode_xattrs"]
 
 INDEX_VERSION = "2.4.0"
 TIME_FIELDS = ("creationtime", "changetime", "modifytime", "accesstime", "backuptime")
@@ -36,62 +39,204 @@ class Extent(NamedTuple):
 
 
 class Node:
-    """What files and folders share: name, uid, read-only flag, the five times, extended attributes."""
+    """What files and folders share: a name; both have a uid, a read-only flag, the five times and
+    extended attributes (a folder as attributes, a file packed in one string: see File)."""
 
-    __slots__ = ("name", "uid", "readonly", "_t", "xattrs")
-
-    def __init__(self, name: str, uid: int, times: list[str], readonly: bool = False,
-                 xattrs: dict[str, str | bytes] | None = None) -> None:
-        self.name = name
-        self.uid = uid
-        self.readonly = readonly
-        self._t = "|".join(times)                # the five LTFS time texts in one string: ~300 bytes less
-        self.xattrs = xattrs                     # per file than a list (10^6 files: 300 MB); bytes values
-                                                 # are not XML text and are written as base64
-
-    @property
-    def times(self) -> list[str]:
-        """The LTFS time texts, in TIME_FIELDS order."""
-        return self._t.split("|")
-
-    @times.setter
-    def times(self, value: list[str]) -> None:
-        self._t = "|".join(value)
+    __slots__ = ("name",)
+    name: str
+    if TYPE_CHECKING:
+        uid: int
+        readonly: bool
+        times: list[str]
+        xattrs: dict[str, str | bytes] | None
 
     def time_ns(self, which: int = MODIFY) -> int:
         return parse_time(self.times[which])
 
 
+def pack_times(times: Sequence[str]) -> str:
+    """The five LTFS time texts in one string; a time equal to an earlier one is that one's digit.
+
+    Five equal times are one text (30 characters, not 150); a job's [m, c, m, a, now] is four."""
+    t0 = times[0]
+    if all(t == t0 for t in times):
+        return t0
+    out = []
+    for i, t in enumerate(times):
+        j = times.index(t)
+        out.append(t if j == i else "0123"[j])
+    return "|".join(out)
+
+
+def unpack_times(packed: str) -> list[str]:
+    if "|" not in packed:
+        return [packed] * 5
+    ts = packed.split("|")
+    for i, t in enumerate(ts):
+        if len(t) == 1:
+            ts[i] = ts[int(t)]
+    return ts
+
+
+SEP = "\x00"                  # cannot occur in XML text: the record's field separator
+_BYTES, _QUOTED = "\x01", "\x02"   # nor can these: a value that is bytes (base64), or a text holding SEP
+UID, LENGTH, FLAGS, TIMES, EXTENTS, SYMLINK, XATTRS = range(7)
+
+
+def encode_text(s: str) -> str:
+    if SEP in s or s[:1] in (_BYTES, _QUOTED):
+        return _QUOTED + json.dumps(s)
+    return s
+
+
+def decode_text(s: str) -> Any:
+    c = s[:1]
+    if c == _BYTES:
+        return base64.b64decode(s[1:])
+    if c == _QUOTED:
+        return json.loads(s[1:])
+    return s
+
+
+def encode_extents(extents: Iterable[Extent] | None) -> str:
+    out = []
+    for e in extents or ():
+        if e.partition not in ("a", "b"):
+            raise ValueError(f"an extent's partition is {e.partition!r}, not a or b")
+        out.append(f"{int(e.file_offset)},{e.partition},{int(e.start_block)},{int(e.byte_offset)},{int(e.byte_count)};")
+    return "".join(out)
+
+
+def encode_xattrs(xattrs: dict[str, str | bytes] | None) -> list[str]:
+    out = []
+    for k, v in (xattrs or {}).items():
+        out.append(encode_text(k))
+        out.append(_BYTES + base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else encode_text(v))
+    return out
+
+
 class File(Node):
-    __slots__ = ("length", "extents", "symlink")
+    """A file or symbolic link. Everything but the name is one string, the record (10^6 files: about a
+    third of the memory of attributes): uid, length, flags, packed times, extents as
+    `offset,partition,block,byteoffset,count;` each, symlink (`=target`, or empty for none), then the
+    extended attributes as key, value, ... (all separated by SEP). The attributes read and write it."""
+
+    __slots__ = ("record",)
 
     def __init__(self, name: str, uid: int, times: list[str] | str, length: int = 0,
                  extents: list[Extent] | None = None, symlink: str | None = None,
                  readonly: bool = False, xattrs: dict[str, str | bytes] | None = None) -> None:
-        self.name = name   # (Node's fields set here: a million calls of super().__init__ cost a second)
-        self.uid = uid
-        self.readonly = readonly
-        self._t = times if isinstance(times, str) else "|".join(times)
-        self.xattrs = xattrs
-        self.length = length
-        self.extents = extents or []
-        self.symlink = symlink
+        self.name = name
+        self.record = SEP.join([str(int(uid)), str(int(length)), "r" if readonly else "",
+                                times if isinstance(times, str) else pack_times(times), encode_extents(extents),
+                                "" if symlink is None else "=" + encode_text(symlink), *encode_xattrs(xattrs)])
+
+    def _field(self, i: int) -> str:
+        return self.record.split(SEP, i + 1)[i]
+
+    def _set(self, i: int, text: str) -> None:
+        fields = self.record.split(SEP)
+        fields[i] = text
+        self.record = SEP.join(fields)
+
+    @property
+    def uid(self) -> int:
+        return int(self.record[:self.record.index(SEP)])
+
+    @uid.setter
+    def uid(self, value: int) -> None:
+        self._set(UID, str(int(value)))
+
+    @property
+    def length(self) -> int:
+        return int(self._field(LENGTH))
+
+    @length.setter
+    def length(self, value: int) -> None:
+        self._set(LENGTH, str(int(value)))
+
+    @property
+    def readonly(self) -> bool:
+        return self._field(FLAGS) == "r"
+
+    @readonly.setter
+    def readonly(self, value: bool) -> None:
+        self._set(FLAGS, "r" if value else "")
+
+    @property
+    def times(self) -> list[str]:
+        """The LTFS time texts, in TIME_FIELDS order."""
+        return unpack_times(self._field(TIMES))
+
+    @times.setter
+    def times(self, value: list[str]) -> None:
+        self._set(TIMES, pack_times(value))
+
+    @property
+    def extents(self) -> list[Extent]:
+        text = self._field(EXTENTS)
+        if not text:
+            return []
+        out = []
+        for e in text[:-1].split(";"):
+            a, p, s, o, c = e.split(",")
+            out.append(Extent(int(a), p, int(s), int(o), int(c)))
+        return out
+
+    @extents.setter
+    def extents(self, value: list[Extent] | None) -> None:
+        self._set(EXTENTS, encode_extents(value))
+
+    @property
+    def symlink(self) -> str | None:
+        text = self._field(SYMLINK)
+        return decode_text(text[1:]) if text else None
+
+    @symlink.setter
+    def symlink(self, value: str | None) -> None:
+        self._set(SYMLINK, "" if value is None else "=" + encode_text(value))
+
+    @property
+    def xattrs(self) -> dict[str, str | bytes] | None:
+        """A new dict each time (assign it back to change it); None when there are none."""
+        fields = self.record.split(SEP)
+        if len(fields) == XATTRS:
+            return None
+        return {decode_text(k): decode_text(v) for k, v in zip(fields[XATTRS::2], fields[XATTRS + 1::2])}
+
+    @xattrs.setter
+    def xattrs(self, value: dict[str, str | bytes] | None) -> None:
+        self.record = SEP.join(self.record.split(SEP)[:XATTRS] + encode_xattrs(value))
 
     @property
     def start_block(self) -> int | None:
-        return self.extents[0].start_block if self.extents else None
+        e = self._field(EXTENTS)
+        return int(e.split(",", 3)[2]) if e else None
 
     def __repr__(self) -> str:
         return f"File({self.name!r}, length={self.length}, extents={self.extents})"
 
 
 class Directory(Node):
-    __slots__ = ("children",)
+    __slots__ = ("uid", "readonly", "_t", "xattrs", "children")
 
     def __init__(self, name: str, uid: int, times: list[str], readonly: bool = False,
                  xattrs: dict[str, str | bytes] | None = None) -> None:
-        super().__init__(name, uid, times, readonly, xattrs)
+        self.name = name
+        self.uid = uid
+        self.readonly = readonly
+        self._t = pack_times(times)
+        self.xattrs = xattrs            # bytes values are not XML text and are written as base64
         self.children: dict[str, Node] = {}
+
+    @property
+    def times(self) -> list[str]:
+        """The LTFS time texts, in TIME_FIELDS order."""
+        return unpack_times(self._t)
+
+    @times.setter
+    def times(self, value: list[str]) -> None:
+        self._t = pack_times(value)
 
     def __repr__(self) -> str:
         return f"Directory({self.name!r}, {len(self.children)} entries)"

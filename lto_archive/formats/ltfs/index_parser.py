@@ -9,6 +9,7 @@ ElementTree instead, so unusual but valid XML still parses, only slower.
 from __future__ import annotations
 
 import base64
+import gc
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -41,6 +42,15 @@ _FORBIDDEN = re.compile(rb"<!DOCTYPE|<!ENTITY", re.I)
 MAX_PIECE = 64 << 20       # one file or folder entry of the index, as XML: far above any real one
 _SHORT = len(str(MAX_VOLUME_BYTES))   # fewer digits than this: within bounds without a check
 _checked_times: set[bytes] = set()   # the "YYYY-MM-DDThh:mm:ss" heads the fast path has validated
+# the fast path's own layout (no white space between the tags, numbers without leading zeros within bounds);
+# an entry of another layout is read by _file_general, as are entities, \r and the record's separators
+_NUM = rb"(?:0|[1-9]\d{0,%d})" % (_SHORT - 2)
+_EXTENTS_OK = re.compile(rb"(?:" + _NUM + rb",[ab]," + _NUM + rb"," + _NUM + rb"," + _NUM + rb";)*")
+_ONE_EXTENT = re.compile(rb"<extent><fileoffset>(" + _NUM + rb")</fileoffset><partition>([ab])</partition><startblock>("
+                         + _NUM + rb")</startblock><byteoffset>(" + _NUM + rb")</byteoffset><bytecount>(" + _NUM
+                         + rb")</bytecount></extent>")
+_UNUSUAL = re.compile(rb"[\x00-\x02&\r]")
+_new = object.__new__
 
 
 def _utf8(b: bytes) -> str:
@@ -180,31 +190,90 @@ def _check_fast_times(times: tuple[bytes, ...], name: str) -> None:
             _checked_times.add(t[:19])
 
 
-def _file_fast(m: re.Match[bytes]) -> File:
+def _file_general(m: re.Match[bytes]) -> File:
+    """A file the fast path matched but whose record needs decoding: entities, layout, long numbers."""
     pct, raw, length, ro, t0, t1, t2, t3, t4, uid, xb, eb, link = m.groups()
-    try:
-        if pct:
-            name = decode_name(_unescape(raw), True)
-        else:
-            name = _utf8(raw) if b"&" not in raw else _unescape(raw)
-    except (ValueError, CorruptArchive) as exc:
-        raise CorruptArchive(f"LTFS index: bad file name {raw[:80]!r}: {exc}") from None
+    name = _fast_name(pct, raw)
     times = (t0, t1, t2, t3, t4)
     _check_fast_times(times, name)
     if len(uid) > 20:
         raise CorruptArchive(f"LTFS index: fileuid of {name!r} is {uid[:40]!r}, not a number")
-    f = File(name, int(uid), b"|".join(times).decode(),
-             int(length) if len(length) < _SHORT else _size(int(length), f"length of {name!r}"),
-             [Extent(int(a), "b" if p == b"b" else "a", int(s), int(o), int(c))
-              if len(a) < _SHORT and len(s) < _SHORT and len(o) < _SHORT and len(c) < _SHORT and p in (b"a", b"b")
-              else _extent(int(a), p.decode(), int(s), int(o), int(c), name)
-              for a, p, s, o, c in _EXTENT_ALL.findall(eb)]
+    f = File(name, int(uid), [t.decode() for t in times], _size(int(length), f"length of {name!r}"),
+             [_extent(int(a), p.decode(), int(s), int(o), int(c), name) for a, p, s, o, c in _EXTENT_ALL.findall(eb)]
              if eb else None, None, ro == b"true", None)
     if xb:
         f.xattrs = {_key(k): _unescape(v) for k, v in _XATTR_ALL.findall(xb)}
     if link is not None:
         f.symlink = _unescape(link)
     return f
+
+
+def _fast_name(pct: bytes | None, raw: bytes) -> str:
+    try:
+        if pct:
+            return decode_name(_unescape(raw), True)
+        return _utf8(raw) if b"&" not in raw else _unescape(raw)
+    except (ValueError, CorruptArchive) as exc:
+        raise CorruptArchive(f"LTFS index: bad file name {raw[:80]!r}: {exc}") from None
+
+
+def _pack_times(times: tuple[bytes, ...]) -> bytes:
+    out = []
+    for i, t in enumerate(times):
+        j = times.index(t)
+        out.append(t if j == i else b"0123"[j:j + 1])
+    return b"|".join(out)
+
+
+def _file_fast(m: re.Match[bytes]) -> File:
+    """The hot path: the entry's fields go, as they are, into the file's packed record."""
+    pct, raw, length, ro, t0, t1, t2, t3, t4, uid, xb, eb, link = m.groups()
+    if (len(uid) > 20 or len(length) >= _SHORT or (uid[0] == 48 and len(uid) > 1)
+            or (length[0] == 48 and len(length) > 1) or (link is not None and _UNUSUAL.search(link))):
+        return _file_general(m)
+    if eb:
+        one = _ONE_EXTENT.fullmatch(eb)
+        if one is not None:
+            eb = b",".join(one.groups()) + b";"
+        else:
+            eb = (eb.replace(b"<extent><fileoffset>", b"").replace(b"</fileoffset><partition>", b",")
+                  .replace(b"</partition><startblock>", b",").replace(b"</startblock><byteoffset>", b",")
+                  .replace(b"</byteoffset><bytecount>", b",").replace(b"</bytecount></extent>", b";"))
+            if not _EXTENTS_OK.fullmatch(eb):
+                return _file_general(m)
+    if xb:
+        if _UNUSUAL.search(xb):
+            return _file_general(m)
+        xb = xb.replace(b"<xattr><key>", b"\x00").replace(b"</key><value>", b"\x00").replace(b"</value></xattr>", b"")
+        if b"<" in xb:
+            return _file_general(m)
+    if pct is None and b"&" not in raw:
+        try:
+            name = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            name = _fast_name(pct, raw)
+    else:
+        name = _fast_name(pct, raw)
+    if t1 == t0 and t2 == t0 and t3 == t0 and t4 == t0:
+        if t0[:19] not in _checked_times:
+            _check_fast_times((t0,), name)
+        packed = t0
+    else:
+        times = (t0, t1, t2, t3, t4)
+        _check_fast_times(times, name)
+        packed = _pack_times(times)
+    rec = b"\x00".join((uid, length, b"r" if ro == b"true" else b"", packed, eb or b"",
+                        b"" if link is None else b"=" + link))
+    f = _new(File)     # no __init__: the record is the entry's fields, checked above
+    f.name = name
+    try:
+        f.record = (rec + xb if xb else rec).decode("utf-8")
+        return f
+    except UnicodeDecodeError:
+        for text in (xb, link):
+            if text:
+                _utf8(text)
+        raise
 
 
 class _Parser:
@@ -370,8 +439,12 @@ def check_version(version: str, what: str) -> None:
 def parse_index(chunks: Iterable[bytes]) -> Index:
     """Parse an index from its bytes, given in any pieces (e.g. tape records).
 
-    Whatever the bytes, the only error is CorruptArchive, naming the generation once it is known."""
+    Whatever the bytes, the only error is CorruptArchive, naming the generation once it is known.
+    The cyclic garbage collector is paused meanwhile: the index makes 10^6 objects that cannot form
+    cycles, and full collections over them cost ~10% of the parse."""
     p = _Parser()
+    paused = gc.isenabled()
+    gc.disable()
     try:
         for chunk in chunks:
             p.feed(chunk)
@@ -380,6 +453,9 @@ def parse_index(chunks: Iterable[bytes]) -> Index:
         raise _in_generation(p, exc.message) from None
     except (ValueError, LookupError, RecursionError) as exc:   # e.g. an unknown encoding in the declaration
         raise _in_generation(p, f"LTFS index cannot be read ({type(exc).__name__}: {str(exc)[:200]})") from None
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _in_generation(p: _Parser, message: str) -> CorruptArchive:

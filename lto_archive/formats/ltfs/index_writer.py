@@ -7,13 +7,20 @@ import re
 from collections.abc import Iterator
 from xml.sax.saxutils import escape as _xml_escape
 
-from .index_model import Directory, File, Index, Node
+from .index_model import (EXTENTS, FLAGS, LENGTH, SEP, SYMLINK, TIMES, UID, XATTRS, Directory, File, Index, Node,
+                          decode_text, unpack_times)
 from .names import encode_name
 
-__all__ = ["index_xml_chunks", "index_to_xml"]
+__all__ = ["index_xml_chunks", "index_to_xml", "index_records"]
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CHUNK = 1 << 20
+# A name none of whose characters names.encode_name percent-encodes (its triggers) or XML escapes is
+# written as it is; tests/ltfs/test_ltfs_index.py checks this against the general path (folders').
+_PLAIN_NAME = re.compile("[^\x00-\x1f\x7f:\ud800-\udfff\ufffe\uffff&<>]+")
+# A record with none of these has keys and values that are their own XML text: no escapes, no base64
+# (\x01, \x02: a value that is not its text, see index_model.encode_text)
+_PLAIN_RECORD = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\r]")
 
 
 def _text(s: str) -> str:
@@ -59,22 +66,34 @@ def _common_xml(node: Node) -> str:
 
 
 def _file_xml(f: File) -> str:
-    t = f.times
-    parts = [f"<file>{_name_xml(f.name)}<length>{f.length}</length>"
-             f"<readonly>{'true' if f.readonly else 'false'}</readonly>"
+    """Straight from the packed record: no ints, lists or dicts made per file."""
+    rec = f.record
+    r = rec.split(SEP)
+    tp = r[TIMES]
+    t = (tp, tp, tp, tp, tp) if "|" not in tp else unpack_times(tp)
+    name = f.name
+    parts = [f"<file><name>{name}</name>" if _PLAIN_NAME.fullmatch(name) else f"<file>{_name_xml(name)}",
+             f"<length>{r[LENGTH]}</length><readonly>{'true' if r[FLAGS] else 'false'}</readonly>"
              f"<creationtime>{t[0]}</creationtime><changetime>{t[1]}</changetime>"
              f"<modifytime>{t[2]}</modifytime><accesstime>{t[3]}</accesstime>"
-             f"<backuptime>{t[4]}</backuptime><fileuid>{f.uid}</fileuid>"]
-    if f.xattrs:
-        parts.append(_xattrs_xml(f.xattrs))
-    if f.symlink is not None:
-        parts.append(f"<symlink>{_text(f.symlink)}</symlink>")
-    elif f.extents:
+             f"<backuptime>{t[4]}</backuptime><fileuid>{r[UID]}</fileuid>"]
+    if len(r) > XATTRS:
+        if _PLAIN_RECORD.search(rec):
+            parts.append(_xattrs_xml(f.xattrs))
+        else:   # every key and value is its own XML text
+            it = iter(r[XATTRS:])
+            parts.append("<extendedattributes>")
+            parts.extend([f"<xattr><key>{k}</key><value>{v}</value></xattr>" for k, v in zip(it, it)])
+            parts.append("</extendedattributes>")
+    if r[SYMLINK]:
+        parts.append(f"<symlink>{_text(decode_text(r[SYMLINK][1:]))}</symlink>")
+    elif r[EXTENTS]:
         parts.append("<extentinfo>")
-        for e in f.extents:
-            parts.append(f"<extent><fileoffset>{e.file_offset}</fileoffset><partition>{e.partition}</partition>"
-                         f"<startblock>{e.start_block}</startblock><byteoffset>{e.byte_offset}</byteoffset>"
-                         f"<bytecount>{e.byte_count}</bytecount></extent>")
+        for e in r[EXTENTS][:-1].split(";"):
+            a, p, s, o, c = e.split(",")
+            parts.append(f"<extent><fileoffset>{a}</fileoffset><partition>{p}</partition>"
+                         f"<startblock>{s}</startblock><byteoffset>{o}</byteoffset>"
+                         f"<bytecount>{c}</bytecount></extent>")
         parts.append("</extentinfo>")
     parts.append("</file>\n")
     return "".join(parts)
@@ -131,6 +150,20 @@ def index_xml_chunks(ix: Index, chunk_size: int = _CHUNK) -> Iterator[bytes]:
             stack.append(("open", sd))
     buf.append("</ltfsindex>\n")
     yield "".join(buf).encode("utf-8", "surrogatepass")
+
+
+def index_records(ix: Index, record_size: int) -> Iterator[bytes]:
+    """The index as tape records: full records of `record_size`, the last one short (never empty);
+    the bytes of index_to_xml cut the same way, without ever holding the whole document."""
+    pending = b""
+    for chunk in index_xml_chunks(ix, max(record_size, _CHUNK)):
+        data = pending + chunk if pending else chunk
+        end = len(data) - len(data) % record_size
+        for off in range(0, end, record_size):
+            yield data[off:off + record_size]
+        pending = data[end:]
+    if pending:
+        yield pending
 
 
 def index_to_xml(ix: Index) -> bytes:

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from ...errors import ArchiveError
 from ...streaming import DeviceStatus, RecordStream
 from ...tape.device import TapeDevice
-from .index import Extent, File, Index, index_xml_chunks
+from .index import Extent, File, Index, index_records
 from .times import format_time, now_ns
 from .volume import DATA_PARTITION, INDEX_PARTITION, FIRST_INDEX_BLOCK, VolumeState, write_coherency, \
     write_index_partition
@@ -92,7 +92,8 @@ class LtfsVolume:
         ix.previous = self.dp_location
         ix.update_time = format_time(now_ns())
         ix.creator = creator
-        status.write_own(b"".join(index_xml_chunks(ix)), self.state.block_size)
+        for rec in index_records(ix, self.state.block_size):   # streamed: 10^6 files are ~800 MB of XML
+            status.write_own(rec, self.state.block_size)
         status.filemark_own()
         self.dp_location = ix.location
         self.indexes_written += 1
