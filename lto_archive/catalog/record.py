@@ -226,11 +226,22 @@ def catalogue_folder(catalog: Catalog, root: Path, manifests: list[Manifest], re
         job = catalog.job(m.session.session_id, dest, recorded_from, **job_fields(m.session))
         out.jobs.append(m.session.session_id)
         for rec in m.files:
-            if rec.kind == "file" and rec.status == OK and (root / rec.path).is_file() \
-                    and not (root / rec.path).is_symlink():
+            if rec.kind == "file" and rec.status == OK and in_folder(root, rec.path):
                 record_copy(catalog, dest, job, rec, where=(None,) * 5)
                 out.files += 1
     return dest
+
+
+def in_folder(root: Path, path: str) -> bool:
+    """Whether the manifest's `path` is a regular file inside `root` now. A path the disk cannot hold (a
+    name over 255 bytes, a NUL) or that leads out of the folder ('..', absolute) is not there."""
+    parts = path.split("/")
+    if not path or path.startswith("/") or ".." in parts:
+        return False
+    try:
+        return (root / path).is_file() and not (root / path).is_symlink()
+    except (OSError, ValueError):
+        return False
 
 
 def record_folder_read(catalog: Catalog, result: Any, who: str | None = None) -> Recorded:

@@ -12,6 +12,10 @@ of a copy). A file is identified by path, size, mtime and hashes: the same clip
 written to three tapes is one file with three copies; a different file that
 happens to share path, size and mtime (its hash differs) is another file.
 
+Names that are not UTF-8 (a source folder or file named in another encoding,
+held as surrogate escapes as os.fsdecode gives them) are stored losslessly as
+their bytes (an SQLite BLOB; NamesConnection) and read back as the same str.
+
 Default location: `$LTO_ARCHIVE_CATALOG`, else
 `$XDG_DATA_HOME/lto-archive/catalog.sqlite` (`~/.local/share/...`).
 """
@@ -51,6 +55,47 @@ def _merge_formats(old: str | None, new: str | None) -> str | None:
     return ",".join(sorted(names)) or None
 
 
+def _stored(value: Any) -> Any:
+    """A str that SQLite cannot take as text (lone surrogates: bytes that were not UTF-8) as its bytes."""
+    if type(value) is str and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            try:
+                return value.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:   # a surrogate no file name gives (JSON "\\ud800"): read back escaped
+                return value.encode("utf-8", "surrogatepass")
+    return value
+
+
+def _bound(args: Any) -> Any:
+    if isinstance(args, dict):
+        return {k: _stored(v) for k, v in args.items()}
+    return [_stored(v) for v in args]
+
+
+def _names_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Bytes stored for a name read back as the str they came from (the catalog has no other BLOBs)."""
+    for v in row:
+        if type(v) is bytes:
+            return tuple(v.decode("utf-8", "surrogateescape") if type(v) is bytes else v for v in row)
+    return row
+
+
+class NamesConnection(sqlite3.Connection):
+    """A connection whose statements take any str os.fsdecode can give (see the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.row_factory = _names_row
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        return super().execute(sql, _bound(parameters))
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        return super().executemany(sql, (_bound(p) for p in parameters))
+
+
 class Catalog:
     """One open catalog. Use `Catalog.open(path)`; close it (or use `with`)."""
 
@@ -83,7 +128,7 @@ class Catalog:
         elif p.is_dir():
             raise CatalogError(f"the catalog {p} is a folder; give the path of a .sqlite file", catalog=str(p))
         try:
-            conn = sqlite3.connect(str(p), isolation_level=None, timeout=BUSY_TIMEOUT_S)
+            conn = sqlite3.connect(str(p), isolation_level=None, timeout=BUSY_TIMEOUT_S, factory=NamesConnection)
         except sqlite3.Error as exc:
             raise CatalogError(f"cannot open the catalog {p}: {exc}", catalog=str(p)) from None
         try:
