@@ -1,6 +1,6 @@
 """The long run's tally (docs/fuzzing.md): with LTO_ARCHIVE_FUZZ_TALLY=FILE, every example a fuzz target runs
 is counted, with its slowest time and the exceptions it raised, and FILE gets the figures as JSON when the
-session ends (also when the run is stopped with SIGINT at its time budget) and every 500 examples.
+session ends (also when the run is stopped at its time share, LTO_ARCHIVE_FUZZ_STOP_AT) and every 500 examples.
 Without the variable nothing changes."""
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 TALLY = os.environ.get("LTO_ARCHIVE_FUZZ_TALLY")
+#: the long run's time share ends here (seconds since the epoch): the next example stops the run instead
+STOP_AT = float(os.environ.get("LTO_ARCHIVE_FUZZ_STOP_AT") or "inf")
 _figures: dict[str, dict[str, Any]] = {}
 _running: dict[str, float] = {}
 
@@ -30,10 +32,13 @@ def _counted(name: str, inner: Any) -> Any:
     fig = _figures.setdefault(name, {"examples": 0, "raised": {}, "slowest_s": 0.0})
 
     def run(*args: Any, **kwargs: Any) -> Any:
+        if time.time() >= STOP_AT:          # not an Exception: hypothesis lets it through, unshrunk
+            fig["stopped"] = True
+            raise KeyboardInterrupt("the long run's time share for this target is over")
         _running[name] = start = time.monotonic()
         try:
             result = inner(*args, **kwargs)
-        except KeyboardInterrupt:           # the run's time share ran out: this example is not counted
+        except KeyboardInterrupt:           # stopped from outside: this example is not counted
             fig["stopped"] = True
             raise
         except BaseException as exc:        # counted, then hypothesis sees it as it would

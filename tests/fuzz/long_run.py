@@ -6,8 +6,10 @@ LTO_ARCHIVE_FUZZ_EXAMPLES examples or its share of the time left before --until,
 Run it from a checkout (the current directory); it re-reads the list of targets before each one, so
 targets added to that checkout while it runs are picked up. Per target: OUT/<target>.log (pytest's
 output), OUT/<target>.json (the tally tests/fuzz/conftest.py keeps: examples run, exceptions, slowest
-example) and one line in OUT/summary.jsonl with the wall time and pytest's exit code (124: its time
-share ran out; 0: all examples passed; 1: a failure, shrunk and printed in the log)."""
+example) and one line in OUT/summary.jsonl with the wall time and pytest's exit code (0: all examples
+passed; 2: its time share ran out, the tally says how many ran; 1: a failure, shrunk and printed in the
+log; killed (124/137): an example ran BACKSTOP_S past the time share, a hang). Started again with the
+same OUT, it goes on with the targets not in the summary yet."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-HANG_S = 60.0       # an example still running this long when its time share ran out is reported as a hang
+BACKSTOP_S = 120    # an example still running this long after its target's time share ended: killed, a hang
 
 
 def targets(root: Path) -> list[str]:
@@ -39,17 +41,18 @@ def targets(root: Path) -> list[str]:
 def run_one(node: str, budget: float, examples: int, out: Path) -> dict[str, object]:
     name = re.sub(r"[^A-Za-z0-9_]+", "_", node.split("tests/fuzz/", 1)[-1])
     tally = out / f"{name}.json"
-    env = dict(os.environ, LTO_ARCHIVE_FUZZ_EXAMPLES=str(examples), LTO_ARCHIVE_FUZZ_TALLY=str(tally))
+    env = dict(os.environ, LTO_ARCHIVE_FUZZ_EXAMPLES=str(examples), LTO_ARCHIVE_FUZZ_TALLY=str(tally),
+               LTO_ARCHIVE_FUZZ_STOP_AT=str(time.time() + budget), PYTHONUNBUFFERED="1")
     start = time.monotonic()
     with open(out / f"{name}.log", "w") as log:
-        rc = subprocess.call(["nice", "-n", "19", "timeout", "-s", "INT", "-k", "60", str(int(budget)),
+        rc = subprocess.call(["nice", "-n", "19", "timeout", "-s", "KILL", str(int(budget + BACKSTOP_S)),
                               sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node],
                              stdout=log, stderr=subprocess.STDOUT, env=env)
     fig = json.loads(tally.read_text()).get(node, {}) if tally.exists() else {}
-    in_flight = fig.get("in_flight_s") or 0.0
+    killed = rc in (124, 137, -9)
     row = {"target": node, "rc": rc, "wall_s": round(time.monotonic() - start, 1), "examples": fig.get("examples", 0),
-           "raised": fig.get("raised", {}), "slowest_s": fig.get("slowest_s"),
-           "hang": rc == 124 and in_flight >= HANG_S, "failed": rc not in (0, 124)}
+           "raised": fig.get("raised", {}), "slowest_s": fig.get("slowest_s"), "stopped": bool(fig.get("stopped")),
+           "hang": killed, "failed": not killed and rc not in (0, 2)}
     with open(out / "summary.jsonl", "a") as f:
         f.write(json.dumps(row) + "\n")
     return row
@@ -66,7 +69,8 @@ def main() -> None:
     hh, mm = map(int, args.until.split(":"))
     now = dt.datetime.now(dt.timezone.utc)
     end = time.monotonic() + (now.replace(hour=hh, minute=mm, second=0) - now).total_seconds()
-    done: list[str] = []
+    summary = args.out / "summary.jsonl"      # a run started again goes on where it stopped
+    done = [json.loads(line)["target"] for line in summary.read_text().splitlines()] if summary.exists() else []
     while True:
         todo = [t for t in targets(Path.cwd()) if t not in done]
         left = end - time.monotonic()
