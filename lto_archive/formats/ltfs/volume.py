@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ...errors import CorruptArchive, EndOfData, LtoArchiveError, UsageError
 from ...tape import mam
-from ...tape.device import TapeDevice
+from ...tape.device import MAX_RECORD, TapeDevice
 from ...version import __version__
 from .index import Directory, Index, index_xml_chunks, parse_index, times_now
 from .label import Label, build_vol1, parse_vol1, partition_letter, partition_number
@@ -99,11 +99,18 @@ def write_index_records(device: TapeDevice, ix: Index, block_size: int) -> None:
         device.write_record(rec)
 
 
+def read_size(block_size: int) -> int:
+    """The read buffer for a record of an LTFS volume whose label says `block_size`: at least 1 MiB (a
+    record written by another tool may be larger than the label says), never more than any device
+    reads (MAX_RECORD), whatever number the tape holds."""
+    return min(max(block_size, 1 << 20), MAX_RECORD)
+
+
 def _read_until_filemark(device: TapeDevice, block_size: int) -> Iterator[bytes]:
     """The records from here to the next filemark; EndOfData ends early (the caller sees a truncated object)."""
     while True:
         try:
-            rec = device.read_record(max(block_size, 1 << 20))
+            rec = device.read_record(read_size(block_size))
         except EndOfData:
             return
         if not rec:
@@ -152,7 +159,7 @@ def find_last_index(device: TapeDevice, partition: int, block_size: int, volume_
             continue
         device.locate(partition, start)
         try:
-            first = device.read_record(max(block_size, 1 << 20))
+            first = device.read_record(read_size(block_size))
         except EndOfData:
             first = b""
         if first and _looks_like_index(first):
@@ -224,6 +231,9 @@ def read_labels(device: TapeDevice) -> tuple[Label, str | None]:
     a, b = labels
     if a.with_partition(b.partition) != b:
         raise CorruptArchive("the LTFS labels of the two partitions disagree: not one volume")
+    if a.blocksize > MAX_RECORD:    # a size read from the tape: it sizes every read of this volume
+        raise CorruptArchive(f"the LTFS label's block size {a.blocksize} is larger than any record a drive "
+                             f"reads ({MAX_RECORD} bytes): damaged, or not a volume this tool can read")
     if (a.index_partition, a.data_partition) != ("a", "b"):
         raise CorruptArchive(f"unsupported LTFS partition map (index {a.index_partition}, data {a.data_partition})")
     return a, serials[0]
@@ -319,6 +329,9 @@ def new_volume_uuid() -> str:
 def format_volume(device: TapeDevice, *, creator: str, serial: str | None = None, volume_name: str = "",
                   block_size: int = 524288, compression: bool = True) -> VolumeState:
     """The mkltfs equivalent: two partitions, VOL1 and label on both, index generation 1 on both."""
+    if block_size > MAX_RECORD:
+        raise UsageError(f"block size {block_size} is larger than a record a drive writes ({MAX_RECORD} bytes)",
+                         block_size=block_size)
     if device.partitions != 2:
         device.format_partitions(2)
     when = now_ns()
