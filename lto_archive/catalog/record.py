@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..folder_volume import folder_volume
-from ..manifest import CHANGED, META_DIR, OK, READ_ERROR, FileRecord, Manifest, SessionInfo, iso, utc_now
+from ..manifest import (CHANGED, MANIFEST_FORMAT, META_DIR, OK, READ_ERROR, FileRecord, Manifest, ManifestDamaged,
+                        SessionInfo, iso, utc_now)
 from .schema import CatalogError
 from .spans import record_part, record_span_volume
 from .store import Catalog
@@ -121,8 +122,23 @@ def record_copy(catalog: Catalog, dest: int, job: int, rec: FileRecord, *, statu
                         header_offset=header, status=status or rec.status)
 
 
+def checked(manifest: Manifest) -> Manifest:
+    """`manifest` with every value of the type the catalog stores, else ManifestDamaged (a CorruptArchive).
+    For one that did not come through Manifest.from_dict: a job's journal read back (`catalog import
+    --manifest JOURNAL`) is built from its lines as they are."""
+    try:
+        return Manifest.from_dict({"format": MANIFEST_FORMAT, "session": asdict(manifest.session),
+                                   "files": [dict(vars(f)) for f in manifest.files]})
+    except (TypeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, ManifestDamaged):
+            raise
+        raise ManifestDamaged(f"the copy log cannot be catalogued: {str(exc)[:200]}") from None
+
+
 def record_manifest(catalog: Catalog, dest: int, manifest: Manifest, recorded_from: str, out: Recorded,
                      *, status: str | None = None, positions: bool = True) -> int:
+    if recorded_from != "job":      # what the job itself wrote is known good; what was read back is checked
+        manifest = checked(manifest)
     s = manifest.session
     fields = job_fields(s)
     if status:

@@ -90,10 +90,38 @@ class NamesConnection(sqlite3.Connection):
         self.row_factory = _names_row
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        return super().execute(sql, _bound(parameters))
+        try:
+            return super().execute(sql, _bound(parameters))
+        except (OverflowError, sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:
+            raise _unstorable(exc) from None
 
     def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
-        return super().executemany(sql, (_bound(p) for p in parameters))
+        try:
+            return super().executemany(sql, (_bound(p) for p in parameters))
+        except (OverflowError, sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:
+            raise _unstorable(exc) from None
+
+
+def _unstorable(exc: Exception) -> Exception:
+    """A value read from a damaged manifest or journal that SQLite cannot hold (a number past 64 bits, a
+    list where a name belongs): damage of what is recorded, never a traceback. (Any other programming
+    error stays what it is.)"""
+    if isinstance(exc, sqlite3.ProgrammingError) and not str(exc).startswith("Error binding parameter"):
+        return exc
+    return CatalogError(f"a value cannot be recorded in the catalog ({exc}): the manifest or journal it comes "
+                        "from is damaged")
+
+
+def file_values(path: Any, size: Any, mtime: Any, hashes: Any) -> dict[str, str]:
+    """A file's identity as the catalog keeps it, checked (values from a tape's manifest or a journal):
+    its hashes lower-case; CatalogError naming the file when a value has the wrong type."""
+    ok = isinstance(path, str) and isinstance(size, int) and isinstance(mtime, (str, type(None))) \
+        and isinstance(hashes, (dict, type(None))) \
+        and all(isinstance(a, str) and isinstance(h, str) for a, h in (hashes or {}).items())
+    if not ok:
+        raise CatalogError(f"the record of {str(path)[:200]!r} cannot be catalogued: a value has the wrong type "
+                           "(size, mtime or hashes); the manifest or journal it comes from is damaged")
+    return {a: h.lower() for a, h in (hashes or {}).items() if h}
 
 
 class Catalog:
@@ -353,7 +381,7 @@ class Catalog:
         if not self._depth:
             with self.transaction():
                 return self.file(path, size, mtime, hashes)
-        hashes = {a: h.lower() for a, h in (hashes or {}).items() if h}
+        hashes = file_values(path, size, mtime, hashes)
         ex = self.conn.execute
         for (fid,) in ex("SELECT id FROM files WHERE path = ? AND size = ? AND mtime = ? ORDER BY id",
                          (path, size, mtime or "")).fetchall():

@@ -15,7 +15,8 @@ from lto_archive.formats.ltfs.label import MAX_BLOCKSIZE, Label, build_vol1, par
 from lto_archive.formats.ltfs.volume import format_volume, open_volume, read_size
 from lto_archive.tape import VirtualTape, create_vtape
 from lto_archive.tape.device import MAX_RECORD
-from tests.fuzz.mutate_bytes import FUZZ, mutated_bytes
+from tests.fuzz.common import FUZZ
+from tests.fuzz.mutate_bytes import mutated_bytes
 
 LABEL = Label(creator="lto-archive 0.1.0 - Linux - mkltfs", format_time_ns=1_796_000_000_123_456_789,
               volume_uuid="0b5a2f3e-8c1d-4e6f-9a7b-1c2d3e4f5a6b", partition="a", blocksize=524288)

@@ -19,7 +19,8 @@ from lto_archive.jobs.session import session_document
 from lto_archive.manifest import (CHANGED, META_DIR, OK, FileRecord, Manifest, ManifestDamaged, SessionInfo,
                                   parse_session_record)
 from tests.bad_input_helpers import run
-from tests.fuzz.mutate_bytes import FUZZ, mutated_bytes, mutated_json
+from tests.fuzz.common import FUZZ
+from tests.fuzz.mutate_bytes import mutated_bytes, mutated_json
 
 
 def _session() -> SessionInfo:
