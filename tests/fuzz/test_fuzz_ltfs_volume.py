@@ -21,9 +21,10 @@ from lto_archive.errors import LtoArchiveError
 from lto_archive.formats.ltfs.volume import FIRST_INDEX_BLOCK, format_volume
 from lto_archive.jobs.read import read_tape
 from lto_archive.tape import VirtualTape, create_vtape
-from tests.fuzz.common import FUZZ, bounded
+from tests.fuzz.common import FUZZ, bounded, scratch
 
 T = "2026-12-07T15:52:13.846328191Z"
+BLOCK = 524288          # the volume's block size
 DATES = [T, "2026-02-30T00:00:00.000000000Z", "9999-99-99T99:99:99Z", "", "-0001-01-01T00:00:00Z", "\udcff"]
 NAMES = ["a.mov", "..", ".", "%2F..%2F..%2Fescape", "a%2Fb", "\udcff\udcfe", "x" * 300, "", "é", "%00", "link"]
 NUMBERS = ["0", "5", "6", "7", str(2**64), str(10**15), "-1", "z", "9" * 40, str(2**63 - 1)]
@@ -52,13 +53,17 @@ def _file(draw: Any, uid: int) -> str:
 @st.composite
 def hostile_contents(draw: Any) -> str:
     """The root directory's contents: a chain of directories `depth` deep with files at its bottom."""
-    depth = draw(st.sampled_from([0, 1, 3, 200, 20_000]))
+    depth = draw(st.sampled_from([0, 1, 3, 200, 2000]))   # 20,000: the explicit example
     files = "".join(_file(draw, 10 + i) for i in range(draw(st.integers(1, 4))))
-    head = "".join(f"<directory><name>{draw(st.sampled_from(['d', '..', 'd']))}</name><readonly>false</readonly>"
-                   f"<creationtime>{T}</creationtime><changetime>{T}</changetime><modifytime>{T}</modifytime>"
-                   f"<accesstime>{T}</accesstime><backuptime>{T}</backuptime><fileuid>{2 + i % 5}</fileuid>"
-                   "<contents>" for i in range(depth))
+    head = "".join(_dir(draw(st.sampled_from(['d', '..', 'd'])), 2 + i % 5) for i in range(depth))
     return head + files + "</contents></directory>" * depth
+
+
+def _dir(name: str, uid: int) -> str:
+    """A directory's opening, up to its contents."""
+    return (f"<directory><name>{name}</name><readonly>false</readonly><creationtime>{T}</creationtime><changetime>"
+            f"{T}</changetime><modifytime>{T}</modifytime><accesstime>{T}</accesstime><backuptime>{T}</backuptime>"
+            f"<fileuid>{uid}</fileuid><contents>")
 
 
 @functools.cache
@@ -74,10 +79,14 @@ def restore_volume(contents: str) -> None:
     vol, xml = _volume()
     xml = xml.replace("<generationnumber>1<", "<generationnumber>2<").replace("<contents>\n</contents>",
                                                                               f"<contents>{contents}</contents>")
-    with tempfile.TemporaryDirectory() as tmp, bounded():
-        top = Path(tmp)
+    with scratch() as top, bounded():
         shutil.copytree(vol, top / "vol")
-        (top / "vol" / f"1_{FIRST_INDEX_BLOCK}_R").write_bytes(xml.encode("utf-8", "surrogateescape"))
+        raw = xml.encode("utf-8", "surrogateescape")
+        with VirtualTape(top / "vol") as dev:       # in place of the data partition's index, in records
+            dev.locate(1, FIRST_INDEX_BLOCK)
+            for i in range(0, len(raw), BLOCK):
+                dev.write_record(raw[i:i + BLOCK])
+            dev.write_filemarks(1)
         (top / "outside.txt").write_bytes(b"keep")
         (top / "root").mkdir()
         before = sorted(os.listdir(top))
@@ -99,6 +108,6 @@ def test_an_empty_hostile_index_restores_nothing() -> None:
 
 @FUZZ
 @given(hostile_contents())
-@example("<directory><name>d</name><contents>" * 20_000 + "</contents></directory>" * 20_000)
+@example("".join(_dir("d", 2 + i) for i in range(20_000)) + "</contents></directory>" * 20_000)
 def test_hostile_ltfs_index_restored(contents: str) -> None:
     restore_volume(contents)

@@ -100,17 +100,22 @@ def write_index_records(device: TapeDevice, ix: Index, block_size: int) -> None:
 
 
 def read_size(block_size: int) -> int:
-    """The read buffer for a record of an LTFS volume whose label says `block_size`: at least 1 MiB (a
-    record written by another tool may be larger than the label says), never more than any device
+    """The read buffer for a data record of an LTFS volume whose label says `block_size`: at least 1 MiB
+    (a record written by another tool may be larger than the label says), never more than any device
     reads (MAX_RECORD), whatever number the tape holds."""
     return min(max(block_size, 1 << 20), MAX_RECORD)
 
 
-def _read_until_filemark(device: TapeDevice, block_size: int) -> Iterator[bytes]:
+#: an index is read with the largest buffer any device reads: another writer may cut it into records
+#: larger than its block size (a record too large for the buffer would make the index unreadable)
+INDEX_READ_SIZE = MAX_RECORD
+
+
+def _read_until_filemark(device: TapeDevice) -> Iterator[bytes]:
     """The records from here to the next filemark; EndOfData ends early (the caller sees a truncated object)."""
     while True:
         try:
-            rec = device.read_record(read_size(block_size))
+            rec = device.read_record(INDEX_READ_SIZE)
         except EndOfData:
             return
         if not rec:
@@ -126,9 +131,10 @@ def _looks_like_index(record: bytes) -> bool:
 # --- reading ------------------------------------------------------------------------
 
 def read_index_at(device: TapeDevice, partition: int, block: int, block_size: int) -> Index:
-    """Parse the index starting at (partition, block); its own location must say the same."""
+    """Parse the index starting at (partition, block); its own location must say the same. (Its records
+    are read whatever their size up to MAX_RECORD: `block_size` is not needed.)"""
     device.locate(partition, block)
-    ix = parse_index(_read_until_filemark(device, block_size))
+    ix = parse_index(_read_until_filemark(device))
     want = (partition_letter(partition), block)
     if ix.location != want:
         raise CorruptArchive(f"the LTFS index at {want[0]}/{block} says it is at {ix.location[0]}/{ix.location[1]}")
@@ -159,7 +165,7 @@ def find_last_index(device: TapeDevice, partition: int, block_size: int, volume_
             continue
         device.locate(partition, start)
         try:
-            first = device.read_record(read_size(block_size))
+            first = device.read_record(INDEX_READ_SIZE)
         except EndOfData:
             first = b""
         if first and _looks_like_index(first):
