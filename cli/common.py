@@ -36,7 +36,7 @@ _pending_json: list[dict[str, Any]] = []
 
 
 def _echo_json(data: dict[str, Any]) -> None:
-    click.echo(json.dumps(data, indent=1, ensure_ascii=False, default=str))
+    click.echo(json.dumps(data, indent=1, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace").decode())
 
 
 def emit(data: dict[str, Any], as_json: bool, text: Callable[[], None]) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..manifest import OK, READ_ERROR, FileRecord, Manifest, iso
-from .record import (ON_MEDIUM, UNPROVEN, Medium, Recorded, catalogue_folder, job_fields, label_of, record_copy,
+from .record import (ON_MEDIUM, UNPROVEN, Medium, Recorded, catalogue_folder, checked, job_fields, label_of, record_copy,
                      tape_destination)
 from .spans import record_part, record_span_volume
 from .store import Catalog
@@ -92,11 +92,12 @@ def record_tape_files(catalog: Catalog, medium: Medium | None, found: list[TapeF
 
 def _from_manifest(catalog: Catalog, dest: int, f: TapeFileFound, partition: int, out: Recorded) -> None:
     assert f.manifest is not None
-    session = f.manifest.session
+    manifest = checked(f.manifest)
+    session = manifest.session
     seen = {p: (blk, off, hdr) for p, _s, _m, blk, off, hdr in f.members}
     job = catalog.job(session.session_id, dest, "tape", **job_fields(session))
     out.jobs.append(session.session_id)
-    for rec in f.manifest.files:
+    for rec in manifest.files:
         if rec.kind != "file" or rec.status not in ON_MEDIUM:
             continue
         where: Where | None = None

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..folder_volume import folder_volume
-from ..manifest import CHANGED, META_DIR, OK, READ_ERROR, FileRecord, Manifest, SessionInfo, iso, utc_now
+from ..manifest import (CHANGED, MANIFEST_FORMAT, META_DIR, OK, READ_ERROR, FileRecord, Manifest, ManifestDamaged,
+                        SessionInfo, iso, utc_now)
 from .schema import CatalogError
 from .spans import record_part, record_span_volume
 from .store import Catalog
@@ -121,8 +122,23 @@ def record_copy(catalog: Catalog, dest: int, job: int, rec: FileRecord, *, statu
                         header_offset=header, status=status or rec.status)
 
 
+def checked(manifest: Manifest) -> Manifest:
+    """`manifest` with every value of the type the catalog stores, else ManifestDamaged (a CorruptArchive).
+    For one that did not come through Manifest.from_dict: a job's journal read back (`catalog import
+    --manifest JOURNAL`) is built from its lines as they are."""
+    try:
+        return Manifest.from_dict({"format": MANIFEST_FORMAT, "session": asdict(manifest.session),
+                                   "files": [dict(vars(f)) for f in manifest.files]})
+    except (TypeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, ManifestDamaged):
+            raise
+        raise ManifestDamaged(f"the copy log cannot be catalogued: {str(exc)[:200]}") from None
+
+
 def record_manifest(catalog: Catalog, dest: int, manifest: Manifest, recorded_from: str, out: Recorded,
                      *, status: str | None = None, positions: bool = True) -> int:
+    if recorded_from != "job":      # what the job itself wrote is known good; what was read back is checked
+        manifest = checked(manifest)
     s = manifest.session
     fields = job_fields(s)
     if status:
@@ -226,11 +242,22 @@ def catalogue_folder(catalog: Catalog, root: Path, manifests: list[Manifest], re
         job = catalog.job(m.session.session_id, dest, recorded_from, **job_fields(m.session))
         out.jobs.append(m.session.session_id)
         for rec in m.files:
-            if rec.kind == "file" and rec.status == OK and (root / rec.path).is_file() \
-                    and not (root / rec.path).is_symlink():
+            if rec.kind == "file" and rec.status == OK and in_folder(root, rec.path):
                 record_copy(catalog, dest, job, rec, where=(None,) * 5)
                 out.files += 1
     return dest
+
+
+def in_folder(root: Path, path: str) -> bool:
+    """Whether the manifest's `path` is a regular file inside `root` now. A path the disk cannot hold (a
+    name over 255 bytes, a NUL) or that leads out of the folder ('..', absolute) is not there."""
+    parts = path.split("/")
+    if not path or path.startswith("/") or ".." in parts:
+        return False
+    try:
+        return (root / path).is_file() and not (root / path).is_symlink()
+    except (OSError, ValueError):
+        return False
 
 
 def record_folder_read(catalog: Catalog, result: Any, who: str | None = None) -> Recorded:

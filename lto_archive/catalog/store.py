@@ -12,6 +12,10 @@ of a copy). A file is identified by path, size, mtime and hashes: the same clip
 written to three tapes is one file with three copies; a different file that
 happens to share path, size and mtime (its hash differs) is another file.
 
+Names that are not UTF-8 (a source folder or file named in another encoding,
+held as surrogate escapes as os.fsdecode gives them) are stored losslessly as
+their bytes (an SQLite BLOB; NamesConnection) and read back as the same str.
+
 Default location: `$LTO_ARCHIVE_CATALOG`, else
 `$XDG_DATA_HOME/lto-archive/catalog.sqlite` (`~/.local/share/...`).
 """
@@ -51,6 +55,75 @@ def _merge_formats(old: str | None, new: str | None) -> str | None:
     return ",".join(sorted(names)) or None
 
 
+def _stored(value: Any) -> Any:
+    """A str that SQLite cannot take as text (lone surrogates: bytes that were not UTF-8) as its bytes."""
+    if type(value) is str and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            try:
+                return value.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:   # a surrogate no file name gives (JSON "\\ud800"): read back escaped
+                return value.encode("utf-8", "surrogatepass")
+    return value
+
+
+def _bound(args: Any) -> Any:
+    if isinstance(args, dict):
+        return {k: _stored(v) for k, v in args.items()}
+    return [_stored(v) for v in args]
+
+
+def _names_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Bytes stored for a name read back as the str they came from (the catalog has no other BLOBs)."""
+    for v in row:
+        if type(v) is bytes:
+            return tuple(v.decode("utf-8", "surrogateescape") if type(v) is bytes else v for v in row)
+    return row
+
+
+class NamesConnection(sqlite3.Connection):
+    """A connection whose statements take any str os.fsdecode can give (see the module's docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.row_factory = _names_row
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, _bound(parameters))
+        except (OverflowError, sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:
+            raise _unstorable(exc) from None
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, (_bound(p) for p in parameters))
+        except (OverflowError, sqlite3.InterfaceError, sqlite3.ProgrammingError) as exc:
+            raise _unstorable(exc) from None
+
+
+def _unstorable(exc: Exception) -> Exception:
+    """A value read from a damaged manifest or journal that SQLite cannot hold (a number past 64 bits, a
+    list where a name belongs): damage of what is recorded, never a traceback. (Any other programming
+    error stays what it is.)"""
+    if isinstance(exc, sqlite3.ProgrammingError) and not str(exc).startswith("Error binding parameter"):
+        return exc
+    return CatalogError(f"a value cannot be recorded in the catalog ({exc}): the manifest or journal it comes "
+                        "from is damaged")
+
+
+def file_values(path: Any, size: Any, mtime: Any, hashes: Any) -> dict[str, str]:
+    """A file's identity as the catalog keeps it, checked (values from a tape's manifest or a journal):
+    its hashes lower-case; CatalogError naming the file when a value has the wrong type."""
+    ok = isinstance(path, str) and isinstance(size, int) and isinstance(mtime, (str, type(None))) \
+        and isinstance(hashes, (dict, type(None))) \
+        and all(isinstance(a, str) and isinstance(h, str) for a, h in (hashes or {}).items())
+    if not ok:
+        raise CatalogError(f"the record of {str(path)[:200]!r} cannot be catalogued: a value has the wrong type "
+                           "(size, mtime or hashes); the manifest or journal it comes from is damaged")
+    return {a: h.lower() for a, h in (hashes or {}).items() if h}
+
+
 class Catalog:
     """One open catalog. Use `Catalog.open(path)`; close it (or use `with`)."""
 
@@ -83,7 +156,7 @@ class Catalog:
         elif p.is_dir():
             raise CatalogError(f"the catalog {p} is a folder; give the path of a .sqlite file", catalog=str(p))
         try:
-            conn = sqlite3.connect(str(p), isolation_level=None, timeout=BUSY_TIMEOUT_S)
+            conn = sqlite3.connect(str(p), isolation_level=None, timeout=BUSY_TIMEOUT_S, factory=NamesConnection)
         except sqlite3.Error as exc:
             raise CatalogError(f"cannot open the catalog {p}: {exc}", catalog=str(p)) from None
         try:
@@ -308,7 +381,7 @@ class Catalog:
         if not self._depth:
             with self.transaction():
                 return self.file(path, size, mtime, hashes)
-        hashes = {a: h.lower() for a, h in (hashes or {}).items() if h}
+        hashes = file_values(path, size, mtime, hashes)
         ex = self.conn.execute
         for (fid,) in ex("SELECT id FROM files WHERE path = ? AND size = ? AND mtime = ? ORDER BY id",
                          (path, size, mtime or "")).fetchall():

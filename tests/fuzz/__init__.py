@@ -5,7 +5,7 @@ inserted, deleted, truncated; JSON values of the wrong type, huge numbers, deep 
 UTF-8). Only an LtoArchiveError (or a clean parse) may come out: never another exception, never a
 hang, never a write outside the restore root, never a damaged file reported as ok.
 
-In CI they run at a modest size (200 examples each, seeded and derandomized). The long run:
+In CI they run at a modest size (200 examples each, seeded and derandomized). The long run (docs/fuzzing.md):
 
     LTO_ARCHIVE_FUZZ_EXAMPLES=100000 python3 -m pytest -q tests/fuzz
 """

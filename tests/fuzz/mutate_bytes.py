@@ -5,16 +5,9 @@ hypothesis so that a failing input shrinks and replays."""
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-
-EXAMPLES = int(os.environ.get("LTO_ARCHIVE_FUZZ_EXAMPLES", "200"))
-# every target: @FUZZ (the brief's settings: seeded, derandomized, no deadline, modest in CI)
-FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
 ODD_VALUES: list[Any] = [None, True, False, 0, -1, 2**64, 10**300, -(2**63), 1e308, float("nan"), "",
                          "x" * 1000, "../../etc/passwd", "\udcff", [], {}, [1, "a", None], {"a": {"b": []}},

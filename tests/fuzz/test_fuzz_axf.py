@@ -19,10 +19,9 @@ from lto_archive.formats.axf.scan_report import PROVEN
 from lto_archive.formats.tapefile import TapeFileReader
 from lto_archive.hashing import hash_bytes
 from lto_archive.jobs.write import WriteOptions, write_archive
-from lto_archive.tape import VirtualTape, create_vtape
-from lto_archive.tape.device import MAX_RECORD
+from lto_archive.tape import create_vtape
 from tests.formats.fake_tape import FILEMARK, FakeTape
-from tests.fuzz.mutate_bytes import FUZZ, mutated_bytes
+from tests.fuzz.common import FUZZ, damaged_records, tape_objects
 
 RS = 4096
 
@@ -72,46 +71,11 @@ def _written() -> tuple[list[bytes | None], dict[str, bytes]]:
             r = write_archive([s], tape, WriteOptions(format="axf", record_size=RS, chunk_size=2 * RS))
             assert r.status == "ok"
         tape.close()
-        vt = VirtualTape(root / "tape")
-        objs: list[bytes | None] = []
-        vt.locate(0, 0)
-        while True:
-            try:
-                rec = vt.read_record(MAX_RECORD)
-            except EndOfData:
-                break
-            objs.append(bytes(rec) if rec else FILEMARK)
-        vt.close()
-    return objs, want
+        return tape_objects(root / "tape"), want
 
 
 OBJECTS, WANT = _written()
 DATA_RECORDS = [i for i, o in enumerate(OBJECTS) if o is not None and any(o in v for v in WANT.values() if len(v) >= RS)]
-
-
-@st.composite
-def damaged_tapes(draw: Any) -> list[bytes | None]:
-    """The written tape with 1..3 records mutated, zeroed, dropped, cut short or turned into filemarks."""
-    objs = list(OBJECTS)
-    for _ in range(draw(st.integers(1, 3))):
-        i = draw(st.integers(0, len(objs) - 1))
-        op = draw(st.sampled_from(["bytes", "bytes", "bytes", "zero", "drop", "filemark", "dup", "short"]))
-        rec = objs[i]
-        if op == "bytes" and rec is not None:
-            objs[i] = draw(mutated_bytes(rec, 3)) or b"\0"
-        elif op == "zero" and rec is not None:
-            objs[i] = bytes(len(rec))
-        elif op == "drop":
-            del objs[i]
-        elif op == "filemark":
-            objs[i] = FILEMARK
-        elif op == "dup":
-            objs.insert(i, rec)
-        elif op == "short" and rec:
-            objs[i] = rec[:draw(st.integers(1, len(rec)))]
-        if not objs:
-            objs = [b"\0"]
-    return objs
 
 
 def read_all(objs: list[bytes | None]) -> None:
@@ -147,7 +111,7 @@ def test_the_written_tape_reads_back_whole() -> None:
 
 
 @FUZZ
-@given(damaged_tapes())
+@given(damaged_records(OBJECTS))
 def test_reader(objs: list[bytes | None]) -> None:
     read_all(objs)
 
@@ -180,7 +144,7 @@ def scan_checked(objs: list[bytes | None]) -> None:
 
 
 @FUZZ
-@given(damaged_tapes())
+@given(damaged_records(OBJECTS))
 def test_scanner_restore(objs: list[bytes | None]) -> None:
     scan_checked(objs)
 

@@ -18,7 +18,8 @@ from lto_archive.baf.certificate import load_certificate, verify_certificate
 from lto_archive.catalog import Catalog
 from lto_archive.errors import LtoArchiveError
 from tests.baf.conftest import Lab, make_card, make_safe
-from tests.fuzz.mutate_bytes import FUZZ, mutated_bytes, mutated_json
+from tests.fuzz.common import FUZZ
+from tests.fuzz.mutate_bytes import mutated_bytes, mutated_json
 
 BASE = Path(tempfile.mkdtemp(prefix="fuzz-baf-"))
 

@@ -8,21 +8,18 @@ size is modest; a long run: LTO_ARCHIVE_FUZZ_EXAMPLES=100000 python3 -m pytest t
 
 from __future__ import annotations
 
-import os
 import random
 import tracemalloc
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from lto_archive.errors import LtoArchiveError
 from lto_archive.formats.ltfs.index import (MODIFY, Directory, Extent, File, Index, index_to_xml, parse_index,
                                             times_now)
 from lto_archive.formats.ltfs.index_model import MAX_VOLUME_BYTES
+from tests.fuzz.common import FUZZ
 
-EXAMPLES = int(os.environ.get("LTO_ARCHIVE_FUZZ_EXAMPLES", "200"))
-FUZZ = settings(max_examples=EXAMPLES, derandomize=True, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 # what a hostile or damaged index might hold in place of a well-formed token
 TOKENS = [b"18446744073709551616", b"1000000000000000", b"-1", b"99999999999999999999999", b"2026-02-30",

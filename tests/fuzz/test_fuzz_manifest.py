@@ -5,12 +5,12 @@ traceback; what parses is usable by the read engine (typed values, known hash al
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-import pytest
-from hypothesis import assume, example, given
+from hypothesis import example, given
 
-from lto_archive.catalog import Catalog
+from lto_archive.catalog import Catalog, search
 from lto_archive.errors import CorruptArchive, LtoArchiveError
 from lto_archive.hashing import MultiHasher
 from lto_archive.jobs.catalog_import import import_folder
@@ -18,7 +18,9 @@ from lto_archive.jobs.read import load_copy_log
 from lto_archive.jobs.session import session_document
 from lto_archive.manifest import (CHANGED, META_DIR, OK, FileRecord, Manifest, ManifestDamaged, SessionInfo,
                                   parse_session_record)
-from tests.fuzz.mutate_bytes import FUZZ, mutated_bytes, mutated_json
+from tests.bad_input_helpers import run
+from tests.fuzz.common import FUZZ
+from tests.fuzz.mutate_bytes import mutated_bytes, mutated_json
 
 
 def _session() -> SessionInfo:
@@ -137,28 +139,38 @@ def test_session_record(raw: bytes) -> None:
 
 
 @FUZZ
-@given(mutated_json(VALID_DOC))
+@given(mutated_json(VALID_DOC) | mutated_bytes(VALID, 3))
 @example(VALID.replace(b'"size": 5', b'"size": 18446744073709551616'))
 @example(VALID.replace(b'"duration_s": 60.0', b'"duration_s": 1e308'))
+@example(VALID.replace(b'"/cards/A001"]', b'"/cards/A001\xff"]'))
+@example(VALID.replace(b"A001/CLIPS/c1.mov", b"x" * 300))
+@example(VALID.replace(b"A001/CLIPS/c1.mov", b"../../../etc/passwd"))
+@example(VALID.replace(b'"/cards/A001"]', b'"\\ud800"]'))
 def test_a_folder_copy_imported_into_the_catalog(tmp_path_factory, raw: bytes) -> None:  # type: ignore[no-untyped-def]
-    """`catalog import FOLDER`: its manifests are read and recorded; damage is noted, never a traceback.
-    (Names not in UTF-8: the catalog cannot store them yet, see the xfail below.)"""
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        assume(False)
+    """`catalog import FOLDER`: its manifests are read and recorded; damage is noted, never a traceback
+    (names not in UTF-8 included: the catalog keeps them as their bytes)."""
     import_copy(Path(tmp_path_factory.mktemp("copy")), raw)
 
 
-@pytest.mark.xfail(raises=UnicodeEncodeError, strict=True,
-                   reason="catalog/store.py passes a source folder's name that is not UTF-8 (surrogateescape) to "
-                          "SQLite as it is")
 def test_a_folder_copy_of_a_source_not_in_utf8_imported_into_the_catalog(tmp_path: Path) -> None:
-    import_copy(tmp_path, VALID.replace(b'"/cards/A001"]', b'"/cards/A001\xff"]'))
+    """Found by fuzzing: a source folder's name that is not UTF-8 (a surrogate escape) went to SQLite as it
+    was (UnicodeEncodeError). It is stored as its bytes and reads back as the same name."""
+    raw = VALID.replace(b'"/cards/A001"]', b'"/cards/A001\xff"]').replace(b"c1.mov", b"c1\xfe.mov")
+    (tmp_path / "A001" / "CLIPS").mkdir(parents=True)
+    (tmp_path / "A001" / "CLIPS" / os.fsdecode(b"c1\xfe.mov")).write_bytes(b"hello")
+    assert import_copy(tmp_path, raw) is None
+    with Catalog.open(tmp_path / "catalog.sqlite") as catalog:
+        dump = catalog.dump()
+        found = search(catalog, os.fsdecode(b"c1\xfe")) + search(catalog, "CLIPS/c1")
+    assert dump["jobs"][0]["sources"] == [os.fsdecode(b"/cards/A001\xff")]
+    assert [f["path"] for f in dump["files"]] == [os.fsdecode(b"A001/CLIPS/c1\xfe.mov")]
+    assert [f.path for f in found] == [os.fsdecode(b"A001/CLIPS/c1\xfe.mov")] * 2
+    out = run("catalog", "search", "--catalog", tmp_path / "catalog.sqlite", "--json", "c1", check=0).stdout
+    assert "\\udcfe" in out and json.loads(out)["results"][0]["path"] == os.fsdecode(b"A001/CLIPS/c1\xfe.mov")
 
 
-def import_copy(root: Path, raw: bytes) -> None:
-    (root / "A001" / "CLIPS").mkdir(parents=True)
+def import_copy(root: Path, raw: bytes) -> LtoArchiveError | None:
+    (root / "A001" / "CLIPS").mkdir(parents=True, exist_ok=True)
     (root / "A001" / "CLIPS" / "c1.mov").write_bytes(b"hello")
     meta = root / META_DIR / "20261207-133000-ab12"
     meta.mkdir(parents=True)
@@ -166,10 +178,11 @@ def import_copy(root: Path, raw: bytes) -> None:
     catalog = Catalog.open(root / "catalog.sqlite")
     try:
         import_folder(catalog, root)
-    except LtoArchiveError:
-        pass
+    except LtoArchiveError as exc:
+        return exc
     finally:
         catalog.close()
+    return None
 
 
 def test_a_manifest_nested_deeper_than_ours_is_damage() -> None:
@@ -184,8 +197,11 @@ def test_a_manifest_nested_deeper_than_ours_is_damage() -> None:
         raise AssertionError("a manifest nested 20 deep parsed")
 
 
-@pytest.mark.xfail(raises=OSError, strict=True,
-                   reason="found by the 5000-example run: catalog/record.py (catalogue_folder) calls is_file() on a "
-                          "manifest path with a component over 255 bytes: ENAMETOOLONG escapes (the catalog's owner)")
 def test_a_folder_copy_listing_a_name_too_long_for_the_disk(tmp_path: Path) -> None:
-    import_copy(tmp_path, VALID.replace(b"A001/CLIPS/c1.mov", b"x" * 300))
+    """Found by the 5000-example run: catalogue_folder asked the disk about a manifest path with a component
+    over 255 bytes (ENAMETOOLONG escaped). Such a file is not in the folder; the clip beside it is."""
+    doc = json.loads(VALID)
+    doc["files"].append({**doc["files"][1], "path": "A001/" + "x" * 300})
+    assert import_copy(tmp_path, json.dumps(doc).encode()) is None
+    with Catalog.open(tmp_path / "catalog.sqlite") as catalog:
+        assert [f["path"] for f in catalog.dump()["files"]] == ["A001/CLIPS/c1.mov"]

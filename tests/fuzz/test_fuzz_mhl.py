@@ -18,7 +18,8 @@ from lto_archive.mhl.hashes import c4_id
 from lto_archive.mhl.model import CHAIN_FILE, HISTORY_FOLDER
 from lto_archive.mhl.reader import parse_chain, parse_generation, read_history
 from lto_archive.mhl.verify import create_generation, verify_tree
-from tests.fuzz.mutate_bytes import FUZZ, mutated_bytes
+from tests.fuzz.common import FUZZ
+from tests.fuzz.mutate_bytes import mutated_bytes
 
 BASE = Path(tempfile.mkdtemp(prefix="fuzz-mhl-"))
 

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from lto_archive.errors import EndOfData, LtoArchiveError
 from lto_archive.tape import VirtualTape, create_vtape
 from lto_archive.tape.vtape_settings import CONF_NAME, SIDECAR_NAME
-from tests.fuzz.mutate_bytes import FUZZ, mutated_bytes, mutated_json
+from tests.fuzz.common import FUZZ
+from tests.fuzz.mutate_bytes import mutated_bytes, mutated_json
 
 BASE = Path(tempfile.mkdtemp(prefix="fuzz-vtape-"))
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from ...errors import CorruptArchive, EndOfData, LtoArchiveError, UsageError
 from ...tape import mam
-from ...tape.device import TapeDevice
+from ...tape.device import MAX_RECORD, TapeDevice
 from ...version import __version__
 from .index import Directory, Index, index_xml_chunks, parse_index, times_now
 from .label import Label, build_vol1, parse_vol1, partition_letter, partition_number
@@ -99,11 +99,23 @@ def write_index_records(device: TapeDevice, ix: Index, block_size: int) -> None:
         device.write_record(rec)
 
 
-def _read_until_filemark(device: TapeDevice, block_size: int) -> Iterator[bytes]:
+def read_size(block_size: int) -> int:
+    """The read buffer for a data record of an LTFS volume whose label says `block_size`: at least 1 MiB
+    (a record written by another tool may be larger than the label says), never more than any device
+    reads (MAX_RECORD), whatever number the tape holds."""
+    return min(max(block_size, 1 << 20), MAX_RECORD)
+
+
+#: an index is read with the largest buffer any device reads: another writer may cut it into records
+#: larger than its block size (a record too large for the buffer would make the index unreadable)
+INDEX_READ_SIZE = MAX_RECORD
+
+
+def _read_until_filemark(device: TapeDevice) -> Iterator[bytes]:
     """The records from here to the next filemark; EndOfData ends early (the caller sees a truncated object)."""
     while True:
         try:
-            rec = device.read_record(max(block_size, 1 << 20))
+            rec = device.read_record(INDEX_READ_SIZE)
         except EndOfData:
             return
         if not rec:
@@ -119,9 +131,10 @@ def _looks_like_index(record: bytes) -> bool:
 # --- reading ------------------------------------------------------------------------
 
 def read_index_at(device: TapeDevice, partition: int, block: int, block_size: int) -> Index:
-    """Parse the index starting at (partition, block); its own location must say the same."""
+    """Parse the index starting at (partition, block); its own location must say the same. (Its records
+    are read whatever their size up to MAX_RECORD: `block_size` is not needed.)"""
     device.locate(partition, block)
-    ix = parse_index(_read_until_filemark(device, block_size))
+    ix = parse_index(_read_until_filemark(device))
     want = (partition_letter(partition), block)
     if ix.location != want:
         raise CorruptArchive(f"the LTFS index at {want[0]}/{block} says it is at {ix.location[0]}/{ix.location[1]}")
@@ -152,7 +165,7 @@ def find_last_index(device: TapeDevice, partition: int, block_size: int, volume_
             continue
         device.locate(partition, start)
         try:
-            first = device.read_record(max(block_size, 1 << 20))
+            first = device.read_record(INDEX_READ_SIZE)
         except EndOfData:
             first = b""
         if first and _looks_like_index(first):
@@ -224,6 +237,9 @@ def read_labels(device: TapeDevice) -> tuple[Label, str | None]:
     a, b = labels
     if a.with_partition(b.partition) != b:
         raise CorruptArchive("the LTFS labels of the two partitions disagree: not one volume")
+    if a.blocksize > MAX_RECORD:    # a size read from the tape: it sizes every read of this volume
+        raise CorruptArchive(f"the LTFS label's block size {a.blocksize} is larger than any record a drive "
+                             f"reads ({MAX_RECORD} bytes): damaged, or not a volume this tool can read")
     if (a.index_partition, a.data_partition) != ("a", "b"):
         raise CorruptArchive(f"unsupported LTFS partition map (index {a.index_partition}, data {a.data_partition})")
     return a, serials[0]
@@ -319,6 +335,9 @@ def new_volume_uuid() -> str:
 def format_volume(device: TapeDevice, *, creator: str, serial: str | None = None, volume_name: str = "",
                   block_size: int = 524288, compression: bool = True) -> VolumeState:
     """The mkltfs equivalent: two partitions, VOL1 and label on both, index generation 1 on both."""
+    if block_size > MAX_RECORD:
+        raise UsageError(f"block size {block_size} is larger than a record a drive writes ({MAX_RECORD} bytes)",
+                         block_size=block_size)
     if device.partitions != 2:
         device.format_partitions(2)
     when = now_ns()
