@@ -55,7 +55,6 @@ XFAIL: dict[tuple[str, str], str] = {
                               "escapes as the job's error: exit 4 naming no file, and no copy log is written",
     ("span", "readback-eio"): "span/ (spanint): a read error in the set's read-back escapes as the job's error (exit 4, "
                               "naming no file, no copy log) instead of a destination not proven (exit 5)",
-    **{("span", f): _SPAN_DRIVE_FULL for f in ("write-eio", "short-write", "ew-hard-end", "drive-gone")},
 }
 
 

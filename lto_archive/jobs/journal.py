@@ -24,7 +24,8 @@ from typing import Any
 
 from ..errors import ArchiveError, UsageError
 from ..formats.ltfs.recover import JournaledFile, iso_to_ns
-from ..manifest import NOT_WRITTEN, SKIPPED, UNREADABLE, FileRecord, Manifest, SessionInfo
+from ..manifest import (MANIFEST_FORMAT, NOT_WRITTEN, SKIPPED, UNREADABLE, FileRecord, Manifest, ManifestDamaged,
+                        SessionInfo, load_json)
 
 JOURNAL_FORMAT = "lto-archive-journal"
 JOURNAL_SUFFIX = ".journal.jsonl"
@@ -204,18 +205,21 @@ class JournalContents:
         return out
 
     def manifest(self) -> Manifest:
-        """The journal as a copy log: what `verify --manifest` and `catalog import` take."""
-        known = SessionInfo.__dataclass_fields__
-        session = SessionInfo(**{k: v for k, v in self.header["session"].items() if k in known})
-        return Manifest(session, self.records())
+        """The journal as a copy log: what `verify --manifest` and `catalog import` take; every value checked
+        as a manifest's are (a damaged journal is ManifestDamaged, never a crash further on)."""
+        s_known, f_known = SessionInfo.__dataclass_fields__, FileRecord.__dataclass_fields__
+        return Manifest.from_dict({
+            "format": MANIFEST_FORMAT,
+            "session": {k: v for k, v in self.header["session"].items() if k in s_known},
+            "files": [{k: v for k, v in e["file"].items() if k in f_known} for e in self.entries]})
 
 
 def is_journal(raw: bytes) -> bool:
     """The bytes start like a job journal (its header line)."""
     first = raw.split(b"\n", 1)[0]
     try:
-        doc = json.loads(first)
-    except ValueError:
+        doc = load_json(first, "journal header")
+    except ManifestDamaged:
         return False
     return isinstance(doc, dict) and doc.get("format") == JOURNAL_FORMAT
 
@@ -225,8 +229,8 @@ def parse_journal(raw: bytes, name: str = "journal") -> JournalContents:
     ends the journal; a missing or foreign header is damage (ArchiveError)."""
     lines = raw.split(b"\n")
     try:
-        header = json.loads(lines[0])
-    except ValueError:
+        header = load_json(lines[0], f"{name} header")
+    except ManifestDamaged:
         header = None
     if not isinstance(header, dict) or header.get("format") != JOURNAL_FORMAT or \
             not isinstance(header.get("session"), dict):
@@ -237,8 +241,8 @@ def parse_journal(raw: bytes, name: str = "journal") -> JournalContents:
         if not line.strip():
             continue
         try:
-            doc = json.loads(line.decode("utf-8", "surrogateescape"))
-        except ValueError:
+            doc = load_json(line, f"{name} entry")
+        except ManifestDamaged:
             out.torn = True
             break
         if not isinstance(doc, dict) or not isinstance(doc.get("file"), dict) or "path" not in doc["file"]:

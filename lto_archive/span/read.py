@@ -71,7 +71,7 @@ class LibraryLoader:
         if self._drive is None and st.free_drive() is None and not isinstance(st.locate(barcode), DriveInfo):
             self._drive = st.drives[0].number      # every drive is full: put drive 0's cartridge away
             self.library.unload(self._drive)
-        self._drive = self.library.load_barcode(barcode, self._drive)
+        self._drive = self.library.load_barcode(barcode, self._drive, put_back_idle=True)
         self.current_barcode = barcode
         return self.library.open_drive(self._drive)
 

@@ -95,7 +95,7 @@ class LibrarySupply:
 
     def _load_next(self) -> TapeDevice:
         for barcode in self._candidates():
-            drive = self.library.load_barcode(barcode, self._drive)
+            drive = self.library.load_barcode(barcode, self._drive, put_back_idle=True)
             self._drive = drive
             self.drive = f"{self.library.name} drive {drive}"
             dev = self.library.open_drive(drive)
