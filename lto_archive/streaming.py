@@ -301,7 +301,10 @@ class RecordStream:
         self._cur.tasks.append((fn, _CALL, _CALL))
 
     def flush_hashes(self) -> None:
-        """Wait until every hash task given so far has run (before a manifest is made)."""
+        """Wait until every hash task given so far has run (before a manifest is made). A closed or aborted
+        stream's hash thread has already stopped: there is nothing to wait for."""
+        if self._closed:
+            return
         done = threading.Event()
         self._hash_q.put(done)
         done.wait()
