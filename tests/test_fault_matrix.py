@@ -51,8 +51,6 @@ _SPAN_DRIVE_FULL = ("span/ (supply): a set whose cartridge failed leaves it (LTA
                     "the next 'write --span' fails with DriveFull ('cannot load LTA001L9: every drive ... is full') "
                     "where a --barcode load now puts an idle cartridge back in its slot (library/base.py)")
 XFAIL: dict[tuple[str, str], str] = {
-    ("ltfs", "readback-eio"): "jobs/ltfs_write.py _finish_destinations: a read error in the read-back (read_ltfs) "
-                              "escapes as the job's error: exit 4 naming no file, and no copy log is written",
     ("span", "readback-eio"): "span/ (spanint): a read error in the set's read-back escapes as the job's error (exit 4, "
                               "naming no file, no copy log) instead of a destination not proven (exit 5)",
 }
@@ -450,12 +448,7 @@ def test_a_folder_that_cannot_be_written_is_refused_before_the_tape(fmt: str, wh
     assert not (tmp_path / "logs2").exists() or not list((tmp_path / "logs2").iterdir())
 
 
-_LOG_XFAIL = {
-    "ltfs": "jobs/ltfs_write.py finish() calls write_copy_log, which now raises JobIncomplete for a failing log "
-            "folder: no traceback, but the job is not catalogued; it should call jobs.session.keep_copy_log",
-    "span": "span/write.py calls write_copy_log, which now raises JobIncomplete for a failing log folder: no "
-            "traceback, but the set is not catalogued; it should say the failure in its result and go on",
-}
+_LOG_XFAIL: dict[str, str] = {}     # (ltfs and span were xfails: they keep the copy log with keep_copy_log now)
 
 
 @pytest.mark.parametrize("fmt", [pytest.param(f, marks=[pytest.mark.xfail(strict=True, reason=_LOG_XFAIL[f])]

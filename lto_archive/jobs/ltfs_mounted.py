@@ -39,7 +39,7 @@ from .ltfs_mount_read import (COPY_BUFFER, NOT_ON_VOLUME, PART_PREFIX, PART_SUFF
                               list_mounted, read_mounted, restore_mounted, tape_order, verify_mounted)
 from ..progress import ProgressCallback, ProgressTracker
 from .session import (TOOL, WriteOptions, WriteResult, check_copied, copy_source_file, new_record, new_session_id,
-                      write_copy_log)
+                      keep_copy_log)
 from .targets import LtfsMount
 
 __all__ = ["LtfsMount", "write_to_mount", "read_mounted", "list_mounted", "verify_mounted", "restore_mounted",
@@ -307,8 +307,7 @@ class _WriteJob(WriteJob[WriteResult]):
         self.close_journal()
         self.close_session()
         result = WriteResult(self.manifest, self.error)
-        if self.opts.log_dir is not None:
-            result.log_paths = write_copy_log(self.manifest, self.opts.log_dir)
+        keep_copy_log(result, self.manifest, self.opts.log_dir)
         return result
 
     # --- members ------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from .folder_dest import FolderDestination, close_folders, job_files, verify_fol
 from .journal import JobJournal
 from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room, stream_charge
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
-                      new_session_info, plan_job, prepare_medium, stop_reason, tape_devices, write_copy_log)
+                      keep_copy_log, new_session_info, not_reached, plan_job, prepare_medium, stop_reason, tape_devices)
 
 INDEX_BYTES_PER_ENTRY = 1024   # measured ~800 bytes of index XML per file with two hashes; keep a margin
 NO_ROOM = "no room left on this cartridge (the final index needs its space): not written"
@@ -215,8 +215,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         if plan.dests or opts.verify or len(self.devices) > 1:
             _finish_destinations(result, self.session, self.stream, self.covered, self.records, plan.dests,
                                  plan.cards, self.manifest, self.error, opts)
-        if opts.log_dir is not None:
-            result.log_paths = write_copy_log(self.manifest, opts.log_dir)
+        keep_copy_log(result, self.manifest, opts.log_dir)
         return result
 
 
@@ -225,6 +224,7 @@ def _finish_destinations(result: WriteResult, session: LtfsSession, stream: Reco
                          manifest: Manifest, error: LtoArchiveError | None, opts: WriteOptions) -> None:
     """Folders get the metadata and the cards' histories; every volume and folder is read back on its own."""
     from .ltfs_read import read_ltfs
+    from .read import ReadResult, TapeFileResult
     close_folders(dests, job_files(manifest, cards))
     tapes = []
     for i, (v, st) in enumerate(zip(session.volumes, stream.status)):
@@ -245,7 +245,15 @@ def _finish_destinations(result: WriteResult, session: LtfsSession, stream: Reco
                                "described it"} for p in lost]
             continue
         tops = sorted({r.path.split("/", 1)[0] for r in manifest.files})
-        r = read_ltfs(dev, "verify", patterns=tops)
+        try:
+            r = read_ltfs(dev, "verify", patterns=tops)
+        except LtoArchiveError as exc:   # the read-back stopped (a read error): none of the files is proven
+            tape.update(status="failed", error=f"the read-back stopped: {exc.message}",
+                        failed=not_reached(records, set(), exc))
+            result.readbacks[i] = ReadResult("verify", [TapeFileResult(    # catalogued, every file unproven
+                0, manifest=manifest, manifest_source="LTFS index", error=exc,
+                unproven=[{"path": f["path"], "reason": f["reason"]} for f in tape["failed"]])])
+            continue
         result.readbacks[i] = r          # the catalog records it as this copy's verification
         wanted = {f.path for f in manifest.files if f.kind == "file" and f.status == "ok"}
         tape["verified"] = len([p for p in r.tape_files[0].verified if p in wanted])

@@ -382,6 +382,12 @@ def write_copy_log(manifest: Manifest, log_dir: Path) -> list[Path]:
     return paths
 
 
+def not_reached(records: list[FileRecord], seen: set[str], error: LtoArchiveError) -> list[dict[str, str]]:
+    """The files written well that a read-back stopped by `error` did not reach: not proven, each named."""
+    return [{"path": r.path, "reason": f"not proven: the read-back stopped before it ({error.message})"}
+            for r in records if r.status == OK and r.kind == "file" and r.path not in seen]
+
+
 def keep_copy_log(result: "WriteResult", manifest: Manifest, log_dir: Path | None) -> None:
     """The copy log next to the job; a log folder that fails at this point is said in the result (its
     status is then not ok), never raised, so what the job did still reaches the catalog."""

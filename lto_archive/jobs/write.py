@@ -30,7 +30,7 @@ from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, keep_copy_log, mark_lost, mark_not_read_back, metadata_reserve, new_record,
                       new_session_info, placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
-                      write_copy_log)
+                      not_reached, write_copy_log)
 from .targets import LtfsMount
 
 __all__ = ["TOOL", "Copied", "LtfsMount", "WriteOptions", "WriteResult", "check_copied", "copy_source_file", "formats",
@@ -245,12 +245,6 @@ def _destination_results(stream: RecordStream, starts: list[Any], dests: list[Fo
     return out
 
 
-def _not_reached(result: WriteResult, seen: set[str], error: LtoArchiveError) -> list[dict[str, str]]:
-    """The files written well that a read-back stopped by `error` did not reach: not proven, each named."""
-    return [{"path": r.path, "reason": f"not proven: the read-back stopped before it ({error.message})"}
-            for r in result.files if r.status == OK and r.path not in seen]
-
-
 def _name_dropped_files(destinations: list[dict[str, Any]], stream: RecordStream, records: list[FileRecord],
                         ends: dict[int, int], record_size: int) -> None:
     """A tape dropped part-way while the others went on: its error names the file it was writing, and says
@@ -279,7 +273,7 @@ def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[
         try:
             r = verify_tape(st.device, tape_files=[info["tape_file"]])
         except LtoArchiveError as exc:       # the read-back stopped (a read error): none of the files is proven
-            info.update(status="failed", error=exc.message, failed=_not_reached(result, set(), exc))
+            info.update(status="failed", error=exc.message, failed=not_reached(result.files, set(), exc))
             result.readbacks[i] = ReadResult("verify", [TapeFileResult(
                 info["tape_file"], manifest=result.for_destination(i).manifest, manifest_source="tape", error=exc,
                 unproven=[{"path": f["path"], "reason": f["reason"]} for f in info["failed"]])])
@@ -289,7 +283,7 @@ def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[
         info["verified"] = len(t.verified)
         info["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in t.failed]
         if t.error is not None:
-            info["failed"] += _not_reached(result, set(t.verified) | {f["path"] for f in t.failed}, t.error)
+            info["failed"] += not_reached(result.files, set(t.verified) | {f["path"] for f in t.failed}, t.error)
         if t.failed or t.error is not None:
             info["status"] = "failed"
             info["error"] = t.error.message if t.error is not None else f"{len(t.failed)} file(s) failed read-back"

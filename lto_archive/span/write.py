@@ -33,7 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import JobIncomplete, UsageError
 from ..formats.registry import write_format
 from ..jobs.engine import run, settle_interrupted
 from ..jobs.folder_dest import FolderDestination, close_folders, job_files, verify_folders
@@ -118,7 +118,10 @@ def _finish(job: Any, results: list[SpanResult], plan: JobPlan, opts: WriteOptio
     if opts.log_dir is not None:
         for result in results:
             for v in result.volumes:
-                result.log_paths.extend(write_copy_log(v.manifest, opts.log_dir))
+                try:
+                    result.log_paths.extend(write_copy_log(v.manifest, opts.log_dir))
+                except JobIncomplete as exc:     # said in the result, never raised: the set still reaches the catalog
+                    result.error = result.error or exc
 
 
 def _finish_folders(dests: list[FolderDestination], results: list[SpanResult], cards: list[Any],
