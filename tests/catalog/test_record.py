@@ -218,7 +218,8 @@ def test_used_of_an_ltfs_cartridge_is_both_partitions(tmp_path: Path) -> None:
     tar = tar_tape(tmp_path / "t", "TAU001L9")
     write_and_record(cat, tar, [media / "A010_C001"], "tar")
     t = next(t for t in cat.tapes() if t["label"] == "TAU001L9")
-    assert t["used"] == tar.used_bytes(0) == tape_used(tar)
+    assert t["used"] == tape_used(tar)          # what the drive charges: the records plus a small overhead each
+    assert tar.used_bytes(0) <= t["used"] < tar.used_bytes(0) + 64 * 1024
     for c in (cat, rebuilt):
         c.close()
 
