@@ -28,7 +28,7 @@ from ...tape.device import TapeDevice
 from .index import Directory, Extent, File, Index, times_now
 from .session import HASH_XATTR_PREFIX, HASH_XATTRS
 from .times import format_time, now_ns
-from .volume import (DATA_PARTITION, FIRST_INDEX_BLOCK, INDEX_PARTITION, VolumeState, write_index_records,
+from .volume import (DATA_PARTITION, close_data_partition, FIRST_INDEX_BLOCK, INDEX_PARTITION, VolumeState, write_index_records,
                      open_volume, write_coherency, write_index_partition)
 
 LOST_AND_FOUND = "_ltfs_lostandfound"
@@ -262,20 +262,6 @@ def iso_to_ns(text: str) -> int | None:
     return int(t.timestamp()) * 1_000_000_000 + t.microsecond * 1000
 
 
-def _end_with_filemark(device: TapeDevice) -> bool:
-    """At the data partition's end of data, after a filemark: one is written when the last object
-    there is a record (what was written last is left open). Whether one was written."""
-    device.locate(DATA_PARTITION, 0)
-    device.seek_eod()
-    pos = device.position().block
-    device.locate(DATA_PARTITION, pos - 1)
-    last_is_fm = device.read_record(1 << 22) == b"" if pos > 0 else False
-    device.seek_eod()
-    if not last_is_fm:
-        device.write_filemarks(1)
-    return not last_is_fm
-
-
 def recover_volume(device: TapeDevice, *, creator: str, salvage: bool = False,
                    journaled: Sequence[JournaledFile] = ()) -> CheckReport:
     """Make the volume consistent and appendable again, from the last good data-partition index
@@ -300,7 +286,7 @@ def recover_volume(device: TapeDevice, *, creator: str, salvage: bool = False,
                 folder.children[name] = File(name, ix.next_uid(), list(times), run.bytes, _extents(run, bs))
                 report.salvaged.append(f"{LOST_AND_FOUND}/{name}")
         # a new data-partition index after the leftovers, which stay untouched on tape
-        _end_with_filemark(device)
+        close_data_partition(device)
         loc = device.position().block
         ix.previous = (("b", state.dp.newest_block) if state.damaged_data_index and state.dp.newest_block
                        else state.dp.index.location if state.dp.index else None)
@@ -330,7 +316,7 @@ def recover_volume(device: TapeDevice, *, creator: str, salvage: bool = False,
         assert state.dp.index is not None and state.dp.block is not None
         dp_block = state.dp.block
         dp_location = state.dp.index.location
-        if _end_with_filemark(device):      # killed between the index and its filemark: the next session
+        if close_data_partition(device):      # killed between the index and its filemark: the next session
             report.actions.append(          # would otherwise start inside the index
                 f"closed the data partition's index at b/{dp_block} with its filemark (a write session was "
                 f"stopped before it)")

@@ -25,8 +25,8 @@ from ...streaming import DeviceStatus, RecordStream
 from ...tape.device import TapeDevice
 from .index import Extent, File, Index, index_records
 from .times import format_time, now_ns
-from .volume import DATA_PARTITION, INDEX_PARTITION, FIRST_INDEX_BLOCK, VolumeState, write_coherency, \
-    write_index_partition
+from .volume import (DATA_PARTITION, FIRST_INDEX_BLOCK, INDEX_PARTITION, VolumeState, close_data_partition,
+                     write_coherency, write_index_partition)
 
 HASH_XATTR_PREFIX = "ltfs.hash."
 # how the checksum of each algorithm is named as an extended attribute (the names other LTFS tools use)
@@ -74,8 +74,7 @@ class LtfsVolume:
                                f"write it with that block size, not {record_size}")
         self.device, self.state = device, state
         self.index: Index = state.index
-        device.locate(DATA_PARTITION, 0)
-        device.seek_eod()
+        close_data_partition(device)     # a writer stopped between an index and its filemark: close that index
         self.start = device.position().block
         self.dp_location: tuple[str, int] | None = state.dp.index.location if state.dp.index else None
         self.indexes_written = 0

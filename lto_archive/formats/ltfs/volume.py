@@ -388,6 +388,21 @@ def partition_of(letter: str) -> int:
         raise CorruptArchive(f"LTFS index names partition {letter!r}") from None
 
 
-__all__ = ["holds_volume", "VolumeState", "IndexFound", "open_volume", "format_volume", "read_index_at", "find_last_index",
+__all__ = ["close_data_partition", "holds_volume", "VolumeState", "IndexFound", "open_volume", "format_volume", "read_index_at", "find_last_index",
            "write_index_partition", "write_coherency", "read_labels", "DATA_PARTITION", "INDEX_PARTITION",
            "partition_of", "UsageError", "write_index_records"]
+
+
+def close_data_partition(device: TapeDevice) -> bool:
+    """At the data partition's end of data, after a filemark: one is written when the last object there
+    is a record (an index a writer was stopped before closing; what was written last is left open).
+    Whether one was written."""
+    device.locate(DATA_PARTITION, 0)
+    device.seek_eod()
+    pos = device.position().block
+    device.locate(DATA_PARTITION, pos - 1)
+    last_is_fm = device.read_record(MAX_RECORD) == b"" if pos > 0 else False
+    device.seek_eod()
+    if not last_is_fm:
+        device.write_filemarks(1)
+    return not last_is_fm
