@@ -129,3 +129,17 @@ def test_every_drive_busy_names_the_command_that_frees_one(tmp_path):
     assert freed.exit_code == 0, freed.output
     again = CliRunner().invoke(cli, ["format", "--device", f"vlib:{lib}", "--barcode", "LTA002L9"])
     assert again.exit_code == 0, again.output
+
+
+def test_a_cartridge_that_fills_up_says_so_on_its_line(tmp_path):
+    card = tmp_path / "card"
+    card.mkdir()
+    for i in range(5):
+        (card / f"c{i}.mov").write_bytes(bytes([i]) * 3_000_000)
+    lto_archive.create_vtape(tmp_path / "t", capacity="8M", barcode="SMALL1L9").close()
+    result = CliRunner().invoke(cli, ["write", str(card), "--device", f"vtape:{tmp_path / 't'}", "--no-catalog",
+                                      "--log-dir", str(tmp_path / "logs")])
+    assert result.exit_code == 5, result.output
+    line = next(ln for ln in result.output.splitlines() if "tape   SMALL1L9" in ln)
+    assert "SMALL1L9: full" in line and "--span" in line and ": ok" not in line
+    assert "3 file(s) did not fit" in line

@@ -221,8 +221,22 @@ class _TapeFileJob(WriteJob[WriteResult]):
             _verify_destinations(result, self.stream, dests, self.opts)
         else:
             mark_not_read_back(result.destinations)
+        if self.stopped is not None:      # no room, or the early-warning zone: the cartridge is full
+            _say_full(result.destinations[:len(self.stream.status)], self.records)
         keep_copy_log(result, self.manifest, self.opts.log_dir)
         return result
+
+
+def _say_full(tapes: list[dict[str, Any]], records: list[FileRecord]) -> None:
+    """The cartridge filled up: each tape's line says so (never a bare "ok" under files not written)."""
+    left = sum(1 for r in records if r.kind == "file" and r.status == NOT_WRITTEN)
+    for info in tapes:
+        if info["status"] in ("ok", "written"):
+            proven = "proven" if info["status"] == "ok" else "written"
+            info["status"] = "full"
+            info["error"] = (f"the cartridge is full: what is on it is {proven}; {left} file(s) did not fit and "
+                             f"were not written (write them to another cartridge, or use --span to go on "
+                             f"across cartridges)")
 
 
 def _destination_results(stream: RecordStream, starts: list[Any], dests: list[FolderDestination],
