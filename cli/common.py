@@ -132,7 +132,7 @@ def device_from(spec: str, *, mounts: bool = False) -> Iterator[Any]:
 def fail(exc: LtoArchiveError, as_json: bool) -> None:
     """The one place where library errors become messages and exit codes."""
     if as_json:
-        doc: dict[str, Any] = {"status": "error", **exc.to_dict()}
+        doc: dict[str, Any] = {**exc.to_dict(), "status": "error"}     # (an error's own "status" datum never hides it)
         if _pending_json:            # the command's result, then the error it ended with: one document
             doc["result"] = _pending_json.pop()
             _pending_json.clear()

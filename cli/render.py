@@ -85,8 +85,9 @@ def tape_file_problems(t, indent: str = "  ") -> None:  # type: ignore[no-untype
         click.secho(f"{indent}FAILED     {f['path']}: {f['reason']}", fg="red")
     for u in t.unproven:
         click.secho(f"{indent}unproven   {u['path']}: {u['reason']}", fg="yellow")
-    for x in t.refused:
-        click.secho(f"{indent}refused    {x['path']}: {x['message']}", fg="red")
+    for x in t.refused:      # the message names the path already (the restore target's errors do)
+        text = x["message"] if repr(x["path"]) in x["message"] else f"{x['path']}: {x['message']}"
+        click.secho(f"{indent}refused    {text}", fg="red")
     if t.error:
         click.secho(f"{indent}damaged    {t.error.message}", fg="red")
 

@@ -213,6 +213,11 @@ class RestoreFile:
             self.abort()
 
 
+def exists_conflict(relpath: str) -> RestoreConflict:
+    """A member whose name is already taken in the restore folder (never replaced without --overwrite)."""
+    return RestoreConflict(f"{relpath!r} already exists in the restore folder (--overwrite replaces it)", path=relpath)
+
+
 class RestoreTarget:
     """Restore members into `dest` without ever writing outside it.
 
@@ -321,9 +326,7 @@ class RestoreTarget:
             raise RestoreConflict(
                 f"cannot restore {relpath!r}: a directory of that name exists", path=relpath)
         if not self.overwrite:
-            raise RestoreConflict(
-                f"{relpath!r} already exists in the restore folder (use overwrite to replace it)",
-                path=relpath)
+            raise exists_conflict(relpath)
 
     def _tmp_name(self) -> str:
         return f".lto-restore.{os.getpid()}.{next(_counter)}.part"
@@ -346,18 +349,14 @@ class RestoreTarget:
             os.link(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd, follow_symlinks=False)
         except FileExistsError:
             self._unlink_quiet(tmp, pfd)
-            raise RestoreConflict(
-                f"{relpath!r} already exists in the restore folder (use overwrite to replace it)",
-                path=relpath) from None
+            raise exists_conflict(relpath) from None
         except OSError as e:
             if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.EXDEV, errno.ENOSYS):
                 raise
             # no hard links here (FAT, exFAT, some network shares): check, then rename
             if self._lstat(name, pfd) is not None:
                 self._unlink_quiet(tmp, pfd)
-                raise RestoreConflict(
-                    f"{relpath!r} already exists in the restore folder (use overwrite to replace it)",
-                    path=relpath) from None
+                raise exists_conflict(relpath) from None
             os.rename(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd)
             return
         os.unlink(tmp, dir_fd=pfd)
@@ -423,7 +422,7 @@ class RestoreTarget:
                 if not self.overwrite:
                     raise RestoreConflict(
                         f"cannot restore directory {relpath!r}: a file or link of that name exists "
-                        f"(use overwrite to replace it)", path=relpath)
+                        f"(--overwrite replaces it)", path=relpath)
                 os.unlink(name, dir_fd=pfd)
                 st = None
             if st is None:
@@ -491,9 +490,7 @@ class RestoreTarget:
                 try:
                     os.symlink(target, name, dir_fd=pfd)
                 except FileExistsError:
-                    raise RestoreConflict(
-                        f"{relpath!r} already exists in the restore folder (use overwrite to replace it)",
-                        path=relpath) from None
+                    raise exists_conflict(relpath) from None
                 self._set_link_time(name, pfd, _ns(mtime, mtime_ns))
         finally:
             os.close(pfd)
@@ -544,9 +541,7 @@ class RestoreTarget:
                     try:
                         os.link(tparts[-1], name, src_dir_fd=tpfd, dst_dir_fd=pfd, follow_symlinks=False)
                     except FileExistsError:
-                        raise RestoreConflict(
-                            f"{relpath!r} already exists in the restore folder (use overwrite to replace it)",
-                            path=relpath) from None
+                        raise exists_conflict(relpath) from None
             finally:
                 os.close(pfd)
         finally:

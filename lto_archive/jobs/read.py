@@ -25,6 +25,7 @@ from typing import Any
 from ..errors import (ArchiveError, CorruptArchive, EndOfData, JobIncomplete, LtoArchiveError, RestoreConflict,
                       UnsafePath, UsageError, VerificationFailed)
 from ..formats.tapefile import TapeFileReader
+from ..problems import summarise
 from ..formats.registry import ArchiveFormat, detect_format, get_format
 from ..formats.tar_reader import TarMember, TarReader
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
@@ -144,8 +145,8 @@ class ReadResult:
     def raise_for_status(self) -> None:
         """Mismatches first (exit 3), then damage or refusals (exit 6), then unproven files (exit 5)."""
         if self.failed:
-            names = "; ".join(f"{f['path']}: {f['reason']}" for f in self.failed[:20])
-            raise VerificationFailed(f"{len(self.failed)} file(s) FAILED verification: {names}",
+            why = summarise((f["path"], f["reason"]) for f in self.failed)
+            raise VerificationFailed(f"{len(self.failed)} file(s) FAILED verification: {why}",
                                      files=[f["path"] for f in self.failed])
         if self.errors:
             raise self.errors[0]
@@ -153,7 +154,7 @@ class ReadResult:
             first = self.refused[0]
             raise (UnsafePath if first["reason"] == "unsafe" else RestoreConflict)(
                 f"{len(self.refused)} member(s) not restored: "
-                + "; ".join(f"{r['path']}: {r['message']}" for r in self.refused[:10]),
+                + summarise((r["path"], _reason(r["path"], r["message"])) for r in self.refused),
                 files=[r["path"] for r in self.refused])
         if self.unproven:
             raise JobIncomplete(f"{len(self.unproven)} file(s) were not copied cleanly when written and cannot "
@@ -163,6 +164,11 @@ class ReadResult:
     def to_dict(self) -> dict[str, Any]:
         return {"phase": self.phase, "status": self.status, "notes": self.notes,
                 "tape_files": [t.to_dict() for t in self.tape_files]}
+
+
+def _reason(path: str, message: str) -> str:
+    """A refusal's reason without the path it names (for one summary line over many files)."""
+    return message.replace(f"{path!r} ", "").replace(f"{path!r}", "it")
 
 
 DEFAULT_FORMAT = "tar"      # a tape file whose format is not recognised is read as TAR (what other tools wrote)

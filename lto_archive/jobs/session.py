@@ -26,6 +26,7 @@ from ..formats.registry import write_format_names
 from ..fsutil import atomic_write
 from ..interrupts import interrupted_message
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher, parse_algorithms
+from ..problems import summarise
 from ..manifest import (CHANGED, LOST, NOT_WRITTEN, OK, READ_ERROR, SKIPPED, UNREADABLE, FileRecord, Manifest,
                         SessionInfo, iso, utc_now)
 from ..scan import SourceEntry, scan_sources
@@ -137,10 +138,8 @@ class WriteResult:
                 + (f", {len(d['failed'])} file(s) failed" if d.get("failed") else "") for d in bad),
                 destinations=[d["destination"] for d in bad])
         if self.problems:
-            names = "; ".join(f"{f.path}: {f.status}{' (' + f.message + ')' if f.message else ''}"
-                              for f in self.problems[:20])
-            more = f" and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
-            raise JobIncomplete(f"{len(self.problems)} file(s) not copied cleanly: {names}{more}",
+            why = summarise((f.path, f"{f.status}{': ' + f.message if f.message else ''}") for f in self.problems)
+            raise JobIncomplete(f"{len(self.problems)} file(s) not copied cleanly: {why}",
                                 files=[f.path for f in self.problems])
         if self.log_error:
             raise JobIncomplete(self.log_error)

@@ -39,7 +39,8 @@ BIG = "card/CLIPS/big.mov"
 def _cli(*args: object, code: int = 0) -> dict:  # type: ignore[type-arg]
     res = CliRunner().invoke(cli, [str(a) for a in args] + ["--json"])
     assert res.exit_code == code, res.output
-    return json.loads(res.stdout) if res.stdout.strip() else {}
+    doc = json.loads(res.stdout) if res.stdout.strip() else {}
+    return doc.get("result", doc) if doc.get("status") == "error" else doc   # a failed job: its result inside
 
 
 def _library(root: Path, a: list[int], b: list[int]) -> VirtualLibrary:
