@@ -397,7 +397,10 @@ def test_ltfs_span_second_signal_then_recover_finds_the_journal_of_a_later_cartr
     second = [e for e in entries if e["sequence"] == 2 and e["file"]["kind"] == "file"]
     assert second and len({e["barcode"] for e in second}) == 1
     names = sorted(src)
-    assert {e["file"]["path"] for e in entries if e["file"]["kind"] == "file"} == set(names[:8])
+    journaled = {e["file"]["path"] for e in entries if e["file"]["kind"] == "file"}
+    # the files before the signal, and the one the drive had all of when the second came (its hashes are
+    # flushed before the journal commits): recover below proves every one of them against the tape
+    assert set(names[:8]) <= journaled <= set(names[:9])
     drive = lib.load_barcode(second[0]["barcode"], None)
     with lib.open_drive(drive) as dev:
         assert not check_volume(dev).consistent

@@ -98,7 +98,7 @@ W = "--block-size 64K"
 def tar_crash(sh: Shell) -> None:
     sh("lto-archive vtape create tape2 --barcode DOC002L9 --capacity 1G")
     sh(f"lto-archive write A001 --device vtape:tape2 {W}", kill_at=20, comment="kill -9 while A001C004.MOV is written")
-    journal = next(sh.cwd.glob("lto-archive-logs/*.journal.jsonl")).relative_to(sh.cwd)
+    journal = next(sh.cwd.glob("logs/*/*/*.journal.jsonl")).relative_to(sh.cwd)
     sh("lto-archive verify --device vtape:tape2")
     sh(f"lto-archive write B001 --device vtape:tape2 {W}")
     sh("lto-archive ls --device vtape:tape2")
@@ -154,6 +154,7 @@ _VARIABLE = [
     (re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}"), "<SESSION>"),
     (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<UUID>"),
     (re.compile(r"\d{4}-\d\d-\d\d[T_][\d:.]+Z"), "<TIME>"),
+    (re.compile(r"/\d{4}-\d\d-\d\d/"), "/<DAY>/"),
     (re.compile(r"in [\d.]+ s \([\d.]+ [kMG]?B/s\)"), "in <SECONDS>"),
     (re.compile(r"\b[0-9a-f]{16,64}\b"), "<HASH>"),
 ]
