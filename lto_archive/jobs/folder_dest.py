@@ -20,7 +20,8 @@ from typing import Any
 
 from ..errors import LtoArchiveError, RestoreConflict, UnsafePath, UsageError
 from ..hashing import MultiHasher
-from ..manifest import META_DIR, iso, utc_now
+from ..manifest import iso, utc_now
+from ..paperwork import session_files
 from ..restore_target import RestoreTarget
 
 FILL_WARNING = 0.80       # RT-030 3.1.3: do not fill a disk past 80 %
@@ -256,10 +257,7 @@ def feeding(hasher: MultiHasher, copies: list[FolderFile]) -> MultiHasher | Tee:
 def job_files(manifest: Any, cards: list[Any]) -> dict[str, bytes]:
     """What a folder copy holds besides the footage: the job's manifest, checksum lists and copy log
     (under `.lto-archive/<session>/`) and each card's ASC MHL history at the card's root."""
-    base = f"{META_DIR}/{manifest.session.session_id}"
-    files = {f"{base}/{name}": data for name, data in manifest.checksum_lists().items()}
-    files[f"{base}/copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
-    files[f"{base}/manifest.json"] = manifest.to_json()
+    files = session_files(manifest)
     for card in cards:
         files.update(card.folder_files())
     return files

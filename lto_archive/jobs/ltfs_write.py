@@ -24,6 +24,7 @@ from ..formats.ltfs.times import format_time, now_ns
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState, open_volume
 from ..hashing import MultiHasher
 from ..manifest import META_DIR, NOT_WRITTEN, FileRecord, Manifest, utc_now
+from ..paperwork import session_files
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.blocks import records_cost
@@ -333,11 +334,8 @@ def add_ltfs_entry(session: LtfsSession, stream: RecordStream, entry: SourceEntr
 def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
     """The manifest, checksum lists, copy log (and the cards' ASC MHL) as files of the volume, hashed."""
     writer = LtfsWriter(session)
-    base = f"{META_DIR}/{manifest.session.session_id}"
     items = dict(history or {})
-    items.update((f"{base}/{name}", data) for name, data in manifest.checksum_lists().items())
-    items[f"{base}/copy-log.txt"] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
-    items[f"{base}/manifest.json"] = manifest.to_json()
+    items.update(session_files(manifest))
     now = now_ns()
     algorithms = tuple(manifest.session.algorithms)
     for path, data in items.items():
