@@ -161,7 +161,7 @@ class Manifest:
         if not isinstance(session, dict) or not isinstance(files, list):
             raise ManifestDamaged("an lto-archive manifest without its session or its list of files")
         info = SessionInfo(**_typed(SessionInfo, session, "session"))
-        odd = [k for k, v in vars(info).items() if isinstance(v, str) and k != "device" and _not_text(v)]
+        odd = [k for k, v in vars(info).items() if isinstance(v, str) and k != "device" and not_utf8(v)]
         if odd:     # names of files and folders may be any bytes (surrogateescape); what we wrote never is
             raise ManifestDamaged(f"the manifest's session has {', '.join(odd)} not in UTF-8")
         records = [FileRecord(**_typed(FileRecord, f, f"file {i}")) for i, f in enumerate(files)]
@@ -288,8 +288,8 @@ def _type_ok(value: Any, kind: str) -> bool:
     return base == "dict" and isinstance(value, dict)
 
 
-def _not_text(value: str) -> bool:
-    """`value` holds a lone surrogate: bytes that were not UTF-8 where the writer put text."""
+def not_utf8(value: str) -> bool:
+    """`value` holds a lone surrogate: bytes that were not UTF-8 (kept with surrogateescape)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

@@ -32,6 +32,7 @@ import re
 import unicodedata
 
 from ...errors import UnstorableName
+from ...manifest import not_utf8
 
 MAX_NAME_LENGTH = 255  # Unicode code points, as the LTFS spec and reference count
 
@@ -50,17 +51,9 @@ _SUFFIX = ("lto-archive never renames files silently: rename it on disk (or leav
 
 def _shown(path: str) -> str:
     """`path` printable: non-UTF-8 bytes (surrogate escapes) and control characters as \\xNN."""
-    if _has_surrogate(path):
+    if not_utf8(path):
         path = os.fsencode(path).decode("utf-8", "backslashreplace")
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", path)
-
-
-def _has_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def name_problem(name: str) -> str | None:
@@ -73,7 +66,7 @@ def name_problem(name: str) -> str | None:
         return "the name contains a NUL character"
     if "/" in name:
         return "the name contains '/', which separates folders"
-    if _has_surrogate(name):
+    if not_utf8(name):
         return ("the name is not valid UTF-8 (it holds bytes in another character set, "
                 "e.g. Latin-1 from an old system), and LTFS stores only UTF-8 names")
     for bad in ("\x1f", "\ufffe", "\uffff"):
