@@ -18,7 +18,6 @@ from typing import Any
 import py7zr
 
 from .errors import ArchiveError, UsageError
-from .fsutil import atomic_write
 from .manifest import META_DIR
 
 SUFFIX = ".7z"
@@ -48,7 +47,7 @@ def read_password(path: str | os.PathLike[str] | None) -> str | None:
 
 
 def pack(files: Mapping[str, bytes], output: str | os.PathLike[str], *, password: str | None = None) -> Path:
-    """Write `files` (archive name -> bytes) as one .7z, atomically; AES-256 with the names hidden when a
+    """Write `files` (archive name -> bytes) as one .7z, atomically (a temporary file renamed); AES-256 with the names hidden when a
     password is given."""
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -58,7 +57,10 @@ def pack(files: Mapping[str, bytes], output: str | os.PathLike[str], *, password
         with py7zr.SevenZipFile(tmp, "w", password=password, header_encryption=password is not None) as z:
             for name in sorted(files):
                 z.writestr(files[name], name)
-        atomic_write(out, Path(tmp).read_bytes())
+        with open(tmp, "rb") as fh:     # whole or not at all, as fsutil.atomic_write does, without a second copy
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
     except OSError as exc:
         raise UsageError(f"cannot write the paperwork {out}: {exc.strerror or exc}", path=str(out)) from None
     finally:
