@@ -32,6 +32,7 @@ from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICA
                     load_public_key, mhl_check_formats, mhl_create_generation, mhl_verify_tree, naming_convention,
                     scan_axf, survey_drive, verify_certificate, write_report)
 from .paperwork import make_paperwork, open_paperwork
+from .catalog import copy_catalog, migrate_catalog
 from .writing import DEFAULT_LOG_DIR, write
 from .job_report import check_report_path, write_job_report
 
@@ -51,6 +52,7 @@ __all__ = [
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
     # catalog
     "Catalog", "CatalogError", "verify_custody_log", "make_paperwork", "open_paperwork", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",
+    "copy_catalog", "migrate_catalog",
     # certificates, ASC MHL, reports, AXF scans, drives
     "generate_key", "issue_certificate", "load_private_key", "load_public_key", "verify_certificate",
     "CERTIFICATE_FORMATS", "certificate_format", "scan_axf", "AxfScanReport", "AXF_PROVEN", "AXF_FAILED",

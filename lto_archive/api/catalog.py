@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Union
 
-from ..catalog import ENV_VAR, CatalogError, FileHit, Recorded, RestorePlan, default_path, restore_plan
+from ..catalog import (ENV_VAR, CatalogError, FileHit, Recorded, RestorePlan, catalog_target, default_path,
+                       restore_plan)
+from ..catalog import copy_catalog as _copy_catalog
 from ..catalog import Catalog as CatalogStore
 from ..catalog import export as _export
 from ..jobs.catalog_import import import_folder as _import_folder
@@ -38,7 +40,22 @@ class Catalog:
 
     @property
     def path(self) -> Path:
+        """The SQLite file (for PostgreSQL: the local data folder the logs go beside)."""
         return Path(self.store.path)
+
+    @property
+    def location(self) -> str:
+        """What the catalog is, for people: its file, or its URL without the password."""
+        return self.store.location
+
+    @property
+    def engine(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.store.dialect
+
+    @property
+    def schema_version(self) -> int:
+        return self.store.schema_version
 
     def close(self) -> None:
         self.store.close()
@@ -174,6 +191,24 @@ def catalog_store(catalog: CatalogArg, *, create: bool = True) -> Iterator[Catal
             yield store
 
 
+def copy_catalog(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> dict[str, Any]:
+    """Everything the catalog `source` knows, added to `target` (an SQLite file or postgresql:// URL; made when
+    new) without duplicates: running it twice changes nothing (docs/catalog.md, "Several machines")."""
+    with CatalogStore.open(source, create=False) as src, CatalogStore.open(target) as dst:
+        return _copy_catalog(src, dst).to_dict()
+
+
+def migrate_catalog(catalog: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Bring the catalog (either engine) to this version's schema; what it was and what it is now."""
+    kind, where = catalog_target(catalog)
+    before = None
+    with CatalogStore.open(catalog, migrate_to=0) as cat:
+        before = cat.schema_version
+    with CatalogStore.open(catalog) as cat:
+        return {"catalog": cat.location, "engine": kind, "from_version": before, "version": cat.schema_version,
+                "upgraded": cat.schema_version != before}
+
+
 def verify_custody_log(path: str | os.PathLike[str], *, public_key: str | os.PathLike[str] | None = None,
                        excerpt: bool = False, require_signed: bool = False) -> dict[str, Any]:
     """Check an exported custody log (`custody export`) or a tape session's excerpt (`excerpt=True`):
@@ -182,4 +217,4 @@ def verify_custody_log(path: str | os.PathLike[str], *, public_key: str | os.Pat
 
 
 __all__ = ["Catalog", "CatalogArg", "CatalogError", "catalog_store", "default_path", "DEFAULT_CATALOG_HELP", "FileHit",
-           "Recorded", "RestorePlan", "verify_custody_log"]
+           "Recorded", "RestorePlan", "verify_custody_log", "copy_catalog", "migrate_catalog"]

@@ -15,8 +15,8 @@ table must be rebuilt.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from ..errors import ExitCode, LtoArchiveError
 from ..manifest import iso, utc_now
@@ -26,6 +26,26 @@ class CatalogError(LtoArchiveError):
     """The catalog cannot be opened or used (newer schema, not a catalog, locked, damaged)."""
 
     exit_code = ExitCode.USAGE
+
+
+DIALECT_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+class Connection(Protocol):
+    """What the catalog needs of a database connection: SQLite's own (store.NamesConnection), or
+    PostgreSQL's taking the same statements (pg.PgConnection)."""
+
+    dialect: str
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+    def table_names(self) -> set[str]: ...
+
+    def columns(self, table: str) -> list[str]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -183,21 +203,26 @@ _VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
 )"""
 
 
-def current_version(conn: sqlite3.Connection) -> int:
+def _table_names(conn: Connection) -> set[str]:
+    if hasattr(conn, "table_names"):
+        return conn.table_names()
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "   # a bare sqlite3
+                                       "AND name NOT LIKE 'sqlite_%'")}
+
+
+def current_version(conn: Connection) -> int:
     """The catalog's schema version; 0 for an empty database."""
-    has = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").fetchone()
-    if not has:
-        others = conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table' "
-                              "AND name NOT LIKE 'sqlite_%'").fetchone()[0]
-        if others:
-            raise CatalogError("this SQLite database is not an lto-archive catalog (it has tables but no "
-                               "schema_version): refusing to touch it")
+    tables = _table_names(conn)
+    if "schema_version" not in tables:
+        if tables:
+            raise CatalogError(f"this {DIALECT_NAMES[getattr(conn, 'dialect', 'sqlite')]} database is not an lto-archive catalog (it has "
+                               "tables but no schema_version): refusing to touch it")
         return 0
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 
 
-def check_version(conn: sqlite3.Connection, path: str = "") -> int:
+def check_version(conn: Connection, path: str = "") -> int:
     """The catalog's version; CatalogError when a newer lto-archive made it (nothing is changed)."""
     version = current_version(conn)
     if version > SCHEMA_VERSION:
@@ -209,7 +234,7 @@ def check_version(conn: sqlite3.Connection, path: str = "") -> int:
     return version
 
 
-def migrate(conn: sqlite3.Connection, target: int | None = None, *, path: str = "") -> int:
+def migrate(conn: Connection, target: int | None = None, *, path: str = "") -> int:
     """Bring the catalog to `target` (default: the newest this version knows); return the version.
 
     The connection must be in autocommit mode (isolation_level=None): each step
@@ -240,4 +265,4 @@ def migrate(conn: sqlite3.Connection, target: int | None = None, *, path: str = 
     return version
 
 
-__all__ = ["CatalogError", "Migration", "MIGRATIONS", "SCHEMA_VERSION", "current_version", "check_version", "migrate"]
+__all__ = ["CatalogError", "Connection", "DIALECT_NAMES", "Migration", "MIGRATIONS", "SCHEMA_VERSION", "current_version", "check_version", "migrate"]
