@@ -46,12 +46,12 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
                    "axf: our open self-describing container (docs/formats/axf-style.md); "
                    "ltfs: append to an LTFS volume (lto-archive format).")
 @click.option("--index-every", default="64G", show_default=True,
-              help="LTFS: write an intermediate index after this much data (a crash loses at most this).")
+              help="LTFS: write an intermediate index after this much data (a crash loses at most this; decimal: 64G = 64 GB).")
 @click.option("--index-minutes", default=10.0, show_default=True, type=float,
               help="LTFS: ...or after this many minutes, whichever comes first.")
 @click.option("--hash", "hashes", default=",".join(DEFAULT_ALGORITHMS), show_default=True,
               help="Comma-separated: xxh64, xxh3, xxh128, md5, sha1, sha256.")
-@click.option("--block-size", default="512K", show_default=True, help="Tape record size, 4K .. 1M.")
+@click.option("--block-size", default="512K", show_default=True, help="Tape record size, 4K .. 1M (binary: 512K = 524,288 bytes).")
 @click.option("--operator", default=None, help="Name in the copy log (default: the login name).")
 @click.option("--production", default=None,
               help="The production (film, series) the footage belongs to: the copy log's folder "
