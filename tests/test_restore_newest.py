@@ -11,6 +11,7 @@ import pytest
 import lto_archive as lto
 
 from .bad_input_helpers import run
+from .test_damage import flip_first
 
 FILES = ("A001/CLIPS/c0.mov", "A001/CLIPS/c1.mov", "A001/sub/c2.mov")
 
@@ -130,3 +131,14 @@ def test_api_restore_newest_and_session(tmp_path: Path) -> None:
         r = lto.restore(cat, tmp_path / "c", ["A001"], devices=[f"vtape:{tape}"], tape_files=[0])
         assert r.status == "ok"
     assert _got(tmp_path / "c") == _want(b"old")
+
+
+def test_a_newer_copy_that_fails_leaves_the_older_proven_one(tmp_path: Path) -> None:
+    tape, _ = _tape_twice(tmp_path, "tar")
+    flip_first(tape, b"new-0-", 2)       # tape file 1's copy of c0.mov no longer matches its manifest
+    cp = run("restore", "--device", f"vtape:{tape}", tmp_path / "d", "--no-progress", "--no-catalog")
+    assert cp.returncode == 3, (cp.stdout, cp.stderr)
+    got = _got(tmp_path / "d")
+    assert got[FILES[0]] == _want(b"old")[FILES[0]]      # the older copy stays: the newer one FAILED
+    assert {p: got[p] for p in FILES[1:]} == {p: _want(b"new")[p] for p in FILES[1:]}
+    assert "2 older copies in tape file 0 passed over" in cp.stderr and "FAILED" in cp.stdout

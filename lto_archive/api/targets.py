@@ -28,9 +28,6 @@ LIBRARY_PREFIXES = ("vlib:", "mtx:", "/dev/sg", "/dev/sch", "/dev/changer")
 _BINARY = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
 _DECIMAL = {"": 1, "K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4, "P": 1000**5}
 _SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(I?)(B?)\s*")
-SIZE_CONVENTION = ("capacities and data amounts are decimal, as tape vendors quote them (20G = 20 GB = "
-                   "20,000,000,000 bytes; 18T = an LTO-9's native 18 TB); binary only when said (20GiB); "
-                   "block and record sizes are binary (512K = 524,288 bytes)")
 
 
 def _parse(text: str, default: dict[str, int], what: str, examples: str) -> int:
@@ -188,5 +185,5 @@ def partition_room(dev: TapeDevice) -> list[dict[str, int | None]]:
     return out
 
 
-__all__ = ["Folder", "LtfsMount", "Target", "parse_size", "parse_capacity", "SIZE_CONVENTION", "partition_room", "drive_map", "is_library_spec", "open_tape", "open_device",
+__all__ = ["Folder", "LtfsMount", "Target", "parse_size", "parse_capacity", "partition_room", "drive_map", "is_library_spec", "open_tape", "open_device",
            "open_library", "create_vtape", "create_vlib", "target_name", "loaded_drive", "mount_of", "one_drive_error", "MOUNT_PREFIX"]
