@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from lto_archive import (CartridgeNotFound, DriveFull, DriveInfo, Library, LibraryStatus, UsageError, create_vlib,
-                         open_library, parse_size)
+                         open_library, parse_capacity)
 
-from .common import emit, human_bytes
+from .common import CAPACITY_HELP, capacity_text, emit
 
 _LIBRARY_HELP = "vlib:DIR (a virtual library), /dev/sgN or mtx:/dev/sgN (a changer, through mtx)."
 
@@ -29,7 +29,7 @@ def vlib() -> None:
 @click.option("--cartridges", default=None, type=click.IntRange(0, 999),
               help="Blank cartridges to put in slots 1, 2, ... (default: one per storage slot).")
 @click.option("--generation", default="LTO-9", show_default=True, help="LTO-5 ... LTO-10.")
-@click.option("--capacity", default=None, help="Per cartridge, e.g. 100M (default: the generation's native).")
+@click.option("--capacity", default=None, help=f"Per cartridge, e.g. 100M ({CAPACITY_HELP}; default: the generation's native).")
 @click.option("--prefix", default="LTA", show_default=True, help="Barcode prefix: LTA -> LTA001L9, LTA002L9, ...")
 @click.option("--partitions", type=click.IntRange(1, 2), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -46,7 +46,7 @@ def vlib_create(directory: Path, drives: int, slots: int, import_export: int, ca
         f"created {lib.name}: {drives} drive(s), {slots} slot(s)"
         f"{f' + {import_export} import/export' if import_export else ''}, {len(labels)} {generation} "
         f"cartridge(s) {labels[0] + ' .. ' + labels[-1] if labels else ''}"
-        f"{f' of {human_bytes(parse_size(capacity))}' if capacity else ''}\n"
+        f"{f' of {capacity_text(parse_capacity(capacity))}' if capacity else ''}\n"
         f"use --library {lib.name} (or --device {lib.name} --barcode {labels[0] if labels else 'LABEL'})"))
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .api import (
         create_vtape, create_vlib, open_device, open_tape, open_library, format_ltfs, check_ltfs,
         recover_ltfs, LtfsReport, Folder, LtfsMount, TapeDevice, Library, LibraryStatus, DriveInfo, SlotInfo,
-        Target, MOUNT_PREFIX, is_library_spec, is_ltfs, has_data, partition_room, drive_map, parse_size, write, verify,
+        Target, MOUNT_PREFIX, is_library_spec, is_ltfs, has_data, partition_room, drive_map, parse_size, parse_capacity, write, verify,
         restore, restore_from_catalog, list_files, archive_formats, DEFAULT_ALGORITHMS, DEFAULT_LOG_DIR,
         Progress, DestinationProgress, ProgressCallback, Manifest, WriteResult, ReadResult, Listing, FileEntry, Position,
         FormatResult, place_text, Catalog, CatalogError, verify_custody_log, make_paperwork, open_paperwork, FileHit, Recorded, RestorePlan, default_path,
@@ -42,7 +42,7 @@ __all__ = [
     "recover_ltfs", "LtfsReport", "Folder", "LtfsMount", "TapeDevice", "Library", "LibraryStatus",
     "DriveInfo", "SlotInfo", "Target", "MOUNT_PREFIX", "is_library_spec", "is_ltfs", "has_data", "partition_room",
     "drive_map",
-    "parse_size", "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats",
+    "parse_size", "parse_capacity", "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats",
     "DEFAULT_ALGORITHMS", "DEFAULT_LOG_DIR", "Progress", "DestinationProgress", "ProgressCallback", "Manifest", "WriteResult",
     "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text", "Catalog",
     "CatalogError", "verify_custody_log", "make_paperwork", "open_paperwork", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",

@@ -102,7 +102,7 @@ def _build(fmt: str, root: Path) -> Rig:
     rig = Rig(fmt, root)
     if fmt == "span":
         run("vlib", "create", root / "lib", "--drives", "1", "--slots", "4", "--cartridges", "3",
-            "--capacity", "1M", check=0)
+            "--capacity", "1MiB", check=0)     # calibrated in binary bytes
     else:
         for i in range(2 if fmt == "fan-out" else 1):
             bc = f"TST00{i + 1}L9"

@@ -22,7 +22,7 @@ from ..version import __version__
 from .catalog import (DEFAULT_CATALOG_HELP, Catalog, CatalogError, FileHit, Recorded, RestorePlan, default_path,
                       verify_custody_log)
 from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, create_vtape, drive_map, is_library_spec,
-                      open_device, open_library, open_tape, parse_size, partition_room)
+                      open_device, open_library, open_tape, parse_capacity, parse_size, partition_room)
 from .ltfs import LtfsReport, check_ltfs, format_ltfs, has_data, is_ltfs, recover_ltfs
 from .reading import list_files, restore, restore_from_catalog, verify
 from .results import FileEntry, FormatResult, Listing, Position, ReadResult, WriteResult, place_text
@@ -43,7 +43,7 @@ __all__ = [
     "recover_ltfs", "LtfsReport", "Folder", "LtfsMount",
     "TapeDevice", "Library", "LibraryStatus", "DriveInfo", "SlotInfo", "Target", "MOUNT_PREFIX", "is_library_spec", "is_ltfs", "has_data",
     "partition_room", "drive_map",
-    "parse_size",
+    "parse_size", "parse_capacity",
     # jobs
     "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats", "DEFAULT_ALGORITHMS",
     "DEFAULT_LOG_DIR", "DestinationProgress", "Progress", "ProgressCallback", "Manifest", "write_job_report",

@@ -9,8 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Union
 
-from ..catalog import (ENV_VAR, CatalogError, FileHit, Recorded, RestorePlan, catalog_target, default_path,
-                       restore_plan)
+from ..catalog import ENV_VAR, CatalogError, FileHit, Recorded, RestorePlan, catalog_target, default_path
 from ..catalog import copy_catalog as _copy_catalog
 from ..catalog import Catalog as CatalogStore
 from ..catalog import export as _export
@@ -21,7 +20,7 @@ from ..catalog.overview import overview as _overview
 from . import custody as _custody
 from ..catalog.search import search_document
 from ..errors import UsageError
-from ..jobs.catalog_restore import load_instruction_lines, plan_document
+from ..jobs.catalog_restore import load_instruction_lines, plan_document, plan_restore
 from ..jobs.read import load_copy_log
 from ..span.catalog import find_set, span_sets
 from ..tape import TapeDevice
@@ -116,12 +115,14 @@ class Catalog:
         """Where the cartridge is kept ("Shelf 3"; "" clears it)."""
         return self.store.set_location(barcode, location)
 
-    def plan_restore(self, paths: Sequence[str], *, loaded: Sequence[str] = ()) -> RestorePlan:
+    def plan_restore(self, paths: Sequence[str], *, loaded: Sequence[str] = (), session: str | None = None,
+                     tape_files: Sequence[int] | None = None) -> RestorePlan:
         """Which cartridges to load to restore `paths` (globs, files or folders), files in tape order:
-        the fewest cartridges, those already `loaded` first."""
+        the fewest cartridges, those already `loaded` first; one copy of each path, the newest session's
+        (or `session`'s / `tape_files`'), the others in `plan.passed_over`."""
         if not paths:
             raise UsageError("--from-catalog needs the PATHs (or patterns) to restore")
-        return restore_plan(self.store, list(paths), loaded=loaded)
+        return plan_restore(self.store, list(paths), loaded=loaded, session=session, tape_files=set(tape_files or ()))
 
     @staticmethod
     def plan_document(plan: RestorePlan) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from ..tape import TapeDevice
 from .catalog import CatalogArg, catalog_store
 from .logs import job_log_dir, production_folder
 from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, mount_of, one_drive_error,
-                      open_library, open_tape, parse_size, target_name)
+                      open_library, open_tape, parse_capacity, parse_size, target_name)
 from .reading import record_span_reads
 from .results import ReadResult, WriteResult
 
@@ -88,7 +88,7 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
                         allow_old_generation=allow_old_generation,
                         log_dir=job_log_dir(production, catalog) if log_dir is None or log_dir is True
                         else None if log_dir is False else Path(log_dir),
-                        device_name=",".join(target_name(t) for t in tapes), index_every_bytes=parse_size(index_every),
+                        device_name=",".join(target_name(t) for t in tapes), index_every_bytes=parse_capacity(index_every),
                         index_every_seconds=index_minutes * 60, production=(production or "").strip())
     where = _Where(barcode, library, drive_devices)
     cat: CatalogArg = catalog if record else False
