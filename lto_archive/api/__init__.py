@@ -32,6 +32,7 @@ from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICA
                     load_public_key, mhl_check_formats, mhl_create_generation, mhl_verify_tree, naming_convention,
                     scan_axf, survey_drive, verify_certificate, write_report)
 from .paperwork import make_paperwork, open_paperwork
+from .migrate import Migration, migrate, migrations
 from .writing import DEFAULT_LOG_DIR, write
 from .job_report import check_report_path, write_job_report
 
@@ -46,7 +47,7 @@ __all__ = [
     # jobs
     "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats", "DEFAULT_ALGORITHMS",
     "DEFAULT_LOG_DIR", "DestinationProgress", "Progress", "ProgressCallback", "Manifest", "write_job_report",
-    "check_report_path",
+    "check_report_path", "migrate", "migrations", "Migration",
     # results
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
     # catalog
