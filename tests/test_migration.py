@@ -155,3 +155,24 @@ def test_catalog_hash_that_disagrees_keeps_the_source_and_writes_nothing(tmp_pat
     (m,) = lto.migrations(cat)
     assert m["status"] == "failed" and m["source_superseded_by"] is None
     assert not [e for e in lto.list_files(new) if e.kind == "file"]       # nothing written to the target
+
+
+def test_one_drive_of_a_library_swaps_source_and_target_through_staging(tmp_path: Path) -> None:
+    cat = tmp_path / "cat.sqlite"
+    card = _card(tmp_path / "cards", "F007", 7)
+    with lto.create_vtape(tmp_path / "OLD007L6", generation="LTO-6", capacity="64M", barcode="OLD007L6") as tape:
+        lto.write(card, tape, format="tar", catalog=cat, log_dir=False).raise_for_status()
+    lib_dir = tmp_path / "library"
+    with lto.create_vlib(lib_dir, drives=1, slots=4, capacity="128M", partitions=2, cartridges=1,
+                         import_export=1) as lib:
+        lib.insert(cartridge=tmp_path / "OLD007L6")
+        lib.import_cartridge()
+    spec = f"vlib:{lib_dir}"
+    with lto.open_device(spec, barcode="LTA001L9") as drive:
+        lto.format_ltfs(drive, volume_name="LTA001")
+    result = lto.migrate(library=spec, source_barcodes=["OLD007L6"], target_barcode="LTA001L9",
+                         staging=tmp_path / "staging", catalog=cat, log_dir=False)
+    result.raise_for_status()
+    assert result.format == "ltfs" and result.sources[0].label == "OLD007L6"
+    assert _copies(cat, "F007/CLIPS/C001.mov") == {"F007/CLIPS/C001.mov": ["LTA001L9", "OLD007L6"]}
+    assert lto.verify(spec, barcode="LTA001L9", catalog=False).ok
