@@ -17,6 +17,7 @@ from ..jobs.catalog_import import import_tape as _import_tape
 from ..catalog import search as _search
 from ..catalog.overview import overview as _overview
 from . import custody as _custody
+from ..catalog.custody import import_event
 from ..catalog.search import search_document
 from ..errors import UsageError
 from ..jobs.catalog_restore import load_instruction_lines, plan_document
@@ -96,8 +97,10 @@ class Catalog:
         return _overview(self.store, jobs=jobs)
 
     def set_location(self, barcode: str, location: str) -> dict[str, Any]:
-        """Where the cartridge is kept ("Shelf 3"; "" clears it)."""
-        return self.store.set_location(barcode, location)
+        """Where the cartridge is kept ("Shelf 3"; "" clears it); a location event in the chain of custody."""
+        done = self.store.set_location(barcode, location)
+        self.custody_record("location", str(done.get("label") or barcode), {"location": location})
+        return done
 
     def plan_restore(self, paths: Sequence[str], *, loaded: Sequence[str] = ()) -> RestorePlan:
         """Which cartridges to load to restore `paths` (globs, files or folders), files in tape order:
@@ -132,12 +135,17 @@ class Catalog:
             raise UsageError("catalog import reads the cartridge itself: give its device (vtape:DIR), not a mount")
         if isinstance(device, str):
             with open_tape(device) as dev:
-                return _import_tape(self.store, dev, copy_log)
-        return _import_tape(self.store, device, copy_log)
+                recorded = _import_tape(self.store, dev, copy_log)
+        else:
+            recorded = _import_tape(self.store, device, copy_log)
+        import_event(self.store, recorded, str(device))          # the chain of custody
+        return recorded
 
     def import_folder(self, folder: str | os.PathLike[str]) -> Recorded:
         """Rebuild the entries of a folder copy (write to a Folder) from the job manifests it holds."""
-        return _import_folder(self.store, Path(folder))
+        recorded = _import_folder(self.store, Path(folder))
+        import_event(self.store, recorded, str(folder))
+        return recorded
 
     def export(self, fmt: str, output: str | os.PathLike[str] | IO[str],
                hits: Sequence[FileHit] | None = None) -> int:
