@@ -75,3 +75,17 @@ def test_a_failed_verify_is_an_event_too(tmp_path: Path) -> None:
     assert not r.ok
     last = _events(cat, "CUS002L9")[-1]
     assert last[0] == "verify" and last[2]["failed"] >= 1
+
+
+def test_library_export_and_import_are_events(tmp_path: Path) -> None:
+    cat = tmp_path / "cat.sqlite"
+    lto.Catalog(cat).close()
+    lib = tmp_path / "lib"
+    lto.create_vlib(lib, drives=1, slots=3, cartridges=2, import_export=1).close()
+    run = CliRunner()
+    for args in (["export", "LTA002L9"], ["import"]):
+        res = run.invoke(cli, ["library", *args, "--library", f"vlib:{lib}"], env={"LTO_ARCHIVE_CATALOG": str(cat)})
+        assert res.exit_code == 0, res.output
+    assert [(e, s, d["library"]) for e, s, d in _events(cat)] == [("library-export", "LTA002L9", f"vlib:{lib}"),
+                                                                 ("library-import", "LTA002L9", f"vlib:{lib}")]
+    assert _events(cat)[0][2]["from"] == "slot 2"

@@ -21,6 +21,7 @@ from ..tape import TapeDevice
 from ..version import __version__
 from .catalog import (DEFAULT_CATALOG_HELP, Catalog, CatalogError, FileHit, Recorded, RestorePlan, default_path,
                       verify_custody_log)
+from .catalog import export_cartridge, import_cartridge
 from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, create_vtape, drive_map, is_library_spec,
                       open_device, open_library, open_tape, parse_size, partition_room)
 from .ltfs import LtfsReport, check_ltfs, format_ltfs, has_data, is_ltfs, recover_ltfs
@@ -47,7 +48,7 @@ __all__ = [
     # jobs
     "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats", "DEFAULT_ALGORITHMS",
     "DEFAULT_LOG_DIR", "DestinationProgress", "Progress", "ProgressCallback", "Manifest", "write_job_report",
-    "check_report_path", "migrate", "migrations", "Migration",
+    "check_report_path", "migrate", "migrations", "Migration", "export_cartridge", "import_cartridge",
     # results
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
     # catalog

@@ -23,6 +23,7 @@ from ..errors import UsageError
 from ..jobs.catalog_restore import load_instruction_lines, plan_document
 from ..jobs.read import load_copy_log
 from ..span.catalog import find_set, span_sets
+from ..library import DriveInfo, Library
 from ..tape import TapeDevice
 from .targets import MOUNT_PREFIX, LtfsMount, open_tape
 
@@ -182,6 +183,35 @@ def catalog_store(catalog: CatalogArg, *, create: bool = True) -> Iterator[Catal
             yield store
 
 
+def export_cartridge(library: Library, barcode: str, ie_slot: int | None = None, *,
+                     catalog: CatalogArg = None) -> int:
+    """The robot moves the cartridge to an import/export (mail) slot; a library-export event in the chain of
+    custody of `catalog` (default: the default catalog, when there is one). The slot."""
+    where = library.status().locate(barcode)
+    slot = library.export_cartridge(barcode, ie_slot)
+    came = None if where is None else f"{'drive' if isinstance(where, DriveInfo) else 'slot'} {where.number}"
+    _library_event(catalog, "library-export", barcode, {"library": library.name, "ie_slot": slot, "from": came})
+    return slot
+
+
+def import_cartridge(library: Library, ie_slot: int | None = None, slot: int | None = None, *,
+                     catalog: CatalogArg = None) -> tuple[str | None, int, int]:
+    """The robot stores the cartridge put in an import/export slot; a library-import event (as above).
+    (barcode, import/export slot, storage slot)."""
+    label, src, dest = library.import_cartridge(ie_slot, slot)
+    _library_event(catalog, "library-import", label or f"{library.name} slot {dest}",
+                   {"library": library.name, "ie_slot": src, "slot": dest})
+    return label, src, dest
+
+
+def _library_event(catalog: CatalogArg, event: str, subject: str, data: dict[str, Any]) -> None:
+    if catalog is None and not default_path().exists():
+        return                      # no catalog yet: a library move alone does not make one
+    with catalog_store(catalog) as store:
+        if store is not None:
+            _custody.record_event(store, event, subject, data)
+
+
 def verify_custody_log(path: str | os.PathLike[str], *, public_key: str | os.PathLike[str] | None = None,
                        excerpt: bool = False, require_signed: bool = False) -> dict[str, Any]:
     """Check an exported custody log (`custody export`) or a tape session's excerpt (`excerpt=True`):
@@ -190,4 +220,4 @@ def verify_custody_log(path: str | os.PathLike[str], *, public_key: str | os.Pat
 
 
 __all__ = ["Catalog", "CatalogArg", "CatalogError", "catalog_store", "default_path", "DEFAULT_CATALOG_HELP", "FileHit",
-           "Recorded", "RestorePlan", "verify_custody_log"]
+           "Recorded", "RestorePlan", "verify_custody_log", "export_cartridge", "import_cartridge"]
