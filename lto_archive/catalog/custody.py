@@ -100,3 +100,19 @@ def import_event(cat: Catalog, recorded: Any, source: str) -> dict[str, Any] | N
         return None
     return append(cat, "catalog-import", recorded.destination, {
         "from": source, "sessions": sorted(set(recorded.jobs)), "files": recorded.files})
+
+
+def excerpt(cat: Catalog, session_id: str) -> list[dict[str, Any]]:
+    """The chain from the first entry about a session (its write) to the head: a contiguous part of the chain
+    that `custody verify --excerpt` checks without the catalog (empty when no entry names the session)."""
+    first = None
+    for seq, data in cat.conn.execute("SELECT seq, data FROM custody WHERE data LIKE ? ORDER BY seq",
+                                      (f"%{session_id}%",)):
+        named = json.loads(data)
+        if named.get("session") == session_id or session_id in (named.get("sessions") or []):
+            first = int(seq)
+            break
+    if first is None:
+        return []
+    return [_entry(row) for row in cat.conn.execute(
+        "SELECT seq, at, event, subject, data, prev, hash FROM custody WHERE seq >= ? ORDER BY seq", (first,))]
