@@ -173,8 +173,9 @@ def _finish(store: Catalog, out: SourceMigration, target: str, who: str) -> None
 
 
 def migrate_one(store: Catalog, open_source: Opener, open_target: Opener, staging: Path, fmt: str | None,
-                opts: dict[str, Any], target: str) -> tuple[SourceMigration, str]:
-    """One source cartridge to the target; the staging folder is emptied when the source was proven."""
+                opts: dict[str, Any]) -> tuple[SourceMigration, str, str]:
+    """One source cartridge to the target; the staging folder is emptied when the source was proven. The
+    source's outcome, the format written and the target's catalog label."""
     with open_source() as src:
         out = SourceMigration(label_of(src))
         where = staging / out.label.replace("/", "_")
@@ -187,7 +188,7 @@ def migrate_one(store: Catalog, open_source: Opener, open_target: Opener, stagin
         label = label_of(dev)
         for unit in units if not out.problems else []:
             try:
-                result = _write_unit(dev, unit, fmt, opts, out, target or label)
+                result = _write_unit(dev, unit, fmt, opts, out, label)
             except LtoArchiveError as exc:       # refused before a byte was written (room, names, medium)
                 out.problems.append(exc.message)
                 break
@@ -204,7 +205,7 @@ def migrate_one(store: Catalog, open_source: Opener, open_target: Opener, stagin
         shutil.rmtree(where)
     else:
         out.staging_kept = str(where)
-    return out, fmt
+    return out, fmt, label
 
 
 def migrate(store: Catalog, sources: Sequence[Opener], open_target: Opener, staging: Path, *,
@@ -216,8 +217,8 @@ def migrate(store: Catalog, sources: Sequence[Opener], open_target: Opener, stag
     opts: dict[str, Any] = {"operator": operator, "log_dir": log_dir, "production": production}
     result = Migration(target_name, format or "")
     for open_source in sources:
-        one, fmt = migrate_one(store, open_source, open_target, staging, format, opts, target_name)
-        result.format = result.format or fmt
+        one, fmt, label = migrate_one(store, open_source, open_target, staging, format, opts)
+        result.format, result.target = result.format or fmt, label
         result.sources.append(one)
     return result
 
