@@ -176,3 +176,25 @@ def test_one_drive_of_a_library_swaps_source_and_target_through_staging(tmp_path
     assert result.format == "ltfs" and result.sources[0].label == "OLD007L6"
     assert _copies(cat, "F007/CLIPS/C001.mov") == {"F007/CLIPS/C001.mov": ["LTA001L9", "OLD007L6"]}
     assert lto.verify(spec, barcode="LTA001L9", catalog=False).ok
+
+
+def test_an_ltfs_volume_of_two_sessions_becomes_a_tar_session(tmp_path: Path) -> None:
+    cat = tmp_path / "cat.sqlite"
+    src = _ltfs_tape(tmp_path, "SRC008L9")
+    for i, name in enumerate(("G008", "H008")):
+        lto.write(_card(tmp_path / "cards", name, 20 + i), src, format="ltfs", catalog=cat, log_dir=False
+                  ).raise_for_status()
+    lto.create_vtape(tmp_path / "DST008L9", barcode="DST008L9").close()
+    result = lto.migrate(src, f"vtape:{tmp_path / 'DST008L9'}", staging=tmp_path / "staging", catalog=cat,
+                         log_dir=False)
+    result.raise_for_status()
+    assert result.format == "tar"                                         # not an LTFS target: a tape-file format
+    (one,) = result.sources
+    assert one.files == 6 and sorted(one.cards) == ["G008", "H008"] and len(one.sessions) == 1
+    assert _copies(cat, "G008/CLIPS/C001.mov") == {"G008/CLIPS/C001.mov": ["DST008L9", "SRC008L9"]}
+    back = tmp_path / "back"
+    lto.restore(f"vtape:{tmp_path / 'DST008L9'}", back, catalog=False).raise_for_status()
+    assert filecmp.cmp(tmp_path / "cards" / "H008" / "Sound" / "take 1.wav", back / "H008" / "Sound" / "take 1.wav",
+                       shallow=False)
+    assert "migration: H008 read back from SRC008L9" in (read_history(back / "H008").generations[1].creator.comment
+                                                          or "")

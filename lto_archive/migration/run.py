@@ -111,7 +111,7 @@ def _prove(unit: Unit, result: Any) -> list[str]:
         problems.append(f"the target's read-back: {dest.get('status')} {dest.get('error') or ''}".strip())
     written: Manifest = result.manifest
     by_path = {r.path: r for r in written.files}
-    for rec in unit.manifest.files:
+    for rec in unit.known().files:
         if rec.kind != "file":
             continue
         new = by_path.get(rec.path)
@@ -125,7 +125,7 @@ def _prove(unit: Unit, result: Any) -> list[str]:
 
 def _write_unit(dev: TapeDevice, unit: Unit, fmt: str, opts: dict[str, Any], out: SourceMigration,
                 target: str) -> Any:
-    s = unit.manifest.session
+    s = unit.known().session
     out.cards += add_migration_generation(unit, out.label, target, opts.get("operator"))
     if unit.problems:
         out.problems += [p for p in unit.problems if p not in out.problems]
@@ -146,7 +146,10 @@ def _target_format(dev: TapeDevice, fmt: str | None, units: list[Unit]) -> str:
     layout = layout_on(dev)
     is_ltfs = layout is not None
     if fmt is None:
-        return layout.name if layout is not None else units[0].manifest.session.format or "tar"
+        if layout is not None:
+            return layout.name
+        first = units[0].manifest.session.format if units[0].manifest is not None else ""
+        return first if first and not is_volume_layout(first) else "tar"    # a tape-file format like the source's
     if is_volume_layout(fmt) and not is_ltfs:
         raise UsageError(f"the target is not an LTFS volume: format it first (lto-archive format) to migrate "
                          f"to {fmt}", format=fmt)
