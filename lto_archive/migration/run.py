@@ -131,7 +131,7 @@ def _write_unit(dev: TapeDevice, unit: Unit, fmt: str, opts: dict[str, Any], out
         out.problems += [p for p in unit.problems if p not in out.problems]
         return None
     options = WriteOptions(format=fmt, algorithms=tuple(s.algorithms) or ("xxh128", "md5"), verify=True,
-                           device_name=target, **opts)
+                           device_name=str(getattr(dev, "name", "") or target), **opts)
     result = write_archive([str(p) for p in unit.sources()], [dev], options)
     problems = _prove(unit, result)
     out.problems += problems
