@@ -170,10 +170,12 @@ def test_one_drive_of_a_library_swaps_source_and_target_through_staging(tmp_path
     spec = f"vlib:{lib_dir}"
     with lto.open_device(spec, barcode="LTA001L9") as drive:
         lto.format_ltfs(drive, volume_name="LTA001")
-    result = lto.migrate(library=spec, source_barcodes=["OLD007L6"], target_barcode="LTA001L9",
-                         staging=tmp_path / "staging", catalog=cat, log_dir=False)
-    result.raise_for_status()
-    assert result.format == "ltfs" and result.sources[0].label == "OLD007L6"
+    res = CliRunner().invoke(cli, ["migrate", "--library", spec, "--from-barcode", "OLD007L6", "--to-barcode",
+                                   "LTA001L9", "--staging", str(tmp_path / "staging"), "--catalog", str(cat),
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert (doc["format"], doc["target"], doc["sources"][0]["source"]) == ("ltfs", "LTA001L9", "OLD007L6")
     assert _copies(cat, "F007/CLIPS/C001.mov") == {"F007/CLIPS/C001.mov": ["LTA001L9", "OLD007L6"]}
     assert lto.verify(spec, barcode="LTA001L9", catalog=False).ok
 
