@@ -78,6 +78,8 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
               help="--span: split any file at the end of a cartridge (default: only files larger than a cartridge).")
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record the job in the catalog.")
+@click.option("--paperwork-password-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Encrypt the job's paperwork .7z (beside its copy log) with AES-256: the file's first line.")
 @report_option
 @_progress_option
 @_json_option
@@ -86,6 +88,7 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
           log_dir: Path | None,
           verify_after: bool | None, allow_old_generation: bool, span_set: bool, barcode_pattern: tuple[str, ...],
           next_tape_command: str | None, split_files: bool, catalog_path: Path | None, no_catalog: bool,
+          paperwork_password_file: Path | None,
           report_path: Path | None, progress: bool | None, as_json: bool) -> None:
     """Write SOURCE folders to tape(s) as one archive, hashing in the same pass; copy to folders too."""
     with job_report(report_path, "write", as_json=as_json, production=production, operator=operator,
@@ -98,7 +101,8 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
                 verify=verify_after, index_every=index_every, index_minutes=index_minutes,
                 span=barcode_pattern if span_set else None, next_tape_command=next_tape_command,
                 split_files=split_files, ask=ask_operator if sys.stdin.isatty() else None, catalog=catalog_path,
-                record=not no_catalog, progress=bar, production=production, **device_selection())
+                record=not no_catalog, progress=bar, production=production,
+                paperwork_password_file=paperwork_password_file, **device_selection())
         finally:
             bar.close()
         emit(result.to_dict(), as_json, lambda: _write_text(result))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+import lto_archive
 from lto_archive import (CartridgeNotFound, DriveFull, DriveInfo, Library, LibraryStatus, UsageError, create_vlib,
                          open_library, parse_capacity)
 
@@ -183,7 +184,7 @@ def library_export(library_spec: str, drive_devices: tuple[str, ...], as_json: b
     """Move the cartridge BARCODE (from its slot or a drive) to an import/export (mail) slot."""
     lib = _open(library_spec, drive_devices)
     before = lib.status().locate(barcode)
-    slot = lib.export_cartridge(barcode, ie_slot)
+    slot = lto_archive.export_cartridge(lib, barcode, ie_slot)      # with its custody event
     came = (f"drive {before.number}" if isinstance(before, DriveInfo) else f"slot {before.number}") if before else "?"
     emit({"library": lib.name, "barcode": barcode, "from": came, "ie_slot": slot}, as_json,
          lambda: click.echo(f"exported {barcode} from {came} to import/export slot {slot}: take it out there"))
@@ -197,7 +198,7 @@ def library_import(library_spec: str, drive_devices: tuple[str, ...], as_json: b
                    slot: int | None) -> None:
     """Move the cartridge put in an import/export (mail) slot into a storage slot."""
     lib = _open(library_spec, drive_devices)
-    label, src, dest = lib.import_cartridge(ie_slot, slot)
+    label, src, dest = lto_archive.import_cartridge(lib, ie_slot, slot)   # with its custody event
     emit({"library": lib.name, "barcode": label, "ie_slot": src, "slot": dest}, as_json,
          lambda: click.echo(f"imported {label or '(no label)'} from import/export slot {src} into slot {dest}"))
 

@@ -21,6 +21,7 @@ from .drive_cmds import drive
 from .library_cmds import library, vlib
 from .ltfs_cmds import format_cmd, ltfs
 from .mhl_cmds import mhl
+from .migrate_cmds import migrate, migrations
 from .paperwork_cmds import paperwork
 from .report_cmd import report
 from .span_cmds import span
@@ -74,6 +75,8 @@ def cli() -> None:
 for command in (status, vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, custody, paperwork, span, report, mhl, baf, demo,
                 bench):
     cli.add_command(command)
+cli.add_command(migrate)
+cli.add_command(migrations)
 
 
 def main() -> None:

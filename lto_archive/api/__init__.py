@@ -21,6 +21,7 @@ from ..tape import TapeDevice
 from ..version import __version__
 from .catalog import (DEFAULT_CATALOG_HELP, Catalog, CatalogError, FileHit, Recorded, RestorePlan, default_path,
                       verify_custody_log)
+from .catalog import export_cartridge, import_cartridge
 from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, create_vtape, drive_map, is_library_spec,
                       open_device, open_library, open_tape, parse_capacity, parse_size, partition_room)
 from .ltfs import LtfsReport, check_ltfs, format_ltfs, has_data, is_ltfs, recover_ltfs
@@ -33,6 +34,7 @@ from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICA
                     scan_axf, survey_drive, verify_certificate, write_report)
 from .paperwork import make_paperwork, open_paperwork
 from .catalog import copy_catalog, migrate_catalog
+from .migrate import Migration, migrate, migrations
 from .writing import DEFAULT_LOG_DIR, write
 from .job_report import check_report_path, write_job_report
 
@@ -47,7 +49,7 @@ __all__ = [
     # jobs
     "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats", "DEFAULT_ALGORITHMS",
     "DEFAULT_LOG_DIR", "DestinationProgress", "Progress", "ProgressCallback", "Manifest", "write_job_report",
-    "check_report_path",
+    "check_report_path", "migrate", "migrations", "Migration", "export_cartridge", "import_cartridge",
     # results
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
     # catalog

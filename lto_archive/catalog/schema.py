@@ -187,12 +187,45 @@ _V5 = (
     "CREATE INDEX custody_subject ON custody(subject, seq)",
 )
 
+_V8 = (
+    # migration (lto_archive/migration, catalog/lineage.py): one row per source cartridge moved to a target
+    """CREATE TABLE migrations (
+        id             INTEGER PRIMARY KEY,
+        at             TEXT NOT NULL,
+        source_id      INTEGER NOT NULL REFERENCES destinations(id),   -- the old cartridge
+        target_id      INTEGER NOT NULL REFERENCES destinations(id),   -- the new one
+        status         TEXT NOT NULL CHECK (status IN ('proven', 'failed')),
+        files          INTEGER NOT NULL DEFAULT 0,
+        bytes          INTEGER NOT NULL DEFAULT 0,
+        sessions       TEXT NOT NULL DEFAULT '[]',   -- JSON: [[old session id, new session id], ...]
+        who            TEXT NOT NULL DEFAULT '',
+        host           TEXT NOT NULL DEFAULT '',
+        message        TEXT NOT NULL DEFAULT ''
+    )""",
+    # the new copy derives from the old one
+    """CREATE TABLE copy_lineage (
+        copy_id        INTEGER NOT NULL REFERENCES copies(id) ON DELETE CASCADE,   -- the new copy
+        derived_from   INTEGER NOT NULL REFERENCES copies(id) ON DELETE CASCADE,   -- the copy it was read from
+        migration_id   INTEGER NOT NULL REFERENCES migrations(id) ON DELETE CASCADE,
+        PRIMARY KEY (copy_id, derived_from)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX copy_lineage_from ON copy_lineage(derived_from)",
+    # a cartridge whose every file was migrated and proven elsewhere: kept (nothing is deleted), superseded
+    """CREATE TABLE superseded (
+        destination_id INTEGER PRIMARY KEY REFERENCES destinations(id) ON DELETE CASCADE,
+        by_id          INTEGER NOT NULL REFERENCES destinations(id),
+        migration_id   INTEGER NOT NULL REFERENCES migrations(id),
+        at             TEXT NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
     Migration(3, "folder destinations: filesystem volume identity", _V3),
     Migration(4, "span sets: cartridges of a job that spans several; parts of split files", _V4),
     Migration(5, "chain of custody: hash-linked events", _V5),
+    Migration(8, "migration: cartridges moved and proven, copy lineage, superseded sources", _V8),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
