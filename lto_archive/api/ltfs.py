@@ -12,6 +12,7 @@ from ..formats.ltfs.volume import format_volume, open_volume
 from ..formats.registry import LTFS, layout_on
 from ..jobs.journal import find_journals, read_journal
 from ..jobs.write import TOOL, prepare_medium
+from ..span.ltfs_span import holds_data
 from ..tape import TapeDevice, mam
 from .logs import default_journals
 from .targets import open_tape, parse_size
@@ -20,12 +21,7 @@ from .results import FormatResult, Wrapper
 
 def has_data(dev: TapeDevice) -> bool:
     """Anything written on any partition of the loaded cartridge."""
-    for p in range(dev.partitions):
-        dev.locate(p, 0)
-        dev.seek_eod()
-        if dev.position().block:
-            return True
-    return False
+    return holds_data(dev)
 
 
 def is_ltfs(dev: TapeDevice) -> bool:

@@ -1,0 +1,85 @@
+"""What tripped a new user writing sets of cartridges (issue 16): the reasons no cartridge is left, said
+once each, and the command suggested working as typed."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+from click.testing import CliRunner
+
+from lto_archive.tape.vtape_device import VirtualTape
+from lto_archive_cli.main import cli
+from tests.span.helpers import cartridge_folder
+
+
+def run(*args: str, code: int = 0):
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == code, result.output
+    return result
+
+
+@pytest.fixture
+def card(tmp_path):
+    clips = tmp_path / "A001_C007" / "CLIPS"
+    clips.mkdir(parents=True)
+    for i in range(3):
+        (clips / f"A001C00{i}.mov").write_bytes(bytes([i + 1]) * (4000 + i))
+    return tmp_path / "A001_C007"
+
+
+def protect(lib, barcode: str) -> None:
+    from lto_archive.library.vlib import VirtualLibrary
+    vt = VirtualTape(cartridge_folder(VirtualLibrary(lib), barcode))
+    vt.write_protected = True
+    vt.save_settings()
+    vt.close()
+
+
+def test_no_cartridge_left_says_each_reason_once(tmp_path, card, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run("vlib", "create", "lib", "--drives", "1", "--slots", "8", "--cartridges", "7", "--capacity", "64M")
+    protect(tmp_path / "lib", "LTA007L9")
+    result = run("write", "--library", "vlib:lib", "--span", "--format", "ltfs", "--no-catalog",
+                 "--log-dir", "logs", str(card), code=4)
+    message = result.output.strip().splitlines()[-1]
+    assert message.count("is blank") == 1 and message.count("write-protected") <= 2
+    assert "6 × is blank (not an LTFS volume) (LTA001L9, LTA002L9, LTA003L9 and 3 more)" in message
+    assert "1 × is write-protected (LTA007L9)" in message
+    assert "LTA004L9" not in message                        # three names per reason, not six
+    assert len(message) < 500, message
+
+
+def test_the_suggested_format_command_works_as_typed(tmp_path, card, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run("vlib", "create", "lib", "--drives", "1", "--slots", "3", "--cartridges", "2", "--capacity", "64M")
+    result = run("write", "--library", "vlib:lib", "--span", "--format", "ltfs", "--no-catalog",
+                 "--log-dir", "logs", str(card), code=4)
+    suggested = result.output.split("format it first: ", 1)[1].split(" (and so", 1)[0].strip()
+    assert suggested == "lto-archive format --library vlib:lib --barcode LTA001L9"
+    run(*shlex.split(suggested)[1:])                        # as typed, less the program name
+    # the set now goes on the cartridge just formatted
+    done = run("write", "--library", "vlib:lib", "--span", "--format", "ltfs", "--no-catalog",
+               "--log-dir", "logs", str(card))
+    assert "LTA001L9" in done.output
+
+
+def test_a_cartridge_with_tar_data_is_not_offered_for_formatting(tmp_path, card, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run("vlib", "create", "lib", "--drives", "1", "--slots", "2", "--cartridges", "1", "--capacity", "64M")
+    run("write", "--device", "vlib:lib", "--barcode", "LTA001L9", "--no-catalog", "--log-dir", "logs", str(card))
+    result = run("write", "--library", "vlib:lib", "--span", "--format", "ltfs", "--no-catalog",
+                 "--log-dir", "logs", str(card), code=4)
+    assert "1 × holds data that is not an LTFS volume" in result.output
+    assert "lto-archive format" not in result.output        # formatting would erase it: not suggested
+
+
+def test_one_drive_names_its_cartridge_and_the_command_for_it(tmp_path, card):
+    tape = tmp_path / "t1"
+    run("vtape", "create", str(tape), "--capacity", "64M", "--barcode", "ONE001L9")
+    result = run("write", "--device", f"vtape:{tape}", "--span", "--format", "ltfs", "--no-catalog",
+                 "--next-tape-command", "false", "--log-dir", str(tmp_path / "logs"), str(card), code=4)
+    assert "ONE001L9 is blank (not an LTFS volume)" in result.output
+    suggested = result.output.split("format it first: ", 1)[1].split()[:4]
+    assert suggested == ["lto-archive", "format", "--device", f"vtape:{tape}"]
+    run(*suggested[1:])
