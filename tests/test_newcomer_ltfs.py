@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
 
@@ -73,3 +75,52 @@ def test_format_never_changes_a_cartridge_s_own_barcode(tmp_path):
     run("format", "--device", f"vtape:{tape}", "--barcode", "XYZ001L9")
     with lto_archive.open_device(f"vtape:{tape}") as dev:
         assert dev.medium().barcode == "OWN001L9"
+
+
+@pytest.fixture
+def salvaged_volume(tmp_path, card):
+    """An LTFS volume of ours, a crash's leftover record after its last index, kept by recover --salvage."""
+    tape, logs = tmp_path / "s1", str(tmp_path / "logs")
+    lto_archive.create_vtape(tape, capacity="64M").close()
+    run("format", "--device", f"vtape:{tape}", "--barcode", "SAL001L9")
+    run("write", "--device", f"vtape:{tape}", "--format", "ltfs", "--no-catalog", "--log-dir", logs, str(card))
+    with lto_archive.open_device(f"vtape:{tape}") as dev:
+        dev.locate(1, 0)
+        dev.seek_eod()
+        dev.write_record(b"rescued bytes " * 1000)
+    out = run("ltfs", "recover", "--device", f"vtape:{tape}", "--salvage", "--log-dir", logs).output
+    assert "salvaged (unproven): _ltfs_lostandfound/" in out
+    return tape
+
+
+def test_verify_after_salvage_says_what_the_salvaged_file_is(salvaged_volume):
+    result = run("verify", "--device", f"vtape:{salvaged_volume}", "--no-catalog", code=5)
+    assert ("1 salvaged file in lost+found: not proven — its bytes were rescued without an index entry; "
+            "--accept-salvaged accepts it as known-unproven") in result.output
+    assert "written by another tool" not in result.output
+    assert "salvaged: not proven" in result.output
+
+
+def test_accept_salvaged_verifies_ok_and_still_names_the_file(salvaged_volume):
+    result = run("verify", "--device", f"vtape:{salvaged_volume}", "--no-catalog", "--accept-salvaged", "--json")
+    doc = json.loads(result.output)
+    assert doc["status"] == "ok"
+    [t] = doc["tape_files"]
+    assert t["unproven"] == [] and len(t["accepted_unproven"]) == 1
+    assert t["accepted_unproven"][0].startswith("_ltfs_lostandfound/")
+    assert any("accepted as known-unproven" in n for n in doc["notes"])
+
+
+def test_accept_salvaged_accepts_nothing_else(tmp_path, card):
+    """A volume another tool wrote (no checksums) stays unproven: --accept-salvaged is about lost+found only."""
+    import shutil
+    from pathlib import Path
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "ltfs-reference" / "crashed-before-unmount-lto5"
+    tape = tmp_path / "ref"
+    shutil.copytree(fixture, tape)
+    run("ltfs", "recover", "--device", f"vtape:{tape}", "--salvage", "--log-dir", str(tmp_path / "none"))
+    result = run("verify", "--device", f"vtape:{tape}", "--no-catalog", "--accept-salvaged", "--json", code=5)
+    doc = json.loads(result.output)["result"]
+    assert doc["tape_files"][0]["unproven"]
+    assert all(not u["path"].startswith("_ltfs_lostandfound/") for u in doc["tape_files"][0]["unproven"])
+    assert any("2 salvaged files in lost+found" in n for n in doc["notes"])
