@@ -83,3 +83,42 @@ def test_one_drive_names_its_cartridge_and_the_command_for_it(tmp_path, card):
     suggested = result.output.split("format it first: ", 1)[1].split()[:4]
     assert suggested == ["lto-archive", "format", "--device", f"vtape:{tape}"]
     run(*suggested[1:])
+
+
+@pytest.fixture
+def two_volume_set(tmp_path, monkeypatch):
+    """A set of two cartridges (LTA001L9, LTA002L9), then a read error on LTA002L9's third block."""
+    import json
+    import random
+    monkeypatch.chdir(tmp_path)
+    rnd = random.Random(16)
+    (tmp_path / "big" / "card").mkdir(parents=True)
+    for i in range(12):
+        (tmp_path / "big" / "card" / f"f{i:02d}.bin").write_bytes(rnd.randbytes(100 * 1024))
+    run("vlib", "create", "lib", "--drives", "1", "--slots", "4", "--cartridges", "3", "--capacity", "1M")
+    out = run("write", "big/card", "--device", "vlib:lib", "--span", "--barcodes", "LTA*", "--block-size", "16K",
+              "--no-progress", "--no-catalog", "--log-dir", "logs").output
+    assert "2 cartridge(s)" in out
+    from lto_archive.library.vlib import VirtualLibrary
+    side = cartridge_folder(VirtualLibrary(tmp_path / "lib"), "LTA002L9") / "lto-archive-vtape.json"
+    doc = json.loads(side.read_text())
+    doc["faults"] = {"read_error_at_block": 2, "read_error_partition": 0}
+    side.write_text(json.dumps(doc))
+    return tmp_path
+
+
+def test_a_read_error_in_a_set_s_verify_names_the_files_and_the_cartridge(two_volume_set):
+    result = run("span", "verify", "--library", "vlib:lib", "--cartridges", "LTA001L9,LTA002L9", "--no-catalog",
+                 code=5)
+    unproven = [ln for ln in result.output.splitlines() if ln.strip().startswith("unproven")]
+    assert unproven and all("LTA002L9" in ln and "not read back" in ln for ln in unproven), result.output
+    assert "card/f08.bin" in result.output            # the file the bad block cut short
+    assert "LTA001L9: 8 files verified" in result.output
+
+
+def test_a_read_error_in_a_set_s_restore_restores_only_what_was_proven(two_volume_set):
+    result = run("span", "restore", "out", "--library", "vlib:lib", "--cartridges", "LTA001L9,LTA002L9",
+                 "--no-catalog", code=3)
+    assert "FAILED" in result.output and "LTA002L9" in result.output
+    restored = sorted(p.name for p in (two_volume_set / "out" / "card").iterdir())
+    assert restored == [f"f{i:02d}.bin" for i in range(8)]       # nothing of LTA002L9 under its real name
