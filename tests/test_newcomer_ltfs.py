@@ -5,26 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
 import lto_archive
 from lto_archive.tape import mam
-from lto_archive_cli.main import cli
-
-
-def run(*args: str, code: int = 0):
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == code, result.output
-    return result
+from tests.newcomer_helpers import make_card, run
 
 
 @pytest.fixture
 def card(tmp_path):
-    clips = tmp_path / "A001_C007" / "CLIPS"
-    clips.mkdir(parents=True)
-    for i in range(2):
-        (clips / f"A001C00{i}.mov").write_bytes(bytes([i + 1]) * (3000 + i))
-    return tmp_path / "A001_C007"
+    return make_card(tmp_path, 2)
 
 
 def tapes(catalog) -> list[dict]:

@@ -6,26 +6,15 @@ from __future__ import annotations
 import shlex
 
 import pytest
-from click.testing import CliRunner
 
 from lto_archive.tape.vtape_device import VirtualTape
-from lto_archive_cli.main import cli
+from tests.newcomer_helpers import make_card, run
 from tests.span.helpers import cartridge_folder
-
-
-def run(*args: str, code: int = 0):
-    result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == code, result.output
-    return result
 
 
 @pytest.fixture
 def card(tmp_path):
-    clips = tmp_path / "A001_C007" / "CLIPS"
-    clips.mkdir(parents=True)
-    for i in range(3):
-        (clips / f"A001C00{i}.mov").write_bytes(bytes([i + 1]) * (4000 + i))
-    return tmp_path / "A001_C007"
+    return make_card(tmp_path, 3)
 
 
 def protect(lib, barcode: str) -> None:
