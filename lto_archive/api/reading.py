@@ -14,10 +14,10 @@ from ..catalog import record_folder_read, record_read
 from ..errors import DeviceError, LtoArchiveError, UsageError
 from ..jobs.catalog_restore import loaded_labels, plan_restore, restore_from_plan
 from ..jobs.folder_verify import verify_folder
+from ..jobs.salvaged import settle_salvaged
 from ..jobs.ltfs_mounted import list_mounted, restore_mounted, verify_mounted
 from ..progress import ProgressCallback
 from ..jobs.read import list_tape, load_copy_log, restore_tape, verify_tape
-from ..jobs.salvaged import settle_salvaged
 from ..library import Library
 from ..manifest import Manifest
 from ..span.catalog import find_set
