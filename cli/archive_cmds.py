@@ -153,13 +153,16 @@ def _index_options(f):  # type: ignore[no-untyped-def]
 @click.option("--no-catalog", is_flag=True, help="Do not record the verification in the catalog.")
 @click.option("--accept-unproven", is_flag=True, help="Files with no evidence at all (no manifest, no checksum "
               "of their own, e.g. a foreign TAR) are accepted as read: exit 0 instead of 5.")
+@click.option("--accept-salvaged", is_flag=True, help="Files `ltfs recover --salvage` kept in lost+found are "
+              "accepted as known-unproven (still named): exit 0 instead of 5 when all else is proven.")
 @_index_options
 @report_option
 @_progress_option
 @_json_option
 def verify(device: str | None, folder: Path | None, operator: str | None, tape_files: tuple[int, ...],
            copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, generation: int | None, rollback: bool,
-           report_path: Path | None, progress: bool | None, as_json: bool, accept_unproven: bool = False) -> None:
+           report_path: Path | None, progress: bool | None, as_json: bool, accept_unproven: bool = False,
+           accept_salvaged: bool = False) -> None:
     """Read every file back and compare its hashes with the manifest (of a tape, or of a folder copy)."""
     if (device is None) == (folder is None):
         raise UsageError("verify needs either --device (a tape) or --folder (a folder copy)")
@@ -169,7 +172,8 @@ def verify(device: str | None, folder: Path | None, operator: str | None, tape_f
             result = outcome.result = lto_archive.verify(
                 Folder(folder) if folder is not None else device, manifest=copy_log, tape_files=tape_files or None,
                 catalog=catalog_path, record=not no_catalog, operator=operator, progress=bar, generation=generation,
-                rollback=rollback, accept_unproven=accept_unproven, **device_selection())
+                rollback=rollback, accept_unproven=accept_unproven, accept_salvaged=accept_salvaged,
+                **device_selection())
         finally:
             bar.close()
         emit(result.to_dict(), as_json,

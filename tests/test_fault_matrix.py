@@ -50,10 +50,7 @@ CARD3 = {"a.bin": 12 * KiB, "b.bin": 9 * KiB}
 _SPAN_DRIVE_FULL = ("span/ (supply): a set whose cartridge failed leaves it (LTA002L9) in the library's only drive; "
                     "the next 'write --span' fails with DriveFull ('cannot load LTA001L9: every drive ... is full') "
                     "where a --barcode load now puts an idle cartridge back in its slot (library/base.py)")
-XFAIL: dict[tuple[str, str], str] = {
-    ("span", "readback-eio"): "span/ (spanint): a read error in the set's read-back escapes as the job's error (exit 4, "
-                              "naming no file, no copy log) instead of a destination not proven (exit 5)",
-}
+XFAIL: dict[tuple[str, str], str] = {}   # (span, readback-eio) passes: span/read.py names the files and cartridge
 
 
 @dataclass

@@ -14,6 +14,7 @@ from ..catalog import record_folder_read, record_read
 from ..errors import DeviceError, LtoArchiveError, UsageError
 from ..jobs.catalog_restore import loaded_labels, plan_restore, restore_from_plan
 from ..jobs.folder_verify import verify_folder
+from ..jobs.salvaged import settle_salvaged
 from ..jobs.ltfs_mounted import list_mounted, restore_mounted, verify_mounted
 from ..progress import ProgressCallback
 from ..jobs.read import list_tape, load_copy_log, locate_tape_file, open_tape_file, restore_tape, verify_tape
@@ -97,7 +98,8 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
            progress: ProgressCallback | None = None, set: str | None = None, cartridges: Sequence[str] | None = None,
            span: bool = False, next_tape_command: str | None = None, ask: Ask | None = None,
            barcode: str | None = None, library: str | None = None, drive_devices: Drives = None,
-           generation: int | None = None, rollback: bool = False, accept_unproven: bool = False) -> ReadResult:
+           generation: int | None = None, rollback: bool = False, accept_unproven: bool = False,
+           accept_salvaged: bool = False) -> ReadResult:
     """Read every file back and compare its hashes with the manifest: of a tape (a device or spec), a mounted
     LTFS volume, a `Folder` copy, or a set of cartridges (`set=ID` or `cartridges=[...]` from a library,
     `span=True` through one drive). `manifest`: a job's copy log, for a tape file whose own is missing.
@@ -105,7 +107,9 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
     An LTFS cartridge whose newest index cannot be used is damage (CorruptArchive) unless an older
     generation is asked for: `generation=N`, or `rollback=True` (the newest readable one); said loudly.
     Without a manifest a file is proven by its own checksum (AXF-style footer, cpio crc); one with none is
-    unproven ("incomplete") unless `accept_unproven`. Each verified file says what proved it (`proven_by`)."""
+    unproven ("incomplete") unless `accept_unproven`. Each verified file says what proved it (`proven_by`).
+    Files `ltfs recover --salvage` kept in lost+found are unproven, said on a line of their own, unless
+    `accept_salvaged` accepts them as known-unproven (docs/recovery.md)."""
     into = catalog if record else False      # where what was proven is recorded
     if isinstance(target, Folder):
         copy = verify_folder(target.path)
@@ -123,6 +127,7 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
         dev = _tape(target, stack, barcode, library, drive_devices)
         raw = verify_tape(dev, tape_files=tape_files or None, manifest=_manifest(manifest), progress=progress,
                           accept_unproven=accept_unproven, **_index(generation, rollback))
+        settle_salvaged(raw, accept=accept_salvaged)
         with catalog_store(into) as store:
             if store is not None:
                 record_read(store, raw, dev.medium(), operator)
