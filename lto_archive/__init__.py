@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         RestoreConflict, VerificationFailed, JobIncomplete, Interrupted,
         write_job_report, check_report_path,
         copy_catalog, migrate_catalog,
+        QueueNode, submit_job, run_queue_worker, list_queued_jobs, show_queued_job, cancel_queued_job,
     )
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
@@ -58,6 +59,7 @@ __all__ = [
     "Interrupted", "make_sample_card", "run_benchmark", "run_index_benchmark",
     "write_job_report", "check_report_path",
     "copy_catalog", "migrate_catalog",
+    "QueueNode", "submit_job", "run_queue_worker", "list_queued_jobs", "show_queued_job", "cancel_queued_job",
 ]
 
 _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {
