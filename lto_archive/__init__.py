@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         write_job_report, check_report_path,
         copy_catalog, migrate_catalog,
         migrate, migrations, Migration, export_cartridge, import_cartridge,
+        QueueNode, submit_job, run_queue_worker, list_queued_jobs, show_queued_job, cancel_queued_job,
     )
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
@@ -60,6 +61,7 @@ __all__ = [
     "write_job_report", "check_report_path",
     "copy_catalog", "migrate_catalog",
     "migrate", "migrations", "Migration", "export_cartridge", "import_cartridge",
+    "QueueNode", "submit_job", "run_queue_worker", "list_queued_jobs", "show_queued_job", "cancel_queued_job",
 ]
 
 _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {

@@ -40,6 +40,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("settings", ("key",), has_id=False),
     TableSpec("span_volumes", ("set_id", "sequence"), {"job_id": "jobs", "destination_id": "destinations"},
               has_id=False),
+    TableSpec("queued_jobs", ("job_id",), has_id=False),
 )
 SPECIAL = ("destinations", "files", "file_hashes", "custody", "schema_version")
 

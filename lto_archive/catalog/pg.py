@@ -27,6 +27,7 @@ from .schema import CatalogError
 
 WRITE_LOCK_KEY = 0x6C746F61      # 'ltoa': the advisory lock every writer of one catalog takes
 CONNECT_TIMEOUT_S = 10
+FOREIGN_PREFIXES = ("procrastinate_",)   # the job queue's tables share the database: not the catalog's
 
 _CREATE = re.compile(r"^\s*CREATE\s+TABLE", re.I)
 _INSERT = re.compile(r"^\s*INSERT\s+(?:OR\s+IGNORE\s+)?INTO\s+(\w+)", re.I)
@@ -217,7 +218,7 @@ class PgConnection:
     def table_names(self) -> set[str]:
         rows = self._conn.execute("SELECT table_name FROM information_schema.tables "
                                   "WHERE table_schema = current_schema()").fetchall()
-        return {r[0] for r in rows}
+        return {r[0] for r in rows if not r[0].startswith(FOREIGN_PREFIXES)}
 
     def columns(self, table: str) -> list[str]:
         rows = self._conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = %s AND "

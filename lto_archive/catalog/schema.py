@@ -219,6 +219,23 @@ _V8 = (
     )""",
 )
 
+_V9 = (
+    # jobs queued across nodes (api/queue.py, on PostgreSQL through procrastinate): who ran each, how far
+    # it got, and what it gave; the queue's own state (todo, doing, ...) lives in procrastinate's tables
+    """CREATE TABLE queued_jobs (
+        job_id     INTEGER PRIMARY KEY,       -- procrastinate's job id
+        kind       TEXT NOT NULL,             -- write, verify, restore
+        args       TEXT NOT NULL,             -- JSON: what was submitted
+        node       TEXT NOT NULL DEFAULT '',  -- the worker that ran it last
+        attempt    INTEGER NOT NULL DEFAULT 0,
+        status     TEXT NOT NULL,             -- running, ok, incomplete, failed, ...
+        progress   TEXT NOT NULL DEFAULT '{}',  -- JSON: bytes and files done and total, the current file
+        result     TEXT NOT NULL DEFAULT '{}',  -- JSON: the job's result (to_dict) or its error
+        started    TEXT NOT NULL,
+        finished   TEXT
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
@@ -226,6 +243,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "span sets: cartridges of a job that spans several; parts of split files", _V4),
     Migration(5, "chain of custody: hash-linked events", _V5),
     Migration(8, "migration: cartridges moved and proven, copy lineage, superseded sources", _V8),
+    Migration(9, "jobs queued across nodes: node, progress and result of each", _V9),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
