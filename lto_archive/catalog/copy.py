@@ -41,6 +41,11 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("span_volumes", ("set_id", "sequence"), {"job_id": "jobs", "destination_id": "destinations"},
               has_id=False),
     TableSpec("queued_jobs", ("job_id",), has_id=False),
+    TableSpec("migrations", ("at", "source_id", "target_id"), {"source_id": "destinations", "target_id": "destinations"}),
+    TableSpec("copy_lineage", ("copy_id", "derived_from"),
+              {"copy_id": "copies", "derived_from": "copies", "migration_id": "migrations"}, has_id=False),
+    TableSpec("superseded", ("destination_id",),
+              {"destination_id": "destinations", "by_id": "destinations", "migration_id": "migrations"}, has_id=False),
 )
 SPECIAL = ("destinations", "files", "file_hashes", "custody", "schema_version")
 
