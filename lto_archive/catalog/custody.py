@@ -64,11 +64,14 @@ def entries(cat: Catalog, *, subject: str | None = None) -> Iterator[dict[str, A
 
 # --- what the jobs append, as they record into the catalog (catalog/record.py, the API) -------------------
 
+CUSTODY_SCHEMA = 5       # the migration that made the chain (catalog/schema.py)
+
+
 def _recorded_something(cat: Catalog, recorded: Any) -> bool:
     """Whether a recording is an event: something was recorded, in a catalog that has the chain (a catalog
     held at an older schema version on purpose, by tests of upgrades, has none)."""
     return bool(recorded.destination) and bool(recorded.files or recorded.verifications or recorded.jobs) and \
-        cat.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'custody'").fetchone() is not None
+        cat.schema_version >= CUSTODY_SCHEMA
 
 
 def write_event(cat: Catalog, result: Any, recorded: Any) -> dict[str, Any] | None:
