@@ -108,7 +108,8 @@ def test_catalog_copy_round_trips_exactly_and_twice_changes_nothing(shoot: Shoot
     other = str(tmp_path / "copy.sqlite") if src.dialect == "postgresql" else request.getfixturevalue("pg_url")
     with Catalog.open(other) as dst:
         first = copy_catalog(src, dst)
-        assert first.added["files"] == src.counts()["files"] and first.added["custody"] == 1
+        assert first.added["files"] == src.counts()["files"]
+        assert first.added["custody"] == len(list(custody_entries(src))) > 1
         assert dst.dump(verifications=True) == src.dump(verifications=True)
         assert list(custody_entries(dst)) == list(custody_entries(src))
         counts = dst.counts()
