@@ -9,6 +9,7 @@ import click
 from lto_archive import LtoArchiveError, __version__
 
 from .archive_cmds import ls, restore, verify, write
+from .audit_cmds import audit
 from .axf_cmds import axf
 from .baf_cmds import baf
 from .bench_cmd import bench
@@ -74,6 +75,7 @@ def cli() -> None:
 for command in (status, vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, custody, paperwork, span, report, mhl, baf, demo,
                 bench):
     cli.add_command(command)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICA
 from .paperwork import make_paperwork, open_paperwork
 from .writing import DEFAULT_LOG_DIR, write
 from .job_report import check_report_path, write_job_report
+from .audit import AuditPlan, AuditPolicy, AuditRun, audit_plan, audit_policy, audit_report, audit_run, write_audit_report
 
 __all__ = [
     "__version__",
@@ -62,4 +63,7 @@ __all__ = [
     "GenerationError", "EndOfMedium", "ChangerError", "CartridgeNotFound", "DriveFull", "SlotFull", "EmptySlot", "NoNextCartridge", "SourceError",
     "UnstorableName", "ArchiveError", "CorruptArchive", "UnsafePath", "RestoreConflict", "VerificationFailed",
     "JobIncomplete", "Interrupted",
+    # audits
+    "audit_policy", "audit_plan", "audit_run", "audit_report", "write_audit_report", "AuditPolicy", "AuditPlan",
+    "AuditRun",
 ]
