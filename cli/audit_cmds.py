@@ -1,4 +1,5 @@
-"""`audit policy | plan | run | report`: regular checks of stored cartridges (CST RT-030), and restore drills."""
+"""`audit policy | plan | run | report` and `metrics`: regular checks of stored cartridges (CST RT-030), restore drills,
+and the numbers for Prometheus."""
 
 from __future__ import annotations
 
@@ -166,3 +167,19 @@ def report(html_path: Path | None, now: str | None, catalog_path: Path | None, a
         if html_path is not None:
             click.echo(f"report: {html_path}")
     emit(doc, as_json, text)
+
+
+@click.command("metrics")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write them to this file (whole or not at all), e.g. node_exporter's textfile folder's "
+                   "lto_archive.prom, instead of printing them.")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Bytes archived per day: this many days.")
+@now_option
+@catalog_option
+def metrics(output: Path | None, days: int, now: str | None, catalog_path: Path | None) -> None:
+    """The catalog's numbers in Prometheus text format (for node_exporter's textfile collector): cartridges by
+    audit state, bytes archived per day, audit age, drill times, drive error counters (docs/metrics.md)."""
+    text = lto_archive.metrics(catalog_path, now=now, days=days, output=output)
+    if output is None:
+        click.echo(text, nl=False)

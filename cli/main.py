@@ -9,7 +9,7 @@ import click
 from lto_archive import LtoArchiveError, __version__
 
 from .archive_cmds import ls, restore, verify, write
-from .audit_cmds import audit
+from .audit_cmds import audit, metrics
 from .axf_cmds import axf
 from .baf_cmds import baf
 from .bench_cmd import bench
@@ -76,6 +76,7 @@ for command in (status, vtape, vlib, library, info, drive, format_cmd, write, ve
                 bench):
     cli.add_command(command)
 cli.add_command(audit)
+cli.add_command(metrics)
 
 
 def main() -> None:

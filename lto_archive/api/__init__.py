@@ -34,7 +34,8 @@ from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICA
 from .paperwork import make_paperwork, open_paperwork
 from .writing import DEFAULT_LOG_DIR, write
 from .job_report import check_report_path, write_job_report
-from .audit import AuditPlan, AuditPolicy, AuditRun, audit_plan, audit_policy, audit_report, audit_run, write_audit_report
+from .audit import (AuditPlan, AuditPolicy, AuditRun, audit_plan, audit_policy, audit_report, audit_run, metrics,
+                    write_audit_report)
 
 __all__ = [
     "__version__",
@@ -65,5 +66,5 @@ __all__ = [
     "JobIncomplete", "Interrupted",
     # audits
     "audit_policy", "audit_plan", "audit_run", "audit_report", "write_audit_report", "AuditPolicy", "AuditPlan",
-    "AuditRun",
+    "AuditRun", "metrics",
 ]

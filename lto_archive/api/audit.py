@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..audit import (AuditPlan, AuditRun, DriveReach, LibraryReach, Place, Reach, clock, plan_audits, report_document,
-                     report_html, run_audits)
+from ..audit import (AuditPlan, AuditRun, DriveReach, LibraryReach, Place, Reach, clock, metrics_text, plan_audits,
+                     report_document, report_html, run_audits)
 from ..catalog.audits import Policy, get_policy, set_policy
 from ..errors import LtoArchiveError
 from ..fsutil import atomic_write
@@ -96,7 +96,20 @@ def write_audit_report(doc: dict[str, Any], path: PathLike) -> Path:
     return Path(path)
 
 
+def metrics(catalog: CatalogArg = None, *, now: str | datetime | None = None, days: int = 30,
+            output: PathLike | None = None) -> str:
+    """The catalog's numbers in the Prometheus text format (cartridges by audit state, bytes archived per day, audit
+    age, drill times, drive error counters when health readings exist); `output`: also written there, whole or not
+    at all, as node_exporter's textfile collector needs (a .prom file in its folder)."""
+    with catalog_store(catalog, create=False) as store:
+        assert store is not None
+        text = metrics_text(store, clock(now), days=days)
+    if output is not None:
+        atomic_write(Path(output), text)
+    return text
+
+
 AuditPolicy = Policy
 
 __all__ = ["AuditPolicy", "AuditPlan", "AuditRun", "audit_policy", "audit_plan", "audit_run", "audit_report",
-           "write_audit_report", "report_html"]
+           "write_audit_report", "report_html", "metrics"]

@@ -3,6 +3,7 @@ policy (plan), doing it with the read engine and restore drills (run, drill), an
 """
 
 from .clock import NOW_ENV, add_months, clock, parse_time
+from .metrics import metrics_text
 from .plan import DUE, FAILING, GOOD, OVERDUE, STATES, AuditPlan, CartridgeState, Place, plan_audits
 from .reach import DriveReach, LibraryReach, Reach
 from .report import report_document, report_html
@@ -10,4 +11,4 @@ from .run import AuditOutcome, AuditRun, run_audits
 
 __all__ = ["NOW_ENV", "add_months", "clock", "parse_time", "GOOD", "DUE", "OVERDUE", "FAILING", "STATES",
            "AuditPlan", "CartridgeState", "Place", "plan_audits", "DriveReach", "LibraryReach", "Reach",
-           "report_document", "report_html", "AuditOutcome", "AuditRun", "run_audits"]
+           "metrics_text", "report_document", "report_html", "AuditOutcome", "AuditRun", "run_audits"]
