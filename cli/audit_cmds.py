@@ -73,17 +73,23 @@ def plan(devices: tuple[str, ...], libraries: tuple[str, ...], now: str | None, 
 
     def text() -> None:
         counts = ", ".join(f"{n} {s}" for s, n in doc["counts"].items())
-        click.echo(f"audit plan at {doc['now'][:19].replace('T', ' ')} UTC: {counts}")
+        click.echo(f"audit plan at {doc['now'][:16].replace('T', ' ')} UTC: {counts}")
+        group = None
         for i, c in enumerate(doc["due"], 1):
-            where = c["library"] or "not in a library given"
-            loaded = "in a drive" if c["loaded"] else "in a slot" if c["library"] else "on the shelf"
-            click.echo(f"{i:>3}. {c['cartridge']:<12} {c['due']:<6} {c['state']:<8} due {c['due_at'][:10]} "
-                       f"({c['reason']})  {where}, {loaded}")
+            if c["library"] != group or i == 1:
+                group = c["library"]
+                click.echo(f"library {group}" if group else "not in a library given (load them, or give --library)")
+            why = {"never-proven": " (never read back)", "health": f" (health: {'; '.join(c['health'])})"}.get(
+                c["reason"], "")
+            where = ("in a drive" if c["loaded"] else "in a slot") if c["library"] else (c["location"] or "shelf?")
+            click.echo(f"{i:>4}. {c['cartridge']:<10} {c['due']:<6} {c['state']} since {c['due_at'][:10]}{why}, "
+                       f"{where}")
         for c in doc["cartridges"]:
             if c["state"] == "failing":
+                again = f"--library {c['library']} " if c["library"] else ""
                 click.secho(f"  failing: {c['cartridge']}: its last check failed; restore the file from another "
-                            f"copy, migrate the cartridge, then: lto-archive audit run --cartridge {c['cartridge']}",
-                            fg="red")
+                            f"copy, migrate the cartridge, or check it again: lto-archive audit run {again}"
+                            f"--cartridge {c['cartridge']}", fg="red")
         if show_all:
             for c in doc["cartridges"]:
                 click.echo("  " + _state_line(c))
@@ -104,13 +110,14 @@ def _run_text(doc: dict[str, Any]) -> None:
         for d in drilled:
             if d["result"] != "ok":
                 click.secho(f"  drill FAILED {d['path']}: {d['message']}", fg="red")
-        if a["message"]:
+        if a["message"] and not a["failures"]:
             click.echo(f"  {a['message']}")
     for s in doc["skipped"]:
         click.echo(f"skipped {s['cartridge']}: {s['why']}")
     if not doc["audited"] and not doc["skipped"]:
         click.echo("nothing due")
-    click.echo(f"seed {doc['seed']} (give --seed {doc['seed']} to pick the same files again)")
+    if doc["audited"]:
+        click.echo(f"seed {doc['seed']} (give --seed {doc['seed']} to pick the same files again)")
 
 
 @audit.command("run")

@@ -62,33 +62,39 @@ def _table(head: list[str], body: list[list[Any]], classes: list[str] | None = N
     return "\n".join(out) + "</table>" if body else "<p>none</p>"
 
 
+def _when(text: str | None) -> str | None:
+    """An ISO time as the page shows it: to the minute, UTC."""
+    return text[:16].replace("T", " ") if text else text
+
+
 def report_html(doc: dict[str, Any]) -> str:
     """The report as one printable HTML page."""
     counts = ", ".join(f"{n} {s}" for s, n in doc["counts"].items())
     carts = doc["cartridges"]
     drill = doc["drills"]["summary"]
     parts = [
-        f"<h1>Audit report</h1><p>{html.escape(doc['catalog'])} at {html.escape(doc['now'])}: "
+        f"<h1>Audit report</h1><p>{html.escape(doc['catalog'])} at {html.escape(_when(doc['now']) or '')} UTC: "
         f"{len(carts)} cartridges ({html.escape(counts)}). Policy: full verify every "
         f"{doc['policy']['full_months']} months, {doc['policy']['sample_files']} sampled files every "
         f"{doc['policy']['sample_months']} months, {doc['policy']['drill_files']} files per restore drill.</p>",
         "<h2>Every cartridge</h2>",
         _table(["cartridge", "state", "last full proof", "last sample", "last audit", "next due", "due", "location"],
-               [[c["cartridge"], c["state"], c["last_full"], c["last_sample"],
-                 c["last_audit"] and f"{c['last_audit']['at']} {c['last_audit']['kind']} {c['last_audit']['result']}",
-                 c["due_at"], c["due"] and f"{c['due']} ({c['reason']})", c["location"]] for c in carts],
+               [[c["cartridge"], c["state"], _when(c["last_full"]), _when(c["last_sample"]),
+                 c["last_audit"] and f"{_when(c['last_audit']['at'])} {c['last_audit']['kind']} "
+                                     f"{c['last_audit']['result']}",
+                 _when(c["due_at"]), c["due"] and f"{c['due']} ({c['reason']})", c["location"]] for c in carts],
                [c["state"] for c in carts]),
         "<h2>Due now</h2>",
         _table(["cartridge", "audit", "why", "due since", "library", "loaded"],
-               [[c["cartridge"], c["due"], c["reason"], c["due_at"], c["library"], "yes" if c["loaded"] else ""]
+               [[c["cartridge"], c["due"], c["reason"], _when(c["due_at"]), c["library"], "yes" if c["loaded"] else ""]
                 for c in doc["due"]]),
         "<h2>What failed</h2>",
         _table(["when", "cartridge", "what", "result", "files failed", "message"],
-               [[f["at"], f["cartridge"], f["kind"], f["result"], f["failed"], f["message"]] for f in doc["failed"]]),
+               [[_when(f["at"]), f["cartridge"], f["kind"], f["result"], f["failed"], f["message"]] for f in doc["failed"]]),
         f"<h2>Restore drills</h2><p>{drill['files']} files restored, {drill['failed']} failed; "
         f"mean {drill['mean_seconds']} s per file, slowest {drill['max_seconds']} s.</p>",
         _table(["when", "cartridge", "file", "bytes", "seconds", "result", "seed"],
-               [[d["at"], d["label"], d["path"], d["bytes"], d["seconds"], d["result"], d["seed"]]
+               [[_when(d["at"]), d["label"], d["path"], d["bytes"], d["seconds"], d["result"], d["seed"]]
                 for d in doc["drills"]["files"]]),
         f"<p>{html.escape(doc['tool'])}</p>"]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Audit report</title>"

@@ -25,6 +25,7 @@ from ..catalog.record import record_read
 from ..catalog.store import Catalog
 from ..errors import JobIncomplete, LtoArchiveError, UsageError, VerificationFailed
 from ..jobs.read import verify_tape
+from ..problems import summarise
 from ..tape.device import TapeDevice
 from .clock import iso
 from .drill import Reading, drill, pick, read_sample
@@ -129,6 +130,8 @@ def audit_one(cat: Catalog, item: CartridgeState, device: TapeDevice, *, now: da
     except LtoArchiveError as exc:
         reading, message = Reading(status="error"), exc.message
     seconds = time.perf_counter() - start
+    if not message and reading.failures:
+        message = summarise((f["path"] or item.label, f["reason"]) for f in reading.failures)
     outcome = AuditOutcome(item.label, kind, item.reason, reading.status, reading.files, reading.failures, seconds,
                            device_name, seed, drilled, message, sampled=sampled)
     outcome.audit_id = record_audit(cat, item.destination_id, at=iso(now), kind=kind, reason=item.reason,
