@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalog.search import CartridgePlan, RestorePlan, restore_plan
+from ..catalog.search import CartridgePlan, PlanEntry, RestorePlan, search
 from ..catalog.store import Catalog
 from ..errors import LtoArchiveError
 from ..hashing import MultiHasher
@@ -34,22 +34,30 @@ def pick(candidates: list[str], count: int, seed: int, label: str, what: str) ->
     return sorted(rng.sample(candidates, min(count, len(candidates))))
 
 
-def cartridge_plan(cat: Catalog, label: str, paths: list[str]) -> RestorePlan:
-    """The catalog restore's plan for these paths, read from this cartridge only (one entry per path)."""
-    found = restore_plan(cat, paths, loaded=[label])
+def cartridge_entries(cat: Catalog, label: str) -> dict[str, PlanEntry]:
+    """Every whole file on this cartridge as the catalog restore locates it (path -> its copy here), whatever
+    other copies exist: an audit reads this cartridge, never a better copy elsewhere."""
+    starts = {r["session_id"]: r["start_block"] for r in cat.query(
+        "SELECT j.session_id, j.start_block FROM jobs j JOIN destinations d ON d.id = j.destination_id "
+        "WHERE d.label = ?", (label,))}
+    out: dict[str, PlanEntry] = {}
+    for hit in search(cat, None, destination=label):
+        for c in hit.copies:
+            if c.kind == "tape" and c.part is None and hit.path not in out:
+                out[hit.path] = PlanEntry(hit.path, hit.size, hit.mtime, hit.hashes, c.session_id, c.format,
+                                          c.tape_file, c.partition, c.block, c.block_offset, c.header_offset,
+                                          c.record_size, starts.get(c.session_id), c.status, c.verified)
+    return out
+
+
+def cartridge_plan(cat: Catalog, label: str, entries: list[PlanEntry]) -> RestorePlan:
+    """A catalog restore's plan of these entries, all from this cartridge, in tape order."""
     plan = RestorePlan()
-    plan.tapes = {label: found.tapes.get(label, {})}
+    row = cat.find_destination(label=label) or {}
+    plan.tapes = {label: {"location": row.get("location") or "", "volume_uuid": row.get("volume_uuid"),
+                          "generation": row.get("generation"), "formats": sorted({e.format for e in entries})}}
     plan.loaded = [label]
-    wanted, seen = set(paths), set()
-    for cart in found:
-        if cart.barcode != label:
-            continue
-        entries = []
-        for e in cart.entries:
-            if e.path in wanted and e.path not in seen:
-                seen.add(e.path)
-                entries.append(e)
-        plan.append(CartridgePlan(label, entries))
+    plan.append(CartridgePlan(label, sorted(entries, key=lambda e: (e.position, e.path))))
     return plan
 
 
@@ -62,9 +70,10 @@ class Reading:
     status: str = "ok"
 
 
-def read_sample(cat: Catalog, label: str, device: TapeDevice, paths: list[str], scratch: Path) -> Reading:
+def read_sample(cat: Catalog, label: str, device: TapeDevice, paths: list[str], scratch: Path,
+                entries: dict[str, PlanEntry]) -> Reading:
     """Read these files of the cartridge in `device` (restored into a scratch folder, then removed)."""
-    plan = cartridge_plan(cat, label, paths)
+    plan = cartridge_plan(cat, label, [entries[p] for p in paths if p in entries])
     where = Path(tempfile.mkdtemp(prefix="audit-sample-", dir=scratch))
     try:
         result = restore_from_plan(plan, lambda _: device, where, overwrite=True, catalog=cat, who="audit")
@@ -91,31 +100,33 @@ def _hash_on_disk(path: Path, hashes: dict[str, str]) -> str:
     return f"restored file's {', '.join(bad)} differs from the catalog" if bad else ""
 
 
-def drill(cat: Catalog, label: str, device: TapeDevice, paths: list[str], scratch: Path) -> list[dict[str, Any]]:
+def drill(cat: Catalog, label: str, device: TapeDevice, paths: list[str], scratch: Path,
+          entries: dict[str, PlanEntry]) -> list[dict[str, Any]]:
     """Restore each file on its own into a scratch folder, compare it with the catalog, time it (seconds from
     the locate to the compared file on disk); one dict per file: path, bytes, seconds, result, message."""
     where = Path(tempfile.mkdtemp(prefix="audit-drill-", dir=scratch))
     out = []
     try:
         for path in paths:
-            plan = cartridge_plan(cat, label, [path])
-            entries = [e for c in plan for e in c.entries]
-            if not entries:
+            entry = entries.get(path)
+            if entry is None:
                 out.append({"path": path, "bytes": 0, "seconds": 0.0, "result": "failed",
                             "message": "no copy on this cartridge the catalog can read"})
                 continue
             start = time.perf_counter()
             try:
-                result = restore_from_plan(plan, lambda _: device, where, overwrite=True, catalog=cat, who="audit")
-                why = "; ".join(f["reason"] for f in result.failed) or _hash_on_disk(where / path, entries[0].hashes)
+                result = restore_from_plan(cartridge_plan(cat, label, [entry]), lambda _: device, where,
+                                           overwrite=True, catalog=cat, who="audit")
+                why = "; ".join(f["reason"] for f in [*result.failed, *result.unproven]) or \
+                    _hash_on_disk(where / path, entry.hashes)
             except LtoArchiveError as exc:
                 why = exc.message
             seconds = time.perf_counter() - start
-            out.append({"path": path, "bytes": entries[0].size, "seconds": round(seconds, 6),
+            out.append({"path": path, "bytes": entry.size, "seconds": round(seconds, 6),
                         "result": "failed" if why else "ok", "message": why})
     finally:
         shutil.rmtree(where, ignore_errors=True)
     return out
 
 
-__all__ = ["pick", "cartridge_plan", "Reading", "read_sample", "drill"]
+__all__ = ["pick", "cartridge_entries", "cartridge_plan", "Reading", "read_sample", "drill"]

@@ -71,7 +71,7 @@ def metric_lines(cat: Catalog, now: datetime, *, days: int = DAYS) -> list[str]:
     counts = plan.counts()
     first_seen = {r["label"]: r["first_seen"] for r in cat.query("SELECT label, first_seen FROM destinations")}
     per_day = archived_bytes_by_day(cat)
-    since = (now - timedelta(days=days)).strftime("%Y-%m-%d")
+    since, today = (now - timedelta(days=days)).strftime("%Y-%m-%d"), now.strftime("%Y-%m-%d")
     proof, full = _cartridge_samples(plan, first_seen)
     last_drill: dict[str, list[dict[str, Any]]] = {}
     for d in drills(cat):
@@ -83,7 +83,7 @@ def metric_lines(cat: Catalog, now: datetime, *, days: int = DAYS) -> list[str]:
     lines = family("cartridges", "gauge", "Cartridges with catalogued files, by audit state.",
                    [({"state": s}, counts[s]) for s in STATES])
     lines += family("archived_bytes", "gauge", f"Bytes written to cartridges by the jobs started on that day (UTC), "
-                    f"the last {days} days.", [({"day": day}, n) for day, n in per_day if since <= day <= now.strftime("%Y-%m-%d")])
+                    f"the last {days} days.", [({"day": day}, n) for day, n in per_day if since <= day <= today])
     lines += family("archived_bytes_all", "gauge", "Bytes written to cartridges by every job the catalog holds.",
                     [({}, sum(n for _, n in per_day))])
     lines += family("audit_age_seconds", "gauge", "Seconds since the cartridge's last proof (a full or sampled "
@@ -91,11 +91,12 @@ def metric_lines(cat: Catalog, now: datetime, *, days: int = DAYS) -> list[str]:
     lines += family("audit_full_age_seconds", "gauge", "Seconds since the cartridge was last proven whole.", full)
     lines += family("drill_seconds_per_file", "gauge", "Mean seconds to restore and compare one file in the "
                     "cartridge's last restore drill.",
-                    [({"cartridge": k}, drill_summary(v)["mean_seconds"] or 0.0) for k, v in sorted(last_drill.items())])
+                    [({"cartridge": k}, drill_summary(v)["mean_seconds"] or 0.0)
+                     for k, v in sorted(last_drill.items())])
     counters = drive_error_counters(cat)
     if counters:
-        lines += family("drive_errors_total", "counter", "The drive's error counters and TapeAlert flags, from its last "
-                        "health reading.", [({"drive": d, "counter": k}, v) for d, c in sorted(counters.items())
+        lines += family("drive_errors_total", "counter", "The drive's error counters and TapeAlert flags, from its "
+                        "last health reading.", [({"drive": d, "counter": k}, v) for d, c in sorted(counters.items())
                                             for k, v in sorted(c.items())])
     lines += family("metrics_time_seconds", "gauge", "When these metrics were computed (Unix time).",
                     [({}, round(now.timestamp()))])

@@ -58,7 +58,8 @@ class CartridgeState:
         last = self.last_audit
         return {"cartridge": self.label, "state": self.state, "due": self.kind, "reason": self.reason,
                 "due_at": iso(self.due_at), "last_full": self.last_full, "last_sample": self.last_sample,
-                "last_audit": None if last is None else {k: last[k] for k in ("at", "kind", "result", "files", "failed")},
+                "last_audit": None if last is None else {k: last[k] for k in ("at", "kind", "result", "files",
+                                                                               "failed")},
                 "files": self.files, "bytes": self.bytes, "location": self.location, "health": self.health,
                 "library": self.place.group or None, "loaded": self.place.loaded}
 

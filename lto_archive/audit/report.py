@@ -90,7 +90,8 @@ def report_html(doc: dict[str, Any]) -> str:
                 for c in doc["due"]]),
         "<h2>What failed</h2>",
         _table(["when", "cartridge", "what", "result", "files failed", "message"],
-               [[_when(f["at"]), f["cartridge"], f["kind"], f["result"], f["failed"], f["message"]] for f in doc["failed"]]),
+               [[_when(f["at"]), f["cartridge"], f["kind"], f["result"], f["failed"], f["message"]]
+                for f in doc["failed"]]),
         f"<h2>Restore drills</h2><p>{drill['files']} files restored, {drill['failed']} failed; "
         f"mean {drill['mean_seconds']} s per file, slowest {drill['max_seconds']} s.</p>",
         _table(["when", "cartridge", "file", "bytes", "seconds", "result", "seed"],

@@ -28,7 +28,7 @@ from ..jobs.read import verify_tape
 from ..problems import summarise
 from ..tape.device import TapeDevice
 from .clock import iso
-from .drill import Reading, drill, pick, read_sample
+from .drill import Reading, cartridge_entries, drill, pick, read_sample
 from .plan import CartridgeState, Place, plan_audits
 from .reach import Reach
 
@@ -115,6 +115,7 @@ def audit_one(cat: Catalog, item: CartridgeState, device: TapeDevice, *, now: da
     policy = get_policy(cat)
     kind = item.kind or "full"
     candidates = sample_candidates(cat, item.destination_id)
+    entries = cartridge_entries(cat, item.label)
     start = time.perf_counter()
     message, drilled = "", []
     sampled = [] if kind == "full" else pick(candidates, policy.sample_files, seed, item.label, "sample")
@@ -122,11 +123,11 @@ def audit_one(cat: Catalog, item: CartridgeState, device: TapeDevice, *, now: da
         if kind == "full":
             reading = _full(cat, device, candidates)
         else:
-            reading = read_sample(cat, item.label, device, sampled, scratch)
+            reading = read_sample(cat, item.label, device, sampled, scratch, entries)
         reading.status = RESULT_OF.get(reading.status, reading.status)
         if policy.drill_files:
             drilled = drill(cat, item.label, device, pick(candidates, policy.drill_files, seed, item.label, "drill"),
-                            scratch)
+                            scratch, entries)
     except LtoArchiveError as exc:
         reading, message = Reading(status="error"), exc.message
     seconds = time.perf_counter() - start

@@ -128,7 +128,8 @@ def drills(cat: Catalog) -> list[dict[str, Any]]:
 def archived_bytes_by_day(cat: Catalog) -> list[tuple[str, int]]:
     """Bytes written to cartridges by jobs, per day the job started (YYYY-MM-DD, UTC), oldest first."""
     return [(day, int(n)) for day, n in cat.conn.execute(
-        "SELECT substr(j.started, 1, 10) AS day, sum(f.size) FROM jobs j JOIN destinations d ON d.id = j.destination_id "
+        "SELECT substr(j.started, 1, 10) AS day, sum(f.size) FROM jobs j "
+        "JOIN destinations d ON d.id = j.destination_id "
         "JOIN copies c ON c.job_id = j.id JOIN files f ON f.id = c.file_id "
         "WHERE d.kind = 'tape' AND j.started != '' GROUP BY day ORDER BY day")]
 

@@ -167,6 +167,22 @@ def test_audit_run_on_a_drive_seeded_recorded_and_refusals(tmp_path: Path) -> No
     assert out["result"]["skipped"][0]["cartridge"] == "VTP002L9" and "load it" in out["result"]["skipped"][0]["why"]
     text = run_cli("audit", "plan", "--now", later, "--catalog", cat)
     assert "VTP002L9" in text and "overdue" in text and "VTP001L9" not in text
+    # bit rot under one file: the sample and the drill (every file, by policy) both name it; exit 3
+    run_cli("audit", "policy", "--sample-files", 9, "--drill-files", 9, "--catalog", cat)
+    for rec in sorted(tape.glob("*_R")):
+        data = bytearray(rec.read_bytes())
+        at = data.find(bytes([65 + 4]) * 64)
+        if at >= 0:
+            data[at + 10] ^= 0x40
+            rec.write_bytes(bytes(data))
+            break
+    bad = run_cli("audit", "run", "--device", dev, "--cartridge", "VTP001L9", "--kind", "sample", "--seed", 1,
+                  "--catalog", cat, "--json", code=3)["result"]["audited"][0]
+    assert bad["result"] == "failed" and [f["path"] for f in bad["failures"]] == ["B002/B002C004.mov"]
+    drilled = {d["path"]: d for d in bad["drill"]}
+    assert len(drilled) == 9 and drilled["B002/B002C004.mov"]["result"] == "failed"
+    assert "mismatch" in drilled["B002/B002C004.mov"]["message"]
+    assert all(d["result"] == "ok" for p, d in drilled.items() if p != "B002/B002C004.mov")
     assert "needs the drives (--device) or libraries" in run_cli("audit", "run", "--catalog", cat, code=2)
     assert "no cartridge 'NOPE01L9'" in run_cli("audit", "run", "--device", dev, "--cartridge", "NOPE01L9",
                                                 "--catalog", cat, code=2)

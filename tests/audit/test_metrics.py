@@ -106,8 +106,8 @@ def test_metrics_text_format_and_values(tmp_path: Path, monkeypatch: Any) -> Non
 
     # with health readings (catalog/health.py, migration 7): the drives' counters, label values escaped
     fake = types.ModuleType("lto_archive.catalog.health")
-    fake.drive_error_counters = lambda c: {'/dev/nst0 "left"': {"write_errors_corrected": 3,  # type: ignore[attr-defined]
-                                                                  "read_errors_uncorrected": 0}}
+    readings = {'/dev/nst0 "left"': {"write_errors_corrected": 3, "read_errors_uncorrected": 0}}
+    fake.drive_error_counters = lambda c: readings  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "lto_archive.catalog.health", fake)
     with Catalog.open(path) as cat:
         cat.conn.execute("CREATE TABLE health_readings (barcode TEXT)")
