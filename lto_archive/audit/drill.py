@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalog.search import CartridgePlan, PlanEntry, RestorePlan, search
+from ..catalog.audits import copies_on
+from ..catalog.search import CartridgePlan, PlanEntry, RestorePlan
 from ..catalog.store import Catalog
 from ..errors import LtoArchiveError
 from ..hashing import MultiHasher
@@ -34,19 +35,16 @@ def pick(candidates: list[str], count: int, seed: int, label: str, what: str) ->
     return sorted(rng.sample(candidates, min(count, len(candidates))))
 
 
-def cartridge_entries(cat: Catalog, label: str) -> dict[str, PlanEntry]:
-    """Every whole file on this cartridge as the catalog restore locates it (path -> its copy here), whatever
-    other copies exist: an audit reads this cartridge, never a better copy elsewhere."""
-    starts = {r["session_id"]: r["start_block"] for r in cat.query(
-        "SELECT j.session_id, j.start_block FROM jobs j JOIN destinations d ON d.id = j.destination_id "
-        "WHERE d.label = ?", (label,))}
+def cartridge_entries(cat: Catalog, destination_id: int, paths: list[str]) -> dict[str, PlanEntry]:
+    """These files as the catalog restore locates them on this cartridge (path -> its copy here; the newest job's
+    when a path was written twice), whatever other copies exist: an audit reads this cartridge, never a
+    better copy elsewhere."""
     out: dict[str, PlanEntry] = {}
-    for hit in search(cat, None, destination=label):
-        for c in hit.copies:
-            if c.kind == "tape" and c.part is None and hit.path not in out:
-                out[hit.path] = PlanEntry(hit.path, hit.size, hit.mtime, hit.hashes, c.session_id, c.format,
-                                          c.tape_file, c.partition, c.block, c.block_offset, c.header_offset,
-                                          c.record_size, starts.get(c.session_id), c.status, c.verified)
+    for c in copies_on(cat, destination_id, paths):
+        if c["path"] not in out:
+            out[c["path"]] = PlanEntry(c["path"], c["size"], c["mtime"], c["hashes"], c["session_id"], c["format"],
+                                       c["tape_file"], c["partition"], c["block"], c["block_offset"],
+                                       c["header_offset"], c["record_size"], c["job_start_block"], c["status"], None)
     return out
 
 

@@ -115,19 +115,19 @@ def audit_one(cat: Catalog, item: CartridgeState, device: TapeDevice, *, now: da
     policy = get_policy(cat)
     kind = item.kind or "full"
     candidates = sample_candidates(cat, item.destination_id)
-    entries = cartridge_entries(cat, item.label)
     start = time.perf_counter()
     message, drilled = "", []
     sampled = [] if kind == "full" else pick(candidates, policy.sample_files, seed, item.label, "sample")
+    drilled_paths = pick(candidates, policy.drill_files, seed, item.label, "drill") if policy.drill_files else []
+    entries = cartridge_entries(cat, item.destination_id, sampled + drilled_paths)
     try:
         if kind == "full":
             reading = _full(cat, device, candidates)
         else:
             reading = read_sample(cat, item.label, device, sampled, scratch, entries)
         reading.status = RESULT_OF.get(reading.status, reading.status)
-        if policy.drill_files:
-            drilled = drill(cat, item.label, device, pick(candidates, policy.drill_files, seed, item.label, "drill"),
-                            scratch, entries)
+        if drilled_paths:
+            drilled = drill(cat, item.label, device, drilled_paths, scratch, entries)
     except LtoArchiveError as exc:
         reading, message = Reading(status="error"), exc.message
     seconds = time.perf_counter() - start

@@ -93,6 +93,26 @@ def sample_candidates(cat: Catalog, destination_id: int) -> list[str]:
         "AND c.status = 'ok' AND c.part_number IS NULL ORDER BY f.path", (destination_id,))]
 
 
+def copies_on(cat: Catalog, destination_id: int, paths: Sequence[str]) -> list[dict[str, Any]]:
+    """The whole-file copies of these paths on this destination, with what locating to each needs: path, size,
+    mtime, hashes {algorithm: hex}, session_id, format, tape_file, partition, block, block_offset,
+    header_offset, record_size, job_start_block, status; in path order."""
+    out: list[dict[str, Any]] = []
+    wanted = sorted(set(paths))
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        out += cat.query(
+            "SELECT f.id AS file_id, f.path, f.size, f.mtime, j.session_id, j.format, c.tape_file, c.partition, "
+            "c.block, c.block_offset, c.header_offset, j.record_size, j.start_block AS job_start_block, c.status "
+            "FROM copies c JOIN files f ON f.id = c.file_id JOIN jobs j ON j.id = c.job_id "
+            f"WHERE c.destination_id = ? AND c.part_number IS NULL AND f.path IN ({', '.join('?' * len(chunk))}) "
+            "ORDER BY f.path, j.started DESC, c.id", (destination_id, *chunk))
+    for row in out:
+        row["hashes"] = dict(cat.conn.execute("SELECT algorithm, hex FROM file_hashes WHERE file_id = ?",
+                                              (row.pop("file_id"),)).fetchall())
+    return out
+
+
 def record_audit(cat: Catalog, destination_id: int, *, at: str, kind: str, reason: str, result: str, files: int,
                  failed: int, seconds: float, device: str, seed: int | None, message: str = "",
                  drills: Sequence[dict[str, Any]] = ()) -> int:
@@ -171,5 +191,5 @@ def drive_error_counters(cat: Catalog) -> dict[str, dict[str, int]]:
 
 
 __all__ = ["Policy", "POLICY_FIELDS", "AUDIT_KINDS", "AUDIT_RESULTS", "get_policy", "set_policy", "cartridges",
-           "sample_candidates", "record_audit", "audits", "drills", "archived_bytes_by_day", "health_warnings",
+           "sample_candidates", "copies_on", "record_audit", "audits", "drills", "archived_bytes_by_day", "health_warnings",
            "drive_error_counters"]
