@@ -154,9 +154,9 @@ def archived_bytes_by_day(cat: Catalog) -> list[tuple[str, int]]:
         "WHERE d.kind = 'tape' AND j.started != '' GROUP BY day ORDER BY day")]
 
 
-def _has_table(cat: Catalog, prefix: str) -> bool:
+def _has_table(cat: Catalog, word: str) -> bool:
     return cat.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name LIKE ?",
-                            (prefix + "%",)).fetchone() is not None
+                            (f"%{word}%",)).fetchone() is not None
 
 
 def _health(cat: Catalog, function: str) -> Any:
