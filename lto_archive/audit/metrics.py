@@ -95,8 +95,8 @@ def metric_lines(cat: Catalog, now: datetime, *, days: int = DAYS) -> list[str]:
                      for k, v in sorted(last_drill.items())])
     counters = drive_error_counters(cat)
     if counters:
-        lines += family("drive_errors_total", "counter", "The drive's error counters and TapeAlert flags, from its "
-                        "last health reading.", [({"drive": d, "counter": k}, v) for d, c in sorted(counters.items())
+        lines += family("drive_errors", "gauge", "The drive's error counters and TapeAlert flags raised, at its "
+                        "latest health reading (a cartridge load).", [({"drive": d, "counter": k}, v) for d, c in sorted(counters.items())
                                             for k, v in sorted(c.items())])
     lines += family("metrics_time_seconds", "gauge", "When these metrics were computed (Unix time).",
                     [({}, round(now.timestamp()))])

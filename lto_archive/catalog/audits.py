@@ -2,8 +2,8 @@
 
 The catalog is a store: nothing here reads a tape (lto_archive/audit runs the audits and records them here).
 Tables (schema migration 6): `audit_policy` (one row), `audits`, `audit_drills`. Health readings (migration 7,
-catalog/health.py) are read only through `health_warnings` and `drive_error_counters`, which answer nothing
-when that module or its table is not there.
+catalog/health.py) are read only through that module's functions, by `health_warnings` and
+`drive_error_counters`, which answer nothing when the module or its table is not there.
 """
 
 from __future__ import annotations
@@ -159,37 +159,58 @@ def _has_table(cat: Catalog, word: str) -> bool:
                             (f"%{word}%",)).fetchone() is not None
 
 
-def _health(cat: Catalog, function: str) -> Any:
-    """`catalog/health.py`'s `function` called on the catalog, when that module and its tables are there."""
+MEDIUM_FLAGS = ("migrate soon", "watch")     # health flags about the cartridge (not "clean the drive")
+
+
+def _health(cat: Catalog) -> Any:
+    """catalog/health.py (catalog schema 7, another part of issue 17), when it and its tables are there."""
     if not _has_table(cat, "health"):
         return None
     try:
-        module = importlib.import_module(f"{__package__}.health")
+        return importlib.import_module(f"{__package__}.health")
     except ImportError:
-        return None
-    call = getattr(module, function, None)
-    if call is None:
-        return None
-    try:
-        return call(cat)
-    except (sqlite3.Error, CatalogError):
         return None
 
 
 def health_warnings(cat: Catalog) -> dict[str, dict[str, Any]]:
-    """Cartridges whose latest health reading warns: {barcode: {"at": ISO time of the reading, "warnings":
-    [text, ...]}} from catalog/health.py's `cartridge_warnings(catalog)`; {} without health readings."""
-    found = _health(cat, "cartridge_warnings")
-    return {str(k): dict(v) for k, v in found.items() if v and v.get("warnings")} if isinstance(found, dict) else {}
+    """Cartridges whose health readings call for a look at the medium: {label: {"at": ISO time of the latest
+    reading, "warnings": ["migrate soon: why", ...]}}, from catalog/health.py's `flags(catalog)` and
+    `readings(catalog, label)`; {} without health readings."""
+    health = _health(cat)
+    out: dict[str, dict[str, Any]] = {}
+    if health is None:
+        return out
+    try:
+        for flag in health.flags(cat):
+            if flag.kind in MEDIUM_FLAGS:
+                entry = out.setdefault(str(flag.label), {"at": health.readings(cat, flag.label)[-1].read_at,
+                                                         "warnings": []})
+                entry["warnings"].append(f"{flag.kind}: {flag.why}")
+    except (AttributeError, IndexError, sqlite3.Error, CatalogError):
+        return {}
+    return out
 
 
 def drive_error_counters(cat: Catalog) -> dict[str, dict[str, int]]:
-    """{drive: {counter: value}} from catalog/health.py's `drive_error_counters(catalog)` (the drives' write and
-    read error counters, TapeAlert flags raised); {} without health readings."""
-    found = _health(cat, "drive_error_counters")
-    return {str(d): {str(k): int(v) for k, v in c.items()} for d, c in found.items()} if isinstance(found, dict) else {}
+    """{drive: {counter: value}} from each drive's latest health reading (catalog/health.py's `labels` and
+    `readings`): corrected_errors, uncorrected_errors, tapealert_flags (how many raised); {} without readings."""
+    health = _health(cat)
+    if health is None:
+        return {}
+    latest: dict[str, Any] = {}
+    try:
+        for label in health.labels(cat):
+            for r in health.readings(cat, label):
+                if r.device and (r.device not in latest or str(r.read_at) >= str(latest[r.device].read_at)):
+                    latest[r.device] = r
+        return {str(d): {k: int(v) for k, v in (("corrected_errors", r.corrected_errors),
+                                                ("uncorrected_errors", r.uncorrected_errors),
+                                                ("tapealert_flags", len(r.tapealert or ()))) if v is not None}
+                for d, r in sorted(latest.items())}
+    except (AttributeError, sqlite3.Error, CatalogError):
+        return {}
 
 
 __all__ = ["Policy", "POLICY_FIELDS", "AUDIT_KINDS", "AUDIT_RESULTS", "get_policy", "set_policy", "cartridges",
-           "sample_candidates", "copies_on", "record_audit", "audits", "drills", "archived_bytes_by_day", "health_warnings",
-           "drive_error_counters"]
+           "sample_candidates", "copies_on", "record_audit", "audits", "drills", "archived_bytes_by_day",
+           "health_warnings", "drive_error_counters", "MEDIUM_FLAGS"]

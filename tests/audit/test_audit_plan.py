@@ -107,18 +107,25 @@ def test_policy_is_kept_in_the_catalog(cat: Catalog) -> None:
 
 def test_health_warnings_make_an_audit_due_when_health_readings_exist(cat: Catalog, monkeypatch: Any) -> None:
     dest = cartridge(cat, "AAA001L9", "2021-03-01T00:00:00Z")
-    fake = types.ModuleType("lto_archive.catalog.health")
-    fake.cartridge_warnings = lambda c: {"AAA001L9": {"at": "2021-04-01T00:00:00Z",  # type: ignore[attr-defined]
-                                                       "warnings": ["migrate soon: 3 read retries per GB"]}}
+    cartridge(cat, "BBB001L9", "2021-03-01T00:00:00Z")
+    # a stand-in for catalog/health.py (schema 7): its flags, and each cartridge's readings, oldest first
+    fake: Any = types.ModuleType("lto_archive.catalog.health")
+    fake.flags = lambda c: [
+        types.SimpleNamespace(label="AAA001L9", kind="migrate soon", why="uncorrected errors at 2 of the last 5 loads"),
+        types.SimpleNamespace(label="BBB001L9", kind="clean the drive", why="TapeAlert 20")]
+    fake.readings = lambda c, label: [types.SimpleNamespace(read_at="2021-03-20T00:00:00Z"),
+                                      types.SimpleNamespace(read_at="2021-04-01T00:00:00Z")]
     monkeypatch.setitem(sys.modules, "lto_archive.catalog.health", fake)
-    (c,) = plan_audits(cat, at("2021-04-02")).cartridges
+    c, other = plan_audits(cat, at("2021-04-02")).cartridges
     assert c.state == "good"                     # no health table in this catalog: the module is not asked
     cat.conn.execute("CREATE TABLE health_readings (barcode TEXT)")
-    (c,) = plan_audits(cat, at("2021-04-02")).cartridges
-    assert (c.state, c.kind, c.reason, c.health) == ("due", "full", "health", ["migrate soon: 3 read retries per GB"])
+    c, other = plan_audits(cat, at("2021-04-02")).cartridges
+    assert (c.state, c.kind, c.reason, c.health) == (
+        "due", "full", "health", ["migrate soon: uncorrected errors at 2 of the last 5 loads"])
+    assert other.state == "good"                 # cleaning is about the drive, not the cartridge
     record_audit(cat, dest, at="2021-04-03T00:00:00Z", kind="full", reason="health", result="ok", files=2, failed=0,
                  seconds=1.0, device="t", seed=1)
-    (c,) = plan_audits(cat, at("2021-04-04")).cartridges
+    c, _ = plan_audits(cat, at("2021-04-04")).cartridges
     assert c.state == "good" and c.health == []  # audited since the reading
 
 

@@ -100,22 +100,32 @@ def test_metrics_text_format_and_values(tmp_path: Path, monkeypatch: Any) -> Non
     assert age[(("cartridge", "AAA001L9"),)] == 2 * 86400 - 10 * 3600 - 300
     assert fam["lto_archive_audit_full_age_seconds"]["samples"][(("cartridge", "BBB001L9"),)] == 86400 - 10 * 3600 - 300
     assert fam["lto_archive_drill_seconds_per_file"]["samples"] == {(("cartridge", "BBB001L9"),): 1.0}
-    assert "lto_archive_drive_errors_total" not in fam                  # no health readings: omitted
+    assert "lto_archive_drive_errors" not in fam                  # no health readings: omitted
     status = CliRunner().invoke(cli, ["status", "--prometheus", "--catalog", str(path)])
     assert status.exit_code == 0 and parse_strict(status.output)["lto_archive_cartridges"]
 
     # with health readings (catalog/health.py, migration 7): the drives' counters, label values escaped
-    fake = types.ModuleType("lto_archive.catalog.health")
-    readings = {'/dev/nst0 "left"': {"write_errors_corrected": 3, "read_errors_uncorrected": 0}}
-    fake.drive_error_counters = lambda c: readings  # type: ignore[attr-defined]
+    def reading(at: str, device: str, corrected: int, alerts: list[int]) -> Any:
+        return types.SimpleNamespace(read_at=at, device=device, corrected_errors=corrected, uncorrected_errors=0,
+                                     tapealert=alerts)
+    fake: Any = types.ModuleType("lto_archive.catalog.health")      # a stand-in for catalog/health.py
+    fake.labels = lambda c: ["AAA001L9", "BBB001L9"]
+    fake.readings = lambda c, label: {
+        "AAA001L9": [reading("2027-05-01T00:00:00Z", '/dev/nst0 "left"', 1, []),
+                     reading("2027-05-20T00:00:00Z", "/dev/nst1", 0, [])],
+        "BBB001L9": [reading("2027-05-10T00:00:00Z", '/dev/nst0 "left"', 3, [20])]}[label]
+    fake.flags = lambda c: []
     monkeypatch.setitem(sys.modules, "lto_archive.catalog.health", fake)
     with Catalog.open(path) as cat:
         cat.conn.execute("CREATE TABLE health_readings (barcode TEXT)")
     text = CliRunner().invoke(cli, ["metrics", "--catalog", str(path), "--now", "2027-06-01"]).output
     check_with_prometheus_client(text)
-    counters = parse_strict(text)["lto_archive_drive_errors_total"]
-    assert counters["type"] == "counter"
-    assert counters["samples"][(("counter", "write_errors_corrected"), ("drive", '/dev/nst0 \\"left\\"'))] == 3
+    counters = parse_strict(text)["lto_archive_drive_errors"]
+    assert counters["type"] == "gauge"
+    left = '/dev/nst0 \\"left\\"'                  # each drive's latest reading, its name escaped
+    assert counters["samples"] == {(("counter", k), ("drive", d)): v for d, values in (
+        (left, {"corrected_errors": 3, "uncorrected_errors": 0, "tapealert_flags": 1}),
+        ("/dev/nst1", {"corrected_errors": 0, "uncorrected_errors": 0, "tapealert_flags": 0})) for k, v in values.items()}
 
 
 @pytest.mark.parametrize("bad", ["x 1 2", "# TYPE x gauge\nx 1", "# HELP x a\n# TYPE x gauge\ny 1",
