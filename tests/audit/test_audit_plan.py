@@ -116,6 +116,7 @@ def test_health_warnings_make_an_audit_due_when_health_readings_exist(cat: Catal
     fake.readings = lambda c, label: [types.SimpleNamespace(read_at="2021-03-20T00:00:00Z"),
                                       types.SimpleNamespace(read_at="2021-04-01T00:00:00Z")]
     monkeypatch.setitem(sys.modules, "lto_archive.catalog.health", fake)
+    cat.conn.execute("DROP TABLE IF EXISTS health_readings")        # a catalog from before schema 7
     c, other = plan_audits(cat, at("2021-04-02")).cartridges
     assert c.state == "good"                     # no health table in this catalog: the module is not asked
     cat.conn.execute("CREATE TABLE health_readings (barcode TEXT)")

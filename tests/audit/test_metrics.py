@@ -117,7 +117,7 @@ def test_metrics_text_format_and_values(tmp_path: Path, monkeypatch: Any) -> Non
     fake.flags = lambda c: []
     monkeypatch.setitem(sys.modules, "lto_archive.catalog.health", fake)
     with Catalog.open(path) as cat:
-        cat.conn.execute("CREATE TABLE health_readings (barcode TEXT)")
+        cat.conn.execute("CREATE TABLE IF NOT EXISTS health_readings (barcode TEXT)")    # schema 7 has it
     text = CliRunner().invoke(cli, ["metrics", "--catalog", str(path), "--now", "2027-06-01"]).output
     check_with_prometheus_client(text)
     counters = parse_strict(text)["lto_archive_drive_errors"]
