@@ -113,8 +113,8 @@ def audit_one(cat: Catalog, item: CartridgeState, device: TapeDevice, *, now: da
               device_name: str = "") -> AuditOutcome:
     """Audit the cartridge `item` names, loaded in `device`; recorded in the catalog and its custody log."""
     policy = get_policy(cat)
-    kind = item.kind or "full"
     candidates = sample_candidates(cat, item.destination_id)
+    kind = item.kind if item.kind == "sample" and candidates else "full"    # nothing to sample: read it all
     start = time.perf_counter()
     message, drilled = "", []
     sampled = [] if kind == "full" else pick(candidates, policy.sample_files, seed, item.label, "sample")
@@ -158,7 +158,7 @@ def _chosen(cat: Catalog, now: datetime, places: dict[str, Place], cartridges: S
         item = by_name.get(str(row["label"]).upper()) if row else by_name.get(name.upper())
         if item is None:
             raise UsageError(f"no cartridge {name!r} with catalogued files (see: lto-archive audit plan)",
-                                  cartridge=name)
+                             cartridge=name)
         item.kind, item.reason = kind or "full", "asked"
         out.append(item)
     return out
@@ -183,17 +183,16 @@ def run_audits(cat: Catalog, reaches: Sequence[Reach], *, now: datetime, seed: i
             run.skipped.append({"cartridge": item.label, "why": "in no drive or library given: load it, or give "
                                 "its library (--library)"})
             continue
-        reach = found
         try:
-            device = reach.open(item.label)
+            device = found.open(item.label)
         except LtoArchiveError as exc:
             run.skipped.append({"cartridge": item.label, "why": exc.message})
             continue
         try:
             run.audited.append(audit_one(cat, item, device, now=now, seed=seed, scratch=scratch,
-                                         device_name=reach.name))
+                                         device_name=found.name))
         finally:
-            reach.done(device)
+            found.done(device)
     return run
 
 
