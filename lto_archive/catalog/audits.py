@@ -1,6 +1,7 @@
 """The store side of audits: the policy, each audit of a cartridge and its restore drill, what proves a cartridge.
 
-The catalog is a store: nothing here reads a tape (lto_archive/audit runs the audits and records them here).
+The statements are in the SQL the catalog's engines share (the PostgreSQL connection translates SQLite's
+few spellings). The catalog is a store: nothing here reads a tape (lto_archive/audit runs the audits and records them here).
 Tables (schema migration 6): `audit_policy` (one row), `audits`, `audit_drills`. Health readings (migration 7,
 catalog/health.py) are read only through that module's functions, by `health_warnings` and
 `drive_error_counters`, which answer nothing when the module or its table is not there.
@@ -57,8 +58,9 @@ def set_policy(cat: Catalog, **changes: int | None) -> Policy:
         raise CatalogError("audit policy: full_months and sample_months are at least 1, the others at least 0",
                            **new)
     with cat.transaction():
-        cat.conn.execute(f"INSERT OR REPLACE INTO audit_policy(id, {', '.join(POLICY_FIELDS)}, changed) "
-                         f"VALUES (1, {', '.join('?' * len(POLICY_FIELDS))}, ?)",
+        cols = (*POLICY_FIELDS, "changed")
+        cat.conn.execute(f"INSERT INTO audit_policy(id, {', '.join(cols)}) VALUES (1, {', '.join('?' * len(cols))}) "
+                         f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols)}",
                          (*(new[k] for k in POLICY_FIELDS), iso(utc_now())))
     return Policy(**new)
 
@@ -73,7 +75,7 @@ def cartridges(cat: Catalog) -> list[dict[str, Any]]:
         SELECT d.id, d.label, d.barcode, d.location, d.generation, d.first_seen,
                count(*) AS files, coalesce(sum(f.size), 0) AS bytes,
                CASE WHEN count(*) = count(p.ok) THEN min(p.ok) END AS proven_all,
-               sum(p.last_result = 'failed') AS failing
+               sum(CASE WHEN p.last_result = 'failed' THEN 1 ELSE 0 END) AS failing
         FROM destinations d
         JOIN copies c ON c.destination_id = d.id
         JOIN files f ON f.id = c.file_id
@@ -155,8 +157,11 @@ def archived_bytes_by_day(cat: Catalog) -> list[tuple[str, int]]:
 
 
 def _has_table(cat: Catalog, word: str) -> bool:
-    return cat.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name LIKE ?",
-                            (f"%{word}%",)).fetchone() is not None
+    """A table whose name holds `word` (the connection's `table_names` where it has one: PostgreSQL too)."""
+    names = getattr(cat.conn, "table_names", None)
+    tables = names() if callable(names) else {
+        r[0] for r in cat.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return any(word in str(t) for t in tables)
 
 
 MEDIUM_FLAGS = ("migrate soon", "watch")     # health flags about the cartridge (not "clean the drive")
