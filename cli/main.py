@@ -9,6 +9,7 @@ import click
 from lto_archive import LtoArchiveError, __version__
 
 from .archive_cmds import ls, restore, verify, write
+from .audit_cmds import audit, metrics
 from .axf_cmds import axf
 from .baf_cmds import baf
 from .bench_cmd import bench
@@ -78,6 +79,8 @@ for command in (status, vtape, vlib, library, info, drive, format_cmd, write, ve
     cli.add_command(command)
 cli.add_command(migrate)
 cli.add_command(migrations)
+cli.add_command(audit)
+cli.add_command(metrics)
 
 
 def main() -> None:

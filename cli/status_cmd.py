@@ -91,9 +91,14 @@ def _text(doc: dict[str, Any]) -> None:
 @catalog_option
 @click.option("--jobs", "jobs", default=5, show_default=True, type=click.IntRange(min=0), help="How many recent jobs.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--prometheus", is_flag=True,
+              help="Print the catalog's numbers in Prometheus text format instead (as `lto-archive metrics`).")
 def status(devices: tuple[str, ...], libraries: tuple[str, ...], catalog_path: Path | None, jobs: int,
-           as_json: bool) -> None:
+           as_json: bool, prometheus: bool) -> None:
     """One screen: every drive and library seen, the loaded cartridges, the last jobs, and what needs attention."""
+    if prometheus:
+        click.echo(lto_archive.metrics(catalog_path), nl=False)
+        return
     drives = [_drive(spec) for spec in (devices or discovered_drives())]
     libs = [_library(spec) for spec in libraries]
     with Catalog(catalog_path) as cat:

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
         copy_catalog, migrate_catalog,
         migrate, migrations, Migration, export_cartridge, import_cartridge,
         QueueNode, submit_job, run_queue_worker, list_queued_jobs, show_queued_job, cancel_queued_job,
+        audit_policy, audit_plan, audit_run, audit_report, write_audit_report, AuditPolicy, AuditPlan, AuditRun,
+        metrics,
     )
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
@@ -62,6 +64,8 @@ __all__ = [
     "copy_catalog", "migrate_catalog",
     "migrate", "migrations", "Migration", "export_cartridge", "import_cartridge",
     "QueueNode", "submit_job", "run_queue_worker", "list_queued_jobs", "show_queued_job", "cancel_queued_job",
+    "audit_policy", "audit_plan", "audit_run", "audit_report", "write_audit_report", "AuditPolicy", "AuditPlan",
+    "AuditRun", "metrics",
 ]
 
 _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {

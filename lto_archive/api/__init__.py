@@ -39,6 +39,8 @@ from .queue import (QueueNode, cancel_queued_job, list_queued_jobs, run_queue_wo
                     submit_job)
 from .writing import DEFAULT_LOG_DIR, write
 from .job_report import check_report_path, write_job_report
+from .audit import (AuditPlan, AuditPolicy, AuditRun, audit_plan, audit_policy, audit_report, audit_run, metrics,
+                    write_audit_report)
 
 __all__ = [
     "__version__",
@@ -69,4 +71,7 @@ __all__ = [
     "GenerationError", "EndOfMedium", "ChangerError", "CartridgeNotFound", "DriveFull", "SlotFull", "EmptySlot", "NoNextCartridge", "SourceError",
     "UnstorableName", "ArchiveError", "CorruptArchive", "UnsafePath", "RestoreConflict", "VerificationFailed",
     "JobIncomplete", "Interrupted",
+    # audits
+    "audit_policy", "audit_plan", "audit_run", "audit_report", "write_audit_report", "AuditPolicy", "AuditPlan",
+    "AuditRun", "metrics",
 ]

@@ -187,6 +187,44 @@ _V5 = (
     "CREATE INDEX custody_subject ON custody(subject, seq)",
 )
 
+_V6 = (
+    # audits (catalog/audits.py, lto_archive/audit): the policy, each audit of a cartridge, each restore drill
+    """CREATE TABLE audit_policy (
+        id              INTEGER PRIMARY KEY CHECK (id = 1),   -- one row: the catalog's policy
+        full_months     INTEGER NOT NULL DEFAULT 12,   -- every cartridge fully verified at least this often
+        sample_months   INTEGER NOT NULL DEFAULT 3,    -- in between, a sample this often
+        sample_files    INTEGER NOT NULL DEFAULT 5,    -- files read per sample
+        drill_files     INTEGER NOT NULL DEFAULT 2,    -- files restored per drill (0: no drills)
+        grace_days      INTEGER NOT NULL DEFAULT 30,   -- due this long before it is overdue
+        changed         TEXT NOT NULL DEFAULT ''
+    )""",
+    """CREATE TABLE audits (
+        id              INTEGER PRIMARY KEY,
+        destination_id  INTEGER NOT NULL REFERENCES destinations(id) ON DELETE CASCADE,
+        at              TEXT NOT NULL,              -- the audit's clock (UTC)
+        kind            TEXT NOT NULL CHECK (kind IN ('full', 'sample')),
+        reason          TEXT NOT NULL DEFAULT '',   -- due, overdue, health, never-proven, asked
+        result          TEXT NOT NULL CHECK (result IN ('ok', 'failed', 'incomplete', 'error')),
+        files           INTEGER NOT NULL DEFAULT 0, -- files read back
+        failed          INTEGER NOT NULL DEFAULT 0,
+        seconds         REAL NOT NULL DEFAULT 0,
+        device          TEXT NOT NULL DEFAULT '',
+        seed            INTEGER,                    -- the sample's and the drill's random choice
+        message         TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX audits_destination ON audits(destination_id, at)",
+    """CREATE TABLE audit_drills (
+        id        INTEGER PRIMARY KEY,
+        audit_id  INTEGER NOT NULL REFERENCES audits(id) ON DELETE CASCADE,
+        path      TEXT NOT NULL,
+        bytes     INTEGER NOT NULL DEFAULT 0,
+        seconds   REAL NOT NULL DEFAULT 0,          -- locate, read, write and compare this one file
+        result    TEXT NOT NULL CHECK (result IN ('ok', 'failed')),
+        message   TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX audit_drills_audit ON audit_drills(audit_id)",
+)
+
 _V8 = (
     # migration (lto_archive/migration, catalog/lineage.py): one row per source cartridge moved to a target
     """CREATE TABLE migrations (
@@ -242,6 +280,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "folder destinations: filesystem volume identity", _V3),
     Migration(4, "span sets: cartridges of a job that spans several; parts of split files", _V4),
     Migration(5, "chain of custody: hash-linked events", _V5),
+    Migration(6, "audits: the policy, each audit of a cartridge, restore drills", _V6),
     Migration(8, "migration: cartridges moved and proven, copy lineage, superseded sources", _V8),
     Migration(9, "jobs queued across nodes: node, progress and result of each", _V9),
 )

@@ -553,5 +553,9 @@ class Catalog:
         files.sort(key=lambda f: (f["path"], f["size"], f["mtime"], sorted(f["hashes"].items())))
         return {"schema_version": SCHEMA_VERSION, "destinations": dests, "jobs": jobs, "files": files}
 
+    def query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read-only statement as dicts (column name -> value)."""
+        return self._q(sql, args)
+
 
 __all__ = ["Catalog", "default_path", "data_home", "catalog_target", "ENV_VAR", "URL_SCHEMES", "CatalogError"]
