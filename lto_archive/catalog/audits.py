@@ -126,7 +126,7 @@ def record_audit(cat: Catalog, destination_id: int, *, at: str, kind: str, reaso
             "INSERT INTO audits(destination_id, at, kind, reason, result, files, failed, seconds, device, seed, "
             "message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (destination_id, at, kind, reason, result, files, failed, seconds, device, seed, message))
-        audit_id = int(cur.lastrowid)  # type: ignore[arg-type]
+        audit_id = int(cur.lastrowid)
         cat.conn.executemany(
             "INSERT INTO audit_drills(audit_id, path, bytes, seconds, result, message) VALUES (?, ?, ?, ?, ?, ?)",
             [(audit_id, d["path"], d["bytes"], d["seconds"], d["result"], d.get("message", "")) for d in drills])
