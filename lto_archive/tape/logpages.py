@@ -92,6 +92,20 @@ def log_sense(page: int, *, allocation_length: int = 0xFFFF, subpage: int = 0, p
                               "allocation_length": allocation_length}))
 
 
+def read_log_page(scsi: Any, page: int, *, allocation_length: int = 1024) -> bytes:
+    """Page `page` from a drive through `scsi.execute` (a tape.scsi ScsiDevice: SG_IO), asked again with
+    room for all of it when the first answer says it holds more. The drive's refusal is its error
+    (ScsiUnsupported when it does not keep the page)."""
+    alloc = allocation_length
+    for _ in range(2):
+        data = bytes(scsi.execute(log_sense(page, allocation_length=alloc), data_in=alloc))
+        want = HEADER_SIZE + int.from_bytes(data[2:4], "big") if len(data) >= HEADER_SIZE else 0
+        if want <= len(data) or alloc >= 0xFFFF:
+            break
+        alloc = min(0xFFFF, want)
+    return data
+
+
 # --- what the parameters of each page are called -------------------------------------------------------
 
 INT, ASCII, PARTITIONS = "int", "ascii", "partitions"
