@@ -54,13 +54,19 @@ class DriveHealth:
 
     @property
     def uncorrected_errors(self) -> int:
-        """Unrecovered errors the drive counted: the error pages' totals, else the volume's last mount."""
-        w = self.write_errors.get("total_uncorrected")
-        r = self.read_errors.get("total_uncorrected")
-        if w is None and r is None:
-            w = self.volume.get("last_mount_unrecovered_write_errors")
-            r = self.volume.get("last_mount_unrecovered_read_errors")
-        return int(w or 0) + int(r or 0)
+        """Unrecovered errors: this mount's (pages 0x02 / 0x03) and the cartridge's last mount's (page 0x17):
+        read at load, the first are those since the load and the second those the last job met."""
+        names = ("last_mount_unrecovered_write_errors", "last_mount_unrecovered_read_errors")
+        return (int(self.write_errors.get("total_uncorrected", 0)) + int(self.read_errors.get("total_uncorrected", 0))
+                + sum(int(self.volume.get(n, 0)) for n in names))
+
+    @property
+    def lifetime_uncorrected_errors(self) -> int | None:
+        """Unrecovered errors in the cartridge's life (page 0x17), None when the drive does not say."""
+        names = ("unrecovered_write_errors", "unrecovered_read_errors")
+        if not any(n in self.volume for n in names):
+            return None
+        return sum(int(self.volume.get(n, 0)) for n in names)
 
     @property
     def corrected_errors(self) -> int:
