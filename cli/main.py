@@ -18,6 +18,7 @@ from .config import config_path, default_map, load_settings
 from .common import exit_code_help, fail, flush_json, interrupted, terminate_as_interrupt
 from .demo_cmd import demo
 from .drive_cmds import drive
+from .health_cmds import health
 from .library_cmds import library, vlib
 from .ltfs_cmds import format_cmd, ltfs
 from .mhl_cmds import mhl
@@ -74,6 +75,7 @@ def cli() -> None:
 for command in (status, vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, custody, paperwork, span, report, mhl, baf, demo,
                 bench):
     cli.add_command(command)
+cli.add_command(health)
 
 
 def main() -> None:

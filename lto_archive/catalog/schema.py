@@ -167,12 +167,35 @@ _V5 = (
     "CREATE INDEX custody_subject ON custody(subject, seq)",
 )
 
+_V7 = (
+    # cartridge and drive health (catalog/health.py): one reading per cartridge per load
+    """CREATE TABLE health_readings (
+        id                  INTEGER PRIMARY KEY,
+        label               TEXT NOT NULL,        -- the barcode, else 'device:<name>'
+        barcode             TEXT,
+        device              TEXT NOT NULL,        -- the drive that read it
+        read_at             TEXT NOT NULL,
+        generation          TEXT,
+        load_count          INTEGER,
+        mb_written          INTEGER,              -- lifetime MiB (cartridge memory or page 0x17)
+        mb_read             INTEGER,
+        remaining_mb        INTEGER,
+        capacity_mb         INTEGER,
+        corrected_errors    INTEGER NOT NULL DEFAULT 0,
+        uncorrected_errors  INTEGER NOT NULL DEFAULT 0,
+        tapealert           TEXT NOT NULL DEFAULT '',   -- active flags, comma separated
+        reading             TEXT NOT NULL         -- the whole reading as JSON (pages, notes)
+    )""",
+    "CREATE INDEX health_label ON health_readings(label, read_at)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
     Migration(3, "folder destinations: filesystem volume identity", _V3),
     Migration(4, "span sets: cartridges of a job that spans several; parts of split files", _V4),
     Migration(5, "chain of custody: hash-linked events", _V5),
+    Migration(7, "cartridge and drive health: one reading per cartridge per load", _V7),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -1,0 +1,82 @@
+"""Cartridge and drive health for scripts: the readings taken at every load, their trend, and the flags
+("migrate soon", "clean the drive") that `lto-archive health` and `status` show (docs/health.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog.health import (CLEAN_DRIVE, MIGRATE_SOON, WATCH, HealthFlag, assess, rated_loads, readings,
+                              record_pending)
+from ..errors import UsageError
+from ..tape.drive_health import DriveHealth, read_health
+from .catalog import CatalogArg, catalog_store
+from .targets import open_tape
+
+TREND_COLUMNS = ("read_at", "device", "load_count", "mb_written", "mb_read", "corrected_errors",
+                 "uncorrected_errors", "tapealert")
+
+
+@dataclass
+class HealthReport:
+    """One cartridge's readings (oldest first) and what they call for."""
+
+    label: str
+    readings: list[DriveHealth] = field(default_factory=list)
+    flags: list[HealthFlag] = field(default_factory=list)
+
+    @property
+    def rated_loads(self) -> int:
+        return rated_loads(self.readings[-1].generation if self.readings else None)
+
+    def trend(self) -> list[dict[str, Any]]:
+        """One row per reading: the figures `health` prints in its table."""
+        return [{"read_at": h.read_at, "device": h.device, "load_count": h.load_count, "mb_written": h.mb_written,
+                 "mb_read": h.mb_read, "corrected_errors": h.corrected_errors,
+                 "uncorrected_errors": h.uncorrected_errors, "tapealert": list(h.tapealert)} for h in self.readings]
+
+    def to_dict(self) -> dict[str, Any]:
+        last = self.readings[-1] if self.readings else None
+        return {"cartridge": self.label, "readings": len(self.readings), "rated_loads": self.rated_loads,
+                "trend": self.trend(), "flags": [f.to_dict() for f in self.flags],
+                "last": last.to_dict() if last is not None else None}
+
+
+def cartridge_health(barcode: str, *, catalog: CatalogArg = None) -> HealthReport:
+    """What the catalog knows of one cartridge's health: every reading taken at a load, and the flags."""
+    with catalog_store(catalog) as store:
+        if store is None:
+            raise UsageError("cartridge health needs a catalog (catalog=False given)")
+        history = readings(store, barcode)
+    return HealthReport(barcode, history, assess(history))
+
+
+def read_cartridge_health(device: str, *, barcode: str | None = None, library: str | None = None,
+                          catalog: CatalogArg = None) -> HealthReport:
+    """Load (open) the cartridge a device spec names, which takes a reading; record it; and return the
+    cartridge's report with it. `barcode` and `library` select a cartridge in a library, as for a job."""
+    with open_tape(device, barcode=barcode, library=library) as dev:
+        now = read_health(dev)
+    label = now.label
+    with catalog_store(catalog) as store:          # records the reading taken at the load
+        if store is None:
+            return HealthReport(label, [now], assess([now]))
+        history = readings(store, label)
+    return HealthReport(label, history, assess(history))
+
+
+def health_flags(catalog: CatalogArg = None) -> list[dict[str, Any]]:
+    """Every cartridge's flags (what `status` shows), most urgent first; the readings taken at loads in this
+    process are recorded first."""
+    from ..catalog.health import flags
+    with catalog_store(catalog) as store:
+        if store is None:
+            return []
+        record_pending(store)
+        found = flags(store)
+    order = {"error": 0, "warning": 1, "note": 2}
+    return [f.to_dict() for f in sorted(found, key=lambda f: (order.get(f.severity, 3), f.label))]
+
+
+__all__ = ["HealthReport", "HealthFlag", "DriveHealth", "cartridge_health", "read_cartridge_health", "health_flags",
+           "MIGRATE_SOON", "CLEAN_DRIVE", "WATCH", "TREND_COLUMNS"]
