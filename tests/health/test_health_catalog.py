@@ -136,3 +136,14 @@ def test_readings_of_loads_no_catalog_took_wait_for_the_next_one(tmp_path):
     lto_archive.create_vtape(tmp_path / "t", capacity="64M", barcode="WAI001L9").close()
     with Catalog.open(tmp_path / "c.sqlite") as cat:
         assert record_pending(cat) == 1 and record_pending(cat) == 0
+
+
+def test_status_shows_the_flags(tmp_path):
+    cat = tmp_path / "cat.sqlite"
+    _failing_jobs(tmp_path, cat)
+    result = CliRunner().invoke(cli, ["status", "--device", f"vtape:{tmp_path / 't'}", "--catalog", str(cat),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    mine = [a for a in json.loads(result.output)["attention"] if a["where"] == "BAD001L9"]
+    assert [a["what"].split(":")[0] for a in mine] == [MIGRATE_SOON, MIGRATE_SOON, CLEAN_DRIVE]
+    assert mine[0]["severity"] == "error"
