@@ -43,6 +43,26 @@ def _text(doc: dict[str, Any]) -> None:
         click.secho(f"{f['kind']}: {f['why']}", fg=_FLAG_COLOURS.get(f["severity"]))
 
 
+def catalog_in(args: list[str]) -> str | bool | None:
+    """The catalog a command line names (`--catalog PATH`), False for `--no-catalog`, else None (the default)."""
+    if "--no-catalog" in args:
+        return False
+    for i, arg in enumerate(args):
+        if arg == "--catalog" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--catalog="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def keep_readings(catalog: str | bool | None) -> None:
+    """A command failed: the health readings its loads took still go into its catalog (docs/health.md)."""
+    try:
+        lto_archive.record_health_readings(catalog=catalog, create=False)   # never makes a catalog
+    except Exception:       # noqa: BLE001 - the command's own error is the one to report, never this one
+        pass
+
+
 @click.command("health")
 @click.argument("barcode", required=False)
 @click.option("--device", default=None,

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         NoNextCartridge, SourceError, UnstorableName, ArchiveError, CorruptArchive, UnsafePath,
         RestoreConflict, VerificationFailed, JobIncomplete, Interrupted,
         write_job_report, check_report_path,
-        HealthReport, cartridge_health, read_cartridge_health, health_flags,
+        HealthReport, cartridge_health, read_cartridge_health, health_flags, record_health_readings,
     )
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
@@ -57,7 +57,7 @@ __all__ = [
     "CorruptArchive", "UnsafePath", "RestoreConflict", "VerificationFailed", "JobIncomplete",
     "Interrupted", "make_sample_card", "run_benchmark", "run_index_benchmark",
     "write_job_report", "check_report_path",
-    "HealthReport", "cartridge_health", "read_cartridge_health", "health_flags",
+    "HealthReport", "cartridge_health", "read_cartridge_health", "health_flags", "record_health_readings",
 ]
 
 _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {

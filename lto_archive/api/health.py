@@ -9,7 +9,7 @@ from typing import Any
 from ..catalog.health import (CLEAN_DRIVE, MIGRATE_SOON, WATCH, HealthFlag, assess, rated_loads, readings,
                               record_pending)
 from ..errors import UsageError
-from ..tape.drive_health import DriveHealth, read_health
+from ..tape.drive_health import DriveHealth, pending_readings, read_health
 from .catalog import CatalogArg, catalog_store
 from .targets import open_tape
 
@@ -65,6 +65,17 @@ def read_cartridge_health(device: str, *, barcode: str | None = None, library: s
     return HealthReport(label, history, assess(history))
 
 
+def record_health_readings(catalog: CatalogArg = None, *, create: bool = True) -> int:
+    """Record the readings taken at the loads of this process that no job's catalog took yet (a job that
+    failed before recording); how many. Nothing pending: the catalog is not even opened; `create=False`:
+    a catalog that does not exist yet is not made for them (CatalogError)."""
+    count = len(pending_readings())
+    if count and catalog is not False:
+        with catalog_store(catalog, create=create):     # opening it for a job records them (api/catalog.py)
+            pass
+    return count
+
+
 def health_flags(catalog: CatalogArg = None) -> list[dict[str, Any]]:
     """Every cartridge's flags (what `status` shows), most urgent first; the readings taken at loads in this
     process are recorded first."""
@@ -79,4 +90,4 @@ def health_flags(catalog: CatalogArg = None) -> list[dict[str, Any]]:
 
 
 __all__ = ["HealthReport", "HealthFlag", "DriveHealth", "cartridge_health", "read_cartridge_health", "health_flags",
-           "MIGRATE_SOON", "CLEAN_DRIVE", "WATCH", "TREND_COLUMNS"]
+           "record_health_readings", "MIGRATE_SOON", "CLEAN_DRIVE", "WATCH", "TREND_COLUMNS"]

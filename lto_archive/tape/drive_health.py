@@ -189,6 +189,11 @@ def _keep(reading: DriveHealth) -> DriveHealth:
     return reading
 
 
+def pending_readings() -> list[DriveHealth]:
+    """The readings waiting for a catalog, oldest first (the queue is left as it is)."""
+    return list(_PENDING)
+
+
 def take_pending() -> list[DriveHealth]:
     """The readings taken at load since the last call, oldest first (the queue is emptied)."""
     out = list(_PENDING)

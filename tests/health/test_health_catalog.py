@@ -147,3 +147,24 @@ def test_status_shows_the_flags(tmp_path):
     mine = [a for a in json.loads(result.output)["attention"] if a["where"] == "BAD001L9"]
     assert [a["what"].split(":")[0] for a in mine] == [MIGRATE_SOON, MIGRATE_SOON, CLEAN_DRIVE]
     assert mine[0]["severity"] == "error"
+
+
+def test_a_failed_cli_job_still_records_its_load(tmp_path):
+    cat = tmp_path / "cat.sqlite"
+    lto_archive.create_vtape(tmp_path / "t", capacity="64M", barcode="FLD001L9").close()
+    take_pending()
+    runner = CliRunner()
+    assert runner.invoke(cli, ["write", str(_card(tmp_path)), "--device", f"vtape:{tmp_path / 't'}", "--catalog",
+                               str(cat), "--log-dir", str(tmp_path / "logs")]).exit_code == 0
+    with VirtualTape(tmp_path / "t") as vt:
+        vt.faults.read_error_at_block = 2
+        vt.save_settings()
+    take_pending()
+    result = runner.invoke(cli, ["verify", "--device", f"vtape:{tmp_path / 't'}", "--catalog", str(cat)])
+    assert result.exit_code != 0 and "read error" in result.output
+    trend = lto_archive.cartridge_health("FLD001L9", catalog=cat).trend()
+    assert len(trend) == 2                     # the write's load and the failed verify's
+    with VirtualTape(tmp_path / "t") as vt:    # the failed mount's errors, as the next load reads them
+        vt.faults.clear()
+        vt.save_settings()
+    assert lto_archive.read_cartridge_health(f"vtape:{tmp_path / 't'}", catalog=cat).trend()[-1]["tapealert"] == [4, 5]
