@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog.health import (CLEAN_DRIVE, MIGRATE_SOON, WATCH, HealthFlag, assess, rated_loads, readings,
-                              record_pending)
+from ..catalog.health import (CLEAN_DRIVE, MIGRATE_SOON, WATCH, HealthFlag, assess, flags, rated_loads,
+                              readings)
 from ..errors import UsageError
 from ..tape.drive_health import DriveHealth, pending_readings, read_health
 from .catalog import CatalogArg, catalog_store
@@ -79,12 +79,10 @@ def record_health_readings(catalog: CatalogArg = None, *, create: bool = True) -
 def health_flags(catalog: CatalogArg = None) -> list[dict[str, Any]]:
     """Every cartridge's flags (what `status` shows), most urgent first; the readings taken at loads in this
     process are recorded first."""
-    from ..catalog.health import flags
     with catalog_store(catalog) as store:
         if store is None:
             return []
-        record_pending(store)
-        found = flags(store)
+        found = flags(store)           # opening the store recorded this process's pending readings first
     order = {"error": 0, "warning": 1, "note": 2}
     return [f.to_dict() for f in sorted(found, key=lambda f: (order.get(f.severity, 3), f.label))]
 

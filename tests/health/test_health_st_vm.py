@@ -18,10 +18,7 @@ pytestmark = pytest.mark.tapevm
 
 @pytest.fixture
 def nst() -> str:
-    dev = tape_device()
-    if not dev:
-        pytest.skip("no tape device: runs inside tapevm or with LTO_ARCHIVE_TEST_TAPE=/dev/nstN")
-    return dev
+    return tape_device() or pytest.skip("no tape device: runs inside tapevm or with LTO_ARCHIVE_TEST_TAPE=/dev/nstN")
 
 
 def test_a_real_drive_gives_a_reading_or_notes_never_an_error(nst: str) -> None:
