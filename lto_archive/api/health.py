@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog.health import (CLEAN_DRIVE, MIGRATE_SOON, WATCH, HealthFlag, assess, flags, rated_loads,
+from ..catalog.health import (CLEAN_DRIVE, MIGRATE_SOON, WATCH, HealthFlag, assess, flags, latest, rated_loads,
                               readings)
 from ..errors import UsageError
 from ..tape.drive_health import DriveHealth, pending_readings, read_health
@@ -76,6 +76,17 @@ def record_health_readings(catalog: CatalogArg = None, *, create: bool = True) -
     return count
 
 
+def health_summary(catalog: CatalogArg = None) -> list[dict[str, Any]]:
+    """Every cartridge's newest reading, as the figures a dashboard graphs (metrics): label, device, when, load
+    count, MiB written and read, corrected and uncorrected errors, lifetime uncorrected errors, TapeAlert flags."""
+    with catalog_store(catalog) as store:
+        newest = latest(store) if store is not None else []
+    return [{"label": h.label, "device": h.device, "read_at": h.read_at, "load_count": h.load_count,
+             "mb_written": h.mb_written, "mb_read": h.mb_read, "corrected_errors": h.corrected_errors,
+             "uncorrected_errors": h.uncorrected_errors, "lifetime_uncorrected_errors": h.lifetime_uncorrected_errors,
+             "tapealert": list(h.tapealert)} for h in newest]
+
+
 def health_flags(catalog: CatalogArg = None) -> list[dict[str, Any]]:
     """Every cartridge's flags (what `status` shows), most urgent first; the readings taken at loads in this
     process are recorded first."""
@@ -88,4 +99,4 @@ def health_flags(catalog: CatalogArg = None) -> list[dict[str, Any]]:
 
 
 __all__ = ["HealthReport", "HealthFlag", "DriveHealth", "cartridge_health", "read_cartridge_health", "health_flags",
-           "record_health_readings", "MIGRATE_SOON", "CLEAN_DRIVE", "WATCH", "TREND_COLUMNS"]
+           "health_summary", "record_health_readings", "MIGRATE_SOON", "CLEAN_DRIVE", "WATCH", "TREND_COLUMNS"]

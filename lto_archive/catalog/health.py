@@ -85,6 +85,14 @@ def labels(cat: Catalog) -> list[str]:
     return [r[0] for r in cat.conn.execute("SELECT DISTINCT label FROM health_readings ORDER BY label")]
 
 
+def latest(cat: Catalog) -> list[DriveHealth]:
+    """The newest reading of every cartridge, by label."""
+    rows = cat.conn.execute("SELECT h.reading FROM health_readings h WHERE h.id = (SELECT g.id FROM health_readings g "
+                            "WHERE g.label = h.label ORDER BY g.read_at DESC, g.id DESC LIMIT 1) "
+                            "ORDER BY h.label").fetchall()
+    return [DriveHealth.from_dict(json.loads(r[0])) for r in rows]
+
+
 def assess(history: list[DriveHealth]) -> list[HealthFlag]:
     """The flags a cartridge's readings (oldest first) call for, most urgent first."""
     if not history:

@@ -122,6 +122,9 @@ def test_health_command_shows_the_trend_and_the_flags(tmp_path):
     assert {f["kind"] for f in doc["flags"]} == {MIGRATE_SOON, CLEAN_DRIVE}
     flags = lto_archive.health_flags(catalog=cat)
     assert flags[0]["severity"] == "error" and flags[0]["label"] == "BAD001L9"
+    [summary] = lto_archive.health_summary(catalog=cat)
+    assert (summary["label"], summary["uncorrected_errors"], summary["lifetime_uncorrected_errors"],
+            summary["tapealert"]) == ("BAD001L9", 2, 4, [4, 5, 20])
 
 
 def test_health_without_a_cartridge_is_a_usage_error_and_an_unknown_one_has_no_readings(tmp_path):
