@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         RestoreConflict, VerificationFailed, JobIncomplete, Interrupted,
         write_job_report, check_report_path,
         HealthReport, cartridge_health, read_cartridge_health, health_flags, record_health_readings, health_summary,
+        record_load_health,
     )
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
@@ -58,7 +59,7 @@ __all__ = [
     "Interrupted", "make_sample_card", "run_benchmark", "run_index_benchmark",
     "write_job_report", "check_report_path",
     "HealthReport", "cartridge_health", "read_cartridge_health", "health_flags", "record_health_readings",
-    "health_summary",
+    "health_summary", "record_load_health",
 ]
 
 _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {

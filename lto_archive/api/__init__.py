@@ -33,7 +33,7 @@ from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICA
                     scan_axf, survey_drive, verify_certificate, write_report)
 from .paperwork import make_paperwork, open_paperwork
 from .health import (HealthReport, cartridge_health, health_flags, health_summary, read_cartridge_health,
-                     record_health_readings)
+                     record_health_readings, record_load_health)
 from .writing import DEFAULT_LOG_DIR, write
 from .job_report import check_report_path, write_job_report
 
@@ -61,7 +61,7 @@ __all__ = [
     "naming_convention", "write_report", "ScsiDevice", "DriveSurvey", "survey_drive",
     # health (docs/health.md)
     "HealthReport", "cartridge_health", "read_cartridge_health", "health_flags", "record_health_readings",
-    "health_summary",
+    "health_summary", "record_load_health",
     # errors
     "LtoArchiveError", "ExitCode", "UsageError", "DeviceError", "DeviceNotFound", "NoMedium", "WriteProtected",
     "GenerationError", "EndOfMedium", "ChangerError", "CartridgeNotFound", "DriveFull", "SlotFull", "EmptySlot", "NoNextCartridge", "SourceError",

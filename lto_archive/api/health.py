@@ -8,7 +8,8 @@ from typing import Any
 
 from ..catalog.health import (CLEAN_DRIVE, MIGRATE_SOON, WATCH, HealthFlag, assess, flags, latest, rated_loads,
                               readings)
-from ..errors import UsageError
+from ..errors import LtoArchiveError, UsageError
+from ..library import Library
 from ..tape.drive_health import DriveHealth, pending_readings, read_health
 from .catalog import CatalogArg, catalog_store
 from .targets import open_tape
@@ -76,6 +77,18 @@ def record_health_readings(catalog: CatalogArg = None, *, create: bool = True) -
     return count
 
 
+def record_load_health(library: Library, drive: int, *, catalog: CatalogArg = None) -> str | None:
+    """After a library load (`library load`): read the health of the cartridge now in `drive` and record it in
+    `catalog`, if that catalog exists already. None when recorded; else why not (a note, never an error)."""
+    why = library.read_health(drive)
+    if why is None:
+        try:
+            record_health_readings(catalog, create=False)
+        except LtoArchiveError as exc:
+            why = exc.message
+    return why
+
+
 def health_summary(catalog: CatalogArg = None) -> list[dict[str, Any]]:
     """Every cartridge's newest reading, as the figures a dashboard graphs (metrics): label, device, when, load
     count, MiB written and read, corrected and uncorrected errors, lifetime uncorrected errors, TapeAlert flags."""
@@ -99,4 +112,4 @@ def health_flags(catalog: CatalogArg = None) -> list[dict[str, Any]]:
 
 
 __all__ = ["HealthReport", "HealthFlag", "DriveHealth", "cartridge_health", "read_cartridge_health", "health_flags",
-           "health_summary", "record_health_readings", "MIGRATE_SOON", "CLEAN_DRIVE", "WATCH", "TREND_COLUMNS"]
+           "health_summary", "record_health_readings", "record_load_health", "MIGRATE_SOON", "CLEAN_DRIVE", "WATCH", "TREND_COLUMNS"]

@@ -171,3 +171,18 @@ def test_a_failed_cli_job_still_records_its_load(tmp_path):
         vt.faults.clear()
         vt.save_settings()
     assert lto_archive.read_cartridge_health(f"vtape:{tmp_path / 't'}", catalog=cat).trend()[-1]["tapealert"] == [4, 5]
+
+
+def test_a_library_load_command_reads_the_cartridge_into_an_existing_catalog(tmp_path, monkeypatch):
+    cat = tmp_path / "cat.sqlite"
+    monkeypatch.setenv("LTO_ARCHIVE_CATALOG", str(cat))
+    lto_archive.create_vlib(tmp_path / "lib", drives=1, slots=2, capacity="64M").close()
+    take_pending()
+    runner = CliRunner()
+    assert runner.invoke(cli, ["library", "load", "--library", f"vlib:{tmp_path / 'lib'}", "LTA001L9"]).exit_code == 0
+    assert not cat.exists()                    # a load never makes a catalog
+    Catalog.open(cat).close()
+    runner.invoke(cli, ["library", "unload", "--library", f"vlib:{tmp_path / 'lib'}"])
+    assert runner.invoke(cli, ["library", "load", "--library", f"vlib:{tmp_path / 'lib'}", "--slot", "2"]).exit_code == 0
+    assert [h.device.rsplit("/", 2)[-2:] for h in lto_archive.cartridge_health("LTA002L9").readings] == [
+        ["0", "LTA002L9"]]
