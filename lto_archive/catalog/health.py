@@ -16,6 +16,7 @@ from typing import Any
 
 from ..tape.drive_health import DriveHealth, take_pending
 from ..tape.logpages import CLEANING_FLAGS, MEDIA_FLAGS, TAPEALERT, tapealert_flag
+from .schema import HEALTH_V7
 from .store import Catalog
 
 MIGRATE_SOON = "migrate soon"
@@ -50,9 +51,19 @@ class HealthFlag:
         return asdict(self)
 
 
+def ensure_table(cat: Catalog) -> None:
+    """The readings' table, also in a catalog that a build without migration 7 brought past version 7."""
+    if cat.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='health_readings'").fetchone():
+        return
+    with cat.transaction():
+        for sql in HEALTH_V7:
+            cat.conn.execute(sql)
+
+
 def record(cat: Catalog, reading: DriveHealth) -> int:
     """Store one reading; its row id."""
     doc = reading.to_dict()
+    ensure_table(cat)
     with cat.transaction():
         cur = cat.conn.execute(
             "INSERT INTO health_readings(label, barcode, device, read_at, generation, load_count, mb_written, mb_read, "
@@ -75,6 +86,7 @@ def record_pending(cat: Catalog) -> int:
 
 def readings(cat: Catalog, label: str) -> list[DriveHealth]:
     """Every reading of one cartridge (its barcode, or device:NAME), oldest first."""
+    ensure_table(cat)
     rows = cat.conn.execute("SELECT reading FROM health_readings WHERE label = ? OR barcode = ? "
                             "ORDER BY read_at, id", (label, label)).fetchall()
     return [DriveHealth.from_dict(json.loads(r[0])) for r in rows]
@@ -82,11 +94,13 @@ def readings(cat: Catalog, label: str) -> list[DriveHealth]:
 
 def labels(cat: Catalog) -> list[str]:
     """The cartridges (labels) with at least one reading."""
+    ensure_table(cat)
     return [r[0] for r in cat.conn.execute("SELECT DISTINCT label FROM health_readings ORDER BY label")]
 
 
 def latest(cat: Catalog) -> list[DriveHealth]:
     """The newest reading of every cartridge, by label."""
+    ensure_table(cat)
     rows = cat.conn.execute("SELECT h.reading FROM health_readings h WHERE h.id = (SELECT g.id FROM health_readings g "
                             "WHERE g.label = h.label ORDER BY g.read_at DESC, g.id DESC LIMIT 1) "
                             "ORDER BY h.label").fetchall()

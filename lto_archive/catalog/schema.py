@@ -167,9 +167,10 @@ _V5 = (
     "CREATE INDEX custody_subject ON custody(subject, seq)",
 )
 
-_V7 = (
-    # cartridge and drive health (catalog/health.py): one reading per cartridge per load
-    """CREATE TABLE health_readings (
+HEALTH_V7 = (
+    # cartridge and drive health (catalog/health.py): one reading per cartridge per load. IF NOT EXISTS: the
+    # store also runs these for a catalog a build without step 7 took past version 7 (catalog/health.py)
+    """CREATE TABLE IF NOT EXISTS health_readings (
         id                  INTEGER PRIMARY KEY,
         label               TEXT NOT NULL,        -- the barcode, else 'device:<name>'
         barcode             TEXT,
@@ -186,7 +187,7 @@ _V7 = (
         tapealert           TEXT NOT NULL DEFAULT '',   -- active flags, comma separated
         reading             TEXT NOT NULL         -- the whole reading as JSON (pages, notes)
     )""",
-    "CREATE INDEX health_label ON health_readings(label, read_at)",
+    "CREATE INDEX IF NOT EXISTS health_label ON health_readings(label, read_at)",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -195,7 +196,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "folder destinations: filesystem volume identity", _V3),
     Migration(4, "span sets: cartridges of a job that spans several; parts of split files", _V4),
     Migration(5, "chain of custody: hash-linked events", _V5),
-    Migration(7, "cartridge and drive health: one reading per cartridge per load", _V7),
+    Migration(7, "cartridge and drive health: one reading per cartridge per load", HEALTH_V7),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -34,6 +34,14 @@ def test_migration_7_stores_a_reading_and_gives_it_back(tmp_path):
         assert readings(cat, "TRD001L9") == [h]
 
 
+def test_a_catalog_past_version_7_without_the_table_gets_it(tmp_path):
+    with Catalog.open(tmp_path / "c.sqlite") as cat:
+        cat.conn.execute("DROP TABLE health_readings")      # as a build whose steps skipped 7 left it
+        assert readings(cat, "TRD001L9") == []
+        record(cat, _reading(1))
+        assert len(readings(cat, "TRD001L9")) == 1
+
+
 def test_thresholds():
     ok = [_reading(n) for n in (1, 2, 3)]
     assert assess(ok) == []
