@@ -122,6 +122,7 @@ def library_load(library_spec: str, drive_devices: tuple[str, ...], as_json: boo
                 raise DriveFull(f"cannot load slot {slot}: every drive of {lib.name} is full; unload one first",
                                 slot=slot)
         lib.load(slot, drive)
+    lto_archive.record_load_health(lib, drive)     # the cartridge's health at load, into the catalog (health.md)
     st = lib.status()
     d = st.drive(drive)
     emit({"library": lib.name, "barcode": d.barcode, "drive": drive, "device": d.device,

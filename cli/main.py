@@ -19,6 +19,7 @@ from .config import config_path, default_map, load_settings
 from .common import exit_code_help, fail, flush_json, interrupted, terminate_as_interrupt
 from .demo_cmd import demo
 from .drive_cmds import drive
+from .health_cmds import catalog_in, health, keep_readings
 from .library_cmds import library, vlib
 from .ltfs_cmds import format_cmd, ltfs
 from .mhl_cmds import mhl
@@ -36,6 +37,7 @@ class _Group(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["lto_archive.json"] = "--json" in args      # the command's own arguments (also under CliRunner)
+        ctx.meta["lto_archive.catalog"] = catalog_in(args)   # where a failed job's health readings go
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
@@ -44,6 +46,7 @@ class _Group(click.Group):
             with terminate_as_interrupt():
                 rv = super().invoke(ctx)
         except LtoArchiveError as exc:
+            keep_readings(ctx.meta.get("lto_archive.catalog"))
             fail(exc, as_json)
         except KeyboardInterrupt as exc:     # Ctrl-C (or SIGTERM) outside a write job: no "Aborted!", no traceback
             fail(interrupted(exc), as_json)
@@ -81,6 +84,7 @@ cli.add_command(migrate)
 cli.add_command(migrations)
 cli.add_command(audit)
 cli.add_command(metrics)
+cli.add_command(health)
 
 
 def main() -> None:

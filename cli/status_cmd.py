@@ -105,5 +105,7 @@ def status(devices: tuple[str, ...], libraries: tuple[str, ...], catalog_path: P
         overview = cat.overview(jobs=jobs)
     attention = [{"where": d["device"], "severity": "warning", "what": a} for d in drives for a in d.get("attention", [])]
     attention += [{"where": a["destination"], "severity": a["severity"], "what": a["what"]} for a in overview["attention"]]
+    attention += [{"where": f["label"], "severity": f["severity"], "what": f"{f['kind']}: {f['why']}"}   # docs/health.md
+                  for f in lto_archive.health_flags(catalog=str(catalog_path) if catalog_path else None)]
     doc = {"drives": drives, "libraries": libs, "catalog": overview, "attention": attention}
     emit(doc, as_json, lambda: _text(doc))

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
         QueueNode, submit_job, run_queue_worker, list_queued_jobs, show_queued_job, cancel_queued_job,
         audit_policy, audit_plan, audit_run, audit_report, write_audit_report, AuditPolicy, AuditPlan, AuditRun,
         metrics,
+        HealthReport, cartridge_health, read_cartridge_health, health_flags, record_health_readings, health_summary,
+        record_load_health,
     )
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
@@ -66,6 +68,8 @@ __all__ = [
     "QueueNode", "submit_job", "run_queue_worker", "list_queued_jobs", "show_queued_job", "cancel_queued_job",
     "audit_policy", "audit_plan", "audit_run", "audit_report", "write_audit_report", "AuditPolicy", "AuditPlan",
     "AuditRun", "metrics",
+    "HealthReport", "cartridge_health", "read_cartridge_health", "health_flags", "record_health_readings",
+    "health_summary", "record_load_health",
 ]
 
 _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {

@@ -37,6 +37,8 @@ from .catalog import copy_catalog, migrate_catalog
 from .migrate import Migration, migrate, migrations
 from .queue import (QueueNode, cancel_queued_job, list_queued_jobs, run_queue_worker, show_queued_job,
                     submit_job)
+from .health import (HealthReport, cartridge_health, health_flags, health_summary, read_cartridge_health,
+                     record_health_readings, record_load_health)
 from .writing import DEFAULT_LOG_DIR, write
 from .job_report import check_report_path, write_job_report
 from .audit import (AuditPlan, AuditPolicy, AuditRun, audit_plan, audit_policy, audit_report, audit_run, metrics,
@@ -66,6 +68,9 @@ __all__ = [
     "AXF_UNPROVEN", "AXF_MISSING", "CreatorInfo", "MhlVerifyReport", "mhl_create_generation", "mhl_verify_tree",
     "MHL_FORMATS", "mhl_check_formats", "MHL_IN_PLACE", "MHL_TRANSFER", "REPORT_FORMATS", "build_report",
     "naming_convention", "write_report", "ScsiDevice", "DriveSurvey", "survey_drive",
+    # health (docs/health.md)
+    "HealthReport", "cartridge_health", "read_cartridge_health", "health_flags", "record_health_readings",
+    "health_summary", "record_load_health",
     # errors
     "LtoArchiveError", "ExitCode", "UsageError", "DeviceError", "DeviceNotFound", "NoMedium", "WriteProtected",
     "GenerationError", "EndOfMedium", "ChangerError", "CartridgeNotFound", "DriveFull", "SlotFull", "EmptySlot", "NoNextCartridge", "SourceError",

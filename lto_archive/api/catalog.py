@@ -15,6 +15,7 @@ from ..catalog import Catalog as CatalogStore
 from ..catalog import export as _export
 from ..jobs.catalog_import import import_folder as _import_folder
 from ..jobs.catalog_import import import_tape as _import_tape
+from ..catalog import health as _health
 from ..catalog import search as _search
 from ..catalog.overview import overview as _overview
 from . import custody as _custody
@@ -185,6 +186,13 @@ class Catalog:
 CatalogArg = Union[Catalog, CatalogStore, str, "os.PathLike[str]", None, bool]
 
 
+def record_pending_health(store: CatalogStore) -> CatalogStore:
+    """The health readings taken at the loads of this process's jobs go into the catalog the job records in
+    (catalog/health.py, docs/health.md)."""
+    _health.record_pending(store)
+    return store
+
+
 @contextmanager
 def catalog_store(catalog: CatalogArg, *, create: bool = True) -> Iterator[CatalogStore | None]:
     """The store a `catalog=` argument names: a Catalog (kept open), a path, None or True (the default
@@ -192,13 +200,13 @@ def catalog_store(catalog: CatalogArg, *, create: bool = True) -> Iterator[Catal
     if catalog is False:
         yield None
     elif isinstance(catalog, Catalog):
-        yield catalog.store
+        yield record_pending_health(catalog.store)
     elif isinstance(catalog, CatalogStore):
-        yield catalog
+        yield record_pending_health(catalog)
     else:
         where = None if catalog is None or isinstance(catalog, bool) else catalog
         with CatalogStore.open(where, create=create) as store:
-            yield store
+            yield record_pending_health(store)
 
 
 def copy_catalog(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> dict[str, Any]:

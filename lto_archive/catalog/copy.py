@@ -44,6 +44,7 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("audit_policy", ("id",)),
     TableSpec("audits", ("destination_id", "at", "kind"), {"destination_id": "destinations"}),
     TableSpec("audit_drills", ("audit_id", "path"), {"audit_id": "audits"}),
+    TableSpec("health_readings", ("label", "device", "read_at")),
     TableSpec("migrations", ("at", "source_id", "target_id"), {"source_id": "destinations", "target_id": "destinations"}),
     TableSpec("copy_lineage", ("copy_id", "derived_from"),
               {"copy_id": "copies", "derived_from": "copies", "migration_id": "migrations"}, has_id=False),

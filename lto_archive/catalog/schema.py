@@ -225,6 +225,29 @@ _V6 = (
     "CREATE INDEX audit_drills_audit ON audit_drills(audit_id)",
 )
 
+HEALTH_V7 = (
+    # cartridge and drive health (catalog/health.py): one reading per cartridge per load. IF NOT EXISTS: the
+    # store also runs these for a catalog a build without step 7 took past version 7 (catalog/health.py)
+    """CREATE TABLE IF NOT EXISTS health_readings (
+        id                  INTEGER PRIMARY KEY,
+        label               TEXT NOT NULL,        -- the barcode, else 'device:<name>'
+        barcode             TEXT,
+        device              TEXT NOT NULL,        -- the drive that read it
+        read_at             TEXT NOT NULL,
+        generation          TEXT,
+        load_count          INTEGER,
+        mb_written          INTEGER,              -- lifetime MiB (cartridge memory or page 0x17)
+        mb_read             INTEGER,
+        remaining_mb        INTEGER,
+        capacity_mb         INTEGER,
+        corrected_errors    INTEGER NOT NULL DEFAULT 0,
+        uncorrected_errors  INTEGER NOT NULL DEFAULT 0,
+        tapealert           TEXT NOT NULL DEFAULT '',   -- active flags, comma separated
+        reading             TEXT NOT NULL         -- the whole reading as JSON (pages, notes)
+    )""",
+    "CREATE INDEX IF NOT EXISTS health_label ON health_readings(label, read_at)",
+)
+
 _V8 = (
     # migration (lto_archive/migration, catalog/lineage.py): one row per source cartridge moved to a target
     """CREATE TABLE migrations (
@@ -281,6 +304,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "span sets: cartridges of a job that spans several; parts of split files", _V4),
     Migration(5, "chain of custody: hash-linked events", _V5),
     Migration(6, "audits: the policy, each audit of a cartridge, restore drills", _V6),
+    Migration(7, "cartridge and drive health: one reading per cartridge per load", HEALTH_V7),
     Migration(8, "migration: cartridges moved and proven, copy lineage, superseded sources", _V8),
     Migration(9, "jobs queued across nodes: node, progress and result of each", _V9),
 )

@@ -18,7 +18,7 @@ import abc
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import CartridgeNotFound, ChangerBusy, DriveFull, EmptySlot, SlotFull, UsageError
+from ..errors import CartridgeNotFound, ChangerBusy, DriveFull, EmptySlot, LtoArchiveError, SlotFull, UsageError
 
 if TYPE_CHECKING:
     from ..tape.device import TapeDevice
@@ -280,6 +280,16 @@ class Library(abc.ABC):
         if not empty and not chosen.full:
             raise EmptySlot(f"{what}: import/export slot {ie_slot} is empty", slot=ie_slot)
         return ie_slot
+
+    def read_health(self, drive: int) -> str | None:
+        """The cartridge just loaded in `drive`, asked about its health: opening the drive takes the reading
+        (tape/drive_health.py; it waits for the catalog). None when done; else why the drive could not be
+        opened (a real changer's drive whose device is not known, ...): never an error, the load stands."""
+        try:
+            self.open_drive(drive).close()
+        except LtoArchiveError as exc:
+            return exc.message
+        return None
 
     def close(self) -> None:
         """Release whatever the library object holds (not the cartridges)."""

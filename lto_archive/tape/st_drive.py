@@ -12,6 +12,7 @@ from ..errors import (DeviceError, DeviceNotFound, EndOfData, EndOfMedium, Mediu
                       WriteProtected)
 from . import st_ioctl as io
 from .device import MAX_RECORD, TapeDevice
+from .drive_health import note_load
 from .st_driver import Driver
 from .st_spec import StOptions
 
@@ -59,6 +60,26 @@ class StDriveBase(TapeDevice):
             self.position_source = "counted"
             self._say_once("position", f"{self.path}: the drive does not answer READ POSITION; lto-archive counts "
                            f"records and filemarks itself (locate = rewind and space forward)")
+        note_load(self)        # the cartridge's health at load, for the catalog (docs/health.md)
+
+    # --- health: log pages and cartridge memory through SG_IO (tape/drive_health.py) -----------------
+    def log_sense(self, page: int) -> bytes:
+        """The drive's log page `page`; DeviceError (a ScsiUnsupported) when it does not answer it."""
+        return self._health_call("log_sense", f"LOG SENSE page 0x{page:02X}", page)
+
+    def read_attribute(self, partition: int, attr_id: int) -> bytes | None:
+        """A cartridge-memory attribute's value, None when the cartridge lacks it."""
+        value: bytes | None = self._health_call("read_attribute", "READ ATTRIBUTE", partition, attr_id)
+        return value
+
+    def _health_call(self, method: str, what: str, *args: int) -> Any:
+        call = getattr(self._drv, method, None)
+        if call is None:
+            raise DeviceError(f"{self.path}: {what}: this driver cannot send SCSI commands", path=self.path)
+        try:
+            return call(*args)
+        except OSError as exc:
+            raise DeviceError(f"{self.path}: {what}: {exc.strerror or exc}", path=self.path) from None
 
     def _reset_tracking(self) -> None:
         self._addr: int | None = 0      # logical address (records + filemarks) when counted

@@ -91,6 +91,16 @@ class StDriver:
         """LOCATE(16) with the change-partition bit through SG_IO (ScsiUnsupported when refused)."""
         self._scsi_device().locate(partition, block)
 
+    def log_sense(self, page: int) -> bytes:
+        """Log page `page` (LOG SENSE through SG_IO on the st node); the drive's refusal is raised."""
+        from .logpages import read_log_page
+        return read_log_page(self._scsi_device(), page)
+
+    def read_attribute(self, partition: int, attr_id: int) -> bytes | None:
+        """One cartridge-memory attribute (READ ATTRIBUTE through SG_IO); None when the cartridge lacks it."""
+        value: bytes | None = self._scsi_device().read_attribute(partition, attr_id)
+        return value
+
     def _scsi_device(self) -> Any:
         if self._scsi is None:
             from .scsi.device import ScsiDevice   # SG_IO on the st node itself

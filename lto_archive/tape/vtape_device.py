@@ -22,7 +22,9 @@ from . import mam
 from .blocks import BlockTable, partition_capacities
 from .device import MAX_RECORD, MediumInfo, Position, TapeDevice, WriteFlags, record_length
 from .speed import DriveSpeedModel, SpeedSettings, TapeStats
+from .drive_health import note_load
 from .vtape_faults import Faults
+from .vtape_health import DriveCounters
 from .vtape_settings import (CONF_DEFAULTS, CONF_NAME, SIDECAR_NAME, MiB, VTapeSettings, as_generation, conf_bool,
                              default_drive_generation, read_conf)
 from .vtape_store import OBJECT, CartridgeFolder, object_name
@@ -52,6 +54,7 @@ class VirtualTape(TapeDevice):
         self.stats = TapeStats()
         self.faults = Faults()
         self.speed: DriveSpeedModel | None = None
+        self.counters: DriveCounters | None = None
         self._load_medium()
 
     # --- loading ----------------------------------------------------------------
@@ -77,6 +80,23 @@ class VirtualTape(TapeDevice):
             raise
         self._vcr_pending = True
         self._ready = True
+        self._count_load(SIDECAR_NAME in names)
+
+    def _count_load(self, ours: bool) -> None:
+        """The drive's counters for this load (tape/vtape_health.py), and the health reading at load."""
+        before = self.counters
+        self.counters = DriveCounters(self.path, persist=ours, attr=self._mam_number)
+        self.counters.drive_loads = before.drive_loads if before is not None else 0
+        self.counters.loaded()
+        note_load(self)
+
+    def _mam_number(self, attr_id: int, value: int | None) -> int | None:
+        """A binary MAM number the drive keeps: read it (value None) or write it."""
+        if value is None:
+            attr = self._open_folder().read_attribute(0, attr_id)
+            return attr.number() if attr is not None and attr.value else None
+        self._write_attr(0, attr_id, mam.BINARY | mam.READ_ONLY_FLAG, value.to_bytes(8, "big"))
+        return None
 
     def _read_settings(self, names: list[str]) -> None:
         conf = read_conf(self.path) if CONF_NAME in names else dict(CONF_DEFAULTS)
@@ -201,7 +221,7 @@ class VirtualTape(TapeDevice):
         table = self._table
         p, b = table.part, table.block
         if self.faults.armed:
-            self.faults.check_write(self.label, p, b, table.after_record(n))
+            self._faulted(self.faults.check_write, True, self.label, p, b, table.after_record(n))
         table.check_room(n)
         short = self.faults.short_write(n) if self.faults.armed else None
         if short is not None:
@@ -218,6 +238,8 @@ class VirtualTape(TapeDevice):
         st = self.stats
         st.records_written += 1
         st.bytes_written += n
+        if self.counters is not None:
+            self.counters.record(n, write=True, every=self.faults.corrected_errors_every)
         if self.speed is not None:
             self.speed.on_write(n)
         return flags
@@ -251,7 +273,7 @@ class VirtualTape(TapeDevice):
             p, b = table.part, table.block
             if self.faults.armed:
                 for addr in range(b, b + count):
-                    self.faults.check_write(self.label, p, addr, None)
+                    self._faulted(self.faults.check_write, True, self.label, p, addr, None)
             if b != table.eod[p]:
                 folder.discard(table, p, b)
             for addr in range(b, b + count):
@@ -276,7 +298,7 @@ class VirtualTape(TapeDevice):
         table = self._table
         p, b = table.part, table.block
         if self.faults.armed:
-            self.faults.check_read(self.label, p, b, table.eod[p])
+            self._faulted(self.faults.check_read, False, self.label, p, b, table.eod[p])
         if b >= table.eod[p]:
             raise EndOfData(f"end of data on cartridge {self.label}: nothing is written at partition {p} "
                             f"block {b}", partition=p, block=b)
@@ -300,6 +322,8 @@ class VirtualTape(TapeDevice):
         st = self.stats
         st.records_read += 1
         st.bytes_read += size
+        if self.counters is not None:
+            self.counters.record(size, write=False, every=self.faults.corrected_errors_every)
         return data
 
     # --- moving -------------------------------------------------------------------
@@ -420,6 +444,11 @@ class VirtualTape(TapeDevice):
         self._closed = True
 
     def _release(self) -> None:
+        if self._ready and self.counters is not None and self._folder is not None:
+            try:
+                self.counters.unloaded()       # this mount's counters join the cartridge's
+            except (OSError, DeviceError):
+                pass                            # a full disk: the counters are lost, not the unload
         self._ready = False
         folder, self._folder = self._folder, None
         if folder is not None:
@@ -435,6 +464,26 @@ class VirtualTape(TapeDevice):
     def __repr__(self) -> str:
         state = "loaded" if self._ready else ("closed" if self._closed else "unloaded")
         return f"<VirtualTape {self.path} {self.generation} {state}>"
+
+    # --- health: the drive's log pages (tape/vtape_health.py, tape/logpages.py) -----------------------
+    def _faulted(self, check: Callable[..., None], write: bool, *args: object) -> None:
+        """Run an injected-fault check; a medium error it raises is an uncorrected error in the counters."""
+        try:
+            check(*args)
+        except MediumError:
+            if self.counters is not None:
+                self.counters.failed(write=write)
+            raise
+
+    def log_sense(self, page: int) -> bytes:
+        """Log page `page` as a drive answers LOG SENSE (0x00, 0x02, 0x03, 0x14, 0x17, 0x2E); DeviceError else."""
+        self._check_ready()
+        assert self.counters is not None
+        table = self._table
+        parts = range(table.partitions)
+        return self.counters.page(page, alerts=self.faults.alerts(), barcode=self.barcode,
+                                  capacity_mb={p: table.cap[p] // MiB for p in parts},
+                                  used_mb={p: table.used(p) // MiB for p in parts})
 
     # --- settings -----------------------------------------------------------------
     def save_settings(self) -> None:
@@ -464,6 +513,9 @@ class VirtualTape(TapeDevice):
         if attr_id == mam.REMAINING_CAPACITY_IN_PARTITION:     # kept up to date by the drive, as a real one does
             left = self._table.remaining(partition) // MiB
             return mam.Attribute(attr_id, mam.BINARY | mam.READ_ONLY_FLAG, left.to_bytes(8, "big"))
+        if attr_id == mam.LOAD_COUNT and self.counters is not None:     # this load counted (kept at unload)
+            loads = self.counters.volume.mounts
+            return mam.Attribute(attr_id, mam.BINARY | mam.READ_ONLY_FLAG, loads.to_bytes(8, "big"))
         return self._open_folder().read_attribute(partition, attr_id)
 
     def _write_attr(self, partition: int, attr_id: int, fmt: int, value: bytes) -> None:

@@ -11,7 +11,8 @@ from ..errors import DeviceError, EndOfMedium, MediumError, UsageError
 
 _FAULT_KEYS = ("write_error_at_block", "write_error_partition", "read_error_at_block",
                "read_error_partition", "write_error_after_calls", "read_error_after_calls",
-               "end_of_medium_at", "end_of_medium_partition", "short_write_at_call", "drive_gone_after_calls")
+               "end_of_medium_at", "end_of_medium_partition", "short_write_at_call", "drive_gone_after_calls",
+               "corrected_errors_every", "clean_drive", "tapealert_flag")
 _COUNTERS = {"write_error_after_calls": "write_calls", "read_error_after_calls": "read_calls",
              "short_write_at_call": "short_calls", "drive_gone_after_calls": "gone_calls"}
 
@@ -39,6 +40,11 @@ class Faults:
       drive is gone (`gone`): that call and every later one, of any kind, raises
       the DeviceError a vanished /dev/nst gives (errno ENODEV), until the
       cartridge is opened again with the fault cleared.
+    - corrected_errors_every = N: every N-th record written or read needed a retry: one corrected
+      error in the drive's error counters (log pages 0x02 / 0x03; tape/vtape_health.py).
+    - clean_drive = 1: the drive asks to be cleaned (TapeAlert 20, clean now).
+    - tapealert_flag = N (1..64): the drive raises TapeAlert flag N.
+    An injected read or write error also counts as an uncorrected error and raises TapeAlert 4 (media).
     A faulted write writes nothing, unless it is the short write.
     """
 
@@ -53,6 +59,9 @@ class Faults:
     end_of_medium_partition: int | None = None
     short_write_at_call: int | None = None
     drive_gone_after_calls: int | None = None
+    corrected_errors_every: int | None = None
+    clean_drive: int | None = None
+    tapealert_flag: int | None = None
     write_calls: int = field(default=0, compare=False, repr=False)
     read_calls: int = field(default=0, compare=False, repr=False)
     short_calls: int = field(default=0, compare=False, repr=False)
@@ -63,6 +72,8 @@ class Faults:
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _FAULT_KEYS and value is not None and (not isinstance(value, int) or value < 0):
             raise UsageError(f"fault {name} must be a whole number >= 0 or None, not {value!r}")
+        if name == "tapealert_flag" and value is not None and not 1 <= value <= 64:
+            raise UsageError(f"fault tapealert_flag must be a TapeAlert flag, 1 to 64, not {value}")
         object.__setattr__(self, name, value)
         if name in _COUNTERS:
             object.__setattr__(self, _COUNTERS[name], 0)
@@ -88,6 +99,11 @@ class Faults:
             raise UsageError(f"unknown fault(s) {', '.join(unknown)} in {where}; known: {', '.join(_FAULT_KEYS)}",
                              keys=unknown)
         return cls(**data)
+
+    def alerts(self) -> set[int]:
+        """The TapeAlert flags the knobs raise (clean_drive, tapealert_flag)."""
+        out = {20} if self.clean_drive else set()
+        return out | ({self.tapealert_flag} if self.tapealert_flag else set())
 
     def check_write(self, label: str, p: int, b: int, after: int | None) -> None:
         """Raise the injected failure, if any, of writing at partition p block b of cartridge `label`:
