@@ -53,7 +53,7 @@ class HealthFlag:
 
 def ensure_table(cat: Catalog) -> None:
     """The readings' table, also in a catalog that a build without migration 7 brought past version 7."""
-    if cat.conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='health_readings'").fetchone():
+    if "health_readings" in cat.conn.table_names():
         return
     with cat.transaction():
         for sql in HEALTH_V7:
