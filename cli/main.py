@@ -26,6 +26,7 @@ from .mhl_cmds import mhl
 from .migrate_cmds import migrate, migrations
 from .paperwork_cmds import paperwork
 from .queue_cmds import jobs, submit, worker
+from .serve_cmd import serve, users
 from .report_cmd import report
 from .span_cmds import span
 from .status_cmd import status
@@ -78,7 +79,7 @@ def cli() -> None:
 
 
 for command in (status, vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, custody, paperwork, span, report, mhl, baf, demo,
-                bench, submit, worker, jobs):
+                bench, submit, worker, jobs, serve, users):
     cli.add_command(command)
 cli.add_command(migrate)
 cli.add_command(migrations)

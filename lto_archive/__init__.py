@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
     from .demo import make_sample_card
+    from .web import add_web_user, create_app, remove_web_user, serve_web, web_users
 
 __all__ = [
     "__version__",
@@ -66,6 +67,7 @@ __all__ = [
     "copy_catalog", "migrate_catalog",
     "migrate", "migrations", "Migration", "export_cartridge", "import_cartridge",
     "QueueNode", "submit_job", "run_queue_worker", "list_queued_jobs", "show_queued_job", "cancel_queued_job",
+    "create_app", "serve_web", "add_web_user", "remove_web_user", "web_users",
     "audit_policy", "audit_plan", "audit_run", "audit_report", "write_audit_report", "AuditPolicy", "AuditPlan",
     "AuditRun", "metrics",
     "HealthReport", "cartridge_health", "read_cartridge_health", "health_flags", "record_health_readings",
@@ -74,6 +76,7 @@ __all__ = [
 
 _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {
     "make_sample_card": f"{__name__}.demo",
+    **{n: f"{__name__}.web" for n in ("create_app", "serve_web", "add_web_user", "remove_web_user", "web_users")},
     "run_benchmark": f"{__name__}.bench",
     "run_index_benchmark": f"{__name__}.bench_ltfs",
 }

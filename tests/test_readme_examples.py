@@ -37,6 +37,10 @@ SKIP = [
     ("ltfs-mount:", "needs a mounted LTFS volume: the LTFS software and a drive (tests/ltfs_mount/ run it)"),
     ("lto-archive bench", "a benchmark: minutes and gigabytes (tests/test_bench_demo.py runs a small one)"),
     ("<day>/<session>", "a placeholder: the copy log of a job whose tape filled up"),
+    ("LTO_ARCHIVE_CATALOG", "the shared PostgreSQL catalog (tests/catalog/test_postgresql.py runs a real server)"),
+    ("lto-archive worker", "a queue worker on PostgreSQL (tests/test_queue.py runs two, on a real server)"),
+    ("lto-archive submit", "the queue on PostgreSQL (tests/test_queue.py)"),
+    ("lto-archive serve", "the web view (tests/web/ drive it in headless Chromium)"),
 ]
 
 

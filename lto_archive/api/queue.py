@@ -29,7 +29,9 @@ from ..catalog import catalog_target
 from ..catalog import queued as _queued
 from ..errors import LtoArchiveError, UsageError
 from ..progress import Progress
+from ..tape import TapeDevice
 from .reading import restore, verify
+from .targets import open_device
 from .writing import write
 
 TASK = "lto_archive.job"
@@ -120,8 +122,22 @@ def _progress_writer(cat: CatalogStore, job_id: int) -> Any:
     return on_progress
 
 
+def _check_loaded(node: Node, barcode: str | None) -> None:
+    """A node with one drive runs a job that names a cartridge only when that cartridge is in the drive."""
+    if not barcode or node.library:
+        return
+    with open_device(node.target) as dev:
+        loaded = dev.medium().barcode if isinstance(dev, TapeDevice) else None
+    if loaded != barcode:
+        raise UsageError(f"this node's drive {node.target} holds {loaded or 'a cartridge without a barcode'}, "
+                         f"the job needs {barcode}: run it on a node whose library holds it, or load it here",
+                         barcode=barcode)
+
+
 def _call(node: Node, kind: str, args: dict[str, Any], cat: CatalogStore, progress: Any) -> Any:
-    spec, where = node.target, {"barcode": args.get("barcode"), "library": node.library}
+    _check_loaded(node, args.get("barcode"))
+    spec = node.target
+    where = {"barcode": args.get("barcode"), "library": node.library} if node.library else {}
     common = {"catalog": node.catalog, "progress": progress, **where}
     if kind == "write":
         extra = {k: args[k] for k in ("format", "hashes", "operator", "production", "block_size") if args.get(k)}

@@ -51,7 +51,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("superseded", ("destination_id",),
               {"destination_id": "destinations", "by_id": "destinations", "migration_id": "migrations"}, has_id=False),
 )
-SPECIAL = ("destinations", "files", "file_hashes", "custody", "schema_version")
+SPECIAL = ("destinations", "files", "file_hashes", "custody", "schema_version",
+           "web_users")    # accounts belong to the web view of one catalog: never copied
 
 
 @dataclass

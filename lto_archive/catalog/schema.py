@@ -297,6 +297,16 @@ _V9 = (
     )""",
 )
 
+_V10 = (
+    # the web view's local accounts (lto_archive/web): scrypt password hashes, one role each
+    """CREATE TABLE web_users (
+        name      TEXT PRIMARY KEY,
+        pw_hash   TEXT NOT NULL,             -- scrypt$n$r$p$salt_hex$hash_hex
+        role      TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'admin')),
+        created   TEXT NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
@@ -307,6 +317,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "cartridge and drive health: one reading per cartridge per load", HEALTH_V7),
     Migration(8, "migration: cartridges moved and proven, copy lineage, superseded sources", _V8),
     Migration(9, "jobs queued across nodes: node, progress and result of each", _V9),
+    Migration(10, "the web view's local accounts and roles", _V10),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

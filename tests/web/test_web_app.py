@@ -1,0 +1,75 @@
+"""The web view's routes through Starlette's TestClient: plain URLs and their JSON, read-only by default,
+logins and roles, CSRF on every form, documents that never leave their folder."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.testclient import TestClient
+
+from lto_archive import create_app
+
+from .conftest import CLIPS, Archive
+
+
+def client(archive: Archive) -> TestClient:
+    return TestClient(create_app(archive.catalog, secret="test"), follow_redirects=False)
+
+
+def csrf(html: str) -> str:
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, html
+    return m.group(1)
+
+
+def login(c: TestClient, name: str, password: str) -> None:
+    token = csrf(c.get("/login").text)
+    r = c.post("/login", data={"csrf": token, "name": name, "password": password})
+    assert r.status_code == 303, r.text
+
+
+def test_plain_urls_answer_people_and_scripts(archive: Archive) -> None:
+    c = client(archive)
+    assert c.get("/").headers["location"] == "/search"
+    page = c.get("/search", params={"q": "A001C007"})
+    assert page.status_code == 200 and "A001_C007/A001C007_210315_R1AB.mov" in page.text and "WEB001L9" in page.text
+    doc = c.get("/search?q=A001C00&json=1").json()
+    assert sorted(f["path"] for f in doc["files"]) == sorted(f"A001_C007/{n}" for n in CLIPS)
+    f = c.get(f"/files/A001_C007/{CLIPS[0]}", headers={"accept": "application/json"}).json()
+    assert f["path"] == f"A001_C007/{CLIPS[0]}" and f["copies"][0]["barcode"] == "WEB001L9"
+    assert f["copies"][0]["verified"]                   # the write's read-back proved it
+    html = c.get(f"/files/A001_C007/{CLIPS[0]}").text
+    assert "Log in as an operator to restore" in html and "restore-form" not in html    # read-only by default
+    cart = c.get("/cartridges/WEB001L9?json=1").json()
+    assert cart["cartridge"]["location"] == "Vault, shelf 3" and len(cart["files"]) == 3
+    assert c.get("/cartridges/NOPE01L9").status_code == 404
+    assert c.get("/files/no/such.mov").status_code == 404
+    assert "custody" in c.get("/custody").text
+    docs = c.get("/documents?json=1").json()["documents"]
+    assert docs == [] or all(not d.startswith("/") for d in docs)
+
+
+def test_actions_need_an_operator_and_the_form_token(archive: Archive) -> None:
+    c = client(archive)
+    form = {"path": f"A001_C007/{CLIPS[0]}", "dest": "/restore/x", "barcode": "WEB001L9"}
+    r = c.post("/restore", data={**form, "csrf": "forged"})
+    assert r.status_code == 403 and "security token" in r.text
+    token = csrf(c.get("/login").text)
+    r = c.post("/restore", data={**form, "csrf": token})
+    assert r.status_code == 403 and "operator role" in r.text            # not logged in
+    login(c, "victor", "viewer-pass")
+    token = csrf(c.get("/search").text)
+    r = c.post("/restore", data={**form, "csrf": token})
+    assert r.status_code == 403 and "operator role" in r.text            # a viewer reads, never acts
+    r = c.post("/cartridges/WEB001L9/verify", data={"csrf": token})
+    assert r.status_code == 403
+    bad = client(archive)
+    token = csrf(bad.get("/login").text)
+    r = bad.post("/login", data={"csrf": token, "name": "olive", "password": "wrong"})
+    assert r.status_code == 401 and "wrong name or password" in r.text
+
+
+def test_documents_never_leave_their_folder(archive: Archive) -> None:
+    c = client(archive)
+    for bad in ("../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "/etc/passwd"):
+        assert c.get(f"/documents/{bad}").status_code == 404
