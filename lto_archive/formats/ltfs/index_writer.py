@@ -7,20 +7,14 @@ import re
 from collections.abc import Iterator
 from xml.sax.saxutils import escape as _xml_escape
 
-from .index_model import (EXTENTS, FLAGS, LENGTH, SEP, SYMLINK, TIMES, UID, XATTRS, Directory, File, Index, Node,
-                          decode_text, unpack_times)
+from .index_model import (CODE, EXTENTS, FLAGS, KEYS, LENGTH, SEP, SYMLINK, TIMES, UID, XATTRS, Directory, Index,
+                          Node, decode_text, unpack_times)
 from .names import encode_name
 
 __all__ = ["index_xml_chunks", "index_to_xml", "index_records"]
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CHUNK = 1 << 20
-# A name none of whose characters names.encode_name percent-encodes (its triggers) or XML escapes is
-# written as it is; tests/ltfs/test_ltfs_index.py checks this against the general path (folders').
-_PLAIN_NAME = re.compile("[^\x00-\x1f\x7f:\ud800-\udfff\ufffe\uffff&<>]+")
-# A record with none of these has keys and values that are their own XML text: no escapes, no base64
-# (\x01, \x02: a value that is not its text, see index_model.encode_text)
-_PLAIN_RECORD = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\r]")
 
 
 def _text(s: str) -> str:
@@ -65,31 +59,54 @@ def _common_xml(node: Node) -> str:
             f"<backuptime>{t[4]}</backuptime><fileuid>{node.uid}</fileuid>")
 
 
-def _file_xml(f: File) -> str:
-    """Straight from the packed record: no ints, lists or dicts made per file."""
-    rec = f.record
-    r = rec.split(SEP)
-    tp = r[TIMES]
+# A name none of whose characters names.encode_name percent-encodes (its triggers) or XML escapes is
+# written as it is; tests/ltfs/test_index_packed.py checks this against the general path (folders').
+_PLAIN_NAME = re.compile("[^\x00-\x1f\x7f:\ud800-\udfff\ufffe\uffff&<>]+")
+# A record with none of these has keys and values that are their own XML text: no escapes, no base64
+# (\x01, \x02: a value that is not its text, see index_model.encode_text; \x03 only as a key's number)
+_PLAIN_RECORD = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\r]")
+_SEP_CODE = SEP + CODE       # a key's number in KEYS starts its field; gone, any CODE left is in a text
+_key_xml: dict[str, str] = {}
+
+
+def _key(field: str) -> str:
+    """An xattr key's XML text, from its field in a record (a number in KEYS, or inline)."""
+    if field[:1] != CODE:
+        return field
+    text = _key_xml.get(field)
+    if text is None:
+        text = _key_xml[field] = _text(KEYS[int(field[1:])])
+    return text
+
+
+def _file_xml(text: str, r: list[str]) -> str:
+    """A file's XML straight from its packed entry in a folder (`text`, split at SEP: `r`): no ints,
+    lists or dicts made per file."""
+    name = r[0]
+    tp = r[1 + TIMES]
     t = (tp, tp, tp, tp, tp) if "|" not in tp else unpack_times(tp)
-    name = f.name
-    parts = [f"<file><name>{name}</name>" if _PLAIN_NAME.fullmatch(name) else f"<file>{_name_xml(name)}",
-             f"<length>{r[LENGTH]}</length><readonly>{'true' if r[FLAGS] else 'false'}</readonly>"
+    parts = [f"<file><name>{name}</name>" if _PLAIN_NAME.fullmatch(name) else f"<file>{_name_xml(decode_text(name))}",
+             f"<length>{r[1 + LENGTH]}</length><readonly>{'true' if r[1 + FLAGS] else 'false'}</readonly>"
              f"<creationtime>{t[0]}</creationtime><changetime>{t[1]}</changetime>"
              f"<modifytime>{t[2]}</modifytime><accesstime>{t[3]}</accesstime>"
-             f"<backuptime>{t[4]}</backuptime><fileuid>{r[UID]}</fileuid>"]
-    if len(r) > XATTRS:
-        if _PLAIN_RECORD.search(rec):
-            parts.append(_xattrs_xml(f.xattrs))
+             f"<backuptime>{t[4]}</backuptime><fileuid>{r[1 + UID]}</fileuid>"]
+    if len(r) > 1 + XATTRS:
+        xa = r[1 + XATTRS:]
+        if _PLAIN_RECORD.search(text.replace(_SEP_CODE, SEP), len(name)):
+            parts.append(_xattrs_xml({decode_text(k): decode_text(v) for k, v in zip(xa[::2], xa[1::2])}))
         else:   # every key and value is its own XML text
-            it = iter(r[XATTRS:])
+            it = iter(xa)
+            kx = _key_xml
             parts.append("<extendedattributes>")
-            parts.extend([f"<xattr><key>{k}</key><value>{v}</value></xattr>" for k, v in zip(it, it)])
+            parts.extend([f"<xattr><key>{kx[k] if k in kx else _key(k)}</key><value>{v}</value></xattr>"
+                          for k, v in zip(it, it)])
             parts.append("</extendedattributes>")
-    if r[SYMLINK]:
-        parts.append(f"<symlink>{_text(decode_text(r[SYMLINK][1:]))}</symlink>")
-    elif r[EXTENTS]:
+    link, ex = r[1 + SYMLINK], r[1 + EXTENTS]
+    if link:
+        parts.append(f"<symlink>{_text(decode_text(link[1:]))}</symlink>")
+    elif ex:
         parts.append("<extentinfo>")
-        for e in r[EXTENTS][:-1].split(";"):
+        for e in ex[:-1].split(";"):
             a, p, s, o, c = e.split(",")
             parts.append(f"<extent><fileoffset>{a}</fileoffset><partition>{p}</partition>"
                          f"<startblock>{s}</startblock><byteoffset>{o}</byteoffset>"
@@ -136,11 +153,14 @@ def index_xml_chunks(ix: Index, chunk_size: int = _CHUNK) -> Iterator[bytes]:
                    f"{_xattrs_xml(d.xattrs)}<contents>\n")
         stack.append(("close", None))
         subdirs: list[Directory] = []
-        for child in d.children.values():
-            if isinstance(child, Directory):
-                subdirs.append(child)
+        dirs = d.children.dirs
+        for e, entry in d.children.store.raw_entries():
+            text = entry.decode("utf-8", "surrogatepass")
+            r = text.split(SEP)
+            if len(r) == 2:        # a folder: its name, an empty record
+                subdirs.append(dirs[e])
                 continue
-            s = _file_xml(child)  # type: ignore[arg-type]
+            s = _file_xml(text, r)
             buf.append(s)
             size += len(s)
             if size >= chunk_size:
