@@ -148,6 +148,25 @@ def test_children_behave_as_a_dict(data: st.DataObject) -> None:
     assert "/not/there" not in children and children.get("/not/there") is None
 
 
+xml_names = st.lists(st.one_of(st.sampled_from(list(":%&<>;\t\r\x01\x1b\x7f\x85\u2028\U0001F3AC")),
+                              st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00\ufffe\uffff")),
+                     min_size=1, max_size=16).map("".join)
+
+
+@PROPS
+@given(xml_names, st.dictionaries(xml_names, xml_names, max_size=3))
+def test_a_files_name_and_xattrs_are_written_as_the_general_path_writes_them(name: str, xattrs: dict) -> None:  # type: ignore[type-arg]
+    """The writer's shortcuts for plain names and xattrs (index_writer._PLAIN_NAME, _NOT_PLAIN, the
+    cached xattr forms) give the XML of the general path: a folder's name, and _xattrs_xml."""
+    from lto_archive.formats.ltfs.index_writer import _name_xml, _xattrs_xml
+    root = Directory("", 1, list(T))
+    root.children[name] = File(name, 2, list(T), 0, xattrs=xattrs or None)
+    xml = index_to_xml(Index("c", "00000000-0000-4000-8000-000000000000", 1, T[0], ("b", 5), None, root, 2))
+    assert ("<file>" + _name_xml(name) + "<length>").encode() in xml
+    if xattrs:
+        assert _xattrs_xml(xattrs).encode("utf-8", "surrogatepass") in xml
+
+
 @PROPS
 @given(model_names)
 def test_a_name_round_trips_through_its_packed_form(name: str) -> None:
