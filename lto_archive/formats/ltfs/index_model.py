@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import threading
+from collections.abc import ItemsView, Iterable, Iterator, MutableMapping, Sequence, ValuesView
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ...errors import CorruptArchive
 from ...generations import GENERATIONS
+from .index_folder import PackedFolder
 from .times import format_time, parse_time
 
 __all__ = ["INDEX_VERSION", "TIME_FIELDS", "CREATION", "CHANGE", "MODIFY", "ACCESS", "BACKUP", "Extent", "Node", "File",
            "Directory", "Index", "times_now", "MAX_VOLUME_BYTES", "pack_times", "unpack_times", "SEP",
-           "encode_text", "decode_text", "encode_extents", "encode_xattrs"]
+           "encode_text", "decode_text", "encode_extents", "encode_xattrs", "Children", "name_key", "key_name", "KEYS", "CODE", "key_code"]
 
 INDEX_VERSION = "2.4.0"
 TIME_FIELDS = ("creationtime", "changetime", "modifytime", "accesstime", "backuptime")
@@ -79,23 +81,48 @@ def unpack_times(packed: str) -> list[str]:
 
 
 SEP = "\x00"                  # cannot occur in XML text: the record's field separator
-_BYTES, _QUOTED = "\x01", "\x02"   # nor can these: a value that is bytes (base64), or a text holding SEP
+# nor can these: a value that is bytes (base64), a text holding SEP, a key's number in KEYS
+_BYTES, _QUOTED, CODE = "\x01", "\x02", "\x03"
 UID, LENGTH, FLAGS, TIMES, EXTENTS, SYMLINK, XATTRS = range(7)
+# Extended attribute keys repeat on every file (ltfs.hash.xxh128, ...): a record holds a key as CODE and
+# its number here. Shared by every index of the process, never shrinking, so bounded: later keys are inline.
+KEYS: list[str] = []
+_KEY_CODES: dict[str, str] = {}
+MAX_KEYS = 1024
+_KEYS_LOCK = threading.Lock()
 
 
 def encode_text(s: str) -> str:
-    if SEP in s or s[:1] in (_BYTES, _QUOTED):
+    if SEP in s or s[:1] in (_BYTES, _QUOTED, CODE):
         return _QUOTED + json.dumps(s)
     return s
 
 
 def decode_text(s: str) -> Any:
     c = s[:1]
+    if c == CODE:
+        return KEYS[int(s[1:])]
     if c == _BYTES:
         return base64.b64decode(s[1:])
     if c == _QUOTED:
         return json.loads(s[1:])
     return s
+
+
+def key_code(key: str) -> str:
+    """An extended attribute key as a record holds it: CODE and its number in KEYS, or inline."""
+    code = _KEY_CODES.get(key)
+    if code is not None:
+        return code
+    with _KEYS_LOCK:
+        code = _KEY_CODES.get(key)
+        if code is None:
+            if len(KEYS) >= MAX_KEYS:
+                return encode_text(key)
+            code = f"{CODE}{len(KEYS)}"
+            KEYS.append(key)
+            _KEY_CODES[key] = code
+        return code
 
 
 def encode_extents(extents: Iterable[Extent] | None) -> str:
@@ -110,26 +137,54 @@ def encode_extents(extents: Iterable[Extent] | None) -> str:
 def encode_xattrs(xattrs: dict[str, str | bytes] | None) -> list[str]:
     out = []
     for k, v in (xattrs or {}).items():
-        out.append(encode_text(k))
+        out.append(key_code(k))
         out.append(_BYTES + base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else encode_text(v))
     return out
 
 
 class File(Node):
-    """A file or symbolic link. Everything but the name is one string, the record (10^6 files: about a
-    third of the memory of attributes): uid, length, flags, packed times, extents as
-    `offset,partition,block,byteoffset,count;` each, symlink (`=target`, or empty for none), then the
-    extended attributes as key, value, ... (all separated by SEP). The attributes read and write it."""
+    """A file or symbolic link. Everything but the name is one string, the record: uid, length, flags,
+    packed times, extents as `offset,partition,block,byteoffset,count;` each, symlink (`=target`, or
+    empty for none), then the extended attributes as key, value, ... (all separated by SEP). The
+    attributes read and write it.
 
-    __slots__ = ("record",)
+    A new File holds its record itself; put in a folder (Directory.children) it is bound to the
+    folder's packed entry (index_folder), and reads and writes it there: a File taken from a folder is
+    a view of its entry, and a File changed after it was put in a folder (e.g. its hashes, set on the
+    hash thread) changes the folder's entry."""
+
+    __slots__ = ("_rec", "_home", "_slot")
 
     def __init__(self, name: str, uid: int, times: list[str] | str, length: int = 0,
                  extents: list[Extent] | None = None, symlink: str | None = None,
                  readonly: bool = False, xattrs: dict[str, str | bytes] | None = None) -> None:
         self.name = name
-        self.record = SEP.join([str(int(uid)), str(int(length)), "r" if readonly else "",
-                                times if isinstance(times, str) else pack_times(times), encode_extents(extents),
-                                "" if symlink is None else "=" + encode_text(symlink), *encode_xattrs(xattrs)])
+        self._home: Children | None = None
+        self._slot = -1
+        self._rec = SEP.join([str(int(uid)), str(int(length)), "r" if readonly else "",
+                              times if isinstance(times, str) else pack_times(times), encode_extents(extents),
+                              "" if symlink is None else "=" + encode_text(symlink), *encode_xattrs(xattrs)])
+
+    @classmethod
+    def view(cls, home: Children, slot: int, name: str) -> File:
+        f = _new(cls)
+        f.name, f._rec, f._home, f._slot = name, "", home, slot
+        return f
+
+    @property
+    def record(self) -> str:
+        home = self._home
+        if home is None:
+            return self._rec
+        return home.store.record(self._slot).decode("utf-8", "surrogatepass")
+
+    @record.setter
+    def record(self, value: str) -> None:
+        home = self._home
+        if home is None:
+            self._rec = value
+        else:
+            home.store.set_record(self._slot, value.encode("utf-8", "surrogatepass"))
 
     def _field(self, i: int) -> str:
         return self.record.split(SEP, i + 1)[i]
@@ -141,7 +196,8 @@ class File(Node):
 
     @property
     def uid(self) -> int:
-        return int(self.record[:self.record.index(SEP)])
+        rec = self.record
+        return int(rec[:rec.index(SEP)])
 
     @uid.setter
     def uid(self, value: int) -> None:
@@ -227,7 +283,7 @@ class Directory(Node):
         self.readonly = readonly
         self._t = pack_times(times)
         self.xattrs = xattrs            # bytes values are not XML text and are written as base64
-        self.children: dict[str, Node] = {}
+        self.children = Children()
 
     @property
     def times(self) -> list[str]:
@@ -240,6 +296,110 @@ class Directory(Node):
 
     def __repr__(self) -> str:
         return f"Directory({self.name!r}, {len(self.children)} entries)"
+
+
+_new = object.__new__
+
+
+def name_key(name: str) -> bytes:
+    """A name as a folder's packed entry holds it (and looks it up)."""
+    return encode_text(name).encode("utf-8", "surrogatepass")
+
+
+def key_name(key: bytes) -> str:
+    text: str = decode_text(key.decode("utf-8", "surrogatepass"))
+    return text
+
+
+class Children(MutableMapping[str, Node]):
+    """A folder's entries by name, in the order they were added, as a dict would hold them; files are
+    packed (index_folder.PackedFolder), folders are kept as objects."""
+
+    __slots__ = ("store", "dirs")
+
+    def __init__(self) -> None:
+        self.store = PackedFolder()
+        self.dirs: dict[int, Directory] = {}        # entry number -> folder (its record is empty)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.store.find(name_key(name)) >= 0
+
+    def __getitem__(self, name: str) -> Node:
+        e = self.store.find(name_key(name)) if isinstance(name, str) else -1
+        if e < 0:
+            raise KeyError(name)
+        return self._node(e, name)
+
+    def _node(self, e: int, name: str) -> Node:
+        d = self.dirs.get(e)
+        return d if d is not None else File.view(self, e, name)
+
+    def __setitem__(self, name: str, node: Node) -> None:
+        if isinstance(node, Directory):
+            e = self.store.put(name_key(name), b"")
+            self.dirs[e] = node
+            return
+        if not isinstance(node, File):
+            raise TypeError(f"a folder holds files and folders, not {type(node).__name__}")
+        e = self.store.put(name_key(name), node.record.encode("utf-8", "surrogatepass"))
+        self.dirs.pop(e, None)
+        node.name, node._home, node._slot, node._rec = name, self, e, ""
+
+    def add(self, node: Node) -> bool:
+        """Put `node` in under its name unless the name is taken (then False, nothing changes)."""
+        if isinstance(node, Directory):
+            e = self.store.add(name_key(node.name), b"")
+            if e >= 0:
+                self.dirs[e] = node
+            return e >= 0
+        assert isinstance(node, File)
+        e = self.store.add(name_key(node.name), node.record.encode("utf-8", "surrogatepass"))
+        if e >= 0:
+            node._home, node._slot, node._rec = self, e, ""
+        return e >= 0
+
+    def __delitem__(self, name: str) -> None:
+        e = self.store.find(name_key(name)) if isinstance(name, str) else -1
+        if e < 0:
+            raise KeyError(name)
+        self.store.delete(e)
+        self.dirs.pop(e, None)
+
+    def __iter__(self) -> Iterator[str]:
+        for _, key, _ in self.store.entries():
+            yield key_name(key)
+
+    def items(self) -> ItemsView[str, Node]:
+        return _Items(self)
+
+    def values(self) -> ValuesView[Node]:
+        return _Values(self)
+
+    def pairs(self) -> Iterator[tuple[str, Node]]:
+        dirs = self.dirs
+        for e, key, entry in self.store.entries():
+            name = key_name(key)
+            yield name, (dirs[e] if len(entry) == len(key) + 1 else File.view(self, e, name))
+
+    def __repr__(self) -> str:
+        return f"Children({len(self)} entries)"
+
+
+class _Items(ItemsView[str, Node]):
+    _mapping: Children
+
+    def __iter__(self) -> Iterator[tuple[str, Node]]:
+        return self._mapping.pairs()
+
+
+class _Values(ValuesView[Node]):
+    _mapping: Children
+
+    def __iter__(self) -> Iterator[Node]:
+        return (node for _, node in self._mapping.pairs())
 
 
 def times_now(ns: int) -> list[str]:

@@ -7,20 +7,14 @@ import re
 from collections.abc import Iterator
 from xml.sax.saxutils import escape as _xml_escape
 
-from .index_model import (EXTENTS, FLAGS, LENGTH, SEP, SYMLINK, TIMES, UID, XATTRS, Directory, File, Index, Node,
-                          decode_text, unpack_times)
+from .index_model import (CODE, EXTENTS, FLAGS, KEYS, LENGTH, SEP, SYMLINK, TIMES, UID, XATTRS, Directory, Index,
+                          Node, decode_text, unpack_times)
 from .names import encode_name
 
 __all__ = ["index_xml_chunks", "index_to_xml", "index_records"]
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CHUNK = 1 << 20
-# A name none of whose characters names.encode_name percent-encodes (its triggers) or XML escapes is
-# written as it is; tests/ltfs/test_ltfs_index.py checks this against the general path (folders').
-_PLAIN_NAME = re.compile("[^\x00-\x1f\x7f:\ud800-\udfff\ufffe\uffff&<>]+")
-# A record with none of these has keys and values that are their own XML text: no escapes, no base64
-# (\x01, \x02: a value that is not its text, see index_model.encode_text)
-_PLAIN_RECORD = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\r]")
 
 
 def _text(s: str) -> str:
@@ -65,38 +59,77 @@ def _common_xml(node: Node) -> str:
             f"<backuptime>{t[4]}</backuptime><fileuid>{node.uid}</fileuid>")
 
 
-def _file_xml(f: File) -> str:
-    """Straight from the packed record: no ints, lists or dicts made per file."""
-    rec = f.record
-    r = rec.split(SEP)
-    tp = r[TIMES]
-    t = (tp, tp, tp, tp, tp) if "|" not in tp else unpack_times(tp)
-    name = f.name
-    parts = [f"<file><name>{name}</name>" if _PLAIN_NAME.fullmatch(name) else f"<file>{_name_xml(name)}",
-             f"<length>{r[LENGTH]}</length><readonly>{'true' if r[FLAGS] else 'false'}</readonly>"
-             f"<creationtime>{t[0]}</creationtime><changetime>{t[1]}</changetime>"
-             f"<modifytime>{t[2]}</modifytime><accesstime>{t[3]}</accesstime>"
-             f"<backuptime>{t[4]}</backuptime><fileuid>{r[UID]}</fileuid>"]
-    if len(r) > XATTRS:
-        if _PLAIN_RECORD.search(rec):
-            parts.append(_xattrs_xml(f.xattrs))
-        else:   # every key and value is its own XML text
-            it = iter(r[XATTRS:])
-            parts.append("<extendedattributes>")
-            parts.extend([f"<xattr><key>{k}</key><value>{v}</value></xattr>" for k, v in zip(it, it)])
-            parts.append("</extendedattributes>")
-    if r[SYMLINK]:
-        parts.append(f"<symlink>{_text(decode_text(r[SYMLINK][1:]))}</symlink>")
-    elif r[EXTENTS]:
-        parts.append("<extentinfo>")
-        for e in r[EXTENTS][:-1].split(";"):
-            a, p, s, o, c = e.split(",")
-            parts.append(f"<extent><fileoffset>{a}</fileoffset><partition>{p}</partition>"
-                         f"<startblock>{s}</startblock><byteoffset>{o}</byteoffset>"
-                         f"<bytecount>{c}</bytecount></extent>")
-        parts.append("</extentinfo>")
-    parts.append("</file>\n")
-    return "".join(parts)
+# A name none of whose characters names.encode_name percent-encodes (its triggers) or XML escapes is
+# written as it is; tests/ltfs/test_index_packed.py checks this against the general path (folders').
+_PLAIN_NAME = re.compile("[^\x00-\x1f\x7f:\ud800-\udfff\ufffe\uffff&<>]+")
+# A record with none of these, and no CODE but its keys' numbers (counted), has keys and values that are
+# their own XML text: no escapes, no base64 (\x01, \x02: a value that is not its text, index_model.encode_text)
+_NOT_PLAIN = re.compile("[\x01\x02\x04-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\r]")
+_xattr_forms: dict[tuple[str, ...], tuple[str, int]] = {}
+_key_xml: dict[str, str] = {}
+
+
+def _key(field: str) -> str:
+    """An xattr key's XML text, from its field in a record (a number in KEYS, or inline)."""
+    if field[:1] != CODE:
+        return field
+    text = _key_xml.get(field)
+    if text is None:
+        text = _key_xml[field] = _text(KEYS[int(field[1:])])
+    return text
+
+
+def _file_xml(text: str, r: list[str]) -> str:
+    """A file's XML straight from its packed entry in a folder (`text`, split at SEP: `r`): no ints,
+    lists or dicts made per file."""
+    name = r[0]
+    tp = r[1 + TIMES]
+    t0, t1, t2, t3, t4 = (tp, tp, tp, tp, tp) if "|" not in tp else unpack_times(tp)
+    xml = "" if len(r) <= 1 + XATTRS else _file_xattrs_xml(text, r)
+    link, ex = r[1 + SYMLINK], r[1 + EXTENTS]
+    if link:
+        xml += f"<symlink>{_text(decode_text(link[1:]))}</symlink>"
+    elif ex:
+        if ex.count(";") == 1:
+            a, p, s, o, c = ex[:-1].split(",")
+            xml += (f"<extentinfo><extent><fileoffset>{a}</fileoffset><partition>{p}</partition>"
+                    f"<startblock>{s}</startblock><byteoffset>{o}</byteoffset>"
+                    f"<bytecount>{c}</bytecount></extent></extentinfo>")
+        else:
+            xml += "<extentinfo>" + "".join([_extent_xml(e) for e in ex[:-1].split(";")]) + "</extentinfo>"
+    return (f"<file>{f'<name>{name}</name>' if _PLAIN_NAME.fullmatch(name) else _name_xml(decode_text(name))}"
+            f"<length>{r[1 + LENGTH]}</length><readonly>{'true' if r[1 + FLAGS] else 'false'}</readonly>"
+            f"<creationtime>{t0}</creationtime><changetime>{t1}</changetime>"
+            f"<modifytime>{t2}</modifytime><accesstime>{t3}</accesstime>"
+            f"<backuptime>{t4}</backuptime><fileuid>{r[1 + UID]}</fileuid>{xml}</file>\n")
+
+
+def _extent_xml(e: str) -> str:
+    a, p, s, o, c = e.split(",")
+    return (f"<extent><fileoffset>{a}</fileoffset><partition>{p}</partition><startblock>{s}</startblock>"
+            f"<byteoffset>{o}</byteoffset><bytecount>{c}</bytecount></extent>")
+
+
+def _file_xattrs_xml(text: str, r: list[str]) -> str:
+    xa = r[1 + XATTRS:]
+    keys = tuple(xa[::2])
+    form = _xattr_forms.get(keys)
+    if form is None:
+        form = _xattr_form(keys)
+    # plain: no CODE but the keys' own, and nothing to escape or base64 (in the keys, values or any field)
+    if text.count(CODE) == form[1] and not _NOT_PLAIN.search(text, len(r[0])):
+        return form[0] % tuple(xa[1::2])
+    return _xattrs_xml({decode_text(k): decode_text(v) for k, v in zip(xa[::2], xa[1::2])})
+
+
+def _xattr_form(keys: tuple[str, ...]) -> tuple[str, int]:
+    """The XML of extended attributes with these keys, with a %s for each value; how many keys are numbers."""
+    form = ("<extendedattributes>" + "".join(f"<xattr><key>{_key(k).replace('%', '%%')}</key><value>%s</value></xattr>"
+                                             for k in keys) + "</extendedattributes>",
+            sum(1 for k in keys if k[:1] == CODE))
+    if len(_xattr_forms) < 256:
+        _xattr_forms[keys] = form
+    return form
 
 
 def _header_xml(ix: Index) -> str:
@@ -136,11 +169,14 @@ def index_xml_chunks(ix: Index, chunk_size: int = _CHUNK) -> Iterator[bytes]:
                    f"{_xattrs_xml(d.xattrs)}<contents>\n")
         stack.append(("close", None))
         subdirs: list[Directory] = []
-        for child in d.children.values():
-            if isinstance(child, Directory):
-                subdirs.append(child)
+        dirs = d.children.dirs
+        for e, entry in d.children.store.raw_entries():
+            text = entry.decode("utf-8", "surrogatepass")
+            r = text.split(SEP)
+            if len(r) == 2:        # a folder: its name, an empty record
+                subdirs.append(dirs[e])
                 continue
-            s = _file_xml(child)  # type: ignore[arg-type]
+            s = _file_xml(text, r)
             buf.append(s)
             size += len(s)
             if size >= chunk_size:
