@@ -1,4 +1,4 @@
-"""`submit write|verify|restore`, `worker`, `jobs list|show|cancel`: jobs queued across nodes (docs/queue.md)."""
+"""`submit write|verify|restore|migrate|audit`, `worker`, `jobs list|show|cancel`: jobs queued across nodes (docs/queue.md)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ def submit() -> None:
 @submit.command("write")
 @click.argument("sources", nargs=-1, required=True)
 @_barcode
+@click.option("--span", default=None, metavar="PATTERN",
+              help="Span the worker's library cartridges whose barcodes match PATTERN (a set of cartridges).")
 @click.option("--format", "fmt", default=None, help="tar (default), cpio, ltfs, axf ...")
 @click.option("--hashes", default=None, help="Checksums, e.g. xxh128,md5.")
 @click.option("--operator", default=None)
@@ -50,12 +52,42 @@ def submit() -> None:
 @_queue
 @catalog_option
 @_json
-def submit_write(sources: tuple[str, ...], barcode: str | None, fmt: str | None, hashes: str | None,
-                 operator: str | None, production: str | None, queue: str, catalog_path: str | None,
-                 as_json: bool) -> None:
+def submit_write(sources: tuple[str, ...], barcode: str | None, span: str | None, fmt: str | None,
+                 hashes: str | None, operator: str | None, production: str | None, queue: str,
+                 catalog_path: str | None, as_json: bool) -> None:
     """Queue a write of SOURCES (paths as the worker node sees them)."""
-    _submitted("write", {"sources": list(sources), "barcode": barcode, "format": fmt, "hashes": hashes,
-                         "operator": operator, "production": production}, catalog_path, queue, as_json)
+    _submitted("write", {"sources": list(sources), "barcode": barcode, "span": span, "format": fmt,
+                         "hashes": hashes, "operator": operator, "production": production}, catalog_path, queue,
+               as_json)
+
+
+@submit.command("migrate")
+@click.option("--from-barcode", "from_barcodes", multiple=True, required=True,
+              help="A source cartridge in the worker's library (repeatable: several onto one target).")
+@click.option("--to-barcode", required=True, help="The target cartridge in the worker's library.")
+@click.option("--format", "fmt", default=None, help="The target's format (default: as docs/migration.md says).")
+@click.option("--staging", default=None, help="A folder on the worker with room for one source (one drive).")
+@_queue
+@catalog_option
+@_json
+def submit_migrate(from_barcodes: tuple[str, ...], to_barcode: str, fmt: str | None, staging: str | None, queue: str,
+                   catalog_path: str | None, as_json: bool) -> None:
+    """Queue a migration of cartridges onto another in the worker's library (docs/migration.md)."""
+    _submitted("migrate", {"from_barcodes": list(from_barcodes), "to_barcode": to_barcode, "format": fmt,
+                           "staging": staging}, catalog_path, queue, as_json)
+
+
+@submit.command("audit")
+@click.option("--cartridge", "cartridges", multiple=True, help="Audit these (default: whatever is due).")
+@click.option("--kind", type=click.Choice(["full", "sample"]), default=None)
+@click.option("--seed", type=int, default=None, help="Repeat a run's random choices.")
+@_queue
+@catalog_option
+@_json
+def submit_audit(cartridges: tuple[str, ...], kind: str | None, seed: int | None, queue: str,
+                 catalog_path: str | None, as_json: bool) -> None:
+    """Queue the audits due on the worker's drive or library (docs/audit.md)."""
+    _submitted("audit", {"cartridges": list(cartridges), "kind": kind, "seed": seed}, catalog_path, queue, as_json)
 
 
 @submit.command("verify")

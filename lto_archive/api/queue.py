@@ -1,8 +1,8 @@
 """Jobs queued across nodes: `submit` on any machine, `worker` on the nodes with drives (docs/queue.md).
 
 The queue is procrastinate (PyPI), in the same PostgreSQL database as the shared catalog: a submitted
-job is one procrastinate job of the task `lto_archive.job` carrying its kind (write, verify, restore)
-and arguments. A worker takes one job at a time and runs it through the public API against its own
+job is one procrastinate job of the task `lto_archive.job` carrying its kind (write, verify, restore,
+migrate, audit) and arguments. A worker takes one job at a time and runs it through the public API against its own
 drive or library, recording into the shared catalog; procrastinate hands each job to exactly one
 worker. A job that names a cartridge carries it as its lock, so no two nodes use one cartridge at once.
 
@@ -30,13 +30,15 @@ from ..catalog import queued as _queued
 from ..errors import LtoArchiveError, UsageError
 from ..progress import Progress
 from ..tape import TapeDevice
+from .audit import audit_run
+from .migrate import migrate
 from .reading import restore, verify
 from .targets import open_device
 from .writing import write
 
 TASK = "lto_archive.job"
 DEFAULT_QUEUE = "archive"
-KINDS = ("write", "verify", "restore")
+KINDS = ("write", "verify", "restore", "migrate", "audit")
 JOB_STATES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborting", "aborted")
 PROGRESS_EVERY_S = 1.0
 
@@ -103,7 +105,7 @@ def submit(kind: str, args: dict[str, Any], *, catalog: str | None = None, queue
     url = queue_url(catalog)
     _ensure_schema(url)
     app = _app(url)
-    lock = f"cartridge:{args['barcode']}" if args.get("barcode") else None
+    lock = next((f"cartridge:{args[k]}" for k in ("barcode", "to_barcode") if args.get(k)), None)
     with app.open():
         return int(app.configure_task(name=TASK, queue=queue, lock=lock).defer(kind=kind, args=args))
 
@@ -134,18 +136,45 @@ def _check_loaded(node: Node, barcode: str | None) -> None:
                          barcode=barcode)
 
 
+def _write(node: Node, args: dict[str, Any], common: dict[str, Any]) -> Any:
+    extra = {k: args[k] for k in ("format", "hashes", "operator", "production", "block_size") if args.get(k)}
+    if args.get("span"):                      # a span set over the node's library: the barcode pattern(s)
+        if not node.library:
+            raise UsageError("a spanning write needs a worker with --library: the cartridges come from its robot")
+        common = {**common, "barcode": None, "library": node.library}
+        extra["span"] = args["span"]
+    return write(list(args["sources"]), node.target, log_dir=args.get("log_dir"), **common, **extra)
+
+
+def _migrate(node: Node, args: dict[str, Any], common: dict[str, Any]) -> Any:
+    if not node.library:
+        raise UsageError("a queued migration needs a worker with --library: the robot loads source and target")
+    return migrate(library=node.library, source_barcodes=list(args.get("from_barcodes") or ()),
+                   target_barcode=args.get("to_barcode"), format=args.get("format"), staging=args.get("staging"),
+                   catalog=node.catalog, operator=args.get("operator"))
+
+
+def _audit(node: Node, args: dict[str, Any], common: dict[str, Any]) -> Any:
+    return audit_run(node.catalog, libraries=[node.library] if node.library else [],
+                     devices=[] if node.library else [node.target], cartridges=list(args.get("cartridges") or ()),
+                     kind=args.get("kind"), seed=args.get("seed"))
+
+
 def _call(node: Node, kind: str, args: dict[str, Any], cat: CatalogStore, progress: Any) -> Any:
-    _check_loaded(node, args.get("barcode"))
+    if kind not in ("migrate", "audit"):
+        _check_loaded(node, args.get("barcode"))
     spec = node.target
     where = {"barcode": args.get("barcode"), "library": node.library} if node.library else {}
     common = {"catalog": node.catalog, "progress": progress, **where}
-    if kind == "write":
-        extra = {k: args[k] for k in ("format", "hashes", "operator", "production", "block_size") if args.get(k)}
-        return write(list(args["sources"]), spec, log_dir=args.get("log_dir"), **common, **extra)
+    if kind in RUNNERS:
+        return RUNNERS[kind](node, args, common)
     if kind == "verify":
         return verify(spec, **common)
     return restore(spec, args["dest"], list(args.get("patterns") or ()), overwrite=bool(args.get("overwrite")),
                    **common)
+
+
+RUNNERS = {"write": _write, "migrate": _migrate, "audit": _audit}
 
 
 def run_job(node: Node, job_id: int, kind: str, args: dict[str, Any]) -> None:
