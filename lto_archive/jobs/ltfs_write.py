@@ -12,6 +12,7 @@ volume describes itself too; every file's checksums are also stored as
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -133,7 +134,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.writer = LtfsWriter(session, self.blocks)
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None
-        self.pending = list(plan.entries)
+        self.pending = deque(plan.entries)
         self.journal = JobJournal.open(opts.log_dir, info, stream)   # the copy log growing as the job goes
 
     def indexed(self) -> None:
@@ -143,7 +144,7 @@ class _LtfsJob(WriteJob[WriteResult]):
                 self.covered[i] = len(self.records)
 
     def add_next(self) -> None:
-        entry = self.pending.pop(0)
+        entry = self.pending.popleft()
         rec = new_record(entry)
         self.records.append(rec)
         if self.stopped is None:
@@ -226,7 +227,7 @@ def _finish_destinations(result: WriteResult, session: LtfsSession, stream: Reco
     """Folders get the metadata and the cards' histories; every volume and folder is read back on its own."""
     from .ltfs_read import read_ltfs
     from .read import ReadResult, TapeFileResult
-    close_folders(dests, job_files(manifest, cards))
+    close_folders(dests, job_files(manifest, cards) if dests else {})
     tapes = []
     for i, (v, st) in enumerate(zip(session.volumes, stream.status)):
         err = st.error if st.error is not None else error

@@ -181,8 +181,9 @@ def session_document(session: SessionInfo, session_id: str | None = None, **extr
 
 def new_record(entry: SourceEntry) -> FileRecord:
     """A source entry's record in the manifest, before anything is written."""
-    return FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
-                      mode=entry.st.st_mode & 0o7777, source=str(entry.path))
+    st = entry.st
+    return FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(st.st_mtime),
+                      mode=st.st_mode & 0o7777, source=entry.source)
 
 
 def placer(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
@@ -211,7 +212,7 @@ def add_entry(writer: Any, stream: RecordStream, entry: SourceEntry, rec: FileRe
         mirror_entry(dests, entry.name, entry.st)
         return
     if entry.kind == "symlink":
-        rec.linkname = os.readlink(entry.path)
+        rec.linkname = os.readlink(entry.source)
         place(writer.add_symlink(entry.name, rec.linkname, entry.st))
         mirror_entry(dests, entry.name, entry.st, rec.linkname)
         return
@@ -270,7 +271,7 @@ def copy_source_file(entry: SourceEntry, rec: FileRecord, opts: WriteOptions, tr
     object with `copied`, `size`, `read_error` (and, for TAR, `header_offset`).
     """
     try:
-        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(entry.source, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
         rec.status, rec.message = UNREADABLE, f"cannot open: {exc.strerror}"
         tracker.file_done()
@@ -296,7 +297,7 @@ def check_copied(entry: SourceEntry, rec: FileRecord, copied: int, size: int, re
         rec.message = f"read failed after {copied} of {size} bytes: {read_error.strerror}; {rest}"
         return
     try:
-        after = os.stat(entry.path, follow_symlinks=False)
+        after = os.stat(entry.source, follow_symlinks=False)
     except OSError:
         after = None
     if (copied != size or after is None or after.st_size != before.st_size
@@ -465,9 +466,13 @@ def tape_devices(device: TapeDevice | Sequence[TapeDevice]) -> list[TapeDevice]:
     return devices
 
 
+_WARNINGS = int(WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING)
+
+
 def early_warning(stream: RecordStream) -> bool:
-    """The drive reported (programmable) early warning: the cartridge is near its end."""
-    return bool(stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING))
+    """The drive reported (programmable) early warning: the cartridge is near its end (asked once per
+    file: plain int arithmetic, not the enum's)."""
+    return bool(int(stream.flags) & _WARNINGS)
 
 
 def stop_reason(stream: RecordStream, fits: bool, what: str,

@@ -10,6 +10,7 @@ is a volume layout (LTFS) appends its session through jobs/ltfs_write.py instead
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -82,7 +83,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
                  progress: ProgressCallback | None) -> None:
         self.sources, self.devices, self.opts, self.plan, self.progress = sources, devices, opts, plan, progress
         self.fmt = get_format(opts.format)       # a tape-file format (write_archive sends volume layouts on)
-        self.pending = list(plan.entries)
+        self.pending = deque(plan.entries)
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None   # why the remaining files were not taken
         self.ends: dict[int, int] = {}    # id(record) -> tape-file offset just past its member
@@ -130,7 +131,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.writer.add_bytes(SESSION_MEMBER, session_document(self.session), time.time_ns())
 
     def add_next(self) -> None:
-        entry = self.pending.pop(0)
+        entry = self.pending.popleft()
         rec = new_record(entry)
         self.records.append(rec)
         rs = self.opts.record_size
@@ -210,7 +211,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.journal.close()
         self.close_session()
         dests = self.plan.dests
-        close_folders(dests, job_files(self.manifest, self.plan.cards))
+        close_folders(dests, job_files(self.manifest, self.plan.cards) if dests else {})
         result = WriteResult(self.manifest, self.error, interrupted=self.interrupted)
         result.notes.extend(self.append_notes + self.plan.notes())
         result.destinations = _destination_results(self.stream, self.starts, dests, self.error)
