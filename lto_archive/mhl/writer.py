@@ -57,12 +57,19 @@ def _check(text: str, what: str) -> str:
     return text
 
 
+_PLAIN_TEXT = re.compile('[^&<>\r"\t\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*')
+
+
 def _text(value: str, what: str = "text") -> str:
+    if _PLAIN_TEXT.fullmatch(value):     # the usual name, hash or date: nothing to check or escape
+        return value
     _check(value, what)
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def _attr(value: str, what: str = "attribute") -> str:
+    if _PLAIN_TEXT.fullmatch(value):
+        return value
     return (_text(value, what).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;"))
 
 
