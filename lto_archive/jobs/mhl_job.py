@@ -62,7 +62,8 @@ def prepare(sources: list[str | Path], entries: list[SourceEntry], algorithms: t
             algorithms = formats_to_hash(algorithms, history) + tuple(
                 a for a in algorithms if a not in formats_to_hash(algorithms, history))
     skip = tuple(f"{t}/{HISTORY_FOLDER}" for t in tops)
-    kept = [e for e in entries if not any(e.name == s or e.name.startswith(s + "/") for s in skip)]
+    under = tuple(s + "/" for s in skip)
+    kept = [e for e in entries if not (e.name in skip or e.name.startswith(under))]
     return cards, kept, tuple(dict.fromkeys(algorithms))
 
 

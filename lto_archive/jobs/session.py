@@ -222,6 +222,8 @@ def add_entry(writer: Any, stream: RecordStream, entry: SourceEntry, rec: FileRe
     copies: list[FolderFile] = []
 
     def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
+        if not dests:             # no folder: the hasher itself takes the bytes
+            return writer.add_file(entry.name, raw, before, hasher)
         copies.extend(open_copies(dests, entry.name, before))
         return writer.add_file(entry.name, raw, before, feeding(hasher, copies))
 
