@@ -135,6 +135,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None
         self.pending = deque(plan.entries)
+        plan.entries = []      # the pending queue holds them: each is dropped once taken (10^6 entries)
         self.journal = JobJournal.open(opts.log_dir, info, stream)   # the copy log growing as the job goes
 
     def indexed(self) -> None:

@@ -126,6 +126,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.writer: FormatWriter = self.fmt.writer(self.stream, session=session)
         if hasattr(self.writer, "plan"):
             self.writer.plan(self.plan.entries)      # formats that list the files up front (AXF object header)
+        self.plan.entries = []    # the pending queue holds them: each is dropped once taken (10^6 entries)
 
     def begin(self) -> None:
         self.writer.add_bytes(SESSION_MEMBER, session_document(self.session), time.time_ns())
