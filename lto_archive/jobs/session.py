@@ -384,6 +384,19 @@ def write_copy_log(manifest: Manifest, log_dir: Path) -> list[Path]:
     return paths
 
 
+def say_full(tapes: list[dict[str, Any]], records: list[FileRecord]) -> None:
+    """The cartridge filled up (no room, or the early-warning zone): each tape's line says so, never a bare
+    "ok" under files not written (tape-file and LTFS jobs alike)."""
+    left = sum(1 for r in records if r.kind == "file" and r.status == NOT_WRITTEN)
+    for info in tapes:
+        if info["status"] in ("ok", "written"):
+            proven = "proven" if info["status"] == "ok" else "written"
+            info["status"] = "full"
+            info["error"] = (f"the cartridge is full: what is on it is {proven}; {left} file(s) did not fit and "
+                             f"were not written (write them to another cartridge, or use --span to go on "
+                             f"across cartridges)")
+
+
 def not_reached(records: list[FileRecord], seen: set[str], error: LtoArchiveError) -> list[dict[str, str]]:
     """The files written well that a read-back stopped by `error` did not reach: not proven, each named."""
     return [{"path": r.path, "reason": f"not proven: the read-back stopped before it ({error.message})"}

@@ -19,6 +19,7 @@ from ..errors import DeviceError, EndOfMedium, LtoArchiveError, UsageError
 from ..formats.registry import FormatWriter, get_format, write_format
 from ..manifest import (COPY_LOG_MEMBER, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SESSION_MEMBER, FileRecord,
                         Manifest, utc_now)
+from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import TapeDevice
 from . import mhl_job
@@ -31,7 +32,7 @@ from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, keep_copy_log, mark_lost, mark_not_read_back, metadata_reserve, new_record,
                       new_session_info, placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
-                      not_reached, write_copy_log)
+                      not_reached, say_full, write_copy_log)
 from .targets import LtfsMount
 
 __all__ = ["TOOL", "Copied", "LtfsMount", "WriteOptions", "WriteResult", "check_copied", "copy_source_file", "formats",
@@ -83,7 +84,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
                  progress: ProgressCallback | None) -> None:
         self.sources, self.devices, self.opts, self.plan, self.progress = sources, devices, opts, plan, progress
         self.fmt = get_format(opts.format)       # a tape-file format (write_archive sends volume layouts on)
-        self.pending = deque(plan.entries)
+        self.pending: deque[SourceEntry] = deque(plan.entries)
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None   # why the remaining files were not taken
         self.ends: dict[int, int] = {}    # id(record) -> tape-file offset just past its member
@@ -224,21 +225,9 @@ class _TapeFileJob(WriteJob[WriteResult]):
         else:
             mark_not_read_back(result.destinations)
         if self.stopped is not None:      # no room, or the early-warning zone: the cartridge is full
-            _say_full(result.destinations[:len(self.stream.status)], self.records)
+            say_full(result.destinations[:len(self.stream.status)], self.records)
         keep_copy_log(result, self.manifest, self.opts.log_dir)
         return result
-
-
-def _say_full(tapes: list[dict[str, Any]], records: list[FileRecord]) -> None:
-    """The cartridge filled up: each tape's line says so (never a bare "ok" under files not written)."""
-    left = sum(1 for r in records if r.kind == "file" and r.status == NOT_WRITTEN)
-    for info in tapes:
-        if info["status"] in ("ok", "written"):
-            proven = "proven" if info["status"] == "ok" else "written"
-            info["status"] = "full"
-            info["error"] = (f"the cartridge is full: what is on it is {proven}; {left} file(s) did not fit and "
-                             f"were not written (write them to another cartridge, or use --span to go on "
-                             f"across cartridges)")
 
 
 def _destination_results(stream: RecordStream, starts: list[Any], dests: list[FolderDestination],
