@@ -180,17 +180,23 @@ class _TapeFileJob(WriteJob[WriteResult]):
         mhl_job.finish(self.plan.cards, manifest)     # ingest check against the cards' histories, new generations
         self.close_session()
         now = time.time_ns()
-        meta: dict[str, bytes] = {}
+        # each metadata member written as soon as it is made, so only one of them is held at a time
         for card in self.plan.cards:
-            meta.update(card.tape_members())
-        meta.update((f"{META_DIR}/{name}", data) for name, data in manifest.checksum_lists().items())
-        meta[COPY_LOG_MEMBER] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+            for name, data in card.tape_members().items():
+                writer.add_bytes(name, data, now)
+        for name, data in manifest.checksum_lists().items():
+            writer.add_bytes(f"{META_DIR}/{name}", data, now)
+        writer.add_bytes(COPY_LOG_MEMBER, manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
         for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
             if lead:
                 dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
-        meta[MANIFEST_MEMBER] = manifest.to_json()
-        for name, data in meta.items():
-            writer.add_bytes(name, data, now)
+        chunks = list(manifest.json_chunks())     # the manifest held once, not also joined (TAR takes parts)
+        add_chunks = getattr(writer, "add_chunks", None)
+        if add_chunks is not None:
+            add_chunks(MANIFEST_MEMBER, chunks, now)
+        else:
+            writer.add_bytes(MANIFEST_MEMBER, b"".join(chunks), now)
+        del chunks
         writer.close()
         stream.close()
         for st in stream.live_devices:
