@@ -100,9 +100,18 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_last_iso: tuple[float, str] = (-1.0, "")   # a file's mtime is asked twice in a row (scan, then open)
+
+
 def iso(ts: datetime | float) -> str:
+    global _last_iso
     if not isinstance(ts, datetime):
-        ts = datetime.fromtimestamp(ts, timezone.utc)
+        last = _last_iso
+        if last[0] == ts:
+            return last[1]
+        text = datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        _last_iso = (ts, text)
+        return text
     return ts.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

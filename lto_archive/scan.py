@@ -61,6 +61,11 @@ class SourceEntry:
         return Path(self._path)
 
     @property
+    def source(self) -> str:
+        """The source path as a string (no Path built: the per-file path of a job uses this)."""
+        return self._path
+
+    @property
     def st(self) -> os.stat_result:
         return unpack_stat(self._st)
 

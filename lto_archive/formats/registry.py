@@ -98,7 +98,7 @@ def _ltfs_preflight(entries: list[Any]) -> None:
     from .ltfs.names import check_name
     for e in entries:
         for part in e.name.split("/"):
-            check_name(part, str(e.path))
+            check_name(part, e.source)
         if e.kind == "symlink":
             target = os.readlink(e.path)
             if _NOT_XML.search(target):

@@ -30,6 +30,7 @@ early warning, verify or copy logs is written once.
 
 from __future__ import annotations
 
+from collections.abc import MutableSequence
 from typing import Any, Generic, TypeVar
 
 from ..errors import DeviceError, Interrupted
@@ -44,7 +45,7 @@ R = TypeVar("R")
 class WriteJob(Generic[R]):
     """One write job as the engine drives it (see the module's docstring for the steps)."""
 
-    pending: list[SourceEntry]    # what is still to be written, in order
+    pending: MutableSequence[SourceEntry]    # what is still to be written, in order (a deque: taken from the left)
     interruptible = False         # stops at a file boundary on SIGINT/SIGTERM (`interrupt`)
     interrupted: int | None = None   # the signal that stopped the job at a file boundary
 
@@ -125,7 +126,7 @@ def stopped_at_once(signum: int, closed: bool) -> Interrupted:
                        "closes an open tape file first; an LTFS volume needs 'lto-archive ltfs recover')", signum)
 
 
-def not_written(pending: list[SourceEntry], signum: int) -> list[FileRecord]:
+def not_written(pending: MutableSequence[SourceEntry], signum: int) -> list[FileRecord]:
     """The records of the entries a signal left (`pending` emptied): each not written, saying why."""
     why = f"not written: the job was interrupted ({signal_name(signum)}) before this file"
     out = []

@@ -12,6 +12,7 @@ volume describes itself too; every file's checksums are also stored as
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -36,7 +37,8 @@ from .folder_dest import FolderDestination, close_folders, job_files, verify_fol
 from .journal import JobJournal
 from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room, stream_charge
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
-                      keep_copy_log, new_session_info, not_reached, plan_job, prepare_medium, stop_reason, tape_devices)
+                      keep_copy_log, new_session_info, not_reached, plan_job, prepare_medium, say_full, stop_reason,
+                      tape_devices)
 
 INDEX_BYTES_PER_ENTRY = 1024   # measured ~800 bytes of index XML per file with two hashes; keep a margin
 NO_ROOM = "no room left on this cartridge (the final index needs its space): not written"
@@ -133,7 +135,8 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.writer = LtfsWriter(session, self.blocks)
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None
-        self.pending = list(plan.entries)
+        self.pending: deque[SourceEntry] = deque(plan.entries)
+        plan.entries = []      # the pending queue holds them: each is dropped once taken (10^6 entries)
         self.journal = JobJournal.open(opts.log_dir, info, stream)   # the copy log growing as the job goes
 
     def indexed(self) -> None:
@@ -143,7 +146,7 @@ class _LtfsJob(WriteJob[WriteResult]):
                 self.covered[i] = len(self.records)
 
     def add_next(self) -> None:
-        entry = self.pending.pop(0)
+        entry = self.pending.popleft()
         rec = new_record(entry)
         self.records.append(rec)
         if self.stopped is None:
@@ -216,6 +219,8 @@ class _LtfsJob(WriteJob[WriteResult]):
         if plan.dests or opts.verify or len(self.devices) > 1:
             _finish_destinations(result, self.session, self.stream, self.covered, self.records, plan.dests,
                                  plan.cards, self.manifest, self.error, opts)
+        if self.stopped is not None:      # no room, or the early-warning zone: the cartridge is full
+            say_full([d for d in result.destinations if d["kind"] == "tape"], self.records)
         keep_copy_log(result, self.manifest, opts.log_dir)
         return result
 
@@ -226,7 +231,7 @@ def _finish_destinations(result: WriteResult, session: LtfsSession, stream: Reco
     """Folders get the metadata and the cards' histories; every volume and folder is read back on its own."""
     from .ltfs_read import read_ltfs
     from .read import ReadResult, TapeFileResult
-    close_folders(dests, job_files(manifest, cards))
+    close_folders(dests, job_files(manifest, cards) if dests else {})
     tapes = []
     for i, (v, st) in enumerate(zip(session.volumes, stream.status)):
         err = st.error if st.error is not None else error

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..manifest import CHANGED, META_DIR, OK, Manifest
+from ..manifest import CHANGED, META_DIR, OK, FileRecord, Manifest
 from ..mhl.model import HISTORY_FOLDER, History
 from ..mhl.reader import read_history
 from ..mhl.writer import formats_to_hash, generation_from_manifest, history_files, storable
@@ -62,13 +62,14 @@ def prepare(sources: list[str | Path], entries: list[SourceEntry], algorithms: t
             algorithms = formats_to_hash(algorithms, history) + tuple(
                 a for a in algorithms if a not in formats_to_hash(algorithms, history))
     skip = tuple(f"{t}/{HISTORY_FOLDER}" for t in tops)
-    kept = [e for e in entries if not any(e.name == s or e.name.startswith(s + "/") for s in skip)]
+    under = tuple(s + "/" for s in skip)
+    kept = [e for e in entries if not (e.name in skip or e.name.startswith(under))]
     return cards, kept, tuple(dict.fromkeys(algorithms))
 
 
 def finish(cards: list[CardHistory], manifest: Manifest) -> None:
     """Build each card's new generation; mark files that contradict the card's history."""
-    by_path = {r.path: r for r in manifest.files}
+    by_path: dict[str, FileRecord] | None = None     # made only when a file contradicts a history
     for card in cards:
         # names XML cannot hold (control characters) stay out of the history, said in the notes
         kept = [r for r in manifest.files if storable(r.path)]
@@ -79,8 +80,12 @@ def finish(cards: list[CardHistory], manifest: Manifest) -> None:
         build = generation_from_manifest(Manifest(manifest.session, kept), card.top, prior=card.prior)
         for rel, outcome in build.outcomes.items():
             card.outcomes[outcome] = card.outcomes.get(outcome, 0) + 1
+            if outcome != "failed":
+                continue
+            if by_path is None:
+                by_path = {r.path: r for r in manifest.files}
             rec = by_path.get(f"{card.top}/{rel}")
-            if outcome == "failed" and rec is not None and rec.status == OK:
+            if rec is not None and rec.status == OK:
                 fmt, (want, got) = next(iter(build.mismatches.get(rel, {"?": ("?", "?")}).items()))
                 rec.status = CHANGED
                 rec.message = (f"differs from the card's ASC MHL history ({fmt} {got}, recorded {want}): "

@@ -172,11 +172,13 @@ class MetadataBudget:
         self.mhl = _mhl_entry_bytes(info, written) if cards else 0
         self.bytes = len(none.to_json()) + len(none.copy_log_text()) + SESSION_MARGIN + cards * MHL_FILES_BYTES
         self.stop_message = max(stop_message, "x" * STOP_MESSAGE_BYTES, key=len)   # or early warning, a signal
+        self.pending_base = self.base_pending + 2 * (json_cost(self.stop_message) + 4) + 8
         self.bytes += sum(self.not_written(e) for e in entries)
 
     def not_written(self, entry: SourceEntry) -> int:
-        """What `entry` costs while it is counted as not written (recomputed, never held: 10^6 entries)."""
-        return self.base_pending + self.texts(entry.name, str(entry.path), self.stop_message)
+        """What `entry` costs while it is counted as not written (recomputed, never held: 10^6 entries):
+        `texts(name, source, stop message)` with the message's part counted once per job."""
+        return self.pending_base + 2 * json_cost(entry.name) + json_cost(entry.source)
 
     @staticmethod
     def texts(path: str, source: str, message: str) -> int:

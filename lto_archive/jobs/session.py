@@ -181,8 +181,9 @@ def session_document(session: SessionInfo, session_id: str | None = None, **extr
 
 def new_record(entry: SourceEntry) -> FileRecord:
     """A source entry's record in the manifest, before anything is written."""
-    return FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(entry.st.st_mtime),
-                      mode=entry.st.st_mode & 0o7777, source=str(entry.path))
+    st = entry.st
+    return FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(st.st_mtime),
+                      mode=st.st_mode & 0o7777, source=entry.source)
 
 
 def placer(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
@@ -211,7 +212,7 @@ def add_entry(writer: Any, stream: RecordStream, entry: SourceEntry, rec: FileRe
         mirror_entry(dests, entry.name, entry.st)
         return
     if entry.kind == "symlink":
-        rec.linkname = os.readlink(entry.path)
+        rec.linkname = os.readlink(entry.source)
         place(writer.add_symlink(entry.name, rec.linkname, entry.st))
         mirror_entry(dests, entry.name, entry.st, rec.linkname)
         return
@@ -221,6 +222,8 @@ def add_entry(writer: Any, stream: RecordStream, entry: SourceEntry, rec: FileRe
     copies: list[FolderFile] = []
 
     def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
+        if not dests:             # no folder: the hasher itself takes the bytes
+            return writer.add_file(entry.name, raw, before, hasher)
         copies.extend(open_copies(dests, entry.name, before))
         return writer.add_file(entry.name, raw, before, feeding(hasher, copies))
 
@@ -270,7 +273,7 @@ def copy_source_file(entry: SourceEntry, rec: FileRecord, opts: WriteOptions, tr
     object with `copied`, `size`, `read_error` (and, for TAR, `header_offset`).
     """
     try:
-        fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(entry.source, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
         rec.status, rec.message = UNREADABLE, f"cannot open: {exc.strerror}"
         tracker.file_done()
@@ -296,7 +299,7 @@ def check_copied(entry: SourceEntry, rec: FileRecord, copied: int, size: int, re
         rec.message = f"read failed after {copied} of {size} bytes: {read_error.strerror}; {rest}"
         return
     try:
-        after = os.stat(entry.path, follow_symlinks=False)
+        after = os.stat(entry.source, follow_symlinks=False)
     except OSError:
         after = None
     if (copied != size or after is None or after.st_size != before.st_size
@@ -379,6 +382,19 @@ def write_copy_log(manifest: Manifest, log_dir: Path) -> list[Path]:
                             f"log folder {log_dir}: {exc.strerror}; the session is on tape (its copy-log member "
                             f"holds the same)", log_dir=str(log_dir), errno=exc.errno) from None
     return paths
+
+
+def say_full(tapes: list[dict[str, Any]], records: list[FileRecord]) -> None:
+    """The cartridge filled up (no room, or the early-warning zone): each tape's line says so, never a bare
+    "ok" under files not written (tape-file and LTFS jobs alike)."""
+    left = sum(1 for r in records if r.kind == "file" and r.status == NOT_WRITTEN)
+    for info in tapes:
+        if info["status"] in ("ok", "written"):
+            proven = "proven" if info["status"] == "ok" else "written"
+            info["status"] = "full"
+            info["error"] = (f"the cartridge is full: what is on it is {proven}; {left} file(s) did not fit and "
+                             f"were not written (write them to another cartridge, or use --span to go on "
+                             f"across cartridges)")
 
 
 def not_reached(records: list[FileRecord], seen: set[str], error: LtoArchiveError) -> list[dict[str, str]]:
@@ -465,9 +481,13 @@ def tape_devices(device: TapeDevice | Sequence[TapeDevice]) -> list[TapeDevice]:
     return devices
 
 
+_WARNINGS = int(WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING)
+
+
 def early_warning(stream: RecordStream) -> bool:
-    """The drive reported (programmable) early warning: the cartridge is near its end."""
-    return bool(stream.flags & (WriteFlags.PROGRAMMABLE_EARLY_WARNING | WriteFlags.EARLY_WARNING))
+    """The drive reported (programmable) early warning: the cartridge is near its end (asked once per
+    file: plain int arithmetic, not the enum's)."""
+    return bool(int(stream.flags) & _WARNINGS)
 
 
 def stop_reason(stream: RecordStream, fits: bool, what: str,

@@ -10,6 +10,7 @@ is a volume layout (LTFS) appends its session through jobs/ltfs_write.py instead
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -18,6 +19,7 @@ from ..errors import DeviceError, EndOfMedium, LtoArchiveError, UsageError
 from ..formats.registry import FormatWriter, get_format, write_format
 from ..manifest import (COPY_LOG_MEMBER, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SESSION_MEMBER, FileRecord,
                         Manifest, utc_now)
+from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import TapeDevice
 from . import mhl_job
@@ -30,7 +32,7 @@ from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, formats, keep_copy_log, mark_lost, mark_not_read_back, metadata_reserve, new_record,
                       new_session_info, placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
-                      not_reached, write_copy_log)
+                      not_reached, say_full, write_copy_log)
 from .targets import LtfsMount
 
 __all__ = ["TOOL", "Copied", "LtfsMount", "WriteOptions", "WriteResult", "check_copied", "copy_source_file", "formats",
@@ -82,7 +84,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
                  progress: ProgressCallback | None) -> None:
         self.sources, self.devices, self.opts, self.plan, self.progress = sources, devices, opts, plan, progress
         self.fmt = get_format(opts.format)       # a tape-file format (write_archive sends volume layouts on)
-        self.pending = list(plan.entries)
+        self.pending: deque[SourceEntry] = deque(plan.entries)
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None   # why the remaining files were not taken
         self.ends: dict[int, int] = {}    # id(record) -> tape-file offset just past its member
@@ -125,12 +127,13 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.writer: FormatWriter = self.fmt.writer(self.stream, session=session)
         if hasattr(self.writer, "plan"):
             self.writer.plan(self.plan.entries)      # formats that list the files up front (AXF object header)
+        self.plan.entries = []    # the pending queue holds them: each is dropped once taken (10^6 entries)
 
     def begin(self) -> None:
         self.writer.add_bytes(SESSION_MEMBER, session_document(self.session), time.time_ns())
 
     def add_next(self) -> None:
-        entry = self.pending.pop(0)
+        entry = self.pending.popleft()
         rec = new_record(entry)
         self.records.append(rec)
         rs = self.opts.record_size
@@ -177,17 +180,23 @@ class _TapeFileJob(WriteJob[WriteResult]):
         mhl_job.finish(self.plan.cards, manifest)     # ingest check against the cards' histories, new generations
         self.close_session()
         now = time.time_ns()
-        meta: dict[str, bytes] = {}
+        # each metadata member written as soon as it is made, so only one of them is held at a time
         for card in self.plan.cards:
-            meta.update(card.tape_members())
-        meta.update((f"{META_DIR}/{name}", data) for name, data in manifest.checksum_lists().items())
-        meta[COPY_LOG_MEMBER] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+            for name, data in card.tape_members().items():
+                writer.add_bytes(name, data, now)
+        for name, data in manifest.checksum_lists().items():
+            writer.add_bytes(f"{META_DIR}/{name}", data, now)
+        writer.add_bytes(COPY_LOG_MEMBER, manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
         for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
             if lead:
                 dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
-        meta[MANIFEST_MEMBER] = manifest.to_json()
-        for name, data in meta.items():
-            writer.add_bytes(name, data, now)
+        chunks = list(manifest.json_chunks())     # the manifest held once, not also joined (TAR takes parts)
+        add_chunks = getattr(writer, "add_chunks", None)
+        if add_chunks is not None:
+            add_chunks(MANIFEST_MEMBER, chunks, now)
+        else:
+            writer.add_bytes(MANIFEST_MEMBER, b"".join(chunks), now)
+        del chunks
         writer.close()
         stream.close()
         for st in stream.live_devices:
@@ -210,7 +219,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.journal.close()
         self.close_session()
         dests = self.plan.dests
-        close_folders(dests, job_files(self.manifest, self.plan.cards))
+        close_folders(dests, job_files(self.manifest, self.plan.cards) if dests else {})
         result = WriteResult(self.manifest, self.error, interrupted=self.interrupted)
         result.notes.extend(self.append_notes + self.plan.notes())
         result.destinations = _destination_results(self.stream, self.starts, dests, self.error)
@@ -222,21 +231,9 @@ class _TapeFileJob(WriteJob[WriteResult]):
         else:
             mark_not_read_back(result.destinations)
         if self.stopped is not None:      # no room, or the early-warning zone: the cartridge is full
-            _say_full(result.destinations[:len(self.stream.status)], self.records)
+            say_full(result.destinations[:len(self.stream.status)], self.records)
         keep_copy_log(result, self.manifest, self.opts.log_dir)
         return result
-
-
-def _say_full(tapes: list[dict[str, Any]], records: list[FileRecord]) -> None:
-    """The cartridge filled up: each tape's line says so (never a bare "ok" under files not written)."""
-    left = sum(1 for r in records if r.kind == "file" and r.status == NOT_WRITTEN)
-    for info in tapes:
-        if info["status"] in ("ok", "written"):
-            proven = "proven" if info["status"] == "ok" else "written"
-            info["status"] = "full"
-            info["error"] = (f"the cartridge is full: what is on it is {proven}; {left} file(s) did not fit and "
-                             f"were not written (write them to another cartridge, or use --span to go on "
-                             f"across cartridges)")
 
 
 def _destination_results(stream: RecordStream, starts: list[Any], dests: list[FolderDestination],

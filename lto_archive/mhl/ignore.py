@@ -95,6 +95,13 @@ class IgnoreSpec:
             rx = _translate(line)
             rx = ("^" if anchored else "^(?:.*/)?") + rx + "$"
             self._rules.append((re.compile(rx, re.DOTALL), negated, dir_only))
+        self._folders: dict[str, bool] = {}    # a folder's own match, asked for each file in it
+
+    def _folder_ignored(self, path: str) -> bool:
+        hit = self._folders.get(path)
+        if hit is None:
+            hit = self._folders[path] = self._match_one(path, True)
+        return hit
 
     def _match_one(self, path: str, is_dir: bool) -> bool:
         ignored = False
@@ -107,11 +114,12 @@ class IgnoreSpec:
 
     def match(self, path: str, is_dir: bool = False) -> bool:
         """Whether `path` (relative, "/"-separated) is ignored: it, or a folder above it, matches."""
-        parts = path.strip("/").split("/")
+        path = path.strip("/")
+        parts = path.split("/")
         for i in range(1, len(parts)):
-            if self._match_one("/".join(parts[:i]), True):
+            if self._folder_ignored("/".join(parts[:i])):
                 return True
-        return self._match_one("/".join(parts), is_dir)
+        return self._match_one(path, is_dir)
 
     def match_entry(self, path: str, is_dir: bool) -> bool:
         """Only `path` itself (its folders already passed), for walks that prune ignored folders."""

@@ -16,6 +16,7 @@ Times are kept as the ISO 8601 strings the XML holds.
 from __future__ import annotations
 
 import platform
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,6 +41,10 @@ MANIFEST_SUFFIX = ".mhl"
 TOOL_NAME = "lto-archive"
 
 
+_UTC_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")   # manifest.iso's form
+_utc_seconds: dict[str, str] = {}    # its whole second (validated once) -> the xs:dateTime
+
+
 def xml_datetime(value: datetime | str | float | None = None, *, microseconds: bool = False) -> str:
     """An xs:dateTime in UTC as the reference tool writes it ("2024-05-01T10:00:00+00:00").
 
@@ -53,6 +58,14 @@ def xml_datetime(value: datetime | str | float | None = None, *, microseconds: b
     elif isinstance(value, (int, float)):
         dt = datetime.fromtimestamp(value, timezone.utc)
     else:
+        if not microseconds and _UTC_ISO.fullmatch(value):    # a FileRecord's mtime: one parse per second
+            second = value[:19]
+            known = _utc_seconds.get(second)
+            if known is None:
+                if len(_utc_seconds) > 4096:
+                    _utc_seconds.clear()
+                known = _utc_seconds[second] = datetime.fromisoformat(second + "+00:00").isoformat(timespec="seconds")
+            return known
         text = value.strip()
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"

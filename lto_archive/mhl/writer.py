@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -57,12 +57,19 @@ def _check(text: str, what: str) -> str:
     return text
 
 
+_PLAIN_TEXT = re.compile('[^&<>\r"\t\n\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]*')
+
+
 def _text(value: str, what: str = "text") -> str:
+    if _PLAIN_TEXT.fullmatch(value):     # the usual name, hash or date: nothing to check or escape
+        return value
     _check(value, what)
     return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 def _attr(value: str, what: str = "attribute") -> str:
+    if _PLAIN_TEXT.fullmatch(value):
+        return value
     return (_text(value, what).replace('"', "&quot;").replace("\t", "&#9;").replace("\n", "&#10;"))
 
 
@@ -122,6 +129,11 @@ def _post_order(files: list[FileHash], dirs: list[DirectoryHash]) -> list[FileHa
 
 def generation_xml(gen: Generation) -> bytes:
     """The manifest file's bytes (UTF-8 XML, hashlist version 2.0)."""
+    return b"".join(generation_xml_chunks(gen))
+
+
+def generation_xml_chunks(gen: Generation, pieces: int = 8192) -> Iterator[bytes]:
+    """generation_xml's bytes in parts of `pieces` XML lines (10^5 files: no list of ~10^6 small strings)."""
     if gen.process not in PROCESSES:
         raise ValueError(f"process must be one of {', '.join(PROCESSES)}, not {gen.process!r}")
     c = gen.creator
@@ -150,6 +162,9 @@ def generation_xml(gen: Generation) -> bytes:
     if entries:   # the schema wants at least one entry inside <hashes>
         out.append("  <hashes>\n")
         for e in entries:
+            if len(out) >= pieces:
+                yield "".join(out).encode("utf-8")
+                out.clear()
             if isinstance(e, FileHash):
                 if not e.hashes:
                     raise ValueError(f"file {e.path!r} has no hash")
@@ -176,7 +191,7 @@ def generation_xml(gen: Generation) -> bytes:
                        f"      <c4>{_text(r.c4)}</c4>\n    </hashlistreference>\n")
         out.append("  </references>\n")
     out.append("</hashlist>\n")
-    return "".join(out).encode("utf-8")
+    yield "".join(out).encode("utf-8")
 
 
 def chain_xml(entries: Iterable[ChainEntry]) -> bytes:
@@ -362,7 +377,7 @@ def generation_from_manifest(manifest: "Manifest", top: str, *, process: str = T
     verified/failed, not original. The creator info comes from the session (operator,
     host, tool), with a comment naming the sources and the device.
     """
-    from ..manifest import OK
+    from ..manifest import OK, FileRecord
     s = manifest.session
     if creator is None:
         barcode = f" {s.barcode}" if s.barcode else ""
@@ -371,22 +386,24 @@ def generation_from_manifest(manifest: "Manifest", top: str, *, process: str = T
                                              f"{s.device}{barcode} ({s.format})",
                                      when=s.started or None)
     prefix = top.strip("/") + "/"
-    files: list[ObservedFile] = []
     folders: dict[str, str | None] = {}
     incomplete: list[str] = []
-    for r in manifest.files:
-        if not r.path.startswith(prefix):
-            continue
-        rel = r.path[len(prefix):].strip("/")
-        if not rel:
-            continue
-        if r.kind == "dir":
-            folders[rel] = r.mtime or None
-        elif r.kind == "file":
-            if r.status == OK and any(a in _FORMAT_RANK for a in r.hashes):
-                files.append(ObservedFile(rel, r.size, r.hashes, r.mtime or None))
-            else:
-                incomplete.append(rel)
+
+    def rel(path: str) -> str:
+        return path[len(prefix):].strip("/") if path.startswith(prefix) else ""
+
+    def recorded(r: FileRecord) -> bool:
+        return r.kind == "file" and r.status == OK and any(a in _FORMAT_RANK for a in r.hashes)
+
+    for r in manifest.files:       # first the folders and the files not hashed: they are few
+        name = rel(r.path)
+        if name and r.kind == "dir":
+            folders[name] = r.mtime or None
+        elif name and r.kind == "file" and not recorded(r):
+            incomplete.append(name)
+    # then the files, one at a time (10^5 of them: never a list of ObservedFile at once)
+    files = (ObservedFile(rel(r.path), r.size, r.hashes, r.mtime or None)
+             for r in manifest.files if recorded(r) and rel(r.path))
     return build_generation(files, process=process, creator=creator, prior=prior, folders=folders,
                             incomplete=incomplete, ignore=ignore)
 
