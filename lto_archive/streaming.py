@@ -212,9 +212,10 @@ class RecordStream:
         """Each device's progress now: bytes, rate and how full its share of the host buffer is (a
         ProgressTracker's sampler)."""
         elapsed = time.monotonic() - self.started
+        done = self._closed
         return tuple(DestinationProgress(getattr(st.device, "name", "") or f"tape {i}", "tape", st.bytes_written,
-                                         elapsed, st.backlog / self.pool,
-                                         "failed" if st.error is not None else "writing")
+                                         elapsed, 0.0 if done else st.backlog / self.pool,
+                                         "failed" if st.error is not None else "done" if done else "writing")
                      for i, st in enumerate(self.status))
 
     @property

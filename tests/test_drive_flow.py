@@ -104,3 +104,30 @@ def test_the_cli_json_carries_each_tapes_flow(tmp_path: Path) -> None:
     assert flow["bytes"] > 3 * 20 * RECORD and flow["host_buffer"]["high"] < flow["host_buffer"]["chunks"]
     drive = flow["drive"]
     assert drive["underruns"] >= 0 and 0 < drive["high_bytes"] <= drive["buffer_bytes"] == 8 * RECORD
+
+
+def test_the_progress_bar_shows_each_tapes_bytes_rate_and_buffer(tmp_path: Path) -> None:
+    """The write's progress carries each tape's own progress (the stream's sampler); the CLI's bar prints a
+    line per tape under its main line (plain mode here: stderr is not a terminal)."""
+    from lto_archive.progress import Progress
+
+    seen: list[Progress] = []
+    dev = create_vtape(tmp_path / "t", "LTO-9", capacity=10**9)
+    try:
+        write_archive([mixed_card(tmp_path / "src")], dev, WriteOptions(
+            format="tar", algorithms=("xxh128",), record_size=RECORD, verify=False, chunk_size=4 * RECORD),
+            progress=seen.append)
+    finally:
+        dev.close()
+    writes = [p for p in seen if p.phase == "write"]
+    assert writes and all(len(p.destinations) == 1 for p in writes)
+    last = writes[-1].destinations[0]
+    assert last.kind == "tape" and last.state == "done" and last.buffer_fill == 0.0
+    assert last.bytes_done == dev.stats.bytes_written
+    assert all(0.0 <= p.destinations[0].buffer_fill <= 1.0 for p in writes)
+    assert [p.destinations[0].bytes_done for p in writes] == sorted(p.destinations[0].bytes_done for p in writes)
+
+    tape = new_tape(tmp_path / "cli")
+    cp = write_cli(tape, mixed_card(tmp_path / "src2"), log_dir=tmp_path / "logs", extra=("--progress",))
+    lines = [ln for ln in cp.stderr.splitlines() if ln.startswith("  tape ")]
+    assert lines and "MB/s" in lines[-1] and "buffer   0%" in lines[-1] and lines[-1].endswith("done")
