@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -46,12 +47,12 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
                    "axf: our open self-describing container (docs/formats/axf-style.md); "
                    "ltfs: append to an LTFS volume (lto-archive format).")
 @click.option("--index-every", default="64G", show_default=True,
-              help="LTFS: write an intermediate index after this much data (a crash loses at most this).")
+              help="LTFS: write an intermediate index after this much data (a crash loses at most this; decimal: 64G = 64 GB).")
 @click.option("--index-minutes", default=10.0, show_default=True, type=float,
               help="LTFS: ...or after this many minutes, whichever comes first.")
 @click.option("--hash", "hashes", default=",".join(DEFAULT_ALGORITHMS), show_default=True,
               help="Comma-separated: xxh64, xxh3, xxh128, md5, sha1, sha256.")
-@click.option("--block-size", default="512K", show_default=True, help="Tape record size, 4K .. 1M.")
+@click.option("--block-size", default="512K", show_default=True, help="Tape record size, 4K .. 1M (binary: 512K = 524,288 bytes).")
 @click.option("--operator", default=None, help="Name in the copy log (default: the login name).")
 @click.option("--production", default=None,
               help="The production (film, series) the footage belongs to: the copy log's folder "
@@ -77,6 +78,8 @@ def _progress_option(f):  # type: ignore[no-untyped-def]
               help="--span: split any file at the end of a cartridge (default: only files larger than a cartridge).")
 @catalog_option
 @click.option("--no-catalog", is_flag=True, help="Do not record the job in the catalog.")
+@click.option("--paperwork-password-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Encrypt the job's paperwork .7z (beside its copy log) with AES-256: the file's first line.")
 @report_option
 @_progress_option
 @_json_option
@@ -85,6 +88,7 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
           log_dir: Path | None,
           verify_after: bool | None, allow_old_generation: bool, span_set: bool, barcode_pattern: tuple[str, ...],
           next_tape_command: str | None, split_files: bool, catalog_path: Path | None, no_catalog: bool,
+          paperwork_password_file: Path | None,
           report_path: Path | None, progress: bool | None, as_json: bool) -> None:
     """Write SOURCE folders to tape(s) as one archive, hashing in the same pass; copy to folders too."""
     with job_report(report_path, "write", as_json=as_json, production=production, operator=operator,
@@ -97,7 +101,8 @@ def write(sources: tuple[Path, ...], devices: tuple[str, ...], copy_to: tuple[Pa
                 verify=verify_after, index_every=index_every, index_minutes=index_minutes,
                 span=barcode_pattern if span_set else None, next_tape_command=next_tape_command,
                 split_files=split_files, ask=ask_operator if sys.stdin.isatty() else None, catalog=catalog_path,
-                record=not no_catalog, progress=bar, production=production, **device_selection())
+                record=not no_catalog, progress=bar, production=production,
+                paperwork_password_file=paperwork_password_file, **device_selection())
         finally:
             bar.close()
         emit(result.to_dict(), as_json, lambda: _write_text(result))
@@ -148,13 +153,16 @@ def _index_options(f):  # type: ignore[no-untyped-def]
 @click.option("--no-catalog", is_flag=True, help="Do not record the verification in the catalog.")
 @click.option("--accept-unproven", is_flag=True, help="Files with no evidence at all (no manifest, no checksum "
               "of their own, e.g. a foreign TAR) are accepted as read: exit 0 instead of 5.")
+@click.option("--accept-salvaged", is_flag=True, help="Files `ltfs recover --salvage` kept in lost+found are "
+              "accepted as known-unproven (still named): exit 0 instead of 5 when all else is proven.")
 @_index_options
 @report_option
 @_progress_option
 @_json_option
 def verify(device: str | None, folder: Path | None, operator: str | None, tape_files: tuple[int, ...],
            copy_log: Path | None, catalog_path: Path | None, no_catalog: bool, generation: int | None, rollback: bool,
-           report_path: Path | None, progress: bool | None, as_json: bool, accept_unproven: bool = False) -> None:
+           report_path: Path | None, progress: bool | None, as_json: bool, accept_unproven: bool = False,
+           accept_salvaged: bool = False) -> None:
     """Read every file back and compare its hashes with the manifest (of a tape, or of a folder copy)."""
     if (device is None) == (folder is None):
         raise UsageError("verify needs either --device (a tape) or --folder (a folder copy)")
@@ -164,7 +172,8 @@ def verify(device: str | None, folder: Path | None, operator: str | None, tape_f
             result = outcome.result = lto_archive.verify(
                 Folder(folder) if folder is not None else device, manifest=copy_log, tape_files=tape_files or None,
                 catalog=catalog_path, record=not no_catalog, operator=operator, progress=bar, generation=generation,
-                rollback=rollback, accept_unproven=accept_unproven, **device_selection())
+                rollback=rollback, accept_unproven=accept_unproven, accept_salvaged=accept_salvaged,
+                **device_selection())
         finally:
             bar.close()
         emit(result.to_dict(), as_json,
@@ -227,8 +236,14 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | 
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("patterns", nargs=-1)
 @click.option("--tape-file", "tape_files", type=click.IntRange(min=0), multiple=True,
-              help="Only these tape files (numbered from 0, as `ls` shows them; repeatable).")
-@click.option("--overwrite", is_flag=True, help="Replace files that already exist in DEST.")
+              help="Only these tape files (numbered from 0, as `ls` shows them; repeatable). Default: every tape "
+                   "file, and a path held in several sessions comes from the newest; the older copies are passed "
+                   "over (said). --tape-file 0 restores the first session's.")
+@click.option("--session", "session", default=None, metavar="ID",
+              help="Only this session's tape file(s): its ID, or enough of it to name one (verify and restore name "
+                   "each tape file's session). With --from-catalog: that session's copies.")
+@click.option("--overwrite", is_flag=True, help="Replace files that already exist in DEST (files this restore "
+              "wrote from an older session are replaced by a newer one's without it).")
 @click.option("--accept-unproven", is_flag=True, help="Files with no evidence at all (no manifest, no checksum "
               "of their own, e.g. a foreign TAR) are accepted as read: exit 0 instead of 5.")
 @click.option("--keep-damaged", is_flag=True, help="Keep the bytes of a file that FAILED as NAME.damaged (never "
@@ -247,7 +262,7 @@ def ls(device: str, tape_files: tuple[int, ...], long_: bool, generation: int | 
 def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tape_files: tuple[int, ...],
             overwrite: bool, copy_log: Path | None, from_catalog: bool, catalog_path: Path | None, no_catalog: bool,
             generation: int | None, rollback: bool, report_path: Path | None, progress: bool | None,
-            as_json: bool, keep_damaged: bool = False, accept_unproven: bool = False) -> None:
+            as_json: bool, keep_damaged: bool = False, accept_unproven: bool = False, session: str | None = None) -> None:
     """Restore files (all, or those matching PATTERNs) into DEST, verifying them on the way. A file that fails
     is never left under its real name."""
     _check_dest(dest, patterns)
@@ -257,7 +272,7 @@ def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tap
                     targets=[*devices, f"DEST {dest}"]) as outcome:
         if from_catalog:
             outcome.result = _restore_from_catalog(devices, dest, patterns, overwrite, catalog_path, no_catalog,
-                                                   progress, as_json)
+                                                   progress, as_json, {"session": session, "tape_files": tape_files})
             if outcome.result is not None:
                 outcome.result.raise_for_status()
             return
@@ -266,7 +281,7 @@ def restore(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], tap
             result = outcome.result = lto_archive.restore(
                 devices[0], dest, patterns, tape_files=tape_files or None, overwrite=overwrite, manifest=copy_log,
                 catalog=catalog_path, record=not no_catalog, progress=bar, generation=generation, rollback=rollback,
-                keep_damaged=keep_damaged, accept_unproven=accept_unproven, **device_selection())
+                keep_damaged=keep_damaged, accept_unproven=accept_unproven, session=session, **device_selection())
         finally:
             bar.close()
         emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))
@@ -283,12 +298,12 @@ def _check_dest(dest: Path, patterns: tuple[str, ...]) -> None:
 
 def _restore_from_catalog(devices: tuple[str, ...], dest: Path, patterns: tuple[str, ...], overwrite: bool,
                           catalog_path: Path | None, no_catalog: bool, progress: bool | None,
-                          as_json: bool) -> ReadResult | None:
+                          as_json: bool, choice: dict[str, Any]) -> ReadResult | None:
     """The catalog names the cartridges; each given --device is matched to one by its barcode (or LTFS uuid),
     or the --library's robot loads them. Without --device: just the plan. The caller raises for the status."""
     if not devices:
         with Catalog(catalog_path, create=False) as cat:
-            plan = cat.plan_restore(list(patterns))
+            plan = cat.plan_restore(list(patterns), **choice)
         emit(cat.plan_document(plan), as_json, lambda: [click.echo(line) for line in cat.load_instructions(plan)])
         return None
     sel = device_selection()
@@ -296,7 +311,7 @@ def _restore_from_catalog(devices: tuple[str, ...], dest: Path, patterns: tuple[
     try:
         result = lto_archive.restore_from_catalog(catalog_path, dest, patterns, devices=devices,
                                                   library=sel["library"], drive_devices=sel["drive_devices"],
-                                                  overwrite=overwrite, progress=bar, record=not no_catalog)
+                                                  overwrite=overwrite, progress=bar, record=not no_catalog, **choice)
     finally:
         bar.close()
     emit(result.to_dict(), as_json, lambda: read_text(result, "restore"))

@@ -9,15 +9,16 @@ from typing import Any
 import click
 
 from lto_archive import DEFAULT_CATALOG_HELP as DEFAULT_HELP
-from lto_archive import Catalog, FileHit, UsageError, place_text
+from lto_archive import Catalog, FileHit, UsageError, copy_catalog, migrate_catalog, place_text
 
 from .common import device_from, emit, human_bytes, library_options, optional_device_or_library
 
 
 def catalog_option(f: Callable[..., Any]) -> Callable[..., Any]:
     """`--catalog PATH` (parameter `catalog_path`, None = the default catalog); for every command that uses it."""
-    return click.option("--catalog", "catalog_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
-                        help=f"The SQLite catalog (default: {DEFAULT_HELP}).")(f)
+    return click.option("--catalog", "catalog_path", default=None, metavar="PATH|URL",
+                        help=f"The catalog: an SQLite file (a path or sqlite:PATH) or a shared PostgreSQL database "
+                             f"(postgresql://user@host/db) (default: {DEFAULT_HELP}).")(f)
 
 
 def open_catalog(catalog_path: Path | None, *, create: bool = True) -> Any:
@@ -232,6 +233,41 @@ def plan_cmd(paths: tuple[str, ...], loaded: tuple[str, ...], catalog_path: Path
         for p in plan.unmatched:
             click.secho(f"no catalogued file matches: {p}", fg="yellow", err=True)
     emit(doc, as_json, text)
+
+
+@catalog.command("copy")
+@click.option("--from", "source", required=True, metavar="PATH|URL",
+              help="The catalog to copy from (an SQLite file, sqlite:PATH or postgresql://...).")
+@click.option("--to", "target", required=True, metavar="PATH|URL",
+              help="The catalog to add it to (made when new), e.g. the house catalog postgresql://user@host/db.")
+@_json_option
+def copy_cmd(source: str, target: str, as_json: bool) -> None:
+    """Add everything one catalog knows to another, without duplicates: a laptop's catalog into the house
+    catalog. Rows are matched by what they mean (barcode, session, file and hashes), never by id, so
+    running it twice changes nothing."""
+    doc = copy_catalog(source, target)
+
+    def text() -> None:
+        added = ", ".join(f"{n} {t}" for t, n in doc["added"].items() if n) or "nothing new"
+        click.echo(f"{doc['source']} -> {doc['target']}: added {added}")
+        known = sum(doc["matched"].values())
+        if known:
+            click.echo(f"{known} rows were already there")
+        for note in doc["notes"]:
+            click.secho(f"note: {note}", fg="yellow", err=True)
+    emit({"status": "ok", **doc}, as_json, text)
+
+
+@catalog.command("migrate")
+@catalog_option
+@_json_option
+def migrate_cmd(catalog_path: str | None, as_json: bool) -> None:
+    """Upgrade the catalog (SQLite or PostgreSQL) to this version's schema. Opening a catalog upgrades it
+    too; this says what was done. A catalog made by a newer lto-archive is refused, unchanged."""
+    doc = migrate_catalog(catalog_path)
+    emit({"status": "ok", **doc}, as_json, lambda: click.echo(
+        f"{doc['catalog']} ({doc['engine']}): schema version {doc['from_version']} -> {doc['version']}"
+        if doc["upgraded"] else f"{doc['catalog']} ({doc['engine']}): already at schema version {doc['version']}"))
 
 
 __all__ = ["catalog", "catalog_option", "open_catalog"]

@@ -17,6 +17,7 @@ from lto_archive import ExitCode, Interrupted, LtoArchiveError, Progress, open_d
 
 
 def human_bytes(n: float) -> str:
+    """Decimal, as tape vendors and `parse_capacity` count: 20,000,000,000 bytes -> "20.0 GB"."""
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if abs(n) < 1000 or unit == "TB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -30,6 +31,9 @@ def capacity_text(n: float) -> str:
         if abs(n) >= scale:
             return f"{human_bytes(n)} ({n / scale:.1f} {unit})"
     return human_bytes(n)
+
+
+CAPACITY_HELP = "decimal, as tape vendors quote them: 20G = 20 GB, 18T; binary only when said: 20GiB"
 
 
 _pending_json: list[dict[str, Any]] = []

@@ -60,7 +60,7 @@ def _steps(root: Path, progress: bool, say: Callable[[str], None]) -> dict[str, 
     say(f"1. sample camera card        {root / 'card'}\n   {len(files)} files, {human_bytes(size)}")
     tape_dir = root / "tape-DEMO01L9"
     tape = create_vtape(tape_dir, generation="LTO-9", capacity="2G", barcode="DEMO01L9")
-    say(f"2. virtual LTO-9 cartridge   {tape_dir} (barcode DEMO01L9, 2 GiB)")
+    say(f"2. virtual LTO-9 cartridge   {tape_dir} (barcode DEMO01L9, 2 GB)")
     try:
         with ProgressBar(progress) as bar:
             result = lto_archive.write(card, tape, log_dir=root / "logs", catalog=False, progress=bar)

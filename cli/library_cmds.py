@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
+import lto_archive
 from lto_archive import (CartridgeNotFound, DriveFull, DriveInfo, Library, LibraryStatus, UsageError, create_vlib,
-                         open_library, parse_size)
+                         open_library, parse_capacity)
 
-from .common import emit, human_bytes
+from .common import CAPACITY_HELP, capacity_text, emit
 
 _LIBRARY_HELP = "vlib:DIR (a virtual library), /dev/sgN or mtx:/dev/sgN (a changer, through mtx)."
 
@@ -29,7 +30,7 @@ def vlib() -> None:
 @click.option("--cartridges", default=None, type=click.IntRange(0, 999),
               help="Blank cartridges to put in slots 1, 2, ... (default: one per storage slot).")
 @click.option("--generation", default="LTO-9", show_default=True, help="LTO-5 ... LTO-10.")
-@click.option("--capacity", default=None, help="Per cartridge, e.g. 100M (default: the generation's native).")
+@click.option("--capacity", default=None, help=f"Per cartridge, e.g. 100M ({CAPACITY_HELP}; default: the generation's native).")
 @click.option("--prefix", default="LTA", show_default=True, help="Barcode prefix: LTA -> LTA001L9, LTA002L9, ...")
 @click.option("--partitions", type=click.IntRange(1, 2), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -46,7 +47,7 @@ def vlib_create(directory: Path, drives: int, slots: int, import_export: int, ca
         f"created {lib.name}: {drives} drive(s), {slots} slot(s)"
         f"{f' + {import_export} import/export' if import_export else ''}, {len(labels)} {generation} "
         f"cartridge(s) {labels[0] + ' .. ' + labels[-1] if labels else ''}"
-        f"{f' of {human_bytes(parse_size(capacity))}' if capacity else ''}\n"
+        f"{f' of {capacity_text(parse_capacity(capacity))}' if capacity else ''}\n"
         f"use --library {lib.name} (or --device {lib.name} --barcode {labels[0] if labels else 'LABEL'})"))
 
 
@@ -183,7 +184,7 @@ def library_export(library_spec: str, drive_devices: tuple[str, ...], as_json: b
     """Move the cartridge BARCODE (from its slot or a drive) to an import/export (mail) slot."""
     lib = _open(library_spec, drive_devices)
     before = lib.status().locate(barcode)
-    slot = lib.export_cartridge(barcode, ie_slot)
+    slot = lto_archive.export_cartridge(lib, barcode, ie_slot)      # with its custody event
     came = (f"drive {before.number}" if isinstance(before, DriveInfo) else f"slot {before.number}") if before else "?"
     emit({"library": lib.name, "barcode": barcode, "from": came, "ie_slot": slot}, as_json,
          lambda: click.echo(f"exported {barcode} from {came} to import/export slot {slot}: take it out there"))
@@ -197,7 +198,7 @@ def library_import(library_spec: str, drive_devices: tuple[str, ...], as_json: b
                    slot: int | None) -> None:
     """Move the cartridge put in an import/export (mail) slot into a storage slot."""
     lib = _open(library_spec, drive_devices)
-    label, src, dest = lib.import_cartridge(ie_slot, slot)
+    label, src, dest = lto_archive.import_cartridge(lib, ie_slot, slot)   # with its custody event
     emit({"library": lib.name, "barcode": label, "ie_slot": src, "slot": dest}, as_json,
          lambda: click.echo(f"imported {label or '(no label)'} from import/export slot {src} into slot {dest}"))
 

@@ -21,7 +21,9 @@ from .drive_cmds import drive
 from .library_cmds import library, vlib
 from .ltfs_cmds import format_cmd, ltfs
 from .mhl_cmds import mhl
+from .migrate_cmds import migrate, migrations
 from .paperwork_cmds import paperwork
+from .queue_cmds import jobs, submit, worker
 from .report_cmd import report
 from .span_cmds import span
 from .status_cmd import status
@@ -72,8 +74,10 @@ def cli() -> None:
 
 
 for command in (status, vtape, vlib, library, info, drive, format_cmd, write, verify, ls, restore, ltfs, axf, catalog, custody, paperwork, span, report, mhl, baf, demo,
-                bench):
+                bench, submit, worker, jobs):
     cli.add_command(command)
+cli.add_command(migrate)
+cli.add_command(migrations)
 
 
 def main() -> None:

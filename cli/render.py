@@ -74,8 +74,11 @@ def _verified_restored(t: Any, verb: str) -> str:
     files = sum(1 for p in t.restored if p in proven)
     others = len(t.restored) - files
     text = f"{_plural(files, 'file')} restored and verified"
-    if len(t.verified) > files:
-        text += f", {len(t.verified) - files} verified only"
+    passed = len(set(getattr(t, "passed_over", ())) & proven)     # a newer session's copy replaced them
+    if len(t.verified) > files + passed:
+        text += f", {len(t.verified) - files - passed} verified only"
+    if passed:
+        text += f", {passed} older cop{'y' if passed == 1 else 'ies'} passed over"
     return text + (f" (and {_plural(others, 'folder/link')})" if others else "")
 
 

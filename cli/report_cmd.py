@@ -45,8 +45,8 @@ def _format_of(fmt: str | None, output: str) -> str:
                    "files that record none: a WAV's BWF time reference as timecode, a frame folder's duration.")
 @click.option("--production", default=None, help="Production name, in the report's header.")
 @click.option("--operator", default=None, help="DIT / data wrangler, in the report's header.")
-@click.option("--catalog", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="The catalog: each clip's copies (tapes by barcode, folders), verified or not, in a "
+@click.option("--catalog", default=None, metavar="PATH|URL",
+              help="The catalog (an SQLite file or postgresql://...): each clip's copies (tapes by barcode, folders), verified or not, in a "
                    "Copies column. Without it the report says nothing about copies.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result (not the report) as JSON.")
 def report(sources: tuple[str, ...], fmt: str | None, output: str, naming: str | None, card_folder: str | None,

@@ -8,7 +8,7 @@ import click
 
 from lto_archive import create_vtape, partition_room
 
-from .common import device_from, device_or_library, emit, human_bytes, library_options
+from .common import CAPACITY_HELP, capacity_text, device_from, device_or_library, emit, human_bytes, library_options
 
 
 @click.group("vtape")
@@ -19,7 +19,7 @@ def vtape() -> None:
 @vtape.command("create")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--generation", default="LTO-9", show_default=True, help="LTO-5 ... LTO-10 (older ones for tests).")
-@click.option("--capacity", default=None, help="e.g. 20G (binary units); default: the generation's native capacity.")
+@click.option("--capacity", default=None, help=f"e.g. 20G ({CAPACITY_HELP}); default: the generation's native capacity.")
 @click.option("--barcode", default=None, help="Cartridge label, e.g. ABC123L9.")
 @click.option("--partitions", type=click.IntRange(1, 2), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -34,7 +34,7 @@ def vtape_create(directory: Path, generation: str, capacity: str | None, barcode
             "capacity": info.capacity, "partitions": partitions}
     emit(data, as_json, lambda: click.echo(
         f"created {gen.name} cartridge {barcode or '(no barcode)'} in {directory}: "
-        f"{human_bytes(info.capacity)}, {partitions} partition(s); use --device vtape:{directory}"))
+        f"{capacity_text(info.capacity)}, {partitions} partition(s); use --device vtape:{directory}"))
 
 
 @click.command("info")
@@ -62,7 +62,7 @@ def info(device: str, as_json: bool) -> None:
             click.echo(f"medium          {m.generation.name} (density code 0x{m.density_code:02X}), "
                        f"drive {m.drive_generation.name}")
             click.echo(f"partitions      {m.partitions}")
-            click.echo(f"capacity        {human_bytes(m.capacity)}")
+            click.echo(f"capacity        {capacity_text(m.capacity)}")
             others = "".join(f"; {human_bytes(r['remaining'])} on partition {r['partition']}" for r in rooms[:-1])
             click.echo(f"left            {human_bytes(data_room['remaining'])} on partition {data_room['partition']}"
                        f"{' (data)' if len(rooms) > 1 else ''}{others}")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .api import (
         create_vtape, create_vlib, open_device, open_tape, open_library, format_ltfs, check_ltfs,
         recover_ltfs, LtfsReport, Folder, LtfsMount, TapeDevice, Library, LibraryStatus, DriveInfo, SlotInfo,
-        Target, MOUNT_PREFIX, is_library_spec, is_ltfs, has_data, partition_room, drive_map, parse_size, write, verify,
+        Target, MOUNT_PREFIX, is_library_spec, is_ltfs, has_data, partition_room, drive_map, parse_size, parse_capacity, write, verify,
         restore, restore_from_catalog, list_files, archive_formats, DEFAULT_ALGORITHMS, DEFAULT_LOG_DIR,
         Progress, DestinationProgress, ProgressCallback, Manifest, WriteResult, ReadResult, Listing, FileEntry, Position,
         FormatResult, place_text, Catalog, CatalogError, verify_custody_log, make_paperwork, open_paperwork, FileHit, Recorded, RestorePlan, default_path,
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
         NoNextCartridge, SourceError, UnstorableName, ArchiveError, CorruptArchive, UnsafePath,
         RestoreConflict, VerificationFailed, JobIncomplete, Interrupted,
         write_job_report, check_report_path,
+        copy_catalog, migrate_catalog,
+        migrate, migrations, Migration, export_cartridge, import_cartridge,
+        QueueNode, submit_job, run_queue_worker, list_queued_jobs, show_queued_job, cancel_queued_job,
     )
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
@@ -41,7 +44,7 @@ __all__ = [
     "recover_ltfs", "LtfsReport", "Folder", "LtfsMount", "TapeDevice", "Library", "LibraryStatus",
     "DriveInfo", "SlotInfo", "Target", "MOUNT_PREFIX", "is_library_spec", "is_ltfs", "has_data", "partition_room",
     "drive_map",
-    "parse_size", "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats",
+    "parse_size", "parse_capacity", "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats",
     "DEFAULT_ALGORITHMS", "DEFAULT_LOG_DIR", "Progress", "DestinationProgress", "ProgressCallback", "Manifest", "WriteResult",
     "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text", "Catalog",
     "CatalogError", "verify_custody_log", "make_paperwork", "open_paperwork", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",
@@ -56,6 +59,9 @@ __all__ = [
     "CorruptArchive", "UnsafePath", "RestoreConflict", "VerificationFailed", "JobIncomplete",
     "Interrupted", "make_sample_card", "run_benchmark", "run_index_benchmark",
     "write_job_report", "check_report_path",
+    "copy_catalog", "migrate_catalog",
+    "migrate", "migrations", "Migration", "export_cartridge", "import_cartridge",
+    "QueueNode", "submit_job", "run_queue_worker", "list_queued_jobs", "show_queued_job", "cancel_queued_job",
 ]
 
 _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {

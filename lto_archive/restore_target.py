@@ -174,7 +174,8 @@ class RestoreFile:
         try:
             if self._fd >= 0:
                 self._seal()
-            t._place(self._parent(), self._tmp, self._name + suffix, self.relpath + suffix)
+            t._place(self._parent(), self._tmp, self._name + suffix, self.relpath + suffix,
+                     replace=not suffix and t.replaces(self._parts))
         except OSError as exc:
             self.abort()
             raise self.write_error(exc) from None
@@ -218,14 +219,14 @@ def exists_conflict(relpath: str) -> RestoreConflict:
 class RestoreTarget:
     """Restore members into `dest` without ever writing outside it.
 
-    `dest` is created if missing. `overwrite`: replace existing files and
-    symlinks (atomically) instead of raising RestoreConflict. `fsync`: flush
-    each file before it is renamed into place.
+    `dest` is created if missing. `overwrite`: replace existing files and symlinks (atomically) instead of
+    raising RestoreConflict; `replace_own`: only those this restore placed (a newer session's copy of a path).
+    `fsync`: flush each file before it is renamed into place.
     """
 
-    def __init__(self, dest: Path | str, overwrite: bool = False, *, fsync: bool = False) -> None:
-        self.dest = Path(dest)
-        self.overwrite = overwrite
+    def __init__(self, dest: Path | str, overwrite: bool = False, *, fsync: bool = False,
+                 replace_own: bool = False) -> None:
+        self.dest, self.overwrite, self.replace_own = Path(dest), overwrite, replace_own
         self.fsync = fsync
         self._root = open_dest(self.dest)
         self._walk = DirWalk(self._root)
@@ -317,21 +318,24 @@ class RestoreTarget:
         except FileNotFoundError:
             return None
 
-    def _check_existing(self, st: os.stat_result | None, relpath: str) -> None:
+    def replaces(self, parts: tuple[str, ...]) -> bool:     # overwrite, or `replace_own` and placed by us
+        return self.overwrite or (self.replace_own and parts in self._restored)
+
+    def _check_existing(self, st: os.stat_result | None, relpath: str, parts: tuple[str, ...] = ()) -> None:
         if st is None:
             return
         if stat.S_ISDIR(st.st_mode):
             raise RestoreConflict(
                 f"cannot restore {relpath!r}: a directory of that name exists", path=relpath)
-        if not self.overwrite:
+        if not self.replaces(parts):
             raise exists_conflict(relpath)
 
     def _tmp_name(self) -> str:
         return f".lto-restore.{os.getpid()}.{next(_counter)}.part"
 
-    def _place(self, pfd: int, tmp: str, name: str, relpath: str) -> None:
-        """Move `tmp` to `name` (both in pfd), honouring `overwrite`."""
-        if self.overwrite:
+    def _place(self, pfd: int, tmp: str, name: str, relpath: str, replace: bool = False) -> None:
+        """Move `tmp` to `name` (both in pfd), honouring `overwrite` (or `replace`: a copy this restore placed)."""
+        if self.overwrite or replace:
             try:
                 os.rename(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd)
             except (IsADirectoryError, FileExistsError, OSError) as e:
@@ -382,7 +386,7 @@ class RestoreTarget:
                              path=relpath, reason="root")
         pfd = self._open_parent(parts, relpath, borrow=True)     # the walk's own: used here, not kept
         name = parts[-1]
-        self._check_existing(self._lstat(name, pfd), relpath)
+        self._check_existing(self._lstat(name, pfd), relpath, parts)
         tmp = self._tmp_name()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
                      0o600, dir_fd=pfd)
@@ -470,13 +474,13 @@ class RestoreTarget:
         pfd = self._open_parent(parts, relpath)
         try:
             name = parts[-1]
-            self._check_existing(self._lstat(name, pfd), relpath)
-            if self.overwrite:
+            self._check_existing(self._lstat(name, pfd), relpath, parts)
+            if self.replaces(parts):
                 tmp = self._tmp_name()
                 os.symlink(target, tmp, dir_fd=pfd)
                 self._set_link_time(tmp, pfd, _ns(mtime, mtime_ns))
                 try:
-                    self._place(pfd, tmp, name, relpath)
+                    self._place(pfd, tmp, name, relpath, replace=True)
                 except BaseException:
                     self._unlink_quiet(tmp, pfd)
                     raise

@@ -54,3 +54,31 @@ def tapevm_changer_run():  # type: ignore[no-untyped-def]
 
     return run_in_tapevm(CHANGER_VM_TESTS, drives=2, tapes=6, tape_size_mb=100, changer=True,
                          env={"LTO_ARCHIVE_TEST_EMPTY_DRIVE": "1"}, pytest_args=("-rs",))
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():  # type: ignore[no-untyped-def]
+    """A throw-away PostgreSQL server (tests/pg_helpers.py), started once for the whole run."""
+    from .pg_helpers import start_cluster
+
+    cluster = start_cluster()
+    if isinstance(cluster, str):
+        if os.environ.get("LTO_ARCHIVE_REQUIRE_TOOLS") == "1":
+            pytest.fail(f"PostgreSQL is required (LTO_ARCHIVE_REQUIRE_TOOLS=1): {cluster}")
+        pytest.skip(cluster)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:  # type: ignore[no-untyped-def]
+    """The URL of a new, empty PostgreSQL database for one test."""
+    return str(pg_cluster.new_database())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new catalog on each engine: an SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "catalog.sqlite")
+    return str(request.getfixturevalue("pg_url"))

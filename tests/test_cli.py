@@ -36,7 +36,7 @@ def test_json_success_outputs_parse(tmp_path: Path) -> None:
     card = make_card(tmp_path / "src")
     tape = tmp_path / "tape"
     doc = json.loads(run("vtape", "create", tape, "--capacity", "16M", "--json", check=0).stdout)
-    assert doc["capacity"] == 16 * 1024 * 1024
+    assert doc["capacity"] == 16_000_000      # decimal, as tape vendors quote capacities (issue 16)
     doc = json.loads(write_cli(tape, card, log_dir=tmp_path / "logs", extra=("--json",), check=0).stdout)
     assert doc["status"] == "ok" and doc["problems"] == [] and doc["session"]["files"] == 3
     doc = json.loads(run("info", "--device", f"vtape:{tape}", "--json", check=0).stdout)

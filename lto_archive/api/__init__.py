@@ -21,8 +21,9 @@ from ..tape import TapeDevice
 from ..version import __version__
 from .catalog import (DEFAULT_CATALOG_HELP, Catalog, CatalogError, FileHit, Recorded, RestorePlan, default_path,
                       verify_custody_log)
+from .catalog import export_cartridge, import_cartridge
 from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, create_vlib, create_vtape, drive_map, is_library_spec,
-                      open_device, open_library, open_tape, parse_size, partition_room)
+                      open_device, open_library, open_tape, parse_capacity, parse_size, partition_room)
 from .ltfs import LtfsReport, check_ltfs, format_ltfs, has_data, is_ltfs, recover_ltfs
 from .reading import list_files, restore, restore_from_catalog, verify
 from .results import FileEntry, FormatResult, Listing, Position, ReadResult, WriteResult, place_text
@@ -32,6 +33,10 @@ from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICA
                     load_public_key, mhl_check_formats, mhl_create_generation, mhl_verify_tree, naming_convention,
                     scan_axf, survey_drive, verify_certificate, write_report)
 from .paperwork import make_paperwork, open_paperwork
+from .catalog import copy_catalog, migrate_catalog
+from .migrate import Migration, migrate, migrations
+from .queue import (QueueNode, cancel_queued_job, list_queued_jobs, run_queue_worker, show_queued_job,
+                    submit_job)
 from .writing import DEFAULT_LOG_DIR, write
 from .job_report import check_report_path, write_job_report
 
@@ -42,15 +47,17 @@ __all__ = [
     "recover_ltfs", "LtfsReport", "Folder", "LtfsMount",
     "TapeDevice", "Library", "LibraryStatus", "DriveInfo", "SlotInfo", "Target", "MOUNT_PREFIX", "is_library_spec", "is_ltfs", "has_data",
     "partition_room", "drive_map",
-    "parse_size",
+    "parse_size", "parse_capacity",
     # jobs
     "write", "verify", "restore", "restore_from_catalog", "list_files", "archive_formats", "DEFAULT_ALGORITHMS",
     "DEFAULT_LOG_DIR", "DestinationProgress", "Progress", "ProgressCallback", "Manifest", "write_job_report",
-    "check_report_path",
+    "check_report_path", "migrate", "migrations", "Migration", "export_cartridge", "import_cartridge",
     # results
     "WriteResult", "ReadResult", "Listing", "FileEntry", "Position", "FormatResult", "place_text",
     # catalog
     "Catalog", "CatalogError", "verify_custody_log", "make_paperwork", "open_paperwork", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",
+    "copy_catalog", "migrate_catalog",
+    "QueueNode", "submit_job", "run_queue_worker", "list_queued_jobs", "show_queued_job", "cancel_queued_job",
     # certificates, ASC MHL, reports, AXF scans, drives
     "generate_key", "issue_certificate", "load_private_key", "load_public_key", "verify_certificate",
     "CERTIFICATE_FORMATS", "certificate_format", "scan_axf", "AxfScanReport", "AXF_PROVEN", "AXF_FAILED",

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Union
 
-from ..catalog import ENV_VAR, CatalogError, FileHit, Recorded, RestorePlan, default_path, restore_plan
+from ..catalog import ENV_VAR, CatalogError, FileHit, Recorded, RestorePlan, catalog_target, default_path
+from ..catalog import copy_catalog as _copy_catalog
 from ..catalog import Catalog as CatalogStore
 from ..catalog import export as _export
 from ..jobs.catalog_import import import_folder as _import_folder
@@ -17,11 +18,13 @@ from ..jobs.catalog_import import import_tape as _import_tape
 from ..catalog import search as _search
 from ..catalog.overview import overview as _overview
 from . import custody as _custody
+from ..catalog.custody import import_event
 from ..catalog.search import search_document
 from ..errors import UsageError
-from ..jobs.catalog_restore import load_instruction_lines, plan_document
+from ..jobs.catalog_restore import load_instruction_lines, plan_document, plan_restore
 from ..jobs.read import load_copy_log
 from ..span.catalog import find_set, span_sets
+from ..library import DriveInfo, Library
 from ..tape import TapeDevice
 from .targets import MOUNT_PREFIX, LtfsMount, open_tape
 
@@ -38,7 +41,22 @@ class Catalog:
 
     @property
     def path(self) -> Path:
+        """The SQLite file (for PostgreSQL: the local data folder the logs go beside)."""
         return Path(self.store.path)
+
+    @property
+    def location(self) -> str:
+        """What the catalog is, for people: its file, or its URL without the password."""
+        return self.store.location
+
+    @property
+    def engine(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.store.dialect
+
+    @property
+    def schema_version(self) -> int:
+        return self.store.schema_version
 
     def close(self) -> None:
         self.store.close()
@@ -96,15 +114,19 @@ class Catalog:
         return _overview(self.store, jobs=jobs)
 
     def set_location(self, barcode: str, location: str) -> dict[str, Any]:
-        """Where the cartridge is kept ("Shelf 3"; "" clears it)."""
-        return self.store.set_location(barcode, location)
+        """Where the cartridge is kept ("Shelf 3"; "" clears it); a location event in the chain of custody."""
+        done = self.store.set_location(barcode, location)
+        self.custody_record("location", str(done.get("label") or barcode), {"location": location})
+        return done
 
-    def plan_restore(self, paths: Sequence[str], *, loaded: Sequence[str] = ()) -> RestorePlan:
+    def plan_restore(self, paths: Sequence[str], *, loaded: Sequence[str] = (), session: str | None = None,
+                     tape_files: Sequence[int] | None = None) -> RestorePlan:
         """Which cartridges to load to restore `paths` (globs, files or folders), files in tape order:
-        the fewest cartridges, those already `loaded` first."""
+        the fewest cartridges, those already `loaded` first; one copy of each path, the newest session's
+        (or `session`'s / `tape_files`'), the others in `plan.passed_over`."""
         if not paths:
             raise UsageError("--from-catalog needs the PATHs (or patterns) to restore")
-        return restore_plan(self.store, list(paths), loaded=loaded)
+        return plan_restore(self.store, list(paths), loaded=loaded, session=session, tape_files=set(tape_files or ()))
 
     @staticmethod
     def plan_document(plan: RestorePlan) -> dict[str, Any]:
@@ -132,12 +154,17 @@ class Catalog:
             raise UsageError("catalog import reads the cartridge itself: give its device (vtape:DIR), not a mount")
         if isinstance(device, str):
             with open_tape(device) as dev:
-                return _import_tape(self.store, dev, copy_log)
-        return _import_tape(self.store, device, copy_log)
+                recorded = _import_tape(self.store, dev, copy_log)
+        else:
+            recorded = _import_tape(self.store, device, copy_log)
+        import_event(self.store, recorded, str(device))          # the chain of custody
+        return recorded
 
     def import_folder(self, folder: str | os.PathLike[str]) -> Recorded:
         """Rebuild the entries of a folder copy (write to a Folder) from the job manifests it holds."""
-        return _import_folder(self.store, Path(folder))
+        recorded = _import_folder(self.store, Path(folder))
+        import_event(self.store, recorded, str(folder))
+        return recorded
 
     def export(self, fmt: str, output: str | os.PathLike[str] | IO[str],
                hits: Sequence[FileHit] | None = None) -> int:
@@ -174,6 +201,53 @@ def catalog_store(catalog: CatalogArg, *, create: bool = True) -> Iterator[Catal
             yield store
 
 
+def copy_catalog(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> dict[str, Any]:
+    """Everything the catalog `source` knows, added to `target` (an SQLite file or postgresql:// URL; made when
+    new) without duplicates: running it twice changes nothing (docs/catalog.md, "Several machines")."""
+    with CatalogStore.open(source, create=False) as src, CatalogStore.open(target) as dst:
+        return _copy_catalog(src, dst).to_dict()
+
+
+def migrate_catalog(catalog: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Bring the catalog (either engine) to this version's schema; what it was and what it is now."""
+    kind, where = catalog_target(catalog)
+    before = None
+    with CatalogStore.open(catalog, migrate_to=0) as cat:
+        before = cat.schema_version
+    with CatalogStore.open(catalog) as cat:
+        return {"catalog": cat.location, "engine": kind, "from_version": before, "version": cat.schema_version,
+                "upgraded": cat.schema_version != before}
+
+
+def export_cartridge(library: Library, barcode: str, ie_slot: int | None = None, *,
+                     catalog: CatalogArg = None) -> int:
+    """The robot moves the cartridge to an import/export (mail) slot; a library-export event in the chain of
+    custody of `catalog` (default: the default catalog, when there is one). The slot."""
+    where = library.status().locate(barcode)
+    slot = library.export_cartridge(barcode, ie_slot)
+    came = None if where is None else f"{'drive' if isinstance(where, DriveInfo) else 'slot'} {where.number}"
+    _library_event(catalog, "library-export", barcode, {"library": library.name, "ie_slot": slot, "from": came})
+    return slot
+
+
+def import_cartridge(library: Library, ie_slot: int | None = None, slot: int | None = None, *,
+                     catalog: CatalogArg = None) -> tuple[str | None, int, int]:
+    """The robot stores the cartridge put in an import/export slot; a library-import event (as above).
+    (barcode, import/export slot, storage slot)."""
+    label, src, dest = library.import_cartridge(ie_slot, slot)
+    _library_event(catalog, "library-import", label or f"{library.name} slot {dest}",
+                   {"library": library.name, "ie_slot": src, "slot": dest})
+    return label, src, dest
+
+
+def _library_event(catalog: CatalogArg, event: str, subject: str, data: dict[str, Any]) -> None:
+    if catalog is None and not default_path().exists():
+        return                      # no catalog yet: a library move alone does not make one
+    with catalog_store(catalog) as store:
+        if store is not None:
+            _custody.record_event(store, event, subject, data)
+
+
 def verify_custody_log(path: str | os.PathLike[str], *, public_key: str | os.PathLike[str] | None = None,
                        excerpt: bool = False, require_signed: bool = False) -> dict[str, Any]:
     """Check an exported custody log (`custody export`) or a tape session's excerpt (`excerpt=True`):
@@ -182,4 +256,4 @@ def verify_custody_log(path: str | os.PathLike[str], *, public_key: str | os.Pat
 
 
 __all__ = ["Catalog", "CatalogArg", "CatalogError", "catalog_store", "default_path", "DEFAULT_CATALOG_HELP", "FileHit",
-           "Recorded", "RestorePlan", "verify_custody_log"]
+           "Recorded", "RestorePlan", "verify_custody_log", "copy_catalog", "migrate_catalog", "export_cartridge", "import_cartridge"]

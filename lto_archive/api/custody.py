@@ -10,6 +10,8 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
+from ..baf import Certificate
+from ..baf import issue_certificate as _issue_certificate
 from ..baf.keys import fingerprint, load_private_key, load_public_key
 from ..catalog import Catalog as CatalogStore
 from ..catalog.custody import append, append_checkpoint, entries
@@ -48,6 +50,19 @@ def _checker(public_key: PathLike | None) -> Any:
 def record_event(store: CatalogStore, event: str, subject: str, data: dict[str, Any]) -> dict[str, Any]:
     """Append one event (write, verify, restore, location, ...) to the catalog's chain."""
     return append(store, event, subject, data)
+
+
+def issue_certificate(catalog: CatalogStore, source: PathLike, copies: int = 2, **kw: Any) -> Certificate:
+    """baf's `issue_certificate` (same arguments), and a certificate event in the catalog's chain of custody:
+    the card, its digest and the copies it relies on."""
+    cert = _issue_certificate(catalog, source, copies, **kw)
+    card = cert.content.get("card", {})
+    append(catalog, "certificate", str(card.get("name") or source), {
+        "certificate_id": cert.content.get("certificate_id"), "digest": cert.digest, "source": card.get("source"),
+        "files": card.get("files"), "bytes": card.get("bytes"), "copies_required": copies,
+        "destinations": sorted(d.get("destination", "") for d in cert.content.get("destinations", [])),
+        "signed": cert.signature is not None})
+    return cert
 
 
 def checkpoint(store: CatalogStore, *, sign_key: PathLike | None = None) -> dict[str, Any]:
@@ -96,4 +111,4 @@ def verify(source: CatalogStore | PathLike, *, public_key: PathLike | None = Non
     return report
 
 
-__all__ = ["record_event", "checkpoint", "show", "export", "verify", "ChainReport"]
+__all__ = ["record_event", "issue_certificate", "checkpoint", "show", "export", "verify", "ChainReport"]

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArchiveError, UsageError
+from ..errors import ArchiveError, LtoArchiveError, UsageError
 from ..formats.ltfs.recover import JournaledFile, check_volume, recover_volume
 from ..formats.ltfs.volume import format_volume, open_volume
 from ..formats.registry import LTFS, layout_on
 from ..jobs.journal import find_journals, read_journal
 from ..jobs.write import TOOL, prepare_medium
-from ..tape import TapeDevice
+from ..span.ltfs_span import holds_data
+from ..tape import TapeDevice, mam
 from .logs import default_journals
 from .targets import open_tape, parse_size
 from .results import FormatResult, Wrapper
@@ -20,12 +21,7 @@ from .results import FormatResult, Wrapper
 
 def has_data(dev: TapeDevice) -> bool:
     """Anything written on any partition of the loaded cartridge."""
-    for p in range(dev.partitions):
-        dev.locate(p, 0)
-        dev.seek_eod()
-        if dev.position().block:
-            return True
-    return False
+    return holds_data(dev)
 
 
 def is_ltfs(dev: TapeDevice) -> bool:
@@ -70,7 +66,20 @@ def format_ltfs(device: TapeDevice | str, *, barcode: str | None = None, volume_
     state = format_volume(device, creator=f"{TOOL} - format",
                           serial=_serial_from(barcode or device.medium().barcode, serial),
                           volume_name=name, block_size=bs)
+    label_cartridge(device, barcode)
     return FormatResult(state.serial, state.label.volume_uuid, name, bs, state.index.generation)
+
+
+def label_cartridge(device: TapeDevice, barcode: str | None) -> None:
+    """Write `barcode` into the cartridge memory of a cartridge that carries none (as mkltfs does), so that
+    every later job, and the catalog, know the volume by it. A cartridge's own barcode is never changed."""
+    write = getattr(device, "write_attribute", None)
+    if not barcode or write is None or device.medium().barcode:
+        return
+    try:
+        write(0, mam.BARCODE, mam.ascii_value(barcode.strip(), 32), mam.ASCII)
+    except LtoArchiveError:
+        pass    # a drive that refuses it: the volume is formatted all the same, and known by its uuid
 
 
 class LtfsReport(Wrapper):

@@ -6,7 +6,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..catalog import Catalog as CatalogStore
+from ..catalog.custody import excerpt
+from ..chain import canonical
+from ..errors import LtoArchiveError, UsageError
+from ..fsutil import atomic_write
 from ..jobs.journal import JOURNAL_SUFFIX
 from ..jobs.read import load_copy_log
 from ..paperwork import SUFFIX, pack, read_password, session_files, unpack
@@ -61,9 +65,34 @@ def make_paperwork(copy_log: PathLike, output: PathLike | None = None, *, extra:
             "encrypted": password is not None}
 
 
+CUSTODY_SUFFIX = ".custody.jsonl"
+
+
+def job_paperwork(job: Any, store: CatalogStore | None, *, password_file: PathLike | None = None) -> Path | None:
+    """After a write: the job's custody excerpt (`<session>.custody.jsonl`, the chain from the job's first event
+    on) and its paperwork .7z (`<session>.paperwork.7z`), both beside its copy log; the .7z's path. A job without a
+    copy log gets none; a paperwork that cannot be made is a note, never a failed write."""
+    logs = [p for p in job.log_paths if p.suffix == ".json"]
+    if not logs:
+        return None
+    sid = job.manifest.session.session_id
+    extra: list[PathLike] = []
+    try:
+        entries = excerpt(store, sid) if store is not None else []
+        if entries:
+            custody = logs[0].with_name(sid + CUSTODY_SUFFIX)
+            atomic_write(custody, "".join(canonical(e).decode("utf-8") + "\n" for e in entries))
+            extra.append(custody)
+        made = Path(make_paperwork(logs[0], extra=extra, password_file=password_file)["output"])
+    except (LtoArchiveError, OSError) as exc:
+        job.notes.append(f"the job's paperwork (.7z) was not made: {getattr(exc, 'message', None) or exc}")
+        return None
+    return made
+
+
 def open_paperwork(path: PathLike, *, password_file: PathLike | None = None) -> dict[str, bytes]:
     """The files of a paperwork archive (each checked against its CRC); a wrong password is exit 6."""
     return unpack(path, password=read_password(password_file))
 
 
-__all__ = ["make_paperwork", "open_paperwork"]
+__all__ = ["make_paperwork", "open_paperwork", "job_paperwork", "CUSTODY_SUFFIX"]

@@ -14,9 +14,12 @@ from ..catalog import record_folder_read, record_read
 from ..errors import DeviceError, LtoArchiveError, UsageError
 from ..jobs.catalog_restore import loaded_labels, plan_restore, restore_from_plan
 from ..jobs.folder_verify import verify_folder
+from ..jobs.salvaged import settle_salvaged
 from ..jobs.ltfs_mounted import list_mounted, restore_mounted, verify_mounted
 from ..progress import ProgressCallback
-from ..jobs.read import list_tape, load_copy_log, restore_tape, verify_tape
+from ..jobs.read import list_tape, load_copy_log, locate_tape_file, open_tape_file, restore_tape, verify_tape
+from ..jobs.medium import TapeFiles, open_medium
+from ..jobs.restore_choice import session_tape_files, tape_file_sessions
 from ..library import Library
 from ..manifest import Manifest
 from ..span.catalog import find_set
@@ -95,7 +98,8 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
            progress: ProgressCallback | None = None, set: str | None = None, cartridges: Sequence[str] | None = None,
            span: bool = False, next_tape_command: str | None = None, ask: Ask | None = None,
            barcode: str | None = None, library: str | None = None, drive_devices: Drives = None,
-           generation: int | None = None, rollback: bool = False, accept_unproven: bool = False) -> ReadResult:
+           generation: int | None = None, rollback: bool = False, accept_unproven: bool = False,
+           accept_salvaged: bool = False) -> ReadResult:
     """Read every file back and compare its hashes with the manifest: of a tape (a device or spec), a mounted
     LTFS volume, a `Folder` copy, or a set of cartridges (`set=ID` or `cartridges=[...]` from a library,
     `span=True` through one drive). `manifest`: a job's copy log, for a tape file whose own is missing.
@@ -103,7 +107,9 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
     An LTFS cartridge whose newest index cannot be used is damage (CorruptArchive) unless an older
     generation is asked for: `generation=N`, or `rollback=True` (the newest readable one); said loudly.
     Without a manifest a file is proven by its own checksum (AXF-style footer, cpio crc); one with none is
-    unproven ("incomplete") unless `accept_unproven`. Each verified file says what proved it (`proven_by`)."""
+    unproven ("incomplete") unless `accept_unproven`. Each verified file says what proved it (`proven_by`).
+    Files `ltfs recover --salvage` kept in lost+found are unproven, said on a line of their own, unless
+    `accept_salvaged` accepts them as known-unproven (docs/recovery.md)."""
     into = catalog if record else False      # where what was proven is recorded
     if isinstance(target, Folder):
         copy = verify_folder(target.path)
@@ -121,6 +127,7 @@ def verify(target: Target, *, manifest: Manifest | PathLike | None = None, tape_
         dev = _tape(target, stack, barcode, library, drive_devices)
         raw = verify_tape(dev, tape_files=tape_files or None, manifest=_manifest(manifest), progress=progress,
                           accept_unproven=accept_unproven, **_index(generation, rollback))
+        settle_salvaged(raw, accept=accept_salvaged)
         with catalog_store(into) as store:
             if store is not None:
                 record_read(store, raw, dev.medium(), operator)
@@ -134,8 +141,12 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
             devices: Sequence[Target] = (), next_tape_command: str | None = None, ask: Ask | None = None,
             barcode: str | None = None, library: str | None = None, drive_devices: Drives = None,
             generation: int | None = None, rollback: bool = False, keep_damaged: bool = False,
-            accept_unproven: bool = False) -> ReadResult:
+            accept_unproven: bool = False, session: str | None = None) -> ReadResult:
     """Restore files (all, or those matching `patterns`) into `dest`, verifying each on the way.
+
+    A path the tape holds in several sessions (tape files) is restored from the newest (the last written); the
+    older copies are passed over and the result's notes say so. `tape_files` or `session` (a session ID or a
+    prefix naming one) restore those tape files only; from a `Catalog`, those copies.
 
     `target`: a tape (device or spec), a mounted LTFS volume, a library with `set=ID` (a spanning job's set:
     split files are joined), or a `Catalog` (it names the cartridges; `devices` are the drives that hold
@@ -145,7 +156,11 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
     dest = Path(dest)
     if isinstance(target, Catalog):
         return restore_from_catalog(target, dest, patterns, devices=devices, library=library,
-                                    drive_devices=drive_devices, overwrite=overwrite, progress=progress, record=record)
+                                    drive_devices=drive_devices, overwrite=overwrite, progress=progress, record=record,
+                                    session=session, tape_files=tape_files)
+    if session is not None and (span or set or cartridges or mount_of(target) is not None):
+        raise UsageError("--session chooses among the tape files of one cartridge (a span set: --set; a mounted "
+                         "LTFS volume holds one copy of each path)", session=session)
     if span or set or cartridges:
         return _read_set("restore", target, set=set, cartridges=cartridges, catalog=catalog, record=record,
                          dest=dest, overwrite=overwrite, patterns=patterns, progress=progress,
@@ -157,6 +172,8 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
         return ReadResult(raw, require_match=list(patterns))
     with ExitStack() as stack:
         dev = _tape(target, stack, barcode, library, drive_devices)
+        if session is not None:
+            tape_files = _session_tape_files(dev, session, tape_files)
         raw = restore_tape(dev, dest, patterns=list(patterns), tape_files=tape_files or None, overwrite=overwrite,
                            manifest=_manifest(manifest), progress=progress, keep_damaged=keep_damaged,
                            accept_unproven=accept_unproven, **_index(generation, rollback))
@@ -164,6 +181,19 @@ def restore(target: Target | Catalog, dest: PathLike, patterns: Sequence[str] = 
             if store is not None:
                 record_read(store, raw, dev.medium())
     return ReadResult(raw, require_match=list(patterns))
+
+
+def _session_tape_files(dev: TapeDevice, session: str, tape_files: Sequence[int] | None) -> list[int]:
+    """The tape files of `session` on the cartridge (and among `tape_files`, when given too)."""
+    if not isinstance(open_medium(dev), TapeFiles):
+        raise UsageError("--session: an LTFS volume holds one copy of each path, the newest, in its current index; "
+                         "--generation N reads an older index generation", session=session)
+    found = session_tape_files(tape_file_sessions(dev, open_tape_file, locate_tape_file), session)
+    chosen = [n for n in found if not tape_files or n in tape_files]
+    if not chosen:
+        raise UsageError(f"session {session!r} is in tape file(s) {', '.join(map(str, found))}, not in the "
+                         f"--tape-file given", session=session)
+    return chosen
 
 
 def list_files(target: Target, *, tape_files: Sequence[int] | None = None, barcode: str | None = None,
@@ -203,9 +233,9 @@ def _cartridge_opener(opened: list[TapeDevice]) -> Callable[[str], TapeDevice]:
 
 
 def _from_library(store: CatalogStore, lib: Library, patterns: Sequence[str], dest: Path, overwrite: bool,
-                  record: bool, progress: ProgressCallback | None) -> Any:
+                  record: bool, progress: ProgressCallback | None, choice: dict[str, Any]) -> Any:
     """The robot loads each cartridge the plan names, in plan order (what the drives hold is read first)."""
-    plan = plan_restore(store, list(patterns), loaded=[d.barcode for d in lib.status().drives if d.barcode])
+    plan = plan_restore(store, list(patterns), loaded=[d.barcode for d in lib.status().drives if d.barcode], **choice)
     loader = LibraryLoader(lib, [c.barcode for c in plan])
     current: list[TapeDevice] = []
 
@@ -225,10 +255,14 @@ def _from_library(store: CatalogStore, lib: Library, patterns: Sequence[str], de
 def restore_from_catalog(catalog: CatalogArg, dest: PathLike, patterns: Sequence[str], *,
                          devices: Sequence[Target] = (), library: str | Library | None = None,
                          drive_devices: Drives = None, overwrite: bool = False,
-                         progress: ProgressCallback | None = None, record: bool = True) -> ReadResult:
+                         progress: ProgressCallback | None = None, record: bool = True, session: str | None = None,
+                         tape_files: Sequence[int] | None = None) -> ReadResult:
     """Restore the files matching `patterns`: the catalog names the cartridges, each file is read by locating
     straight to it, in tape order. The cartridges come from `library` (its robot loads them) or are in
-    the `devices` given (matched by barcode or LTFS uuid). Use `Catalog.plan_restore` for the plan alone."""
+    the `devices` given (matched by barcode or LTFS uuid). Use `Catalog.plan_restore` for the plan alone.
+    A path catalogued in several sessions is restored from the newest one's copy (the job that started last;
+    the others are passed over, and the notes say so), or from `session` (an ID or its prefix) / `tape_files`."""
+    choice: dict[str, Any] = {"session": session, "tape_files": set(tape_files or ())}
     if not patterns:
         raise UsageError("--from-catalog needs the PATHs (or patterns) to restore")
     dest = Path(dest)
@@ -240,13 +274,13 @@ def restore_from_catalog(catalog: CatalogArg, dest: PathLike, patterns: Sequence
             lib = str(devices[0])
         if lib is not None and (not devices or {target_name(d) for d in devices} == {target_name(lib)}):
             opened = lib if isinstance(lib, Library) else open_library(lib, drive_devices=drive_devices)
-            return ReadResult(_from_library(store, opened, patterns, dest, overwrite, record, progress))
+            return ReadResult(_from_library(store, opened, patterns, dest, overwrite, record, progress, choice))
         if not devices:
             raise UsageError("restoring from the catalog needs the devices holding the cartridges, or the library")
         with ExitStack() as stack:
             opened_devs = [_tape(d, stack, None, lib if isinstance(lib, str) else None, drive_devices)
                            for d in devices]
-            plan = plan_restore(store, list(patterns), loaded=loaded_labels(opened_devs))  # what is loaded first
+            plan = plan_restore(store, list(patterns), loaded=loaded_labels(opened_devs), **choice)  # loaded first
             raw = restore_from_plan(plan, _cartridge_opener(opened_devs), dest, overwrite=overwrite,
                                     progress=progress, catalog=store if record else None)
     return ReadResult(raw)

@@ -25,17 +25,34 @@ from ..tape import create_vtape as _make_vtape
 
 PathLike = Union[str, "os.PathLike[str]"]
 LIBRARY_PREFIXES = ("vlib:", "mtx:", "/dev/sg", "/dev/sch", "/dev/changer")
-_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+_BINARY = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
+_DECIMAL = {"": 1, "K": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4, "P": 1000**5}
+_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(I?)(B?)\s*")
+
+
+def _parse(text: str, default: dict[str, int], what: str, examples: str) -> int:
+    m = _SIZE_RE.fullmatch(text.upper())
+    if not m or (m.group(3) and not (m.group(2) and m.group(4))):
+        raise UsageError(f"not a {what}: {text!r} (examples: {examples})", value=text)
+    units = _BINARY if m.group(3) else default
+    return int(float(m.group(1)) * units[m.group(2)])
 
 
 def parse_size(text: str | int) -> int:
-    """"512K" -> 524288; binary units (K, M, G, T), an optional trailing B or iB. An int is bytes."""
+    """A block or record size: binary units ("512K" = "512KiB" = 524288 bytes; K, M, G, T, an optional
+    trailing B or iB), as block sizes always are. An int is bytes. Capacities: `parse_capacity`."""
     if isinstance(text, int):
         return text
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*", text.upper())
-    if not m:
-        raise UsageError(f"not a size: {text!r} (examples: 512K, 20G)", value=text)
-    return int(float(m.group(1)) * _UNITS[m.group(2)])
+    return _parse(text, _BINARY, "size", "512K, 1M")
+
+
+def parse_capacity(text: str | int) -> int:
+    """A capacity or an amount of data, as tape vendors quote them: decimal units ("20G" = "20GB" =
+    20,000,000,000 bytes, "18T" = an LTO-9's native 18 TB); binary only when said ("20GiB" = 20 x 2^30).
+    An int is bytes. Block and record sizes are binary: `parse_size`."""
+    if isinstance(text, int):
+        return text
+    return _parse(text, _DECIMAL, "capacity", "20G = 20 GB, 18T, 20GiB")
 
 
 @dataclass(frozen=True)
@@ -120,8 +137,9 @@ def _generation(value: str | Generation) -> Generation:
 def create_vtape(path: PathLike, *, generation: str | Generation = "LTO-9", capacity: str | int | None = "2G",
                  partitions: int = 1, barcode: str | None = None) -> TapeDevice:
     """A blank virtual cartridge in the folder `path`, loaded: the open device (close it, or use `with`).
-    `capacity`: "2G", bytes, or None for the generation's native capacity."""
-    return _make_vtape(Path(path), _generation(generation), capacity=None if capacity is None else parse_size(capacity),
+    `capacity`: "2G" (decimal: 2 GB; "2GiB" for binary, see `parse_capacity`), bytes, or None for the
+    generation's native capacity."""
+    return _make_vtape(Path(path), _generation(generation), capacity=None if capacity is None else parse_capacity(capacity),
                        barcode=barcode, partitions=partitions)
 
 
@@ -131,7 +149,7 @@ def create_vlib(path: PathLike, *, drives: int = 2, slots: int = 8, generation: 
     """A virtual library in the folder `path`: `cartridges` (default: one per slot) blank cartridges
     labelled PREFIX001L9, PREFIX002L9, ... in the slots, its drives empty."""
     return _make_vlib(Path(path), drives=drives, slots=slots, generation=_generation(generation),
-                      capacity=None if capacity is None else parse_size(capacity), cartridges=cartridges,
+                      capacity=None if capacity is None else parse_capacity(capacity), cartridges=cartridges,
                       import_export=import_export, prefix=prefix, partitions=partitions)
 
 
@@ -167,5 +185,5 @@ def partition_room(dev: TapeDevice) -> list[dict[str, int | None]]:
     return out
 
 
-__all__ = ["Folder", "LtfsMount", "Target", "parse_size", "partition_room", "drive_map", "is_library_spec", "open_tape", "open_device",
+__all__ = ["Folder", "LtfsMount", "Target", "parse_size", "parse_capacity", "partition_room", "drive_map", "is_library_spec", "open_tape", "open_device",
            "open_library", "create_vtape", "create_vlib", "target_name", "loaded_drive", "mount_of", "one_drive_error", "MOUNT_PREFIX"]

@@ -4,7 +4,8 @@ beside the rest of the API carry their subject (mhl_, axf_, REPORT_, CERTIFICATE
 
 from __future__ import annotations
 
-from ..baf import generate_key, issue_certificate, load_private_key, load_public_key, verify_certificate
+from ..baf import generate_key, load_private_key, load_public_key, verify_certificate
+from .custody import issue_certificate      # baf's, with its event in the chain of custody
 from ..baf.certificate import FORMATS as CERTIFICATE_FORMATS
 from ..baf.certificate import format_for as certificate_format
 from ..formats.axf.scan import FAILED as AXF_FAILED

@@ -25,8 +25,10 @@ from ..span.write import write_spans
 from ..tape import TapeDevice
 from .catalog import CatalogArg, catalog_store
 from .logs import job_log_dir, production_folder
+from .paperwork import job_paperwork
+from ..paperwork import read_password
 from .targets import (MOUNT_PREFIX, Folder, LtfsMount, Target, is_library_spec, loaded_drive, mount_of, one_drive_error,
-                      open_library, open_tape, parse_size, target_name)
+                      open_library, open_tape, parse_capacity, parse_size, target_name)
 from .reading import record_span_reads
 from .results import ReadResult, WriteResult
 
@@ -62,7 +64,8 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
           index_minutes: float = 10.0, split_files: bool = False, next_tape_command: str | None = None,
           ask: Ask | None = None, barcode: str | None = None, library: str | None = None,
           drive_devices: Mapping[int, str] | Iterable[str] | None = None,
-          production: str | None = None) -> WriteResult:
+          production: str | None = None, paperwork: bool = True,
+          paperwork_password_file: PathLike | None = None) -> WriteResult:
     """Write `sources` (folders or files) once, as one archive, to every target, hashing in the same pass.
 
     `targets`: one or a list of: an open device, a device spec ("vtape:DIR", "/dev/nst0", "vlib:DIR",
@@ -75,9 +78,11 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
     back, said in each destination's status "written" and `"verified": False`), the copy log goes to
     `log_dir` (default: `logs/<production or 'no-production'>/<YYYY-MM-DD>/` in the catalog's folder, see
     api/logs.py; False: none), and the job is recorded in `catalog` (default: the default catalog; False or
-    `record=False`: not recorded).
+    `record=False`: not recorded). With `paperwork` (the default) a job that left a copy log also leaves its
+    custody excerpt and its paperwork .7z beside it (api/paperwork.py; AES-256 with `paperwork_password_file`).
     """
     production_folder(production)       # a name that cannot be a folder: refused before anything runs
+    read_password(paperwork_password_file)      # an unreadable password file: refused before anything runs
     srcs = [Path(sources)] if isinstance(sources, (str, os.PathLike)) else [Path(s) for s in sources]
     tlist: list[Target] = [targets] if isinstance(targets, (str, TapeDevice, Folder, LtfsMount, Library)) \
         else list(targets)
@@ -88,7 +93,7 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
                         allow_old_generation=allow_old_generation,
                         log_dir=job_log_dir(production, catalog) if log_dir is None or log_dir is True
                         else None if log_dir is False else Path(log_dir),
-                        device_name=",".join(target_name(t) for t in tapes), index_every_bytes=parse_size(index_every),
+                        device_name=",".join(target_name(t) for t in tapes), index_every_bytes=parse_capacity(index_every),
                         index_every_seconds=index_minutes * 60, production=(production or "").strip())
     where = _Where(barcode, library, drive_devices)
     cat: CatalogArg = catalog if record else False
@@ -108,6 +113,8 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
         with catalog_store(cat) as store:
             if store is not None:
                 record_write(store, result, None)
+            if paperwork:
+                job_paperwork(result, store, password_file=paperwork_password_file)
         return WriteResult(job=result)
     with ExitStack() as stack:
         devs = [where.tape(t, stack) for t in tapes]
@@ -115,6 +122,8 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
         with catalog_store(cat) as store:
             if store is not None:
                 record_job(store, result, devs)
+            if paperwork:
+                job_paperwork(result, store, password_file=paperwork_password_file)
     return WriteResult(job=result)
 
 

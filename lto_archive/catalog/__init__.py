@@ -1,4 +1,4 @@
-"""The catalog: what is on which tape (or folder), and where, in SQLite.
+"""The catalog: what is on which tape (or folder), and where, in SQLite or a shared PostgreSQL.
 
     from lto_archive.catalog import Catalog, record_write, record_read, search, restore_plan
 
@@ -18,9 +18,11 @@ from .record import Recorded, record_folder_read, record_read, record_write
 from .schema import MIGRATIONS, SCHEMA_VERSION, CatalogError
 from .search import (CAMERA_REEL, CartridgePlan, CopyHit, FileHit, PlanEntry, RestorePlan, camera_reel,
                      catalog_document, export, export_file, parse_when, restore_plan, search, write_csv)
-from .store import ENV_VAR, Catalog, default_path
+from .copy import CopyResult, copy_catalog, uncovered_tables
+from .store import ENV_VAR, Catalog, catalog_target, data_home, default_path
 
-__all__ = ["Catalog", "CatalogError", "default_path", "ENV_VAR", "MIGRATIONS", "SCHEMA_VERSION", "Recorded",
+__all__ = ["Catalog", "CatalogError", "default_path", "catalog_target", "data_home", "copy_catalog", "CopyResult",
+           "uncovered_tables", "ENV_VAR", "MIGRATIONS", "SCHEMA_VERSION", "Recorded",
            "record_write", "record_read", "record_folder_read", "record_tape_files", "record_ltfs_index",
            "record_folder_import", "TapeFileFound", "IndexedFile", "search", "restore_plan", "export", "export_file", "write_csv",
            "catalog_document", "camera_reel", "parse_when", "CAMERA_REEL", "FileHit", "CopyHit", "PlanEntry",

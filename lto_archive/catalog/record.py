@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from ..folder_volume import folder_volume
 from ..manifest import (CHANGED, MANIFEST_FORMAT, META_DIR, OK, READ_ERROR, FileRecord, Manifest, ManifestDamaged,
                         SessionInfo, iso, utc_now)
+from .custody import read_event, write_event
 from .schema import CatalogError
 from .spans import record_part, record_span_volume
 from .store import Catalog
@@ -181,11 +182,13 @@ def record_write(catalog: Catalog, result: Any, medium: Medium | None, volume_uu
     with catalog.transaction():
         if folder is not None:
             _record_folder_write(catalog, result, Path(folder), status, out)
+            write_event(catalog, result, out)       # the chain of custody (catalog/custody.py)
             return out
         dest = tape_destination(catalog, medium, barcode=s.barcode, volume_uuid=volume_uuid, device=s.device,
                                  generation=s.generation, fmt=s.format, used=used)
         out.destination = label_of(catalog, dest)
         record_manifest(catalog, dest, manifest, "job", out, status=status)
+        write_event(catalog, result, out)
     return out
 
 
@@ -289,6 +292,7 @@ def record_folder_read(catalog: Catalog, result: Any, who: str | None = None) ->
                                          result=res, message=why)
                 out.verifications += 1
                 out.files += 1
+        read_event(catalog, "verify", result, out, who)
     return out
 
 
@@ -364,6 +368,7 @@ def record_read(catalog: Catalog, result: Any, medium: Medium | None, who: str |
                 catalog.add_verification(int(found[0]), at=at, who=who, host=host, phase=result.phase,
                                          result=res, message=message)
                 out.verifications += 1
+        read_event(catalog, result.phase, result, out, who)
     return out
 
 

@@ -15,8 +15,8 @@ table must be rebuilt.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from ..errors import ExitCode, LtoArchiveError
 from ..manifest import iso, utc_now
@@ -26,6 +26,26 @@ class CatalogError(LtoArchiveError):
     """The catalog cannot be opened or used (newer schema, not a catalog, locked, damaged)."""
 
     exit_code = ExitCode.USAGE
+
+
+DIALECT_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+class Connection(Protocol):
+    """What the catalog needs of a database connection: SQLite's own (store.NamesConnection), or
+    PostgreSQL's taking the same statements (pg.PgConnection)."""
+
+    dialect: str
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any: ...
+
+    def table_names(self) -> set[str]: ...
+
+    def columns(self, table: str) -> list[str]: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -167,12 +187,63 @@ _V5 = (
     "CREATE INDEX custody_subject ON custody(subject, seq)",
 )
 
+_V8 = (
+    # migration (lto_archive/migration, catalog/lineage.py): one row per source cartridge moved to a target
+    """CREATE TABLE migrations (
+        id             INTEGER PRIMARY KEY,
+        at             TEXT NOT NULL,
+        source_id      INTEGER NOT NULL REFERENCES destinations(id),   -- the old cartridge
+        target_id      INTEGER NOT NULL REFERENCES destinations(id),   -- the new one
+        status         TEXT NOT NULL CHECK (status IN ('proven', 'failed')),
+        files          INTEGER NOT NULL DEFAULT 0,
+        bytes          INTEGER NOT NULL DEFAULT 0,
+        sessions       TEXT NOT NULL DEFAULT '[]',   -- JSON: [[old session id, new session id], ...]
+        who            TEXT NOT NULL DEFAULT '',
+        host           TEXT NOT NULL DEFAULT '',
+        message        TEXT NOT NULL DEFAULT ''
+    )""",
+    # the new copy derives from the old one
+    """CREATE TABLE copy_lineage (
+        copy_id        INTEGER NOT NULL REFERENCES copies(id) ON DELETE CASCADE,   -- the new copy
+        derived_from   INTEGER NOT NULL REFERENCES copies(id) ON DELETE CASCADE,   -- the copy it was read from
+        migration_id   INTEGER NOT NULL REFERENCES migrations(id) ON DELETE CASCADE,
+        PRIMARY KEY (copy_id, derived_from)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX copy_lineage_from ON copy_lineage(derived_from)",
+    # a cartridge whose every file was migrated and proven elsewhere: kept (nothing is deleted), superseded
+    """CREATE TABLE superseded (
+        destination_id INTEGER PRIMARY KEY REFERENCES destinations(id) ON DELETE CASCADE,
+        by_id          INTEGER NOT NULL REFERENCES destinations(id),
+        migration_id   INTEGER NOT NULL REFERENCES migrations(id),
+        at             TEXT NOT NULL
+    )""",
+)
+
+_V9 = (
+    # jobs queued across nodes (api/queue.py, on PostgreSQL through procrastinate): who ran each, how far
+    # it got, and what it gave; the queue's own state (todo, doing, ...) lives in procrastinate's tables
+    """CREATE TABLE queued_jobs (
+        job_id     INTEGER PRIMARY KEY,       -- procrastinate's job id
+        kind       TEXT NOT NULL,             -- write, verify, restore
+        args       TEXT NOT NULL,             -- JSON: what was submitted
+        node       TEXT NOT NULL DEFAULT '',  -- the worker that ran it last
+        attempt    INTEGER NOT NULL DEFAULT 0,
+        status     TEXT NOT NULL,             -- running, ok, incomplete, failed, ...
+        progress   TEXT NOT NULL DEFAULT '{}',  -- JSON: bytes and files done and total, the current file
+        result     TEXT NOT NULL DEFAULT '{}',  -- JSON: the job's result (to_dict) or its error
+        started    TEXT NOT NULL,
+        finished   TEXT
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
     Migration(3, "folder destinations: filesystem volume identity", _V3),
     Migration(4, "span sets: cartridges of a job that spans several; parts of split files", _V4),
     Migration(5, "chain of custody: hash-linked events", _V5),
+    Migration(8, "migration: cartridges moved and proven, copy lineage, superseded sources", _V8),
+    Migration(9, "jobs queued across nodes: node, progress and result of each", _V9),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -183,21 +254,26 @@ _VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
 )"""
 
 
-def current_version(conn: sqlite3.Connection) -> int:
+def _table_names(conn: Connection) -> set[str]:
+    if hasattr(conn, "table_names"):
+        return conn.table_names()
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "   # a bare sqlite3
+                                       "AND name NOT LIKE 'sqlite_%'")}
+
+
+def current_version(conn: Connection) -> int:
     """The catalog's schema version; 0 for an empty database."""
-    has = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'").fetchone()
-    if not has:
-        others = conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table' "
-                              "AND name NOT LIKE 'sqlite_%'").fetchone()[0]
-        if others:
-            raise CatalogError("this SQLite database is not an lto-archive catalog (it has tables but no "
-                               "schema_version): refusing to touch it")
+    tables = _table_names(conn)
+    if "schema_version" not in tables:
+        if tables:
+            raise CatalogError(f"this {DIALECT_NAMES[getattr(conn, 'dialect', 'sqlite')]} database is not an lto-archive catalog (it has "
+                               "tables but no schema_version): refusing to touch it")
         return 0
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
     return int(row[0] or 0)
 
 
-def check_version(conn: sqlite3.Connection, path: str = "") -> int:
+def check_version(conn: Connection, path: str = "") -> int:
     """The catalog's version; CatalogError when a newer lto-archive made it (nothing is changed)."""
     version = current_version(conn)
     if version > SCHEMA_VERSION:
@@ -209,7 +285,7 @@ def check_version(conn: sqlite3.Connection, path: str = "") -> int:
     return version
 
 
-def migrate(conn: sqlite3.Connection, target: int | None = None, *, path: str = "") -> int:
+def migrate(conn: Connection, target: int | None = None, *, path: str = "") -> int:
     """Bring the catalog to `target` (default: the newest this version knows); return the version.
 
     The connection must be in autocommit mode (isolation_level=None): each step
@@ -240,4 +316,4 @@ def migrate(conn: sqlite3.Connection, target: int | None = None, *, path: str = 
     return version
 
 
-__all__ = ["CatalogError", "Migration", "MIGRATIONS", "SCHEMA_VERSION", "current_version", "check_version", "migrate"]
+__all__ = ["CatalogError", "Connection", "DIALECT_NAMES", "Migration", "MIGRATIONS", "SCHEMA_VERSION", "current_version", "check_version", "migrate"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -32,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..manifest import iso, utc_now
 from ..folder_volume import STABLE_KINDS
-from .schema import SCHEMA_VERSION, CatalogError, check_version, current_version, migrate
+from . import pg
+from .schema import SCHEMA_VERSION, CatalogError, Connection, check_version, current_version, migrate
 
 if TYPE_CHECKING:
     from ..folder_volume import FolderVolume
@@ -41,13 +43,47 @@ ENV_VAR = "LTO_ARCHIVE_CATALOG"
 BUSY_TIMEOUT_S = 30.0
 
 
-def default_path() -> Path:
-    """`$LTO_ARCHIVE_CATALOG`, else `$XDG_DATA_HOME/lto-archive/catalog.sqlite` (~/.local/share by default)."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(//)?")
+URL_SCHEMES = ("postgresql", "postgres", "sqlite")
+
+
+def data_home() -> Path:
+    """`$XDG_DATA_HOME/lto-archive` (~/.local/share/lto-archive by default)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base).expanduser() / "lto-archive" / "catalog.sqlite"
+    return Path(base).expanduser() / "lto-archive"
+
+
+def catalog_target(spec: str | os.PathLike[str] | None) -> tuple[str, Path | str]:
+    """('sqlite', path) or ('postgresql', url) for a `--catalog` value (None: `$LTO_ARCHIVE_CATALOG`, else
+    the default file). A URL is `scheme://...` (or `sqlite:PATH`); an unknown scheme is a usage error,
+    never a folder named after it. A path is anything else: `./postgresql:x` is a file."""
+    if spec is None:
+        spec = os.environ.get(ENV_VAR) or str(data_home() / "catalog.sqlite")
+    if not isinstance(spec, str):
+        return "sqlite", Path(spec).expanduser()
+    m = _URL.match(spec)
+    if m is None or (m.group(2) is None and m.group(1).lower() != "sqlite"):
+        return "sqlite", Path(spec).expanduser()
+    scheme = m.group(1).lower()
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql", spec
+    if scheme == "sqlite":
+        rest = spec[len("sqlite:"):]
+        if rest.startswith("//"):
+            rest = rest[2:]                 # sqlite:///abs/path (three slashes) or sqlite://rel/path
+        if not rest:
+            raise CatalogError(f"--catalog {spec!r}: say which file (sqlite:PATH or sqlite:///ABSOLUTE/PATH)")
+        return "sqlite", Path(rest).expanduser()
+    raise CatalogError(f"--catalog {pg.redact(spec)!r}: unknown kind of catalog {scheme!r}; give a file path, "
+                       f"sqlite:PATH, or postgresql://user@host/database", catalog=pg.redact(spec))
+
+
+def default_path() -> Path:
+    """The SQLite file `$LTO_ARCHIVE_CATALOG` names, else `$XDG_DATA_HOME/lto-archive/catalog.sqlite`
+    (~/.local/share by default); for a PostgreSQL catalog, the local data folder's anchor
+    (`<data home>/postgresql`: the logs go beside it)."""
+    kind, where = catalog_target(None)
+    return Path(where) if kind == "sqlite" else data_home() / "postgresql"
 
 
 def _merge_formats(old: str | None, new: str | None) -> str | None:
@@ -85,9 +121,18 @@ def _names_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> tuple[Any, ...]:
 class NamesConnection(sqlite3.Connection):
     """A connection whose statements take any str os.fsdecode can give (see the module's docstring)."""
 
+    dialect = "sqlite"
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.row_factory = _names_row
+
+    def table_names(self) -> set[str]:
+        return {r[0] for r in super().execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                              "AND name NOT LIKE 'sqlite_%'")}
+
+    def columns(self, table: str) -> list[str]:
+        return [r[1] for r in super().execute(f"PRAGMA table_info({table})")]
 
     def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
         try:
@@ -127,23 +172,50 @@ def file_values(path: Any, size: Any, mtime: Any, hashes: Any) -> dict[str, str]
 class Catalog:
     """One open catalog. Use `Catalog.open(path)`; close it (or use `with`)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: Connection, path: Path, location: str | None = None) -> None:
         self.conn = conn
-        self.path = path
+        self.path = path                        # SQLite: the file; PostgreSQL: the local data folder's anchor
+        self.location = location or str(path)   # what messages name: the file, or the URL without its password
         self._depth = 0
+
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect
 
     # --- opening ------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, *, create: bool = True,
              migrate_to: int | None = None) -> "Catalog":
-        """Open (and, with `create`, make) the catalog at `path` (default: `default_path()`).
+        """Open (and, with `create`, make) the catalog `path` names (default: `default_path()`): an SQLite
+        file (a path, or `sqlite:PATH`) or a PostgreSQL database (`postgresql://user@host/db`).
 
         An older catalog is upgraded in place; a newer one is refused with
         CatalogError. `create=False` refuses a catalog that does not exist yet
         (for commands that only read it). `migrate_to` stops at an older schema
         version (tests of upgrades).
         """
-        p = Path(path).expanduser() if path is not None else default_path()
+        kind, where = catalog_target(path)
+        if kind == "postgresql":
+            return cls._open_postgresql(str(where), create, migrate_to)
+        return cls._open_sqlite(Path(where), create, migrate_to)
+
+    @classmethod
+    def _open_postgresql(cls, url: str, create: bool, migrate_to: int | None) -> "Catalog":
+        conn = pg.connect(url)
+        try:
+            version = check_version(conn, pg.redact(url))
+            if version == 0 and not create:
+                raise CatalogError(f"the PostgreSQL database {pg.redact(url)} holds no catalog yet: record a job "
+                                   "into it with --catalog, or copy one there with 'lto-archive catalog copy'",
+                                   catalog=pg.redact(url))
+            migrate(conn, migrate_to, path=pg.redact(url))
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, data_home() / "postgresql", pg.redact(url))
+
+    @classmethod
+    def _open_sqlite(cls, p: Path, create: bool, migrate_to: int | None) -> "Catalog":
         if not p.exists():
             if not create:
                 raise CatalogError(f"there is no catalog at {p}: record a job into it with --catalog, or "
@@ -203,7 +275,7 @@ class Catalog:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise CatalogError(f"the catalog {self.path} is busy or read-only: {exc}",
+            raise CatalogError(f"the catalog {self.location} is busy or read-only: {exc}",
                                catalog=str(self.path)) from None
         self._depth = 1
         try:
@@ -257,7 +329,7 @@ class Catalog:
                     "used, folder, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (kind, label, barcode, volume_uuid, generation, _merge_formats(None, fmt), capacity, used,
                      folder, now, now))
-                return int(cur.lastrowid)  # type: ignore[arg-type]
+                return int(cur.lastrowid)
             new_label = row["label"]
             if barcode and not row["barcode"] and self.find_destination(barcode=barcode) is None:
                 new_barcode = barcode
@@ -305,7 +377,7 @@ class Catalog:
                     "INSERT INTO destinations(kind, label, format, folder, volume_id, volume_path, first_seen, "
                     "last_seen) VALUES ('folder', ?, ?, ?, ?, ?, ?, ?)",
                     (label, _merge_formats(None, fmt), label, vid, vpath, now, now))
-                return int(cur.lastrowid)  # type: ignore[arg-type]
+                return int(cur.lastrowid)
             self.conn.execute(
                 "UPDATE destinations SET format = ?, volume_id = coalesce(?, volume_id), "
                 "volume_path = coalesce(?, volume_path), last_seen = ? WHERE id = ?",
@@ -316,7 +388,7 @@ class Catalog:
         """Set the free-text shelf location of a destination named by barcode, label or volume UUID."""
         row = self.find_destination(barcode=tape, volume_uuid=tape, label=tape)
         if row is None:
-            raise CatalogError(f"no tape {tape!r} in the catalog {self.path} (see: lto-archive catalog tapes)",
+            raise CatalogError(f"no tape {tape!r} in the catalog {self.location} (see: lto-archive catalog tapes)",
                                tape=tape)
         with self.transaction():
             self.conn.execute("UPDATE destinations SET location = ? WHERE id = ?", (location, row["id"]))
@@ -359,7 +431,7 @@ class Catalog:
                 args = [session_id, destination_id, recorded_from] + [v for v in vals.values() if v is not None]
                 cur = self.conn.execute(f"INSERT INTO jobs({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                                         args)
-                return int(cur.lastrowid)  # type: ignore[arg-type]
+                return int(cur.lastrowid)
             job_id = int(row[0])
             authoritative = recorded_from == "job"
             for k, v in vals.items():
@@ -392,7 +464,7 @@ class Catalog:
             return int(fid)
         name = path.rstrip("/").rsplit("/", 1)[-1]
         cur = ex("INSERT INTO files(path, name, size, mtime) VALUES (?, ?, ?, ?)", (path, name, size, mtime or ""))
-        fid = int(cur.lastrowid)  # type: ignore[arg-type]
+        fid = int(cur.lastrowid)
         self._add_hashes(fid, hashes)
         return fid
 
@@ -415,7 +487,7 @@ class Catalog:
             "header_offset, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (file_id, destination_id, job_id, tape_file, partition, block, block_offset, header_offset, status))
         if cur.rowcount == 1:
-            return int(cur.lastrowid)  # type: ignore[arg-type]
+            return int(cur.lastrowid)
         cid = int(self.conn.execute("SELECT id FROM copies WHERE destination_id = ? AND job_id = ? AND file_id = ?",
                                     (destination_id, job_id, file_id)).fetchone()[0])
         self.conn.execute(
@@ -442,7 +514,7 @@ class Catalog:
         Two catalogs holding the same knowledge dump equal, whatever order it was learned in
         (used to prove that a catalog rebuilt from the tapes equals the one the jobs wrote).
         """
-        have = {r[1] for r in self.conn.execute("PRAGMA table_info(destinations)")}
+        have = set(self.conn.columns("destinations"))
         extra = "".join(f", {c}" for c in ("volume_id", "volume_path") if c in have)   # schema 3 on
         dests = self._q("SELECT id, kind, label, barcode, volume_uuid, generation, format, capacity, used, "
                         f"location, folder{extra} FROM destinations ORDER BY label")
@@ -482,4 +554,4 @@ class Catalog:
         return {"schema_version": SCHEMA_VERSION, "destinations": dests, "jobs": jobs, "files": files}
 
 
-__all__ = ["Catalog", "default_path", "ENV_VAR", "CatalogError"]
+__all__ = ["Catalog", "default_path", "data_home", "catalog_target", "ENV_VAR", "URL_SCHEMES", "CatalogError"]

@@ -45,8 +45,8 @@ from ..restore_target import RestoreTarget, split_member_path
 from ..tape.device import MAX_RECORD, MediumInfo, TapeDevice
 from ..progress import ProgressCallback, ProgressTracker
 from .read import MemberSeen, ReadResult, TapeFileResult, hash_chunks
-from .restore_plan import (load_instruction_lines, load_instructions, loaded_labels, on_index, plan_document,
-                           plan_restore)
+from .restore_plan import (ChosenPlan, choose_copies, load_instruction_lines, load_instructions, loaded_labels, on_index,
+                           plan_document, plan_restore)
 
 if TYPE_CHECKING:
     from ..catalog.record import Recorded
@@ -101,6 +101,7 @@ class CatalogRestoreResult(ReadResult):
     split: list[str] = field(default_factory=list)            # of not_on_tape: only in parts of a span set
     cartridges: list[str] = field(default_factory=list)      # labels, in the order they were read
     recorded: list["Recorded"] = field(default_factory=list)
+    passed_over: list[dict[str, Any]] = field(default_factory=list)   # older copies not read (restore_plan)
 
     @property
     def missing(self) -> list[dict[str, Any]]:
@@ -139,7 +140,7 @@ class CatalogRestoreResult(ReadResult):
     def to_dict(self) -> dict[str, Any]:
         d = super().to_dict()
         d.update({"cartridges": self.cartridges, "unmatched": self.unmatched, "not_on_tape": self.not_on_tape,
-                  "verified": len(self.verified), "restored": len(self.restored),
+                  "verified": len(self.verified), "restored": len(self.restored), "passed_over": self.passed_over,
                   "recorded": [r.to_dict() for r in self.recorded]})
         return d
 
@@ -162,7 +163,10 @@ def restore_from_plan(plan: "RestorePlan", open_cartridge: Callable[[str], TapeD
                                   split=list(plan.split))
     for m in result.missing:
         result.notes.append(f"{m['path']}: {m['reason']}: not restored")
-    _note_duplicates(plan, result)
+    if not isinstance(plan, ChosenPlan):
+        plan = choose_copies(catalog, plan)       # one copy of each path: the newest session's
+    result.notes.extend(plan.notes)
+    result.passed_over = plan.passed_over
     entries = [e for c in plan for e in c.entries]
     tracker = ProgressTracker("restore", progress, sum(e.size for e in entries), len(entries))
     target = RestoreTarget(Path(dest), overwrite=overwrite)
@@ -199,17 +203,6 @@ def restore_from_plan(plan: "RestorePlan", open_cartridge: Callable[[str], TapeD
         target.close()
     tracker.finish()
     return result
-
-
-def _note_duplicates(plan: "RestorePlan", result: CatalogRestoreResult) -> None:
-    seen: dict[str, int] = {}
-    for c in plan:
-        for e in c.entries:
-            seen[e.path] = seen.get(e.path, 0) + 1
-    dup = sorted(p for p, n in seen.items() if n > 1)
-    if dup:
-        result.notes.append(f"{len(dup)} path(s) are catalogued with different contents (e.g. {dup[0]!r}): "
-                            f"each is restored in tape order, later ones refused as existing unless overwrite")
 
 
 @dataclass

@@ -22,6 +22,7 @@ from typing import Any
 from ..errors import CorruptArchive, EndOfData, LtoArchiveError, RestoreConflict, UnsafePath
 from ..formats.ltfs.index import MODIFY, File, Index
 from ..formats.ltfs.session import ALGORITHM_OF_XATTR
+from ..formats.ltfs.recover import SALVAGED, SALVAGED_REASON, is_salvaged
 from ..formats.ltfs.volume import VolumeState, open_volume, partition_of, read_index_at
 from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS
 from ..manifest import META_DIR, OK, FileRecord, Manifest, SessionInfo
@@ -127,6 +128,8 @@ def expected_records(ix: Index, manifests: list[Manifest]) -> Manifest:
             rec.status, rec.message = ours.status, ours.message
         elif not rec.hashes and path.startswith(META_DIR + "/"):
             continue   # a session's own manifest/log without stored hashes (the mount backend): not footage
+        elif not rec.hashes and is_salvaged(path):
+            rec.status, rec.message = SALVAGED, SALVAGED_REASON     # never proven (jobs/salvaged.py)
         elif not rec.hashes:
             rec.status = NO_CHECKSUM
             rec.message = "no evidence: unproven (no checksum is stored for it: written by another tool)"

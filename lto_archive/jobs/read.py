@@ -35,6 +35,7 @@ from .restore_proof import (DAMAGED_SUFFIX, EVIDENCE, NO_EVIDENCE, footer_mismat
                             refuse, settle)
 from ..tape.device import TapeDevice
 from .journal import is_journal, parse_journal
+from .restore_choice import pass_over_older
 from ..progress import ProgressCallback, ProgressTracker
 
 
@@ -75,6 +76,7 @@ class TapeFileResult:
     restored_indexed: int = field(default=0, repr=False)                # how much of `restored` it holds
     held: dict[str, Any] = field(default_factory=dict, repr=False)   # restored, not yet proven: `settle` judges
     links: list[tuple[str, str]] = field(default_factory=list, repr=False)   # hard links to held files
+    passed_over: list[str] = field(default_factory=list)   # restored, then replaced by a newer session's copy
 
     @property
     def session_id(self) -> str | None:
@@ -109,6 +111,7 @@ class TapeFileResult:
             "parts_verified": self.parts_verified,
             "proven_by": self.proven_by,
             "accepted_unproven": self.accepted,
+            "passed_over": self.passed_over,
         }
 
 
@@ -518,7 +521,7 @@ def read_tape_files(device: TapeDevice, phase: str, *, tape_files: Iterable[int]
     its real name only once its tape file has been compared and it did not fail (`settle`)."""
     pats = list(patterns)
     tracker = ProgressTracker(phase, progress)
-    target = RestoreTarget(Path(dest), overwrite=overwrite) if dest is not None else None
+    target = RestoreTarget(Path(dest), overwrite=overwrite, replace_own=True) if dest is not None else None
     results: list[TapeFileResult] = []
     consumed: set[int] = set()    # metadata tape files of span volumes, read with their volume
     try:
@@ -558,7 +561,7 @@ def read_tape_files(device: TapeDevice, phase: str, *, tape_files: Iterable[int]
             target.finish()
             target.close()
     tracker.finish()
-    out = ReadResult(phase, results)
+    out = ReadResult(phase, results, notes=pass_over_older(results))    # the newest copy of each path
     accepted = sum(len(t.accepted) for t in results)
     if accepted:
         out.notes.append(f"{accepted} file(s) have no evidence (no manifest, no checksum of their own): "

@@ -9,18 +9,19 @@ jobs/catalog_restore.py restores a plan (`restore_from_plan`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..catalog.search import restore_plan
-from ..errors import LtoArchiveError
+from ..catalog.search import CartridgePlan, RestorePlan, restore_plan
+from ..errors import LtoArchiveError, UsageError
 from ..formats.ltfs.volume import open_volume
 from ..formats.registry import is_volume_layout
 from ..tape.device import TapeDevice
+from .restore_choice import newest_entries, passed_over_notes
 
 if TYPE_CHECKING:
-    from ..catalog.search import RestorePlan
     from ..catalog.store import Catalog
+
 
 def on_index(entry: Any) -> bool:
     """A plan entry (catalog.search.PlanEntry) reached through its volume's index (LTFS), not in a tape file."""
@@ -29,13 +30,57 @@ def on_index(entry: Any) -> bool:
 
 # --- the plan and what to load -------------------------------------------------------------------
 
-def plan_restore(catalog: "Catalog", paths: Sequence[str], loaded: Sequence[str] = ()) -> "RestorePlan":
-    """The cartridges to load and the files on each, in tape order (catalog.search.restore_plan).
+class ChosenPlan(RestorePlan):
+    """A RestorePlan with one copy of each path: `passed_over` (older copies, with the one kept instead and
+    where each is) and `notes` that say so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passed_over: list[dict[str, Any]] = []
+        self.notes: list[str] = []
+
+
+def plan_restore(catalog: "Catalog", paths: Sequence[str], loaded: Sequence[str] = (), *,
+                 session: str | None = None, tape_files: Collection[int] | None = None) -> ChosenPlan:
+    """The cartridges to load and the files on each, in tape order (catalog.search.restore_plan), with one
+    copy of each path: the newest session's, or those of `session` (an ID or its prefix) / `tape_files`.
 
     `loaded`: barcodes (or LTFS volume UUIDs) of the cartridges already in the drives: what they hold is
     read from them first, and only the fewest other cartridges are asked for.
     """
-    return restore_plan(catalog, paths, loaded=loaded)
+    return choose_copies(catalog, restore_plan(catalog, paths, loaded=loaded), session=session, tape_files=tape_files)
+
+
+def choose_copies(catalog: "Catalog | None", plan: RestorePlan, *, session: str | None = None,
+                  tape_files: Collection[int] | None = None) -> ChosenPlan:
+    """`plan` cut to one copy per path (restore_choice.newest_entries: the job that started last, without a
+    catalog the greater session ID); a cartridge left with nothing to read is dropped. Nothing left of a
+    `session` / `tape_files` asked for: UsageError."""
+    started = dict(catalog.conn.execute("SELECT session_id, started FROM jobs").fetchall()) if catalog else {}
+    label = {id(e): c.barcode for c in plan for e in c.entries}
+    entries = [e for c in plan for e in c.entries]
+    kept, passed = newest_entries(entries, lambda sid: started.get(sid) or "", session=session, tape_files=tape_files)
+    if entries and not kept:
+        what = " and ".join(x for x in (f"session {session!r}" if session else "",
+                                        f"tape file {', '.join(map(str, sorted(tape_files)))}" if tape_files else "")
+                            if x)
+        raise UsageError(f"no catalogued copy of these paths is in {what} (`lto-archive catalog search PATH` "
+                         f"shows each copy's session and tape file)", session=session)
+    keep = {id(e) for e in kept}
+    out = ChosenPlan()
+    out.extend(CartridgePlan(c.barcode, [e for e in c.entries if id(e) in keep]) for c in plan
+               if any(id(e) in keep for e in c.entries))
+    used = {c.barcode for c in out}
+    out.tapes = {k: v for k, v in plan.tapes.items() if k in used}
+    out.unmatched, out.not_on_tape, out.split = plan.unmatched, plan.not_on_tape, plan.split
+    out.loaded = [lb for lb in plan.loaded if lb in used]
+
+    def where(e: Any) -> str:
+        return f"{label[id(e)]} tape file {e.tape_file}" if e.tape_file is not None else label[id(e)]
+    out.passed_over = [{"path": old.path, "session_id": old.session_id, "where": where(old),
+                        "kept_session_id": new.session_id, "kept": where(new)} for old, new in passed]
+    out.notes = passed_over_notes(passed, where)
+    return out
 
 
 def loaded_labels(devices: Iterable[TapeDevice]) -> list[str]:
@@ -94,6 +139,7 @@ def load_instruction_lines(plan: "RestorePlan") -> list[str]:
             where = ""
         lines.append(f"{step['order']}. {verb} {step['barcode']}{where}: {step['files']} file(s), "
                      f"{_size(step['bytes'])}, {'/'.join(step['formats'])}")
+    lines += [f"note: {n}" for n in getattr(plan, "notes", [])]
     lines += [f"not in the catalog: {p}" for p in plan.unmatched]
     lines += [f"split across the cartridges of a span set (restore it with lto-archive span restore): {p}"
               if p in plan.split else f"no tape copy in the catalog: {p}" for p in plan.not_on_tape]
@@ -105,8 +151,9 @@ def plan_document(plan: "RestorePlan") -> dict[str, Any]:
     steps = load_instructions(plan)
     return {"format": "lto-archive-restore-plan", "version": 1, "cartridges": steps,
             "files": sum(s["files"] for s in steps), "bytes": sum(s["bytes"] for s in steps),
-            "unmatched": list(plan.unmatched), "not_on_tape": list(plan.not_on_tape)}
+            "unmatched": list(plan.unmatched), "not_on_tape": list(plan.not_on_tape),
+            "passed_over": list(getattr(plan, "passed_over", []))}
 
 
-__all__ = ["plan_restore", "loaded_labels", "load_instructions", "load_instruction_lines", "plan_document",
+__all__ = ["plan_restore", "choose_copies", "ChosenPlan", "loaded_labels", "load_instructions", "load_instruction_lines", "plan_document",
            "on_index"]

@@ -472,7 +472,13 @@ def early_warning(stream: RecordStream) -> bool:
 
 def stop_reason(stream: RecordStream, fits: bool, what: str,
                 no_room: str = "no room left on this cartridge: not written") -> str | None:
-    """Why the job takes no more members: the drive warned of the end, or the next does not fit."""
+    """Why the job takes no more members: the next does not fit, or the drive warned of the end.
+
+    The room check comes first: it depends only on what the job handed the drive, while the early
+    warning depends on how far the drive's writer thread has got, so a member that does not fit is
+    always said to be "no room", whatever the timing."""
+    if not fits:
+        return no_room
     if early_warning(stream):
         return f"the cartridge reached its early-warning zone: closed the {what}, not written"
-    return None if fits else no_room
+    return None

@@ -52,7 +52,7 @@ from ..manifest import META_DIR, SKIPPED, FileRecord, Manifest, iso, utc_now
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import MediumInfo, TapeDevice, WriteFlags
-from .supply import CartridgeSupply
+from .supply import BLANK_NOT_LTFS, DATA_NOT_LTFS, UNFINISHED_LTFS, CartridgeSupply
 from .result import BothHashers, SpanResult, card_histories, set_stopped, settle_parts, whole_file_feed
 from .tape_span import open_span_journal
 
@@ -399,19 +399,28 @@ def _check_part_names(state: VolumeState, entries: list[SourceEntry]) -> None:
 
 
 def ltfs_unusable(dev: TapeDevice, med: MediumInfo) -> str | None:
-    """Why the cartridge in `dev` cannot take a volume of an LTFS set, or None (supply.py asks)."""
+    """Why the cartridge in `dev` cannot take a volume of an LTFS set (said of it, supply.py's words), or
+    None (supply.py asks)."""
     from ..formats.ltfs.volume import open_volume
-    label = med.barcode or "the cartridge"
     if med.partitions < 2 or not LTFS.holds(dev):
-        return (f"{label} is not an LTFS volume (blank, or written as TAR/CPIO): an LTFS set goes on formatted "
-                f"cartridges only - format it first (lto-archive format --barcode {label})")
+        return DATA_NOT_LTFS if holds_data(dev) else BLANK_NOT_LTFS
     try:
         state = open_volume(dev)
     except LtoArchiveError as exc:
-        return f"{label}: {exc.message}"
+        return f"holds an LTFS volume that cannot be read: {exc.message}"
     if state.unindexed_blocks:
-        return f"{label}: a previous LTFS write session did not finish (run 'lto-archive ltfs recover' on it)"
+        return UNFINISHED_LTFS
     return None
 
 
-__all__ = ["LtfsSpanJob", "ltfs_unusable", "part_name"]
+def holds_data(dev: TapeDevice) -> bool:
+    """Anything written on any partition of the loaded cartridge."""
+    for p in range(dev.partitions):
+        dev.locate(p, 0)
+        dev.seek_eod()
+        if dev.position().block:
+            return True
+    return False
+
+
+__all__ = ["LtfsSpanJob", "ltfs_unusable", "holds_data", "part_name"]

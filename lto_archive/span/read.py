@@ -28,7 +28,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import ArchiveError, DeviceError, EndOfData, LtoArchiveError, NoNextCartridge, UsageError
+from ..errors import (ArchiveError, DeviceError, EndOfData, LtoArchiveError, MediumError, NoNextCartridge,
+                      UsageError)
 from ..formats.registry import detect_format
 from ..formats.tapefile import TapeFileReader
 from ..formats.tar_reader import TarReader
@@ -127,15 +128,19 @@ def find_volume(dev: TapeDevice, set_id: str | None, sequence: int) -> Manifest 
     """The manifest of volume `sequence` of `set_id` (any set when None) on this cartridge, or None.
 
     Only the metadata archives are read whole; of any other tape file, its first record(s). The
-    first match is taken (a set puts one volume on a cartridge)."""
+    first match is taken (a set puts one volume on a cartridge). A tape file whose first records cannot be
+    read is passed over, so that a read error in a volume's data still finds its manifest (after it)."""
     n = 0
     while locate_tape_file(dev, n):
         try:
             first = dev.read_record()
+            fmt = detect_format(bytes(first)) if first else None
+            head = _first_member(dev, bytes(first), fmt) if fmt is not None else None
         except EndOfData:
             break
-        fmt = detect_format(bytes(first)) if first else None
-        head = _first_member(dev, bytes(first), fmt) if fmt is not None else None
+        except MediumError:
+            n += 1         # a read error in a volume's data: its manifest, in the next tape file, says what it holds
+            continue
         if head is not None and head.path.startswith(META_DIR + "/") and head.path != SESSION_MEMBER:
             man = _manifest_of(dev, n, fmt)
             span = man.session.span if man is not None else {}
@@ -208,6 +213,9 @@ def read_span(loader: VolumeLoader, phase: str, *, set_id: str | None = None, de
                 break
             try:
                 last = _read_volume(dev, sequence, result, state, target, pats, tracker, loader)
+            except DeviceError as exc:
+                _missing_rest(result, state, _on_cartridge(exc, dev, loader, sequence), sequence)
+                last = None
             finally:
                 loader.done(dev)
             if last is None or last:
@@ -223,6 +231,23 @@ def read_span(loader: VolumeLoader, phase: str, *, set_id: str | None = None, de
             target.close()
     tracker.finish()
     return result
+
+
+def _on_cartridge(exc: DeviceError, dev: TapeDevice, loader: Any, sequence: int) -> DeviceError:
+    """`exc` said of the cartridge (by its barcode) and the volume it was read for."""
+    barcode = getattr(loader, "current_barcode", None) or _barcode(dev)
+    where = f"{barcode or 'the cartridge'} (volume {sequence} of the set)"
+    if barcode and barcode in exc.message:
+        return exc
+    exc.message = f"{where}: {exc.message}"
+    return exc
+
+
+def _barcode(dev: TapeDevice) -> str | None:
+    try:
+        return dev.medium().barcode
+    except LtoArchiveError:
+        return None
 
 
 def _missing_rest(result: SpanReadResult, state: dict[str, Any], exc: LtoArchiveError, sequence: int) -> None:
@@ -277,9 +302,11 @@ def _read_tape_volume(dev: TapeDevice, _volume: None, man: Manifest, result: Spa
     parts = {f.part.get("member", f.path): f for f in man.files if f.part}    # by member name
     seen_parts: dict[str, MemberSeen] = {}
     footed: list[tuple[Any, MemberSeen]] = []      # parts as read, with (AXF) their own file footers
-    locate_tape_file(dev, n)
-    _fmt, stream, reader = open_tape_file(dev, volume=True)
+    read_error: MediumError | None = None
+    stream = None
     try:
+        locate_tape_file(dev, n)
+        _fmt, stream, reader = open_tape_file(dev, volume=True)
         for m in reader:
             if m.path.startswith(META_DIR + "/"):
                 continue
@@ -300,8 +327,10 @@ def _read_tape_volume(dev: TapeDevice, _volume: None, man: Manifest, result: Spa
             _whole(reader, m, seen, res, target, algorithms, tracker)
     except ArchiveError as exc:
         res.error = exc
+    except MediumError as exc:
+        read_error = exc        # what was read is judged; the rest of the volume was not read back
     finally:
-        if not stream.at_end:
+        if stream is not None and read_error is None and not stream.at_end:
             stream.skip_to_end()
     for m, seen in footed:          # AXF: a segment is proven by its own file footer too (spec 7.3)
         why = footer_mismatch(m, seen)
@@ -316,7 +345,25 @@ def _read_tape_volume(dev: TapeDevice, _volume: None, man: Manifest, result: Spa
                                                          f"volume"})
     if target is not None:
         settle(target, res)     # a whole file restored takes its real name only when it did not fail
+    if read_error is not None:
+        not_read_back(res, read_error, medium.barcode, verify=target is None)
     return bool(span.get("last"))
+
+
+def not_read_back(res: TapeFileResult, exc: MediumError, barcode: str | None, *, verify: bool) -> None:
+    """After a read error in a volume: the files it cut short or kept from being read are named, with the
+    cartridge and the error. Verifying, they are unproven (the write said they were written; the read-back
+    could not prove it: exit 5); restoring, they failed (not restored: exit 3)."""
+    where = barcode or "the cartridge"
+    why = exc.message if where in exc.message else f"{where}: {exc.message}"
+    keep: list[dict[str, Any]] = []
+    for f in res.failed:
+        if f["reason"] == "missing from the tape file" or f["reason"].startswith("not read back to its end"):
+            f = {**f, "reason": f"not read back: {why}"}
+            (res.unproven if verify else keep).append(f)
+        else:
+            keep.append(f)
+    res.failed = keep
 
 
 #: per cartridge layout (jobs/medium.py): how to find volume N of a set on it and read it, tried in order

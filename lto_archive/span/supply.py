@@ -19,11 +19,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from ..errors import DeviceError, LtoArchiveError, NoNextCartridge, UsageError
+from ..errors import DeviceError, LtoArchiveError, NoNextCartridge, UsageError, WriteProtected
 from ..library.base import Library
+from ..problems import summarise
 from ..devices import open_device
 from ..tape import check_medium_writable
 from ..tape.device import TapeDevice
@@ -54,22 +55,54 @@ class CartridgeSupply(Protocol):
         """Release the drive (the cartridge stays loaded)."""
 
 
+# Why a cartridge cannot take the next volume, said of it ("LTA001L9 is write-protected"; in a summary
+# "3 × is write-protected (LTA001L9, ...)"): never naming the cartridge, so that one reason groups many.
+WRITE_PROTECTED = "is write-protected"
+IN_THIS_SET = "already holds a volume of this set"
+PARTITIONED = "is partitioned (an LTFS volume): a TAR set does not go on it"
+BLANK_NOT_LTFS = "is blank (not an LTFS volume)"
+DATA_NOT_LTFS = "holds data that is not an LTFS volume (TAR or CPIO): an LTFS set does not go on it"
+UNFINISHED_LTFS = "holds an LTFS volume whose last write session did not finish"
+
+
 def _usable(dev: TapeDevice, allow_old: bool, used: set[str], accepts: Acceptance | None = None) -> str | None:
-    """Why `dev`'s cartridge cannot take the next volume, or None when it can. `accepts`: the job's own
-    test (an LTFS set takes LTFS volumes only, a blank cartridge is not formatted for it:
-    docs/spanning.md); without it, a tape-file set takes no partitioned cartridge."""
+    """Why `dev`'s cartridge cannot take the next volume (said of it, without its name), or None when it
+    can. `accepts`: the job's own test (an LTFS set takes LTFS volumes only, a blank cartridge is not
+    formatted for it: docs/spanning.md); without it, a tape-file set takes no partitioned cartridge."""
     try:
         med = dev.medium()
         check_medium_writable(med, allow_old=allow_old)
+    except WriteProtected:
+        return WRITE_PROTECTED
     except LtoArchiveError as exc:
-        return exc.message
+        return f"cannot be written: {exc.message}"
     if med.barcode and med.barcode in used:
-        return f"{med.barcode} already holds a volume of this set"
+        return IN_THIS_SET
     if accepts is not None:
         return accepts(dev, med)
     if med.partitions > 1:
-        return f"{med.barcode or 'the cartridge'} is partitioned (an LTFS volume): a TAR set does not go on it"
+        return PARTITIONED
     return None
+
+
+def advice(passed_over: Iterable[tuple[str, str]], where: str) -> str:
+    """What to do about the cartridges passed over, (barcode, why) each, as commands that work as typed:
+    `where` names the library or the drive as an option (`--library vlib:DIR`, `--device vtape:DIR`); a
+    barcode of '' is the cartridge in that drive."""
+    first: dict[str, list[str]] = {}
+    for barcode, why in passed_over:
+        first.setdefault(why, []).append(barcode)
+    tips = []
+    for why, what, command in ((BLANK_NOT_LTFS, "an LTFS set goes on LTFS volumes only, format it first", "format"),
+                               (UNFINISHED_LTFS, "recover it first", "ltfs recover")):
+        if why in first:
+            codes = first[why]
+            pick = f" --barcode {codes[0]}" if codes[0] else ""
+            each = f" (and so each of the {len(codes)})" if len(codes) > 1 else ""
+            tips.append(f"{what}: lto-archive {command} {where}{pick}{each}")
+    if WRITE_PROTECTED in first:
+        tips.append("a write-protected cartridge is used once its tab is slid to unlocked")
+    return "; ".join(tips)
 
 
 class LibrarySupply:
@@ -82,7 +115,7 @@ class LibrarySupply:
         self.accepts: Acceptance | None = None    # (see CartridgeSupply)
         self._drive = drive
         self.used: set[str] = set()
-        self.skipped: list[str] = []     # "BARCODE: why" for every cartridge passed over
+        self.skipped: list[tuple[str, str]] = []     # (barcode, why) for every cartridge passed over
         self.current_barcode: str | None = None   # the label the robot read (drives without MAM do not say it)
         self.drive = f"{library.name} drive {drive if drive is not None else '?'}"
 
@@ -91,7 +124,7 @@ class LibrarySupply:
         if self.first_barcode and self.first_barcode in codes:
             codes.remove(self.first_barcode)
             codes.insert(0, self.first_barcode)
-        return [b for b in codes if b not in self.used and not any(s.startswith(b + ":") for s in self.skipped)]
+        return [b for b in codes if b not in self.used and all(b != code for code, _ in self.skipped)]
 
     def _load_next(self) -> TapeDevice:
         for barcode in self._candidates():
@@ -104,12 +137,20 @@ class LibrarySupply:
                 self.used.add(barcode)
                 self.current_barcode = barcode
                 return dev
-            self.skipped.append(f"{barcode}: {why}")
+            self.skipped.append((barcode, why))
             dev.close()
             self.library.unload(drive)
-        tried = "; ".join(self.skipped) or "none matches"
-        raise NoNextCartridge(f"no blank or appendable cartridge matching {self.pattern!r} is left in "
-                              f"{self.library.name} ({tried})", library=self.library.name, pattern=self.pattern)
+        raise NoNextCartridge(self.none_left(), library=self.library.name, pattern=self.pattern,
+                              passed_over=[f"{b} {why}" for b, why in self.skipped])
+
+    def none_left(self) -> str:
+        """The one line that says why no cartridge is left: the reasons counted, a few barcodes each, and
+        what to do (commands that work as typed)."""
+        head = f"no blank or appendable cartridge matching {self.pattern!r} is left in {self.library.name}"
+        if not self.skipped:
+            return f"{head}: none matches"
+        tip = advice(self.skipped, f"--library {self.library.name}")
+        return f"{head}: {summarise(self.skipped)}" + (f"; {tip}" if tip else "")
 
     def first(self) -> TapeDevice:
         return self._load_next()
@@ -154,6 +195,13 @@ def library_supplies(library: Library, patterns: list[str], *, allow_old: bool =
     return [LibrarySupply(library, p, drive=n, allow_old=allow_old) for p, n in zip(patterns, free)]
 
 
+def _label_of(dev: TapeDevice) -> str:
+    try:
+        return dev.medium().barcode or "it"
+    except LtoArchiveError:
+        return "it"
+
+
 class _OneDrive:
     """A single drive whose cartridge is changed from outside (a command or the operator)."""
 
@@ -166,9 +214,11 @@ class _OneDrive:
         dev = open_device(self.spec)
         why = _usable(dev, self.allow_old, self.used, self.accepts)
         if why is not None:
+            label = _label_of(dev)
             dev.close()
-            raise NoNextCartridge(f"the cartridge in {self.spec} cannot take the next volume: {why}",
-                                  device=self.spec)
+            tip = advice([("", why)], f"--device {self.spec}")
+            raise NoNextCartridge(f"the cartridge in {self.spec} cannot take the next volume: {label} {why}"
+                                  + (f"; {tip}" if tip else ""), device=self.spec)
         barcode = dev.medium().barcode
         if barcode:
             self.used.add(barcode)

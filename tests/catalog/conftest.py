@@ -95,9 +95,10 @@ def verify_and_record(cat: Catalog, dev: VirtualTape, who: str = "Lab QC") -> An
 
 
 @pytest.fixture
-def shoot(tmp_path: Path) -> Shoot:
+def shoot(tmp_path: Path, catalog_url: str) -> Shoot:
+    """The same shoot recorded in a catalog on each engine (SQLite, PostgreSQL)."""
     cards = make_cards(tmp_path / "media")
-    cat = Catalog.open(tmp_path / "jobs.sqlite")
+    cat = Catalog.open(catalog_url)
     tapes = {"TAR001L9": tar_tape(tmp_path / "TAR001", "TAR001L9"),
              "CPI002L9": tar_tape(tmp_path / "CPI002", "CPI002L9"),
              "LTF003L9": ltfs_tape(tmp_path / "LTF003", "LTF003L9")}

@@ -25,7 +25,7 @@ def test_fresh_catalog_has_every_step_wal_and_foreign_keys(tmp_path: Path) -> No
     with Catalog.open(p) as cat:
         assert cat.schema_version == SCHEMA_VERSION == MIGRATIONS[-1].version
         rows = cat.conn.execute("SELECT version, description FROM schema_version ORDER BY version").fetchall()
-        assert [r[0] for r in rows] == [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+        assert [r[0] for r in rows] == [m.version for m in MIGRATIONS] == sorted({m.version for m in MIGRATIONS})
         assert cat.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert cat.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         with pytest.raises(sqlite3.IntegrityError):     # a copy of no file, on no tape

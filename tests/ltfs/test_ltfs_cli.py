@@ -75,7 +75,7 @@ def prun(*args, code: int) -> dict:  # type: ignore[no-untyped-def]
 def formatted(tmp: Path, *extra: str) -> tuple[Path, str, dict]:
     cart = tmp / "tape"
     doc = jrun("vtape", "create", cart, "--capacity", "64M", "--partitions", "2", "--barcode", "ABC123L9")
-    assert doc["capacity"] == 64 << 20
+    assert doc["capacity"] == 64_000_000      # decimal, as tape vendors quote capacities (issue 16)
     dev = f"vtape:{cart}"
     doc = jrun("format", "--device", dev, "--barcode", "ABC123L9", "--volume-name", "Day 1", "--block-size", "16K",
                *extra)

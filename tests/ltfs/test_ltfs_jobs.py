@@ -498,7 +498,8 @@ def test_tape_full_stops_taking_files_before_the_index_would_not_fit(tmp_path: P
         (top / f"clip{i}.mov").write_bytes(rng.randbytes(512 * 1024 - 3))
     res = write_archive([top], dev, ltfs_opts())
     written, not_written = _check_partial_volume(dev, res, top, tmp_path / "dest")
-    assert all("no room left" in f.message for f in res.files if f.status == NOT_WRITTEN)
+    assert all("no room left" in f.message for f in res.files if f.status == NOT_WRITTEN), \
+        [(f.path, f.status, f.message) for f in res.files]
     # the files were taken in order: once one did not fit, none after it was
     order = [f.path for f in res.files]
     assert order.index(min(not_written, key=order.index)) == len(written)

@@ -32,6 +32,13 @@ from .volume import (DATA_PARTITION, close_data_partition, FIRST_INDEX_BLOCK, IN
                      open_volume, write_coherency, write_index_partition)
 
 LOST_AND_FOUND = "_ltfs_lostandfound"
+SALVAGED = "salvaged"      # the status a read gives a file of lost+found: rescued bytes, never proven
+SALVAGED_REASON = "not proven: its bytes were rescued without an index entry (ltfs recover --salvage)"
+
+
+def is_salvaged(path: str) -> bool:
+    """A file `recover_volume(salvage=True)` put in lost+found (docs/recovery.md)."""
+    return path.split("/", 1)[0] == LOST_AND_FOUND
 
 
 @dataclass
@@ -330,4 +337,5 @@ def recover_volume(device: TapeDevice, *, creator: str, salvage: bool = False,
     return report
 
 
-__all__ = ["check_volume", "recover_volume", "CheckReport", "BlockRun", "JournaledFile", "LOST_AND_FOUND", "iso_to_ns"]
+__all__ = ["check_volume", "recover_volume", "CheckReport", "BlockRun", "JournaledFile", "LOST_AND_FOUND", "iso_to_ns",
+           "SALVAGED", "SALVAGED_REASON", "is_salvaged"]

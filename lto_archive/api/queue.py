@@ -1,0 +1,223 @@
+"""Jobs queued across nodes: `submit` on any machine, `worker` on the nodes with drives (docs/queue.md).
+
+The queue is procrastinate (PyPI), in the same PostgreSQL database as the shared catalog: a submitted
+job is one procrastinate job of the task `lto_archive.job` carrying its kind (write, verify, restore)
+and arguments. A worker takes one job at a time and runs it through the public API against its own
+drive or library, recording into the shared catalog; procrastinate hands each job to exactly one
+worker. A job that names a cartridge carries it as its lock, so no two nodes use one cartridge at once.
+
+A worker killed mid-job (kill -9, power cut) stops sending its heartbeat; every worker, before it takes
+new jobs, gives the jobs of workers silent for `stalled_after` seconds back to the queue, and another
+node finishes them. That is safe because a job is append-safe and journaled ("Nothing claimed is ever
+lost"): the next write to that cartridge closes the session the dead node left open first.
+
+What each job did (its node, attempts, progress and result) is in the catalog's `queued_jobs` rows
+(catalog/queued.py): `jobs show`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..catalog import Catalog as CatalogStore
+from ..catalog import catalog_target
+from ..catalog import queued as _queued
+from ..errors import LtoArchiveError, UsageError
+from ..progress import Progress
+from .reading import restore, verify
+from .writing import write
+
+TASK = "lto_archive.job"
+DEFAULT_QUEUE = "archive"
+KINDS = ("write", "verify", "restore")
+JOB_STATES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborting", "aborted")
+PROGRESS_EVERY_S = 1.0
+
+
+@dataclass(frozen=True)
+class Node:
+    """What a worker has: a drive (`device`) or a library, and the catalog (PostgreSQL) it records into."""
+
+    catalog: str
+    device: str | None = None
+    library: str | None = None
+    name: str = ""
+
+    @property
+    def target(self) -> str:
+        spec = self.library or self.device
+        if not spec:
+            raise UsageError("a worker needs --device or --library: the drive or library it runs jobs on")
+        return spec
+
+
+def queue_url(catalog: str | None) -> str:
+    """The PostgreSQL database of the queue: the shared catalog's (`--catalog`, `$LTO_ARCHIVE_CATALOG`)."""
+    kind, where = catalog_target(catalog)
+    if kind != "postgresql":
+        raise UsageError("jobs are queued in the shared PostgreSQL catalog: give --catalog postgresql://user@host/db "
+                         "(or set $LTO_ARCHIVE_CATALOG); a catalog file on one machine has no queue")
+    return str(where)
+
+
+def _app(url: str, node: Node | None = None) -> Any:
+    try:
+        import procrastinate
+    except ImportError:
+        raise UsageError("the job queue needs procrastinate: pip install 'lto-archive[postgresql]'") from None
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
+    if node is not None:
+        @app.task(name=TASK, pass_context=True)
+        def run(context: Any, kind: str, args: dict[str, Any]) -> None:
+            run_job(node, int(context.job.id), kind, args)
+    return app
+
+
+def _ensure_schema(url: str) -> None:
+    """The catalog's tables (migrated) and procrastinate's, made once in the database."""
+    with CatalogStore.open(url) as cat:
+        have = cat.conn.execute("SELECT count(*) FROM information_schema.tables "
+                                "WHERE table_name = 'procrastinate_jobs' AND table_schema = current_schema()"
+                                ).fetchone()[0]
+        if not have:
+            with cat.transaction():     # one node applies it: the catalog's write lock is held meanwhile
+                again = cat.conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
+                                         "'procrastinate_jobs' AND table_schema = current_schema()").fetchone()[0]
+                if not again:
+                    app = _app(url)
+                    cat.conn.execute(app.schema_manager.get_schema())
+
+
+def submit(kind: str, args: dict[str, Any], *, catalog: str | None = None, queue: str = DEFAULT_QUEUE) -> int:
+    """Queue one job; its id. `args` are the API call's keyword arguments (sources, dest, patterns, barcode,
+    format, hashes ...); a job naming a `barcode` holds that cartridge's lock while it runs."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown job kind {kind!r}: one of {', '.join(KINDS)}")
+    url = queue_url(catalog)
+    _ensure_schema(url)
+    app = _app(url)
+    lock = f"cartridge:{args['barcode']}" if args.get("barcode") else None
+    with app.open():
+        return int(app.configure_task(name=TASK, queue=queue, lock=lock).defer(kind=kind, args=args))
+
+
+def _progress_writer(cat: CatalogStore, job_id: int) -> Any:
+    last = [0.0]
+
+    def on_progress(p: Progress) -> None:
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_EVERY_S and not (p.bytes_total and p.bytes_done >= p.bytes_total):
+            return
+        last[0] = now
+        _queued.progressed(cat, job_id, {"phase": p.phase, "bytes_done": p.bytes_done, "bytes_total": p.bytes_total,
+                                         "files_done": p.files_done, "files_total": p.files_total,
+                                         "path": p.path})
+    return on_progress
+
+
+def _call(node: Node, kind: str, args: dict[str, Any], cat: CatalogStore, progress: Any) -> Any:
+    spec, where = node.target, {"barcode": args.get("barcode"), "library": node.library}
+    common = {"catalog": node.catalog, "progress": progress, **where}
+    if kind == "write":
+        extra = {k: args[k] for k in ("format", "hashes", "operator", "production", "block_size") if args.get(k)}
+        return write(list(args["sources"]), spec, log_dir=args.get("log_dir"), **common, **extra)
+    if kind == "verify":
+        return verify(spec, **common)
+    return restore(spec, args["dest"], list(args.get("patterns") or ()), overwrite=bool(args.get("overwrite")),
+                   **common)
+
+
+def run_job(node: Node, job_id: int, kind: str, args: dict[str, Any]) -> None:
+    """Run one queued job on this node and record what it did (never raises for a job's own failure)."""
+    with CatalogStore.open(node.catalog) as cat:
+        _queued.started(cat, job_id, kind, args, node.name or socket.gethostname())
+        try:
+            result = _call(node, kind, args, cat, _progress_writer(cat, job_id))
+        except LtoArchiveError as exc:
+            _queued.finished(cat, job_id, "failed", {"error": exc.to_dict() if hasattr(exc, "to_dict")
+                                                     else {"message": str(exc)}, "exit_code": int(exc.exit_code)})
+            return
+        doc = result.to_dict()
+        _queued.finished(cat, job_id, str(doc.get("status") or "ok"), doc)
+
+
+async def _work(url: str, node: Node, queues: Sequence[str], once: bool, poll: float, stalled_after: float) -> int:
+    app = _app(url, node)
+    async with app.open_async():
+        while True:
+            for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
+                await app.job_manager.retry_job(job)         # its node died: another one finishes it
+            await app.run_worker_async(queues=list(queues), concurrency=1, wait=False, install_signal_handlers=False,
+                                       listen_notify=False, update_heartbeat_interval=max(stalled_after / 4, 0.05),
+                                       stalled_worker_timeout=stalled_after, delete_jobs="never")
+            left = ran = 0
+            for q in queues:
+                for state in ("todo", "doing"):
+                    left += len(list(await app.job_manager.list_jobs_async(queue=q, status=state)))
+                ran += len(list(await app.job_manager.list_jobs_async(queue=q, status="succeeded")))
+            if once and not left:
+                return ran
+            await asyncio.sleep(poll)
+
+
+def run_worker(node: Node, *, queues: Sequence[str] = (DEFAULT_QUEUE,), once: bool = False, poll: float = 2.0,
+               stalled_after: float = 30.0) -> int:
+    """Take jobs from `queues` and run them on this node, one at a time, until stopped (Ctrl-C), or with
+    `once` until no job is waiting or running anywhere. Jobs of a worker silent for `stalled_after` seconds
+    are retried here first. Returns how many jobs of these queues have succeeded."""
+    url = queue_url(node.catalog or None)
+    _ensure_schema(url)
+    node = replace(node, catalog=url)
+    return asyncio.run(_work(url, node, queues, once, poll, stalled_after))
+
+
+def list_jobs(*, catalog: str | None = None, queue: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """Every queued job (newest first) with its state, and what the catalog says it did."""
+    url = queue_url(catalog)
+    _ensure_schema(url)
+    app = _app(url)
+    with app.open(), CatalogStore.open(url) as cat:
+        jobs = app.job_manager.list_jobs(queue=queue, status=status)
+        return [_job_doc(j, cat) for j in sorted(jobs, key=lambda j: -int(j.id))]
+
+
+def _job_doc(job: Any, cat: CatalogStore) -> dict[str, Any]:
+    rec = _queued.queued_job(cat, int(job.id)) or {}
+    kw = job.task_kwargs or {}
+    return {"id": int(job.id), "kind": kw.get("kind"), "state": job.status, "queue": job.queue, "lock": job.lock,
+            "attempts": job.attempts, "args": kw.get("args", {}), "node": rec.get("node"),
+            "status": rec.get("status"), "progress": rec.get("progress", {}), "result": rec.get("result", {}),
+            "started": rec.get("started"), "finished": rec.get("finished")}
+
+
+def show_job(job_id: int, *, catalog: str | None = None) -> dict[str, Any]:
+    for doc in list_jobs(catalog=catalog):
+        if doc["id"] == job_id:
+            return doc
+    raise UsageError(f"no queued job {job_id} (see: lto-archive jobs list)")
+
+
+def cancel_job(job_id: int, *, catalog: str | None = None) -> dict[str, Any]:
+    """Cancel a job still waiting; a running one is asked to stop at its next file boundary is not offered:
+    a tape job is stopped on its node (Ctrl-C there), so a cartridge is never left to a half-cancel."""
+    url = queue_url(catalog)
+    app = _app(url)
+    with app.open():
+        ok = app.job_manager.cancel_job_by_id(job_id)
+    if not ok:
+        raise UsageError(f"job {job_id} cannot be cancelled: it is not waiting (see: lto-archive jobs show {job_id})")
+    return show_job(job_id, catalog=catalog)
+
+
+# the names the package exports (lto_archive.submit_job ...)
+QueueNode, submit_job, run_queue_worker, list_queued_jobs, show_queued_job, cancel_queued_job = (
+    Node, submit, run_worker, list_jobs, show_job, cancel_job)
+
+__all__ = ["Node", "submit", "run_worker", "run_job", "list_jobs", "show_job", "cancel_job", "queue_url", "KINDS",
+           "DEFAULT_QUEUE", "TASK", "QueueNode", "submit_job", "run_queue_worker", "list_queued_jobs",
+           "show_queued_job", "cancel_queued_job"]
