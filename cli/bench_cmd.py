@@ -11,6 +11,19 @@ from lto_archive import parse_size, run_benchmark, run_index_benchmark
 from .common import emit
 
 
+def drive_line(d: dict) -> str:
+    """The drive goal: a mixed card (every data set in one job) at a generation's speed, no underruns."""
+    fl = d["flow"]
+    dr, host = fl["drive"], fl["host_buffer"]
+    mib = 2**20
+    low = "never ran (the job fit in its buffer)" if dr["low_bytes"] is None else f"{dr['low_bytes'] / mib:.0f} MiB"
+    return (f"\nmixed card at {d['generation']} speed ({dr['native_mb_s']:.0f} MB/s, floor {dr['floor_mb_s']:.0f}): "
+            f"underruns {dr['underruns']} (goal 0, {'met' if dr['underruns'] == 0 else 'not met'}); drive buffer "
+            f"high {dr['high_bytes'] / mib:.0f} MiB, low {low} of {dr['buffer_bytes'] / mib:.0f} MiB; host buffer "
+            f"high {host['high']}, low {host['low']} of {host['chunks']} chunks; {d['files']} files at "
+            f"{d['mb_s']:.0f} MB/s in {d['seconds']:.1f} s")
+
+
 def markdown(report: dict) -> str:
     """The goals table of docs/performance.md, then every measurement."""
     lines = [f"hashes {', '.join(report['algorithms'])}, records {report['record_size'] // 1024} KiB, "
@@ -25,6 +38,7 @@ def markdown(report: dict) -> str:
     for m in report["results"]:
         lines.append(f"| {m['dataset']} | {m['case']} | {m['seconds']:.3f} | {m['cpu_seconds']:.3f} | "
                      f"{m['mb_s']:.0f} | {m['files_s']:.0f} |")
+    lines += [drive_line(d) for d in report.get("drive", [])]
     ix = report.get("ltfs_index")
     if ix:
         lines += ["", f"LTFS index of {ix['files']} files: write {ix['write_s']} s, parse {ix['parse_s']} s, "
@@ -78,4 +92,6 @@ def bench(workdir: Path, big_size: str, card_files: int, dpx_frames: int, hashes
             click.echo(f"{m['dataset']:<9} {m['case']:<40} {m['mb_s']:8.0f} MB/s {m['files_s']:9.0f} files/s")
         for goal, r in report["ratios"].items():
             click.echo(f"{goal:<40} {r['ratio']:5.2f}x (goal {r['goal']:.2f}x{'' if r['met'] else ', not met'})")
+        for d in report.get("drive", []):
+            click.echo(drive_line(d).strip())
     emit(report, as_json, text)

@@ -94,11 +94,10 @@ def open_dest(dest: Path) -> int:
 class RestoreFile:
     """A file being restored: write(), then commit() or abort()."""
 
-    def __init__(self, target: "RestoreTarget", relpath: str, parent_fd: int, name: str,
+    def __init__(self, target: "RestoreTarget", relpath: str, name: str,
                  tmp: str, fd: int, mode: int, mtime_ns: int | None, parts: tuple[str, ...]) -> None:
         self._target = target
         self.relpath = relpath
-        self._pfd = parent_fd
         self._name = name
         self._tmp = tmp
         self._fd = fd
@@ -108,6 +107,7 @@ class RestoreFile:
         self.bytes_written = 0
         self.committed = False
         self.closed = False
+        self.held = False
 
     def write(self, data) -> int:
         """Write all of `data` (bytes, bytearray, memoryview)."""
@@ -149,8 +149,7 @@ class RestoreFile:
         except OSError as exc:
             self.abort()
             raise self.write_error(exc) from None
-        os.close(self._pfd)
-        self._pfd = -1
+        self.held = True
 
     def _seal(self) -> None:
         os.fchmod(self._fd, self._mode & _MODE_MASK)
@@ -162,9 +161,9 @@ class RestoreFile:
         self._fd = -1
 
     def _parent(self) -> int:
-        if self._pfd < 0:      # held: the folder is opened again (from the walk's cached descriptor)
-            self._pfd = self._target._open_dir(self._parts[:-1], self.relpath, create=False)
-        return self._pfd
+        """The folder's descriptor, walked to again by name (O_NOFOLLOW) and borrowed from the walk:
+        used at once, never closed here."""
+        return self._target._open_dir(self._parts[:-1], self.relpath, create=False, borrow=True)
 
     def commit(self, suffix: str = "") -> None:
         """Set mode and mtime, then move the file under its real name (with `suffix`: beside it, under
@@ -185,7 +184,6 @@ class RestoreFile:
             raise
         self.committed = True
         self.closed = True
-        os.close(self._pfd)
         t._open_files.discard(self)
         if not suffix:
             t._restored.add(self._parts)
@@ -204,13 +202,12 @@ class RestoreFile:
         except (OSError, UnsafePath, RestoreConflict):
             return       # its folder is gone: so is the temporary file
         self._target._unlink_quiet(self._tmp, pfd)
-        os.close(pfd)
 
     def __enter__(self) -> "RestoreFile":
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
-        if not self.committed and (exc_type is not None or self._pfd >= 0):   # held: judged later
+        if not self.committed and (exc_type is not None or not self.held):   # held: judged later
             self.abort()
 
 
@@ -265,7 +262,8 @@ class RestoreTarget:
         self._last_split = (last_rel + "/" + new[0] if new is not parts else "/".join(parts), parts)
         return parts
 
-    def _open_dir(self, parts: Iterable[str], relpath: str, *, create: bool, key: str | None = None) -> int:
+    def _open_dir(self, parts: Iterable[str], relpath: str, *, create: bool, key: str | None = None,
+                  borrow: bool = False) -> int:
         """A new descriptor of the directory `parts` under dest, each component
         opened with O_NOFOLLOW; missing ones are created when `create`. Walked from
         the last directory reached (restore_walk.DirWalk): linear in depth."""
@@ -288,13 +286,13 @@ class RestoreTarget:
                 if e.errno not in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
                     raise
             return self._open_existing_dir(comp, fd, parts[:i + 1], relpath)
-        return self._walk.open(parts, key, step)
+        return self._walk.open(parts, key, step, borrow=borrow)
 
-    def _open_parent(self, parts: tuple[str, ...], relpath: str) -> int:
+    def _open_parent(self, parts: tuple[str, ...], relpath: str, *, borrow: bool = False) -> int:
         """The directory of the member `parts` (just split by _split), created as needed."""
         norm, last = self._last_split
         key = norm.rpartition("/")[0] if last is parts else None
-        return self._open_dir(parts[:-1], relpath, create=True, key=key)
+        return self._open_dir(parts[:-1], relpath, create=True, key=key, borrow=borrow)
 
     def _open_existing_dir(self, comp: str, fd: int, walked: Sequence[str], relpath: str) -> int:
         try:
@@ -386,17 +384,13 @@ class RestoreTarget:
         if not parts:
             raise UnsafePath(f"refusing to restore {relpath!r} as a file: it names the restore folder itself",
                              path=relpath, reason="root")
-        pfd = self._open_parent(parts, relpath)
-        try:
-            name = parts[-1]
-            self._check_existing(self._lstat(name, pfd), relpath, parts)
-            tmp = self._tmp_name()
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
-                         0o600, dir_fd=pfd)
-        except BaseException:
-            os.close(pfd)
-            raise
-        h = RestoreFile(self, relpath, pfd, name, tmp, fd, mode, _ns(mtime, mtime_ns), parts)
+        pfd = self._open_parent(parts, relpath, borrow=True)     # the walk's own: used here, not kept
+        name = parts[-1]
+        self._check_existing(self._lstat(name, pfd), relpath, parts)
+        tmp = self._tmp_name()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                     0o600, dir_fd=pfd)
+        h = RestoreFile(self, relpath, name, tmp, fd, mode, _ns(mtime, mtime_ns), parts)
         self._open_files.add(h)
         return h
 

@@ -31,10 +31,11 @@ class DirWalk:
         st = os.fstat(root_fd)
         self.ids: list[tuple[int, int]] = [(st.st_dev, st.st_ino)]
 
-    def open(self, parts: tuple[str, ...], key: str, step: Callable[[int, int], int]) -> int:
+    def open(self, parts: tuple[str, ...], key: str, step: Callable[[int, int], int], *, borrow: bool = False) -> int:
         """A new descriptor of the directory `parts` (`key`: "/".join(parts)). `step(fd, i)` opens
         `parts[i]` under `fd` and returns its descriptor, or raises (the walk then stays at the deepest
-        directory reached)."""
+        directory reached). `borrow`: the walk's own descriptor, not a copy: use it at once, never close
+        it (it is valid until the next `open`; a restored file's few *at calls save a dup and a close)."""
         k = self._common(parts, key)
         while len(self.parts) > k:
             if not self._up():
@@ -52,7 +53,7 @@ class DirWalk:
             self.key = "/".join(self.parts)
             raise
         self.key = key
-        return os.dup(self.fd)
+        return self.fd if borrow else os.dup(self.fd)
 
     def _common(self, parts: tuple[str, ...], key: str) -> int:
         """How many leading components the walk's directory shares with `parts`."""

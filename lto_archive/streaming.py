@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .errors import DeviceError, UsageError
+from .progress import DestinationProgress
 from .tape.device import MAX_RECORD, TapeDevice, WriteFlags
+from .tape.speed import DriveSpeedModel
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -81,6 +84,42 @@ class DeviceStatus:
     error: BaseException | None = None
     own_slots: int = 0         # records and filemarks written to this device alone (RecordStream.each_device)
     own_bytes: int = 0         # the bytes of those records (room accounting: jobs/room.py)
+    bytes_written: int = 0     # bytes of the shared records written to it (its progress)
+    # the host buffer (the stream's chunk pool) as this device found it: chunks still waiting behind the
+    # one it takes, at its fullest and emptiest while the producer was filling it (the final drain left out)
+    backlog: int = 0
+    backlog_high: int = 0
+    backlog_low: int | None = None
+    underruns_at_start: int = 0    # the drive's own count when the stream began (a speed model's TapeStats)
+
+    def __post_init__(self) -> None:
+        speed = getattr(self.device, "speed", None)
+        if isinstance(speed, DriveSpeedModel):
+            speed.reset_watermarks()
+            self.underruns_at_start = speed.stats.underruns
+
+    def note_backlog(self, waiting: int) -> None:
+        self.backlog = waiting
+        if waiting > self.backlog_high:
+            self.backlog_high = waiting
+        if self.backlog_low is None or waiting < self.backlog_low:
+            self.backlog_low = waiting
+
+    def flow(self, pool: int, chunk_size: int) -> dict[str, Any]:
+        """This destination's flow for a job's --json: its bytes, the host buffer's watermarks (in chunks
+        of `chunk_size`, `pool` of them) and, with a drive-speed model (tape/speed.py), the drive
+        buffer's watermarks and the underruns (shoe-shine events) during this stream."""
+        host = {"chunks": pool, "chunk_bytes": chunk_size, "high": self.backlog_high, "low": self.backlog_low}
+        speed = getattr(self.device, "speed", None)
+        drive = None
+        if isinstance(speed, DriveSpeedModel):
+            st = speed.stats
+            drive = {"generation": speed.generation.name, "native_mb_s": speed.native / 1e6,
+                     "floor_mb_s": speed.floor / 1e6, "buffer_bytes": speed.buffer_bytes,
+                     "high_bytes": st.buffer_high_bytes, "low_bytes": st.buffer_low_bytes,
+                     "underruns": st.underruns - self.underruns_at_start,
+                     "host_wait_seconds": round(st.host_wait_seconds, 6)}
+        return {"bytes": self.bytes_written, "host_buffer": host, "drive": drive}
 
     def write_own(self, data: bytes | bytearray | memoryview, record_size: int, *, pad: bool = False) -> None:
         """Write bytes straight to this device as records of `record_size`; the last one
@@ -132,6 +171,9 @@ class RecordStream:
             raise UsageError("a record stream needs at least one device")
         per_chunk = max(1, chunk_size // record_size)
         self.chunk_size = per_chunk * record_size
+        self.pool = max(2, chunks)
+        self.started = time.monotonic()
+        self._draining = False      # the producer is done (close, sync): backlog samples would only show that
         self._free: queue.SimpleQueue[_Chunk] = queue.SimpleQueue()
         self._chunks_left = max(2, chunks) - 1   # allocated on demand: small jobs stay cheap
         self._lock = threading.Lock()
@@ -161,6 +203,20 @@ class RecordStream:
             if s.error is None:
                 f |= s.flags
         return f
+
+    def flow(self) -> list[dict[str, Any]]:
+        """Each device's flow (DeviceStatus.flow), in device order: for a job's --json."""
+        return [st.flow(self.pool, self.chunk_size) for st in self.status]
+
+    def destination_progress(self) -> tuple[DestinationProgress, ...]:
+        """Each device's progress now: bytes, rate and how full its share of the host buffer is (a
+        ProgressTracker's sampler)."""
+        elapsed = time.monotonic() - self.started
+        done = self._closed
+        return tuple(DestinationProgress(getattr(st.device, "name", "") or f"tape {i}", "tape", st.bytes_written,
+                                         elapsed, 0.0 if done else st.backlog / self.pool,
+                                         "failed" if st.error is not None else "done" if done else "writing")
+                     for i, st in enumerate(self.status))
 
     @property
     def live_devices(self) -> list[DeviceStatus]:
@@ -274,12 +330,14 @@ class RecordStream:
         (and every hash task has run). Only at a record boundary."""
         if self.offset % self.record_size:
             raise RuntimeError("sync inside a record: end or pad the record first")
+        self._draining = True
         if self._cur.fill or self._cur.tasks:
             self._submit()
         done = [threading.Event() for _ in self._dev_qs]
         self._hash_q.put(_Barrier(done))
         for ev in done:
             ev.wait()
+        self._draining = False
         self.check()
 
     def each_device(self, fn: Callable[[int, DeviceStatus], None]) -> None:
@@ -321,6 +379,7 @@ class RecordStream:
         if self._closed:
             raise RuntimeError("stream already closed")
         self.pad_to_record()
+        self._draining = True
         if self._cur.fill or self._cur.tasks:
             self._submit(final=True)
         self._finish()
@@ -407,12 +466,15 @@ class RecordStream:
                 chunk.events[index].set()
                 continue
             if status.error is None:
+                if not self._draining:
+                    status.note_backlog(q.qsize())
                 view, short = chunk.view, chunk.short
                 try:
                     for off in range(0, chunk.fill, rs):
                         n = short.get(off, rs) if short else rs
                         if n:
                             status.flags |= write(view[off:off + n])
+                            status.bytes_written += n
                         else:
                             status.flags |= status.device.write_filemarks(1)
                         status.records_written += 1

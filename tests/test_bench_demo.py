@@ -50,6 +50,13 @@ def test_bench_measures_every_goal_beside_its_baseline_and_leaves_nothing(tmp_pa
     if shutil.which("tar") and shutil.which("xxhsum"):
         assert "card / two-pass peer" in goals and "dpx / two-pass peer" in goals
     assert all(g["ratio"] > 0 and g["met"] == (g["ratio"] >= g["goal"]) for g in goals.values())
+    # the drive goal: the mixed card (every data set in one job) at LTO-9 and LTO-10 speed
+    assert [d["generation"] for d in report["drive"]] == ["LTO-9", "LTO-10"]
+    for d in report["drive"]:
+        drive = d["flow"]["drive"]
+        assert d["files"] == 1 + 12 + 30 and d["flow"]["bytes"] > 3 * MiB
+        assert drive["native_mb_s"] == 400 and drive["underruns"] >= 0
+        assert 0 < drive["high_bytes"] <= drive["buffer_bytes"]
     assert not workdir.exists()
 
 
@@ -60,6 +67,7 @@ def test_bench_cleans_up_inside_a_folder_it_did_not_make(tmp_path):
     assert result.exit_code == 0, result.output
     assert "| goal | ours | against | ratio | goal | met | CPU-time ratio |" in result.output
     assert "| card / raw records |" in result.output and "peer" not in result.output
+    assert "mixed card at LTO-9 speed (400 MB/s, floor 177): underruns 0 (goal 0, met)" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
 
 

@@ -48,6 +48,7 @@ from .member import Member, TarExtra
 from .member_stream import DEFAULT_CHUNK, Damage, MemberStreamReader, Skipped
 from .tar_dialects import header_path, member_of, octal, parse_pax_lenient, parse_pax_records, pax_int
 from .tar_header import header_info
+from .tar_quick import quick_header
 from .tar_sparse import SparseMap, expand, is_sparse, old_gnu_entries, pax_map, read_map_text, sparse_name
 
 __all__ = ["TarMember", "TarReader", "BLOCK", "parse_pax_records"]
@@ -86,6 +87,9 @@ def _padded(n: int) -> int:
 
 def _parse(buf: bytes) -> tarfile.TarInfo | str:
     """The header in `buf`, or why it is not one."""
+    ti = quick_header(buf)       # the plain case, in one struct unpack
+    if ti is not None:
+        return ti
     try:
         return header_info(buf, "utf-8", "surrogateescape")   # tarfile.TarInfo.frombuf, faster
     except (tarfile.HeaderError, ValueError) as e:
@@ -109,10 +113,10 @@ class SkipMember(Exception):
         self.path, self.reason, self.stored = path, reason, stored
 
 
-def _member_kind(t: bytes, merged: dict[str, str], path: str, stored: int) -> str:
-    """The member kind of type flag `t`; SkipMember for what lto-archive does not restore (GNU tar
-    extracts an unknown type as a file; lto-archive steps over it and says so)."""
-    if is_sparse(t, merged):
+def _member_kind(t: bytes, sparse: bool, merged: dict[str, str], path: str, stored: int) -> str:
+    """The member kind of type flag `t` (`sparse`: a GNU sparse member); SkipMember for what lto-archive does
+    not restore (GNU tar extracts an unknown type as a file; lto-archive steps over it and says so)."""
+    if sparse:
         return "file"
     if t == b"D":
         return "dir"   # a GNU incremental dump directory: a directory, its listing as data
@@ -409,10 +413,12 @@ class TarReader(MemberStreamReader[TarExtra]):
         path = longname if longname is not None else header_path(buf)
         linkname = longlink if longlink is not None else ti.linkname
         merged = {**self.global_pax, **pax} if self.global_pax else pax
-        for k in [k for k, v in merged.items() if v == ""]:
-            del merged[k]   # an empty value in 'x' cancels a global value
+        if "" in merged.values():
+            for k in [k for k, v in merged.items() if v == ""]:
+                del merged[k]   # an empty value in 'x' cancels a global value
         t, path, merged, part_offset = self._continued(buf, ti, header_offset, path, merged)
-        kind = _member_kind(t, merged, path, ti.size)
+        sparse = is_sparse(t, merged)
+        kind = _member_kind(t, sparse, merged, path, ti.size)
         try:
             m = member_of(ti, kind, path, linkname, merged)
         except ValueError as e:
@@ -422,7 +428,7 @@ class TarReader(MemberStreamReader[TarExtra]):
         if not m.path:
             raise BadHeader(header_offset, "a header with an empty name", None)
         self._stored, self._smap = m.size, None
-        if is_sparse(t, merged):
+        if sparse:
             m.path = sparse_name(merged, path)
             self._smap, self._stored = self._sparse_map(buf, t, merged, m.path, m.size)
             m.size = self._smap.realsize

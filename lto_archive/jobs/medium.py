@@ -19,7 +19,10 @@ branches on a format's name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -29,6 +32,35 @@ from ..tape.device import TapeDevice
 from ..formats.registry import LTFS
 from .ltfs_read import read_ltfs
 from .read import ReadResult, read_tape_files
+
+
+#: allocations between two collections of the garbage collector's youngest generation during a read pass
+READ_GC_THRESHOLD = 50_000
+_gc_lock = threading.Lock()
+_gc_passes = 0
+_gc_saved: tuple[int, int, int] = (700, 10, 10)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """A read pass makes a handful of short-lived objects per member (header, member, pax records, hashes):
+    with the collector's default threshold (700 allocations) its collections were ~10 % of the CPU of a
+    restore of 12 KiB frames. During the pass the youngest generation is collected every
+    READ_GC_THRESHOLD allocations instead; cycles are still collected. Passes may nest or overlap
+    (threads): the first one in saves the thresholds, the last one out puts them back."""
+    global _gc_passes, _gc_saved
+    with _gc_lock:
+        if _gc_passes == 0:
+            _gc_saved = gc.get_threshold()
+            gc.set_threshold(max(_gc_saved[0], READ_GC_THRESHOLD), _gc_saved[1], _gc_saved[2])
+        _gc_passes += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_passes -= 1
+            if _gc_passes == 0:
+                gc.set_threshold(*_gc_saved)
 
 
 class Medium(Protocol):
@@ -56,8 +88,9 @@ class TapeFiles:
              accept_unproven: bool = False) -> ReadResult:
         if generation is not None or rollback:
             raise UsageError("--generation and --rollback choose an LTFS index; this cartridge holds tape files")
-        return read_tape_files(self.device, phase, patterns=patterns, dest=dest, overwrite=overwrite,
-                               progress=progress, keep_damaged=keep_damaged, accept_unproven=accept_unproven)
+        with fewer_collections():
+            return read_tape_files(self.device, phase, patterns=patterns, dest=dest, overwrite=overwrite,
+                                   progress=progress, keep_damaged=keep_damaged, accept_unproven=accept_unproven)
 
 
 class LtfsVolume:
@@ -74,9 +107,10 @@ class LtfsVolume:
              progress: ProgressCallback | None = None, generation: int | None = None,
              rollback: bool = False, keep_damaged: bool = False,
              accept_unproven: bool = False) -> ReadResult:
-        return read_ltfs(self.device, phase, patterns=list(patterns), dest=dest, overwrite=overwrite,
-                         progress=progress, generation=generation, rollback=rollback, keep_damaged=keep_damaged,
-                         accept_unproven=accept_unproven)
+        with fewer_collections():
+            return read_ltfs(self.device, phase, patterns=list(patterns), dest=dest, overwrite=overwrite,
+                             progress=progress, generation=generation, rollback=rollback,
+                             keep_damaged=keep_damaged, accept_unproven=accept_unproven)
 
 
 LAYOUTS: tuple[type[LtfsVolume] | type[TapeFiles], ...] = (LtfsVolume, TapeFiles)   # probed in this order
@@ -91,4 +125,4 @@ def open_medium(device: TapeDevice) -> LtfsVolume | TapeFiles:
     return TapeFiles(device)
 
 
-__all__ = ["Medium", "TapeFiles", "LtfsVolume", "LAYOUTS", "open_medium"]
+__all__ = ["Medium", "TapeFiles", "LtfsVolume", "LAYOUTS", "open_medium", "fewer_collections", "READ_GC_THRESHOLD"]

@@ -174,6 +174,7 @@ def _reason(path: str, message: str) -> str:
     return message.replace(f"{path!r} ", "").replace(f"{path!r}", "it")
 
 
+_META_PREFIX = META_DIR + "/"
 DEFAULT_FORMAT = "tar"      # a tape file whose format is not recognised is read as TAR (what other tools wrote)
 
 
@@ -331,7 +332,7 @@ class Walker:
             except CorruptArchive as exc:     # present but unreadable: damage, never absence
                 self.damage(exc.message)
             return
-        if m.path.startswith(META_DIR + "/"):
+        if m.path.startswith(_META_PREFIX):
             if self.target is not None:
                 rel = f"{META_DIR}/tape-file-{self.n}/{m.path[len(META_DIR) + 1:]}"
                 self._restore_bytes(rel, m, reader.read_data(m))
@@ -339,7 +340,7 @@ class Walker:
         block, offset = stream.block_of(m.header_offset)
         seen = MemberSeen(m.path, m.kind, m.size, m.mtime, self.n, block, offset, linkname=m.linkname)
         res.members.append(seen)
-        wanted = matches_patterns(m.path, self.patterns)
+        wanted = not self.patterns or matches_patterns(m.path, self.patterns)
         if m.kind == "file":
             self.tracker.file_started(m.path)
         if self.volume and m.kind == "file" and wanted and self._part(reader, m, seen):
@@ -444,8 +445,9 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
     seen = {m.path: m for m in result.members if m.kind == "file"}
     refused = {r["path"] for r in result.refused}
     label = EVIDENCE.get(result.manifest_source, result.manifest_source)
+    proofs: dict[tuple[str, ...], str] = {}     # "manifest xxh128+md5", made once per set of algorithms
     for rec in manifest.files:
-        if rec.kind != "file" or not matches_patterns(rec.path, patterns):
+        if rec.kind != "file" or (patterns and not matches_patterns(rec.path, patterns)):
             continue
         if rec.path in refused:
             continue  # not restored (exists, unsafe): reported as a refusal, its bytes were never read
@@ -468,14 +470,21 @@ def compare(result: TapeFileResult, manifest: Manifest, patterns: list[str]) -> 
             result.failed.append({"path": rec.path, "reason": "not read back to its end: the tape file is "
                                   "damaged or cut short inside this file"})
             continue
-        bad = {a: (h, got.hashes.get(a)) for a, h in rec.hashes.items() if got.hashes.get(a) != h}
+        if got.hashes == rec.hashes:
+            bad = {}
+        else:
+            bad = {a: (h, got.hashes.get(a)) for a, h in rec.hashes.items() if got.hashes.get(a) != h}
         if bad:
             a, (want, have) = next(iter(bad.items()))
             result.failed.append({"path": rec.path, "reason": f"{a} mismatch", "algorithm": a,
                                   "expected": want, "actual": have})
         else:
             result.verified.append(rec.path)
-            result.proven_by[rec.path] = f"{label} {'+'.join(sorted(rec.hashes))}".strip()
+            algs = tuple(rec.hashes)
+            proof = proofs.get(algs)
+            if proof is None:
+                proof = proofs[algs] = f"{label} {'+'.join(sorted(rec.hashes))}".strip()
+            result.proven_by[rec.path] = proof
 
 
 def read_tape(device: TapeDevice, phase: str, *, tape_files: Iterable[int] | None = None,

@@ -123,6 +123,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
             d.open()
         chunk_kw = {"chunk_size": opts.chunk_size} if opts.chunk_size else {}
         self.stream = RecordStream(devices, opts.record_size, **chunk_kw)
+        self.tracker.sampler = self.stream.destination_progress    # each tape's bytes, rate, buffer (readpath)
         self.journal = JobJournal.open(opts.log_dir, session, self.stream)   # the copy log as the job goes
         self.writer: FormatWriter = self.fmt.writer(self.stream, session=session)
         if hasattr(self.writer, "plan"):
@@ -250,7 +251,7 @@ def _destination_results(stream: RecordStream, starts: list[Any], dests: list[Fo
                     "device": getattr(st.device, "name", ""), "tape_file": p.file_number, "start_block": p.block,
                     "status": "failed" if err is not None else "ok",
                     "error": (getattr(err, "message", None) or str(err)) if err is not None else "",
-                    "verified": None, "failed": []})
+                    "verified": None, "failed": [], "flow": st.flow(stream.pool, stream.chunk_size)})
     for d in dests:
         out.append(d.result.to_dict())
     return out

@@ -52,6 +52,8 @@ class TapeStats:
     underruns: int = 0            # speed model: buffer ran dry while streaming (shoe-shine)
     flushes: int = 0              # speed model: buffer written out on request
     host_wait_seconds: float = 0.0  # speed model: time a real drive would have kept the host waiting
+    buffer_high_bytes: int = 0    # speed model: the drive buffer at its fullest (since reset_watermarks)
+    buffer_low_bytes: int | None = None   # ...at its emptiest while the tape was moving (None: it never moved)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -148,11 +150,22 @@ class DriveSpeedModel:
             self._sleep(seconds_ns / NS)
         return seconds_ns if self.throttle else 0
 
+    def reset_watermarks(self) -> None:
+        """Start a new window for the buffer's high and low watermarks (a job's stream calls it)."""
+        self.stats.buffer_high_bytes = self.level
+        self.stats.buffer_low_bytes = None
+
     def on_write(self, nbytes: int) -> None:
         """The host hands the drive one record of `nbytes`."""
         now = self._now()
+        moving = self.streaming
         self._drain(now, nbytes)
+        st = self.stats
+        if moving and (st.buffer_low_bytes is None or self.level < st.buffer_low_bytes):
+            st.buffer_low_bytes = self.level      # the emptiest point: just before this record arrived
         self.level += nbytes
+        if self.level > st.buffer_high_bytes:
+            st.buffer_high_bytes = min(self.level, self.buffer_bytes)
         if not self.streaming and self.level >= self.restart_bytes:
             self.streaming = True
         if self.level > self.buffer_bytes:
