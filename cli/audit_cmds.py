@@ -11,7 +11,7 @@ import click
 import lto_archive
 
 from .catalog_cmds import catalog_option
-from .common import emit, human_bytes
+from .common import ProgressBar, emit, human_bytes
 
 NOW_ENV = "LTO_ARCHIVE_NOW"
 
@@ -129,17 +129,21 @@ def _run_text(doc: dict[str, Any]) -> None:
 @click.option("--scratch", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where sampled and drilled files are restored, then removed (default: the temp folder).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many cartridges.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress on stderr (default: on a terminal); plain lines when not a terminal.")
 @now_option
 @catalog_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def run(devices: tuple[str, ...], libraries: tuple[str, ...], cartridges: tuple[str, ...], kind: str | None,
-        seed: int | None, scratch: Path | None, limit: int | None, now: str | None, catalog_path: Path | None,
-        as_json: bool) -> None:
+        seed: int | None, scratch: Path | None, limit: int | None, progress: bool | None, now: str | None,
+        catalog_path: Path | None, as_json: bool) -> None:
     """Do what is due: full or sampled verify, and a restore drill, recorded in the catalog and custody log."""
     if not devices and not libraries:
         raise lto_archive.UsageError("audit run needs the drives (--device) or libraries (--library) to use")
-    result = lto_archive.audit_run(catalog_path, devices=devices, libraries=libraries, now=now, seed=seed,
-                                   scratch=scratch, cartridges=cartridges, kind=kind, limit=limit)
+    with ProgressBar(progress) as bar:
+        result = lto_archive.audit_run(catalog_path, devices=devices, libraries=libraries, now=now, seed=seed,
+                                       scratch=scratch, cartridges=cartridges, kind=kind, limit=limit,
+                                       progress=bar)
     doc = result.to_dict()
     emit(doc, as_json, lambda: _run_text(doc))
     result.raise_for_status()

@@ -10,7 +10,7 @@ import click
 import lto_archive
 
 from .catalog_cmds import catalog_option
-from .common import emit
+from .common import ProgressBar, emit
 
 
 def _text(doc: dict) -> None:  # type: ignore[type-arg]
@@ -47,18 +47,23 @@ def _text(doc: dict) -> None:  # type: ignore[type-arg]
                    "default: a temporary folder).")
 @click.option("--operator", default=None, help="Who runs the migration (the copy logs, the ASC MHL history).")
 @click.option("--production", default=None, help="The production the copy logs are filed under.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress on stderr (default: on a terminal); plain lines when not a terminal.")
 @catalog_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def migrate(sources: tuple[str, ...], target: str | None, library: str | None, from_barcodes: tuple[str, ...],
             to_barcode: str | None, drive_devices: tuple[str, ...], fmt: str | None, staging: Path | None,
-            operator: str | None, production: str | None, catalog_path: Path | None, as_json: bool) -> None:
+            operator: str | None, production: str | None, progress: bool | None, catalog_path: Path | None,
+            as_json: bool) -> None:
     """Move cartridges to a new one, any format to any: each source read and proven, written to the target,
     the target read back and compared; only then the source is marked superseded (nothing is deleted)."""
     if not sources and not from_barcodes:
         raise click.UsageError("give the source: --from DEVICE, or --library L --from-barcode B")
-    result = lto_archive.migrate(list(sources), target, format=fmt, staging=staging, catalog=catalog_path,
-                                 library=library, source_barcodes=list(from_barcodes), target_barcode=to_barcode,
-                                 drive_devices=list(drive_devices) or None, operator=operator, production=production)
+    with ProgressBar(progress) as bar:
+        result = lto_archive.migrate(list(sources), target, format=fmt, staging=staging, catalog=catalog_path,
+                                     library=library, source_barcodes=list(from_barcodes),
+                                     target_barcode=to_barcode, drive_devices=list(drive_devices) or None,
+                                     operator=operator, production=production, progress=bar)
     doc = result.to_dict()
     emit(doc, as_json, lambda: _text(doc))
     result.raise_for_status()

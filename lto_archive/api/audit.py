@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..progress import ProgressCallback
 from ..audit import (AuditPlan, AuditRun, DriveReach, LibraryReach, Place, Reach, clock, metrics_text, plan_audits,
                      report_document, report_html, run_audits)
 from ..catalog.audits import Policy, get_policy, set_policy
@@ -69,7 +70,7 @@ def audit_plan(catalog: CatalogArg = None, *, now: str | datetime | None = None,
 def audit_run(catalog: CatalogArg = None, *, devices: Sequence[str] = (), libraries: Sequence[str] = (),
               now: str | datetime | None = None, seed: int | None = None, scratch: PathLike | None = None,
               cartridges: Sequence[str] = (), kind: str | None = None, limit: int | None = None,
-              drive_devices: Drives = None) -> AuditRun:
+              drive_devices: Drives = None, progress: ProgressCallback | None = None) -> AuditRun:
     """Do the audits due at `now` on the cartridges the `devices` hold or the `libraries` load (or those of
     `cartridges`, whatever is due; `kind` 'full' or 'sample'). Every audit and drill is recorded in the catalog
     and its custody log; `seed` (recorded) repeats a run's random choices. `raise_for_status()`: exit 3 when a
@@ -78,7 +79,7 @@ def audit_run(catalog: CatalogArg = None, *, devices: Sequence[str] = (), librar
     with catalog_store(catalog, create=False) as store, _reaches(devices, libraries, drive_devices, problems) as rs:
         assert store is not None
         run = run_audits(store, rs, now=clock(now), seed=seed, scratch=None if scratch is None else Path(scratch),
-                         cartridges=cartridges, kind=kind, limit=limit)
+                         cartridges=cartridges, kind=kind, limit=limit, progress=progress)
     run.skipped += [{"cartridge": p["where"], "why": p["why"]} for p in problems]
     return run
 

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+from ..progress import ProgressCallback
 from ..catalog.lineage import migrations as _migrations
 from ..catalog.lineage import superseded_by as _superseded_by
 from ..errors import UsageError
@@ -46,7 +47,7 @@ def migrate(sources: TapeDevice | str | Sequence[TapeDevice | str] = (), target:
             format: str | None = None, staging: PathLike | None = None, catalog: CatalogArg = None,
             library: str | None = None, source_barcodes: Sequence[str] = (), target_barcode: str | None = None,
             drive_devices: Drives = None, operator: str | None = None, production: str | None = None,
-            log_dir: PathLike | None | bool = None) -> Migration:
+            log_dir: PathLike | None | bool = None, progress: ProgressCallback | None = None) -> Migration:
     """Move every source cartridge to `target`: each read into `staging` (its room checked first) with every
     file hashed and proven against its manifest and the catalog's hashes, written to the target in `format`
     (default: LTFS on an LTFS volume, else the source's format), the target read back and compared; only a
@@ -69,10 +70,12 @@ def migrate(sources: TapeDevice | str | Sequence[TapeDevice | str] = (), target:
         assert store is not None
         if staging is not None:
             return _migrate(store, openers, open_target, Path(staging), format=format, operator=operator,
-                            log_dir=logs, production=(production or "").strip(), target_name=name)
+                            log_dir=logs, production=(production or "").strip(), target_name=name,
+                            progress=progress)
         with tempfile.TemporaryDirectory(prefix="lto-archive-migrate-") as tmp:
             done = _migrate(store, openers, open_target, Path(tmp), format=format, operator=operator,
-                            log_dir=logs, production=(production or "").strip(), target_name=name)
+                            log_dir=logs, production=(production or "").strip(), target_name=name,
+                            progress=progress)
         for one in done.sources:
             one.staging_kept = None          # a temporary folder is not kept: give `staging` to keep one
         return done

@@ -25,6 +25,7 @@ from ..catalog.record import record_read
 from ..catalog.store import Catalog
 from ..errors import JobIncomplete, LtoArchiveError, UsageError, VerificationFailed
 from ..jobs.read import verify_tape
+from ..progress import ProgressCallback
 from ..problems import summarise
 from ..tape.device import TapeDevice
 from .clock import iso
@@ -96,10 +97,10 @@ class AuditRun:
                 "audited": [a.to_dict() for a in self.audited], "skipped": self.skipped}
 
 
-def _full(cat: Catalog, device: TapeDevice, catalogued: list[str]) -> Reading:
+def _full(cat: Catalog, device: TapeDevice, catalogued: list[str], progress: ProgressCallback | None = None) -> Reading:
     """The whole cartridge read back; `files`: the catalogued files it proved or failed (the session's own
     metadata files, on an LTFS volume, are read and judged too, but not counted)."""
-    raw = verify_tape(device)
+    raw = verify_tape(device, progress=progress)
     record_read(cat, raw, device.medium(), "audit")
     failures = [{"path": f["path"], "reason": f.get("reason", "")} for f in raw.failed]
     failures += [{"path": u["path"], "reason": u.get("reason", "unproven")} for u in raw.unproven]
@@ -110,7 +111,7 @@ def _full(cat: Catalog, device: TapeDevice, catalogued: list[str]) -> Reading:
 
 
 def audit_one(cat: Catalog, item: CartridgeState, device: TapeDevice, *, now: datetime, seed: int, scratch: Path,
-              device_name: str = "") -> AuditOutcome:
+              device_name: str = "", progress: ProgressCallback | None = None) -> AuditOutcome:
     """Audit the cartridge `item` names, loaded in `device`; recorded in the catalog and its custody log."""
     policy = get_policy(cat)
     candidates = sample_candidates(cat, item.destination_id)
@@ -122,7 +123,7 @@ def audit_one(cat: Catalog, item: CartridgeState, device: TapeDevice, *, now: da
     entries = cartridge_entries(cat, item.destination_id, sampled + drilled_paths)
     try:
         if kind == "full":
-            reading = _full(cat, device, candidates)
+            reading = _full(cat, device, candidates, progress)
         else:
             reading = read_sample(cat, item.label, device, sampled, scratch, entries)
         reading.status = RESULT_OF.get(reading.status, reading.status)
@@ -166,7 +167,7 @@ def _chosen(cat: Catalog, now: datetime, places: dict[str, Place], cartridges: S
 
 def run_audits(cat: Catalog, reaches: Sequence[Reach], *, now: datetime, seed: int | None = None,
                scratch: Path | None = None, cartridges: Sequence[str] = (), kind: str | None = None,
-               limit: int | None = None) -> AuditRun:
+               limit: int | None = None, progress: ProgressCallback | None = None) -> AuditRun:
     """The audits due at `now` (or those of `cartridges`, of `kind`), on what the `reaches` hold."""
     seed = random.SystemRandom().randrange(1 << 32) if seed is None else seed
     places: dict[str, Place] = {}
@@ -190,7 +191,7 @@ def run_audits(cat: Catalog, reaches: Sequence[Reach], *, now: datetime, seed: i
             continue
         try:
             run.audited.append(audit_one(cat, item, device, now=now, seed=seed, scratch=scratch,
-                                         device_name=found.name))
+                                         device_name=found.name, progress=progress))
         finally:
             found.done(device)
     return run

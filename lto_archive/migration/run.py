@@ -23,6 +23,7 @@ from ..errors import LtoArchiveError, UsageError, VerificationFailed
 from ..formats.registry import is_volume_layout, layout_on
 from ..jobs.catalog_import import import_tape, record_job
 from ..jobs.write import WriteOptions, write_archive
+from ..progress import ProgressCallback
 from ..manifest import Manifest
 from ..tape import TapeDevice
 from .stage import Unit, add_migration_generation, check_room, compare_catalog, plan_units, read_unit
@@ -83,7 +84,8 @@ def label_of(dev: TapeDevice) -> str:
     return tape_label(dev.medium().barcode, None, getattr(dev, "name", None) or str(dev))
 
 
-def _stage_source(store: Catalog, dev: TapeDevice, staging: Path, out: SourceMigration) -> list[Unit]:
+def _stage_source(store: Catalog, dev: TapeDevice, staging: Path, out: SourceMigration,
+                  progress: ProgressCallback | None = None) -> list[Unit]:
     """Read the whole source into staging: its units planned, the room checked first, each unit proven."""
     units = plan_units(dev, staging)
     check_room(staging, units)
@@ -93,7 +95,7 @@ def _stage_source(store: Catalog, dev: TapeDevice, staging: Path, out: SourceMig
         source_id = destination_id(store, out.label)
     known = catalog_hashes(store, source_id) if source_id is not None else {}
     for unit in units:
-        read_unit(dev, unit)
+        read_unit(dev, unit, progress)
         if unit.read is not None:
             record_read(store, unit.read, dev.medium())      # the source's read is a proof of its copies too
         compare_catalog(unit, known)
@@ -131,8 +133,9 @@ def _write_unit(dev: TapeDevice, unit: Unit, fmt: str, opts: dict[str, Any], out
         out.problems += [p for p in unit.problems if p not in out.problems]
         return None
     options = WriteOptions(format=fmt, algorithms=tuple(s.algorithms) or ("xxh128", "md5"), verify=True,
-                           device_name=str(getattr(dev, "name", "") or target), **opts)
-    result = write_archive([str(p) for p in unit.sources()], [dev], options)
+                           device_name=str(getattr(dev, "name", "") or target),
+                           **{k: v for k, v in opts.items() if k != "progress"})
+    result = write_archive([str(p) for p in unit.sources()], [dev], options, progress=opts.get("progress"))
     problems = _prove(unit, result)
     out.problems += problems
     if not problems:
@@ -185,7 +188,7 @@ def migrate_one(store: Catalog, open_source: Opener, open_target: Opener, stagin
         if where.exists():
             raise UsageError(f"the staging folder {where} exists already: empty it or give another --staging",
                              staging=str(where))
-        units = _stage_source(store, src, where, out)
+        units = _stage_source(store, src, where, out, opts.get("progress"))
     with open_target() as dev:
         fmt = _target_format(dev, fmt, units)
         label = label_of(dev)
@@ -213,11 +216,11 @@ def migrate_one(store: Catalog, open_source: Opener, open_target: Opener, stagin
 
 def migrate(store: Catalog, sources: Sequence[Opener], open_target: Opener, staging: Path, *,
             format: str | None = None, operator: str | None = None, log_dir: Path | None = None,
-            production: str = "", target_name: str = "") -> Migration:
+            production: str = "", target_name: str = "", progress: ProgressCallback | None = None) -> Migration:
     """Every source, in order, to the one target (consolidation when several); see the module's docstring."""
     if not sources:
         raise UsageError("migrate needs at least one source cartridge (--from)")
-    opts: dict[str, Any] = {"operator": operator, "log_dir": log_dir, "production": production}
+    opts: dict[str, Any] = {"operator": operator, "log_dir": log_dir, "production": production, "progress": progress}
     result = Migration(target_name, format or "")
     for open_source in sources:
         one, fmt, label = migrate_one(store, open_source, open_target, staging, format, opts)

@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..formats.registry import layout_on
 from ..jobs.read import ReadResult, list_tape, restore_tape
+from ..progress import ProgressCallback
 from ..manifest import META_DIR, OK, Manifest
 from ..mhl.model import HISTORY_FOLDER, TRANSFER, CreatorInfo
 from ..mhl.reader import read_history
@@ -92,11 +93,11 @@ def check_room(staging: Path, units: list[Unit]) -> int:
     return need
 
 
-def read_unit(dev: TapeDevice, unit: Unit) -> None:
+def read_unit(dev: TapeDevice, unit: Unit, progress: ProgressCallback | None = None) -> None:
     """Restore one session into its staging folder, every file hashed and compared with its manifest."""
     unit.folder.mkdir(parents=True, exist_ok=False)     # STAGING/<label>/<n>
     tape_files = None if unit.number is None else [unit.number]
-    unit.read = restore_tape(dev, unit.folder, tape_files=tape_files)
+    unit.read = restore_tape(dev, unit.folder, tape_files=tape_files, progress=progress)
     r = unit.read
     if unit.manifest is None:         # an LTFS volume: what its index says, as the read proved it
         found = [t.manifest for t in r.tape_files if t.manifest is not None]
