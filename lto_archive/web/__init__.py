@@ -11,20 +11,31 @@ from typing import Any
 
 from ..api.catalog import Catalog
 from ..catalog import users as _users
-from .app import WebView, create_app
+from ..errors import UsageError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 
 
+def create_app(catalog: str | None = None, *, secret: str | None = None) -> Any:
+    """The web app (an ASGI app) over `catalog`; see app.create_app. Starlette, Jinja and uvicorn are the
+    `web` extra: a base install (a DIT's laptop) runs everything else without them."""
+    try:
+        from .app import create_app as make
+    except ImportError as exc:
+        raise UsageError(f"the web view needs {exc.name or 'its packages'}: pip install 'lto-archive[web]'") from None
+    return make(catalog, secret=secret)
+
+
 def serve_web(catalog: str | None = None, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
               secret: str | None = None) -> None:
     """Serve the web view until stopped (Ctrl-C)."""
-    import uvicorn
-
+    app = create_app(catalog, secret=secret)
     with Catalog(catalog, create=False):
         pass                     # a catalog that cannot be opened is refused before the server starts
-    uvicorn.run(create_app(catalog, secret=secret), host=host, port=port, log_level="warning")
+    import uvicorn               # the web extra, as create_app checked
+
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def add_web_user(name: str, password: str, role: str, *, catalog: str | None = None) -> dict[str, Any]:
@@ -43,5 +54,4 @@ def web_users(*, catalog: str | None = None) -> list[dict[str, Any]]:
         return _users.users(cat.store)
 
 
-__all__ = ["create_app", "serve_web", "add_web_user", "remove_web_user", "web_users", "WebView", "DEFAULT_HOST",
-           "DEFAULT_PORT"]
+__all__ = ["create_app", "serve_web", "add_web_user", "remove_web_user", "web_users", "DEFAULT_HOST", "DEFAULT_PORT"]
