@@ -14,10 +14,12 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..progress import DestinationProgress
 from ..errors import LtoArchiveError, RestoreConflict, UnsafePath, UsageError
 from ..hashing import MultiHasher
 from ..manifest import iso, utc_now
@@ -54,6 +56,9 @@ class FolderDestination:
         self.result = FolderResult(self.root)
         self._lock = threading.Lock()
         self._target: RestoreTarget | None = None
+        self.bytes_written = 0           # file bytes copied so far (the progress line of this destination)
+        self.started = time.monotonic()
+        self.closed = False
 
     # --- before anything is written ------------------------------------------------
     def check_space(self, total_bytes: int) -> None:
@@ -79,6 +84,13 @@ class FolderDestination:
 
     def open(self) -> None:
         self._target = RestoreTarget(self.root, overwrite=False)
+        self.started = time.monotonic()
+
+    def progress(self) -> DestinationProgress:
+        """This folder's line in a job's progress: its bytes, rate and state (no buffer of its own)."""
+        state = "failed" if not self.alive else "done" if self.closed else "writing"
+        return DestinationProgress(str(self.root), "folder", self.bytes_written, time.monotonic() - self.started,
+                                   None, state)
 
     @property
     def alive(self) -> bool:
@@ -123,6 +135,7 @@ class FolderDestination:
         return FolderFile(self, path, handle) if handle is not None else None
 
     def close(self) -> None:
+        self.closed = True
         if self._target is not None:
             try:
                 with self._lock:
@@ -197,6 +210,7 @@ class FolderFile:
             return
         try:
             self.handle.write(view)
+            self.dest.bytes_written += len(view)
         except (OSError, LtoArchiveError) as exc:     # the disk refused (RestoreFile says DeviceError)
             self.broken = True
             self.dest.fail(exc, self.path)

@@ -123,7 +123,8 @@ class _TapeFileJob(WriteJob[WriteResult]):
             d.open()
         chunk_kw = {"chunk_size": opts.chunk_size} if opts.chunk_size else {}
         self.stream = RecordStream(devices, opts.record_size, **chunk_kw)
-        self.tracker.sampler = self.stream.destination_progress    # each tape's bytes, rate, buffer (readpath)
+        # each destination's line: every tape's bytes, rate and buffer, and every folder copy's (a shuttle drive)
+        self.tracker.sampler = lambda: self.stream.destination_progress() + tuple(d.progress() for d in self.plan.dests)
         self.journal = JobJournal.open(opts.log_dir, session, self.stream)   # the copy log as the job goes
         self.writer: FormatWriter = self.fmt.writer(self.stream, session=session)
         if hasattr(self.writer, "plan"):
