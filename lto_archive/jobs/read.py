@@ -160,8 +160,8 @@ class ReadResult:
                 + summarise((r["path"], _reason(r["path"], r["message"])) for r in self.refused),
                 files=[r["path"] for r in self.refused])
         if self.unproven:
-            raise JobIncomplete(f"{len(self.unproven)} file(s) were not copied cleanly when written and cannot "
-                                f"be proven: " + "; ".join(f"{u['path']}: {u['reason']}" for u in self.unproven[:20]),
+            raise JobIncomplete(f"{len(self.unproven)} file(s) cannot be proven: "
+                                + summarise((u["path"], u["reason"]) for u in self.unproven),
                                 files=[u["path"] for u in self.unproven])
 
     def to_dict(self) -> dict[str, Any]:
