@@ -4,8 +4,10 @@ Each measurement is a job of N tiny files (seeded sizes of 1..64 bytes, 1,000 to
 fresh child process, which reports its peak RSS (ru_maxrss) at the end. Two sizes are compared: what
 the job holds per file is (peak at N2 - peak at N1) / (N2 - N1), free of what the interpreter and
 the imports take, and of timing. The goal (RSS < 256 MiB for 10^6 files, whatever the size: nearly
-nothing held per file) is not met yet: that test is a strict xfail, with today's figure beside it as
-a guard that the footprint does not grow back.
+nothing held per file, ~200 bytes) is not met yet (issue 15 stays open on it); what is tested is today's
+figure as a guard that the footprint does not grow back. (A strict xfail on the goal was dropped: the
+peak-to-peak difference of two small jobs can land under the goal by the allocator's chance, so it could
+pass without the goal being met.)
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 KiB, MiB = 1024, 1024 * 1024
 N1, N2 = 5_000, 20_000
-# the goal: 10^6 files in < 256 MiB with ~60 MiB for the interpreter, imports and buffers
-GOAL_PER_FILE = 200
 # what a job took per file when this test was written (between 5,000 and 20,000 files: TAR ~2.9 KiB,
 # LTFS ~3.0 KiB; the record, its entry, the hashes, the ASC MHL generation and the metadata members
 # at the commit point): a guard that it does not grow, with room for the allocator's noise
@@ -86,12 +86,6 @@ def per_file(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
 @pytest.mark.parametrize("fmt", ["tar", "ltfs"])
 def test_footprint_per_file_does_not_grow_back(per_file: dict[str, float], fmt: str) -> None:
     assert per_file[fmt] <= TODAY_PER_FILE[fmt], f"{fmt}: {per_file[fmt]:.0f} bytes of RSS per file"
-
-
-@pytest.mark.xfail(strict=True, reason="issue 15: FileRecords, entries and the LTFS index are still held per file")
-@pytest.mark.parametrize("fmt", ["tar", "ltfs"])
-def test_a_million_files_fit_in_256_mib(per_file: dict[str, float], fmt: str) -> None:
-    assert per_file[fmt] <= GOAL_PER_FILE, f"{fmt}: {per_file[fmt]:.0f} bytes of RSS per file"
 
 
 if __name__ == "__main__":      # the child of peak_rss

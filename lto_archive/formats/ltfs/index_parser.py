@@ -290,7 +290,8 @@ def _file_fast(m: re.Match[bytes]) -> tuple[bytes, bytes]:
     try:
         (entry if key is raw else entry[len(key):]).decode("utf-8")
     except UnicodeDecodeError:
-        for text in (raw, xb, link):
+        _fast_name(None, raw)                 # a name that is not UTF-8: "bad file name", as the general path says
+        for text in (xb, link):
             if text:
                 _utf8(text)
         raise
