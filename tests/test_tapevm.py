@@ -21,11 +21,13 @@ from .tapevm_helpers import VmRun, junit_outcomes, run_in_tapevm
 @pytest.mark.slow
 def test_st_backend_in_tapevm() -> None:
     """Conformance suite first (on the blank cartridge), then interop and bad input on /dev/nst0."""
-    run = run_in_tapevm(["tests/tape/test_st_conformance.py", "tests/st"], tape_size_mb=40,
+    run = run_in_tapevm(["tests/tape/test_st_conformance.py", "tests/st", "tests/health/test_health_st_vm.py"],
+                        tape_size_mb=40,
                         env={"LTO_ARCHIVE_TEST_TAPE": "/dev/nst0"}, pytest_args=("-rs",))
     assert run.code == 0, f"tests inside tapevm failed (exit {run.code}):\n{run.output[-20000:]}"
     assert " passed" in run.output, run.output[-5000:]
     run.check(["tests/st/test_st_vm.py"], may_skip=("tests/st/test_st_vm.py",))   # it ran there, and passed
+    run.check(["tests/health/test_health_st_vm.py"], may_skip=())    # health read at load through SG_IO, no skip
 
 
 
