@@ -44,15 +44,18 @@ def _filters(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--tape", "destination", default=None, help="Only copies on this tape (barcode) or folder."),
         click.option("--reel-regex", default=None,
                      help="Regular expression with named groups camera and reel, for other naming schemes."),
+        click.option("--production", default=None, help="Only files a job of this production wrote (write --production)."),
     ]):
         f = opt(f)
     return f
 
 
 def _criteria(pattern: str | None, hash_: str | None, camera: str | None, reel: str | None, since: str | None,
-              until: str | None, date_field: str, destination: str | None, reel_regex: str | None) -> dict[str, Any]:
+              until: str | None, date_field: str, destination: str | None, reel_regex: str | None,
+              production: str | None = None) -> dict[str, Any]:
     return {k: v for k, v in {"pattern": pattern, "hash": hash_, "camera": camera, "reel": reel, "since": since,
-                              "until": until, "destination": destination, "reel_regex": reel_regex}.items()
+                              "until": until, "destination": destination, "reel_regex": reel_regex,
+                              "production": production}.items()
             if v is not None} | ({"date_field": date_field} if since or until else {})
 
 
@@ -72,13 +75,13 @@ def catalog() -> None:
 @_json_option
 def search_cmd(pattern: str | None, hash_: str | None, camera: str | None, reel: str | None, since: str | None,
                until: str | None, date_field: str, destination: str | None, reel_regex: str | None,
-               limit: int | None, catalog_path: Path | None, as_json: bool) -> None:
+               production: str | None, limit: int | None, catalog_path: Path | None, as_json: bool) -> None:
     """Which tapes and folders hold the files matching PATTERN (and the options), and where on them.
 
     PATTERN without wildcards is part of the path (A001C007); with * ? [...] it is
     a glob on the file name, or on the whole path when it holds a '/'. Case is ignored.
     """
-    crit = _criteria(pattern, hash_, camera, reel, since, until, date_field, destination, reel_regex)
+    crit = _criteria(pattern, hash_, camera, reel, since, until, date_field, destination, reel_regex, production)
     with Catalog(catalog_path, create=False) as cat:
         hits = _run_search(cat, crit, limit)
         doc = cat.search_document(hits, crit) | {"catalog": str(cat.path)}
@@ -155,13 +158,13 @@ def import_cmd(device: str | None, folder: Path | None, copy_log: Path | None, c
 @_json_option
 def export_cmd(fmt: str, output: str, pattern: str | None, hash_: str | None, camera: str | None, reel: str | None,
                since: str | None, until: str | None, date_field: str, destination: str | None,
-               reel_regex: str | None, catalog_path: Path | None, as_json: bool) -> None:
+               reel_regex: str | None, production: str | None, catalog_path: Path | None, as_json: bool) -> None:
     """Export the whole catalog, or the files matching PATTERN and the options, as CSV or JSON.
 
     CSV: one line per copy (file, hashes, tape, position, job, last verification).
     JSON: the whole catalog (tapes, jobs, files with their copies), or the search results.
     """
-    crit = _criteria(pattern, hash_, camera, reel, since, until, date_field, destination, reel_regex)
+    crit = _criteria(pattern, hash_, camera, reel, since, until, date_field, destination, reel_regex, production)
     with Catalog(catalog_path, create=False) as cat:
         hits = _run_search(cat, crit) if crit else None
         n = cat.export(fmt, output, hits)

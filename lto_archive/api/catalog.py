@@ -72,11 +72,12 @@ class Catalog:
     def search(self, pattern: str | None = None, *, hash: str | None = None, camera: str | None = None,
                reel: str | None = None, since: str | None = None, until: str | None = None,
                date_field: str = "mtime", destination: str | None = None, reel_regex: str | None = None,
-               limit: int | None = None) -> list[FileHit]:
+               production: str | None = None, limit: int | None = None) -> list[FileHit]:
         """Files matching every criterion given (none: every file), each with its copies (`.copies`: the
         tape or folder, position, last verification). See docs/catalog.md for the pattern rules."""
         return _search(self.store, pattern, hash=hash, camera=camera, reel=reel, since=since, until=until,
-                       date_field=date_field, destination=destination, reel_regex=reel_regex, limit=limit)
+                       date_field=date_field, destination=destination, reel_regex=reel_regex, production=production,
+                       limit=limit)
 
     @staticmethod
     def search_document(hits: Sequence[FileHit], criteria: dict[str, Any] | None = None) -> dict[str, Any]:

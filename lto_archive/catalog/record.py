@@ -107,7 +107,8 @@ def tape_destination(catalog: Catalog, medium: Medium | None, *, barcode: str | 
 
 
 def job_fields(s: SessionInfo) -> dict[str, Any]:
-    return {"tool": s.tool, "format": s.format, "operator": s.operator, "host": s.host, "device": s.device,
+    return {"tool": s.tool, "format": s.format, "operator": s.operator, "production": s.production or None,
+            "host": s.host, "device": s.device,
             "started": s.started, "finished": s.finished, "status": s.status, "algorithms": s.algorithms,
             "sources": s.sources, "record_size": s.record_size or None, "tape_file": s.tape_file,
             "partition": s.partition, "start_block": s.start_block}

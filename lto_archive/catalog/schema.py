@@ -307,6 +307,12 @@ _V10 = (
     )""",
 )
 
+_V11 = (
+    # the production a job was written for (write --production): search and the web view find footage by it
+    "ALTER TABLE jobs ADD COLUMN production TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX jobs_production ON jobs(production)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
@@ -318,6 +324,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "migration: cartridges moved and proven, copy lineage, superseded sources", _V8),
     Migration(9, "jobs queued across nodes: node, progress and result of each", _V9),
     Migration(10, "the web view's local accounts and roles", _V10),
+    Migration(11, "jobs: the production they were written for", _V11),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

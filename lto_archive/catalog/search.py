@@ -172,7 +172,8 @@ def _when_conds(date_field: str, since: str | None, until: str | None, conds: li
 
 def search(catalog: Catalog, pattern: str | None = None, *, hash: str | None = None, camera: str | None = None,
            reel: str | None = None, since: str | None = None, until: str | None = None, date_field: str = "mtime",
-           reel_regex: str | None = None, destination: str | None = None, limit: int | None = None) -> list[FileHit]:
+           reel_regex: str | None = None, destination: str | None = None, production: str | None = None,
+           limit: int | None = None) -> list[FileHit]:
     """Files matching every criterion given (none: every file), by path.
 
     `pattern`: without wildcards, part of the path ('A001C007' finds it anywhere);
@@ -183,7 +184,8 @@ def search(catalog: Catalog, pattern: str | None = None, *, hash: str | None = N
     the path; reel '1' and '001' are the same. `since`, `until`: ISO dates or
     times (see parse_when), on the file's mtime or, with date_field='written',
     on when a copy was written. `destination`: only copies on this tape (barcode,
-    label, volume UUID) or folder.
+    label, volume UUID) or folder. `production`: files a job of this production wrote (write
+    --production; case ignored).
     """
     conds: list[str] = []
     args: list[Any] = []
@@ -207,6 +209,10 @@ def search(catalog: Catalog, pattern: str | None = None, *, hash: str | None = N
             args.append(algo)
         conds.append(cond + ")")
     _when_conds(date_field, since, until, conds, args)
+    if production:
+        conds.append("f.id IN (SELECT c.file_id FROM copies c JOIN jobs j ON j.id = c.job_id "
+                     "WHERE lower(j.production) = ?)")
+        args.append(production.strip().lower())
     dest_id = None
     if destination:
         row = catalog.find_destination(barcode=destination, volume_uuid=destination, folder=destination,

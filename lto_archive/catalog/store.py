@@ -411,7 +411,8 @@ class Catalog:
         return rows
 
     # --- jobs ---------------------------------------------------------------------------
-    _JOB_FIELDS = ("tool", "format", "operator", "host", "device", "started", "finished", "status", "algorithms",
+    _JOB_FIELDS = ("tool", "format", "operator", "production", "host", "device", "started", "finished", "status",
+                   "algorithms",
                    "sources", "record_size", "tape_file", "partition", "start_block")
 
     def job(self, session_id: str, destination_id: int, recorded_from: str, **fields: Any) -> int:
@@ -526,6 +527,8 @@ class Catalog:
             session_of[j.pop("id")] = j["session_id"]
             j.pop("destination_id")
             j.pop("recorded_from")
+            if not j.get("production"):
+                j.pop("production", None)     # schema 11 on; none said is the same knowledge as before it
             j["algorithms"] = json.loads(j["algorithms"] or "[]")
             j["sources"] = json.loads(j["sources"] or "[]")
         hashes: dict[int, dict[str, str]] = {}

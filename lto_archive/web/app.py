@@ -21,7 +21,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from ..api.audit import audit_plan
 from ..api.catalog import Catalog
+from ..api.health import cartridge_health
 from ..api.logs import log_root
 from ..api.queue import list_jobs, queue_url, show_job, submit
 from ..catalog import catalog_target
@@ -74,7 +76,7 @@ class WebView:
     # --- pages -------------------------------------------------------------------------
     async def search(self, request: Request) -> Response:
         q = request.query_params
-        crit = {k: q.get(k) or None for k in ("camera", "reel", "since", "until")}
+        crit = {k: q.get(k) or None for k in ("camera", "reel", "since", "until", "production")}
         hits = None
         if q.get("q") or any(crit.values()):
             with self.open() as cat:
@@ -82,7 +84,7 @@ class WebView:
         if self.wants_json(request):
             return JSONResponse({"files": [h.to_dict() for h in hits or []]})
         return self.page(request, "search", 200, hits=hits, q=q.get("q", ""),
-                         **{k: q.get(k, "") for k in ("camera", "reel", "since", "until")})
+                         **{k: q.get(k, "") for k in ("camera", "reel", "since", "until", "production")})
 
     def find_file(self, path: str) -> Any:
         with self.open() as cat:
@@ -112,9 +114,17 @@ class WebView:
             hits = cat.search(None, destination=label, limit=SEARCH_LIMIT) if found else []
         if not found:
             return self.page(request, "cartridges", 404, tapes=[], error=f"no cartridge {label} in the catalog")
+        state = self.cartridge_state(found[0]["label"])
         if self.wants_json(request):
-            return JSONResponse({"cartridge": found[0], "files": [h.path for h in hits]})
-        return self.page(request, "cartridge", t=found[0], hits=hits, extra={})
+            return JSONResponse({"cartridge": found[0], "files": [h.path for h in hits], **state})
+        return self.page(request, "cartridge", t=found[0], hits=hits, extra=state_text(state))
+
+    def cartridge_state(self, label: str) -> dict[str, Any]:
+        """Its audit state (due, overdue, failing, good; the last proof) and its health (flags, readings)."""
+        plan = audit_plan(self.catalog).to_dict()
+        audit = next((c for c in plan["cartridges"] if c["cartridge"] == label), None)
+        health = cartridge_health(label, catalog=self.catalog).to_dict()
+        return {"audit": audit, "health": health}
 
     async def jobs(self, request: Request) -> Response:
         jobs = list_jobs(catalog=self.catalog) if self.has_queue else []
@@ -197,6 +207,18 @@ class WebView:
 
     def queue(self) -> str:
         return queue_url(self.catalog)
+
+
+def state_text(state: dict[str, Any]) -> dict[str, str]:
+    """The cartridge page's audit and health lines."""
+    a, h = state["audit"], state["health"]
+    audit = "not a cartridge the audits follow" if a is None else (
+        f"{a['state']}: {a['due'] or 'nothing'} due {a['due_at'] or ''} ({a['reason'] or 'policy'}); last full proof "
+        f"{a['last_full'] or 'never'}; last audit "
+        + (f"{a['last_audit']['at']} {a['last_audit']['kind']} {a['last_audit']['result']}" if a["last_audit"]
+           else "never"))
+    flags = "; ".join(f"{f['kind']}: {f['why']}" for f in h["flags"]) or "no warning"
+    return {"audit": audit, "health": f"{flags} ({h['readings']} reading(s) at loads)"}
 
 
 def _guarded(view: WebView, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:

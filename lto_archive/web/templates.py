@@ -29,7 +29,8 @@ SEARCH = """{% extends "base" %}{% block title %}Search{% endblock %}{% block ma
 <form method="get" action="/search"><input name="q" id="q" value="{{ q }}" placeholder="path, clip, reel"
 size="40"> camera <input name="camera" value="{{ camera }}" size="3"> reel <input name="reel" value="{{ reel }}"
 size="4"> from <input name="since" value="{{ since }}" size="10"> to <input name="until" value="{{ until }}"
-size="10"> <button id="search">Search</button></form>
+size="10"> production <input name="production" id="production" value="{{ production }}" size="14">
+<button id="search">Search</button></form>
 {% if hits is not none %}<p>{{ hits|length }} file(s)</p>
 <table id="results"><tr><th>file</th><th>size</th><th>camera/reel</th><th>copies</th></tr>
 {% for h in hits %}<tr><td><a class="file" href="/files/{{ h.path|urlencode }}">{{ h.path }}</a></td>

@@ -192,8 +192,12 @@ def test_a_write_job_records_into_postgresql_through_the_cli(tmp_path: Path, pg_
     tape = tmp_path / "T1"
     assert runner.invoke(cli, ["vtape", "create", str(tape), "--barcode", "PGT001L9"]).exit_code == 0
     res = runner.invoke(cli, ["write", str(card), "--device", f"vtape:{tape}", "--catalog", pg_url,
-                              "--log-dir", str(tmp_path / "logs"), "--no-progress"])
+                              "--log-dir", str(tmp_path / "logs"), "--no-progress", "--production", "Night Shoot"])
     assert res.exit_code == 0, res.output
     doc = json.loads(runner.invoke(cli, ["catalog", "search", "A001C00*", "--catalog", pg_url, "--json"]).output)
     assert doc["files"] == 3 and {c["destination"] for r in doc["results"] for c in r["copies"]} == {"PGT001L9"}
+    for production, files in (("night shoot", 3), ("Day Shoot", 0)):
+        doc = json.loads(runner.invoke(cli, ["catalog", "search", "--production", production, "--catalog", pg_url,
+                                             "--json"]).output)
+        assert doc["files"] == files
     assert not (Path.cwd() / "postgresql:").exists()

@@ -33,7 +33,7 @@ def make_archive(root: Path, catalog: str) -> Archive:
     tape = root / "WEB001"
     for args in (["vtape", "create", str(tape), "--barcode", "WEB001L9"],
                  ["write", str(card), "--device", f"vtape:{tape}", "--catalog", catalog, "--no-progress",
-                  "--log-dir", str(root / "logs")],
+                  "--log-dir", str(root / "logs"), "--production", "Feature One"],
                  ["catalog", "set-location", "WEB001L9", "Vault, shelf 3", "--catalog", catalog]):
         res = runner.invoke(cli, args)
         assert res.exit_code == 0, res.output

@@ -42,6 +42,13 @@ def test_plain_urls_answer_people_and_scripts(archive: Archive) -> None:
     assert "Log in as an operator to restore" in html and "restore-form" not in html    # read-only by default
     cart = c.get("/cartridges/WEB001L9?json=1").json()
     assert cart["cartridge"]["location"] == "Vault, shelf 3" and len(cart["files"]) == 3
+    assert cart["audit"]["state"] == "good" and cart["audit"]["last_full"]      # the write's read-back proved it
+    assert cart["health"]["cartridge"] == "WEB001L9" and cart["health"]["readings"] >= 1   # read at its loads
+    page = c.get("/cartridges/WEB001L9").text
+    assert "good:" in page and "reading(s) at loads" in page
+    assert [f["path"] for f in c.get("/search?production=Feature+One&json=1").json()["files"]] == \
+        sorted(f"A001_C007/{n}" for n in CLIPS)
+    assert c.get("/search?production=Other&json=1").json()["files"] == []
     assert c.get("/cartridges/NOPE01L9").status_code == 404
     assert c.get("/files/no/such.mov").status_code == 404
     assert "custody" in c.get("/custody").text
