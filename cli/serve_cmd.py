@@ -37,15 +37,6 @@ def users() -> None:
     """The web view's local accounts: viewer (read), operator (queue restores, verifies), admin."""
 
 
-def _password(password_file: Path | None) -> str:
-    if password_file is None:
-        return str(click.prompt("password", hide_input=True, confirmation_prompt=True))
-    try:
-        return password_file.read_text(encoding="utf-8").rstrip("\n")
-    except OSError as exc:
-        raise UsageError(f"--password-file {password_file}: {exc.strerror}") from None
-
-
 @users.command("add")
 @click.argument("name")
 @click.option("--role", type=click.Choice(["viewer", "operator", "admin"]), default="viewer", show_default=True)
@@ -55,7 +46,8 @@ def _password(password_file: Path | None) -> str:
 @click.option("--json", "as_json", is_flag=True)
 def users_add(name: str, role: str, password_file: Path | None, catalog_path: str | None, as_json: bool) -> None:
     """Make (or change) the account NAME."""
-    doc = add_web_user(name, _password(password_file), role, catalog=catalog_path)
+    password = None if password_file else str(click.prompt("password", hide_input=True, confirmation_prompt=True))
+    doc = add_web_user(name, password, role, password_file=password_file, catalog=catalog_path)
     emit({"status": "ok", **doc}, as_json, lambda: click.echo(f"account {name}: {role}"))
 
 

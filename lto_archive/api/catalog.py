@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Union
 
-from ..catalog import ENV_VAR, CatalogError, FileHit, Recorded, RestorePlan, catalog_target, default_path
+from ..catalog import ENV_VAR, CatalogError, FileHit, Recorded, RestorePlan, catalog_exists, catalog_target, default_path
 from ..catalog import copy_catalog as _copy_catalog
 from ..catalog import Catalog as CatalogStore
 from ..catalog import export as _export
@@ -250,7 +250,7 @@ def import_cartridge(library: Library, ie_slot: int | None = None, slot: int | N
 
 
 def _library_event(catalog: CatalogArg, event: str, subject: str, data: dict[str, Any]) -> None:
-    if catalog is None and not default_path().exists():
+    if catalog is None and not catalog_exists():
         return                      # no catalog yet: a library move alone does not make one
     with catalog_store(catalog) as store:
         if store is not None:

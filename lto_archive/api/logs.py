@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from ..catalog import Catalog as CatalogStore
-from ..catalog import catalog_target, data_home, default_path
+from ..catalog import default_path, local_path
 from ..errors import UsageError
 from ..jobs.journal import JOURNAL_SUFFIX, find_journals
 from .catalog import Catalog, CatalogArg
@@ -32,8 +32,7 @@ def catalog_file(catalog: CatalogArg = None) -> Path:
     if isinstance(catalog, CatalogStore):
         return Path(catalog.path)
     if isinstance(catalog, (str, os.PathLike)):
-        kind, where = catalog_target(catalog)
-        return Path(where) if kind == "sqlite" else data_home() / "postgresql"
+        return local_path(catalog)
     return default_path()
 
 

@@ -82,19 +82,20 @@ def _app(url: str, node: Node | None = None) -> Any:
     return app
 
 
+def _has_queue(cat: CatalogStore) -> bool:
+    return bool(cat.conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
+                                 "'procrastinate_jobs' AND table_schema = current_schema()").fetchone()[0])
+
+
 def _ensure_schema(url: str) -> None:
-    """The catalog's tables (migrated) and procrastinate's, made once in the database."""
+    """The catalog's tables (migrated) and procrastinate's, made once in the database: checked without the
+    write lock, then again under it (one node applies the schema while the others wait)."""
     with CatalogStore.open(url) as cat:
-        have = cat.conn.execute("SELECT count(*) FROM information_schema.tables "
-                                "WHERE table_name = 'procrastinate_jobs' AND table_schema = current_schema()"
-                                ).fetchone()[0]
-        if not have:
-            with cat.transaction():     # one node applies it: the catalog's write lock is held meanwhile
-                again = cat.conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = "
-                                         "'procrastinate_jobs' AND table_schema = current_schema()").fetchone()[0]
-                if not again:
-                    app = _app(url)
-                    cat.conn.execute(app.schema_manager.get_schema())
+        if _has_queue(cat):
+            return
+        with cat.transaction():
+            if not _has_queue(cat):
+                cat.conn.execute(_app(url).schema_manager.get_schema())
 
 
 def submit(kind: str, args: dict[str, Any], *, catalog: str | None = None, queue: str = DEFAULT_QUEUE) -> int:

@@ -19,9 +19,9 @@ from .schema import MIGRATIONS, SCHEMA_VERSION, CatalogError
 from .search import (CAMERA_REEL, CartridgePlan, CopyHit, FileHit, PlanEntry, RestorePlan, camera_reel,
                      catalog_document, export, export_file, parse_when, restore_plan, search, write_csv)
 from .copy import CopyResult, copy_catalog, uncovered_tables
-from .store import ENV_VAR, Catalog, catalog_target, data_home, default_path
+from .store import ENV_VAR, Catalog, catalog_exists, catalog_target, data_home, default_path, local_path
 
-__all__ = ["Catalog", "CatalogError", "default_path", "catalog_target", "data_home", "copy_catalog", "CopyResult",
+__all__ = ["Catalog", "CatalogError", "default_path", "catalog_target", "catalog_exists", "local_path", "data_home", "copy_catalog", "CopyResult",
            "uncovered_tables", "ENV_VAR", "MIGRATIONS", "SCHEMA_VERSION", "Recorded",
            "record_write", "record_read", "record_folder_read", "record_tape_files", "record_ltfs_index",
            "record_folder_import", "TapeFileFound", "IndexedFile", "search", "restore_plan", "export", "export_file", "write_csv",

@@ -135,14 +135,10 @@ def _copy_table(src: Catalog, dst: Catalog, spec: TableSpec, ids: dict[str, dict
         for col, table in spec.fks.items():
             row[col] = ids[table][row[col]]
         found = _find(dst, spec, row)
-        if found is None:
+        added = found is None
+        if added:
             found = _insert(dst, spec.name, row)
-        else:
-            _count(res, spec.name, False)
-            if spec.has_id:
-                mine[row["id"]] = int(found)
-            continue
-        _count(res, spec.name, True)
+        _count(res, spec.name, added)
         if spec.has_id and found is not None:
             mine[row["id"]] = int(found)
     ids[spec.name] = mine

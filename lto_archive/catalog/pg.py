@@ -32,6 +32,8 @@ FOREIGN_PREFIXES = ("procrastinate_",)   # the job queue's tables share the data
 _CREATE = re.compile(r"^\s*CREATE\s+TABLE", re.I)
 _INSERT = re.compile(r"^\s*INSERT\s+(?:OR\s+IGNORE\s+)?INTO\s+(\w+)", re.I)
 _GLOB_RE = re.compile(r"\bGLOB\s+\?", re.I)
+_INSERT_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\b", re.I)
+_INSTR = re.compile(r"\binstr\s*\(", re.I)
 
 
 def glob_regex(pattern: str) -> str:
@@ -102,20 +104,18 @@ def translate(sql: str) -> tuple[str, tuple[int, ...]]:
     """(the statement in PostgreSQL's spelling, the indexes of the parameters that are GLOB patterns)."""
     if _CREATE.match(sql):
         sql = _ddl(re.sub(r"--[^\n]*", "", sql))
-    insert_ignore = bool(re.match(r"^\s*INSERT\s+OR\s+IGNORE\b", sql, re.I))
-    if insert_ignore:
-        sql = re.sub(r"^\s*INSERT\s+OR\s+IGNORE\b", "INSERT", sql, flags=re.I) + " ON CONFLICT DO NOTHING"
-    parts = _split_literals(sql)
+    sql, ignore = _INSERT_IGNORE.subn("INSERT", sql)
+    if ignore:
+        sql += " ON CONFLICT DO NOTHING"
+    parts = [(literal, text if literal else _INSTR.sub("strpos(", text)) for literal, text in _split_literals(sql)]
     if not any("?" in text for literal, text in parts if not literal):
-        return "".join(text if literal else re.sub(r"\binstr\s*\(", "strpos(", text, flags=re.I)
-                       for literal, text in parts), ()
+        return "".join(text for _, text in parts), ()       # no parameter: psycopg takes it as written
     globs: list[int] = []
     out, n_params = [], 0
     for literal, text in parts:
         if literal:
             out.append(text.replace("%", "%%"))
             continue
-        text = re.sub(r"\binstr\s*\(", "strpos(", text, flags=re.I)
         pieces = re.split(r"(\?)", _GLOB_RE.sub("~ ?\0", text).replace("%", "%%"))
         for piece in pieces:
             if piece == "?":

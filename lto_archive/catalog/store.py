@@ -78,12 +78,23 @@ def catalog_target(spec: str | os.PathLike[str] | None) -> tuple[str, Path | str
                        f"sqlite:PATH, or postgresql://user@host/database", catalog=pg.redact(spec))
 
 
-def default_path() -> Path:
-    """The SQLite file `$LTO_ARCHIVE_CATALOG` names, else `$XDG_DATA_HOME/lto-archive/catalog.sqlite`
-    (~/.local/share by default); for a PostgreSQL catalog, the local data folder's anchor
-    (`<data home>/postgresql`: the logs go beside it)."""
-    kind, where = catalog_target(None)
+def local_path(spec: str | os.PathLike[str] | None) -> Path:
+    """The SQLite file a `--catalog` value names; for a PostgreSQL catalog, the local data folder's anchor
+    (`<data home>/postgresql`: the copy logs go beside it, under `logs/`)."""
+    kind, where = catalog_target(spec)
     return Path(where) if kind == "sqlite" else data_home() / "postgresql"
+
+
+def default_path() -> Path:
+    """`local_path` of the default catalog: the SQLite file `$LTO_ARCHIVE_CATALOG` names, else
+    `$XDG_DATA_HOME/lto-archive/catalog.sqlite` (~/.local/share by default)."""
+    return local_path(None)
+
+
+def catalog_exists(spec: str | os.PathLike[str] | None = None) -> bool:
+    """Whether there is a catalog to record into without making one: an SQLite file that exists, or a
+    PostgreSQL server (opening it says whether it holds a catalog)."""
+    return catalog_target(spec)[0] == "postgresql" or local_path(spec).exists()
 
 
 def _merge_formats(old: str | None, new: str | None) -> str | None:
@@ -212,7 +223,7 @@ class Catalog:
         except BaseException:
             conn.close()
             raise
-        return cls(conn, data_home() / "postgresql", pg.redact(url))
+        return cls(conn, local_path(url), pg.redact(url))
 
     @classmethod
     def _open_sqlite(cls, p: Path, create: bool, migrate_to: int | None) -> "Catalog":
@@ -561,4 +572,4 @@ class Catalog:
         return self._q(sql, args)
 
 
-__all__ = ["Catalog", "default_path", "data_home", "catalog_target", "ENV_VAR", "URL_SCHEMES", "CatalogError"]
+__all__ = ["Catalog", "default_path", "local_path", "catalog_exists", "data_home", "catalog_target", "ENV_VAR", "URL_SCHEMES", "CatalogError"]

@@ -7,11 +7,13 @@ server. Bound to 127.0.0.1 unless told otherwise.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ..api.catalog import Catalog
 from ..catalog import users as _users
 from ..errors import UsageError
+from ..paperwork import read_password
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -38,10 +40,15 @@ def serve_web(catalog: str | None = None, *, host: str = DEFAULT_HOST, port: int
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
-def add_web_user(name: str, password: str, role: str, *, catalog: str | None = None) -> dict[str, Any]:
-    """Make or change a local account of the web view (roles: viewer, operator, admin)."""
+def add_web_user(name: str, password: str | None, role: str, *, password_file: str | os.PathLike[str] | None = None,
+                 catalog: str | None = None) -> dict[str, Any]:
+    """Make or change a local account of the web view (roles: viewer, operator, admin); the password given,
+    or the first line of `password_file`."""
+    secret = password if password is not None else read_password(password_file)
+    if secret is None:
+        raise UsageError("give the account's password (or a password file)")
     with Catalog(catalog) as cat:
-        return _users.add_user(cat.store, name, password, role)
+        return _users.add_user(cat.store, name, secret, role)
 
 
 def remove_web_user(name: str, *, catalog: str | None = None) -> bool:

@@ -29,7 +29,7 @@ from ..api.queue import list_jobs, queue_url, show_job, submit
 from ..catalog import catalog_target
 from ..catalog import custody as custody_store
 from ..catalog import users as accounts
-from ..errors import LtoArchiveError
+from ..errors import LtoArchiveError, UsageError
 from .templates import ENV
 
 DOCUMENT_SUFFIXES = (".json", ".log", ".html", ".pdf", ".csv", ".mhl", ".7z", ".jsonl", ".txt", ".md5", ".xxh128")
@@ -136,7 +136,12 @@ class WebView:
     async def job(self, request: Request) -> Response:
         if not self.has_queue:
             return self.page(request, "jobs", 404, jobs=[], queue=False)
-        j = show_job(int(request.path_params["job_id"]), catalog=self.catalog)
+        try:
+            j = show_job(int(request.path_params["job_id"]), catalog=self.catalog)
+        except UsageError as exc:                     # no such job
+            if self.wants_json(request):
+                return JSONResponse({"error": exc.message}, status_code=404)
+            return self.page(request, "jobs", 404, jobs=[], queue=True, error=exc.message)
         if self.wants_json(request):
             return JSONResponse(j)
         return self.page(request, "job", j=j, result=json.dumps(j["result"], indent=1)[:20000],
@@ -229,10 +234,9 @@ def _guarded(view: WebView, handler: Callable[[Request], Any]) -> Callable[[Requ
         except PermissionError as exc:
             return view.page(request, "search", 403, hits=None, q="", error=str(exc))
         except LtoArchiveError as exc:
-            status = 404 if "no queued job" in exc.message else 400
             if view.wants_json(request):
-                return JSONResponse({"error": exc.message}, status_code=status)
-            return view.page(request, "search", status, hits=None, q="", error=exc.message)
+                return JSONResponse({"error": exc.message}, status_code=400)
+            return view.page(request, "search", 400, hits=None, q="", error=exc.message)
     return run
 
 

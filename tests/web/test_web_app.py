@@ -3,6 +3,7 @@ logins and roles, CSRF on every form, documents that never leave their folder.""
 
 from __future__ import annotations
 
+import json
 import re
 
 from starlette.testclient import TestClient
@@ -80,3 +81,23 @@ def test_documents_never_leave_their_folder(archive: Archive) -> None:
     c = client(archive)
     for bad in ("../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd", "/etc/passwd"):
         assert c.get(f"/documents/{bad}").status_code == 404
+
+
+def test_accounts_from_the_command_line(tmp_path, catalog_url: str) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from lto_archive_cli.main import cli
+
+    pw = tmp_path / "pw"
+    pw.write_text("a long enough password\n")
+    r = CliRunner()
+    res = r.invoke(cli, ["users", "add", "ed", "--role", "operator", "--password-file", str(pw), "--catalog", catalog_url])
+    assert res.exit_code == 0 and "account ed: operator" in res.output
+    res = r.invoke(cli, ["users", "add", "x", "--password-file", str(tmp_path / "none"), "--catalog", catalog_url])
+    assert res.exit_code == 2 and "cannot read the password file" in res.output
+    assert [u["name"] for u in json.loads(r.invoke(cli, ["users", "list", "--json", "--catalog", catalog_url]).output)
+            ["users"]] == ["ed"]                     # the refused one was not made
+    c = TestClient(create_app(catalog_url, secret="t"), follow_redirects=False)
+    login(c, "ed", "a long enough password")
+    assert r.invoke(cli, ["users", "remove", "ed", "--catalog", catalog_url]).exit_code == 0
+    assert r.invoke(cli, ["users", "remove", "ed", "--catalog", catalog_url]).exit_code == 2
