@@ -68,17 +68,20 @@ def shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def log_in(driver, base: str, name: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(f"{base}/login")
     driver.find_element(By.ID, "name").send_keys(name)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "do-login").click()
-    # the click leaves the login page: wait for the next page's header (the old one may be read meanwhile)
-    WebDriverWait(driver, WAIT_S, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: f"{name} (" in d.find_element(By.CSS_SELECTOR, "header .who").text)
+    # the login redirects to /search: wait for that page before reading its header (an element of the page
+    # being left can vanish while it is read, which Chromium reports as a stale node or an inspector error)
+    wait = WebDriverWait(driver, WAIT_S, ignored_exceptions=(WebDriverException,))
+    wait.until(ec.url_contains("/search"))
+    wait.until(lambda d: f"{name} (" in d.find_element(By.CSS_SELECTOR, "header .who").text)
 
 
 def test_search_copies_restore_as_operator_refused_as_viewer(server: str, browser, pg_archive: Archive,  # type: ignore[no-untyped-def]
