@@ -63,6 +63,10 @@ class FileRecord:
         return self.kind == "file" and self.status == OK
 
 
+#: session fields a manifest leaves out when they are empty, so a session without them reads as before they existed
+OMITTED_WHEN_EMPTY = ("production", "queue_job")
+
+
 @dataclass
 class SessionInfo:
     """Who wrote what, where and when: the copy log's head."""
@@ -93,6 +97,7 @@ class SessionInfo:
     # "previous", "data_tape_file", "manifest_tape_file"}; empty for a one-cartridge job
     span: dict = field(default_factory=dict)
     production: str = ""       # write --production; "" (not written at all: older manifests stay as they were)
+    queue_job: int | None = None   # the queued job (api/queue.py) this session is; None: not written at all
 
 
 
@@ -125,7 +130,7 @@ class Manifest:
         return {
             "format": MANIFEST_FORMAT,
             "version": MANIFEST_VERSION,
-            "session": {k: v for k, v in asdict(self.session).items() if k != "production" or v},
+            "session": {k: v for k, v in asdict(self.session).items() if k not in OMITTED_WHEN_EMPTY or v},
             "totals": {
                 "files": len(provable),
                 "bytes": sum(f.size for f in provable),
@@ -232,6 +237,7 @@ class Manifest:
             f"tape file    {s.tape_file} (partition {s.partition}, block {s.start_block})",
             f"hashes       {', '.join(s.algorithms)}",
             *([f"production   {s.production}"] if s.production else []),
+            *([f"queued job   {s.queue_job}"] if s.queue_job is not None else []),
             "",
         ]
         files = [f for f in self.files if f.kind == "file"]

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 import lto_archive
 from lto_archive.catalog import Catalog
+from lto_archive.api.queue import QueueNode, run_job
 from lto_archive.catalog.queued import queued_job
 from lto_archive_cli.main import cli
 
@@ -91,13 +92,14 @@ def test_a_node_killed_mid_job_leaves_its_job_to_another(tmp_path: Path, pg_url:
     a = start_worker(pg_url, slow, "node-a", "--stalled-after", "2")
     try:
         deadline = time.monotonic() + WAIT_S
-        while True:                                 # wait until node-a is writing (bytes on its drive)
+        while True:      # wait until node-a is writing: its drive (2 MB/s, 8 s for the card) holds 4 records
             with Catalog.open(pg_url) as cat:
                 rec = queued_job(cat, job)
-            if rec and rec["status"] == "running" and (rec["progress"].get("bytes_done") or 0) > 0:
+            writing = rec and rec["status"] == "running" and rec["progress"].get("phase") == "write"
+            if writing and len(list((tmp_path / "libA").glob("**/*_R"))) >= 4:
                 break
             assert time.monotonic() < deadline and a.poll() is None, "node-a never started the job"
-            time.sleep(0.1)
+            time.sleep(0.05)
         os.kill(a.pid, signal.SIGKILL)
         a.wait(timeout=60)
     finally:
@@ -119,6 +121,39 @@ def test_a_node_killed_mid_job_leaves_its_job_to_another(tmp_path: Path, pg_url:
         lib.load_barcode("KAA001L9")
     res = lto_archive.write([card(tmp_path / "media2", "B001", 1, 1000, seed=8)], slow, catalog=False, log_dir=False)
     assert res.status == "ok"
+
+
+def tape_objects(lib: Path) -> list[tuple[str, int]]:
+    return sorted((p.name, p.stat().st_size) for p in lib.glob("**/*_[RFE]"))
+
+
+def test_a_write_recorded_by_a_node_that_died_before_telling_the_queue_is_not_written_again(tmp_path: Path) -> None:
+    spec, cat_path = library(tmp_path / "lib", "RAA"), tmp_path / "catalog.sqlite"
+    args = {"sources": [str(card(tmp_path / "media", "A001", 3, 5000, seed=3))]}
+    run_job(QueueNode(catalog=str(cat_path), library=spec, name="node-a"), 7, "write", args)
+    with Catalog.open(cat_path) as cat:
+        assert queued_job(cat, 7)["status"] == "ok"  # type: ignore[index]
+        # node-a died after the catalog had the write and before the queue heard: the job comes back
+        with cat.transaction():
+            cat.conn.execute("UPDATE queued_jobs SET status = 'running', finished = NULL WHERE job_id = 7")
+    on_tape = tape_objects(tmp_path / "lib")
+    run_job(QueueNode(catalog=str(cat_path), library=spec, name="node-b"), 7, "write", args)
+    assert tape_objects(tmp_path / "lib") == on_tape          # not one record written again
+    with Catalog.open(cat_path) as cat:
+        rec = queued_job(cat, 7)
+        assert rec is not None and rec["node"] == "node-b" and rec["attempt"] == 2 and rec["status"] == "ok"
+        assert rec["result"]["recorded_by_an_earlier_attempt"] and rec["result"]["files"] == 3
+        assert [s["destination"] for s in rec["result"]["sessions"]] == ["RAA001L9"]
+        assert cat.counts()["jobs"] == 1 and cat.counts()["copies"] == 3
+        assert cat.conn.execute("SELECT queue_job FROM jobs").fetchall() == [(7,)]
+    # a job whose result the catalog holds is not run again at all, by any node
+    run_job(QueueNode(catalog=str(cat_path), library=spec, name="node-c"), 7, "write", args)
+    with Catalog.open(cat_path) as cat:
+        assert queued_job(cat, 7)["node"] == "node-b"  # type: ignore[index]
+    assert tape_objects(tmp_path / "lib") == on_tape
+    # the session on tape names its queued job too
+    listed = lto_archive.list_files(spec)
+    assert [t.manifest.session.queue_job for t in listed.raw.tape_files] == [7]
 
 
 def test_a_queue_needs_the_shared_postgresql_catalog(tmp_path: Path) -> None:

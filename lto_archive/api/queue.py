@@ -112,13 +112,14 @@ def submit(kind: str, args: dict[str, Any], *, catalog: str | None = None, queue
 
 
 def _progress_writer(cat: CatalogStore, job_id: int) -> Any:
-    last = [0.0]
+    last: list[Any] = [0.0, None]
 
     def on_progress(p: Progress) -> None:
         now = time.monotonic()
-        if now - last[0] < PROGRESS_EVERY_S and not (p.bytes_total and p.bytes_done >= p.bytes_total):
+        if now - last[0] < PROGRESS_EVERY_S and p.phase == last[1] \
+                and not (p.bytes_total and p.bytes_done >= p.bytes_total):
             return
-        last[0] = now
+        last[:] = [now, p.phase]
         _queued.progressed(cat, job_id, {"phase": p.phase, "bytes_done": p.bytes_done, "bytes_total": p.bytes_total,
                                          "files_done": p.files_done, "files_total": p.files_total,
                                          "path": p.path})
@@ -147,6 +148,17 @@ def _write(node: Node, args: dict[str, Any], common: dict[str, Any]) -> Any:
     return write(list(args["sources"]), node.target, log_dir=args.get("log_dir"), **common, **extra)
 
 
+def _recorded_before(cat: CatalogStore, job_id: int, kind: str) -> dict[str, Any] | None:
+    """What an earlier attempt of this write recorded before its node stopped without telling the queue
+    (it is not written twice): its sessions, or None."""
+    sessions = _queued.recorded_sessions(cat, job_id) if kind == "write" else []
+    if not sessions:
+        return None
+    bad = [s["status"] for s in sessions if s["status"] != "ok"]
+    return {"status": bad[0] if bad else "ok", "recorded_by_an_earlier_attempt": True, "sessions": sessions,
+            "files": sum(s["files"] for s in sessions)}
+
+
 def _migrate(node: Node, args: dict[str, Any], common: dict[str, Any]) -> Any:
     if not node.library:
         raise UsageError("a queued migration needs a worker with --library: the robot loads source and target")
@@ -161,12 +173,14 @@ def _audit(node: Node, args: dict[str, Any], common: dict[str, Any]) -> Any:
                      kind=args.get("kind"), seed=args.get("seed"))
 
 
-def _call(node: Node, kind: str, args: dict[str, Any], cat: CatalogStore, progress: Any) -> Any:
+def _call(node: Node, kind: str, args: dict[str, Any], cat: CatalogStore, progress: Any, job_id: int) -> Any:
     if kind not in ("migrate", "audit"):
         _check_loaded(node, args.get("barcode"))
     spec = node.target
     where = {"barcode": args.get("barcode"), "library": node.library} if node.library else {}
     common = {"catalog": node.catalog, "progress": progress, **where}
+    if kind == "write":
+        return _write(node, args, {**common, "queue_job": job_id})
     if kind in RUNNERS:
         return RUNNERS[kind](node, args, common)
     if kind == "verify":
@@ -175,15 +189,25 @@ def _call(node: Node, kind: str, args: dict[str, Any], cat: CatalogStore, progre
                    **common)
 
 
-RUNNERS = {"write": _write, "migrate": _migrate, "audit": _audit}
+RUNNERS = {"migrate": _migrate, "audit": _audit}
 
 
 def run_job(node: Node, job_id: int, kind: str, args: dict[str, Any]) -> None:
-    """Run one queued job on this node and record what it did (never raises for a job's own failure)."""
+    """Run one queued job on this node and record what it did (never raises for a job's own failure).
+
+    A job an earlier attempt finished (its node died before the queue heard) is not run again: one whose
+    result is recorded stays as it is; a write whose sessions the catalog holds is finished with them."""
     with CatalogStore.open(node.catalog) as cat:
+        before = _queued.queued_job(cat, job_id)
+        if before is not None and before["finished"] and before["status"] != "running":
+            return
         _queued.started(cat, job_id, kind, args, node.name or socket.gethostname())
+        done = _recorded_before(cat, job_id, kind)
+        if done is not None:
+            _queued.finished(cat, job_id, done["status"], done)
+            return
         try:
-            result = _call(node, kind, args, cat, _progress_writer(cat, job_id))
+            result = _call(node, kind, args, cat, _progress_writer(cat, job_id), job_id)
         except LtoArchiveError as exc:
             _queued.finished(cat, job_id, "failed", {"error": exc.to_dict() if hasattr(exc, "to_dict")
                                                      else {"message": str(exc)}, "exit_code": int(exc.exit_code)})

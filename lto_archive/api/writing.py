@@ -65,7 +65,7 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
           ask: Ask | None = None, barcode: str | None = None, library: str | None = None,
           drive_devices: Mapping[int, str] | Iterable[str] | None = None,
           production: str | None = None, paperwork: bool = True,
-          paperwork_password_file: PathLike | None = None) -> WriteResult:
+          paperwork_password_file: PathLike | None = None, queue_job: int | None = None) -> WriteResult:
     """Write `sources` (folders or files) once, as one archive, to every target, hashing in the same pass.
 
     `targets`: one or a list of: an open device, a device spec ("vtape:DIR", "/dev/nst0", "vlib:DIR",
@@ -80,6 +80,8 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
     api/logs.py; False: none), and the job is recorded in `catalog` (default: the default catalog; False or
     `record=False`: not recorded). With `paperwork` (the default) a job that left a copy log also leaves its
     custody excerpt and its paperwork .7z beside it (api/paperwork.py; AES-256 with `paperwork_password_file`).
+    `queue_job`: the queued job (api/queue.py) this write is; its sessions say so, on tape and in the catalog,
+    where the whole job is recorded in one transaction, so a retried job sees all of it or none.
     """
     production_folder(production)       # a name that cannot be a folder: refused before anything runs
     read_password(paperwork_password_file)      # an unreadable password file: refused before anything runs
@@ -94,7 +96,8 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
                         log_dir=job_log_dir(production, catalog) if log_dir is None or log_dir is True
                         else None if log_dir is False else Path(log_dir),
                         device_name=",".join(target_name(t) for t in tapes), index_every_bytes=parse_capacity(index_every),
-                        index_every_seconds=index_minutes * 60, production=(production or "").strip())
+                        index_every_seconds=index_minutes * 60, production=(production or "").strip(),
+                        queue_job=queue_job)
     where = _Where(barcode, library, drive_devices)
     cat: CatalogArg = catalog if record else False
     if span is not None and span is not False:
@@ -112,7 +115,8 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
         _read_mount_back(result, mount.path, opts.verify)
         with catalog_store(cat) as store:
             if store is not None:
-                record_write(store, result, None)
+                with store.transaction():
+                    record_write(store, result, None)
             if paperwork:
                 job_paperwork(result, store, password_file=paperwork_password_file)
         return WriteResult(job=result)
@@ -121,7 +125,8 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
         result = write_archive(list(srcs), devs, opts, progress=progress, folders=list(folders))
         with catalog_store(cat) as store:
             if store is not None:
-                record_job(store, result, devs)
+                with store.transaction():
+                    record_job(store, result, devs)
             if paperwork:
                 job_paperwork(result, store, password_file=paperwork_password_file)
     return WriteResult(job=result)
@@ -194,9 +199,10 @@ def _write_span(srcs: list[Path], tapes: Sequence[Target], folders: list[Path], 
     results = write_spans(list(srcs), supplies, opts, progress, split_files=split_files, folders=list(folders))
     with catalog_store(catalog) as store:
         if store is not None:
-            for result in results:
-                if result.volumes:
-                    record_span_write(store, result)
+            with store.transaction():
+                for result in results:
+                    if result.volumes:
+                        record_span_write(store, result)
     checks: list[ReadResult | None] = []
     for result in results:
         check = None

@@ -38,6 +38,15 @@ def finished(cat: Catalog, job_id: int, status: str, result: dict[str, Any]) -> 
                          (status, json.dumps(result, default=str), iso(utc_now()), job_id))
 
 
+def recorded_sessions(cat: Catalog, job_id: int) -> list[dict[str, Any]]:
+    """The write sessions the catalog holds for queued job `job_id` (api/writing.py records a whole job in one
+    transaction, so these are all of its sessions or none): session, cartridge, status, files."""
+    cur = cat.conn.execute("SELECT j.session_id, d.label, j.status, (SELECT count(*) FROM copies c WHERE c.job_id = j.id) "
+                           "FROM jobs j JOIN destinations d ON d.id = j.destination_id WHERE j.queue_job = ? "
+                           "ORDER BY j.session_id, d.label", (job_id,))
+    return [dict(zip(("session_id", "destination", "status", "files"), row)) for row in cur.fetchall()]
+
+
 def queued_job(cat: Catalog, job_id: int) -> dict[str, Any] | None:
     cur = cat.conn.execute("SELECT job_id, kind, args, node, attempt, status, progress, result, started, finished "
                            "FROM queued_jobs WHERE job_id = ?", (job_id,))
@@ -51,4 +60,4 @@ def queued_job(cat: Catalog, job_id: int) -> dict[str, Any] | None:
     return doc
 
 
-__all__ = ["started", "progressed", "finished", "queued_job"]
+__all__ = ["started", "progressed", "finished", "queued_job", "recorded_sessions"]

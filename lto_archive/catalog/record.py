@@ -111,7 +111,7 @@ def job_fields(s: SessionInfo) -> dict[str, Any]:
             "host": s.host, "device": s.device,
             "started": s.started, "finished": s.finished, "status": s.status, "algorithms": s.algorithms,
             "sources": s.sources, "record_size": s.record_size or None, "tape_file": s.tape_file,
-            "partition": s.partition, "start_block": s.start_block}
+            "partition": s.partition, "start_block": s.start_block, "queue_job": s.queue_job}
 
 
 def record_copy(catalog: Catalog, dest: int, job: int, rec: FileRecord, *, status: str | None = None,

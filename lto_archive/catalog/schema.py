@@ -313,6 +313,12 @@ _V11 = (
     "CREATE INDEX jobs_production ON jobs(production)",
 )
 
+_V12 = (
+    # the queued job a write session was (api/queue.py): a retried job finds what an earlier attempt recorded
+    "ALTER TABLE jobs ADD COLUMN queue_job INTEGER",
+    "CREATE INDEX jobs_queue_job ON jobs(queue_job)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
@@ -325,6 +331,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "jobs queued across nodes: node, progress and result of each", _V9),
     Migration(10, "the web view's local accounts and roles", _V10),
     Migration(11, "jobs: the production they were written for", _V11),
+    Migration(12, "jobs: the queued job a session was written for", _V12),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -424,7 +424,7 @@ class Catalog:
     # --- jobs ---------------------------------------------------------------------------
     _JOB_FIELDS = ("tool", "format", "operator", "production", "host", "device", "started", "finished", "status",
                    "algorithms",
-                   "sources", "record_size", "tape_file", "partition", "start_block")
+                   "sources", "record_size", "tape_file", "partition", "start_block", "queue_job")
 
     def job(self, session_id: str, destination_id: int, recorded_from: str, **fields: Any) -> int:
         """The id of the job with this session id, made or completed.
@@ -452,7 +452,7 @@ class Catalog:
                 if authoritative:
                     self.conn.execute(f"UPDATE jobs SET {k} = ? WHERE id = ?", (v, job_id))
                 else:
-                    empty = "''" if k not in ("record_size", "tape_file", "partition", "start_block") else "NULL"
+                    empty = "NULL" if k in ("record_size", "tape_file", "partition", "start_block", "queue_job") else "''"
                     cond = f"{k} IS NULL" if empty == "NULL" else f"({k} IS NULL OR {k} = '' OR {k} = '[]')"
                     self.conn.execute(f"UPDATE jobs SET {k} = ? WHERE id = ? AND {cond}", (v, job_id))
             if authoritative:
@@ -540,6 +540,8 @@ class Catalog:
             j.pop("recorded_from")
             if not j.get("production"):
                 j.pop("production", None)     # schema 11 on; none said is the same knowledge as before it
+            if j.get("queue_job") is None:
+                j.pop("queue_job", None)      # schema 12 on; likewise
             j["algorithms"] = json.loads(j["algorithms"] or "[]")
             j["sources"] = json.loads(j["sources"] or "[]")
         hashes: dict[int, dict[str, str]] = {}

@@ -166,7 +166,8 @@ def write_to_mount(sources: list[str | Path], mountpoint: Path, options: WriteOp
         record_size=blocksize, operator=opts.operator or getpass.getuser(), host=socket.gethostname(),
         sources=[str(Path(s).resolve()) for s in sources], device=opts.device_name or str(mp.resolve()),
         barcode=_root_attr(store, mp, VOLUME_SERIAL) or None, generation="", tape_file=None,
-        partition=None, start_block=None, started=iso(started), production=opts.production)
+        partition=None, start_block=None, started=iso(started), production=opts.production,
+        queue_job=opts.queue_job)
     files_total = sum(1 for e in entries if e.kind == "file")
     tracker = ProgressTracker("write", progress, sum(e.size for e in entries if e.kind == "file"), files_total)
     return run(_WriteJob(mp, store, opts, tracker, overwrite, blocksize or DEFAULT_LTFS_BLOCK, entries,

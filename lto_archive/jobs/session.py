@@ -60,6 +60,7 @@ class WriteOptions:
     index_every_bytes: int | None = 64 << 30   # LTFS: a data-partition index at least this often...
     index_every_seconds: float | None = 600.0  # ...and this often, so a crash loses at most that much
     production: str = ""                 # write --production: in the copy log when given
+    queue_job: int | None = None         # the queued job this write is (api/queue.py): the catalog knows it by it
 
     def __post_init__(self) -> None:
         if self.format not in formats():
@@ -162,7 +163,8 @@ def new_session_info(opts: WriteOptions, sources: list[str | Path], device: Tape
         record_size=opts.record_size, operator=opts.operator or getpass.getuser(), host=socket.gethostname(),
         sources=[str(Path(s).resolve()) for s in sources], device=opts.device_name or device.name,
         barcode=medium.barcode, generation=medium.generation.name, tape_file=tape_file,
-        partition=partition, start_block=block, started=iso(started), production=opts.production)
+        partition=partition, start_block=block, started=iso(started), production=opts.production,
+        queue_job=opts.queue_job)
 
 
 def prepare_medium(device: TapeDevice, allow_old: bool) -> None:
