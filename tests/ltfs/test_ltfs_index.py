@@ -394,12 +394,27 @@ def test_unusual_layout_example() -> None:
     assert set(ix.root.children) == {"Tom & Jerry\r.mov", "sub"}
 
 
-@pytest.mark.xfail(strict=True, reason="the structural scanner looks for <file>/<directory> tags without "
-                   "skipping XML comments, so a comment that contains such a tag (valid XML) breaks parsing")
-def test_comment_containing_a_tag_is_still_valid_xml() -> None:
-    xml = index_to_xml(_small_index()).replace(b"<contents>\n", b"<contents>\n<!-- old: <file> -->\n", 1)
-    ix = parse_index([xml])
-    assert {p for p, _ in ix.files()} == {"a.mov", "sub/b.wav"}
+@pytest.mark.parametrize("where, extra", [
+    (b"<contents>\n", b"<!-- old: <file> -->\n"),                       # between entries: a tag in a comment
+    (b"<contents>\n", b"<!-- <directory><contents> -->"),
+    (b"<file>", b"<!-- </file> <file> -->"),                              # inside an entry (the slow path)
+    (b"<directory>", b"<!-- <contents> </directory> -->"),
+    (b"<name>a.mov", b"<![CDATA[]]>"),                                   # an empty CDATA section in a name
+])
+def test_comments_and_cdata_holding_tags_are_still_valid_xml(where: bytes, extra: bytes) -> None:
+    xml = index_to_xml(_small_index())
+    at = xml.index(where) + len(where)
+    doc = xml[:at] + extra + xml[at:]
+    ET.fromstring(doc)                       # valid XML, as ElementTree reads it
+    for cut in (1, 7, 64):                   # also when the stream arrives in small pieces
+        ix = parse_index([doc[i:i + cut] for i in range(0, len(doc), cut)])
+        assert {p for p, _ in ix.files()} == {"a.mov", "sub/b.wav"}
+
+
+def test_a_comment_that_never_ends_is_damage() -> None:
+    xml = index_to_xml(_small_index()).replace(b"<contents>\n", b"<contents>\n<!-- <file> ", 1)
+    with pytest.raises(CorruptArchive):
+        parse_index([xml])
 
 
 # --- the reference implementation's own indexes ----------------------------------------------------

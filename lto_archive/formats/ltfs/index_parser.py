@@ -23,7 +23,11 @@ from .times import parse_time
 
 __all__ = ["parse_index", "parse_index_bytes", "check_version"]
 
-_STRUCT = re.compile(rb"<(/?)(file|directory|contents)\b([^>]*)>")
+_STRUCT = re.compile(rb"<(/?)(file|directory|contents)\b([^>]*)>|<!--|<!\[CDATA\[")
+# a comment or CDATA section may hold any tag's text (valid XML): the structural scan steps over them whole
+_OPAQUE_END = {b"<!--": b"-->", b"<![CDATA[": b"]]>"}
+_FILE_END = re.compile(rb"</file>|<!--|<!\[CDATA\[")
+_CONTENTS = re.compile(rb"<contents\b|<!--|<!\[CDATA\[")
 _CANONICAL_TIME = rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z)"   # others take the checked slow path
 _TIMES = rb"".join(rb"\s*<" + t.encode() + rb">" + _CANONICAL_TIME + rb"</" + t.encode() + rb">" for t in TIME_FIELDS)
 # the layout every LTFS writer uses, spelled out: no lazy quantifiers (5x faster than ".*?")
@@ -318,6 +322,25 @@ def _name_for(key: bytes) -> str:
         return repr(key)
 
 
+def _opaque_end(buf: bytearray, m: re.Match[bytes]) -> int:
+    """Where the comment or CDATA section `m` opens ends; -1 while its end is still to come."""
+    end = buf.find(_OPAQUE_END[m.group(0)], m.end())
+    return end if end < 0 else end + len(_OPAQUE_END[m.group(0)])
+
+
+def _find_tag(buf: bytearray, pattern: re.Pattern[bytes], pos: int) -> int:
+    """The first match of `pattern`'s tag from `pos` outside comments and CDATA; -1 while it is still to come."""
+    while True:
+        m = pattern.search(buf, pos)
+        if m is None:
+            return -1
+        if m.group(0) not in _OPAQUE_END:
+            return m.start()
+        pos = _opaque_end(buf, m)
+        if pos < 0:
+            return -1
+
+
 class _Parser:
     """Feeds on index bytes; builds the Index as structural tags go by."""
 
@@ -351,6 +374,12 @@ class _Parser:
             if m is None:
                 return
             close, tag = m.group(1), m.group(2)
+            if tag is None:                             # a comment or CDATA section: step over it
+                end = _opaque_end(buf, m)
+                if end < 0:
+                    return
+                self.pos = end
+                continue
             if self.index is None and (tag != b"directory" or close):
                 raise CorruptArchive("LTFS index: the root folder is missing")
             if tag == b"file" and not close:
@@ -371,7 +400,7 @@ class _Parser:
                     self.files += len(run)
                     continue
                 else:
-                    end = buf.find(b"</file>", m.end())
+                    end = _find_tag(buf, _FILE_END, m.end())
                     if end < 0:
                         return   # the rest of this file entry is in the next piece
                     end += 7
@@ -380,7 +409,7 @@ class _Parser:
                 self._add(f)
                 self.files += 1
             elif tag == b"directory" and not close:
-                end = buf.find(b"<contents", m.end())
+                end = _find_tag(buf, _CONTENTS, m.end())
                 if end < 0:
                     return
                 el = _parse_piece(bytes(buf[m.start():end]) + b"</directory>")
