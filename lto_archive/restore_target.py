@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import DeviceError, RestoreConflict, UnsafePath, UsageError
-from .restore_walk import DirWalk, split_member_path
+from .restore_walk import DirWalk, rename_noreplace, split_member_path
 
 __all__ = ["RestoreTarget", "RestoreFile", "split_member_path", "open_dest"]
 
@@ -348,6 +348,8 @@ class RestoreTarget:
             self._unlink_quiet(tmp, pfd)
             return
         try:
+            if rename_noreplace(tmp, name, pfd):     # one call, never clobbering (else link + unlink)
+                return
             os.link(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd, follow_symlinks=False)
         except FileExistsError:
             self._unlink_quiet(tmp, pfd)
