@@ -452,3 +452,25 @@ def test_rename_noreplace_never_replaces(tmp_path: Path) -> None:
         assert moved == (not (tmp_path / "a").exists())
     finally:
         os.close(fd)
+
+
+def test_a_name_planted_in_a_folder_this_restore_made_is_not_clobbered(world) -> None:
+    """In a folder this restore created, a file's name is not looked up before its data (nothing was there);
+    one planted there meanwhile is still a conflict when the file takes its name, and is left untouched."""
+    dest, _, check = world
+    with RestoreTarget(dest) as t:
+        t.make_dir("A001", 0o755, mtime_ns=MT)
+        t.write_file("A001/first.mov", [b"ours"])
+        (dest / "A001/late.mov").write_bytes(b"someone else's")
+        f = t.open_file("A001/late.mov")
+        f.write(b"ours")
+        with pytest.raises(RestoreConflict):
+            f.commit()
+        with pytest.raises(RestoreConflict):      # a name this restore placed: looked up, refused before data
+            t.open_file("A001/first.mov")
+        with pytest.raises(RestoreConflict, match="a directory of that name exists"):
+            t.open_file("A001")
+    assert (dest / "A001/late.mov").read_bytes() == b"someone else's"
+    assert (dest / "A001/first.mov").read_bytes() == b"ours"
+    assert temp_files(dest) == []
+    check()
