@@ -32,8 +32,8 @@ What it guarantees
   into place, `abort()` (also leaving the `with` block) removes it. A killed
   process can leave such a file, never a half or unproven one under the real name.
 - Without `overwrite`, an existing entry is a RestoreConflict and is left
-  untouched; the final placement uses link()+unlink() (or, on file systems
-  without hard links, a check just before rename()), so a file that appears
+  untouched; the final placement uses renameat2(RENAME_NOREPLACE), else link()+unlink()
+  (or, without hard links, a check just before rename()), so a file that appears
   meanwhile is not clobbered. With `overwrite`, files and symlinks are
   replaced atomically by rename(). A directory is never replaced by anything,
   and a non-directory in the way of a parent is a RestoreConflict.
