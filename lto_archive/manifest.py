@@ -178,7 +178,7 @@ class Manifest:
         odd = [k for k, v in vars(info).items() if isinstance(v, str) and k != "device" and not_utf8(v)]
         if odd:     # names of files and folders may be any bytes (surrogateescape); what we wrote never is
             raise ManifestDamaged(f"the manifest's session has {', '.join(odd)} not in UTF-8")
-        records = [FileRecord(**_typed(FileRecord, f, f"file {i}")) for i, f in enumerate(files)]
+        records = _file_records(files)
         bad = [a for a in info.algorithms if a not in ALGORITHMS]
         if bad:
             raise ManifestDamaged(f"the manifest names unknown hash algorithms: {', '.join(bad)}")
@@ -324,6 +324,55 @@ def _typed(cls: Any, data: Any, what: str) -> dict[str, Any]:
                 raise ManifestDamaged(f"the manifest's {what} has no {name}")
         elif not _type_ok(out[name], str(f.type)):
             raise ManifestDamaged(f"the manifest's {what} has a {name} of the wrong type ({type(out[name]).__name__})")
+    return out
+
+
+_INT_RANGE = 2**63
+#: FileRecord's fields in the order the writers give them (`vars(f)`): a record whose keys are exactly these
+_RECORD_KEYS = tuple(FileRecord.__dataclass_fields__)
+#: the types a FileRecord field may have on the fast path (`part`, a span set's, goes the slow way)
+_FAST_TYPES: dict[str, frozenset[type]] = {
+    "int": frozenset((int,)), "int | None": frozenset((int, type(None))), "str": frozenset((str,)),
+    "dict[str, str]": frozenset((dict,)), "dict | None": frozenset((type(None),)),
+}
+#: record signatures (the type of each value, in field order) seen good -> the positions of their ints
+_GOOD_SIGNATURES: dict[tuple[type, ...], tuple[int, ...]] = {}
+_HASHES_AT = _RECORD_KEYS.index("hashes")
+
+
+def _signature_ints(sig: tuple[type, ...]) -> tuple[int, ...] | None:
+    """The positions of the ints in a record of value types `sig`, when every type is one `_typed` accepts
+    for its field (exact types, no `part`): None otherwise. Remembered (at most 2^5 signatures pass)."""
+    ints = _GOOD_SIGNATURES.get(sig)
+    if ints is not None:
+        return ints
+    fields = FileRecord.__dataclass_fields__
+    if len(sig) != len(_RECORD_KEYS) or not all(t in _FAST_TYPES.get(str(fields[k].type), ())
+                                                  for k, t in zip(_RECORD_KEYS, sig)):
+        return None
+    ints = _GOOD_SIGNATURES[sig] = tuple(i for i, t in enumerate(sig) if t is int)
+    return ints
+
+
+def _file_records(files: list[Any]) -> list[FileRecord]:
+    """Every FileRecord of a manifest's list. The fast path takes a record as the writers write it (all
+    fields, in order, exact JSON types, ints in range, hashes all strings, no span part) with one signature
+    lookup; anything else goes through `_typed`, which accepts or refuses it (ManifestDamaged) field by field."""
+    out: list[FileRecord] = []
+    append = out.append
+    keys, hashes_at, lo, hi = _RECORD_KEYS, _HASHES_AT, -_INT_RANGE, _INT_RANGE
+    for i, f in enumerate(files):
+        if type(f) is dict and tuple(f) == keys:
+            vals = tuple(f.values())
+            ints = _signature_ints(tuple(map(type, vals)))
+            if ints is not None:
+                nums = [vals[j] for j in ints]
+                hashes = vals[hashes_at]
+                if (lo <= min(nums) and max(nums) < hi
+                        and all(type(h) is str for h in hashes.values())):
+                    append(FileRecord(*vals))
+                    continue
+        append(FileRecord(**_typed(FileRecord, f, f"file {i}")))
     return out
 
 

@@ -32,8 +32,8 @@ What it guarantees
   into place, `abort()` (also leaving the `with` block) removes it. A killed
   process can leave such a file, never a half or unproven one under the real name.
 - Without `overwrite`, an existing entry is a RestoreConflict and is left
-  untouched; the final placement uses link()+unlink() (or, on file systems
-  without hard links, a check just before rename()), so a file that appears
+  untouched; the final placement uses renameat2(RENAME_NOREPLACE), else link()+unlink()
+  (or, without hard links, a check just before rename()), so a file that appears
   meanwhile is not clobbered. With `overwrite`, files and symlinks are
   replaced atomically by rename(). A directory is never replaced by anything,
   and a non-directory in the way of a parent is a RestoreConflict.
@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import DeviceError, RestoreConflict, UnsafePath, UsageError
-from .restore_walk import DirWalk, split_member_path
+from .restore_walk import DirWalk, rename_noreplace, split_member_path
 
 __all__ = ["RestoreTarget", "RestoreFile", "split_member_path", "open_dest"]
 
@@ -237,6 +237,7 @@ class RestoreTarget:
             self.name_max = 255
         self._restored: set[tuple[str, ...]] = set()
         self._dirs: dict[tuple[str, ...], tuple[int, int | None]] = {}
+        self._fresh: set[tuple[str, ...]] = set()     # directories this restore created: no name was there
         self._open_files: set[RestoreFile] = set()
         self._closed = False
 
@@ -254,8 +255,8 @@ class RestoreTarget:
             parts = split_member_path(relpath)
             new = parts
         for comp in new:
-            size = len(os.fsencode(comp))
-            if size > self.name_max:
+            # at most 4 bytes a character: only a long name is encoded to be measured
+            if len(comp) * 4 > self.name_max and (size := len(os.fsencode(comp))) > self.name_max:
                 raise UnsafePath(f"refusing to restore {relpath!r}: the name {comp[:40]!r}... is {size} bytes, "
                                  f"more than the restore folder's file system allows ({self.name_max})",
                                  path=relpath, reason="name_too_long")
@@ -280,6 +281,7 @@ class RestoreTarget:
                     raise
                 try:
                     os.mkdir(comp, 0o755, dir_fd=fd)
+                    self._fresh.add(parts[:i + 1])
                 except FileExistsError:
                     pass
             except OSError as e:
@@ -348,6 +350,8 @@ class RestoreTarget:
             self._unlink_quiet(tmp, pfd)
             return
         try:
+            if rename_noreplace(tmp, name, pfd):     # one call, never clobbering (else link + unlink)
+                return
             os.link(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd, follow_symlinks=False)
         except FileExistsError:
             self._unlink_quiet(tmp, pfd)
@@ -377,8 +381,8 @@ class RestoreTarget:
     # --- members ------------------------------------------------------------------
     def open_file(self, relpath: str, mode: int = 0o644, mtime: float | None = None, *,
                   mtime_ns: int | None = None) -> RestoreFile:
-        """A writable handle for a regular file. Nothing appears under `relpath`
-        until `commit()`. Raises UnsafePath / RestoreConflict before any data."""
+        """A writable handle for a regular file. Nothing appears under `relpath` until `commit()`. Raises
+        UnsafePath / RestoreConflict before any data (in a folder this restore made, at `commit`)."""
         self._check_open()
         parts = self._split(relpath)
         if not parts:
@@ -386,7 +390,8 @@ class RestoreTarget:
                              path=relpath, reason="root")
         pfd = self._open_parent(parts, relpath, borrow=True)     # the walk's own: used here, not kept
         name = parts[-1]
-        self._check_existing(self._lstat(name, pfd), relpath, parts)
+        if parts[:-1] not in self._fresh or parts in self._fresh or parts in self._restored:
+            self._check_existing(self._lstat(name, pfd), relpath, parts)   # (a folder we made held nothing)
         tmp = self._tmp_name()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
                      0o600, dir_fd=pfd)
@@ -427,6 +432,7 @@ class RestoreTarget:
                 try:
                     os.mkdir(name, 0o700 | (mode & _MODE_MASK), dir_fd=pfd)
                     created = True
+                    self._fresh.add(parts)
                 except FileExistsError:
                     pass
             # make sure what is there now is a real directory (not a planted symlink)

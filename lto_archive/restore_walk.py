@@ -10,12 +10,38 @@ meanwhile fails that check and the walk starts again from the restore folder, ne
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 from collections.abc import Callable
 
 from .errors import UnsafePath
 
-__all__ = ["DirWalk", "split_member_path"]
+__all__ = ["DirWalk", "split_member_path", "rename_noreplace"]
+
+_RENAME_NOREPLACE = 1
+try:        # Linux (glibc >= 2.28, musl): renameat2; elsewhere a restore places files by link + unlink
+    _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    _renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    _renameat2.restype = ctypes.c_int
+except (OSError, AttributeError):
+    _renameat2 = None
+#: errors that say this system or file system has no RENAME_NOREPLACE (the caller links and unlinks instead)
+_NO_NOREPLACE = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM)
+
+
+def rename_noreplace(src: str, dst: str, dir_fd: int) -> bool:
+    """Rename `src` to `dst` in the folder `dir_fd`, never replacing `dst` (renameat2 with RENAME_NOREPLACE:
+    one atomic call where link + unlink took two). True when done; False when the system or file system
+    cannot do it (nothing changed: link + unlink instead); FileExistsError when `dst` exists (left as it is)."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(dir_fd, os.fsencode(src), dir_fd, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in _NO_NOREPLACE:
+        return False
+    raise OSError(err, os.strerror(err), dst) if err != errno.EEXIST else FileExistsError(err, os.strerror(err), dst)
 
 _UP_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 

@@ -412,3 +412,65 @@ def test_restoring_a_deep_tree_is_linear_in_depth(tmp_path: Path, monkeypatch: p
     finally:
         monkeypatch.undo()
         subprocess.run(["rm", "-rf", str(dest)], check=True)
+
+
+def test_placement_without_renameat2_links_and_unlinks_and_still_never_clobbers(
+        world, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where renameat2(RENAME_NOREPLACE) is missing (or the file system refuses it), a file takes its name by
+    link + unlink: the same outcome, and a name taken meanwhile is still a conflict, left untouched."""
+    import lto_archive.restore_target as rt
+    dest, _, check = world
+    calls: list[str] = []
+    monkeypatch.setattr(rt, "rename_noreplace", lambda src, dst, fd: calls.append(dst) or False)
+    with RestoreTarget(dest) as t:
+        t.write_file("a/clip.mov", [b"ours"], mtime_ns=MT)
+        f = t.open_file("late.mov")
+        f.write(b"ours")
+        (dest / "late.mov").write_bytes(b"someone else's")
+        with pytest.raises(RestoreConflict):
+            f.commit()
+    assert calls == ["clip.mov", "late.mov"]
+    assert (dest / "a/clip.mov").read_bytes() == b"ours" and os.stat(dest / "a/clip.mov").st_nlink == 1
+    assert (dest / "late.mov").read_bytes() == b"someone else's"
+    assert temp_files(dest) == []
+    check()
+
+
+def test_rename_noreplace_never_replaces(tmp_path: Path) -> None:
+    from lto_archive.restore_walk import rename_noreplace
+    (tmp_path / "a").write_bytes(b"a")
+    (tmp_path / "b").write_bytes(b"b")
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            refused = rename_noreplace("a", "b", fd) is False     # False: no RENAME_NOREPLACE here
+        except FileExistsError:
+            refused = True
+        assert refused
+        assert (tmp_path / "b").read_bytes() == b"b" and (tmp_path / "a").read_bytes() == b"a"
+        moved = rename_noreplace("a", "c", fd)
+        assert moved == (not (tmp_path / "a").exists())
+    finally:
+        os.close(fd)
+
+
+def test_a_name_planted_in_a_folder_this_restore_made_is_not_clobbered(world) -> None:
+    """In a folder this restore created, a file's name is not looked up before its data (nothing was there);
+    one planted there meanwhile is still a conflict when the file takes its name, and is left untouched."""
+    dest, _, check = world
+    with RestoreTarget(dest) as t:
+        t.make_dir("A001", 0o755, mtime_ns=MT)
+        t.write_file("A001/first.mov", [b"ours"])
+        (dest / "A001/late.mov").write_bytes(b"someone else's")
+        f = t.open_file("A001/late.mov")
+        f.write(b"ours")
+        with pytest.raises(RestoreConflict):
+            f.commit()
+        with pytest.raises(RestoreConflict):      # a name this restore placed: looked up, refused before data
+            t.open_file("A001/first.mov")
+        with pytest.raises(RestoreConflict, match="a directory of that name exists"):
+            t.open_file("A001")
+    assert (dest / "A001/late.mov").read_bytes() == b"someone else's"
+    assert (dest / "A001/first.mov").read_bytes() == b"ours"
+    assert temp_files(dest) == []
+    check()

@@ -31,14 +31,40 @@ def _sum(part: bytes) -> int:
     return (adler32(part) & 0xFFFF) - 1
 
 
+#: octal fields and owner names seen, and what they say: the headers of one archive repeat them (mode, owner,
+#: size, the second of the mtime, the checksum's few values); bounded, and the same for every reader
+_NUM_CACHE: dict[bytes, int] = {}
+_TEXT_CACHE: dict[bytes, str] = {}
+_CACHE_MAX = 4096
+
+
 def _nums(*fields: bytes) -> list[int]:
     """Octal fields; a NUL before the end of the digits (junk after the terminator) raises ValueError."""
-    return [int(f.rstrip(b"\0 ") or b"0", 8) for f in fields]
+    cache = _NUM_CACHE
+    try:
+        return [cache[f] for f in fields]
+    except KeyError:
+        pass
+    out = [int(f.rstrip(b"\0 ") or b"0", 8) for f in fields]
+    if len(cache) > _CACHE_MAX:
+        cache.clear()
+    cache.update(zip(fields, out))
+    return out
 
 
 def _text(field: bytes) -> str:
     """tarfile.nts(field, "utf-8", "surrogateescape"): the bytes up to the first NUL."""
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+
+
+def _owner(field: bytes) -> str:
+    """`_text` of an owner name (uname, gname), which nearly every header of an archive repeats."""
+    text = _TEXT_CACHE.get(field)
+    if text is None:
+        if len(_TEXT_CACHE) > _CACHE_MAX:
+            _TEXT_CACHE.clear()
+        text = _TEXT_CACHE[field] = _text(field)
+    return text
 
 
 def quick_header(buf: bytes) -> tarfile.TarInfo | None:
@@ -58,8 +84,8 @@ def quick_header(buf: bytes) -> tarfile.TarInfo | None:
     ti.chksum, ti.mode, ti.uid, ti.gid, ti.size, ti.mtime, ti.devmajor, ti.devminor = nums
     ti.type = kind
     ti.linkname = _text(linkname) if linkname[0] else ""
-    ti.uname = _text(uname) if uname[0] else ""
-    ti.gname = _text(gname) if gname[0] else ""
+    ti.uname = _owner(uname) if uname[0] else ""
+    ti.gname = _owner(gname) if gname[0] else ""
     text = _text(name)
     if kind == b"5":
         text = text.rstrip("/")

@@ -75,6 +75,8 @@ _UNSUPPORTED = {
     b"I": "an inode-only record",
 }
 _META_TYPES = (b"x", b"g", b"L", b"K", b"V")
+#: type flags (as byte values) of the header blocks whose parse a reader keeps by their bytes: pax headers
+_CACHED_TYPES = frozenset(b"xg")
 
 
 #: what TarReader yields: the Member all readers share, with the pax records as its extra
@@ -174,6 +176,7 @@ class TarReader(MemberStreamReader[TarExtra]):
         self.continues = False                   # volume mode: the archive goes on in the next volume
         self.cut: tuple[TarMember, int] | None = None   # ...inside this member, after this many data bytes
         self._pushed: tuple[int, bytes, tarfile.TarInfo] | None = None   # the valid header found past a bad one
+        self._meta_cache: dict[bytes, tarfile.TarInfo | str] = {}   # pax header blocks parsed (_meta_header)
 
     def next(self) -> TarMember | None:
         """The next member, or None at the end of the archive."""
@@ -261,7 +264,12 @@ class TarReader(MemberStreamReader[TarExtra]):
                 if len(buf) < BLOCK:
                     return self._at_eof(off, len(buf), pending)
                 buf = bytes(buf)
-                ti = self._zeros(off, pending, pax.get("path", longname)) if buf == ZERO_BLOCK else _parse(buf)
+                if buf == ZERO_BLOCK:
+                    ti = self._zeros(off, pending, pax.get("path", longname))
+                elif buf[156] in _CACHED_TYPES:
+                    ti = self._meta_header(buf)
+                else:
+                    ti = _parse(buf)
             if isinstance(ti, str):     # damaged: read on to the next valid header, as GNU tar does
                 ti = self._resync(off, ti, pending, pax.get("path", longname))
             if ti is None:
@@ -315,6 +323,18 @@ class TarReader(MemberStreamReader[TarExtra]):
                 return self._make_member(buf, ti, header_offset, pax, longname, longlink)
             except SkipMember as skip:
                 return self._step_over(skip, header_offset)
+
+    def _meta_header(self, buf: bytes) -> tarfile.TarInfo | str:
+        """`_parse(buf)` for a pax header block: a writer gives nearly every member the same one (the same
+        name and mode, only its size varies), so its parse is kept by its bytes (a few at a time; only its
+        type, size and validity are used, never changed)."""
+        cache = self._meta_cache
+        ti = cache.get(buf)
+        if ti is None:
+            if len(cache) >= 16:
+                cache.clear()
+            ti = cache[buf] = _parse(buf)
+        return ti
 
     def _zeros(self, off: int, pending: str | None, named: str | None
                ) -> tuple[int, bytes, tarfile.TarInfo] | str | None:
@@ -416,7 +436,10 @@ class TarReader(MemberStreamReader[TarExtra]):
         if "" in merged.values():
             for k in [k for k, v in merged.items() if v == ""]:
                 del merged[k]   # an empty value in 'x' cancels a global value
-        t, path, merged, part_offset = self._continued(buf, ti, header_offset, path, merged)
+        if ti.type != b"M" and self._continuation is None:
+            t, part_offset = ti.type, None     # not a multi-volume continuation: the usual case
+        else:
+            t, path, merged, part_offset = self._continued(buf, ti, header_offset, path, merged)
         sparse = is_sparse(t, merged)
         kind = _member_kind(t, sparse, merged, path, ti.size)
         try:

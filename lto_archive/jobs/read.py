@@ -28,7 +28,7 @@ from ..formats.tapefile import TapeFileReader
 from ..problems import summarise
 from ..formats.registry import ArchiveFormat, detect_format, get_format
 from ..formats.tar_reader import TarMember, TarReader
-from ..hashing import DEFAULT_ALGORITHMS, MultiHasher
+from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS, MultiHasher
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest, parse_session_record
 from ..restore_target import RestoreTarget
 from .restore_proof import (DAMAGED_SUFFIX, EVIDENCE, NO_EVIDENCE, footer_mismatch, judge_alone, own_evidence,
@@ -383,15 +383,20 @@ def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: Pro
                 out: Any = None) -> tuple[dict[str, str], int]:
     """Hash data as it streams by (and write it to `out`, a RestoreFile, when given), counting it for
     progress: its hex digests and its length."""
-    hasher = MultiHasher(algorithms)
+    if len(algorithms) == 1:       # the usual case: the one hash itself, no MultiHasher around it
+        hasher: Any = ALGORITHMS[algorithms[0]]()
+    else:
+        hasher = MultiHasher(algorithms)
+    update, write, add = hasher.update, (out.write if out is not None else None), tracker.add_bytes
     n = 0
     for chunk in chunks:
-        hasher.update(chunk)
-        if out is not None:
-            out.write(chunk)
-        n += len(chunk)
-        tracker.add_bytes(len(chunk))
-    return hasher.hexdigests(), n
+        update(chunk)
+        if write is not None:
+            write(chunk)
+        k = len(chunk)
+        n += k
+        add(k)
+    return ({algorithms[0]: hasher.hexdigest()} if len(algorithms) == 1 else hasher.hexdigests()), n
 
 
 def _part_not_restored(result: TapeFileResult, path: str) -> None:
