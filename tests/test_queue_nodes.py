@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import lto_archive
+from lto_archive.api.queue import library_queue
 from lto_archive.catalog import Catalog
 from lto_archive.catalog.leases import Leases, lease_events
 from lto_archive.catalog.queued import queued_job
@@ -120,3 +121,36 @@ def result_barcodes(doc: dict) -> set[str]:  # type: ignore[type-arg]
                 walk(x)
     walk(doc)
     return found
+
+
+def test_a_job_goes_to_the_node_whose_library_holds_its_cartridge(tmp_path: Path, pg_url: str) -> None:
+    libs = {"node-a": library(tmp_path / "libA", "RTA"), "node-b": library(tmp_path / "libB", "RTB")}
+    wrote = lto_archive.write([card(tmp_path / "media", "A001", 2, 5000, seed=31)], libs["node-b"], catalog=pg_url,
+                              log_dir=False)
+    assert wrote.status == "ok"
+    queue_b = library_queue(f"vlib:{os.path.realpath(tmp_path / 'libB')}")
+    for name, spec in libs.items():      # each node says what its library holds when it starts
+        w = start_worker(pg_url, spec, name, "--once")
+        w.communicate(timeout=WAIT_S)
+        assert w.returncode == 0
+    # (jobs naming one cartridge run in the order submitted: procrastinate's lock)
+    forced = lto("submit", "verify", "--barcode", "RTB001L9", "--catalog", pg_url, "--queue", "archive")
+    assert forced["queue"] == "archive"                        # --queue still decides
+    routed = lto("submit", "verify", "--barcode", "RTB001L9", "--catalog", pg_url)
+    assert routed["queue"] == queue_b                          # submit picks it from the catalog
+    unknown = lto("submit", "verify", "--barcode", "NOWHERE1", "--catalog", pg_url)
+    assert unknown["queue"] == "archive"                       # no node has seen it: the shared queue
+    lto("jobs", "cancel", str(unknown["job"]), "--catalog", pg_url)
+    a = start_worker(pg_url, libs["node-a"], "node-a", "--once")    # node-a polls first
+    a.communicate(timeout=WAIT_S)
+    assert a.returncode == 0
+    j = lto("jobs", "show", str(forced["job"]), "--catalog", pg_url)
+    assert (j["state"], j["queue"], j["node"]) == ("todo", queue_b, None)     # handed on to library B's queue
+    with Catalog.open(pg_url) as cat:
+        assert queued_job(cat, routed["job"]) is None and queued_job(cat, forced["job"]) is None   # never started
+    b = start_worker(pg_url, libs["node-b"], "node-b", "--once")
+    out, err = b.communicate(timeout=WAIT_S)
+    assert b.returncode == 0, err.decode()
+    for job, attempts in ((forced["job"], 2), (routed["job"], 1)):        # the hand-on counted as an attempt
+        j = lto("jobs", "show", str(job), "--catalog", pg_url)
+        assert (j["state"], j["status"], j["node"], j["attempts"]) == ("succeeded", "ok", "node-b", attempts), j

@@ -12,6 +12,7 @@ as an attempt in the queue); one nobody has seen is run, and says where the cart
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -25,11 +26,19 @@ from ..library.leases import coordinated
 from .targets import open_device, open_library
 
 LIBRARY_QUEUE = "library:"
+QUEUE_NAME_MAX = 40    # bytes: the channel 'procrastinate_queue_v1#<queue>' is a PostgreSQL name (63 bytes)
 
 
 def library_queue(name: str) -> str:
-    """The queue of the library named `name`: the jobs that need its cartridges."""
-    return f"{LIBRARY_QUEUE}{name}"
+    """The queue of the library named `name`: the jobs that need its cartridges. A long name (a vlib's folder) is
+    cut to its end and a digest of the whole: procrastinate notifies a queue on a PostgreSQL channel named
+    after it, and a channel's name has at most 63 bytes."""
+    queue = f"{LIBRARY_QUEUE}{name}"
+    if len(queue.encode()) <= QUEUE_NAME_MAX:
+        return queue
+    digest = hashlib.blake2b(name.encode(), digest_size=6).hexdigest()
+    tail = name.encode()[-(QUEUE_NAME_MAX - len(LIBRARY_QUEUE) - len(digest) - 1):].decode(errors="ignore")
+    return f"{LIBRARY_QUEUE}{tail}~{digest}"
 
 
 def job_barcodes(args: dict[str, Any]) -> list[str]:
