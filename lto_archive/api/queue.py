@@ -35,7 +35,8 @@ from ..tape import TapeDevice
 from .audit import audit_run
 from .migrate import migrate
 from .queue_places import Rerouted, check_place, leasing, library_queue, record_places, route
-from .reading import restore, verify
+from .queue_restore import queued_restore
+from .reading import verify
 from .targets import open_device
 from .writing import write
 
@@ -227,8 +228,8 @@ def _call(node: Node, kind: str, args: dict[str, Any], cat: CatalogStore, progre
         return RUNNERS[kind](node, args, common)
     if kind == "verify":
         return verify(spec, **common)
-    return restore(spec, args["dest"], list(args.get("patterns") or ()), overwrite=bool(args.get("overwrite")),
-                   **common)
+    rec = _queued.queued_job(cat, job_id) or {}
+    return queued_restore(spec, args, common, int(rec.get("attempt") or 1))
 
 
 RUNNERS = {"migrate": _migrate, "audit": _audit}
