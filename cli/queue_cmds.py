@@ -184,6 +184,8 @@ def jobs_show(job_id: int, catalog_path: str | None, as_json: bool) -> None:
         res = j["result"] or {}
         if res.get("error"):
             click.echo(f"  error:    {res['error'].get('message')}")
+        for d in j.get("documents") or []:
+            click.echo(f"  {d['kind'] + ':':<17} {d['path']}")
     emit(j, as_json, text)
 
 

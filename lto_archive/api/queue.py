@@ -22,7 +22,7 @@ import datetime
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -312,10 +312,52 @@ def _job_doc(job: Any, cat: CatalogStore) -> dict[str, Any]:
             "started": rec.get("started"), "finished": rec.get("finished")}
 
 
+#: The papers a job leaves, by how their names end: its copy log (`<session>.json`, `.log`) and, beside it, what
+#: api/paperwork.py writes; reports and certificates a result names.
+DOCUMENT_KINDS = ((".paperwork.7z", "paperwork"), (".custody.jsonl", "custody excerpt"),
+                  (".journal.jsonl", "journal"), (".json", "copy log"), (".log", "copy log (text)"),
+                  (".html", "report"), (".pdf", "report"), (".csv", "report"))
+_BESIDE_COPY_LOG = (".log", ".paperwork.7z", ".custody.jsonl")
+
+
+def _kind(path: str) -> str | None:
+    return next((kind for end, kind in DOCUMENT_KINDS if path.endswith(end)), None)
+
+
+#: The keys of a result that name papers (never its sources, files or destinations)
+PAPER_KEYS = frozenset({"log", "logs", "copy_log", "report", "certificate", "paperwork", "custody_excerpt"})
+
+
+def _named_files(value: Any, paper: bool = False) -> Iterator[str]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _named_files(v, paper or k in PAPER_KEYS)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _named_files(v, paper)
+    elif paper and isinstance(value, str) and os.path.isabs(value) and _kind(value):
+        yield value
+
+
+def job_documents(result: dict[str, Any]) -> list[dict[str, str]]:
+    """The papers of a job that exist on this machine: every file its result names (absolute paths only) and,
+    beside each copy log, its text log, custody excerpt and paperwork .7z. (kind, path, name) each; only
+    files the result names or that sit beside them under the session's name, never anything else."""
+    found: dict[str, str] = {}
+    for path in _named_files(result):
+        found.setdefault(path, _kind(path) or "")
+        if path.endswith(".json"):
+            for end in _BESIDE_COPY_LOG:
+                found.setdefault(path[:-len(".json")] + end, _kind(end) or "")
+    return [{"kind": kind, "path": path, "name": os.path.basename(path)} for path, kind in found.items()
+            if os.path.isfile(path)]
+
+
 def show_job(job_id: int, *, catalog: str | None = None) -> dict[str, Any]:
+    """One queued job, with the papers it left (`documents`: job_documents)."""
     for doc in list_jobs(catalog=catalog):
         if doc["id"] == job_id:
-            return doc
+            return {**doc, "documents": job_documents(doc["result"] or {})}
     raise UsageError(f"no queued job {job_id} (see: lto-archive jobs list)")
 
 
