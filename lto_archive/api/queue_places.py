@@ -13,6 +13,7 @@ as an attempt in the queue); one nobody has seen is run, and says where the cart
 from __future__ import annotations
 
 import hashlib
+import logging
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -21,9 +22,10 @@ from typing import Any
 
 from ..catalog import Catalog as CatalogStore
 from ..catalog import leases as _leases
-from ..errors import LtoArchiveError
 from ..library.leases import coordinated
-from .targets import open_device, open_library
+from .targets import open_library
+
+log = logging.getLogger(__name__)
 
 LIBRARY_QUEUE = "library:"
 QUEUE_NAME_MAX = 40    # bytes: the channel 'procrastinate_queue_v1#<queue>' is a PostgreSQL name (63 bytes)
@@ -92,20 +94,15 @@ def leasing(node: Any, job_id: int, on_wait: Callable[[str | None], None] | None
 
 
 def seen_places(node: Any) -> list[tuple[str, str]] | None:
-    """What the node's library (or drive) holds now, (barcode, place) each; None when it cannot look (its
-    drive is busy with another worker's job)."""
+    """What the node's library holds now, (barcode, place) each (its robot looks: no drive is opened); None for
+    a node with one drive (its cartridge is changed by hand, and opening the drive to look counts as a load)."""
+    if not node.library:
+        return None
     with node_leases(node, None) as lz, (coordinated(lz) if lz is not None else nullcontext()):
-        if node.library:
-            with open_library(node.library) as lib:
-                st = lib.status()
-            return [(d.barcode, f"drive {d.number}") for d in st.drives if d.full and d.barcode] + \
-                [(s.barcode, f"slot {s.number}") for s in st.slots if s.full and s.barcode]
-        if lz is not None and lz.try_claim([f"drive:{node.place}"]) is None:
-            return None
-        with open_device(node.target) as dev:
-            barcode = getattr(dev, "medium", lambda: None)()
-            code = getattr(barcode, "barcode", None)
-        return [(code, f"drive {node.target}")] if code else []
+        with open_library(node.library) as lib:
+            st = lib.status()
+    return [(d.barcode, f"drive {d.number}") for d in st.drives if d.full and d.barcode] + \
+        [(s.barcode, f"slot {s.number}") for s in st.slots if s.full and s.barcode]
 
 
 def record_places(node: Any) -> None:
@@ -116,8 +113,8 @@ def record_places(node: Any) -> None:
             return
         with CatalogStore.open(node.catalog) as cat:
             _leases.record_places(cat, node.place, node.name or socket.gethostname(), places)
-    except LtoArchiveError:
-        return
+    except Exception:       # best effort: a job's outcome never depends on it (the next look says it again)
+        log.warning("could not record what %s holds", node.place, exc_info=True)
 
 
 def check_place(node: Any, args: dict[str, Any]) -> None:
