@@ -22,6 +22,7 @@ from typing import Any
 
 from ..catalog import Catalog as CatalogStore
 from ..catalog import leases as _leases
+from ..errors import ChangerBusy, LtoArchiveError
 from ..library.leases import coordinated
 from .targets import open_library
 
@@ -85,12 +86,19 @@ def leasing(node: Any, job_id: int, on_wait: Callable[[str | None], None] | None
             return
         with coordinated(lz):
             if not node.library:
-                drive = [f"drive:{node.place}"]
-                while lz.try_claim(drive) is None:   # another worker process on the same drive
-                    lz.waiting(f"drive {node.target}")
-                    time.sleep(lz.poll_s)
-                lz.waiting(None)
+                _hold_the_drive(node, lz)
             yield
+
+
+def _hold_the_drive(node: Any, lz: Any) -> None:
+    """A node with one drive: the drive, for the whole job (another worker process on it waits its turn)."""
+    deadline = time.monotonic() + lz.wait_s
+    while lz.try_claim([f"drive:{node.place}"]) is None:
+        if time.monotonic() >= deadline:
+            raise ChangerBusy(f"waited {lz.wait_s:.0f} s for drive {node.target}: another job holds it all that time")
+        lz.waiting(f"drive {node.target}")
+        time.sleep(lz.poll_s)
+    lz.waiting(None)
 
 
 def seen_places(node: Any) -> list[tuple[str, str]] | None:
@@ -122,7 +130,10 @@ def check_place(node: Any, args: dict[str, Any]) -> None:
     codes = job_barcodes(args)
     if not codes:
         return
-    places = seen_places(node)
+    try:
+        places = seen_places(node)
+    except LtoArchiveError:
+        return                      # the job runs, and its record says why the library could not be used
     if places is None or codes[0] in {b for b, _ in places}:
         return
     with CatalogStore.open(node.catalog) as cat:
