@@ -173,3 +173,42 @@ def test_a_waiting_job_can_be_cancelled_and_is_never_run(tmp_path: Path, pg_url:
     assert w.wait(timeout=WAIT_S) == 0
     with Catalog.open(pg_url) as cat:
         assert cat.counts()["files"] == 0 and queued_job(cat, job) is None
+
+
+def test_a_restore_retried_after_its_node_died_keeps_what_the_first_attempt_placed(tmp_path: Path) -> None:
+    spec, cat_path = library(tmp_path / "lib", "RST"), tmp_path / "catalog.sqlite"
+    src = card(tmp_path / "media", "A001", 3, 7000, seed=11)
+    assert lto_archive.write([src], spec, catalog=cat_path, log_dir=False).status == "ok"
+    dest = tmp_path / "restored"
+    args = {"dest": str(dest), "barcode": "RST001L9"}
+    node = QueueNode(catalog=str(cat_path), library=spec, name="node-a")
+    run_job(node, 9, "restore", args)
+    with Catalog.open(cat_path) as cat:
+        assert queued_job(cat, 9)["status"] == "ok"  # type: ignore[index]
+
+    def died_mid_restore() -> None:          # the queue hands the job out again
+        with Catalog.open(cat_path) as cat, cat.transaction():
+            cat.conn.execute("UPDATE queued_jobs SET status = 'running', finished = NULL WHERE job_id = 9")
+
+    # node-a died after placing two of the three clips (a file is placed only whole and proven)
+    (dest / "A001" / "A001C002.mov").unlink()
+    died_mid_restore()
+    run_job(QueueNode(catalog=str(cat_path), library=spec, name="node-b"), 9, "restore", args)
+    with Catalog.open(cat_path) as cat:
+        rec = queued_job(cat, 9)
+    assert rec is not None and (rec["node"], rec["attempt"], rec["status"]) == ("node-b", 2, "ok"), rec["result"]
+    (tf,) = rec["result"]["tape_files"]
+    assert tf["refused"] == [] and rec["result"]["already_restored"] == len(tf["already_restored"])
+    clips = {p for p in tf["already_restored"] if not p.startswith(".lto-archive/")}
+    assert clips == {"A001/A001C000.mov", "A001/A001C001.mov"}    # the missing clip was restored now
+    for f in sorted(src.iterdir()):
+        assert (dest / "A001" / f.name).read_bytes() == f.read_bytes()
+    # a file in DEST whose bytes are not the tape's is never replaced by a retry: refused, as on a first attempt
+    (dest / "A001" / "A001C001.mov").write_bytes(b"someone else's file")
+    died_mid_restore()
+    run_job(node, 9, "restore", args)
+    with Catalog.open(cat_path) as cat:
+        rec = queued_job(cat, 9)
+    assert rec is not None and rec["attempt"] == 3 and rec["status"] == "refused"
+    assert [r["path"] for r in rec["result"]["tape_files"][0]["refused"]] == ["A001/A001C001.mov"]
+    assert (dest / "A001" / "A001C001.mov").read_bytes() == b"someone else's file"

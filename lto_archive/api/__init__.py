@@ -35,8 +35,8 @@ from .tools import (AXF_FAILED, AXF_MISSING, AXF_PROVEN, AXF_UNPROVEN, CERTIFICA
 from .paperwork import make_paperwork, open_paperwork
 from .catalog import copy_catalog, migrate_catalog
 from .migrate import Migration, migrate, migrations
-from .queue import (QueueNode, cancel_queued_job, list_queued_jobs, run_queue_worker, show_queued_job,
-                    submit_job)
+from .queue import (QueueNode, cancel_queued_job, list_queued_jobs, queued_job_queue, run_queue_worker,
+                    show_queued_job, submit_job)
 from .health import (HealthReport, cartridge_health, health_flags, health_summary, read_cartridge_health,
                      record_health_readings, record_load_health)
 from .writing import DEFAULT_LOG_DIR, write
@@ -62,6 +62,7 @@ __all__ = [
     "Catalog", "CatalogError", "verify_custody_log", "make_paperwork", "open_paperwork", "FileHit", "Recorded", "RestorePlan", "default_path", "DEFAULT_CATALOG_HELP",
     "copy_catalog", "migrate_catalog",
     "QueueNode", "submit_job", "run_queue_worker", "list_queued_jobs", "show_queued_job", "cancel_queued_job",
+    "queued_job_queue",
     # certificates, ASC MHL, reports, AXF scans, drives
     "generate_key", "issue_certificate", "load_private_key", "load_public_key", "verify_certificate",
     "CERTIFICATE_FORMATS", "certificate_format", "scan_axf", "AxfScanReport", "AXF_PROVEN", "AXF_FAILED",

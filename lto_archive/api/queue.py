@@ -18,9 +18,11 @@ What each job did (its node, attempts, progress and result) is in the catalog's 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,7 +34,9 @@ from ..progress import Progress
 from ..tape import TapeDevice
 from .audit import audit_run
 from .migrate import migrate
-from .reading import restore, verify
+from .queue_places import Rerouted, check_place, leasing, library_queue, record_places, route
+from .queue_restore import queued_restore
+from .reading import verify
 from .targets import open_device
 from .writing import write
 
@@ -51,6 +55,18 @@ class Node:
     device: str | None = None
     library: str | None = None
     name: str = ""
+    library_name: str = ""          # the name every node sharing this library gives it (its queue, its leases)
+    lease_wait: float = 86400.0     # how long a job waits for a drive or cartridge another job holds
+
+    @property
+    def place(self) -> str:
+        """The library's (or drive's) name across nodes: `library_name`, else the spec (a vlib: its folder)."""
+        if self.library_name:
+            return self.library_name
+        spec = self.target
+        if spec.startswith("vlib:"):
+            return f"vlib:{os.path.realpath(spec[5:])}"
+        return spec if self.library else f"{socket.gethostname()}:{spec}"
 
     @property
     def target(self) -> str:
@@ -76,9 +92,20 @@ def _app(url: str, node: Node | None = None) -> Any:
         raise UsageError("the job queue needs procrastinate: pip install 'lto-archive[postgresql]'") from None
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=url))
     if node is not None:
-        @app.task(name=TASK, pass_context=True)
+        class HandOn(procrastinate.BaseRetryStrategy):
+            """A job whose cartridge is in another library goes to that library's queue, at once."""
+
+            def get_retry_decision(self, *, exception: BaseException, job: Any) -> Any:
+                if not isinstance(exception, Rerouted):
+                    return None
+                return procrastinate.RetryDecision(retry_at=datetime.datetime.now(datetime.timezone.utc),
+                                                   queue=exception.queue)
+
+        @app.task(name=TASK, pass_context=True, retry=HandOn())
         def run(context: Any, kind: str, args: dict[str, Any]) -> None:
+            check_place(node, args)
             run_job(node, int(context.job.id), kind, args)
+            record_places(node)
     return app
 
 
@@ -98,17 +125,33 @@ def _ensure_schema(url: str) -> None:
                 cat.conn.execute(_app(url).schema_manager.get_schema())
 
 
-def submit(kind: str, args: dict[str, Any], *, catalog: str | None = None, queue: str = DEFAULT_QUEUE) -> int:
+def submit(kind: str, args: dict[str, Any], *, catalog: str | None = None, queue: str | None = None) -> int:
     """Queue one job; its id. `args` are the API call's keyword arguments (sources, dest, patterns, barcode,
-    format, hashes ...); a job naming a `barcode` holds that cartridge's lock while it runs."""
+    format, hashes ...); a job naming a `barcode` holds that cartridge's lock while it runs. `queue`: default
+    the queue `job_queue` chooses (the library holding the job's cartridge, else the shared one)."""
     if kind not in KINDS:
         raise UsageError(f"unknown job kind {kind!r}: one of {', '.join(KINDS)}")
     url = queue_url(catalog)
     _ensure_schema(url)
+    queue = queue or route(args, url, DEFAULT_QUEUE)
     app = _app(url)
     lock = next((f"cartridge:{args[k]}" for k in ("barcode", "to_barcode") if args.get(k)), None)
     with app.open():
         return int(app.configure_task(name=TASK, queue=queue, lock=lock).defer(kind=kind, args=args))
+
+
+def job_queue(args: dict[str, Any], *, catalog: str | None = None) -> str:
+    """The queue a job goes to by default: that of the library the catalog says holds the cartridge it names
+    first (`library:NAME`), else the shared one (`archive`)."""
+    url = queue_url(catalog)
+    _ensure_schema(url)
+    return route(args, url, DEFAULT_QUEUE)
+
+
+def _waiting_writer(cat: CatalogStore, job_id: int) -> Any:
+    def on_wait(what: str | None) -> None:
+        _queued.progressed(cat, job_id, {"phase": "waiting", "path": what} if what else {"phase": "starting"})
+    return on_wait
 
 
 def _progress_writer(cat: CatalogStore, job_id: int) -> Any:
@@ -185,8 +228,8 @@ def _call(node: Node, kind: str, args: dict[str, Any], cat: CatalogStore, progre
         return RUNNERS[kind](node, args, common)
     if kind == "verify":
         return verify(spec, **common)
-    return restore(spec, args["dest"], list(args.get("patterns") or ()), overwrite=bool(args.get("overwrite")),
-                   **common)
+    rec = _queued.queued_job(cat, job_id) or {}
+    return queued_restore(spec, args, common, int(rec.get("attempt") or 1))
 
 
 RUNNERS = {"migrate": _migrate, "audit": _audit}
@@ -207,7 +250,8 @@ def run_job(node: Node, job_id: int, kind: str, args: dict[str, Any]) -> None:
             _queued.finished(cat, job_id, done["status"], done)
             return
         try:
-            result = _call(node, kind, args, cat, _progress_writer(cat, job_id), job_id)
+            with leasing(node, job_id, _waiting_writer(cat, job_id)):
+                result = _call(node, kind, args, cat, _progress_writer(cat, job_id), job_id)
         except LtoArchiveError as exc:
             _queued.finished(cat, job_id, "failed", {"error": exc.to_dict() if hasattr(exc, "to_dict")
                                                      else {"message": str(exc)}, "exit_code": int(exc.exit_code)})
@@ -218,6 +262,7 @@ def run_job(node: Node, job_id: int, kind: str, args: dict[str, Any]) -> None:
 
 async def _work(url: str, node: Node, queues: Sequence[str], once: bool, poll: float, stalled_after: float) -> int:
     app = _app(url, node)
+    await asyncio.to_thread(record_places, node)     # what this node's library holds, for submit
     async with app.open_async():
         while True:
             for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
@@ -243,7 +288,9 @@ def run_worker(node: Node, *, queues: Sequence[str] = (DEFAULT_QUEUE,), once: bo
     url = queue_url(node.catalog or None)
     _ensure_schema(url)
     node = replace(node, catalog=url)
-    return asyncio.run(_work(url, node, queues, once, poll, stalled_after))
+    own = library_queue(node.place)
+    return asyncio.run(_work(url, node, [*queues, *([own] if own not in queues else [])], once, poll,
+                             stalled_after))
 
 
 def list_jobs(*, catalog: str | None = None, queue: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
@@ -265,10 +312,52 @@ def _job_doc(job: Any, cat: CatalogStore) -> dict[str, Any]:
             "started": rec.get("started"), "finished": rec.get("finished")}
 
 
+#: The papers a job leaves, by how their names end: its copy log (`<session>.json`, `.log`) and, beside it, what
+#: api/paperwork.py writes; reports and certificates a result names.
+DOCUMENT_KINDS = ((".paperwork.7z", "paperwork"), (".custody.jsonl", "custody excerpt"),
+                  (".journal.jsonl", "journal"), (".json", "copy log"), (".log", "copy log (text)"),
+                  (".html", "report"), (".pdf", "report"), (".csv", "report"))
+_BESIDE_COPY_LOG = (".log", ".paperwork.7z", ".custody.jsonl")
+
+
+def _kind(path: str) -> str | None:
+    return next((kind for end, kind in DOCUMENT_KINDS if path.endswith(end)), None)
+
+
+#: The keys of a result that name papers (never its sources, files or destinations)
+PAPER_KEYS = frozenset({"log", "logs", "copy_log", "report", "certificate", "paperwork", "custody_excerpt"})
+
+
+def _named_files(value: Any, paper: bool = False) -> Iterator[str]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _named_files(v, paper or k in PAPER_KEYS)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _named_files(v, paper)
+    elif paper and isinstance(value, str) and os.path.isabs(value) and _kind(value):
+        yield value
+
+
+def job_documents(result: dict[str, Any]) -> list[dict[str, str]]:
+    """The papers of a job that exist on this machine: every file its result names (absolute paths only) and,
+    beside each copy log, its text log, custody excerpt and paperwork .7z. (kind, path, name) each; only
+    files the result names or that sit beside them under the session's name, never anything else."""
+    found: dict[str, str] = {}
+    for path in _named_files(result):
+        found.setdefault(path, _kind(path) or "")
+        if path.endswith(".json"):
+            for end in _BESIDE_COPY_LOG:
+                found.setdefault(path[:-len(".json")] + end, _kind(end) or "")
+    return [{"kind": kind, "path": path, "name": os.path.basename(path)} for path, kind in found.items()
+            if os.path.isfile(path)]
+
+
 def show_job(job_id: int, *, catalog: str | None = None) -> dict[str, Any]:
+    """One queued job, with the papers it left (`documents`: job_documents)."""
     for doc in list_jobs(catalog=catalog):
         if doc["id"] == job_id:
-            return doc
+            return {**doc, "documents": job_documents(doc["result"] or {})}
     raise UsageError(f"no queued job {job_id} (see: lto-archive jobs list)")
 
 
@@ -285,9 +374,9 @@ def cancel_job(job_id: int, *, catalog: str | None = None) -> dict[str, Any]:
 
 
 # the names the package exports (lto_archive.submit_job ...)
-QueueNode, submit_job, run_queue_worker, list_queued_jobs, show_queued_job, cancel_queued_job = (
-    Node, submit, run_worker, list_jobs, show_job, cancel_job)
+QueueNode, submit_job, run_queue_worker, list_queued_jobs, show_queued_job, cancel_queued_job, queued_job_queue = (
+    Node, submit, run_worker, list_jobs, show_job, cancel_job, job_queue)
 
-__all__ = ["Node", "submit", "run_worker", "run_job", "list_jobs", "show_job", "cancel_job", "queue_url", "KINDS",
+__all__ = ["Node", "submit", "job_queue", "library_queue", "run_worker", "run_job", "list_jobs", "show_job", "cancel_job", "queue_url", "KINDS",
            "DEFAULT_QUEUE", "TASK", "QueueNode", "submit_job", "run_queue_worker", "list_queued_jobs",
-           "show_queued_job", "cancel_queued_job"]
+           "show_queued_job", "cancel_queued_job", "queued_job_queue"]

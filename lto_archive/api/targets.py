@@ -121,13 +121,8 @@ def open_library(spec: str, *, drive_devices: Mapping[int, str] | Iterable[str] 
 
 
 def loaded_drive(lib: Library) -> int:
-    """The first drive of the library that holds a cartridge."""
-    loaded = [d.number for d in lib.status().drives if d.full]
-    if not loaded:
-        raise UsageError(f"no drive of {lib.name} holds a cartridge: load one "
-                         f"(`lto-archive library load --library {lib.name} BARCODE`) or pass --barcode",
-                         library=lib.name)
-    return loaded[0]
+    """The first drive of the library that holds a cartridge (one no other queued job holds: library/leases.py)."""
+    return lib.loaded_drive()
 
 
 def _generation(value: str | Generation) -> Generation:

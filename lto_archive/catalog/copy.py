@@ -41,6 +41,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec("span_volumes", ("set_id", "sequence"), {"job_id": "jobs", "destination_id": "destinations"},
               has_id=False),
     TableSpec("queued_jobs", ("job_id",), has_id=False),
+    TableSpec("lease_events", ("resource", "event", "at", "node")),
+    TableSpec("cartridge_places", ("barcode",), has_id=False),
     TableSpec("audit_policy", ("id",)),
     TableSpec("audits", ("destination_id", "at", "kind"), {"destination_id": "destinations"}),
     TableSpec("audit_drills", ("audit_id", "path"), {"audit_id": "audits"}),

@@ -319,6 +319,29 @@ _V12 = (
     "CREATE INDEX jobs_queue_job ON jobs(queue_job)",
 )
 
+_V13 = (
+    # leases of drives, cartridges and robots taken by queued jobs (catalog/leases.py): each taken, given back,
+    # or lapsed (its node died: the next holder says so), in the order they happened (the id)
+    """CREATE TABLE lease_events (
+        id        INTEGER PRIMARY KEY,
+        resource  TEXT NOT NULL,             -- 'drive:LIBRARY:0', 'cartridge:BARCODE', 'robot:LIBRARY'
+        event     TEXT NOT NULL CHECK (event IN ('taken', 'given back', 'lapsed')),
+        node      TEXT NOT NULL DEFAULT '',
+        job_id    INTEGER,                   -- the queued job that held it
+        at        TEXT NOT NULL
+    )""",
+    "CREATE INDEX lease_events_resource ON lease_events(resource, id)",
+    # where each cartridge is, as the nodes saw their libraries (api/queue.py): submit routes a job to the
+    # queue of the library that holds its cartridge
+    """CREATE TABLE cartridge_places (
+        barcode   TEXT PRIMARY KEY,
+        library   TEXT NOT NULL,             -- the library's name, as its nodes give it (worker --library-name)
+        place     TEXT NOT NULL DEFAULT '',  -- 'slot 3', 'drive 0'
+        node      TEXT NOT NULL DEFAULT '',  -- the node that saw it there
+        seen      TEXT NOT NULL
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "destinations, jobs, files, file hashes, copies", _V1),
     Migration(2, "verifications; settings", _V2),
@@ -332,6 +355,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(10, "the web view's local accounts and roles", _V10),
     Migration(11, "jobs: the production they were written for", _V11),
     Migration(12, "jobs: the queued job a session was written for", _V12),
+    Migration(13, "queued jobs: leases of drives, cartridges and robots; where each cartridge is", _V13),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

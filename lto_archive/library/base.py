@@ -208,6 +208,15 @@ class Library(abc.ABC):
         self.load(place.number, drive)
         return drive
 
+    def loaded_drive(self) -> int:
+        """The first drive that holds a cartridge (a job on "whatever is loaded"); UsageError when none does."""
+        loaded = [d.number for d in self.status().drives if d.full]
+        if not loaded:
+            raise UsageError(f"no drive of {self.name} holds a cartridge: load one "
+                             f"(`lto-archive library load --library {self.name} BARCODE`) or pass --barcode",
+                             library=self.name)
+        return loaded[0]
+
     def _put_back_an_idle_cartridge(self, st: "LibraryStatus") -> int | None:
         """Every drive is full: return the first cartridge no job has open to its slot; that drive, or None."""
         for d in st.drives:
@@ -307,7 +316,12 @@ def open_library(spec: str, *, drive_devices: dict[int, str] | None = None) -> L
     `drive_devices` maps changer drive numbers to tape device specs for real
     changers (see docs/library.md); the virtual library knows its own drives.
     """
-    spec = spec.strip()
+    from .leases import leased        # a queue worker's job leases what it uses (library/leases.py)
+
+    return leased(_open(spec.strip(), drive_devices))
+
+
+def _open(spec: str, drive_devices: dict[int, str] | None) -> Library:
     kind, sep, rest = spec.partition(":")
     if sep and kind.lower() == "vlib":
         if not rest:

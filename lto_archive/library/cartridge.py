@@ -47,10 +47,5 @@ def _open_in(lib: Library, device: str | None, barcode: str | None) -> TapeDevic
     if barcode:
         drive = lib.load_barcode(barcode.strip(), drive, put_back_idle=True)
     elif drive is None:
-        loaded = [d.number for d in st.drives if d.full]
-        if not loaded:
-            raise UsageError(f"no drive of {lib.name} holds a cartridge: load one "
-                             f"(`lto-archive library load --library {lib.name} BARCODE`) or pass --barcode",
-                             library=lib.name)
-        drive = loaded[0]
+        drive = lib.loaded_drive()
     return lib.open_drive(drive)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from urllib.parse import quote
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -142,10 +143,28 @@ class WebView:
             if self.wants_json(request):
                 return JSONResponse({"error": exc.message}, status_code=404)
             return self.page(request, "jobs", 404, jobs=[], queue=True, error=exc.message)
+        for d in j["documents"]:
+            d["url"] = f"/jobs/{j['id']}/documents/{quote(d['name'])}"
         if self.wants_json(request):
             return JSONResponse(j)
         return self.page(request, "job", j=j, result=json.dumps(j["result"], indent=1)[:20000],
                          refresh=2 if j["state"] in ("todo", "doing") else None)
+
+    async def job_document(self, request: Request) -> Response:
+        """One of the papers the job left (its copy log, custody excerpt, paperwork .7z ...), by its name: only
+        a file the job's result names (api/queue.py job_documents), never a path from the URL."""
+        missing = PlainTextResponse("no such document of this job", status_code=404)
+        if not self.has_queue:
+            return missing
+        try:
+            j = show_job(int(request.path_params["job_id"]), catalog=self.catalog)
+        except UsageError:
+            return missing
+        name = request.path_params["name"]
+        found = [d["path"] for d in j["documents"] if d["name"] == name]
+        if not found:
+            return missing
+        return FileResponse(found[0], filename=name)
 
     async def custody(self, request: Request) -> Response:
         with self.open() as cat:
@@ -252,7 +271,8 @@ def create_app(catalog: str | None = None, *, secret: str | None = None) -> Star
               Route("/files/{path:path}", v.file), Route("/cartridges", v.cartridges),
               Route("/cartridges/{barcode}", v.cartridge), Route("/cartridges/{barcode}/verify", v.verify,
                                                                  methods=["POST"]),
-              Route("/jobs", v.jobs), Route("/jobs/{job_id:int}", v.job), Route("/custody", v.custody),
+              Route("/jobs", v.jobs), Route("/jobs/{job_id:int}", v.job),
+              Route("/jobs/{job_id:int}/documents/{name}", v.job_document), Route("/custody", v.custody),
               Route("/custody.jsonl", v.custody), Route("/documents", v.documents),
               Route("/documents/{path:path}", v.document), Route("/login", v.login, methods=["GET", "POST"]),
               Route("/logout", v.logout, methods=["POST"]), Route("/restore", v.restore, methods=["POST"])]

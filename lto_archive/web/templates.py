@@ -85,6 +85,8 @@ JOB = """{% extends "base" %}{% block title %}Job {{ j.id }}{% endblock %}{% blo
 {{ j.status or "" }}, node {{ j.node or "-" }}, attempts {{ j.attempts }}</p>
 <p>progress: {{ j.progress.bytes_done or 0 }}{% if j.progress.bytes_total %} of {{ j.progress.bytes_total }}
 {% endif %} bytes {{ j.progress.path or "" }}</p><p>asked: <code id="asked">{{ j.args }}</code></p>
+{% if j.documents %}<h3>Paperwork</h3><table id="documents">{% for d in j.documents %}<tr><td>{{ d.kind }}</td>
+<td><a class="document" href="{{ d.url }}">{{ d.name }}</a></td></tr>{% endfor %}</table>{% endif %}
 {% if j.result %}<pre>{{ result }}</pre>{% endif %}{% endblock %}"""
 
 CUSTODY = """{% extends "base" %}{% block title %}Custody{% endblock %}{% block main %}

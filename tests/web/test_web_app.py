@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from starlette.testclient import TestClient
 
@@ -101,3 +102,47 @@ def test_accounts_from_the_command_line(tmp_path, catalog_url: str) -> None:  # 
     login(c, "ed", "a long enough password")
     assert r.invoke(cli, ["users", "remove", "ed", "--catalog", catalog_url]).exit_code == 0
     assert r.invoke(cli, ["users", "remove", "ed", "--catalog", catalog_url]).exit_code == 2
+
+
+def test_a_jobs_paperwork_is_linked_and_nothing_else_is_served(pg_archive: Archive, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import random
+    import subprocess
+    import sys
+
+    from click.testing import CliRunner
+
+    from lto_archive import submit_job
+    from lto_archive_cli.main import cli
+
+    new_card = tmp_path / "B001"
+    new_card.mkdir()
+    (new_card / "B001C001.mov").write_bytes(random.Random(9).randbytes(9000))
+    job = submit_job("write", {"sources": [str(new_card)], "log_dir": str(tmp_path / "queued-logs")},
+                     catalog=pg_archive.catalog)
+    worker = subprocess.run([sys.executable, "-m", "lto_archive_cli.main", "worker", "--device", f"vtape:{pg_archive.tape}",
+                             "--catalog", pg_archive.catalog, "--once", "--poll", "0.2"], capture_output=True, timeout=300)
+    assert worker.returncode == 0, worker.stderr.decode()
+    c = client(pg_archive)
+    doc = c.get(f"/jobs/{job}?json=1").json()
+    assert doc["state"] == "succeeded" and doc["status"] == "ok"
+    kinds = {d["kind"]: d for d in doc["documents"]}
+    assert {"copy log", "copy log (text)", "custody excerpt", "paperwork"} <= set(kinds), doc["documents"]
+    assert kinds["paperwork"]["name"].endswith(".paperwork.7z")
+    for d in doc["documents"]:                     # each one downloads, the very bytes of the file
+        r = c.get(d["url"])
+        assert r.status_code == 200 and r.content == Path(d["path"]).read_bytes(), d
+        assert "attachment" in r.headers["content-disposition"]
+    page = c.get(f"/jobs/{job}").text
+    assert all(d["url"] in page for d in doc["documents"])
+    # only the files the job's result names: no path from the URL, no other file beside them
+    other = Path(kinds["copy log"]["path"]).parent / "other.json"
+    other.write_text("{}")
+    for bad in ("..%2F..%2F..%2Fetc%2Fpasswd", "../../../../etc/passwd", "%2Fetc%2Fpasswd", "passwd", "other.json",
+                kinds["copy log"]["path"].replace("/", "%2F")):
+        assert c.get(f"/jobs/{job}/documents/{bad}").status_code == 404, bad
+    assert c.get(f"/jobs/{job + 1000}/documents/{kinds['paperwork']['name']}").status_code == 404
+    # the command line shows them too
+    res = CliRunner().invoke(cli, ["jobs", "show", str(job), "--catalog", pg_archive.catalog, "--json"])
+    assert res.exit_code == 0 and {d["kind"] for d in json.loads(res.output)["documents"]} == set(kinds)
+    res = CliRunner().invoke(cli, ["jobs", "show", str(job), "--catalog", pg_archive.catalog])
+    assert kinds["paperwork"]["path"] in res.output

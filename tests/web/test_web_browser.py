@@ -117,6 +117,12 @@ def test_search_copies_restore_as_operator_refused_as_viewer(server: str, browse
     assert "operator role" in d.find_element(By.ID, "error").text
     shot(d, "refused-as-viewer")
     d.find_element(By.ID, "logout").click()
+    # the logout redirects to /search: wait until that page says nobody is logged in, or the next page asked for
+    # can be replaced by the redirect still in flight
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(d, WAIT_S, ignored_exceptions=(WebDriverException,)).until(
+        lambda drv: drv.find_elements(By.ID, "login-link"))
 
     # an operator queues the restore; a worker node runs it
     log_in(d, base, "olive", "operator-pass")
