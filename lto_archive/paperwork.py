@@ -72,24 +72,28 @@ def pack(files: Mapping[str, bytes], output: str | os.PathLike[str], *, password
     return out
 
 
-def _write(target: Any, files: Mapping[str, bytes], password: str | None) -> None:
-    with py7zr.SevenZipFile(target, "w", password=password, header_encryption=password is not None) as z:
+def _write(target: Any, files: Mapping[str, bytes], password: str | None, compress: bool = True) -> None:
+    filters = None if compress else [{"id": py7zr.FILTER_COPY}] + (
+        [{"id": py7zr.FILTER_CRYPTO_AES256_SHA256}] if password is not None else [])
+    with py7zr.SevenZipFile(target, "w", password=password, header_encryption=password is not None,
+                            filters=filters) as z:
         for name in sorted(files):
             z.writestr(files[name], name)
 
 
-def pack_bytes(files: Mapping[str, bytes], *, password: str | None = None) -> bytes:
-    """`files` (archive name -> bytes) as the bytes of one .7z (as `pack` writes it): for a tape member."""
+def pack_bytes(files: Mapping[str, bytes], *, password: str | None = None, compress: bool = True) -> bytes:
+    """`files` (archive name -> bytes) as the bytes of one .7z (as `pack` writes it): for a tape member.
+    `compress=False`: stored (7z method Copy), so its size is known before it is made (`stored_bound`)."""
     out = io.BytesIO()
-    _write(out, files, password)
+    _write(out, files, password, compress)
     return out.getvalue()
 
 
-def packed_bound(content: int, names: int) -> int:
-    """Upper bound of the .7z `pack_bytes` makes of `content` bytes in `names` files (names up to 256
-    characters): LZMA2 stores what it cannot shrink in raw chunks (3 bytes per 64 KiB), AES pads each
-    stream to 16 bytes, and the header holds each name in UTF-16 with its sizes, CRC and times."""
-    return content + content // 1024 + 4096 + names * 640
+def stored_bound(content: int, names: int) -> int:
+    """Upper bound of the .7z `pack_bytes(..., compress=False)` makes of `content` bytes in `names` files
+    (names up to 256 characters): the bytes as they are (AES pads them to 16 bytes), then a header with each
+    name in UTF-16, its size, CRC and times."""
+    return content + 4096 + names * 640
 
 
 def check_packed(data: bytes, *, password: str | None = None) -> str:
@@ -152,4 +156,4 @@ def _encrypted(p: Path) -> bool:
 
 
 __all__ = ["SUFFIX", "PAPERWORK_NAME", "CUSTODY_NAME", "session_files", "read_password", "pack", "pack_bytes",
-           "packed_bound", "check_packed", "unpack"]
+           "stored_bound", "check_packed", "unpack"]

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..chain import CHECKPOINT, canonical, checkpoint_data, link, read_jsonl, verify_chain
 from ..manifest import META_DIR, Manifest, SessionInfo, iso, utc_now
-from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_bytes, packed_bound, session_files
+from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_bytes, stored_bound, session_files
 
 CUSTODY_MEMBER = f"{META_DIR}/{CUSTODY_NAME}"
 PAPERWORK_MEMBER = f"{META_DIR}/{PAPERWORK_NAME}"
@@ -76,7 +76,7 @@ def evidence_files(manifest: Manifest, cards: list[Any], opts: Any, notes: list[
             files.update({f"mhl/{card.top}/{rel}": data for rel, data in card.files.items()})
         files[f"{META_DIR}/{sid}/{CUSTODY_NAME}"] = _jsonl(entries)
         try:
-            packed = pack_bytes(files, password=password)
+            packed = pack_bytes(files, password=password, compress=False)
         except (OSError, ValueError, MemoryError) as exc:
             notes.append(f"the session's paperwork was not put on tape: {exc}")
         else:
@@ -99,7 +99,7 @@ def paperwork_room(metadata: int, names: int, custody: int) -> int:
     """Upper bound of the paperwork's bytes, given `metadata`, the bytes of the session's other metadata files
     (manifest, copy log, checksum lists, histories) in `names` files: it packs those again, and the custody
     record (`custody` bytes at most)."""
-    return packed_bound(metadata + custody, names + 1)
+    return stored_bound(metadata + custody, names + 1)
 
 
 @dataclass
