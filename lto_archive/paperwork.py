@@ -14,7 +14,7 @@ import os
 import struct
 import tempfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,25 +72,36 @@ def pack(files: Mapping[str, bytes], output: str | os.PathLike[str], *, password
     return out
 
 
-def _write(target: Any, files: Mapping[str, bytes], password: str | None, compress: bool = True) -> None:
-    filters = None if compress else [{"id": py7zr.FILTER_COPY}] + (
-        [{"id": py7zr.FILTER_CRYPTO_AES256_SHA256}] if password is not None else [])
-    with py7zr.SevenZipFile(target, "w", password=password, header_encryption=password is not None,
-                            filters=filters) as z:
+def _write(target: Any, files: Mapping[str, bytes], password: str | None) -> None:
+    with py7zr.SevenZipFile(target, "w", password=password, header_encryption=password is not None) as z:
         for name in sorted(files):
             z.writestr(files[name], name)
 
 
-def pack_bytes(files: Mapping[str, bytes], *, password: str | None = None, compress: bool = True) -> bytes:
-    """`files` (archive name -> bytes) as the bytes of one .7z (as `pack` writes it): for a tape member.
-    `compress=False`: stored (7z method Copy), so its size is known before it is made (`stored_bound`)."""
-    out = io.BytesIO()
-    _write(out, files, password, compress)
-    return out.getvalue()
+def pack_stored(items: Iterable[tuple[str, Iterable[bytes]]], *, password: str | None = None) -> bytes:
+    """The bytes of one .7z of `items` (archive name, its bytes in chunks), stored (7z method Copy) so its size
+    is known before it is made (`stored_bound`); AES-256 with the names hidden when a password is given. Each
+    item is taken in turn into a temporary folder, so only one is held in memory at a time (a manifest of
+    10^6 files is hundreds of MB): for a session's paperwork on tape."""
+    with tempfile.TemporaryDirectory(prefix="lto-archive-paperwork-") as tmp:
+        root = Path(tmp)
+        names: dict[str, Path] = {}
+        for name, chunks in items:
+            names[name] = root / f"{len(names)}"
+            with open(names[name], "wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+        out = root / "archive.7z"
+        filters = [{"id": py7zr.FILTER_COPY}] + ([{"id": py7zr.FILTER_CRYPTO_AES256_SHA256}] if password else [])
+        with py7zr.SevenZipFile(out, "w", password=password, header_encryption=password is not None,
+                                filters=filters) as z:
+            for name in sorted(names):
+                z.write(names[name], name)
+        return out.read_bytes()
 
 
 def stored_bound(content: int, names: int) -> int:
-    """Upper bound of the .7z `pack_bytes(..., compress=False)` makes of `content` bytes in `names` files
+    """Upper bound of the .7z `pack_stored` makes of `content` bytes in `names` files
     (names up to 256 characters): the bytes as they are (AES pads them to 16 bytes), then a header with each
     name in UTF-16, its size, CRC and times."""
     return content + 4096 + names * 640
@@ -155,5 +166,5 @@ def _encrypted(p: Path) -> bool:
         return True
 
 
-__all__ = ["SUFFIX", "PAPERWORK_NAME", "CUSTODY_NAME", "session_files", "read_password", "pack", "pack_bytes",
+__all__ = ["SUFFIX", "PAPERWORK_NAME", "CUSTODY_NAME", "session_files", "read_password", "pack", "pack_stored",
            "stored_bound", "check_packed", "unpack"]

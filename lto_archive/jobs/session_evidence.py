@@ -15,13 +15,13 @@ readers check when they meet them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..chain import CHECKPOINT, canonical, checkpoint_data, link, read_jsonl, verify_chain
 from ..manifest import META_DIR, Manifest, SessionInfo, iso, utc_now
-from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_bytes, stored_bound, session_files
+from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_stored, stored_bound
 
 CUSTODY_MEMBER = f"{META_DIR}/{CUSTODY_NAME}"
 PAPERWORK_MEMBER = f"{META_DIR}/{PAPERWORK_NAME}"
@@ -59,6 +59,20 @@ def _checkpoint(entries: list[dict[str, Any]]) -> None:
     entries.append(link(entries[-1], iso(utc_now()), CHECKPOINT, entries[-1]["subject"], checkpoint_data(entries[-1])))
 
 
+def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes) -> Iterator[tuple[str, Iterable[bytes]]]:
+    """What the paperwork holds, each item made when it is taken (one held at a time): the session's files as
+    `paperwork.session_files` names them, its custody record, each card's ASC MHL history."""
+    base = f"{META_DIR}/{manifest.session.session_id}"
+    for name, data in manifest.checksum_lists().items():
+        yield f"{base}/{name}", [data]
+    yield f"{base}/copy-log.txt", [manifest.copy_log_text().encode("utf-8", "surrogateescape")]
+    yield f"{base}/manifest.json", manifest.json_chunks()
+    yield f"{base}/{CUSTODY_NAME}", [custody]
+    for card in cards:
+        for rel, data in card.files.items():
+            yield f"mhl/{card.top}/{rel}", [data]
+
+
 def evidence_files(manifest: Manifest, cards: list[Any], opts: Any, notes: list[str],
                    base: str = META_DIR) -> dict[str, bytes]:
     """The two members, in the order they go on tape under `base`: the paperwork (unless
@@ -71,12 +85,8 @@ def evidence_files(manifest: Manifest, cards: list[Any], opts: Any, notes: list[
     out: dict[str, bytes] = {}
     if getattr(opts, "paperwork", True):
         password = getattr(opts, "paperwork_password", None)
-        files = session_files(manifest)
-        for card in cards:
-            files.update({f"mhl/{card.top}/{rel}": data for rel, data in card.files.items()})
-        files[f"{META_DIR}/{sid}/{CUSTODY_NAME}"] = _jsonl(entries)
         try:
-            packed = pack_bytes(files, password=password, compress=False)
+            packed = pack_stored(_paperwork_items(manifest, cards, _jsonl(entries)), password=password)
         except (OSError, ValueError, MemoryError) as exc:
             notes.append(f"the session's paperwork was not put on tape: {exc}")
         else:
