@@ -9,9 +9,12 @@ included (7z header encryption), so the paperwork can travel by mail when the fo
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import tempfile
-from collections.abc import Mapping
+import zlib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,9 @@ from .errors import ArchiveError, UsageError
 from .manifest import META_DIR
 
 SUFFIX = ".7z"
+PAPERWORK_NAME = "paperwork.7z"      # a session's paperwork as it goes on tape (jobs/session_evidence.py)
+CUSTODY_NAME = "custody.jsonl"       # a session's custody record as it goes on tape (and into its paperwork)
+_SIGNATURE = b"7z\xbc\xaf\x27\x1c"
 
 
 def session_files(manifest: Any) -> dict[str, bytes]:
@@ -54,9 +60,7 @@ def pack(files: Mapping[str, bytes], output: str | os.PathLike[str], *, password
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     os.close(fd)
     try:
-        with py7zr.SevenZipFile(tmp, "w", password=password, header_encryption=password is not None) as z:
-            for name in sorted(files):
-                z.writestr(files[name], name)
+        _write(tmp, files, password)
         with open(tmp, "rb") as fh:     # whole or not at all, as fsutil.atomic_write does, without a second copy
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
@@ -66,6 +70,72 @@ def pack(files: Mapping[str, bytes], output: str | os.PathLike[str], *, password
     finally:
         Path(tmp).unlink(missing_ok=True)
     return out
+
+
+def _write(target: Any, files: Mapping[str, bytes], password: str | None) -> None:
+    with py7zr.SevenZipFile(target, "w", password=password, header_encryption=password is not None) as z:
+        for name in sorted(files):
+            z.writestr(files[name], name)
+
+
+def pack_stored(items: Iterable[tuple[str, Iterable[bytes]]], *, password: str | None = None) -> bytes:
+    """The bytes of one .7z of `items` (archive name, its bytes in chunks), stored (7z method Copy) so its size
+    is known before it is made (`stored_bound`); AES-256 with the names hidden when a password is given. Each
+    item is taken in turn into a temporary folder, so only one is held in memory at a time (a manifest of
+    10^6 files is hundreds of MB): for a session's paperwork on tape."""
+    with tempfile.TemporaryDirectory(prefix="lto-archive-paperwork-") as tmp:
+        root = Path(tmp)
+        names: dict[str, Path] = {}
+        for name, chunks in items:
+            names[name] = root / f"{len(names)}"
+            with open(names[name], "wb") as fh:
+                for chunk in chunks:
+                    fh.write(chunk)
+        out = root / "archive.7z"
+        filters = [{"id": py7zr.FILTER_COPY}] + ([{"id": py7zr.FILTER_CRYPTO_AES256_SHA256}] if password else [])
+        with py7zr.SevenZipFile(out, "w", password=password, header_encryption=password is not None,
+                                filters=filters) as z:
+            for name in sorted(names):
+                z.write(names[name], name)
+        return out.read_bytes()
+
+
+def stored_bound(content: int, names: int) -> int:
+    """Upper bound of the .7z `pack_stored` makes of `content` bytes in `names` files
+    (names up to 256 characters): the bytes as they are (AES pads them to 16 bytes), then a header with each
+    name in UTF-16, its size, CRC and times."""
+    return content + 4096 + names * 640
+
+
+def check_packed(data: bytes, *, password: str | None = None) -> str:
+    """Why the bytes of a .7z are not a whole archive ("" when they are): without a password an encrypted
+    one is checked as far as it can be (its signature header and the CRC of its header); any other is read
+    to its end, every file against its CRC."""
+    problem = _structure_problem(data)
+    if problem:
+        return problem
+    try:
+        with py7zr.SevenZipFile(io.BytesIO(data), "r", password=password) as z:
+            bad = z.testzip()
+    except py7zr.exceptions.PasswordRequired:
+        return ""                 # encrypted: its structure is whole; its content needs the password
+    except Exception as exc:      # py7zr reports damage as whatever its decoder trips on
+        return f"it cannot be read ({type(exc).__name__})"
+    return f"{bad} does not match its CRC" if bad is not None else ""
+
+
+def _structure_problem(data: bytes) -> str:
+    """The 7z signature header: its CRC, and the CRC and place of the header it points to."""
+    if len(data) < 32 or data[:6] != _SIGNATURE:
+        return "it is not a 7z archive (no 7z signature)"
+    start_crc, offset, size, header_crc = struct.unpack_from("<IQQI", data, 8)
+    if zlib.crc32(data[12:32]) != start_crc:
+        return "its signature header does not match its CRC"
+    if 32 + offset + size != len(data):
+        return f"it is {len(data)} bytes, its header says {32 + offset + size}"
+    if zlib.crc32(data[32 + offset:32 + offset + size]) != header_crc:
+        return "its header does not match its CRC"
+    return ""
 
 
 def unpack(path: str | os.PathLike[str], *, password: str | None = None) -> dict[str, bytes]:
@@ -96,4 +166,5 @@ def _encrypted(p: Path) -> bool:
         return True
 
 
-__all__ = ["SUFFIX", "session_files", "read_password", "pack", "unpack"]
+__all__ = ["SUFFIX", "PAPERWORK_NAME", "CUSTODY_NAME", "session_files", "read_password", "pack", "pack_stored",
+           "stored_bound", "check_packed", "unpack"]

@@ -108,7 +108,9 @@ def test_gnu_cpio_extracts_what_we_write(tmp_path: Path, fmt: str, rs: int, monk
     mhl = {p for p in rest if p.startswith(f"{META_DIR}/mhl/card/ascmhl/")}   # the card's ASC MHL history
     assert len(mhl) == 2 and any(p.endswith("/ascmhl_chain.xml") for p in mhl)
     assert rest - mhl == {f"{META_DIR}/{n}" for n in
-                          ("checksums.md5", "checksums.xxh128", "copy-log.txt", "manifest.json")}
+                          ("checksums.md5", "checksums.xxh128", "copy-log.txt", "paperwork.7z", "custody.jsonl",
+                           "manifest.json")}
+    assert listed[-3:] == [f"{META_DIR}/{n}" for n in ("paperwork.7z", "custody.jsonl", "manifest.json")]
 
     # the checksum lists on tape check out with the standard tools, in the extracted tree
     if fmt == "cpio":

@@ -35,6 +35,18 @@ def flip_first(tape: Path, needle: bytes, delta: int = 0) -> Path:
     raise AssertionError(f"{needle!r} is not on the tape")
 
 
+def flip_last(tape: Path, needle: bytes) -> Path:
+    """Flip one bit of the first byte of the last occurrence of `needle` on the tape."""
+    for rec in reversed(records(tape)):
+        data = bytearray(rec.read_bytes())
+        at = data.rfind(needle)
+        if at >= 0:
+            data[at] ^= 0x01
+            rec.write_bytes(bytes(data))
+            return rec
+    raise AssertionError(f"{needle!r} is not on the tape")
+
+
 def written(tmp_path: Path, fmt: str) -> tuple[Path, Path]:
     card = make_card(tmp_path / "src")
     tape = new_tape(tmp_path / "tape")
@@ -69,7 +81,9 @@ def read_all(tape: Path, tmp_path: Path, *names: str) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_unparsable_manifest_is_damage_not_absence(tmp_path: Path, fmt: str) -> None:
     _card, tape = written(tmp_path, fmt)
-    flip_first(tape, b'"files"')          # `"` becomes `#`: the manifest is no JSON any more
+    # `"` becomes `#` in the manifest, the last member (the paperwork and custody record before it name files
+    # too): the manifest is no JSON any more
+    flip_last(tape, b'"files"')
     read_all(tape, tmp_path, ".lto-archive/manifest.json", "damaged")
 
 
@@ -143,7 +157,7 @@ def test_axf_file_footer_proves_damage_when_the_manifest_is_gone(tmp_path: Path)
     tape = new_tape(tmp_path / "tape")
     write_cli(tape, card, log_dir=tmp_path / "logs", extra=("--format", "axf", "--no-catalog"), check=0)
     flip_first(tape, (card / "a.bin").read_bytes()[20000:20032])
-    flip_first(tape, b'"files"')
+    flip_last(tape, b'"files"')                # the manifest: the last member that names files
     for cmd in (["verify"], ["restore", str(tmp_path / "dest")]):
         cp = run(*cmd, "--device", f"vtape:{tape}")
         out = cp.stdout + cp.stderr

@@ -11,7 +11,7 @@ import lto_archive
 
 from .bad_input_helpers import make_card, new_tape, run, write_cli, write_raw_tape_file
 from .formats.test_tar_bad_fields import FILES, archive
-from .test_damage import flip_first
+from .test_damage import flip_first, flip_last
 from .test_restore_proof import flip_first as flip_anywhere
 
 
@@ -26,7 +26,7 @@ def written(tmp_path: Path, fmt: str, sizes: dict[str, int] | None = None) -> tu
 
 def test_axf_footers_prove_the_files_when_the_manifest_is_damaged(tmp_path: Path) -> None:
     _card, tape = written(tmp_path, "axf")
-    flip_first(tape, b'"files"')
+    flip_last(tape, b'"files"')      # the manifest (the last member naming files)
     cp = run("verify", "--device", f"vtape:{tape}")
     assert cp.returncode == 6 and ".lto-archive/manifest.json is damaged" in cp.stdout + cp.stderr
     assert "2 files verified (against the files' own checksums)" in cp.stdout, cp.stdout
@@ -40,7 +40,7 @@ def test_cpio_crc_names_the_damaged_file_when_the_manifest_is_damaged(tmp_path: 
     damaged tape file), proves the other, and it is never restored under its real name."""
     card, tape = written(tmp_path, "cpio-crc")
     flip_first(tape, (card / "a.bin").read_bytes()[20000:20032])
-    flip_first(tape, b'"files"')
+    flip_last(tape, b'"files"')      # the manifest (the last member naming files)
     for cmd in (["verify"], ["restore", str(tmp_path / "dest")]):
         cp = run(*cmd, "--device", f"vtape:{tape}")
         out = cp.stdout + cp.stderr

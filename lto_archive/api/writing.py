@@ -78,13 +78,14 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
     back, said in each destination's status "written" and `"verified": False`), the copy log goes to
     `log_dir` (default: `logs/<production or 'no-production'>/<YYYY-MM-DD>/` in the catalog's folder, see
     api/logs.py; False: none), and the job is recorded in `catalog` (default: the default catalog; False or
-    `record=False`: not recorded). With `paperwork` (the default) a job that left a copy log also leaves its
-    custody excerpt and its paperwork .7z beside it (api/paperwork.py; AES-256 with `paperwork_password_file`).
+    `record=False`: not recorded). With `paperwork` (the default) every tape session ends with its paperwork .7z
+    and custody record as members (docs/paperwork.md), and a job that left a copy log also leaves its custody
+    excerpt and its paperwork .7z beside it (api/paperwork.py; AES-256 with `paperwork_password_file`).
     `queue_job`: the queued job (api/queue.py) this write is; its sessions say so, on tape and in the catalog,
     where the whole job is recorded in one transaction, so a retried job sees all of it or none.
     """
     production_folder(production)       # a name that cannot be a folder: refused before anything runs
-    read_password(paperwork_password_file)      # an unreadable password file: refused before anything runs
+    password = read_password(paperwork_password_file)    # an unreadable password file: refused before anything runs
     srcs = [Path(sources)] if isinstance(sources, (str, os.PathLike)) else [Path(s) for s in sources]
     tlist: list[Target] = [targets] if isinstance(targets, (str, TapeDevice, Folder, LtfsMount, Library)) \
         else list(targets)
@@ -97,7 +98,7 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
                         else None if log_dir is False else Path(log_dir),
                         device_name=",".join(target_name(t) for t in tapes), index_every_bytes=parse_capacity(index_every),
                         index_every_seconds=index_minutes * 60, production=(production or "").strip(),
-                        queue_job=queue_job)
+                        queue_job=queue_job, paperwork=paperwork, paperwork_password=password)
     where = _Where(barcode, library, drive_devices)
     cat: CatalogArg = catalog if record else False
     if span is not None and span is not False:

@@ -33,6 +33,7 @@ from ..ltfs_tools import (LTFS_HASH_XATTRS, PARTITION, START_BLOCK, SYNC, SYNC_V
 from ..manifest import (COPY_LOG_MEMBER, LOST, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SKIPPED, UNREADABLE,
                         FileRecord, Manifest, SessionInfo, iso, utc_now)
 from ..scan import SourceEntry, scan_sources
+from . import session_evidence
 from .engine import WriteJob, close_job_session, run
 from .journal import COMMIT_EVERY_BYTES, NOT_ON_TAPE, open_journal
 from .ltfs_mount_read import (COPY_BUFFER, NOT_ON_VOLUME, PART_PREFIX, PART_SUFFIX, MountedFile, check_volume,
@@ -107,9 +108,10 @@ def _free_bytes(mp: Path) -> int | None:
 
 
 def metadata_reserve(entries: int, algorithms: int, blocksize: int) -> int:
-    """Room kept for our records and LTFS's indexes: each index grows with the file count,
-    and a job makes four (two syncs here, two at unmount)."""
-    return 4 * (64 * 1024 + entries * (1024 + 160 * algorithms)) + 8 * blocksize
+    """Room kept for our records (twice: they are packed again in the session's paperwork) and LTFS's indexes:
+    each index grows with the file count, and a job makes four (two syncs here, two at unmount)."""
+    records = 64 * 1024 + entries * (700 + 160 * algorithms)
+    return 4 * (64 * 1024 + entries * (1024 + 160 * algorithms)) + 2 * records + 8 * blocksize
 
 
 def _root_attr(store: XattrStore, mp: Path, name: str) -> str | None:
@@ -214,6 +216,7 @@ class _WriteJob(WriteJob[WriteResult]):
         reserve = metadata_reserve(n_entries, len(opts.algorithms), blocksize)
         self.budget = None if free is None else free - reserve
         self.used = 0
+        self.evidence_notes: list[str] = []
 
     def start(self) -> None:
         """The job journal in the log folder (a folder that cannot take it: nothing is written)."""
@@ -307,7 +310,7 @@ class _WriteJob(WriteJob[WriteResult]):
         self.tracker.finish()
         self.close_journal()
         self.close_session()
-        result = WriteResult(self.manifest, self.error)
+        result = WriteResult(self.manifest, self.error, notes=list(self.evidence_notes))
         keep_copy_log(result, self.manifest, self.opts.log_dir)
         return result
 
@@ -450,6 +453,8 @@ class _WriteJob(WriteJob[WriteResult]):
         folder = self.mp / META_DIR / manifest.session.session_id
         files = dict(manifest.checksum_lists())
         files[Path(COPY_LOG_MEMBER).name] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+        files.update((name.rsplit("/", 1)[-1], data) for name, data in session_evidence.evidence_files(
+            manifest, [], self.opts, self.evidence_notes).items())    # paperwork.7z, custody.jsonl
         files[Path(MANIFEST_MEMBER).name] = manifest.to_json()     # last: its presence marks a finished job
         try:
             os.makedirs(folder, exist_ok=True)

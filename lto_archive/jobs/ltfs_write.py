@@ -31,7 +31,7 @@ from ..streaming import RecordStream
 from ..tape.blocks import records_cost
 from ..tape.device import TapeDevice
 from ..progress import ProgressCallback, ProgressTracker
-from . import mhl_job
+from . import mhl_job, session_evidence
 from .engine import WriteJob, close_job_session, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .journal import JobJournal
@@ -123,7 +123,9 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.remaining = min(dev.medium().remaining for dev in devices)      # the data partition's
         self.ip_room = min(index_partition_room(dev) for dev in devices)     # the index partition's copy
         self.index_budget = IndexBudget([s.index for s in states], opts.algorithms, plan.entries, medium.capacity)
-        self.meta_budget = MetadataBudget(info, plan.entries, NO_ROOM, len(plan.cards), medium.capacity)
+        self.meta_budget = MetadataBudget(info, plan.entries, NO_ROOM, len(plan.cards), medium.capacity,
+                                          paperwork=opts.paperwork)
+        self.evidence_notes: list[str] = []
         if self.room_left() < 0:
             stream.abort()
             raise EndOfMedium("no room left on this LTFS volume for a new session: its metadata files and index "
@@ -194,7 +196,9 @@ class _LtfsJob(WriteJob[WriteResult]):
         # one file per path on LTFS: a card's new history sits in this session's metadata folder
         history = {k: v for card in self.plan.cards
                    for k, v in card.tape_members(f"{META_DIR}/{self.info.session_id}/mhl").items()}
-        add_metadata(session, self.manifest, history)
+        evidence = session_evidence.evidence_files(self.manifest, self.plan.cards, self.opts, self.evidence_notes,
+                                                   base=f"{META_DIR}/{self.info.session_id}")
+        add_metadata(session, self.manifest, history, evidence)
         session.write_data_index()
         self.indexed()
         self.writer.close()          # the index partition: the commit point
@@ -213,7 +217,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         close_job_session(self.info, self.records, self.started, self.tracker, failed=self.error is not None,
                           interrupted=self.interrupted)
         result = WriteResult(self.manifest, self.error)
-        result.notes = [n for s in self.states for n in s.notes] + self.plan.notes()
+        result.notes = [n for s in self.states for n in s.notes] + self.plan.notes() + self.evidence_notes
         result.blocks = {i: b for i, b in enumerate(self.blocks) if i}
         plan, opts = self.plan, self.opts
         if plan.dests or opts.verify or len(self.devices) > 1:
@@ -336,11 +340,16 @@ def add_ltfs_entry(session: LtfsSession, stream: RecordStream, entry: SourceEntr
     return writer.last
 
 
-def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
-    """The manifest, checksum lists, copy log (and the cards' ASC MHL) as files of the volume, hashed."""
+def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None,
+                 evidence: dict[str, bytes] | None = None) -> None:
+    """The manifest, checksum lists, copy log (and the cards' ASC MHL, the session's paperwork and custody
+    record: jobs/session_evidence.py) as files of the volume, hashed; the manifest last."""
     writer = LtfsWriter(session)
     items = dict(history or {})
     items.update(session_files(manifest))
+    if evidence:
+        last = next(k for k in reversed(items) if k.endswith("/manifest.json"))
+        items = {k: v for k, v in items.items() if k != last} | evidence | {last: items[last]}
     now = now_ns()
     algorithms = tuple(manifest.session.algorithms)
     for path, data in items.items():

@@ -36,6 +36,7 @@ from .restore_proof import (DAMAGED_SUFFIX, EVIDENCE, NO_EVIDENCE, footer_mismat
 from ..tape.device import TapeDevice
 from .journal import is_journal, parse_journal
 from .restore_choice import pass_over_older
+from .session_evidence import EvidenceCheck
 from ..progress import ProgressCallback, ProgressTracker
 
 
@@ -272,6 +273,7 @@ class Walker:
         self.ours = False             # a session record was read: lto-archive wrote this tape file
         self.manifest_seen = False
         self.footed: list[tuple[Any, MemberSeen]] = []   # files read and hashed, for their own evidence
+        self.evidence = EvidenceCheck()
         self.reader: Any = None
 
     def damage(self, what: str) -> None:
@@ -333,9 +335,13 @@ class Walker:
                 self.damage(exc.message)
             return
         if m.path.startswith(_META_PREFIX):
+            check = self.hash_files and EvidenceCheck.is_evidence(m.path)    # the session's paperwork, custody
+            data = reader.read_data(m) if self.target is not None or check else b""
+            if check:
+                self.evidence.check(m.path, data, on_damage=self.damage)
             if self.target is not None:
                 rel = f"{META_DIR}/tape-file-{self.n}/{m.path[len(META_DIR) + 1:]}"
-                self._restore_bytes(rel, m, reader.read_data(m))
+                self._restore_bytes(rel, m, data)
             return
         block, offset = stream.block_of(m.header_offset)
         seen = MemberSeen(m.path, m.kind, m.size, m.mtime, self.n, block, offset, linkname=m.linkname)
@@ -596,5 +602,4 @@ def load_copy_log(path: Path) -> Manifest:
 __all__ = ["FileRecord", "ReadResult", "TapeFileResult", "MemberSeen", "Walker", "list_tape", "verify_tape",
            "restore_tape", "read_tape", "read_tape_files", "footer_mismatch", "load_copy_log", "compare",
            "matches_patterns", "locate_tape_file", "peek_format", "open_tape_file", "member_reader", "restore_member", "refuse", "reader_cut", "hash_chunks",
-           "settle", "DAMAGED_SUFFIX",
-           "NO_EVIDENCE", "EVIDENCE", "own_evidence", "judge_alone"]
+           "settle", "DAMAGED_SUFFIX", "NO_EVIDENCE", "EVIDENCE", "own_evidence", "judge_alone"]

@@ -29,6 +29,7 @@ from ..streaming import RecordStream
 from ..tape.blocks import RECORD_OVERHEAD, partition_capacities, record_cost, records_cost
 from ..tape import mam
 from ..tape.device import TapeDevice
+from . import session_evidence
 
 __all__ = ["stream_charge", "padded_cost", "text_cost", "json_cost", "IndexBudget", "MetadataBudget", "index_partition_room",
            "index_cost", "LABEL_BLOCKS_COST"]
@@ -151,13 +152,16 @@ class IndexBudget:
 
 class MetadataBudget:
     """Upper bound of the session's metadata files (manifest, copy log, checksum lists, the cards'
-    ASC MHL histories): every entry is counted from the start as not written (with the stop message);
+    ASC MHL histories, and its evidence: the custody record and the paperwork that packs them all again,
+    jobs/session_evidence.py): every entry is counted from the start as not written (with the stop message);
     once an entry is written its cost is what its record holds, plus its history entry."""
 
     def __init__(self, info: SessionInfo, entries: Sequence[SourceEntry], stop_message: str, cards: int,
-                 capacity: int) -> None:
+                 capacity: int, paperwork: bool = True) -> None:
         self.algorithms = list(info.algorithms)
+        self.paperwork, self.custody = paperwork, session_evidence.custody_room(info)
         self.files = 3 + len(self.algorithms) + 8 * cards     # manifest, copy log, session, lists, histories
+        self.files += session_evidence.MEMBERS
         hashes = _hexdigests(self.algorithms)
         size = _widest(max((e.size for e in entries), default=0))
         block = _widest(capacity)
@@ -193,12 +197,17 @@ class MetadataBudget:
             cost += self.mhl + json_cost(rec.path)
         self.bytes += cost - self.not_written(entry)
 
+    def total(self) -> int:
+        """Bytes of every metadata file, the custody record and the paperwork included."""
+        paperwork = session_evidence.paperwork_room(self.bytes, self.files, self.custody) if self.paperwork else 0
+        return self.bytes + self.custody + paperwork
+
     def cost(self, block_size: int, padded: bool = False) -> int:
         """Tape the metadata files take: LTFS files each end a short record; `padded` (TAR) members
         have a 512-byte header (and a PAX header for a long name) and pad to 512 bytes."""
         if padded:
-            return padded_cost(self.bytes + self.files * 2560 + 1024, block_size) + record_cost(0)
-        return records_cost(self.bytes, block_size) + self.files * RECORD_OVERHEAD
+            return padded_cost(self.total() + self.files * 2560 + 1024, block_size) + record_cost(0)
+        return records_cost(self.total(), block_size) + self.files * RECORD_OVERHEAD
 
 
 def _record_bytes(rec: FileRecord, none: Manifest) -> int:

@@ -61,6 +61,8 @@ class WriteOptions:
     index_every_seconds: float | None = 600.0  # ...and this often, so a crash loses at most that much
     production: str = ""                 # write --production: in the copy log when given
     queue_job: int | None = None         # the queued job this write is (api/queue.py): the catalog knows it by it
+    paperwork: bool = True               # the session's paperwork .7z on tape (jobs/session_evidence.py)
+    paperwork_password: str | None = field(default=None, repr=False)   # ...AES-256 encrypted with it
 
     def __post_init__(self) -> None:
         if self.format not in formats():

@@ -22,7 +22,7 @@ from ..manifest import (COPY_LOG_MEMBER, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN,
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import TapeDevice
-from . import mhl_job
+from . import mhl_job, session_evidence
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .append import append_point
 from .engine import WriteJob, run
@@ -111,7 +111,8 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.manifest = Manifest(session, self.records)
         self.tracker = self.plan.tracker(self.progress)
         self.reserve = metadata_reserve(len(self.plan.entries), len(opts.algorithms), opts.record_size)
-        self.meta_budget = MetadataBudget(session, self.plan.entries, NO_ROOM, len(self.plan.cards), medium.capacity)
+        self.meta_budget = MetadataBudget(session, self.plan.entries, NO_ROOM, len(self.plan.cards), medium.capacity,
+                                          paperwork=opts.paperwork)
         if self.room_left(4096, charged=0) < 0:
             raise EndOfMedium(f"no room left on this cartridge for a new session: its metadata alone needs more "
                               f"than the {self.remaining} bytes left; nothing was written")
@@ -192,6 +193,9 @@ class _TapeFileJob(WriteJob[WriteResult]):
         for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
             if lead:
                 dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
+        for name, data in session_evidence.evidence_files(manifest, self.plan.cards, self.opts,
+                                                          self.append_notes).items():
+            writer.add_bytes(name, data, now)        # paperwork.7z, custody.jsonl: the tape's own evidence
         chunks = list(manifest.json_chunks())     # the manifest held once, not also joined (TAR takes parts)
         add_chunks = getattr(writer, "add_chunks", None)
         if add_chunks is not None:

@@ -276,10 +276,11 @@ def test_cli_write_verify_ls_and_scan(tmp_path: Path) -> None:
     assert doc["tape_files"][0]["verified"] == 3
     assert "card/a.bin" in run("ls", "--device", f"vtape:{tape}", check=0).stdout
     doc = json.loads(run("axf", "scan", "--device", f"vtape:{tape}", "--json", check=0).stdout)
-    # the card, the job's own members and the card's ASC MHL history (generation + chain)
-    assert doc["status"] == "ok" and doc["totals"]["proven"] == 3 + 5 + 2
+    # the card, the job's own members (session, two checksum lists, copy log, paperwork, custody record,
+    # manifest) and the card's ASC MHL history (generation + chain)
+    assert doc["status"] == "ok" and doc["totals"]["proven"] == 3 + 7 + 2
     out = run("axf", "scan", "--device", f"vtape:{tape}", "--restore", tmp_path / "dest", check=0).stdout
-    assert "10 of 10 files proven" in out and "10 restored" in out
+    assert "12 of 12 files proven" in out and "12 restored" in out
     assert (tmp_path / "dest" / "card" / "a.bin").read_bytes() == (card / "a.bin").read_bytes()
 
 
@@ -306,6 +307,8 @@ def test_frame_types_in_tape_order(tmp_path: Path) -> None:
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # checksums.xxh128
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # checksums.md5
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # copy-log.txt
+        (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # paperwork.7z
+        (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # custody.jsonl
         (F.FILE_FOOTER.name, True), (F.FILE_HEADER.name, False),        # manifest.json
         (F.FILE_FOOTER.name, True),
         (F.OBJECT_FOOTER.name, True), (F.VOLUME_FOOTER.name, True)]

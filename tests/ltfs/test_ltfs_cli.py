@@ -108,7 +108,8 @@ def test_format_write_ls_verify_restore_check(tmp_path: Path) -> None:
     doc = jrun("verify", "--device", dev)
     t = doc["tape_files"][0]
     assert doc["status"] == "ok" and t["failed"] == [] and t["unproven"] == []
-    assert t["verified"] == len(src) + 4 + 2        # and the manifest, 2 checksum lists, copy log, the card's ASC MHL (2)
+    # and the manifest, 2 checksum lists, copy log, paperwork, custody record, the card's ASC MHL (2)
+    assert t["verified"] == len(src) + 6 + 2
 
     doc = jrun("restore", "--device", dev, tmp_path / "dest", "--no-progress")
     assert doc["status"] == "ok" and doc["tape_files"][0]["restored"] >= len(src)

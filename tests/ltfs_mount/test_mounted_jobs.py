@@ -117,7 +117,7 @@ def test_write_verify_restore_end_to_end(tmp_path, vol, store):
     sid = result.manifest.session.session_id
     meta = vol / ".lto-archive" / sid
     assert sorted(p.name for p in meta.iterdir()) == ["checksums.md5", "checksums.xxh128", "copy-log.txt",
-                                                      "manifest.json"]
+                                                      "custody.jsonl", "manifest.json", "paperwork.7z"]
     on_vol = Manifest.from_json((meta / "manifest.json").read_bytes())
     assert on_vol.session.format == "ltfs" and on_vol.session.device == "ltfs:/dev/sg3"
     assert {f.path: f.hashes["md5"] for f in on_vol.files if f.kind == "file"} == \
