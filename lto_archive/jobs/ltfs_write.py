@@ -25,7 +25,6 @@ from ..formats.ltfs.times import format_time, now_ns
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState, open_volume
 from ..hashing import MultiHasher
 from ..manifest import META_DIR, NOT_WRITTEN, FileRecord, Manifest, utc_now
-from ..paperwork import session_files
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.blocks import records_cost
@@ -36,6 +35,7 @@ from .engine import WriteJob, close_job_session, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .journal import JobJournal
 from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room, stream_charge
+from .spool import Spooled, session_file_chunks
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
                       keep_copy_log, new_session_info, not_reached, plan_job, prepare_medium, say_full, stop_reason,
                       tape_devices)
@@ -337,16 +337,20 @@ def add_ltfs_entry(session: LtfsSession, stream: RecordStream, entry: SourceEntr
 
 
 def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None) -> None:
-    """The manifest, checksum lists, copy log (and the cards' ASC MHL) as files of the volume, hashed."""
+    """The manifest, checksum lists, copy log (and the cards' ASC MHL) as files of the volume, hashed. The
+    session's files are made chunk by chunk into a spool file, hashed on the way, and streamed from it."""
     writer = LtfsWriter(session)
-    items = dict(history or {})
-    items.update(session_files(manifest))
     now = now_ns()
     algorithms = tuple(manifest.session.algorithms)
-    for path, data in items.items():
+    for path, data in (history or {}).items():
         added = writer.add_bytes(path, data, now)
         h = MultiHasher(algorithms)
         h.update(data)
+        writer.set_hashes(added, h.hexdigests())
+    for path, chunks in session_file_chunks(manifest):
+        h = MultiHasher(algorithms)
+        with Spooled(chunks, h) as sp:
+            added = session.add_file(path.split("/"), sp.file, sp.size, times_now(now))
         writer.set_hashes(added, h.hexdigests())
 
 

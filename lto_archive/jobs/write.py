@@ -27,6 +27,7 @@ from .folder_dest import FolderDestination, close_folders, job_files, verify_fol
 from .append import append_point
 from .engine import WriteJob, run
 from .journal import JobJournal
+from .spool import add_member
 from .room import MetadataBudget, padded_cost, stream_charge
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
@@ -186,19 +187,14 @@ class _TapeFileJob(WriteJob[WriteResult]):
         for card in self.plan.cards:
             for name, data in card.tape_members().items():
                 writer.add_bytes(name, data, now)
-        for name, data in manifest.checksum_lists().items():
-            writer.add_bytes(f"{META_DIR}/{name}", data, now)
-        writer.add_bytes(COPY_LOG_MEMBER, manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
+        # streamed: each made chunk by chunk into a spool file, then onto the tape (add_member)
+        for algo, name in manifest.checksum_names():
+            add_member(writer, f"{META_DIR}/{name}", manifest.checksum_chunks(algo), now)
+        add_member(writer, COPY_LOG_MEMBER, manifest.copy_log_chunks(), now)
         for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
             if lead:
                 dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
-        chunks = list(manifest.json_chunks())     # the manifest held once, not also joined (TAR takes parts)
-        add_chunks = getattr(writer, "add_chunks", None)
-        if add_chunks is not None:
-            add_chunks(MANIFEST_MEMBER, chunks, now)
-        else:
-            writer.add_bytes(MANIFEST_MEMBER, b"".join(chunks), now)
-        del chunks
+        add_member(writer, MANIFEST_MEMBER, manifest.json_chunks(), now)
         writer.close()
         stream.close()
         for st in stream.live_devices:
