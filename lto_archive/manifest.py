@@ -8,6 +8,7 @@ Encoding (JSON, checksum lists, the printable log) is kept apart from the model.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import MISSING, asdict, dataclass, field
 from datetime import datetime, timezone
 from collections.abc import Iterator
@@ -106,15 +107,27 @@ def utc_now() -> datetime:
 
 
 _last_iso: tuple[float, str] = (-1.0, "")   # a file's mtime is asked twice in a row (scan, then open)
+_last_second: tuple[int, str] = (-(2**62), "")   # the seconds' text of the last time formatted
 
 
 def iso(ts: datetime | float) -> str:
-    global _last_iso
+    """UTC, microseconds, "Z": what `datetime.fromtimestamp(ts, utc).isoformat(timespec="microseconds")`
+    gives, with the seconds' text made once per second (a frame sequence's files share their seconds)."""
+    global _last_iso, _last_second
     if not isinstance(ts, datetime):
         last = _last_iso
         if last[0] == ts:
             return last[1]
-        text = datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        frac, whole = math.modf(ts)
+        us = round(frac * 1e6)        # as fromtimestamp rounds: half to even, then carried into the second
+        if us >= 1_000_000:
+            whole, us = whole + 1, us - 1_000_000
+        elif us < 0:
+            whole, us = whole - 1, us + 1_000_000
+        sec = int(whole)
+        if _last_second[0] != sec:
+            _last_second = (sec, datetime.fromtimestamp(sec, timezone.utc).replace(tzinfo=None).isoformat())
+        text = f"{_last_second[1]}.{us:06d}Z"
         _last_iso = (ts, text)
         return text
     return ts.isoformat(timespec="microseconds").replace("+00:00", "Z")
