@@ -53,17 +53,10 @@ def make_tiny_files(root: Path, files: int, seed: int = 15) -> tuple[Path, int]:
     return src, total
 
 
-def _rss() -> int:
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 def _job(src: str, cart: str, fmt: str, algorithms: tuple[str, ...], verify: bool) -> dict[str, Any]:
     """In its own process: one real write job of `src`; seconds, CPU, files and the peaks of RSS."""
     from .bench import blank_cartridge
+    from .bench_ltfs import rss_bytes
     from .jobs.write import WriteOptions, write_archive
     peaks = {"adding": 0, "job": 0}
     phase = ["adding"]
@@ -71,7 +64,7 @@ def _job(src: str, cart: str, fmt: str, algorithms: tuple[str, ...], verify: boo
 
     def sample() -> None:
         while not done.wait(0.02):
-            r = _rss()
+            r = rss_bytes()
             peaks[phase[0]] = max(peaks[phase[0]], r)
 
     def progress(p: Any) -> None:
@@ -80,7 +73,7 @@ def _job(src: str, cart: str, fmt: str, algorithms: tuple[str, ...], verify: boo
 
     dev = blank_cartridge(Path(cart), fmt)
     try:
-        start_rss = _rss()
+        start_rss = rss_bytes()
         threading.Thread(target=sample, daemon=True).start()
         t0, c0 = time.perf_counter(), time.process_time()
         result = write_archive([src], dev, WriteOptions(format=fmt, algorithms=algorithms, verify=verify), progress)
