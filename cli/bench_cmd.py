@@ -53,7 +53,7 @@ def million_lines(m: dict) -> list[str]:
     for j in m["jobs"]:
         out.append(f"{j['format'].upper():<4} {j['status']}: {j['files']} files, {j['proven']} proven, "
                    f"{j['files_s']:.0f} files/s, {j['cpu_us_per_file']:.0f} µs CPU per file; peak RSS "
-                   f"{j['peak_rss_mib']:.0f} MiB (while adding files {j['adding_peak_rss_mib']:.0f} MiB, at start "
+                   f"{j['peak_rss_mib']:.0f} MiB (write pass {j['write_peak_rss_mib']:.0f} MiB, at start "
                    f"{j['start_rss_mib']:.0f} MiB): goal < 256 MiB, {'met' if j['goal_met'] else 'not met'}")
     return out
 

@@ -4,9 +4,9 @@ The files (`files`, 1-4 KiB each, sizes and bytes seeded, 1,000 to a folder) are
 work folder; then each format's job (TAR, LTFS) runs in a fresh process, a real `write_archive` to a
 virtual LTO-9 cartridge with its read-back (the default), so its peak RSS (ru_maxrss) is the whole
 job's: the interpreter, the imports, the job's records and whatever the job holds at its end. A thread
-samples the resident set, so the peak while the files are added (up to the last file's progress
-report) is told apart from the peak of the whole job (the session's close, its metadata members and
-the read-back). Everything made is removed afterwards.
+samples the resident set, so the peak of the write pass (the scan, every file, the session's metadata
+members and its commit point, up to the pass's last progress report) is told apart from the peak of
+the whole job (which adds the read-back). Everything made is removed afterwards.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -58,8 +59,8 @@ def _job(src: str, cart: str, fmt: str, algorithms: tuple[str, ...], verify: boo
     from .bench import blank_cartridge
     from .bench_ltfs import rss_bytes
     from .jobs.write import WriteOptions, write_archive
-    peaks = {"adding": 0, "job": 0}
-    phase = ["adding"]
+    peaks = {"write": 0, "job": 0}
+    phase = ["write"]
     done = threading.Event()
 
     def sample() -> None:
@@ -69,7 +70,7 @@ def _job(src: str, cart: str, fmt: str, algorithms: tuple[str, ...], verify: boo
 
     def progress(p: Any) -> None:
         if p.files_total and p.files_done >= p.files_total:
-            phase[0] = "job"     # the last file is in: what follows is the session's end and the read-back
+            phase[0] = "job"     # the write pass's last report (the session is closed on tape): the read-back follows
 
     dev = blank_cartridge(Path(cart), fmt)
     try:
@@ -84,7 +85,7 @@ def _job(src: str, cart: str, fmt: str, algorithms: tuple[str, ...], verify: boo
     proven = sum(d.get("verified") or 0 for d in result.destinations)
     return {"format": fmt, "status": result.status, "files": result.manifest.session.files, "proven": proven,
             "seconds": seconds, "cpu_seconds": cpu, "start_rss_mib": start_rss / 2**20,
-            "adding_peak_rss_mib": peaks["adding"] / 2**20,
+            "write_peak_rss_mib": peaks["write"] / 2**20,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -96,9 +97,10 @@ def _in_process(fn: Any, *args: Any) -> dict[str, Any]:
 
 def run_million_benchmark(workdir: Path, files: int = 1_000_000, formats: tuple[str, ...] = ("tar", "ltfs"),
                           algorithms: tuple[str, ...] = ("xxh128",), verify: bool = True,
-                          seed: int = 15) -> dict[str, Any]:
+                          seed: int = 15, on_job: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Make `files` tiny files under `workdir`, write them once per format, each job in a fresh process;
-    per format its files/s, CPU, peak RSS and whether it met the goal. Removes what it made."""
+    per format its files/s, CPU, peak RSS and whether it met the goal (also given to `on_job` as soon as
+    that job is done: a run of minutes shows its figures as it goes). Removes what it made."""
     workdir = Path(workdir)
     made_workdir = not workdir.exists()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -116,6 +118,8 @@ def run_million_benchmark(workdir: Path, files: int = 1_000_000, formats: tuple[
                        cpu_us_per_file=job["cpu_seconds"] * 1e6 / max(job["files"], 1),
                        goal_met=job["status"] == "ok" and job["peak_rss_mib"] < GOAL_RSS_MIB)
             jobs.append(job)
+            if on_job is not None:
+                on_job(job)
     finally:
         shutil.rmtree(top, ignore_errors=True)
         if made_workdir:
