@@ -30,7 +30,7 @@ def _manifest(n: int = 3000, seed: int = 15, plain: bool = False) -> Manifest:
 def test_session_file_chunks_are_session_files() -> None:
     m = _manifest()
     whole = session_files(m)
-    parts = [(name, b"".join(chunks)) for name, chunks in session_file_chunks(m)]
+    parts = [(name, b"".join(make())) for name, make in session_file_chunks(m)]
     assert [n for n, _ in parts] == list(whole)
     assert dict(parts) == whole
 
@@ -73,8 +73,8 @@ def _metadata_peak(n: int) -> tuple[int, int]:
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        for name, chunks in session_file_chunks(m):
-            add_member(writer, name, chunks, 0)
+        for name, make in session_file_chunks(m):
+            add_member(writer, name, make, 0)
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
@@ -89,3 +89,38 @@ def test_metadata_members_are_streamed_not_held() -> None:
     peak2, size2 = _metadata_peak(40_000)
     assert size2 - size1 > 12 << 20
     assert peak2 - peak1 < (size2 - size1) // 4, (peak1, peak2, size1, size2)
+
+
+def test_a_spool_that_fails_falls_back_to_memory(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A temporary folder that is full (ENOSPC part-way) costs memory, never the session's metadata."""
+    import errno
+    import tempfile
+    from lto_archive.jobs import spool
+
+    class Full:
+        def __init__(self, *a, **k) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+        def write(self, data: bytes) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self) -> None:
+            pass
+
+    class Bytes:
+        def __init__(self) -> None:
+            self.got: dict[str, bytes] = {}
+
+        def add_chunks(self, *a, **k):  # type: ignore[no-untyped-def]
+            raise AssertionError("not from a failed spool")
+
+        def add_bytes(self, name: str, data: bytes, mtime_ns: int) -> None:
+            self.got[name] = data
+
+    m = _manifest(3000)
+    monkeypatch.setattr(tempfile, "TemporaryFile", Full)
+    assert spool.spooled(m.json_chunks) is None
+    writer = Bytes()
+    for name, make in session_file_chunks(m):
+        spool.add_member(writer, name, make, 0)
+    assert writer.got == session_files(m)

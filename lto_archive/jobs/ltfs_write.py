@@ -35,7 +35,7 @@ from .engine import WriteJob, close_job_session, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .journal import JobJournal
 from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room, stream_charge
-from .spool import Spooled, session_file_chunks
+from .spool import session_file_chunks, spooled
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
                       keep_copy_log, new_session_info, not_reached, plan_job, prepare_medium, say_full, stop_reason,
                       tape_devices)
@@ -347,10 +347,17 @@ def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, by
         h = MultiHasher(algorithms)
         h.update(data)
         writer.set_hashes(added, h.hexdigests())
-    for path, chunks in session_file_chunks(manifest):
+    for path, make in session_file_chunks(manifest):
         h = MultiHasher(algorithms)
-        with Spooled(chunks, h) as sp:
-            added = session.add_file(path.split("/"), sp.file, sp.size, times_now(now))
+        sp = spooled(make, h)
+        if sp is None:            # the temporary folder cannot take it: this one is made in memory
+            data = b"".join(make())
+            added = writer.add_bytes(path, data, now)
+            h = MultiHasher(algorithms)
+            h.update(data)
+        else:
+            with sp:
+                added = session.add_file(path.split("/"), sp.file, sp.size, times_now(now))
         writer.set_hashes(added, h.hexdigests())
 
 

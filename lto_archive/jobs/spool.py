@@ -4,7 +4,8 @@ checksum lists and copy log reach the tape without ever being held in memory who
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -52,24 +53,37 @@ class Spooled:
         self.close()
 
 
-def add_member(writer: Any, name: str, chunks: Iterable[bytes], mtime_ns: int) -> Any:
+Parts = Callable[[], Iterable[bytes]]    # makes a member's parts (again, when asked again)
+
+
+def spooled(make: Parts, hasher: Any | None = None) -> Spooled | None:
+    """`make()`'s parts spooled; None when the temporary folder cannot take them (full, read-only): the
+    caller then makes them again and holds them in memory, as before spooling existed."""
+    try:
+        return Spooled(make(), hasher)
+    except OSError:
+        return None
+
+
+def add_member(writer: Any, name: str, make: Parts, mtime_ns: int) -> Any:
     """A metadata member from its parts: spooled, then streamed by a writer that takes parts of a known
-    size (TAR's `add_chunks`); a writer that does not is given the bytes joined (`add_bytes`)."""
+    size (TAR's `add_chunks`); a writer that does not (or a spool that failed) is given the bytes joined
+    (`add_bytes`)."""
     add_chunks = getattr(writer, "add_chunks", None)
-    if add_chunks is None:
-        return writer.add_bytes(name, b"".join(chunks), mtime_ns)
-    with Spooled(chunks) as sp:
+    if add_chunks is None or (sp := spooled(make)) is None:
+        return writer.add_bytes(name, b"".join(make()), mtime_ns)
+    with sp:
         return add_chunks(name, sp.chunks(), mtime_ns, size=sp.size)
 
 
-def session_file_chunks(manifest: Any) -> Iterator[tuple[str, Iterable[bytes]]]:
+def session_file_chunks(manifest: Any) -> Iterator[tuple[str, Parts]]:
     """`paperwork.session_files(manifest)` made chunk by chunk: the same names, in the same order, with
-    the same bytes (tests/test_spool.py holds them equal), each as an iterable of parts."""
+    the same bytes (tests/test_spool.py holds them equal), each as a maker of its parts."""
     base = f"{META_DIR}/{manifest.session.session_id}"
     for algo, name in manifest.checksum_names():
-        yield f"{base}/{name}", manifest.checksum_chunks(algo)
-    yield f"{base}/copy-log.txt", manifest.copy_log_chunks()
-    yield f"{base}/manifest.json", manifest.json_chunks()
+        yield f"{base}/{name}", partial(manifest.checksum_chunks, algo)
+    yield f"{base}/copy-log.txt", manifest.copy_log_chunks
+    yield f"{base}/manifest.json", manifest.json_chunks
 
 
-__all__ = ["Spooled", "add_member", "session_file_chunks"]
+__all__ = ["Parts", "Spooled", "add_member", "session_file_chunks", "spooled"]

@@ -13,6 +13,7 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -191,12 +192,12 @@ class _TapeFileJob(WriteJob[WriteResult]):
                 writer.add_bytes(name, data, now)
         # streamed: each made chunk by chunk into a spool file, then onto the tape (add_member)
         for algo, name in manifest.checksum_names():
-            add_member(writer, f"{META_DIR}/{name}", manifest.checksum_chunks(algo), now)
-        add_member(writer, COPY_LOG_MEMBER, manifest.copy_log_chunks(), now)
+            add_member(writer, f"{META_DIR}/{name}", partial(manifest.checksum_chunks, algo), now)
+        add_member(writer, COPY_LOG_MEMBER, manifest.copy_log_chunks, now)
         for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
             if lead:
                 dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
-        add_member(writer, MANIFEST_MEMBER, manifest.json_chunks(), now)
+        add_member(writer, MANIFEST_MEMBER, manifest.json_chunks, now)
         writer.close()
         stream.close()
         for st in stream.live_devices:
