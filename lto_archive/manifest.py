@@ -125,9 +125,10 @@ def iso(ts: datetime | float) -> str:
         elif us < 0:
             whole, us = whole - 1, us + 1_000_000
         sec = int(whole)
-        if _last_second[0] != sec:
-            _last_second = (sec, datetime.fromtimestamp(sec, timezone.utc).replace(tzinfo=None).isoformat())
-        text = f"{_last_second[1]}.{us:06d}Z"
+        seconds = _last_second      # read once: another thread may replace it meanwhile
+        if seconds[0] != sec:
+            seconds = _last_second = (sec, datetime.fromtimestamp(sec, timezone.utc).replace(tzinfo=None).isoformat())
+        text = f"{seconds[1]}.{us:06d}Z"
         _last_iso = (ts, text)
         return text
     return ts.isoformat(timespec="microseconds").replace("+00:00", "Z")
