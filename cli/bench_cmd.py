@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from lto_archive import parse_size, run_benchmark, run_index_benchmark
+from lto_archive import parse_size, run_benchmark, run_index_benchmark, run_million_benchmark
 
 from .common import emit
 
@@ -46,6 +46,18 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def million_lines(m: dict) -> list[str]:
+    """The million-file goal, one line per format: files/s, CPU per file, peak RSS against the goal."""
+    out = [f"{m['files']} files of 1-4 KiB ({m['bytes'] / 1e6:.0f} MB), {', '.join(m['algorithms'])}, "
+           f"read-back {'on' if m['verify'] else 'off'}; {m['goal']}"]
+    for j in m["jobs"]:
+        out.append(f"{j['format'].upper():<4} {j['status']}: {j['files']} files, {j['proven']} proven, "
+                   f"{j['files_s']:.0f} files/s, {j['cpu_us_per_file']:.0f} µs CPU per file; peak RSS "
+                   f"{j['peak_rss_mib']:.0f} MiB (write pass {j['write_peak_rss_mib']:.0f} MiB, at start "
+                   f"{j['start_rss_mib']:.0f} MiB): goal < 256 MiB, {'met' if j['goal_met'] else 'not met'}")
+    return out
+
+
 @click.command("bench")
 @click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("/dev/shm/lto-bench"),
               show_default=True, help="Where the data sets and tapes go, removed afterwards (tmpfs gives stable figures).")
@@ -60,11 +72,15 @@ def markdown(report: dict) -> str:
 @click.option("--no-peers", is_flag=True, help="Leave out the two-pass peer (tar, then xxhsum / md5sum).")
 @click.option("--index-files", default=1_000_000, show_default=True,
               help="LTFS (--only index or all): time writing and parsing an index of this many files.")
-@click.option("--only", type=click.Choice(["throughput", "index", "all"]), default="throughput", show_default=True)
+@click.option("--million-files", default=1_000_000, show_default=True,
+              help="--only million: tiny files (1-4 KiB) in one write job, TAR and LTFS, each in its own process.")
+@click.option("--only", type=click.Choice(["throughput", "index", "million", "all"]), default="throughput",
+              show_default=True, help="all: throughput and index (million only when asked: minutes).")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print the table of docs/performance.md.")
 def bench(workdir: Path, big_size: str, card_files: int, dpx_frames: int, hashes: str, block_size: str,
-          rounds: int, no_peers: bool, index_files: int, only: str, as_json: bool, as_markdown: bool) -> None:
+          rounds: int, no_peers: bool, index_files: int, million_files: int, only: str, as_json: bool,
+          as_markdown: bool) -> None:
     """Measure write and read-back throughput against raw baselines and a two-pass peer
     (and, with --only index, the LTFS index at scale). Leaves nothing behind in --dir."""
     report: dict = {"results": [], "ratios": {}}
@@ -74,6 +90,10 @@ def bench(workdir: Path, big_size: str, card_files: int, dpx_frames: int, hashes
                                rounds=rounds, peers=not no_peers)
     if only in ("all", "index") and index_files:
         report["ltfs_index"] = run_index_benchmark(index_files)
+    if only == "million":
+        report["million"] = run_million_benchmark(workdir, million_files, algorithms=tuple(hashes.split(",")))
+        emit(report, as_json, lambda: click.echo("\n".join(million_lines(report["million"]))))
+        return
     if as_markdown and "algorithms" in report:
         click.echo(markdown(report))
         return

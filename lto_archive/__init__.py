@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     )
     from .bench import run_benchmark
     from .bench_ltfs import run_index_benchmark
+    from .bench_million import run_million_benchmark
     from .demo import make_sample_card
     from .web import add_web_user, create_app, remove_web_user, serve_web, web_users
 
@@ -62,7 +63,7 @@ __all__ = [
     "WriteProtected", "GenerationError", "EndOfMedium", "ChangerError", "CartridgeNotFound", "DriveFull",
     "SlotFull", "EmptySlot", "NoNextCartridge", "SourceError", "UnstorableName", "ArchiveError",
     "CorruptArchive", "UnsafePath", "RestoreConflict", "VerificationFailed", "JobIncomplete",
-    "Interrupted", "make_sample_card", "run_benchmark", "run_index_benchmark",
+    "Interrupted", "make_sample_card", "run_benchmark", "run_index_benchmark", "run_million_benchmark",
     "write_job_report", "check_report_path",
     "copy_catalog", "migrate_catalog",
     "migrate", "migrations", "Migration", "export_cartridge", "import_cartridge",
@@ -80,6 +81,7 @@ _HOME = {name: f"{__name__}.api" for name in __all__[1:]} | {
     **{n: f"{__name__}.web" for n in ("create_app", "serve_web", "add_web_user", "remove_web_user", "web_users")},
     "run_benchmark": f"{__name__}.bench",
     "run_index_benchmark": f"{__name__}.bench_ltfs",
+    "run_million_benchmark": f"{__name__}.bench_million",
 }
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import xxhash
 
 from .formats.ltfs.volume import format_volume
+from .formats.registry import write_format
 from .generations import by_name
 from .jobs.read import restore_tape, verify_tape
 from .jobs.write import WriteOptions, write_archive
@@ -281,11 +282,23 @@ def cpu_time() -> float:
 
 # --- our cases ---------------------------------------------------------------------
 
-def write_ours(src: Path, cart: Path, fmt: str, algorithms: tuple[str, ...], record_size: int) -> tuple[int, int]:
-    dev = create_vtape(cart, by_name("LTO-9"), partitions=2 if fmt == "ltfs" else 1)
-    try:
-        if fmt == "ltfs":   # as mkltfs would (a few records: the labels and an empty index)
+def blank_cartridge(cart: Path, fmt: str, record_size: int = DEFAULT_RECORD_SIZE) -> VirtualTape:
+    """A new virtual LTO-9 cartridge for a job in `fmt`: a volume layout's (LTFS) formatted first, as
+    mkltfs would (a few records: the labels and an empty index)."""
+    volume = write_format(fmt).is_volume
+    dev = create_vtape(cart, by_name("LTO-9"), partitions=2 if volume else 1)
+    if volume:
+        try:
             format_volume(dev, creator="lto-archive bench", serial="BENCH0", block_size=record_size)
+        except BaseException:
+            dev.close()
+            raise
+    return dev
+
+
+def write_ours(src: Path, cart: Path, fmt: str, algorithms: tuple[str, ...], record_size: int) -> tuple[int, int]:
+    dev = blank_cartridge(cart, fmt, record_size)
+    try:
         r = write_archive([src], dev, WriteOptions(format=fmt, algorithms=algorithms, record_size=record_size,
                                                    verify=False))
         r.raise_for_status()

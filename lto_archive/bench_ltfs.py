@@ -34,7 +34,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _rss_bytes() -> int:
+def rss_bytes() -> int:
     """The resident set now (Linux); 0 where /proc is not there."""
     try:
         with open("/proc/self/statm") as fh:
@@ -65,11 +65,11 @@ def build_index(files: int, per_folder: int = 1000) -> Index:
 
 def _write_phase(files: int, path: str, record_size: int) -> dict[str, Any]:
     """In its own process: build the index, write it to `path` in records as a tape would get them."""
-    rss0 = _rss_bytes()
+    rss0 = rss_bytes()
     t0 = time.perf_counter()
     ix = build_index(files)
     built = time.perf_counter() - t0
-    model = _rss_bytes() - rss0
+    model = rss_bytes() - rss0
     t0, c0 = time.perf_counter(), time.process_time()
     size = 0
     pending = bytearray()
@@ -92,11 +92,11 @@ def _parse_phase(files: int, path: str, record_size: int) -> dict[str, Any]:
             while data := fh.read(record_size):
                 yield data
 
-    rss0 = _rss_bytes()
+    rss0 = rss_bytes()
     t0, c0 = time.perf_counter(), time.process_time()
     back = parse_index(records())
     parsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-    model = _rss_bytes() - rss0
+    model = rss_bytes() - rss0
     count = sum(1 for _ in back.files())
     if count != files:
         raise AssertionError(f"index round trip lost files: {count} of {files}")

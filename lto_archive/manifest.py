@@ -8,6 +8,7 @@ Encoding (JSON, checksum lists, the printable log) is kept apart from the model.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import MISSING, asdict, dataclass, field
 from datetime import datetime, timezone
 from collections.abc import Iterator
@@ -106,15 +107,28 @@ def utc_now() -> datetime:
 
 
 _last_iso: tuple[float, str] = (-1.0, "")   # a file's mtime is asked twice in a row (scan, then open)
+_last_second: tuple[int, str] = (-(2**62), "")   # the seconds' text of the last time formatted
 
 
 def iso(ts: datetime | float) -> str:
-    global _last_iso
+    """UTC, microseconds, "Z": what `datetime.fromtimestamp(ts, utc).isoformat(timespec="microseconds")`
+    gives, with the seconds' text made once per second (a frame sequence's files share their seconds)."""
+    global _last_iso, _last_second
     if not isinstance(ts, datetime):
         last = _last_iso
         if last[0] == ts:
             return last[1]
-        text = datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        frac, whole = math.modf(ts)
+        us = round(frac * 1e6)        # as fromtimestamp rounds: half to even, then carried into the second
+        if us >= 1_000_000:
+            whole, us = whole + 1, us - 1_000_000
+        elif us < 0:
+            whole, us = whole - 1, us + 1_000_000
+        sec = int(whole)
+        seconds = _last_second      # read once: another thread may replace it meanwhile
+        if seconds[0] != sec:
+            seconds = _last_second = (sec, datetime.fromtimestamp(sec, timezone.utc).replace(tzinfo=None).isoformat())
+        text = f"{seconds[1]}.{us:06d}Z"
         _last_iso = (ts, text)
         return text
     return ts.isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -205,20 +219,45 @@ class Manifest:
 
         Paths are relative to the restore folder: run the tool from there.
         """
-        out: dict[str, bytes] = {}
-        for algo in self.session.algorithms:
-            name, _tool = CHECKSUM_LISTS[algo]
+        return {CHECKSUM_LISTS[algo][0]: b"".join(self.checksum_chunks(algo)) for algo in self.session.algorithms}
+
+    def checksum_names(self) -> list[tuple[str, str]]:
+        """(algorithm, file name) of every checksum list, in the order `checksum_lists` gives them."""
+        return [(algo, CHECKSUM_LISTS[algo][0]) for algo in self.session.algorithms]
+
+    def checksum_chunks(self, algo: str, lines: int = 8192) -> Iterator[bytes]:
+        """One checksum list's bytes in parts of `lines` lines (10^6 files: never the whole list, or a
+        list of its lines, at once)."""
+        out: list[str] = []
+        for f in self.files:
+            if f.kind != "file" or f.status != OK:
+                continue
             # a file split across cartridges is listed (whole) where its last part is
-            whole = [(f.part.get("file_hashes") or {}) if f.part else f.hashes for f in self.files]
-            lines = [checksum_line(algo, h[algo], f.path)
-                     for f, h in zip(self.files, whole) if f.provable and algo in h]
-            out[name] = "".join(l for l in lines if l).encode("utf-8", "surrogateescape")
-        return out
+            h = (f.part.get("file_hashes") or {}) if f.part else f.hashes
+            value = h.get(algo)
+            if value is None:
+                continue
+            line = checksum_line(algo, value, f.path)
+            if line:
+                out.append(line)
+                if len(out) >= lines:
+                    yield "".join(out).encode("utf-8", "surrogateescape")
+                    out.clear()
+        if out:
+            yield "".join(out).encode("utf-8", "surrogateescape")
 
     def copy_log_text(self) -> str:
         """The human copy log (CST RT-030 2.2): who, when, what, where, and every file."""
+        return "".join(self._copy_log_parts())
+
+    def copy_log_chunks(self) -> Iterator[bytes]:
+        """copy_log_text's bytes (UTF-8, names as the writer kept them) in parts."""
+        for part in self._copy_log_parts():
+            yield part.encode("utf-8", "surrogateescape")
+
+    def _copy_log_parts(self, lines: int = 8192) -> Iterator[str]:
         s = self.session
-        lines = [
+        head = [
             "lto-archive copy log",
             f"session      {s.session_id}",
             f"status       {s.status}",
@@ -240,15 +279,24 @@ class Manifest:
             *([f"queued job   {s.queue_job}"] if s.queue_job is not None else []),
             "",
         ]
-        files = [f for f in self.files if f.kind == "file"]
-        total = sum(f.size for f in files)
-        lines.append(f"files        {len(files)}, {total} bytes")
-        lines.append("")
-        for f in files:
-            hashes = " ".join(f"{a}:{h}" for a, h in f.hashes.items())
+        count = total = 0
+        for f in self.files:
+            if f.kind == "file":
+                count += 1
+                total += f.size
+        head += [f"files        {count}, {total} bytes", ""]
+        out = ["\n".join(head)]
+        for f in self.files:
+            if f.kind != "file":
+                continue
+            hashes = " ".join([f"{a}:{h}" for a, h in f.hashes.items()])
             note = f" ({f.message})" if f.message else ""
-            lines.append(f"{f.status:<12} {f.size:>14}  {f.path}  {hashes}{note}")
-        return "\n".join(lines) + "\n"
+            out.append(f"\n{f.status:<12} {f.size:>14}  {f.path}  {hashes}{note}")
+            if len(out) >= lines:
+                yield "".join(out)
+                out.clear()
+        out.append("\n")
+        yield "".join(out)
 
 
 def _why(exc: Exception) -> str:

@@ -17,6 +17,8 @@ from .errors import SourceError
 # what os.lstat gives on Linux, packed (a stat_result holds ~20 int and float objects: ~600 bytes a file)
 _STAT = struct.Struct("<IQQQIIqqqqqqQ")
 _STAT_EXTRA = ("st_blksize", "st_blocks", "st_rdev")
+_MODE, _MTIME = struct.Struct("<I"), struct.Struct("<q")
+_MTIME_AT = struct.calcsize("<IQQQIIqq")    # st_mtime_ns's offset in _STAT
 
 
 def pack_stat(st: os.stat_result) -> bytes | os.stat_result:
@@ -68,6 +70,15 @@ class SourceEntry:
     @property
     def st(self) -> os.stat_result:
         return unpack_stat(self._st)
+
+    def mode_mtime(self) -> tuple[int, float]:
+        """`st.st_mode` and `st.st_mtime` without building the whole stat_result (once per file of a job)."""
+        packed = self._st
+        if isinstance(packed, os.stat_result):
+            return packed.st_mode, packed.st_mtime
+        mode = _MODE.unpack_from(packed)[0]
+        m_s, m_n = divmod(_MTIME.unpack_from(packed, _MTIME_AT)[0], 10**9)
+        return mode, m_s + m_n * 1e-9
 
     def _key(self) -> tuple[str, str, str, int, bytes | os.stat_result]:
         return self.name, self._path, self.kind, self.size, self._st

@@ -19,6 +19,7 @@ import posixpath
 import pwd
 import stat as stat_mod
 import tarfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, BinaryIO
@@ -189,14 +190,22 @@ class TarWriter:
         """A small member made in memory (manifest, checksum lists)."""
         return self.add_chunks(name, [data], mtime_ns, mode)
 
-    def add_chunks(self, name: str, chunks: list[bytes], mtime_ns: int, mode: int = 0o644) -> MemberPlacement:
-        """A member made in memory in parts (a manifest of 10^5 files: never joined into one bytes)."""
-        size = sum(len(c) for c in chunks)
+    def add_chunks(self, name: str, chunks: Iterable[bytes], mtime_ns: int, mode: int = 0o644,
+                   size: int | None = None) -> MemberPlacement:
+        """A member made in parts (a manifest of 10^6 files: never joined into one bytes). Given its
+        `size`, the parts may be any iterable (e.g. read back from a spool file), taken once."""
+        if size is None:
+            chunks = list(chunks)
+            size = sum(len(c) for c in chunks)
         header_offset = self.stream.offset
         self.stream.write(self._header(name, tarfile.REGTYPE, size, mode, mtime_ns))
         data_offset = self.stream.offset
+        written = 0
         for c in chunks:
             self.stream.write(c)
+            written += len(c)
+        if written != size:
+            raise ValueError(f"member {name}: {written} bytes given for a header of {size}")
         pad = -size % BLOCK
         if pad:
             self.stream.write(bytes(pad))

@@ -25,7 +25,6 @@ from ..formats.ltfs.times import format_time, now_ns
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState, open_volume
 from ..hashing import MultiHasher
 from ..manifest import META_DIR, NOT_WRITTEN, FileRecord, Manifest, utc_now
-from ..paperwork import session_files
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.blocks import records_cost
@@ -36,6 +35,7 @@ from .engine import WriteJob, close_job_session, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .journal import JobJournal
 from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room, stream_charge
+from .spool import session_file_chunks, spooled
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
                       keep_copy_log, new_session_info, not_reached, plan_job, prepare_medium, say_full, stop_reason,
                       tape_devices)
@@ -340,22 +340,34 @@ def add_ltfs_entry(session: LtfsSession, stream: RecordStream, entry: SourceEntr
     return writer.last
 
 
+def _add_hashed(writer: LtfsWriter, path: str, data: bytes, now: int, algorithms: tuple[str, ...]) -> None:
+    added = writer.add_bytes(path, data, now)
+    h = MultiHasher(algorithms)
+    h.update(data)
+    writer.set_hashes(added, h.hexdigests())
+
+
 def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None,
                  evidence: dict[str, bytes] | None = None) -> None:
     """The manifest, checksum lists, copy log (and the cards' ASC MHL, the session's paperwork and custody
-    record: jobs/session_evidence.py) as files of the volume, hashed; the manifest last."""
+    record: jobs/session_evidence.py) as files of the volume, hashed; the manifest last. The session's
+    files are made chunk by chunk into a spool file, hashed on the way, and streamed from it."""
     writer = LtfsWriter(session)
-    items = dict(history or {})
-    items.update(session_files(manifest))
-    if evidence:
-        last = next(k for k in reversed(items) if k.endswith("/manifest.json"))
-        items = {k: v for k, v in items.items() if k != last} | evidence | {last: items[last]}
     now = now_ns()
     algorithms = tuple(manifest.session.algorithms)
-    for path, data in items.items():
-        added = writer.add_bytes(path, data, now)
+    for path, data in (history or {}).items():
+        _add_hashed(writer, path, data, now, algorithms)
+    for path, make in session_file_chunks(manifest):
+        if path.endswith("/manifest.json"):
+            for epath, data in (evidence or {}).items():    # the evidence before the manifest, which ends it
+                _add_hashed(writer, epath, data, now, algorithms)
         h = MultiHasher(algorithms)
-        h.update(data)
+        sp = spooled(make, h)
+        if sp is None:            # the temporary folder cannot take it: this one is made in memory
+            _add_hashed(writer, path, b"".join(make()), now, algorithms)
+            continue
+        with sp:
+            added = session.add_file(path.split("/"), sp.file, sp.size, times_now(now))
         writer.set_hashes(added, h.hexdigests())
 
 

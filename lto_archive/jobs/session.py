@@ -185,9 +185,9 @@ def session_document(session: SessionInfo, session_id: str | None = None, **extr
 
 def new_record(entry: SourceEntry) -> FileRecord:
     """A source entry's record in the manifest, before anything is written."""
-    st = entry.st
-    return FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(st.st_mtime),
-                      mode=st.st_mode & 0o7777, source=entry.source)
+    mode, mtime = entry.mode_mtime()
+    return FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(mtime),
+                      mode=mode & 0o7777, source=entry.source)
 
 
 def placer(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
@@ -313,15 +313,17 @@ def check_copied(entry: SourceEntry, rec: FileRecord, copied: int, size: int, re
                        "copy it again once it is stable")
 
 
-def mark_lost(records: list[FileRecord], ends: dict[int, int], on_tape: int, exc: DeviceError) -> None:
+def mark_lost(records: Sequence[FileRecord], ends: dict[int, int] | Sequence[int], on_tape: int,
+              exc: DeviceError) -> None:
     """After a device failure: only members whose last byte reached a written record stay good.
 
-    `ends` maps id(record) to the tape-file offset just past the member;
+    `ends` maps id(record) to the tape-file offset just past the member, or is a sequence of those
+    offsets aligned with `records` (-1, or past its end: none; `array('q')`, 8 bytes a file);
     `on_tape` is how many bytes of the tape file the device took.
     """
     first_lost: FileRecord | None = None
-    for rec in records:
-        end = ends.get(id(rec))
+    for i, rec in enumerate(records):
+        end = end_of(ends, i, rec)
         if end is not None and end <= on_tape:
             continue
         if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN):
@@ -336,6 +338,14 @@ def mark_lost(records: list[FileRecord], ends: dict[int, int], on_tape: int, exc
         exc.message = f"{exc.message} (while writing {first_lost.path}; every file before it is complete on tape)"
         exc.args = (exc.message,)
         exc.data.setdefault("file", first_lost.path)
+
+
+def end_of(ends: dict[int, int] | Sequence[int], i: int, rec: FileRecord) -> int | None:
+    """Where record `i` (`rec`) ends in its tape file, from either form of `ends` (see mark_lost)."""
+    if isinstance(ends, dict):
+        return ends.get(id(rec))
+    end = ends[i] if i < len(ends) else -1
+    return end if end >= 0 else None
 
 
 def mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) -> None:

@@ -10,8 +10,10 @@ is a volume layout (LTFS) appends its session through jobs/ltfs_write.py instead
 from __future__ import annotations
 
 import time
+from array import array
 from collections import deque
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,10 +29,11 @@ from .folder_dest import FolderDestination, close_folders, job_files, verify_fol
 from .append import append_point
 from .engine import WriteJob, run
 from .journal import JobJournal
+from .spool import add_member
 from .room import MetadataBudget, padded_cost, stream_charge
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
-                      copy_source_file, formats, keep_copy_log, mark_lost, mark_not_read_back, metadata_reserve, new_record,
+                      copy_source_file, end_of, formats, keep_copy_log, mark_lost, mark_not_read_back, metadata_reserve, new_record,
                       new_session_info, placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
                       not_reached, say_full, write_copy_log)
 from .targets import LtfsMount
@@ -87,7 +90,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.pending: deque[SourceEntry] = deque(plan.entries)
         self.error: LtoArchiveError | None = None
         self.stopped: str | None = None   # why the remaining files were not taken
-        self.ends: dict[int, int] = {}    # id(record) -> tape-file offset just past its member
+        self.ends = array("q")   # per record, in order: the tape-file offset just past its member (-1: none)
         self.interrupted: int | None = None   # the signal that stopped the job at a file boundary
 
     def start(self) -> None:
@@ -145,11 +148,12 @@ class _TapeFileJob(WriteJob[WriteResult]):
             self.stopped = stop_reason(self.stream, self.room_left(need) >= 0, "archive", NO_ROOM)
         if self.stopped:
             rec.status, rec.message = NOT_WRITTEN, self.stopped
+            self.ends.append(-1)
             return
         add_entry(self.writer, self.stream, entry, rec, self.opts, self.tracker, placer(rec, self.pos, rs),
                   self.plan.dests)
         self.meta_budget.written(entry, rec)
-        self.ends[id(rec)] = self.stream.offset
+        self.ends.append(self.stream.offset)
         self.journal.placed(rec)
 
     def room_left(self, need: int, charged: int | None = None) -> int:
@@ -187,22 +191,17 @@ class _TapeFileJob(WriteJob[WriteResult]):
         for card in self.plan.cards:
             for name, data in card.tape_members().items():
                 writer.add_bytes(name, data, now)
-        for name, data in manifest.checksum_lists().items():
-            writer.add_bytes(f"{META_DIR}/{name}", data, now)
-        writer.add_bytes(COPY_LOG_MEMBER, manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
+        # streamed: each made chunk by chunk into a spool file, then onto the tape (add_member)
+        for algo, name in manifest.checksum_names():
+            add_member(writer, f"{META_DIR}/{name}", partial(manifest.checksum_chunks, algo), now)
+        add_member(writer, COPY_LOG_MEMBER, manifest.copy_log_chunks, now)
         for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
             if lead:
                 dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
         for name, data in session_evidence.evidence_files(manifest, self.plan.cards, self.opts,
                                                           self.append_notes).items():
             writer.add_bytes(name, data, now)        # paperwork.7z, custody.jsonl: the tape's own evidence
-        chunks = list(manifest.json_chunks())     # the manifest held once, not also joined (TAR takes parts)
-        add_chunks = getattr(writer, "add_chunks", None)
-        if add_chunks is not None:
-            add_chunks(MANIFEST_MEMBER, chunks, now)
-        else:
-            writer.add_bytes(MANIFEST_MEMBER, b"".join(chunks), now)
-        del chunks
+        add_member(writer, MANIFEST_MEMBER, manifest.json_chunks, now)
         writer.close()
         stream.close()
         for st in stream.live_devices:
@@ -263,14 +262,15 @@ def _destination_results(stream: RecordStream, starts: list[Any], dests: list[Fo
 
 
 def _name_dropped_files(destinations: list[dict[str, Any]], stream: RecordStream, records: list[FileRecord],
-                        ends: dict[int, int], record_size: int) -> None:
+                        ends: array[int], record_size: int) -> None:
     """A tape dropped part-way while the others went on: its error names the file it was writing, and says
     that the files before it reached that tape."""
     for info, st in zip(destinations, stream.status):
         if st.error is None or info["status"] != "failed":
             continue
         on_tape = st.records_written * record_size
-        first = next((r for r in records if r.kind == "file" and ends.get(id(r), 0) > on_tape), None)
+        first = next((r for i, r in enumerate(records) if r.kind == "file" and (end_of(ends, i, r) or 0) > on_tape),
+                     None)
         if first is not None:
             info["error"] += (f" (dropped while writing {first.path}: the files before it reached this tape, "
                               f"the job went on on the others)")

@@ -109,7 +109,7 @@ class CreatorInfo:
                    location or None, comment or None)
 
 
-@dataclass
+@dataclass(slots=True)     # one or more per file of a generation (10^6 files): no __dict__ each
 class HashEntry:
     """One hash of a file: format (md5, xxh128, c4...), value, action, when it was computed."""
 
@@ -119,7 +119,7 @@ class HashEntry:
     hash_date: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class FileHash:
     """A file's record in one generation (ASC MHL <hash>)."""
 

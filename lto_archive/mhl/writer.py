@@ -115,16 +115,24 @@ def _post_order(files: list[FileHash], dirs: list[DirectoryHash]) -> list[FileHa
             sub.setdefault(_parent(p), set()).add(p)
             p = _parent(p)
     out: list[FileHash | DirectoryHash] = []
-
-    def walk(folder: str) -> None:
-        for d in sorted(sub.get(folder, ())):
-            walk(d)
-            if d in dir_map:
-                out.append(dir_map[d])
-        out.extend(sorted(own.get(folder, []), key=lambda x: x.path))
-
-    walk("")
+    # depth first without a recursive closure (one would hold `out`, every record of a 10^6-file
+    # generation, in a reference cycle until the collector's next full pass)
+    stack: list[tuple[int, str]] = [(_VISIT, "")]
+    while stack:
+        step, folder = stack.pop()
+        if step == _VISIT:      # its subfolders, each followed by its own directory hash; then its files
+            stack.append((_FILES, folder))
+            for d in sorted(sub.get(folder, ()), reverse=True):
+                stack += [(_DIRECTORY, d), (_VISIT, d)]
+        elif step == _DIRECTORY:
+            if folder in dir_map:
+                out.append(dir_map[folder])
+        else:
+            out.extend(sorted(own.get(folder, []), key=lambda x: x.path))
     return out
+
+
+_VISIT, _DIRECTORY, _FILES = range(3)
 
 
 def generation_xml(gen: Generation) -> bytes:
@@ -280,13 +288,15 @@ def build_generation(files: Iterable[ObservedFile], *, process: str, creator: Cr
     hdate = hash_date or xml_datetime(microseconds=True)
     build = GenerationBuild(Generation(creator=creator, process=process, ignore=patterns))
     gen = build.generation
-    all_hashes: dict[str, dict[str, str]] = {}
+    all_hashes: dict[str, Mapping[str, str]] = {}
     for f in files:
         path = f.path.strip("/")
         if not path or spec.match(path):
             continue
         _check(path, "file name")
-        hashes = {k: v for k, v in f.hashes.items() if k in _FORMAT_RANK and v}
+        hashes = f.hashes     # the file's own dict when every hash in it is one ASC MHL has (never changed here)
+        if not all(k in _FORMAT_RANK and v for k, v in hashes.items()):
+            hashes = {k: v for k, v in hashes.items() if k in _FORMAT_RANK and v}
         if not hashes:
             raise ValueError(f"{path}: no ASC MHL hash format among {', '.join(f.hashes) or 'none'} "
                              f"(ASC MHL knows {', '.join(MHL_FORMATS)})")
@@ -314,7 +324,7 @@ def _ignore_patterns(ignore: Iterable[str] | None, prior: History | None) -> lis
     return patterns
 
 
-def _file_entries(build: GenerationBuild, path: str, hashes: dict[str, str], prior: History | None,
+def _file_entries(build: GenerationBuild, path: str, hashes: Mapping[str, str], prior: History | None,
                   when: str) -> list[HashEntry] | None:
     """The file's hash entries, their actions decided against the prior history (see
     build_generation); its outcome (and mismatches) go into `build`. None when it is
@@ -336,7 +346,7 @@ def _file_entries(build: GenerationBuild, path: str, hashes: dict[str, str], pri
     return [HashEntry(fmt, v, VERIFIED, when) for fmt, v in hashes.items()]
 
 
-def _add_directory_hashes(gen: Generation, all_hashes: dict[str, dict[str, str]],
+def _add_directory_hashes(gen: Generation, all_hashes: dict[str, Mapping[str, str]],
                           folders: Mapping[str, str | float | datetime | None] | Iterable[str],
                           incomplete: Iterable[str], spec: IgnoreSpec, hdate: str) -> None:
     """The root's and every (not ignored) folder's directory hashes, in a format every file

@@ -1,0 +1,89 @@
+"""Metadata members made chunk by chunk and spooled to a temporary file: a 10^6-file session's manifest,
+checksum lists and copy log reach the tape without ever being held in memory whole."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from types import TracebackType
+from typing import Any
+
+from ..manifest import META_DIR
+
+SPOOL_CHUNK = 1 << 20
+
+
+class Spooled:
+    """`chunks` written to an unnamed temporary file (removed when closed, or by the kernel if the
+    process dies), with their size and, given a hasher, their hashes."""
+
+    def __init__(self, chunks: Iterable[bytes], hasher: Any | None = None) -> None:
+        self.file = tempfile.TemporaryFile(prefix="lto-archive-meta-")
+        size = 0
+        try:
+            for c in chunks:
+                self.file.write(c)
+                size += len(c)
+                if hasher is not None:
+                    hasher.update(c)
+            self.file.flush()
+        except BaseException:
+            self.file.close()
+            raise
+        self.size = size
+        self.file.seek(0)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The bytes again, from the start, in parts of SPOOL_CHUNK."""
+        self.file.seek(0)
+        while True:
+            b = self.file.read(SPOOL_CHUNK)
+            if not b:
+                return
+            yield b
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> "Spooled":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
+Parts = Callable[[], Iterable[bytes]]    # makes a member's parts (again, when asked again)
+
+
+def spooled(make: Parts, hasher: Any | None = None) -> Spooled | None:
+    """`make()`'s parts spooled; None when the temporary folder cannot take them (full, read-only): the
+    caller then makes them again and holds them in memory, as before spooling existed."""
+    try:
+        return Spooled(make(), hasher)
+    except OSError:
+        return None
+
+
+def add_member(writer: Any, name: str, make: Parts, mtime_ns: int) -> Any:
+    """A metadata member from its parts: spooled, then streamed by a writer that takes parts of a known
+    size (TAR's `add_chunks`); a writer that does not (or a spool that failed) is given the bytes joined
+    (`add_bytes`)."""
+    add_chunks = getattr(writer, "add_chunks", None)
+    if add_chunks is None or (sp := spooled(make)) is None:
+        return writer.add_bytes(name, b"".join(make()), mtime_ns)
+    with sp:
+        return add_chunks(name, sp.chunks(), mtime_ns, size=sp.size)
+
+
+def session_file_chunks(manifest: Any) -> Iterator[tuple[str, Parts]]:
+    """`paperwork.session_files(manifest)` made chunk by chunk: the same names, in the same order, with
+    the same bytes (tests/test_spool.py holds them equal), each as a maker of its parts."""
+    base = f"{META_DIR}/{manifest.session.session_id}"
+    for algo, name in manifest.checksum_names():
+        yield f"{base}/{name}", partial(manifest.checksum_chunks, algo)
+    yield f"{base}/copy-log.txt", manifest.copy_log_chunks
+    yield f"{base}/manifest.json", manifest.json_chunks
+
+
+__all__ = ["Parts", "Spooled", "add_member", "session_file_chunks", "spooled"]
