@@ -287,5 +287,12 @@ def _names_volume(path: Path, volume_uuid: str) -> bool:
         return False
 
 
-__all__ = ["Journal", "JobJournal", "open_journal", "NOT_ON_TAPE", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "COMMIT_EVERY_BYTES", "journal_path", "read_journal",
+def load_copy_log(path: Path) -> Manifest:
+    """A copy log JSON written next to a job (or a manifest restored from tape), or a job's journal;
+    damaged: CorruptArchive naming it."""
+    raw = Path(path).read_bytes()
+    return parse_journal(raw, str(path)).manifest() if is_journal(raw) else Manifest.parse(raw, str(path))
+
+
+__all__ = ["load_copy_log", "Journal", "JobJournal", "open_journal", "NOT_ON_TAPE", "JournalContents", "JOURNAL_FORMAT", "JOURNAL_SUFFIX", "COMMIT_EVERY_BYTES", "journal_path", "read_journal",
            "parse_journal", "is_journal", "find_journals", "written_slots"]

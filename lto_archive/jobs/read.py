@@ -34,7 +34,7 @@ from ..restore_target import RestoreTarget
 from .restore_proof import (DAMAGED_SUFFIX, EVIDENCE, NO_EVIDENCE, footer_mismatch, judge_alone, own_evidence,
                             refuse, settle)
 from ..tape.device import TapeDevice
-from .journal import is_journal, parse_journal
+from .journal import load_copy_log
 from .restore_choice import pass_over_older
 from .session_evidence import EvidenceCheck
 from ..progress import ProgressCallback, ProgressTracker
@@ -590,13 +590,6 @@ def verify_tape(device: TapeDevice, **kw: Any) -> ReadResult:
 
 def restore_tape(device: TapeDevice, dest: Path, **kw: Any) -> ReadResult:
     return read_tape(device, "restore", dest=dest, **kw)
-
-
-def load_copy_log(path: Path) -> Manifest:
-    """A copy log JSON written next to a job (or a manifest restored from tape), or a job's journal;
-    damaged: CorruptArchive naming it."""
-    raw = Path(path).read_bytes()
-    return parse_journal(raw, str(path)).manifest() if is_journal(raw) else Manifest.parse(raw, str(path))
 
 
 __all__ = ["FileRecord", "ReadResult", "TapeFileResult", "MemberSeen", "Walker", "list_tape", "verify_tape",
