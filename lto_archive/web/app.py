@@ -229,6 +229,12 @@ class WebView:
         job = submit("verify", {"barcode": request.path_params["barcode"]}, catalog=self.queue())
         return RedirectResponse(f"/jobs/{job}", status_code=303)
 
+    async def audit(self, request: Request) -> Response:
+        """Queue a full audit of the cartridge (docs/audit.md): verified, drilled, recorded as an audit."""
+        await self.checked_form(request)
+        job = submit("audit", {"cartridges": [request.path_params["barcode"]], "kind": "full"}, catalog=self.queue())
+        return RedirectResponse(f"/jobs/{job}", status_code=303)
+
     def queue(self) -> str:
         return queue_url(self.catalog)
 
@@ -269,8 +275,9 @@ def create_app(catalog: str | None = None, *, secret: str | None = None) -> Star
 
     routes = [Route("/", home), Route("/search", v.search),
               Route("/files/{path:path}", v.file), Route("/cartridges", v.cartridges),
-              Route("/cartridges/{barcode}", v.cartridge), Route("/cartridges/{barcode}/verify", v.verify,
-                                                                 methods=["POST"]),
+              Route("/cartridges/{barcode}", v.cartridge),
+              Route("/cartridges/{barcode}/verify", v.verify, methods=["POST"]),
+              Route("/cartridges/{barcode}/audit", v.audit, methods=["POST"]),
               Route("/jobs", v.jobs), Route("/jobs/{job_id:int}", v.job),
               Route("/jobs/{job_id:int}/documents/{name}", v.job_document), Route("/custody", v.custody),
               Route("/custody.jsonl", v.custody), Route("/documents", v.documents),

@@ -68,8 +68,10 @@ CARTRIDGE = """{% extends "base" %}{% block title %}{{ t.label }}{% endblock %}{
 last verified: {{ t.last_verified or "never" }}</p>
 {% for k, v in extra.items() %}<p><b>{{ k }}</b>: {{ v }}</p>{% endfor %}
 {% if may_operate %}<form method="post" action="/cartridges/{{ t.label|urlencode }}/verify">
-<input type="hidden" name="csrf" value="{{ csrf }}"><button id="queue-verify">Queue a full verify (audit)</button>
-</form>{% endif %}<h3>Files</h3><table>{% for h in hits %}<tr><td><a href="/files/{{ h.path|urlencode }}">
+<input type="hidden" name="csrf" value="{{ csrf }}"><button id="queue-verify">Queue a full verify</button>
+</form><form method="post" action="/cartridges/{{ t.label|urlencode }}/audit">
+<input type="hidden" name="csrf" value="{{ csrf }}"><button id="queue-audit">Queue a full audit (verify and
+restore drills, recorded as an audit)</button></form>{% endif %}<h3>Files</h3><table>{% for h in hits %}<tr><td><a href="/files/{{ h.path|urlencode }}">
 {{ h.path }}</a></td><td>{{ h.size }}</td></tr>{% endfor %}</table>{% endblock %}"""
 
 JOBS = """{% extends "base" %}{% block title %}Jobs{% endblock %}{% block main %}

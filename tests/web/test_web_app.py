@@ -70,8 +70,9 @@ def test_actions_need_an_operator_and_the_form_token(archive: Archive) -> None:
     token = csrf(c.get("/search").text)
     r = c.post("/restore", data={**form, "csrf": token})
     assert r.status_code == 403 and "operator role" in r.text            # a viewer reads, never acts
-    r = c.post("/cartridges/WEB001L9/verify", data={"csrf": token})
-    assert r.status_code == 403
+    for action in ("verify", "audit"):
+        r = c.post(f"/cartridges/WEB001L9/{action}", data={"csrf": token})
+        assert r.status_code == 403 and "operator role" in r.text
     bad = client(archive)
     token = csrf(bad.get("/login").text)
     r = bad.post("/login", data={"csrf": token, "name": "olive", "password": "wrong"})
@@ -146,3 +147,28 @@ def test_a_jobs_paperwork_is_linked_and_nothing_else_is_served(pg_archive: Archi
     assert res.exit_code == 0 and {d["kind"] for d in json.loads(res.output)["documents"]} == set(kinds)
     res = CliRunner().invoke(cli, ["jobs", "show", str(job), "--catalog", pg_archive.catalog])
     assert kinds["paperwork"]["path"] in res.output
+
+
+def test_an_operator_queues_a_full_audit_of_a_cartridge_and_a_worker_records_it(pg_archive: Archive) -> None:
+    import subprocess
+    import sys
+
+    from lto_archive.catalog import Catalog
+
+    c = client(pg_archive)
+    login(c, "olive", "operator-pass")
+    page = c.get("/cartridges/WEB001L9").text
+    assert 'action="/cartridges/WEB001L9/audit"' in page
+    r = c.post("/cartridges/WEB001L9/audit", data={"csrf": csrf(page)})
+    assert r.status_code == 303
+    job = int(r.headers["location"].rsplit("/", 1)[1])
+    worker = subprocess.run([sys.executable, "-m", "lto_archive_cli.main", "worker", "--device", f"vtape:{pg_archive.tape}",
+                             "--catalog", pg_archive.catalog, "--once", "--poll", "0.2"], capture_output=True, timeout=300)
+    assert worker.returncode == 0, worker.stderr.decode()
+    doc = c.get(f"/jobs/{job}?json=1").json()
+    assert doc["state"] == "succeeded" and doc["kind"] == "audit" and doc["status"] == "ok", doc
+    assert doc["args"] == {"cartridges": ["WEB001L9"], "kind": "full"}
+    with Catalog.open(pg_archive.catalog) as cat:       # the audit itself, in the catalog: a full one, passed
+        rows = cat.conn.execute("SELECT d.label, a.kind, a.result FROM audits a "
+                                "JOIN destinations d ON d.id = a.destination_id").fetchall()
+    assert rows == [("WEB001L9", "full", "ok")], rows
