@@ -21,6 +21,7 @@ from typing import Any
 
 from ..chain import CHECKPOINT, canonical, checkpoint_data, link, read_jsonl, verify_chain
 from ..manifest import META_DIR, Manifest, SessionInfo, iso, utc_now
+from .spool import session_file_chunks
 from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_stored, stored_bound
 
 CUSTODY_MEMBER = f"{META_DIR}/{CUSTODY_NAME}"
@@ -61,13 +62,11 @@ def _checkpoint(entries: list[dict[str, Any]]) -> None:
 
 def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes) -> Iterator[tuple[str, Iterable[bytes]]]:
     """What the paperwork holds, each item made when it is taken (one held at a time): the session's files as
-    `paperwork.session_files` names them, its custody record, each card's ASC MHL history."""
-    base = f"{META_DIR}/{manifest.session.session_id}"
-    for name, data in manifest.checksum_lists().items():
-        yield f"{base}/{name}", [data]
-    yield f"{base}/copy-log.txt", [manifest.copy_log_text().encode("utf-8", "surrogateescape")]
-    yield f"{base}/manifest.json", manifest.json_chunks()
-    yield f"{base}/{CUSTODY_NAME}", [custody]
+    `paperwork.session_files` names them (jobs/spool.py makes them chunk by chunk), its custody record, each
+    card's ASC MHL history."""
+    for name, make in session_file_chunks(manifest):
+        yield name, make()
+    yield f"{META_DIR}/{manifest.session.session_id}/{CUSTODY_NAME}", [custody]
     for card in cards:
         for rel, data in card.files.items():
             yield f"mhl/{card.top}/{rel}", [data]
