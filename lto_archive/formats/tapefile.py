@@ -157,6 +157,14 @@ class TapeFileReader(io.RawIOBase):
         self._consumed += n
         return rec[pos:pos + n]
 
+    def peek_view(self) -> memoryview:
+        """The rest of the current record as a memoryview (no copy), nothing consumed; when it is used up,
+        the next record is read first (empty at the end of the tape file). A reader parses the headers of
+        a member whole in it in one step (formats/tar_fast.py), then takes them with `read_view`."""
+        if self._pos >= len(self._rec) and not self._next_record():
+            return _EMPTY
+        return self._rec[self._pos:]
+
     def skip(self, n: int) -> int:
         """Drop up to `n` bytes (whole records are read, never copied)."""
         left = n

@@ -17,7 +17,7 @@ import struct
 import tarfile
 from zlib import adler32
 
-__all__ = ["quick_header"]
+__all__ = ["quick_header", "quick_fields", "Fields"]
 
 #: name, mode, uid, gid, size, mtime, chksum, type, linkname, magic, version, uname, gname, devmajor, devminor, prefix
 _LAYOUT = struct.Struct("100s8s8s8s12s12s8sc100s6s2s32s32s8s8s155s")
@@ -67,9 +67,14 @@ def _owner(field: bytes) -> str:
     return text
 
 
-def quick_header(buf: bytes) -> tarfile.TarInfo | None:
-    """The header in the 512 bytes `buf`, as frombuf(buf, "utf-8", "surrogateescape") gives it, or None when
-    it is not the plain case (then parse it with tar_header.header_info: damage, base-256, odd types...)."""
+#: what `quick_fields` gives: the numbers (checksum, mode, uid, gid, size, mtime, devmajor, devminor), the type
+#: flag, the name (after the prefix; a directory's without its trailing '/'), link name, uname, gname
+Fields = tuple[list[int], bytes, str, str, str, str]
+
+
+def quick_fields(buf: bytes) -> Fields | None:
+    """The fields of the header in the 512 bytes `buf` as frombuf(buf, "utf-8", "surrogateescape") gives
+    them, without building a TarInfo; None when it is not the plain case (`quick_header`)."""
     if len(buf) != 512 or buf[156:157] not in _PLAIN:
         return None
     (name, mode, uid, gid, size, mtime, chksum, kind, linkname, _magic, _version, uname, gname, major, minor,
@@ -80,16 +85,24 @@ def quick_header(buf: bytes) -> tarfile.TarInfo | None:
         return None
     if nums[0] != _SPACES + _sum(buf[:148]) + _sum(buf[156:412]) + _sum(buf[412:]):
         return None
-    ti = tarfile.TarInfo()
-    ti.chksum, ti.mode, ti.uid, ti.gid, ti.size, ti.mtime, ti.devmajor, ti.devminor = nums
-    ti.type = kind
-    ti.linkname = _text(linkname) if linkname[0] else ""
-    ti.uname = _owner(uname) if uname[0] else ""
-    ti.gname = _owner(gname) if gname[0] else ""
     text = _text(name)
     if kind == b"5":
         text = text.rstrip("/")
     if prefix[0]:
         text = _text(prefix) + "/" + text
-    ti.name = text
+    return (nums, kind, text, _text(linkname) if linkname[0] else "", _owner(uname) if uname[0] else "",
+            _owner(gname) if gname[0] else "")
+
+
+def quick_header(buf: bytes) -> tarfile.TarInfo | None:
+    """The header in the 512 bytes `buf`, as frombuf(buf, "utf-8", "surrogateescape") gives it, or None when
+    it is not the plain case (then parse it with tar_header.header_info: damage, base-256, odd types...)."""
+    fields = quick_fields(buf)
+    if fields is None:
+        return None
+    nums, kind, name, linkname, uname, gname = fields
+    ti = tarfile.TarInfo()
+    ti.chksum, ti.mode, ti.uid, ti.gid, ti.size, ti.mtime, ti.devmajor, ti.devminor = nums
+    ti.type = kind
+    ti.linkname, ti.uname, ti.gname, ti.name = linkname, uname, gname, name
     return ti

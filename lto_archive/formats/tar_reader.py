@@ -46,6 +46,7 @@ from typing import Any, BinaryIO, Iterator
 from ..errors import ArchiveError
 from .member import Member, TarExtra
 from .member_stream import DEFAULT_CHUNK, Damage, MemberStreamReader, Skipped
+from .tar_fast import plain_member, whole_data
 from .tar_dialects import header_path, member_of, octal, parse_pax_lenient, parse_pax_records, pax_int
 from .tar_header import header_info
 from .tar_quick import quick_header
@@ -177,6 +178,7 @@ class TarReader(MemberStreamReader[TarExtra]):
         self.cut: tuple[TarMember, int] | None = None   # ...inside this member, after this many data bytes
         self._pushed: tuple[int, bytes, tarfile.TarInfo] | None = None   # the valid header found past a bad one
         self._meta_cache: dict[bytes, tarfile.TarInfo | str] = {}   # pax header blocks parsed (_meta_header)
+        self._peek = getattr(stream, "peek_view", None) if self._view is not None else None   # tar_fast.py
 
     def next(self) -> TarMember | None:
         """The next member, or None at the end of the archive."""
@@ -239,7 +241,11 @@ class TarReader(MemberStreamReader[TarExtra]):
 
     def _read_member(self) -> TarMember | Skipped | None:
         """The next member (or a Skipped one), None at the end; a header with impossible fields is damage
-        read past (`BadHeader`): the region up to the next valid header is noted, with the member it cost."""
+        read past (`BadHeader`): the region up to the next valid header is noted, with the member it cost.
+        The plain member whole in the current tape record is taken in one step (tar_fast.py)."""
+        if self._peek is not None and self._pushed is None and self._continuation is None and not (
+                self._back or self.global_pax) and (m := plain_member(self, self._peek)) is not None:
+            return m
         try:
             return self._read_headers()
         except BadHeader as bad:
@@ -538,6 +544,8 @@ class TarReader(MemberStreamReader[TarExtra]):
             self.trailing_bytes = self._pos - off - BLOCK
 
     # --- data -----------------------------------------------------------------
+    whole_data = whole_data    # a small member's data as one view of the record, or None (tar_fast.py)
+
     def iter_data(self, member: TarMember, chunk_size: int = DEFAULT_CHUNK) -> Iterator[memoryview | bytes]:
         """Yield the data of `member` (the member last returned) in chunks of at
         most `chunk_size` bytes, member.size bytes in total, then consume its

@@ -28,13 +28,14 @@ from ..formats.tapefile import TapeFileReader
 from ..problems import summarise
 from ..formats.registry import ArchiveFormat, detect_format, get_format
 from ..formats.tar_reader import TarMember, TarReader
-from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS, MultiHasher
+from ..hashing import DEFAULT_ALGORITHMS
 from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord, Manifest, parse_session_record
 from ..restore_target import RestoreTarget
 from .restore_proof import (DAMAGED_SUFFIX, EVIDENCE, NO_EVIDENCE, footer_mismatch, judge_alone, own_evidence,
                             refuse, settle)
 from ..tape.device import TapeDevice
 from .journal import load_copy_log
+from .read_data import hash_chunks, hash_member
 from .restore_choice import pass_over_older
 from .session_evidence import EvidenceCheck
 from ..progress import ProgressCallback, ProgressTracker
@@ -354,7 +355,7 @@ class Walker:
         if self.target is not None and wanted:
             self._restore(reader, m, seen)
         elif m.kind == "file" and self.hash_files and wanted:
-            seen.hashes, _ = hash_chunks(reader.iter_data(m), self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
+            seen.hashes, _ = hash_member(reader, m, self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
         if m.kind == "file":
             self.tracker.file_done()
             if seen.hashes:
@@ -366,7 +367,7 @@ class Walker:
         continued = getattr(m, "part_offset", None) is not None
         if not continued and (self.target is not None or not self.hash_files):
             return False      # restored (or listed) as a whole file; `_restore` drops it if the volume cuts it
-        seen.hashes, n = hash_chunks(reader.iter_data(m), self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
+        seen.hashes, n = hash_member(reader, m, self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
         if continued or reader_cut(reader, m):
             seen.size, seen.part = n, True
             if self.target is not None:
@@ -383,26 +384,6 @@ class Walker:
     def _restore(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> None:
         assert self.target is not None
         restore_member(self.target, reader, m, seen, self.result, self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
-
-
-def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: ProgressTracker,
-                out: Any = None) -> tuple[dict[str, str], int]:
-    """Hash data as it streams by (and write it to `out`, a RestoreFile, when given), counting it for
-    progress: its hex digests and its length."""
-    if len(algorithms) == 1:       # the usual case: the one hash itself, no MultiHasher around it
-        hasher: Any = ALGORITHMS[algorithms[0]]()
-    else:
-        hasher = MultiHasher(algorithms)
-    update, write, add = hasher.update, (out.write if out is not None else None), tracker.add_bytes
-    n = 0
-    for chunk in chunks:
-        update(chunk)
-        if write is not None:
-            write(chunk)
-        k = len(chunk)
-        n += k
-        add(k)
-    return ({algorithms[0]: hasher.hexdigest()} if len(algorithms) == 1 else hasher.hexdigests()), n
 
 
 def _part_not_restored(result: TapeFileResult, path: str) -> None:
@@ -425,7 +406,7 @@ def restore_member(target: RestoreTarget, reader: Any, m: Any, seen: MemberSeen,
             target.make_hardlink(m.path, m.linkname)
         elif m.kind == "file":
             with target.open_file(m.path, m.mode & 0o777, mtime_ns=m.mtime_ns) as out:
-                hashes, _ = hash_chunks(reader.iter_data(m), algorithms, tracker, out)
+                hashes, _ = hash_member(reader, m, algorithms, tracker, out)
                 if reader_cut(reader, m):      # a span volume ends inside it: only a part, dropped
                     seen.size, seen.part, seen.hashes = out.bytes_written, True, hashes
                     _part_not_restored(result, m.path)
