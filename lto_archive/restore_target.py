@@ -57,13 +57,14 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import DeviceError, RestoreConflict, UnsafePath, UsageError
+from .restore_file import MODE_MASK as _MODE_MASK, RestoreFile, creation_mode, current_umask
 from .restore_walk import DirWalk, rename_noreplace, split_member_path
 
 __all__ = ["RestoreTarget", "RestoreFile", "split_member_path", "open_dest"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_MODE_MASK = 0o777
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _counter = itertools.count()
 
 
@@ -89,126 +90,6 @@ def open_dest(dest: Path) -> int:
     except OSError as exc:
         raise DeviceError(f"cannot restore into {str(dest)!r}: {exc.strerror}", path=str(dest),
                           errno=exc.errno) from None
-
-
-class RestoreFile:
-    """A file being restored: write(), then commit() or abort()."""
-
-    def __init__(self, target: "RestoreTarget", relpath: str, name: str,
-                 tmp: str, fd: int, mode: int, mtime_ns: int | None, parts: tuple[str, ...]) -> None:
-        self._target = target
-        self.relpath = relpath
-        self._name = name
-        self._tmp = tmp
-        self._fd = fd
-        self._mode = mode
-        self._mtime_ns = mtime_ns
-        self._parts = parts
-        self.bytes_written = 0
-        self.committed = False
-        self.closed = False
-        self.held = False
-
-    def write(self, data) -> int:
-        """Write all of `data` (bytes, bytearray, memoryview)."""
-        if self.closed:
-            raise ValueError(f"{self.relpath!r} is already committed or aborted")
-        fd = self._fd
-        n = len(data)
-        try:
-            done = os.write(fd, data)
-            if done < n:
-                with memoryview(data) as mv:
-                    mv = mv.cast("B")
-                    while done < n:
-                        done += os.write(fd, mv[done:])
-        except OSError as exc:
-            self.abort()
-            raise self.write_error(exc) from None
-        self.bytes_written += n
-        return n
-
-    def write_error(self, exc: OSError) -> DeviceError:
-        """The restore disk refused our bytes (full, quota, I/O error): said naming the file, whose
-        partial copy is already removed."""
-        why = "the restore disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "the restore disk failed"
-        return DeviceError(f"cannot restore {self.relpath!r}: {why} ({exc.strerror}); its partial copy was "
-                           f"removed, files restored before it are complete", path=self.relpath,
-                           errno=exc.errno)
-
-    def fileno(self) -> int:
-        return self._fd
-
-    def hold(self) -> None:
-        """Complete but not yet proven: mode and mtime set and the file closed, kept under its temporary name
-        (no descriptor held) until commit() (proven) or abort() / commit(suffix=".damaged") (disproven)."""
-        if self.closed or self._fd < 0:
-            raise ValueError(f"{self.relpath!r} is already committed, aborted or held")
-        try:
-            self._seal()
-        except OSError as exc:
-            self.abort()
-            raise self.write_error(exc) from None
-        self.held = True
-
-    def _seal(self) -> None:
-        os.fchmod(self._fd, self._mode & _MODE_MASK)
-        if self._mtime_ns is not None:
-            os.utime(self._fd, ns=(self._mtime_ns, self._mtime_ns))
-        if self._target.fsync:
-            os.fsync(self._fd)
-        os.close(self._fd)
-        self._fd = -1
-
-    def _parent(self) -> int:
-        """The folder's descriptor, walked to again by name (O_NOFOLLOW) and borrowed from the walk:
-        used at once, never closed here."""
-        return self._target._open_dir(self._parts[:-1], self.relpath, create=False, borrow=True)
-
-    def commit(self, suffix: str = "") -> None:
-        """Set mode and mtime, then move the file under its real name (with `suffix`: beside it, under
-        NAME+suffix, e.g. bytes kept as "NAME.damaged")."""
-        if self.closed:
-            raise ValueError(f"{self.relpath!r} is already committed or aborted")
-        t = self._target
-        try:
-            if self._fd >= 0:
-                self._seal()
-            t._place(self._parent(), self._tmp, self._name + suffix, self.relpath + suffix,
-                     replace=not suffix and t.replaces(self._parts))
-        except OSError as exc:
-            self.abort()
-            raise self.write_error(exc) from None
-        except BaseException:
-            self.abort()
-            raise
-        self.committed = True
-        self.closed = True
-        t._open_files.discard(self)
-        if not suffix:
-            t._restored.add(self._parts)
-
-    def abort(self) -> None:
-        """Drop the partial file; the real name is left as it was."""
-        if self.closed:
-            return
-        self.closed = True
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-        self._target._open_files.discard(self)
-        try:
-            pfd = self._parent()
-        except (OSError, UnsafePath, RestoreConflict):
-            return       # its folder is gone: so is the temporary file
-        self._target._unlink_quiet(self._tmp, pfd)
-
-    def __enter__(self) -> "RestoreFile":
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        if not self.committed and (exc_type is not None or not self.held):   # held: judged later
-            self.abort()
 
 
 def exists_conflict(relpath: str) -> RestoreConflict:
@@ -240,6 +121,7 @@ class RestoreTarget:
         self._fresh: set[tuple[str, ...]] = set()     # directories this restore created: no name was there
         self._open_files: set[RestoreFile] = set()
         self._closed = False
+        self._umask = current_umask()
 
     # --- walking ------------------------------------------------------------
     def _split(self, relpath: str) -> tuple[str, ...]:
@@ -271,6 +153,8 @@ class RestoreTarget:
         parts = tuple(parts)
         if key is None:
             key = "/".join(parts)
+        if borrow and key == self._walk.key:
+            return self._walk.fd        # where the walk is already (what `DirWalk.open` gives, sooner)
 
         def step(fd: int, i: int) -> int:
             comp = parts[i]
@@ -393,9 +277,9 @@ class RestoreTarget:
         if parts[:-1] not in self._fresh or parts in self._fresh or parts in self._restored:
             self._check_existing(self._lstat(name, pfd), relpath, parts)   # (a folder we made held nothing)
         tmp = self._tmp_name()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
-                     0o600, dir_fd=pfd)
-        h = RestoreFile(self, relpath, name, tmp, fd, mode, _ns(mtime, mtime_ns), parts)
+        create = creation_mode(mode, self._umask)     # its mode at once when the umask leaves it whole
+        fd = os.open(tmp, _CREATE, create or 0o600, dir_fd=pfd)
+        h = RestoreFile(self, relpath, name, tmp, fd, mode, _ns(mtime, mtime_ns), parts, chmod=not create)
         self._open_files.add(h)
         return h
 

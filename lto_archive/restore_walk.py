@@ -13,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import sys
 from collections.abc import Callable
 
 from .errors import UnsafePath
@@ -20,6 +21,7 @@ from .errors import UnsafePath
 __all__ = ["DirWalk", "split_member_path", "rename_noreplace"]
 
 _RENAME_NOREPLACE = 1
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 try:        # Linux (glibc >= 2.28, musl): renameat2; elsewhere a restore places files by link + unlink
     _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     _renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
@@ -36,7 +38,8 @@ def rename_noreplace(src: str, dst: str, dir_fd: int) -> bool:
     cannot do it (nothing changed: link + unlink instead); FileExistsError when `dst` exists (left as it is)."""
     if _renameat2 is None:
         return False
-    if _renameat2(dir_fd, os.fsencode(src), dir_fd, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+    if _renameat2(dir_fd, src.encode(_FS_ENCODING, _FS_ERRORS), dir_fd, dst.encode(_FS_ENCODING, _FS_ERRORS),
+                  _RENAME_NOREPLACE) == 0:       # (os.fsencode's bytes, without its Python-level checks)
         return True
     err = ctypes.get_errno()
     if err in _NO_NOREPLACE:
