@@ -13,7 +13,8 @@ case...), best of N kept, so slow phases of a shared machine hit all cases alike
   MD5 ceiling of one core (hashlib md5 on the same 512 KiB buffers) and the two-pass
   peer (`tar -b 1024` then `xxhsum -H128`, or `md5sum`; only where installed);
 - read-back: our verify and restore of that tape, beside a raw read + xxh128 of the
-  same record files.
+  same record files (the issue's baseline), and a restore also beside that read writing the
+  same bytes out as files of the data set's sizes (what any restore must do at the least).
 Figures are only comparable inside one run on one machine: quote the ratios.
 """
 
@@ -54,8 +55,8 @@ OURS_LTFS = "ours LTFS xxh128 -> vtape"
 PEER_XXH = "peer: tar -b 1024, then xxhsum -H128"
 PEER_MD5 = "peer: tar -b 1024, then md5sum"
 RAW_READ = "raw read + xxh128 of the records"
-#: informational, no goal is measured against it: the least a restore does beyond RAW_READ
-RAW_READ_WRITE = "info: raw read + xxh128 + write the files"
+#: the least a restore does beyond RAW_READ (create, write, close every file): a restore's second baseline
+RAW_READ_WRITE = "raw read + xxh128 + write the files"
 VERIFY = "ours verify"
 RESTORE = "ours restore"
 
@@ -70,6 +71,11 @@ GOALS: list[tuple[str, str, str, str, float]] = [
     ("dpx / two-pass peer", "dpx", OURS, PEER_XXH, 1.30),
     *[(f"{data}, {what} / raw read+hash", data, case, RAW_READ, 0.90)
       for data in ("big file", "card", "dpx") for what, case in (("verify", VERIFY), ("restore", RESTORE))],
+    # a restore must also create, write and close every file, which the issue's baseline never does: the
+    # same goal against the raw read + hash that writes the same files too (docs/performance.md says why;
+    # the rows above stay, as the issue wrote them)
+    *[(f"{data}, restore / raw read+hash+write", data, RESTORE, RAW_READ_WRITE, 0.90)
+      for data in ("big file", "card", "dpx")],
 ]
 
 
@@ -226,9 +232,9 @@ def raw_read_hash(cart: Path, size: int, files: int) -> tuple[int, int]:
 
 
 def raw_read_hash_write(cart: Path, dest: Path, sizes: list[int]) -> tuple[int, int]:
-    """Informational (no goal is measured against it): `raw_read_hash`, and the same bytes written out as
-    files of the data set's sizes in one folder (each created, written, closed): the least a restore does
-    beyond the issue's baseline. Nothing is parsed, so the files hold the records' bytes in order (headers
+    """A restore's second baseline (beside `raw_read_hash`, the issue's): `raw_read_hash`, and the same bytes
+    written out as files of the data set's sizes in one folder (each created, written, closed): the least a
+    restore does beyond the issue's baseline (no folders, modes, times or temporary names). Nothing is parsed, so the files hold the records' bytes in order (headers
     too), not the members' data; there are as many files and bytes as the restore writes."""
     h = xxhash.xxh3_128()
     buf = bytearray(2 * MiB)

@@ -46,7 +46,9 @@ def test_bench_measures_every_goal_beside_its_baseline_and_leaves_nothing(tmp_pa
         assert m["bytes"] > 0 and m["files"] > 0 and m["seconds"] > 0 and m["cpu_seconds"] >= 0
     goals = report["ratios"]
     assert {"big file, xxh128 / raw records", "big file, xxh128+md5 / md5 ceiling", "card / raw records",
-            "card, LTFS / our TAR", "dpx / raw records", "dpx, restore / raw read+hash"} <= set(goals)
+            "card, LTFS / our TAR", "dpx / raw records", "dpx, restore / raw read+hash",
+            "dpx, restore / raw read+hash+write", "big file, restore / raw read+hash+write"} <= set(goals)
+    assert goals["dpx, restore / raw read+hash+write"]["against"] == "raw read + xxh128 + write the files"
     if shutil.which("tar") and shutil.which("xxhsum"):
         assert "card / two-pass peer" in goals and "dpx / two-pass peer" in goals
     assert all(g["ratio"] > 0 and g["met"] == (g["ratio"] >= g["goal"]) for g in goals.values())
