@@ -64,6 +64,7 @@ __all__ = ["RestoreTarget", "RestoreFile", "split_member_path", "open_dest"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NOT_NAMES = ("", ".", "..")     # a last component that is not a name in its folder
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _counter = itertools.count()
 
@@ -112,6 +113,7 @@ class RestoreTarget:
         self._root = open_dest(self.dest)
         self._walk = DirWalk(self._root)
         self._last_split: tuple[str, tuple[str, ...]] = ("", ())
+        self._last_dir: tuple[str, tuple[str, ...], str] = ("", (), "")   # the last member's folder: text, parts, key
         try:
             self.name_max = os.fpathconf(self._root, "PC_NAME_MAX")
         except (OSError, ValueError):
@@ -127,7 +129,14 @@ class RestoreTarget:
     def _split(self, relpath: str) -> tuple[str, ...]:
         """split_member_path, and each component no longer than the restore folder's file system allows."""
         last_rel, last_parts = self._last_split
-        head = relpath.rpartition("/")[0]
+        head, _, name = relpath.rpartition("/")
+        if head and head == self._last_dir[0] and name not in _NOT_NAMES and "\0" not in name:
+            # a sibling of the member before (its folder's text as then, already split and checked)
+            parts = self._last_dir[1] + (name,)
+            if len(name) * 4 > self.name_max:
+                self._check_names(relpath, (name,))
+            self._last_split = (self._last_dir[2] + "/" + name, parts)
+            return parts
         if last_rel and head == last_rel and "\0" not in relpath:
             new = (relpath[len(head) + 1:],)     # a member of the folder named just before: one more part
             parts = last_parts + new if new[0] not in ("", ".", "..") else split_member_path(relpath)
@@ -136,14 +145,20 @@ class RestoreTarget:
         else:
             parts = split_member_path(relpath)
             new = parts
-        for comp in new:
+        self._check_names(relpath, new)
+        norm = last_rel + "/" + new[0] if new is not parts else "/".join(parts)
+        self._last_split = (norm, parts)
+        if head and name not in _NOT_NAMES and len(parts) > 1:     # (its folder is not the restore folder)
+            self._last_dir = (head, parts[:-1], norm.rpartition("/")[0])
+        return parts
+
+    def _check_names(self, relpath: str, comps: Iterable[str]) -> None:
+        for comp in comps:
             # at most 4 bytes a character: only a long name is encoded to be measured
             if len(comp) * 4 > self.name_max and (size := len(os.fsencode(comp))) > self.name_max:
                 raise UnsafePath(f"refusing to restore {relpath!r}: the name {comp[:40]!r}... is {size} bytes, "
                                  f"more than the restore folder's file system allows ({self.name_max})",
                                  path=relpath, reason="name_too_long")
-        self._last_split = (last_rel + "/" + new[0] if new is not parts else "/".join(parts), parts)
-        return parts
 
     def _open_dir(self, parts: Iterable[str], relpath: str, *, create: bool, key: str | None = None,
                   borrow: bool = False) -> int:

@@ -69,3 +69,29 @@ def test_current_umask_reads_the_process_umask(umask: None) -> None:
     os.umask(0o027)
     got = restore_file.current_umask()
     assert got in (0o027, None)
+
+
+def test_split_of_siblings_is_split_member_path(tmp_path: Path) -> None:
+    """RestoreTarget._split takes a sibling of the member before from its folder's parts: on seeded
+    sequences of odd names it still gives what split_member_path gives, and refuses what it refuses."""
+    import random
+
+    from lto_archive.errors import UnsafePath
+    from lto_archive.restore_walk import split_member_path
+
+    def outcome(fn, rel):
+        try:
+            return fn(rel)
+        except UnsafePath as e:
+            return ("refused", e.data.get("reason"))
+
+    rng = random.Random(1515)
+    target = RestoreTarget(tmp_path / "dest")
+    pieces = ["a", "b", "frames", ".", "..", "", "/", "//", "\0", "x\0", "f1", "f2"]
+    for _ in range(20000):
+        if rng.random() < 0.6 and target._last_split[0]:
+            rel = target._last_split[0].rpartition("/")[0] + rng.choice(["/", "//", "/./", "/../"]) + rng.choice(pieces)
+        else:
+            rel = "/".join(rng.choice(pieces) for _ in range(rng.randrange(1, 5)))
+        assert outcome(target._split, rel) == outcome(split_member_path, rel), rel
+    target.close()
