@@ -48,10 +48,16 @@ def stored_hashes(node: File) -> dict[str, str]:
     return out
 
 
-def read_file_bytes(device: TapeDevice, node: File, block_size: int) -> Iterator[memoryview]:
-    """A file's bytes from its extents (holes read as zeros); CorruptArchive when the tape disagrees."""
+def read_file_bytes(device: TapeDevice, node: File, block_size: int, here: list[Any] | None = None
+                    ) -> Iterator[memoryview]:
+    """A file's bytes from its extents (holes read as zeros); CorruptArchive when the tape disagrees.
+    `here`: [(partition, block)] where the device is, kept up to date by the caller's reads in tape order
+    ([None]: unknown): a file whose data starts there is read without a locate (one per file made a
+    drive stop streaming between small files); left [None] when the read does not finish."""
     pos = 0
-    where: tuple[int, int] | None = None
+    where: tuple[int, int] | None = here[0] if here is not None else None
+    if here is not None:
+        here[0] = None
     for ext in sorted(node.extents, key=lambda e: e.file_offset):
         if ext.file_offset > pos:          # a hole (sparse file): zeros, 1 MiB at a time
             yield from zeros(ext.file_offset - pos)
@@ -80,6 +86,8 @@ def read_file_bytes(device: TapeDevice, node: File, block_size: int) -> Iterator
             if view:
                 yield view
         where = (part, block)
+    if here is not None:
+        here[0] = where
     if node.length > pos:
         yield from zeros(node.length - pos)
 
@@ -179,12 +187,13 @@ def read_ltfs(device: TapeDevice, phase: str, *, patterns: list[str] | tuple[str
             for p, n in entries:
                 if not isinstance(n, File):
                     guard_restore(res, p, lambda: target.make_dir(p, 0o755, mtime_ns=mtime[id(n)]))
+        here: list[Any] = [None]     # where the device is: files in tape order need no locate each
         for p, n in files:
             seen = by_path[p]
             algorithms = tuple(stored_hashes(n)) or DEFAULT_ALGORITHMS
             tracker.file_started(p)
             try:
-                seen.hashes = read_node(device, n, bs, algorithms, tracker, target, p, mtime[id(n)], res)
+                seen.hashes = read_node(device, n, bs, algorithms, tracker, target, p, mtime[id(n)], res, here)
             except CorruptArchive as exc:
                 res.failed.append({"path": p, "reason": exc.message})
             tracker.file_done()
@@ -253,17 +262,19 @@ def guard_restore(res: TapeFileResult, path: str, action: Any) -> bool:
 
 
 def read_node(device: TapeDevice, node: File, bs: int, algorithms: tuple[str, ...], tracker: ProgressTracker,
-              target: RestoreTarget | None, path: str, mtime_ns: int, res: TapeFileResult) -> dict[str, str]:
-    """Read one LTFS file's bytes and hash them; with `target`, restore it as `path` in the same pass."""
+              target: RestoreTarget | None, path: str, mtime_ns: int, res: TapeFileResult,
+              here: list[Any] | None = None) -> dict[str, str]:
+    """Read one LTFS file's bytes and hash them; with `target`, restore it as `path` in the same pass.
+    `here`: where the device is (`read_file_bytes`)."""
     if target is None:
-        return hash_chunks(read_file_bytes(device, node, bs), algorithms, tracker)[0]
+        return hash_chunks(read_file_bytes(device, node, bs, here), algorithms, tracker)[0]
     try:
         out = target.open_file(path, 0o644, mtime_ns=mtime_ns)
     except (UnsafePath, RestoreConflict) as exc:
         refuse(res, path, exc)
         return {}
     with out:
-        hashes, _ = hash_chunks(read_file_bytes(device, node, bs), algorithms, tracker, out)
+        hashes, _ = hash_chunks(read_file_bytes(device, node, bs, here), algorithms, tracker, out)
         out.hold()       # under its temporary name until `settle` has judged it
     res.held[path] = out
     return hashes
