@@ -45,10 +45,14 @@ def _nums(*fields: bytes) -> list[int]:
         return [cache[f] for f in fields]
     except KeyError:
         pass
-    out = [int(f.rstrip(b"\0 ") or b"0", 8) for f in fields]
     if len(cache) > _CACHE_MAX:
         cache.clear()
-    cache.update(zip(fields, out))
+    out = []
+    for f in fields:        # only the fields not seen yet are converted (a card's sizes and mtimes differ)
+        n = cache.get(f)
+        if n is None:
+            n = cache[f] = int(f.rstrip(b"\0 ") or b"0", 8)
+        out.append(n)
     return out
 
 
