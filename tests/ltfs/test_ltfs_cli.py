@@ -219,3 +219,13 @@ def test_crash_check_recover_check(tmp_path: Path) -> None:
     # of the crashed session, only whole files are on the volume, bit-exact
     crashed = {p: b for p, b in got.items() if p.startswith("card2/")}
     assert set(crashed) < set(second) and all(second[p] == b for p, b in crashed.items())
+
+
+def test_index_every_default_is_one_figure_everywhere() -> None:
+    """The library's, the format's and the CLI's default index interval are the same bytes (64G, decimal)."""
+    from lto_archive.api.targets import parse_capacity
+    from lto_archive.formats.ltfs.session import Checkpoints
+    from lto_archive.jobs.session import WriteOptions
+    option = next(p for p in cli.commands["write"].params if p.name == "index_every")
+    assert WriteOptions().index_every_bytes == Checkpoints().every_bytes == parse_capacity(option.default) \
+        == 64_000_000_000
