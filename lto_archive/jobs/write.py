@@ -13,7 +13,6 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,7 +28,7 @@ from .folder_dest import FolderDestination, close_folders, job_files, verify_fol
 from .append import append_point
 from .engine import WriteJob, run
 from .journal import JobJournal
-from .spool import add_member
+from .spool import SessionFiles, add_member
 from .room import MetadataBudget, padded_cost, stream_charge
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
@@ -191,17 +190,19 @@ class _TapeFileJob(WriteJob[WriteResult]):
         for card in self.plan.cards:
             for name, data in card.tape_members().items():
                 writer.add_bytes(name, data, now)
-        # streamed: each made chunk by chunk into a spool file, then onto the tape (add_member)
-        for algo, name in manifest.checksum_names():
-            add_member(writer, f"{META_DIR}/{name}", partial(manifest.checksum_chunks, algo), now)
-        add_member(writer, COPY_LOG_MEMBER, manifest.copy_log_chunks, now)
-        for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
-            if lead:
-                dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
-        for name, data in session_evidence.evidence_files(manifest, self.plan.cards, self.opts,
-                                                          self.append_notes).items():
-            writer.add_bytes(name, data, now)        # paperwork.7z, custody.jsonl: the tape's own evidence
-        add_member(writer, MANIFEST_MEMBER, manifest.json_chunks, now)
+        # streamed: each made once, chunk by chunk, into a spool file, then onto the tape (add_member) and into
+        # the paperwork, from the same spool
+        with SessionFiles(manifest) as files:
+            for name, make in files.checksums.items():
+                add_member(writer, f"{META_DIR}/{name}", make, now)
+            add_member(writer, COPY_LOG_MEMBER, files.copy_log, now)
+            for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
+                if lead:
+                    dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
+            for name, data in session_evidence.evidence_files(manifest, self.plan.cards, self.opts,
+                                                              self.append_notes, files=files).items():
+                writer.add_bytes(name, data, now)        # paperwork.7z, custody.jsonl: the tape's own evidence
+            add_member(writer, MANIFEST_MEMBER, files.manifest, now)
         writer.close()
         stream.close()
         for st in stream.live_devices:
