@@ -43,6 +43,18 @@ def test_small_parts_join_to_the_same_lists() -> None:
     assert b"".join(m.copy_log_chunks()).decode("utf-8", "surrogateescape") == m.copy_log_text()
 
 
+def test_manifest_parts_join_to_the_same_json() -> None:
+    """The manifest's JSON made a part of records at a time: whatever the part size, the same bytes, one
+    record a line, and they are the manifest's to_dict."""
+    import json
+    for n in (0, 1, 3000):
+        m = _manifest(n)
+        whole = m.to_json()
+        assert b"".join(m.json_chunks(chunk_size=700)) == b"".join(m.json_chunks(chunk_size=1)) == whole
+        assert json.loads(whole.decode("utf-8", "surrogateescape")) == m.to_dict()
+        assert whole.count(b"\n") == max(n, 1) + 2     # the head, a line a record (or an empty one), the end
+
+
 def test_spooled_gives_its_bytes_and_size_again() -> None:
     data = [bytes([i]) * (i * 1000) for i in range(40)]
     with Spooled(iter(data)) as sp:

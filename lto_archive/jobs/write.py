@@ -81,6 +81,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
     """One session written as one tape file to every device (write_archive)."""
 
     interruptible = True
+    lists_files = True      # the format lists every file in its closing structure (AXF); known once the writer is
 
     def __init__(self, sources: list[str | Path], devices: list[TapeDevice], opts: WriteOptions, plan: JobPlan,
                  progress: ProgressCallback | None) -> None:
@@ -130,7 +131,8 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.tracker.sampler = lambda: self.stream.destination_progress() + tuple(d.progress() for d in self.plan.dests)
         self.journal = JobJournal.open(opts.log_dir, session, self.stream)   # the copy log as the job goes
         self.writer: FormatWriter = self.fmt.writer(self.stream, session=session)
-        if hasattr(self.writer, "plan"):
+        self.lists_files = hasattr(self.writer, "plan")
+        if self.lists_files:
             self.writer.plan(self.plan.entries)      # formats that list the files up front (AXF object header)
         self.plan.entries = []    # the pending queue holds them: each is dropped once taken (10^6 entries)
 
@@ -163,7 +165,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         meta = self.meta_budget.cost(rs, padded=True)
         if charged is None:
             charged = stream_charge(self.stream, padded=True)
-        if not hasattr(self, "writer") or hasattr(self.writer, "plan"):    # (before the writer: the larger)
+        if self.lists_files:    # (before the writer: the larger)
             meta = max(meta, padded_cost(self.reserve, rs))
         return self.remaining - charged - padded_cost(need, rs) - meta
 
