@@ -142,3 +142,73 @@ def test_short_records_and_filemarks_keep_addresses_exact(tmp_path_factory, ops,
         got.append(tape.read_record())
     assert got == expected
     assert tape.position().eod
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=st.lists(st.one_of(st.binary(min_size=1, max_size=9000), st.binary(min_size=1, max_size=20000).map(
+           lambda b: ("copy", b)), st.just("end"), st.just("fm")), max_size=30),
+       record_size=st.sampled_from([4096, 8192]), chunk_records=st.integers(1, 4))
+def test_short_records_share_a_chunk_and_files_keep_their_hashes(tmp_path_factory, ops, record_size, chunk_records):
+    """Short records take only their bytes in a chunk (the records after one start where it ends): the tape
+    gets exactly the records, filemarks at their addresses, and every file copied in is hashed exactly."""
+    tape = create_vtape(tmp_path_factory.mktemp("t") / "c", by_name("LTO-9"), capacity=64 << 20)
+    stream = RecordStream(tape, record_size, chunk_size=record_size * chunk_records, chunks=2)
+    expected: list[bytes] = []
+    pending = bytearray()
+    hashed = []
+
+    def cut() -> None:
+        for i in range(0, len(pending), record_size):
+            expected.append(bytes(pending[i:i + record_size]))
+        pending.clear()
+
+    for op in ops:
+        if op == "end":
+            stream.end_record()
+            cut()
+        elif op == "fm":
+            stream.filemark()
+            cut()
+            expected.append(b"")
+        elif isinstance(op, tuple):
+            h = MultiHasher(["md5"])
+            assert stream.copy_from(io.BytesIO(op[1]), len(op[1]), h) == (len(op[1]), None)
+            hashed.append((op[1], h))
+            pending += op[1]
+            stream.end_record()       # as LTFS ends every file's last record
+            cut()
+        else:
+            stream.write(op)
+            pending += op
+        assert stream.record_number == len(expected) + len(pending) // record_size
+    stream.end_record()
+    cut()
+    stream.close()
+    tape.rewind()
+    assert [tape.read_record() for _ in expected] == expected
+    assert tape.position().eod
+    assert all(h.hexdigests()["md5"] == hashlib.md5(data).hexdigest() for data, h in hashed)
+    tape.close()
+
+
+def test_many_short_records_go_in_few_chunks(tmp_path, monkeypatch) -> None:
+    """100 files of 100 bytes, each ending its record (LTFS), are handed to the device threads in a few
+    chunks, not one chunk for every `chunk_records` records as when each took a whole record's room."""
+    handed = []
+    original = RecordStream._submit
+
+    def submit(self, final: bool = False) -> None:  # type: ignore[no-untyped-def]
+        handed.append(self._cur.fill)
+        original(self, final)
+
+    monkeypatch.setattr(RecordStream, "_submit", submit)
+    tape = create_vtape(tmp_path / "c", by_name("LTO-9"), capacity=64 << 20)
+    stream = RecordStream(tape, 4096, chunk_size=2 * 4096, chunks=2)
+    for i in range(100):
+        stream.write(bytes([i]) * 100)
+        stream.end_record()
+    stream.close()
+    tape.rewind()
+    assert [tape.read_record() for _ in range(100)] == [bytes([i]) * 100 for i in range(100)]
+    assert len(handed) <= 100 * 100 // 4096 + 2, len(handed)
+    tape.close()
