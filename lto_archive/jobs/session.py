@@ -288,11 +288,7 @@ def copy_source_file(entry: SourceEntry, rec: FileRecord, opts: WriteOptions, tr
         rec.mtime = iso(before.st_mtime)
         tracker.file_started(entry.name)
         hasher = MultiHasher(opts.algorithms)
-        if tracker.callback is None:      # nobody watches the bytes go: counted once the file is taken
-            out = write_member(raw, before, hasher)
-            tracker.bytes_done += out.copied
-        else:
-            out = write_member(CountingReader(raw, tracker), before, hasher)
+        out = write_member(CountingReader(raw, tracker), before, hasher)
     tracker.file_done()
     return Copied(out.copied, out.size, out.read_error, before, hasher,
                   getattr(out, "header_offset", 0), out)
