@@ -257,6 +257,22 @@ def finishing(copies: list[FolderFile], good: bool) -> Callable[[], None]:
     return finish
 
 
+class SourceFile:
+    """A source file open for reading, as every format's writer reads it: `readinto` and `fileno` on its
+    descriptor (no io.FileIO, whose own fstat and set-up cost a small file ~2 us more)."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def readinto(self, buf: Any) -> int:
+        return os.readv(self.fd, (buf,))
+
+    def fileno(self) -> int:
+        return self.fd
+
+
 @dataclass
 class Copied:
     """What a format's writer did with one source file (see copy_source_file)."""
@@ -283,13 +299,15 @@ def copy_source_file(entry: SourceEntry, rec: FileRecord, opts: WriteOptions, tr
         rec.status, rec.message = UNREADABLE, f"cannot open: {exc.strerror}"
         tracker.file_done()
         return None
-    with open(fd, "rb", buffering=0) as raw:
+    try:
         before = os.fstat(fd)
         rec.size = before.st_size
         rec.mtime = iso(before.st_mtime)
         tracker.file_started(entry.name)
         hasher = MultiHasher(opts.algorithms)
-        out = write_member(CountingReader(raw, tracker), before, hasher)
+        out = write_member(CountingReader(SourceFile(fd), tracker), before, hasher)
+    finally:
+        os.close(fd)
     tracker.file_done()
     return Copied(out.copied, out.size, out.read_error, before, hasher,
                   getattr(out, "header_offset", 0), out)

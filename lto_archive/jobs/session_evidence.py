@@ -21,7 +21,7 @@ from typing import Any
 
 from ..chain import CHECKPOINT, canonical, checkpoint_data, link, read_jsonl, verify_chain
 from ..manifest import META_DIR, Manifest, SessionInfo, iso, utc_now
-from .spool import session_file_chunks
+from .spool import SessionFiles, session_file_chunks
 from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_stored, stored_bound
 
 CUSTODY_MEMBER = f"{META_DIR}/{CUSTODY_NAME}"
@@ -30,18 +30,22 @@ CUSTODY_BYTES = 8192          # the custody record's five entries, without the t
 MEMBERS = 2
 
 
-def custody_entries(manifest: Manifest) -> list[dict[str, Any]]:
+def custody_entries(manifest: Manifest, files: SessionFiles | None = None) -> list[dict[str, Any]]:
     """The session's chain as known when it closes: started, and what it wrote (its manifest's and copy log's
-    SHA-256 as they go on tape)."""
+    SHA-256 as they go on tape: of `files`' spooled bytes when given)."""
     s = manifest.session
     started = link(None, s.started, "write", s.session_id, {
         "phase": "started", "session": s.session_id, "format": s.format, "operator": s.operator or "",
         "host": s.host, "sources": list(s.sources)})
-    copy_log = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+    if files is not None:
+        manifest_sha, copy_log_sha = files.manifest.sha256(), files.copy_log.sha256()
+    else:
+        copy_log = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+        manifest_sha, copy_log_sha = _sha256_chunks(manifest), hashlib.sha256(copy_log).hexdigest()
     written = link(started, s.finished or iso(utc_now()), "write", s.session_id, {
         "phase": "written", "session": s.session_id, "format": s.format, "status": s.status, "files": s.files,
         "bytes": s.bytes_copied, "operator": s.operator or "",
-        "manifest_sha256": _sha256_chunks(manifest), "copy_log_sha256": hashlib.sha256(copy_log).hexdigest()})
+        "manifest_sha256": manifest_sha, "copy_log_sha256": copy_log_sha})
     return [started, written]
 
 
@@ -60,11 +64,12 @@ def _checkpoint(entries: list[dict[str, Any]]) -> None:
     entries.append(link(entries[-1], iso(utc_now()), CHECKPOINT, entries[-1]["subject"], checkpoint_data(entries[-1])))
 
 
-def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes) -> Iterator[tuple[str, Iterable[bytes]]]:
+def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes, files: SessionFiles | None = None
+                     ) -> Iterator[tuple[str, Iterable[bytes]]]:
     """What the paperwork holds, each item made when it is taken (one held at a time): the session's files as
-    `paperwork.session_files` names them (jobs/spool.py makes them chunk by chunk), its custody record, each
-    card's ASC MHL history."""
-    for name, make in session_file_chunks(manifest):
+    `paperwork.session_files` names them (jobs/spool.py makes them chunk by chunk, or `files` has them spooled),
+    its custody record, each card's ASC MHL history."""
+    for name, make in (files.items() if files is not None else session_file_chunks(manifest)):
         yield name, make()
     yield f"{META_DIR}/{manifest.session.session_id}/{CUSTODY_NAME}", [custody]
     for card in cards:
@@ -73,19 +78,20 @@ def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes) -> It
 
 
 def evidence_files(manifest: Manifest, cards: list[Any], opts: Any, notes: list[str],
-                   base: str = META_DIR) -> dict[str, bytes]:
+                   base: str = META_DIR, files: SessionFiles | None = None) -> dict[str, bytes]:
     """The two members, in the order they go on tape under `base`: the paperwork (unless
     `opts.paperwork` is False; AES-256 with `opts.paperwork_password`) and the custody record. The paperwork
     holds the record's first entries and a checkpoint; the record on tape goes on with the paperwork's SHA-256
-    and a checkpoint. A paperwork that cannot be made is a note in `notes`, never a failed session."""
-    entries = custody_entries(manifest)
+    and a checkpoint. A paperwork that cannot be made is a note in `notes`, never a failed session. `files`: the
+    session's files as they go on tape, made once (jobs/spool.py), else made here again."""
+    entries = custody_entries(manifest, files)
     _checkpoint(entries)
     sid = manifest.session.session_id
     out: dict[str, bytes] = {}
     if getattr(opts, "paperwork", True):
         password = getattr(opts, "paperwork_password", None)
         try:
-            packed = pack_stored(_paperwork_items(manifest, cards, _jsonl(entries)), password=password)
+            packed = pack_stored(_paperwork_items(manifest, cards, _jsonl(entries), files), password=password)
         except (OSError, ValueError, MemoryError) as exc:
             notes.append(f"the session's paperwork was not put on tape: {exc}")
         else:
