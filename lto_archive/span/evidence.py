@@ -5,7 +5,8 @@ of the set's earlier volumes, and this volume's own files.
 
 `room` bounds what both take, for the span writers' reserve; `check_tape_volume` and `check_ltfs_volume`
 are what span verify and restore do with them: check them as a single session's are checked (damage is the
-volume's damage, exit 6, never a file's proof) and, restoring, give them back under `.lto-archive/<session>/`.
+volume's damage, exit 6, never a file's proof) and, restoring, give them back under `.lto-archive/<session>/`
+with the volume's manifest.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..jobs.read import TapeFileResult, locate_tape_file, open_tape_file
 from ..jobs.session import new_session_info
 from ..jobs.session_evidence import EvidenceCheck, custody_room, earlier_files, paperwork_room
 from ..hashing import MultiHasher
-from ..manifest import META_DIR, Manifest, SessionInfo, utc_now
+from ..manifest import MANIFEST_MEMBER, META_DIR, Manifest, SessionInfo, utc_now
 from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME
 from ..restore_target import RestoreTarget
 
@@ -83,9 +84,11 @@ def check_tape_volume(dev: Any, man: Manifest, res: TapeFileResult, target: Rest
         locate_tape_file(dev, n)
         _fmt, stream, reader = open_tape_file(dev)
         for m in reader:
-            if EvidenceCheck.is_evidence(m.path):
+            evidence = EvidenceCheck.is_evidence(m.path)
+            if evidence or (target is not None and m.path == MANIFEST_MEMBER):
                 data = reader.read_data(m)
-                check.check(m.path, data, on_damage=damaged)
+                if evidence:
+                    check.check(m.path, data, on_damage=damaged)
                 _give_back(target, res, sid, m.path.rsplit("/", 1)[-1], data)
         if not stream.at_end:
             stream.skip_to_end()
@@ -104,8 +107,10 @@ def check_ltfs_volume(dev: Any, ix: Index, block_size: int, man: Manifest, res: 
 
     def damaged(why: str) -> None:
         _damage(res, f"{barcode}, volume {man.session.span.get('sequence')} of the set: {why}")
-    for name in (PAPERWORK_NAME, CUSTODY_NAME):
+    for name in (PAPERWORK_NAME, CUSTODY_NAME, "manifest.json"):
         path = f"{META_DIR}/{sid}/{name}"
+        if name == "manifest.json" and target is None:
+            continue
         node = ix.lookup(path)
         if not isinstance(node, File):
             continue
@@ -122,7 +127,8 @@ def check_ltfs_volume(dev: Any, ix: Index, block_size: int, man: Manifest, res: 
                 damaged(f"its {name} ({path}) is damaged: its bytes do not match the index's checksums "
                         f"(the files' proofs do not depend on it)")
                 continue
-        check.check(path, data, on_damage=damaged)
+        if name != "manifest.json":
+            check.check(path, data, on_damage=damaged)
         _give_back(target, res, sid, name, data)
 
 
