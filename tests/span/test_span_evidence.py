@@ -201,3 +201,29 @@ def test_a_damaged_ltfs_volume_paperwork_is_damage_and_every_proof_stays(tmp_pat
     assert not after.failed and not after.unproven and after.complete and after.status == "damaged"
     msg = after.tape_files[0].error.message
     assert "paperwork.7z" in msg and "index's checksums" in msg and "proofs do not depend on it" in msg
+
+
+def test_every_volumes_record_is_anchored_in_the_catalog(tmp_path: Path) -> None:
+    """A span job takes the catalog chain's head once; each volume's record states it, and the catalog's write
+    entry of each volume records that volume's record."""
+    import io
+    import tarfile
+    card = make_card(tmp_path, SIZES)
+    lib = make_library(tmp_path / "lib", cartridges=3, capacity=8 * MiB)
+    cat = tmp_path / "cat.sqlite"
+    with lto_archive.Catalog(cat) as c:
+        c.custody_record("location", "LTX001L9", {"location": "Shelf 1"})     # the chain's head: entry 1
+    res = lto_archive.write(card, f"vlib:{lib.path}", span="LTA*", catalog=cat, log_dir=False, block_size="64K")
+    assert res.status == "ok"
+    (span_set,) = res.sets
+    assert len(span_set.volumes) == 3
+    for i, (barcode, vol) in enumerate(zip(span_set.barcodes, span_set.volumes)):
+        n = vol.manifest.session.span["manifest_tape_file"]
+        with tarfile.open(fileobj=io.BytesIO(tape_file_bytes(cartridge_folder(lib, barcode), n))) as tf:
+            record = tf.extractfile(".lto-archive/custody.jsonl").read()  # type: ignore[union-attr]
+        path = tmp_path / f"vol{i}.jsonl"
+        path.write_bytes(record)
+        r = CliRunner().invoke(cli, ["custody", "verify", str(path), "--catalog", str(cat), "--json"])
+        assert r.exit_code == 0, r.output
+        got = json.loads(r.output)["anchor"]["sessions"]
+        assert [s["status"] for s in got] == ["anchored"] and got[0]["anchor"]["seq"] == 1
