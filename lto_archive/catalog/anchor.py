@@ -55,7 +55,7 @@ def _one(sid: str, rec: dict[str, Any], chain: list[dict[str, Any]], broken: tup
     out: dict[str, Any] = {"session": sid, "anchor": rec["anchor"], "recorded_at": None}
     anchor = rec["anchor"]
     if not isinstance(anchor, dict):
-        return dict(out, status=UNANCHORED, message=f"session {sid}: its record states no catalog position "
+        return dict(out, status=UNANCHORED, message=f"session {sid}: unanchored: its record states no catalog position "
                                                     f"(written before anchoring, or without a catalog)")
     seq, sha = anchor.get("seq"), anchor.get("sha256")
     by_seq = {e["seq"]: e for e in chain}

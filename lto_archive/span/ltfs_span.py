@@ -206,7 +206,8 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
         """Room kept for the final data-partition index and the session's metadata files."""
         entries = state.index.highest_file_uid + len(self.entries) + 16
         meta = metadata_reserve(len(self.entries), len(self.opts.algorithms), state.block_size)
-        own = evidence.room(self.bound_info, meta, self.earlier, len(self.cards), self.opts.paperwork)
+        files = metadata_reserve(len(self.entries), len(self.opts.algorithms), 0)    # the files, not their blocks
+        own = evidence.room(self.bound_info, files, self.earlier, len(self.cards), self.opts.paperwork)
         return 2 * INDEX_BYTES_PER_ENTRY * entries + meta + own + 4 * state.block_size
 
     def room(self) -> int:

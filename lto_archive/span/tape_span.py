@@ -196,7 +196,8 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
             opened.append(d)
         if not opened:
             raise next(d.result.error for d in reversed(self.drives) if d.result.error is not None)
-        self.reserve = self.metadata + max(evidence.room(d.manifest.session, self.metadata, d.earlier, len(self.cards),
+        files = metadata_reserve(len(self.pending), len(self.opts.algorithms), 0)   # the files, not their records
+        self.reserve = self.metadata + max(evidence.room(d.manifest.session, files, d.earlier, len(self.cards),
                                                          self.opts.paperwork) for d in opened)
         chunk_kw = {"chunk_size": self.opts.chunk_size} if self.opts.chunk_size else {}
         stream = RecordStream([d.device for d in opened], self.rs, **chunk_kw)

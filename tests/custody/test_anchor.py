@@ -144,7 +144,7 @@ def test_a_record_older_than_anchoring_is_unanchored_not_failed(tmp_path: Path) 
     code, doc, out = _verify(record, cat)
     assert code == 0, out
     assert doc["anchor"]["anchored"] and doc["anchor"]["sessions"][0]["status"] == "unanchored"
-    assert f"session {sid}: its record states no catalog position" in out
+    assert f"session {sid}: unanchored: its record states no catalog position" in out
 
 
 def test_an_ltfs_record_and_a_catalog_export_with_the_catalog(tmp_path: Path) -> None:
