@@ -5,8 +5,10 @@ volume's damage (exit 6) and never changes a file's proof; the reserve bounds wh
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -91,8 +93,9 @@ def test_each_volume_ends_with_its_paperwork_gnu_tools_and_7z_read_it(tmp_path: 
         _check_members(out / ".lto-archive", sids[:i + 1], tmp_path)
 
 
-def test_axf_volumes_carry_them_and_span_restore_gives_them_back(tmp_path: Path) -> None:
-    card, lib, result = _set(tmp_path, "axf", paperwork_password="s3cret")
+def _restored(card: Path, lib, result, tmp_path: Path, password: str | None = None):  # type: ignore[no-untyped-def]
+    """The set restored: every volume's paperwork, custody record and manifest given back under
+    `.lto-archive/<session>/`, each checked (`_check_members`); the split file whole."""
     out = tmp_path / "r"
     r = read_span(LibraryLoader(lib, result.barcodes), "restore", dest=out)
     r.raise_for_status()
@@ -100,8 +103,14 @@ def test_axf_volumes_carry_them_and_span_restore_gives_them_back(tmp_path: Path)
     for i, sid in enumerate(sids):
         folder = out / ".lto-archive" / sid
         assert sorted(p.name for p in folder.iterdir()) == ["custody.jsonl", "manifest.json", "paperwork.7z"]
-        _check_members(folder, sids[:i + 1], tmp_path, password="s3cret")
+        _check_members(folder, sids[:i + 1], tmp_path, password=password)
     assert (out / "card/CLIPS/big.mov").read_bytes() == (card / "CLIPS/big.mov").read_bytes()
+    return r
+
+
+def test_axf_volumes_carry_them_and_span_restore_gives_them_back(tmp_path: Path) -> None:
+    card, lib, result = _set(tmp_path, "axf", paperwork_password="s3cret")
+    r = _restored(card, lib, result, tmp_path, password="s3cret")
     restored = {p for t in r.tape_files for p in t.restored}      # footage only: the metadata is not counted
     assert {p for p in restored if p.startswith("card/CLIPS/")} == {f"card/CLIPS/{n}" for n in SIZES}
     assert not [p for p in restored if p.startswith(".lto-archive")]
@@ -148,8 +157,6 @@ def test_the_reserve_bounds_each_volumes_evidence(tmp_path: Path) -> None:
         s = vol.manifest.session
         cart = cartridge_folder(lib, barcode)
         whole = tape_file_bytes(cart, s.span["manifest_tape_file"])
-        import io
-        import tarfile
         with tarfile.open(fileobj=io.BytesIO(whole)) as tf:
             sizes = {m.name: m.size for m in tf.getmembers()}
         metadata = sum(v for k, v in sizes.items() if not k.endswith((".7z", ".jsonl")))
@@ -171,15 +178,7 @@ def _ltfs_set(tmp_path: Path, **kw):  # type: ignore[no-untyped-def]
 
 def test_ltfs_volumes_carry_them_in_their_session_folder(tmp_path: Path) -> None:
     card, lib, result = _ltfs_set(tmp_path)
-    out = tmp_path / "r"
-    r = read_span(LibraryLoader(lib, result.barcodes), "restore", dest=out)
-    r.raise_for_status()
-    sids = [v.manifest.session.session_id for v in result.volumes]
-    for i, sid in enumerate(sids):
-        folder = out / ".lto-archive" / sid
-        assert sorted(p.name for p in folder.iterdir()) == ["custody.jsonl", "manifest.json", "paperwork.7z"]
-        _check_members(folder, sids[:i + 1], tmp_path)
-    assert (out / "card/CLIPS/big.mov").read_bytes() == (card / "CLIPS/big.mov").read_bytes()
+    _restored(card, lib, result, tmp_path)
 
 
 def test_a_damaged_ltfs_volume_paperwork_is_damage_and_every_proof_stays(tmp_path: Path) -> None:
@@ -206,8 +205,6 @@ def test_a_damaged_ltfs_volume_paperwork_is_damage_and_every_proof_stays(tmp_pat
 def test_every_volumes_record_is_anchored_in_the_catalog(tmp_path: Path) -> None:
     """A span job takes the catalog chain's head once; each volume's record states it, and the catalog's write
     entry of each volume records that volume's record."""
-    import io
-    import tarfile
     card = make_card(tmp_path, SIZES)
     lib = make_library(tmp_path / "lib", cartridges=3, capacity=8 * MiB)
     cat = tmp_path / "cat.sqlite"
