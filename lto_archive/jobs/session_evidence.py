@@ -15,7 +15,7 @@ readers check when they meet them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,11 +72,11 @@ def earlier_files(manifest: Manifest) -> Iterator[tuple[str, Parts]]:
 
 
 def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes,
-                     earlier: Sequence[Manifest] = ()) -> Iterator[tuple[str, Iterable[bytes]]]:
+                     earlier: Iterable[tuple[str, Parts]] = ()) -> Iterator[tuple[str, Iterable[bytes]]]:
     """What the paperwork holds, each item made when it is taken (one held at a time): the earlier volumes'
     manifests and copy logs (a span set's), the session's files as `paperwork.session_files` names them
     (jobs/spool.py makes them chunk by chunk), its custody record, each card's ASC MHL history."""
-    for name, make in (item for m in earlier for item in earlier_files(m)):
+    for name, make in earlier:
         yield name, make()
     for name, make in session_file_chunks(manifest):
         yield name, make()
@@ -87,12 +87,12 @@ def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes,
 
 
 def evidence_files(manifest: Manifest, cards: list[Any], opts: Any, notes: list[str],
-                   base: str = META_DIR, earlier: Sequence[Manifest] = ()) -> dict[str, bytes]:
+                   base: str = META_DIR, earlier: Iterable[tuple[str, Parts]] = ()) -> dict[str, bytes]:
     """The two members, in the order they go on tape under `base`: the paperwork (unless
     `opts.paperwork` is False; AES-256 with `opts.paperwork_password`) and the custody record. The paperwork
     holds the record's first entries and a checkpoint; the record on tape goes on with the paperwork's SHA-256
-    and a checkpoint. A span volume's paperwork holds its `earlier` volumes' manifests and copy logs too: the
-    set so far. The record's first entry states `opts.custody_anchor` (the catalog chain's head at the job's
+    and a checkpoint. A span volume's paperwork holds its `earlier` volumes' manifests and copy logs too (their
+    names and makers, as `earlier_files` names them): the set so far. The record's first entry states `opts.custody_anchor` (the catalog chain's head at the job's
     start). A paperwork that cannot be made is a note in `notes`, never a failed session."""
     entries = custody_entries(manifest, getattr(opts, "custody_anchor", None))
     _checkpoint(entries)

@@ -12,6 +12,7 @@ with the volume's manifest.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..formats.ltfs.index import File, Index
 from ..jobs.ltfs_read import read_file_bytes, stored_hashes
 from ..jobs.read import TapeFileResult, locate_tape_file, open_tape_file
 from ..jobs.session import new_session_info
+from ..jobs.spool import Parts, Spooled, spooled
 from ..jobs.session_evidence import EvidenceCheck, custody_room, earlier_files, paperwork_room
 from ..hashing import MultiHasher
 from ..manifest import MANIFEST_MEMBER, META_DIR, Manifest, SessionInfo, utc_now
@@ -29,19 +31,42 @@ from ..restore_target import RestoreTarget
 MEMBER_OVERHEAD = 2560          # a member's header (and a PAX header for a long name) and its padding
 
 
-def earlier_size(manifest: Manifest) -> tuple[int, int]:
-    """Bytes and files a later volume's paperwork packs of this one (its manifest and copy log)."""
-    sizes = [sum(len(c) for c in make()) for _, make in earlier_files(manifest)]
-    return sum(sizes), len(sizes)
+class EarlierVolumes:
+    """What a set's next volumes' paperwork packs of its closed volumes: each one's manifest and copy log, the
+    bytes that went on its cartridge, kept in a spool file (in memory when the temporary folder cannot take
+    them) as the volume closes, since later knowledge (a split file's whole hashes) changes its records."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[str, Spooled | bytes]] = []
+
+    def add(self, manifest: Manifest) -> None:
+        for name, make in earlier_files(manifest):
+            self.files.append((name, spooled(make) or b"".join(make())))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Bytes and files they hold."""
+        return sum(f.size if isinstance(f, Spooled) else len(f) for _, f in self.files), len(self.files)
+
+    def items(self) -> list[tuple[str, Parts]]:
+        """(name, maker of its parts) for `session_evidence.evidence_files`."""
+        return [(name, f.chunks if isinstance(f, Spooled) else partial(iter, [f])) for name, f in self.files]
+
+    def close(self) -> None:
+        for _, f in self.files:
+            if isinstance(f, Spooled):
+                f.close()
+        self.files = []
 
 
-def room(info: SessionInfo, metadata: int, earlier: tuple[int, int], cards: int, paperwork: bool = True) -> int:
+def room(info: SessionInfo, metadata: int, earlier: EarlierVolumes, cards: int, paperwork: bool = True) -> int:
     """Upper bound of the bytes a volume's custody record and paperwork take on tape: the paperwork packs the
-    volume's metadata files (at most `metadata` bytes: the writer's reserve for them), the earlier volumes'
-    (`earlier`: exact bytes and files, `earlier_size`), the cards' histories and the custody record."""
+    volume's metadata files (at most `metadata` bytes: the writer's bound for them), the earlier volumes'
+    (`earlier`: their exact bytes and files), the cards' histories and the custody record."""
     custody = custody_room(info)
-    names = 4 + len(info.algorithms) + 8 * cards + earlier[1]
-    packed = paperwork_room(metadata + earlier[0], names, custody) if paperwork else 0
+    size, count = earlier.size
+    names = 4 + len(info.algorithms) + 8 * cards + count
+    packed = paperwork_room(metadata + size, names, custody) if paperwork else 0
     return custody + packed + 2 * MEMBER_OVERHEAD
 
 
@@ -132,9 +157,4 @@ def check_ltfs_volume(dev: Any, ix: Index, block_size: int, man: Manifest, res: 
         _give_back(target, res, sid, name, data)
 
 
-def earlier_manifests(volumes: Sequence[Any]) -> list[Manifest]:
-    """The manifests of a set's volumes before the open one (`volumes`: its WriteResults, the open one last)."""
-    return [v.manifest for v in volumes[:-1]]
-
-
-__all__ = ["room", "bound_info", "earlier_size", "check_tape_volume", "check_ltfs_volume", "earlier_manifests"]
+__all__ = ["room", "bound_info", "EarlierVolumes", "check_tape_volume", "check_ltfs_volume"]

@@ -104,7 +104,7 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
         self.rs = opts.record_size      # (LTFS volumes use their own block size)
         self.pending: list[SourceEntry] = list(entries)    # what is not written yet (the engine takes them)
         self.journal: JobJournal | None = None    # the job's journal over the open volume's stream
-        self.earlier = (0, 0)    # bytes and files the closed volumes' paperwork holds (span/evidence.py)
+        self.earlier = evidence.EarlierVolumes()    # the closed volumes' files, for the next ones' paperwork
         self.bound_info = evidence.bound_info(opts, sources, self.job_id)
 
     @property
@@ -137,6 +137,7 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
         self.tracker.finish()
         if self.journal is not None:
             self.journal.close()
+        self.earlier.close()
         return [self.result]
 
     def close_devices(self) -> None:
@@ -246,11 +247,10 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
                        for k, v in card.tape_members(f"{META_DIR}/{s.session_id}/mhl").items()}
         close_job_session(s, vol.manifest.files, vol.started, self.tracker, interrupted=self.interrupted if last else None)
         files = evidence_files(vol.manifest, self.cards if last else [], self.opts, self.result.notes,
-                               base=f"{META_DIR}/{s.session_id}", earlier=evidence.earlier_manifests(self.result.volumes))
+                               base=f"{META_DIR}/{s.session_id}", earlier=self.earlier.items())
         add_metadata(vol.session, vol.manifest, history, files)
         self.result.volumes[-1].custody_record = record_head(files)
-        size = evidence.earlier_size(vol.manifest)
-        self.earlier = (self.earlier[0] + size[0], self.earlier[1] + size[1])
+        self.earlier.add(vol.manifest)      # as on this cartridge, for the paperwork of the set's next volumes
         vol.session.commit()
         vol.covered = len(vol.manifest.files)
         if self.journal is not None:

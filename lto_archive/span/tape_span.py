@@ -55,7 +55,7 @@ class _Drive:
     open: bool = False                # its volume is open (no metadata archive yet)
     closed: list[tuple[FileRecord, FileRecord]] = field(default_factory=list)   # (as written, its copy)
     axf_volumes: list[str] = field(default_factory=list)   # AXF: each cartridge's volume UUID, in set order
-    earlier: tuple[int, int] = (0, 0)  # bytes and files its closed volumes' paperwork holds (span/evidence.py)
+    earlier: evidence.EarlierVolumes = field(default_factory=evidence.EarlierVolumes)   # its closed volumes' files
 
     @property
     def set_id(self) -> str:
@@ -160,6 +160,8 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         self.tracker.finish()
         if self.journal is not None:
             self.journal.close()
+        for d in self.drives:
+            d.earlier.close()
         self.settle()
         return self.results
 
@@ -313,7 +315,7 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
                     w.add_bytes(name, data, now)
         w.add_bytes(COPY_LOG_MEMBER, d.manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
         files = evidence_files(d.manifest, self.cards if last else [], self.opts, d.result.notes,
-                               earlier=evidence.earlier_manifests(d.result.volumes))
+                               earlier=d.earlier.items())
         for name, data in files.items():     # paperwork.7z, custody.jsonl: the volume's own evidence
             w.add_bytes(name, data, now)
         d.result.volumes[-1].custody_record = record_head(files)
@@ -321,8 +323,7 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         w.close()
         meta.close()
         d.device.write_filemarks(1)
-        size = evidence.earlier_size(d.manifest)
-        d.earlier = (d.earlier[0] + size[0], d.earlier[1] + size[1])
+        d.earlier.add(d.manifest)      # as on this cartridge, for the paperwork of the set's next volumes
 
     def _copies(self, d: _Drive, files: list[FileRecord]) -> list[FileRecord]:
         """Drive `d`'s records of the volume's files: the same files, at its own tape positions

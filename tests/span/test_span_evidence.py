@@ -16,7 +16,6 @@ from click.testing import CliRunner
 
 import lto_archive
 from lto_archive.formats.ltfs.volume import open_volume
-from lto_archive.jobs.session_evidence import earlier_files
 from lto_archive.jobs.write import WriteOptions
 from lto_archive.span import evidence
 from lto_archive.span.read import LibraryLoader, read_span
@@ -91,6 +90,13 @@ def test_each_volume_ends_with_its_paperwork_gnu_tools_and_7z_read_it(tmp_path: 
         cmd = ["tar", "-xf", str(tf), "-C", str(out)] if fmt == "tar" else ["cpio", "-id", "--quiet", "-F", str(tf)]
         subprocess.run(cmd, check=True, cwd=out)
         _check_members(out / ".lto-archive", sids[:i + 1], tmp_path)
+        # the earlier volumes' manifests and copy logs in it are the bytes on their cartridges (a split file's
+        # whole hashes, learnt later, do not change them)
+        packed = lto_archive.open_paperwork(out / ".lto-archive" / "paperwork.7z")
+        for k in range(i):
+            for name in ("manifest.json", "copy-log.txt"):
+                assert packed[f".lto-archive/{sids[k]}/{name}"] == (tmp_path / f"x{k}" / ".lto-archive" / name
+                                                                    ).read_bytes()
 
 
 def _restored(card: Path, lib, result, tmp_path: Path, password: str | None = None):  # type: ignore[no-untyped-def]
@@ -152,19 +158,20 @@ def test_a_damaged_volume_paperwork_is_damage_and_every_proof_stays(tmp_path: Pa
 def test_the_reserve_bounds_each_volumes_evidence(tmp_path: Path) -> None:
     """What each volume's paperwork and custody record take is within what span/evidence.py reserved."""
     _, lib, result = _set(tmp_path, "tar")
-    earlier = (0, 0)
+    earlier = evidence.EarlierVolumes()
     for barcode, vol in zip(result.barcodes, result.volumes):
         s = vol.manifest.session
         cart = cartridge_folder(lib, barcode)
         whole = tape_file_bytes(cart, s.span["manifest_tape_file"])
         with tarfile.open(fileobj=io.BytesIO(whole)) as tf:
             sizes = {m.name: m.size for m in tf.getmembers()}
+            on_tape = {m.name: tf.extractfile(m).read() for m in tf.getmembers()}  # type: ignore[union-attr]
         metadata = sum(v for k, v in sizes.items() if not k.endswith((".7z", ".jsonl")))
         took = sizes[".lto-archive/paperwork.7z"] + sizes[".lto-archive/custody.jsonl"]
         bound = evidence.room(s, metadata, earlier, 0)
         assert 0 < took <= bound < took + 64 * 1024 + metadata
-        size = [sum(len(c) for c in make()) for _, make in earlier_files(vol.manifest)]
-        earlier = (earlier[0] + sum(size), earlier[1] + len(size))
+        for name in ("copy-log.txt", "manifest.json"):      # as on the cartridge
+            earlier.files.append((name, on_tape[f".lto-archive/{name}"]))
 
 
 def _ltfs_set(tmp_path: Path, **kw):  # type: ignore[no-untyped-def]
