@@ -166,3 +166,19 @@ def test_an_ltfs_record_and_a_catalog_export_with_the_catalog(tmp_path: Path) ->
     assert CliRunner().invoke(cli, ["custody", "export", "--catalog", str(cat), "-o", str(export)]).exit_code == 0
     code, doc, out = _verify(export, cat)
     assert code == 0 and doc["anchor"]["sessions"] == [] and "nothing to anchor" in out    # no tape record in it
+
+
+def test_a_migrated_copys_record_is_anchored_too(tmp_path: Path) -> None:
+    """A migration writes its target as a job does: its session's record states the chain's head, and the
+    catalog's write entry for the target records it."""
+    cat = tmp_path / "cat.sqlite"
+    _write(tmp_path, "OLD001L9", cat)
+    target = tmp_path / "NEW001L9"
+    lto_archive.create_vtape(target, capacity="64M", barcode="NEW001L9").close()
+    result = lto_archive.migrate(f"vtape:{tmp_path / 'OLD001L9'}", f"vtape:{target}", staging=tmp_path / "staging",
+                                 catalog=cat, log_dir=False)
+    result.raise_for_status()
+    with tarfile.open(fileobj=io.BytesIO(tape_file_bytes(target, 0))) as tf:
+        (tmp_path / "new.jsonl").write_bytes(tf.extractfile(".lto-archive/custody.jsonl").read())  # type: ignore[union-attr]
+    code, doc, out = _verify(tmp_path / "new.jsonl", cat)
+    assert code == 0 and [s["status"] for s in doc["anchor"]["sessions"]] == ["anchored"], out
