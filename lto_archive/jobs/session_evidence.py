@@ -92,8 +92,9 @@ def evidence_files(manifest: Manifest, cards: list[Any], opts: Any, notes: list[
     `opts.paperwork` is False; AES-256 with `opts.paperwork_password`) and the custody record. The paperwork
     holds the record's first entries and a checkpoint; the record on tape goes on with the paperwork's SHA-256
     and a checkpoint. A span volume's paperwork holds its `earlier` volumes' manifests and copy logs too (their
-    names and makers, as `earlier_files` names them): the set so far. The record's first entry states `opts.custody_anchor` (the catalog chain's head at the job's
-    start). A paperwork that cannot be made is a note in `notes`, never a failed session."""
+    names and makers, as `earlier_files` names them): the set so far. The record's first entry states
+    `opts.custody_anchor` (the catalog chain's head at the job's start). A paperwork that cannot be made is a
+    note in `notes`, never a failed session."""
     entries = custody_entries(manifest, getattr(opts, "custody_anchor", None))
     _checkpoint(entries)
     sid = manifest.session.session_id
