@@ -6,7 +6,9 @@ very last: its presence marks a closed session): `.lto-archive/paperwork.7z` the
 in a tape file, the same two names under `.lto-archive/<session>/` on an LTFS volume. The custody record is the
 session's own hash-linked chain (lto_archive/chain.py, as the catalog's entries are made): the session started,
 what it wrote (with the SHA-256 of its manifest and copy log), the paperwork it put on tape (its SHA-256, so
-even an encrypted one is checked without its password), and a checkpoint naming the entries before it.
+even an encrypted one is checked without its password), and a checkpoint naming the entries before it. Its
+first entry states the catalog chain's head when the job began, which the catalog's write entry then records
+the record against (catalog/anchor.py); a span volume's also names its set and place.
 The paperwork holds the manifest, checksum lists and copy log as on tape, each card's ASC MHL history and the
 custody record known before it. `room` says what both may take, for jobs/room.py; `EvidenceCheck` is what the
 readers check when they meet them.
