@@ -35,7 +35,7 @@ from .engine import WriteJob, close_job_session, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .journal import JobJournal
 from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room, stream_charge
-from .spool import session_file_chunks, spooled
+from .spool import Kept, SessionFiles, session_file_chunks, spooled
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
                       keep_copy_log, new_session_info, not_reached, plan_job, prepare_medium, say_full, stop_reason,
                       tape_devices)
@@ -60,7 +60,7 @@ def open_ltfs_volume(device: TapeDevice, entries: list[SourceEntry]) -> VolumeSt
     clashes = [e.name for e in entries if (node := state.index.lookup(e.name)) is not None
                and (e.kind != "dir" or not isinstance(node, Directory))]
     if clashes:
-        raise ArchiveError(f"{len(clashes)} path(s) are already on LTFS volume {state.serial or ''}: "
+        raise ArchiveError(f"{len(clashes)} path(s) are already on {'LTFS volume ' + state.serial if state.serial else 'this LTFS volume'}: "
                            + ", ".join(clashes[:10]) + (" ..." if len(clashes) > 10 else "")
                            + " (an LTFS volume holds one file per path; write them under another folder)",
                            files=clashes)
@@ -197,9 +197,11 @@ class _LtfsJob(WriteJob[WriteResult]):
         # one file per path on LTFS: a card's new history sits in this session's metadata folder
         history = {k: v for card in self.plan.cards
                    for k, v in card.tape_members(f"{META_DIR}/{self.info.session_id}/mhl").items()}
-        evidence = session_evidence.evidence_files(self.manifest, self.plan.cards, self.opts, self.evidence_notes,
-                                                   base=f"{META_DIR}/{self.info.session_id}")
-        add_metadata(session, self.manifest, history, evidence)
+        with SessionFiles(self.manifest) as files:     # each made once: for the volume and the paperwork
+            evidence = session_evidence.evidence_files(self.manifest, self.plan.cards, self.opts,
+                                                       self.evidence_notes, base=f"{META_DIR}/{self.info.session_id}",
+                                                       files=files)
+            add_metadata(session, self.manifest, history, evidence, files)
         self.custody_record = session_evidence.record_head(evidence)
         session.write_data_index()
         self.indexed()
@@ -350,26 +352,35 @@ def _add_hashed(writer: LtfsWriter, path: str, data: bytes, now: int, algorithms
 
 
 def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None,
-                 evidence: dict[str, bytes] | None = None) -> None:
+                 evidence: dict[str, bytes] | None = None, files: SessionFiles | None = None) -> None:
     """The manifest, checksum lists, copy log (and the cards' ASC MHL, the session's paperwork and custody
     record: jobs/session_evidence.py) as files of the volume, hashed; the manifest last. The session's
-    files are made chunk by chunk into a spool file, hashed on the way, and streamed from it."""
+    files are made chunk by chunk into a spool file (`files`' own, made once, when given), hashed, and
+    streamed from it."""
     writer = LtfsWriter(session)
     now = now_ns()
     algorithms = tuple(manifest.session.algorithms)
     for path, data in (history or {}).items():
         _add_hashed(writer, path, data, now, algorithms)
-    for path, make in session_file_chunks(manifest):
+    for path, make in (files.items() if files is not None else session_file_chunks(manifest)):
         if path.endswith("/manifest.json"):
             for epath, data in (evidence or {}).items():    # the evidence before the manifest, which ends it
                 _add_hashed(writer, epath, data, now, algorithms)
         h = MultiHasher(algorithms)
-        sp = spooled(make, h)
+        kept = make.spooled() if isinstance(make, Kept) else None
+        sp = kept if kept is not None else spooled(make, h)
         if sp is None:            # the temporary folder cannot take it: this one is made in memory
             _add_hashed(writer, path, b"".join(make()), now, algorithms)
             continue
-        with sp:
+        if kept is not None:
+            for chunk in kept.chunks():
+                h.update(chunk)
+            kept.file.seek(0)
+        try:
             added = session.add_file(path.split("/"), sp.file, sp.size, times_now(now))
+        finally:
+            if kept is None:
+                sp.close()
         writer.set_hashes(added, h.hexdigests())
 
 

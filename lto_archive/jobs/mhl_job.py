@@ -72,8 +72,14 @@ def finish(cards: list[CardHistory], manifest: Manifest) -> None:
     by_path: dict[str, FileRecord] | None = None     # made only when a file contradicts a history
     for card in cards:
         # names XML cannot hold (control characters) stay out of the history, said in the notes
-        kept = [r for r in manifest.files if storable(r.path)]
-        left_out = [r.path for r in manifest.files if r.path.startswith(card.top + "/") and not storable(r.path)]
+        kept: list[FileRecord] = []
+        left_out: list[str] = []
+        under = card.top + "/"
+        for r in manifest.files:
+            if storable(r.path):
+                kept.append(r)
+            elif r.path.startswith(under):
+                left_out.append(r.path)
         if left_out:
             card.notes.append(f"{len(left_out)} file(s) of {card.top} have names an ASC MHL manifest cannot hold "
                               f"and are not in its history: {', '.join(repr(p) for p in left_out[:5])}")

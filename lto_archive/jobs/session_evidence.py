@@ -23,7 +23,7 @@ from typing import Any
 
 from ..chain import CHECKPOINT, canonical, checkpoint_data, link, read_jsonl, verify_chain
 from ..manifest import META_DIR, Manifest, SessionInfo, iso, utc_now
-from .spool import Parts, session_file_chunks
+from .spool import Parts, SessionFiles, session_file_chunks
 from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_stored, stored_bound
 
 CUSTODY_MEMBER = f"{META_DIR}/{CUSTODY_NAME}"
@@ -33,10 +33,11 @@ ANCHOR_BYTES = 512            # its first entry's catalog anchor and span set (a
 MEMBERS = 2
 
 
-def custody_entries(manifest: Manifest, anchor: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def custody_entries(manifest: Manifest, files: SessionFiles | None = None,
+                    anchor: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The session's chain as known when it closes: started (with `anchor`, the catalog chain's head when the
     job began: `{"seq", "sha256"}`, docs/custody.md; a volume of a span set: its set and place), and what it
-    wrote (its manifest's and copy log's SHA-256 as they go on tape)."""
+    wrote (its manifest's and copy log's SHA-256 as they go on tape: of `files`' spooled bytes when given)."""
     s = manifest.session
     extra: dict[str, Any] = {"anchor": dict(anchor)} if anchor else {}
     if s.span:
@@ -44,11 +45,15 @@ def custody_entries(manifest: Manifest, anchor: dict[str, Any] | None = None) ->
     started = link(None, s.started, "write", s.session_id, {
         "phase": "started", "session": s.session_id, "format": s.format, "operator": s.operator or "",
         "host": s.host, "sources": list(s.sources), **extra})
-    copy_log = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+    if files is not None:
+        manifest_sha, copy_log_sha = files.manifest.sha256(), files.copy_log.sha256()
+    else:
+        copy_log = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+        manifest_sha, copy_log_sha = _sha256_chunks(manifest), hashlib.sha256(copy_log).hexdigest()
     written = link(started, s.finished or iso(utc_now()), "write", s.session_id, {
         "phase": "written", "session": s.session_id, "format": s.format, "status": s.status, "files": s.files,
         "bytes": s.bytes_copied, "operator": s.operator or "",
-        "manifest_sha256": _sha256_chunks(manifest), "copy_log_sha256": hashlib.sha256(copy_log).hexdigest()})
+        "manifest_sha256": manifest_sha, "copy_log_sha256": copy_log_sha})
     return [started, written]
 
 
@@ -73,14 +78,15 @@ def earlier_files(manifest: Manifest) -> Iterator[tuple[str, Parts]]:
             if name.endswith(("/manifest.json", "/copy-log.txt")))
 
 
-def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes,
+def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes, files: SessionFiles | None = None,
                      earlier: Iterable[tuple[str, Parts]] = ()) -> Iterator[tuple[str, Iterable[bytes]]]:
     """What the paperwork holds, each item made when it is taken (one held at a time): the earlier volumes'
     manifests and copy logs (a span set's), the session's files as `paperwork.session_files` names them
-    (jobs/spool.py makes them chunk by chunk), its custody record, each card's ASC MHL history."""
+    (jobs/spool.py makes them chunk by chunk, or `files` has them spooled), its custody record, each card's ASC
+    MHL history."""
     for name, make in earlier:
         yield name, make()
-    for name, make in session_file_chunks(manifest):
+    for name, make in (files.items() if files is not None else session_file_chunks(manifest)):
         yield name, make()
     yield f"{META_DIR}/{manifest.session.session_id}/{CUSTODY_NAME}", [custody]
     for card in cards:
@@ -89,22 +95,25 @@ def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes,
 
 
 def evidence_files(manifest: Manifest, cards: list[Any], opts: Any, notes: list[str],
-                   base: str = META_DIR, earlier: Iterable[tuple[str, Parts]] = ()) -> dict[str, bytes]:
+                   base: str = META_DIR, files: SessionFiles | None = None,
+                   earlier: Iterable[tuple[str, Parts]] = ()) -> dict[str, bytes]:
     """The two members, in the order they go on tape under `base`: the paperwork (unless
     `opts.paperwork` is False; AES-256 with `opts.paperwork_password`) and the custody record. The paperwork
     holds the record's first entries and a checkpoint; the record on tape goes on with the paperwork's SHA-256
-    and a checkpoint. A span volume's paperwork holds its `earlier` volumes' manifests and copy logs too (their
-    names and makers, as `earlier_files` names them): the set so far. The record's first entry states
+    and a checkpoint. `files`: the session's files as they go on tape, made once (jobs/spool.py), else made here
+    again. A span volume's paperwork holds its `earlier` volumes' manifests and copy logs too (their names and
+    makers, as `earlier_files` names them): the set so far. The record's first entry states
     `opts.custody_anchor` (the catalog chain's head at the job's start). A paperwork that cannot be made is a
     note in `notes`, never a failed session."""
-    entries = custody_entries(manifest, getattr(opts, "custody_anchor", None))
+    entries = custody_entries(manifest, files, getattr(opts, "custody_anchor", None))
     _checkpoint(entries)
     sid = manifest.session.session_id
     out: dict[str, bytes] = {}
     if getattr(opts, "paperwork", True):
         password = getattr(opts, "paperwork_password", None)
         try:
-            packed = pack_stored(_paperwork_items(manifest, cards, _jsonl(entries), earlier), password=password)
+            packed = pack_stored(_paperwork_items(manifest, cards, _jsonl(entries), files, earlier),
+                                 password=password)
         except (OSError, ValueError, MemoryError) as exc:
             notes.append(f"the session's paperwork was not put on tape: {exc}")
         else:

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from ...errors import ArchiveError
 from ...streaming import DeviceStatus, RecordStream
 from ...tape.device import TapeDevice
-from .index import Extent, File, Index, index_records
+from .index import Directory, Extent, File, Index, index_records
 from .times import format_time, now_ns
 from .volume import (DATA_PARTITION, FIRST_INDEX_BLOCK, INDEX_PARTITION, VolumeState, close_data_partition,
                      write_coherency, write_index_partition)
@@ -35,11 +35,14 @@ HASH_XATTRS = {"md5": "ltfs.hash.md5sum", "sha1": "ltfs.hash.sha1sum", "sha256":
 ALGORITHM_OF_XATTR = {v: k for k, v in HASH_XATTRS.items()}
 
 
+DEFAULT_INDEX_EVERY_BYTES = 64_000_000_000   # "64G": decimal, as the CLI's --index-every default and tape vendors say
+
+
 @dataclass
 class Checkpoints:
     """When to write an intermediate data-partition index (whichever comes first)."""
 
-    every_bytes: int | None = 64 << 30
+    every_bytes: int | None = DEFAULT_INDEX_EVERY_BYTES
     every_seconds: float | None = 600.0
 
 
@@ -126,6 +129,7 @@ class LtfsSession:
         self._bytes_since = 0
         self.indexes_written = 0
         self.changed = False
+        self._last_folder: tuple[str, list[Directory]] | None = None     # add_file's last folder, every volume's
 
     @property
     def live(self) -> list[tuple[LtfsVolume, DeviceStatus]]:
@@ -143,7 +147,13 @@ class LtfsSession:
         """Stream one file's bytes as a new extent; each index entry gets the length actually copied."""
         path = "/".join(parts)
         name = parts[-1]
-        parents = [v.index.make_dirs(parts[:-1], times) for v in self.volumes]
+        folder = path[:-len(name) - 1] if len(parts) > 1 else ""
+        last = self._last_folder      # a frame sequence's files share their folder: found once (folders stay)
+        if last is not None and last[0] == folder:
+            parents = last[1]
+        else:
+            parents = [v.index.make_dirs(parts[:-1], times) for v in self.volumes]
+            self._last_folder = (folder, parents)
         for parent in parents:
             if name in parent.children:
                 raise ArchiveError(f"{path} is already on this LTFS volume", path=path)
