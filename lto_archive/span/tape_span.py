@@ -460,7 +460,7 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         parts: list[FileRecord] = []
 
         def write_member(raw, before, hasher):  # type: ignore[no-untyped-def]
-            offset, copied, error = 0, 0, None
+            offset, copied, error, fresh = 0, 0, None, False     # fresh: the volume was just rolled to
             size = before.st_size
             feed = whole_file_feed(self, entry.name, before, hasher)
             while True:
@@ -474,7 +474,8 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
                     end = (vol.stream.offset + overhead + max(0, room)) // self.rs * self.rs
                     plan = min(end - vol.stream.offset - overhead, rest - 1) // BLOCK * BLOCK
                     if plan <= 0 or rest <= 2 * BLOCK:
-                        self.roll(continuing=offset > 0)
+                        self._roll_for_part(entry.name, vol.label, offset > 0, fresh)
+                        fresh = True
                         continue
                 rec = first if offset == 0 else FileRecord(
                     path=entry.name, size=size, mtime=first.mtime, mode=first.mode, source=first.source)
@@ -487,6 +488,7 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
                 hashing = feed if part_hasher is None else BothHashers(feed, part_hasher)
                 through = vol.writer.part_hasher(hashing) if hasattr(vol.writer, "part_hasher") else hashing
                 n, got, err = self._copy(raw, plan, through, cut=self.fmt.gnu_multivolume)
+                fresh = False
                 if through is not hashing:    # cpio-crc: the bytes' sum against its header's, once hashed
                     vol.stream.flush_hashes()
                     err = err or vol.writer.part_error()
@@ -518,6 +520,7 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
                         self.defer_session = False
                     return SimpleNamespace(copied=copied, size=size, read_error=error)
                 self.roll(continuing=True)
+                fresh = True
 
         out = copy_source_file(entry, first, self.opts, self.tracker, write_member)
         if out is None:                      # could not be opened: nothing written
@@ -526,6 +529,16 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         settle_parts(self, entry, first, parts, out)
         if not parts:
             self.vol.stream.call_after_hashing(lambda: first.hashes.update(out.hasher.hexdigests()))
+
+    def _roll_for_part(self, name: str, label: str | None, continuing: bool, fresh: bool) -> None:
+        """The next cartridge for a file's next part; refused when the volume was just rolled to: an empty
+        cartridge that takes no part means every next one would be rolled past too."""
+        if fresh:
+            raise NoNextCartridge(f"{name} does not fit on an empty cartridge ({label or 'the next one'}): it holds "
+                                  f"less than one {self.rs}-byte record besides the set's metadata reserve "
+                                  f"({self.reserve} bytes); use bigger cartridges or a smaller --block-size",
+                                  path=name)
+        self.roll(continuing=continuing)
 
     def journaled(self, rec: FileRecord) -> None:
         """An entry (or a part) is on the open volume's stream: journal it, naming the volume and, per drive,
