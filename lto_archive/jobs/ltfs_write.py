@@ -126,6 +126,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.meta_budget = MetadataBudget(info, plan.entries, NO_ROOM, len(plan.cards), medium.capacity,
                                           paperwork=opts.paperwork)
         self.evidence_notes: list[str] = []
+        self.custody_record: dict[str, Any] | None = None    # the on-tape custody record (for the catalog)
         if self.room_left() < 0:
             stream.abort()
             raise EndOfMedium("no room left on this LTFS volume for a new session: its metadata files and index "
@@ -201,6 +202,7 @@ class _LtfsJob(WriteJob[WriteResult]):
                                                        self.evidence_notes, base=f"{META_DIR}/{self.info.session_id}",
                                                        files=files)
             add_metadata(session, self.manifest, history, evidence, files)
+        self.custody_record = session_evidence.record_head(evidence)
         session.write_data_index()
         self.indexed()
         self.writer.close()          # the index partition: the commit point
@@ -218,7 +220,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.journal.close()
         close_job_session(self.info, self.records, self.started, self.tracker, failed=self.error is not None,
                           interrupted=self.interrupted)
-        result = WriteResult(self.manifest, self.error)
+        result = WriteResult(self.manifest, self.error, custody_record=self.custody_record)
         result.notes = [n for s in self.states for n in s.notes] + self.plan.notes() + self.evidence_notes
         result.blocks = {i: b for i, b in enumerate(self.blocks) if i}
         plan, opts = self.plan, self.opts

@@ -64,6 +64,7 @@ class WriteOptions:
     queue_job: int | None = None         # the queued job this write is (api/queue.py): the catalog knows it by it
     paperwork: bool = True               # the session's paperwork .7z on tape (jobs/session_evidence.py)
     paperwork_password: str | None = field(default=None, repr=False)   # ...AES-256 encrypted with it
+    custody_anchor: dict[str, Any] | None = None   # the catalog chain's head at the start {seq, sha256} (docs/custody.md)
 
     def __post_init__(self) -> None:
         if self.format not in formats():
@@ -87,6 +88,7 @@ class WriteResult:
     blocks: dict[int, dict[str, int]] = field(default_factory=dict)   # LTFS: tape index -> path -> its start block
     interrupted: int | None = None   # the signal that stopped the job at a file boundary (SIGINT, SIGTERM)
     log_error: str = ""              # the copy log could not be written next to the job (keep_copy_log)
+    custody_record: dict[str, Any] | None = None   # its on-tape custody record's head (session_evidence.record_head)
 
     @property
     def files(self) -> list[FileRecord]:

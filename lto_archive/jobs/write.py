@@ -100,6 +100,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         medium = device.medium()
         self.starts = []
         self.append_notes: list[str] = []
+        self.custody_record: dict[str, Any] | None = None    # the on-tape custody record (for the catalog)
         for dev in devices:
             start, note = append_point(dev)     # the last (data) partition's end, a crashed tape file closed
             self.starts.append(start)
@@ -201,9 +202,11 @@ class _TapeFileJob(WriteJob[WriteResult]):
             for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
                 if lead:
                     dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
-            for name, data in session_evidence.evidence_files(manifest, self.plan.cards, self.opts,
-                                                              self.append_notes, files=files).items():
+            evidence = session_evidence.evidence_files(manifest, self.plan.cards, self.opts, self.append_notes,
+                                                       files=files)
+            for name, data in evidence.items():
                 writer.add_bytes(name, data, now)        # paperwork.7z, custody.jsonl: the tape's own evidence
+            self.custody_record = session_evidence.record_head(evidence)
             add_member(writer, MANIFEST_MEMBER, files.manifest, now)
         writer.close()
         stream.close()
@@ -228,7 +231,8 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.close_session()
         dests = self.plan.dests
         close_folders(dests, job_files(self.manifest, self.plan.cards) if dests else {})
-        result = WriteResult(self.manifest, self.error, interrupted=self.interrupted)
+        result = WriteResult(self.manifest, self.error, interrupted=self.interrupted,
+                             custody_record=self.custody_record)
         result.notes.extend(self.append_notes + self.plan.notes())
         result.destinations = _destination_results(self.stream, self.starts, dests, self.error)
         if self.error is None:

@@ -6,6 +6,9 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
+from lto_archive.errors import NoNextCartridge
 from lto_archive.formats.tar_reader import TarReader
 from lto_archive.jobs.write import WriteOptions
 from lto_archive.manifest import Manifest
@@ -102,6 +105,25 @@ def test_split_files_fills_every_cartridge(tmp_path: Path) -> None:
     assert [f.path for f in split] == ["card/CLIPS/c.mov"]
     got = join_volumes([volume_bytes(lib, b) for b in result.barcodes])
     assert got["card/CLIPS/c.mov"] == (card / "CLIPS/c.mov").read_bytes()
+
+
+def test_cartridges_too_small_for_a_part_stop_the_set_at_once(tmp_path: Path) -> None:
+    """Cartridges whose room besides the set's metadata reserve is less than one record: the file that
+    must be split stops the set on the first empty cartridge (named), instead of rolling through every
+    cartridge of the library; the file that fitted before is whole and proven on the first."""
+    card = make_card(tmp_path, {"a.mov": 300_000, "b.mov": 900_000})
+    lib = make_library(tmp_path / "lib", cartridges=6, capacity=1536 * 1024, slots=6)
+    result = write_span([card], LibrarySupply(lib, "LTA*"), WriteOptions(record_size=512 * 1024))
+    assert isinstance(result.error, NoNextCartridge)
+    assert "card/CLIPS/b.mov does not fit on an empty cartridge (LTA002L9)" in result.error.message
+    assert result.barcodes == ["LTA001L9", "LTA002L9"]        # LTA003L9..LTA006L9 untouched
+    assert [(f.path, f.status) for f in result.volumes[0].files] == [("card/CLIPS/a.mov", "ok")]
+    r = TarReader(io.BytesIO(volume_bytes(lib, "LTA001L9")), volume=True)
+    got = {m.path: r.read_data(m) for m in r}
+    assert got["card/CLIPS/a.mov"] == (card / "CLIPS/a.mov").read_bytes()
+    assert "card/CLIPS/b.mov" not in got                       # no part of it anywhere
+    with pytest.raises(IndexError):                            # the refused cartridge stays blank
+        volume_bytes(lib, "LTA002L9")
 
 
 def test_each_cartridge_counts_the_bytes_it_holds(tmp_path: Path) -> None:
