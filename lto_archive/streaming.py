@@ -49,6 +49,11 @@ def check_record_size(size: int) -> int:
     return size
 
 
+# a chunk is handed on after this many short records: tiny files (LTFS ends a record with each) would otherwise
+# fill a chunk by the ten thousand, and every file in flight holds its record, hasher and tasks until written
+SHORT_RECORDS_PER_CHUNK = 256
+
+
 class _Chunk:
     __slots__ = ("buf", "view", "fill", "limit", "tasks", "pending", "short")
 
@@ -292,7 +297,7 @@ class RecordStream:
         self.offset += rest
         self.slack += rest
         cur.limit = cur.fill + (len(cur.buf) - cur.fill) // rs * rs
-        if cur.fill == cur.limit:
+        if cur.fill == cur.limit or len(cur.short) >= SHORT_RECORDS_PER_CHUNK:
             self._submit()
 
     @property
