@@ -24,7 +24,8 @@ import os
 import re
 import tempfile
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
 from .errors import CorruptArchive
@@ -119,8 +120,12 @@ class RecordFile(Sequence[FileRecord]):
         self._write()
         return record_of_line(os.pread(self._fd, self._lengths[i], self._starts[i]))
 
-    def json_lines(self, start: int = 0) -> Iterator[memoryview]:
-        """Every record's line in order (valid until the next one is asked for), read in large parts."""
+    def json_lines(self) -> Iterator[memoryview]:
+        """Every record's line in order (valid until the next one is asked for)."""
+        return self._disk_lines()
+
+    def _disk_lines(self, start: int = 0) -> Iterator[memoryview]:
+        """The lines on disk, in order, read in large parts."""
         self._write()
         starts, lengths = self._starts, self._lengths
         block, base = b"", 0
@@ -131,7 +136,7 @@ class RecordFile(Sequence[FileRecord]):
             yield memoryview(block)[at - base:at - base + n]
 
     def __iter__(self) -> Iterator[FileRecord]:
-        for line in self.json_lines():
+        for line in self._disk_lines():
             yield record_of_line(line)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> "RecordFile":
@@ -142,6 +147,58 @@ class RecordFile(Sequence[FileRecord]):
 
     def close(self) -> None:
         self._file.close()
+
+
+class SpooledRecords(RecordFile):
+    """A write job's records: the newest stay in memory as the objects the job (and its hash thread) still
+    fill in, and go to disk in order once `settle` finds them `settled` (their hashes known, or nothing to
+    hash). `records[i]` of one still in memory is that object; of one on disk, a fresh copy (write it back
+    to keep a change: `records[i] = rec`)."""
+
+    def __init__(self, settled: Callable[[FileRecord], bool]) -> None:
+        super().__init__()
+        self._live: deque[FileRecord] = deque()
+        self._settled = settled
+
+    def append(self, rec: FileRecord) -> None:
+        self._live.append(rec)
+
+    def settle(self, everything: bool = False) -> None:
+        """Write the oldest records in memory to disk, in order, while they are settled (`everything`: all)."""
+        live, settled, spool = self._live, self._settled, super().append
+        while live and (everything or settled(live[0])):
+            spool(live.popleft())
+
+    def __len__(self) -> int:
+        return len(self._starts) + len(self._live)
+
+    def _index(self, i: int) -> int:
+        k = i + len(self) if i < 0 else i
+        if not 0 <= k < len(self):
+            raise IndexError("record index out of range")
+        return k
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        k, on_disk = self._index(i), len(self._starts)
+        return self._live[k - on_disk] if k >= on_disk else super().__getitem__(k)
+
+    def __setitem__(self, i: int, rec: FileRecord) -> None:
+        k, on_disk = self._index(i), len(self._starts)
+        if k >= on_disk:
+            self._live[k - on_disk] = rec
+        else:
+            super().__setitem__(k, rec)
+
+    def json_lines(self) -> Iterator[memoryview]:
+        yield from self._disk_lines()
+        for rec in list(self._live):
+            yield memoryview(record_line(rec))
+
+    def __iter__(self) -> Iterator[FileRecord]:
+        yield from super().__iter__()
+        yield from list(self._live)
 
 
 # -- a manifest parsed as it streams by
@@ -269,4 +326,4 @@ def _whole(src: _Text, what: str) -> Manifest:
     return Manifest.parse(src.text.encode("utf-8", "surrogateescape"), what)
 
 
-__all__ = ["RecordFile", "parse_manifest_chunks", "record_line", "record_of_line"]
+__all__ = ["RecordFile", "SpooledRecords", "parse_manifest_chunks", "record_line", "record_of_line"]

@@ -93,7 +93,7 @@ class WriteResult:
 
     @property
     def problems(self) -> list[FileRecord]:
-        return [f for f in self.files if f.status != OK]
+        return [f for f in self.manifest.files if f.kind == "file" and f.status != OK]
 
     @property
     def status(self) -> str:
@@ -117,7 +117,7 @@ class WriteResult:
         m.session.tape_file, m.session.start_block = dest.get("tape_file"), dest.get("start_block")
         own = self.blocks.get(i)                   # LTFS: each volume's indexes move its blocks on
         lead = dest.get("lead", 0) - first.get("lead", 0)   # AXF: its own volume structures before the object
-        for rec in m.files:
+        for k, rec in enumerate(m.files):
             if own is not None:
                 rec.block = own.get(rec.path)
             elif rec.block is not None and first.get("start_block") is not None and dest.get("start_block") is not None:
@@ -126,6 +126,7 @@ class WriteResult:
                 rec.block = rec.block - first["start_block"] + dest["start_block"] + lead // m.session.record_size
             if rec.tape_file is not None:
                 rec.tape_file = dest.get("tape_file")
+            m.files[k] = rec       # (records on disk: a change is kept by writing it back)
         return dataclasses.replace(self, manifest=m)
 
     def raise_for_status(self) -> None:
@@ -188,6 +189,12 @@ def new_record(entry: SourceEntry) -> FileRecord:
     mode, mtime = entry.mode_mtime()
     return FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(mtime),
                       mode=mode & 0o7777, source=entry.source)
+
+
+def settled(rec: FileRecord) -> bool:
+    """A record the job will not change any more in its normal course (its hashes are in, or it has none to
+    wait for): record_file.SpooledRecords may put it on disk."""
+    return rec.kind != "file" or bool(rec.hashes) or rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN)
 
 
 def placer(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
@@ -322,6 +329,7 @@ def mark_lost(records: Sequence[FileRecord], ends: dict[int, int] | Sequence[int
     `on_tape` is how many bytes of the tape file the device took.
     """
     first_lost: FileRecord | None = None
+    last = len(records) - 1
     for i, rec in enumerate(records):
         end = end_of(ends, i, rec)
         if end is not None and end <= on_tape:
@@ -329,11 +337,13 @@ def mark_lost(records: Sequence[FileRecord], ends: dict[int, int] | Sequence[int
         if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN):
             continue
         # a file is lost when some of it went out: it has an end, or it is the one being written
-        if first_lost is None and rec.kind == "file" and (end is not None or rec is records[-1]):
+        if first_lost is None and rec.kind == "file" and (end is not None or i == last):
             first_lost = rec
             rec.status, rec.message = LOST, f"the device failed while writing this file: {exc.message}"
         else:
             rec.status, rec.message = NOT_WRITTEN, "the device failed before this file"
+        if not isinstance(records, list):
+            records[i] = rec       # type: ignore[index]   # records on disk (record_file.py): kept so
     if first_lost is not None:
         exc.message = f"{exc.message} (while writing {first_lost.path}; every file before it is complete on tape)"
         exc.args = (exc.message,)
@@ -389,8 +399,8 @@ def write_copy_log(manifest: Manifest, log_dir: Path) -> list[Path]:
     paths = [base.with_suffix(".json"), base.with_suffix(".log")]
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(paths[0], manifest.to_json())
-        atomic_write(paths[1], manifest.copy_log_text(), errors="surrogateescape")
+        atomic_write(paths[0], manifest.json_chunks())
+        atomic_write(paths[1], manifest.copy_log_chunks())
     except OSError as exc:
         raise JobIncomplete(f"the copy log of session {manifest.session.session_id} could not be written in the "
                             f"log folder {log_dir}: {exc.strerror}; the session is on tape (its copy-log member "
