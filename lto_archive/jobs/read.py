@@ -41,7 +41,7 @@ from .session_evidence import EvidenceCheck
 from ..progress import ProgressCallback, ProgressTracker
 
 
-@dataclass
+@dataclass(slots=True)
 class MemberSeen:
     """A member as found on tape, with the hashes of the bytes read back."""
 
@@ -273,7 +273,9 @@ class Walker:
         self.result = TapeFileResult(n)
         self.ours = False             # a session record was read: lto-archive wrote this tape file
         self.manifest_seen = False
-        self.footed: list[tuple[Any, MemberSeen]] = []   # files read and hashed, for their own evidence
+        # files read and hashed, for their own evidence in a tape file without a manifest (own_evidence): the
+        # path, and the member as read when it can carry any (a TAR member cannot: not kept, 10^6 of them)
+        self.footed: list[tuple[str, Any, MemberSeen | None]] = []
         self.evidence = EvidenceCheck()
         self.reader: Any = None
 
@@ -352,7 +354,8 @@ class Walker:
         if m.kind == "file":
             self.tracker.file_done()
             if seen.hashes:
-                self.footed.append((m, seen))
+                kept = hasattr(m, "footer") or hasattr(reader, "evidence")
+                self.footed.append((m.path, m, seen) if kept else (m.path, None, None))
 
     def _manifest(self, reader: TarReader, m: TarMember) -> None:
         """The tape file's manifest, parsed as it streams by (its records on disk: record_file.py); with a
