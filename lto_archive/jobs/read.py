@@ -354,7 +354,7 @@ class Walker:
         if m.kind == "file":
             self.tracker.file_done()
             if seen.hashes:
-                kept = hasattr(m, "footer") or hasattr(reader, "evidence")
+                kept = hasattr(getattr(m, "extra", None), "footer") or hasattr(reader, "evidence")   # AXF, cpio
                 self.footed.append((m.path, m, seen) if kept else (m.path, None, None))
 
     def _manifest(self, reader: TarReader, m: TarMember) -> None:
