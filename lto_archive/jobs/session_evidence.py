@@ -37,11 +37,13 @@ def custody_entries(manifest: Manifest) -> list[dict[str, Any]]:
     started = link(None, s.started, "write", s.session_id, {
         "phase": "started", "session": s.session_id, "format": s.format, "operator": s.operator or "",
         "host": s.host, "sources": list(s.sources)})
-    copy_log = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+    copy_log = hashlib.sha256()
+    for part in manifest.copy_log_chunks():      # (10^6 files: never the whole copy log at once)
+        copy_log.update(part)
     written = link(started, s.finished or iso(utc_now()), "write", s.session_id, {
         "phase": "written", "session": s.session_id, "format": s.format, "status": s.status, "files": s.files,
         "bytes": s.bytes_copied, "operator": s.operator or "",
-        "manifest_sha256": _sha256_chunks(manifest), "copy_log_sha256": hashlib.sha256(copy_log).hexdigest()})
+        "manifest_sha256": _sha256_chunks(manifest), "copy_log_sha256": copy_log.hexdigest()})
     return [started, written]
 
 
