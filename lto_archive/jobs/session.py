@@ -358,10 +358,11 @@ def end_of(ends: dict[int, int] | Sequence[int], i: int, rec: FileRecord) -> int
     return end if end >= 0 else None
 
 
-def mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) -> None:
+def mark_unindexed(records: Sequence[FileRecord], covered: int, exc: DeviceError) -> None:
     """After a device failure only what an index on tape describes is on the volume."""
     first = None
-    for rec in records[covered:]:
+    for i in range(covered, len(records)):
+        rec = records[i]
         if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN) or rec.kind != "file":
             continue
         if first is None:
@@ -369,6 +370,7 @@ def mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) ->
         rec.status = LOST
         rec.message = ("the device failed before an index described this file: it is not on the volume "
                        f"({exc.message})")
+        records[i] = rec       # type: ignore[index]   # (records on disk, record_file.py: kept by writing it back)
     lost = (f"files from {first.path} on are not in the volume's index; every file before it is"
             if first is not None else "every file is in an index on the data partition, but the volume was not closed")
     exc.message = f"{exc.message} ({lost}; run 'lto-archive ltfs recover' before writing again)"
