@@ -14,7 +14,7 @@ import os
 import struct
 import tempfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -83,21 +83,37 @@ def pack_stored(items: Iterable[tuple[str, Iterable[bytes]]], *, password: str |
     is known before it is made (`stored_bound`); AES-256 with the names hidden when a password is given. Each
     item is taken in turn into a temporary folder, so only one is held in memory at a time (a manifest of
     10^6 files is hundreds of MB): for a session's paperwork on tape."""
+    return b"".join(pack_stored_chunks(items, password=password))
+
+
+def pack_stored_chunks(items: Iterable[tuple[str, Iterable[bytes]]], *, password: str | None = None,
+                       chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """`pack_stored`'s bytes in parts of `chunk_size`, read from the archive made in a temporary folder (which
+    goes once they are all taken): the archive is never held whole."""
     with tempfile.TemporaryDirectory(prefix="lto-archive-paperwork-") as tmp:
-        root = Path(tmp)
-        names: dict[str, Path] = {}
-        for name, chunks in items:
-            names[name] = root / f"{len(names)}"
-            with open(names[name], "wb") as fh:
-                for chunk in chunks:
-                    fh.write(chunk)
-        out = root / "archive.7z"
-        filters = [{"id": py7zr.FILTER_COPY}] + ([{"id": py7zr.FILTER_CRYPTO_AES256_SHA256}] if password else [])
-        with py7zr.SevenZipFile(out, "w", password=password, header_encryption=password is not None,
-                                filters=filters) as z:
-            for name in sorted(names):
-                z.write(names[name], name)
-        return out.read_bytes()
+        out = _pack_into(Path(tmp), items, password)
+        with open(out, "rb") as fh:
+            while part := fh.read(chunk_size):
+                yield part
+
+
+def _pack_into(root: Path, items: Iterable[tuple[str, Iterable[bytes]]], password: str | None) -> Path:
+    """The .7z of `items` made in folder `root`: its path."""
+    names: dict[str, Path] = {}
+    for name, chunks in items:
+        names[name] = root / f"{len(names)}"
+        with open(names[name], "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+    out = root / "archive.7z"
+    filters = [{"id": py7zr.FILTER_COPY}] + ([{"id": py7zr.FILTER_CRYPTO_AES256_SHA256}] if password else [])
+    with py7zr.SevenZipFile(out, "w", password=password, header_encryption=password is not None,
+                            filters=filters) as z:
+        for name in sorted(names):
+            z.write(names[name], name)
+    for name in names.values():
+        name.unlink()       # (only the archive stays in the folder)
+    return out
 
 
 def stored_bound(content: int, names: int) -> int:

@@ -21,8 +21,8 @@ from typing import Any
 
 from ..chain import CHECKPOINT, canonical, checkpoint_data, link, read_jsonl, verify_chain
 from ..manifest import META_DIR, Manifest, SessionInfo, iso, utc_now
-from .spool import session_file_chunks
-from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_stored, stored_bound
+from .spool import Spooled, session_file_chunks
+from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_stored_chunks, stored_bound
 
 CUSTODY_MEMBER = f"{META_DIR}/{CUSTODY_NAME}"
 PAPERWORK_MEMBER = f"{META_DIR}/{PAPERWORK_NAME}"
@@ -76,6 +76,18 @@ def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes) -> It
 
 def evidence_files(manifest: Manifest, cards: list[Any], opts: Any, notes: list[str],
                    base: str = META_DIR) -> dict[str, bytes]:
+    """`evidence_members`' members, each as its bytes."""
+    out: dict[str, bytes] = {}
+    for name, data in evidence_members(manifest, cards, opts, notes, base).items():
+        if isinstance(data, Spooled):
+            with data:
+                data = b"".join(data.chunks())
+        out[name] = data
+    return out
+
+
+def evidence_members(manifest: Manifest, cards: list[Any], opts: Any, notes: list[str],
+                     base: str = META_DIR) -> dict[str, bytes | Spooled]:
     """The two members, in the order they go on tape under `base`: the paperwork (unless
     `opts.paperwork` is False; AES-256 with `opts.paperwork_password`) and the custody record. The paperwork
     holds the record's first entries and a checkpoint; the record on tape goes on with the paperwork's SHA-256
@@ -83,18 +95,20 @@ def evidence_files(manifest: Manifest, cards: list[Any], opts: Any, notes: list[
     entries = custody_entries(manifest)
     _checkpoint(entries)
     sid = manifest.session.session_id
-    out: dict[str, bytes] = {}
+    out: dict[str, bytes | Spooled] = {}
     if getattr(opts, "paperwork", True):
         password = getattr(opts, "paperwork_password", None)
-        try:
-            packed = pack_stored(_paperwork_items(manifest, cards, _jsonl(entries)), password=password)
+        sha = hashlib.sha256()
+        try:      # spooled: the paperwork of 10^6 files is hundreds of MB, never held whole
+            packed = Spooled(pack_stored_chunks(_paperwork_items(manifest, cards, _jsonl(entries)),
+                                                password=password), sha)
         except (OSError, ValueError, MemoryError) as exc:
             notes.append(f"the session's paperwork was not put on tape: {exc}")
         else:
             out[f"{base}/{PAPERWORK_NAME}"] = packed
             entries.append(link(entries[-1], iso(utc_now()), "write", sid, {
-                "phase": "paperwork", "session": sid, "member": f"{base}/{PAPERWORK_NAME}", "bytes": len(packed),
-                "sha256": hashlib.sha256(packed).hexdigest(), "encrypted": password is not None}))
+                "phase": "paperwork", "session": sid, "member": f"{base}/{PAPERWORK_NAME}", "bytes": packed.size,
+                "sha256": sha.hexdigest(), "encrypted": password is not None}))
             _checkpoint(entries)
     out[f"{base}/{CUSTODY_NAME}"] = _jsonl(entries)
     return out

@@ -76,6 +76,17 @@ def add_member(writer: Any, name: str, make: Parts, mtime_ns: int) -> Any:
         return add_chunks(name, sp.chunks(), mtime_ns, size=sp.size)
 
 
+def add_spooled(writer: Any, name: str, data: bytes | Spooled, mtime_ns: int) -> Any:
+    """A member whose bytes are given, or spooled already (then streamed from the spool, which is closed)."""
+    if not isinstance(data, Spooled):
+        return writer.add_bytes(name, data, mtime_ns)
+    with data:
+        add_chunks = getattr(writer, "add_chunks", None)
+        if add_chunks is None:
+            return writer.add_bytes(name, b"".join(data.chunks()), mtime_ns)
+        return add_chunks(name, data.chunks(), mtime_ns, size=data.size)
+
+
 def session_file_chunks(manifest: Any) -> Iterator[tuple[str, Parts]]:
     """`paperwork.session_files(manifest)` made chunk by chunk: the same names, in the same order, with
     the same bytes (tests/test_spool.py holds them equal), each as a maker of its parts."""
@@ -86,4 +97,4 @@ def session_file_chunks(manifest: Any) -> Iterator[tuple[str, Parts]]:
     yield f"{base}/manifest.json", manifest.json_chunks
 
 
-__all__ = ["Parts", "Spooled", "add_member", "session_file_chunks", "spooled"]
+__all__ = ["Parts", "Spooled", "add_member", "add_spooled", "session_file_chunks", "spooled"]

@@ -30,7 +30,7 @@ from .folder_dest import FolderDestination, close_folders, job_files, verify_fol
 from .append import append_point
 from .engine import WriteJob, run
 from .journal import JobJournal
-from .spool import add_member
+from .spool import add_member, add_spooled
 from .room import MetadataBudget, padded_cost, stream_charge
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
@@ -202,9 +202,9 @@ class _TapeFileJob(WriteJob[WriteResult]):
         for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
             if lead:
                 dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
-        for name, data in session_evidence.evidence_files(manifest, self.plan.cards, self.opts,
-                                                          self.append_notes).items():
-            writer.add_bytes(name, data, now)        # paperwork.7z, custody.jsonl: the tape's own evidence
+        for name, data in session_evidence.evidence_members(manifest, self.plan.cards, self.opts,
+                                                            self.append_notes).items():
+            add_spooled(writer, name, data, now)     # paperwork.7z, custody.jsonl: the tape's own evidence
         add_member(writer, MANIFEST_MEMBER, manifest.json_chunks, now)
         writer.close()
         stream.close()
