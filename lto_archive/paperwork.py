@@ -111,8 +111,8 @@ def _pack_into(root: Path, items: Iterable[tuple[str, Iterable[bytes]]], passwor
                             filters=filters) as z:
         for name in sorted(names):
             z.write(names[name], name)
-    for name in names.values():
-        name.unlink()       # (only the archive stays in the folder)
+    for item in names.values():
+        item.unlink()       # (only the archive stays in the folder)
     return out
 
 

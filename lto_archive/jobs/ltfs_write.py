@@ -233,7 +233,7 @@ class _LtfsJob(WriteJob[WriteResult]):
 
 
 def _finish_destinations(result: WriteResult, session: LtfsSession, stream: RecordStream, covered: list[int],
-                         records: list[FileRecord], dests: list[FolderDestination], cards: list[mhl_job.CardHistory],
+                         records: Sequence[FileRecord], dests: list[FolderDestination], cards: list[mhl_job.CardHistory],
                          manifest: Manifest, error: LtoArchiveError | None, opts: WriteOptions) -> None:
     """Folders get the metadata and the cards' histories; every volume and folder is read back on its own."""
     from .ltfs_read import read_ltfs

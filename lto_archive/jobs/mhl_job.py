@@ -85,8 +85,8 @@ def finish(cards: list[CardHistory], manifest: Manifest) -> None:
                 continue
             if by_path is None:
                 by_path = {r.path: i for i, r in enumerate(manifest.files)}
-            i = by_path.get(f"{card.top}/{rel}")
-            rec = manifest.files[i] if i is not None else None
+            i = by_path.get(f"{card.top}/{rel}", -1)
+            rec = manifest.files[i] if i >= 0 else None
             if rec is not None and rec.status == OK:
                 fmt, (want, got) = next(iter(build.mismatches.get(rel, {"?": ("?", "?")}).items()))
                 rec.status = CHANGED

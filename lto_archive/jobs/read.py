@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from .restore_proof import (DAMAGED_SUFFIX, EVIDENCE, NO_EVIDENCE, footer_mismat
                             refuse, settle)
 from ..tape.device import TapeDevice
 from .journal import load_copy_log
-from ..record_file import parse_manifest_chunks
+from .spool import read_manifest
 from .restore_choice import pass_over_older
 from .session_evidence import EvidenceCheck
 from ..progress import ProgressCallback, ProgressTracker
@@ -326,9 +326,14 @@ class Walker:
             self.algorithms = self.algorithms or tuple(doc.get("algorithms") or DEFAULT_ALGORITHMS)
             self.volume = self.volume or bool(doc.get("span"))    # AXF: a span volume says so first
             return
-        if m.path == MANIFEST_MEMBER:
+        if m.path == MANIFEST_MEMBER:       # parsed as it streams by, restored as it passes (spool.read_manifest)
             self.manifest_seen = True
-            self._manifest(reader, m)
+            got = read_manifest(reader.iter_data(m), self.target, f"{META_DIR}/tape-file-{self.n}/manifest.json", m)
+            res.manifest, res.manifest_source = got.manifest, "tape" if got.manifest is not None else ""
+            if got.damage:        # present but unreadable: damage, never absence
+                self.damage(got.damage)
+            if got.refused is not None:
+                refuse(res, got.rel, got.refused)
             return
         if m.path.startswith(_META_PREFIX):
             check = self.hash_files and EvidenceCheck.is_evidence(m.path)    # the session's paperwork, custody
@@ -357,36 +362,6 @@ class Walker:
                 kept = hasattr(getattr(m, "extra", None), "footer") or hasattr(reader, "evidence")   # AXF, cpio
                 self.footed.append((m.path, m, seen) if kept else (m.path, None, None))
 
-    def _manifest(self, reader: TarReader, m: TarMember) -> None:
-        """The tape file's manifest, parsed as it streams by (its records on disk: record_file.py); with a
-        restore target its bytes are restored too, as they pass (all of them, damaged or not)."""
-        res = self.result
-        out = None
-        if self.target is not None:
-            rel = f"{META_DIR}/tape-file-{self.n}/manifest.json"
-            try:
-                out = self.target.open_file(rel, m.mode & 0o777, mtime_ns=m.mtime_ns)
-            except (UnsafePath, RestoreConflict) as exc:
-                refuse(res, rel, exc)
-        chunks = _Passing(reader.iter_data(m), out.write if out is not None else None)
-        try:
-            res.manifest = parse_manifest_chunks(chunks, MANIFEST_MEMBER)
-            res.manifest_source = "tape"
-        except CorruptArchive as exc:     # present but unreadable: damage, never absence
-            if chunks.failed:             # the tape file ends inside it: the walk's error, nothing restored
-                if out is not None:
-                    out.abort()
-                raise
-            self.damage(exc.message)
-        if out is not None:
-            with out:
-                for _ in chunks:       # the rest of a manifest the parse gave up on
-                    pass
-                try:
-                    out.commit()
-                except (UnsafePath, RestoreConflict) as exc:
-                    refuse(res, out.relpath, exc)
-
     def _part(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> bool:
         """A span volume's member that may be a part of a split file: hash it; a part is never
         restored alone (its file is whole only with the set). False: a whole file, restore it."""
@@ -401,38 +376,15 @@ class Walker:
         self.tracker.file_done()
         return True
 
-    def _restore_bytes(self, rel: str, m: TarMember, data: bytes | Iterable[bytes]) -> None:
+    def _restore_bytes(self, rel: str, m: TarMember, data: bytes) -> None:
         try:
-            self.target.write_file(rel, [data] if isinstance(data, bytes) else data,  # type: ignore[union-attr]
-                                   m.mode & 0o777, mtime_ns=m.mtime_ns)
+            self.target.write_file(rel, [data], m.mode & 0o777, mtime_ns=m.mtime_ns)  # type: ignore[union-attr]
         except (UnsafePath, RestoreConflict) as exc:
             refuse(self.result, rel, exc)
 
     def _restore(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> None:
         assert self.target is not None
         restore_member(self.target, reader, m, seen, self.result, self.algorithms or DEFAULT_ALGORITHMS, self.tracker)
-
-
-class _Passing:
-    """A member's chunks, each written with `write` (when given) as it passes; `failed`: the reader raised."""
-
-    def __init__(self, chunks: Iterator[Any], write: Any) -> None:
-        self.chunks, self.write, self.failed = chunks, write, False
-
-    def __iter__(self) -> "_Passing":
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            c = next(self.chunks)
-        except StopIteration:
-            raise
-        except BaseException:
-            self.failed = True
-            raise
-        if self.write is not None:
-            self.write(c)
-        return c
 
 
 def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: ProgressTracker,

@@ -88,7 +88,7 @@ def judge_alone(result: "TapeFileResult", walker: "Walker", *, accept_unproven: 
     """No manifest for this tape file: each file read is judged by its own evidence (`own_evidence`); a file
     with none is unproven, never ok (or, with `accept_unproven`, listed as accepted so)."""
     for path, m, seen in walker.footed:
-        ev = own_evidence(walker.reader, m, seen) if m is not None else None
+        ev = own_evidence(walker.reader, m, seen) if seen is not None else None
         if ev is None and accept_unproven:
             result.accepted.append(path)
         elif ev is None:

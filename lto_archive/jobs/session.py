@@ -377,7 +377,7 @@ def mark_unindexed(records: Sequence[FileRecord], covered: int, exc: DeviceError
     exc.args = (exc.message,)
 
 
-def close_session(session: SessionInfo, records: list[FileRecord], started: datetime, tracker: ProgressTracker,
+def close_session(session: SessionInfo, records: Sequence[FileRecord], started: datetime, tracker: ProgressTracker,
                    failed: bool = False) -> None:
     files = [r for r in records if r.kind == "file"]
     now = utc_now()
@@ -410,7 +410,7 @@ def write_copy_log(manifest: Manifest, log_dir: Path) -> list[Path]:
     return paths
 
 
-def say_full(tapes: list[dict[str, Any]], records: list[FileRecord]) -> None:
+def say_full(tapes: list[dict[str, Any]], records: Sequence[FileRecord]) -> None:
     """The cartridge filled up (no room, or the early-warning zone): each tape's line says so, never a bare
     "ok" under files not written (tape-file and LTFS jobs alike)."""
     left = sum(1 for r in records if r.kind == "file" and r.status == NOT_WRITTEN)
@@ -423,7 +423,7 @@ def say_full(tapes: list[dict[str, Any]], records: list[FileRecord]) -> None:
                              f"across cartridges)")
 
 
-def not_reached(records: list[FileRecord], seen: set[str], error: LtoArchiveError) -> list[dict[str, str]]:
+def not_reached(records: Sequence[FileRecord], seen: set[str], error: LtoArchiveError) -> list[dict[str, str]]:
     """The files written well that a read-back stopped by `error` did not reach: not proven, each named."""
     return [{"path": r.path, "reason": f"not proven: the read-back stopped before it ({error.message})"}
             for r in records if r.status == OK and r.kind == "file" and r.path not in seen]
