@@ -337,7 +337,7 @@ class Walker:
             return
         if m.path.startswith(_META_PREFIX):
             check = self.hash_files and EvidenceCheck.is_evidence(m.path)    # the session's paperwork, custody
-            data = reader.read_data(m) if self.target is not None or check else b""
+            data: Any = reader.read_data(m) if self.target is not None else reader.iter_data(m) if check else b""
             if check:
                 self.evidence.check(m.path, data, on_damage=self.damage)
             if self.target is not None:

@@ -141,15 +141,18 @@ class EvidenceCheck:
     def is_evidence(path: str) -> bool:
         return path.rsplit("/", 1)[-1] in (PAPERWORK_NAME, CUSTODY_NAME) and path.startswith(META_DIR + "/")
 
-    def check(self, path: str, data: bytes, on_damage: Callable[[str], None] | None = None) -> str:
-        """Why the member `path` with `data` is not sound ("" when it is; else also said to `on_damage`). The
-        files' proofs never depend on it: a damaged paperwork is damage of the tape file, nothing more."""
+    def check(self, path: str, data: bytes | Iterable[Any], on_damage: Callable[[str], None] | None = None) -> str:
+        """Why the member `path` with `data` (its bytes, or its chunks: a paperwork's are spooled, never held
+        whole) is not sound ("" when it is; else also said to `on_damage`). The files' proofs never depend on
+        it: a damaged paperwork is damage of the tape file, nothing more."""
         if path.endswith("/" + PAPERWORK_NAME):
             self.paperwork = path
-            self.paperwork_sha256 = hashlib.sha256(data).hexdigest()
-            why = check_packed(data)
+            sha = hashlib.sha256()
+            with Spooled([data] if isinstance(data, bytes) else (bytes(c) for c in data), sha) as sp:
+                self.paperwork_sha256 = sha.hexdigest()
+                why = check_packed(sp.file)
         else:
-            why = self._custody_problem(data)
+            why = self._custody_problem(data if isinstance(data, bytes) else b"".join(bytes(c) for c in data))
         if why.startswith("its SHA-256"):
             why = f"its paperwork ({self.paperwork}) is damaged: {why}"
         elif why:
