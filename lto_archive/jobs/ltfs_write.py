@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -36,7 +36,7 @@ from .engine import WriteJob, close_job_session, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .journal import JobJournal
 from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room, stream_charge
-from .spool import session_file_chunks, spooled
+from .spool import Spooled, session_file_chunks, spooled
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
                       keep_copy_log, new_session_info, not_reached, plan_job, prepare_medium, say_full, stop_reason,
                       settled, tape_devices)
@@ -199,8 +199,8 @@ class _LtfsJob(WriteJob[WriteResult]):
         # one file per path on LTFS: a card's new history sits in this session's metadata folder
         history = {k: v for card in self.plan.cards
                    for k, v in card.tape_members(f"{META_DIR}/{self.info.session_id}/mhl").items()}
-        evidence = session_evidence.evidence_files(self.manifest, self.plan.cards, self.opts, self.evidence_notes,
-                                                   base=f"{META_DIR}/{self.info.session_id}")
+        evidence = session_evidence.evidence_members(self.manifest, self.plan.cards, self.opts, self.evidence_notes,
+                                                     base=f"{META_DIR}/{self.info.session_id}")
         add_metadata(session, self.manifest, history, evidence)
         session.write_data_index()
         self.indexed()
@@ -351,7 +351,7 @@ def _add_hashed(writer: LtfsWriter, path: str, data: bytes, now: int, algorithms
 
 
 def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None,
-                 evidence: dict[str, bytes] | None = None) -> None:
+                 evidence: Mapping[str, bytes | Spooled] | None = None) -> None:
     """The manifest, checksum lists, copy log (and the cards' ASC MHL, the session's paperwork and custody
     record: jobs/session_evidence.py) as files of the volume, hashed; the manifest last. The session's
     files are made chunk by chunk into a spool file, hashed on the way, and streamed from it."""
@@ -362,8 +362,17 @@ def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, by
         _add_hashed(writer, path, data, now, algorithms)
     for path, make in session_file_chunks(manifest):
         if path.endswith("/manifest.json"):
-            for epath, data in (evidence or {}).items():    # the evidence before the manifest, which ends it
-                _add_hashed(writer, epath, data, now, algorithms)
+            for epath, edata in (evidence or {}).items():    # the evidence before the manifest, which ends it
+                if isinstance(edata, Spooled):      # the paperwork, spooled (never held whole): hashed from it
+                    with edata:
+                        h = MultiHasher(algorithms)
+                        for c in edata.chunks():
+                            h.update(c)
+                        edata.file.seek(0)
+                        writer.set_hashes(session.add_file(epath.split("/"), edata.file, edata.size, times_now(now)),
+                                          h.hexdigests())
+                    continue
+                _add_hashed(writer, epath, edata, now, algorithms)
         h = MultiHasher(algorithms)
         sp = spooled(make, h)
         if sp is None:            # the temporary folder cannot take it: this one is made in memory
