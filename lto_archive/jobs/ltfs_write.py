@@ -61,7 +61,7 @@ def open_ltfs_volume(device: TapeDevice, entries: list[SourceEntry]) -> VolumeSt
     clashes = [e.name for e in entries if (node := state.index.lookup(e.name)) is not None
                and (e.kind != "dir" or not isinstance(node, Directory))]
     if clashes:
-        raise ArchiveError(f"{len(clashes)} path(s) are already on LTFS volume {state.serial or ''}: "
+        raise ArchiveError(f"{len(clashes)} path(s) are already on {'LTFS volume ' + state.serial if state.serial else 'this LTFS volume'}: "
                            + ", ".join(clashes[:10]) + (" ..." if len(clashes) > 10 else "")
                            + " (an LTFS volume holds one file per path; write them under another folder)",
                            files=clashes)

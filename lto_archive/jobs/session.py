@@ -23,6 +23,7 @@ from datetime import datetime
 
 from ..errors import DeviceError, Interrupted, JobIncomplete, LtoArchiveError, UsageError
 from ..formats.registry import write_format_names
+from ..formats.ltfs.session import DEFAULT_INDEX_EVERY_BYTES
 from ..fsutil import atomic_write
 from ..interrupts import interrupted_message
 from ..hashing import DEFAULT_ALGORITHMS, MultiHasher, parse_algorithms
@@ -57,7 +58,7 @@ class WriteOptions:
     device_name: str = ""                # how the user named the device, for the log
     chunk_size: int | None = None        # streaming buffer size (tests use small ones)
     verify: bool = True                  # read every destination back after writing (False: --no-verify)
-    index_every_bytes: int | None = 64 << 30   # LTFS: a data-partition index at least this often...
+    index_every_bytes: int | None = DEFAULT_INDEX_EVERY_BYTES   # LTFS: a data-partition index at least this often...
     index_every_seconds: float | None = 600.0  # ...and this often, so a crash loses at most that much
     production: str = ""                 # write --production: in the copy log when given
     queue_job: int | None = None         # the queued job this write is (api/queue.py): the catalog knows it by it

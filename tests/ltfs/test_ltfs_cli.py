@@ -171,6 +171,7 @@ def test_unstorable_name_and_clash_exit_codes(tmp_path: Path) -> None:
     doc = jrun("write", top, "--device", dev, "--format", "ltfs", "--log-dir", tmp_path / "logs2", "--no-progress",
                code=ExitCode.ARCHIVE)
     assert doc["error"] == "ArchiveError" and "already on LTFS volume" in doc["message"]
+    assert "volume :" not in doc["message"] and "volume  " not in doc["message"]   # the serial is named
     # a name LTFS cannot store as it is: refused before anything is written (a source error)
     other = tmp_path / "src2" / "card2"
     other.mkdir(parents=True)
@@ -218,3 +219,13 @@ def test_crash_check_recover_check(tmp_path: Path) -> None:
     # of the crashed session, only whole files are on the volume, bit-exact
     crashed = {p: b for p, b in got.items() if p.startswith("card2/")}
     assert set(crashed) < set(second) and all(second[p] == b for p, b in crashed.items())
+
+
+def test_index_every_default_is_one_figure_everywhere() -> None:
+    """The library's, the format's and the CLI's default index interval are the same bytes (64G, decimal)."""
+    from lto_archive.api.targets import parse_capacity
+    from lto_archive.formats.ltfs.session import Checkpoints
+    from lto_archive.jobs.session import WriteOptions
+    option = next(p for p in cli.commands["write"].params if p.name == "index_every")
+    assert WriteOptions().index_every_bytes == Checkpoints().every_bytes == parse_capacity(option.default) \
+        == 64_000_000_000

@@ -35,11 +35,14 @@ HASH_XATTRS = {"md5": "ltfs.hash.md5sum", "sha1": "ltfs.hash.sha1sum", "sha256":
 ALGORITHM_OF_XATTR = {v: k for k, v in HASH_XATTRS.items()}
 
 
+DEFAULT_INDEX_EVERY_BYTES = 64_000_000_000   # "64G": decimal, as the CLI's --index-every default and tape vendors say
+
+
 @dataclass
 class Checkpoints:
     """When to write an intermediate data-partition index (whichever comes first)."""
 
-    every_bytes: int | None = 64 << 30
+    every_bytes: int | None = DEFAULT_INDEX_EVERY_BYTES
     every_seconds: float | None = 600.0
 
 
