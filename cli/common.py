@@ -189,15 +189,17 @@ class ProgressBar:
     """
 
     def __init__(self, enabled: bool | None = None, width: int = 28, *, terminal: bool | None = None,
-                 plain_every: float = 5.0) -> None:
+                 plain_every: float = 5.0, draw_every: float = 0.1) -> None:
         self.terminal = sys.stderr.isatty() if terminal is None else terminal
         self.enabled = self.terminal if enabled is None else enabled
         self.width = width
         self.plain_every = plain_every
+        self.draw_every = draw_every
         self._shown = False
         self._drawn = 0          # terminal lines of the last drawing (the main line and one per destination)
         self._next_plain = 0.0
-        self._last: Progress | None = None
+        self._last: Progress | None = None      # the last report, not drawn yet
+        self._before: Progress | None = None    # the report before this one
 
     def __enter__(self) -> "ProgressBar":
         return self
@@ -230,8 +232,19 @@ class ProgressBar:
         return lines
 
     def __call__(self, p: Progress) -> None:
+        """A report: drawn on a terminal at most every `draw_every` seconds of the job (a job of 10^5 small
+        files reports each file's start), as a plain line every `plain_every`; the last one always, at close."""
         if not self.enabled:
             return
+        before, self._before, self._last = self._before, p, p
+        if before is not None and (p.phase != before.phase or p.elapsed < before.elapsed):
+            self._next_plain = 0.0      # a new phase (its own clock): shown at once
+        if p.elapsed < self._next_plain:
+            return
+        self._next_plain = p.elapsed + (self.draw_every if self.terminal else self.plain_every)
+        self._draw(p)
+
+    def _draw(self, p: Progress) -> None:
         lines = [self.line(p), *self.destination_lines(p)]
         if self.terminal:
             up = f"\033[{self._drawn - 1}A" if self._drawn > 1 else ""
@@ -239,18 +252,13 @@ class ProgressBar:
             self._drawn = len(lines)
             self._shown = True
         else:
-            self._last = p
-            if p.elapsed < self._next_plain:
-                return
-            self._next_plain = p.elapsed + self.plain_every
             sys.stderr.write("\n".join(lines) + "\n")
-            self._last = None
+        self._last = None
         sys.stderr.flush()
 
     def close(self) -> None:
-        if self._last is not None:        # plain mode: the final state, once
-            sys.stderr.write("\n".join([self.line(self._last), *self.destination_lines(self._last)]) + "\n")
-            self._last = None
+        if self._last is not None:        # the final state, once
+            self._draw(self._last)
         if self._shown:
             sys.stderr.write("\n")
             self._shown = False

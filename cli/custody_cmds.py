@@ -75,13 +75,24 @@ def export(output: Path, sign_key: Path | None, catalog_path: Path | None, as_js
 def verify(file: Path | None, public_key: Path | None, require_signed: bool, excerpt: bool,
            catalog_path: Path | None, as_json: bool) -> None:
     """Check every link of the catalog's log, or of FILE (an export or a tape's excerpt): any edited, deleted,
-    reordered or truncated entry fails (exit 3), naming the first bad one."""
+    reordered or truncated entry fails (exit 3), naming the first bad one. FILE with --catalog: a tape's
+    custody record must also be anchored in that catalog's chain (exit 3 when it is not; a record written
+    before anchoring is said to be unanchored)."""
     if file is not None:
         report = lto_archive.verify_custody_log(file, public_key=public_key, excerpt=excerpt,
-                                                require_signed=require_signed)
+                                                require_signed=require_signed,
+                                                catalog=catalog_path if catalog_path is not None else False)
     else:
         with Catalog(catalog_path, create=False) as cat:
             report = cat.custody_verify(public_key=public_key)
-    emit(report, as_json, lambda: click.echo(
-        f"custody log ok: {report['entries']} entries, {report['checkpoints']} checkpoints"
-        f" ({report['signed']} signed and verified)"))
+
+    def text() -> None:
+        click.echo(f"custody log ok: {report['entries']} entries, {report['checkpoints']} checkpoints"
+                   f" ({report['signed']} signed and verified)")
+        anchor = report.get("anchor")
+        if anchor is not None:
+            for s in anchor["sessions"]:
+                click.echo(s["message"])
+            if not anchor["sessions"]:
+                click.echo("no tape session's custody record in it: nothing to anchor")
+    emit(report, as_json, text)

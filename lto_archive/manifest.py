@@ -12,6 +12,7 @@ import math
 from dataclasses import MISSING, asdict, dataclass, field
 from datetime import datetime, timezone
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from .errors import CorruptArchive
@@ -165,19 +166,13 @@ class Manifest:
         if lines is not None:
             yield from _joined_lines(f'{head}, "files": [\n '.encode("utf-8", "surrogateescape"), lines(), chunk_size)
             return
-        buf = [f'{head}, "files": [\n ']
-        size = 0
-        sep = ""
-        for f in self.files:
-            s = sep + dumps(vars(f))
-            sep = ",\n "
-            buf.append(s)
-            size += len(s)
-            if size >= chunk_size:
-                yield "".join(buf).encode("utf-8", "surrogateescape")
-                buf, size = [], 0
-        buf.append("\n]}\n")
-        yield "".join(buf).encode("utf-8", "surrogateescape")
+        per = max(1, chunk_size // 512)      # records per part (a record's line: ~300-500 bytes)
+        records = iter(self.files)
+        text, sep = f'{head}, "files": [\n ', ""
+        while batch := list(islice(records, per)):      # a part's records joined at once: no loop per record
+            yield (text + sep + ",\n ".join(map(dumps, map(vars, batch)))).encode("utf-8", "surrogateescape")
+            text, sep = "", ",\n "
+        yield (text + "\n]}\n").encode("utf-8", "surrogateescape")
 
     def to_json(self) -> bytes:
         """One file per line: the C encoder (no indent) keeps 10^5 files fast, lines keep it greppable."""

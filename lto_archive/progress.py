@@ -73,19 +73,28 @@ class ProgressTracker:
         self.interval = interval
         self.start = time.monotonic()
         self._last = 0.0
-        # a job writing several destinations sets this: each one's progress, sampled at every report
+        # a job writing several destinations sets this: each one's progress, sampled at most every `interval`
+        # (a report at every file start of 10^5 small files would sample them 10^5 times) and at the end
         self.sampler: Callable[[], tuple[DestinationProgress, ...]] | None = None
+        self._sampled: tuple[DestinationProgress, ...] = ()
+        self._sampled_at: float | None = None
+        self._sampled_by: Callable[[], tuple[DestinationProgress, ...]] | None = None   # (a new stream: sampled anew)
 
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self.start
 
-    def _emit(self) -> None:
+    def _emit(self, fresh: bool = False) -> None:
         if self.callback is not None:
-            self._last = time.monotonic()
+            now = self._last = time.monotonic()
+            sampler = self.sampler
+            if sampler is None:
+                self._sampled, self._sampled_by = (), None
+            elif (fresh or sampler is not self._sampled_by or self._sampled_at is None
+                  or now - self._sampled_at >= self.interval):
+                self._sampled, self._sampled_at, self._sampled_by = sampler(), now, sampler
             self.callback(Progress(self.phase, self.bytes_done, self.bytes_total, self.files_done,
-                                   self.files_total, self.path, self._last - self.start,
-                                   self.sampler() if self.sampler is not None else ()))
+                                   self.files_total, self.path, now - self.start, self._sampled))
 
     def file_started(self, path: str) -> None:
         self.path = path
@@ -100,7 +109,7 @@ class ProgressTracker:
             self._emit()
 
     def finish(self) -> None:
-        self._emit()
+        self._emit(fresh=True)
 
 
 class _RawReader(Protocol):

@@ -50,16 +50,26 @@ def check_record_size(size: int) -> int:
 
 
 class _Chunk:
-    __slots__ = ("buf", "view", "fill", "tasks", "pending", "short")
+    __slots__ = ("buf", "view", "fill", "limit", "tasks", "pending", "short")
 
     def __init__(self, size: int) -> None:
         self.buf = bytearray(size)
         self.view = memoryview(self.buf)
         self.fill = 0
+        self.limit = size      # where the chunk is full: its size, or less after a short record (below)
         self.tasks: list[tuple[Callable[..., Any], int, int]] = []
         self.pending = 0
-        # record slots that are not full records: offset in chunk -> real length (0: a filemark)
-        self.short: dict[int, int] = {}
+        # record slots that are not full records, in order: (offset in chunk, real length; 0: a filemark). They
+        # take only their real bytes in the chunk (LTFS ends a record with every file: a chunk holds many small
+        # files, not one a record slot), so the records after one start where it ends, and the chunk is full at
+        # `limit`, where no whole record fits any more.
+        self.short: list[tuple[int, int]] = []
+
+    def reset(self) -> None:
+        self.fill = 0
+        self.limit = len(self.buf)
+        self.tasks.clear()
+        self.short.clear()
 
 
 _CALL = -1  # task marker: call fn() with no data (runs after all earlier hash tasks)
@@ -233,7 +243,7 @@ class RecordStream:
         """Copy bytes (headers, padding, metadata) into the stream."""
         cur = self._cur
         n = len(data)
-        if cur.fill + n < self.chunk_size:      # a header: one copy, the chunk stays open
+        if cur.fill + n < cur.limit:      # a header: one copy, the chunk stays open
             cur.view[cur.fill:cur.fill + n] = data
             cur.fill += n
             self.offset += n
@@ -241,12 +251,12 @@ class RecordStream:
         mv = memoryview(data)
         while mv:
             cur = self._cur
-            n = min(len(mv), self.chunk_size - cur.fill)
+            n = min(len(mv), cur.limit - cur.fill)
             cur.view[cur.fill:cur.fill + n] = mv[:n]
             cur.fill += n
             self.offset += n
             mv = mv[n:]
-            if cur.fill == self.chunk_size:
+            if cur.fill == cur.limit:
                 self._submit()
 
     def zero_fill(self, count: int) -> None:
@@ -273,14 +283,16 @@ class RecordStream:
         self._skip_slot_rest(0)
 
     def _skip_slot_rest(self, used: int) -> None:
+        """The slot's rest is skipped in the stream (its offset), not in the chunk: the next record starts
+        where this one's bytes end, and the chunk is full once no whole record fits after them."""
         cur = self._cur
-        start = cur.fill - used
-        cur.short[start] = used
-        rest = self.record_size - used
-        cur.fill += rest
+        rs = self.record_size
+        cur.short.append((cur.fill - used, used))
+        rest = rs - used
         self.offset += rest
         self.slack += rest
-        if cur.fill == self.chunk_size:
+        cur.limit = cur.fill + (len(cur.buf) - cur.fill) // rs * rs
+        if cur.fill == cur.limit:
             self._submit()
 
     @property
@@ -299,7 +311,7 @@ class RecordStream:
         copied = 0
         while copied < size:
             cur = self._cur
-            want = min(size - copied, self.chunk_size - cur.fill)
+            want = min(size - copied, cur.limit - cur.fill)
             start = cur.fill
             try:
                 n = source.readinto(cur.view[start:start + want])
@@ -312,7 +324,7 @@ class RecordStream:
             cur.fill += n
             copied += n
             self.offset += n
-            if cur.fill == self.chunk_size:
+            if cur.fill == cur.limit:
                 self._submit()
         return copied, None
 
@@ -331,7 +343,7 @@ class RecordStream:
         if self.offset % self.record_size:
             raise RuntimeError("sync inside a record: end or pad the record first")
         self._draining = True
-        if self._cur.fill or self._cur.tasks:
+        if self._cur.fill or self._cur.tasks or self._cur.short:
             self._submit()
         done = [threading.Event() for _ in self._dev_qs]
         self._hash_q.put(_Barrier(done))
@@ -380,7 +392,7 @@ class RecordStream:
             raise RuntimeError("stream already closed")
         self.pad_to_record()
         self._draining = True
-        if self._cur.fill or self._cur.tasks:
+        if self._cur.fill or self._cur.tasks or self._cur.short:
             self._submit(final=True)
         self._finish()
         self.check()
@@ -389,9 +401,7 @@ class RecordStream:
     def abort(self) -> None:
         """Stop without writing what is still buffered (the job is failing)."""
         if not self._closed:
-            self._cur.fill = 0
-            self._cur.tasks.clear()
-            self._cur.short.clear()
+            self._cur.reset()
             self._finish()
 
     # --- internals ------------------------------------------------------------
@@ -422,9 +432,7 @@ class RecordStream:
             chunk.pending -= 1
             done = chunk.pending == 0
         if done:
-            chunk.fill = 0
-            chunk.tasks.clear()
-            chunk.short.clear()
+            chunk.reset()
             self._free.put(chunk)
 
     def _hash_loop(self) -> None:
@@ -453,6 +461,32 @@ class RecordStream:
             for q in self._dev_qs:
                 q.put(chunk)
 
+    @staticmethod
+    def _write_chunk(status: DeviceStatus, chunk: _Chunk, write: Callable[[Any], WriteFlags], rs: int) -> None:
+        """A chunk's records in order: whole records of `rs` bytes, and the short ones and filemarks where
+        `chunk.short` says (each at the offset where the records before it end)."""
+        view, short, fill = chunk.view, chunk.short, chunk.fill
+        if not short:
+            for off in range(0, fill, rs):
+                status.flags |= write(view[off:off + rs])
+                status.bytes_written += rs
+                status.records_written += 1
+            return
+        pos = i = 0
+        while True:
+            if i < len(short) and short[i][0] == pos:
+                n = short[i][1]
+                i += 1
+                status.flags |= write(view[pos:pos + n]) if n else status.device.write_filemarks(1)
+            elif pos < fill:
+                n = rs
+                status.flags |= write(view[pos:pos + rs])
+            else:
+                return
+            pos += n
+            status.bytes_written += n
+            status.records_written += 1
+
     def _device_loop(self, index: int) -> None:
         status = self.status[index]
         q = self._dev_qs[index]
@@ -468,16 +502,8 @@ class RecordStream:
             if status.error is None:
                 if not self._draining:
                     status.note_backlog(q.qsize())
-                view, short = chunk.view, chunk.short
                 try:
-                    for off in range(0, chunk.fill, rs):
-                        n = short.get(off, rs) if short else rs
-                        if n:
-                            status.flags |= write(view[off:off + n])
-                            status.bytes_written += n
-                        else:
-                            status.flags |= status.device.write_filemarks(1)
-                        status.records_written += 1
+                    self._write_chunk(status, chunk, write, rs)
                 except (DeviceError, OSError) as exc:
                     status.error = exc
                 except BaseException as exc:

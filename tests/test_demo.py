@@ -61,6 +61,49 @@ def test_progress_on_a_terminal_redraws_one_line(capsys):
     assert err.count("\r\033[K") == 2 and err.endswith("\n") and err.count("\n") == 1
 
 
+def test_progress_on_a_terminal_draws_per_interval_and_the_last_state(capsys):
+    """A job of many small files reports every file start; the bar draws at most every `draw_every` seconds of
+    the job, a new phase at once, and the last state at close."""
+    with ProgressBar(True, terminal=True, draw_every=0.1) as bar:
+        for i in range(100):
+            bar(_progress(i * 0.001, i))        # 100 reports within 0.1 s
+        bar(Progress(phase="verify", bytes_done=0, bytes_total=10_000, files_done=0, files_total=10,
+                     path="card/v.mov", elapsed=0.0))
+        bar(_progress(0.05, 7))                  # (a new phase's clock: shown at once)
+    err = capsys.readouterr().err
+    drawn = err.split("\r\033[K")[1:]
+    assert len(drawn) == 3 and "card/f0.mov" in drawn[0] and "card/v.mov" in drawn[1]
+    assert "card/f7.mov" in drawn[2]      # drawn at once (a new phase again), so not again at close
+    with ProgressBar(True, terminal=True, draw_every=0.1) as bar:
+        for i in range(10):
+            bar(_progress(i * 0.001, i))
+    drawn = capsys.readouterr().err.split("\r\033[K")[1:]
+    assert len(drawn) == 2 and "card/f0.mov" in drawn[0] and "card/f9.mov" in drawn[1]
+
+
+def test_the_tracker_samples_destinations_per_interval_and_at_the_end() -> None:
+    """Reports at every file start carry the destinations sampled at most once an interval, and the last one
+    a fresh sample (a new sampler, a new stream: sampled at once)."""
+    from lto_archive import DestinationProgress
+    from lto_archive.progress import ProgressTracker
+    seen: list[Progress] = []
+    calls = [0]
+
+    def sampler() -> tuple[DestinationProgress, ...]:
+        calls[0] += 1
+        return (DestinationProgress("T", "tape", calls[0], 1.0),)
+
+    tracker = ProgressTracker("write", seen.append, interval=3600.0)
+    tracker.sampler = sampler
+    for i in range(50):
+        tracker.file_started(f"f{i}")
+    assert calls[0] == 1 and all(p.destinations[0].bytes_done == 1 for p in seen)
+    tracker.sampler = lambda: sampler()
+    tracker.file_started("g")
+    tracker.finish()
+    assert calls[0] == 3 and [p.destinations[0].bytes_done for p in seen[-2:]] == [2, 3]
+
+
 def _fan_out(elapsed: float) -> Progress:
     from lto_archive import DestinationProgress
     dests = (DestinationProgress("LTA001L9", "tape", 400_000_000, elapsed or 1, 0.9),

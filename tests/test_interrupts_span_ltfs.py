@@ -281,7 +281,11 @@ def test_span_first_signal_closes_the_open_cartridge_as_the_sets_last(tmp_path: 
     from lto_archive.span.supply import LibrarySupply
     from lto_archive.span.write import write_span
     from tests.span.helpers import RS, make_library
-    src = span_card(tmp_path)
+    # 12 clips of 1.2 MB on 8 MiB cartridges: TAR and CPIO take 6 a cartridge (files 6-11 on the second), AXF,
+    # whose volume footers and metadata object take whole records, 4 (files 4-7): clip 7 is on the second
+    # cartridge in every format, with room to spare either way (1.1 to 1.3 MB clips put it there too), so a
+    # larger metadata reserve does not move it to a third
+    src = span_card(tmp_path, size=1_200_000)
     lib = make_library(tmp_path / "lib", cartridges=4, capacity=8 << 20, slots=5)
     logs = tmp_path / "logs"
     stop_at = 7                                  # on the second cartridge

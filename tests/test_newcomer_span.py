@@ -84,7 +84,9 @@ def two_volume_set(tmp_path, monkeypatch):
     (tmp_path / "big" / "card").mkdir(parents=True)
     for i in range(12):
         (tmp_path / "big" / "card" / f"f{i:02d}.bin").write_bytes(rnd.randbytes(100 * 1024))
-    run("vlib", "create", "lib", "--drives", "1", "--slots", "4", "--cartridges", "3", "--capacity", "1M")
+    # 1125K: 8 of the 100 KiB files on the first cartridge (8 need more than 1050K with its metadata, its
+    # paperwork and custody record; 9 more than 1150K), the other 4 on the second
+    run("vlib", "create", "lib", "--drives", "1", "--slots", "4", "--cartridges", "3", "--capacity", "1125K")
     out = run("write", "big/card", "--device", "vlib:lib", "--span", "--barcodes", "LTA*", "--block-size", "16K",
               "--no-progress", "--no-catalog", "--log-dir", "logs").output
     assert "2 cartridge(s)" in out

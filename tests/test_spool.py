@@ -43,6 +43,18 @@ def test_small_parts_join_to_the_same_lists() -> None:
     assert b"".join(m.copy_log_chunks()).decode("utf-8", "surrogateescape") == m.copy_log_text()
 
 
+def test_manifest_parts_join_to_the_same_json() -> None:
+    """The manifest's JSON made a part of records at a time: whatever the part size, the same bytes, one
+    record a line, and they are the manifest's to_dict."""
+    import json
+    for n in (0, 1, 3000):
+        m = _manifest(n)
+        whole = m.to_json()
+        assert b"".join(m.json_chunks(chunk_size=700)) == b"".join(m.json_chunks(chunk_size=1)) == whole
+        assert json.loads(whole.decode("utf-8", "surrogateescape")) == m.to_dict()
+        assert whole.count(b"\n") == max(n, 1) + 2     # the head, a line a record (or an empty one), the end
+
+
 def test_spooled_gives_its_bytes_and_size_again() -> None:
     data = [bytes([i]) * (i * 1000) for i in range(40)]
     with Spooled(iter(data)) as sp:
@@ -124,3 +136,48 @@ def test_a_spool_that_fails_falls_back_to_memory(monkeypatch) -> None:  # type: 
     for name, make in session_file_chunks(m):
         spool.add_member(writer, name, make, 0)
     assert writer.got == session_files(m)
+
+
+def test_session_files_are_made_once_and_give_the_same_bytes(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """SessionFiles (the commit of a write) spools each session file once: the same names, order and bytes as
+    session_file_chunks, again and again, their SHA-256 the bytes' own; the manifest's JSON is made once."""
+    import hashlib
+    from lto_archive.jobs.spool import SessionFiles, add_member
+    m = _manifest(2000)
+    whole = session_files(m)
+    made = 0
+    real = m.json_chunks
+
+    def counted(*a, **k):  # type: ignore[no-untyped-def]
+        nonlocal made
+        made += 1
+        return real(*a, **k)
+
+    monkeypatch.setattr(m, "json_chunks", counted)
+    with SessionFiles(m) as files:
+        for _ in range(2):
+            assert [(n, b"".join(make())) for n, make in files.items()] == list(whole.items())
+        name = next(n for n in whole if n.endswith("/manifest.json"))
+        assert files.manifest.sha256() == hashlib.sha256(whole[name]).hexdigest()
+        writer = _CountingWriter()
+        add_member(writer, "m", files.manifest, 0)
+        assert writer.sizes["m"] == len(whole[name])
+    assert made == 1
+
+
+def test_session_files_without_a_spool_are_made_again(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A temporary folder that cannot take the spool: each use makes the bytes again (the same bytes)."""
+    import hashlib
+    import tempfile
+    from lto_archive.jobs.spool import SessionFiles
+
+    def full(*a, **k):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    m = _manifest(500)
+    whole = session_files(m)
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    with SessionFiles(m) as files:
+        assert [(n, b"".join(make())) for n, make in files.items()] == list(whole.items())
+        name = next(n for n in whole if n.endswith("/copy-log.txt"))
+        assert files.copy_log.sha256() == hashlib.sha256(whole[name]).hexdigest()

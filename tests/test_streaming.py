@@ -106,15 +106,19 @@ def test_hash_names_and_checksum_lines():
     assert checksum_line("xxh128", "ab", "new\nline") is None
 
 
-@settings(max_examples=40, deadline=None)
-@given(ops=st.lists(st.one_of(st.binary(min_size=1, max_size=9000), st.just("end"), st.just("fm")), max_size=12),
-       record_size=st.sampled_from([4096, 8192]), chunk_records=st.integers(1, 3))
+@settings(max_examples=60, deadline=None)
+@given(ops=st.lists(st.one_of(st.binary(min_size=1, max_size=9000), st.binary(min_size=1, max_size=20000).map(
+           lambda b: ("copy", b)), st.just("end"), st.just("fm")), max_size=30),
+       record_size=st.sampled_from([4096, 8192]), chunk_records=st.integers(1, 4))
 def test_short_records_and_filemarks_keep_addresses_exact(tmp_path_factory, ops, record_size, chunk_records):
-    """end_record/filemark: every slot is one tape address; only real bytes reach the tape."""
+    """end_record/filemark: every slot is one tape address; only real bytes reach the tape. Short records take
+    only their bytes in a chunk (the records after one start where it ends), and every file copied in (then its
+    record ended, as LTFS does) is hashed exactly."""
     tape = create_vtape(tmp_path_factory.mktemp("t") / "c", by_name("LTO-9"), capacity=64 << 20)
     stream = RecordStream(tape, record_size, chunk_size=record_size * chunk_records, chunks=2)
-    expected: list[bytes] = []   # what each address should hold; b"" = filemark
+    expected: list[bytes] = []
     pending = bytearray()
+    hashed = []
 
     def cut() -> None:
         for i in range(0, len(pending), record_size):
@@ -129,6 +133,13 @@ def test_short_records_and_filemarks_keep_addresses_exact(tmp_path_factory, ops,
             stream.filemark()
             cut()
             expected.append(b"")
+        elif isinstance(op, tuple):
+            h = MultiHasher(["md5"])
+            assert stream.copy_from(io.BytesIO(op[1]), len(op[1]), h) == (len(op[1]), None)
+            hashed.append((op[1], h))
+            pending += op[1]
+            stream.end_record()       # as LTFS ends every file's last record
+            cut()
         else:
             stream.write(op)
             pending += op
@@ -137,8 +148,30 @@ def test_short_records_and_filemarks_keep_addresses_exact(tmp_path_factory, ops,
     cut()
     stream.close()
     tape.rewind()
-    got = []
-    for _ in expected:
-        got.append(tape.read_record())
-    assert got == expected
+    assert [tape.read_record() for _ in expected] == expected
     assert tape.position().eod
+    assert all(h.hexdigests()["md5"] == hashlib.md5(data).hexdigest() for data, h in hashed)
+    tape.close()
+
+
+def test_many_short_records_go_in_few_chunks(tmp_path, monkeypatch) -> None:
+    """100 files of 100 bytes, each ending its record (LTFS), are handed to the device threads in a few
+    chunks, not one chunk for every `chunk_records` records as when each took a whole record's room."""
+    handed = []
+    original = RecordStream._submit
+
+    def submit(self, final: bool = False) -> None:  # type: ignore[no-untyped-def]
+        handed.append(self._cur.fill)
+        original(self, final)
+
+    monkeypatch.setattr(RecordStream, "_submit", submit)
+    tape = create_vtape(tmp_path / "c", by_name("LTO-9"), capacity=64 << 20)
+    stream = RecordStream(tape, 4096, chunk_size=2 * 4096, chunks=2)
+    for i in range(100):
+        stream.write(bytes([i]) * 100)
+        stream.end_record()
+    stream.close()
+    tape.rewind()
+    assert [tape.read_record() for _ in range(100)] == [bytes([i]) * 100 for i in range(100)]
+    assert len(handed) <= 100 * 100 // 4096 + 2, len(handed)
+    tape.close()

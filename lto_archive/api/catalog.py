@@ -258,10 +258,19 @@ def _library_event(catalog: CatalogArg, event: str, subject: str, data: dict[str
 
 
 def verify_custody_log(path: str | os.PathLike[str], *, public_key: str | os.PathLike[str] | None = None,
-                       excerpt: bool = False, require_signed: bool = False) -> dict[str, Any]:
+                       excerpt: bool = False, require_signed: bool = False, catalog: CatalogArg = False
+                       ) -> dict[str, Any]:
     """Check an exported custody log (`custody export`) or a tape session's excerpt (`excerpt=True`):
-    VerificationFailed (exit 3) names the first edited, deleted, reordered or missing entry."""
-    return _custody.verify(path, public_key=public_key, excerpt=excerpt, require_signed=require_signed).to_dict()
+    VerificationFailed (exit 3) names the first edited, deleted, reordered or missing entry. With a `catalog`
+    (a path, a Catalog; None: the default one; False, the default: none), a tape's custody record is also
+    checked to be anchored in that catalog's chain (`"anchor"`: each session's status and message; one NOT
+    anchored: VerificationFailed; docs/custody.md)."""
+    out = _custody.verify(path, public_key=public_key, excerpt=excerpt, require_signed=require_signed).to_dict()
+    if catalog is not False:
+        with catalog_store(catalog, create=False) as store:
+            if store is not None:
+                out["anchor"] = _custody.verify_anchored(path, store)
+    return out
 
 
 __all__ = ["Catalog", "CatalogArg", "CatalogError", "catalog_store", "default_path", "DEFAULT_CATALOG_HELP", "FileHit",

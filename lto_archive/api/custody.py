@@ -14,6 +14,7 @@ from ..baf import Certificate
 from ..baf import issue_certificate as _issue_certificate
 from ..baf.keys import fingerprint, load_private_key, load_public_key
 from ..catalog import Catalog as CatalogStore
+from ..catalog.anchor import NOT_ANCHORED, anchor_report
 from ..catalog.custody import append, append_checkpoint, entries
 from ..chain import ChainReport, canonical, read_jsonl, verify_chain
 from ..errors import UsageError, VerificationFailed
@@ -111,4 +112,18 @@ def verify(source: CatalogStore | PathLike, *, public_key: PathLike | None = Non
     return report
 
 
-__all__ = ["record_event", "issue_certificate", "checkpoint", "show", "export", "verify", "ChainReport"]
+def verify_anchored(path: PathLike, store: CatalogStore) -> dict[str, Any]:
+    """How the on-tape session record(s) in the custody log at `path` (already verified as a chain) are
+    anchored in `store`'s chain (catalog/anchor.py): the report; VerificationFailed (exit 3) when one is NOT
+    anchored (a record from another catalog, or a catalog whose anchor entry was altered). A record that
+    states no anchor (an older tape) is "unanchored", not a failure."""
+    text = Path(path).read_text(encoding="utf-8")
+    report = anchor_report([e for e in read_jsonl(text.splitlines()) if isinstance(e, dict)], store)
+    if not report["anchored"]:
+        bad = [s["message"] for s in report["sessions"] if s["status"] == NOT_ANCHORED]
+        raise VerificationFailed(f"custody log {path}: {'; '.join(bad)}", anchor=report)
+    return report
+
+
+__all__ = ["record_event", "issue_certificate", "checkpoint", "show", "export", "verify", "verify_anchored",
+           "ChainReport"]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..catalog import record_write
+from ..catalog.anchor import chain_anchor
 from ..jobs.catalog_import import record_job
 from ..errors import UsageError
 from ..hashing import DEFAULT_ALGORITHMS
@@ -101,6 +102,8 @@ def write(sources: PathLike | Sequence[PathLike], targets: Target | Sequence[Tar
                         queue_job=queue_job, paperwork=paperwork, paperwork_password=password)
     where = _Where(barcode, library, drive_devices)
     cat: CatalogArg = catalog if record else False
+    with catalog_store(cat) as store:    # the catalog chain's head: each session's on-tape record states it
+        opts.custody_anchor = chain_anchor(store)
     if span is not None and span is not False:
         patterns = ["*"] if span is True else [span] if isinstance(span, str) else list(span) or ["*"]
         return _write_span(srcs, tapes, folders, opts, patterns, where, progress, cat, verify=verify,

@@ -74,15 +74,18 @@ def _recorded_something(cat: Catalog, recorded: Any) -> bool:
         cat.schema_version >= CUSTODY_SCHEMA
 
 
-def write_event(cat: Catalog, result: Any, recorded: Any) -> dict[str, Any] | None:
-    """A write job recorded on one destination (a cartridge or a folder): its session, files and bytes."""
+def write_event(cat: Catalog, result: Any, recorded: Any, *, tape: bool = True) -> dict[str, Any] | None:
+    """A write job recorded on one destination (a cartridge or a folder): its session, files and bytes; on a
+    cartridge (`tape`), the session's on-tape custody record it committed (`tape_record`)."""
     if not _recorded_something(cat, recorded):
         return None
     s = result.manifest.session
     files = [r for r in result.manifest.files if r.kind == "file" and r.status in (OK, CHANGED, READ_ERROR)]
+    tape_record = getattr(result, "custody_record", None) if tape else None     # its on-tape custody record (catalog/anchor.py)
     return append(cat, "write", recorded.destination, {
         "session": s.session_id, "format": s.format, "status": getattr(result, "status", None) or s.status,
-        "files": recorded.files, "bytes": sum(r.size for r in files), "operator": s.operator or ""})
+        "files": recorded.files, "bytes": sum(r.size for r in files), "operator": s.operator or "",
+        **({"tape_record": tape_record} if tape_record else {})})
 
 
 def read_event(cat: Catalog, phase: str, result: Any, recorded: Any, who: str = "") -> dict[str, Any] | None:

@@ -183,7 +183,7 @@ def record_write(catalog: Catalog, result: Any, medium: Medium | None, volume_uu
     with catalog.transaction():
         if folder is not None:
             _record_folder_write(catalog, result, Path(folder), status, out)
-            write_event(catalog, result, out)       # the chain of custody (catalog/custody.py)
+            write_event(catalog, result, out, tape=False)       # the chain of custody (catalog/custody.py)
             return out
         dest = tape_destination(catalog, medium, barcode=s.barcode, volume_uuid=volume_uuid, device=s.device,
                                  generation=s.generation, fmt=s.format, used=used)

@@ -217,6 +217,7 @@ class _WriteJob(WriteJob[WriteResult]):
         self.budget = None if free is None else free - reserve
         self.used = 0
         self.evidence_notes: list[str] = []
+        self.custody_record: dict[str, Any] | None = None    # the volume's custody record (for the catalog)
 
     def start(self) -> None:
         """The job journal in the log folder (a folder that cannot take it: nothing is written)."""
@@ -310,7 +311,8 @@ class _WriteJob(WriteJob[WriteResult]):
         self.tracker.finish()
         self.close_journal()
         self.close_session()
-        result = WriteResult(self.manifest, self.error, notes=list(self.evidence_notes))
+        result = WriteResult(self.manifest, self.error, notes=list(self.evidence_notes),
+                             custody_record=self.custody_record)
         keep_copy_log(result, self.manifest, self.opts.log_dir)
         return result
 
@@ -453,8 +455,9 @@ class _WriteJob(WriteJob[WriteResult]):
         folder = self.mp / META_DIR / manifest.session.session_id
         files = dict(manifest.checksum_lists())
         files[Path(COPY_LOG_MEMBER).name] = manifest.copy_log_text().encode("utf-8", "surrogateescape")
-        files.update((name.rsplit("/", 1)[-1], data) for name, data in session_evidence.evidence_files(
-            manifest, [], self.opts, self.evidence_notes).items())    # paperwork.7z, custody.jsonl
+        evidence = session_evidence.evidence_files(manifest, [], self.opts, self.evidence_notes)
+        files.update((name.rsplit("/", 1)[-1], data) for name, data in evidence.items())  # paperwork, custody
+        self.custody_record = session_evidence.record_head(evidence)
         files[Path(MANIFEST_MEMBER).name] = manifest.to_json()     # last: its presence marks a finished job
         try:
             os.makedirs(folder, exist_ok=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -36,7 +36,7 @@ from .engine import WriteJob, close_job_session, run
 from .folder_dest import FolderDestination, close_folders, job_files, verify_folders
 from .journal import JobJournal
 from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room, stream_charge
-from .spool import Spooled, session_file_chunks, spooled
+from .spool import Kept, SessionFiles, session_file_chunks, spooled
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
                       keep_copy_log, new_session_info, not_reached, plan_job, prepare_medium, say_full, stop_reason,
                       settled, tape_devices)
@@ -127,6 +127,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.meta_budget = MetadataBudget(info, plan.entries, NO_ROOM, len(plan.cards), medium.capacity,
                                           paperwork=opts.paperwork)
         self.evidence_notes: list[str] = []
+        self.custody_record: dict[str, Any] | None = None    # the on-tape custody record (for the catalog)
         if self.room_left() < 0:
             stream.abort()
             raise EndOfMedium("no room left on this LTFS volume for a new session: its metadata files and index "
@@ -199,9 +200,12 @@ class _LtfsJob(WriteJob[WriteResult]):
         # one file per path on LTFS: a card's new history sits in this session's metadata folder
         history = {k: v for card in self.plan.cards
                    for k, v in card.tape_members(f"{META_DIR}/{self.info.session_id}/mhl").items()}
-        evidence = session_evidence.evidence_members(self.manifest, self.plan.cards, self.opts, self.evidence_notes,
-                                                     base=f"{META_DIR}/{self.info.session_id}")
-        add_metadata(session, self.manifest, history, evidence)
+        with SessionFiles(self.manifest) as files:     # each made once: for the volume and the paperwork
+            evidence = session_evidence.evidence_files(self.manifest, self.plan.cards, self.opts,
+                                                       self.evidence_notes, base=f"{META_DIR}/{self.info.session_id}",
+                                                       files=files)
+            add_metadata(session, self.manifest, history, evidence, files)
+        self.custody_record = session_evidence.record_head(evidence)
         session.write_data_index()
         self.indexed()
         self.writer.close()          # the index partition: the commit point
@@ -219,7 +223,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         self.journal.close()
         close_job_session(self.info, self.records, self.started, self.tracker, failed=self.error is not None,
                           interrupted=self.interrupted)
-        result = WriteResult(self.manifest, self.error)
+        result = WriteResult(self.manifest, self.error, custody_record=self.custody_record)
         result.notes = [n for s in self.states for n in s.notes] + self.plan.notes() + self.evidence_notes
         result.blocks = {i: b for i, b in enumerate(self.blocks) if i}
         plan, opts = self.plan, self.opts
@@ -351,35 +355,35 @@ def _add_hashed(writer: LtfsWriter, path: str, data: bytes, now: int, algorithms
 
 
 def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, bytes] | None = None,
-                 evidence: Mapping[str, bytes | Spooled] | None = None) -> None:
+                 evidence: dict[str, bytes] | None = None, files: SessionFiles | None = None) -> None:
     """The manifest, checksum lists, copy log (and the cards' ASC MHL, the session's paperwork and custody
     record: jobs/session_evidence.py) as files of the volume, hashed; the manifest last. The session's
-    files are made chunk by chunk into a spool file, hashed on the way, and streamed from it."""
+    files are made chunk by chunk into a spool file (`files`' own, made once, when given), hashed, and
+    streamed from it."""
     writer = LtfsWriter(session)
     now = now_ns()
     algorithms = tuple(manifest.session.algorithms)
     for path, data in (history or {}).items():
         _add_hashed(writer, path, data, now, algorithms)
-    for path, make in session_file_chunks(manifest):
+    for path, make in (files.items() if files is not None else session_file_chunks(manifest)):
         if path.endswith("/manifest.json"):
             for epath, edata in (evidence or {}).items():    # the evidence before the manifest, which ends it
-                if isinstance(edata, Spooled):      # the paperwork, spooled (never held whole): hashed from it
-                    with edata:
-                        h = MultiHasher(algorithms)
-                        for c in edata.chunks():
-                            h.update(c)
-                        edata.file.seek(0)
-                        writer.set_hashes(session.add_file(epath.split("/"), edata.file, edata.size, times_now(now)),
-                                          h.hexdigests())
-                    continue
                 _add_hashed(writer, epath, edata, now, algorithms)
         h = MultiHasher(algorithms)
-        sp = spooled(make, h)
+        kept = make.spooled() if isinstance(make, Kept) else None
+        sp = kept if kept is not None else spooled(make, h)
         if sp is None:            # the temporary folder cannot take it: this one is made in memory
             _add_hashed(writer, path, b"".join(make()), now, algorithms)
             continue
-        with sp:
+        if kept is not None:
+            for chunk in kept.chunks():
+                h.update(chunk)
+            kept.file.seek(0)
+        try:
             added = session.add_file(path.split("/"), sp.file, sp.size, times_now(now))
+        finally:
+            if kept is None:
+                sp.close()
         writer.set_hashes(added, h.hexdigests())
 
 

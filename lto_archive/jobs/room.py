@@ -57,6 +57,10 @@ def stream_charge(stream: RecordStream, padded: bool = False) -> int:
     rs = stream.record_size
     slots = -(-stream.offset // rs)
     shared = slots * (rs + RECORD_OVERHEAD) if padded else stream.offset - stream.slack + slots * RECORD_OVERHEAD
+    status = stream.status
+    if len(status) == 1:          # asked once per file: one device, no list
+        s = status[0]
+        return shared + (s.own_bytes + s.own_slots * RECORD_OVERHEAD if s.error is None else 0)
     own = max((s.own_bytes + s.own_slots * RECORD_OVERHEAD for s in stream.live_devices), default=0)
     return shared + own
 
@@ -190,12 +194,18 @@ class MetadataBudget:
         return 2 * json_cost(path) + json_cost(source) + 2 * (json_cost(message) + 4) + 8
 
     def written(self, entry: SourceEntry, rec: FileRecord) -> None:
-        """`entry` was written as `rec`: its cost is its record's and its history entry's."""
-        cost = self.base_written + self.texts(rec.path, rec.source, rec.message)
-        cost += len(self.algorithms) * json_cost(rec.path)      # its lines in the checksum lists
+        """`entry` was written as `rec`: its cost is its record's and its history entry's. (Once per file:
+        each text's cost is counted once, `texts` and `not_written` spelled out.)"""
+        path = json_cost(rec.path)
+        source = json_cost(rec.source)
+        message = json_cost(rec.message) if rec.message else 0
+        cost = self.base_written + (2 + len(self.algorithms)) * path + source + 2 * (message + 4) + 8
         if self.mhl and entry.kind == "file":
-            cost += self.mhl + json_cost(rec.path)
-        self.bytes += cost - self.not_written(entry)
+            cost += self.mhl + path     # its history entry
+        # what it cost while it was counted as not written (`not_written`)
+        was = 2 * (path if entry.name == rec.path else json_cost(entry.name))
+        was += source if entry.source == rec.source else json_cost(entry.source)
+        self.bytes += cost - (self.pending_base + was)
 
     def total(self) -> int:
         """Bytes of every metadata file, the custody record and the paperwork included."""

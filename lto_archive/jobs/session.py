@@ -64,6 +64,7 @@ class WriteOptions:
     queue_job: int | None = None         # the queued job this write is (api/queue.py): the catalog knows it by it
     paperwork: bool = True               # the session's paperwork .7z on tape (jobs/session_evidence.py)
     paperwork_password: str | None = field(default=None, repr=False)   # ...AES-256 encrypted with it
+    custody_anchor: dict[str, Any] | None = None   # the catalog chain's head at the start {seq, sha256} (docs/custody.md)
 
     def __post_init__(self) -> None:
         if self.format not in formats():
@@ -87,6 +88,7 @@ class WriteResult:
     blocks: dict[int, dict[str, int]] = field(default_factory=dict)   # LTFS: tape index -> path -> its start block
     interrupted: int | None = None   # the signal that stopped the job at a file boundary (SIGINT, SIGTERM)
     log_error: str = ""              # the copy log could not be written next to the job (keep_copy_log)
+    custody_record: dict[str, Any] | None = None   # its on-tape custody record's head (session_evidence.record_head)
 
     @property
     def files(self) -> list[FileRecord]:
@@ -264,6 +266,22 @@ def finishing(copies: list[FolderFile], good: bool) -> Callable[[], None]:
     return finish
 
 
+class SourceFile:
+    """A source file open for reading, as every format's writer reads it: `readinto` and `fileno` on its
+    descriptor (no io.FileIO, whose own fstat and set-up cost a small file ~2 us more)."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def readinto(self, buf: Any) -> int:
+        return os.readv(self.fd, (buf,))
+
+    def fileno(self) -> int:
+        return self.fd
+
+
 @dataclass
 class Copied:
     """What a format's writer did with one source file (see copy_source_file)."""
@@ -290,13 +308,15 @@ def copy_source_file(entry: SourceEntry, rec: FileRecord, opts: WriteOptions, tr
         rec.status, rec.message = UNREADABLE, f"cannot open: {exc.strerror}"
         tracker.file_done()
         return None
-    with open(fd, "rb", buffering=0) as raw:
+    try:
         before = os.fstat(fd)
         rec.size = before.st_size
         rec.mtime = iso(before.st_mtime)
         tracker.file_started(entry.name)
         hasher = MultiHasher(opts.algorithms)
-        out = write_member(CountingReader(raw, tracker), before, hasher)
+        out = write_member(CountingReader(SourceFile(fd), tracker), before, hasher)
+    finally:
+        os.close(fd)
     tracker.file_done()
     return Copied(out.copied, out.size, out.read_error, before, hasher,
                   getattr(out, "header_offset", 0), out)

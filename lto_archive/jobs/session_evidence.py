@@ -6,7 +6,9 @@ very last: its presence marks a closed session): `.lto-archive/paperwork.7z` the
 in a tape file, the same two names under `.lto-archive/<session>/` on an LTFS volume. The custody record is the
 session's own hash-linked chain (lto_archive/chain.py, as the catalog's entries are made): the session started,
 what it wrote (with the SHA-256 of its manifest and copy log), the paperwork it put on tape (its SHA-256, so
-even an encrypted one is checked without its password), and a checkpoint naming the entries before it.
+even an encrypted one is checked without its password), and a checkpoint naming the entries before it. Its
+first entry states the catalog chain's head when the job began, which the catalog's write entry then records
+the record against (catalog/anchor.py); a span volume's also names its set and place.
 The paperwork holds the manifest, checksum lists and copy log as on tape, each card's ASC MHL history and the
 custody record known before it. `room` says what both may take, for jobs/room.py; `EvidenceCheck` is what the
 readers check when they meet them.
@@ -21,29 +23,37 @@ from typing import Any
 
 from ..chain import CHECKPOINT, canonical, checkpoint_data, link, read_jsonl, verify_chain
 from ..manifest import META_DIR, Manifest, SessionInfo, iso, utc_now
-from .spool import Spooled, session_file_chunks
-from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_stored_chunks, stored_bound
+from .spool import Parts, SessionFiles, Spooled, session_file_chunks
+from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_stored, stored_bound
 
 CUSTODY_MEMBER = f"{META_DIR}/{CUSTODY_NAME}"
 PAPERWORK_MEMBER = f"{META_DIR}/{PAPERWORK_NAME}"
 CUSTODY_BYTES = 8192          # the custody record's five entries, without the texts the session gives them
+ANCHOR_BYTES = 512            # its first entry's catalog anchor and span set (a set id, numbers and a SHA-256)
 MEMBERS = 2
 
 
-def custody_entries(manifest: Manifest) -> list[dict[str, Any]]:
-    """The session's chain as known when it closes: started, and what it wrote (its manifest's and copy log's
-    SHA-256 as they go on tape)."""
+def custody_entries(manifest: Manifest, files: SessionFiles | None = None,
+                    anchor: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The session's chain as known when it closes: started (with `anchor`, the catalog chain's head when the
+    job began: `{"seq", "sha256"}`, docs/custody.md; a volume of a span set: its set and place), and what it
+    wrote (its manifest's and copy log's SHA-256 as they go on tape: of `files`' spooled bytes when given)."""
     s = manifest.session
+    extra: dict[str, Any] = {"anchor": dict(anchor)} if anchor else {}
+    if s.span:
+        extra["span"] = {"set_id": s.span.get("set_id"), "sequence": s.span.get("sequence")}
     started = link(None, s.started, "write", s.session_id, {
         "phase": "started", "session": s.session_id, "format": s.format, "operator": s.operator or "",
-        "host": s.host, "sources": list(s.sources)})
-    copy_log = hashlib.sha256()
-    for part in manifest.copy_log_chunks():      # (10^6 files: never the whole copy log at once)
-        copy_log.update(part)
+        "host": s.host, "sources": list(s.sources), **extra})
+    if files is not None:
+        manifest_sha, copy_log_sha = files.manifest.sha256(), files.copy_log.sha256()
+    else:
+        copy_log = manifest.copy_log_text().encode("utf-8", "surrogateescape")
+        manifest_sha, copy_log_sha = _sha256_chunks(manifest), hashlib.sha256(copy_log).hexdigest()
     written = link(started, s.finished or iso(utc_now()), "write", s.session_id, {
         "phase": "written", "session": s.session_id, "format": s.format, "status": s.status, "files": s.files,
         "bytes": s.bytes_copied, "operator": s.operator or "",
-        "manifest_sha256": _sha256_chunks(manifest), "copy_log_sha256": copy_log.hexdigest()})
+        "manifest_sha256": manifest_sha, "copy_log_sha256": copy_log_sha})
     return [started, written]
 
 
@@ -62,11 +72,21 @@ def _checkpoint(entries: list[dict[str, Any]]) -> None:
     entries.append(link(entries[-1], iso(utc_now()), CHECKPOINT, entries[-1]["subject"], checkpoint_data(entries[-1])))
 
 
-def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes) -> Iterator[tuple[str, Iterable[bytes]]]:
-    """What the paperwork holds, each item made when it is taken (one held at a time): the session's files as
-    `paperwork.session_files` names them (jobs/spool.py makes them chunk by chunk), its custody record, each
-    card's ASC MHL history."""
-    for name, make in session_file_chunks(manifest):
+def earlier_files(manifest: Manifest) -> Iterator[tuple[str, Parts]]:
+    """What a span volume's paperwork holds of each earlier volume of its set: its manifest and copy log."""
+    return ((name, make) for name, make in session_file_chunks(manifest)
+            if name.endswith(("/manifest.json", "/copy-log.txt")))
+
+
+def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes, files: SessionFiles | None = None,
+                     earlier: Iterable[tuple[str, Parts]] = ()) -> Iterator[tuple[str, Iterable[bytes]]]:
+    """What the paperwork holds, each item made when it is taken (one held at a time): the earlier volumes'
+    manifests and copy logs (a span set's), the session's files as `paperwork.session_files` names them
+    (jobs/spool.py makes them chunk by chunk, or `files` has them spooled), its custody record, each card's ASC
+    MHL history."""
+    for name, make in earlier:
+        yield name, make()
+    for name, make in (files.items() if files is not None else session_file_chunks(manifest)):
         yield name, make()
     yield f"{META_DIR}/{manifest.session.session_id}/{CUSTODY_NAME}", [custody]
     for card in cards:
@@ -75,49 +95,53 @@ def _paperwork_items(manifest: Manifest, cards: list[Any], custody: bytes) -> It
 
 
 def evidence_files(manifest: Manifest, cards: list[Any], opts: Any, notes: list[str],
-                   base: str = META_DIR) -> dict[str, bytes]:
-    """`evidence_members`' members, each as its bytes."""
-    out: dict[str, bytes] = {}
-    for name, data in evidence_members(manifest, cards, opts, notes, base).items():
-        if isinstance(data, Spooled):
-            with data:
-                data = b"".join(data.chunks())
-        out[name] = data
-    return out
-
-
-def evidence_members(manifest: Manifest, cards: list[Any], opts: Any, notes: list[str],
-                     base: str = META_DIR) -> dict[str, bytes | Spooled]:
+                   base: str = META_DIR, files: SessionFiles | None = None,
+                   earlier: Iterable[tuple[str, Parts]] = ()) -> dict[str, bytes]:
     """The two members, in the order they go on tape under `base`: the paperwork (unless
     `opts.paperwork` is False; AES-256 with `opts.paperwork_password`) and the custody record. The paperwork
     holds the record's first entries and a checkpoint; the record on tape goes on with the paperwork's SHA-256
-    and a checkpoint. A paperwork that cannot be made is a note in `notes`, never a failed session."""
-    entries = custody_entries(manifest)
+    and a checkpoint. `files`: the session's files as they go on tape, made once (jobs/spool.py), else made here
+    again. A span volume's paperwork holds its `earlier` volumes' manifests and copy logs too (their names and
+    makers, as `earlier_files` names them): the set so far. The record's first entry states
+    `opts.custody_anchor` (the catalog chain's head at the job's start). A paperwork that cannot be made is a
+    note in `notes`, never a failed session."""
+    entries = custody_entries(manifest, files, getattr(opts, "custody_anchor", None))
     _checkpoint(entries)
     sid = manifest.session.session_id
-    out: dict[str, bytes | Spooled] = {}
+    out: dict[str, bytes] = {}
     if getattr(opts, "paperwork", True):
         password = getattr(opts, "paperwork_password", None)
-        sha = hashlib.sha256()
-        try:      # spooled: the paperwork of 10^6 files is hundreds of MB, never held whole
-            packed = Spooled(pack_stored_chunks(_paperwork_items(manifest, cards, _jsonl(entries)),
-                                                password=password), sha)
+        try:
+            packed = pack_stored(_paperwork_items(manifest, cards, _jsonl(entries), files, earlier),
+                                 password=password)
         except (OSError, ValueError, MemoryError) as exc:
             notes.append(f"the session's paperwork was not put on tape: {exc}")
         else:
             out[f"{base}/{PAPERWORK_NAME}"] = packed
             entries.append(link(entries[-1], iso(utc_now()), "write", sid, {
-                "phase": "paperwork", "session": sid, "member": f"{base}/{PAPERWORK_NAME}", "bytes": packed.size,
-                "sha256": sha.hexdigest(), "encrypted": password is not None}))
+                "phase": "paperwork", "session": sid, "member": f"{base}/{PAPERWORK_NAME}", "bytes": len(packed),
+                "sha256": hashlib.sha256(packed).hexdigest(), "encrypted": password is not None}))
             _checkpoint(entries)
     out[f"{base}/{CUSTODY_NAME}"] = _jsonl(entries)
     return out
 
 
+def record_head(files: dict[str, bytes]) -> dict[str, Any] | None:
+    """What the catalog records of a session's on-tape custody record (`evidence_files`' members): its
+    session, entries, last entry's SHA-256 and the anchor its first entry states (docs/custody.md)."""
+    custody = next((data for name, data in files.items() if name.endswith("/" + CUSTODY_NAME)), None)
+    if not custody:
+        return None
+    entries = list(read_jsonl(custody.decode("utf-8").splitlines()))
+    first, last = entries[0], entries[-1]
+    return {"session": first["subject"], "entries": int(last["seq"]), "head": last["hash"],
+            "anchor": first["data"].get("anchor")}
+
+
 def custody_room(info: SessionInfo) -> int:
     """Upper bound of the custody record's bytes (on tape, and again in the paperwork)."""
     texts = 4 * len(canonical(info.operator or "")) + len(canonical(info.host)) + len(canonical(info.session_id)) * 12
-    return CUSTODY_BYTES + texts + sum(len(canonical(s)) + 1 for s in info.sources)
+    return CUSTODY_BYTES + ANCHOR_BYTES + texts + sum(len(canonical(s)) + 1 for s in info.sources)
 
 
 def paperwork_room(metadata: int, names: int, custody: int) -> int:
@@ -142,10 +166,9 @@ class EvidenceCheck:
         return path.rsplit("/", 1)[-1] in (PAPERWORK_NAME, CUSTODY_NAME) and path.startswith(META_DIR + "/")
 
     def check(self, path: str, data: bytes | Iterable[Any], on_damage: Callable[[str], None] | None = None) -> str:
-        """Why the member `path` with `data` (its bytes, or its chunks: a paperwork's are spooled, never held
-        whole) is not sound ("" when it is; else also said to `on_damage`). The files' proofs never depend on
-        it: a damaged paperwork is damage of the tape file, nothing more."""
-        if path.endswith("/" + PAPERWORK_NAME):
+        """Why the member `path` with `data` is not sound ("" when it is; else also said to `on_damage`). The
+        files' proofs never depend on it: a damaged paperwork is damage of the tape file, nothing more."""
+        if path.endswith("/" + PAPERWORK_NAME):      # (chunks: spooled, never held whole)
             self.paperwork = path
             sha = hashlib.sha256()
             with Spooled([data] if isinstance(data, bytes) else (bytes(c) for c in data), sha) as sp:
@@ -178,5 +201,5 @@ class EvidenceCheck:
 
 
 __all__ = ["CUSTODY_MEMBER", "PAPERWORK_MEMBER", "MEMBERS", "custody_entries", "evidence_files", "custody_room",
-           "paperwork_room",
+           "paperwork_room", "record_head", "earlier_files",
            "EvidenceCheck"]

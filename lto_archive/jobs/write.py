@@ -13,7 +13,6 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,7 +29,7 @@ from .folder_dest import FolderDestination, close_folders, job_files, verify_fol
 from .append import append_point
 from .engine import WriteJob, run
 from .journal import JobJournal
-from .spool import add_member, add_spooled
+from .spool import SessionFiles, add_member
 from .room import MetadataBudget, padded_cost, stream_charge
 from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
@@ -83,6 +82,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
     """One session written as one tape file to every device (write_archive)."""
 
     interruptible = True
+    lists_files = True      # the format lists every file in its closing structure (AXF); known once the writer is
 
     def __init__(self, sources: list[str | Path], devices: list[TapeDevice], opts: WriteOptions, plan: JobPlan,
                  progress: ProgressCallback | None) -> None:
@@ -101,6 +101,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         medium = device.medium()
         self.starts = []
         self.append_notes: list[str] = []
+        self.custody_record: dict[str, Any] | None = None    # the on-tape custody record (for the catalog)
         for dev in devices:
             start, note = append_point(dev)     # the last (data) partition's end, a crashed tape file closed
             self.starts.append(start)
@@ -133,7 +134,8 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.tracker.sampler = lambda: self.stream.destination_progress() + tuple(d.progress() for d in self.plan.dests)
         self.journal = JobJournal.open(opts.log_dir, session, self.stream)   # the copy log as the job goes
         self.writer: FormatWriter = self.fmt.writer(self.stream, session=session)
-        if hasattr(self.writer, "plan"):
+        self.lists_files = hasattr(self.writer, "plan")
+        if self.lists_files:
             self.writer.plan(self.plan.entries)      # formats that list the files up front (AXF object header)
         self.plan.entries = []    # the pending queue holds them: each is dropped once taken (10^6 entries)
 
@@ -167,7 +169,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         meta = self.meta_budget.cost(rs, padded=True)
         if charged is None:
             charged = stream_charge(self.stream, padded=True)
-        if not hasattr(self, "writer") or hasattr(self.writer, "plan"):    # (before the writer: the larger)
+        if self.lists_files:    # (before the writer: the larger)
             meta = max(meta, padded_cost(self.reserve, rs))
         return self.remaining - charged - padded_cost(need, rs) - meta
 
@@ -195,17 +197,21 @@ class _TapeFileJob(WriteJob[WriteResult]):
         for card in self.plan.cards:
             for name, data in card.tape_members().items():
                 writer.add_bytes(name, data, now)
-        # streamed: each made chunk by chunk into a spool file, then onto the tape (add_member)
-        for algo, name in manifest.checksum_names():
-            add_member(writer, f"{META_DIR}/{name}", partial(manifest.checksum_chunks, algo), now)
-        add_member(writer, COPY_LOG_MEMBER, manifest.copy_log_chunks, now)
-        for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
-            if lead:
-                dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
-        for name, data in session_evidence.evidence_members(manifest, self.plan.cards, self.opts,
-                                                            self.append_notes).items():
-            add_spooled(writer, name, data, now)     # paperwork.7z, custody.jsonl: the tape's own evidence
-        add_member(writer, MANIFEST_MEMBER, manifest.json_chunks, now)
+        # streamed: each made once, chunk by chunk, into a spool file, then onto the tape (add_member) and into
+        # the paperwork, from the same spool
+        with SessionFiles(manifest) as files:
+            for name, make in files.checksums.items():
+                add_member(writer, f"{META_DIR}/{name}", make, now)
+            add_member(writer, COPY_LOG_MEMBER, files.copy_log, now)
+            for dest, lead in zip(self.session.destinations, getattr(writer, "leads", ())):
+                if lead:
+                    dest["lead"] = lead    # AXF: where the shared object bytes start in this tape's tape file
+            evidence = session_evidence.evidence_files(manifest, self.plan.cards, self.opts, self.append_notes,
+                                                       files=files)
+            for name, data in evidence.items():
+                writer.add_bytes(name, data, now)        # paperwork.7z, custody.jsonl: the tape's own evidence
+            self.custody_record = session_evidence.record_head(evidence)
+            add_member(writer, MANIFEST_MEMBER, files.manifest, now)
         writer.close()
         stream.close()
         for st in stream.live_devices:
@@ -229,7 +235,8 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.close_session()
         dests = self.plan.dests
         close_folders(dests, job_files(self.manifest, self.plan.cards) if dests else {})
-        result = WriteResult(self.manifest, self.error, interrupted=self.interrupted)
+        result = WriteResult(self.manifest, self.error, interrupted=self.interrupted,
+                             custody_record=self.custody_record)
         result.notes.extend(self.append_notes + self.plan.notes())
         result.destinations = _destination_results(self.stream, self.starts, dests, self.error)
         if self.error is None:

@@ -96,6 +96,7 @@ class IgnoreSpec:
             rx = ("^" if anchored else "^(?:.*/)?") + rx + "$"
             self._rules.append((re.compile(rx, re.DOTALL), negated, dir_only))
         self._folders: dict[str, bool] = {}    # a folder's own match, asked for each file in it
+        self._trees: dict[str, bool] = {}      # a folder's or one above it's
 
     def _folder_ignored(self, path: str) -> bool:
         hit = self._folders.get(path)
@@ -115,9 +116,14 @@ class IgnoreSpec:
     def match(self, path: str, is_dir: bool = False) -> bool:
         """Whether `path` (relative, "/"-separated) is ignored: it, or a folder above it, matches."""
         path = path.strip("/")
-        parts = path.split("/")
-        for i in range(1, len(parts)):
-            if self._folder_ignored("/".join(parts[:i])):
+        parent = path.rpartition("/")[0]
+        if parent:      # its folders, asked once per folder (a frame sequence: 10^5 files, one folder)
+            hit = self._trees.get(parent)
+            if hit is None:
+                parts = parent.split("/")
+                hit = self._trees[parent] = any(self._folder_ignored("/".join(parts[:i]))
+                                                for i in range(1, len(parts) + 1))
+            if hit:
                 return True
         return self._match_one(path, is_dir)
 

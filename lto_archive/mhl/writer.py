@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -77,16 +79,37 @@ def _attrs(**pairs: object) -> str:
     return "".join(f' {k}="{_attr(str(v), k)}"' for k, v in pairs.items() if v is not None)
 
 
+@lru_cache(maxsize=256)
+def _hash_open(indent: str, fmt: str, action: str | None, hash_date: str | None) -> str:
+    """A hash element's opening tag: a job's are all alike (one action, one hash date), so made once."""
+    return f"{indent}<{fmt}{_attrs(action=action, hashdate=hash_date)}>"
+
+
 def _hash_el(indent: str, h: HashEntry | DirectoryHashEntry, value: str, with_action: bool = True) -> str:
-    return (f"{indent}<{h.format}{_attrs(action=h.action if with_action else None, hashdate=h.hash_date)}>"
+    return (f"{_hash_open(indent, h.format, h.action if with_action else None, h.hash_date)}"
             f"{_text(value, 'hash')}</{h.format}>\n")
+
+
+def _path_attrs(size: int | None, created: str | None, modified: str | None) -> str:
+    """`_attrs(size=, creationdate=, lastmodificationdate=)` of a file's path element (once per file)."""
+    out = f' size="{size}"' if type(size) is int else _attrs(size=size)     # an int's digits: nothing to escape
+    if created is not None:
+        out += f' creationdate="{_attr(created, "creationdate")}"'
+    if modified is not None:
+        out += f' lastmodificationdate="{_attr(modified, "lastmodificationdate")}"'
+    return out
 
 
 _Entry = TypeVar("_Entry", HashEntry, DirectoryHashEntry)
 
 
+def _rank(h: HashEntry | DirectoryHashEntry) -> int:
+    return _FORMAT_RANK.get(h.format, len(_FORMAT_RANK))
+
+
 def _sorted_entries(entries: Iterable[_Entry]) -> list[_Entry]:
-    return sorted(entries, key=lambda h: _FORMAT_RANK.get(h.format, len(_FORMAT_RANK)))
+    entries = list(entries)
+    return entries if len(entries) < 2 else sorted(entries, key=_rank)
 
 
 def _dir_hashes_xml(out: list[str], indent: str, hashes: list[DirectoryHashEntry]) -> None:
@@ -128,11 +151,12 @@ def _post_order(files: list[FileHash], dirs: list[DirectoryHash]) -> list[FileHa
             if folder in dir_map:
                 out.append(dir_map[folder])
         else:
-            out.extend(sorted(own.get(folder, []), key=lambda x: x.path))
+            out.extend(sorted(own.get(folder, []), key=_by_path))
     return out
 
 
 _VISIT, _DIRECTORY, _FILES = range(3)
+_by_path = attrgetter("path")
 
 
 def generation_xml(gen: Generation) -> bytes:
@@ -176,10 +200,9 @@ def generation_xml_chunks(gen: Generation, pieces: int = 8192) -> Iterator[bytes
             if isinstance(e, FileHash):
                 if not e.hashes:
                     raise ValueError(f"file {e.path!r} has no hash")
-                out.append("    <hash>\n")
-                out.append(f"      <path{_attrs(size=e.size, creationdate=e.creation_date, lastmodificationdate=e.last_modified)}>"
+                out.append(f"    <hash>\n      <path{_path_attrs(e.size, e.creation_date, e.last_modified)}>"
                            f"{_text(e.path, 'file name')}</path>\n")
-                out.extend(_hash_el("      ", h, h.value) for h in _sorted_entries(e.hashes))
+                out.extend([_hash_el("      ", h, h.value) for h in _sorted_entries(e.hashes)])
                 if e.previous_path:
                     out.append(f"      <previousPath>{_text(e.previous_path, 'file name')}</previousPath>\n")
                 out.append("    </hash>\n")
@@ -398,22 +421,24 @@ def generation_from_manifest(manifest: "Manifest", top: str, *, process: str = T
     prefix = top.strip("/") + "/"
     folders: dict[str, str | None] = {}
     incomplete: list[str] = []
-
-    def rel(path: str) -> str:
-        return path[len(prefix):].strip("/") if path.startswith(prefix) else ""
+    cut = len(prefix)
+    known = _FORMAT_RANK.keys()
 
     def recorded(r: FileRecord) -> bool:
-        return r.kind == "file" and r.status == OK and any(a in _FORMAT_RANK for a in r.hashes)
+        return r.kind == "file" and r.status == OK and not known.isdisjoint(r.hashes)
 
     for r in manifest.files:       # first the folders and the files not hashed: they are few
-        name = rel(r.path)
+        if r.kind == "file" and recorded(r) or not r.path.startswith(prefix):
+            continue
+        name = r.path[cut:].strip("/")
         if name and r.kind == "dir":
             folders[name] = r.mtime or None
-        elif name and r.kind == "file" and not recorded(r):
+        elif name and r.kind == "file":
             incomplete.append(name)
     # then the files, one at a time (10^5 of them: never a list of ObservedFile at once)
-    files = (ObservedFile(rel(r.path), r.size, r.hashes, r.mtime or None)
-             for r in manifest.files if recorded(r) and rel(r.path))
+    files = (ObservedFile(name, r.size, r.hashes, r.mtime or None)
+             for r in manifest.files
+             if r.path.startswith(prefix) and recorded(r) and (name := r.path[cut:].strip("/")))
     return build_generation(files, process=process, creator=creator, prior=prior, folders=folders,
                             incomplete=incomplete, ignore=ignore)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import Catalog
+from ..catalog.anchor import chain_anchor
 from ..catalog.custody import append
 from ..catalog.lineage import catalog_hashes, destination_id, link_copies, record_migration, supersede
 from ..catalog.record import record_read, tape_destination, tape_label
@@ -194,7 +195,8 @@ def migrate_one(store: Catalog, open_source: Opener, open_target: Opener, stagin
         label = label_of(dev)
         for unit in units if not out.problems else []:
             try:
-                result = _write_unit(dev, unit, fmt, opts, out, label)
+                anchored = dict(opts, custody_anchor=chain_anchor(store))   # its on-tape record states it
+                result = _write_unit(dev, unit, fmt, anchored, out, label)
             except LtoArchiveError as exc:       # refused before a byte was written (room, names, medium)
                 out.problems.append(exc.message)
                 break

@@ -24,6 +24,7 @@ from ..jobs.ltfs_read import guard_restore, read_node, session_manifests, read_f
 from ..progress import ProgressTracker
 from ..jobs.read import MemberSeen, TapeFileResult, matches_patterns, compare, settle
 from ..manifest import OK, Manifest
+from .evidence import check_ltfs_volume
 from ..restore_target import RestoreTarget
 from ..tape.device import MediumInfo, TapeDevice
 
@@ -111,6 +112,7 @@ def read_ltfs_volume(dev: TapeDevice, vs: VolumeState, man: Manifest, result: An
     compare(res, whole, pats)
     if target is not None:
         settle(target, res)     # a whole file restored takes its real name only when it did not fail
+    check_ltfs_volume(dev, ix, bs, man, res, target)     # its paperwork and custody record (span/evidence.py)
     return bool(span.get("last"))
 
 

@@ -55,6 +55,8 @@ from ..tape.device import MediumInfo, TapeDevice, WriteFlags
 from .supply import BLANK_NOT_LTFS, DATA_NOT_LTFS, UNFINISHED_LTFS, CartridgeSupply
 from .result import BothHashers, SpanResult, card_histories, set_stopped, settle_parts, whole_file_feed
 from .tape_span import open_span_journal
+from . import evidence
+from ..jobs.session_evidence import evidence_files, record_head
 
 part_name = CpioWriter.part_name      # NAME.part0001: the same names as CPIO parts
 
@@ -102,6 +104,8 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
         self.rs = opts.record_size      # (LTFS volumes use their own block size)
         self.pending: list[SourceEntry] = list(entries)    # what is not written yet (the engine takes them)
         self.journal: JobJournal | None = None    # the job's journal over the open volume's stream
+        self.earlier = evidence.EarlierVolumes()    # the closed volumes' files, for the next ones' paperwork
+        self.bound_info = evidence.bound_info(opts, sources, self.job_id)
 
     @property
     def stream(self) -> RecordStream | None:
@@ -133,6 +137,7 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
         self.tracker.finish()
         if self.journal is not None:
             self.journal.close()
+        self.earlier.close()
         return [self.result]
 
     def close_devices(self) -> None:
@@ -201,8 +206,10 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
     def reserve(self, state: VolumeState) -> int:
         """Room kept for the final data-partition index and the session's metadata files."""
         entries = state.index.highest_file_uid + len(self.entries) + 16
-        return (2 * INDEX_BYTES_PER_ENTRY * entries + metadata_reserve(len(self.entries), len(self.opts.algorithms),
-                                                                        state.block_size) + 4 * state.block_size)
+        meta = metadata_reserve(len(self.entries), len(self.opts.algorithms), state.block_size)
+        files = metadata_reserve(len(self.entries), len(self.opts.algorithms), 0)    # the files, not their blocks
+        own = evidence.room(self.bound_info, files, self.earlier, len(self.cards), self.opts.paperwork)
+        return 2 * INDEX_BYTES_PER_ENTRY * entries + meta + own + 4 * state.block_size
 
     def room(self) -> int:
         """Bytes of file data this volume can still take (0 once the drive warns of the end)."""
@@ -239,7 +246,11 @@ class LtfsSpanJob(WriteJob[list[SpanResult]]):
             history = {k: v for card in self.cards
                        for k, v in card.tape_members(f"{META_DIR}/{s.session_id}/mhl").items()}
         close_job_session(s, vol.manifest.files, vol.started, self.tracker, interrupted=self.interrupted if last else None)
-        add_metadata(vol.session, vol.manifest, history)
+        files = evidence_files(vol.manifest, self.cards if last else [], self.opts, self.result.notes,
+                               base=f"{META_DIR}/{s.session_id}", earlier=self.earlier.items())
+        add_metadata(vol.session, vol.manifest, history, files)
+        self.result.volumes[-1].custody_record = record_head(files)
+        self.earlier.add(vol.manifest)      # as on this cartridge, for the paperwork of the set's next volumes
         vol.session.commit()
         vol.covered = len(vol.manifest.files)
         if self.journal is not None:

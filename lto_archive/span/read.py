@@ -44,6 +44,7 @@ from ..manifest import MANIFEST_MEMBER, META_DIR, OK, SESSION_MEMBER, FileRecord
 from ..restore_target import RestoreFile, RestoreTarget
 from ..devices import open_device
 from ..tape.device import MediumInfo, TapeDevice
+from .evidence import check_tape_volume
 from .ltfs_read import find_ltfs_volume, read_ltfs_volume
 
 
@@ -347,6 +348,8 @@ def _read_tape_volume(dev: TapeDevice, _volume: None, man: Manifest, result: Spa
         settle(target, res)     # a whole file restored takes its real name only when it did not fail
     if read_error is not None:
         not_read_back(res, read_error, medium.barcode, verify=target is None)
+    else:
+        check_tape_volume(dev, man, res, target)     # its paperwork and custody record (span/evidence.py)
     return bool(span.get("last"))
 
 

@@ -36,6 +36,8 @@ from ..streaming import RecordStream
 from ..tape.device import MediumInfo, TapeDevice, WriteFlags
 from .result import BothHashers, SpanResult, card_histories, set_stopped, settle_parts, whole_file_feed
 from .supply import CartridgeSupply
+from . import evidence
+from ..jobs.session_evidence import evidence_files, record_head
 
 
 @dataclass
@@ -53,6 +55,7 @@ class _Drive:
     open: bool = False                # its volume is open (no metadata archive yet)
     closed: list[tuple[FileRecord, FileRecord]] = field(default_factory=list)   # (as written, its copy)
     axf_volumes: list[str] = field(default_factory=list)   # AXF: each cartridge's volume UUID, in set order
+    earlier: evidence.EarlierVolumes = field(default_factory=evidence.EarlierVolumes)   # its closed volumes' files
 
     @property
     def set_id(self) -> str:
@@ -109,7 +112,8 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         self.split_files = split_files
         self.fmt = write_format(opts.format)
         self.rs = opts.record_size
-        self.reserve = metadata_reserve(len(entries), len(opts.algorithms), self.rs)
+        self.metadata = metadata_reserve(len(entries), len(opts.algorithms), self.rs)
+        self.reserve = self.metadata      # and each volume's evidence (open_volume)
         self.job_id = new_session_id()
         self.drives = [_Drive(s, SpanResult(str(uuid.uuid4()), self.job_id)) for s in supplies]
         self.set_id = self.drives[0].set_id
@@ -156,6 +160,8 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
         self.tracker.finish()
         if self.journal is not None:
             self.journal.close()
+        for d in self.drives:
+            d.earlier.close()
         self.settle()
         return self.results
 
@@ -192,6 +198,9 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
             opened.append(d)
         if not opened:
             raise next(d.result.error for d in reversed(self.drives) if d.result.error is not None)
+        files = metadata_reserve(len(self.pending), len(self.opts.algorithms), 0)   # the files, not their records
+        self.reserve = self.metadata + max(evidence.room(d.manifest.session, files, d.earlier, len(self.cards),
+                                                         self.opts.paperwork) for d in opened)
         chunk_kw = {"chunk_size": self.opts.chunk_size} if self.opts.chunk_size else {}
         stream = RecordStream([d.device for d in opened], self.rs, **chunk_kw)
         self.volumes.append([])
@@ -232,7 +241,13 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
             return 0
         closing = getattr(vol.writer, "closing_room", None)    # AXF: its footers and metadata object
         remaining = min(d.medium.remaining for d in vol.live or vol.drives)
-        return remaining - self.reserve - vol.stream.device_offset - (closing() if closing else 0)
+        return remaining - self.reserve - vol.stream.device_offset - (closing(self.meta_members) if closing else 0)
+
+    @property
+    def meta_members(self) -> int:
+        """Members of a volume's metadata archive, at most: checksum lists, copy log, paperwork, custody record,
+        manifest, and (the last volume) each card's history files with its new generation's two."""
+        return max(8, 4 + len(self.opts.algorithms) + sum(len(getattr(c, "files", {})) + 2 for c in self.cards))
 
     def whole_room(self) -> int:
         """About what an empty cartridge takes (the smallest of the drives')."""
@@ -299,10 +314,16 @@ class TapeSpanJob(WriteJob[list[SpanResult]]):
                 for name, data in card.tape_members().items():
                     w.add_bytes(name, data, now)
         w.add_bytes(COPY_LOG_MEMBER, d.manifest.copy_log_text().encode("utf-8", "surrogateescape"), now)
+        files = evidence_files(d.manifest, self.cards if last else [], self.opts, d.result.notes,
+                               earlier=d.earlier.items())
+        for name, data in files.items():     # paperwork.7z, custody.jsonl: the volume's own evidence
+            w.add_bytes(name, data, now)
+        d.result.volumes[-1].custody_record = record_head(files)
         w.add_bytes(MANIFEST_MEMBER, d.manifest.to_json(), now)
         w.close()
         meta.close()
         d.device.write_filemarks(1)
+        d.earlier.add(d.manifest)      # as on this cartridge, for the paperwork of the set's next volumes
 
     def _copies(self, d: _Drive, files: list[FileRecord]) -> list[FileRecord]:
         """Drive `d`'s records of the volume's files: the same files, at its own tape positions

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from ...errors import ArchiveError
 from ...streaming import DeviceStatus, RecordStream
 from ...tape.device import TapeDevice
-from .index import Extent, File, Index, index_records
+from .index import Directory, Extent, File, Index, index_records
 from .times import format_time, now_ns
 from .volume import (DATA_PARTITION, FIRST_INDEX_BLOCK, INDEX_PARTITION, VolumeState, close_data_partition,
                      write_coherency, write_index_partition)
@@ -129,6 +129,7 @@ class LtfsSession:
         self._bytes_since = 0
         self.indexes_written = 0
         self.changed = False
+        self._last_folder: tuple[str, list[Directory]] | None = None     # add_file's last folder, every volume's
 
     @property
     def live(self) -> list[tuple[LtfsVolume, DeviceStatus]]:
@@ -146,7 +147,13 @@ class LtfsSession:
         """Stream one file's bytes as a new extent; each index entry gets the length actually copied."""
         path = "/".join(parts)
         name = parts[-1]
-        parents = [v.index.make_dirs(parts[:-1], times) for v in self.volumes]
+        folder = path[:-len(name) - 1] if len(parts) > 1 else ""
+        last = self._last_folder      # a frame sequence's files share their folder: found once (folders stay)
+        if last is not None and last[0] == folder:
+            parents = last[1]
+        else:
+            parents = [v.index.make_dirs(parts[:-1], times) for v in self.volumes]
+            self._last_folder = (folder, parents)
         for parent in parents:
             if name in parent.children:
                 raise ArchiveError(f"{path} is already on this LTFS volume", path=path)
