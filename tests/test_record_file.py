@@ -13,6 +13,7 @@ import pytest
 
 from lto_archive.errors import CorruptArchive
 from lto_archive.manifest import OK, FileRecord, Manifest, SessionInfo
+from lto_archive import record_file
 from lto_archive.record_file import RecordFile, SpooledRecords, parse_manifest_chunks
 
 
@@ -93,7 +94,7 @@ def test_spooled_records_keep_the_newest_live_until_settled() -> None:
     recs = _records(50)
     for r in recs:
         r.hashes = {}
-    sp = SpooledRecords(lambda r: bool(r.hashes) or r.kind != "file")
+    sp = SpooledRecords(lambda r: bool(r.hashes) or r.kind != "file", keep=0)
     for r in recs:
         sp.append(r)
     sp.settle()
@@ -116,16 +117,30 @@ def test_spooled_records_keep_the_newest_live_until_settled() -> None:
     assert Manifest(_session(), sp).to_json() == Manifest(_session(), recs).to_json()   # type: ignore[arg-type]
 
 
-def test_a_manifest_parsed_as_it_streams_by_is_the_manifest() -> None:
+def test_spooled_records_keep_up_to_keep_as_objects() -> None:
+    """Up to `keep` settled records stay the job's own objects (no encode/decode per pass); past it, the
+    oldest go to disk, in order."""
+    recs = _records(50)
+    sp = SpooledRecords(lambda r: True, keep=30)
+    for r in recs:
+        sp.append(r)
+    sp.settle(everything=True)
+    assert all(sp[i] is recs[i] for i in range(20, 50)) and sp[19] is not recs[19] and sp[19] == recs[19]
+    assert list(sp) == recs and Manifest(_session(), sp).to_json() == Manifest(_session(), recs).to_json()  # type: ignore[arg-type]
+
+
+def test_a_manifest_parsed_as_it_streams_by_is_the_manifest(monkeypatch: pytest.MonkeyPatch) -> None:
     recs = _records(2500)
     m = Manifest(_session(), recs)
     raw = m.to_json()
     rng = random.Random(15)
-    for _ in range(3):
-        got = parse_manifest_chunks(_split(raw, rng), "test")
-        assert isinstance(got.files, RecordFile)
-        assert got.session == m.session and list(got.files) == recs
-        assert got.to_json() == raw
+    for keep, held in ((1000, RecordFile), (10_000, list)):     # past KEEP_IN_MEMORY records: on disk
+        monkeypatch.setattr(record_file, "KEEP_IN_MEMORY", keep)
+        for _ in range(3):
+            got = parse_manifest_chunks(_split(raw, rng), "test")
+            assert isinstance(got.files, held)
+            assert got.session == m.session and list(got.files) == recs
+            assert got.to_json() == raw
     # what earlier versions wrote (indented, one value a line) parses to the same
     old = json.dumps(m.to_dict(), indent=2, ensure_ascii=False).encode("utf-8", "surrogateescape")
     assert list(parse_manifest_chunks(_split(old, rng), "test").files) == recs
