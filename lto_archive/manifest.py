@@ -11,7 +11,7 @@ import json
 import math
 from dataclasses import MISSING, asdict, dataclass, field
 from datetime import datetime, timezone
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -141,17 +141,17 @@ class Manifest:
     files: list[FileRecord]
 
     def _head(self) -> dict[str, Any]:
-        provable = [f for f in self.files if f.kind == "file"]
+        files = size = ok = 0
+        for f in self.files:        # one pass, no list of them (10^6 records on disk: record_file.py)
+            if f.kind == "file":
+                files += 1
+                size += f.size
+                ok += f.status == OK
         return {
             "format": MANIFEST_FORMAT,
             "version": MANIFEST_VERSION,
             "session": {k: v for k, v in asdict(self.session).items() if k not in OMITTED_WHEN_EMPTY or v},
-            "totals": {
-                "files": len(provable),
-                "bytes": sum(f.size for f in provable),
-                "ok": sum(1 for f in provable if f.status == OK),
-                "problems": sum(1 for f in provable if f.status != OK),
-            },
+            "totals": {"files": files, "bytes": size, "ok": ok, "problems": files - ok},
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,6 +162,10 @@ class Manifest:
         (10^5 files: ~40 MB of JSON, which to_dict + join held four times over)."""
         head = json.dumps(self._head(), ensure_ascii=False)[:-1]
         dumps = json.JSONEncoder(ensure_ascii=False).encode
+        lines = getattr(self.files, "json_lines", None)     # a RecordFile holds each record's line already
+        if lines is not None:
+            yield from _joined_lines(f'{head}, "files": [\n '.encode("utf-8", "surrogateescape"), lines(), chunk_size)
+            return
         per = max(1, chunk_size // 512)      # records per part (a record's line: ~300-500 bytes)
         records = iter(self.files)
         text, sep = f'{head}, "files": [\n ', ""
@@ -178,20 +182,11 @@ class Manifest:
     def from_dict(cls, data: dict[str, Any]) -> "Manifest":
         """The manifest in `data`; ManifestDamaged (a CorruptArchive) when it is not one, or a value has
         the wrong type (what the readers and the catalog rely on is checked here, once)."""
-        if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
-            raise ManifestDamaged("not an lto-archive manifest")
-        session, files = data.get("session"), data.get("files")
-        if not isinstance(session, dict) or not isinstance(files, list):
+        files = data.get("files") if isinstance(data, dict) else None
+        if not isinstance(files, list):
+            manifest_from_head(data, [])     # says what is wrong with it, when its head is wrong too
             raise ManifestDamaged("an lto-archive manifest without its session or its list of files")
-        info = SessionInfo(**_typed(SessionInfo, session, "session"))
-        odd = [k for k, v in vars(info).items() if isinstance(v, str) and k != "device" and not_utf8(v)]
-        if odd:     # names of files and folders may be any bytes (surrogateescape); what we wrote never is
-            raise ManifestDamaged(f"the manifest's session has {', '.join(odd)} not in UTF-8")
-        records = _file_records(files)
-        bad = [a for a in info.algorithms if a not in ALGORITHMS]
-        if bad:
-            raise ManifestDamaged(f"the manifest names unknown hash algorithms: {', '.join(bad)}")
-        return cls(info, records)
+        return manifest_from_head(data, file_records(files))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> "Manifest":
@@ -207,7 +202,7 @@ class Manifest:
                 raise TypeError("no list of files")
             return m
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise CorruptArchive(f"the manifest {what} is damaged: it cannot be parsed ({_why(exc)})") from None
+            raise CorruptArchive(f"the manifest {what} is damaged: it cannot be parsed ({why(exc)})") from None
 
     def checksum_lists(self) -> dict[str, bytes]:
         """File name -> contents, one list per algorithm, for md5sum -c / xxhsum -c.
@@ -294,7 +289,40 @@ class Manifest:
         yield "".join(out)
 
 
-def _why(exc: Exception) -> str:
+def _joined_lines(head: bytes, lines: Iterator[Any], chunk_size: int) -> Iterator[bytes]:
+    """The manifest's bytes from its head and its records' lines: what json_chunks makes of the records."""
+    buf = bytearray(head)
+    sep = b""
+    for line in lines:
+        buf += sep
+        buf += line
+        sep = b",\n "
+        if len(buf) >= chunk_size:
+            yield bytes(buf)
+            buf.clear()
+    buf += b"\n]}\n"
+    yield bytes(buf)
+
+
+def manifest_from_head(head: Any, records: Sequence[FileRecord]) -> Manifest:
+    """The manifest of a document's head (format, session) and its file records (checked already): the
+    session checked as `Manifest.from_dict` checks it; ManifestDamaged when it is wrong."""
+    if not isinstance(head, dict) or head.get("format") != MANIFEST_FORMAT:
+        raise ManifestDamaged("not an lto-archive manifest")
+    session = head.get("session")
+    if not isinstance(session, dict):
+        raise ManifestDamaged("an lto-archive manifest without its session or its list of files")
+    info = SessionInfo(**_typed(SessionInfo, session, "session"))
+    odd = [k for k, v in vars(info).items() if isinstance(v, str) and k != "device" and not_utf8(v)]
+    if odd:     # names of files and folders may be any bytes (surrogateescape); what we wrote never is
+        raise ManifestDamaged(f"the manifest's session has {', '.join(odd)} not in UTF-8")
+    bad = [a for a in info.algorithms if a not in ALGORITHMS]
+    if bad:
+        raise ManifestDamaged(f"the manifest names unknown hash algorithms: {', '.join(bad)}")
+    return Manifest(info, records)  # type: ignore[arg-type]
+
+
+def why(exc: Exception) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 120 else text[:117] + "..."
 
@@ -317,13 +345,19 @@ def load_json(raw: str | bytes | bytearray | memoryview, what: str) -> Any:
         doc = json.loads(raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "surrogateescape"))
     except (ValueError, RecursionError) as exc:
         raise ManifestDamaged(f"the {what} cannot be parsed: {str(exc)[:200]}") from None
+    check_depth(doc, what)
+    return doc
+
+
+def check_depth(doc: Any, what: str, levels: int = MAX_JSON_DEPTH) -> None:
+    """ManifestDamaged when `doc` nests deeper than `levels` (ours nest 4 deep; a deeper one would break
+    whoever walks it recursively)."""
     level, depth = [doc], 0
-    while level:        # ours nest 4 deep; a deeper one would break whoever walks it recursively
+    while level:
         depth += 1
-        if depth > MAX_JSON_DEPTH:
+        if depth > levels:
             raise ManifestDamaged(f"the {what} nests deeper than any lto-archive writes ({MAX_JSON_DEPTH} levels)")
         level = [v for c in level if isinstance(c, (dict, list)) for v in (c.values() if isinstance(c, dict) else c)]
-    return doc
 
 
 def _type_ok(value: Any, kind: str) -> bool:
@@ -397,7 +431,7 @@ def _signature_ints(sig: tuple[type, ...]) -> tuple[int, ...] | None:
     return ints
 
 
-def _file_records(files: list[Any]) -> list[FileRecord]:
+def file_records(files: list[Any], first: int = 0) -> list[FileRecord]:
     """Every FileRecord of a manifest's list. The fast path takes a record as the writers write it (all
     fields, in order, exact JSON types, ints in range, hashes all strings, no span part) with one signature
     lookup; anything else goes through `_typed`, which accepts or refuses it (ManifestDamaged) field by field."""
@@ -415,7 +449,7 @@ def _file_records(files: list[Any]) -> list[FileRecord]:
                         and all(type(h) is str for h in hashes.values())):
                     append(FileRecord(*vals))
                     continue
-        append(FileRecord(**_typed(FileRecord, f, f"file {i}")))
+        append(FileRecord(**_typed(FileRecord, f, f"file {first + i}")))
     return out
 
 

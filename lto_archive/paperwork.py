@@ -14,9 +14,9 @@ import os
 import struct
 import tempfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import py7zr
 
@@ -83,21 +83,37 @@ def pack_stored(items: Iterable[tuple[str, Iterable[bytes]]], *, password: str |
     is known before it is made (`stored_bound`); AES-256 with the names hidden when a password is given. Each
     item is taken in turn into a temporary folder, so only one is held in memory at a time (a manifest of
     10^6 files is hundreds of MB): for a session's paperwork on tape."""
+    return b"".join(pack_stored_chunks(items, password=password))
+
+
+def pack_stored_chunks(items: Iterable[tuple[str, Iterable[bytes]]], *, password: str | None = None,
+                       chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """`pack_stored`'s bytes in parts of `chunk_size`, read from the archive made in a temporary folder (which
+    goes once they are all taken): the archive is never held whole."""
     with tempfile.TemporaryDirectory(prefix="lto-archive-paperwork-") as tmp:
-        root = Path(tmp)
-        names: dict[str, Path] = {}
-        for name, chunks in items:
-            names[name] = root / f"{len(names)}"
-            with open(names[name], "wb") as fh:
-                for chunk in chunks:
-                    fh.write(chunk)
-        out = root / "archive.7z"
-        filters = [{"id": py7zr.FILTER_COPY}] + ([{"id": py7zr.FILTER_CRYPTO_AES256_SHA256}] if password else [])
-        with py7zr.SevenZipFile(out, "w", password=password, header_encryption=password is not None,
-                                filters=filters) as z:
-            for name in sorted(names):
-                z.write(names[name], name)
-        return out.read_bytes()
+        out = _pack_into(Path(tmp), items, password)
+        with open(out, "rb") as fh:
+            while part := fh.read(chunk_size):
+                yield part
+
+
+def _pack_into(root: Path, items: Iterable[tuple[str, Iterable[bytes]]], password: str | None) -> Path:
+    """The .7z of `items` made in folder `root`: its path."""
+    names: dict[str, Path] = {}
+    for name, chunks in items:
+        names[name] = root / f"{len(names)}"
+        with open(names[name], "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+    out = root / "archive.7z"
+    filters = [{"id": py7zr.FILTER_COPY}] + ([{"id": py7zr.FILTER_CRYPTO_AES256_SHA256}] if password else [])
+    with py7zr.SevenZipFile(out, "w", password=password, header_encryption=password is not None,
+                            filters=filters) as z:
+        for name in sorted(names):
+            z.write(names[name], name)
+    for item in names.values():
+        item.unlink()       # (only the archive stays in the folder)
+    return out
 
 
 def stored_bound(content: int, names: int) -> int:
@@ -107,15 +123,23 @@ def stored_bound(content: int, names: int) -> int:
     return content + 4096 + names * 640
 
 
-def check_packed(data: bytes, *, password: str | None = None) -> str:
-    """Why the bytes of a .7z are not a whole archive ("" when they are): without a password an encrypted
-    one is checked as far as it can be (its signature header and the CRC of its header); any other is read
-    to its end, every file against its CRC."""
-    problem = _structure_problem(data)
+def check_packed(data: bytes | BinaryIO, *, password: str | None = None) -> str:
+    """Why the bytes of a .7z (or a file of them, e.g. spooled: never held whole) are not a whole archive (""
+    when they are): without a password an encrypted one is checked as far as it can be (its signature header
+    and the CRC of its header); any other is read to its end, every file against its CRC."""
+    fh: BinaryIO = io.BytesIO(data) if isinstance(data, bytes) else data
+    size = fh.seek(0, io.SEEK_END)
+
+    def read_at(offset: int, n: int) -> bytes:
+        fh.seek(offset)
+        return fh.read(n)
+
+    problem = _structure_problem(read_at, size)
     if problem:
         return problem
     try:
-        with py7zr.SevenZipFile(io.BytesIO(data), "r", password=password) as z:
+        fh.seek(0)
+        with py7zr.SevenZipFile(fh, "r", password=password) as z:
             bad = z.testzip()
     except py7zr.exceptions.PasswordRequired:
         return ""                 # encrypted: its structure is whole; its content needs the password
@@ -124,16 +148,18 @@ def check_packed(data: bytes, *, password: str | None = None) -> str:
     return f"{bad} does not match its CRC" if bad is not None else ""
 
 
-def _structure_problem(data: bytes) -> str:
-    """The 7z signature header: its CRC, and the CRC and place of the header it points to."""
-    if len(data) < 32 or data[:6] != _SIGNATURE:
+def _structure_problem(read_at: Callable[[int, int], bytes], length: int) -> str:
+    """The 7z signature header: its CRC, and the CRC and place of the header it points to (`read_at(offset,
+    n)` gives the archive's bytes there, `length` its size)."""
+    start = read_at(0, 32)
+    if length < 32 or start[:6] != _SIGNATURE:
         return "it is not a 7z archive (no 7z signature)"
-    start_crc, offset, size, header_crc = struct.unpack_from("<IQQI", data, 8)
-    if zlib.crc32(data[12:32]) != start_crc:
+    start_crc, offset, size, header_crc = struct.unpack_from("<IQQI", start, 8)
+    if zlib.crc32(start[12:32]) != start_crc:
         return "its signature header does not match its CRC"
-    if 32 + offset + size != len(data):
-        return f"it is {len(data)} bytes, its header says {32 + offset + size}"
-    if zlib.crc32(data[32 + offset:32 + offset + size]) != header_crc:
+    if 32 + offset + size != length:
+        return f"it is {length} bytes, its header says {32 + offset + size}"
+    if zlib.crc32(read_at(32 + offset, size)) != header_crc:
         return "its header does not match its CRC"
     return ""
 

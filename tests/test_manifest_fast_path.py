@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, seed, settings
 from hypothesis import strategies as st
 
-from lto_archive.manifest import FileRecord, ManifestDamaged, _file_records, _typed
+from lto_archive.manifest import FileRecord, ManifestDamaged, file_records, _typed
 
 GOOD = {"path": "A001/C001.mov", "kind": "file", "size": 12, "mtime": "2026-12-07T13:00:00.000000Z",
         "mode": 0o644, "hashes": {"xxh128": "0" * 32}, "status": "ok", "message": "", "source": "/c/A001",
@@ -36,9 +36,9 @@ def outcome(fn: Any, files: list[Any]) -> Any:
 
 def test_a_record_as_written_takes_the_fast_path_and_equals_the_slow_one() -> None:
     rec = FileRecord(**GOOD)
-    assert _file_records([dict(GOOD), dict(GOOD, tape_file=None, block=None)]) == slow(
+    assert file_records([dict(GOOD), dict(GOOD, tape_file=None, block=None)]) == slow(
         [dict(GOOD), dict(GOOD, tape_file=None, block=None)])
-    assert _file_records([vars(rec)]) == [rec]
+    assert file_records([vars(rec)]) == [rec]
 
 
 @pytest.mark.parametrize("change", [{"size": True}, {"size": 2**63}, {"offset": -(2**63) - 1}, {"size": 1.0},
@@ -47,8 +47,8 @@ def test_a_record_as_written_takes_the_fast_path_and_equals_the_slow_one() -> No
 def test_a_damaged_record_is_refused_as_before(change: dict[str, Any]) -> None:
     files = [dict(GOOD), dict(GOOD, **change)]
     with pytest.raises(ManifestDamaged, match="file 1"):
-        _file_records(files)
-    assert outcome(_file_records, files) == outcome(slow, files)
+        file_records(files)
+    assert outcome(file_records, files) == outcome(slow, files)
 
 
 @seed(15)
@@ -66,4 +66,4 @@ def test_fast_and_slow_agree_on_any_record(changes: list[tuple[str, Any]], part:
     if extra:
         rec["unknown_later_field"] = 1
     files = [dict(GOOD), rec]
-    assert outcome(_file_records, files) == outcome(slow, files)
+    assert outcome(file_records, files) == outcome(slow, files)

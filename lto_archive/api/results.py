@@ -8,7 +8,7 @@ it, so a script can reach every detail the engine records without importing the 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +159,7 @@ class Listing(ReadResult):
     def to_dict(self) -> dict[str, Any]:
         return {"notes": self.raw.notes, "tape_files": [
             {"tape_file": t.tape_file, "session_id": t.session_id, "error": t.error.to_dict() if t.error else None,
-             "members": [vars(m) for m in t.members]} for t in self.tape_files]}
+             "members": [asdict(m) for m in t.members]} for t in self.tape_files]}
 
 
 @dataclass

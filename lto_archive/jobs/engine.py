@@ -30,7 +30,7 @@ early warning, verify or copy logs is written once.
 
 from __future__ import annotations
 
-from collections.abc import MutableSequence
+from collections.abc import MutableSequence, Sequence
 from typing import Any, Generic, TypeVar
 
 from ..errors import DeviceError, Interrupted
@@ -138,7 +138,7 @@ def not_written(pending: MutableSequence[SourceEntry], signum: int) -> list[File
     return out
 
 
-def close_job_session(session: SessionInfo, records: list[FileRecord], started: Any, tracker: Any,
+def close_job_session(session: SessionInfo, records: Sequence[FileRecord], started: Any, tracker: Any,
                       failed: bool = False, interrupted: int | None = None) -> None:
     """jobs.session.close_session, and the status `interrupted` for a session a signal closed at a file
     boundary (a device failure says failed whatever stopped the job)."""

@@ -25,6 +25,7 @@ from ..formats.ltfs.session import ALGORITHM_OF_XATTR
 from ..formats.ltfs.recover import SALVAGED, SALVAGED_REASON, is_salvaged
 from ..formats.ltfs.volume import VolumeState, open_volume, partition_of, read_index_at
 from ..hashing import ALGORITHMS, DEFAULT_ALGORITHMS
+from ..record_file import parse_manifest_chunks
 from ..manifest import META_DIR, OK, FileRecord, Manifest, SessionInfo
 from ..restore_target import RestoreTarget
 from ..tape.device import TapeDevice
@@ -111,8 +112,7 @@ def session_manifests(device: TapeDevice, ix: Index, block_size: int,
     for path, node in ix.files():
         if path.startswith(META_DIR + "/") and path.endswith("/manifest.json"):
             try:
-                out.append(Manifest.parse(b"".join(bytes(v) for v in read_file_bytes(device, node, block_size)),
-                                          path))
+                out.append(parse_manifest_chunks(read_file_bytes(device, node, block_size), path))
             except LtoArchiveError as exc:
                 if damage is not None:
                     damage.append(exc.message)
@@ -121,11 +121,15 @@ def session_manifests(device: TapeDevice, ix: Index, block_size: int,
 
 def expected_records(ix: Index, manifests: list[Manifest]) -> Manifest:
     """What the volume claims, as a manifest: every file with its stored hashes and copy status."""
-    status: dict[str, FileRecord] = {}
+    status: dict[str, FileRecord] = {}     # the files a session did not copy cleanly (the last word on each)
     for m in manifests:
         for rec in m.files:
-            if rec.kind == "file":
+            if rec.kind != "file":
+                continue
+            if rec.status != OK:
                 status[rec.path] = rec
+            else:
+                status.pop(rec.path, None)
     records = []
     for path, node in ix.files():
         if node.symlink is not None:

@@ -15,7 +15,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from ..errors import ArchiveError, CorruptArchive, DeviceError, EndOfMedium, LtoArchiveError, UsageError
 from ..formats.ltfs.index import Directory, times_now
@@ -25,6 +25,7 @@ from ..formats.ltfs.times import format_time, now_ns
 from ..formats.ltfs.volume import DATA_PARTITION, VolumeState, open_volume
 from ..hashing import MultiHasher
 from ..manifest import META_DIR, NOT_WRITTEN, FileRecord, Manifest, utc_now
+from ..record_file import SpooledRecords
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.blocks import records_cost
@@ -38,7 +39,7 @@ from .room import IndexBudget, MetadataBudget, index_cost, index_partition_room,
 from .spool import Kept, SessionFiles, session_file_chunks, spooled
 from .session import (TOOL, JobPlan, WriteOptions, WriteResult, add_entry, mark_unindexed, new_record,
                       keep_copy_log, new_session_info, not_reached, plan_job, prepare_medium, say_full, stop_reason,
-                      tape_devices)
+                      settled, tape_devices)
 
 INDEX_BYTES_PER_ENTRY = 1024   # measured ~800 bytes of index XML per file with two hashes; keep a margin
 NO_ROOM = "no room left on this cartridge (the final index needs its space): not written"
@@ -117,8 +118,8 @@ class _LtfsJob(WriteJob[WriteResult]):
                               "volume_uuid": v.index.volume_uuid, "tape_file": None, "partition": DATA_PARTITION,
                               "start_block": v.start} for dev, v in zip(devices, session.volumes)] \
             + [{"kind": "folder", "destination": str(f.root)} for f in plan.dests]
-        self.records: list[FileRecord] = []
-        self.manifest = Manifest(info, self.records)
+        self.records = SpooledRecords(settled)     # on disk once settled (record_file.py), as write_archive's
+        self.manifest = Manifest(info, cast("list[FileRecord]", self.records))
         self.tracker = plan.tracker(progress)
         self.remaining = min(dev.medium().remaining for dev in devices)      # the data partition's
         self.ip_room = min(index_partition_room(dev) for dev in devices)     # the index partition's copy
@@ -164,6 +165,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         if rec.kind != "file" or added is not None:
             self.journal.placed(rec, length=added.copied if added else 0,
                                 blocks=list(added.start_blocks) if added else [])
+        self.records.settle()
         if self.session.checkpoint_due() and self.room_left(self.index_budget.bytes) >= 0:
             self.session.write_data_index()
             self.indexed()
@@ -192,6 +194,7 @@ class _LtfsJob(WriteJob[WriteResult]):
         """The session's metadata files, the final data-partition index, the index partition."""
         session = self.session
         self.stream.flush_hashes()
+        self.records.settle(everything=True)
         mhl_job.finish(self.plan.cards, self.manifest)  # ingest check against the cards' histories
         close_job_session(self.info, self.records, self.started, self.tracker, interrupted=self.interrupted)
         # one file per path on LTFS: a card's new history sits in this session's metadata folder
@@ -234,7 +237,7 @@ class _LtfsJob(WriteJob[WriteResult]):
 
 
 def _finish_destinations(result: WriteResult, session: LtfsSession, stream: RecordStream, covered: list[int],
-                         records: list[FileRecord], dests: list[FolderDestination], cards: list[mhl_job.CardHistory],
+                         records: Sequence[FileRecord], dests: list[FolderDestination], cards: list[mhl_job.CardHistory],
                          manifest: Manifest, error: LtoArchiveError | None, opts: WriteOptions) -> None:
     """Folders get the metadata and the cards' histories; every volume and folder is read back on its own."""
     from .ltfs_read import read_ltfs
@@ -274,7 +277,7 @@ def _finish_destinations(result: WriteResult, session: LtfsSession, stream: Reco
         tape["failed"] = [{"path": f["path"], "reason": f["reason"]} for f in r.failed]
         if r.failed:
             tape["status"], tape["error"] = "failed", f"{len(r.failed)} file(s) failed read-back"
-    expected = {f.path: f.hashes for f in manifest.files if f.status == "ok" and f.hashes}
+    expected = {f.path: f.hashes for f in manifest.files if f.status == "ok" and f.hashes} if dests else {}
     result.destinations = tapes + verify_folders(dests, expected, tuple(opts.algorithms))
     result.folders = [d.result for d in dests]
 
@@ -364,8 +367,8 @@ def add_metadata(session: LtfsSession, manifest: Manifest, history: dict[str, by
         _add_hashed(writer, path, data, now, algorithms)
     for path, make in (files.items() if files is not None else session_file_chunks(manifest)):
         if path.endswith("/manifest.json"):
-            for epath, data in (evidence or {}).items():    # the evidence before the manifest, which ends it
-                _add_hashed(writer, epath, data, now, algorithms)
+            for epath, edata in (evidence or {}).items():    # the evidence before the manifest, which ends it
+                _add_hashed(writer, epath, edata, now, algorithms)
         h = MultiHasher(algorithms)
         kept = make.spooled() if isinstance(make, Kept) else None
         sp = kept if kept is not None else spooled(make, h)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..manifest import CHANGED, META_DIR, OK, FileRecord, Manifest
+from ..manifest import CHANGED, META_DIR, OK, Manifest
 from ..mhl.model import HISTORY_FOLDER, History
 from ..mhl.reader import read_history
 from ..mhl.writer import formats_to_hash, generation_from_manifest, history_files, storable
@@ -69,17 +69,12 @@ def prepare(sources: list[str | Path], entries: list[SourceEntry], algorithms: t
 
 def finish(cards: list[CardHistory], manifest: Manifest) -> None:
     """Build each card's new generation; mark files that contradict the card's history."""
-    by_path: dict[str, FileRecord] | None = None     # made only when a file contradicts a history
+    by_path: dict[str, int] | None = None     # made only when a file contradicts a history
     for card in cards:
         # names XML cannot hold (control characters) stay out of the history, said in the notes
-        kept: list[FileRecord] = []
-        left_out: list[str] = []
-        under = card.top + "/"
-        for r in manifest.files:
-            if storable(r.path):
-                kept.append(r)
-            elif r.path.startswith(under):
-                left_out.append(r.path)
+        left_out = [r.path for r in manifest.files if r.path.startswith(card.top + "/") and not storable(r.path)]
+        # (all storable, the usual case: the records as they are, never a list of 10^6 of them)
+        kept = [r for r in manifest.files if storable(r.path)] if left_out else manifest.files
         if left_out:
             card.notes.append(f"{len(left_out)} file(s) of {card.top} have names an ASC MHL manifest cannot hold "
                               f"and are not in its history: {', '.join(repr(p) for p in left_out[:5])}")
@@ -89,13 +84,15 @@ def finish(cards: list[CardHistory], manifest: Manifest) -> None:
             if outcome != "failed":
                 continue
             if by_path is None:
-                by_path = {r.path: r for r in manifest.files}
-            rec = by_path.get(f"{card.top}/{rel}")
+                by_path = {r.path: i for i, r in enumerate(manifest.files)}
+            i = by_path.get(f"{card.top}/{rel}", -1)
+            rec = manifest.files[i] if i >= 0 else None
             if rec is not None and rec.status == OK:
                 fmt, (want, got) = next(iter(build.mismatches.get(rel, {"?": ("?", "?")}).items()))
                 rec.status = CHANGED
                 rec.message = (f"differs from the card's ASC MHL history ({fmt} {got}, recorded {want}): "
                                f"the card was altered after it was first hashed")
+                manifest.files[i] = rec     # (records on disk: kept by writing it back)
         card.files.update(history_files(card.top, build.generation, card.prior))
 
 

@@ -36,12 +36,13 @@ from .restore_proof import (DAMAGED_SUFFIX, EVIDENCE, NO_EVIDENCE, footer_mismat
 from ..tape.device import TapeDevice
 from .journal import load_copy_log
 from .read_data import hash_chunks, hash_member
+from .spool import read_manifest
 from .restore_choice import pass_over_older
 from .session_evidence import EvidenceCheck
 from ..progress import ProgressCallback, ProgressTracker
 
 
-@dataclass
+@dataclass(slots=True)
 class MemberSeen:
     """A member as found on tape, with the hashes of the bytes read back."""
 
@@ -273,7 +274,9 @@ class Walker:
         self.result = TapeFileResult(n)
         self.ours = False             # a session record was read: lto-archive wrote this tape file
         self.manifest_seen = False
-        self.footed: list[tuple[Any, MemberSeen]] = []   # files read and hashed, for their own evidence
+        # files read and hashed, for their own evidence in a tape file without a manifest (own_evidence): the
+        # path, and the member as read when it can carry any (a TAR member cannot: not kept, 10^6 of them)
+        self.footed: list[tuple[str, Any, MemberSeen | None]] = []
         self.evidence = EvidenceCheck()
         self.reader: Any = None
 
@@ -324,20 +327,18 @@ class Walker:
             self.algorithms = self.algorithms or tuple(doc.get("algorithms") or DEFAULT_ALGORITHMS)
             self.volume = self.volume or bool(doc.get("span"))    # AXF: a span volume says so first
             return
-        if m.path == MANIFEST_MEMBER:
-            raw = reader.read_data(m)
+        if m.path == MANIFEST_MEMBER:       # parsed as it streams by, restored as it passes (spool.read_manifest)
             self.manifest_seen = True
-            if self.target is not None:
-                self._restore_bytes(f"{META_DIR}/tape-file-{self.n}/manifest.json", m, raw)
-            try:
-                res.manifest = Manifest.parse(raw, MANIFEST_MEMBER)
-                res.manifest_source = "tape"
-            except CorruptArchive as exc:     # present but unreadable: damage, never absence
-                self.damage(exc.message)
+            got = read_manifest(reader.iter_data(m), self.target, f"{META_DIR}/tape-file-{self.n}/manifest.json", m)
+            res.manifest, res.manifest_source = got.manifest, "tape" if got.manifest is not None else ""
+            if got.damage:        # present but unreadable: damage, never absence
+                self.damage(got.damage)
+            if got.refused is not None:
+                refuse(res, got.rel, got.refused)
             return
         if m.path.startswith(_META_PREFIX):
             check = self.hash_files and EvidenceCheck.is_evidence(m.path)    # the session's paperwork, custody
-            data = reader.read_data(m) if self.target is not None or check else b""
+            data: Any = reader.read_data(m) if self.target is not None else reader.iter_data(m) if check else b""
             if check:
                 self.evidence.check(m.path, data, on_damage=self.damage)
             if self.target is not None:
@@ -359,7 +360,8 @@ class Walker:
         if m.kind == "file":
             self.tracker.file_done()
             if seen.hashes:
-                self.footed.append((m, seen))
+                kept = hasattr(getattr(m, "extra", None), "footer") or hasattr(reader, "evidence")   # AXF, cpio
+                self.footed.append((m.path, m, seen) if kept else (m.path, None, None))
 
     def _part(self, reader: TarReader, m: TarMember, seen: MemberSeen) -> bool:
         """A span volume's member that may be a part of a split file: hash it; a part is never

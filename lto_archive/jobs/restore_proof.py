@@ -87,18 +87,18 @@ def own_evidence(reader: Any, m: Any, seen: "MemberSeen") -> tuple[str, str | No
 def judge_alone(result: "TapeFileResult", walker: "Walker", *, accept_unproven: bool = False) -> None:
     """No manifest for this tape file: each file read is judged by its own evidence (`own_evidence`); a file
     with none is unproven, never ok (or, with `accept_unproven`, listed as accepted so)."""
-    for m, seen in walker.footed:
-        ev = own_evidence(walker.reader, m, seen)
+    for path, m, seen in walker.footed:
+        ev = own_evidence(walker.reader, m, seen) if seen is not None else None
         if ev is None and accept_unproven:
-            result.accepted.append(m.path)
+            result.accepted.append(path)
         elif ev is None:
-            result.unproven.append({"path": m.path, "reason": f"{NO_EVIDENCE}: no lto-archive manifest, and it "
+            result.unproven.append({"path": path, "reason": f"{NO_EVIDENCE}: no lto-archive manifest, and it "
                                     f"carries no checksum of its own (pass a copy log or journal with --manifest)"})
         elif ev[1]:
-            result.failed.append({"path": m.path, "reason": f"{ev[1]} ({ev[0]})"})
+            result.failed.append({"path": path, "reason": f"{ev[1]} ({ev[0]})"})
         else:
-            result.verified.append(m.path)
-            result.proven_by[m.path] = ev[0]
+            result.verified.append(path)
+            result.proven_by[path] = ev[0]
 
 
 def footer_mismatch(m: Any, seen: "MemberSeen") -> str | None:

@@ -96,7 +96,7 @@ class WriteResult:
 
     @property
     def problems(self) -> list[FileRecord]:
-        return [f for f in self.files if f.status != OK]
+        return [f for f in self.manifest.files if f.kind == "file" and f.status != OK]
 
     @property
     def status(self) -> str:
@@ -120,7 +120,7 @@ class WriteResult:
         m.session.tape_file, m.session.start_block = dest.get("tape_file"), dest.get("start_block")
         own = self.blocks.get(i)                   # LTFS: each volume's indexes move its blocks on
         lead = dest.get("lead", 0) - first.get("lead", 0)   # AXF: its own volume structures before the object
-        for rec in m.files:
+        for k, rec in enumerate(m.files):
             if own is not None:
                 rec.block = own.get(rec.path)
             elif rec.block is not None and first.get("start_block") is not None and dest.get("start_block") is not None:
@@ -129,6 +129,7 @@ class WriteResult:
                 rec.block = rec.block - first["start_block"] + dest["start_block"] + lead // m.session.record_size
             if rec.tape_file is not None:
                 rec.tape_file = dest.get("tape_file")
+            m.files[k] = rec       # (records on disk: a change is kept by writing it back)
         return dataclasses.replace(self, manifest=m)
 
     def raise_for_status(self) -> None:
@@ -191,6 +192,12 @@ def new_record(entry: SourceEntry) -> FileRecord:
     mode, mtime = entry.mode_mtime()
     return FileRecord(path=entry.name, kind=entry.kind, size=entry.size, mtime=iso(mtime),
                       mode=mode & 0o7777, source=entry.source)
+
+
+def settled(rec: FileRecord) -> bool:
+    """A record the job will not change any more in its normal course (its hashes are in, or it has none to
+    wait for): record_file.SpooledRecords may put it on disk."""
+    return rec.kind != "file" or bool(rec.hashes) or rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN)
 
 
 def placer(rec: FileRecord, pos, rs: int):  # type: ignore[no-untyped-def]
@@ -343,6 +350,7 @@ def mark_lost(records: Sequence[FileRecord], ends: dict[int, int] | Sequence[int
     `on_tape` is how many bytes of the tape file the device took.
     """
     first_lost: FileRecord | None = None
+    last = len(records) - 1
     for i, rec in enumerate(records):
         end = end_of(ends, i, rec)
         if end is not None and end <= on_tape:
@@ -350,11 +358,13 @@ def mark_lost(records: Sequence[FileRecord], ends: dict[int, int] | Sequence[int
         if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN):
             continue
         # a file is lost when some of it went out: it has an end, or it is the one being written
-        if first_lost is None and rec.kind == "file" and (end is not None or rec is records[-1]):
+        if first_lost is None and rec.kind == "file" and (end is not None or i == last):
             first_lost = rec
             rec.status, rec.message = LOST, f"the device failed while writing this file: {exc.message}"
         else:
             rec.status, rec.message = NOT_WRITTEN, "the device failed before this file"
+        if not isinstance(records, list):
+            records[i] = rec       # type: ignore[index]   # records on disk (record_file.py): kept so
     if first_lost is not None:
         exc.message = f"{exc.message} (while writing {first_lost.path}; every file before it is complete on tape)"
         exc.args = (exc.message,)
@@ -369,10 +379,11 @@ def end_of(ends: dict[int, int] | Sequence[int], i: int, rec: FileRecord) -> int
     return end if end >= 0 else None
 
 
-def mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) -> None:
+def mark_unindexed(records: Sequence[FileRecord], covered: int, exc: DeviceError) -> None:
     """After a device failure only what an index on tape describes is on the volume."""
     first = None
-    for rec in records[covered:]:
+    for i in range(covered, len(records)):
+        rec = records[i]
         if rec.status in (UNREADABLE, SKIPPED, NOT_WRITTEN) or rec.kind != "file":
             continue
         if first is None:
@@ -380,13 +391,14 @@ def mark_unindexed(records: list[FileRecord], covered: int, exc: DeviceError) ->
         rec.status = LOST
         rec.message = ("the device failed before an index described this file: it is not on the volume "
                        f"({exc.message})")
+        records[i] = rec       # type: ignore[index]   # (records on disk, record_file.py: kept by writing it back)
     lost = (f"files from {first.path} on are not in the volume's index; every file before it is"
             if first is not None else "every file is in an index on the data partition, but the volume was not closed")
     exc.message = f"{exc.message} ({lost}; run 'lto-archive ltfs recover' before writing again)"
     exc.args = (exc.message,)
 
 
-def close_session(session: SessionInfo, records: list[FileRecord], started: datetime, tracker: ProgressTracker,
+def close_session(session: SessionInfo, records: Sequence[FileRecord], started: datetime, tracker: ProgressTracker,
                    failed: bool = False) -> None:
     files = [r for r in records if r.kind == "file"]
     now = utc_now()
@@ -410,8 +422,8 @@ def write_copy_log(manifest: Manifest, log_dir: Path) -> list[Path]:
     paths = [base.with_suffix(".json"), base.with_suffix(".log")]
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(paths[0], manifest.to_json())
-        atomic_write(paths[1], manifest.copy_log_text(), errors="surrogateescape")
+        atomic_write(paths[0], manifest.json_chunks())
+        atomic_write(paths[1], manifest.copy_log_chunks())
     except OSError as exc:
         raise JobIncomplete(f"the copy log of session {manifest.session.session_id} could not be written in the "
                             f"log folder {log_dir}: {exc.strerror}; the session is on tape (its copy-log member "
@@ -419,7 +431,7 @@ def write_copy_log(manifest: Manifest, log_dir: Path) -> list[Path]:
     return paths
 
 
-def say_full(tapes: list[dict[str, Any]], records: list[FileRecord]) -> None:
+def say_full(tapes: list[dict[str, Any]], records: Sequence[FileRecord]) -> None:
     """The cartridge filled up (no room, or the early-warning zone): each tape's line says so, never a bare
     "ok" under files not written (tape-file and LTFS jobs alike)."""
     left = sum(1 for r in records if r.kind == "file" and r.status == NOT_WRITTEN)
@@ -432,7 +444,7 @@ def say_full(tapes: list[dict[str, Any]], records: list[FileRecord]) -> None:
                              f"across cartridges)")
 
 
-def not_reached(records: list[FileRecord], seen: set[str], error: LtoArchiveError) -> list[dict[str, str]]:
+def not_reached(records: Sequence[FileRecord], seen: set[str], error: LtoArchiveError) -> list[dict[str, str]]:
     """The files written well that a read-back stopped by `error` did not reach: not proven, each named."""
     return [{"path": r.path, "reason": f"not proven: the read-back stopped before it ({error.message})"}
             for r in records if r.status == OK and r.kind == "file" and r.path not in seen]

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..chain import CHECKPOINT, canonical, checkpoint_data, link, read_jsonl, verify_chain
 from ..manifest import META_DIR, Manifest, SessionInfo, iso, utc_now
-from .spool import Parts, SessionFiles, session_file_chunks
+from .spool import Parts, SessionFiles, Spooled, session_file_chunks
 from ..paperwork import CUSTODY_NAME, PAPERWORK_NAME, check_packed, pack_stored, stored_bound
 
 CUSTODY_MEMBER = f"{META_DIR}/{CUSTODY_NAME}"
@@ -165,15 +165,17 @@ class EvidenceCheck:
     def is_evidence(path: str) -> bool:
         return path.rsplit("/", 1)[-1] in (PAPERWORK_NAME, CUSTODY_NAME) and path.startswith(META_DIR + "/")
 
-    def check(self, path: str, data: bytes, on_damage: Callable[[str], None] | None = None) -> str:
+    def check(self, path: str, data: bytes | Iterable[Any], on_damage: Callable[[str], None] | None = None) -> str:
         """Why the member `path` with `data` is not sound ("" when it is; else also said to `on_damage`). The
         files' proofs never depend on it: a damaged paperwork is damage of the tape file, nothing more."""
-        if path.endswith("/" + PAPERWORK_NAME):
+        if path.endswith("/" + PAPERWORK_NAME):      # (chunks: spooled, never held whole)
             self.paperwork = path
-            self.paperwork_sha256 = hashlib.sha256(data).hexdigest()
-            why = check_packed(data)
+            sha = hashlib.sha256()
+            with Spooled([data] if isinstance(data, bytes) else (bytes(c) for c in data), sha) as sp:
+                self.paperwork_sha256 = sha.hexdigest()
+                why = check_packed(sp.file)
         else:
-            why = self._custody_problem(data)
+            why = self._custody_problem(data if isinstance(data, bytes) else b"".join(bytes(c) for c in data))
         if why.startswith("its SHA-256"):
             why = f"its paperwork ({self.paperwork}) is damaged: {why}"
         elif why:

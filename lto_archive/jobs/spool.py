@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from types import TracebackType
 from typing import Any
 
-from ..manifest import META_DIR
+from ..errors import CorruptArchive, LtoArchiveError, RestoreConflict, UnsafePath
+from ..manifest import MANIFEST_MEMBER, META_DIR, Manifest
+from ..record_file import parse_manifest_chunks
 
 SPOOL_CHUNK = 1 << 20
 
@@ -80,6 +83,81 @@ def add_member(writer: Any, name: str, make: Parts, mtime_ns: int) -> Any:
         return writer.add_bytes(name, b"".join(make()), mtime_ns)
     with sp:
         return add_chunks(name, sp.chunks(), mtime_ns, size=sp.size)
+
+
+def add_spooled(writer: Any, name: str, data: bytes | Spooled, mtime_ns: int) -> Any:
+    """A member whose bytes are given, or spooled already (then streamed from the spool, which is closed)."""
+    if not isinstance(data, Spooled):
+        return writer.add_bytes(name, data, mtime_ns)
+    with data:
+        add_chunks = getattr(writer, "add_chunks", None)
+        if add_chunks is None:
+            return writer.add_bytes(name, b"".join(data.chunks()), mtime_ns)
+        return add_chunks(name, data.chunks(), mtime_ns, size=data.size)
+
+
+class _Passing:
+    """A member's chunks, each written to `out` (a restore's open file, or None) as it passes; `failed`: the
+    reader raised inside the member."""
+
+    def __init__(self, chunks: Iterator[Any], out: Any) -> None:
+        self.chunks, self.out, self.failed = chunks, out, False
+
+    def __iter__(self) -> "_Passing":
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            c = next(self.chunks)
+        except StopIteration:
+            raise
+        except BaseException:
+            self.failed = True
+            raise
+        if self.out is not None:
+            self.out.write(c)
+        return c
+
+
+@dataclass
+class ManifestRead:
+    """A manifest member as read: its manifest, or why it is damaged; a restore's refusal of its copy."""
+
+    rel: str = ""                        # where a restore puts it
+    manifest: Manifest | None = None
+    damage: str = ""
+    refused: LtoArchiveError | None = None
+
+
+def read_manifest(chunks: Iterator[Any], target: Any, rel: str, member: Any) -> ManifestRead:
+    """A tape file's manifest member (its data `chunks`) parsed as it streams by (record_file.py: its records on
+    disk), and restored as `rel` under `target` (None: not restored) as it passes, every byte of it, damaged or
+    not. The reader failing inside it (the tape file cut short) raises, nothing of it restored."""
+    got = ManifestRead(rel)
+    out = None
+    if target is not None:
+        try:
+            out = target.open_file(rel, member.mode & 0o777, mtime_ns=member.mtime_ns)
+        except (UnsafePath, RestoreConflict) as exc:
+            got.refused = exc
+    passing = _Passing(chunks, out)
+    try:
+        got.manifest = parse_manifest_chunks(passing, MANIFEST_MEMBER)
+    except CorruptArchive as exc:
+        if passing.failed:
+            if out is not None:
+                out.abort()
+            raise
+        got.damage = exc.message
+    if out is not None:
+        with out:
+            for _ in passing:        # the rest of a manifest the parse gave up on
+                pass
+            try:
+                out.commit()
+            except (UnsafePath, RestoreConflict) as exc:
+                got.refused = exc
+    return got
 
 
 def session_file_chunks(manifest: Any) -> Iterator[tuple[str, Parts]]:
@@ -156,4 +234,4 @@ class SessionFiles:
         self.close()
 
 
-__all__ = ["Kept", "Parts", "SessionFiles", "Spooled", "add_member", "session_file_chunks", "spooled"]
+__all__ = ["ManifestRead", "add_spooled", "read_manifest", "Kept", "Parts", "SessionFiles", "Spooled", "add_member", "session_file_chunks", "spooled"]

@@ -20,6 +20,7 @@ from ..errors import DeviceError, EndOfMedium, LtoArchiveError, UsageError
 from ..formats.registry import FormatWriter, get_format, write_format
 from ..manifest import (COPY_LOG_MEMBER, MANIFEST_MEMBER, META_DIR, NOT_WRITTEN, OK, SESSION_MEMBER, FileRecord,
                         Manifest, utc_now)
+from ..record_file import SpooledRecords
 from ..scan import SourceEntry
 from ..streaming import RecordStream
 from ..tape.device import TapeDevice
@@ -34,7 +35,7 @@ from ..progress import ProgressCallback
 from .session import (TOOL, Copied, JobPlan, WriteOptions, WriteResult, add_entry, check_copied, close_session,
                       copy_source_file, end_of, formats, keep_copy_log, mark_lost, mark_not_read_back, metadata_reserve, new_record,
                       new_session_info, placer, plan_job, prepare_medium, session_document, stop_reason, tape_devices,
-                      not_reached, say_full, write_copy_log)
+                      not_reached, say_full, settled, write_copy_log)
 from .targets import LtfsMount
 
 __all__ = ["TOOL", "Copied", "LtfsMount", "WriteOptions", "WriteResult", "check_copied", "copy_source_file", "formats",
@@ -111,8 +112,9 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.started = utc_now()
         session = self.session = new_session_info(opts, self.sources, device, medium, pos.file_number,
                                                   pos.partition, pos.block, self.started)
-        self.records: list[FileRecord] = []
-        self.manifest = Manifest(session, self.records)
+        # the records go to disk once settled (record_file.py): 16 bytes a file in memory, not ~1 KB
+        self.records = SpooledRecords(settled)
+        self.manifest = Manifest(session, cast("list[FileRecord]", self.records))
         self.tracker = self.plan.tracker(self.progress)
         self.reserve = metadata_reserve(len(self.plan.entries), len(opts.algorithms), opts.record_size)
         self.meta_budget = MetadataBudget(session, self.plan.entries, NO_ROOM, len(self.plan.cards), medium.capacity,
@@ -157,6 +159,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         self.meta_budget.written(entry, rec)
         self.ends.append(self.stream.offset)
         self.journal.placed(rec)
+        self.records.settle()
 
     def room_left(self, need: int, charged: int | None = None) -> int:
         """Bytes left once `need` more bytes of members, the metadata members, the archive's end and
@@ -186,6 +189,7 @@ class _TapeFileJob(WriteJob[WriteResult]):
         commit point: the archive's end and a filemark on every tape."""
         stream, writer, manifest = self.stream, self.writer, self.manifest
         stream.flush_hashes()
+        self.records.settle(everything=True)
         mhl_job.finish(self.plan.cards, manifest)     # ingest check against the cards' histories, new generations
         self.close_session()
         now = time.time_ns()
@@ -268,7 +272,7 @@ def _destination_results(stream: RecordStream, starts: list[Any], dests: list[Fo
     return out
 
 
-def _name_dropped_files(destinations: list[dict[str, Any]], stream: RecordStream, records: list[FileRecord],
+def _name_dropped_files(destinations: list[dict[str, Any]], stream: RecordStream, records: Sequence[FileRecord],
                         ends: array[int], record_size: int) -> None:
     """A tape dropped part-way while the others went on: its error names the file it was writing, and says
     that the files before it reached that tape."""
@@ -311,5 +315,6 @@ def _verify_destinations(result: WriteResult, stream: RecordStream, dests: list[
         if t.failed or t.error is not None:
             info["status"] = "failed"
             info["error"] = t.error.message if t.error is not None else f"{len(t.failed)} file(s) failed read-back"
-    expected = {r.path: r.hashes for r in result.files if r.status == OK and r.hashes}
-    result.destinations[len(stream.status):] = verify_folders(dests, expected, tuple(opts.algorithms))
+    if dests:
+        expected = {r.path: r.hashes for r in result.files if r.status == OK and r.hashes}
+        result.destinations[len(stream.status):] = verify_folders(dests, expected, tuple(opts.algorithms))

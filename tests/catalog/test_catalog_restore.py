@@ -365,7 +365,10 @@ def test_catalog_that_does_not_match_the_tape_fails_that_file(lib: Library) -> N
 def test_paths_the_catalog_cannot_place_are_reported(lib: Library) -> None:
     # a file the catalog knows only on a folder
     result = copy.deepcopy(lib.results["LTA001L9"][0])
-    next(f for f in result.manifest.files if f.kind == "file").path = "ONLY/ON/DISK.mov"
+    files = result.manifest.files
+    i, rec = next((i, f) for i, f in enumerate(files) if f.kind == "file")
+    rec.path = "ONLY/ON/DISK.mov"
+    files[i] = rec     # a write job's records are on disk (record_file.py): a change is written back
     shuttle = lib.root / "shuttle"
     shuttle.mkdir()
     record_write(lib.catalog, result, None, folder=shuttle)

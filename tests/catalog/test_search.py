@@ -235,7 +235,10 @@ def test_restore_plan_prefers_good_copies_and_names_what_no_tape_holds(shoot: Sh
     folder = tmp_path / "shuttle"
     folder.mkdir()
     result = shoot.results[0]
-    next(f for f in result.manifest.files if f.kind == "file").path = "ONLY/ON/DISK.mov"
+    files = result.manifest.files
+    i, rec = next((i, f) for i, f in enumerate(files) if f.kind == "file")
+    rec.path = "ONLY/ON/DISK.mov"
+    files[i] = rec     # a write job's records are on disk (record_file.py): a change is written back
     record_write(cat, result, None, folder=folder)
     plan = restore_plan(cat, ["ONLY"])
     assert list(plan) == [] and plan.not_on_tape == ["ONLY/ON/DISK.mov"]
