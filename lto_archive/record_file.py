@@ -174,11 +174,11 @@ class SpooledRecords(RecordFile):
     hash). `records[i]` of one still in memory is that object; of one on disk, a fresh copy (write it back
     to keep a change: `records[i] = rec`)."""
 
-    def __init__(self, settled: Callable[[FileRecord], bool], keep: int = KEEP_IN_MEMORY) -> None:
+    def __init__(self, settled: Callable[[FileRecord], bool], keep: int | None = None) -> None:
         super().__init__()
         self._live: deque[FileRecord] = deque()
         self._settled = settled
-        self._keep = keep
+        self._keep = KEEP_IN_MEMORY if keep is None else keep     # (the module's figure when made)
 
     def append(self, rec: FileRecord) -> None:
         self._live.append(rec)
