@@ -67,8 +67,15 @@ class MultiHasher:
         return {a: h.hexdigest() for a, h in zip(self.algorithms, self._hashes)}
 
 
-def hash_bytes(data: bytes, algorithms: Iterable[str]) -> dict[str, str]:
-    h = MultiHasher(algorithms)
+def hash_bytes(data: Any, algorithms: Iterable[str]) -> dict[str, str]:
+    """Hex digests of `data` (bytes or a view) per algorithm; one algorithm (the usual case, and per member on
+    read-back) without a MultiHasher around it."""
+    algos = tuple(algorithms)
+    if len(algos) == 1:
+        one = ALGORITHMS[algos[0]]()
+        one.update(data)
+        return {algos[0]: one.hexdigest()}
+    h = MultiHasher(algos)
     h.update(data)
     return h.hexdigests()
 

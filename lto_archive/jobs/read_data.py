@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..hashing import ALGORITHMS, MultiHasher
+from ..hashing import MultiHasher, hash_bytes
 from ..progress import ProgressTracker
 
 __all__ = ["hash_chunks", "hash_member"]
@@ -22,10 +22,7 @@ def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: Pro
                 out: Any = None) -> tuple[dict[str, str], int]:
     """Hash data as it streams by (and write it to `out`, a RestoreFile, when given), counting it for
     progress: its hex digests and its length."""
-    if len(algorithms) == 1:       # the usual case: the one hash itself, no MultiHasher around it
-        hasher: Any = ALGORITHMS[algorithms[0]]()
-    else:
-        hasher = MultiHasher(algorithms)
+    hasher = MultiHasher(algorithms)     # one algorithm: its update is the hash's own (hashing.py)
     update, write, add = hasher.update, (out.write if out is not None else None), tracker.add_bytes
     n = 0
     for chunk in chunks:
@@ -35,7 +32,7 @@ def hash_chunks(chunks: Iterable[Any], algorithms: tuple[str, ...], tracker: Pro
         k = len(chunk)
         n += k
         add(k)
-    return ({algorithms[0]: hasher.hexdigest()} if len(algorithms) == 1 else hasher.hexdigests()), n
+    return hasher.hexdigests(), n
 
 
 def hash_member(reader: Any, m: Any, algorithms: tuple[str, ...], tracker: ProgressTracker,
@@ -46,12 +43,7 @@ def hash_member(reader: Any, m: Any, algorithms: tuple[str, ...], tracker: Progr
     view = whole(m) if whole is not None else None
     if view is None:
         return hash_chunks(reader.iter_data(m), algorithms, tracker, out)
-    if len(algorithms) == 1:
-        digests = {algorithms[0]: ALGORITHMS[algorithms[0]](view).hexdigest()}  # type: ignore[call-arg]
-    else:
-        hasher = MultiHasher(algorithms)
-        hasher.update(view)
-        digests = hasher.hexdigests()
+    digests = hash_bytes(view, algorithms)
     if out is not None:
         out.write(view)
     n = len(view)
